@@ -1,0 +1,29 @@
+# Helpers for tests; every test area under tests/ uses these.
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+# aether_unit_test(NAME SOURCES src... LIBS lib...)
+# One cmocka executable, registered with ctest under its NAME.
+function(aether_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA m)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+endfunction()
+
+# aether_fuzzer(NAME SOURCES src... LIBS lib... CORPUS dir...)
+# The source defines LLVMFuzzerTestOneInput. With AETHER_FUZZ it links libFuzzer; otherwise it
+# links a small driver that replays every file of the corpus dirs, and the replay is a ctest,
+# so the seeds (and every crash once added to them) run in `make test` and under the sanitizers.
+function(aether_fuzzer name)
+  cmake_parse_arguments(F "" "" "SOURCES;LIBS;CORPUS" ${ARGN})
+  if(AETHER_FUZZ)
+    add_executable(${name} ${F_SOURCES})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(${name} ${F_SOURCES} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
+    add_test(NAME ${name}_replay COMMAND ${name} ${F_CORPUS})
+  endif()
+  target_link_libraries(${name} PRIVATE ${F_LIBS} m)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+endfunction()
