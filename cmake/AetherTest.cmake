@@ -1,4 +1,27 @@
-# Helpers for tests; every test area under tests/ uses these.
+# Helpers used by every module's CMakeLists.txt.
+
+# aether_add_children(DIR): add_subdirectory for every folder under DIR (any depth, outermost
+# only) that has a CMakeLists.txt, so areas can be added without editing a shared list.
+function(aether_add_children parent)
+  file(GLOB_RECURSE lists RELATIVE ${CMAKE_SOURCE_DIR}/${parent} ${CMAKE_SOURCE_DIR}/${parent}/*/CMakeLists.txt)
+  list(SORT lists)
+  set(added "")
+  foreach(list_file ${lists})
+    get_filename_component(area ${list_file} DIRECTORY)
+    set(nested FALSE)
+    foreach(prev ${added})
+      string(FIND "${area}/" "${prev}/" pos)
+      if(pos EQUAL 0)
+        set(nested TRUE)
+      endif()
+    endforeach()
+    if(NOT nested)
+      add_subdirectory(${CMAKE_SOURCE_DIR}/${parent}/${area} ${CMAKE_BINARY_DIR}/${parent}/${area})
+      list(APPEND added ${area})
+    endif()
+  endforeach()
+endfunction()
+
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
 # aether_unit_test(NAME SOURCES src... LIBS lib...)
