@@ -1,0 +1,15 @@
+/* Single-precision matrix multiply used by every MatMul/Gemm of the inference engine.
+ *
+ * Private to src/onnx. One entry point so the kernel behind it can be chosen by measurement
+ * without touching the operators. */
+#ifndef AETHER_ONNX_GEMM_H
+#define AETHER_ONNX_GEMM_H
+
+/* C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C, all row-major.
+ * op(X) is X, or X transposed when trans_x is non-zero (then X is stored [K x M] / [N x K]).
+ * lda, ldb, ldc are the row strides of A, B and C as stored. beta == 0 ignores C's old contents
+ * (NaN included). Allocates nothing; thread-safe. */
+void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc);
+
+#endif
