@@ -541,7 +541,7 @@ static int start_family(struct parser *p, const char *name, size_t name_len)
                         "with family %s",
                         key, p->doc->families[owner].name);
     }
-    long idx;
+    long idx = -1;
     rc = new_family(p, name, name_len, &idx);
     if (rc)
         return rc;
