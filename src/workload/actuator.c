@@ -125,7 +125,8 @@ static void sup_start_instance(struct actuator *a, int i, int64_t now)
         int64_t wait = (int64_t)BACKOFF_FIRST_MS << shift;
         in->retry_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
         in->failures++;
-        snprintf(a->error, sizeof(a->error), "blueprint %s instance %d: %s", a->bp.name, i, err);
+        snprintf(a->error, sizeof(a->error), "blueprint %s instance %d: %.150s", a->bp.name, i,
+                 err);
     }
     pthread_mutex_unlock(&a->mu);
 }
