@@ -295,7 +295,7 @@ static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
     const struct nn_op *op = nn_op_find(op_type);
     if (!op)
         return fail(m, AE_EUNSUPPORTED, "unsupported operator %s (opset %lld) in node '%s'",
-                    op_type, (long long)m->opset, np->name ? np->name : "");
+                    op_type, (long long)m->opset, np->name && np->name[0] ? np->name : "(unnamed)");
     if (m->opset < op->min_opset)
         return fail(m, AE_EUNSUPPORTED,
                     "unsupported operator %s (opset %lld; this engine implements it from opset "

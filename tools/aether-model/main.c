@@ -60,30 +60,32 @@ int tool_model_dims(const char *path, int want_window, int want_horizon, int *wi
     if (w <= 0 && meta)
         w = atoi(meta);
     int h = want_horizon;
+    const char *meta_h = nn_model_metadata(m, "aether.horizon");
+    int out = nn_model_output_index(m, "output");
+    struct nn_tensor_info oinfo = {0};
+    if (out >= 0)
+        nn_model_output_info(m, out, &oinfo);
+    if (h <= 0 && meta_h)
+        h = atoi(meta_h);
+    if (h <= 0 && oinfo.rank == 3 && oinfo.dims[1] > 0)
+        h = (int)oinfo.dims[1];
     int rc = 0;
-    if (in < 0) {
-        /* Let the predictor report the missing input with its standard message. */
-        w = w > 0 ? w : 1;
-        h = h > 0 ? h : 1;
-    } else if (w <= 0) {
+    if (in >= 0 && w <= 0) {
         fprintf(stderr, "model %s: the input window is not fixed in the model; pass --window\n",
                 path);
         rc = 1;
-    } else if (h <= 0) {
+    } else if (in >= 0 && out >= 0 && h <= 0) {
+        /* Plan for the window to learn the horizon; on failure the predictor reports it. */
         int64_t dims[3] = {1, w, FEATURES};
-        int out = nn_model_output_index(m, "output");
-        rc = nn_model_set_input_shape(m, in, 3, dims, err, sizeof err);
-        if (rc == 0)
-            rc = nn_model_plan(m, err, sizeof err);
-        if (rc == 0 && out >= 0) {
-            nn_model_output_info(m, out, &info);
-            h = info.rank == 3 ? (int)info.dims[1] : 1;
-        } else if (rc == 0) {
-            h = 1; /* the predictor reports the missing output */
+        if (nn_model_set_input_shape(m, in, 3, dims, err, sizeof err) == 0 &&
+            nn_model_plan(m, err, sizeof err) == 0) {
+            nn_model_output_info(m, out, &oinfo);
+            h = oinfo.rank == 3 ? (int)oinfo.dims[1] : 1;
         }
-        if (rc != 0)
-            fprintf(stderr, "%s\n", err);
     }
+    /* Where nothing says, let the predictor report what is wrong with its standard message. */
+    w = w > 0 ? w : 1;
+    h = h > 0 ? h : 1;
     nn_model_free(m);
     *window = w;
     *horizon = h;
