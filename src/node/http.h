@@ -1,0 +1,88 @@
+/* The node's HTTP server: libmicrohttpd underneath, a small routing table on top.
+ *
+ * Handlers receive a parsed request (method, path, query lookup, body) and fill a response:
+ * either a whole body, or a producer callback for long streamed answers (training data).
+ * Every error answer is JSON {"error": "..."} with a 4xx/5xx status. Routes marked
+ * `needs_token` require the configured API token (header "Authorization: Bearer <token>" or
+ * "X-Aether-Token: <token>") when one is set. Handlers run on the server's thread. */
+#ifndef AETHER_NODE_HTTP_H
+#define AETHER_NODE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HTTP_MAX_BODY (64 * 1024)
+
+struct http_server;
+struct http_request;
+
+/* Query-string value of key (already URL-decoded), or NULL. Borrowed for the handler call. */
+const char *http_query(const struct http_request *r, const char *key);
+/* Request header value, or NULL. Borrowed for the handler call. */
+const char *http_header(const struct http_request *r, const char *name);
+const char *http_method(const struct http_request *r);
+const char *http_path(const struct http_request *r);
+/* The request body (NUL-terminated; len excludes the NUL). Borrowed for the handler call. */
+const char *http_body(const struct http_request *r, size_t *len);
+
+/* Streamed body producer: write up to max bytes into buf; return the count, 0 is not allowed
+ * (return HTTP_STREAM_END when done, HTTP_STREAM_ERROR to abort the connection). */
+#define HTTP_STREAM_END ((ssize_t)-1)
+#define HTTP_STREAM_ERROR ((ssize_t)-2)
+typedef ssize_t (*http_stream_fn)(void *ctx, char *buf, size_t max);
+
+struct http_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* owned by the response; freed by the server with free() */
+    size_t len;
+    http_stream_fn stream; /* when set, body is ignored and the answer is streamed */
+    void *stream_ctx;
+    void (*stream_free)(void *ctx); /* called once when the stream ends or the client leaves */
+};
+
+/* Sets a JSON error answer {"error": message}. */
+void http_error(struct http_response *resp, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Sets a whole-body answer, taking ownership of body (malloc'd). */
+void http_reply(struct http_response *resp, int status, const char *content_type, char *body,
+                size_t len);
+
+typedef void (*http_handler)(void *ctx, const struct http_request *req, struct http_response *resp);
+
+struct http_route {
+    const char *method; /* "GET", "POST" */
+    const char *path;   /* exact path, or a prefix when it ends with '/' and prefix is set */
+    int prefix;         /* 1: path is a prefix ("/api/metrics/") */
+    int needs_token;    /* 1: the API token is checked (when configured) */
+    http_handler handler;
+};
+
+/* Parses "host:port" / "[v6]:port" into a socket address; port 0 lets the kernel choose.
+ * Returns 0 or AE_EINVAL with a message naming the value. */
+struct sockaddr_storage;
+int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, size_t errlen);
+
+/* Starts listening on bind with the given routes (borrowed; must outlive the server), handler
+ * context ctx and token ("" or NULL: none; copied). Returns 0 and *out, or a negative AE_E* code
+ * with a message. Caller stops with http_stop. */
+int http_start(const char *bind, const struct http_route *routes, int nroutes, void *ctx,
+               const char *token, struct http_server **out, char *err, size_t errlen);
+/* The port actually bound (useful with port 0). */
+int http_port(const struct http_server *s);
+/* Replaces the token (after a config reload); thread-safe. */
+void http_set_token(struct http_server *s, const char *token);
+/* Stops accepting, waits for the server thread, frees everything. NULL is fine. */
+void http_stop(struct http_server *s);
+
+/* Routing step on its own (pure; used by the server and the fuzz target): finds the route for
+ * method+path. Returns its index, -1 when no route has that path (404), -2 when the path exists
+ * with another method (405). */
+int http_route_find(const struct http_route *routes, int nroutes, const char *method,
+                    const char *path);
+
+#endif

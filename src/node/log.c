@@ -1,0 +1,126 @@
+/* Node logging (see log.h): timestamps in UTC ISO 8601 with milliseconds; JSON lines carry
+ * ts, level, component and msg so log shippers need no parsing rules. */
+#include "log.h"
+
+#include "aether/error.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_int g_min_level = NLOG_INFO;
+static atomic_int g_format = NLOG_TEXT;
+static atomic_int g_fd = 2;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+int nlog_parse_level(const char *name, enum nlog_level *out)
+{
+    if (!name)
+        return AE_EINVAL;
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(name, level_names[i]) == 0) {
+            *out = (enum nlog_level)i;
+            return 0;
+        }
+    if (strcasecmp(name, "warning") == 0) {
+        *out = NLOG_WARN;
+        return 0;
+    }
+    return AE_EINVAL;
+}
+
+int nlog_parse_format(const char *name, enum nlog_format *out)
+{
+    if (name && strcasecmp(name, "text") == 0)
+        *out = NLOG_TEXT;
+    else if (name && strcasecmp(name, "json") == 0)
+        *out = NLOG_JSON;
+    else
+        return AE_EINVAL;
+    return 0;
+}
+
+void nlog_setup(enum nlog_level min_level, enum nlog_format format)
+{
+    atomic_store(&g_min_level, (int)min_level);
+    atomic_store(&g_format, (int)format);
+}
+
+void nlog_set_fd(int fd)
+{
+    atomic_store(&g_fd, fd);
+}
+
+/* Appends s to buf as the inside of a JSON string (quotes not included). */
+static size_t json_escape_into(char *buf, size_t cap, size_t len, const char *s)
+{
+    for (; *s && len + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[len++] = '\\';
+            buf[len++] = (char)c;
+        } else if (c == '\n') {
+            buf[len++] = '\\';
+            buf[len++] = 'n';
+        } else if (c < 0x20) {
+            len += (size_t)snprintf(buf + len, cap - len, "\\u%04x", c);
+        } else {
+            buf[len++] = (char)c;
+        }
+    }
+    return len;
+}
+
+void nlog(enum nlog_level level, const char *comp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nlog_v(level, comp, fmt, ap);
+    va_end(ap);
+}
+
+void nlog_v(enum nlog_level level, const char *comp, const char *fmt, va_list ap)
+{
+    if ((int)level < atomic_load(&g_min_level))
+        return;
+    char msg[1536];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* Library messages often end in a newline of their own. */
+    size_t ml = strlen(msg);
+    while (ml > 0 && msg[ml - 1] == '\n')
+        msg[--ml] = '\0';
+
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[40];
+    size_t wl = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + wl, sizeof when - wl, ".%03ldZ", ts.tv_nsec / 1000000L);
+
+    char line[2048];
+    size_t len;
+    if (atomic_load(&g_format) == NLOG_JSON) {
+        len =
+            (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"",
+                             when, level_names[level]);
+        len = json_escape_into(line, sizeof line, len, comp ? comp : "node");
+        len += (size_t)snprintf(line + len, sizeof line - len, "\",\"msg\":\"");
+        len = json_escape_into(line, sizeof line, len, msg);
+        len += (size_t)snprintf(line + len, sizeof line - len, "\"}\n");
+    } else {
+        len = (size_t)snprintf(line, sizeof line, "%s %-5s [%s] %s\n", when, level_names[level],
+                               comp ? comp : "node", msg);
+    }
+    if (len >= sizeof line) {
+        len = sizeof line - 1;
+        line[len - 1] = '\n';
+    }
+    ssize_t w = write(atomic_load(&g_fd), line, len);
+    (void)w;
+}

@@ -1,0 +1,33 @@
+/* Node logging: one line per event, as text or JSON, filtered by level.
+ *
+ * The daemon and its threads (control loop, HTTP) log through here; lines go to stderr, written
+ * with a single write() each so lines from different threads never interleave. */
+#ifndef AETHER_NODE_LOG_H
+#define AETHER_NODE_LOG_H
+
+#include <stdarg.h>
+
+enum nlog_level { NLOG_DEBUG = 0, NLOG_INFO, NLOG_WARN, NLOG_ERROR };
+enum nlog_format { NLOG_TEXT = 0, NLOG_JSON };
+
+/* Parses "debug", "info", "warn"/"warning", "error"; returns 0 or AE_EINVAL. */
+int nlog_parse_level(const char *name, enum nlog_level *out);
+/* Parses "text" or "json"; returns 0 or AE_EINVAL. */
+int nlog_parse_format(const char *name, enum nlog_format *out);
+
+/* Sets the minimum level and the format for every following line (thread-safe). */
+void nlog_setup(enum nlog_level min_level, enum nlog_format format);
+/* Redirects output to fd (default 2); used by tests to capture lines. */
+void nlog_set_fd(int fd);
+
+/* Logs one line at `level` from component `comp` (e.g. "ttm", "http"); printf-style message. */
+void nlog(enum nlog_level level, const char *comp, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The same with a va_list (for libraries that hand us their messages). */
+void nlog_v(enum nlog_level level, const char *comp, const char *fmt, va_list ap);
+
+#endif

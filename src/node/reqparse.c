@@ -1,0 +1,211 @@
+/* Client input parsing (see reqparse.h). */
+#include "reqparse.h"
+
+#include "aether/error.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int req_parse_push(const char *body, size_t len, const char *const *names, struct req_push *out,
+                   char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                 jerr.line, jerr.column);
+        return AE_EPARSE;
+    }
+    int rc = AE_EINVAL;
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "body must be a JSON object with \"values\"");
+        goto out;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val)
+    {
+        if (strcmp(key, "timestamp") != 0 && strcmp(key, "values") != 0) {
+            snprintf(err, errlen, "unknown field \"%.64s\" (expected \"timestamp\", \"values\")",
+                     key);
+            goto out;
+        }
+    }
+    json_t *ts = json_object_get(root, "timestamp");
+    if (ts && !json_is_null(ts)) {
+        if (!json_is_integer(ts) || json_integer_value(ts) < 0) {
+            snprintf(err, errlen, "\"timestamp\" must be Unix milliseconds (a whole number >= 0)");
+            goto out;
+        }
+        out->has_timestamp = 1;
+        out->timestamp_ms = (int64_t)json_integer_value(ts);
+    }
+    json_t *values = json_object_get(root, "values");
+    if (!json_is_object(values)) {
+        snprintf(err, errlen, "\"values\" must be an object of feature name -> number");
+        goto out;
+    }
+    json_object_foreach(values, key, val)
+    {
+        int idx = -1;
+        for (int i = 0; i < REQ_FEATURES; i++)
+            if (strcmp(key, names[i]) == 0)
+                idx = i;
+        if (idx < 0) {
+            snprintf(err, errlen, "unknown feature \"%.64s\" in \"values\"", key);
+            goto out;
+        }
+        if (!json_is_number(val)) {
+            snprintf(err, errlen, "values.%s must be a number", key);
+            goto out;
+        }
+        double v = json_number_value(val);
+        if (!isfinite(v) || v < 0) {
+            snprintf(err, errlen, "values.%s = %g must be a finite number >= 0", key, v);
+            goto out;
+        }
+        out->values[idx] = v;
+        out->present |= 1u << idx;
+    }
+    if (!out->present) {
+        snprintf(err, errlen, "\"values\" is empty: give at least one feature");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Reads exactly n digits at *p into *out; advances *p. */
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+static int bad_time(const char *s, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "%s = \"%.64s\" is not a time: use Unix milliseconds or ISO 8601 "
+             "(e.g. 2026-01-31T12:00:00Z)",
+             what, s);
+    return AE_EINVAL;
+}
+
+int req_parse_time(const char *s, const char *what, int64_t *out_ms, char *err, size_t errlen)
+{
+    const char *p = s;
+    size_t len = strlen(s);
+    int all_digits = len > 0;
+    for (size_t i = (s[0] == '-'); i < len; i++)
+        if (!isdigit((unsigned char)s[i]))
+            all_digits = 0;
+    if (all_digits && (len <= 4 || s[4] != '-')) {
+        errno = 0;
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end || end == s)
+            return bad_time(s, what, err, errlen);
+        *out_ms = v;
+        return 0;
+    }
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+        return bad_time(s, what, err, errlen);
+    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+        return bad_time(s, what, err, errlen);
+    int64_t offset_min = 0;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+            return bad_time(s, what, err, errlen);
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &sec))
+                return bad_time(s, what, err, errlen);
+            if (*p == '.' || *p == ',') {
+                p++;
+                int scale = 100, nd = 0;
+                while (isdigit((unsigned char)*p)) {
+                    ms += (*p - '0') * scale;
+                    scale /= 10;
+                    p++;
+                    nd++;
+                }
+                if (nd == 0)
+                    return bad_time(s, what, err, errlen);
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60)
+            return bad_time(s, what, err, errlen);
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p == '-' ? -1 : 1, oh, om;
+            p++;
+            if (digits(&p, 2, &oh))
+                return bad_time(s, what, err, errlen);
+            if (*p == ':')
+                p++;
+            if (digits(&p, 2, &om) || oh > 23 || om > 59)
+                return bad_time(s, what, err, errlen);
+            offset_min = sign * (oh * 60 + om);
+        }
+    }
+    if (*p != '\0')
+        return bad_time(s, what, err, errlen);
+    int64_t days = days_from_civil(y, mo, d);
+    *out_ms = ((days * 24 + h) * 60 + mi - offset_min) * 60000LL + sec * 1000LL + ms;
+    return 0;
+}
+
+int req_parse_int(const char *s, const char *what, long lo, long hi, long *out, char *err,
+                  size_t errlen)
+{
+    errno = 0;
+    char *end;
+    long v = s && *s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || errno || *end || v < lo || v > hi) {
+        snprintf(err, errlen, "%s = \"%.32s\" must be a whole number in %ld..%ld", what, s ? s : "",
+                 lo, hi);
+        return AE_EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+int req_valid_blueprint(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '-'))
+            return 0;
+    return 1;
+}

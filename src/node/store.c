@@ -1,0 +1,358 @@
+/* SQLite history of the node (see store.h). */
+#include "store.h"
+
+#include "aether/error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *put_minute;
+    sqlite3_stmt *put_decision;
+    int retention_days;
+    char path[4096];
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE IF NOT EXISTS minutes ("
+    " blueprint TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " v0 REAL, v1 REAL, v2 REAL, v3 REAL, v4 REAL, v5 REAL, v6 REAL, v7 REAL, v8 REAL, v9 REAL,"
+    " v10 REAL,"
+    " c0 INTEGER, c1 INTEGER, c2 INTEGER, c3 INTEGER, c4 INTEGER, c5 INTEGER, c6 INTEGER,"
+    " c7 INTEGER, c8 INTEGER, c9 INTEGER, c10 INTEGER,"
+    " samples INTEGER NOT NULL, ready REAL, requested REAL, estimated INTEGER NOT NULL,"
+    " PRIMARY KEY (blueprint, ts)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS decisions ("
+    " id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, blueprint TEXT NOT NULL, tier TEXT NOT NULL,"
+    " action TEXT NOT NULL, from_n INTEGER, to_n INTEGER, reason TEXT, inputs TEXT, result TEXT);"
+    "CREATE INDEX IF NOT EXISTS decisions_by_blueprint ON decisions (blueprint, id);"
+    "CREATE INDEX IF NOT EXISTS decisions_by_ts ON decisions (ts);";
+
+static int fail(sqlite3 *db, int code, const char *what, const char *path, char *err, size_t errlen)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "history %s: %s: %s", path, what,
+                 db ? sqlite3_errmsg(db) : "cannot open");
+    return code;
+}
+
+/* Creates dir and its parents (like mkdir -p). */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "data_dir %s: path too long", dir);
+        return AE_EINVAL;
+    }
+    for (char *p = tmp + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+                snprintf(err, errlen, "data_dir %s: cannot create %s: %s", dir, tmp,
+                         strerror(errno));
+                return AE_EIO;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, "reading schema version", s->path, err, errlen);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "history %s: schema version %d is newer than this node understands (%d)", s->path,
+                 version, STORE_SCHEMA_VERSION);
+        return AE_ESCHEMA;
+    }
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;
+    /* version 0: new file. Later versions add their steps here, one per version. */
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = fail(s->db, AE_EIO, "creating schema", s->path, err, errlen);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return 0;
+}
+
+static int open_db(const char *path, int flags, struct store **out, char *err, size_t errlen)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "history %s: out of memory", path);
+        return AE_ENOMEM;
+    }
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = fail(s->db, AE_EIO, "cannot open", path, err, errlen);
+        store_close(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 2000);
+    *out = s;
+    return 0;
+}
+
+int store_open(const char *dir, int retention_days, struct store **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (retention_days <= 0) {
+        snprintf(err, errlen, "node.history_retention_days = %d must be > 0", retention_days);
+        return AE_ERANGE;
+    }
+    int rc = make_dirs(dir, err, errlen);
+    if (rc)
+        return rc;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE_NAME) >= (int)sizeof path) {
+        snprintf(err, errlen, "data_dir %s: path too long", dir);
+        return AE_EINVAL;
+    }
+    struct store *s;
+    rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, errlen);
+    if (rc)
+        return rc;
+    s->retention_days = retention_days;
+    /* WAL: readers never block the writer. synchronous=NORMAL: a committed minute survives a
+     * process crash (the WAL is in the OS cache); only a power loss may drop the last commits. */
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        rc = fail(s->db, AE_EIO, "setting WAL mode", path, err, errlen);
+        store_close(s);
+        return rc;
+    }
+    if ((rc = migrate(s, err, errlen)) != 0) {
+        store_close(s);
+        return rc;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
+                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?)",
+                           -1, &s->put_minute, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO decisions (ts, blueprint, tier, action, from_n, to_n,"
+                           " reason, inputs, result) VALUES (?,?,?,?,?,?,?,?,?)",
+                           -1, &s->put_decision, NULL) != SQLITE_OK) {
+        rc = fail(s->db, AE_EIO, "preparing statements", path, err, errlen);
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int store_reader_open(const struct store *s, struct store **out, char *err, size_t errlen)
+{
+    int rc = open_db(s->path, SQLITE_OPEN_READONLY, out, err, errlen);
+    if (rc == 0)
+        (*out)->retention_days = s->retention_days;
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->put_minute);
+    sqlite3_finalize(s->put_decision);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+const char *store_path(const struct store *s)
+{
+    return s->path;
+}
+
+int store_put_minute(struct store *s, const char *bp, const struct store_minute *m, char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *st = s->put_minute;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, m->ts_ms);
+    for (int i = 0; i < STORE_FEATURES; i++) {
+        if (m->missing & (1u << i))
+            sqlite3_bind_null(st, 3 + i);
+        else
+            sqlite3_bind_double(st, 3 + i, m->values[i]);
+        sqlite3_bind_int(st, 3 + STORE_FEATURES + i, m->counts[i]);
+    }
+    sqlite3_bind_int(st, 25, m->samples);
+    sqlite3_bind_double(st, 26, m->ready);
+    sqlite3_bind_double(st, 27, m->requested);
+    sqlite3_bind_int(st, 28, m->estimated ? 1 : 0);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail(s->db, AE_EIO, "writing a minute", s->path, err, errlen);
+    return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int store_put_decision(struct store *s, const struct store_decision *d, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = s->put_decision;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, d->ts_ms);
+    sqlite3_bind_text(st, 2, d->blueprint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->tier, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->action, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, d->from);
+    sqlite3_bind_int(st, 6, d->to);
+    bind_text_or_null(st, 7, d->reason);
+    bind_text_or_null(st, 8, d->inputs_json);
+    bind_text_or_null(st, 9, d->result);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail(s->db, AE_EIO, "writing a decision", s->path, err, errlen);
+    return 0;
+}
+
+int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen)
+{
+    int64_t cutoff = now_ms - (int64_t)s->retention_days * 86400000LL;
+    char sql[160];
+    int total = 0;
+    const char *tables[] = {"minutes", "decisions"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE ts < %lld", tables[i], (long long)cutoff);
+        if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return fail(s->db, AE_EIO, "pruning old history", s->path, err, errlen);
+        total += sqlite3_changes(s->db);
+    }
+    return total;
+}
+
+int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
+                    int64_t *cursor_ts, struct store_minute *out, int max, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT ts, v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,v10,"
+                           " c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10, samples, ready, requested,"
+                           " estimated FROM minutes WHERE blueprint = ? AND ts >= ? AND ts < ?"
+                           " AND ts > ? ORDER BY ts LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, "reading minutes", s->path, err, errlen);
+    sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from_ms);
+    sqlite3_bind_int64(st, 3, to_ms);
+    sqlite3_bind_int64(st, 4, *cursor_ts);
+    sqlite3_bind_int(st, 5, max);
+    int n = 0, rc = SQLITE_DONE;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_minute *m = &out[n++];
+        memset(m, 0, sizeof *m);
+        m->ts_ms = sqlite3_column_int64(st, 0);
+        for (int i = 0; i < STORE_FEATURES; i++) {
+            if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
+                m->missing |= 1u << i;
+            else
+                m->values[i] = sqlite3_column_double(st, 1 + i);
+            m->counts[i] = sqlite3_column_int(st, 1 + STORE_FEATURES + i);
+        }
+        m->samples = sqlite3_column_int(st, 23);
+        m->ready = sqlite3_column_double(st, 24);
+        m->requested = sqlite3_column_double(st, 25);
+        m->estimated = sqlite3_column_int(st, 26);
+        *cursor_ts = m->ts_ms;
+    }
+    if (n < max && rc != SQLITE_DONE) {
+        int code = fail(s->db, AE_EIO, "reading minutes", s->path, err, errlen);
+        sqlite3_finalize(st);
+        return code;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int store_each_minute(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
+                      store_minute_cb cb, void *ctx, char *err, size_t errlen)
+{
+    enum { PAGE = 256 };
+    struct store_minute *page = malloc(PAGE * sizeof *page);
+    if (!page) {
+        snprintf(err, errlen, "history %s: out of memory", s->path);
+        return AE_ENOMEM;
+    }
+    int64_t cursor = INT64_MIN;
+    int rc = 0, n = 0;
+    while (rc == 0 &&
+           (n = store_read_page(s, bp, from_ms, to_ms, &cursor, page, PAGE, err, errlen)) > 0) {
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = cb(ctx, &page[i]);
+        if (n < PAGE)
+            break;
+    }
+    if (rc == 0 && n < 0)
+        rc = n;
+    free(page);
+    return rc;
+}
+
+int store_each_decision(struct store *s, const char *bp, int limit, store_decision_cb cb, void *ctx,
+                        char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    const char *sql = bp ? "SELECT ts, blueprint, tier, action, from_n, to_n, reason, inputs,"
+                           " result FROM decisions WHERE blueprint = ? ORDER BY id DESC LIMIT ?"
+                         : "SELECT ts, blueprint, tier, action, from_n, to_n, reason, inputs,"
+                           " result FROM decisions ORDER BY id DESC LIMIT ?";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, "reading decisions", s->path, err, errlen);
+    int i = 1;
+    if (bp)
+        sqlite3_bind_text(st, i++, bp, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, i, limit);
+    int rc = 0, step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_decision d = {
+            .ts_ms = sqlite3_column_int64(st, 0),
+            .blueprint = (const char *)sqlite3_column_text(st, 1),
+            .tier = (const char *)sqlite3_column_text(st, 2),
+            .action = (const char *)sqlite3_column_text(st, 3),
+            .from = sqlite3_column_int(st, 4),
+            .to = sqlite3_column_int(st, 5),
+            .reason = (const char *)sqlite3_column_text(st, 6),
+            .inputs_json = (const char *)sqlite3_column_text(st, 7),
+            .result = (const char *)sqlite3_column_text(st, 8),
+        };
+        rc = cb(ctx, &d);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = fail(s->db, AE_EIO, "reading decisions", s->path, err, errlen);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,87 @@
+/* The node's history: minute aggregates per blueprint and the decision log, in one SQLite file
+ * (<data_dir>/aether.db, WAL mode).
+ *
+ * The control loop writes one row per blueprint when a minute closes and one row per decision;
+ * each write is its own transaction, so a crash (even SIGKILL) loses at most the minute in
+ * progress. On start the node reloads the recent window from here. HTTP handlers read through
+ * their own read-only handles (store_reader_open) so they never wait on the control loop.
+ * Schema changes bump STORE_SCHEMA_VERSION (PRAGMA user_version) with a migration step. */
+#ifndef AETHER_NODE_STORE_H
+#define AETHER_NODE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_FEATURES 11
+#define STORE_FILE_NAME "aether.db"
+
+struct store;
+
+/* One closed minute of one blueprint. */
+struct store_minute {
+    int64_t ts_ms; /* minute start, Unix ms */
+    double values[STORE_FEATURES];
+    int counts[STORE_FEATURES]; /* samples behind each value */
+    unsigned missing;           /* bit i set: feature i missing (value ignored, stored NULL) */
+    int samples;                /* 1-s snapshots in the minute */
+    double ready;               /* mean ready instances */
+    double requested;           /* mean requested instances */
+    int estimated;              /* 1 when sums were scaled up from a partial minute */
+};
+
+/* One entry of the decision log. Strings are borrowed for the duration of the call that takes
+ * or delivers them. */
+struct store_decision {
+    int64_t ts_ms;
+    const char *blueprint;
+    const char *tier;   /* "reactive" | "ttm" | "operator" */
+    const char *action; /* "scale_up" | "scale_down" | "adjust_thresholds" | "hold" */
+    int from, to;
+    const char *reason;
+    const char *inputs_json; /* a JSON object text */
+    const char *result;
+};
+
+/* Opens (creating if needed) <dir>/aether.db, creating dir too. retention_days > 0.
+ * Returns 0 and *out, or a negative AE_E* code with a message naming the file in err.
+ * Caller closes with store_close. The handle is for one writer thread. */
+int store_open(const char *dir, int retention_days, struct store **out, char *err, size_t errlen);
+/* Opens a second, read-only handle on the same file (for HTTP handlers, one per request or
+ * per thread). Caller closes with store_close. */
+int store_reader_open(const struct store *s, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+/* Path of the database file; borrowed, valid while s is open. */
+const char *store_path(const struct store *s);
+
+/* Inserts or replaces the minute m of blueprint bp (one transaction). */
+int store_put_minute(struct store *s, const char *bp, const struct store_minute *m, char *err,
+                     size_t errlen);
+/* Appends a decision (one transaction). */
+int store_put_decision(struct store *s, const struct store_decision *d, char *err, size_t errlen);
+/* Deletes minutes and decisions older than the retention before now_ms; returns rows deleted
+ * (>= 0) or a negative AE_E* code. */
+int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen);
+
+/* Calls cb for each minute of bp with from_ms <= ts < to_ms, oldest first, reading in pages so
+ * that long ranges never sit in memory. cb returns 0 to go on, non-zero to stop (that value is
+ * returned). Returns 0 at the end, or a negative AE_E* code. */
+typedef int (*store_minute_cb)(void *ctx, const struct store_minute *m);
+int store_each_minute(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
+                      store_minute_cb cb, void *ctx, char *err, size_t errlen);
+
+/* Reads up to max minutes of bp with from_ms <= ts < to_ms, oldest first, starting after
+ * *cursor_ts (use INT64_MIN first); updates *cursor_ts. Returns the number read (0 = end) or a
+ * negative AE_E* code. This is the paging step behind store_each_minute and the streaming
+ * export. */
+int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
+                    int64_t *cursor_ts, struct store_minute *out, int max, char *err,
+                    size_t errlen);
+
+/* Calls cb for the newest `limit` decisions (of bp, or of all blueprints when bp is NULL),
+ * newest first. Strings in the delivered struct are valid during the call only. */
+typedef int (*store_decision_cb)(void *ctx, const struct store_decision *d);
+int store_each_decision(struct store *s, const char *bp, int limit, store_decision_cb cb, void *ctx,
+                        char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,237 @@
+/* The SQLite history: round trip of minutes (missing values stay missing), paging over long
+ * ranges, decisions newest first, retention, schema version, and reopen after close. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "aether/error.h"
+#include "store.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/aether-store-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store_minute minute(int64_t ts, double cpu)
+{
+    struct store_minute m = {.ts_ms = ts, .samples = 60, .ready = 2, .requested = 3};
+    for (int i = 0; i < STORE_FEATURES; i++) {
+        m.values[i] = cpu * (i + 1);
+        m.counts[i] = 60;
+    }
+    return m;
+}
+
+struct collect {
+    int n;
+    struct store_minute rows[2000];
+};
+
+static int collect_cb(void *ctx, const struct store_minute *m)
+{
+    struct collect *c = ctx;
+    c->rows[c->n++] = *m;
+    return 0;
+}
+
+static void test_minutes_round_trip(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/nested/data", dir); /* parents are created */
+    assert_int_equal(store_open(sub, 14, &s, err, sizeof err), 0);
+    struct store_minute m = minute(60000, 0.5);
+    m.missing = (1u << 3) | (1u << 10);
+    m.estimated = 1;
+    assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
+    struct store_minute other = minute(60000, 0.9);
+    assert_int_equal(store_put_minute(s, "api", &other, err, sizeof err), 0);
+    store_close(s);
+
+    /* Reopen: the row is still there, missing stays missing (never 0). */
+    assert_int_equal(store_open(sub, 14, &s, err, sizeof err), 0);
+    static struct collect c;
+    c.n = 0;
+    assert_int_equal(store_each_minute(s, "web", 0, INT64_MAX, collect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.rows[0].ts_ms, 60000);
+    assert_int_equal(c.rows[0].missing, (1u << 3) | (1u << 10));
+    assert_true(c.rows[0].values[0] == 0.5);
+    assert_true(c.rows[0].values[4] == 2.5);
+    assert_int_equal(c.rows[0].counts[7], 60);
+    assert_int_equal(c.rows[0].estimated, 1);
+    assert_true(c.rows[0].requested == 3);
+    store_close(s);
+}
+
+static void test_paging_and_ranges(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    for (int i = 0; i < 1000; i++) {
+        struct store_minute m = minute((int64_t)i * 60000, i / 1000.0);
+        assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
+    }
+    static struct collect c;
+    c.n = 0;
+    assert_int_equal(store_each_minute(s, "web", 0, INT64_MAX, collect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 1000);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(c.rows[i].ts_ms, (int64_t)i * 60000);
+    /* [from, to): from inclusive, to exclusive */
+    c.n = 0;
+    assert_int_equal(
+        store_each_minute(s, "web", 10 * 60000, 20 * 60000, collect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 10);
+    assert_int_equal(c.rows[0].ts_ms, 10 * 60000);
+    /* Another blueprint sees nothing. */
+    c.n = 0;
+    assert_int_equal(store_each_minute(s, "api", 0, INT64_MAX, collect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 0);
+    /* A reader handle sees what the writer committed. */
+    struct store *r;
+    assert_int_equal(store_reader_open(s, &r, err, sizeof err), 0);
+    struct store_minute page[7];
+    int64_t cursor = INT64_MIN;
+    assert_int_equal(store_read_page(r, "web", 0, INT64_MAX, &cursor, page, 7, err, sizeof err), 7);
+    assert_int_equal(cursor, 6 * 60000);
+    assert_int_equal(store_read_page(r, "web", 0, INT64_MAX, &cursor, page, 7, err, sizeof err), 7);
+    assert_int_equal(page[0].ts_ms, 7 * 60000);
+    /* A reader cannot write. */
+    struct store_minute m = minute(5, 1);
+    assert_int_not_equal(store_put_minute(r, "web", &m, err, sizeof err), 0);
+    assert_non_null(strstr(err, "aether.db"));
+    store_close(r);
+    store_close(s);
+}
+
+struct dcollect {
+    int n;
+    char reasons[10][64];
+    int64_t ts[10];
+};
+
+static int dcollect_cb(void *ctx, const struct store_decision *d)
+{
+    struct dcollect *c = ctx;
+    snprintf(c->reasons[c->n], sizeof c->reasons[0], "%s/%s/%s", d->blueprint, d->reason,
+             d->inputs_json);
+    c->ts[c->n++] = d->ts_ms;
+    return 0;
+}
+
+static void test_decisions_and_retention(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 1, &s, err, sizeof err), 0);
+    const int64_t day = 86400000LL, now = 10 * day;
+    for (int i = 0; i < 5; i++) {
+        char reason[32];
+        snprintf(reason, sizeof reason, "r%d", i);
+        struct store_decision d = {.ts_ms = now - (4 - i) * day / 2,
+                                   .blueprint = i % 2 ? "api" : "web",
+                                   .tier = "reactive",
+                                   .action = "scale_up",
+                                   .from = i,
+                                   .to = i + 1,
+                                   .reason = reason,
+                                   .inputs_json = "{\"cpu\":0.9}",
+                                   .result = "ok"};
+        assert_int_equal(store_put_decision(s, &d, err, sizeof err), 0);
+        struct store_minute m = minute(d.ts_ms, 0.1);
+        assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
+    }
+    struct dcollect c = {0};
+    assert_int_equal(store_each_decision(s, NULL, 3, dcollect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.reasons[0], "web/r4/{\"cpu\":0.9}"); /* newest first */
+    assert_string_equal(c.reasons[1], "api/r3/{\"cpu\":0.9}");
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_each_decision(s, "api", 10, dcollect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.reasons[0], "api/r3/{\"cpu\":0.9}");
+
+    /* Retention 1 day: entries at now-2d, now-1.5d go (strictly older than now-1d). */
+    int deleted = store_prune(s, now, err, sizeof err);
+    assert_int_equal(deleted, 2 + 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_each_decision(s, NULL, 10, dcollect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 3);
+    store_close(s);
+}
+
+static void test_schema_version_checked(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    store_close(s);
+    char path[300];
+    snprintf(path, sizeof path, "%s/aether.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), AE_ESCHEMA);
+    assert_non_null(strstr(err, "schema version 99"));
+    assert_null(s);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 0, &s, err, sizeof err), AE_ERANGE);
+    assert_non_null(strstr(err, "history_retention_days"));
+    /* A data_dir under a regular file cannot be created. */
+    char file[300], sub[320];
+    snprintf(file, sizeof file, "%s/plain", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(sub, sizeof sub, "%s/x", file);
+    assert_int_equal(store_open(sub, 14, &s, err, sizeof err), AE_EIO);
+    assert_non_null(strstr(err, "data_dir"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_minutes_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_and_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decisions_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
