@@ -6,8 +6,10 @@
  * WAPE_inv) / 2, 0, 1). Until 10 forecasts have resolved, confidence is 1 - the model's val_wape
  * (0 when the model does not state it). cpu is compared as cores in use (cpu_usage x ready
  * instances), so that the node's own scaling during a forecast's minutes does not count as
- * forecast error; invocations (demand) are compared as they are. Skill over persistence (the last
- * minute repeated) is computed on the same forecasts for reports. Fixed-size, no allocation. */
+ * forecast error; invocations (demand) are compared as they are. When one of the two features was
+ * never observed in the window (no request metrics), confidence uses the other alone. Skill over
+ * persistence (the last minute repeated) is computed on the same forecasts for reports. Fixed-size,
+ * no allocation. */
 #ifndef AETHER_CONFIDENCE_H
 #define AETHER_CONFIDENCE_H
 
@@ -20,22 +22,22 @@
 #define CONF_MAX_PENDING 16  /* forecasts awaiting their minutes */
 #define CONF_MAX_HORIZON 10
 
+/* The totals of one forecast's comparable minutes. */
+struct conf_resolved {
+    double err_cpu, act_cpu, pers_cpu; /* sum |pred - actual|, sum |actual|, sum |last - actual| */
+    double err_inv, act_inv, pers_inv; /* the same for invocations */
+    int n_cpu, n_inv;                  /* minutes that had the feature */
+};
+
 struct conf_pending {
     int64_t first_start_ms; /* start of the first forecast minute */
     int horizon;
     double cpu[CONF_MAX_HORIZON]; /* predicted cpu_usage */
     double inv[CONF_MAX_HORIZON]; /* predicted invocations per minute */
     double ready;                 /* ready instances the cpu forecast assumes */
-    double last_cpu_cores;        /* persistence: the last minute, as cores */
+    double last_cpu;              /* persistence: the last minute's cpu_usage (NAN if missing) */
     double last_inv;              /* persistence: the last minute's invocations (NAN if missing) */
-    double sums[6];               /* accumulating, see struct conf_resolved */
-    int seen;                     /* forecast minutes that arrived */
-};
-
-/* The totals of one resolved forecast. */
-struct conf_resolved {
-    double err_cpu, act_cpu, err_inv, act_inv; /* model: sum |pred - actual|, sum |actual| */
-    double pers_cpu, pers_inv;                 /* persistence: sum |last - actual| */
+    struct conf_resolved acc;     /* accumulating */
 };
 
 struct conf_tracker {
@@ -51,12 +53,13 @@ struct conf_tracker {
 /* Starts empty with the model's val_wape (negative = absent). */
 void conf_init(struct conf_tracker *t, double val_wape);
 
-/* Remembers a forecast made from history ending with the minute `last` (its minutes are the H
- * that follow it). forecast is H x 11 raw values, ready the instances serving at the time. A
- * forecast for the same first minute as the newest pending one replaces it; when the pending list
- * is full the oldest is dropped. H above CONF_MAX_HORIZON is cut to it. */
-void conf_record(struct conf_tracker *t, const struct ae_minute *last, const float *forecast,
-                 int horizon, double ready);
+/* Remembers a forecast of the H minutes starting at first_start_ms. forecast is H x 11 raw
+ * values, ready the instances serving when it was made, last the newest closed minute (for the
+ * persistence baseline; may be NULL). A forecast for the same first minute as the newest pending
+ * one replaces it; when the pending list is full the oldest is dropped. H above CONF_MAX_HORIZON
+ * is cut to it. */
+void conf_record(struct conf_tracker *t, int64_t first_start_ms, const float *forecast, int horizon,
+                 double ready, const struct ae_minute *last);
 
 /* Feeds one closed minute (in time order; older or repeated minutes are ignored). Forecasts whose
  * last minute has now passed are resolved (those with no comparable minute are discarded). */
