@@ -1,0 +1,70 @@
+/* Forecast analyzer: turns one blueprint's forecast (H minutes x 11 features) and its recent
+ * history into a scaling recommendation, with the spec's utilisation rules sized in demand
+ * (requests) and the measured CPU cost per request, so that the result does not depend on how many
+ * instances happen to serve right now. See docs/core.md for the rules and their numbers. */
+#ifndef AETHER_FORECAST_H
+#define AETHER_FORECAST_H
+
+#include "aether/decision.h"
+#include "aether/snapshot.h"
+
+#define FCST_HISTORY_MINUTES 5    /* minutes of history the analyzer reads */
+#define FCST_TARGET_UP_UTIL 0.6   /* utilisation a preemptive scale-up sizes for */
+#define FCST_TARGET_DOWN_UTIL 0.5 /* utilisation a preemptive scale-down sizes for */
+
+enum fcst_type {
+    FCST_HOLD,              /* NoAction */
+    FCST_SCALE_UP,          /* PreemptiveScaleUp: floor target_instances */
+    FCST_SCALE_DOWN,        /* PreemptiveScaleDown: ceiling target_instances */
+    FCST_ADJUST_THRESHOLDS, /* AdjustThresholds: cpu_up / cpu_down */
+    FCST_TYPE_COUNT,
+};
+
+enum fcst_reason {
+    FCST_REASON_NONE,              /* an action: the reason text says why */
+    FCST_REASON_STABLE,            /* no rule fired */
+    FCST_REASON_LOW_CONFIDENCE,    /* confidence below the threshold */
+    FCST_REASON_INSUFFICIENT_DATA, /* no history, or no cpu in it, or no forecast */
+};
+
+/* Everything the analyzer needs; pointers are borrowed for the call. */
+struct fcst_input {
+    const struct ae_minute *history; /* the last closed minutes, oldest first (the newest 5 used) */
+    int history_count;
+    const float *forecast; /* horizon x 11, row-major, raw feature units (per-minute sums) */
+    int horizon;
+    double confidence;           /* 0..1, from the confidence tracker */
+    double confidence_threshold; /* [ttm] confidence_threshold */
+    int ready;                   /* ready instances now (r) */
+    int requested;               /* requested instances now (n) */
+    int min_instances;
+    int max_instances;
+    double cpu_limit_cores;
+    double cfg_cpu_up; /* configured [controller] thresholds, never the adjusted ones */
+    double cfg_cpu_down;
+};
+
+struct fcst_recommendation {
+    enum fcst_type type;
+    enum fcst_reason reason;
+    int target_instances; /* floor (scale up) or ceiling (scale down), within [min, max]; else 0 */
+    double cpu_up;        /* adjusted thresholds (adjust_thresholds), else the configured ones */
+    double cpu_down;
+    /* The numbers behind it (NAN where not computed). */
+    int sized_by_demand; /* 1: demand x cost; 0: predicted cpu directly (no request metrics) */
+    double util_now, util_peak, util_trough, rise, fall;
+    double demand_now, demand_peak, demand_trough; /* invocations per minute */
+    double cost;                                   /* core-seconds per request */
+    double confidence;
+    char text[AE_REASON_MAX]; /* one line for logs and the API */
+};
+
+/* Classifies one forecast. Always fills *out (a hold with a reason when it cannot act). */
+void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out);
+
+/* "scale_up" "scale_down" "adjust_thresholds" "hold" (the API / metric label spelling), and
+ * "STABLE" "LOW_CONFIDENCE" "INSUFFICIENT_DATA" "" for the reasons. Static storage. */
+const char *fcst_type_name(enum fcst_type t);
+const char *fcst_reason_name(enum fcst_reason r);
+
+#endif

@@ -1,0 +1,98 @@
+/* TTM manager: the predictive tier of one node. Each evaluation (every [ttm]
+ * evaluation_interval_ms, driven by the caller's clock) it builds the model input of every
+ * blueprint with enough history, runs ONE batched predict() through the ae_predictor table,
+ * tracks each blueprint's confidence, analyses each forecast and hands the recommendation to the
+ * blueprint's adaptive decision tree. It is pure: no clock, no files, no threads; the predictor is
+ * borrowed. All buffers are allocated by ttm_new(); an evaluation allocates nothing.
+ *
+ * Node state: STOPPED (disabled, not leader, or no predictor), RUNNING, ERROR (the last
+ * evaluation had an inference failure). Per blueprint: WAITING_FOR_HISTORY (fewer than
+ * max(1, floor(W/2)) minutes), FORECASTING, ERROR. In every state but RUNNING/FORECASTING the
+ * blueprint's recommendation is dropped, so tier 1 alone decides. */
+#ifndef AETHER_TTM_H
+#define AETHER_TTM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aether/adaptive.h"
+#include "aether/aggregator.h"
+#include "aether/config.h"
+#include "aether/confidence.h"
+#include "aether/decision.h"
+#include "aether/forecast.h"
+#include "aether/predictor.h"
+
+enum ttm_state { TTM_STOPPED, TTM_RUNNING, TTM_ERROR };
+enum ttm_bp_state { TTM_BP_WAITING_FOR_HISTORY, TTM_BP_FORECASTING, TTM_BP_ERROR };
+
+typedef struct ttm ttm;
+
+/* What one evaluation reads and writes for one blueprint; pointers borrowed for the call. */
+struct ttm_bp_input {
+    const agg *history;     /* the blueprint's aggregator (ticked up to now by the caller) */
+    int ready;              /* ready instances now */
+    int requested;          /* requested instances now */
+    struct adt *controller; /* receives the recommendation, or a drop */
+};
+
+/* Status of one blueprint (for /api/ttm/status); pointers borrowed until the next evaluation. */
+struct ttm_bp_status {
+    const char *name;
+    enum ttm_bp_state state;
+    int has_forecast;
+    int64_t forecast_ms;   /* when the last forecast was made */
+    const float *forecast; /* horizon x 11 raw values, NULL before the first */
+    int horizon;
+    struct fcst_recommendation recommendation; /* of the last forecast */
+    double confidence;
+    double skill;      /* NAN when unknown */
+    long resolved;     /* forecasts resolved so far */
+    const char *error; /* "" when none */
+};
+
+struct ttm_counters {
+    long evaluations;                      /* evaluations that ran the model */
+    long predictions;                      /* forecasts made (one per blueprint per evaluation) */
+    long recommendations[FCST_TYPE_COUNT]; /* per fcst_type */
+    long failures;                         /* evaluations with an inference failure */
+};
+
+/* A manager for blueprint_count blueprints (names borrowed and must outlive it, each with its
+ * [[blueprint]] min/max/cpu_limit_cores) under the given [ttm] and [controller] sections (copied).
+ * Returns NULL with a message in err on bad arguments or out of memory. Free with ttm_free(). */
+ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
+             const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen);
+void ttm_free(ttm *t);
+
+/* Hands over the predictor (borrowed; the caller closes it after ttm_free or after replacing it;
+ * NULL = no model). The model's window and horizon must equal input_window_minutes and
+ * prediction_horizon, its features 11, its schema version 0 (unstated) or 1: otherwise returns
+ * AE_ESHAPE/AE_ESCHEMA with a message naming both numbers, and the manager keeps no predictor.
+ * Resets every blueprint's confidence tracker to the model's val_wape. */
+int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen);
+
+/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). Does
+ * nothing but drop recommendations and report STOPPED when TTM is disabled, is_leader is 0 or
+ * there is no predictor. Returns the node state after the evaluation. */
+enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp);
+
+enum ttm_state ttm_get_state(const ttm *t);
+/* The message of the last failure ("" when none); borrowed. */
+const char *ttm_last_error(const ttm *t);
+void ttm_get_counters(const ttm *t, struct ttm_counters *out);
+int ttm_blueprint_count(const ttm *t);
+/* Fills the status of blueprint i; AE_EINVAL when i is out of range. */
+int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out);
+/* Index of the blueprint whose forecast was the most recent (the first by name when an evaluation
+ * forecast several), or -1 before any. */
+int ttm_last_forecast_blueprint(const ttm *t);
+/* The TTM-tier decision record of blueprint i's last recommendation (for /api/decisions), or
+ * NULL before any; borrowed until the next evaluation. */
+const struct ae_decision *ttm_last_decision(const ttm *t, int i);
+
+/* "STOPPED" "RUNNING" "ERROR"; "WAITING_FOR_HISTORY" "FORECASTING" "ERROR". Static storage. */
+const char *ttm_state_name(enum ttm_state s);
+const char *ttm_bp_state_name(enum ttm_bp_state s);
+
+#endif

@@ -1,0 +1,77 @@
+/* Decision tree, tier 1: the per-second rule and the warm-up/cooldown gate. */
+#include <stdio.h>
+
+#include "aether/tree.h"
+
+void tree_input_from_snapshot(struct tree_input *in, const struct ae_snapshot *s)
+{
+    in->has_cpu = ae_snapshot_has(s, AE_F_CPU_USAGE);
+    in->cpu_usage = in->has_cpu ? s->values[AE_F_CPU_USAGE] : 0;
+    in->has_calls = ae_snapshot_has(s, AE_F_INVOCATIONS);
+    in->calls_per_s = in->has_calls ? s->values[AE_F_INVOCATIONS] : 0;
+    in->ready = s->ready;
+    in->requested = s->requested;
+}
+
+int tree_rule(const struct tree_thresholds *t, double call_rate_up, const struct tree_input *in,
+              struct ae_decision *why)
+{
+    /* No ready instance yet: count the calls against one, so a flood still scales up. */
+    double per_ready = in->calls_per_s / (in->ready > 1 ? in->ready : 1);
+    char reason[AE_REASON_MAX];
+    int step = 0;
+    if (in->has_cpu && in->cpu_usage > t->cpu_up + AE_CMP_EPS) {
+        step = 1;
+        snprintf(reason, sizeof reason, "cpu_usage %.3f > %.3f", in->cpu_usage, t->cpu_up);
+    } else if (in->has_calls && per_ready > call_rate_up + AE_CMP_EPS) {
+        step = 1;
+        snprintf(reason, sizeof reason, "calls per ready instance %.1f/s > %.1f/s", per_ready,
+                 call_rate_up);
+    } else if (in->has_cpu && in->cpu_usage < t->cpu_down - AE_CMP_EPS &&
+               in->requested > in->min_instances) {
+        step = -1;
+        snprintf(reason, sizeof reason, "cpu_usage %.3f < %.3f", in->cpu_usage, t->cpu_down);
+    } else {
+        snprintf(reason, sizeof reason, "%s",
+                 in->has_cpu || in->has_calls ? "within thresholds" : "no cpu or call metrics");
+    }
+    if (why) {
+        snprintf(why->reason, sizeof why->reason, "%s", reason);
+        if (in->has_cpu)
+            ae_decision_add(why, "cpu_usage", in->cpu_usage);
+        if (in->has_calls)
+            ae_decision_add(why, "calls_per_ready_instance", per_ready);
+        ae_decision_add(why, "cpu_scale_up_threshold", t->cpu_up);
+        ae_decision_add(why, "cpu_scale_down_threshold", t->cpu_down);
+        ae_decision_add(why, "call_rate_scale_up_threshold", call_rate_up);
+        ae_decision_add(why, "ready", in->ready);
+        ae_decision_add(why, "requested", in->requested);
+    }
+    return step;
+}
+
+void tree_gate_init(struct tree_gate *g, int64_t start_ms)
+{
+    g->start_ms = start_ms;
+    g->last_change_ms = 0;
+    g->has_changed = 0;
+}
+
+int tree_gate_allows(const struct tree_gate *g, const struct cfg_controller *c, int64_t now_ms,
+                     const char **why)
+{
+    const char *no = NULL;
+    if (now_ms - g->start_ms < c->warm_up_period_ms)
+        no = "warm-up";
+    else if (g->has_changed && now_ms - g->last_change_ms < c->slice_cooldown_ms)
+        no = "cooldown";
+    if (why)
+        *why = no;
+    return no == NULL;
+}
+
+void tree_gate_record(struct tree_gate *g, int64_t now_ms)
+{
+    g->last_change_ms = now_ms;
+    g->has_changed = 1;
+}

@@ -1,0 +1,246 @@
+/* Adaptive decision tree: the merge rules of both tiers, held targets, drops, staleness,
+ * forecast-only mode, adjusted thresholds, and warm-up/cooldown/[min, max] on every change. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aether/adaptive.h"
+
+#define START 1000000LL
+#define LIVE (START + 30000) /* warm-up over */
+#define TTM_MS 60000
+
+static struct cfg_controller ctl;
+static struct adt a;
+
+static int setup(void **state)
+{
+    (void)state;
+    cfg_controller_defaults(&ctl);
+    adt_init(&a, &ctl, START);
+    return 0;
+}
+
+static struct tree_input at(double cpu, int n)
+{
+    struct tree_input in = {.has_cpu = 1,
+                            .cpu_usage = cpu,
+                            .has_calls = 1,
+                            .calls_per_s = 10,
+                            .ready = n,
+                            .requested = n,
+                            .min_instances = 1,
+                            .max_instances = 10};
+    return in;
+}
+
+static struct fcst_recommendation rec(enum fcst_type type, int target)
+{
+    struct fcst_recommendation r;
+    memset(&r, 0, sizeof r);
+    r.type = type;
+    r.target_instances = target;
+    r.cpu_up = 0.6;
+    r.cpu_down = 0.1;
+    return r;
+}
+
+static void reactive_only_is_tier_1(void **state)
+{
+    (void)state;
+    struct tree_input in = at(0.9, 3);
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, START + 1000, &d), 3);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    assert_string_equal(d.reason, "warm-up (cpu_usage 0.900 > 0.800)");
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 4);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+    assert_int_equal(d.action, AE_ACTION_SCALE_UP);
+    assert_int_equal(d.from, 3);
+    assert_int_equal(d.to, 4);
+    assert_string_equal(d.reason, "cpu_usage 0.900 > 0.800");
+    in.requested = 4;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 9999, &d), 4);
+    assert_string_equal(d.reason, "cooldown (cpu_usage 0.900 > 0.800)");
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 10000, &d), 5);
+    in = at(0.1, 5);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 4);
+    assert_int_equal(d.action, AE_ACTION_SCALE_DOWN);
+    in = at(0.5, 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 40000, &d), 4);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    assert_string_equal(d.reason, "within thresholds");
+}
+
+static void bounds_min_max(void **state)
+{
+    (void)state;
+    struct tree_input in = at(0.95, 10);
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 10);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    assert_string_equal(d.reason, "cpu_usage 0.950 > 0.800; at max_instances 10");
+    /* a count above max (max lowered by a reload) comes down to max */
+    in = at(0.5, 12);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 10);
+    assert_int_equal(d.action, AE_ACTION_SCALE_DOWN);
+}
+
+static void floor_jumps_once_and_holds(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    struct tree_input in = at(0.5, 3);
+    struct ae_decision d;
+    /* s = 0 and floor 7 > 3: one jump to 7 */
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 7);
+    assert_int_equal(d.tier, AE_TIER_TTM);
+    assert_int_equal(d.action, AE_ACTION_SCALE_UP);
+    assert_string_equal(d.reason, "forecast floor 7");
+    /* at the floor it is a target, not an increment: nothing more */
+    in = at(0.5, 7);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 7);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    /* low cpu does not take it below the held floor */
+    in = at(0.05, 7);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 40000, &d), 7);
+    assert_string_equal(d.reason, "held at the forecast floor 7");
+    /* s = +1 at the floor: n + 1 */
+    in = at(0.9, 7);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 8);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+    /* s = +1 below the floor: max(n + 1, F) */
+    in = at(0.9, 2);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 80000, &d), 7);
+    assert_int_equal(d.tier, AE_TIER_TTM);
+}
+
+static void floor_respects_cooldown_and_max(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_note_change(&a, LIVE); /* an operator change just now */
+    struct tree_input in = at(0.5, 3);
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 5000, &d), 3);
+    assert_string_equal(d.reason, "cooldown (forecast floor 7)");
+    in.max_instances = 5;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 10000, &d), 5);
+}
+
+static void ceiling_steps_down_per_cooldown(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_SCALE_DOWN, 3);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    struct tree_input in = at(0.5, 6);
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 5);
+    assert_int_equal(d.tier, AE_TIER_TTM);
+    assert_string_equal(d.reason, "forecast ceiling 3");
+    in.requested = 5;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 1000, &d), 5); /* cooldown */
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 10000, &d), 4);
+    in.requested = 4;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 3);
+    in.requested = 3;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 30000, &d), 3); /* reached C */
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    /* s = +1 ignores the ceiling */
+    in = at(0.9, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 40000, &d), 4);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+}
+
+static void adjusted_thresholds_drive_tier_1(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, 0);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    assert_float_equal(a.thresholds.cpu_up, 0.6, 0);
+    struct tree_input in = at(0.7, 3); /* above the adjusted 0.6, below the configured 0.8 */
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 4);
+    assert_string_equal(d.reason, "cpu_usage 0.700 > 0.600");
+    /* the next forecast (stable) puts the configured thresholds back */
+    r = rec(FCST_HOLD, 0);
+    r.reason = FCST_REASON_STABLE;
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE + 60000);
+    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
+    in.requested = 4;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 4);
+}
+
+static void stale_forecast_is_dropped(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    struct tree_input in = at(0.5, 3);
+    /* exactly 2 x interval old: still held */
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120000, NULL), 7);
+    assert_true(a.has_rec);
+    adt_init(&a, &ctl, START);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120001, NULL), 3);
+    assert_false(a.has_rec);
+    assert_string_equal(a.drop_reason, "forecast older than 2 x ttm.evaluation_interval_ms");
+}
+
+static void drop_restores_configured(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, 0);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_drop(&a, &ctl, "TTM state ERROR");
+    assert_false(a.has_rec);
+    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
+    assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
+    assert_string_equal(a.drop_reason, "TTM state ERROR");
+    r = rec(FCST_SCALE_UP, 9);
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    /* a low-confidence forecast holds nothing */
+    r = rec(FCST_HOLD, 0);
+    r.reason = FCST_REASON_LOW_CONFIDENCE;
+    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE + 60000);
+    struct tree_input in = at(0.5, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, NULL), 3);
+}
+
+static void forecast_only_records_never_applies(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    adt_apply(&a, &ctl, CFG_TTM_FORECAST_ONLY, &r, LIVE);
+    assert_true(a.has_last_rec);
+    assert_int_equal(a.last_rec.target_instances, 7);
+    struct tree_input in = at(0.5, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
+    r = rec(FCST_ADJUST_THRESHOLDS, 0);
+    adt_apply(&a, &ctl, CFG_TTM_FORECAST_ONLY, &r, LIVE);
+    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
+    in = at(0.7, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
+}
+
+#define T(f) cmocka_unit_test_setup(f, setup)
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(reactive_only_is_tier_1),
+        T(bounds_min_max),
+        T(floor_jumps_once_and_holds),
+        T(floor_respects_cooldown_and_max),
+        T(ceiling_steps_down_per_cooldown),
+        T(adjusted_thresholds_drive_tier_1),
+        T(stale_forecast_is_dropped),
+        T(drop_restores_configured),
+        T(forecast_only_records_never_applies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+/* Tier 1: the rule at and around every threshold, and the warm-up/cooldown gate. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aether/tree.h"
+
+static const struct tree_thresholds th = {.cpu_up = 0.8, .cpu_down = 0.2};
+
+static struct tree_input input(double cpu, double calls, int ready, int requested)
+{
+    struct tree_input in = {.has_cpu = 1,
+                            .cpu_usage = cpu,
+                            .has_calls = 1,
+                            .calls_per_s = calls,
+                            .ready = ready,
+                            .requested = requested,
+                            .min_instances = 1,
+                            .max_instances = 10};
+    return in;
+}
+
+static void cpu_thresholds_are_strict(void **state)
+{
+    (void)state;
+    struct tree_input in = input(0.8, 0, 2, 2);
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0); /* exactly at up: no */
+    in.cpu_usage = 0.1 + 0.7; /* 0.7999999999999999: still "exactly" 0.8 */
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    in.cpu_usage = 0.8001;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+    in.cpu_usage = 0.2; /* exactly at down: no */
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    in.cpu_usage = 0.1999;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), -1);
+}
+
+static void call_rate_is_per_ready_instance(void **state)
+{
+    (void)state;
+    struct ae_decision d;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 4);
+    /* 8000 calls/s over 4 ready = 2000 each: at the threshold, no */
+    struct tree_input in = input(0.5, 8000, 4, 4);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 0);
+    assert_string_equal(d.reason, "within thresholds");
+    in.calls_per_s = 8004;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 4);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
+    assert_string_equal(d.reason, "calls per ready instance 2001.0/s > 2000.0/s");
+    assert_string_equal(d.inputs[1].name, "calls_per_ready_instance");
+    assert_float_equal(d.inputs[1].value, 2001, 1e-9);
+    /* the same calls over 5 ready instances are fine; requested does not count */
+    in.ready = 5;
+    in.requested = 8;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    /* no ready instance: the calls count against one */
+    in.ready = 0;
+    in.calls_per_s = 2001;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+}
+
+static void scale_up_wins_over_scale_down(void **state)
+{
+    (void)state;
+    /* cpu is low, but calls per instance are high: the up rule takes precedence */
+    struct tree_input in = input(0.05, 9000, 3, 3);
+    struct ae_decision d;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 3);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
+    assert_string_equal(d.reason, "calls per ready instance 3000.0/s > 2000.0/s");
+}
+
+static void scale_down_only_above_min(void **state)
+{
+    (void)state;
+    struct tree_input in = input(0.05, 10, 1, 1);
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0); /* n = min */
+    in.requested = 2;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), -1);
+    in.min_instances = 2;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+}
+
+static void missing_features_trigger_nothing(void **state)
+{
+    (void)state;
+    struct tree_input in = input(0.99, 1e9, 1, 5);
+    in.has_cpu = 0;
+    in.has_calls = 0;
+    struct ae_decision d;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 5);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 0);
+    assert_string_equal(d.reason, "no cpu or call metrics");
+    in.has_calls = 1; /* calls alone can scale up */
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+    in.calls_per_s = 0; /* ... but never down: that needs cpu */
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+}
+
+static void input_from_snapshot(void **state)
+{
+    (void)state;
+    struct ae_snapshot s;
+    ae_snapshot_init(&s, 5000);
+    ae_snapshot_set(&s, AE_F_INVOCATIONS, 120);
+    s.ready = 3;
+    s.requested = 4;
+    struct tree_input in = {.min_instances = 1, .max_instances = 9};
+    tree_input_from_snapshot(&in, &s);
+    assert_false(in.has_cpu);
+    assert_true(in.has_calls);
+    assert_float_equal(in.calls_per_s, 120, 0);
+    assert_int_equal(in.ready, 3);
+    assert_int_equal(in.requested, 4);
+    assert_int_equal(in.max_instances, 9);
+}
+
+static void gate_warm_up_and_cooldown(void **state)
+{
+    (void)state;
+    struct cfg_controller c;
+    cfg_controller_defaults(&c); /* warm-up 30 s, cooldown 10 s */
+    struct tree_gate g;
+    tree_gate_init(&g, 1000000);
+    const char *why = "x";
+    assert_false(tree_gate_allows(&g, &c, 1000000 + 29999, &why));
+    assert_string_equal(why, "warm-up");
+    assert_true(tree_gate_allows(&g, &c, 1000000 + 30000, &why));
+    assert_null(why);
+    tree_gate_record(&g, 1040000);
+    assert_false(tree_gate_allows(&g, &c, 1049999, &why));
+    assert_string_equal(why, "cooldown");
+    assert_true(tree_gate_allows(&g, &c, 1050000, NULL));
+    c.slice_cooldown_ms = 0;
+    c.warm_up_period_ms = 0;
+    tree_gate_init(&g, 5);
+    assert_true(tree_gate_allows(&g, &c, 5, NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cpu_thresholds_are_strict),
+        cmocka_unit_test(call_rate_is_per_ready_instance),
+        cmocka_unit_test(scale_up_wins_over_scale_down),
+        cmocka_unit_test(scale_down_only_above_min),
+        cmocka_unit_test(missing_features_trigger_nothing),
+        cmocka_unit_test(input_from_snapshot),
+        cmocka_unit_test(gate_warm_up_and_cooldown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
