@@ -3,6 +3,7 @@
 
 #include "aether/error.h"
 #include "aether/tree.h"
+#include "api.h"
 #include "log.h"
 #include "mload.h"
 #include "reqparse.h"
@@ -416,6 +417,12 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
     pthread_mutex_unlock(&n->lock);
 }
 
+int node_start_http(struct node *n, char *err, size_t errlen)
+{
+    return http_start(n->cfg.api.bind, api_routes, api_route_count, n, n->cfg.api.token, &n->http,
+                      err, errlen);
+}
+
 void node_request_stop(struct node *n)
 {
     atomic_store(&n->stop, 1);
@@ -454,11 +461,14 @@ int node_push(struct node *n, const char *name, const struct req_push *p, int64_
     }
     struct node_bp *b = &n->bps[bi];
     int64_t sec = floor_to(p->has_timestamp ? p->timestamp_ms : now_ms, 1000);
-    if (b->has_snapshot && sec <= b->last_snapshot.timestamp_ms) {
+    int64_t newest_folded = b->has_snapshot ? b->last_snapshot.timestamp_ms : INT64_MIN;
+    if (newest_folded < floor_to(now_ms, 1000) - 2000) /* before the first tick, or stalled */
+        newest_folded = floor_to(now_ms, 1000) - 2000;
+    if (sec <= newest_folded) {
         snprintf(err, errlen,
                  "timestamp %lld is in a second the node has already folded (newest folded "
                  "second starts at %lld); omit \"timestamp\" to push for the current second",
-                 (long long)p->timestamp_ms, (long long)b->last_snapshot.timestamp_ms);
+                 (long long)p->timestamp_ms, (long long)newest_folded);
         rc = AE_ERANGE;
         goto out;
     }
