@@ -1,23 +1,87 @@
-/* nn_sgemm: straightforward reference kernel (i-k-j loop order, contiguous inner loop). */
+/* nn_sgemm: the engine's one matrix-multiply entry point.
+ *
+ * Handles the cases with nothing to multiply, then hands the product to the fastest blocked
+ * kernel the running CPU supports (gemm_kernel.c, built once per instruction-set level). The
+ * choice is made on every call from the CPU's feature bits, which the compiler's runtime reads
+ * once at start-up, so there is no shared state to initialise and the binary stays portable:
+ * it is built for the baseline target and only uses AVX2/AVX-512 where the CPU has them. */
 #include "gemm.h"
+#include "gemm_kernel.h"
 
-void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-              const float *b, int ldb, float beta, float *c, int ldc)
+/* C = beta * C, with beta == 0 clearing C whatever it held (NaN included). */
+static void scale_c(int m, int n, float beta, float *c, int ldc)
 {
     for (int i = 0; i < m; i++) {
         float *ci = c + (long)i * ldc;
         for (int j = 0; j < n; j++)
             ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
-        for (int p = 0; p < k; p++) {
-            float aip = alpha * (trans_a ? a[(long)p * lda + i] : a[(long)i * lda + p]);
-            if (trans_b) {
-                for (int j = 0; j < n; j++)
-                    ci[j] += aip * b[(long)j * ldb + p];
-            } else {
-                const float *bp = b + (long)p * ldb;
-                for (int j = 0; j < n; j++)
-                    ci[j] += aip * bp[j];
-            }
+    }
+}
+
+/* Whether the running CPU can execute a level's instructions. The compiler's runtime reads the
+ * CPU's feature bits (and the OS's support for the wider registers) once at start-up. */
+static int cpu_has_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+static int cpu_has_avx2(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int nn_gemm_variants(struct nn_gemm_variant *out, int max)
+{
+    const struct {
+        const char *name;
+        nn_sgemm_fn *(*get)(void);
+        int (*cpu_has)(void);
+    } levels[] = {
+        {"avx512", nn_gemm_avx512, cpu_has_avx512},
+        {"avx2", nn_gemm_avx2, cpu_has_avx2},
+        {"generic", nn_gemm_generic, 0},
+    };
+    int count = 0;
+    for (unsigned i = 0; i < sizeof levels / sizeof levels[0] && count < max; i++) {
+        nn_sgemm_fn *fn = levels[i].get();
+        if (fn && (!levels[i].cpu_has || levels[i].cpu_has())) {
+            out[count].name = levels[i].name;
+            out[count].fn = fn;
+            count++;
         }
     }
+    return count;
+}
+
+/* The fastest usable variant (the first one listed). */
+static struct nn_gemm_variant best_variant(void)
+{
+    struct nn_gemm_variant best;
+    nn_gemm_variants(&best, 1);
+    return best;
+}
+
+const char *nn_sgemm_kernel_name(void)
+{
+    return best_variant().name;
+}
+
+void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+              const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    best_variant().fn(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -8,8 +8,12 @@
 /* C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C, all row-major.
  * op(X) is X, or X transposed when trans_x is non-zero (then X is stored [K x M] / [N x K]).
  * lda, ldb, ldc are the row strides of A, B and C as stored. beta == 0 ignores C's old contents
- * (NaN included). Allocates nothing; thread-safe. */
+ * (NaN included). Allocates nothing on the heap (up to 32 KiB of stack); thread-safe. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
+
+/* Name of the kernel nn_sgemm runs on this CPU ("avx512", "avx2" or "generic"), for reports.
+ * Static string, never freed. */
+const char *nn_sgemm_kernel_name(void);
 
 #endif

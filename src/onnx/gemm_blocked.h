@@ -1,0 +1,181 @@
+/* Blocked single-precision matrix multiply, written in plain C for the compiler to vectorise.
+ *
+ * Not an ordinary header: the body of one kernel, included once by each gemm_<level>.c, which
+ * is compiled with that instruction-set level's flags (gemm.cmake) and first defines
+ *   NN_GEMM_NAME  the function's name (sgemm_avx2, sgemm_avx512)
+ *   NN_GEMM_MR    rows of C per micro-tile
+ *   NN_GEMM_NR    columns of C per micro-tile (a multiple of the vector width)
+ * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
+ * broadcast element of A (AVX-512: 12 x 32 floats = 24 of 32 zmm registers).
+ *
+ * Shape of the computation: C is cut into panels of NR columns and those into tiles of MR rows.
+ * For each tile the micro-kernel keeps the MR x NR sums in registers while it walks k, loading
+ * one NR-wide row of B and broadcasting MR elements of A per step (an outer product), then
+ * applies alpha and beta once. B is read in place when it is row-major and the panel is full;
+ * a transposed B or a partial panel is first copied into a zero-padded stack buffer, so the
+ * micro-kernel always sees NR contiguous floats per k. A is never copied: the kernel reads it
+ * through (row, column) strides, which covers both layouts. k is cut into blocks of KC so the
+ * panel of B stays in L1 (256 x 32 floats = 32 KiB). The engine's matrices are small (at most a
+ * few hundred rows and columns), so there is no outer blocking for L2/L3.
+ *
+ * Loops over "rows" and "NR" have bounds known at compile time in every specialisation below;
+ * that is what lets the compiler unroll them and keep the accumulators in registers.
+ * -ffp-contract=fast (set in gemm.cmake) turns the multiply-adds into FMA instructions. */
+#include "gemm_kernel.h"
+
+#ifndef NN_GEMM_NAME
+#error "define NN_GEMM_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
+#endif
+
+enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256 };
+
+_Static_assert(MR >= 1 && MR <= 12, "1..12 rows per micro-tile");
+_Static_assert(KC *NR *(int)sizeof(float) <= NN_GEMM_STACK_BYTES, "packed panel fits");
+
+/* Where the micro-kernel reads: element (i, p) of op(A) is a[i * a_row + p * a_col]; row p of the
+ * B panel starts at b + p * b_row and holds NR floats. */
+struct tile_args {
+    int kc;
+    const float *a;
+    long a_row, a_col;
+    const float *b;
+    long b_row;
+    float alpha, beta;
+    float *c;
+    long ldc;
+    int cols; /* columns of C to write, 1..NR */
+};
+
+/* The accumulators stay in registers only where the row count is a compile-time constant, so
+ * each tile_R below must get its own inlined copy of micro_tile. GCC's and clang's heuristics
+ * decline that for a function with a dozen callers; the attribute asks for it, and other
+ * compilers still get correct (slower) code. */
+#if defined(__GNUC__)
+#define NN_GEMM_INLINE __attribute__((always_inline)) inline
+#else
+#define NN_GEMM_INLINE inline
+#endif
+
+/* C[rows x cols] = alpha * A[rows x kc] * B[kc x NR] + beta * C. `rows` is a constant in every
+ * caller (the tile_R functions below), so this is specialised once per row count. */
+static NN_GEMM_INLINE void micro_tile(const int rows, const struct tile_args *t)
+{
+    float acc[MR][NR];
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < NR; j++)
+            acc[i][j] = 0.0f;
+    const float *a = t->a;
+    const float *b = t->b;
+    for (int p = 0; p < t->kc; p++) {
+        for (int i = 0; i < rows; i++) {
+            const float aip = a[i * t->a_row];
+            for (int j = 0; j < NR; j++)
+                acc[i][j] += aip * b[j];
+        }
+        a += t->a_col;
+        b += t->b_row;
+    }
+
+    const float alpha = t->alpha, beta = t->beta;
+    if (t->cols == NR) {
+        for (int i = 0; i < rows; i++) {
+            float *ci = t->c + i * t->ldc;
+            if (beta == 0.0f) {
+                for (int j = 0; j < NR; j++)
+                    ci[j] = alpha * acc[i][j];
+            } else {
+                for (int j = 0; j < NR; j++)
+                    ci[j] = alpha * acc[i][j] + beta * ci[j];
+            }
+        }
+        return;
+    }
+    /* Partial panel: indexing acc with a variable bound would keep it out of registers in the
+     * loop above, so the sums go through a plain array first. */
+    float part[MR][NR];
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < NR; j++)
+            part[i][j] = acc[i][j];
+    for (int i = 0; i < rows; i++) {
+        float *ci = t->c + i * t->ldc;
+        for (int j = 0; j < t->cols; j++)
+            ci[j] = beta == 0.0f ? alpha * part[i][j] : alpha * part[i][j] + beta * ci[j];
+    }
+}
+
+typedef void tile_fn(const struct tile_args *t);
+/* tile_R handles R rows. Row counts above MR are never asked for (the clamp only keeps them
+ * well-defined; identical copies are folded by the compiler). */
+#define TILE(R)                                                                                    \
+    static void tile_##R(const struct tile_args *t)                                                \
+    {                                                                                              \
+        micro_tile(R <= MR ? R : MR, t);                                                           \
+    }
+TILE(1)
+TILE(2)
+TILE(3)
+TILE(4)
+TILE(5)
+TILE(6)
+TILE(7)
+TILE(8)
+TILE(9)
+TILE(10)
+TILE(11)
+TILE(12)
+static tile_fn *const tiles[13] = {0,      tile_1, tile_2, tile_3,  tile_4,  tile_5, tile_6,
+                                   tile_7, tile_8, tile_9, tile_10, tile_11, tile_12};
+
+/* Copies columns j0..j0+cols-1 of op(B) rows p0..p0+kc-1 into dst[kc][NR], zero-padding the
+ * columns past cols so the micro-kernel can always read NR of them. */
+static void pack_b(float *dst, int trans_b, const float *b, long ldb, int p0, int kc, int j0,
+                   int cols)
+{
+    for (int p = 0; p < kc; p++) {
+        float *row = dst + (long)p * NR;
+        if (trans_b) {
+            for (int j = 0; j < cols; j++)
+                row[j] = b[(long)(j0 + j) * ldb + p0 + p];
+        } else {
+            const float *src = b + (long)(p0 + p) * ldb + j0;
+            for (int j = 0; j < cols; j++)
+                row[j] = src[j];
+        }
+        for (int j = cols; j < NR; j++)
+            row[j] = 0.0f;
+    }
+}
+
+static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                         int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    float packed[KC * NR];
+    const long a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
+
+    for (int p0 = 0; p0 < k; p0 += KC) {
+        struct tile_args t;
+        t.kc = k - p0 < KC ? k - p0 : KC;
+        t.a_col = a_col;
+        t.a_row = a_row;
+        t.alpha = alpha;
+        t.beta = p0 == 0 ? beta : 1.0f; /* later k blocks add to the first one's result */
+        t.ldc = ldc;
+        for (int j0 = 0; j0 < n; j0 += NR) {
+            t.cols = n - j0 < NR ? n - j0 : NR;
+            if (!trans_b && t.cols == NR) {
+                t.b = b + (long)p0 * ldb + j0;
+                t.b_row = ldb;
+            } else {
+                pack_b(packed, trans_b, b, ldb, p0, t.kc, j0, t.cols);
+                t.b = packed;
+                t.b_row = NR;
+            }
+            for (int i0 = 0; i0 < m; i0 += MR) {
+                const int rows = m - i0 < MR ? m - i0 : MR;
+                t.a = a + i0 * a_row + p0 * a_col;
+                t.c = c + (long)i0 * ldc + j0;
+                tiles[rows](&t);
+            }
+        }
+    }
+}
