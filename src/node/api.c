@@ -47,9 +47,9 @@ static json_t *recommendation_json(const struct fcst_recommendation *r)
 {
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string(fcst_type_name(r->type)));
-    json_object_set_new(o, "reason", json_string(r->reason != FCST_REASON_NONE
-                                                     ? fcst_reason_name(r->reason)
-                                                     : r->text));
+    json_object_set_new(
+        o, "reason",
+        json_string(r->reason != FCST_REASON_NONE ? fcst_reason_name(r->reason) : r->text));
     if (r->text[0])
         json_object_set_new(o, "detail", json_string(r->text));
     if (r->type == FCST_SCALE_UP || r->type == FCST_SCALE_DOWN)
@@ -119,7 +119,8 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_object_set_new(b, "lastForecast", forecast_json(&st));
         json_object_set_new(b, "confidence", num_or_null(st.confidence));
         json_object_set_new(b, "skill", num_or_null(st.skill));
-        json_object_set_new(b, "error", st.error && *st.error ? json_string(st.error) : json_null());
+        json_object_set_new(b, "error",
+                            st.error && *st.error ? json_string(st.error) : json_null());
         json_array_append_new(bps, b);
     }
     json_object_set_new(o, "hasForecast", json_boolean(any));
@@ -165,9 +166,9 @@ static json_t *live_decision_json(const struct node_bp *b)
         json_object_set_new(inputs, d->inputs[i].name, num_or_null(d->inputs[i].value));
     char *text = json_dumps(inputs, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(inputs);
-    json_t *o = decision_json(d->timestamp_ms, b->cfg->name, ae_tier_name(d->tier),
-                              ae_action_name(d->action), d->from, d->to, d->reason, text,
-                              b->last_result);
+    json_t *o =
+        decision_json(d->timestamp_ms, b->cfg->name, ae_tier_name(d->tier),
+                      ae_action_name(d->action), d->from, d->to, d->reason, text, b->last_result);
     free(text);
     return o;
 }
@@ -216,9 +217,8 @@ struct decisions_ctx {
 static int add_decision(void *ctx, const struct store_decision *d)
 {
     struct decisions_ctx *c = ctx;
-    json_array_append_new(c->arr, decision_json(d->ts_ms, d->blueprint, d->tier, d->action,
-                                                d->from, d->to, d->reason, d->inputs_json,
-                                                d->result));
+    json_array_append_new(c->arr, decision_json(d->ts_ms, d->blueprint, d->tier, d->action, d->from,
+                                                d->to, d->reason, d->inputs_json, d->result));
     return 0;
 }
 
@@ -393,8 +393,7 @@ static ssize_t export_produce(void *ctx, char *buf, size_t max)
     return (ssize_t)n;
 }
 
-static void h_training_data(void *ctx, const struct http_request *req,
-                            struct http_response *resp)
+static void h_training_data(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct node *n = ctx;
     char err[512];

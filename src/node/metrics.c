@@ -134,8 +134,7 @@ static void node_metrics(struct node *n, struct sbuf *b)
         int which;
     } bounds[] = {{"aether_blueprint_min_instances", "Configured min_instances.", 0},
                   {"aether_blueprint_max_instances", "Configured max_instances.", 1},
-                  {"aether_actuator_available", "1 when the blueprint's actuator is available.",
-                   2},
+                  {"aether_actuator_available", "1 when the blueprint's actuator is available.", 2},
                   {"aether_history_minutes", "Closed minutes held in memory per blueprint.", 3}};
     for (int m = 0; m < 4; m++) {
         prom_write_family(b, bounds[m].metric, "gauge", bounds[m].help);
@@ -156,7 +155,8 @@ static void node_metrics(struct node *n, struct sbuf *b)
         prom_write_sample(b, "aether_metric_pushes_total",
                           (const char *[]){"blueprint", bp->cfg->name, NULL}, (double)bp->pushes);
     }
-    prom_write_family(b, "aether_decisions_total", "counter", "Decisions recorded, by tier and action.");
+    prom_write_family(b, "aether_decisions_total", "counter",
+                      "Decisions recorded, by tier and action.");
     for (int t = 0; t < 3; t++)
         for (int a = 0; a < 4; a++)
             prom_write_sample(b, "aether_decisions_total",

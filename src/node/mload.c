@@ -19,8 +19,7 @@ static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *module_handle; /* never closed: predictors' code lives in it */
 static ae_predictor_open_fn module_open;
 
-ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *err,
-                                       size_t errlen)
+ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *err, size_t errlen)
 {
     if (req->builtin)
         return req->builtin;
@@ -66,8 +65,7 @@ static int warm_up(ae_predictor *p, const struct mload_request *req, char *err, 
     float *out = calloc(out_n, sizeof(float));
     int rc = AE_ENOMEM;
     if (!in || !out) {
-        snprintf(err, errlen, "model %s: out of memory for the warm-up inference",
-                 req->model_path);
+        snprintf(err, errlen, "model %s: out of memory for the warm-up inference", req->model_path);
         goto done;
     }
     char why[512] = "";
@@ -121,8 +119,10 @@ int mload_open(const struct mload_request *req, ae_predictor **out, char *err, s
         return AE_ESHAPE;
     }
     if (info.schema_version != 0 && info.schema_version != AE_SCHEMA_VERSION) {
-        snprintf(err, errlen, "model %s: Model trained with a different feature schema (%d, node "
-                 "uses %d)", req->model_path, info.schema_version, AE_SCHEMA_VERSION);
+        snprintf(err, errlen,
+                 "model %s: Model trained with a different feature schema (%d, node "
+                 "uses %d)",
+                 req->model_path, info.schema_version, AE_SCHEMA_VERSION);
         ae_predictor_close(p);
         return AE_ESCHEMA;
     }

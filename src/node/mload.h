@@ -19,17 +19,16 @@
 struct mload_request {
     const char *model_path;
     const char *extensions_dir;
-    int window;    /* [ttm] input_window_minutes */
-    int horizon;   /* [ttm] prediction_horizon */
-    int max_batch; /* number of blueprints (>= 1) */
+    int window;                   /* [ttm] input_window_minutes */
+    int horizon;                  /* [ttm] prediction_horizon */
+    int max_batch;                /* number of blueprints (>= 1) */
     ae_predictor_open_fn builtin; /* the linked engine, or NULL (WITH_TTM=0) */
 };
 
 /* Finds the engine: req->builtin when set, else MLOAD_MODULE_SYMBOL from
  * <extensions_dir>/aether-ttm-onnx.so (loaded once, kept for the process lifetime). Returns NULL
  * with "No TTM predictor implementation available ..." in err when there is none. */
-ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *err,
-                                       size_t errlen);
+ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *err, size_t errlen);
 
 /* Opens, checks and warms up the model. Returns 0 and *out (caller closes with
  * ae_predictor_close), or a negative AE_E* code with the reason in err (AE_EUNSUPPORTED: no

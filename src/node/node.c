@@ -448,8 +448,8 @@ void node_run(struct node *n)
     }
 }
 
-int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms,
-              char *err, size_t errlen)
+int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms, char *err,
+              size_t errlen)
 {
     pthread_mutex_lock(&n->lock);
     int rc = 0;

@@ -57,13 +57,13 @@ struct node {
     pthread_mutex_t reload_lock; /* one model load at a time */
     struct node_bp *bps;         /* cfg.blueprint_count, in config order */
     int nbp;
-    int *by_name;                /* indices of bps sorted by name (API order) */
+    int *by_name; /* indices of bps sorted by name (API order) */
     struct node_collector *collectors;
     int ncollectors;
     ttm *ttm;
     struct ttm_bp_input *ttm_inputs; /* nbp entries, filled before each evaluation */
-    ae_predictor *predictor;  /* owned; NULL when no model */
-    char model_error[1024];   /* why there is no model (or why the last reload failed), or "" */
+    ae_predictor *predictor;         /* owned; NULL when no model */
+    char model_error[1024]; /* why there is no model (or why the last reload failed), or "" */
     long reloads_ok, reloads_failed;
     struct store *store;
     struct http_server *http;
@@ -104,8 +104,8 @@ void node_request_stop(struct node *n);
  * push has no timestamp). Returns 0, AE_ENOENT (no such blueprint) or AE_ERANGE (the second is
  * already folded, or more than a few seconds ahead), with a message. Takes the lock. */
 struct req_push;
-int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms,
-              char *err, size_t errlen);
+int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms, char *err,
+              size_t errlen);
 
 /* Index of blueprint name, or -1. */
 int node_find_blueprint(const struct node *n, const char *name);

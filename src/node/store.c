@@ -255,8 +255,8 @@ int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen)
     return total;
 }
 
-#define MINUTE_COLUMNS                                                                            \
-    "SELECT ts, v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,v10, c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,"           \
+#define MINUTE_COLUMNS                                                                             \
+    "SELECT ts, v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,v10, c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,"             \
     " samples, ready, requested, estimated FROM minutes "
 
 /* Decodes the current row of a MINUTE_COLUMNS query. */
@@ -291,8 +291,7 @@ static int read_minutes(struct store *s, sqlite3_stmt *st, struct ae_minute *out
 }
 
 int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
-                    int64_t *cursor_ts, struct ae_minute *out, int max, char *err,
-                    size_t errlen)
+                    int64_t *cursor_ts, struct ae_minute *out, int max, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,

@@ -65,8 +65,7 @@ int store_each_minute(struct store *s, const char *bp, int64_t from_ms, int64_t 
  * negative AE_E* code. This is the paging step behind store_each_minute and the streaming
  * export. */
 int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
-                    int64_t *cursor_ts, struct ae_minute *out, int max, char *err,
-                    size_t errlen);
+                    int64_t *cursor_ts, struct ae_minute *out, int max, char *err, size_t errlen);
 
 /* Reads the newest max minutes of bp with ts < to_ms into out, OLDEST first; returns how many
  * (0..max) or a negative AE_E* code. Used to reload the window on start. */

@@ -15,10 +15,12 @@ static void test_family_and_samples(void **state)
 {
     (void)state;
     struct sbuf b = {0};
-    prom_write_family(&b, "ttm_recommendations_total", "counter", "Recommendations by type.\nSecond");
-    prom_write_sample(&b, "ttm_recommendations_total", (const char *[]){"type", "scale_up", NULL}, 3);
+    prom_write_family(&b, "ttm_recommendations_total", "counter",
+                      "Recommendations by type.\nSecond");
+    prom_write_sample(&b, "ttm_recommendations_total", (const char *[]){"type", "scale_up", NULL},
+                      3);
     prom_write_sample(&b, "aether_instances",
-                (const char *[]){"blueprint", "we\"b\\x\ny", "state", "ready", NULL}, 2.5);
+                      (const char *[]){"blueprint", "we\"b\\x\ny", "state", "ready", NULL}, 2.5);
     prom_write_sample(&b, "ttm_predictions_count_total", NULL, 0);
     prom_write_sample(&b, "aether_x", NULL, NAN);
     prom_write_sample(&b, "aether_x", NULL, INFINITY);
