@@ -5,6 +5,7 @@
 #   make SANITIZE=1 test   the same suite under ASan+UBSan, in build-asan/
 #   make fuzz       libFuzzer targets with clang, in build-fuzz/
 #   make format     clang-format every C source
+#   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
@@ -19,7 +20,7 @@ endif
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
-.PHONY: all deps configure build test run format fuzz clean
+.PHONY: all deps configure build test run format fuzz clean bench-engine
 all: build
 
 deps:
@@ -46,6 +47,9 @@ fuzz: deps
 
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i
+
+bench-engine: build
+	bench/onnx/run.sh --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf build build-asan build-fuzz
