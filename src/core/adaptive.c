@@ -117,12 +117,9 @@ int adt_decide(struct adt *a, const struct cfg_controller *c, int ttm_interval_m
     }
     const char *blocked = NULL;
     if (desired != n && !tree_gate_allows(&a->gate, c, now_ms, &blocked)) {
-        char why[2 * AE_REASON_MAX];
-        int len = snprintf(why, sizeof why, "%s (%s)", blocked, d.reason);
-        if (len >= AE_REASON_MAX)
-            len = AE_REASON_MAX - 1;
-        memcpy(d.reason, why, (size_t)len);
-        d.reason[len] = 0;
+        char why[AE_REASON_MAX];
+        memcpy(why, d.reason, sizeof why);
+        snprintf(d.reason, sizeof d.reason, "%s (%.100s)", blocked, why);
         desired = n;
     }
     if (desired != n)

@@ -1,0 +1,419 @@
+/* TTM manager state machine, driven by a scripted predictor: STOPPED/RUNNING/ERROR, per-blueprint
+ * WAITING_FOR_HISTORY/FORECASTING/ERROR, cold start at W/2, one batched call, counters, the
+ * hand-over to the adaptive tree and the reactive-only path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aether/error.h"
+#include "aether/ttm.h"
+
+#define T0 1700000040000LL
+#define MIN 60000LL
+#define W 8
+#define NBP 3
+
+/* The scripted predictor: every row gets the same cpu/invocations forecast. */
+struct script {
+    struct ae_predictor_info info;
+    int fail;    /* predict() fails */
+    int nan_row; /* row whose output is NaN, -1 for none */
+    int calls;
+    int last_batch;
+    float cpu, inv;
+    float last_row_cpu[NBP]; /* cpu of the newest input minute of each row */
+};
+
+static int script_predict(void *state, const float *in, int batch, float *out, char *err,
+                          size_t errlen)
+{
+    struct script *s = state;
+    s->calls++;
+    s->last_batch = batch;
+    if (s->fail) {
+        snprintf(err, errlen, "scripted failure");
+        return AE_EINFER;
+    }
+    int w = s->info.window, h = s->info.horizon;
+    for (int b = 0; b < batch; b++) {
+        s->last_row_cpu[b] = in[((size_t)b * w + (w - 1)) * AE_FEATURE_COUNT + AE_F_CPU_USAGE];
+        for (int k = 0; k < h; k++) {
+            float *row = out + ((size_t)b * h + k) * AE_FEATURE_COUNT;
+            memset(row, 0, AE_FEATURE_COUNT * sizeof *row);
+            row[AE_F_CPU_USAGE] = s->cpu;
+            row[AE_F_INVOCATIONS] = b == s->nan_row ? NAN : s->inv;
+        }
+    }
+    return 0;
+}
+
+static void script_info(void *state, struct ae_predictor_info *out)
+{
+    *out = ((struct script *)state)->info;
+}
+
+static void script_close(ae_predictor *self)
+{
+    (void)self; /* static storage in the test */
+}
+
+static struct script sc;
+static ae_predictor pred = {&sc, script_predict, script_info, script_close};
+static struct cfg_ttm tcfg;
+static struct cfg_controller ctl;
+static struct cfg_blueprint bps[NBP];
+static agg *hist[NBP];
+static struct adt adts[NBP];
+static struct ttm_bp_input inputs[NBP];
+static ttm *t;
+static char err[256];
+
+static void add_minutes(int b, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        struct ae_minute m;
+        ae_minute_init(&m, T0 + i * MIN);
+        m.values[AE_F_CPU_USAGE] = 0.5;
+        m.values[AE_F_INVOCATIONS] = 1200;
+        m.missing &= ~(AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_INVOCATIONS));
+        m.ready_mean = 2;
+        m.snapshots = 60;
+        assert_int_equal(agg_preload(hist[b], &m), 0);
+    }
+}
+
+/* now in minute `minute`: the last closed minute is minute - 1 */
+static int64_t at(int minute)
+{
+    return T0 + minute * MIN + 500;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&sc, 0, sizeof sc);
+    sc.info = (struct ae_predictor_info){.window = W,
+                                         .horizon = 1,
+                                         .features = 11,
+                                         .max_batch = NBP,
+                                         .schema_version = 1,
+                                         .val_wape = 0.1,
+                                         .val_skill = 0.2};
+    sc.nan_row = -1;
+    sc.cpu = 0.5f;
+    sc.inv = 1200;
+    cfg_ttm_defaults(&tcfg);
+    tcfg.enabled = 1;
+    tcfg.input_window_minutes = W;
+    cfg_controller_defaults(&ctl);
+    static const char *const names[NBP] = {"web", "api", "batch"};
+    for (int b = 0; b < NBP; b++) {
+        cfg_blueprint_defaults(&bps[b]);
+        strcpy(bps[b].name, names[b]);
+        hist[b] = agg_new();
+        adt_init(&adts[b], &ctl, T0);
+        inputs[b] = (struct ttm_bp_input){hist[b], 2, 2, &adts[b]};
+    }
+    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ttm_free(t);
+    for (int b = 0; b < NBP; b++)
+        agg_free(hist[b]);
+    return 0;
+}
+
+static enum ttm_bp_state bp_state(int i)
+{
+    struct ttm_bp_status st;
+    assert_int_equal(ttm_get_blueprint(t, i, &st), 0);
+    return st.state;
+}
+
+static void stopped_when_disabled_not_leader_or_no_model(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    assert_int_equal(ttm_get_state(t), TTM_STOPPED); /* before the first evaluation */
+    assert_string_equal(ttm_bp_state_name(bp_state(0)), "WAITING_FOR_HISTORY");
+    adts[0].has_rec = 1; /* pretend a floor was held */
+    adts[0].floor = 5;
+    assert_int_equal(ttm_evaluate(t, at(W), 0, inputs), TTM_STOPPED);
+    assert_int_equal(sc.calls, 0);
+    assert_false(adts[0].has_rec);
+    assert_string_equal(adts[0].drop_reason, "not the leader");
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_RUNNING);
+    assert_int_equal(sc.calls, 1);
+    assert_int_equal(ttm_set_predictor(t, NULL, err, sizeof err), 0);
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_STOPPED);
+    assert_int_equal(sc.calls, 1);
+    ttm_free(t);
+    tcfg.enabled = 0;
+    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_STOPPED);
+    assert_int_equal(sc.calls, 1);
+    assert_string_equal(ttm_state_name(TTM_STOPPED), "STOPPED");
+}
+
+static void predictor_must_match_config(void **state)
+{
+    (void)state;
+    sc.info.window = 30;
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), AE_ESHAPE);
+    assert_string_equal(err, "model window 30 does not match ttm.input_window_minutes = 8");
+    sc.info.window = W;
+    sc.info.horizon = 3;
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), AE_ESHAPE);
+    assert_string_equal(err, "model horizon 3 does not match ttm.prediction_horizon = 1");
+    sc.info.horizon = 1;
+    sc.info.schema_version = 2;
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), AE_ESCHEMA);
+    assert_string_equal(err,
+                        "Model trained with a different feature schema (version 2, expected 1)");
+    /* a refused model leaves none: STOPPED */
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_STOPPED);
+    sc.info.schema_version = 0; /* unstated: accepted */
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    /* bad config is refused at creation */
+    tcfg.input_window_minutes = 500;
+    assert_null(ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err));
+    assert_string_equal(err, "ttm.input_window_minutes = 500 is out of range 1..120");
+}
+
+static void cold_start_at_half_window_and_one_batch(void **state)
+{
+    (void)state;
+    add_minutes(0, 1, 4); /* web: 3 minutes < W/2 = 4 */
+    add_minutes(1, 0, 4); /* api: exactly W/2 */
+    add_minutes(2, 0, 4);
+    assert_int_equal(ttm_evaluate(t, at(4), 1, inputs), TTM_RUNNING);
+    assert_int_equal(bp_state(0), TTM_BP_WAITING_FOR_HISTORY);
+    assert_int_equal(bp_state(1), TTM_BP_FORECASTING);
+    assert_string_equal(ttm_bp_state_name(bp_state(1)), "FORECASTING");
+    assert_int_equal(bp_state(2), TTM_BP_FORECASTING);
+    assert_int_equal(sc.calls, 1); /* one call for both */
+    assert_int_equal(sc.last_batch, 2);
+    struct ttm_counters c;
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.predictions, 2);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 0, &st);
+    assert_false(st.has_forecast);
+    assert_null(st.forecast);
+
+    add_minutes(0, 4, 5);
+    add_minutes(1, 4, 5); /* batch misses minute 4: carried forward */
+    assert_int_equal(ttm_evaluate(t, at(5), 1, inputs), TTM_RUNNING);
+    for (int b = 0; b < NBP; b++)
+        assert_int_equal(bp_state(b), TTM_BP_FORECASTING);
+    assert_int_equal(sc.calls, 2);
+    assert_int_equal(sc.last_batch, 3);
+    assert_float_equal(sc.last_row_cpu[2], 0.5f, 0);
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.predictions, 5);
+    assert_int_equal(c.evaluations, 2);
+
+    /* five minutes later without data (collection stopped): history too old, back to waiting */
+    assert_int_equal(ttm_evaluate(t, at(10), 1, inputs), TTM_RUNNING);
+    for (int b = 0; b < NBP; b++)
+        assert_int_equal(bp_state(b), TTM_BP_WAITING_FOR_HISTORY);
+    assert_int_equal(sc.calls, 2);
+    assert_string_equal(adts[0].drop_reason, "waiting for history");
+}
+
+static void batch_split_by_max_batch(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.info.max_batch = 2;
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_RUNNING);
+    assert_int_equal(sc.calls, 2);
+    assert_int_equal(sc.last_batch, 1);
+}
+
+static void inference_failure_is_error_then_recovers(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.inv = 4000; /* a big rise: scale-up floors */
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_RUNNING);
+    assert_true(adts[0].has_rec);
+    assert_true(adts[0].floor > 2);
+    sc.fail = 1;
+    assert_int_equal(ttm_evaluate(t, at(W) + 60000, 1, inputs), TTM_ERROR);
+    assert_string_equal(ttm_state_name(ttm_get_state(t)), "ERROR");
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 0, &st);
+    assert_int_equal(st.state, TTM_BP_ERROR);
+    assert_string_equal(st.error, "inference failed: scripted failure");
+    assert_string_equal(ttm_last_error(t), "blueprint web: inference failed: scripted failure");
+    for (int b = 0; b < NBP; b++) /* reactive only */
+        assert_false(adts[b].has_rec);
+    struct tree_input in = {.has_cpu = 1,
+                            .cpu_usage = 0.5,
+                            .ready = 2,
+                            .requested = 2,
+                            .min_instances = 1,
+                            .max_instances = 10};
+    assert_int_equal(
+        adt_decide(&adts[0], &ctl, tcfg.evaluation_interval_ms, &in, T0 + 3600000, NULL), 2);
+    struct ttm_counters c;
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.failures, 1);
+    sc.fail = 0;
+    assert_int_equal(ttm_evaluate(t, at(W) + 120000, 1, inputs), TTM_RUNNING);
+    assert_int_equal(bp_state(0), TTM_BP_FORECASTING);
+    assert_string_equal(ttm_last_error(t), "");
+}
+
+static void non_finite_output_is_a_blueprint_error(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.nan_row = 1;
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_ERROR);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 1, &st);
+    assert_int_equal(st.state, TTM_BP_ERROR);
+    assert_string_equal(st.error, "model output is not finite (feature invocations)");
+    assert_int_equal(bp_state(0), TTM_BP_FORECASTING);
+    assert_int_equal(bp_state(2), TTM_BP_FORECASTING);
+}
+
+static void recommendations_counted_and_applied(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.inv = 3600; /* 3 x demand at 0.05 core-s per request: 3 cores -> floor 5 */
+    ttm_evaluate(t, at(W), 1, inputs);
+    struct ttm_counters c;
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.recommendations[FCST_SCALE_UP], 3);
+    assert_int_equal(adts[2].floor, 5);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 2, &st);
+    assert_float_equal(st.confidence, 0.9, 1e-12); /* 1 - val_wape */
+    assert_true(st.has_forecast);
+    assert_float_equal(st.forecast[AE_F_INVOCATIONS], 3600, 0);
+    assert_int_equal(st.forecast_ms, at(W));
+    assert_int_equal(st.recommendation.type, FCST_SCALE_UP);
+    const struct ae_decision *d = ttm_last_decision(t, 2);
+    assert_non_null(d);
+    assert_int_equal(d->tier, AE_TIER_TTM);
+    assert_int_equal(d->action, AE_ACTION_SCALE_UP);
+    assert_int_equal(d->from, 2);
+    assert_int_equal(d->to, 5);
+    assert_string_equal(d->reason,
+                        "utilisation 0.50 -> 1.50 predicted (rise 1.00): floor 5 instances");
+    /* "first by name": api < batch < web */
+    assert_int_equal(ttm_last_forecast_blueprint(t), 1);
+    /* a stable forecast next: the floor is released, hold counted */
+    sc.inv = 1200;
+    ttm_evaluate(t, at(W) + 60000, 1, inputs);
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.recommendations[FCST_HOLD], 3);
+    assert_int_equal(adts[2].floor, 0);
+    assert_int_equal(ttm_last_decision(t, 2)->action, AE_ACTION_HOLD);
+}
+
+static void low_confidence_holds(void **state)
+{
+    (void)state;
+    sc.info.val_wape = -1; /* absent: confidence 0 until 10 forecasts resolved */
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.inv = 3600;
+    ttm_evaluate(t, at(W), 1, inputs);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 0, &st);
+    assert_int_equal(st.recommendation.type, FCST_HOLD);
+    assert_int_equal(st.recommendation.reason, FCST_REASON_LOW_CONFIDENCE);
+    assert_false(adts[0].floor);
+}
+
+static void confidence_earned_from_resolved_forecasts(void **state)
+{
+    (void)state;
+    sc.info.val_wape = -1;
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    add_minutes(0, 0, W);
+    agg *empty = agg_new(); /* the other two blueprints have no history */
+    inputs[1].history = empty;
+    inputs[2].history = empty;
+    /* the model predicts exactly what then happens: after 10 resolved, confidence 1 */
+    int minute = W;
+    for (int k = 0; k < 10; k++) {
+        ttm_evaluate(t, at(minute), 1, inputs);
+        add_minutes(0, minute, minute + 1);
+        minute++;
+    }
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 0, &st);
+    assert_int_equal(st.resolved, 9); /* the 10th forecast's minute is fed next evaluation */
+    assert_float_equal(st.confidence, 0, 0);
+    sc.inv = 3600; /* now a rise, acted on because the record is good */
+    ttm_evaluate(t, at(minute), 1, inputs);
+    ttm_get_blueprint(t, 0, &st);
+    assert_int_equal(st.resolved, 10);
+    assert_float_equal(st.confidence, 1, 1e-9);
+    assert_int_equal(st.recommendation.type, FCST_SCALE_UP);
+    assert_int_equal(bp_state(1), TTM_BP_WAITING_FOR_HISTORY);
+    agg_free(empty);
+}
+
+static void forecast_only_records(void **state)
+{
+    (void)state;
+    ttm_free(t);
+    tcfg.mode = CFG_TTM_FORECAST_ONLY;
+    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.inv = 3600;
+    ttm_evaluate(t, at(W), 1, inputs);
+    assert_false(adts[0].has_rec);
+    assert_int_equal(adts[0].floor, 0);
+    assert_true(adts[0].has_last_rec);
+    assert_int_equal(adts[0].last_rec.type, FCST_SCALE_UP);
+    const struct ae_decision *d = ttm_last_decision(t, 0);
+    assert_non_null(d);
+    assert_int_equal(strncmp(d->reason, "forecast-only: ", 15), 0);
+    struct ttm_counters c;
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.recommendations[FCST_SCALE_UP], 3);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(stopped_when_disabled_not_leader_or_no_model), T(predictor_must_match_config),
+        T(cold_start_at_half_window_and_one_batch),      T(batch_split_by_max_batch),
+        T(inference_failure_is_error_then_recovers),     T(non_finite_output_is_a_blueprint_error),
+        T(recommendations_counted_and_applied),          T(low_confidence_holds),
+        T(confidence_earned_from_resolved_forecasts),    T(forecast_only_records),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
