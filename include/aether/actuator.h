@@ -1,0 +1,66 @@
+/* Actuators: what changes a blueprint's instance count for real.
+ *
+ * The node's control loop decides a desired count each second and hands it to the blueprint's
+ * actuator; the actuator works in its own thread, so no call here blocks the loop (each takes a
+ * mutex for a few microseconds at most). Two kinds, chosen by the blueprint's `actuator` key:
+ *   process  the embedded process supervisor: instance i runs the blueprint's `command` (argv,
+ *            no shell, "{port}" and "{instance}" substituted, the `env` table added) on port
+ *            port_base + i; it is "starting" until http://127.0.0.1:<port><metrics_path>
+ *            answers 200, then "ready"; a crashed instance is restarted with exponential
+ *            back-off (0.5 s doubling to 30 s); stopping sends SIGTERM to the instance's process
+ *            group, then SIGKILL after stop_grace_ms. Every instance runs in its own process
+ *            group with PR_SET_PDEATHSIG(SIGKILL), so none outlives a node that is killed.
+ *   exec     runs `scale_command` (argv, "{blueprint}" and "{instances}" substituted) whenever
+ *            the desired count differs from the last one applied, one run at a time, killed
+ *            after startup_timeout_ms; exit code and output are kept for the decision log.
+ *            ready = requested once the command succeeded. */
+#ifndef AETHER_ACTUATOR_H
+#define AETHER_ACTUATOR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "aether/config.h"
+
+struct actuator;
+
+struct actuator_status {
+    int requested;   /* the last desired count */
+    int starting;    /* process: running, not answering yet; exec: a run is in progress */
+    int ready;       /* process: answering its metrics URL; exec: the count last applied */
+    int failed;      /* process: instances waiting to restart; exec: 1 if the last run failed */
+    int restarts;    /* process: restarts since start */
+    char error[256]; /* the most recent failure, "" when none */
+};
+
+/* One scrape target: a ready instance (process) or a configured metrics URL (exec). */
+struct actuator_target {
+    char url[CFG_PATH_MAX + 32];
+    pid_t pid;    /* 0 when the process is not ours (exec) */
+    int instance; /* instance index, or the URL's index */
+};
+
+/* Creates the actuator of a blueprint (bp must have passed cfg_validate and
+ * cfg_blueprint_resolve; it is copied). Nothing runs until actuator_set_desired. Returns NULL
+ * with a message in err when out of memory or a thread cannot start. Free with actuator_close. */
+struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t errlen);
+
+/* Asks for n instances, clamped to [0, max_instances]; returns at once (the thread acts). 0, or
+ * AE_ERANGE (with a message; n is clamped and still applied) when n was out of range. */
+int actuator_set_desired(struct actuator *a, int n, char *err, size_t errlen);
+
+/* What runs now (never blocks). */
+void actuator_status(struct actuator *a, struct actuator_status *out);
+
+/* The exec actuator's last run: "exit 0: <output>" / "killed after 30000 ms: ...", "" before
+ * the first run (and always for process). Returns the length written (NUL-terminated). */
+size_t actuator_last_result(struct actuator *a, char *buf, size_t len);
+
+/* Fills up to max scrape targets and returns how many there are. Never blocks. */
+int actuator_targets(struct actuator *a, struct actuator_target *out, int max);
+
+/* Stops what it started (process: SIGTERM, SIGKILL after stop_grace_ms, waits for every
+ * instance) and frees a. NULL is allowed. Blocks for at most stop_grace_ms plus a moment. */
+void actuator_close(struct actuator *a);
+
+#endif

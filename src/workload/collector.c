@@ -1,0 +1,662 @@
+/* Collectors (see include/aether/collector.h): host and per-process /proc readings, and the
+ * scrape thread that turns each target's counters into per-second features.
+ *
+ * The scrape thread keeps, per target URL, the previous scrape's counter values and time; a
+ * feature is the sum over targets of (value - previous) / elapsed seconds, where a value lower
+ * than the previous one means the counter was reset (the process restarted) and the delta is
+ * the value itself. A target seen for the first time contributes from its second scrape. */
+#include "aether/collector.h"
+
+#include "aether/error.h"
+#include "aether/prom.h"
+#include "spawn.h"
+#include "wl_curl.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_TARGETS 256
+
+/* ---- /proc ---- */
+
+int proc_process_usage(pid_t pid, double *cpu_seconds, double *rss_bytes)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return AE_ENOENT;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name (which may hold spaces) start after the last ')'. */
+    char *p = strrchr(buf, ')');
+    unsigned long utime, stime;
+    char state;
+    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &state, &utime,
+                     &stime) != 3)
+        return AE_EPARSE;
+    if (state == 'Z')
+        return AE_ENOENT;
+    *cpu_seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return AE_ENOENT;
+    unsigned long size, resident;
+    int got = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    if (got != 2)
+        return AE_EPARSE;
+    *rss_bytes = (double)resident * (double)sysconf(_SC_PAGESIZE);
+    return 0;
+}
+
+static double wall_s(void)
+{
+    return (double)spawn_now_ms() / 1000.0;
+}
+
+struct host_collector {
+    int have_cpu;
+    unsigned long long busy, total;
+};
+
+static int read_host_cpu(unsigned long long *busy, unsigned long long *total)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    unsigned long long v[8] = {0};
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                     &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (got < 4)
+        return -1;
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    *busy = *total - v[3] - v[4]; /* minus idle and iowait */
+    return 0;
+}
+
+/* MemTotal and MemAvailable in bytes; 0 when unknown. */
+static void read_host_memory(long long *total, long long *available)
+{
+    *total = *available = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return;
+    char line[256];
+    while (fgets(line, sizeof(line), f)) {
+        long long kb;
+        if (sscanf(line, "MemTotal: %lld kB", &kb) == 1)
+            *total = kb * 1024;
+        else if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+            *available = kb * 1024;
+    }
+    fclose(f);
+}
+
+long long host_memory_bytes(void)
+{
+    long long total, available;
+    read_host_memory(&total, &available);
+    return total;
+}
+
+struct host_collector *host_collector_open(void)
+{
+    struct host_collector *h = calloc(1, sizeof(*h));
+    if (h)
+        h->have_cpu = read_host_cpu(&h->busy, &h->total) == 0;
+    return h;
+}
+
+void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap)
+{
+    unsigned long long busy, total;
+    if (read_host_cpu(&busy, &total) == 0) {
+        if (h->have_cpu && total > h->total && busy >= h->busy)
+            ae_snapshot_set(snap, AE_F_CPU_USAGE,
+                            (double)(busy - h->busy) / (double)(total - h->total));
+        h->busy = busy;
+        h->total = total;
+        h->have_cpu = 1;
+    }
+    long long mt, ma;
+    read_host_memory(&mt, &ma);
+    if (mt > 0 && ma >= 0 && ma <= mt)
+        ae_snapshot_set(snap, AE_F_HEAP_USAGE, (double)(mt - ma) / (double)mt);
+}
+
+void host_collector_close(struct host_collector *h)
+{
+    free(h);
+}
+
+/* ---- scrape ---- */
+
+/* What one scrape of one target yielded. */
+struct reading {
+    int ok; /* fetched and parsed */
+    int has_req, has_err, has_hist, has_gc, has_cpu, has_rss;
+    double req, err, gc, cpu, rss;
+    struct prom_histogram hist;
+};
+
+/* Per-target memory across scrapes. */
+struct target_state {
+    char url[sizeof(((struct actuator_target *)0)->url)];
+    pid_t pid;
+    int seen;        /* marked while matching a new target list */
+    int have_prev;   /* prev holds a successful reading */
+    double prev_t;   /* when prev was taken, s */
+    double proc_t;   /* process collector: time of proc_cpu */
+    double proc_cpu; /* process collector: previous CPU seconds, <0 if none */
+    struct reading prev;
+};
+
+/* The features of the last scrape round. */
+struct scrape_result {
+    double taken_s; /* 0 = none yet */
+    double values[AE_FEATURE_COUNT];
+    uint32_t present;
+    int has_hist;
+    struct ae_histogram hist;
+    char reason[512];
+};
+
+struct collector {
+    struct cfg_blueprint bp; /* scalars and names only; list pointers cleared */
+    struct collector_options opt;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    struct target_state *targets; /* MAX_TARGETS slots, ntargets used; guarded by mu */
+    int ntargets;
+    struct scrape_result result; /* guarded by mu */
+};
+
+void collector_default_options(struct collector_options *out)
+{
+    out->interval_ms = 1000;
+    out->timeout_ms = 800;
+    out->max_body_bytes = 1u << 20;
+}
+
+/* One transfer of a round. */
+struct fetch {
+    CURL *easy;
+    char *body;
+    size_t len, cap, max;
+    int too_big;
+    CURLcode result; /* from curl_multi_info_read */
+};
+
+static size_t fetch_write(char *p, size_t size, size_t n, void *ud)
+{
+    struct fetch *f = ud;
+    size_t add = size * n;
+    if (f->len + add > f->max) {
+        f->too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    if (f->len + add + 1 > f->cap) {
+        size_t cap = (f->len + add + 1) * 2;
+        if (cap > f->max + 1)
+            cap = f->max + 1;
+        char *b = realloc(f->body, cap);
+        if (!b)
+            return 0;
+        f->body = b;
+        f->cap = cap;
+    }
+    memcpy(f->body + f->len, p, add);
+    f->len += add;
+    return add;
+}
+
+/* Appends the pieces (NULL-terminated list) to reason, "; "-separated from what is there,
+ * cut at cap. Truncation is fine: the reason is for people. */
+static void append_reason(char *reason, size_t cap, ...)
+{
+    size_t used = strlen(reason);
+    va_list ap;
+    va_start(ap, cap);
+    const char *piece = used ? "; " : va_arg(ap, const char *);
+    while (piece) {
+        size_t pl = strlen(piece);
+        if (used + pl + 1 > cap)
+            pl = cap - used - 1;
+        memcpy(reason + used, piece, pl);
+        used += pl;
+        reason[used] = '\0';
+        piece = va_arg(ap, const char *);
+    }
+    va_end(ap);
+}
+
+/* Reads the configured series out of a parsed page. */
+static void read_page(const struct collector *c, const struct prom_doc *doc, struct reading *r,
+                      const char *url, char *reason, size_t rcap)
+{
+    const struct cfg_metrics_names *m = &c->bp.metrics;
+    r->has_req = m->requests_total[0] && prom_sum(doc, m->requests_total, &r->req) == 0;
+    if (m->requests_total[0] && !r->has_req)
+        append_reason(reason, rcap, url, ": no metric ", m->requests_total, NULL);
+    r->has_err = m->errors_total[0] && prom_sum(doc, m->errors_total, &r->err) == 0;
+    r->has_hist =
+        m->latency_histogram[0] && prom_histogram_get(doc, m->latency_histogram, &r->hist) == 0;
+    if (m->latency_histogram[0] && !r->has_hist)
+        append_reason(reason, rcap, url, ": no histogram ", m->latency_histogram, NULL);
+    r->has_gc = m->gc_pause_total[0] && prom_sum(doc, m->gc_pause_total, &r->gc) == 0;
+    if (m->gc_pause_total[0] && !r->has_gc)
+        append_reason(reason, rcap, url, ": no metric ", m->gc_pause_total, NULL);
+    r->has_cpu = prom_sum(doc, "process_cpu_seconds_total", &r->cpu) == 0;
+    r->has_rss = prom_sum(doc, "process_resident_memory_bytes", &r->rss) == 0;
+}
+
+/* Counter delta with reset handling. */
+static double counter_delta(double now, double prev)
+{
+    return now >= prev ? now - prev : now;
+}
+
+/* gc_pause_total is in seconds when its name says so (Prometheus base units), else in ms. */
+static double gc_scale_to_ms(const char *name)
+{
+    return strstr(name, "seconds") ? 1000.0 : 1.0;
+}
+
+/* Folds the round's readings (r[i] for the targets t[i]) into a result. */
+static void fold_round(struct collector *c, struct target_state *t, struct reading *r, int n,
+                       double now, struct scrape_result *out)
+{
+    double req = 0, err = 0, gc = 0, cpu = 0, rss = 0, lat_sum = 0, lat_count = 0;
+    int n_req = 0, n_err = 0, n_gc = 0, n_cpu = 0, n_rss = 0, n_lat = 0, n_hist = 0;
+    struct prom_histogram merged; /* cumulative deltas per second, by bound */
+    memset(&merged, 0, sizeof(merged));
+    for (int i = 0; i < n; i++) {
+        if (!r[i].ok)
+            continue;
+        if (r[i].has_rss) {
+            rss += r[i].rss;
+            n_rss++;
+        }
+        struct reading *p = &t[i].prev;
+        double dt = now - t[i].prev_t;
+        if (!t[i].have_prev || dt <= 0.05)
+            continue;
+        if (r[i].has_req && p->has_req) {
+            req += counter_delta(r[i].req, p->req) / dt;
+            n_req++;
+        }
+        if (r[i].has_err && p->has_err) {
+            err += counter_delta(r[i].err, p->err) / dt;
+            n_err++;
+        }
+        if (r[i].has_gc && p->has_gc) {
+            gc += counter_delta(r[i].gc, p->gc) / dt;
+            n_gc++;
+        }
+        if (r[i].has_cpu && p->has_cpu) {
+            cpu += counter_delta(r[i].cpu, p->cpu) / dt;
+            n_cpu++;
+        }
+        if (r[i].has_hist && p->has_hist) {
+            const struct prom_histogram *h = &r[i].hist, *ph = &p->hist;
+            int reset = h->count < ph->count || h->nbuckets != ph->nbuckets;
+            if (!isnan(h->sum) && !isnan(ph->sum)) {
+                lat_sum += reset ? h->sum : h->sum - ph->sum;
+                lat_count += reset ? h->count : h->count - ph->count;
+                n_lat++;
+            }
+            if (n_hist == 0) {
+                merged.nbuckets = h->nbuckets;
+                memcpy(merged.le, h->le, sizeof(h->le));
+            }
+            if (merged.nbuckets == h->nbuckets &&
+                memcmp(merged.le, h->le, h->nbuckets * sizeof(double)) == 0) {
+                for (size_t b = 0; b < h->nbuckets; b++)
+                    merged.cumulative[b] +=
+                        (reset ? h->cumulative[b] : h->cumulative[b] - ph->cumulative[b]) / dt;
+                n_hist++;
+            }
+        }
+    }
+    memset(out->values, 0, sizeof(out->values));
+    out->present = 0;
+    out->has_hist = 0;
+#define PUT(f, v)                                                                                  \
+    do {                                                                                           \
+        out->values[f] = (v);                                                                      \
+        out->present |= AE_FEATURE_BIT(f);                                                         \
+    } while (0)
+    if (n_req) {
+        PUT(AE_F_INVOCATIONS, req);
+        PUT(AE_F_EVENT_COUNT, req);
+        if (n_err)
+            PUT(AE_F_ERROR_RATE, req > 0 ? fmin(1.0, err / req) : 0.0);
+    }
+    if (n_gc)
+        PUT(AE_F_GC_PAUSE_MS, gc * gc_scale_to_ms(c->bp.metrics.gc_pause_total));
+    if (n_cpu && c->bp.cpu_limit_cores > 0)
+        PUT(AE_F_CPU_USAGE, cpu / n_cpu / c->bp.cpu_limit_cores);
+    if (n_rss && c->bp.memory_limit_bytes > 0)
+        PUT(AE_F_HEAP_USAGE, rss / n_rss / (double)c->bp.memory_limit_bytes);
+    if (n_lat && lat_count > 0)
+        PUT(AE_F_LATENCY_MS, lat_sum / lat_count * 1000.0);
+    if (n_hist && merged.nbuckets <= AE_HIST_MAX_BUCKETS) {
+        struct ae_histogram *h = &out->hist;
+        h->buckets = (int)merged.nbuckets;
+        double total = 0;
+        for (size_t b = 0; b < merged.nbuckets; b++) {
+            double below = b ? merged.cumulative[b - 1] : 0;
+            h->upper_ms[b] = isinf(merged.le[b]) ? INFINITY : merged.le[b] * 1000.0;
+            h->count[b] = fmax(0.0, merged.cumulative[b] - below);
+            total += h->count[b];
+        }
+        out->has_hist = 1;
+        if (total > 0) {
+            PUT(AE_F_LATENCY_P50, ae_histogram_quantile(h, 0.50));
+            PUT(AE_F_LATENCY_P95, ae_histogram_quantile(h, 0.95));
+            PUT(AE_F_LATENCY_P99, ae_histogram_quantile(h, 0.99));
+        }
+    }
+#undef PUT
+}
+
+/* One round: fetch every target in parallel, parse, fold, publish. */
+static void scrape_round(struct collector *c, CURLM *multi)
+{
+    struct target_state *t = calloc(MAX_TARGETS, sizeof(*t));
+    struct reading *r = calloc(MAX_TARGETS, sizeof(*r));
+    struct fetch *f = calloc(MAX_TARGETS, sizeof(*f));
+    if (!t || !r || !f) {
+        free(t);
+        free(r);
+        free(f);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    int n = c->ntargets;
+    memcpy(t, c->targets, (size_t)n * sizeof(*t));
+    pthread_mutex_unlock(&c->mu);
+
+    struct scrape_result res;
+    memset(&res, 0, sizeof(res));
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: " PROM_ACCEPT_HEADER);
+    for (int i = 0; i < n; i++) {
+        memset(&r[i], 0, sizeof(r[i]));
+        f[i].max = c->opt.max_body_bytes;
+        f[i].easy = curl_easy_init();
+        if (!f[i].easy)
+            continue;
+        curl_easy_setopt(f[i].easy, CURLOPT_URL, t[i].url);
+        curl_easy_setopt(f[i].easy, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(f[i].easy, CURLOPT_TIMEOUT_MS, (long)c->opt.timeout_ms);
+        curl_easy_setopt(f[i].easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(f[i].easy, CURLOPT_WRITEFUNCTION, fetch_write);
+        curl_easy_setopt(f[i].easy, CURLOPT_WRITEDATA, &f[i]);
+        curl_easy_setopt(f[i].easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(f[i].easy, CURLOPT_PRIVATE, &f[i]);
+        curl_multi_add_handle(multi, f[i].easy);
+    }
+    int running = 1;
+    while (running) {
+        if (curl_multi_perform(multi, &running) != CURLM_OK)
+            break;
+        if (running)
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    int msgs;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(multi, &msgs)) != NULL) {
+        char *which = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &which);
+        if (m->msg == CURLMSG_DONE && which)
+            ((struct fetch *)(void *)which)->result = m->data.result;
+    }
+    double now = wall_s();
+    for (int i = 0; i < n; i++) {
+        if (!f[i].easy) {
+            append_reason(res.reason, sizeof(res.reason), t[i].url, ": out of memory", NULL);
+            continue;
+        }
+        long status = 0;
+        char *ctype = NULL;
+        curl_easy_getinfo(f[i].easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(f[i].easy, CURLINFO_CONTENT_TYPE, &ctype);
+        CURLcode result = f[i].result;
+        char what[160];
+        if (f[i].too_big) {
+            snprintf(what, sizeof(what), "body larger than %zu bytes", f[i].max);
+        } else if (result != CURLE_OK) {
+            if (result == CURLE_OPERATION_TIMEDOUT)
+                snprintf(what, sizeof(what), "timed out after %d ms", c->opt.timeout_ms);
+            else
+                snprintf(what, sizeof(what), "%s", curl_easy_strerror(result));
+        } else if (status != 200) {
+            snprintf(what, sizeof(what), "HTTP status %ld", status);
+        } else {
+            struct prom_doc *doc = NULL;
+            char perr[128];
+            int prc = prom_parse(f[i].body ? f[i].body : "", f[i].len,
+                                 prom_format_for_content_type(ctype), &doc, perr, sizeof(perr));
+            if (prc == 0) {
+                read_page(c, doc, &r[i], t[i].url, res.reason, sizeof(res.reason));
+                r[i].ok = 1;
+                prom_doc_free(doc);
+                what[0] = '\0';
+            } else {
+                snprintf(what, sizeof(what), "unreadable metrics page: %s", perr);
+            }
+        }
+        if (what[0])
+            append_reason(res.reason, sizeof(res.reason), t[i].url, ": ", what, NULL);
+        curl_multi_remove_handle(multi, f[i].easy);
+        curl_easy_cleanup(f[i].easy);
+        free(f[i].body);
+    }
+    curl_slist_free_all(hdr);
+    if (n == 0)
+        snprintf(res.reason, sizeof(res.reason), "no ready instance or metrics URL to scrape");
+
+    fold_round(c, t, r, n, now, &res);
+    int waiting = 0;
+    for (int i = 0; i < n; i++)
+        waiting += r[i].ok && !t[i].have_prev;
+    if (waiting && !(res.present & AE_FEATURE_BIT(AE_F_INVOCATIONS)))
+        append_reason(res.reason, sizeof(res.reason),
+                      "counters need a second scrape of a new target", NULL);
+    res.taken_s = now;
+
+    /* Publish, and remember the readings of targets still listed. */
+    pthread_mutex_lock(&c->mu);
+    c->result = res;
+    for (int k = 0; k < c->ntargets; k++)
+        for (int i = 0; i < n; i++)
+            if (strcmp(c->targets[k].url, t[i].url) == 0 && r[i].ok) {
+                c->targets[k].prev = r[i];
+                c->targets[k].prev_t = now;
+                c->targets[k].have_prev = 1;
+            }
+    pthread_mutex_unlock(&c->mu);
+    free(t);
+    free(r);
+    free(f);
+}
+
+static void *scrape_thread(void *arg)
+{
+    struct collector *c = arg;
+    CURLM *multi = curl_multi_init();
+    pthread_mutex_lock(&c->mu);
+    while (!c->stop) {
+        pthread_mutex_unlock(&c->mu);
+        int64_t start = spawn_now_ms();
+        if (multi)
+            scrape_round(c, multi);
+        int64_t next = start + c->opt.interval_ms;
+        pthread_mutex_lock(&c->mu);
+        while (!c->stop && spawn_now_ms() < next) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            int64_t wait = next - spawn_now_ms();
+            if (wait <= 0)
+                break;
+            until.tv_sec += wait / 1000;
+            until.tv_nsec += (wait % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&c->cv, &c->mu, &until);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (multi)
+        curl_multi_cleanup(multi);
+    return NULL;
+}
+
+struct collector *collector_open(const struct cfg_blueprint *bp,
+                                 const struct collector_options *opt, char *err, size_t errlen)
+{
+    workload_curl_init();
+    struct collector *c = calloc(1, sizeof(*c));
+    if (c)
+        c->targets = calloc(MAX_TARGETS, sizeof(*c->targets));
+    if (!c || !c->targets) {
+        if (c)
+            free(c);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->bp = *bp;
+    c->bp.command = c->bp.scale_command = c->bp.metrics_urls = NULL;
+    c->bp.env = NULL;
+    if (opt)
+        c->opt = *opt;
+    else
+        collector_default_options(&c->opt);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->thread, NULL, scrape_thread, c) != 0) {
+        snprintf(err, errlen, "blueprint %s: cannot start the scrape thread", bp->name);
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c->targets);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void collector_set_targets(struct collector *c, const struct actuator_target *t, int n)
+{
+    if (n > MAX_TARGETS)
+        n = MAX_TARGETS;
+    pthread_mutex_lock(&c->mu);
+    /* Keep the state of targets that stay (same URL and pid); drop the others. */
+    struct target_state *old = c->targets;
+    struct target_state *fresh = calloc(MAX_TARGETS, sizeof(*fresh));
+    if (!fresh) {
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(fresh[i].url, sizeof(fresh[i].url), "%s", t[i].url);
+        fresh[i].pid = t[i].pid;
+        fresh[i].proc_cpu = -1;
+        for (int k = 0; k < c->ntargets; k++)
+            if (strcmp(old[k].url, t[i].url) == 0 && old[k].pid == t[i].pid) {
+                fresh[i] = old[k];
+                break;
+            }
+    }
+    c->targets = fresh;
+    c->ntargets = n;
+    free(old);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void collector_fill_process(struct collector *c, struct ae_snapshot *snap)
+{
+    double cpu = 0, rss = 0;
+    int n_cpu = 0, n_rss = 0;
+    double now = wall_s();
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < c->ntargets; i++) {
+        struct target_state *t = &c->targets[i];
+        double cs, rb;
+        if (t->pid <= 0 || proc_process_usage(t->pid, &cs, &rb) != 0)
+            continue;
+        rss += rb;
+        n_rss++;
+        if (t->proc_cpu >= 0 && now - t->proc_t > 0.05) {
+            cpu += (cs - t->proc_cpu) / (now - t->proc_t);
+            n_cpu++;
+        }
+        t->proc_cpu = cs;
+        t->proc_t = now;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (n_cpu && c->bp.cpu_limit_cores > 0)
+        ae_snapshot_set(snap, AE_F_CPU_USAGE, cpu / n_cpu / c->bp.cpu_limit_cores);
+    if (n_rss && c->bp.memory_limit_bytes > 0)
+        ae_snapshot_set(snap, AE_F_HEAP_USAGE, rss / n_rss / (double)c->bp.memory_limit_bytes);
+}
+
+void collector_fill_scrape(struct collector *c, struct ae_snapshot *snap)
+{
+    pthread_mutex_lock(&c->mu);
+    const struct scrape_result *r = &c->result;
+    int fresh = r->taken_s > 0 && wall_s() - r->taken_s <= 3.0 * c->opt.interval_ms / 1000.0;
+    if (fresh) {
+        for (int f = 0; f < AE_FEATURE_COUNT; f++)
+            if (r->present & AE_FEATURE_BIT(f))
+                ae_snapshot_set(snap, f, r->values[f]);
+        if (r->has_hist) {
+            snap->hist = r->hist;
+            snap->has_histogram = 1;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t collector_reason(struct collector *c, char *buf, size_t len)
+{
+    pthread_mutex_lock(&c->mu);
+    int n;
+    if (c->result.taken_s > 0 && wall_s() - c->result.taken_s > 3.0 * c->opt.interval_ms / 1000.0)
+        n = snprintf(buf, len, "the last scrape is %.1f s old", wall_s() - c->result.taken_s);
+    else
+        n = snprintf(buf, len, "%s", c->result.reason);
+    pthread_mutex_unlock(&c->mu);
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+}
+
+void collector_close(struct collector *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c->targets);
+    free(c);
+}

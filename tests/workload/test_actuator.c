@@ -1,0 +1,240 @@
+/* Integration tests of the actuators with real child processes: the process supervisor runs
+ * real aether-worker instances on loopback ports (start, readiness over HTTP, scale down,
+ * restart after a crash, stop, no orphans when the parent is SIGKILLed); the exec actuator runs
+ * a real command and reports its arguments, exit code and output. */
+#include "aether/actuator.h"
+#include "aether/error.h"
+#include "helpers.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* A process blueprint of aether-worker instances on free ports. */
+static void worker_blueprint(struct cfg_blueprint *bp, int max)
+{
+    cfg_blueprint_defaults(bp);
+    snprintf(bp->name, sizeof(bp->name), "web");
+    bp->max_instances = max;
+    bp->port_base = free_port();
+    /* consecutive ports: pick a base whose next ports are likely free too */
+    bp->startup_timeout_ms = 10000;
+    bp->stop_grace_ms = 2000;
+    const char *argv[] = {AETHER_WORKER_BIN, "--port", "{port}", "--work-us", "200"};
+    for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+        assert_int_equal(cfg_strv_append(&bp->command, &bp->command_count, argv[i]), 0);
+}
+
+/* Waits up to ms for status field ready to equal want. */
+static int wait_ready(struct actuator *a, int want, int ms)
+{
+    struct actuator_status st;
+    for (int t = 0; t < ms; t += 50) {
+        actuator_status(a, &st);
+        if (st.ready == want && st.starting == 0)
+            return 1;
+        sleep_ms(50);
+    }
+    actuator_status(a, &st);
+    print_error("ready %d starting %d failed %d error '%s'\n", st.ready, st.starting, st.failed,
+                st.error);
+    return 0;
+}
+
+static void process_scale_restart_stop(void **state)
+{
+    (void)state;
+    struct cfg_blueprint bp;
+    worker_blueprint(&bp, 3);
+    char err[256];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    assert_int_equal(actuator_set_desired(a, 2, err, sizeof(err)), 0);
+    assert_true(wait_ready(a, 2, 15000));
+
+    struct actuator_target t[4];
+    assert_int_equal(actuator_targets(a, t, 4), 2);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", bp.port_base + 1);
+    assert_string_equal(t[1].url, url);
+    assert_int_equal(http_get(url), 200);
+    pid_t second = t[1].pid, first = t[0].pid;
+    assert_true(first > 0 && second > 0);
+
+    /* Scale down: instance 1 gets SIGTERM and ends. */
+    assert_int_equal(actuator_set_desired(a, 1, err, sizeof(err)), 0);
+    assert_true(wait_ready(a, 1, 5000));
+    for (int i = 0; i < 100 && !process_gone(second); i++)
+        sleep_ms(50);
+    assert_true(process_gone(second));
+
+    /* A crash: instance 0 is SIGKILLed, comes back with a new pid. */
+    kill(first, SIGKILL);
+    struct actuator_status st;
+    int restarted = 0;
+    for (int i = 0; i < 200 && !restarted; i++) {
+        sleep_ms(50);
+        actuator_status(a, &st);
+        assert_int_equal(actuator_targets(a, t, 4), st.ready);
+        restarted = st.ready == 1 && st.restarts >= 1 && t[0].pid != first;
+    }
+    assert_true(restarted);
+    assert_non_null(strstr(st.error, "killed by signal 9"));
+
+    /* Out of range: clamped, reported. */
+    assert_int_equal(actuator_set_desired(a, 7, err, sizeof(err)), AE_ERANGE);
+    assert_non_null(strstr(err, "out of range 0..3"));
+    assert_int_equal(actuator_set_desired(a, 1, err, sizeof(err)), 0);
+
+    pid_t last = t[0].pid;
+    actuator_close(a);
+    assert_true(process_gone(last));
+    cfg_blueprint_free(&bp);
+}
+
+static void process_bad_command_fails_with_reason(void **state)
+{
+    (void)state;
+    struct cfg_blueprint bp;
+    cfg_blueprint_defaults(&bp);
+    snprintf(bp.name, sizeof(bp.name), "broken");
+    bp.port_base = free_port();
+    assert_int_equal(cfg_strv_append(&bp.command, &bp.command_count, "./no-such-program"), 0);
+    char err[256];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    actuator_set_desired(a, 1, err, sizeof(err));
+    struct actuator_status st;
+    for (int i = 0; i < 100; i++) {
+        actuator_status(a, &st);
+        if (st.failed)
+            break;
+        sleep_ms(20);
+    }
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.ready, 0);
+    assert_non_null(strstr(st.error, "cannot execute ./no-such-program"));
+    actuator_close(a);
+    cfg_blueprint_free(&bp);
+}
+
+static void no_orphans_when_parent_is_killed(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t parent = fork();
+    assert_true(parent >= 0);
+    if (parent == 0) { /* a stand-in node: supervises one worker, then waits to be killed */
+        close(fds[0]);
+        struct cfg_blueprint bp;
+        worker_blueprint(&bp, 1);
+        char err[256];
+        struct actuator *a = actuator_open(&bp, err, sizeof(err));
+        actuator_set_desired(a, 1, err, sizeof(err));
+        struct actuator_target t[1];
+        for (int i = 0; i < 300 && actuator_targets(a, t, 1) < 1; i++)
+            sleep_ms(50);
+        pid_t w = actuator_targets(a, t, 1) == 1 ? t[0].pid : 0;
+        if (write(fds[1], &w, sizeof(w)) != sizeof(w))
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    pid_t worker = 0;
+    assert_int_equal(read(fds[0], &worker, sizeof(worker)), sizeof(worker));
+    close(fds[0]);
+    assert_true(worker > 0);
+    assert_false(process_gone(worker));
+    kill(parent, SIGKILL);
+    waitpid(parent, NULL, 0);
+    for (int i = 0; i < 100 && !process_gone(worker); i++)
+        sleep_ms(20);
+    assert_true(process_gone(worker));
+}
+
+static void exec_runs_scale_command_with_arguments(void **state)
+{
+    (void)state;
+    char log[] = "/tmp/aether-exec-test-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    struct cfg_blueprint bp;
+    cfg_blueprint_defaults(&bp);
+    snprintf(bp.name, sizeof(bp.name), "api");
+    bp.actuator = CFG_ACTUATOR_EXEC;
+    bp.max_instances = 5;
+    char script[512];
+    snprintf(script, sizeof(script),
+             "echo \"$0 $1\" >> %s; echo scaled $0 to $1; test \"$1\" != 4 || exit 3", log);
+    const char *argv[] = {"/bin/sh", "-c", script, "{blueprint}", "{instances}"};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
+    assert_int_equal(
+        cfg_strv_append(&bp.metrics_urls, &bp.metrics_urls_count, "http://127.0.0.1:1/metrics"), 0);
+    char err[256], result[512];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    assert_int_equal(actuator_set_desired(a, 3, err, sizeof(err)), 0);
+    struct actuator_status st;
+    for (int i = 0; i < 200; i++) {
+        actuator_status(a, &st);
+        if (st.ready == 3 && !st.starting)
+            break;
+        sleep_ms(20);
+    }
+    assert_int_equal(st.ready, 3);
+    assert_int_equal(st.failed, 0);
+    actuator_last_result(a, result, sizeof(result));
+    assert_string_equal(result, "exit 0: scaled api to 3");
+
+    /* A failing run: ready stays at the last applied count; the error names the exit code. */
+    actuator_set_desired(a, 4, err, sizeof(err));
+    for (int i = 0; i < 200; i++) {
+        actuator_status(a, &st);
+        if (st.failed)
+            break;
+        sleep_ms(20);
+    }
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.ready, 3);
+    assert_int_equal(st.requested, 4);
+    assert_non_null(strstr(st.error, "exit 3"));
+
+    struct actuator_target t[2];
+    assert_int_equal(actuator_targets(a, t, 2), 1);
+    assert_string_equal(t[0].url, "http://127.0.0.1:1/metrics");
+    actuator_close(a);
+
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line1[64] = "", line2[64] = "";
+    assert_non_null(fgets(line1, sizeof(line1), f));
+    assert_non_null(fgets(line2, sizeof(line2), f));
+    fclose(f);
+    unlink(log);
+    assert_string_equal(line1, "api 3\n");
+    assert_string_equal(line2, "api 4\n");
+    cfg_blueprint_free(&bp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(process_scale_restart_stop),
+        cmocka_unit_test(process_bad_command_fails_with_reason),
+        cmocka_unit_test(no_orphans_when_parent_is_killed),
+        cmocka_unit_test(exec_runs_scale_command_with_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,194 @@
+"""The forecaster: a small TSMixer/TTM-style network with its normalisation inside the graph.
+
+Raw minute values in ([batch, W, 11]), raw values out ([batch, H, 11]), so the exported ONNX file
+needs no side information and one model serves workloads of any magnitude:
+
+  1. per-window scaling (as TTM does): each window is centred on its own per-feature mean and
+     divided by its own per-feature scale sqrt(var + (REL * mean)^2 + EPS);
+  2. a mixer: input projection 11 -> d, L blocks of [LayerNorm -> MLP over time (W -> W) +
+     residual; LayerNorm -> MLP over channels (d -> 4d -> d) + residual], LayerNorm, projection
+     d -> 11, and a temporal head W -> H;
+  3. the head's output is a change from the last input minute, in window units, mapped back:
+     out = mean + scale * (z_last + delta). A model that outputs delta = 0 is persistence.
+
+Every weight is used as stored (x @ W + b with W kept [in, out]), so the exported initializers
+carry the state_dict names; export_onnx.py --validate uses that to rebuild the PyTorch model from
+an ONNX file alone, from the architecture recorded in its metadata.
+"""
+
+import json
+
+import torch
+from torch import nn
+
+import aether_series as series
+
+SCALE_REL = 0.02  # scale floor relative to the window mean (near-constant features)
+SCALE_EPS = 1e-8  # absolute variance floor (features that are all zero)
+
+
+class Dense(nn.Module):
+    """x @ weight + bias with weight stored [in, out] (exports as MatMul + Add)."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        bound = 1.0 / n_in ** 0.5
+        self.weight = nn.Parameter(torch.empty(n_in, n_out).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n_out).uniform_(-bound, bound))
+
+    def forward(self, x):
+        return torch.matmul(x, self.weight) + self.bias
+
+
+class MixerBlock(nn.Module):
+    def __init__(self, window, d_model, expansion, dropout):
+        super().__init__()
+        self.time_norm = nn.LayerNorm(d_model)
+        self.time_in = Dense(window, window)
+        self.time_out = Dense(window, window)
+        self.chan_norm = nn.LayerNorm(d_model)
+        self.chan_in = Dense(d_model, d_model * expansion)
+        self.chan_out = Dense(d_model * expansion, d_model)
+        self.act = nn.GELU()
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, h):  # [B, W, d]
+        t = self.time_norm(h).transpose(1, 2)  # [B, d, W]
+        t = self.time_out(self.drop(self.act(self.time_in(t))))
+        h = h + self.drop(t.transpose(1, 2))
+        c = self.chan_out(self.drop(self.act(self.chan_in(self.chan_norm(h)))))
+        return h + self.drop(c)
+
+
+def window_stats(x):
+    """Per-window, per-feature mean and scale of x [B, W, C]: both [B, 1, C]."""
+    mean = x.mean(dim=1, keepdim=True)
+    centred = x - mean
+    var = (centred * centred).mean(dim=1, keepdim=True)
+    scale = torch.sqrt(var + (SCALE_REL * SCALE_REL) * (mean * mean) + SCALE_EPS)
+    return mean, scale
+
+
+class AetherMixer(nn.Module):
+    def __init__(self, window=60, horizon=1, features=series.N_FEATURES, d_model=64,
+                 layers=3, expansion=4, dropout=0.1):
+        super().__init__()
+        self.config = dict(window=window, horizon=horizon, features=features, d_model=d_model,
+                           layers=layers, expansion=expansion, dropout=dropout)
+        self.proj_in = Dense(features, d_model)
+        self.blocks = nn.ModuleList(
+            [MixerBlock(window, d_model, expansion, dropout) for _ in range(layers)])
+        self.norm = nn.LayerNorm(d_model)
+        self.proj_out = Dense(d_model, features)
+        self.head = Dense(window, horizon)
+        # Start from persistence: the head's output (the change from the last minute) is 0.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x):  # x [B, W, C] raw values
+        mean, scale = window_stats(x)
+        z = (x - mean) / scale
+        h = self.proj_in(z)
+        for block in self.blocks:
+            h = block(h)
+        h = self.proj_out(self.norm(h))  # [B, W, C]
+        delta = self.head(h.transpose(1, 2)).transpose(1, 2)  # [B, H, C]
+        z_last = z[:, -1:, :]
+        return mean + scale * (z_last + delta)
+
+
+class TimeFeatureBlock(nn.Module):
+    """TSMixer block: an MLP over time applied to each feature's series (weights shared by the
+    features), then an MLP over the features applied at each minute; both with residuals."""
+
+    def __init__(self, window, features, time_hidden, feature_hidden, dropout):
+        super().__init__()
+        self.time_norm = nn.LayerNorm(window)
+        self.time_in = Dense(window, time_hidden)
+        self.time_out = Dense(time_hidden, window)
+        self.feat_norm = nn.LayerNorm(features)
+        self.feat_in = Dense(features, feature_hidden)
+        self.feat_out = Dense(feature_hidden, features)
+        self.act = nn.GELU()
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, t):  # [B, C, W]
+        t = t + self.drop(self.time_out(self.drop(self.act(self.time_in(self.time_norm(t))))))
+        f = t.transpose(1, 2)  # [B, W, C]
+        f = f + self.drop(self.feat_out(self.drop(self.act(self.feat_in(self.feat_norm(f))))))
+        return f.transpose(1, 2)
+
+
+class AetherTSMixer(nn.Module):
+    def __init__(self, window=60, horizon=1, features=series.N_FEATURES, time_hidden=128,
+                 feature_hidden=32, layers=2, dropout=0.1):
+        super().__init__()
+        self.config = dict(window=window, horizon=horizon, features=features,
+                           time_hidden=time_hidden, feature_hidden=feature_hidden,
+                           layers=layers, dropout=dropout)
+        self.blocks = nn.ModuleList(
+            [TimeFeatureBlock(window, features, time_hidden, feature_hidden, dropout)
+             for _ in range(layers)])
+        self.head = Dense(window, horizon)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x):  # x [B, W, C] raw values
+        mean, scale = window_stats(x)
+        z = (x - mean) / scale
+        t = z.transpose(1, 2)  # [B, C, W]
+        for block in self.blocks:
+            t = block(t)
+        delta = self.head(t).transpose(1, 2)  # [B, H, C]
+        return mean + scale * (z[:, -1:, :] + delta)
+
+
+ARCHITECTURES = {"AetherMixer": AetherMixer, "AetherTSMixer": AetherTSMixer}
+
+
+def parameter_count(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def architecture_json(model):
+    """The constructor arguments, as recorded in the ONNX metadata (aether.architecture)."""
+    return json.dumps(dict(model.config, name=type(model).__name__), sort_keys=True)
+
+
+def from_architecture(text):
+    """Builds an untrained model from architecture_json() text. Raises ValueError."""
+    try:
+        cfg = json.loads(text)
+        name = cfg.pop("name", None)
+        if name not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {name!r}")
+        return ARCHITECTURES[name](**cfg)
+    except (TypeError, json.JSONDecodeError) as e:
+        raise ValueError(f"unreadable architecture {text!r}: {e}") from None
+
+
+def save_checkpoint(path, model, info):
+    """info: dict of training facts (seed, data description, validation metrics)."""
+    torch.save({"name": type(model).__name__, "config": model.config, "state_dict": model.state_dict(), "info": info}, path)
+
+
+def load_checkpoint(path):
+    """(model in eval mode, info). Raises ValueError with the file name on a bad file."""
+    try:
+        ckpt = torch.load(path, map_location="cpu")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found") from None
+    except Exception as e:  # torch raises many kinds for a file that is not a checkpoint
+        raise ValueError(f"{path}: not a checkpoint written by train.py ({e})") from None
+    if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: not a checkpoint written by train.py (no config/state_dict)")
+    arch = ARCHITECTURES.get(ckpt.get("name", "AetherMixer"))
+    if arch is None:
+        raise ValueError(f"{path}: unknown architecture {ckpt.get('name')!r}")
+    model = arch(**ckpt["config"])
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        raise ValueError(f"{path}: weights do not match the recorded architecture: {e}") from None
+    model.eval()
+    return model, ckpt.get("info", {})

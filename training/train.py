@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Trains the TTM forecaster on a minute series (training-data CSV or JSON export).
+
+Windows are built by the project's model-input rule (aether_series); the split is chronological
+(the last --validation-split of the windows, by time, validate); the checkpoint kept is the one
+with the best validation loss, and training stops early when that has not improved for
+--patience epochs. The loss is the mean absolute error in each window's own units (the scale the
+model normalises by), weighted towards cpu_usage and invocations, the two features the
+autoscaler acts on. The run ends with the validation error of the model against persistence
+(the last minute repeated) for every feature.
+"""
+
+import argparse
+import copy
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+import aether_series as series
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive integer")
+    return value
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Train the Aether TTM forecaster.")
+    p.add_argument("--data", required=True, help="training data: CSV or JSON export")
+    p.add_argument("--epochs", type=positive_int, default=100, help="maximum epochs (default 100)")
+    p.add_argument("--batch-size", type=positive_int, default=128, help="default 128")
+    p.add_argument("--learning-rate", type=float, default=2e-3, help="Adam step (default 2e-3)")
+    p.add_argument("--seq-len", type=positive_int, default=60,
+                   help="input window W in minutes, 1..120 (= input_window_minutes; default 60)")
+    p.add_argument("--horizon", type=positive_int, default=1,
+                   help="minutes predicted H, 1..10 (= prediction_horizon; default 1)")
+    p.add_argument("--validation-split", type=float, default=0.2,
+                   help="share of windows (the latest) held for validation (default 0.2)")
+    p.add_argument("--output", default="model.pt", help="checkpoint file (default model.pt)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--patience", type=positive_int, default=12,
+                   help="stop after this many epochs without a better validation loss (12)")
+    p.add_argument("--arch", default="tsmixer", choices=("tsmixer", "mixer"),
+                   help="tsmixer: features share the time MLPs (default); mixer: the reference "
+                        "mixer of the spec")
+    p.add_argument("--time-hidden", type=positive_int, default=128,
+                   help="tsmixer: hidden width of the time MLP (default 128)")
+    p.add_argument("--d-model", type=positive_int, default=32, help="mixer width (default 32)")
+    p.add_argument("--layers", type=positive_int, default=3, help="mixer blocks (default 3)")
+    p.add_argument("--expansion", type=positive_int, default=2,
+                   help="channel MLP width as a multiple of d-model (default 2)")
+    p.add_argument("--dropout", type=float, default=0.1, help="default 0.1")
+    p.add_argument("--short-share", type=float, default=0.1,
+                   help="share of training windows cut to W/2..W-1 minutes and left-padded, as "
+                        "the node does for a short history (default 0.1)")
+    p.add_argument("--focus-weight", type=float, default=3.0,
+                   help="loss weight of cpu_usage and invocations relative to the other "
+                        "features (default 3)")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="torch threads (default 1: on a small shared machine OpenMP threads "
+                        "that spin-wait for busy cores make epochs many times slower)")
+    args = p.parse_args(argv)
+    checks = [
+        (1 <= args.seq_len <= 120, f"--seq-len {args.seq_len}: must be in 1..120"),
+        (1 <= args.horizon <= 10, f"--horizon {args.horizon}: must be in 1..10"),
+        (0 < args.validation_split < 1,
+         f"--validation-split {args.validation_split}: must be between 0 and 1"),
+        (args.learning_rate > 0 and math.isfinite(args.learning_rate),
+         f"--learning-rate {args.learning_rate}: must be > 0"),
+        (0 <= args.dropout < 1, f"--dropout {args.dropout}: must be in [0, 1)"),
+        (0 <= args.short_share <= 1, f"--short-share {args.short_share}: must be in [0, 1]"),
+        (args.focus_weight > 0, f"--focus-weight {args.focus_weight}: must be > 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            p.error(message)
+    return args
+
+
+def import_torch():
+    try:
+        import torch
+    except ImportError:
+        sys.exit(f"train.py: PyTorch is not importable by {sys.executable}; use /usr/bin/python3 "
+                 "with Debian's python3-torch (make -C training setup)")
+    return torch
+
+
+def feature_weights(torch, focus):
+    w = torch.ones(series.N_FEATURES)
+    w[series.CPU] = focus
+    w[series.INVOCATIONS] = focus
+    return w
+
+
+def window_loss(torch, model_mod, pred, x, y, weights):
+    """Weighted mean |pred - y| in units of each window's scale, over non-missing targets.
+    Each term is capped at 10 window scales so a sudden jump (a spike onset, which no model can
+    foresee) does not dominate the gradient."""
+    _, scale = model_mod.window_stats(x)
+    mask = ~torch.isnan(y)
+    err = ((pred - torch.nan_to_num(y)).abs() / scale).clamp(max=10.0)
+    w = mask * weights
+    return (err * w).sum() / w.sum().clamp(min=1e-12)
+
+
+def shorten(torch, x, history, generator):
+    """Left-pads a share of windows as if only n in [W/2, W) minutes were known (in place)."""
+    window = x.shape[1]
+    half = series.half_window(window)
+    if half >= window or len(history) == 0:
+        return x
+    n = torch.randint(half, window, (x.shape[0],), generator=generator)
+    n = torch.minimum(n, history)
+    idx = torch.maximum(torch.arange(window)[None, :], (window - n)[:, None])
+    return torch.gather(x, 1, idx[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+def predict(torch, model, x, batch=1024):
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            out.append(model(x[i:i + batch]))
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def main(argv=None):
+    started = time.monotonic()
+    args = parse_args(argv)
+    torch = import_torch()
+    import aether_model
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    W, H = args.seq_len, args.horizon
+
+    print(f"Loading data from {args.data}...")
+    try:
+        data = series.read_series(args.data)
+    except series.DataError as e:
+        print(f"train.py: {e}", file=sys.stderr)
+        return 2
+    print(f"  {len(data)} samples, {series.N_FEATURES} features ({data.span_text()})")
+    if data.duplicates:
+        print(f"  note: {data.duplicates} rows repeated a minute; kept the last of each")
+    missing = int(np.isnan(data.values).sum())
+    if missing:
+        print(f"  note: {missing} missing values (carried forward by the model-input rule)")
+    prep = series.prepare(data, W)
+    samples = series.make_samples(prep, W, H)
+    need_rows = 2 * W + H
+    n_val = int(round(len(samples) * args.validation_split))
+    n_train = len(samples) - n_val
+    if len(prep.filled) < need_rows or n_val < 1 or n_train < 1:
+        print(f"train.py: {args.data}: too little data: {len(prep.filled)} usable minutes give "
+              f"{len(samples)} windows; --seq-len {W} --horizon {H} needs at least {need_rows} "
+              f"minutes (2 x seq-len + horizon) of continuous history (24 hours or more "
+              f"recommended)", file=sys.stderr)
+        return 2
+    print(f"  {len(samples)} sequences (seq_len={W}, horizon={H})")
+    train, val = samples.subset(slice(0, n_train)), samples.subset(slice(n_train, None))
+    print(f"  Training: {len(train)}, Validation: {len(val)}")
+    print(f"  Device: cpu ({args.threads} threads)")
+
+    if args.arch == "tsmixer":
+        model = aether_model.AetherTSMixer(W, H, time_hidden=args.time_hidden,
+                                           feature_hidden=args.d_model, layers=args.layers,
+                                           dropout=args.dropout)
+    else:
+        model = aether_model.AetherMixer(W, H, d_model=args.d_model, layers=args.layers,
+                                         expansion=args.expansion, dropout=args.dropout)
+    print(f"  Model parameters: {aether_model.parameter_count(model):,}")
+    xt, yt = torch.from_numpy(train.x), torch.from_numpy(train.y)
+    ht = torch.from_numpy(train.history)
+    xv, yv = torch.from_numpy(val.x), torch.from_numpy(val.y)
+    weights = feature_weights(torch, args.focus_weight)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=4)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    persist_loss = window_loss(torch, aether_model, torch.from_numpy(
+        series.persistence(val.x, H)), xv, yv, weights).item()
+    print(f"  Persistence (last value) val_loss={persist_loss:.6f}")
+    best_loss, best_state, best_epoch, stale = math.inf, None, 0, 0
+    epoch_times = []
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.monotonic()
+        model.train()
+        order = torch.randperm(len(xt), generator=gen)
+        total, count = 0.0, 0
+        for i in range(0, len(order), args.batch_size):
+            idx = order[i:i + args.batch_size]
+            x, y = xt[idx], yt[idx]
+            cut = torch.rand(len(idx), generator=gen) < args.short_share
+            if cut.any():
+                x = x.clone()
+                x[cut] = shorten(torch, x[cut], ht[idx][cut], gen)
+            loss = window_loss(torch, aether_model, model(x), x, y, weights)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            total += loss.item() * len(idx)
+            count += len(idx)
+        val_loss = window_loss(torch, aether_model, predict(torch, model, xv), xv, yv,
+                               weights).item()
+        sched.step(val_loss)
+        epoch_times.append(time.monotonic() - t0)
+        mark = ""
+        if val_loss < best_loss:
+            best_loss, best_epoch, stale = val_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+            mark = " *"
+        else:
+            stale += 1
+        print(f"  Epoch {epoch:4d}/{args.epochs}: train_loss={total / count:.6f} "
+              f"val_loss={val_loss:.6f} ({epoch_times[-1]:.1f}s){mark}")
+        if stale >= args.patience:
+            print(f"  Early stop: no better validation loss for {args.patience} epochs")
+            break
+
+    model.load_state_dict(best_state)
+    model.eval()
+    pred = predict(torch, model, xv).numpy()
+    cmp = series.Comparison(pred, series.persistence(val.x, H), val.y)
+    print(f"\nTraining complete. Best validation loss: {best_loss:.6f} (epoch {best_epoch})")
+    print(f"Validation error against persistence (last value), {len(val)} windows:")
+    for line in cmp.table():
+        print(line)
+    info = {
+        "seed": args.seed,
+        "train_data": data.describe(),
+        "val_wape": cmp.val_wape(),
+        "val_skill": cmp.skill(),
+        "persistence_val_wape": cmp.val_wape(persist=True),
+        "best_epoch": best_epoch,
+        "best_val_loss": best_loss,
+        "args": {k: v for k, v in vars(args).items() if k not in ("output", "threads")},
+    }
+    aether_model.save_checkpoint(args.output, model, info)
+    print(f"Model saved to {args.output}")
+    mean_epoch = sum(epoch_times) / len(epoch_times)
+    print(f"Wall time: {time.monotonic() - started:.1f}s "
+          f"({len(epoch_times)} epochs, {mean_epoch:.2f}s per epoch)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
