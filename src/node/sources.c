@@ -8,9 +8,9 @@
  *            a process blueprint with no ready instance must not borrow the host's CPU;
  *   process  refreshes the scrape targets from the actuator, then CPU/RSS from /proc/<pid>;
  *   scrape   the latest scrape of every target.
- * Why features are missing (the scrape's reason) and each exec run's result are logged when
- * they change, and the reason is shown in /api/blueprints as the blueprint's error when the
- * actuator has none. */
+ * Why features are missing (the scrape's reason), actuator failures and each exec run's result
+ * are logged when they change, and the reason is shown in /api/blueprints as the blueprint's error
+ * when the actuator has none. */
 #include "sources.h"
 
 #include "aether/actuator.h"
@@ -33,6 +33,7 @@ struct wl_bp {
     struct collector *coll;
     char last_reason[512];
     char last_result[512];
+    char last_error[256];
 };
 
 struct wl_sources {
@@ -121,6 +122,10 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
     out->starting = st.starting;
     out->ready = st.ready;
     out->failed = st.failed;
+    if (strcmp(st.error, b->last_error) != 0) { /* a new failure: crash, start error, ... */
+        nlog(NLOG_WARN, "actuator", "%s", st.error);
+        memcpy(b->last_error, st.error, sizeof(st.error));
+    }
     if (st.error[0])
         snprintf(out->error, sizeof(out->error), "%s", st.error);
     else if (b->last_reason[0])
