@@ -2,12 +2,14 @@
  *
  * The workload module provides them (aether/actuator.h, aether/collector.h); this file adapts
  * its calls to the node's seam. Per blueprint: one actuator (process supervisor or exec hook)
- * and one collector (scrape thread + /proc readings of the actuator's ready instances). Three
+ * and one collector (scrape thread + /proc readings of the actuator's ready instances). Two
  * node collectors run each second, in precedence order:
- *   host     exec blueprints only (their processes are not ours to see): host CPU and memory;
- *            a process blueprint with no ready instance must not borrow the host's CPU;
  *   process  refreshes the scrape targets from the actuator, then CPU/RSS from /proc/<pid>;
  *   scrape   the latest scrape of every target.
+ * The host collector (host_collector_*) is not attached: the host's CPU and memory are not a
+ * blueprint's (a process blueprint with no ready instance, or an exec blueprint whose instances
+ * run elsewhere, would borrow numbers that are not its own). Attaching it needs a per-blueprint
+ * opt-in key, which the config table does not have yet.
  * Why features are missing (the scrape's reason), actuator failures and each exec run's result
  * are logged when they change, and the reason is shown in /api/blueprints as the blueprint's error
  * when the actuator has none. */
@@ -39,26 +41,7 @@ struct wl_bp {
 struct wl_sources {
     int n;
     struct wl_bp *bps;
-    struct host_collector *host;
-    int64_t host_second; /* the second host_snap describes */
-    struct ae_snapshot host_snap;
 };
-
-static void collect_host(void *state, int bp, struct ae_snapshot *snap)
-{
-    struct wl_sources *w = state;
-    if (bp < 0 || bp >= w->n || w->bps[bp].cfg->actuator != CFG_ACTUATOR_EXEC || !w->host)
-        return;
-    /* One host reading per second, shared by every exec blueprint. */
-    if (w->host_second != snap->timestamp_ms) {
-        ae_snapshot_init(&w->host_snap, snap->timestamp_ms);
-        host_collector_fill(w->host, &w->host_snap);
-        w->host_second = snap->timestamp_ms;
-    }
-    for (int f = 0; f < AE_FEATURE_COUNT; f++)
-        if (ae_snapshot_has(&w->host_snap, f))
-            ae_snapshot_set(snap, f, w->host_snap.values[f]);
-}
 
 static void collect_process(void *state, int bp, struct ae_snapshot *snap)
 {
@@ -97,7 +80,6 @@ static void close_sources(void *state)
         actuator_close(w->bps[i].act); /* normally already closed by the node */
         collector_close(w->bps[i].coll);
     }
-    host_collector_close(w->host);
     free(w->bps);
     free(w);
 }
@@ -156,8 +138,6 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
     }
-    w->host = host_collector_open();
-    w->host_second = -1;
     for (int i = 0; i < cfg->blueprint_count; i++) {
         struct wl_bp *b = &w->bps[i];
         b->all = w;
@@ -172,13 +152,12 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         w->n = i + 1;
     }
     const struct node_collector collectors[] = {
-        {"host", NODE_SRC_HOST, w, collect_host, NULL},
         {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
         {"scrape", NODE_SRC_SCRAPE, w, collect_scrape, close_sources},
     };
     for (size_t k = 0; k < sizeof(collectors) / sizeof(collectors[0]); k++) {
         if (node_add_collector(n, &collectors[k]) != 0) {
-            if (k < 2) /* close_sources is not registered yet: free here */
+            if (k == 0) /* close_sources is not registered yet: free here */
                 close_sources(w);
             snprintf(err, errlen, "out of memory");
             return AE_ENOMEM;

@@ -171,13 +171,23 @@ def case_load_follows(args):
     check(rc == 0, "node exit status %r" % rc)
 
 
-def case_killed_worker_restarts(args):
-    node, base = process_node(args, min_i=2, max_i=2)
+def start_workers(args, n):
+    """A node running n workers (min = max = n), once they are ready: (node, base, pids)."""
+    node, base = process_node(args, min_i=n, max_i=n)
     node.start()
     try:
-        node.wait_for(lambda: blueprint(node, "web")["ready"] == 2, 20, "2 ready instances")
-        pids = worker_pids(args.worker, base, 2)
-        check(len(pids) == 2, "worker pids %r" % pids)
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == n, 30, "%d ready instances" % n)
+        pids = worker_pids(args.worker, base, n)
+        check(len(pids) == n, "worker pids %r" % pids)
+    except Failure:
+        node.stop()
+        raise
+    return node, base, pids
+
+
+def case_killed_worker_restarts(args):
+    node, base, pids = start_workers(args, 2)
+    try:
         os.kill(pids[base + 1], signal.SIGKILL)
         # The restart is quick (0.5 s back-off): wait for a new pid on that port, then ready.
         node.wait_for(lambda: worker_pids(args.worker, base, 2).get(base + 1)
@@ -280,16 +290,10 @@ def case_exec_arguments(args):
 
 
 def case_no_orphans(args):
-    node, base = process_node(args, min_i=3, max_i=3)
-    node.start()
-    try:
-        node.wait_for(lambda: blueprint(node, "web")["ready"] == 3, 30, "3 ready instances")
-        pids = worker_pids(args.worker, base, 3)
-        check(len(pids) == 3, "worker pids %r" % pids)
-    finally:
-        node.proc.send_signal(signal.SIGKILL)
-        node.proc.wait()
-        node.proc = None
+    node, base, pids = start_workers(args, 3)
+    node.proc.send_signal(signal.SIGKILL)
+    node.proc.wait()
+    node.proc = None
     end = time.time() + 5
     while time.time() < end and worker_pids(args.worker, base, 3):
         time.sleep(0.1)
