@@ -110,6 +110,8 @@ struct nn_model {
     int n_run;
     void *arena;
     size_t arena_bytes;
+    /* GELU kernel for this CPU (vec.h), chosen at planning. */
+    void (*gelu)(float *x, int64_t n);
     /* Error buffer of the call in progress. */
     char *err;
     size_t errlen;
@@ -180,8 +182,5 @@ void nn_fuse(struct nn_model *m);
 /* The fused operators (not reachable from files). */
 extern const struct nn_op nn_op_gelu;
 extern const struct nn_op nn_op_matmul_bias;
-
-/* GELU, exact (erf) form, applied in place to n floats. */
-void nn_gelu_inplace(float *x, int64_t n);
 
 #endif
