@@ -84,6 +84,10 @@ struct nn_node {
     int64_t p[NN_MAX_PARAMS];
     float f[4];
     int act; /* activation fused after the node (enum nn_activation) */
+    /* LayerNormalization fused from its decomposed form: epsilon from the graph, not an attribute.
+     */
+    float fused_eps;
+    int has_fused_eps;
 };
 
 struct nn_model {
@@ -103,6 +107,7 @@ struct nn_model {
     char **meta_key, **meta_value;
     int64_t params;
     size_t weight_bytes;
+    size_t max_tensor_bytes; /* planning refuses larger tensors */
     /* After planning. */
     int planned;
     int reinfer; /* an input shape changed since the last run */

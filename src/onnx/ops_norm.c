@@ -35,7 +35,7 @@ static int layernorm_infer(struct nn_model *m, struct nn_node *n)
         return nn_node_fail(m, n, AE_EINVAL, "needs X and Scale");
     if (x->dtype != NN_FLOAT || s->dtype != NN_FLOAT || (b && b->dtype != NN_FLOAT))
         return nn_node_fail(m, n, AE_EUNSUPPORTED, "only float is supported");
-    int axis = nn_axis(nn_attr_int(n, "axis", -1), x->rank);
+    int axis = nn_axis(n->has_fused_eps ? -1 : nn_attr_int(n, "axis", -1), x->rank);
     if (axis < 0)
         return nn_node_fail(m, n, AE_EINVAL, "axis out of range for rank %d", x->rank);
     int64_t inner = 1;
@@ -46,7 +46,7 @@ static int layernorm_infer(struct nn_model *m, struct nn_node *n)
                             (long long)inner);
     n->p[0] = inner;
     n->p[1] = inner ? x->numel / inner : 0;
-    n->f[0] = nn_attr_float(n, "epsilon", 1e-5f);
+    n->f[0] = n->has_fused_eps ? n->fused_eps : nn_attr_float(n, "epsilon", 1e-5f);
     int64_t stat_dims[NN_MAX_RANK];
     for (int d = 0; d < x->rank; d++)
         stat_dims[d] = d < axis ? x->dims[d] : 1;
