@@ -17,6 +17,7 @@ static atomic_int g_format = NLOG_TEXT;
 static atomic_int g_fd = 2;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_tags[] = {"DEBUG", "INFO", "WARN", "ERROR"}; /* text format */
 
 int nlog_parse_level(const char *name, enum nlog_level *out)
 {
@@ -114,7 +115,7 @@ void nlog_v(enum nlog_level level, const char *comp, const char *fmt, va_list ap
         len = json_escape_into(line, sizeof line, len, msg);
         len += (size_t)snprintf(line + len, sizeof line - len, "\"}\n");
     } else {
-        len = (size_t)snprintf(line, sizeof line, "%s %-5s [%s] %s\n", when, level_names[level],
+        len = (size_t)snprintf(line, sizeof line, "%s %-5s [%s] %s\n", when, level_tags[level],
                                comp ? comp : "node", msg);
     }
     if (len >= sizeof line) {
