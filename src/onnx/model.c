@@ -335,6 +335,8 @@ static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
         n->in[i] = idx;
         m->t[idx].consumers++;
     }
+    if (np->n_output == 0 || !np->output[0] || !np->output[0][0])
+        return fail(m, AE_EPARSE, "node '%s' (%s) has no output", n->name, op_type);
     for (size_t i = 0; i < np->n_output; i++) {
         const char *out = np->output[i];
         n->out[i] = -1;
