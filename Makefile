@@ -6,6 +6,7 @@
 #   make fuzz       libFuzzer targets with clang, in build-fuzz/
 #   make format     clang-format every C source
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
+#   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
@@ -20,7 +21,7 @@ endif
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
-.PHONY: all deps configure build test run format fuzz clean demo-load
+.PHONY: all deps configure build test run format fuzz clean demo-load bench-engine
 all: build
 
 deps:
@@ -47,6 +48,9 @@ fuzz: deps
 
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i
+
+bench-engine: build
+	bench/onnx/run.sh --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf build build-asan build-fuzz

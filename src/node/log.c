@@ -2,13 +2,10 @@
  * ts, level, component and msg so log shippers need no parsing rules. */
 #include "log.h"
 
-#include "aether/error.h"
-
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,33 +15,6 @@ static atomic_int g_fd = 2;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 static const char *const level_tags[] = {"DEBUG", "INFO", "WARN", "ERROR"}; /* text format */
-
-int nlog_parse_level(const char *name, enum nlog_level *out)
-{
-    if (!name)
-        return AE_EINVAL;
-    for (int i = 0; i < 4; i++)
-        if (strcasecmp(name, level_names[i]) == 0) {
-            *out = (enum nlog_level)i;
-            return 0;
-        }
-    if (strcasecmp(name, "warning") == 0) {
-        *out = NLOG_WARN;
-        return 0;
-    }
-    return AE_EINVAL;
-}
-
-int nlog_parse_format(const char *name, enum nlog_format *out)
-{
-    if (name && strcasecmp(name, "text") == 0)
-        *out = NLOG_TEXT;
-    else if (name && strcasecmp(name, "json") == 0)
-        *out = NLOG_JSON;
-    else
-        return AE_EINVAL;
-    return 0;
-}
 
 void nlog_setup(enum nlog_level min_level, enum nlog_format format)
 {

@@ -70,6 +70,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "aether-node: %s\n", err);
         return 1;
     }
+    _Static_assert(NLOG_DEBUG == (int)CFG_LOG_DEBUG && NLOG_ERROR == (int)CFG_LOG_ERROR &&
+                       NLOG_JSON == (int)CFG_LOG_JSON,
+                   "log enums follow the config's order");
     nlog_setup((enum nlog_level)cfg.node.log_level, (enum nlog_format)cfg.node.log_format);
 
     /* Signals are taken synchronously by this thread (sigwait); every other thread inherits the

@@ -110,6 +110,10 @@ class Node:
                 raise Failure("node did not stop within %d s after signal %d" % (timeout, sig))
         rc = self.proc.returncode if self.proc else None
         self.proc = None
+        if sig in (signal.SIGTERM, signal.SIGINT) and rc not in (0, None):
+            # A clean shutdown exits 0; anything else (a sanitizer report, a crash) fails.
+            raise Failure("node exited %s after signal %d; log tail:\n%s"
+                          % (rc, sig, self.log()[-4000:]))
         return rc
 
     def log(self):
