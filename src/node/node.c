@@ -131,6 +131,7 @@ int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builti
     if (rc)
         return rc;
     rc = store_prune(n->store, now_ms, err, errlen);
+    n->last_prune_ms = now_ms;
     if (rc < 0)
         return rc;
     if (rc > 0)
@@ -409,8 +410,9 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
             n->next_ttm_ms = now_ms + n->cfg.ttm.evaluation_interval_ms;
         evaluate_ttm(n, now_ms);
     }
-    if (n->ticks % 3600 == 0) {
+    if (now_ms - n->last_prune_ms >= 3600000) { /* retention, hourly */
         char err[512];
+        n->last_prune_ms = now_ms;
         if (store_prune(n->store, now_ms, err, sizeof err) < 0)
             nlog(NLOG_ERROR, "history", "%s", err);
     }
@@ -428,23 +430,33 @@ void node_request_stop(struct node *n)
     atomic_store(&n->stop, 1);
 }
 
+/* The first deadline: just after the next multiple of the interval in wall-clock time (so 1-s
+ * ticks fold each second right after it ends), expressed on the monotonic clock. */
+static double aligned_deadline(int64_t interval_ms)
+{
+    int64_t now = node_now_ms();
+    int64_t next = floor_to(now, interval_ms) + interval_ms + 2;
+    return node_mono_s() + (double)(next - now) / 1000.0;
+}
+
 void node_run(struct node *n)
 {
     const int64_t interval = n->cfg.controller.evaluation_interval_ms;
+    double deadline = aligned_deadline(interval);
     while (!atomic_load(&n->stop)) {
-        /* Next tick: just after the next multiple of the interval in wall-clock time (so 1-s
-         * ticks fold each second right after it ends), slept on the monotonic clock. */
-        int64_t now = node_now_ms();
-        int64_t next = floor_to(now, interval) + interval + 2;
-        double mono_deadline = node_mono_s() + (double)(next - now) / 1000.0;
         struct timespec ts;
-        ts.tv_sec = (time_t)mono_deadline;
-        ts.tv_nsec = (long)((mono_deadline - (double)ts.tv_sec) * 1e9);
+        ts.tv_sec = (time_t)deadline;
+        ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
             ;
         if (atomic_load(&n->stop))
             break;
-        node_tick(n, node_now_ms(), mono_deadline);
+        /* The lag counts from the scheduled deadline, so a tick that overran delays (and shows
+         * in) the next one; more than one interval behind, the schedule is realigned. */
+        node_tick(n, node_now_ms(), deadline);
+        deadline += (double)interval / 1000.0;
+        if (node_mono_s() - deadline > (double)interval / 1000.0)
+            deadline = aligned_deadline(interval);
     }
 }
 

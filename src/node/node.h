@@ -71,6 +71,7 @@ struct node {
     int64_t started_ms;
     int64_t next_ttm_ms;
     int64_t last_eval_ms;
+    int64_t last_prune_ms;
     long ticks;
     long store_errors;
     long decisions[3][4]; /* [ae_tier][ae_action] recorded */
