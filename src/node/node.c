@@ -138,14 +138,15 @@ int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builti
         nlog(NLOG_INFO, "history", "pruned %d rows older than %d days", rc,
              n->cfg.node.history_retention_days);
 
-    n->nbp = n->cfg.blueprint_count;
-    n->bps = calloc((size_t)(n->nbp ? n->nbp : 1), sizeof *n->bps);
-    n->by_name = calloc((size_t)(n->nbp ? n->nbp : 1), sizeof *n->by_name);
-    n->ttm_inputs = calloc((size_t)(n->nbp ? n->nbp : 1), sizeof *n->ttm_inputs);
+    size_t count = (size_t)(n->cfg.blueprint_count > 0 ? n->cfg.blueprint_count : 1);
+    n->bps = calloc(count, sizeof *n->bps);
+    n->by_name = calloc(count, sizeof *n->by_name);
+    n->ttm_inputs = calloc(count, sizeof *n->ttm_inputs);
     if (!n->bps || !n->by_name || !n->ttm_inputs) {
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
     }
+    n->nbp = n->cfg.blueprint_count;
     for (int i = 0; i < n->nbp; i++) {
         struct cfg_blueprint *c = &n->cfg.blueprints[i];
         cfg_blueprint_resolve(c, host_mem);
