@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -360,8 +361,11 @@ static void evaluate_ttm(struct node *n, int64_t now_ms)
         in[i].controller = &n->bps[i].controller;
     }
     enum ttm_state before = ttm_get_state(n->ttm);
+    double t0 = node_mono_s();
     enum ttm_state after = ttm_evaluate(n->ttm, now_ms, 1, in);
     n->last_eval_ms = now_ms;
+    n->last_eval_s = node_mono_s() - t0;
+    nlog(NLOG_DEBUG, "ttm", "evaluation took %.1f ms", n->last_eval_s * 1000.0);
     if (after == TTM_ERROR)
         nlog(NLOG_ERROR, "ttm", "inference failed, the reactive tier decides alone: %s",
              ttm_last_error(n->ttm));
@@ -440,9 +444,27 @@ static double aligned_deadline(int64_t interval_ms)
     return node_mono_s() + (double)(next - now) / 1000.0;
 }
 
+/* Raises the calling thread's priority (Linux: nice is per thread) when the process may. */
+static void raise_loop_priority(struct node *n)
+{
+    errno = 0;
+    int before = getpriority(PRIO_PROCESS, 0);
+    if (errno != 0 || before <= NODE_LOOP_NICE)
+        ; /* already at least that high */
+    else if (setpriority(PRIO_PROCESS, 0, NODE_LOOP_NICE) == 0)
+        nlog(NLOG_INFO, "node", "control loop runs at nice %d", NODE_LOOP_NICE);
+    else
+        nlog(NLOG_INFO, "node",
+             "control loop runs at nice %d (raising it to %d needs CAP_SYS_NICE: %s)", before,
+             NODE_LOOP_NICE, strerror(errno));
+    errno = 0;
+    n->loop_nice = getpriority(PRIO_PROCESS, 0);
+}
+
 void node_run(struct node *n)
 {
     const int64_t interval = n->cfg.controller.evaluation_interval_ms;
+    raise_loop_priority(n);
     double deadline = aligned_deadline(interval);
     while (!atomic_load(&n->stop)) {
         struct timespec ts;
