@@ -209,6 +209,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     if (rc == 0) {
         n->predictor = p;
         n->model_error[0] = '\0';
+        n->next_ttm_ms = 0; /* evaluate at the next tick: state and forecasts right away */
         if (is_reload)
             n->reloads_ok++;
         ae_predictor_close(old);
