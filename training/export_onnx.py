@@ -297,8 +297,8 @@ def main(argv=None):
     if not args.validate and not (args.model and args.output):
         p.error("give --model M --output F to export, or --validate FILE")
     _, torch = _imports()
-    torch.set_num_threads(1)
     import aether_model
+    aether_model.limit_threads(1)
 
     model = None
     if args.model:
