@@ -5,6 +5,8 @@
 #   make SANITIZE=1 test   the same suite under ASan+UBSan, in build-asan/
 #   make fuzz       libFuzzer targets with clang, in build-fuzz/
 #   make format     clang-format every C source
+#   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
+#   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
@@ -19,7 +21,7 @@ endif
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
-.PHONY: all deps configure build test run format fuzz clean
+.PHONY: all deps configure build test run format fuzz clean demo-load bench-engine
 all: build
 
 deps:
@@ -47,5 +49,25 @@ fuzz: deps
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i
 
+bench-engine: build
+	bench/onnx/run.sh --build-dir $(BUILD_DIR)
+
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Load for the demo blueprint of aether.toml: training/generate_synthetic.py writes the pattern
+# (diurnal, spike, ramp, steady, mixed), aether-load replays it against the instances' ports,
+# a day in LOAD_TIME_SCALE-times fast forward (288: 24 h in 5 minutes) at the pattern's rates.
+PYTHON          ?= /usr/bin/python3
+PATTERN         ?= diurnal
+LOAD_BASE       ?= 300
+LOAD_DURATION   ?= 24h
+LOAD_TIME_SCALE ?= 288
+LOAD_PORTS      ?= 9100-9107
+LOAD_SEED       ?= 42
+demo-load: build
+	$(PYTHON) training/generate_synthetic.py --pattern $(PATTERN) --duration $(LOAD_DURATION) \
+	    --base-load $(LOAD_BASE) --seed $(LOAD_SEED) --output $(BUILD_DIR)/demo-load-$(PATTERN).csv
+	$(BUILD_DIR)/bin/aether-load --trace $(BUILD_DIR)/demo-load-$(PATTERN).csv \
+	    --time-column timestamp --value-column invocations --time-scale $(LOAD_TIME_SCALE) \
+	    --ports $(LOAD_PORTS) --path /work

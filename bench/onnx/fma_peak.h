@@ -6,8 +6,4 @@
  * 8 x `rounds` links. 0 when not built with FMA. */
 double measured_clock_ghz(long rounds, int repeats);
 
-/* FLOP per cycle of one core with two 16-lane fp32 FMA units (AVX-512 Xeon: Skylake-SP and
- * later server cores), counting an FMA as 2 FLOP. */
-#define AVX512_FLOP_PER_CYCLE (2 * 16 * 2)
-
 #endif

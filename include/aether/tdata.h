@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TDATA_FEATURES 11
+#include "aether/features.h"
+
+#define TDATA_FEATURES AE_FEATURE_COUNT
 
 struct tdata_row {
     int64_t timestamp_ms;
@@ -55,7 +57,8 @@ int tdata_writer_row(tdata_writer *w, int64_t timestamp_ms, const double values[
  * failed. NULL is fine. */
 int tdata_writer_close(tdata_writer *w, char *err, size_t errlen);
 
-/* The 11 feature names in schema order (static storage). */
+/* The name of feature i in schema order (ae_feature_name; static storage), NULL when out of
+ * range. */
 const char *tdata_feature_name(int i);
 
 #endif

@@ -10,17 +10,12 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/features.h"
 #include "csv.h"
-
-/* FeatureIndex schema v1, in order. */
-static const char *const feature_names[TDATA_FEATURES] = {
-    "cpu_usage",   "heap_usage",  "event_loop_lag_ms", "latency_ms", "invocations", "gc_pause_ms",
-    "latency_p50", "latency_p95", "latency_p99",       "error_rate", "event_count",
-};
 
 const char *tdata_feature_name(int i)
 {
-    return i >= 0 && i < TDATA_FEATURES ? feature_names[i] : NULL;
+    return ae_feature_name(i);
 }
 
 void tdata_free(struct tdata *d)
@@ -34,7 +29,7 @@ void tdata_free(struct tdata *d)
 static int check_header(const char *name, const struct csv_reader *rd, char *err, size_t errlen)
 {
     for (int i = 0; i <= TDATA_FEATURES; i++) {
-        const char *want = i == 0 ? "timestamp" : feature_names[i - 1];
+        const char *want = i == 0 ? "timestamp" : ae_feature_name(i - 1);
         if ((size_t)i >= rd->nfields) {
             snprintf(err, errlen, "%s:%ld: header has %zu columns, expected %d (missing '%s')",
                      name, rd->line, rd->nfields, TDATA_FEATURES + 1, want);
@@ -75,7 +70,7 @@ static int parse_row(const char *name, const struct csv_reader *rd, struct tdata
             row->values[i] = NAN;
         } else if (csv_number(c, &row->values[i])) {
             snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not a number", name, rd->line,
-                     feature_names[i], c);
+                     ae_feature_name(i), c);
             return AE_EPARSE;
         }
     }
@@ -150,7 +145,7 @@ size_t tdata_format_header(char *buf, size_t buflen)
     n += (size_t)k;
     for (int i = 0; i < TDATA_FEATURES; i++) {
         k = snprintf(buf + (n < buflen ? n : buflen), n < buflen ? buflen - n : 0, ",%s",
-                     feature_names[i]);
+                     ae_feature_name(i));
         n += (size_t)k;
     }
     k = snprintf(buf + (n < buflen ? n : buflen), n < buflen ? buflen - n : 0, "\n");

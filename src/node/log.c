@@ -2,13 +2,10 @@
  * ts, level, component and msg so log shippers need no parsing rules. */
 #include "log.h"
 
-#include "aether/error.h"
-
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,33 +14,7 @@ static atomic_int g_format = NLOG_TEXT;
 static atomic_int g_fd = 2;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
-
-int nlog_parse_level(const char *name, enum nlog_level *out)
-{
-    if (!name)
-        return AE_EINVAL;
-    for (int i = 0; i < 4; i++)
-        if (strcasecmp(name, level_names[i]) == 0) {
-            *out = (enum nlog_level)i;
-            return 0;
-        }
-    if (strcasecmp(name, "warning") == 0) {
-        *out = NLOG_WARN;
-        return 0;
-    }
-    return AE_EINVAL;
-}
-
-int nlog_parse_format(const char *name, enum nlog_format *out)
-{
-    if (name && strcasecmp(name, "text") == 0)
-        *out = NLOG_TEXT;
-    else if (name && strcasecmp(name, "json") == 0)
-        *out = NLOG_JSON;
-    else
-        return AE_EINVAL;
-    return 0;
-}
+static const char *const level_tags[] = {"DEBUG", "INFO", "WARN", "ERROR"}; /* text format */
 
 void nlog_setup(enum nlog_level min_level, enum nlog_format format)
 {
@@ -114,7 +85,7 @@ void nlog_v(enum nlog_level level, const char *comp, const char *fmt, va_list ap
         len = json_escape_into(line, sizeof line, len, msg);
         len += (size_t)snprintf(line + len, sizeof line - len, "\"}\n");
     } else {
-        len = (size_t)snprintf(line, sizeof line, "%s %-5s [%s] %s\n", when, level_names[level],
+        len = (size_t)snprintf(line, sizeof line, "%s %-5s [%s] %s\n", when, level_tags[level],
                                comp ? comp : "node", msg);
     }
     if (len >= sizeof line) {

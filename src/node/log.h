@@ -7,13 +7,9 @@
 
 #include <stdarg.h>
 
+/* Same order as the config's cfg_log_level / cfg_log_format (main.c checks it). */
 enum nlog_level { NLOG_DEBUG = 0, NLOG_INFO, NLOG_WARN, NLOG_ERROR };
 enum nlog_format { NLOG_TEXT = 0, NLOG_JSON };
-
-/* Parses "debug", "info", "warn"/"warning", "error"; returns 0 or AE_EINVAL. */
-int nlog_parse_level(const char *name, enum nlog_level *out);
-/* Parses "text" or "json"; returns 0 or AE_EINVAL. */
-int nlog_parse_format(const char *name, enum nlog_format *out);
 
 /* Sets the minimum level and the format for every following line (thread-safe). */
 void nlog_setup(enum nlog_level min_level, enum nlog_format format);

@@ -187,24 +187,24 @@ const char *store_path(const struct store *s)
     return s->path;
 }
 
-int store_put_minute(struct store *s, const char *bp, const struct store_minute *m, char *err,
+int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
                      size_t errlen)
 {
     sqlite3_stmt *st = s->put_minute;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, m->ts_ms);
+    sqlite3_bind_int64(st, 2, m->start_ms);
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (m->missing & (1u << i))
+        if (m->missing & AE_FEATURE_BIT(i))
             sqlite3_bind_null(st, 3 + i);
         else
             sqlite3_bind_double(st, 3 + i, m->values[i]);
-        sqlite3_bind_int(st, 3 + STORE_FEATURES + i, m->counts[i]);
+        sqlite3_bind_int(st, 3 + STORE_FEATURES + i, m->samples[i]);
     }
-    sqlite3_bind_int(st, 25, m->samples);
-    sqlite3_bind_double(st, 26, m->ready);
-    sqlite3_bind_double(st, 27, m->requested);
-    sqlite3_bind_int(st, 28, m->estimated ? 1 : 0);
+    sqlite3_bind_int(st, 25, m->snapshots);
+    sqlite3_bind_double(st, 26, m->ready_mean);
+    sqlite3_bind_double(st, 27, m->requested_mean);
+    sqlite3_bind_int64(st, 28, (sqlite3_int64)m->estimated);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -255,15 +255,48 @@ int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen)
     return total;
 }
 
+#define MINUTE_COLUMNS                                                                             \
+    "SELECT ts, v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,v10, c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,"             \
+    " samples, ready, requested, estimated FROM minutes "
+
+/* Decodes the current row of a MINUTE_COLUMNS query. */
+static void read_minute_row(sqlite3_stmt *st, struct ae_minute *m)
+{
+    ae_minute_init(m, sqlite3_column_int64(st, 0));
+    m->missing = 0;
+    for (int i = 0; i < STORE_FEATURES; i++) {
+        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
+            m->missing |= AE_FEATURE_BIT(i);
+        else
+            m->values[i] = sqlite3_column_double(st, 1 + i);
+        m->samples[i] = sqlite3_column_int(st, 1 + STORE_FEATURES + i);
+    }
+    m->snapshots = sqlite3_column_int(st, 23);
+    m->ready_mean = sqlite3_column_double(st, 24);
+    m->requested_mean = sqlite3_column_double(st, 25);
+    m->estimated = (uint32_t)sqlite3_column_int64(st, 26) & AE_ALL_FEATURES;
+}
+
+/* Steps st, decoding up to max rows into out; returns the count or a negative AE_E* code. */
+static int read_minutes(struct store *s, sqlite3_stmt *st, struct ae_minute *out, int max,
+                        char *err, size_t errlen)
+{
+    int n = 0, rc = SQLITE_DONE;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        read_minute_row(st, &out[n++]);
+    if (n < max && rc != SQLITE_DONE)
+        n = fail(s->db, AE_EIO, "reading minutes", s->path, err, errlen);
+    sqlite3_finalize(st);
+    return n;
+}
+
 int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
-                    int64_t *cursor_ts, struct store_minute *out, int max, char *err, size_t errlen)
+                    int64_t *cursor_ts, struct ae_minute *out, int max, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT ts, v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,v10,"
-                           " c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10, samples, ready, requested,"
-                           " estimated FROM minutes WHERE blueprint = ? AND ts >= ? AND ts < ?"
-                           " AND ts > ? ORDER BY ts LIMIT ?",
+                           MINUTE_COLUMNS "WHERE blueprint = ? AND ts >= ? AND ts < ? AND ts > ?"
+                                          " ORDER BY ts LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK)
         return fail(s->db, AE_EIO, "reading minutes", s->path, err, errlen);
     sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
@@ -271,30 +304,29 @@ int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to
     sqlite3_bind_int64(st, 3, to_ms);
     sqlite3_bind_int64(st, 4, *cursor_ts);
     sqlite3_bind_int(st, 5, max);
-    int n = 0, rc = SQLITE_DONE;
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_minute *m = &out[n++];
-        memset(m, 0, sizeof *m);
-        m->ts_ms = sqlite3_column_int64(st, 0);
-        for (int i = 0; i < STORE_FEATURES; i++) {
-            if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
-                m->missing |= 1u << i;
-            else
-                m->values[i] = sqlite3_column_double(st, 1 + i);
-            m->counts[i] = sqlite3_column_int(st, 1 + STORE_FEATURES + i);
-        }
-        m->samples = sqlite3_column_int(st, 23);
-        m->ready = sqlite3_column_double(st, 24);
-        m->requested = sqlite3_column_double(st, 25);
-        m->estimated = sqlite3_column_int(st, 26);
-        *cursor_ts = m->ts_ms;
+    int n = read_minutes(s, st, out, max, err, errlen);
+    if (n > 0)
+        *cursor_ts = out[n - 1].start_ms;
+    return n;
+}
+
+int store_read_latest(struct store *s, const char *bp, int64_t to_ms, struct ae_minute *out,
+                      int max, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           MINUTE_COLUMNS "WHERE blueprint = ? AND ts < ? ORDER BY ts DESC LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, "reading minutes", s->path, err, errlen);
+    sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, to_ms);
+    sqlite3_bind_int(st, 3, max);
+    int n = read_minutes(s, st, out, max, err, errlen);
+    for (int i = 0; i < n / 2; i++) { /* newest first -> oldest first */
+        struct ae_minute t = out[i];
+        out[i] = out[n - 1 - i];
+        out[n - 1 - i] = t;
     }
-    if (n < max && rc != SQLITE_DONE) {
-        int code = fail(s->db, AE_EIO, "reading minutes", s->path, err, errlen);
-        sqlite3_finalize(st);
-        return code;
-    }
-    sqlite3_finalize(st);
     return n;
 }
 
@@ -302,7 +334,7 @@ int store_each_minute(struct store *s, const char *bp, int64_t from_ms, int64_t 
                       store_minute_cb cb, void *ctx, char *err, size_t errlen)
 {
     enum { PAGE = 256 };
-    struct store_minute *page = malloc(PAGE * sizeof *page);
+    struct ae_minute *page = malloc(PAGE * sizeof *page);
     if (!page) {
         snprintf(err, errlen, "history %s: out of memory", s->path);
         return AE_ENOMEM;

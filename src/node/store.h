@@ -12,23 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aether/snapshot.h"
+
 #define STORE_SCHEMA_VERSION 1
-#define STORE_FEATURES 11
+#define STORE_FEATURES AE_FEATURE_COUNT
 #define STORE_FILE_NAME "aether.db"
 
 struct store;
-
-/* One closed minute of one blueprint. */
-struct store_minute {
-    int64_t ts_ms; /* minute start, Unix ms */
-    double values[STORE_FEATURES];
-    int counts[STORE_FEATURES]; /* samples behind each value */
-    unsigned missing;           /* bit i set: feature i missing (value ignored, stored NULL) */
-    int samples;                /* 1-s snapshots in the minute */
-    double ready;               /* mean ready instances */
-    double requested;           /* mean requested instances */
-    int estimated;              /* 1 when sums were scaled up from a partial minute */
-};
 
 /* One entry of the decision log. Strings are borrowed for the duration of the call that takes
  * or delivers them. */
@@ -55,7 +45,7 @@ void store_close(struct store *s);
 const char *store_path(const struct store *s);
 
 /* Inserts or replaces the minute m of blueprint bp (one transaction). */
-int store_put_minute(struct store *s, const char *bp, const struct store_minute *m, char *err,
+int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
                      size_t errlen);
 /* Appends a decision (one transaction). */
 int store_put_decision(struct store *s, const struct store_decision *d, char *err, size_t errlen);
@@ -66,7 +56,7 @@ int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen);
 /* Calls cb for each minute of bp with from_ms <= ts < to_ms, oldest first, reading in pages so
  * that long ranges never sit in memory. cb returns 0 to go on, non-zero to stop (that value is
  * returned). Returns 0 at the end, or a negative AE_E* code. */
-typedef int (*store_minute_cb)(void *ctx, const struct store_minute *m);
+typedef int (*store_minute_cb)(void *ctx, const struct ae_minute *m);
 int store_each_minute(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
                       store_minute_cb cb, void *ctx, char *err, size_t errlen);
 
@@ -75,8 +65,12 @@ int store_each_minute(struct store *s, const char *bp, int64_t from_ms, int64_t 
  * negative AE_E* code. This is the paging step behind store_each_minute and the streaming
  * export. */
 int store_read_page(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
-                    int64_t *cursor_ts, struct store_minute *out, int max, char *err,
-                    size_t errlen);
+                    int64_t *cursor_ts, struct ae_minute *out, int max, char *err, size_t errlen);
+
+/* Reads the newest max minutes of bp with ts < to_ms into out, OLDEST first; returns how many
+ * (0..max) or a negative AE_E* code. Used to reload the window on start. */
+int store_read_latest(struct store *s, const char *bp, int64_t to_ms, struct ae_minute *out,
+                      int max, char *err, size_t errlen);
 
 /* Calls cb for the newest `limit` decisions (of bp, or of all blueprints when bp is NULL),
  * newest first. Strings in the delivered struct are valid during the call only. */

@@ -76,30 +76,21 @@ static NN_GEMM_INLINE void micro_tile(const int rows, const struct tile_args *t)
         b += t->b_row;
     }
 
+    /* The test on j keeps every index into acc a constant after unrolling; on AVX-512 and AVX2
+     * the partial panel becomes masked stores. */
     const float alpha = t->alpha, beta = t->beta;
-    if (t->cols == NR) {
-        for (int i = 0; i < rows; i++) {
-            float *ci = t->c + i * t->ldc;
-            if (beta == 0.0f) {
-                for (int j = 0; j < NR; j++)
-                    ci[j] = alpha * acc[i][j];
-            } else {
-                for (int j = 0; j < NR; j++)
-                    ci[j] = alpha * acc[i][j] + beta * ci[j];
-            }
-        }
-        return;
-    }
-    /* Partial panel: indexing acc with a variable bound would keep it out of registers in the
-     * loop above, so the sums go through a plain array first. */
-    float part[MR][NR];
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < NR; j++)
-            part[i][j] = acc[i][j];
+    const int cols = t->cols;
     for (int i = 0; i < rows; i++) {
         float *ci = t->c + i * t->ldc;
-        for (int j = 0; j < t->cols; j++)
-            ci[j] = beta == 0.0f ? alpha * part[i][j] : alpha * part[i][j] + beta * ci[j];
+        if (beta == 0.0f) {
+            for (int j = 0; j < NR; j++)
+                if (j < cols)
+                    ci[j] = alpha * acc[i][j];
+        } else {
+            for (int j = 0; j < NR; j++)
+                if (j < cols)
+                    ci[j] = alpha * acc[i][j] + beta * ci[j];
+        }
     }
 }
 
@@ -127,22 +118,23 @@ static tile_fn *const tiles[13] = {0,      tile_1, tile_2, tile_3,  tile_4,  til
                                    tile_7, tile_8, tile_9, tile_10, tile_11, tile_12};
 
 /* Copies columns j0..j0+cols-1 of op(B) rows p0..p0+kc-1 into dst[kc][NR], zero-padding the
- * columns past cols so the micro-kernel can always read NR of them. */
+ * columns past cols so the micro-kernel can always read NR of them. One conditional loop per
+ * row rather than a copy plus a fill: the compiler turned those into memcpy/memset (rep movs,
+ * rep stos), whose start-up cost per 128-byte row doubled the time of a 64x60x60 product. */
 static void pack_b(float *dst, int trans_b, const float *b, long ldb, int p0, int kc, int j0,
                    int cols)
 {
     for (int p = 0; p < kc; p++) {
         float *row = dst + (long)p * NR;
         if (trans_b) {
-            for (int j = 0; j < cols; j++)
-                row[j] = b[(long)(j0 + j) * ldb + p0 + p];
+            const float *src = b + (long)j0 * ldb + p0 + p;
+            for (int j = 0; j < NR; j++)
+                row[j] = j < cols ? src[(long)j * ldb] : 0.0f;
         } else {
             const float *src = b + (long)(p0 + p) * ldb + j0;
-            for (int j = 0; j < cols; j++)
-                row[j] = src[j];
+            for (int j = 0; j < NR; j++)
+                row[j] = j < cols ? src[j] : 0.0f;
         }
-        for (int j = cols; j < NR; j++)
-            row[j] = 0.0f;
     }
 }
 

@@ -34,22 +34,27 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static struct store_minute minute(int64_t ts, double cpu)
+static struct ae_minute minute(int64_t ts, double cpu)
 {
-    struct store_minute m = {.ts_ms = ts, .samples = 60, .ready = 2, .requested = 3};
+    struct ae_minute m;
+    ae_minute_init(&m, ts);
+    m.missing = 0;
+    m.snapshots = 60;
+    m.ready_mean = 2;
+    m.requested_mean = 3;
     for (int i = 0; i < STORE_FEATURES; i++) {
         m.values[i] = cpu * (i + 1);
-        m.counts[i] = 60;
+        m.samples[i] = 60;
     }
     return m;
 }
 
 struct collect {
     int n;
-    struct store_minute rows[2000];
+    struct ae_minute rows[2000];
 };
 
-static int collect_cb(void *ctx, const struct store_minute *m)
+static int collect_cb(void *ctx, const struct ae_minute *m)
 {
     struct collect *c = ctx;
     c->rows[c->n++] = *m;
@@ -64,11 +69,11 @@ static void test_minutes_round_trip(void **state)
     char sub[300];
     snprintf(sub, sizeof sub, "%s/nested/data", dir); /* parents are created */
     assert_int_equal(store_open(sub, 14, &s, err, sizeof err), 0);
-    struct store_minute m = minute(60000, 0.5);
+    struct ae_minute m = minute(60000, 0.5);
     m.missing = (1u << 3) | (1u << 10);
-    m.estimated = 1;
+    m.estimated = AE_FEATURE_BIT(4);
     assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
-    struct store_minute other = minute(60000, 0.9);
+    struct ae_minute other = minute(60000, 0.9);
     assert_int_equal(store_put_minute(s, "api", &other, err, sizeof err), 0);
     store_close(s);
 
@@ -78,13 +83,14 @@ static void test_minutes_round_trip(void **state)
     c.n = 0;
     assert_int_equal(store_each_minute(s, "web", 0, INT64_MAX, collect_cb, &c, err, sizeof err), 0);
     assert_int_equal(c.n, 1);
-    assert_int_equal(c.rows[0].ts_ms, 60000);
+    assert_int_equal(c.rows[0].start_ms, 60000);
     assert_int_equal(c.rows[0].missing, (1u << 3) | (1u << 10));
     assert_true(c.rows[0].values[0] == 0.5);
     assert_true(c.rows[0].values[4] == 2.5);
-    assert_int_equal(c.rows[0].counts[7], 60);
-    assert_int_equal(c.rows[0].estimated, 1);
-    assert_true(c.rows[0].requested == 3);
+    assert_int_equal(c.rows[0].samples[7], 60);
+    assert_int_equal(c.rows[0].snapshots, 60);
+    assert_int_equal(c.rows[0].estimated, AE_FEATURE_BIT(4));
+    assert_true(c.rows[0].requested_mean == 3 && c.rows[0].ready_mean == 2);
     store_close(s);
 }
 
@@ -95,7 +101,7 @@ static void test_paging_and_ranges(void **state)
     struct store *s;
     assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
     for (int i = 0; i < 1000; i++) {
-        struct store_minute m = minute((int64_t)i * 60000, i / 1000.0);
+        struct ae_minute m = minute((int64_t)i * 60000, i / 1000.0);
         assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
     }
     static struct collect c;
@@ -103,13 +109,13 @@ static void test_paging_and_ranges(void **state)
     assert_int_equal(store_each_minute(s, "web", 0, INT64_MAX, collect_cb, &c, err, sizeof err), 0);
     assert_int_equal(c.n, 1000);
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(c.rows[i].ts_ms, (int64_t)i * 60000);
+        assert_int_equal(c.rows[i].start_ms, (int64_t)i * 60000);
     /* [from, to): from inclusive, to exclusive */
     c.n = 0;
     assert_int_equal(
         store_each_minute(s, "web", 10 * 60000, 20 * 60000, collect_cb, &c, err, sizeof err), 0);
     assert_int_equal(c.n, 10);
-    assert_int_equal(c.rows[0].ts_ms, 10 * 60000);
+    assert_int_equal(c.rows[0].start_ms, 10 * 60000);
     /* Another blueprint sees nothing. */
     c.n = 0;
     assert_int_equal(store_each_minute(s, "api", 0, INT64_MAX, collect_cb, &c, err, sizeof err), 0);
@@ -117,17 +123,22 @@ static void test_paging_and_ranges(void **state)
     /* A reader handle sees what the writer committed. */
     struct store *r;
     assert_int_equal(store_reader_open(s, &r, err, sizeof err), 0);
-    struct store_minute page[7];
+    struct ae_minute page[7];
     int64_t cursor = INT64_MIN;
     assert_int_equal(store_read_page(r, "web", 0, INT64_MAX, &cursor, page, 7, err, sizeof err), 7);
     assert_int_equal(cursor, 6 * 60000);
     assert_int_equal(store_read_page(r, "web", 0, INT64_MAX, &cursor, page, 7, err, sizeof err), 7);
-    assert_int_equal(page[0].ts_ms, 7 * 60000);
+    assert_int_equal(page[0].start_ms, 7 * 60000);
     /* A reader cannot write. */
-    struct store_minute m = minute(5, 1);
+    struct ae_minute m = minute(5, 1);
     assert_int_not_equal(store_put_minute(r, "web", &m, err, sizeof err), 0);
     assert_non_null(strstr(err, "aether.db"));
     store_close(r);
+    /* The newest minutes before a bound, oldest first (the restart reload). */
+    struct ae_minute latest[5];
+    assert_int_equal(store_read_latest(s, "web", 500 * 60000, latest, 5, err, sizeof err), 5);
+    assert_int_equal(latest[0].start_ms, 495 * 60000);
+    assert_int_equal(latest[4].start_ms, 499 * 60000);
     store_close(s);
 }
 
@@ -166,7 +177,7 @@ static void test_decisions_and_retention(void **state)
                                    .inputs_json = "{\"cpu\":0.9}",
                                    .result = "ok"};
         assert_int_equal(store_put_decision(s, &d, err, sizeof err), 0);
-        struct store_minute m = minute(d.ts_ms, 0.1);
+        struct ae_minute m = minute(d.ts_ms, 0.1);
         assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
     }
     struct dcollect c = {0};

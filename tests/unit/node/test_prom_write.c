@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "prom.h"
+#include "prom_write.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,16 +15,18 @@ static void test_family_and_samples(void **state)
 {
     (void)state;
     struct sbuf b = {0};
-    prom_family(&b, "ttm_recommendations_total", "counter", "Recommendations by type.\nSecond");
-    prom_sample(&b, "ttm_recommendations_total", (const char *[]){"type", "scale_up", NULL}, 3);
-    prom_sample(&b, "aether_instances",
-                (const char *[]){"blueprint", "we\"b\\x\ny", "state", "ready", NULL}, 2.5);
-    prom_sample(&b, "ttm_predictions_count_total", NULL, 0);
-    prom_sample(&b, "aether_x", NULL, NAN);
-    prom_sample(&b, "aether_x", NULL, INFINITY);
-    prom_sample(&b, "aether_x", NULL, -INFINITY);
-    prom_sample(&b, "aether_x", NULL, 0.1);
-    prom_sample(&b, "aether_x", NULL, 1e-300);
+    prom_write_family(&b, "ttm_recommendations_total", "counter",
+                      "Recommendations by type.\nSecond");
+    prom_write_sample(&b, "ttm_recommendations_total", (const char *[]){"type", "scale_up", NULL},
+                      3);
+    prom_write_sample(&b, "aether_instances",
+                      (const char *[]){"blueprint", "we\"b\\x\ny", "state", "ready", NULL}, 2.5);
+    prom_write_sample(&b, "ttm_predictions_count_total", NULL, 0);
+    prom_write_sample(&b, "aether_x", NULL, NAN);
+    prom_write_sample(&b, "aether_x", NULL, INFINITY);
+    prom_write_sample(&b, "aether_x", NULL, -INFINITY);
+    prom_write_sample(&b, "aether_x", NULL, 0.1);
+    prom_write_sample(&b, "aether_x", NULL, 1e-300);
     assert_false(b.oom);
     assert_string_equal(b.data,
                         "# HELP ttm_recommendations_total Recommendations by type.\\nSecond\n"
@@ -55,14 +57,14 @@ static void test_number_round_trip(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    assert_true(prom_valid_name("ttm_predictions_count_total"));
-    assert_true(prom_valid_name("a:b_c9"));
-    assert_false(prom_valid_name("9abc"));
-    assert_false(prom_valid_name("ttm.predictions"));
-    assert_false(prom_valid_name(""));
-    assert_true(prom_valid_label("blueprint"));
-    assert_false(prom_valid_label("__name__"));
-    assert_false(prom_valid_label("a:b"));
+    assert_true(prom_write_valid_name("ttm_predictions_count_total"));
+    assert_true(prom_write_valid_name("a:b_c9"));
+    assert_false(prom_write_valid_name("9abc"));
+    assert_false(prom_write_valid_name("ttm.predictions"));
+    assert_false(prom_write_valid_name(""));
+    assert_true(prom_write_valid_label("blueprint"));
+    assert_false(prom_write_valid_label("__name__"));
+    assert_false(prom_write_valid_label("a:b"));
 }
 
 int main(void)

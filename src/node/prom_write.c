@@ -1,10 +1,10 @@
-/* Prometheus text format 0.0.4 writer (see prom.h). */
-#include "prom.h"
+/* Prometheus text format 0.0.4 writer (see prom_write.h). */
+#include "prom_write.h"
 
 #include <ctype.h>
 #include <string.h>
 
-int prom_valid_name(const char *name)
+int prom_write_valid_name(const char *name)
 {
     if (!name || !*name)
         return 0;
@@ -17,7 +17,7 @@ int prom_valid_name(const char *name)
     return 1;
 }
 
-int prom_valid_label(const char *name)
+int prom_write_valid_label(const char *name)
 {
     if (!name || !*name || (name[0] == '_' && name[1] == '_'))
         return 0;
@@ -45,14 +45,14 @@ static void escape(struct sbuf *b, const char *s, int quote)
     }
 }
 
-void prom_family(struct sbuf *b, const char *name, const char *type, const char *help)
+void prom_write_family(struct sbuf *b, const char *name, const char *type, const char *help)
 {
     sbuf_printf(b, "# HELP %s ", name);
     escape(b, help ? help : "", 0);
     sbuf_printf(b, "\n# TYPE %s %s\n", name, type);
 }
 
-void prom_sample(struct sbuf *b, const char *name, const char *const *labels, double value)
+void prom_write_sample(struct sbuf *b, const char *name, const char *const *labels, double value)
 {
     sbuf_append(b, name, strlen(name));
     if (labels && labels[0]) {

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Node benchmark: memory and control-loop lag of aether-node, idle and under HTTP load.
+
+Starts the release node (build/bin/aether-node) with the default model (models/ttm-aether.onnx,
+W=60) and 4 blueprints whose 60-minute windows are pre-populated in the node's database, so every
+TTM evaluation (every 10 s here) runs the model on a batch of 4. Then, in one run:
+  1. idle: 60 s with nothing but the node's own work;
+  2. loaded: 60 s while wrk drives GET /api/ttm/status as fast as it can.
+The control loop ticks every 100 ms in this benchmark (controller.evaluation_interval_ms = 100)
+so that each phase has 600 ticks, exactly the node's lag window: the p99 read from /metrics at
+the end of a phase covers that phase only. RSS is read from /proc (VmRSS now, VmHWM peak).
+
+usage: bench_node.py [--node build/bin/aether-node] [--model models/ttm-aether.onnx]
+                     [--seconds 60] [--wrk-threads 2] [--wrk-connections 16]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+GOAL_RSS_MB = 10.0
+GOAL_LAG_MS = 5.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(path, work, port, model, blueprints):
+    lines = ["[node]", 'data_dir = "%s"' % os.path.join(work, "data"), 'log_level = "warn"', "",
+             "[api]", 'bind = "127.0.0.1:%d"' % port, "",
+             "[controller]", "evaluation_interval_ms = 100", "",
+             "[ttm]", "enabled = true", 'model_path = "%s"' % model,
+             "input_window_minutes = 60", "prediction_horizon = 1",
+             "evaluation_interval_ms = 10000", ""]
+    for bp in blueprints:
+        lines += ["[[blueprint]]", 'name = "%s"' % bp, 'actuator = "exec"',
+                  'scale_command = ["/bin/true"]', ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def populate(db, blueprints, minutes=60):
+    """Closed minutes with a gentle daily-like wave, ending with the last closed minute."""
+    end = int(time.time() // 60) * 60000 - 60000
+    con = sqlite3.connect(db)
+    for k, bp in enumerate(blueprints):
+        for i in range(minutes):
+            start = end - (minutes - 1 - i) * 60000
+            load = 0.4 + 0.2 * ((i + 7 * k) % 30) / 30.0
+            inv = 6000 * load / 0.4
+            vals = [load, 0.3, 0.4, 12.0, inv, 0.0, 10.0, 20.0, 30.0, 0.001, inv]
+            con.execute("INSERT OR REPLACE INTO minutes VALUES (?,?,%s,%s,?,?,?,?)"
+                        % (",".join("?" * 11), ",".join("?" * 11)),
+                        [bp, start] + vals + [60] * 11 + [60, 1.0, 1.0, 0])
+    con.commit()
+    con.close()
+
+
+def get(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+        return r.read().decode()
+
+
+def lag_quantiles(port):
+    text = get(port, "/metrics")
+    out = {}
+    for q in ["0.5", "0.99", "1"]:
+        m = re.search(r'^aether_control_loop_lag_seconds\{quantile="%s"\} (\S+)$' % re.escape(q),
+                      text, re.M)
+        out[q] = float(m.group(1)) * 1000.0
+    m = re.search(r"^ttm_predictions_count_total (\S+)$", text, re.M)
+    out["predictions"] = float(m.group(1))
+    return out
+
+
+def rss_mb(pid):
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            fields[k] = v.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--node", default="build/bin/aether-node")
+    ap.add_argument("--model", default="models/ttm-aether.onnx")
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--wrk-connections", type=int, default=16)
+    a = ap.parse_args()
+    for need in [a.node, a.model]:
+        if not os.path.exists(need):
+            sys.exit("bench_node: %s not found (run `make` from the repository root)" % need)
+    if not shutil.which("wrk"):
+        sys.exit("bench_node: wrk not installed (scripts/install-deps)")
+    work = tempfile.mkdtemp(prefix="aether-bench-")
+    port = free_port()
+    blueprints = ["alpha", "beta", "gamma", "delta"]
+    conf = os.path.join(work, "aether.toml")
+    write_config(conf, work, port, os.path.abspath(a.model), blueprints)
+    log = open(os.path.join(work, "node.log"), "w")
+
+    def start():
+        p = subprocess.Popen([a.node, "--config", conf], stdout=log, stderr=log)
+        for _ in range(100):
+            try:
+                get(port, "/api/ttm/status")
+                return p
+            except OSError:
+                time.sleep(0.1)
+        sys.exit("bench_node: node did not start; see %s" % log.name)
+
+    # First start creates the database; then the windows are written and the node restarts.
+    p = start()
+    p.send_signal(signal.SIGTERM)
+    p.wait()
+    populate(os.path.join(work, "data", "aether.db"), blueprints)
+    p = start()
+    try:
+        status = json.loads(get(port, "/api/ttm/status"))
+        if not status["active"]:
+            sys.exit("bench_node: TTM not active: %s" % status["error"])
+        time.sleep(a.seconds)
+        idle = lag_quantiles(port)
+        rss_idle, _ = rss_mb(p.pid)
+        wrk = subprocess.run(["wrk", "-t%d" % a.wrk_threads, "-c%d" % a.wrk_connections,
+                              "-d%ds" % a.seconds, "http://127.0.0.1:%d/api/ttm/status" % port],
+                             capture_output=True, text=True)
+        loaded = lag_quantiles(port)
+        rss_load, hwm = rss_mb(p.pid)
+        rps = re.search(r"Requests/sec:\s+(\S+)", wrk.stdout)
+        rps = float(rps.group(1)) if rps else float("nan")
+        status = json.loads(get(port, "/api/ttm/status"))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+        log.close()
+
+    print("aether-node benchmark: 4 blueprints, model %s (W=60, H=1), TTM every 10 s,"
+          " control loop every 100 ms, %d s per phase" % (a.model, a.seconds))
+    print("TTM state %s, forecasts made during the run: %d"
+          % (status["state"], loaded["predictions"]))
+    print()
+    print("%-34s %12s %14s %10s" % ("", "idle", "wrk /status", "goal"))
+    print("%-34s %12.2f %14.2f %10s" % ("RSS (MB)", rss_idle, rss_load, "< %.0f" % GOAL_RSS_MB))
+    print("%-34s %12s %14.2f %10s" % ("peak RSS, VmHWM (MB)", "", hwm, ""))
+    print("%-34s %12.3f %14.3f %10s" % ("control-loop lag p50 (ms)", idle["0.5"], loaded["0.5"],
+                                         ""))
+    print("%-34s %12.3f %14.3f %10s" % ("control-loop lag p99 (ms)", idle["0.99"],
+                                         loaded["0.99"], "< %.0f" % GOAL_LAG_MS))
+    print("%-34s %12.3f %14.3f %10s" % ("control-loop lag max (ms)", idle["1"], loaded["1"], ""))
+    print("%-34s %12s %14.0f %10s" % ("GET /api/ttm/status requests/s", "", rps, ""))
+    ok = (max(rss_idle, rss_load) < GOAL_RSS_MB and idle["0.99"] < GOAL_LAG_MS and
+          loaded["0.99"] < GOAL_LAG_MS)
+    print()
+    print("goals %s" % ("met" if ok else "NOT met"))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,496 @@
+/* HTTP API handlers (see api.h). JSON through jansson; the training-data export streams pages
+ * of rows from a read-only store handle, so any range is answered in constant memory. */
+#include "api.h"
+
+#include "aether/error.h"
+#include "aether/features.h"
+#include "log.h"
+#include "metrics.h"
+#include "node.h"
+#include "reqparse.h"
+#include "sbuf.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const *feature_names(void)
+{
+    static const char *names[AE_FEATURE_COUNT];
+    if (!names[0])
+        for (int i = 0; i < AE_FEATURE_COUNT; i++)
+            names[i] = ae_feature_name(i);
+    return names;
+}
+
+/* A number, or null when it is not finite (JSON has no NaN). */
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void reply_json(struct http_response *resp, int status, json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(doc);
+    if (!text) {
+        http_error(resp, 500, "out of memory rendering the answer");
+        return;
+    }
+    http_reply(resp, status, "application/json", text, strlen(text));
+}
+
+static json_t *recommendation_json(const struct fcst_recommendation *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(fcst_type_name(r->type)));
+    json_object_set_new(
+        o, "reason",
+        json_string(r->reason != FCST_REASON_NONE ? fcst_reason_name(r->reason) : r->text));
+    if (r->text[0])
+        json_object_set_new(o, "detail", json_string(r->text));
+    if (r->type == FCST_SCALE_UP || r->type == FCST_SCALE_DOWN)
+        json_object_set_new(o, "targetInstances", json_integer(r->target_instances));
+    if (r->type == FCST_ADJUST_THRESHOLDS) {
+        json_object_set_new(o, "cpuScaleUpThreshold", json_real(r->cpu_up));
+        json_object_set_new(o, "cpuScaleDownThreshold", json_real(r->cpu_down));
+    }
+    return o;
+}
+
+/* lastForecast of one blueprint, or null before its first forecast. */
+static json_t *forecast_json(const struct ttm_bp_status *st)
+{
+    if (!st->has_forecast || !st->forecast)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "blueprint", json_string(st->name));
+    json_object_set_new(o, "timestamp", json_integer(st->forecast_ms));
+    json_object_set_new(o, "horizon", json_integer(st->horizon));
+    json_t *preds = json_array();
+    for (int h = 0; h < st->horizon; h++) {
+        json_t *row = json_object();
+        for (int f = 0; f < AE_FEATURE_COUNT; f++)
+            json_object_set_new(row, ae_feature_name(f),
+                                num_or_null(st->forecast[h * AE_FEATURE_COUNT + f]));
+        json_array_append_new(preds, row);
+    }
+    json_object_set_new(o, "predictions", preds);
+    json_object_set_new(o, "confidence", num_or_null(st->confidence));
+    json_object_set_new(o, "recommendation", recommendation_json(&st->recommendation));
+    return o;
+}
+
+static void h_status(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    struct node *n = ctx;
+    json_t *o = json_object();
+    pthread_mutex_lock(&n->lock);
+    const struct cfg_ttm *c = &n->cfg.ttm;
+    enum ttm_state state = ttm_get_state(n->ttm);
+    json_object_set_new(o, "enabled", json_boolean(c->enabled));
+    json_object_set_new(o, "active", json_boolean(c->enabled && n->predictor != NULL));
+    json_object_set_new(o, "state", json_string(ttm_state_name(state)));
+    json_object_set_new(o, "modelPath", json_string(c->model_path));
+    json_object_set_new(o, "inputWindowMinutes", json_integer(c->input_window_minutes));
+    json_object_set_new(o, "predictionHorizon", json_integer(c->prediction_horizon));
+    json_object_set_new(o, "evaluationIntervalMs", json_integer(c->evaluation_interval_ms));
+    json_object_set_new(o, "confidenceThreshold", json_real(c->confidence_threshold));
+    json_object_set_new(o, "mode", json_string(cfg_ttm_mode_names[c->mode]));
+    const char *error = n->model_error[0] ? n->model_error : ttm_last_error(n->ttm);
+    json_object_set_new(o, "error", error && *error ? json_string(error) : json_null());
+
+    int any = 0;
+    json_t *bps = json_array();
+    for (int k = 0; k < n->nbp; k++) {
+        int i = n->by_name[k];
+        struct ttm_bp_status st;
+        if (ttm_get_blueprint(n->ttm, i, &st) != 0)
+            continue;
+        any |= st.has_forecast;
+        json_t *b = json_object();
+        json_object_set_new(b, "name", json_string(n->bps[i].cfg->name));
+        json_object_set_new(b, "state", json_string(ttm_bp_state_name(st.state)));
+        json_object_set_new(b, "hasForecast", json_boolean(st.has_forecast));
+        json_object_set_new(b, "lastForecast", forecast_json(&st));
+        json_object_set_new(b, "confidence", num_or_null(st.confidence));
+        json_object_set_new(b, "skill", num_or_null(st.skill));
+        json_object_set_new(b, "error",
+                            st.error && *st.error ? json_string(st.error) : json_null());
+        json_array_append_new(bps, b);
+    }
+    json_object_set_new(o, "hasForecast", json_boolean(any));
+    int last = ttm_last_forecast_blueprint(n->ttm);
+    struct ttm_bp_status st;
+    if (last >= 0 && ttm_get_blueprint(n->ttm, last, &st) == 0)
+        json_object_set_new(o, "lastForecast", forecast_json(&st));
+    else
+        json_object_set_new(o, "lastForecast", json_null());
+    json_object_set_new(o, "lastEvaluation",
+                        n->last_eval_ms >= 0 ? json_integer(n->last_eval_ms) : json_null());
+    pthread_mutex_unlock(&n->lock);
+    json_object_set_new(o, "blueprints", bps);
+    reply_json(resp, 200, o);
+}
+
+/* A decision as the API shows it. inputs_json is the stored JSON object text. */
+static json_t *decision_json(int64_t ts, const char *bp, const char *tier, const char *action,
+                             int from, int to, const char *reason, const char *inputs_text,
+                             const char *result)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "timestamp", json_integer(ts));
+    json_object_set_new(o, "blueprint", json_string(bp));
+    json_object_set_new(o, "tier", json_string(tier));
+    json_object_set_new(o, "action", json_string(action));
+    json_object_set_new(o, "from", json_integer(from));
+    json_object_set_new(o, "to", json_integer(to));
+    json_object_set_new(o, "reason", json_string(reason ? reason : ""));
+    json_t *inputs = inputs_text ? json_loads(inputs_text, 0, NULL) : NULL;
+    json_object_set_new(o, "inputs", inputs ? inputs : json_object());
+    json_object_set_new(o, "result", json_string(result ? result : ""));
+    return o;
+}
+
+static json_t *live_decision_json(const struct node_bp *b)
+{
+    if (!b->has_decision)
+        return json_null();
+    const struct ae_decision *d = &b->last_decision;
+    json_t *inputs = json_object();
+    for (int i = 0; i < d->input_count; i++)
+        json_object_set_new(inputs, d->inputs[i].name, num_or_null(d->inputs[i].value));
+    char *text = json_dumps(inputs, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(inputs);
+    json_t *o =
+        decision_json(d->timestamp_ms, b->cfg->name, ae_tier_name(d->tier),
+                      ae_action_name(d->action), d->from, d->to, d->reason, text, b->last_result);
+    free(text);
+    return o;
+}
+
+static void h_blueprints(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    struct node *n = ctx;
+    json_t *arr = json_array();
+    pthread_mutex_lock(&n->lock);
+    for (int k = 0; k < n->nbp; k++) {
+        const struct node_bp *b = &n->bps[n->by_name[k]];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(b->cfg->name));
+        json_object_set_new(o, "actuator", json_string(cfg_actuator_names[b->cfg->actuator]));
+        json_object_set_new(o, "actuatorAvailable", json_boolean(b->has_actuator));
+        json_object_set_new(o, "min", json_integer(b->cfg->min_instances));
+        json_object_set_new(o, "max", json_integer(b->cfg->max_instances));
+        json_object_set_new(o, "requested", json_integer(b->requested));
+        json_object_set_new(o, "starting", json_integer(b->status.starting));
+        json_object_set_new(o, "ready", json_integer(b->status.ready));
+        json_object_set_new(o, "failed", json_integer(b->status.failed));
+        const struct ae_snapshot *s = &b->last_snapshot;
+        json_object_set_new(o, "cpuUsage",
+                            b->has_snapshot && ae_snapshot_has(s, AE_F_CPU_USAGE)
+                                ? json_real(s->values[AE_F_CPU_USAGE])
+                                : json_null());
+        const struct ae_minute *m = agg_last(b->history);
+        json_object_set_new(o, "invocationsPerMinute",
+                            m && ae_minute_has(m, AE_F_INVOCATIONS)
+                                ? json_real(m->values[AE_F_INVOCATIONS])
+                                : json_null());
+        json_object_set_new(o, "lastDecision", live_decision_json(b));
+        if (b->status.error[0])
+            json_object_set_new(o, "error", json_string(b->status.error));
+        json_array_append_new(arr, o);
+    }
+    pthread_mutex_unlock(&n->lock);
+    reply_json(resp, 200, arr);
+}
+
+struct decisions_ctx {
+    json_t *arr;
+};
+
+static int add_decision(void *ctx, const struct store_decision *d)
+{
+    struct decisions_ctx *c = ctx;
+    json_array_append_new(c->arr, decision_json(d->ts_ms, d->blueprint, d->tier, d->action, d->from,
+                                                d->to, d->reason, d->inputs_json, d->result));
+    return 0;
+}
+
+static void h_decisions(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    char err[512];
+    const char *bp = http_query(req, "blueprint");
+    const char *limit_s = http_query(req, "limit");
+    long limit = 50;
+    if (limit_s && req_parse_int(limit_s, "limit", 1, 1000, &limit, err, sizeof err) != 0) {
+        http_error(resp, 400, "%s", err);
+        return;
+    }
+    if (bp && *bp == '\0')
+        bp = NULL;
+    if (bp && node_find_blueprint(n, bp) < 0) {
+        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+        return;
+    }
+    struct store *r;
+    if (store_reader_open(n->store, &r, err, sizeof err) != 0) {
+        http_error(resp, 500, "%s", err);
+        return;
+    }
+    struct decisions_ctx c = {json_array()};
+    int rc = store_each_decision(r, bp, (int)limit, add_decision, &c, err, sizeof err);
+    store_close(r);
+    if (rc != 0) {
+        json_decref(c.arr);
+        http_error(resp, 500, "%s", err);
+        return;
+    }
+    reply_json(resp, 200, c.arr);
+}
+
+static void h_reload(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    struct node *n = ctx;
+    char err[1024];
+    nlog(NLOG_INFO, "ttm", "model reload requested over HTTP");
+    int rc = node_load_model(n, 1, err, sizeof err);
+    if (rc == AE_ESTATE) {
+        http_error(resp, 409, "%s", err);
+        return;
+    }
+    if (rc != 0) {
+        pthread_mutex_lock(&n->lock);
+        int kept = n->predictor != NULL;
+        pthread_mutex_unlock(&n->lock);
+        http_error(resp, 422, "%s%s", err,
+                   kept ? " (the running model stays in place)" : " (TTM stays inactive)");
+        return;
+    }
+    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", n->cfg.ttm.model_path);
+    reply_json(resp, 200, o);
+}
+
+static void h_push(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    const char *name = http_path(req) + strlen("/api/metrics/");
+    if (!req_valid_blueprint(name)) {
+        http_error(resp, 400, "\"%.64s\" is not a blueprint name ([a-z0-9-], 1..63 chars)", name);
+        return;
+    }
+    size_t len;
+    const char *body = http_body(req, &len);
+    struct req_push p;
+    char err[512];
+    if (req_parse_push(body, len, feature_names(), &p, err, sizeof err) != 0) {
+        http_error(resp, 400, "%s", err);
+        return;
+    }
+    int rc = node_push(n, name, &p, node_now_ms(), err, sizeof err);
+    if (rc == AE_ENOENT) {
+        http_error(resp, 404, "%s", err);
+        return;
+    }
+    if (rc != 0) {
+        http_error(resp, 422, "%s", err);
+        return;
+    }
+    json_t *o = json_pack("{s:b,s:s}", "accepted", 1, "blueprint", name);
+    reply_json(resp, 202, o);
+}
+
+/* Streaming state of one training-data export. */
+struct export_stream {
+    struct store *reader;
+    char blueprint[CFG_NAME_MAX];
+    int64_t from, to, cursor;
+    int csv;
+    int rows;     /* rows written so far */
+    int finished; /* no more pages */
+    struct ae_minute page[256];
+    struct sbuf out; /* rendered, not yet sent */
+    size_t sent;     /* bytes of out already sent */
+};
+
+static void export_free(void *ctx)
+{
+    struct export_stream *e = ctx;
+    store_close(e->reader);
+    sbuf_free(&e->out);
+    free(e);
+}
+
+static void render_row(struct export_stream *e, const struct ae_minute *m)
+{
+    struct sbuf *b = &e->out;
+    if (e->csv) {
+        sbuf_printf(b, "%lld", (long long)m->start_ms);
+        for (int f = 0; f < AE_FEATURE_COUNT; f++) {
+            sbuf_append(b, ",", 1);
+            if (ae_minute_has(m, f))
+                sbuf_number(b, m->values[f]);
+        }
+        sbuf_append(b, "\n", 1);
+        return;
+    }
+    sbuf_printf(b, "%s{\"timestamp\":%lld,\"values\":[", e->rows ? "," : "",
+                (long long)m->start_ms);
+    for (int f = 0; f < AE_FEATURE_COUNT; f++) {
+        if (f)
+            sbuf_append(b, ",", 1);
+        if (ae_minute_has(m, f) && isfinite(m->values[f]))
+            sbuf_number(b, m->values[f]);
+        else
+            sbuf_append(b, "null", 4);
+    }
+    sbuf_printf(b, "],\"samples\":%d}", m->snapshots);
+}
+
+/* Renders the next page (or the closing text) into e->out. Returns -1 on a store error. */
+static int export_fill(struct export_stream *e)
+{
+    sbuf_reset(&e->out);
+    e->sent = 0;
+    char err[512];
+    int got = store_read_page(e->reader, e->blueprint, e->from, e->to, &e->cursor, e->page, 256,
+                              err, sizeof err);
+    if (got < 0) {
+        nlog(NLOG_ERROR, "http", "training-data export aborted: %s", err);
+        return -1;
+    }
+    for (int i = 0; i < got; i++, e->rows++)
+        render_row(e, &e->page[i]);
+    if (got < 256) {
+        if (!e->csv)
+            sbuf_append(&e->out, "]}\n", 3);
+        e->finished = 1;
+    }
+    return e->out.oom ? -1 : 0;
+}
+
+static ssize_t export_produce(void *ctx, char *buf, size_t max)
+{
+    struct export_stream *e = ctx;
+    while (e->sent >= e->out.len) {
+        if (e->finished)
+            return HTTP_STREAM_END;
+        if (export_fill(e) != 0)
+            return HTTP_STREAM_ERROR;
+    }
+    size_t n = e->out.len - e->sent;
+    if (n > max)
+        n = max;
+    memcpy(buf, e->out.data + e->sent, n);
+    e->sent += n;
+    return (ssize_t)n;
+}
+
+static void h_training_data(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    char err[512];
+    const char *format = http_query(req, "format");
+    int csv = 0;
+    if (format && strcmp(format, "csv") == 0)
+        csv = 1;
+    else if (format && strcmp(format, "json") != 0) {
+        http_error(resp, 400, "format = \"%.32s\": use json or csv", format);
+        return;
+    }
+    const char *bp = http_query(req, "blueprint");
+    if (!bp || !*bp) {
+        if (n->nbp == 1) {
+            bp = n->bps[0].cfg->name;
+        } else if (n->nbp == 0) {
+            http_error(resp, 404, "no blueprints are configured");
+            return;
+        } else {
+            struct sbuf names = {0};
+            for (int k = 0; k < n->nbp; k++)
+                sbuf_printf(&names, "%s%s", k ? ", " : "", n->bps[n->by_name[k]].cfg->name);
+            http_error(resp, 400, "blueprint is required when several are configured (%s)",
+                       names.data ? names.data : "");
+            sbuf_free(&names);
+            return;
+        }
+    } else if (node_find_blueprint(n, bp) < 0) {
+        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+        return;
+    }
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
+    if ((fs && req_parse_time(fs, "from", &from, err, sizeof err) != 0) ||
+        (ts && req_parse_time(ts, "to", &to, err, sizeof err) != 0)) {
+        http_error(resp, 400, "%s", err);
+        return;
+    }
+    if (from > to) {
+        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)from, (long long)to);
+        return;
+    }
+    struct export_stream *e = calloc(1, sizeof *e);
+    if (!e) {
+        http_error(resp, 500, "out of memory");
+        return;
+    }
+    if (store_reader_open(n->store, &e->reader, err, sizeof err) != 0) {
+        free(e);
+        http_error(resp, 500, "%s", err);
+        return;
+    }
+    snprintf(e->blueprint, sizeof e->blueprint, "%s", bp);
+    e->from = from;
+    e->to = to;
+    e->cursor = INT64_MIN;
+    e->csv = csv;
+    if (csv) {
+        sbuf_append(&e->out, "timestamp", 9);
+        for (int f = 0; f < AE_FEATURE_COUNT; f++)
+            sbuf_printf(&e->out, ",%s", ae_feature_name(f));
+        sbuf_append(&e->out, "\n", 1);
+    } else {
+        sbuf_printf(&e->out, "{\"schemaVersion\":%d,\"features\":[", AE_SCHEMA_VERSION);
+        for (int f = 0; f < AE_FEATURE_COUNT; f++)
+            sbuf_printf(&e->out, "%s\"%s\"", f ? "," : "", ae_feature_name(f));
+        sbuf_printf(&e->out, "],\"blueprint\":\"%s\",\"rows\":[", e->blueprint);
+    }
+    resp->status = 200;
+    resp->content_type = csv ? "text/csv; charset=utf-8" : "application/json";
+    resp->stream = export_produce;
+    resp->stream_ctx = e;
+    resp->stream_free = export_free;
+}
+
+static void h_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    struct sbuf b = {0};
+    metrics_render(ctx, &b);
+    if (b.oom) {
+        sbuf_free(&b);
+        http_error(resp, 500, "out of memory rendering metrics");
+        return;
+    }
+    size_t len;
+    char *text = sbuf_take(&b, &len);
+    http_reply(resp, 200, METRICS_CONTENT_TYPE, text, len);
+}
+
+const struct http_route api_routes[] = {
+    {"GET", "/api/ttm/status", 0, 0, h_status},
+    {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
+    {"GET", "/api/blueprints", 0, 0, h_blueprints},
+    {"GET", "/api/decisions", 0, 0, h_decisions},
+    {"POST", "/api/ttm/reload", 0, 1, h_reload},
+    {"POST", "/api/metrics/", 1, 1, h_push},
+    {"GET", "/metrics", 0, 0, h_metrics},
+};
+const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);

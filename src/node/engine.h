@@ -1,0 +1,14 @@
+/* Which inference engine this executable carries.
+ *
+ * engine.c is compiled into each node executable (not into the aether_node library): with
+ * AETHER_WITH_TTM it returns the linked engine's nn_predictor_open, without it NULL, and the node
+ * then looks for the loadable module aether-ttm-onnx.so in node.extensions_dir. */
+#ifndef AETHER_NODE_ENGINE_H
+#define AETHER_NODE_ENGINE_H
+
+#include "aether/predictor.h"
+
+/* The linked engine's opener, or NULL when the executable was built without it (WITH_TTM=0). */
+ae_predictor_open_fn engine_builtin_open(void);
+
+#endif

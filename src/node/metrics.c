@@ -1,0 +1,193 @@
+/* Prometheus metrics of the node (see metrics.h). */
+#include "metrics.h"
+
+#include "aether/features.h"
+#include "node.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static void counter(struct sbuf *b, const char *name, const char *help, double v)
+{
+    prom_write_family(b, name, "counter", help);
+    prom_write_sample(b, name, NULL, v);
+}
+
+static void gauge(struct sbuf *b, const char *name, const char *help, double v)
+{
+    prom_write_family(b, name, "gauge", help);
+    prom_write_sample(b, name, NULL, v);
+}
+
+static void ttm_metrics(struct node *n, struct sbuf *b)
+{
+    struct ttm_counters c;
+    ttm_get_counters(n->ttm, &c);
+    counter(b, "ttm_predictions_count_total", "Forecasts made (one per blueprint per evaluation).",
+            (double)c.predictions);
+    prom_write_family(b, "ttm_recommendations_total", "counter",
+                      "Recommendations of the forecast analyzer, by type.");
+    for (int t = 0; t < FCST_TYPE_COUNT; t++)
+        prom_write_sample(b, "ttm_recommendations_total",
+                          (const char *[]){"type", fcst_type_name((enum fcst_type)t), NULL},
+                          (double)c.recommendations[t]);
+    counter(b, "ttm_evaluations_total", "TTM evaluations that ran the model.",
+            (double)c.evaluations);
+    counter(b, "ttm_inference_failures_total", "TTM evaluations with an inference failure.",
+            (double)c.failures);
+    prom_write_family(b, "ttm_model_reloads_total", "counter", "Model reloads, by result.");
+    prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "ok", NULL},
+                      (double)n->reloads_ok);
+    prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "failed", NULL},
+                      (double)n->reloads_failed);
+    gauge(b, "ttm_enabled", "1 when ttm.enabled is true.", n->cfg.ttm.enabled);
+    gauge(b, "ttm_model_loaded", "1 when a model is loaded and in use.", n->predictor != NULL);
+    enum ttm_state state = ttm_get_state(n->ttm);
+    prom_write_family(b, "ttm_state", "gauge", "TTM node state: 1 for the current one.");
+    for (int s = TTM_STOPPED; s <= TTM_ERROR; s++)
+        prom_write_sample(b, "ttm_state",
+                          (const char *[]){"state", ttm_state_name((enum ttm_state)s), NULL},
+                          s == (int)state);
+
+    prom_write_family(b, "ttm_blueprint_state", "gauge",
+                      "TTM state per blueprint: 1 for the current one.");
+    for (int k = 0; k < n->nbp; k++) {
+        int i = n->by_name[k];
+        struct ttm_bp_status st;
+        if (ttm_get_blueprint(n->ttm, i, &st) != 0)
+            continue;
+        for (int s = TTM_BP_WAITING_FOR_HISTORY; s <= TTM_BP_ERROR; s++)
+            prom_write_sample(b, "ttm_blueprint_state",
+                              (const char *[]){"blueprint", n->bps[i].cfg->name, "state",
+                                               ttm_bp_state_name((enum ttm_bp_state)s), NULL},
+                              s == (int)st.state);
+    }
+    prom_write_family(b, "ttm_confidence", "gauge",
+                      "Forecast confidence 0..1 (1 - mean WAPE of cpu and invocations).");
+    for (int k = 0; k < n->nbp; k++) {
+        struct ttm_bp_status st;
+        int i = n->by_name[k];
+        if (ttm_get_blueprint(n->ttm, i, &st) == 0)
+            prom_write_sample(b, "ttm_confidence",
+                              (const char *[]){"blueprint", n->bps[i].cfg->name, NULL},
+                              st.confidence);
+    }
+    prom_write_family(b, "ttm_skill", "gauge",
+                      "Forecast skill over persistence (1 - model error / persistence error).");
+    for (int k = 0; k < n->nbp; k++) {
+        struct ttm_bp_status st;
+        int i = n->by_name[k];
+        if (ttm_get_blueprint(n->ttm, i, &st) == 0)
+            prom_write_sample(b, "ttm_skill",
+                              (const char *[]){"blueprint", n->bps[i].cfg->name, NULL}, st.skill);
+    }
+    prom_write_family(b, "ttm_forecast_value", "gauge",
+                      "Last forecast per blueprint, feature and minute ahead (raw units).");
+    for (int k = 0; k < n->nbp; k++) {
+        struct ttm_bp_status st;
+        int i = n->by_name[k];
+        if (ttm_get_blueprint(n->ttm, i, &st) != 0 || !st.has_forecast || !st.forecast)
+            continue;
+        for (int h = 0; h < st.horizon; h++) {
+            char minute[16];
+            snprintf(minute, sizeof minute, "%d", h + 1);
+            for (int f = 0; f < AE_FEATURE_COUNT; f++)
+                prom_write_sample(b, "ttm_forecast_value",
+                                  (const char *[]){"blueprint", n->bps[i].cfg->name, "feature",
+                                                   ae_feature_name(f), "minute", minute, NULL},
+                                  st.forecast[h * AE_FEATURE_COUNT + f]);
+        }
+    }
+    prom_write_family(b, "ttm_recommendation_target_instances", "gauge",
+                      "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
+    for (int k = 0; k < n->nbp; k++) {
+        struct ttm_bp_status st;
+        int i = n->by_name[k];
+        if (ttm_get_blueprint(n->ttm, i, &st) == 0 && st.has_forecast &&
+            (st.recommendation.type == FCST_SCALE_UP || st.recommendation.type == FCST_SCALE_DOWN))
+            prom_write_sample(b, "ttm_recommendation_target_instances",
+                              (const char *[]){"blueprint", n->bps[i].cfg->name, NULL},
+                              st.recommendation.target_instances);
+    }
+}
+
+static void node_metrics(struct node *n, struct sbuf *b)
+{
+    prom_write_family(b, "aether_instances", "gauge", "Instances per blueprint, by state.");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct node_bp *bp = &n->bps[n->by_name[k]];
+        const char *name = bp->cfg->name;
+        const struct {
+            const char *state;
+            int v;
+        } rows[] = {{"requested", bp->requested},
+                    {"starting", bp->status.starting},
+                    {"ready", bp->status.ready},
+                    {"failed", bp->status.failed}};
+        for (int r = 0; r < 4; r++)
+            prom_write_sample(b, "aether_instances",
+                              (const char *[]){"blueprint", name, "state", rows[r].state, NULL},
+                              rows[r].v);
+    }
+    const struct {
+        const char *metric, *help;
+        int which;
+    } bounds[] = {{"aether_blueprint_min_instances", "Configured min_instances.", 0},
+                  {"aether_blueprint_max_instances", "Configured max_instances.", 1},
+                  {"aether_actuator_available", "1 when the blueprint's actuator is available.", 2},
+                  {"aether_history_minutes", "Closed minutes held in memory per blueprint.", 3}};
+    for (int m = 0; m < 4; m++) {
+        prom_write_family(b, bounds[m].metric, "gauge", bounds[m].help);
+        for (int k = 0; k < n->nbp; k++) {
+            const struct node_bp *bp = &n->bps[n->by_name[k]];
+            double v = bounds[m].which == 0   ? bp->cfg->min_instances
+                       : bounds[m].which == 1 ? bp->cfg->max_instances
+                       : bounds[m].which == 2 ? bp->has_actuator
+                                              : agg_count(bp->history);
+            prom_write_sample(b, bounds[m].metric,
+                              (const char *[]){"blueprint", bp->cfg->name, NULL}, v);
+        }
+    }
+    prom_write_family(b, "aether_metric_pushes_total", "counter",
+                      "Accepted POST /api/metrics pushes per blueprint.");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct node_bp *bp = &n->bps[n->by_name[k]];
+        prom_write_sample(b, "aether_metric_pushes_total",
+                          (const char *[]){"blueprint", bp->cfg->name, NULL}, (double)bp->pushes);
+    }
+    prom_write_family(b, "aether_decisions_total", "counter",
+                      "Decisions recorded, by tier and action.");
+    for (int t = 0; t < 3; t++)
+        for (int a = 0; a < 4; a++)
+            prom_write_sample(b, "aether_decisions_total",
+                              (const char *[]){"tier", ae_tier_name((enum ae_tier)t), "action",
+                                               ae_action_name((enum ae_action)a), NULL},
+                              (double)n->decisions[t][a]);
+    counter(b, "aether_history_write_errors_total", "Failed writes to the SQLite history.",
+            (double)n->store_errors);
+
+    const struct lagstat *l = &n->lag;
+    prom_write_family(b, "aether_control_loop_lag_seconds", "summary",
+                      "How late control-loop ticks started after their deadline (quantiles over "
+                      "the last 600 ticks).");
+    const double qs[] = {0.5, 0.9, 0.99, 1.0};
+    const char *qnames[] = {"0.5", "0.9", "0.99", "1"};
+    for (int q = 0; q < 4; q++)
+        prom_write_sample(b, "aether_control_loop_lag_seconds",
+                          (const char *[]){"quantile", qnames[q], NULL},
+                          lagstat_quantile(l, qs[q]));
+    prom_write_sample(b, "aether_control_loop_lag_seconds_sum", NULL, l->sum);
+    prom_write_sample(b, "aether_control_loop_lag_seconds_count", NULL, (double)l->total);
+    gauge(b, "aether_control_loop_lag_max_seconds", "Largest control-loop lag since start.",
+          l->max_seen);
+    gauge(b, "aether_control_loop_last_lag_seconds", "Lag of the latest control-loop tick.",
+          l->last);
+}
+
+void metrics_render(struct node *n, struct sbuf *b)
+{
+    pthread_mutex_lock(&n->lock);
+    ttm_metrics(n, b);
+    node_metrics(n, b);
+    pthread_mutex_unlock(&n->lock);
+}

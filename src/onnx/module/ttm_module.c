@@ -1,0 +1,15 @@
+/* The loadable predictor module (aether-ttm-onnx.so) for nodes built without the engine.
+ *
+ * A node built with WITH_TTM=0 dlopens this file and looks up the one symbol it exports,
+ * aether_ttm_predictor_open, whose signature is ae_predictor_open_fn (aether/predictor.h). The
+ * engine itself is linked in statically and hidden. */
+#include "aether/nn.h"
+
+/* Same contract as nn_predictor_open(): NULL on failure with the message in err; the caller
+ * releases the result with ae_predictor_close(). */
+__attribute__((visibility("default"))) ae_predictor *
+aether_ttm_predictor_open(const char *path, int window, int horizon, int max_batch, char *err,
+                          size_t errlen)
+{
+    return nn_predictor_open(path, window, horizon, max_batch, err, errlen);
+}

@@ -1,0 +1,52 @@
+/* Constructors of the simulator's controllers (all behind controller.h's interface).
+ * Each returns a controller the caller frees with sim_controller_free(), or NULL with a message
+ * in err. */
+#ifndef AETHER_SIM_CONTROLLERS_H
+#define AETHER_SIM_CONTROLLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aether/config.h"
+#include "controller.h"
+#include "load.h"
+
+/* Tier 1 only: the core's adaptive decision tree with no forecast ([controller] as given). */
+struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, char *err,
+                                            size_t errlen);
+
+/* Both tiers: the core's TTM manager with the model at model_path opened by the ONNX engine
+ * (window and horizon from the model's metadata), evaluated every ttm->evaluation_interval_ms of
+ * simulated time; ttm->mode active or forecast-only. The blueprint's min/max come from the
+ * simulation. */
+struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
+                                       const char *model_path, int min_instances, int max_instances,
+                                       char *err, size_t errlen);
+
+/* Kubernetes HPA target tracking on CPU (see docs/simulator.md for the exact rules). */
+struct sim_hpa_params {
+    double target;            /* 0.6 */
+    double tolerance;         /* 0.1 */
+    int64_t sync_ms;          /* 15000 */
+    int64_t stabilization_ms; /* scale-down stabilisation window, 300000 */
+};
+void sim_hpa_defaults(struct sim_hpa_params *p);
+struct sim_controller *sim_ctl_hpa_new(const struct sim_hpa_params *p, char *err, size_t errlen);
+
+/* HPA plus a classical demand forecast, in the manner of the Kubernetes Predictive HPA: at each
+ * sync the replica target is the larger of the HPA's and the forecast's (peak demand over the
+ * start-up delay, divided by the measured per-instance throughput at the HPA target).
+ * kind: "holt-winters" (additive, season_minutes long) or "linear" (least squares over the last
+ * 30 minutes). */
+struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim_hpa_params *p,
+                                              int64_t startup_ms, int season_minutes, char *err,
+                                              size_t errlen);
+
+/* Perfect foresight: at every second, the fewest instances that keep the utilisation of ready
+ * capacity at or below util for every minute until instances requested now are ready. The load
+ * is borrowed and must outlive the controller. */
+struct sim_controller *sim_ctl_oracle_new(const struct sim_load *load, double capacity_per_min,
+                                          double util, int64_t startup_ms, char *err,
+                                          size_t errlen);
+
+#endif

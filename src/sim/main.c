@@ -1,0 +1,447 @@
+/* aether-sim: replays a workload trace through the node's own decision core and the baseline
+ * controllers in virtual time, and reports SLO violations, cost, scaling actions, latency and
+ * forecast error per controller (table, or JSON with --json). See docs/simulator.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aether/config.h"
+#include "aether/error.h"
+#include "aether/tdata.h"
+#include "aether/trace.h"
+#include "controllers.h"
+#include "load.h"
+#include "report.h"
+#include "sim.h"
+
+enum opt_kind { OPT_STRING, OPT_DOUBLE, OPT_INT, OPT_DURATION, OPT_FLAG };
+
+struct options {
+    const char *trace, *time_column, *value_column, *mask_column, *time_format, *step, *from, *to;
+    double scale;
+    int64_t max_fill_ms;
+    const char *controllers, *model, *mode;
+    int64_t startup_ms;
+    int peak_instances;
+    double peak_util, peak_percentile, capacity;
+    int min_instances, max_instances, initial_instances;
+    double slo_util, service_ms, timeout_ms;
+    double hpa_target, hpa_tolerance;
+    int64_t hpa_stabilization_ms, hpa_sync_ms;
+    double oracle_util;
+    int season_minutes;
+    int64_t ttm_interval_ms;
+    double confidence_threshold;
+    int json, quiet, help;
+    const char *export_features, *plot;
+};
+
+struct opt {
+    const char *name;
+    enum opt_kind kind;
+    size_t offset;
+    const char *help;
+};
+
+#define O(field) offsetof(struct options, field)
+static const struct opt opts[] = {
+    {"trace", OPT_STRING, O(trace), "trace CSV file (required)"},
+    {"time-column", OPT_STRING, O(time_column), "name of the time column (required)"},
+    {"value-column", OPT_STRING, O(value_column), "name of the load column (required)"},
+    {"time-format", OPT_STRING, O(time_format),
+     "auto | datetime | unix-s | unix-ms | minute (default auto)"},
+    {"step", OPT_STRING, O(step), "trace step: 1m, 5m, 30s, ... (default: inferred)"},
+    {"mask-column", OPT_STRING, O(mask_column), "rows where this column is non-zero are missing"},
+    {"from", OPT_STRING, O(from), "simulate from this time (datetime, or the time column's unit)"},
+    {"to", OPT_STRING, O(to), "simulate up to (excluding) this time"},
+    {"scale", OPT_DOUBLE, O(scale), "requests per minute = value x scale (default 1)"},
+    {"max-fill", OPT_DURATION, O(max_fill_ms),
+     "bridge missing runs up to this long, skip longer ones (default 15m)"},
+    {"controller", OPT_STRING, O(controllers),
+     "reactive,ttm,hpa,holt-winters,linear,oracle or all (default all)"},
+    {"model", OPT_STRING, O(model), "ONNX model for the ttm controller"},
+    {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only (default active)"},
+    {"startup-delay", OPT_DURATION, O(startup_ms), "instance start-up delay (default 3m)"},
+    {"peak-instances", OPT_INT, O(peak_instances),
+     "size capacity so the trace's peak load needs this many instances (default 20)"},
+    {"peak-util", OPT_DOUBLE, O(peak_util), "... at this utilisation (default 0.7)"},
+    {"peak-percentile", OPT_DOUBLE, O(peak_percentile),
+     "... taking this percentile of the whole trace as its peak (default 99.5)"},
+    {"capacity", OPT_DOUBLE, O(capacity),
+     "requests per minute one instance serves at 100% CPU (overrides the sizing)"},
+    {"min-instances", OPT_INT, O(min_instances), "default 1"},
+    {"max-instances", OPT_INT, O(max_instances), "default 3 x peak-instances"},
+    {"initial-instances", OPT_INT, O(initial_instances),
+     "ready at the start (default: enough for the first minute at 60%)"},
+    {"slo-util", OPT_DOUBLE, O(slo_util),
+     "a minute violates the SLO above this utilisation of ready capacity (default 0.9)"},
+    {"service-ms", OPT_DOUBLE, O(service_ms), "mean service time of a request (default 50)"},
+    {"timeout-ms", OPT_DOUBLE, O(timeout_ms), "latency cap and saturated latency (default 2000)"},
+    {"hpa-target", OPT_DOUBLE, O(hpa_target), "HPA target CPU utilisation (default 0.6)"},
+    {"hpa-tolerance", OPT_DOUBLE, O(hpa_tolerance), "HPA tolerance (default 0.1)"},
+    {"hpa-stabilization", OPT_DURATION, O(hpa_stabilization_ms),
+     "HPA scale-down stabilisation window (default 5m)"},
+    {"hpa-sync", OPT_DURATION, O(hpa_sync_ms), "HPA sync period (default 15s)"},
+    {"oracle-util", OPT_DOUBLE, O(oracle_util),
+     "utilisation the oracle sizes for (default: the SLO utilisation)"},
+    {"season", OPT_INT, O(season_minutes), "Holt-Winters season in minutes (default 1440)"},
+    {"ttm-interval", OPT_DURATION, O(ttm_interval_ms),
+     "TTM evaluation interval, simulated time (default 60s)"},
+    {"confidence-threshold", OPT_DOUBLE, O(confidence_threshold), "TTM (default 0.7)"},
+    {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
+    {"export-features", OPT_STRING, O(export_features),
+     "write the first controller's per-minute features as training-data CSV"},
+    {"plot", OPT_STRING, O(plot), "write an SVG plot of load and instances per controller"},
+    {"quiet", OPT_FLAG, O(quiet), "no notes on stderr"},
+    {"help", OPT_FLAG, O(help), "this help"},
+};
+#undef O
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: aether-sim --trace FILE --time-column NAME --value-column NAME "
+               "[options]\n\n");
+    for (size_t i = 0; i < NOPTS; i++)
+        fprintf(f, "  --%-22s %s\n", opts[i].name, opts[i].help);
+}
+
+static void defaults(struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->scale = 1;
+    o->max_fill_ms = 15 * 60000;
+    o->controllers = "all";
+    o->mode = "active";
+    o->startup_ms = 180000;
+    o->peak_instances = 20;
+    o->peak_util = 0.7;
+    o->peak_percentile = 99.5;
+    o->min_instances = 1;
+    o->slo_util = 0.9;
+    o->service_ms = 50;
+    o->timeout_ms = 2000;
+    o->hpa_target = 0.6;
+    o->hpa_tolerance = 0.1;
+    o->hpa_stabilization_ms = 300000;
+    o->hpa_sync_ms = 15000;
+    o->season_minutes = 1440;
+    o->ttm_interval_ms = 60000;
+    o->confidence_threshold = 0.7;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "aether-sim: unexpected argument '%s'\n", a);
+            return -1;
+        }
+        a += 2;
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        const struct opt *op = NULL;
+        for (size_t k = 0; k < NOPTS; k++)
+            if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0)
+                op = &opts[k];
+        if (!op) {
+            fprintf(stderr, "aether-sim: unknown option '--%.*s' (see --help)\n", (int)len, a);
+            return -1;
+        }
+        void *field = (char *)o + op->offset;
+        if (op->kind == OPT_FLAG) {
+            *(int *)field = 1;
+            continue;
+        }
+        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!val) {
+            fprintf(stderr, "aether-sim: --%s needs a value\n", op->name);
+            return -1;
+        }
+        char *end = NULL, err[256];
+        switch (op->kind) {
+        case OPT_STRING:
+            *(const char **)field = val;
+            break;
+        case OPT_DOUBLE:
+            *(double *)field = strtod(val, &end);
+            break;
+        case OPT_INT:
+            *(int *)field = (int)strtol(val, &end, 10);
+            break;
+        case OPT_DURATION:
+            if (trace_parse_step(val, (int64_t *)field, err, sizeof err)) {
+                fprintf(stderr, "aether-sim: --%s: %s\n", op->name, err);
+                return -1;
+            }
+            break;
+        case OPT_FLAG:
+            break;
+        }
+        if (end && (*end != '\0' || end == val)) {
+            fprintf(stderr, "aether-sim: --%s '%s' is not a number\n", op->name, val);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Checks the numbers that must be in range, naming the flag. */
+static int check_ranges(const struct options *o)
+{
+    const struct {
+        const char *name;
+        double v, lo, hi;
+    } r[] = {
+        {"scale", o->scale, 1e-12, 1e12},
+        {"peak-instances", o->peak_instances, 1, 10000},
+        {"peak-util", o->peak_util, 0.01, 1},
+        {"peak-percentile", o->peak_percentile, 0, 100},
+        {"min-instances", o->min_instances, 1, 10000},
+        {"slo-util", o->slo_util, 0.01, 1},
+        {"service-ms", o->service_ms, 0.001, 1e6},
+        {"timeout-ms", o->timeout_ms, 0.001, 1e7},
+        {"hpa-target", o->hpa_target, 0.01, 1},
+        {"hpa-tolerance", o->hpa_tolerance, 0, 1},
+        {"season", o->season_minutes, 2, 100000},
+        {"confidence-threshold", o->confidence_threshold, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi)) {
+            fprintf(stderr, "aether-sim: --%s = %g is out of range %g..%g\n", r[i].name, r[i].v,
+                    r[i].lo, r[i].hi);
+            return -1;
+        }
+    if (o->capacity < 0 || o->max_instances < 0 || o->initial_instances < 0) {
+        fprintf(stderr, "aether-sim: --capacity, --max-instances and --initial-instances must "
+                        "not be negative\n");
+        return -1;
+    }
+    return 0;
+}
+
+#define MAX_CONTROLLERS 8
+
+/* Splits the --controller list (or "all") into names; returns how many, -1 on a bad name. */
+static int controller_list(const char *spec, const char **names)
+{
+    static const char *const known[] = {"reactive",     "ttm",    "hpa",
+                                        "holt-winters", "linear", "oracle"};
+    const int nknown = (int)(sizeof known / sizeof known[0]);
+    if (strcmp(spec, "all") == 0) {
+        for (int i = 0; i < nknown; i++)
+            names[i] = known[i];
+        return nknown;
+    }
+    int n = 0;
+    const char *p = spec;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < nknown; i++)
+            if (strlen(known[i]) == len && strncmp(known[i], p, len) == 0)
+                found = i;
+        if (found < 0 || n == MAX_CONTROLLERS) {
+            fprintf(stderr,
+                    "aether-sim: --controller: unknown controller '%.*s' (known: "
+                    "reactive, ttm, hpa, holt-winters, linear, oracle, all)\n",
+                    (int)len, p);
+            return -1;
+        }
+        names[n++] = known[found];
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return n;
+}
+
+static struct sim_controller *make_controller(const char *name, const struct options *o,
+                                              const struct sim_load *load, double capacity,
+                                              int max_instances, char *err, size_t errlen)
+{
+    struct cfg_controller ctl;
+    cfg_controller_defaults(&ctl);
+    struct sim_hpa_params hp;
+    sim_hpa_defaults(&hp);
+    hp.target = o->hpa_target;
+    hp.tolerance = o->hpa_tolerance;
+    hp.stabilization_ms = o->hpa_stabilization_ms;
+    hp.sync_ms = o->hpa_sync_ms;
+    if (strcmp(name, "reactive") == 0)
+        return sim_ctl_reactive_new(&ctl, err, errlen);
+    if (strcmp(name, "ttm") == 0) {
+        struct cfg_ttm t;
+        cfg_ttm_defaults(&t);
+        int mode = cfg_enum_parse(cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, o->mode);
+        if (mode < 0) {
+            snprintf(err, errlen, "--mode '%s': expected active or forecast-only", o->mode);
+            return NULL;
+        }
+        if (!o->model) {
+            snprintf(err, errlen, "the ttm controller needs --model FILE");
+            return NULL;
+        }
+        t.mode = (enum cfg_ttm_mode)mode;
+        t.evaluation_interval_ms = (int)o->ttm_interval_ms;
+        t.confidence_threshold = o->confidence_threshold;
+        return sim_ctl_ttm_new(&ctl, &t, o->model, o->min_instances, max_instances, err, errlen);
+    }
+    if (strcmp(name, "hpa") == 0)
+        return sim_ctl_hpa_new(&hp, err, errlen);
+    if (strcmp(name, "holt-winters") == 0 || strcmp(name, "linear") == 0)
+        return sim_ctl_predictive_new(name, &hp, o->startup_ms, o->season_minutes, err, errlen);
+    double util = o->oracle_util > 0 ? o->oracle_util : o->slo_util;
+    return sim_ctl_oracle_new(load, capacity, util, o->startup_ms, err, errlen);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    defaults(&o);
+    if (parse_args(argc, argv, &o))
+        return 2;
+    if (o.help) {
+        usage(stdout);
+        return 0;
+    }
+    if (!o.trace || !o.time_column || !o.value_column) {
+        fprintf(stderr, "aether-sim: --trace, --time-column and --value-column are required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (check_ranges(&o))
+        return 2;
+    char err[1024];
+    struct trace_options to = {
+        .time_column = o.time_column, .value_column = o.value_column, .mask_column = o.mask_column};
+    if (o.time_format && trace_parse_time_format(o.time_format, &to.time_format)) {
+        fprintf(stderr,
+                "aether-sim: --time-format '%s': expected auto, datetime, unix-s, "
+                "unix-ms or minute\n",
+                o.time_format);
+        return 2;
+    }
+    if (o.step && trace_parse_step(o.step, &to.step_ms, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: --step: %s\n", err);
+        return 2;
+    }
+    int64_t from_ms = 0, to_ms = 0;
+    if (o.from && trace_parse_time(o.from, to.time_format, &from_ms)) {
+        fprintf(stderr, "aether-sim: --from '%s' is not a time of the trace's kind\n", o.from);
+        return 2;
+    }
+    if (o.to && trace_parse_time(o.to, to.time_format, &to_ms)) {
+        fprintf(stderr, "aether-sim: --to '%s' is not a time of the trace's kind\n", o.to);
+        return 2;
+    }
+    const char *names[MAX_CONTROLLERS];
+    int ncontrollers = controller_list(o.controllers, names);
+    if (ncontrollers < 0)
+        return 2;
+
+    struct trace *tr;
+    if (trace_load(o.trace, &to, &tr, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        return 1;
+    }
+    struct sim_load load;
+    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / 60000), &load, err, sizeof err);
+    if (!o.quiet) {
+        char desc[2048];
+        trace_describe(tr, desc, sizeof desc);
+        fprintf(stderr, "aether-sim: %s: %s\n", o.trace, desc);
+    }
+    trace_free(tr);
+    if (rc) {
+        fprintf(stderr, "aether-sim: %s: %s\n", o.trace, err);
+        return 1;
+    }
+    /* Capacity is sized on the whole trace, so that a split into parts keeps one sizing. */
+    double capacity = o.capacity;
+    if (capacity <= 0) {
+        double peak = sim_load_percentile(&load, o.peak_percentile);
+        capacity = peak / (o.peak_instances * o.peak_util);
+        if (!(capacity > 0)) {
+            fprintf(stderr, "aether-sim: the trace's peak load is 0: give --capacity\n");
+            sim_load_free(&load);
+            return 1;
+        }
+    }
+    if ((o.from || o.to) &&
+        sim_load_slice(&load, o.from != NULL, from_ms, o.to != NULL, to_ms, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        sim_load_free(&load);
+        return 1;
+    }
+    int max_instances = o.max_instances > 0 ? o.max_instances : 3 * o.peak_instances;
+    if (!o.quiet)
+        fprintf(stderr,
+                "aether-sim: %zu minutes simulated; %zu short gaps (%zu min) bridged, %zu long "
+                "gaps (%zu min) skipped in the trace; capacity %.4g requests/min per instance; "
+                "instances %d..%d; start-up delay %llds\n",
+                load.minutes, load.filled_runs, load.filled_minutes, load.skipped_runs,
+                load.skipped_minutes, capacity, o.min_instances, max_instances,
+                (long long)(o.startup_ms / 1000));
+
+    struct sim_params p = {.service = {.capacity_per_min = capacity,
+                                       .service_ms = o.service_ms,
+                                       .timeout_ms = o.timeout_ms,
+                                       .overload_util = 0.99},
+                           .startup_ms = o.startup_ms,
+                           .min_instances = o.min_instances,
+                           .max_instances = max_instances,
+                           .initial_instances = o.initial_instances,
+                           .slo_util = o.slo_util};
+    struct sim_result results[MAX_CONTROLLERS];
+    struct sim_timeline timelines[MAX_CONTROLLERS];
+    memset(timelines, 0, sizeof timelines);
+    int done = 0, status = 0;
+    for (int i = 0; i < ncontrollers && status == 0; i++) {
+        struct sim_controller *c =
+            make_controller(names[i], &o, &load, capacity, max_instances, err, sizeof err);
+        if (!c) {
+            fprintf(stderr, "aether-sim: %s: %s\n", names[i], err);
+            status = 1;
+            break;
+        }
+        tdata_writer *w = NULL;
+        if (i == 0 && o.export_features &&
+            tdata_writer_open(o.export_features, &w, err, sizeof err)) {
+            fprintf(stderr, "aether-sim: %s\n", err);
+            sim_controller_free(c);
+            status = 1;
+            break;
+        }
+        rc = sim_run(&load, &p, c, w, o.plot ? &timelines[i] : NULL, &results[i], err, sizeof err);
+        sim_controller_free(c);
+        char werr[512];
+        if (w && tdata_writer_close(w, werr, sizeof werr)) {
+            fprintf(stderr, "aether-sim: %s\n", werr);
+            status = 1;
+        }
+        if (rc) {
+            fprintf(stderr, "aether-sim: %s: %s\n", names[i], err);
+            status = 1;
+            break;
+        }
+        done++;
+    }
+    if (done > 0) {
+        if (o.json)
+            sim_report_json(stdout, results, done);
+        else
+            sim_report_table(stdout, results, done);
+    }
+    if (status == 0 && o.plot &&
+        sim_report_svg(o.plot, o.trace, results, timelines, done, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        status = 1;
+    }
+    for (int i = 0; i < done; i++)
+        sim_timeline_free(&timelines[i]);
+    sim_load_free(&load);
+    return status;
+}

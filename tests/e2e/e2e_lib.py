@@ -1,0 +1,238 @@
+"""Helpers for the node's end-to-end tests: a real aether-node process on a free loopback port,
+with its own data directory and config, spoken to over HTTP. Python standard library only."""
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+FEATURES = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
+            "gc_pause_ms", "latency_p50", "latency_p95", "latency_p99", "error_rate",
+            "event_count"]
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+class Node:
+    """One daemon under test. sections: {"ttm": {...}, ...}; blueprints: list of dicts."""
+
+    def __init__(self, binary, sections=None, blueprints=None, workdir=None, env=None):
+        self.binary = binary
+        self.dir = workdir or tempfile.mkdtemp(prefix="aether-e2e-")
+        self.port = free_port()
+        self.sections = {
+            "node": {"data_dir": os.path.join(self.dir, "data"),
+                     "extensions_dir": os.path.join(self.dir, "extensions"),
+                     "log_level": "debug"},
+            "api": {"bind": "127.0.0.1:%d" % self.port},
+            "controller": {"warm_up_period_ms": 0, "slice_cooldown_ms": 2000},
+            "ttm": {"enabled": False},
+        }
+        for k, v in (sections or {}).items():
+            self.sections.setdefault(k, {}).update(v)
+        self.blueprints = blueprints or [{"name": "web"}]
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "node.log")
+        self.faults = os.path.join(self.dir, "faults")
+        self.env["AETHER_FAULTS_FILE"] = self.faults
+
+    def write_config(self):
+        lines = []
+        for name, keys in self.sections.items():
+            lines.append("[%s]" % name)
+            lines += ["%s = %s" % (k, toml_value(v)) for k, v in keys.items()]
+            lines.append("")
+        for bp in self.blueprints:
+            b = {"actuator": "exec", "min_instances": 1, "max_instances": 4,
+                 "scale_command": ["/bin/sh", "-c", "exit 0"]}
+            b.update(bp)
+            lines.append("[[blueprint]]")
+            lines += ["%s = %s" % (k, toml_value(v)) for k, v in b.items()]
+            lines.append("")
+        self.config = os.path.join(self.dir, "aether.toml")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines))
+
+    def start(self, wait=True):
+        self.write_config()
+        self.log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.binary, "--config", self.config], stdout=log,
+                                     stderr=subprocess.STDOUT, env=self.env, cwd=self.dir)
+        log.close()
+        if wait:
+            self.wait_for(lambda: self.try_get("/api/ttm/status") is not None, 10,
+                          "the node to answer on port %d" % self.port)
+        return self
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure("node did not stop within %d s after signal %d" % (timeout, sig))
+        rc = self.proc.returncode if self.proc else None
+        self.proc = None
+        if sig in (signal.SIGTERM, signal.SIGINT) and rc not in (0, None):
+            # A clean shutdown exits 0; anything else (a sanitizer report, a crash) fails.
+            raise Failure("node exited %s after signal %d; log tail:\n%s"
+                          % (rc, sig, self.log()[-4000:]))
+        return rc
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, pattern, timeout=10):
+        rx = re.compile(pattern)
+        self.wait_for(lambda: rx.search(self.log()), timeout, "log line /%s/" % pattern)
+
+    def wait_for(self, fn, timeout, what):
+        end = time.time() + timeout
+        while time.time() < end:
+            v = fn()
+            if v:
+                return v
+            if self.proc and self.proc.poll() is not None:
+                raise Failure("node exited (%s) while waiting for %s; log:\n%s"
+                              % (self.proc.returncode, what, self.log()[-4000:]))
+            time.sleep(0.2)
+        raise Failure("timed out after %ss waiting for %s; log tail:\n%s"
+                      % (timeout, what, self.log()[-3000:]))
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        url = "http://127.0.0.1:%d%s" % (self.port, path)
+        data = body.encode() if isinstance(body, str) else body
+        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def get_json(self, path, status=200):
+        code, _, body = self.get(path)
+        check(code == status, "GET %s: status %d, expected %d: %s" % (path, code, status, body))
+        return json.loads(body)
+
+    def try_get(self, path):
+        try:
+            code, _, body = self.get(path)
+            return body if code == 200 else None
+        except (OSError, urllib.error.URLError):
+            return None
+
+    def post(self, path, obj=None, token=None, raw=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        body = raw if raw is not None else (json.dumps(obj) if obj is not None else "")
+        code, _, resp = self.request("POST", path, body, headers)
+        try:
+            return code, json.loads(resp) if resp else None
+        except ValueError:
+            raise Failure("POST %s: answer is not JSON: %r" % (path, resp))
+
+    def status(self):
+        return self.get_json("/api/ttm/status")
+
+    def metrics(self):
+        code, headers, body = self.get("/metrics")
+        check(code == 200, "/metrics status %d" % code)
+        check(headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"),
+              "/metrics content type %r" % headers.get("Content-Type"))
+        return parse_metrics(body.decode())
+
+    def db(self):
+        return os.path.join(self.sections["node"]["data_dir"], "aether.db")
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels.items())): value} of a Prometheus text 0.0.4 page; checks that
+    every sample line has the expected shape."""
+    out = {}
+    rx = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+    lrx = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = rx.match(line)
+        check(m is not None, "bad metrics line: %r" % line)
+        labels = dict(lrx.findall(m.group(3) or ""))
+        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
+    return out
+
+
+def metric(metrics, name, **labels):
+    return metrics.get((name, frozenset(labels.items())))
+
+
+def minute_now():
+    return int(time.time() // 60) * 60000
+
+
+def insert_minutes(db_path, blueprint, rows):
+    """rows: list of (start_ms, {feature: value}, ready_mean). Writes closed minutes the way the
+    node stores them (history schema v1, see docs/operations.md)."""
+    con = sqlite3.connect(db_path)
+    for start, values, ready in rows:
+        vals = [values.get(f) for f in FEATURES]
+        counts = [60 if v is not None else 0 for v in vals]
+        con.execute("INSERT OR REPLACE INTO minutes VALUES (?,?,%s,%s,?,?,?,?)"
+                    % (",".join("?" * 11), ",".join("?" * 11)),
+                    [blueprint, start] + vals + counts + [60, ready, ready, 0])
+    con.commit()
+    con.close()
+
+
+def steady_history(minutes, end_start_ms, cpu=0.4, invocations=6000.0, ready=1.0):
+    """`minutes` closed minutes ending with the one starting at end_start_ms."""
+    rows = []
+    for i in range(minutes):
+        start = end_start_ms - (minutes - 1 - i) * 60000
+        rows.append((start, {"cpu_usage": cpu, "heap_usage": 0.3, "latency_ms": 12.0,
+                             "invocations": invocations, "gc_pause_ms": 0.0,
+                             "latency_p50": 10.0, "latency_p95": 20.0, "latency_p99": 30.0,
+                             "error_rate": 0.0, "event_count": invocations,
+                             "event_loop_lag_ms": 0.5}, ready))
+    return rows

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""aether-sim end to end on a small synthetic trace: every baseline controller runs, the JSON
+has the documented keys, the oracle meets the SLO at the lowest cost, the exported features are
+in the training-data format, the plot is an SVG, and bad input fails with a message naming the
+file, line and column.
+
+usage: test_e2e.py AETHER_SIM SOURCE_DIR
+"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+SIM, SRC = sys.argv[1], sys.argv[2]
+FEATURES = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
+            "gc_pause_ms", "latency_p50", "latency_p95", "latency_p99", "error_rate",
+            "event_count"]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(args, expect_ok=True):
+    p = subprocess.run([SIM] + args, capture_output=True, text=True, timeout=120)
+    if expect_ok and p.returncode != 0:
+        print(p.stderr)
+        raise SystemExit(f"aether-sim {' '.join(args)} exited {p.returncode}")
+    return p
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # Six hours of a daily-cycle shape with a sudden surge: minute index, requests per minute.
+    trace = os.path.join(tmp, "load.csv")
+    with open(trace, "w") as f:
+        f.write("minute,requests\n")
+        for m in range(360):
+            v = 1000 + 600 * math.sin(2 * math.pi * m / 180.0)
+            if 200 <= m < 230:
+                v *= 1.8
+            f.write(f"{m},{v:.1f}\n")
+
+    base = ["--trace", trace, "--time-column", "minute", "--value-column", "requests",
+            "--step", "1m", "--quiet"]
+    controllers = ["reactive", "hpa", "holt-winters", "linear", "oracle"]
+    features = os.path.join(tmp, "features.csv")
+    plot = os.path.join(tmp, "plot.svg")
+    out = run(base + ["--controller", ",".join(controllers), "--json",
+                      "--export-features", features, "--plot", plot]).stdout
+    res = json.loads(out)
+    check(list(res) == controllers, f"JSON keys {list(res)} == {controllers}")
+    for name, r in res.items():
+        for key in ("slo_violation_minutes", "instance_minutes", "scaling_actions",
+                    "p95_latency_ms"):
+            check(key in r, f"{name} has {key}")
+        check(r["minutes"] == 360, f"{name} simulated 360 minutes")
+        check(r["instance_minutes"] > 0, f"{name} has a cost")
+    for name in ("holt-winters", "linear"):
+        check("mae" in res[name] and "mase" in res[name], f"{name} reports mae and mase")
+        check(res[name]["mae"] is not None and res[name]["mae"] > 0, f"{name} mae scored")
+    check("mae" not in res["hpa"], "hpa is not a forecaster")
+    # The oracle: no violation after its first start-up delay, and the least cost.
+    check(res["oracle"]["slo_violation_minutes"] == 0, "oracle meets the SLO")
+    for name in controllers[:-1]:
+        check(res["oracle"]["instance_minutes"] <= res[name]["instance_minutes"],
+              f"oracle is cheapest ({name})")
+    # Sizing: the 99.5th percentile needs 20 instances at 70%, so peaks never exceed 60.
+    check(all(r["peak_instances"] <= 60 for r in res.values()), "max 3 x 20 instances")
+
+    with open(features) as f:
+        rows = list(csv.reader(f))
+    check(rows[0] == ["timestamp"] + FEATURES, "training-data header")
+    check(len(rows) == 1 + 360, f"one row per minute ({len(rows) - 1})")
+    ts = [int(r[0]) for r in rows[1:]]
+    check(all(b - a == 60000 for a, b in zip(ts, ts[1:])), "timestamps a minute apart")
+    inv = [float(r[1 + FEATURES.index("invocations")]) for r in rows[1:]]
+    check(abs(inv[0] - 1000.0) < 1e-3, f"first minute's invocations = the trace ({inv[0]})")
+    with open(plot) as f:
+        check(f.read().startswith("<svg"), "plot is an SVG")
+
+    # The table form names every controller.
+    table = run(base + ["--controller", "hpa,oracle"]).stdout
+    check("hpa" in table and "oracle" in table and "slo_viol" in table, "table output")
+
+    # Bad input: a clear message naming file, line and column; no crash.
+    bad = os.path.join(tmp, "bad.csv")
+    with open(bad, "w") as f:
+        f.write("minute,requests\n0,10\n1,ten\n")
+    p = run(["--trace", bad, "--time-column", "minute", "--value-column", "requests",
+             "--controller", "hpa"], expect_ok=False)
+    check(p.returncode == 1, "bad trace exits 1")
+    check(f"{bad}:3: column 'requests': 'ten' is not a number" in p.stderr,
+          f"message names file, line, column: {p.stderr.strip()}")
+    p = run(base + ["--controller", "hpa", "--value-column", "nope"], expect_ok=False)
+    check("no column named 'nope'" in p.stderr, "unknown column named")
+    p = run(base + ["--controller", "magic"], expect_ok=False)
+    check(p.returncode == 2 and "unknown controller 'magic'" in p.stderr, "unknown controller")
+    p = run(base + ["--controller", "hpa", "--hpa-target", "2"], expect_ok=False)
+    check(p.returncode == 2 and "--hpa-target = 2 is out of range" in p.stderr, "range check")
+
+if failures:
+    print(f"{len(failures)} check(s) failed")
+    sys.exit(1)
+print("all end-to-end checks passed")

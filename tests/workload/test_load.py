@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""aether-load against a real aether-worker on loopback: the request count follows the trace
+(rates kept, time compressed), only loopback targets are accepted, a broken trace is reported
+with its file and line.
+
+usage: test_load.py AETHER_LOAD AETHER_WORKER
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def requests_total(port):
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    return float(re.search(r"^http_requests_total (\S+)$", body, re.M).group(1))
+
+
+def main():
+    load_bin, worker_bin = sys.argv[1], sys.argv[2]
+    failures = []
+    tmp = tempfile.mkdtemp(prefix="aether-load-test-")
+    trace = os.path.join(tmp, "trace.csv")
+    # minute index, requests per minute: 10/s, 20/s, 20/s, then 0
+    with open(trace, "w") as f:
+        f.write("minute,requests\n0,600\n1,1200\n2,1200\n3,0\n")
+    port = free_port()
+    worker = subprocess.Popen([worker_bin, "--port", str(port), "--work-us", "100"],
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                requests_total(port)
+                break
+            except OSError:
+                time.sleep(0.1)
+        before = requests_total(port)
+        run = subprocess.run([load_bin, "--trace", trace, "--time-column", "minute",
+                              "--value-column", "requests", "--time-scale", "60",
+                              "--url", f"http://127.0.0.1:{port}/work", "--quiet"],
+                             capture_output=True, text=True, timeout=30)
+        sent = requests_total(port) - before
+        print(run.stderr.strip())
+        print(run.stdout.strip())
+        print(f"worker counted {sent:.0f} requests (trace asks for about 50)")
+        if run.returncode != 0:
+            failures.append(f"aether-load exited {run.returncode}")
+        if not 35 <= sent <= 65:
+            failures.append(f"expected about 50 requests, the worker counted {sent:.0f}")
+    finally:
+        worker.terminate()
+        if worker.wait(timeout=10) != 0:
+            failures.append(f"aether-worker did not stop cleanly on SIGTERM: {worker.returncode}")
+
+    run = subprocess.run([load_bin, "--trace", trace, "--time-column", "minute",
+                          "--value-column", "requests", "--url", "http://192.0.2.1/work"],
+                         capture_output=True, text=True, timeout=10)
+    if run.returncode != 2 or "loopback" not in run.stderr:
+        failures.append(f"a non-loopback URL was not refused: {run.returncode} {run.stderr!r}")
+
+    bad = os.path.join(tmp, "bad.csv")
+    with open(bad, "w") as f:
+        f.write("minute,requests\n0,600\n1,lots\n")
+    run = subprocess.run([load_bin, "--trace", bad, "--time-column", "minute",
+                          "--value-column", "requests", "--url", "http://127.0.0.1:1/"],
+                         capture_output=True, text=True, timeout=10)
+    if run.returncode != 1 or "bad.csv:3" not in run.stderr:
+        failures.append(f"a broken trace was not reported with file:line: {run.stderr!r}")
+
+    for name in os.listdir(tmp):
+        os.unlink(os.path.join(tmp, name))
+    os.rmdir(tmp)
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
