@@ -145,14 +145,7 @@ def predict(torch, model, x, batch=1024):
 def main(argv=None):
     started = time.monotonic()
     args = parse_args(argv)
-    torch = import_torch()
-    import aether_model
-
-    aether_model.limit_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
     W, H = args.seq_len, args.horizon
-
     print(f"Loading data from {args.data}...")
     try:
         data = series.read_series(args.data)
@@ -176,6 +169,14 @@ def main(argv=None):
               f"minutes (2 x seq-len + horizon) of continuous history (24 hours or more "
               f"recommended)", file=sys.stderr)
         return 2
+    # torch is imported only now: bad data is reported without waiting for it.
+    torch = import_torch()
+    import aether_model
+
+    aether_model.limit_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+
     print(f"  {len(samples)} sequences (seq_len={W}, horizon={H})")
     train, val = samples.subset(slice(0, n_train)), samples.subset(slice(n_train, None))
     print(f"  Training: {len(train)}, Validation: {len(val)}")
