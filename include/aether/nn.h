@@ -67,6 +67,10 @@ const char *nn_model_metadata(const nn_model *m, const char *key);
 /* Name of the model in messages (the path given to load; borrowed). */
 const char *nn_model_label(const nn_model *m);
 
+/* Caps the bytes of any one tensor the plan may create (default 256 MiB); a model needing more
+ * fails to plan with AE_ERANGE. For callers that load untrusted files with tight memory. */
+void nn_model_set_tensor_limit(nn_model *m, size_t max_bytes);
+
 /* Sets the shape of input i. Before planning any shape compatible with the declaration; after
  * planning the same rank and a shape whose tensors fit the plan (checked by the next run).
  * Returns 0, AE_EINVAL or AE_ESHAPE with a message. Allocates nothing. */
@@ -82,6 +86,11 @@ int nn_model_plan(nn_model *m, char *err, size_t errlen);
  * the call; NULL for zeros) as the inputs' values. Needed when an input feeds a shape (a Reshape
  * target, Slice bounds...): the plan is made for those values. The arena starts zeroed. */
 int nn_model_plan_with_inputs(nn_model *m, const void *const *input_data, char *err, size_t errlen);
+
+/* Operator nodes of the file (Constant nodes excluded), and how many a run executes after
+ * constant folding and fusion (0 before planning). */
+int nn_model_node_count(const nn_model *m);
+int nn_model_run_count(const nn_model *m);
 
 /* Bytes of the arena holding the inputs, outputs and intermediate tensors (after planning). */
 size_t nn_model_arena_bytes(const nn_model *m);

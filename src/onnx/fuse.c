@@ -3,6 +3,8 @@
  *   Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5        => Gelu(x)      (PyTorch's GELU)
  *   MatMul(A, W) -> Add(bias)                                  => MatMul+Add  (a linear layer)
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
+ *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div -> Mul g -> Add b
+ *                                                              => LayerNormalization (last axis)
  *
  * A pattern is only rewritten when its intermediate tensors have no other reader and are not
  * graph outputs, so the result is the same graph with fewer passes over memory. Runs before
@@ -133,8 +135,103 @@ static void fuse_linear(struct nn_model *m, struct nn_node *mm)
     }
 }
 
+/* Whether node n is a ReduceMean over the last axis only, keeping it, axes as an attribute. */
+static int is_mean_last_axis(const struct nn_node *n)
+{
+    if (!is_op(n, "ReduceMean") || n->n_in != 1 || nn_attr_int(n, "keepdims", 1) != 1)
+        return 0;
+    const struct nn_attr *axes = nn_attr_get(n, "axes");
+    return axes && axes->n == 1 && axes->ints[0] == -1;
+}
+
+/* The reader of tensor t other than node skip, when t has exactly two readers. */
+static struct nn_node *other_reader(struct nn_model *m, int t, const struct nn_node *skip)
+{
+    if (t < 0 || m->t[t].is_output || m->t[t].consumers != 2)
+        return NULL;
+    for (int i = 0; i < m->n_nodes; i++) {
+        struct nn_node *n = &m->nodes[i];
+        if (n->dead || n == skip)
+            continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] == t)
+                return n;
+    }
+    return NULL;
+}
+
+static int is_float_vector(const struct nn_model *m, int t)
+{
+    return t >= 0 && m->t[t].kind == NN_T_CONST && m->t[t].dtype == NN_FLOAT && m->t[t].rank == 1;
+}
+
+/* LayerNorm as exported before opset 17 (one ReduceMean on x, the centred value read twice). */
+static void fuse_layernorm(struct nn_model *m, struct nn_node *mean)
+{
+    if (!is_mean_last_axis(mean))
+        return;
+    int x = mean->in[0];
+    struct nn_node *sub = sole_reader(m, mean->out[0]);
+    if (!is_op(sub, "Sub") || sub->in[0] != x || sub->in[1] != mean->out[0])
+        return;
+    int centred = sub->out[0];
+    struct nn_node *pow = NULL, *div = NULL;
+    for (int i = 0; i < m->n_nodes && (!pow || !div); i++) {
+        struct nn_node *n = &m->nodes[i];
+        if (n->dead || n->n_in != 2 || n->in[0] != centred)
+            continue;
+        if (is_op(n, "Pow") && is_scalar(m, n->in[1], 2.0f))
+            pow = n;
+        else if (is_op(n, "Div"))
+            div = n;
+    }
+    if (!pow || !div || other_reader(m, centred, pow) != div)
+        return;
+    struct nn_node *var = sole_reader(m, pow->out[0]);
+    if (!is_mean_last_axis(var))
+        return;
+    struct nn_node *add_eps = sole_reader(m, var->out[0]);
+    int eps = add_eps ? other_input(add_eps, var->out[0]) : -1;
+    if (!is_op(add_eps, "Add") || eps < 0 || m->t[eps].kind != NN_T_CONST ||
+        m->t[eps].dtype != NN_FLOAT || m->t[eps].numel != 1)
+        return;
+    struct nn_node *sqrt = sole_reader(m, add_eps->out[0]);
+    if (!is_op(sqrt, "Sqrt") || sole_reader(m, sqrt->out[0]) != div || div->in[1] != sqrt->out[0])
+        return;
+    struct nn_node *scale = sole_reader(m, div->out[0]);
+    int gamma = scale ? other_input(scale, div->out[0]) : -1;
+    if (!is_op(scale, "Mul") || !is_float_vector(m, gamma))
+        return;
+    struct nn_node *shift = sole_reader(m, scale->out[0]);
+    int beta = shift ? other_input(shift, scale->out[0]) : -1;
+    if (!is_op(shift, "Add") || !is_float_vector(m, beta) || m->t[beta].numel != m->t[gamma].numel)
+        return;
+    const struct nn_op *ln = nn_op_find("LayerNormalization");
+    /* The mean node becomes LayerNormalization(x, gamma, beta) with the file's epsilon. */
+    int *grown = realloc(mean->in, sizeof *grown * 3);
+    if (!grown || !ln)
+        return;
+    mean->in = grown;
+    int in[3] = {x, gamma, beta};
+    m->t[x].consumers -= 1; /* read by mean and sub, now once */
+    rewire(m, mean, ln, 3, in, shift->out[0]);
+    mean->fused_eps = *(const float *)m->t[eps].data;
+    mean->has_fused_eps = 1;
+    kill(sub);
+    kill(pow);
+    kill(var);
+    kill(add_eps);
+    kill(sqrt);
+    kill(div);
+    kill(scale);
+    kill(shift);
+}
+
 void nn_fuse(struct nn_model *m)
 {
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!m->nodes[i].dead)
+            fuse_layernorm(m, &m->nodes[i]);
     for (int i = 0; i < m->n_nodes; i++)
         if (!m->nodes[i].dead)
             fuse_gelu(m, &m->nodes[i]);

@@ -335,6 +335,8 @@ static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
         n->in[i] = idx;
         m->t[idx].consumers++;
     }
+    if (np->n_output == 0 || !np->output[0] || !np->output[0][0])
+        return fail(m, AE_EPARSE, "node '%s' (%s) has no output", n->name, op_type);
     for (size_t i = 0; i < np->n_output; i++) {
         const char *out = np->output[i];
         n->out[i] = -1;
@@ -472,6 +474,7 @@ int nn_model_load_buffer(const void *data, size_t len, const char *label, nn_mod
         return AE_ENOMEM;
     }
     m->label = dup_str(label ? label : "(memory)");
+    m->max_tensor_bytes = (size_t)NN_MAX_TENSOR_BYTES;
     m->err = err;
     m->errlen = errlen;
     m->file_bytes = (long long)len;
@@ -671,6 +674,22 @@ const char *nn_model_metadata(const nn_model *m, const char *key)
 const char *nn_model_label(const nn_model *m)
 {
     return m->label;
+}
+
+void nn_model_set_tensor_limit(nn_model *m, size_t max_bytes)
+{
+    m->max_tensor_bytes =
+        max_bytes < (size_t)NN_MAX_TENSOR_BYTES ? max_bytes : (size_t)NN_MAX_TENSOR_BYTES;
+}
+
+int nn_model_node_count(const nn_model *m)
+{
+    return m->n_nodes;
+}
+
+int nn_model_run_count(const nn_model *m)
+{
+    return m->planned ? m->n_run : 0;
 }
 
 size_t nn_model_arena_bytes(const nn_model *m)

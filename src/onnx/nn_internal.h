@@ -84,6 +84,10 @@ struct nn_node {
     int64_t p[NN_MAX_PARAMS];
     float f[4];
     int act; /* activation fused after the node (enum nn_activation) */
+    /* LayerNormalization fused from its decomposed form: epsilon from the graph, not an attribute.
+     */
+    float fused_eps;
+    int has_fused_eps;
 };
 
 struct nn_model {
@@ -103,6 +107,7 @@ struct nn_model {
     char **meta_key, **meta_value;
     int64_t params;
     size_t weight_bytes;
+    size_t max_tensor_bytes; /* planning refuses larger tensors */
     /* After planning. */
     int planned;
     int reinfer; /* an input shape changed since the last run */
@@ -110,6 +115,8 @@ struct nn_model {
     int n_run;
     void *arena;
     size_t arena_bytes;
+    /* GELU kernel for this CPU (vec.h), chosen at planning. */
+    void (*gelu)(float *x, int64_t n);
     /* Error buffer of the call in progress. */
     char *err;
     size_t errlen;
@@ -180,8 +187,5 @@ void nn_fuse(struct nn_model *m);
 /* The fused operators (not reachable from files). */
 extern const struct nn_op nn_op_gelu;
 extern const struct nn_op nn_op_matmul_bias;
-
-/* GELU, exact (erf) form, applied in place to n floats. */
-void nn_gelu_inplace(float *x, int64_t n);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nn_internal.h"
+#include "vec.h"
 
 /* ---- binary row kernels: out[k] = EXPR(x, z) with x = a[k*s0], z = b[k*s1] ---- */
 
@@ -399,44 +400,6 @@ static int where_exec(struct nn_model *m, struct nn_node *n)
 
 /* ---- unary operators ---- */
 
-/* GELU with the exact (erf) definition. erf comes from Abramowitz & Stegun 7.1.26 (absolute error
- * below 1.5e-7) with a polynomial exp, so the loop has no calls and vectorises. */
-static inline float exp_neg(float x) /* x in [-88, 0] */
-{
-    const float log2e = 1.44269504f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    float t = x * log2e;
-    float nf = (t + 12582912.0f) - 12582912.0f; /* round to nearest */
-    float r = (x - nf * ln2_hi) - nf * ln2_lo;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f +
-                                                  r * (0.0416666679f + r * (0.00833333377f +
-                                                                            r * 0.00138888892f)))));
-    int32_t bits = ((int32_t)nf + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-static inline float gelu1(float v)
-{
-    float z = v * 0.70710678f;
-    float az = fabsf(z);
-    if (az > 5.0f)
-        az = 5.0f;
-    float t = 1.0f / (1.0f + 0.3275911f * az);
-    float poly =
-        t * (0.254829592f +
-             t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-    float e = 1.0f - poly * exp_neg(-az * az); /* erf(|z|) */
-    float erf_z = z < 0 ? -e : e;
-    return 0.5f * v * (1.0f + erf_z);
-}
-
-void nn_gelu_inplace(float *x, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        x[k] = gelu1(x[k]);
-}
-
 static float sigmoid1(float v)
 {
     /* Never exponentiate a large positive number. */
@@ -569,7 +532,7 @@ static int gelu_exec(struct nn_model *m, struct nn_node *n)
     struct nn_tensor *y = nn_out(m, n, 0);
     if (y->data != x->data)
         memcpy(y->data, x->data, (size_t)x->numel * sizeof(float));
-    nn_gelu_inplace(y->data, y->numel);
+    m->gelu(y->data, y->numel);
     return 0;
 }
 

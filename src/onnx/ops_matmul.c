@@ -141,7 +141,7 @@ static int matmul_bias_exec(struct nn_model *m, struct nn_node *n)
         for (int64_t j = 0; j < N; j++)
             row[j] += bias[j];
         if (n->act == NN_ACT_GELU)
-            nn_gelu_inplace(row, N);
+            m->gelu(row, N);
     }
     return 0;
 }

@@ -6,6 +6,26 @@
 
 #include "nn_internal.h"
 
+/* Sum of x[j] (squares == 0) or of (x[j] - mean)^2 (squares == 1), in 8 interleaved partial sums
+ * so that the compiler can keep them in one vector (a single running sum forces scalar code). */
+static float row_sum(const float *x, int64_t n, float mean, int squares)
+{
+    float acc[8] = {0};
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        for (int k = 0; k < 8; k++) {
+            float d = x[j + k] - mean;
+            acc[k] += squares ? d * d : x[j + k];
+        }
+    }
+    float sum = 0.0f;
+    for (; j < n; j++) {
+        float d = x[j] - mean;
+        sum += squares ? d * d : x[j];
+    }
+    return sum + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 /* ---- LayerNormalization(X, Scale, B) -> Y, Mean, InvStdDev over the axes from `axis` on ---- */
 
 static int layernorm_infer(struct nn_model *m, struct nn_node *n)
@@ -15,7 +35,7 @@ static int layernorm_infer(struct nn_model *m, struct nn_node *n)
         return nn_node_fail(m, n, AE_EINVAL, "needs X and Scale");
     if (x->dtype != NN_FLOAT || s->dtype != NN_FLOAT || (b && b->dtype != NN_FLOAT))
         return nn_node_fail(m, n, AE_EUNSUPPORTED, "only float is supported");
-    int axis = nn_axis(nn_attr_int(n, "axis", -1), x->rank);
+    int axis = nn_axis(n->has_fused_eps ? -1 : nn_attr_int(n, "axis", -1), x->rank);
     if (axis < 0)
         return nn_node_fail(m, n, AE_EINVAL, "axis out of range for rank %d", x->rank);
     int64_t inner = 1;
@@ -26,7 +46,7 @@ static int layernorm_infer(struct nn_model *m, struct nn_node *n)
                             (long long)inner);
     n->p[0] = inner;
     n->p[1] = inner ? x->numel / inner : 0;
-    n->f[0] = nn_attr_float(n, "epsilon", 1e-5f);
+    n->f[0] = n->has_fused_eps ? n->fused_eps : nn_attr_float(n, "epsilon", 1e-5f);
     int64_t stat_dims[NN_MAX_RANK];
     for (int d = 0; d < x->rank; d++)
         stat_dims[d] = d < axis ? x->dims[d] : 1;
@@ -50,15 +70,8 @@ static int layernorm_exec(struct nn_model *m, struct nn_node *n)
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * inner;
         /* Two passes (mean, then variance around it): stable, and the row is in L1 anyway. */
-        float sum = 0.0f;
-        for (int64_t j = 0; j < inner; j++)
-            sum += xr[j];
-        float mean = sum / (float)inner;
-        float var = 0.0f;
-        for (int64_t j = 0; j < inner; j++) {
-            float d = xr[j] - mean;
-            var += d * d;
-        }
+        float mean = row_sum(xr, inner, 0.0f, 0) / (float)inner;
+        float var = row_sum(xr, inner, mean, 1);
         float inv = 1.0f / sqrtf(var / (float)inner + eps);
         if (y) {
             float *yr = y + r * inner;

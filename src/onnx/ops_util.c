@@ -73,7 +73,7 @@ int nn_set_output(struct nn_model *m, const struct nn_node *n, int i, int dtype,
         return nn_node_fail(m, n, AE_ERANGE, "output '%s' would be too large", t->name);
     probe.dtype = dtype;
     size_t bytes = (size_t)probe.numel * nn_dtype_size(dtype);
-    if (bytes > (size_t)NN_MAX_TENSOR_BYTES)
+    if (bytes > m->max_tensor_bytes)
         return nn_node_fail(m, n, AE_ERANGE, "output '%s' would need %zu bytes", t->name, bytes);
     if (m->planned && bytes > t->cap)
         return nn_node_fail(m, n, AE_ESHAPE,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nn_internal.h"
+#include "vec.h"
 
 static size_t tensor_bytes(const struct nn_tensor *t)
 {
@@ -270,17 +271,24 @@ int nn_model_plan_with_inputs(nn_model *m, const void *const *input_data, char *
     }
     m->err = err;
     m->errlen = errlen;
+    m->gelu = nn_vec_gelu_best();
     int rc = 0;
     for (int i = 0; i < m->n_inputs && rc == 0; i++) {
         struct nn_tensor *t = &m->t[m->inputs[i]];
-        if (t->rank >= 0)
+        if (t->rank >= 0) {
+            if (tensor_bytes(t) > m->max_tensor_bytes) {
+                snprintf(err, errlen, "model %s: input '%s' is larger than the tensor limit",
+                         m->label, t->name);
+                rc = AE_ERANGE;
+            }
             continue;
+        }
         const struct nn_tensor_info *d = &m->declared_in[i];
         int64_t dims[NN_MAX_RANK];
         int rank = d->rank < 0 ? 0 : d->rank;
         for (int k = 0; k < rank; k++)
             dims[k] = d->dims[k] < 0 ? 1 : d->dims[k];
-        if (nn_tensor_set_shape(t, rank, dims) != 0) {
+        if (nn_tensor_set_shape(t, rank, dims) != 0 || tensor_bytes(t) > m->max_tensor_bytes) {
             snprintf(err, errlen, "model %s: input '%s' has a too large declared shape", m->label,
                      t->name);
             rc = AE_ERANGE;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes the small ONNX models the engine's tests load, good and deliberately broken.
 
+  tiny_opset13.onnx   the same at opset 13 with LayerNorm decomposed as older exports write it
   tiny.onnx           a small mixer-like predictor (W=6, H=2, dynamic batch) using the operators
                       and patterns the engine fuses (MatMul+Add, exported GELU, LayerNorm,
                       Transpose) plus a Shape -> Gather -> Concat -> Reshape chain whose values
@@ -58,8 +59,28 @@ def scalar(name, value):
         np.array(value, dtype=np.float32), name))
 
 
-def tiny_graph(input_name="input", output_name="output", extra_nodes=(), window=W):
+def layernorm_decomposed():
+    """LayerNorm over the last axis as PyTorch exports it below opset 17."""
+    return [
+        helper.make_node("ReduceMean", ["gelu"], ["ln_mean"], axes=[-1]),
+        helper.make_node("Sub", ["gelu", "ln_mean"], ["ln_c"]),
+        scalar("two", 2.0), scalar("eps", 1e-5),
+        helper.make_node("Pow", ["ln_c", "two"], ["ln_sq"]),
+        helper.make_node("ReduceMean", ["ln_sq"], ["ln_var"], axes=[-1]),
+        helper.make_node("Add", ["ln_var", "eps"], ["ln_ve"]),
+        helper.make_node("Sqrt", ["ln_ve"], ["ln_sd"]),
+        helper.make_node("Div", ["ln_c", "ln_sd"], ["ln_n"]),
+        helper.make_node("Mul", ["ln_n", "ln_s"], ["ln_scaled"]),
+        helper.make_node("Add", ["ln_scaled", "ln_b"], ["ln"]),
+    ]
+
+
+def tiny_graph(input_name="input", output_name="output", extra_nodes=(), window=W,
+               decomposed_ln=False):
     p = weights()
+    ln = layernorm_decomposed() if decomposed_ln else [
+        helper.make_node("LayerNormalization", ["gelu", "ln_s", "ln_b"], ["ln"], axis=-1,
+                         epsilon=1e-5)]
     nodes = [
         helper.make_node("MatMul", [input_name, "w_in"], ["mm0"]),
         helper.make_node("Add", ["mm0", "b_in"], ["lin0"]),
@@ -70,8 +91,7 @@ def tiny_graph(input_name="input", output_name="output", extra_nodes=(), window=
         helper.make_node("Add", ["g_erf", "one"], ["g_add"]),
         helper.make_node("Mul", ["lin0", "g_add"], ["g_mul"]),
         helper.make_node("Mul", ["g_mul", "half"], ["gelu"]),
-        helper.make_node("LayerNormalization", ["gelu", "ln_s", "ln_b"], ["ln"], axis=-1,
-                         epsilon=1e-5),
+    ] + ln + [
         helper.make_node("Transpose", ["ln"], ["ln_t"], perm=[0, 2, 1]),
         helper.make_node("MatMul", ["ln_t", "w_t"], ["time"]),
         helper.make_node("Transpose", ["time"], ["h"], perm=[0, 2, 1]),
@@ -129,6 +149,11 @@ def main(out):
     with open(os.path.join(out, "tiny_expected.csv"), "w", encoding="ascii") as f:
         for row in reference(x, p)[0]:
             f.write(",".join("%.9g" % float(v) for v in row) + "\n")
+
+    # The same model at opset 13, LayerNorm in its decomposed form (fused back by the engine).
+    tiny13 = model(tiny_graph(decomposed_ln=True)[0], opset=13)
+    onnx.checker.check_model(tiny13)
+    onnx.save(tiny13, os.path.join(out, "tiny_opset13.onnx"))
 
     meta = {"aether.window": str(W), "aether.horizon": str(H)}
     onnx.save(model(tiny_graph()[0], meta=meta), os.path.join(out, "noschema.onnx"))

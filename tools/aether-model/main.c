@@ -144,6 +144,8 @@ int cmd_validate(int argc, char **argv)
                (long long)st.st_size);
     printf("  Opset: %lld\n", (long long)nn_model_opset(m));
     printf("  Parameters: %lld\n", (long long)nn_model_parameter_count(m));
+    printf("  Nodes: %d (%d run after constant folding and fusion)\n", nn_model_node_count(m),
+           nn_model_run_count(m));
     for (int i = 0; i < nn_model_input_count(m); i++) {
         struct nn_tensor_info t;
         nn_model_input_info(m, i, &t);
