@@ -81,6 +81,8 @@ static void fuse_gelu(struct nn_model *m, struct nn_node *div)
     if (!is_op(div, "Div") || div->n_in != 2 || !is_scalar(m, div->in[1], 1.41421356f))
         return;
     int x = div->in[0];
+    if (x < 0)
+        return;
     struct nn_node *erf = sole_reader(m, div->out[0]);
     if (!is_op(erf, "Erf"))
         return;
@@ -104,7 +106,7 @@ static void fuse_gelu(struct nn_model *m, struct nn_node *div)
 
 static void fuse_linear(struct nn_model *m, struct nn_node *mm)
 {
-    if (!is_op(mm, "MatMul") || mm->n_in != 2)
+    if (!is_op(mm, "MatMul") || mm->n_in != 2 || mm->in[0] < 0 || mm->in[1] < 0)
         return;
     const struct nn_tensor *w = &m->t[mm->in[1]];
     if (w->kind != NN_T_CONST || w->rank < 2 || w->dtype != NN_FLOAT)
@@ -171,6 +173,8 @@ static void fuse_layernorm(struct nn_model *m, struct nn_node *mean)
     if (!is_mean_last_axis(mean))
         return;
     int x = mean->in[0];
+    if (x < 0)
+        return;
     struct nn_node *sub = sole_reader(m, mean->out[0]);
     if (!is_op(sub, "Sub") || sub->in[0] != x || sub->in[1] != mean->out[0])
         return;
