@@ -502,8 +502,16 @@ UNARY_OP(softplus, softplus1)
 
 /* ---- activations with parameters: f[0] = alpha, f[1] = beta/gamma/lambd, from attributes ---- */
 
-enum act_kind { ACT_LEAKY, ACT_ELU, ACT_SELU, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_THRESHOLDED,
-                ACT_CELU, ACT_SHRINK };
+enum act_kind {
+    ACT_LEAKY,
+    ACT_ELU,
+    ACT_SELU,
+    ACT_HARDSIGMOID,
+    ACT_HARDSWISH,
+    ACT_THRESHOLDED,
+    ACT_CELU,
+    ACT_SHRINK
+};
 
 static int act_infer(struct nn_model *m, struct nn_node *n, int kind, float alpha, float beta)
 {

@@ -264,11 +264,13 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
         if (is_float)
             ((float *)y->data)[i] = (float)reduce_init(kind);
         else if (y->dtype == NN_INT64)
-            ((int64_t *)y->data)[i] = kind == RED_MAX ? INT64_MIN : kind == RED_MIN ? INT64_MAX
-                                                                                    : kind == RED_PROD;
+            ((int64_t *)y->data)[i] = kind == RED_MAX   ? INT64_MIN
+                                      : kind == RED_MIN ? INT64_MAX
+                                                        : kind == RED_PROD;
         else
-            ((int32_t *)y->data)[i] = kind == RED_MAX ? INT32_MIN : kind == RED_MIN ? INT32_MAX
-                                                                                    : kind == RED_PROD;
+            ((int32_t *)y->data)[i] = kind == RED_MAX   ? INT32_MIN
+                                      : kind == RED_MIN ? INT32_MAX
+                                                        : kind == RED_PROD;
     }
     int64_t idx[NN_MAX_RANK] = {0}, o = 0;
     for (int64_t i = 0; i < x->numel; i++) {
@@ -333,7 +335,7 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
 #define REDUCE_OP(opname, KIND, AXES_INPUT_FROM)                                                   \
     static int opname##_infer(struct nn_model *m, struct nn_node *n)                               \
     {                                                                                              \
-        return reduce_infer(m, n, AXES_INPUT_FROM, KIND);                                                \
+        return reduce_infer(m, n, AXES_INPUT_FROM, KIND);                                          \
     }                                                                                              \
     static int opname##_exec(struct nn_model *m, struct nn_node *n)                                \
     {                                                                                              \
