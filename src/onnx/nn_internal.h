@@ -191,5 +191,7 @@ void nn_fuse(struct nn_model *m);
 /* The fused operators (not reachable from files). */
 extern const struct nn_op nn_op_gelu;
 extern const struct nn_op nn_op_matmul_bias;
+/* Makes a MatMul (or MatMul+Add) node read its first input transposed in the last two axes. */
+void nn_matmul_set_trans_a(struct nn_node *n);
 
 #endif
