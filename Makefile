@@ -7,6 +7,7 @@
 #   make format     clang-format every C source
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
 #   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
+#   make bench-scaling   controllers compared on the real traces -> docs/benchmarks.md
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
@@ -21,7 +22,7 @@ endif
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
-.PHONY: all deps configure build test run format fuzz clean demo-load bench-engine
+.PHONY: all deps configure build test run format fuzz clean demo-load bench-engine bench-scaling
 all: build
 
 deps:
@@ -45,6 +46,9 @@ fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DAETHER_FUZZ=1 >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@echo "fuzzers are in build-fuzz/bin (fuzz_*)"
+
+bench-scaling: build
+	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling
 
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i

@@ -8,9 +8,7 @@
 
 #include "aether/adaptive.h"
 #include "aether/error.h"
-#ifdef AETHER_SIM_HAVE_TTM
 #include "aether/nn.h"
-#endif
 #include "aether/ttm.h"
 #include "controllers.h"
 #include "sim.h"
@@ -42,7 +40,6 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
         k->next_eval_ms = v->now_ms + k->ttm_cfg.evaluation_interval_ms;
         k->started = 1;
     }
-#ifdef AETHER_SIM_HAVE_TTM
     if (k->ttm) {
         if (v->resumed && k->next_eval_ms < v->now_ms)
             k->next_eval_ms = v->now_ms;
@@ -67,7 +64,6 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
             }
         }
     }
-#endif
     struct tree_input in;
     memset(&in, 0, sizeof in);
     tree_input_from_snapshot(&in, v->snapshot);
@@ -79,7 +75,6 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     return 0;
 }
 
-#ifdef AETHER_SIM_HAVE_TTM
 static int core_forecast(struct sim_controller *c, int64_t minute_ms, double *out)
 {
     struct core_ctl *k = c->state;
@@ -112,15 +107,11 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     }
 }
 
-#endif
-
 static void core_free(struct sim_controller *c)
 {
     struct core_ctl *k = c->state;
-#ifdef AETHER_SIM_HAVE_TTM
     ttm_free(k->ttm);
     ae_predictor_close(k->predictor);
-#endif
     free(k);
 }
 
@@ -148,7 +139,6 @@ struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, ch
     return k ? &k->base : NULL;
 }
 
-#ifdef AETHER_SIM_HAVE_TTM
 /* The model's window and horizon, from its metadata (aether.window / aether.horizon), else from
  * the declared shapes of its input and output. */
 static int model_shape(const char *path, int *window, int *horizon, char *err, size_t errlen)
@@ -210,13 +200,3 @@ fail:
     core_free(&k->base);
     return NULL;
 }
-#else
-struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
-                                       const char *model_path, int min_instances, int max_instances,
-                                       char *err, size_t errlen)
-{
-    (void)ctl, (void)ttm, (void)model_path, (void)min_instances, (void)max_instances;
-    snprintf(err, errlen, "this build has no ONNX engine: the ttm controller is unavailable");
-    return NULL;
-}
-#endif

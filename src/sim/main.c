@@ -53,8 +53,9 @@ static const struct opt opts[] = {
      "auto | datetime | unix-s | unix-ms | minute (default auto)"},
     {"step", OPT_STRING, O(step), "trace step: 1m, 5m, 30s, ... (default: inferred)"},
     {"mask-column", OPT_STRING, O(mask_column), "rows where this column is non-zero are missing"},
-    {"from", OPT_STRING, O(from), "simulate from this time (datetime, or the time column's unit)"},
-    {"to", OPT_STRING, O(to), "simulate up to (excluding) this time"},
+    {"from", OPT_STRING, O(from),
+     "simulate from this time (datetime, the time column's unit, or P% of the trace)"},
+    {"to", OPT_STRING, O(to), "simulate up to (excluding) this time (same forms)"},
     {"scale", OPT_DOUBLE, O(scale), "requests per minute = value x scale (default 1)"},
     {"max-fill", OPT_DURATION, O(max_fill_ms),
      "bridge missing runs up to this long, skip longer ones (default 15m)"},
@@ -222,6 +223,28 @@ static int check_ranges(const struct options *o)
     return 0;
 }
 
+/* --from/--to: a time of the trace's kind, or "P%" = P percent of the way through the trace's
+ * minutes (for chronological splits). */
+static int parse_bound(const char *flag, const char *text, enum trace_time_format fmt, int64_t *ms,
+                       double *pct)
+{
+    size_t len = strlen(text);
+    if (len > 1 && text[len - 1] == '%') {
+        char *end;
+        *pct = strtod(text, &end);
+        if (end == text + len - 1 && *pct >= 0 && *pct <= 100)
+            return 0;
+        fprintf(stderr, "aether-sim: %s '%s': a percentage must be 0%%..100%%\n", flag, text);
+        return -1;
+    }
+    if (trace_parse_time(text, fmt, ms)) {
+        fprintf(stderr, "aether-sim: %s '%s' is not a time of the trace's kind (or a percentage)\n",
+                flag, text);
+        return -1;
+    }
+    return 0;
+}
+
 #define MAX_CONTROLLERS 8
 
 /* Splits the --controller list (or "all") into names; returns how many, -1 on a bad name. */
@@ -329,14 +352,11 @@ int main(int argc, char **argv)
         return 2;
     }
     int64_t from_ms = 0, to_ms = 0;
-    if (o.from && trace_parse_time(o.from, to.time_format, &from_ms)) {
-        fprintf(stderr, "aether-sim: --from '%s' is not a time of the trace's kind\n", o.from);
+    double from_pct = -1, to_pct = -1;
+    if (o.from && parse_bound("--from", o.from, to.time_format, &from_ms, &from_pct))
         return 2;
-    }
-    if (o.to && trace_parse_time(o.to, to.time_format, &to_ms)) {
-        fprintf(stderr, "aether-sim: --to '%s' is not a time of the trace's kind\n", o.to);
+    if (o.to && parse_bound("--to", o.to, to.time_format, &to_ms, &to_pct))
         return 2;
-    }
     const char *names[MAX_CONTROLLERS];
     int ncontrollers = controller_list(o.controllers, names);
     if (ncontrollers < 0)
@@ -370,6 +390,10 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (from_pct >= 0)
+        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * 60000;
+    if (to_pct >= 0)
+        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * 60000;
     if ((o.from || o.to) &&
         sim_load_slice(&load, o.from != NULL, from_ms, o.to != NULL, to_ms, err, sizeof err)) {
         fprintf(stderr, "aether-sim: %s\n", err);
@@ -377,14 +401,21 @@ int main(int argc, char **argv)
         return 1;
     }
     int max_instances = o.max_instances > 0 ? o.max_instances : 3 * o.peak_instances;
-    if (!o.quiet)
+    if (!o.quiet) {
+        size_t skipped = 0;
+        for (size_t i = 0; i < load.minutes; i++)
+            skipped += isnan(load.demand[i]) != 0;
+        char a[32], b[32];
         fprintf(stderr,
-                "aether-sim: %zu minutes simulated; %zu short gaps (%zu min) bridged, %zu long "
-                "gaps (%zu min) skipped in the trace; capacity %.4g requests/min per instance; "
-                "instances %d..%d; start-up delay %llds\n",
-                load.minutes, load.filled_runs, load.filled_minutes, load.skipped_runs,
-                load.skipped_minutes, capacity, o.min_instances, max_instances,
+                "aether-sim: simulating %s .. %s: %zu minutes, %zu of them skipped; in the whole "
+                "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
+                "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
+                trace_format_time(load.start_ms, a, sizeof a),
+                trace_format_time(load.start_ms + (int64_t)load.minutes * 60000, b, sizeof b),
+                load.minutes - skipped, skipped, load.filled_runs, load.filled_minutes,
+                load.skipped_runs, load.skipped_minutes, capacity, o.min_instances, max_instances,
                 (long long)(o.startup_ms / 1000));
+    }
 
     struct sim_params p = {.service = {.capacity_per_min = capacity,
                                        .service_ms = o.service_ms,

@@ -84,6 +84,29 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(plot) as f:
         check(f.read().startswith("<svg"), "plot is an SVG")
 
+    # A chronological split by percentage: the halves add up to the whole.
+    first = json.loads(run(base + ["--controller", "hpa", "--to", "50%", "--json"]).stdout)
+    second = json.loads(run(base + ["--controller", "hpa", "--from", "50%", "--json"]).stdout)
+    check(first["hpa"]["minutes"] == 180 and second["hpa"]["minutes"] == 180,
+          "--to 50% / --from 50% split 360 minutes in two")
+
+    # The ttm controller with the shipped default model through the ONNX engine.
+    model = os.path.join(SRC, "models", "ttm-aether.onnx")
+    res = json.loads(run(base + ["--controller", "reactive,ttm", "--model", model,
+                                 "--json"]).stdout)
+    t = res["ttm"]
+    check(t["predictions"] == 360 - 30,
+          f"a forecast every minute once W/2 minutes exist ({t['predictions']})")
+    check(t["forecast_minutes"] > 300 and t["mae"] is not None, "ttm forecasts scored")
+    check(t["inference_failures"] == 0, "no inference failure")
+    fo = json.loads(run(base + ["--controller", "ttm", "--mode", "forecast-only", "--model",
+                                model, "--json"]).stdout)
+    check(list(fo) == ["ttm-forecast-only"], "forecast-only mode has its own key")
+    check(fo["ttm-forecast-only"]["instance_minutes"] == res["reactive"]["instance_minutes"],
+          "forecast-only never acts: same cost as reactive")
+    p = run(base + ["--controller", "ttm"], expect_ok=False)
+    check(p.returncode == 1 and "needs --model" in p.stderr, "ttm without a model is refused")
+
     # The table form names every controller.
     table = run(base + ["--controller", "hpa,oracle"]).stdout
     check("hpa" in table and "oracle" in table and "slo_viol" in table, "table output")
