@@ -14,7 +14,7 @@ total invocations, the first three Bitbrains GWA-T-12 VM columns scaled to a loa
 Writes the tables, the verdicts and the exact commands to --out (docs/benchmarks.md).
 
 usage: run.py [--sim build/bin/aether-sim] [--traces DIR] [--work DIR] [--out docs/benchmarks.md]
-              [--epochs N] [--train-days D] [--quick]
+              [--epochs N] [--train-days D] [--only NAMES] [--reuse-models]
 """
 
 import argparse
@@ -102,21 +102,32 @@ def train(r, trace, features, work):
     model_pt = os.path.join(work, f"{trace['name']}.pt")
     onnx = os.path.join(work, f"{trace['name']}.onnx")
     training = os.path.join(ROOT, "training")
-    p, secs = r.run(f"train ({trace['name']})",
-                    [PYTHON, os.path.join(training, "train.py"), "--data", cut, "--epochs",
-                     str(r.args.epochs), "--seed", "42", "--seq-len", "60", "--horizon", "1",
-                     "--output", model_pt], cwd=training)
+    train_cmd = [PYTHON, os.path.join(training, "train.py"), "--data", cut, "--epochs",
+                 str(r.args.epochs), "--seed", "42", "--seq-len", "60", "--horizon", "1",
+                 "--output", model_pt]
+    engine = os.path.join(os.path.dirname(r.args.sim), "aether-model")
+    export_cmd = [PYTHON, os.path.join(training, "export_onnx.py"), "--model", model_pt,
+                  "--output", onnx]
+    if os.path.exists(engine):
+        export_cmd += ["--aether-model", engine]
+    saved = os.path.join(work, f"{trace['name']}-training.json")
+    if r.args.reuse_models and os.path.exists(onnx) and os.path.exists(saved):
+        print(f"bench-scaling: reusing {onnx}, trained earlier by the same commands")
+        r.commands.append((f"train ({trace['name']}; model reused from an earlier run)",
+                           r.show(train_cmd)))
+        r.commands.append((f"export ({trace['name']})", r.show(export_cmd)))
+        with open(saved) as f:
+            return onnx, json.load(f)
+    p, secs = r.run(f"train ({trace['name']})", train_cmd, cwd=training)
     skill = None
     for line in p.stdout.splitlines():
         if line.strip().startswith("WAPE (cpu+invocations)/2") and "skill" in line:
             skill = line.split("skill")[-1].strip()
-    engine = os.path.join(os.path.dirname(r.args.sim), "aether-model")
-    export = [PYTHON, os.path.join(training, "export_onnx.py"), "--model", model_pt,
-              "--output", onnx]
-    if os.path.exists(engine):
-        export += ["--aether-model", engine]
-    _, secs2 = r.run(f"export ({trace['name']})", export, cwd=training)
-    return onnx, dict(rows=rows, train_seconds=secs, export_seconds=secs2, skill=skill)
+    _, secs2 = r.run(f"export ({trace['name']})", export_cmd, cwd=training)
+    info = dict(rows=rows, train_seconds=secs, export_seconds=secs2, skill=skill)
+    with open(saved, "w") as f:
+        json.dump(info, f, indent=2)
+    return onnx, info
 
 
 def evaluate(r, trace, split, model, default_model, delay):
@@ -176,7 +187,11 @@ def ttm_detail(res):
                     f"scale_up {int(x.get('rec_scale_up', 0)):,}, scale_down "
                     f"{int(x.get('rec_scale_down', 0)):,}, adjust_thresholds "
                     f"{int(x.get('rec_adjust_thresholds', 0)):,}, hold "
-                    f"{int(x.get('rec_hold', 0)):,}; confidence at the end "
+                    f"{int(x.get('rec_hold', 0)):,} (of which low confidence "
+                    f"{int(x.get('holds_low_confidence', 0)):,}); a floor in force "
+                    f"{fmt(x.get('floor_minutes'), 0)} min, a ceiling "
+                    f"{fmt(x.get('ceiling_minutes'), 0)} min, adjusted thresholds "
+                    f"{fmt(x.get('adjusted_threshold_minutes'), 0)} min; confidence at the end "
                     f"{fmt(x.get('final_confidence'), 2)}")
     return rows
 
@@ -193,6 +208,8 @@ def main():
     p.add_argument("--train-days", type=int, default=7,
                    help="train on the last D days of the training part (7)")
     p.add_argument("--only", help="comma-separated trace names (default: all)")
+    p.add_argument("--reuse-models", action="store_true",
+                   help="keep models an earlier run trained in --work (same data and flags)")
     args = p.parse_args()
     args.traces = os.path.abspath(args.traces)
     args.sim = os.path.abspath(args.sim)
