@@ -14,7 +14,7 @@ total invocations, the first three Bitbrains GWA-T-12 VM columns scaled to a loa
 Writes the tables, the verdicts and the exact commands to --out (docs/benchmarks.md).
 
 usage: run.py [--sim build/bin/aether-sim] [--traces DIR] [--work DIR] [--out docs/benchmarks.md]
-              [--epochs N] [--train-days D] [--only NAMES] [--reuse-models]
+              [--epochs N] [--train-days D] [--only NAMES] [--reuse-models] [--report-only]
 """
 
 import argparse
@@ -154,6 +154,13 @@ def verdict(res, key="ttm"):
     return slo_ok, cheaper, closed
 
 
+def win_text(slo_ok, cheaper):
+    if slo_ok and cheaper:
+        return "yes"
+    why = [w for w, bad in (("more SLO minutes", not slo_ok), ("not cheaper", not cheaper)) if bad]
+    return "no: " + ", ".join(why)
+
+
 def fmt(v, digits=1):
     if v is None:
         return "-"
@@ -208,6 +215,8 @@ def main():
     p.add_argument("--train-days", type=int, default=7,
                    help="train on the last D days of the training part (7)")
     p.add_argument("--only", help="comma-separated trace names (default: all)")
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite --out from the results an earlier run saved in --work")
     p.add_argument("--reuse-models", action="store_true",
                    help="keep models an earlier run trained in --work (same data and flags)")
     args = p.parse_args()
@@ -215,6 +224,15 @@ def main():
     args.sim = os.path.abspath(args.sim)
     os.makedirs(args.work, exist_ok=True)
     r = Runner(args)
+    saved = os.path.join(args.work, "results.json")
+    if args.report_only:
+        with open(saved) as f:
+            s = json.load(f)
+        r.commands = s["commands"]
+        args.reuse_models = s["reuse_models"]
+        write_report(args, r, s["results"], s["seconds"])
+        print(f"bench-scaling: wrote {args.out} from {saved}")
+        return
     started = time.monotonic()
     results = []
     for trace in traces(args.traces):
@@ -232,7 +250,11 @@ def main():
         results.append(dict(trace=trace, info=info, main=main_res, sweep=sweep, sim_seconds=secs))
         with open(os.path.join(args.work, f"{trace['name']}-results.json"), "w") as f:
             json.dump(dict(info=info, sweep=sweep), f, indent=2)
-    write_report(args, r, results, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    with open(saved, "w") as f:
+        json.dump(dict(results=results, commands=r.commands, seconds=seconds,
+                       reuse_models=args.reuse_models), f)
+    write_report(args, r, results, seconds)
     print(f"bench-scaling: wrote {args.out}")
 
 
@@ -261,8 +283,9 @@ def write_report(args, r, results, seconds):
          f"(all of it when shorter), window 60, horizon 1, {args.epochs} epochs, seed 42. "
          "`ttm (default model)` is the shipped `models/ttm-aether.onnx`, never trained on these "
          "traces (zero-shot).",
-         f"- Whole benchmark wall time: {seconds / 60:.1f} min on this machine (2 shared "
-         "cores).", ""]
+         f"- Wall time of this run: {seconds / 60:.1f} min on a machine of 2 shared cores"
+         + (" (models reused from an earlier run of the same training commands; their "
+            "training times are given per trace)" if args.reuse_models else "") + ".", ""]
     L += ["## Verdict: does `ttm` beat `hpa`?", "",
           "`ttm` wins on a trace when it has no more SLO-violation minutes than `hpa` and fewer "
           "instance-minutes; *gap closed* is (hpa - ttm) / (hpa - oracle) instance-minutes "
@@ -279,9 +302,7 @@ def write_report(args, r, results, seconds):
                      f"{res['ttm']['instance_minutes']:,.0f} | "
                      f"{res['hpa']['instance_minutes']:,.0f} | "
                      f"{res['oracle']['instance_minutes']:,.0f} | "
-                     f"{'yes' if slo_ok and cheaper else 'no'}"
-                     f"{'' if slo_ok else ' (more SLO minutes)'}"
-                     f"{'' if cheaper else ' (not cheaper)'} | {closed:.2f} |")
+                     f"{win_text(slo_ok, cheaper)} | {closed:.2f} |")
     L.append("")
     for x in results:
         t = x["trace"]
@@ -296,6 +317,10 @@ def write_report(args, r, results, seconds):
         L += [""] + ttm_detail(x["main"]) + [""]
         for delay in ("1m", "5m"):
             L += [f"Start-up delay {delay}:", ""] + table(x["sweep"][delay]) + [""]
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            L += [f.read().rstrip(), ""]
     L += ["## Exact commands", "",
           "Run from the repository root; `${AETHER_SHARED_DIR}` is the shared folder beside the "
           "clone. Intermediate files go to `build/bench-scaling/`.", "", "```"]
