@@ -1,21 +1,27 @@
-"""The forecaster: a small TSMixer/TTM-style network with its normalisation inside the graph.
+"""The forecaster: small TSMixer/TTM-style networks with their normalisation inside the graph.
 
 Raw minute values in ([batch, W, 11]), raw values out ([batch, H, 11]), so the exported ONNX file
-needs no side information and one model serves workloads of any magnitude:
+needs no side information and one model serves workloads of any magnitude.
 
+AetherTSMixer (the default model):
   1. per-window scaling (as TTM does): each window is centred on its own per-feature mean and
-     divided by its own per-feature scale sqrt(var + (REL * mean)^2 + EPS);
-  2. a mixer: input projection 11 -> d, L blocks of [LayerNorm -> MLP over time (W -> W) +
-     residual; LayerNorm -> MLP over channels (d -> 4d -> d) + residual], LayerNorm, projection
-     d -> 11, and a temporal head W -> H;
-  3. the head's output is a change from the last input minute, in window units, mapped back:
-     out = mean + scale * (z_last + delta). A model that outputs delta = 0 is persistence.
+     divided by its own per-feature scale sqrt(var + (REL * mean)^2 + EPS); ratio features
+     named in `levels` (cpu_usage) are also given unscaled, because how close a service is to
+     saturation changes how it behaves next;
+  2. L TSMixer blocks: an MLP over time (W -> hidden -> W) applied to every feature's series with
+     shared weights, then an MLP over the features at every minute, both with residuals;
+  3. a temporal head W -> H giving, per feature, the change from the last minute in units of that
+     feature's recent minute-to-minute movement (local_scale): out = last + local * delta.
+     delta = 0 is persistence, which is where training starts.
+AetherMixer is the spec's reference mixer (DESIGN.md section 5) with the same normalisation and
+a change relative to the window scale; train.py --arch mixer builds it.
 
 Every weight is used as stored (x @ W + b with W kept [in, out]), so the exported initializers
 carry the state_dict names; export_onnx.py --validate uses that to rebuild the PyTorch model from
 an ONNX file alone, from the architecture recorded in its metadata.
 """
 
+import ctypes
 import json
 
 import torch
@@ -69,6 +75,23 @@ def window_stats(x):
     return mean, scale
 
 
+LOCAL_DIFFS = 15  # minutes of recent change that set the output scale ("local" step)
+
+
+def local_scale(x, window):
+    """How much each feature moves from minute to minute lately: the RMS of the last
+    LOCAL_DIFFS one-minute changes, floored at SCALE_REL of the last value. [B, 1, C].
+    window is x.shape[1] as a Python int (so the export traces constant slices)."""
+    last = x[:, -1:, :]
+    k = min(LOCAL_DIFFS, window - 1)
+    floor = (SCALE_REL * SCALE_REL) * (last * last) + SCALE_EPS
+    if k < 1:
+        return torch.sqrt(floor)
+    recent = x[:, -k - 1:, :]
+    diff = recent[:, 1:, :] - recent[:, :-1, :]
+    return torch.sqrt((diff * diff).mean(dim=1, keepdim=True) + floor)
+
+
 class AetherMixer(nn.Module):
     def __init__(self, window=60, horizon=1, features=series.N_FEATURES, d_model=64,
                  layers=3, expansion=4, dropout=0.1):
@@ -96,6 +119,11 @@ class AetherMixer(nn.Module):
         z_last = z[:, -1:, :]
         return mean + scale * (z_last + delta)
 
+    def error_scale(self, x):
+        """The unit in which the output moves away from the last minute (the training loss
+        measures errors in it)."""
+        return window_stats(x)[1]
+
 
 class TimeFeatureBlock(nn.Module):
     """TSMixer block: an MLP over time applied to each feature's series (weights shared by the
@@ -120,14 +148,21 @@ class TimeFeatureBlock(nn.Module):
 
 
 class AetherTSMixer(nn.Module):
+    """levels: features that are ratios in 0..1 (train.py gives cpu_usage) and are also given to the
+    network unnormalised, as extra channels: how close a service is to saturation changes how
+    it behaves next (queueing), and the per-window scaling hides that."""
+
     def __init__(self, window=60, horizon=1, features=series.N_FEATURES, time_hidden=128,
-                 feature_hidden=32, layers=2, dropout=0.1):
+                 feature_hidden=32, layers=2, dropout=0.1, levels=()):
         super().__init__()
+        levels = list(levels)
         self.config = dict(window=window, horizon=horizon, features=features,
                            time_hidden=time_hidden, feature_hidden=feature_hidden,
-                           layers=layers, dropout=dropout)
+                           layers=layers, dropout=dropout, levels=levels)
+        self.levels = levels
+        channels = features + len(levels)
         self.blocks = nn.ModuleList(
-            [TimeFeatureBlock(window, features, time_hidden, feature_hidden, dropout)
+            [TimeFeatureBlock(window, channels, time_hidden, feature_hidden, dropout)
              for _ in range(layers)])
         self.head = Dense(window, horizon)
         nn.init.zeros_(self.head.weight)
@@ -136,14 +171,30 @@ class AetherTSMixer(nn.Module):
     def forward(self, x):  # x [B, W, C] raw values
         mean, scale = window_stats(x)
         z = (x - mean) / scale
-        t = z.transpose(1, 2)  # [B, C, W]
+        features = self.config["features"]
+        inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
+        t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
         for block in self.blocks:
-            t = block(t)
-        delta = self.head(t).transpose(1, 2)  # [B, H, C]
-        return mean + scale * (z[:, -1:, :] + delta)
+            t = block(t)  # [B, C + levels, W]
+        delta = self.head(t).transpose(1, 2)[:, :, :features]  # [B, H, C]
+        return x[:, -1:, :] + local_scale(x, self.config["window"]) * delta
+
+    def error_scale(self, x):
+        return local_scale(x, self.config["window"])
 
 
 ARCHITECTURES = {"AetherMixer": AetherMixer, "AetherTSMixer": AetherTSMixer}
+
+
+def limit_threads(n):
+    """Runs torch on n threads. Debian's torch calls the system BLAS (OpenBLAS), whose own
+    thread pool torch.set_num_threads does not reach; on a busy machine its spinning threads
+    made training twice as slow, so it is set too."""
+    torch.set_num_threads(n)
+    try:
+        ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n)
+    except (OSError, AttributeError):
+        pass  # not OpenBLAS: nothing to set
 
 
 def parameter_count(model):

@@ -56,7 +56,7 @@ def main(argv=None):
         sys.exit(f"evaluate.py: PyTorch is not importable by {sys.executable}; use "
                  "/usr/bin/python3 with Debian's python3-torch")
     import aether_model
-    torch.set_num_threads(args.threads)
+    aether_model.limit_threads(args.threads)
     try:
         model, info = aether_model.load_checkpoint(args.model)
     except ValueError as e:

@@ -39,6 +39,8 @@ class ValidationError(Exception):
 
 
 def _imports():
+    """(onnx, torch), or exit with a clear message. Imported late: bad arguments and unreadable
+    files are reported without waiting for torch to load."""
     try:
         import onnx
         import torch
@@ -296,9 +298,13 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not args.validate and not (args.model and args.output):
         p.error("give --model M --output F to export, or --validate FILE")
-    _, torch = _imports()
-    torch.set_num_threads(1)
+    for path in (args.model, args.validate):
+        if path and not os.path.isfile(path):
+            print(f"export_onnx.py: {path}: file not found", file=sys.stderr)
+            return 2
+    _imports()
     import aether_model
+    aether_model.limit_threads(1)
 
     model = None
     if args.model:

@@ -33,7 +33,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description="Train the Aether TTM forecaster.")
     p.add_argument("--data", required=True, help="training data: CSV or JSON export")
     p.add_argument("--epochs", type=positive_int, default=100, help="maximum epochs (default 100)")
-    p.add_argument("--batch-size", type=positive_int, default=128, help="default 128")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
     p.add_argument("--learning-rate", type=float, default=2e-3, help="Adam step (default 2e-3)")
     p.add_argument("--seq-len", type=positive_int, default=60,
                    help="input window W in minutes, 1..120 (= input_window_minutes; default 60)")
@@ -43,17 +43,22 @@ def parse_args(argv):
                    help="share of windows (the latest) held for validation (default 0.2)")
     p.add_argument("--output", default="model.pt", help="checkpoint file (default model.pt)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--patience", type=positive_int, default=12,
-                   help="stop after this many epochs without a better validation loss (12)")
+    p.add_argument("--patience", type=positive_int, default=8,
+                   help="stop after this many epochs without a better validation loss (8)")
     p.add_argument("--arch", default="tsmixer", choices=("tsmixer", "mixer"),
                    help="tsmixer: features share the time MLPs (default); mixer: the reference "
                         "mixer of the spec")
-    p.add_argument("--time-hidden", type=positive_int, default=128,
-                   help="tsmixer: hidden width of the time MLP (default 128)")
-    p.add_argument("--d-model", type=positive_int, default=32, help="mixer width (default 32)")
-    p.add_argument("--layers", type=positive_int, default=3, help="mixer blocks (default 3)")
-    p.add_argument("--expansion", type=positive_int, default=2,
-                   help="channel MLP width as a multiple of d-model (default 2)")
+    p.add_argument("--time-hidden", type=positive_int, default=64,
+                   help="tsmixer: hidden width of the time MLP (default 64)")
+    p.add_argument("--levels", default="cpu_usage",
+                   help="tsmixer: comma-separated ratio features also given unnormalised "
+                        "(default cpu_usage; empty for none)")
+    p.add_argument("--d-model", type=positive_int, default=None,
+                   help="tsmixer: feature MLP width (default 32); mixer: model width (64)")
+    p.add_argument("--layers", type=positive_int, default=None,
+                   help="mixer blocks (default: 2 for tsmixer, 3 for mixer)")
+    p.add_argument("--expansion", type=positive_int, default=4,
+                   help="mixer: channel MLP width as a multiple of d-model (default 4)")
     p.add_argument("--dropout", type=float, default=0.1, help="default 0.1")
     p.add_argument("--short-share", type=float, default=0.1,
                    help="share of training windows cut to W/2..W-1 minutes and left-padded, as "
@@ -79,6 +84,11 @@ def parse_args(argv):
     for ok, message in checks:
         if not ok:
             p.error(message)
+    names = [n.strip() for n in args.levels.split(",") if n.strip()]
+    unknown = [n for n in names if n not in series.FEATURES]
+    if unknown:
+        p.error(f"--levels: unknown feature(s) {', '.join(unknown)}")
+    args.level_indices = [series.FEATURES.index(n) for n in names]
     return args
 
 
@@ -98,11 +108,12 @@ def feature_weights(torch, focus):
     return w
 
 
-def window_loss(torch, model_mod, pred, x, y, weights):
-    """Weighted mean |pred - y| in units of each window's scale, over non-missing targets.
-    Each term is capped at 10 window scales so a sudden jump (a spike onset, which no model can
-    foresee) does not dominate the gradient."""
-    _, scale = model_mod.window_stats(x)
+def scaled_loss(torch, model, pred, x, y, weights):
+    """Weighted mean |pred - y| in the unit the model moves its output in (its error_scale:
+    how much each feature of that window moves per minute), over non-missing targets. Each term
+    is capped at 10 units so a sudden jump (a spike onset, which no model can foresee) does not
+    dominate the gradient."""
+    scale = model.error_scale(x)
     mask = ~torch.isnan(y)
     err = ((pred - torch.nan_to_num(y)).abs() / scale).clamp(max=10.0)
     w = mask * weights
@@ -110,7 +121,8 @@ def window_loss(torch, model_mod, pred, x, y, weights):
 
 
 def shorten(torch, x, history, generator):
-    """Left-pads a share of windows as if only n in [W/2, W) minutes were known (in place)."""
+    """Windows x left-padded as if only n in [W/2, W) minutes were known (n at most the
+    history they really had)."""
     window = x.shape[1]
     half = series.half_window(window)
     if half >= window or len(history) == 0:
@@ -133,14 +145,7 @@ def predict(torch, model, x, batch=1024):
 def main(argv=None):
     started = time.monotonic()
     args = parse_args(argv)
-    torch = import_torch()
-    import aether_model
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
     W, H = args.seq_len, args.horizon
-
     print(f"Loading data from {args.data}...")
     try:
         data = series.read_series(args.data)
@@ -164,6 +169,14 @@ def main(argv=None):
               f"minutes (2 x seq-len + horizon) of continuous history (24 hours or more "
               f"recommended)", file=sys.stderr)
         return 2
+    # torch is imported only now: bad data is reported without waiting for it.
+    torch = import_torch()
+    import aether_model
+
+    aether_model.limit_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+
     print(f"  {len(samples)} sequences (seq_len={W}, horizon={H})")
     train, val = samples.subset(slice(0, n_train)), samples.subset(slice(n_train, None))
     print(f"  Training: {len(train)}, Validation: {len(val)}")
@@ -171,10 +184,11 @@ def main(argv=None):
 
     if args.arch == "tsmixer":
         model = aether_model.AetherTSMixer(W, H, time_hidden=args.time_hidden,
-                                           feature_hidden=args.d_model, layers=args.layers,
-                                           dropout=args.dropout)
+                                           feature_hidden=args.d_model or 32,
+                                           layers=args.layers or 2,
+                                           dropout=args.dropout, levels=args.level_indices)
     else:
-        model = aether_model.AetherMixer(W, H, d_model=args.d_model, layers=args.layers,
+        model = aether_model.AetherMixer(W, H, d_model=args.d_model or 64, layers=args.layers or 3,
                                          expansion=args.expansion, dropout=args.dropout)
     print(f"  Model parameters: {aether_model.parameter_count(model):,}")
     xt, yt = torch.from_numpy(train.x), torch.from_numpy(train.y)
@@ -185,7 +199,7 @@ def main(argv=None):
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=4)
     gen = torch.Generator().manual_seed(args.seed)
 
-    persist_loss = window_loss(torch, aether_model, torch.from_numpy(
+    persist_loss = scaled_loss(torch, model, torch.from_numpy(
         series.persistence(val.x, H)), xv, yv, weights).item()
     print(f"  Persistence (last value) val_loss={persist_loss:.6f}")
     best_loss, best_state, best_epoch, stale = math.inf, None, 0, 0
@@ -202,14 +216,14 @@ def main(argv=None):
             if cut.any():
                 x = x.clone()
                 x[cut] = shorten(torch, x[cut], ht[idx][cut], gen)
-            loss = window_loss(torch, aether_model, model(x), x, y, weights)
+            loss = scaled_loss(torch, model, model(x), x, y, weights)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             total += loss.item() * len(idx)
             count += len(idx)
-        val_loss = window_loss(torch, aether_model, predict(torch, model, xv), xv, yv,
+        val_loss = scaled_loss(torch, model, predict(torch, model, xv), xv, yv,
                                weights).item()
         sched.step(val_loss)
         epoch_times.append(time.monotonic() - t0)

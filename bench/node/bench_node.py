@@ -10,6 +10,10 @@ The control loop ticks every 100 ms in this benchmark (controller.evaluation_int
 so that each phase has 600 ticks, exactly the node's lag window: the p99 read from /metrics at
 the end of a phase covers that phase only. RSS is read from /proc (VmRSS now, VmHWM peak).
 
+For scale, a bare timer loop (a separate process that only sleeps to 100-ms deadlines and notes
+how late it woke) runs beside the node in each phase: its p99 is what this machine's scheduler
+alone costs at that moment, the floor under the node's own number.
+
 usage: bench_node.py [--node build/bin/aether-node] [--model models/ttm-aether.onnx]
                      [--seconds 60] [--wrk-threads 2] [--wrk-connections 16]
 """
@@ -82,7 +86,29 @@ def lag_quantiles(port):
         out[q] = float(m.group(1)) * 1000.0
     m = re.search(r"^ttm_predictions_count_total (\S+)$", text, re.M)
     out["predictions"] = float(m.group(1))
+    m = re.search(r"^aether_control_loop_nice (\S+)$", text, re.M)
+    out["nice"] = int(float(m.group(1)))
     return out
+
+
+BASELINE = r"""
+import json, sys, time
+n, period, late = int(sys.argv[1]), 0.1, []
+deadline = time.monotonic() + period
+for _ in range(n):
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    late.append((time.monotonic() - deadline) * 1000.0)
+    deadline += period
+late.sort()
+print(json.dumps({"0.5": late[len(late) // 2], "0.99": late[int(0.99 * len(late)) - 1],
+                  "1": late[-1]}))
+"""
+
+
+def start_baseline(seconds):
+    """The bare timer loop for one phase (see the module doc)."""
+    return subprocess.Popen([sys.executable, "-c", BASELINE, str(seconds * 10)],
+                            stdout=subprocess.PIPE, text=True)
 
 
 def rss_mb(pid):
@@ -134,13 +160,17 @@ def main():
         status = json.loads(get(port, "/api/ttm/status"))
         if not status["active"]:
             sys.exit("bench_node: TTM not active: %s" % status["error"])
+        base = start_baseline(a.seconds)
         time.sleep(a.seconds)
         idle = lag_quantiles(port)
+        base_idle = json.loads(base.communicate()[0])
         rss_idle, _ = rss_mb(p.pid)
+        base = start_baseline(a.seconds)
         wrk = subprocess.run(["wrk", "-t%d" % a.wrk_threads, "-c%d" % a.wrk_connections,
                               "-d%ds" % a.seconds, "http://127.0.0.1:%d/api/ttm/status" % port],
                              capture_output=True, text=True)
         loaded = lag_quantiles(port)
+        base_load = json.loads(base.communicate()[0])
         rss_load, hwm = rss_mb(p.pid)
         rps = re.search(r"Requests/sec:\s+(\S+)", wrk.stdout)
         rps = float(rps.group(1)) if rps else float("nan")
@@ -152,8 +182,8 @@ def main():
 
     print("aether-node benchmark: 4 blueprints, model %s (W=60, H=1), TTM every 10 s,"
           " control loop every 100 ms, %d s per phase" % (a.model, a.seconds))
-    print("TTM state %s, forecasts made during the run: %d"
-          % (status["state"], loaded["predictions"]))
+    print("TTM state %s, forecasts made during the run: %d, control loop at nice %d"
+          % (status["state"], loaded["predictions"], loaded["nice"]))
     print()
     print("%-34s %12s %14s %10s" % ("", "idle", "wrk /status", "goal"))
     print("%-34s %12.2f %14.2f %10s" % ("RSS (MB)", rss_idle, rss_load, "< %.0f" % GOAL_RSS_MB))
@@ -164,6 +194,9 @@ def main():
                                          loaded["0.99"], "< %.0f" % GOAL_LAG_MS))
     print("%-34s %12.3f %14.3f %10s" % ("control-loop lag max (ms)", idle["1"], loaded["1"], ""))
     print("%-34s %12s %14.0f %10s" % ("GET /api/ttm/status requests/s", "", rps, ""))
+    print("%-34s %12.3f %14.3f %10s" % ("bare timer loop lag p99 (ms)", base_idle["0.99"],
+                                         base_load["0.99"], "(machine)"))
+    print("load average at the end: %s" % open("/proc/loadavg").read().split()[0])
     ok = (max(rss_idle, rss_load) < GOAL_RSS_MB and idle["0.99"] < GOAL_LAG_MS and
           loaded["0.99"] < GOAL_LAG_MS)
     print()

@@ -41,8 +41,9 @@ int agg_tick(agg *a, int64_t now_ms, struct ae_minute *closed);
 int agg_close(agg *a, struct ae_minute *closed);
 
 /* Appends a closed minute from the store (restart). Minutes must come oldest first, each newer
- * than the newest held and older than any open minute: returns 0, or AE_ERANGE otherwise. When
- * more than 120 are loaded only the newest 120 stay. */
+ * than the newest held and older than any open minute: returns 0, AE_ERANGE otherwise, or
+ * AE_EINVAL when start_ms is not a minute boundary. When more than 120 are loaded only the newest
+ * 120 stay. */
 int agg_preload(agg *a, const struct ae_minute *m);
 
 /* Number of closed minutes held (0..120). */
@@ -67,7 +68,8 @@ const struct ae_minute *agg_find(const agg *a, int64_t start_ms);
  *  - n = slots from the first minute after the last restart to end (at most W). When
  *    max(1, floor(W/2)) <= n < W, the first n-W rows repeat the oldest row (left padding).
  * Writes W*11 float32 into out (row-major, oldest first) and returns n, or AE_EAGAIN when n is
- * below max(1, floor(W/2)) (out untouched), AE_EINVAL when W is outside 1..120. */
+ * below max(1, floor(W/2)) (out untouched), AE_EINVAL when W is outside 1..120 or the minutes
+ * used are not in increasing order or not on minute boundaries (start_ms % 60000 != 0). */
 int ae_model_input(const struct ae_minute *minutes, int count, int window, int64_t end_start_ms,
                    float *out);
 

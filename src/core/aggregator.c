@@ -184,7 +184,7 @@ int agg_close(agg *a, struct ae_minute *closed)
 
 int agg_preload(agg *a, const struct ae_minute *m)
 {
-    if (!a || !m)
+    if (!a || !m || m->start_ms % MINUTE_MS != 0)
         return AE_EINVAL;
     if (a->count && m->start_ms <= a->minutes[a->count - 1].start_ms)
         return AE_ERANGE;
@@ -248,9 +248,11 @@ static int usable_span(const struct ae_minute *m, int count, int window, int64_t
     if ((end - m[k].start_ms) / MINUTE_MS > max_gap(window))
         return 0; /* the history stopped too long ago */
     int s = k;
+    if (end % MINUTE_MS != 0 || m[k].start_ms % MINUTE_MS != 0)
+        return AE_EINVAL;
     while (s > 0) {
         int64_t step = m[s].start_ms - m[s - 1].start_ms;
-        if (step <= 0)
+        if (step <= 0 || m[s - 1].start_ms % MINUTE_MS != 0)
             return AE_EINVAL;
         if (step / MINUTE_MS - 1 > max_gap(window))
             break;

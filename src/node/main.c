@@ -11,11 +11,16 @@
 #include "node.h"
 #include "sources.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+/* Nice value of the API and reload threads (the control loop stays at 0). */
+#define API_NICE 10
 
 static void usage(FILE *to)
 {
@@ -99,20 +104,27 @@ int main(int argc, char **argv)
         node_load_model(&node, 0, err, sizeof err); /* failures are logged; reactive runs on */
     else
         nlog(NLOG_INFO, "ttm", "TTM is disabled (ttm.enabled = false): reactive tier only");
-    if ((rc = node_start_http(&node, err, sizeof err)) != 0) {
-        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
-        node_free(&node);
-        return 1;
-    }
-    nlog(NLOG_INFO, "node", "aether-node started: %d blueprint(s), API on %s (port %d), history %s",
-         node.nbp, node.cfg.api.bind, http_port(node.http), store_path(node.store));
-
     pthread_t loop;
     if (pthread_create(&loop, NULL, loop_thread, &node) != 0) {
         nlog(NLOG_ERROR, "node", "cannot start the control loop thread");
         node_free(&node);
         return 1;
     }
+    /* The control loop keeps the normal priority; this thread (signals, model reloads) and the
+     * HTTP server thread it creates run at a lower one (on Linux the nice value is per thread and
+     * inherited by new threads), so a flood of API requests cannot starve the scaling decisions. */
+    if (setpriority(PRIO_PROCESS, 0, API_NICE) != 0)
+        nlog(NLOG_WARN, "node", "cannot lower the API threads' priority: %s", strerror(errno));
+    if ((rc = node_start_http(&node, err, sizeof err)) != 0) {
+        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
+        node_request_stop(&node);
+        pthread_join(loop, NULL);
+        node_free(&node);
+        return 1;
+    }
+    nlog(NLOG_INFO, "node", "aether-node started: %d blueprint(s), API on %s (port %d), history %s",
+         node.nbp, node.cfg.api.bind, http_port(node.http), store_path(node.store));
+
     for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0)

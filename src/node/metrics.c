@@ -182,6 +182,7 @@ static void node_metrics(struct node *n, struct sbuf *b)
           l->max_seen);
     gauge(b, "aether_control_loop_last_lag_seconds", "Lag of the latest control-loop tick.",
           l->last);
+    gauge(b, "aether_control_loop_nice", "Nice value of the control-loop thread.", n->loop_nice);
 }
 
 void metrics_render(struct node *n, struct sbuf *b)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,20 +132,22 @@ int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builti
     if (rc)
         return rc;
     rc = store_prune(n->store, now_ms, err, errlen);
+    n->last_prune_ms = now_ms;
     if (rc < 0)
         return rc;
     if (rc > 0)
         nlog(NLOG_INFO, "history", "pruned %d rows older than %d days", rc,
              n->cfg.node.history_retention_days);
 
-    n->nbp = n->cfg.blueprint_count;
-    n->bps = calloc((size_t)(n->nbp ? n->nbp : 1), sizeof *n->bps);
-    n->by_name = calloc((size_t)(n->nbp ? n->nbp : 1), sizeof *n->by_name);
-    n->ttm_inputs = calloc((size_t)(n->nbp ? n->nbp : 1), sizeof *n->ttm_inputs);
+    size_t count = (size_t)(n->cfg.blueprint_count > 0 ? n->cfg.blueprint_count : 1);
+    n->bps = calloc(count, sizeof *n->bps);
+    n->by_name = calloc(count, sizeof *n->by_name);
+    n->ttm_inputs = calloc(count, sizeof *n->ttm_inputs);
     if (!n->bps || !n->by_name || !n->ttm_inputs) {
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
     }
+    n->nbp = n->cfg.blueprint_count;
     for (int i = 0; i < n->nbp; i++) {
         struct cfg_blueprint *c = &n->cfg.blueprints[i];
         cfg_blueprint_resolve(c, host_mem);
@@ -206,6 +209,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     if (rc == 0) {
         n->predictor = p;
         n->model_error[0] = '\0';
+        n->next_ttm_ms = 0; /* evaluate at the next tick: state and forecasts right away */
         if (is_reload)
             n->reloads_ok++;
         ae_predictor_close(old);
@@ -358,8 +362,11 @@ static void evaluate_ttm(struct node *n, int64_t now_ms)
         in[i].controller = &n->bps[i].controller;
     }
     enum ttm_state before = ttm_get_state(n->ttm);
+    double t0 = node_mono_s();
     enum ttm_state after = ttm_evaluate(n->ttm, now_ms, 1, in);
     n->last_eval_ms = now_ms;
+    n->last_eval_s = node_mono_s() - t0;
+    nlog(NLOG_DEBUG, "ttm", "evaluation took %.1f ms", n->last_eval_s * 1000.0);
     if (after == TTM_ERROR)
         nlog(NLOG_ERROR, "ttm", "inference failed, the reactive tier decides alone: %s",
              ttm_last_error(n->ttm));
@@ -409,8 +416,9 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
             n->next_ttm_ms = now_ms + n->cfg.ttm.evaluation_interval_ms;
         evaluate_ttm(n, now_ms);
     }
-    if (n->ticks % 3600 == 0) {
+    if (now_ms - n->last_prune_ms >= 3600000) { /* retention, hourly */
         char err[512];
+        n->last_prune_ms = now_ms;
         if (store_prune(n->store, now_ms, err, sizeof err) < 0)
             nlog(NLOG_ERROR, "history", "%s", err);
     }
@@ -428,23 +436,51 @@ void node_request_stop(struct node *n)
     atomic_store(&n->stop, 1);
 }
 
+/* The first deadline: just after the next multiple of the interval in wall-clock time (so 1-s
+ * ticks fold each second right after it ends), expressed on the monotonic clock. */
+static double aligned_deadline(int64_t interval_ms)
+{
+    int64_t now = node_now_ms();
+    int64_t next = floor_to(now, interval_ms) + interval_ms + 2;
+    return node_mono_s() + (double)(next - now) / 1000.0;
+}
+
+/* Raises the calling thread's priority (Linux: nice is per thread) when the process may. */
+static void raise_loop_priority(struct node *n)
+{
+    errno = 0;
+    int before = getpriority(PRIO_PROCESS, 0);
+    if (errno != 0 || before <= NODE_LOOP_NICE)
+        ; /* already at least that high */
+    else if (setpriority(PRIO_PROCESS, 0, NODE_LOOP_NICE) == 0)
+        nlog(NLOG_INFO, "node", "control loop runs at nice %d", NODE_LOOP_NICE);
+    else
+        nlog(NLOG_INFO, "node",
+             "control loop runs at nice %d (raising it to %d needs CAP_SYS_NICE: %s)", before,
+             NODE_LOOP_NICE, strerror(errno));
+    errno = 0;
+    n->loop_nice = getpriority(PRIO_PROCESS, 0);
+}
+
 void node_run(struct node *n)
 {
     const int64_t interval = n->cfg.controller.evaluation_interval_ms;
+    raise_loop_priority(n);
+    double deadline = aligned_deadline(interval);
     while (!atomic_load(&n->stop)) {
-        /* Next tick: just after the next multiple of the interval in wall-clock time (so 1-s
-         * ticks fold each second right after it ends), slept on the monotonic clock. */
-        int64_t now = node_now_ms();
-        int64_t next = floor_to(now, interval) + interval + 2;
-        double mono_deadline = node_mono_s() + (double)(next - now) / 1000.0;
         struct timespec ts;
-        ts.tv_sec = (time_t)mono_deadline;
-        ts.tv_nsec = (long)((mono_deadline - (double)ts.tv_sec) * 1e9);
+        ts.tv_sec = (time_t)deadline;
+        ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
             ;
         if (atomic_load(&n->stop))
             break;
-        node_tick(n, node_now_ms(), mono_deadline);
+        /* The lag counts from the scheduled deadline, so a tick that overran delays (and shows
+         * in) the next one; more than one interval behind, the schedule is realigned. */
+        node_tick(n, node_now_ms(), deadline);
+        deadline += (double)interval / 1000.0;
+        if (node_mono_s() - deadline > (double)interval / 1000.0)
+            deadline = aligned_deadline(interval);
     }
 }
 

@@ -23,6 +23,11 @@
 #include "sources.h"
 #include "store.h"
 
+/* Nice value the control loop asks for: scaling decisions must not wait behind API requests or
+ * model reloads (those threads run at a lower priority, see main.c). Needs CAP_SYS_NICE; without
+ * it the loop stays at the process' priority. */
+#define NODE_LOOP_NICE (-10)
+
 #define NODE_PUSH_SLOTS 8 /* seconds of pushed values kept before they are folded */
 
 /* Values pushed for one second of one blueprint (last write per feature wins). */
@@ -71,7 +76,10 @@ struct node {
     int64_t started_ms;
     int64_t next_ttm_ms;
     int64_t last_eval_ms;
+    double last_eval_s; /* duration of the last TTM evaluation */
+    int64_t last_prune_ms;
     long ticks;
+    int loop_nice; /* the control loop thread's nice value */
     long store_errors;
     long decisions[3][4]; /* [ae_tier][ae_action] recorded */
     atomic_int stop;

@@ -2,6 +2,7 @@
 #include "reqparse.h"
 
 #include "aether/error.h"
+#include "aether/trace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -83,104 +84,16 @@ out:
     return rc;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Reads exactly n digits at *p into *out; advances *p. */
-static int digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-static int bad_time(const char *s, const char *what, char *err, size_t errlen)
-{
-    snprintf(err, errlen,
-             "%s = \"%.64s\" is not a time: use Unix milliseconds or ISO 8601 "
-             "(e.g. 2026-01-31T12:00:00Z)",
-             what, s);
-    return AE_EINVAL;
-}
-
 int req_parse_time(const char *s, const char *what, int64_t *out_ms, char *err, size_t errlen)
 {
-    const char *p = s;
-    size_t len = strlen(s);
-    int all_digits = len > 0;
-    for (size_t i = (s[0] == '-'); i < len; i++)
-        if (!isdigit((unsigned char)s[i]))
-            all_digits = 0;
-    if (all_digits && (len <= 4 || s[4] != '-')) {
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end || end == s)
-            return bad_time(s, what, err, errlen);
-        *out_ms = v;
-        return 0;
+    /* The trace reader's time parser: ISO 8601 always, a bare number as Unix milliseconds. */
+    if (trace_parse_time(s, TRACE_TIME_UNIX_MS, out_ms) != 0) {
+        snprintf(err, errlen,
+                 "%s = \"%.64s\" is not a time: use Unix milliseconds or ISO 8601 "
+                 "(e.g. 2026-01-31T12:00:00Z)",
+                 what, s);
+        return AE_EINVAL;
     }
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
-        return bad_time(s, what, err, errlen);
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
-        return bad_time(s, what, err, errlen);
-    int64_t offset_min = 0;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-            return bad_time(s, what, err, errlen);
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec))
-                return bad_time(s, what, err, errlen);
-            if (*p == '.' || *p == ',') {
-                p++;
-                int scale = 100, nd = 0;
-                while (isdigit((unsigned char)*p)) {
-                    ms += (*p - '0') * scale;
-                    scale /= 10;
-                    p++;
-                    nd++;
-                }
-                if (nd == 0)
-                    return bad_time(s, what, err, errlen);
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60)
-            return bad_time(s, what, err, errlen);
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int sign = *p == '-' ? -1 : 1, oh, om;
-            p++;
-            if (digits(&p, 2, &oh))
-                return bad_time(s, what, err, errlen);
-            if (*p == ':')
-                p++;
-            if (digits(&p, 2, &om) || oh > 23 || om > 59)
-                return bad_time(s, what, err, errlen);
-            offset_min = sign * (oh * 60 + om);
-        }
-    }
-    if (*p != '\0')
-        return bad_time(s, what, err, errlen);
-    int64_t days = days_from_civil(y, mo, d);
-    *out_ms = ((days * 24 + h) * 60 + mi - offset_min) * 60000LL + sec * 1000LL + ms;
     return 0;
 }
 

@@ -24,9 +24,9 @@ struct req_push {
 int req_parse_push(const char *body, size_t len, const char *const *names, struct req_push *out,
                    char *err, size_t errlen);
 
-/* Parses a time bound: Unix milliseconds (digits, optional '-') or ISO 8601
- * (YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS[.fff]] with Z or +HH:MM/-HH:MM; no zone means UTC;
- * ' ' is accepted for 'T'). `what` names the parameter in the message. Returns 0 or AE_EINVAL. */
+/* Parses a time bound: Unix milliseconds or ISO 8601 (YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS[.fff]]
+ * with Z or +HH:MM/-HH:MM; no zone means UTC; ' ' is accepted for 'T'), as the trace reader
+ * reads its time column. `what` names the parameter in the message. Returns 0 or AE_EINVAL. */
 int req_parse_time(const char *s, const char *what, int64_t *out_ms, char *err, size_t errlen);
 
 /* Parses a decimal integer in [lo, hi]; `what` names the parameter. Returns 0 or AE_EINVAL. */

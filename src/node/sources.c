@@ -1,21 +1,178 @@
 /* What collectors and actuators this build attaches to the node (see sources.h).
  *
- * None yet: every blueprint's actuator is reported unavailable and only pushed metrics (and the
- * node's own control-loop lag) reach the snapshots. The workload module plugs its host/process
- * collectors, Prometheus scraping and the process/exec actuators in here. */
+ * The workload module provides them (aether/actuator.h, aether/collector.h); this file adapts
+ * its calls to the node's seam. Per blueprint: one actuator (process supervisor or exec hook)
+ * and one collector (scrape thread + /proc readings of the actuator's ready instances). Two
+ * node collectors run each second, in precedence order:
+ *   process  refreshes the scrape targets from the actuator, then CPU/RSS from /proc/<pid>;
+ *   scrape   the latest scrape of every target.
+ * The host collector (host_collector_*) is not attached: the host's CPU and memory are not a
+ * blueprint's (a process blueprint with no ready instance, or an exec blueprint whose instances
+ * run elsewhere, would borrow numbers that are not its own). Attaching it needs a per-blueprint
+ * opt-in key, which the config table does not have yet.
+ * Why features are missing (the scrape's reason), actuator failures and each exec run's result
+ * are logged when they change, and the reason is shown in /api/blueprints as the blueprint's error
+ * when the actuator has none. */
 #include "sources.h"
 
+#include "aether/actuator.h"
+#include "aether/collector.h"
+#include "aether/error.h"
 #include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TARGETS 256
+
+struct wl_sources;
+
+struct wl_bp {
+    struct wl_sources *all;
+    const struct cfg_blueprint *cfg; /* borrowed from the node's config */
+    struct actuator *act;
+    struct collector *coll;
+    char last_reason[512];
+    char last_result[512];
+    char last_error[256];
+};
+
+struct wl_sources {
+    int n;
+    struct wl_bp *bps;
+};
+
+static void collect_process(void *state, int bp, struct ae_snapshot *snap)
+{
+    struct wl_sources *w = state;
+    if (bp < 0 || bp >= w->n || !w->bps[bp].act)
+        return;
+    struct wl_bp *b = &w->bps[bp];
+    static struct actuator_target targets[MAX_TARGETS]; /* the control loop's only */
+    int n = actuator_targets(b->act, targets, MAX_TARGETS);
+    collector_set_targets(b->coll, targets, n < MAX_TARGETS ? n : MAX_TARGETS);
+    collector_fill_process(b->coll, snap);
+}
+
+static void collect_scrape(void *state, int bp, struct ae_snapshot *snap)
+{
+    struct wl_sources *w = state;
+    if (bp < 0 || bp >= w->n)
+        return;
+    struct wl_bp *b = &w->bps[bp];
+    collector_fill_scrape(b->coll, snap);
+    char reason[sizeof(b->last_reason)];
+    collector_reason(b->coll, reason, sizeof(reason));
+    if (strcmp(reason, b->last_reason) != 0) {
+        if (reason[0])
+            nlog(NLOG_WARN, "collector", "blueprint %s: metrics missing: %s", b->cfg->name, reason);
+        else
+            nlog(NLOG_INFO, "collector", "blueprint %s: every target scraped", b->cfg->name);
+        memcpy(b->last_reason, reason, sizeof(reason));
+    }
+}
+
+static void close_sources(void *state)
+{
+    struct wl_sources *w = state;
+    for (int i = 0; i < w->n; i++) {
+        actuator_close(w->bps[i].act); /* normally already closed by the node */
+        collector_close(w->bps[i].coll);
+    }
+    free(w->bps);
+    free(w);
+}
+
+static int act_set_desired(void *state, int bp, int n, char *err, size_t errlen)
+{
+    (void)bp;
+    struct wl_bp *b = state;
+    return b->act ? actuator_set_desired(b->act, n, err, errlen) : AE_ESTATE;
+}
+
+static void act_status(void *state, int bp, struct node_actuator_status *out)
+{
+    (void)bp;
+    struct wl_bp *b = state;
+    memset(out, 0, sizeof(*out));
+    if (!b->act)
+        return;
+    struct actuator_status st;
+    actuator_status(b->act, &st);
+    out->requested = st.requested;
+    out->starting = st.starting;
+    out->ready = st.ready;
+    out->failed = st.failed;
+    if (strcmp(st.error, b->last_error) != 0) { /* a new failure: crash, start error, ... */
+        nlog(NLOG_WARN, "actuator", "%s", st.error);
+        memcpy(b->last_error, st.error, sizeof(st.error));
+    }
+    if (st.error[0])
+        snprintf(out->error, sizeof(out->error), "%s", st.error);
+    else if (b->last_reason[0])
+        snprintf(out->error, sizeof(out->error), "metrics: %.240s", b->last_reason);
+    char result[sizeof(b->last_result)];
+    actuator_last_result(b->act, result, sizeof(result));
+    if (strcmp(result, b->last_result) != 0) { /* a scale_command run finished */
+        nlog(st.failed ? NLOG_ERROR : NLOG_INFO, "actuator",
+             "blueprint %s: scale_command for %d instances: %s", b->cfg->name, st.requested,
+             result);
+        memcpy(b->last_result, result, sizeof(result));
+    }
+}
+
+static void act_close(void *state)
+{
+    struct wl_bp *b = state;
+    actuator_close(b->act);
+    b->act = NULL;
+}
 
 int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, size_t errlen)
 {
-    (void)n;
-    (void)err;
-    (void)errlen;
-    for (int i = 0; i < cfg->blueprint_count; i++)
-        nlog(NLOG_WARN, "node",
-             "blueprint %s: actuator \"%s\" is not available in this build; instances are not "
-             "started (requested counts are computed and reported only)",
-             cfg->blueprints[i].name, cfg_actuator_names[cfg->blueprints[i].actuator]);
+    struct wl_sources *w = calloc(1, sizeof(*w));
+    if (!w || !(w->bps = calloc((size_t)(cfg->blueprint_count ? cfg->blueprint_count : 1),
+                                sizeof(*w->bps)))) {
+        free(w);
+        snprintf(err, errlen, "out of memory");
+        return AE_ENOMEM;
+    }
+    for (int i = 0; i < cfg->blueprint_count; i++) {
+        struct wl_bp *b = &w->bps[i];
+        b->all = w;
+        b->cfg = &cfg->blueprints[i];
+        b->coll = collector_open(b->cfg, NULL, err, errlen);
+        b->act = b->coll ? actuator_open(b->cfg, err, errlen) : NULL;
+        if (!b->act) {
+            w->n = i + 1;
+            close_sources(w);
+            return AE_EINVAL;
+        }
+        w->n = i + 1;
+    }
+    const struct node_collector collectors[] = {
+        {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
+        {"scrape", NODE_SRC_SCRAPE, w, collect_scrape, close_sources},
+    };
+    for (size_t k = 0; k < sizeof(collectors) / sizeof(collectors[0]); k++) {
+        if (node_add_collector(n, &collectors[k]) != 0) {
+            if (k == 0) /* close_sources is not registered yet: free here */
+                close_sources(w);
+            snprintf(err, errlen, "out of memory");
+            return AE_ENOMEM;
+        }
+    }
+    for (int i = 0; i < cfg->blueprint_count; i++) {
+        struct wl_bp *b = &w->bps[i];
+        const struct node_actuator a = {cfg_actuator_names[b->cfg->actuator], b, act_set_desired,
+                                        act_status, act_close};
+        node_set_actuator(n, i, &a);
+        char why[256];
+        if (actuator_set_desired(b->act, b->cfg->instances, why, sizeof(why)) != 0)
+            nlog(NLOG_WARN, "actuator", "%s", why);
+        nlog(NLOG_INFO, "actuator", "blueprint %s: %s actuator, %d instance(s) to start",
+             b->cfg->name, cfg_actuator_names[b->cfg->actuator], b->cfg->instances);
+    }
     return 0;
 }

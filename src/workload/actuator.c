@@ -98,6 +98,16 @@ static int sup_probe(struct actuator *a, int port)
     return code == 200;
 }
 
+/* 1 while pid has not ended (checked without reaping it; the next tick reaps). */
+static int sup_running(pid_t pid)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return 0;
+    return info.si_pid == 0;
+}
+
 static void sup_start_instance(struct actuator *a, int i, int64_t now)
 {
     struct instance *in = &a->inst[i];
@@ -214,7 +224,9 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                 sup_start_instance(a, i, now);
             break;
         case INST_STARTING:
-            if (sup_probe(a, a->bp.port_base + i)) {
+            /* Ready only if our process still runs after the probe: another program on the
+             * port (ours failed to bind it and is exiting) must not pass for the instance. */
+            if (sup_probe(a, a->bp.port_base + i) && sup_running(in->pid)) {
                 pthread_mutex_lock(&a->mu);
                 in->state = INST_READY;
                 in->failures = 0;

@@ -182,6 +182,7 @@ struct collector {
     pthread_cond_t cv;
     int stop;
     struct target_state *targets; /* MAX_TARGETS slots, ntargets used; guarded by mu */
+    struct target_state *spare;   /* MAX_TARGETS slots: the next list is built here */
     int ntargets;
     struct scrape_result result; /* guarded by mu */
 };
@@ -375,18 +376,20 @@ static void fold_round(struct collector *c, struct target_state *t, struct readi
 #undef PUT
 }
 
+/* The scrape thread's working memory, allocated once when the thread starts. */
+struct round_buffers {
+    struct target_state *t;
+    struct reading *r;
+    struct fetch *f;
+};
+
 /* One round: fetch every target in parallel, parse, fold, publish. */
-static void scrape_round(struct collector *c, CURLM *multi)
+static void scrape_round(struct collector *c, CURLM *multi, struct round_buffers *buf)
 {
-    struct target_state *t = calloc(MAX_TARGETS, sizeof(*t));
-    struct reading *r = calloc(MAX_TARGETS, sizeof(*r));
-    struct fetch *f = calloc(MAX_TARGETS, sizeof(*f));
-    if (!t || !r || !f) {
-        free(t);
-        free(r);
-        free(f);
-        return;
-    }
+    struct target_state *t = buf->t;
+    struct reading *r = buf->r;
+    struct fetch *f = buf->f;
+    memset(f, 0, MAX_TARGETS * sizeof(*f));
     pthread_mutex_lock(&c->mu);
     int n = c->ntargets;
     memcpy(t, c->targets, (size_t)n * sizeof(*t));
@@ -491,21 +494,24 @@ static void scrape_round(struct collector *c, CURLM *multi)
                 c->targets[k].have_prev = 1;
             }
     pthread_mutex_unlock(&c->mu);
-    free(t);
-    free(r);
-    free(f);
 }
 
 static void *scrape_thread(void *arg)
 {
     struct collector *c = arg;
     CURLM *multi = curl_multi_init();
+    struct round_buffers buf = {calloc(MAX_TARGETS, sizeof(*buf.t)),
+                                calloc(MAX_TARGETS, sizeof(*buf.r)),
+                                calloc(MAX_TARGETS, sizeof(*buf.f))};
+    int ready = multi && buf.t && buf.r && buf.f; /* else: no scrapes, features stay missing */
     pthread_mutex_lock(&c->mu);
+    if (!ready)
+        snprintf(c->result.reason, sizeof(c->result.reason), "out of memory: no scraping");
     while (!c->stop) {
         pthread_mutex_unlock(&c->mu);
         int64_t start = spawn_now_ms();
-        if (multi)
-            scrape_round(c, multi);
+        if (ready)
+            scrape_round(c, multi, &buf);
         int64_t next = start + c->opt.interval_ms;
         pthread_mutex_lock(&c->mu);
         while (!c->stop && spawn_now_ms() < next) {
@@ -526,6 +532,9 @@ static void *scrape_thread(void *arg)
     pthread_mutex_unlock(&c->mu);
     if (multi)
         curl_multi_cleanup(multi);
+    free(buf.t);
+    free(buf.r);
+    free(buf.f);
     return NULL;
 }
 
@@ -534,11 +543,16 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
 {
     workload_curl_init();
     struct collector *c = calloc(1, sizeof(*c));
-    if (c)
+    if (c) {
         c->targets = calloc(MAX_TARGETS, sizeof(*c->targets));
-    if (!c || !c->targets) {
-        if (c)
+        c->spare = calloc(MAX_TARGETS, sizeof(*c->spare));
+    }
+    if (!c || !c->targets || !c->spare) {
+        if (c) {
+            free(c->targets);
+            free(c->spare);
             free(c);
+        }
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -556,6 +570,7 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
         pthread_mutex_destroy(&c->mu);
         pthread_cond_destroy(&c->cv);
         free(c->targets);
+        free(c->spare);
         free(c);
         return NULL;
     }
@@ -568,25 +583,24 @@ void collector_set_targets(struct collector *c, const struct actuator_target *t,
         n = MAX_TARGETS;
     pthread_mutex_lock(&c->mu);
     /* Keep the state of targets that stay (same URL and pid); drop the others. */
-    struct target_state *old = c->targets;
-    struct target_state *fresh = calloc(MAX_TARGETS, sizeof(*fresh));
-    if (!fresh) {
-        pthread_mutex_unlock(&c->mu);
-        return;
-    }
+    struct target_state *old = c->targets, *fresh = c->spare;
     for (int i = 0; i < n; i++) {
-        snprintf(fresh[i].url, sizeof(fresh[i].url), "%s", t[i].url);
-        fresh[i].pid = t[i].pid;
-        fresh[i].proc_cpu = -1;
-        for (int k = 0; k < c->ntargets; k++)
+        int kept = 0;
+        for (int k = 0; k < c->ntargets && !kept; k++)
             if (strcmp(old[k].url, t[i].url) == 0 && old[k].pid == t[i].pid) {
                 fresh[i] = old[k];
-                break;
+                kept = 1;
             }
+        if (!kept) {
+            memset(&fresh[i], 0, sizeof(fresh[i]));
+            snprintf(fresh[i].url, sizeof(fresh[i].url), "%s", t[i].url);
+            fresh[i].pid = t[i].pid;
+            fresh[i].proc_cpu = -1;
+        }
     }
     c->targets = fresh;
+    c->spare = old;
     c->ntargets = n;
-    free(old);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -658,5 +672,6 @@ void collector_close(struct collector *c)
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c->targets);
+    free(c->spare);
     free(c);
 }

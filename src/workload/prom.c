@@ -831,6 +831,16 @@ static int add_sample(struct parser *p, struct prom_parsed_sample *s)
     return 0;
 }
 
+/* Text format: the family already named name (families may reappear there). 1 and *owner,
+ * 0 when there is none, -1 when out of memory. */
+static int find_text_family(struct parser *p, const char *name, size_t n, size_t *owner)
+{
+    char *key = arena_strndup(p->doc->arena, name, n);
+    if (!key)
+        return -1;
+    return map_find(&p->names, key, owner);
+}
+
 /* Which family a sample named name (length n) belongs to, starting a new one if needed; sets
  * *suffix to the part after the family name. */
 static int assign_family(struct parser *p, const char *name, size_t n, size_t *fam,
@@ -862,11 +872,11 @@ static int assign_family(struct parser *p, const char *name, size_t n, size_t *f
         }
     }
     if (!p->om) {
-        char *key = arena_strndup(p->doc->arena, name, n);
         size_t owner;
-        if (!key)
+        int found = find_text_family(p, name, n, &owner);
+        if (found < 0)
             return oom(p);
-        if (map_find(&p->names, key, &owner)) {
+        if (found) {
             *fam = owner;
             *suffix = "";
             p->cur = (long)owner;
@@ -1026,11 +1036,11 @@ static int metadata_family(struct parser *p, const char *name, size_t n)
         }
     }
     if (!p->om) {
-        char *key = arena_strndup(p->doc->arena, name, n);
         size_t owner;
-        if (!key)
+        int found = find_text_family(p, name, n, &owner);
+        if (found < 0)
             return oom(p);
-        if (map_find(&p->names, key, &owner)) {
+        if (found) {
             p->cur = (long)owner;
             p->cur_has_samples = 1;
             return 0;

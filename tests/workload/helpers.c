@@ -187,18 +187,43 @@ void testsrv_stop(struct testsrv *s)
     free(s);
 }
 
-int free_port(void)
+/* Binds 127.0.0.1:port (0 = any) and returns the port bound, or -1; the socket is closed. */
+static int try_bind(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    socklen_t len = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
+    a.sin_port = htons((unsigned short)port);
+    int got = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+        socklen_t len = sizeof(a);
+        getsockname(fd, (struct sockaddr *)&a, &len);
+        got = ntohs(a.sin_port);
+    }
     close(fd);
-    return ntohs(a.sin_port);
+    return got;
+}
+
+int free_port(void)
+{
+    return free_port_block(1);
+}
+
+int free_port_block(int n)
+{
+    for (int attempt = 0; attempt < 200; attempt++) {
+        int base = try_bind(0);
+        if (base < 0 || base + n > 65535)
+            continue;
+        int ok = 1;
+        for (int k = 1; k < n && ok; k++)
+            ok = try_bind(base + k) == base + k;
+        if (ok)
+            return base;
+    }
+    return -1;
 }
 
 int process_gone(pid_t pid)

@@ -19,6 +19,8 @@ void testsrv_stop(struct testsrv *s);
 
 /* A TCP port that was free a moment ago (bound then closed). */
 int free_port(void);
+/* The first of n consecutive ports that were free a moment ago, or -1. */
+int free_port_block(int n);
 
 /* 1 when pid is gone or a zombie. */
 int process_gone(pid_t pid);

@@ -24,8 +24,7 @@ static void worker_blueprint(struct cfg_blueprint *bp, int max)
     cfg_blueprint_defaults(bp);
     snprintf(bp->name, sizeof(bp->name), "web");
     bp->max_instances = max;
-    bp->port_base = free_port();
-    /* consecutive ports: pick a base whose next ports are likely free too */
+    bp->port_base = free_port_block(bp->max_instances);
     bp->startup_timeout_ms = 10000;
     bp->stop_grace_ms = 2000;
     const char *argv[] = {AETHER_WORKER_BIN, "--port", "{port}", "--work-us", "200"};
@@ -123,6 +122,33 @@ static void process_bad_command_fails_with_reason(void **state)
     assert_int_equal(st.ready, 0);
     assert_non_null(strstr(st.error, "cannot execute ./no-such-program"));
     actuator_close(a);
+    cfg_blueprint_free(&bp);
+}
+
+static void port_taken_by_another_program_is_not_ready(void **state)
+{
+    (void)state;
+    struct cfg_blueprint bp;
+    worker_blueprint(&bp, 1);
+    char err[256];
+    struct actuator *owner = actuator_open(&bp, err, sizeof(err));
+    actuator_set_desired(owner, 1, err, sizeof(err));
+    assert_true(wait_ready(owner, 1, 15000));
+    /* A second supervisor on the same port: its worker cannot bind and exits, while the first
+     * one's worker answers the probe. It must not count as ready. */
+    struct actuator *second = actuator_open(&bp, err, sizeof(err));
+    actuator_set_desired(second, 1, err, sizeof(err));
+    struct actuator_status st;
+    int failed_seen = 0;
+    for (int i = 0; i < 40; i++) {
+        sleep_ms(50);
+        actuator_status(second, &st);
+        assert_int_equal(st.ready, 0);
+        failed_seen |= strstr(st.error, "exited with status 1") != NULL;
+    }
+    assert_true(failed_seen);
+    actuator_close(second);
+    actuator_close(owner);
     cfg_blueprint_free(&bp);
 }
 
@@ -233,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(process_scale_restart_stop),
         cmocka_unit_test(process_bad_command_fails_with_reason),
+        cmocka_unit_test(port_taken_by_another_program_is_not_ready),
         cmocka_unit_test(no_orphans_when_parent_is_killed),
         cmocka_unit_test(exec_runs_scale_command_with_arguments),
     };

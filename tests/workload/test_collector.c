@@ -22,7 +22,7 @@ static void worker_blueprint(struct cfg_blueprint *bp, const char *error_rate)
     cfg_blueprint_defaults(bp);
     snprintf(bp->name, sizeof(bp->name), "web");
     bp->max_instances = 2;
-    bp->port_base = free_port();
+    bp->port_base = free_port_block(bp->max_instances);
     bp->memory_limit_bytes = 256LL << 20;
     const char *argv[] = {AETHER_WORKER_BIN, "--port",  "{port}", "--work-us", "3000",
                           "--error-rate",    error_rate};

@@ -246,6 +246,9 @@ static void preload_orders(void **state)
     m = minute_at(7, 0.2, 2);
     assert_int_equal(agg_preload(a, &m), AE_ERANGE);
     m = minute_at(6, 0.2, 2);
+    m.start_ms += 1; /* not a minute boundary */
+    assert_int_equal(agg_preload(a, &m), AE_EINVAL);
+    m.start_ms -= 1;
     assert_int_equal(agg_preload(a, &m), 0);
     assert_int_equal(agg_count(a), 3);
 }
@@ -356,6 +359,14 @@ static void window_gaps(void **state)
     /* unordered input is refused */
     struct ae_minute bad[2] = {minute_at(1, 0, 0), minute_at(0, 0, 0)};
     assert_int_equal(ae_model_input(bad, 2, 1, T0 + MIN, in), AE_EINVAL);
+    /* so are minutes or an end off the minute boundaries */
+    bad[0] = minute_at(0, 0, 0);
+    bad[1] = minute_at(1, 0, 0);
+    bad[0].start_ms += 500;
+    assert_int_equal(ae_model_input(bad, 2, 2, T0 + MIN, in), AE_EINVAL);
+    bad[0].start_ms -= 500;
+    assert_int_equal(ae_model_input(bad, 2, 2, T0 + MIN, in), 2);
+    assert_int_equal(ae_model_input(bad, 2, 2, T0 + MIN + 1, in), AE_EINVAL);
 }
 
 static void aggregator_window_uses_now(void **state)

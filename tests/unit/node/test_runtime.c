@@ -17,24 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[256];
+#define TMPDIR_PREFIX "aether-runtime-test"
+#include "tmpdir.h"
+
 static const int64_t T0 = 1767225600000LL; /* 2026-01-01T00:00:00Z, a minute start */
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/aether-runtime-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static void make_config(struct ae_config *c)
 {

@@ -1,0 +1,154 @@
+/* Describing the configuration from the key table: the effective configuration printed by
+ * `aether-node --check-config` (valid TOML, each key with where its value came from) and the
+ * key reference that docs/config.md carries. */
+#include "cfg_schema.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "aether/cfgload.h"
+#include "aether/error.h"
+
+/* Does row k apply to a blueprint with this actuator? */
+static int applies(const struct cfg_key *k, enum cfg_actuator actuator)
+{
+    if (k->flags & CFG_PROCESS_ONLY)
+        return actuator == CFG_ACTUATOR_PROCESS;
+    if (k->flags & CFG_EXEC_ONLY)
+        return actuator == CFG_ACTUATOR_EXEC;
+    return 1;
+}
+
+static void print_row(FILE *out, const struct cfg_key *k, const void *base, const char *source_key,
+                      const cfg_sources *sources, const char *file_note)
+{
+    char value[4096], assign[4200], origin[256];
+    if ((k->flags & CFG_SECRET) && ((const char *)base + k->offset)[0])
+        snprintf(value, sizeof(value), "\"********\"");
+    else
+        cfg_key_format_value(k, base, value, sizeof(value));
+    int line = cfg_sources_line(sources, source_key);
+    if (line > 0)
+        snprintf(origin, sizeof(origin), "%s:%d", file_note, line);
+    else if (k->default_text && k->type != CFG_STRV && k->type != CFG_ENV)
+        snprintf(origin, sizeof(origin), "default: %s", k->default_text);
+    else
+        snprintf(origin, sizeof(origin), "default");
+    if ((k->flags & CFG_PATH) && value[1] != '/')
+        strncat(origin, " (relative to the working directory)",
+                sizeof(origin) - strlen(origin) - 1);
+    if (k->flags & CFG_SECRET)
+        strncat(origin, " (hidden)", sizeof(origin) - strlen(origin) - 1);
+    snprintf(assign, sizeof(assign), "%s = %s", k->name, value);
+    fprintf(out, "%-48s # %s\n", assign, origin);
+}
+
+int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources *sources)
+{
+    /* cfg_section_base wants mutable pointers; nothing here writes through them. */
+    struct ae_config *cc = (struct ae_config *)c;
+    const char *file = cfg_sources_file(sources);
+    fprintf(out, "# Effective configuration. Each key shows where its value comes from: the line\n"
+                 "# of the file that set it, or \"default\".\n");
+    for (int s = CFG_SEC_NODE; s <= CFG_SEC_TTM; s++) {
+        fprintf(out, "\n[%s]\n", cfg_sections[s].name);
+        for (size_t i = 0; i < cfg_key_count; i++) {
+            const struct cfg_key *k = &cfg_keys[i];
+            if ((int)k->section != s)
+                continue;
+            char key[128];
+            snprintf(key, sizeof(key), "%s.%s", cfg_sections[s].name, k->name);
+            print_row(out, k, cfg_key_base(k, cc, NULL), key, sources, file);
+        }
+    }
+    for (int b = 0; b < c->blueprint_count; b++) {
+        struct cfg_blueprint *bp = &cc->blueprints[b];
+        for (int s = CFG_SEC_BLUEPRINT; s <= CFG_SEC_BLUEPRINT_METRICS; s++) {
+            fprintf(out, s == CFG_SEC_BLUEPRINT ? "\n[[blueprint]]\n" : "\n[blueprint.metrics]\n");
+            for (size_t i = 0; i < cfg_key_count; i++) {
+                const struct cfg_key *k = &cfg_keys[i];
+                if ((int)k->section != s || !applies(k, bp->actuator))
+                    continue;
+                char key[128];
+                snprintf(key, sizeof(key), "blueprint[%d].%s%s", b,
+                         s == CFG_SEC_BLUEPRINT ? "" : "metrics.", k->name);
+                print_row(out, k, bp, key, sources, file);
+            }
+        }
+    }
+    return ferror(out) ? AE_EIO : 0;
+}
+
+int cfg_check_file(const char *path, FILE *out, char *err, size_t errlen)
+{
+    struct ae_config c;
+    cfg_sources *sources = NULL;
+    int rc = cfg_load_file(path, &c, &sources, err, errlen);
+    if (rc)
+        return rc;
+    fprintf(out, "# %s is valid.\n", path);
+    rc = cfg_print_effective(out, &c, sources);
+    cfg_sources_free(sources);
+    cfg_free(&c);
+    if (rc)
+        snprintf(err, errlen, "cannot write the effective configuration");
+    return rc;
+}
+
+/* Markdown table cell: '|' would end the cell. */
+static void cell(FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '|')
+            fputs("\\|", out);
+        else
+            fputc(*p, out);
+    }
+}
+
+int cfg_write_reference(FILE *out)
+{
+    for (int s = 0; s < CFG_SEC_COUNT; s++) {
+        const char *name = cfg_sections[s].name;
+        if (s == CFG_SEC_BLUEPRINT)
+            fprintf(out, "### `[[blueprint]]`\n\n");
+        else
+            fprintf(out, "### `[%s]`\n\n", name);
+        fprintf(out, "%s\n\n", cfg_sections[s].help);
+        fprintf(out, "| Key | Type | Default | Allowed | Description |\n");
+        fprintf(out, "|---|---|---|---|---|\n");
+        for (size_t i = 0; i < cfg_key_count; i++) {
+            const struct cfg_key *k = &cfg_keys[i];
+            if ((int)k->section != s)
+                continue;
+            char def[512], range[256];
+            if (k->flags & CFG_REQUIRED)
+                snprintf(def, sizeof(def), "(required)");
+            else
+                cfg_key_default_text(k, def, sizeof(def));
+            cfg_key_range_text(k, range, sizeof(range));
+            fprintf(out, "| `%s` | %s | ", k->name, cfg_type_words(k));
+            if (def[0] == '"' || def[0] == '[' || def[0] == '{' ||
+                (def[0] >= '0' && def[0] <= '9') || strcmp(def, "true") == 0 ||
+                strcmp(def, "false") == 0) {
+                /* A TOML literal, possibly followed by words: code-format the literal. */
+                const char *rest = strstr(def, " (");
+                size_t lit = rest ? (size_t)(rest - def) : strlen(def);
+                fprintf(out, "`%.*s`", (int)lit, def);
+                if (rest)
+                    cell(out, rest);
+            } else {
+                cell(out, def);
+            }
+            fputs(" | ", out);
+            cell(out, range);
+            fputs(" | ", out);
+            cell(out, k->help);
+            if (k->flags & CFG_PATH)
+                fputs(" A relative path is relative to the working directory.", out);
+            fputs(" |\n", out);
+        }
+        fputs("\n", out);
+    }
+    return ferror(out) ? AE_EIO : 0;
+}

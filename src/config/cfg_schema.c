@@ -1,0 +1,372 @@
+/* The configuration key table: every key of aether.toml, one row each (see cfg_schema.h), and
+ * the helpers that turn a row into words (range, type, default) and a field into TOML text.
+ * The loader (cfg_load.c), the effective-config printout and the docs (cfg_print.c) all read
+ * this table and nothing else. */
+#include "cfg_schema.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIZEOF_FIELD(st, f) sizeof(((st *)0)->f)
+#define AT(st, f) .offset = offsetof(st, f)
+#define BOOL_KEY(st, f) .type = CFG_BOOL, AT(st, f)
+#define INT_KEY(st, f, lo, hi) .type = CFG_INT, AT(st, f), .min = (lo), .max = (hi)
+#define DOUBLE_KEY(st, f, lo, hi) .type = CFG_DOUBLE, AT(st, f), .min = (lo), .max = (hi)
+#define STRING_KEY(st, f) .type = CFG_STRING, AT(st, f), .aux = SIZEOF_FIELD(st, f)
+#define ENUM_KEY(st, f, names_, count_)                                                            \
+    .type = CFG_ENUM, AT(st, f), .names = (names_), .name_count = (count_)
+#define STRV_KEY(st, f, count_field) .type = CFG_STRV, AT(st, f), .aux = offsetof(st, count_field)
+
+#define NODE .section = CFG_SEC_NODE
+#define API .section = CFG_SEC_API
+#define CTRL .section = CFG_SEC_CONTROLLER
+#define TTM .section = CFG_SEC_TTM
+#define BP .section = CFG_SEC_BLUEPRINT
+#define BPM .section = CFG_SEC_BLUEPRINT_METRICS
+
+typedef struct cfg_node node_t;
+typedef struct cfg_api api_t;
+typedef struct cfg_controller ctrl_t;
+typedef struct cfg_ttm ttm_t;
+typedef struct cfg_blueprint bp_t;
+
+const struct cfg_section_info cfg_sections[CFG_SEC_COUNT] = {
+    [CFG_SEC_NODE] = {"node", "The node itself: identity, storage, extensions and logging."},
+    [CFG_SEC_API] = {"api", "The HTTP API (`/api/...`) and Prometheus `/metrics`."},
+    [CFG_SEC_CONTROLLER] = {"controller",
+                            "The reactive tier (decision tree), evaluated for every blueprint."},
+    [CFG_SEC_TTM] = {"ttm", "The predictive tier: the TTM forecaster (an ONNX model) and how its "
+                            "recommendations are used."},
+    [CFG_SEC_BLUEPRINT] = {"blueprint",
+                           "One `[[blueprint]]` per workload the node keeps scaled. Keys marked "
+                           "*process* apply to `actuator = \"process\"` only, *exec* to "
+                           "`actuator = \"exec\"` only; setting them for the other actuator is an "
+                           "error."},
+    [CFG_SEC_BLUEPRINT_METRICS] = {"blueprint.metrics",
+                                   "Names of the Prometheus metrics scraped from each instance of "
+                                   "the blueprint above it (each a Prometheus metric name); an "
+                                   "empty name means the metric is not scraped."},
+};
+
+const struct cfg_key cfg_keys[] = {
+    {NODE, "id", STRING_KEY(node_t, id), .default_text = "\"\" (the host name)",
+     .help = "Name of this node in logs, metrics and the API; empty means the host name."},
+    {NODE, "data_dir", STRING_KEY(node_t, data_dir), .flags = CFG_PATH,
+     .help = "Directory of the SQLite history (minute aggregates and decisions), created when "
+             "missing."},
+    {NODE, "extensions_dir", STRING_KEY(node_t, extensions_dir), .flags = CFG_PATH,
+     .help = "Directory searched for the loadable TTM engine (`aether-ttm-onnx.so`) when the node "
+             "was built without it."},
+    {NODE, "history_retention_days", INT_KEY(node_t, history_retention_days, 1, 3650),
+     .help = "Days of minute history and decisions kept in the store."},
+    {NODE, "log_level", ENUM_KEY(node_t, log_level, cfg_log_level_names, CFG_LOG_LEVEL_COUNT),
+     .help = "Least severe log messages written."},
+    {NODE, "log_format", ENUM_KEY(node_t, log_format, cfg_log_format_names, CFG_LOG_FORMAT_COUNT),
+     .help = "Log lines as plain text or as one JSON object per line."},
+
+    {API, "bind", STRING_KEY(api_t, bind),
+     .help = "Address of the HTTP API and `/metrics`, as host:port (port 1..65535)."},
+    {API, "token", STRING_KEY(api_t, token), .flags = CFG_SECRET,
+     .help = "When set, POST requests must carry `Authorization: Bearer <token>`; empty means no "
+             "token. Never printed."},
+
+    {CTRL, "cpu_scale_up_threshold", DOUBLE_KEY(ctrl_t, cpu_scale_up_threshold, 0, 1),
+     .help = "Scale up when CPU usage (ratio of the allowance) is above this. Must be greater "
+             "than `cpu_scale_down_threshold`."},
+    {CTRL, "cpu_scale_down_threshold", DOUBLE_KEY(ctrl_t, cpu_scale_down_threshold, 0, 1),
+     .help = "Scale down when CPU usage is below this (and no scale-up rule fires)."},
+    {CTRL, "call_rate_scale_up_threshold", DOUBLE_KEY(ctrl_t, call_rate_scale_up_threshold, 0, 0),
+     .flags = CFG_MIN_EXCLUSIVE | CFG_NO_MAX,
+     .help = "Scale up when calls per second per ready instance (summed over the blueprint's "
+             "instances, divided by the ready ones) exceed this."},
+    {CTRL, "evaluation_interval_ms", INT_KEY(ctrl_t, evaluation_interval_ms, 1, 3600000),
+     .help = "How often the reactive tier evaluates each blueprint, in milliseconds."},
+    {CTRL, "warm_up_period_ms", INT_KEY(ctrl_t, warm_up_period_ms, 0, 86400000),
+     .help = "No scaling for this long after the node starts, in milliseconds."},
+    {CTRL, "slice_cooldown_ms", INT_KEY(ctrl_t, slice_cooldown_ms, 0, 86400000),
+     .help = "No scaling of a blueprint within this long of its last change (by either tier), "
+             "in milliseconds."},
+
+    {TTM, "enabled", BOOL_KEY(ttm_t, enabled),
+     .help = "Run the TTM forecaster. When false, or when the model cannot be loaded, the "
+             "reactive tier works alone."},
+    {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
+     .help = "The ONNX model file."},
+    {TTM, "input_window_minutes", INT_KEY(ttm_t, input_window_minutes, 1, 120),
+     .help = "Minutes of history the model reads (W); must match the model."},
+    {TTM, "prediction_horizon", INT_KEY(ttm_t, prediction_horizon, 1, 10),
+     .help = "Minutes the model forecasts (H); must match the model."},
+    {TTM, "evaluation_interval_ms", INT_KEY(ttm_t, evaluation_interval_ms, 10000, 300000),
+     .help = "How often the forecaster runs, in milliseconds (10 s to 5 min)."},
+    {TTM, "confidence_threshold", DOUBLE_KEY(ttm_t, confidence_threshold, 0, 1),
+     .help = "Forecasts with a lower confidence are kept and reported but not acted on."},
+    {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
+     .help = "`forecast-only` records and exports recommendations without acting on them and "
+             "leaves the thresholds alone."},
+
+    {BP, "name", STRING_KEY(bp_t, name), .flags = CFG_REQUIRED,
+     .help = "Unique name: lowercase letters, digits and `-`."},
+    {BP, "actuator", ENUM_KEY(bp_t, actuator, cfg_actuator_names, CFG_ACTUATOR_COUNT),
+     .help = "How instances are started and stopped: `process` supervises child processes, "
+             "`exec` runs `scale_command`."},
+    {BP, "min_instances", INT_KEY(bp_t, min_instances, 0, 10000),
+     .help = "Never fewer instances than this."},
+    {BP, "max_instances", INT_KEY(bp_t, max_instances, 1, 10000),
+     .help = "Never more instances than this; at least `min_instances`."},
+    {BP, "instances", INT_KEY(bp_t, instances, 0, 10000), .default_text = "min_instances",
+     .help = "Instances requested at start, within min_instances..max_instances."},
+    {BP, "cpu_limit_cores", DOUBLE_KEY(bp_t, cpu_limit_cores, 0.001, 4096),
+     .help = "CPU allowance of one instance in cores; CPU usage is measured against it."},
+    {BP, "memory_limit_bytes", .type = CFG_INT64, AT(bp_t, memory_limit_bytes), .min = 0,
+     .flags = CFG_NO_MAX, .default_text = "host memory / max_instances",
+     .help = "Memory allowance of one instance in bytes; heap usage is measured against it. 0 "
+             "means the default."},
+    {BP, "command", STRV_KEY(bp_t, command, command_count),
+     .flags = CFG_PROCESS_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+     .help = "*process*: program and arguments of one instance; `{port}` and `{instance}` are "
+             "replaced by the instance's port and index (from 0). A relative program path is "
+             "relative to the working directory."},
+    {BP, "env", .type = CFG_ENV, AT(bp_t, env), .aux = offsetof(bp_t, env_count),
+     .flags = CFG_PROCESS_ONLY, .default_text = "{}",
+     .help = "*process*: environment variables added for each instance (a table of strings)."},
+    {BP, "port_base", INT_KEY(bp_t, port_base, 1, 65535), .flags = CFG_PROCESS_ONLY,
+     .help = "*process*: instance i listens on port_base + i (so port_base + max_instances - 1 "
+             "must stay within 65535)."},
+    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .flags = CFG_PROCESS_ONLY,
+     .help = "*process*: path of each instance's Prometheus metrics, starting with `/`; an "
+             "instance is ready once it answers there."},
+    {BP, "startup_timeout_ms", INT_KEY(bp_t, startup_timeout_ms, 1, 3600000),
+     .flags = CFG_PROCESS_ONLY,
+     .help = "*process*: an instance not ready within this long is counted as failed and "
+             "restarted, in milliseconds."},
+    {BP, "stop_grace_ms", INT_KEY(bp_t, stop_grace_ms, 0, 3600000), .flags = CFG_PROCESS_ONLY,
+     .help = "*process*: time between SIGTERM and SIGKILL when stopping an instance, in "
+             "milliseconds."},
+    {BP, "scale_command", STRV_KEY(bp_t, scale_command, scale_command_count),
+     .flags = CFG_EXEC_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+     .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
+             "are replaced."},
+    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count), .flags = CFG_EXEC_ONLY,
+     .default_text = "[]",
+     .help = "*exec*: http(s) URLs scraped for metrics; without them only pushed metrics "
+             "(`POST /api/metrics/{blueprint}`) are used."},
+
+    {BPM, "requests_total", STRING_KEY(bp_t, metrics.requests_total),
+     .help = "Counter of completed requests."},
+    {BPM, "errors_total", STRING_KEY(bp_t, metrics.errors_total),
+     .help = "Counter of failed requests."},
+    {BPM, "latency_histogram", STRING_KEY(bp_t, metrics.latency_histogram),
+     .help = "Histogram of request durations in seconds (its `_bucket`, `_sum` and `_count`)."},
+    {BPM, "gc_pause_total", STRING_KEY(bp_t, metrics.gc_pause_total),
+     .default_text = "\"\" (unset)", .help = "Counter of garbage-collection pause seconds."},
+};
+
+const size_t cfg_key_count = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
+
+const struct cfg_key *cfg_key_find(enum cfg_section_id section, const char *name)
+{
+    for (size_t i = 0; i < cfg_key_count; i++)
+        if (cfg_keys[i].section == section && strcmp(cfg_keys[i].name, name) == 0)
+            return &cfg_keys[i];
+    return NULL;
+}
+
+void *cfg_key_base(const struct cfg_key *k, struct ae_config *c, struct cfg_blueprint *b)
+{
+    return cfg_section_base(k->section, c, b);
+}
+
+void *cfg_section_base(enum cfg_section_id section, struct ae_config *c, struct cfg_blueprint *b)
+{
+    switch (section) {
+    case CFG_SEC_NODE:
+        return &c->node;
+    case CFG_SEC_API:
+        return &c->api;
+    case CFG_SEC_CONTROLLER:
+        return &c->controller;
+    case CFG_SEC_TTM:
+        return &c->ttm;
+    default:
+        return b;
+    }
+}
+
+/* A number as TOML would write it, as short as still reads back exactly. */
+static void format_double(double v, char *buf, size_t size)
+{
+    if (isnan(v)) {
+        snprintf(buf, size, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(buf, size, "%sinf", v < 0 ? "-" : "");
+        return;
+    }
+    snprintf(buf, size, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, size, "%.17g", v);
+}
+
+void cfg_key_range_text(const struct cfg_key *k, char *buf, size_t size)
+{
+    char lo[32], hi[32];
+    buf[0] = '\0';
+    if (k->type == CFG_ENUM) {
+        size_t used = (size_t)snprintf(buf, size, "one of:");
+        for (int i = 0; i < k->name_count && used < size; i++)
+            used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "", k->names[i]);
+        return;
+    }
+    if (k->type != CFG_INT && k->type != CFG_INT64 && k->type != CFG_DOUBLE)
+        return;
+    format_double(k->min, lo, sizeof(lo));
+    format_double(k->max, hi, sizeof(hi));
+    if (k->flags & CFG_NO_MAX)
+        snprintf(buf, size, "%s %s", (k->flags & CFG_MIN_EXCLUSIVE) ? ">" : ">=", lo);
+    else
+        snprintf(buf, size, "%s..%s", lo, hi);
+}
+
+void cfg_toml_quote(const char *s, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0)
+        return;
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        int n_ = snprintf(buf + used, size - used, __VA_ARGS__);                                   \
+        used = (n_ < 0 || (size_t)n_ >= size - used) ? size - 1 : used + (size_t)n_;               \
+    } while (0)
+    PUT("\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p && used < size - 1; p++) {
+        if (*p == '"' || *p == '\\')
+            PUT("\\%c", *p);
+        else if (*p == '\n')
+            PUT("\\n");
+        else if (*p == '\t')
+            PUT("\\t");
+        else if (*p < 0x20 || *p == 0x7F)
+            PUT("\\u%04X", *p);
+        else
+            PUT("%c", *p);
+    }
+    PUT("\"");
+#undef PUT
+}
+
+/* Appends text to buf at *used, truncating at the end of the buffer. */
+static void append(char *buf, size_t size, size_t *used, const char *text)
+{
+    int n = snprintf(buf + *used, size - *used, "%s", text);
+    *used = (n < 0 || (size_t)n >= size - *used) ? size - 1 : *used + (size_t)n;
+}
+
+static int is_bare_key(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+void cfg_key_format_value(const struct cfg_key *k, const void *base, char *buf, size_t size)
+{
+    const char *field = (const char *)base + k->offset;
+    char item[CFG_PATH_MAX * 2 + 8];
+    size_t used = 0;
+    buf[0] = '\0';
+    switch (k->type) {
+    case CFG_BOOL:
+        snprintf(buf, size, "%s", *(const int *)field ? "true" : "false");
+        return;
+    case CFG_INT:
+        snprintf(buf, size, "%d", *(const int *)field);
+        return;
+    case CFG_INT64:
+        snprintf(buf, size, "%lld", (long long)*(const int64_t *)field);
+        return;
+    case CFG_DOUBLE:
+        format_double(*(const double *)field, buf, size);
+        return;
+    case CFG_STRING:
+        cfg_toml_quote(field, buf, size);
+        return;
+    case CFG_ENUM: {
+        int v = *(const int *)field;
+        cfg_toml_quote(v >= 0 && v < k->name_count ? k->names[v] : "?", buf, size);
+        return;
+    }
+    case CFG_STRV: {
+        char *const *list = *(char *const *const *)field;
+        int count = *(const int *)((const char *)base + k->aux);
+        append(buf, size, &used, "[");
+        for (int i = 0; i < count; i++) {
+            cfg_toml_quote(list[i], item, sizeof(item));
+            append(buf, size, &used, i ? ", " : "");
+            append(buf, size, &used, item);
+        }
+        append(buf, size, &used, "]");
+        return;
+    }
+    case CFG_ENV: {
+        const struct cfg_env_var *env = *(const struct cfg_env_var *const *)field;
+        int count = *(const int *)((const char *)base + k->aux);
+        append(buf, size, &used, count ? "{ " : "{}");
+        for (int i = 0; i < count; i++) {
+            if (is_bare_key(env[i].name))
+                snprintf(item, sizeof(item), "%s", env[i].name);
+            else
+                cfg_toml_quote(env[i].name, item, sizeof(item));
+            append(buf, size, &used, i ? ", " : "");
+            append(buf, size, &used, item);
+            append(buf, size, &used, " = ");
+            cfg_toml_quote(env[i].value, item, sizeof(item));
+            append(buf, size, &used, item);
+        }
+        append(buf, size, &used, count ? " }" : "");
+        return;
+    }
+    }
+}
+
+void cfg_key_default_text(const struct cfg_key *k, char *buf, size_t size)
+{
+    if (k->default_text) {
+        snprintf(buf, size, "%s", k->default_text);
+        return;
+    }
+    struct ae_config c;
+    struct cfg_blueprint b;
+    cfg_defaults(&c);
+    cfg_blueprint_defaults(&b);
+    cfg_key_format_value(k, cfg_key_base(k, &c, &b), buf, size);
+}
+
+const char *cfg_type_words(const struct cfg_key *k)
+{
+    switch (k->type) {
+    case CFG_BOOL:
+        return "boolean";
+    case CFG_INT:
+    case CFG_INT64:
+        return "integer";
+    case CFG_DOUBLE:
+        return "float";
+    case CFG_STRING:
+        return "string";
+    case CFG_ENUM:
+        return "string";
+    case CFG_STRV:
+        return "array of strings";
+    case CFG_ENV:
+        return "table of strings";
+    }
+    return "?";
+}

@@ -1,0 +1,324 @@
+#!/usr/bin/python3
+"""End-to-end tests of real workloads: the real aether-node, with its process actuator running
+real aether-worker instances, its scrape collector reading them, aether-load driving them, the
+exec actuator running a real command, and scrape targets that misbehave on purpose.
+
+usage: workload_e2e.py --case NAME --node AETHER_NODE --worker AETHER_WORKER --load AETHER_LOAD
+"""
+import argparse
+import http.server
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e_lib import Failure, Node, check  # noqa: E402
+
+
+class WorkloadNode(Node):
+    """The node harness, without its default exec scale_command on process blueprints."""
+
+    DEFAULT_EXEC = 'scale_command = ["/bin/sh", "-c", "exit 0"]'
+
+    def write_config(self):
+        super().write_config()
+        with open(self.config) as f:
+            chunks = f.read().split("[[blueprint]]")
+        for i in range(1, len(chunks)):
+            if 'actuator = "process"' in chunks[i]:
+                chunks[i] = "\n".join(line for line in chunks[i].split("\n")
+                                      if line != self.DEFAULT_EXEC)
+        with open(self.config, "w") as f:
+            f.write("[[blueprint]]".join(chunks))
+
+
+def port_block(n):
+    """A base port with n free consecutive ports after it."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n >= 65535:
+            continue
+        ok = True
+        for p in range(base, base + n):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise Failure("no block of %d free ports" % n)
+
+
+def answers(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def worker_pids(worker_bin, port_base, count):
+    """pid of each aether-worker whose command line has --port in [port_base, +count)."""
+    pids = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().split(b"\0")
+            with open("/proc/%s/stat" % entry) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+        except OSError:
+            continue
+        if not argv or os.path.basename(argv[0].decode(errors="replace")) != \
+                os.path.basename(worker_bin):
+            continue
+        for i, a in enumerate(argv[:-1]):
+            if a == b"--port":
+                port = int(argv[i + 1])
+                if port_base <= port < port_base + count:
+                    pids[port] = int(entry)
+    return pids
+
+
+def blueprint(node, name):
+    for b in node.get_json("/api/blueprints"):
+        if b["name"] == name:
+            return b
+    raise Failure("no blueprint %s in /api/blueprints" % name)
+
+
+def process_node(args, min_i=1, max_i=4, instances=None, controller=None, work_us=1000):
+    base = port_block(max_i)
+    bp = {"name": "web", "actuator": "process", "min_instances": min_i, "max_instances": max_i,
+          "command": [args.worker, "--port", "{port}", "--work-us", str(work_us)],
+          "port_base": base, "startup_timeout_ms": 10000, "stop_grace_ms": 2000,
+          "memory_limit_bytes": 268435456}
+    if instances is not None:
+        bp["instances"] = instances
+    sections = {"controller": {"warm_up_period_ms": 0, "slice_cooldown_ms": 1000}}
+    if controller:
+        sections["controller"].update(controller)
+    return WorkloadNode(args.node, sections=sections, blueprints=[bp]), base
+
+
+def case_workers_start(args):
+    node, base = process_node(args, min_i=2, max_i=4)
+    node.start()
+    try:
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == 2, 20, "2 ready instances")
+        b = blueprint(node, "web")
+        check(b["actuatorAvailable"] and b["actuator"] == "process", "actuator %r" % b)
+        check(answers(base) and answers(base + 1), "workers answer on %d, %d" % (base, base + 1))
+        check(not answers(base + 2), "a third worker runs on %d" % (base + 2))
+        # The scrape collector fills the snapshot: cpu from /proc, heap from RSS.
+        node.wait_for(lambda: blueprint(node, "web")["cpuUsage"] is not None, 10, "cpuUsage")
+        print("blueprint:", blueprint(node, "web"))
+    finally:
+        rc = node.stop()
+    check(rc == 0, "node exit status %r" % rc)
+    time.sleep(0.5)
+    check(not answers(base) and not answers(base + 1), "workers still answer after the node stopped")
+
+
+def case_load_follows(args):
+    # Scale on the call rate (calls/s per ready instance): reliable on a busy machine, where
+    # a worker may not get a full core.
+    node, base = process_node(args, min_i=1, max_i=4, work_us=500,
+                              controller={"call_rate_scale_up_threshold": 15,
+                                          "cpu_scale_up_threshold": 0.95,
+                                          "cpu_scale_down_threshold": 0.3})
+    node.start()
+    trace = os.path.join(node.dir, "load.csv")
+    with open(trace, "w") as f:  # 60 requests/s for 5 minutes (we stop it earlier)
+        f.write("minute,requests\n" + "".join("%d,3600\n" % m for m in range(5)))
+    load = None
+    try:
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == 1, 20, "1 ready instance")
+        load = subprocess.Popen([args.load, "--trace", trace, "--time-column", "minute",
+                                 "--value-column", "requests", "--ports",
+                                 "%d-%d" % (base, base + 3), "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        node.wait_for(lambda: blueprint(node, "web")["ready"] >= 3, 60,
+                      "instances to follow the load up to 3")
+        up = node.get_json("/api/decisions?blueprint=web&limit=20")
+        check(any(d["action"] == "scale_up" and d["tier"] == "reactive" for d in up),
+              "no reactive scale_up decision: %r" % up)
+        print("under load:", blueprint(node, "web"))
+        load.terminate()
+        load.wait(10)
+        load = None
+        node.wait_for(lambda: blueprint(node, "web")["requested"] == 1 and
+                      blueprint(node, "web")["ready"] == 1, 60,
+                      "instances to follow the load back down to 1")
+        print("after load:", blueprint(node, "web"))
+    finally:
+        if load:
+            load.kill()
+            load.wait()
+        rc = node.stop()
+    check(rc == 0, "node exit status %r" % rc)
+
+
+def start_workers(args, n):
+    """A node running n workers (min = max = n), once they are ready: (node, base, pids)."""
+    node, base = process_node(args, min_i=n, max_i=n)
+    node.start()
+    try:
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == n, 30, "%d ready instances" % n)
+        pids = worker_pids(args.worker, base, n)
+        check(len(pids) == n, "worker pids %r" % pids)
+    except Failure:
+        node.stop()
+        raise
+    return node, base, pids
+
+
+def case_killed_worker_restarts(args):
+    node, base, pids = start_workers(args, 2)
+    try:
+        os.kill(pids[base + 1], signal.SIGKILL)
+        # The restart is quick (0.5 s back-off): wait for a new pid on that port, then ready.
+        node.wait_for(lambda: worker_pids(args.worker, base, 2).get(base + 1)
+                      not in (None, pids[base + 1]), 20, "a new worker on port %d" % (base + 1))
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == 2, 20, "2 ready again")
+        new = worker_pids(args.worker, base, 2)
+        check(new[base] == pids[base], "the other worker was touched: %r -> %r" % (pids, new))
+        node.wait_log(r"instance 1 \(port %d\): killed by signal 9" % (base + 1), 5)
+        node.wait_for(lambda: "killed by signal 9" in blueprint(node, "web").get("error", ""), 5,
+                      "the crash in /api/blueprints")
+    finally:
+        rc = node.stop()
+    check(rc == 0, "node exit status %r" % rc)
+
+
+class Misbehaving(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/slow":
+            time.sleep(3)
+        if self.path == "/huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            line = b"# " + b"x" * 100 + b"\n"
+            try:
+                for _ in range(30000):  # ~3 MB, over the 1 MiB cap
+                    self.wfile.write(line)
+            except OSError:
+                pass
+            return
+        body = b"<html>this is not a metrics page</html>\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass
+
+    def log_message(self, *a):
+        pass
+
+
+def case_bad_scrape_targets(args):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    urls = ["http://127.0.0.1:%d/%s" % (port, p) for p in ("garbage", "slow", "huge")]
+    node = Node(args.node, blueprints=[{"name": "odd", "actuator": "exec",
+                                        "scale_command": ["/bin/sh", "-c", "exit 0"],
+                                        "metrics_urls": urls}])
+    node.start()
+    try:
+        node.wait_for(lambda: "huge" in blueprint(node, "odd").get("error", ""), 15,
+                      "the scrape errors in /api/blueprints")
+        err = blueprint(node, "odd")["error"]
+        print("error:", err)
+        check("garbage: unreadable metrics page: line 1" in err, err)
+        check("slow: timed out after 800 ms" in err, err)
+        check("huge: body larger than 1048576" in err, err)  # the API cuts long reasons
+        check("huge: body larger than 1048576 bytes" in node.log(), "reason not logged")
+        check("metrics missing" in node.log(), "the reason is not in the log")
+        time.sleep(3)
+        check(node.proc.poll() is None, "the node died")
+        check(node.try_get("/metrics") is not None, "/metrics stopped answering")
+        snap = blueprint(node, "odd")
+        check(snap["invocationsPerMinute"] is None, "invocations from nowhere: %r" % snap)
+    finally:
+        rc = node.stop()
+        server.shutdown()
+    check(rc == 0, "node exit status %r" % rc)
+
+
+def case_exec_arguments(args):
+    tmp = tempfile.mkdtemp(prefix="aether-exec-")
+    calls = os.path.join(tmp, "calls")
+    script = 'echo "$0 $1" >> %s; echo "scaled $0 to $1"' % calls
+    node = Node(args.node, blueprints=[{"name": "api", "actuator": "exec", "min_instances": 1,
+                                        "max_instances": 5, "instances": 2,
+                                        "scale_command": ["/bin/sh", "-c", script,
+                                                          "{blueprint}", "{instances}"]}])
+    node.start()
+    try:
+        node.wait_for(lambda: os.path.exists(calls) and "api 2" in open(calls).read(), 10,
+                      "the initial scale_command")
+        node.wait_for(lambda: blueprint(node, "api")["ready"] == 2, 10, "ready = 2")
+        # Push a hot CPU for a while: the reactive tier scales up, the hook runs with 3.
+        end = time.time() + 15
+        while time.time() < end and "api 3" not in open(calls).read():
+            code, _ = node.post("/api/metrics/api", {"values": {"cpu_usage": 0.97}})
+            check(code == 202, "push status %d" % code)
+            time.sleep(0.3)
+        lines = open(calls).read().split("\n")
+        check(lines[:2] == ["api 2", "api 3"], "scale_command calls %r" % lines)
+        node.wait_log(r"scale_command for 3 instances: exit 0: scaled api to 3", 10)
+    finally:
+        rc = node.stop()
+    check(rc == 0, "node exit status %r" % rc)
+
+
+def case_no_orphans(args):
+    node, base, pids = start_workers(args, 3)
+    node.proc.send_signal(signal.SIGKILL)
+    node.proc.wait()
+    node.proc = None
+    end = time.time() + 5
+    while time.time() < end and worker_pids(args.worker, base, 3):
+        time.sleep(0.1)
+    left = worker_pids(args.worker, base, 3)
+    check(not left, "orphaned workers after SIGKILL of the node: %r" % left)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--case", required=True, choices=sorted(CASES))
+    p.add_argument("--node", required=True)
+    p.add_argument("--worker", required=True)
+    p.add_argument("--load", required=True)
+    args = p.parse_args()
+    try:
+        CASES[args.case](args)
+    except Failure as e:
+        print("FAIL %s: %s" % (args.case, e))
+        return 1
+    print("ok %s" % args.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
