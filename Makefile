@@ -13,6 +13,7 @@ SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
 JOBS     ?= 2
+PYTHON   ?= /usr/bin/python3
 ifeq ($(SANITIZE),1)
 BUILD_DIR ?= build-asan
 BUILD_TYPE ?= Debug
@@ -63,7 +64,6 @@ clean:
 # Load for the demo blueprint of aether.toml: training/generate_synthetic.py writes the pattern
 # (diurnal, spike, ramp, steady, mixed), aether-load replays it against the instances' ports,
 # a day in LOAD_TIME_SCALE-times fast forward (288: 24 h in 5 minutes) at the pattern's rates.
-PYTHON          ?= /usr/bin/python3
 PATTERN         ?= diurnal
 LOAD_BASE       ?= 300
 LOAD_DURATION   ?= 24h
