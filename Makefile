@@ -7,7 +7,8 @@
 #   make format     clang-format every C source
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
 #   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
-#   make bench-scaling   controllers compared on the real traces -> docs/benchmarks.md
+#   make bench-scaling  controllers compared on the real traces -> docs/benchmarks.md
+#                       (BENCH_FLAGS=--reuse-models keeps models trained by an earlier run)
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
@@ -49,7 +50,7 @@ fuzz: deps
 	@echo "fuzzers are in build-fuzz/bin (fuzz_*)"
 
 bench-scaling: build
-	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling
+	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling $(BENCH_FLAGS)
 
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i
