@@ -1,10 +1,11 @@
 /* nn_sgemm: the engine's one matrix-multiply entry point.
  *
- * Handles the cases with nothing to multiply, then hands the product to the fastest blocked
- * kernel the running CPU supports (gemm_kernel.c, built once per instruction-set level). The
- * choice is made on every call from the CPU's feature bits, which the compiler's runtime reads
- * once at start-up, so there is no shared state to initialise and the binary stays portable:
- * it is built for the baseline target and only uses AVX2/AVX-512 where the CPU has them. */
+ * Handles the cases with nothing to multiply, then hands the product to the fastest kernel the
+ * running CPU supports (gemm_kernel.h: the blocked kernel built per instruction-set level, or
+ * the plain loop). The choice is made on every call from the CPU's feature bits, which the
+ * compiler's runtime reads once at start-up, so there is no shared state to initialise and the
+ * binary stays portable: it is built for the baseline target and only uses AVX2/AVX-512 where
+ * the CPU has them. */
 #include "gemm.h"
 #include "gemm_kernel.h"
 

@@ -30,7 +30,7 @@
 enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256 };
 
 _Static_assert(MR >= 1 && MR <= 12, "1..12 rows per micro-tile");
-_Static_assert(KC *NR *(int)sizeof(float) <= NN_GEMM_STACK_BYTES, "packed panel fits");
+_Static_assert((int)sizeof(float) * KC * NR <= NN_GEMM_STACK_BYTES, "packed panel fits");
 
 /* Where the micro-kernel reads: element (i, p) of op(A) is a[i * a_row + p * a_col]; row p of the
  * B panel starts at b + p * b_row and holds NR floats. */

@@ -2,14 +2,18 @@
  *
  *   aether-worker --port N [--bind ADDR] [--work-us N] [--error-rate F] [--seed N]
  *
- * A tiny HTTP service (libmicrohttpd, one serving thread, so one instance is worth about one
- * core). Every request other than GET /metrics burns about work-us microseconds of real CPU
- * time (measured on the thread's CPU clock, not slept) and fails with 500 at the given rate.
+ * A tiny HTTP service (libmicrohttpd, a thread per connection). Every request other than
+ * GET /metrics burns about work-us microseconds of real CPU time (measured on the thread's CPU
+ * clock, not slept) and fails with 500 at the given rate. The work of all requests runs under
+ * one lock, so an instance is worth at most one core and a saturated one queues requests the
+ * way a single-core service does, while GET /metrics never waits behind that queue (a scrape
+ * of a busy instance still answers).
  * GET /metrics exports request and error counters, a latency histogram and the process' CPU
  * and resident memory, as OpenMetrics 1.0 when the client asks for it in Accept, else as the
  * Prometheus text format 0.0.4. SIGTERM or SIGINT stop it cleanly (exit status 0). */
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -29,6 +33,7 @@ static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 #define NBOUNDS (sizeof(bucket_bounds) / sizeof(bucket_bounds[0]))
 
 struct worker {
+    pthread_mutex_t cpu; /* one request's work at a time: one core per instance */
     long work_us;
     double error_rate;
     uint64_t rng;
@@ -58,7 +63,7 @@ static void burn_cpu(long us)
     } while (now_s(CLOCK_THREAD_CPUTIME_ID) < until);
 }
 
-/* xorshift64*: only the serving thread draws from it. */
+/* xorshift64*: drawn under the cpu lock. */
 static double next_uniform(struct worker *w)
 {
     w->rng ^= w->rng >> 12;
@@ -173,8 +178,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                             : "text/plain; version=0.0.4; charset=utf-8");
     }
     double t0 = now_s(CLOCK_MONOTONIC);
+    pthread_mutex_lock(&w->cpu);
     burn_cpu(w->work_us);
     int failed = w->error_rate > 0 && next_uniform(w) < w->error_rate;
+    pthread_mutex_unlock(&w->cpu);
     enum MHD_Result ret = failed ? send_text(c, 500, "error\n", 6, "text/plain")
                                  : send_text(c, MHD_HTTP_OK, "ok\n", 3, "text/plain");
     double dt = now_s(CLOCK_MONOTONIC) - t0;
@@ -265,6 +272,7 @@ int main(int argc, char **argv)
         return 2;
     }
     w.rng = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + 1;
+    pthread_mutex_init(&w.cpu, NULL);
     w.start_time = now_s(CLOCK_REALTIME);
 
     struct sockaddr_in addr;
@@ -284,10 +292,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct MHD_Daemon *d =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
-                         NULL, on_request, &w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+        (uint16_t)port, NULL, NULL, on_request, &w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "aether-worker: cannot listen on %s:%ld\n", bind, port);
         return 1;
