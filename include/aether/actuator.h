@@ -12,7 +12,8 @@
  *            group with PR_SET_PDEATHSIG(SIGKILL), so none outlives a node that is killed.
  *   exec     runs `scale_command` (argv, "{blueprint}" and "{instances}" substituted) whenever
  *            the desired count differs from the last one applied, one run at a time, killed
- *            after startup_timeout_ms; exit code and output are kept for the decision log.
+ *            after startup_timeout_ms; a failed run is retried (1 s doubling to 60 s) until one
+ *            succeeds or the count changes; exit code and output are kept for the log.
  *            ready = requested once the command succeeded. */
 #ifndef AETHER_ACTUATOR_H
 #define AETHER_ACTUATOR_H

@@ -137,9 +137,9 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     reply_json(resp, 200, o);
 }
 
-/* A decision as the API shows it. inputs_json is the stored JSON object text. */
+/* A decision as the API shows it; takes over `inputs` (a JSON object, or NULL for {}). */
 static json_t *decision_json(int64_t ts, const char *bp, const char *tier, const char *action,
-                             int from, int to, const char *reason, const char *inputs_text,
+                             int from, int to, const char *reason, json_t *inputs,
                              const char *result)
 {
     json_t *o = json_object();
@@ -150,7 +150,6 @@ static json_t *decision_json(int64_t ts, const char *bp, const char *tier, const
     json_object_set_new(o, "from", json_integer(from));
     json_object_set_new(o, "to", json_integer(to));
     json_object_set_new(o, "reason", json_string(reason ? reason : ""));
-    json_t *inputs = inputs_text ? json_loads(inputs_text, 0, NULL) : NULL;
     json_object_set_new(o, "inputs", inputs ? inputs : json_object());
     json_object_set_new(o, "result", json_string(result ? result : ""));
     return o;
@@ -164,13 +163,9 @@ static json_t *live_decision_json(const struct node_bp *b)
     json_t *inputs = json_object();
     for (int i = 0; i < d->input_count; i++)
         json_object_set_new(inputs, d->inputs[i].name, num_or_null(d->inputs[i].value));
-    char *text = json_dumps(inputs, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    json_decref(inputs);
-    json_t *o =
-        decision_json(d->timestamp_ms, b->cfg->name, ae_tier_name(d->tier),
-                      ae_action_name(d->action), d->from, d->to, d->reason, text, b->last_result);
-    free(text);
-    return o;
+    return decision_json(d->timestamp_ms, b->cfg->name, ae_tier_name(d->tier),
+                         ae_action_name(d->action), d->from, d->to, d->reason, inputs,
+                         b->last_result);
 }
 
 static void h_blueprints(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -217,8 +212,9 @@ struct decisions_ctx {
 static int add_decision(void *ctx, const struct store_decision *d)
 {
     struct decisions_ctx *c = ctx;
+    json_t *inputs = d->inputs_json ? json_loads(d->inputs_json, 0, NULL) : NULL;
     json_array_append_new(c->arr, decision_json(d->ts_ms, d->blueprint, d->tier, d->action, d->from,
-                                                d->to, d->reason, d->inputs_json, d->result));
+                                                d->to, d->reason, inputs, d->result));
     return 0;
 }
 

@@ -55,6 +55,8 @@ struct actuator {
     int exec_running;
     int exec_applied;
     int exec_failed;
+    int exec_failures;     /* consecutive failed runs, for the retry back-off */
+    int64_t exec_retry_ms; /* a failed run is retried from then on */
     char last_result[EXEC_OUTPUT_MAX + 128];
     char error[256];
     CURL *probe;
@@ -304,7 +306,10 @@ static void exec_run(struct actuator *a, int n)
         int timed_out = 0;
         for (;;) {
             int64_t left = deadline - spawn_now_ms();
-            if (left <= 0) {
+            pthread_mutex_lock(&a->mu);
+            int closing = a->stop;
+            pthread_mutex_unlock(&a->mu);
+            if (left <= 0 || closing) { /* too slow, or the node is shutting down */
                 timed_out = 1;
                 kill(-pid, SIGKILL);
                 break;
@@ -347,9 +352,17 @@ static void exec_run(struct actuator *a, int n)
     snprintf(a->last_result, sizeof(a->last_result), "%s", result);
     a->exec_running = 0;
     a->exec_failed = !success;
-    if (success)
+    if (success) {
         a->exec_applied = n;
-    else
+        a->exec_failures = 0;
+    } else {
+        /* Retry the same count after 1 s, doubling to 60 s, unless a new count comes first. */
+        int shift = a->exec_failures < 6 ? a->exec_failures : 6;
+        int64_t wait = (int64_t)1000 << shift;
+        a->exec_retry_ms = spawn_now_ms() + (wait < 60000 ? wait : 60000);
+        a->exec_failures++;
+    }
+    if (!success)
         snprintf(a->error, sizeof(a->error), "blueprint %s scale_command (%d instances): %.100s",
                  a->bp.name, n, result);
     pthread_mutex_unlock(&a->mu);
@@ -364,6 +377,9 @@ static void *actuator_thread(void *arg)
     pthread_mutex_lock(&a->mu);
     while (!a->stop) {
         int desired = a->desired;
+        if (!process && a->exec_failed && !a->exec_running && desired != a->exec_applied &&
+            spawn_now_ms() >= a->exec_retry_ms)
+            a->exec_pending = 1;
         int run_exec = !process && a->exec_pending;
         if (run_exec) {
             a->exec_pending = 0;

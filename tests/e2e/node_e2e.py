@@ -26,6 +26,19 @@ TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
        "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
 
 
+# CPU never triggers the reactive tier in these tests (whatever the host's load, which a host
+# collector may report): cpu > 1.0 and cpu < 0.0 cannot happen. Reactive decisions are driven by
+# pushed invocations against call_rate_scale_up_threshold instead.
+NEUTRAL_CPU = {"cpu_scale_up_threshold": 1.0, "cpu_scale_down_threshold": 0.0}
+HOT_CALLS = 5000.0  # calls/s, above the default call_rate_scale_up_threshold (2000)
+
+
+def make_node(binary=None, sections=None, **kw):
+    sections = dict(sections or {})
+    sections["controller"] = dict(NEUTRAL_CPU, **sections.get("controller", {}))
+    return Node(binary or ARGS.node, sections=sections, **kw)
+
+
 def model(name):
     return os.path.join(ARGS.models, name)
 
@@ -47,15 +60,17 @@ def push(node, bp, values, token=None, status=202):
 
 
 def reactive_scale_up(node, bp="web"):
-    """Pushes a hot CPU until the reactive tier decides to scale up; returns that decision."""
+    """Pushes a flood of calls until the reactive tier decides to scale up; returns that
+    decision."""
     def found():
-        push(node, bp, {"cpu_usage": 0.97, "invocations": 50})
+        push(node, bp, {"cpu_usage": 0.5, "invocations": HOT_CALLS})
         ds = node.get_json("/api/decisions?blueprint=%s&limit=20" % bp)
         ups = [d for d in ds if d["tier"] == "reactive" and d["action"] == "scale_up"]
         return ups[0] if ups else None
     d = node.wait_for(found, 15, "a reactive scale_up decision for %s" % bp)
     check(d["to"] == d["from"] + 1, "reactive step is +1: %s" % d)
-    check(d["inputs"].get("cpu_usage", 0) > 0.9, "decision inputs carry the cpu: %s" % d)
+    check(d["inputs"].get("calls_per_ready_instance", 0) > 2000,
+          "decision inputs carry the call rate: %s" % d)
     check(d["reason"], "decision has a reason: %s" % d)
     check(d["result"], "decision has a result: %s" % d)
     return d
@@ -76,7 +91,7 @@ def wait_forecast(node, timeout=25):
 def case_api_reactive_only():
     """TTM disabled: status document, blueprints, push validation, token, decisions, metrics,
     training-data rules, errors as JSON."""
-    n = Node(ARGS.node, sections={"api": {"token": "t0ken"}},
+    n = make_node(None, sections={"api": {"token": "t0ken"}},
              blueprints=[{"name": "web"}, {"name": "api", "max_instances": 3}]).start()
     try:
         s = n.status()
@@ -132,7 +147,8 @@ def case_api_reactive_only():
 
         # The reactive tier works alone: a hot CPU pushed every second scales up.
         def hot():
-            code, _ = n.post("/api/metrics/web", {"values": {"cpu_usage": 0.97}}, token="t0ken")
+            code, _ = n.post("/api/metrics/web", {"values": {"invocations": HOT_CALLS}},
+                             token="t0ken")
             check(code == 202, "push accepted")
             ds = n.get_json("/api/decisions?blueprint=web")
             return [d for d in ds if d["action"] == "scale_up"]
@@ -165,7 +181,7 @@ def case_api_reactive_only():
 
 
 def case_model_missing():
-    n = Node(ARGS.node, sections={"ttm": dict(TTM, model_path="models/absent.onnx")}).start()
+    n = make_node(None, sections={"ttm": dict(TTM, model_path="models/absent.onnx")}).start()
     try:
         n.wait_log(r"WARN.*TTM stays disabled: File not found: models/absent.onnx")
         s = n.status()
@@ -180,7 +196,7 @@ def case_model_missing():
 def case_model_invalid():
     for bad, needle in [("corrupt.onnx", None), ("schema2.onnx", "different feature schema"),
                         ("window16.onnx", "16")]:
-        n = Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model(bad))}).start()
+        n = make_node(None, sections={"ttm": dict(TTM, model_path=model(bad))}).start()
         try:
             n.wait_log(r"ERROR.*TTM model rejected")
             s = n.status()
@@ -198,7 +214,7 @@ def case_model_invalid():
 def case_forecast():
     """Model loads (log lines), the window comes from the pre-populated history, the first
     evaluation forecasts; status, metrics and training data show it."""
-    n = with_history(Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model("good.onnx"))},
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, model_path=model("good.onnx"))},
                           blueprints=[{"name": "web"}, {"name": "api"}]))
     n.start()
     try:
@@ -256,7 +272,7 @@ def case_forecast():
 
 def case_training_data_stream():
     """A long range (14 days of minutes) streams out whole, in both formats."""
-    n = Node(ARGS.node, sections={"node": {"history_retention_days": 30}}).start()
+    n = make_node(None, sections={"node": {"history_retention_days": 30}}).start()
     n.stop()
     days = 14
     count = days * 1440
@@ -281,7 +297,7 @@ def case_training_data_stream():
 
 
 def case_inference_failure():
-    n = with_history(Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model("good.onnx"))}))
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, model_path=model("good.onnx"))}))
     n.start()
     try:
         wait_forecast(n)
@@ -301,7 +317,7 @@ def case_inference_failure():
 
 
 def case_low_confidence():
-    n = with_history(Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model("lowconf.onnx"))}))
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, model_path=model("lowconf.onnx"))}))
     n.start()
     try:
         s = wait_forecast(n)
@@ -318,7 +334,7 @@ def case_low_confidence():
 
 
 def forecast_mode(mode):
-    n = with_history(Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model("rising.onnx"),
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, model_path=model("rising.onnx"),
                                                            mode=mode)}))
     n.start()
     try:
@@ -364,10 +380,10 @@ def case_active_scale_up():
 
 
 def case_reload():
-    work = Node(ARGS.node).dir
+    work = make_node().dir
     live = os.path.join(work, "model.onnx")
     shutil.copy(model("good.onnx"), live)
-    n = with_history(Node(ARGS.node, sections={"ttm": dict(TTM, model_path=live)}, workdir=work))
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, model_path=live)}, workdir=work))
     n.start()
     try:
         wait_forecast(n)
@@ -406,7 +422,7 @@ def case_reload():
 def case_restart_keeps_history():
     """A restart reloads the window. After an outage of at most W/4 minutes (W=8: 2) the first
     evaluation forecasts (no new cold start); after a longer one the window starts again."""
-    short = Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model("good.onnx"))})
+    short = make_node(None, sections={"ttm": dict(TTM, model_path=model("good.onnx"))})
     short.start()
     short.stop()
     # 8 minutes of history, then the last closed minute missing: a 1-minute outage (2 if a
@@ -420,7 +436,7 @@ def case_restart_keeps_history():
     finally:
         short.stop()
 
-    long = Node(ARGS.node, sections={"ttm": dict(TTM, model_path=model("good.onnx"))})
+    long = make_node(None, sections={"ttm": dict(TTM, model_path=model("good.onnx"))})
     long.start()
     long.stop()
     insert_minutes(long.db(), "web", steady_history(8, minute_now() - 10 * 60000))
@@ -438,7 +454,7 @@ def case_restart_keeps_history():
 
 def case_sigkill_loses_at_most_a_minute():
     """Minutes closed before a SIGKILL are in the history after the restart."""
-    n = Node(ARGS.node).start()
+    n = make_node().start()
     try:
         start = time.time()
         # Wait until a minute with >= 30 s of the node in it has closed and been written.
@@ -465,7 +481,7 @@ def case_no_engine():
     if not ARGS.node_noengine:
         print("SKIP: no engine-less node built")
         return
-    n = with_history(Node(ARGS.node_noengine,
+    n = with_history(make_node(ARGS.node_noengine,
                           sections={"ttm": dict(TTM, model_path=model("good.onnx"))}))
     n.start()
     try:

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -200,9 +201,12 @@ static void exec_runs_scale_command_with_arguments(void **state)
     snprintf(bp.name, sizeof(bp.name), "api");
     bp.actuator = CFG_ACTUATOR_EXEC;
     bp.max_instances = 5;
-    char script[512];
+    /* Logs its arguments; the first run for 4 instances fails with exit 3, later ones work. */
+    char script[768];
     snprintf(script, sizeof(script),
-             "echo \"$0 $1\" >> %s; echo scaled $0 to $1; test \"$1\" != 4 || exit 3", log);
+             "echo \"$0 $1\" >> %s; echo scaled $0 to $1; "
+             "test \"$1\" != 4 || test -e %s.failed-once || { touch %s.failed-once; exit 3; }",
+             log, log, log);
     const char *argv[] = {"/bin/sh", "-c", script, "{blueprint}", "{instances}"};
     for (size_t i = 0; i < 5; i++)
         assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
@@ -237,6 +241,18 @@ static void exec_runs_scale_command_with_arguments(void **state)
     assert_int_equal(st.requested, 4);
     assert_non_null(strstr(st.error, "exit 3"));
 
+    /* The failed count is retried (after 1 s) without a new request, and then applied. */
+    for (int i = 0; i < 300; i++) {
+        actuator_status(a, &st);
+        if (st.ready == 4)
+            break;
+        sleep_ms(20);
+    }
+    assert_int_equal(st.ready, 4);
+    assert_int_equal(st.failed, 0);
+    actuator_last_result(a, result, sizeof(result));
+    assert_string_equal(result, "exit 0: scaled api to 4");
+
     struct actuator_target t[2];
     assert_int_equal(actuator_targets(a, t, 2), 1);
     assert_string_equal(t[0].url, "http://127.0.0.1:1/metrics");
@@ -244,13 +260,47 @@ static void exec_runs_scale_command_with_arguments(void **state)
 
     FILE *f = fopen(log, "r");
     assert_non_null(f);
-    char line1[64] = "", line2[64] = "";
+    char line1[64] = "", line2[64] = "", line3[64] = "";
     assert_non_null(fgets(line1, sizeof(line1), f));
     assert_non_null(fgets(line2, sizeof(line2), f));
+    assert_non_null(fgets(line3, sizeof(line3), f));
+    assert_null(fgets(line3 + 10, 10, f)); /* exactly three runs */
     fclose(f);
+    char marker[sizeof(log) + 16];
+    snprintf(marker, sizeof(marker), "%s.failed-once", log);
+    unlink(marker);
     unlink(log);
     assert_string_equal(line1, "api 3\n");
     assert_string_equal(line2, "api 4\n");
+    assert_string_equal(line3, "api 4\n");
+    cfg_blueprint_free(&bp);
+}
+
+static void exec_close_does_not_wait_for_a_slow_command(void **state)
+{
+    (void)state;
+    struct cfg_blueprint bp;
+    cfg_blueprint_defaults(&bp);
+    snprintf(bp.name, sizeof(bp.name), "slow");
+    bp.actuator = CFG_ACTUATOR_EXEC;
+    const char *argv[] = {"/bin/sh", "-c", "sleep 20"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
+    char err[256];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    actuator_set_desired(a, 2, err, sizeof(err));
+    struct actuator_status st;
+    sleep_ms(300);
+    actuator_status(a, &st); /* a run is in progress: never blocks the caller */
+    assert_int_equal(st.starting, 1);
+    assert_int_equal(st.ready, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    actuator_close(a);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(took < 5.0);
     cfg_blueprint_free(&bp);
 }
 
@@ -262,6 +312,7 @@ int main(void)
         cmocka_unit_test(port_taken_by_another_program_is_not_ready),
         cmocka_unit_test(no_orphans_when_parent_is_killed),
         cmocka_unit_test(exec_runs_scale_command_with_arguments),
+        cmocka_unit_test(exec_close_does_not_wait_for_a_slow_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
