@@ -27,14 +27,21 @@ def forecast(torch, model, x, batch=1024):
 
 
 def compare(torch, model, data):
+    """(Comparison over all H minutes, [(model, persistence) mean WAPE for each minute ahead],
+    number of windows); (None, [], 0) when the data has no window."""
     cfg = model.config
     samples = series.make_samples(series.prepare(data, cfg["window"]), cfg["window"],
                                   cfg["horizon"])
     if len(samples) == 0:
-        return None, 0
+        return None, [], 0
     pred = forecast(torch, model, samples.x)
-    return series.Comparison(pred, series.persistence(samples.x, cfg["horizon"]), samples.y), \
-        len(samples)
+    persist = series.persistence(samples.x, cfg["horizon"])
+    steps = []
+    for h in range(cfg["horizon"]):
+        one = slice(h, h + 1)
+        cmp = series.Comparison(pred[:, one], persist[:, one], samples.y[:, one])
+        steps.append((cmp.val_wape(), cmp.val_wape(persist=True)))
+    return series.Comparison(pred, persist, samples.y), steps, len(samples)
 
 
 def main(argv=None):
@@ -89,8 +96,9 @@ def main(argv=None):
     print(f"{'':<24} {'':>7} {'model/persist':>17} {'model/persist':>17} "
           f"{'model/persist':>15} {'':>7} {'beaten':>8}")
     beaten_all = True
+    steps = []
     for name, data in datasets:
-        cmp, n = compare(torch, model, data)
+        cmp, per_step, n = compare(torch, model, data)
         if cmp is None:
             print(f"{name:<24} too short for W={cfg['window']}")
             beaten_all = False
@@ -102,6 +110,11 @@ def main(argv=None):
         print(f"{name:<24} {n:>7} {cpu:>17} {inv:>17} {mean:>15} {cmp.skill():>+7.3f} "
               f"{beaten:>5}/11")
         beaten_all &= cmp.skill() > 0
+        if cfg["horizon"] > 1:
+            steps.append((name, per_step))
+    for name, skills in steps:
+        print(f"  {name}: mean WAPE model/persistence per minute ahead: "
+              + ", ".join(f"+{h + 1} {m:.4f}/{p:.4f}" for h, (m, p) in enumerate(skills)))
     print("Model beats persistence on every data set" if beaten_all else
           "Model does NOT beat persistence on every data set")
     return 0 if beaten_all else 1
