@@ -62,6 +62,29 @@ def main():
         if worker.wait(timeout=10) != 0:
             failures.append(f"aether-worker did not stop cleanly on SIGTERM: {worker.returncode}")
 
+    # --from/--to: only minutes 1..2 (20/s each): about 40 requests in 2 s.
+    worker = subprocess.Popen([worker_bin, "--port", str(port), "--work-us", "100"],
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                before = requests_total(port)
+                break
+            except OSError:
+                time.sleep(0.1)
+        run = subprocess.run([load_bin, "--trace", trace, "--time-column", "minute",
+                              "--value-column", "requests", "--time-scale", "60", "--from", "1",
+                              "--to", "3", "--url", f"http://127.0.0.1:{port}/work", "--quiet"],
+                             capture_output=True, text=True, timeout=30)
+        sent = requests_total(port) - before
+        print(f"window 1..3: worker counted {sent:.0f} requests (about 40 asked)")
+        if run.returncode != 0 or not 28 <= sent <= 52:
+            failures.append(f"--from/--to: exit {run.returncode}, {sent:.0f} requests: "
+                            f"{run.stderr!r}")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
     run = subprocess.run([load_bin, "--trace", trace, "--time-column", "minute",
                           "--value-column", "requests", "--url", "http://192.0.2.1/work"],
                          capture_output=True, text=True, timeout=10)

@@ -4,7 +4,7 @@
  *               (--url URL ... | --ports LO-HI [--path /work])
  *               [--time-format auto|datetime|unix-s|unix-ms|minute] [--step 1m]
  *               [--per minute|second] [--scale F] [--time-scale N] [--duration S]
- *               [--concurrency N] [--max-rps N] [--quiet]
+ *               [--from TIME] [--to TIME] [--concurrency N] [--max-rps N] [--quiet]
  *
  * The trace (read by the project's one trace reader) gives a request count per step; at real
  * time t the generator sends scale x (that count per second) requests per second, where the
@@ -171,12 +171,15 @@ static void usage(FILE *f)
             "                   (--url URL ... | --ports LO-HI [--path /work])\n"
             "                   [--time-format auto|datetime|unix-s|unix-ms|minute] [--step 1m]\n"
             "                   [--per minute|second] [--scale F] [--time-scale N]\n"
-            "                   [--duration S] [--concurrency N] [--max-rps N] [--quiet]\n"
+            "                   [--duration S] [--from TIME] [--to TIME] [--concurrency N]\n"
+            "                   [--max-rps N] [--quiet]\n"
             "  --per          trace values are requests per step (minute, default) or per second\n"
             "  --scale        multiply the load (default 1)\n"
             "  --time-scale   trace seconds played per real second (default 1; 288 = a day in 5 "
             "min)\n"
             "  --duration     stop after S real seconds (default: the end of the trace)\n"
+            "  --from, --to   replay only rows with from <= time < to (a datetime, or a number in\n"
+            "                 the time column's format)\n"
             "  --concurrency  sender threads, 1..%d (default 8)\n"
             "  --max-rps      upper bound on requests per second (default 2000)\n",
             MAX_THREADS);
@@ -199,6 +202,7 @@ int main(int argc, char **argv)
     struct trace_options topt;
     memset(&topt, 0, sizeof(topt));
     const char *trace_path = NULL, *path = "/work", *ports = NULL;
+    const char *from_text = NULL, *to_text = NULL;
     double concurrency = 8;
     l.scale = 1;
     l.time_scale = 1;
@@ -247,7 +251,13 @@ int main(int argc, char **argv)
             bad = parse_double(v, 1, MAX_THREADS, &concurrency);
         else if (strcmp(a, "--max-rps") == 0)
             bad = parse_double(v, 0.01, 1e5, &l.max_rps);
-        else if (strcmp(a, "--path") == 0)
+        else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+            int from = strcmp(a, "--from") == 0;
+            if (from)
+                from_text = v;
+            else
+                to_text = v;
+        } else if (strcmp(a, "--path") == 0)
             path = v;
         else if (strcmp(a, "--ports") == 0)
             ports = v;
@@ -295,6 +305,18 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+
+    /* --from/--to are read in the time column's format (after --time-format is known). */
+    if (from_text && trace_parse_time(from_text, topt.time_format, &topt.from_ms) != 0) {
+        fprintf(stderr, "aether-load: --from %s: not a time\n", from_text);
+        return 2;
+    }
+    if (to_text && trace_parse_time(to_text, topt.time_format, &topt.to_ms) != 0) {
+        fprintf(stderr, "aether-load: --to %s: not a time\n", to_text);
+        return 2;
+    }
+    topt.has_from = from_text != NULL;
+    topt.has_to = to_text != NULL;
 
     struct trace *tr = NULL;
     char err[512];
