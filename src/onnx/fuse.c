@@ -3,6 +3,7 @@
  *   Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5        => Gelu(x)      (PyTorch's GELU)
  *   MatMul(A, W) -> Add(bias)                                  => MatMul+Add  (a linear layer)
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
+ *   Transpose(last two axes) -> MatMul                         => MatMul reading A transposed
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div -> Mul g -> Add b
  *                                                              => LayerNormalization (last axis)
  *
@@ -81,6 +82,8 @@ static void fuse_gelu(struct nn_model *m, struct nn_node *div)
     if (!is_op(div, "Div") || div->n_in != 2 || !is_scalar(m, div->in[1], 1.41421356f))
         return;
     int x = div->in[0];
+    if (x < 0)
+        return;
     struct nn_node *erf = sole_reader(m, div->out[0]);
     if (!is_op(erf, "Erf"))
         return;
@@ -104,7 +107,7 @@ static void fuse_gelu(struct nn_model *m, struct nn_node *div)
 
 static void fuse_linear(struct nn_model *m, struct nn_node *mm)
 {
-    if (!is_op(mm, "MatMul") || mm->n_in != 2)
+    if (!is_op(mm, "MatMul") || mm->n_in != 2 || mm->in[0] < 0 || mm->in[1] < 0)
         return;
     const struct nn_tensor *w = &m->t[mm->in[1]];
     if (w->kind != NN_T_CONST || w->rank < 2 || w->dtype != NN_FLOAT)
@@ -171,6 +174,8 @@ static void fuse_layernorm(struct nn_model *m, struct nn_node *mean)
     if (!is_mean_last_axis(mean))
         return;
     int x = mean->in[0];
+    if (x < 0)
+        return;
     struct nn_node *sub = sole_reader(m, mean->out[0]);
     if (!is_op(sub, "Sub") || sub->in[0] != x || sub->in[1] != mean->out[0])
         return;
@@ -227,6 +232,36 @@ static void fuse_layernorm(struct nn_model *m, struct nn_node *mean)
     kill(shift);
 }
 
+/* Whether a Transpose node only swaps its input's last two axes. */
+static int swaps_last_two(const struct nn_node *t)
+{
+    const struct nn_attr *perm = nn_attr_get(t, "perm");
+    if (!perm || perm->n < 2)
+        return 0;
+    int r = perm->n;
+    for (int d = 0; d < r - 2; d++)
+        if (perm->ints[d] != d)
+            return 0;
+    return perm->ints[r - 2] == r - 1 && perm->ints[r - 1] == r - 2;
+}
+
+/* MatMul(Transpose(X), W): nn_sgemm reads X transposed itself (its trans_a flag). */
+static void fuse_transposed_a(struct nn_model *m, struct nn_node *mm)
+{
+    if (mm->op != &nn_op_matmul_bias && !is_op(mm, "MatMul"))
+        return;
+    int a = mm->in[0];
+    if (a < 0 || m->t[a].producer < 0)
+        return;
+    struct nn_node *t = &m->nodes[m->t[a].producer];
+    if (t->dead || !is_op(t, "Transpose") || t->n_in != 1 || t->in[0] < 0 || !swaps_last_two(t) ||
+        sole_reader(m, a) != mm)
+        return;
+    mm->in[0] = t->in[0];
+    nn_matmul_set_trans_a(mm);
+    kill(t);
+}
+
 void nn_fuse(struct nn_model *m)
 {
     for (int i = 0; i < m->n_nodes; i++)
@@ -238,4 +273,7 @@ void nn_fuse(struct nn_model *m)
     for (int i = 0; i < m->n_nodes; i++)
         if (!m->nodes[i].dead)
             fuse_linear(m, &m->nodes[i]);
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!m->nodes[i].dead)
+            fuse_transposed_a(m, &m->nodes[i]);
 }

@@ -28,32 +28,35 @@ static int fail(struct nn_model *m, int code, const char *fmt, ...)
 #endif
     ;
 
-static int fail(struct nn_model *m, int code, const char *fmt, ...)
+/* Writes "model LABEL: [node 'NAME' (OP): ]message" into the error buffer of the call. */
+static int vfail(struct nn_model *m, const struct nn_node *n, int code, const char *fmt, va_list ap)
 {
     if (!m->err || m->errlen == 0)
         return code;
     int k = snprintf(m->err, m->errlen, "model %s: ", m->label);
-    if (k < 0 || (size_t)k >= m->errlen)
-        return code;
+    if (k >= 0 && (size_t)k < m->errlen && n)
+        k += snprintf(m->err + k, m->errlen - (size_t)k,
+                      "node '%s' (%s): ", n->name && n->name[0] ? n->name : "(unnamed)",
+                      n->op ? n->op->name : n->op_type);
+    if (k >= 0 && (size_t)k < m->errlen)
+        vsnprintf(m->err + k, m->errlen - (size_t)k, fmt, ap);
+    return code;
+}
+
+static int fail(struct nn_model *m, int code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->err + k, m->errlen - (size_t)k, fmt, ap);
+    vfail(m, NULL, code, fmt, ap);
     va_end(ap);
     return code;
 }
 
 int nn_node_fail(struct nn_model *m, const struct nn_node *n, int code, const char *fmt, ...)
 {
-    if (!m->err || m->errlen == 0)
-        return code;
-    int k =
-        snprintf(m->err, m->errlen, "model %s: node '%s' (%s): ", m->label,
-                 n->name && n->name[0] ? n->name : "(unnamed)", n->op ? n->op->name : n->op_type);
-    if (k < 0 || (size_t)k >= m->errlen)
-        return code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->err + k, m->errlen - (size_t)k, fmt, ap);
+    vfail(m, n, code, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -210,12 +213,13 @@ static int copy_attr(struct nn_model *m, const Onnx__NodeProto *np, const Onnx__
             return fail(m, AE_ENOMEM, "out of memory");
         memcpy(out->ints, a->ints, sizeof *out->ints * a->n_ints);
         out->n = (int)a->n_ints;
-    } else if (a->n_floats) {
+    }
+    if (a->n_floats) {
         out->floats = malloc(sizeof *out->floats * a->n_floats);
         if (!out->floats)
             return fail(m, AE_ENOMEM, "out of memory");
         memcpy(out->floats, a->floats, sizeof *out->floats * a->n_floats);
-        out->n = (int)a->n_floats;
+        out->n_floats = (int)a->n_floats;
     }
     if (a->t) {
         /* An attribute tensor becomes an anonymous constant. */
@@ -507,35 +511,17 @@ int nn_model_load_buffer(const void *data, size_t len, const char *label, nn_mod
 int nn_model_load_file(const char *path, nn_model **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "model %s: File not found", path);
-        return AE_ENOENT;
-    }
-    size_t cap = 1 << 16, len = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            unsigned char *bigger = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int read_error = ferror(f);
-    fclose(f);
-    if (!buf || read_error) {
-        free(buf);
+    unsigned char *buf;
+    size_t len;
+    int rc = nn_read_file(path, &buf, &len);
+    if (rc != 0) {
         snprintf(err, errlen, "model %s: %s", path,
-                 buf ? "cannot read the file" : "out of memory (file too large?)");
-        return buf ? AE_EIO : AE_ENOMEM;
+                 rc == AE_ENOENT   ? "File not found"
+                 : rc == AE_ENOMEM ? "out of memory (file too large?)"
+                                   : "cannot read the file");
+        return rc;
     }
-    int rc = nn_model_load_buffer(buf, len, path, out, err, errlen);
+    rc = nn_model_load_buffer(buf, len, path, out, err, errlen);
     free(buf);
     return rc;
 }
@@ -617,26 +603,27 @@ static void current_info(const struct nn_tensor *t, struct nn_tensor_info *out)
         out->dims[d] = t->dims[d];
 }
 
-int nn_model_input_info(const nn_model *m, int i, struct nn_tensor_info *out)
+/* Info of entry i of a graph's inputs or outputs (tensor indices idx, file declarations decl). */
+static int io_info(const nn_model *m, const int *idx, const struct nn_tensor_info *decl, int n,
+                   int i, struct nn_tensor_info *out)
 {
-    if (i < 0 || i >= m->n_inputs)
+    if (i < 0 || i >= n)
         return AE_EINVAL;
     if (m->planned)
-        current_info(&m->t[m->inputs[i]], out);
+        current_info(&m->t[idx[i]], out);
     else
-        *out = m->declared_in[i];
+        *out = decl[i];
     return 0;
+}
+
+int nn_model_input_info(const nn_model *m, int i, struct nn_tensor_info *out)
+{
+    return io_info(m, m->inputs, m->declared_in, m->n_inputs, i, out);
 }
 
 int nn_model_output_info(const nn_model *m, int i, struct nn_tensor_info *out)
 {
-    if (i < 0 || i >= m->n_outputs)
-        return AE_EINVAL;
-    if (m->planned)
-        current_info(&m->t[m->outputs[i]], out);
-    else
-        *out = m->declared_out[i];
-    return 0;
+    return io_info(m, m->outputs, m->declared_out, m->n_outputs, i, out);
 }
 
 int64_t nn_model_opset(const nn_model *m)

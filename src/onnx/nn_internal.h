@@ -50,8 +50,9 @@ struct nn_attr {
     float f;
     int64_t i;
     char *s;
-    int n;
+    int n; /* number of ints */
     int64_t *ints;
+    int n_floats;
     float *floats;
     int tensor; /* index of a constant tensor, or -1 */
 };
@@ -142,6 +143,9 @@ int nn_tensor_set_shape(struct nn_tensor *t, int rank, const int64_t *dims);
  * untouched). Returns 0 or an AE_E* code with a message naming the tensor in err. */
 int nn_tensor_from_proto(const void *proto, struct nn_tensor *t, void **data, char *err,
                          size_t errlen);
+/* Reads a whole file into *data (caller frees with free()). Returns 0, AE_ENOENT, AE_ENOMEM or
+ * AE_EIO. */
+int nn_read_file(const char *path, unsigned char **data, size_t *len);
 /* Reads element i of a int64/int32/bool tensor as int64. */
 int64_t nn_tensor_int(const struct nn_tensor *t, int64_t i);
 /* Reads element i of any supported tensor as double. */
@@ -187,5 +191,7 @@ void nn_fuse(struct nn_model *m);
 /* The fused operators (not reachable from files). */
 extern const struct nn_op nn_op_gelu;
 extern const struct nn_op nn_op_matmul_bias;
+/* Makes a MatMul (or MatMul+Add) node read its first input transposed in the last two axes. */
+void nn_matmul_set_trans_a(struct nn_node *n);
 
 #endif

@@ -409,6 +409,27 @@ static float sigmoid1(float v)
     return e / (1.0f + e);
 }
 
+static float reciprocal1(float v)
+{
+    return 1.0f / v;
+}
+
+static float sign1(float v)
+{
+    return v > 0 ? 1.0f : v < 0 ? -1.0f : v; /* 0 stays 0, NaN stays NaN */
+}
+
+static float softsign1(float v)
+{
+    return v / (1.0f + fabsf(v));
+}
+
+static float softplus1(float v)
+{
+    /* log(1 + e^v) without overflow for large v. */
+    return v > 20.0f ? v : log1pf(expf(v));
+}
+
 static float relu1(float v)
 {
     return v > 0 ? v : (v == v ? 0.0f : v);
@@ -462,6 +483,94 @@ UNARY_OP(exp, expf)
 UNARY_OP(log, logf)
 UNARY_OP(ceil, ceilf)
 UNARY_OP(floor, floorf)
+UNARY_OP(round, nearbyintf) /* ONNX rounds half to even, the default rounding mode */
+UNARY_OP(sin, sinf)
+UNARY_OP(cos, cosf)
+UNARY_OP(tan, tanf)
+UNARY_OP(asin, asinf)
+UNARY_OP(acos, acosf)
+UNARY_OP(atan, atanf)
+UNARY_OP(sinh, sinhf)
+UNARY_OP(cosh, coshf)
+UNARY_OP(asinh, asinhf)
+UNARY_OP(acosh, acoshf)
+UNARY_OP(atanh, atanhf)
+UNARY_OP(reciprocal, reciprocal1)
+UNARY_OP(sign, sign1)
+UNARY_OP(softsign, softsign1)
+UNARY_OP(softplus, softplus1)
+
+/* ---- activations with parameters: f[0] = alpha, f[1] = beta/gamma/lambd, from attributes ---- */
+
+enum act_kind {
+    ACT_LEAKY,
+    ACT_ELU,
+    ACT_SELU,
+    ACT_HARDSIGMOID,
+    ACT_HARDSWISH,
+    ACT_THRESHOLDED,
+    ACT_CELU,
+    ACT_SHRINK
+};
+
+static int act_infer(struct nn_model *m, struct nn_node *n, int kind, float alpha, float beta)
+{
+    static const char *const beta_name[] = {"", "", "gamma", "beta", "", "", "", "lambd"};
+    n->p[0] = kind;
+    n->f[0] = nn_attr_float(n, kind == ACT_SHRINK ? "bias" : "alpha", alpha);
+    n->f[1] = beta_name[kind][0] ? nn_attr_float(n, beta_name[kind], beta) : beta;
+    return unary_infer(m, n, 0);
+}
+
+static float act1(int kind, float x, float a, float b)
+{
+    switch (kind) {
+    case ACT_LEAKY:
+        return x >= 0 ? x : a * x;
+    case ACT_ELU:
+        return x >= 0 ? x : a * (expf(x) - 1.0f);
+    case ACT_SELU:
+        return b * (x > 0 ? x : a * (expf(x) - 1.0f));
+    case ACT_HARDSIGMOID: {
+        float y = a * x + b;
+        return y < 0 ? 0 : y > 1 ? 1 : y;
+    }
+    case ACT_HARDSWISH: {
+        float y = x / 6.0f + 0.5f;
+        return x * (y < 0 ? 0 : y > 1 ? 1 : y);
+    }
+    case ACT_THRESHOLDED:
+        return x > a ? x : 0.0f;
+    case ACT_CELU:
+        return (x > 0 ? x : 0.0f) + fminf(0.0f, a * (expf(x / a) - 1.0f));
+    default: /* ACT_SHRINK: a = bias, b = lambd */
+        return x < -b ? x + a : x > b ? x - a : 0.0f;
+    }
+}
+
+static int act_exec(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    struct nn_tensor *y = nn_out(m, n, 0);
+    for (int64_t k = 0; k < x->numel; k++)
+        ((float *)y->data)[k] = act1((int)n->p[0], ((const float *)x->data)[k], n->f[0], n->f[1]);
+    return 0;
+}
+
+#define ACT_OP(opname, KIND, ALPHA, BETA)                                                          \
+    static int opname##_infer(struct nn_model *m, struct nn_node *n)                               \
+    {                                                                                              \
+        return act_infer(m, n, KIND, ALPHA, BETA);                                                 \
+    }
+
+ACT_OP(leaky_relu, ACT_LEAKY, 0.01f, 0.0f)
+ACT_OP(elu, ACT_ELU, 1.0f, 0.0f)
+ACT_OP(selu, ACT_SELU, 1.67326319f, 1.05070102f)
+ACT_OP(hard_sigmoid, ACT_HARDSIGMOID, 0.2f, 0.5f)
+ACT_OP(hard_swish, ACT_HARDSWISH, 0.0f, 0.0f)
+ACT_OP(thresholded_relu, ACT_THRESHOLDED, 1.0f, 0.0f)
+ACT_OP(celu, ACT_CELU, 1.0f, 0.0f)
+ACT_OP(shrink, ACT_SHRINK, 0.0f, 0.5f)
 
 static int relu_exec(struct nn_model *m, struct nn_node *n)
 {
@@ -704,6 +813,30 @@ const struct nn_op nn_ops_elementwise[] = {
     {"Log", 6, unary_float_infer, log_exec, 0},
     {"Ceil", 6, unary_float_infer, ceil_exec, 0},
     {"Floor", 6, unary_float_infer, floor_exec, 0},
+    {"Round", 11, unary_float_infer, round_exec, 0},
+    {"Sin", 7, unary_float_infer, sin_exec, 0},
+    {"Cos", 7, unary_float_infer, cos_exec, 0},
+    {"Tan", 7, unary_float_infer, tan_exec, 0},
+    {"Asin", 7, unary_float_infer, asin_exec, 0},
+    {"Acos", 7, unary_float_infer, acos_exec, 0},
+    {"Atan", 7, unary_float_infer, atan_exec, 0},
+    {"Sinh", 9, unary_float_infer, sinh_exec, 0},
+    {"Cosh", 9, unary_float_infer, cosh_exec, 0},
+    {"Asinh", 9, unary_float_infer, asinh_exec, 0},
+    {"Acosh", 9, unary_float_infer, acosh_exec, 0},
+    {"Atanh", 9, unary_float_infer, atanh_exec, 0},
+    {"Reciprocal", 6, unary_float_infer, reciprocal_exec, 0},
+    {"Sign", 9, unary_float_infer, sign_exec, 0},
+    {"Softsign", 1, unary_float_infer, softsign_exec, 0},
+    {"Softplus", 1, unary_float_infer, softplus_exec, 0},
+    {"LeakyRelu", 6, leaky_relu_infer, act_exec, 0},
+    {"Elu", 6, elu_infer, act_exec, 0},
+    {"Selu", 6, selu_infer, act_exec, 0},
+    {"HardSigmoid", 6, hard_sigmoid_infer, act_exec, 0},
+    {"HardSwish", 14, hard_swish_infer, act_exec, 0},
+    {"ThresholdedRelu", 10, thresholded_relu_infer, act_exec, 0},
+    {"Celu", 12, celu_infer, act_exec, 0},
+    {"Shrink", 9, shrink_infer, act_exec, 0},
     {"Relu", 6, int_or_float_infer, relu_exec, 0},
     {"Abs", 6, int_or_float_infer, abs_exec, 0},
     {"Neg", 6, int_or_float_infer, neg_exec, 0},

@@ -146,6 +146,11 @@ static int matmul_bias_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
+void nn_matmul_set_trans_a(struct nn_node *n)
+{
+    n->p[MM_TRANS_A] = 1;
+}
+
 const struct nn_op nn_op_matmul_bias = {"MatMul+Add", 1, matmul_bias_infer, matmul_bias_exec, 0};
 
 /* Gemm: Y = alpha * op(A) @ op(B) + beta * C, C broadcast to [M, N]. */

@@ -161,15 +161,27 @@ static int log_softmax_exec(struct nn_model *m, struct nn_node *n)
 
 /* ---- Reductions ---- */
 
-enum reduce_kind { RED_SUM, RED_MEAN, RED_MAX, RED_MIN };
+enum reduce_kind {
+    RED_SUM,
+    RED_MEAN,
+    RED_MAX,
+    RED_MIN,
+    RED_PROD,
+    RED_SUM_SQUARE,
+    RED_L1,
+    RED_L2,
+    RED_LOG_SUM,
+    RED_LOG_SUM_EXP,
+};
 
 /* Axes come from an input from opset 13 (ReduceSum) or 18 (the others), else an attribute. */
-static int reduce_infer(struct nn_model *m, struct nn_node *n, int axes_input_from)
+static int reduce_infer(struct nn_model *m, struct nn_node *n, int axes_input_from, int kind)
 {
     const struct nn_tensor *x = nn_in(m, n, 0);
     if (!x)
         return nn_node_fail(m, n, AE_EINVAL, "needs an input");
-    if (x->dtype != NN_FLOAT && x->dtype != NN_INT64 && x->dtype != NN_INT32)
+    int float_only = kind == RED_L2 || kind == RED_LOG_SUM || kind == RED_LOG_SUM_EXP;
+    if (x->dtype != NN_FLOAT && (float_only || (x->dtype != NN_INT64 && x->dtype != NN_INT32)))
         return nn_node_fail(m, n, AE_EUNSUPPORTED, "type %s is not supported",
                             nn_dtype_name(x->dtype));
     int reduce[NN_MAX_RANK] = {0};
@@ -214,6 +226,27 @@ static int reduce_infer(struct nn_model *m, struct nn_node *n, int axes_input_fr
     return nn_set_output(m, n, 0, x->dtype, r, dims);
 }
 
+/* Value entering the accumulation (|v|, v^2, e^v for the kinds that need it). */
+static double reduce_map(int kind, double v)
+{
+    switch (kind) {
+    case RED_SUM_SQUARE:
+    case RED_L2:
+        return v * v;
+    case RED_L1:
+        return fabs(v);
+    case RED_LOG_SUM_EXP:
+        return exp(v);
+    default:
+        return v;
+    }
+}
+
+static double reduce_init(int kind)
+{
+    return kind == RED_MAX ? -INFINITY : kind == RED_MIN ? INFINITY : kind == RED_PROD ? 1.0 : 0.0;
+}
+
 static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
 {
     const struct nn_tensor *x = nn_in(m, n, 0);
@@ -225,32 +258,45 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
         s *= n->p[d] ? 1 : x->dims[d];
     }
     int64_t count = y->numel ? x->numel / y->numel : 0;
+    int is_float = x->dtype == NN_FLOAT;
+    /* Floats accumulate in float (as the reference implementations), integers in int64. */
     for (int64_t i = 0; i < y->numel; i++) {
-        double init = kind == RED_MAX ? -INFINITY : kind == RED_MIN ? INFINITY : 0.0;
-        if (y->dtype == NN_FLOAT)
-            ((float *)y->data)[i] = (float)init;
+        if (is_float)
+            ((float *)y->data)[i] = (float)reduce_init(kind);
         else if (y->dtype == NN_INT64)
-            ((int64_t *)y->data)[i] = kind == RED_MAX ? INT64_MIN : kind == RED_MIN ? INT64_MAX : 0;
+            ((int64_t *)y->data)[i] = kind == RED_MAX   ? INT64_MIN
+                                      : kind == RED_MIN ? INT64_MAX
+                                                        : kind == RED_PROD;
         else
-            ((int32_t *)y->data)[i] = kind == RED_MAX ? INT32_MIN : kind == RED_MIN ? INT32_MAX : 0;
+            ((int32_t *)y->data)[i] = kind == RED_MAX   ? INT32_MIN
+                                      : kind == RED_MIN ? INT32_MAX
+                                                        : kind == RED_PROD;
     }
     int64_t idx[NN_MAX_RANK] = {0}, o = 0;
     for (int64_t i = 0; i < x->numel; i++) {
-        if (x->dtype == NN_FLOAT) {
-            float v = ((const float *)x->data)[i], *acc = (float *)y->data + o;
+        if (is_float) {
+            float v = (float)reduce_map(kind, ((const float *)x->data)[i]);
+            float *acc = (float *)y->data + o;
             if (kind == RED_MAX)
                 *acc = v > *acc || isnan(v) ? v : *acc;
             else if (kind == RED_MIN)
                 *acc = v < *acc || isnan(v) ? v : *acc;
+            else if (kind == RED_PROD)
+                *acc *= v;
             else
                 *acc += v;
         } else {
-            int64_t v = nn_tensor_int(x, i);
-            int64_t a = nn_tensor_int(y, o);
+            int64_t v = nn_tensor_int(x, i), a = nn_tensor_int(y, o);
+            if (kind == RED_SUM_SQUARE)
+                v = (int64_t)((uint64_t)v * (uint64_t)v);
+            else if (kind == RED_L1 && v < 0)
+                v = (int64_t)(0 - (uint64_t)v);
             if (kind == RED_MAX)
                 a = v > a ? v : a;
             else if (kind == RED_MIN)
                 a = v < a ? v : a;
+            else if (kind == RED_PROD)
+                a = (int64_t)((uint64_t)a * (uint64_t)v);
             else
                 a = (int64_t)((uint64_t)a + (uint64_t)v);
             if (y->dtype == NN_INT64)
@@ -267,11 +313,17 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
             idx[d] = 0;
         }
     }
-    if (kind == RED_MEAN && count > 0) {
-        for (int64_t i = 0; i < y->numel; i++) {
-            if (y->dtype == NN_FLOAT)
-                ((float *)y->data)[i] /= (float)count;
-            else if (y->dtype == NN_INT64)
+    for (int64_t i = 0; i < y->numel; i++) {
+        if (is_float) {
+            float *v = (float *)y->data + i;
+            if (kind == RED_MEAN && count > 0)
+                *v /= (float)count;
+            else if (kind == RED_L2)
+                *v = sqrtf(*v);
+            else if (kind == RED_LOG_SUM || kind == RED_LOG_SUM_EXP)
+                *v = logf(*v);
+        } else if (kind == RED_MEAN && count > 0) {
+            if (y->dtype == NN_INT64)
                 ((int64_t *)y->data)[i] /= count;
             else
                 ((int32_t *)y->data)[i] = (int32_t)(((int32_t *)y->data)[i] / count);
@@ -283,7 +335,7 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
 #define REDUCE_OP(opname, KIND, AXES_INPUT_FROM)                                                   \
     static int opname##_infer(struct nn_model *m, struct nn_node *n)                               \
     {                                                                                              \
-        return reduce_infer(m, n, AXES_INPUT_FROM);                                                \
+        return reduce_infer(m, n, AXES_INPUT_FROM, KIND);                                          \
     }                                                                                              \
     static int opname##_exec(struct nn_model *m, struct nn_node *n)                                \
     {                                                                                              \
@@ -294,6 +346,12 @@ REDUCE_OP(reduce_sum, RED_SUM, 13)
 REDUCE_OP(reduce_mean, RED_MEAN, 18)
 REDUCE_OP(reduce_max, RED_MAX, 18)
 REDUCE_OP(reduce_min, RED_MIN, 18)
+REDUCE_OP(reduce_prod, RED_PROD, 18)
+REDUCE_OP(reduce_sum_square, RED_SUM_SQUARE, 18)
+REDUCE_OP(reduce_l1, RED_L1, 18)
+REDUCE_OP(reduce_l2, RED_L2, 18)
+REDUCE_OP(reduce_log_sum, RED_LOG_SUM, 18)
+REDUCE_OP(reduce_log_sum_exp, RED_LOG_SUM_EXP, 18)
 
 const struct nn_op nn_ops_norm[] = {
     {"LayerNormalization", 17, layernorm_infer, layernorm_exec, 0},
@@ -303,5 +361,11 @@ const struct nn_op nn_ops_norm[] = {
     {"ReduceMean", 1, reduce_mean_infer, reduce_mean_exec, 0},
     {"ReduceMax", 1, reduce_max_infer, reduce_max_exec, 0},
     {"ReduceMin", 1, reduce_min_infer, reduce_min_exec, 0},
+    {"ReduceProd", 1, reduce_prod_infer, reduce_prod_exec, 0},
+    {"ReduceSumSquare", 1, reduce_sum_square_infer, reduce_sum_square_exec, 0},
+    {"ReduceL1", 1, reduce_l1_infer, reduce_l1_exec, 0},
+    {"ReduceL2", 1, reduce_l2_infer, reduce_l2_exec, 0},
+    {"ReduceLogSum", 1, reduce_log_sum_infer, reduce_log_sum_exec, 0},
+    {"ReduceLogSumExp", 1, reduce_log_sum_exp_infer, reduce_log_sum_exp_exec, 0},
     {NULL, 0, NULL, NULL, 0},
 };

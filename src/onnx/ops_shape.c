@@ -561,7 +561,203 @@ static int range_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
+/* ---- Split(input[, split]) into the node's outputs: p[0] axis, p[1 + i] size of output i ---- */
+
+#define SPLIT_MAX_OUT (NN_MAX_PARAMS - 1)
+
+static int split_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0), *sizes = nn_in(m, n, 1);
+    if (!x)
+        return nn_node_fail(m, n, AE_EINVAL, "needs an input");
+    if (n->n_out > SPLIT_MAX_OUT)
+        return nn_node_fail(m, n, AE_EUNSUPPORTED, "more than %d outputs", SPLIT_MAX_OUT);
+    int axis = nn_axis(nn_attr_int(n, "axis", 0), x->rank);
+    if (axis < 0)
+        return nn_node_fail(m, n, AE_EINVAL, "axis out of range for rank %d", x->rank);
+    const struct nn_attr *attr = n->opset < 13 ? nn_attr_get(n, "split") : NULL;
+    int64_t dim = x->dims[axis], total = 0;
+    for (int i = 0; i < n->n_out; i++) {
+        int64_t size;
+        if (sizes) {
+            if (!sizes->data || sizes->numel != n->n_out)
+                return nn_node_fail(m, n, AE_EINVAL, "split must give one size per output");
+            size = nn_tensor_int(sizes, i);
+        } else if (attr) {
+            if (attr->n != n->n_out)
+                return nn_node_fail(m, n, AE_EINVAL, "split must give one size per output");
+            size = attr->ints[i];
+        } else {
+            /* Equal parts; the last one takes what is left (smaller when dim does not divide). */
+            int64_t part = (dim + n->n_out - 1) / n->n_out;
+            size = i + 1 < n->n_out ? part : dim - part * (n->n_out - 1);
+        }
+        if (size < 0)
+            return nn_node_fail(m, n, AE_EINVAL, "negative split size");
+        n->p[1 + i] = size;
+        total += size;
+    }
+    if (total != dim)
+        return nn_node_fail(m, n, AE_ESHAPE, "split sizes add up to %lld, the axis has %lld",
+                            (long long)total, (long long)dim);
+    n->p[0] = axis;
+    int64_t dims[NN_MAX_RANK];
+    memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+    for (int i = 0; i < n->n_out; i++) {
+        dims[axis] = n->p[1 + i];
+        int rc = nn_set_output(m, n, i, x->dtype, x->rank, dims);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int split_exec(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    int axis = (int)n->p[0];
+    size_t es = nn_dtype_size(x->dtype);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= x->dims[d];
+    for (int d = axis + 1; d < x->rank; d++)
+        inner *= x->dims[d];
+    size_t in_row = (size_t)(x->dims[axis] * inner) * es, col = 0;
+    for (int i = 0; i < n->n_out; i++) {
+        size_t chunk = (size_t)(n->p[1 + i] * inner) * es;
+        struct nn_tensor *y = nn_out(m, n, i);
+        for (int64_t o = 0; y && o < outer && chunk; o++)
+            memcpy((char *)y->data + (size_t)o * chunk,
+                   (const char *)x->data + (size_t)o * in_row + col, chunk);
+        col += chunk;
+    }
+    return 0;
+}
+
+/* ---- Tile(input, repeats) ---- */
+
+static int tile_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0), *r = nn_in(m, n, 1);
+    int rc = nn_need_input(m, n, 1);
+    if (rc != 0 || !x)
+        return rc ? rc : nn_node_fail(m, n, AE_EINVAL, "needs an input");
+    if (r->numel != x->rank)
+        return nn_node_fail(m, n, AE_EINVAL, "repeats must have one entry per dimension");
+    int64_t dims[NN_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) {
+        int64_t k = nn_tensor_int(r, d);
+        if (k < 0 || (k > 0 && x->dims[d] > NN_MAX_TENSOR_BYTES / k))
+            return nn_node_fail(m, n, AE_ERANGE, "repeat %lld out of range", (long long)k);
+        dims[d] = x->dims[d] * k;
+    }
+    return nn_set_output(m, n, 0, x->dtype, x->rank, dims);
+}
+
+static int tile_exec(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    struct nn_tensor *y = nn_out(m, n, 0);
+    size_t es = nn_dtype_size(x->dtype);
+    int64_t st[NN_MAX_RANK], idx[NN_MAX_RANK] = {0};
+    strides_of(x, st);
+    for (int64_t i = 0; i < y->numel; i++) {
+        int64_t off = 0;
+        for (int d = 0; d < x->rank; d++)
+            off += (idx[d] % x->dims[d]) * st[d];
+        memcpy((char *)y->data + (size_t)i * es, (const char *)x->data + (size_t)off * es, es);
+        for (int d = y->rank - 1; d >= 0; d--) {
+            if (++idx[d] < y->dims[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- Size ---- */
+
+static int size_infer(struct nn_model *m, struct nn_node *n)
+{
+    if (!nn_in(m, n, 0))
+        return nn_node_fail(m, n, AE_EINVAL, "needs an input");
+    return nn_set_output(m, n, 0, NN_INT64, 0, NULL);
+}
+
+static int size_exec(struct nn_model *m, struct nn_node *n)
+{
+    *(int64_t *)nn_out(m, n, 0)->data = nn_in(m, n, 0)->numel;
+    return 0;
+}
+
+/* ---- ArgMax / ArgMin: p[0] axis, p[1] 1 for ArgMin, p[2] select_last_index ---- */
+
+static int arg_infer(struct nn_model *m, struct nn_node *n, int is_min)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    if (!x)
+        return nn_node_fail(m, n, AE_EINVAL, "needs an input");
+    if (x->dtype == NN_BOOL)
+        return nn_node_fail(m, n, AE_EUNSUPPORTED, "bool is not supported");
+    int axis = nn_axis(nn_attr_int(n, "axis", 0), x->rank);
+    if (axis < 0 || x->dims[axis] == 0)
+        return nn_node_fail(m, n, AE_EINVAL, "axis out of range or empty");
+    int keep = nn_attr_int(n, "keepdims", 1) != 0;
+    n->p[0] = axis;
+    n->p[1] = is_min;
+    n->p[2] = nn_attr_int(n, "select_last_index", 0) != 0;
+    int64_t dims[NN_MAX_RANK];
+    int r = 0;
+    for (int d = 0; d < x->rank; d++)
+        if (d != axis || keep)
+            dims[r++] = d == axis ? 1 : x->dims[d];
+    return nn_set_output(m, n, 0, NN_INT64, r, dims);
+}
+
+static int arg_exec(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    int64_t *y = nn_out(m, n, 0)->data;
+    int axis = (int)n->p[0], is_min = (int)n->p[1], last = (int)n->p[2];
+    int64_t outer = 1, inner = 1, len = x->dims[axis];
+    for (int d = 0; d < axis; d++)
+        outer *= x->dims[d];
+    for (int d = axis + 1; d < x->rank; d++)
+        inner *= x->dims[d];
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * len * inner + i, best = 0;
+            double bv = nn_tensor_double(x, base);
+            for (int64_t k = 1; k < len; k++) {
+                double v = nn_tensor_double(x, base + k * inner);
+                int better = is_min ? (v < bv || (last && v == bv)) : (v > bv || (last && v == bv));
+                if (better) {
+                    bv = v;
+                    best = k;
+                }
+            }
+            y[o * inner + i] = best;
+        }
+    }
+    return 0;
+}
+
+static int argmax_infer(struct nn_model *m, struct nn_node *n)
+{
+    return arg_infer(m, n, 0);
+}
+
+static int argmin_infer(struct nn_model *m, struct nn_node *n)
+{
+    return arg_infer(m, n, 1);
+}
+
 const struct nn_op nn_ops_shape[] = {
+    {"Split", 2, split_infer, split_exec, 0},
+    {"Tile", 6, tile_infer, tile_exec, 0},
+    {"Size", 1, size_infer, size_exec, 1},
+    {"ArgMax", 1, argmax_infer, arg_exec, 0},
+    {"ArgMin", 1, argmin_infer, arg_exec, 0},
     {"Transpose", 1, transpose_infer, transpose_exec, 0},
     {"Reshape", 5, reshape_infer, copy_exec, 0},
     {"Flatten", 1, flatten_infer, copy_exec, 0},

@@ -158,20 +158,19 @@ int nn_tensor_from_proto(const void *proto, struct nn_tensor *t, void **data, ch
     return 0;
 }
 
-int nn_tensor_load_file(const char *path, struct nn_host_tensor *out, char *err, size_t errlen)
+int nn_read_file(const char *path, unsigned char **data, size_t *len)
 {
-    memset(out, 0, sizeof *out);
+    *data = NULL;
+    *len = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: File not found", path);
+    if (!f)
         return AE_ENOENT;
-    }
-    size_t cap = 4096, len = 0, got;
+    size_t cap = 1 << 16, n = 0, got;
     unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            unsigned char *bigger = realloc(buf, cap * 2);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            unsigned char *bigger = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2) : NULL;
             if (!bigger) {
                 free(buf);
                 buf = NULL;
@@ -181,10 +180,29 @@ int nn_tensor_load_file(const char *path, struct nn_host_tensor *out, char *err,
             cap *= 2;
         }
     }
+    int read_error = ferror(f);
     fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    if (!buf)
         return AE_ENOMEM;
+    if (read_error) {
+        free(buf);
+        return AE_EIO;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int nn_tensor_load_file(const char *path, struct nn_host_tensor *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char *buf;
+    size_t len;
+    int rc = nn_read_file(path, &buf, &len);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", path,
+                 rc == AE_ENOENT ? "File not found" : "cannot read the file");
+        return rc;
     }
     Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, len, buf);
     free(buf);
@@ -194,7 +212,7 @@ int nn_tensor_load_file(const char *path, struct nn_host_tensor *out, char *err,
     }
     struct nn_tensor t = {0};
     char msg[256];
-    int rc = nn_tensor_from_proto(p, &t, &out->data, msg, sizeof msg);
+    rc = nn_tensor_from_proto(p, &t, &out->data, msg, sizeof msg);
     if (rc == 0) {
         snprintf(out->name, sizeof out->name, "%s", p->name ? p->name : "");
         out->dtype = t.dtype;
