@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 struct http_server {
     struct MHD_Daemon *mhd;
@@ -272,6 +274,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     nlog_v(NLOG_WARN, "http", fmt, ap);
 }
 
+/* bind(2) under another name: the parameter called `bind` shadows it in the callers. */
+static int bind_socket(int fd, const struct sockaddr_storage *addr, socklen_t len)
+{
+    return bind(fd, (const struct sockaddr *)addr, len);
+}
+
 int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, size_t errlen)
 {
     char host[256];
@@ -311,11 +319,44 @@ int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, s
     return 0;
 }
 
+int http_probe_bind(const char *bind, char *err, size_t errlen)
+{
+    struct sockaddr_storage addr;
+    int rc = http_parse_bind(bind, &addr, err, errlen);
+    if (rc)
+        return rc;
+    int fd = socket(addr.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "api.bind = \"%s\": cannot create a socket: %s", bind,
+                 strerror(errno));
+        return AE_EIO;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len =
+        addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind_socket(fd, &addr, len) != 0) {
+        snprintf(err, errlen, "api.bind = \"%s\": cannot listen: %s", bind, strerror(errno));
+        close(fd);
+        return AE_EIO;
+    }
+    close(fd);
+    return 0;
+}
+
 void http_set_token(struct http_server *s, const char *token)
 {
     pthread_mutex_lock(&s->token_lock);
     snprintf(s->token, sizeof s->token, "%s", token ? token : "");
     pthread_mutex_unlock(&s->token_lock);
+}
+
+/* The port of addr (host order); libmicrohttpd only uses it in its messages. */
+static uint16_t addr_port(const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)addr)->sin_port);
 }
 
 int http_start(const char *bind, const struct http_route *routes, int nroutes, void *ctx,
@@ -324,6 +365,8 @@ int http_start(const char *bind, const struct http_route *routes, int nroutes, v
     *out = NULL;
     struct sockaddr_storage addr;
     int rc = http_parse_bind(bind, &addr, err, errlen);
+    if (rc == 0)
+        rc = http_probe_bind(bind, err, errlen); /* a precise reason (in use, not local) */
     if (rc)
         return rc;
     struct http_server *s = calloc(1, sizeof *s);
@@ -337,10 +380,10 @@ int http_start(const char *bind, const struct http_route *routes, int nroutes, v
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                              mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+    s->mhd = MHD_start_daemon(flags, addr_port(&addr), NULL, NULL, on_request, s,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                              s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
     if (!s->mhd) {
         snprintf(err, errlen, "api.bind = \"%s\": cannot listen (address in use or not local?)",

@@ -67,6 +67,10 @@ struct http_route {
 struct sockaddr_storage;
 int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, size_t errlen);
 
+/* Checks that bind can be listened on (binds a socket and closes it): 0, or AE_EINVAL /
+ * AE_EIO with the reason ("Address already in use", ...) naming api.bind. */
+int http_probe_bind(const char *bind, char *err, size_t errlen);
+
 /* Starts listening on bind with the given routes (borrowed; must outlive the server), handler
  * context ctx and token ("" or NULL: none; copied). Returns 0 and *out, or a negative AE_E* code
  * with a message. Caller stops with http_stop. */

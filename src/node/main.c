@@ -91,7 +91,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     static struct node node;
-    int rc = node_init(&node, &cfg, engine_builtin_open(), node_now_ms(), err, sizeof err);
+    /* The API address is checked before anything starts instances. */
+    int rc = http_probe_bind(cfg.api.bind, err, sizeof err);
+    if (rc != 0) {
+        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
+        cfg_free(&cfg);
+        return 1;
+    }
+    rc = node_init(&node, &cfg, engine_builtin_open(), node_now_ms(), err, sizeof err);
     if (rc == 0)
         rc = node_attach_sources(&node, &node.cfg, err, sizeof err);
     if (rc != 0) {
