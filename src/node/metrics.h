@@ -8,7 +8,8 @@
  * ttm_recommendation_target_instances{blueprint}, aether_instances{blueprint,state},
  * aether_blueprint_min_instances / _max_instances{blueprint}, aether_history_minutes{blueprint},
  * aether_control_loop_lag_seconds (summary over the last LAG_WINDOW ticks),
- * aether_control_loop_lag_max_seconds. See docs/api.md. */
+ * aether_control_loop_lag_max_seconds, aether_control_loop_last_lag_seconds,
+ * aether_control_loop_nice. See docs/api.md. */
 #ifndef AETHER_NODE_METRICS_H
 #define AETHER_NODE_METRICS_H
 

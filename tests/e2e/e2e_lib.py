@@ -3,6 +3,7 @@ with its own data directory and config, spoken to over HTTP. Python standard lib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -19,6 +20,15 @@ FEATURES = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invoc
 
 class Failure(Exception):
     pass
+
+
+CREATED_DIRS = []  # scratch directories of this run (removed by cleanup() after a pass)
+
+
+def cleanup():
+    """Removes this run's scratch directories (keep them on failure: they hold the logs)."""
+    for d in CREATED_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def check(cond, what):
@@ -48,6 +58,8 @@ class Node:
     def __init__(self, binary, sections=None, blueprints=None, workdir=None, env=None):
         self.binary = binary
         self.dir = workdir or tempfile.mkdtemp(prefix="aether-e2e-")
+        if not workdir:
+            CREATED_DIRS.append(self.dir)
         self.port = free_port()
         self.sections = {
             "node": {"data_dir": os.path.join(self.dir, "data"),

@@ -18,8 +18,8 @@ import sys
 import time
 import urllib.parse
 
-from e2e_lib import (FEATURES, Failure, Node, check, insert_minutes, metric, minute_now,
-                     steady_history)
+from e2e_lib import (FEATURES, Failure, Node, check, cleanup, insert_minutes, metric,
+                     minute_now, steady_history)
 
 ARGS = None
 TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
@@ -525,6 +525,7 @@ def main():
         print("FAIL %s: %s" % (ARGS.case, e))
         return 1
     print("PASS %s (%.1f s)" % (ARGS.case, time.time() - t0))
+    cleanup()
     return 0
 
 
