@@ -7,11 +7,13 @@
 #   make format     clang-format every C source
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
 #   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
-#   make bench-scaling   controllers compared on the real traces -> docs/benchmarks.md
+#   make bench-scaling  controllers compared on the real traces -> docs/benchmarks.md
+#                       (BENCH_FLAGS=--reuse-models keeps models trained by an earlier run)
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
 JOBS     ?= 2
+PYTHON   ?= /usr/bin/python3
 ifeq ($(SANITIZE),1)
 BUILD_DIR ?= build-asan
 BUILD_TYPE ?= Debug
@@ -48,7 +50,7 @@ fuzz: deps
 	@echo "fuzzers are in build-fuzz/bin (fuzz_*)"
 
 bench-scaling: build
-	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling
+	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling $(BENCH_FLAGS)
 
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i
@@ -62,7 +64,6 @@ clean:
 # Load for the demo blueprint of aether.toml: training/generate_synthetic.py writes the pattern
 # (diurnal, spike, ramp, steady, mixed), aether-load replays it against the instances' ports,
 # a day in LOAD_TIME_SCALE-times fast forward (288: 24 h in 5 minutes) at the pattern's rates.
-PYTHON          ?= /usr/bin/python3
 PATTERN         ?= diurnal
 LOAD_BASE       ?= 300
 LOAD_DURATION   ?= 24h

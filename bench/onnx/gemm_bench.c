@@ -218,6 +218,11 @@ int main(int argc, char **argv)
 
     print_peak();
     printf("nn_sgemm runs: %s\n", nn_sgemm_kernel_name());
+#if defined(AETHER_HAVE_OPENBLAS)
+    /* OpenBLAS picks its kernels from the CPU model; one it does not know gets old SSE3 ones
+     * (OPENBLAS_CORETYPE overrides the choice). */
+    printf("openblas kernels: %s\n", openblas_get_corename());
+#endif
     free(a);
     free(b);
     free(c);

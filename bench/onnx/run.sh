@@ -138,7 +138,13 @@ awk -v ours="$(field median "$ours_best")" -v ort="$(field median "$ort_best")" 
 }'
 
 # 5. the matrix kernels alone
+# Debian's OpenBLAS 0.3.21 does not know every recent CPU model and then falls back to its SSE3
+# (Prescott) kernels; on an AVX-512 CPU ask for its AVX-512 ones, the fair peer.
 if [ "$KERNELS" = 1 ] && [ -x "$BUILD_DIR/bin/gemm_bench" ]; then
     echo
+    if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+        OPENBLAS_CORETYPE=SkylakeX
+        export OPENBLAS_CORETYPE
+    fi
     OPENBLAS_NUM_THREADS=1 "$BUILD_DIR/bin/gemm_bench" --batch "$BATCH" --samples 21
 fi

@@ -14,7 +14,7 @@ total invocations, the first three Bitbrains GWA-T-12 VM columns scaled to a loa
 Writes the tables, the verdicts and the exact commands to --out (docs/benchmarks.md).
 
 usage: run.py [--sim build/bin/aether-sim] [--traces DIR] [--work DIR] [--out docs/benchmarks.md]
-              [--epochs N] [--train-days D] [--quick]
+              [--epochs N] [--train-days D] [--only NAMES] [--reuse-models] [--report-only]
 """
 
 import argparse
@@ -102,21 +102,32 @@ def train(r, trace, features, work):
     model_pt = os.path.join(work, f"{trace['name']}.pt")
     onnx = os.path.join(work, f"{trace['name']}.onnx")
     training = os.path.join(ROOT, "training")
-    p, secs = r.run(f"train ({trace['name']})",
-                    [PYTHON, os.path.join(training, "train.py"), "--data", cut, "--epochs",
-                     str(r.args.epochs), "--seed", "42", "--seq-len", "60", "--horizon", "1",
-                     "--output", model_pt], cwd=training)
+    train_cmd = [PYTHON, os.path.join(training, "train.py"), "--data", cut, "--epochs",
+                 str(r.args.epochs), "--seed", "42", "--seq-len", "60", "--horizon", "1",
+                 "--output", model_pt]
+    engine = os.path.join(os.path.dirname(r.args.sim), "aether-model")
+    export_cmd = [PYTHON, os.path.join(training, "export_onnx.py"), "--model", model_pt,
+                  "--output", onnx]
+    if os.path.exists(engine):
+        export_cmd += ["--aether-model", engine]
+    saved = os.path.join(work, f"{trace['name']}-training.json")
+    if r.args.reuse_models and os.path.exists(onnx) and os.path.exists(saved):
+        print(f"bench-scaling: reusing {onnx}, trained earlier by the same commands")
+        r.commands.append((f"train ({trace['name']}; model reused from an earlier run)",
+                           r.show(train_cmd)))
+        r.commands.append((f"export ({trace['name']})", r.show(export_cmd)))
+        with open(saved) as f:
+            return onnx, json.load(f)
+    p, secs = r.run(f"train ({trace['name']})", train_cmd, cwd=training)
     skill = None
     for line in p.stdout.splitlines():
         if line.strip().startswith("WAPE (cpu+invocations)/2") and "skill" in line:
             skill = line.split("skill")[-1].strip()
-    engine = os.path.join(os.path.dirname(r.args.sim), "aether-model")
-    export = [PYTHON, os.path.join(training, "export_onnx.py"), "--model", model_pt,
-              "--output", onnx]
-    if os.path.exists(engine):
-        export += ["--aether-model", engine]
-    _, secs2 = r.run(f"export ({trace['name']})", export, cwd=training)
-    return onnx, dict(rows=rows, train_seconds=secs, export_seconds=secs2, skill=skill)
+    _, secs2 = r.run(f"export ({trace['name']})", export_cmd, cwd=training)
+    info = dict(rows=rows, train_seconds=secs, export_seconds=secs2, skill=skill)
+    with open(saved, "w") as f:
+        json.dump(info, f, indent=2)
+    return onnx, info
 
 
 def evaluate(r, trace, split, model, default_model, delay):
@@ -141,6 +152,13 @@ def verdict(res, key="ttm"):
     gap = h["instance_minutes"] - o["instance_minutes"]
     closed = (h["instance_minutes"] - t["instance_minutes"]) / gap if gap > 0 else float("nan")
     return slo_ok, cheaper, closed
+
+
+def win_text(slo_ok, cheaper):
+    if slo_ok and cheaper:
+        return "yes"
+    why = [w for w, bad in (("more SLO minutes", not slo_ok), ("not cheaper", not cheaper)) if bad]
+    return "no: " + ", ".join(why)
 
 
 def fmt(v, digits=1):
@@ -176,7 +194,11 @@ def ttm_detail(res):
                     f"scale_up {int(x.get('rec_scale_up', 0)):,}, scale_down "
                     f"{int(x.get('rec_scale_down', 0)):,}, adjust_thresholds "
                     f"{int(x.get('rec_adjust_thresholds', 0)):,}, hold "
-                    f"{int(x.get('rec_hold', 0)):,}; confidence at the end "
+                    f"{int(x.get('rec_hold', 0)):,} (of which low confidence "
+                    f"{int(x.get('holds_low_confidence', 0)):,}); a floor in force "
+                    f"{fmt(x.get('floor_minutes'), 0)} min, a ceiling "
+                    f"{fmt(x.get('ceiling_minutes'), 0)} min, adjusted thresholds "
+                    f"{fmt(x.get('adjusted_threshold_minutes'), 0)} min; confidence at the end "
                     f"{fmt(x.get('final_confidence'), 2)}")
     return rows
 
@@ -193,11 +215,24 @@ def main():
     p.add_argument("--train-days", type=int, default=7,
                    help="train on the last D days of the training part (7)")
     p.add_argument("--only", help="comma-separated trace names (default: all)")
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite --out from the results an earlier run saved in --work")
+    p.add_argument("--reuse-models", action="store_true",
+                   help="keep models an earlier run trained in --work (same data and flags)")
     args = p.parse_args()
     args.traces = os.path.abspath(args.traces)
     args.sim = os.path.abspath(args.sim)
     os.makedirs(args.work, exist_ok=True)
     r = Runner(args)
+    saved = os.path.join(args.work, "results.json")
+    if args.report_only:
+        with open(saved) as f:
+            s = json.load(f)
+        r.commands = s["commands"]
+        args.reuse_models = s["reuse_models"]
+        write_report(args, r, s["results"], s["seconds"])
+        print(f"bench-scaling: wrote {args.out} from {saved}")
+        return
     started = time.monotonic()
     results = []
     for trace in traces(args.traces):
@@ -215,7 +250,11 @@ def main():
         results.append(dict(trace=trace, info=info, main=main_res, sweep=sweep, sim_seconds=secs))
         with open(os.path.join(args.work, f"{trace['name']}-results.json"), "w") as f:
             json.dump(dict(info=info, sweep=sweep), f, indent=2)
-    write_report(args, r, results, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    with open(saved, "w") as f:
+        json.dump(dict(results=results, commands=r.commands, seconds=seconds,
+                       reuse_models=args.reuse_models), f)
+    write_report(args, r, results, seconds)
     print(f"bench-scaling: wrote {args.out}")
 
 
@@ -244,8 +283,9 @@ def write_report(args, r, results, seconds):
          f"(all of it when shorter), window 60, horizon 1, {args.epochs} epochs, seed 42. "
          "`ttm (default model)` is the shipped `models/ttm-aether.onnx`, never trained on these "
          "traces (zero-shot).",
-         f"- Whole benchmark wall time: {seconds / 60:.1f} min on this machine (2 shared "
-         "cores).", ""]
+         f"- Wall time of this run: {seconds / 60:.1f} min on a machine of 2 shared cores"
+         + (" (models reused from an earlier run of the same training commands; their "
+            "training times are given per trace)" if args.reuse_models else "") + ".", ""]
     L += ["## Verdict: does `ttm` beat `hpa`?", "",
           "`ttm` wins on a trace when it has no more SLO-violation minutes than `hpa` and fewer "
           "instance-minutes; *gap closed* is (hpa - ttm) / (hpa - oracle) instance-minutes "
@@ -262,9 +302,7 @@ def write_report(args, r, results, seconds):
                      f"{res['ttm']['instance_minutes']:,.0f} | "
                      f"{res['hpa']['instance_minutes']:,.0f} | "
                      f"{res['oracle']['instance_minutes']:,.0f} | "
-                     f"{'yes' if slo_ok and cheaper else 'no'}"
-                     f"{'' if slo_ok else ' (more SLO minutes)'}"
-                     f"{'' if cheaper else ' (not cheaper)'} | {closed:.2f} |")
+                     f"{win_text(slo_ok, cheaper)} | {closed:.2f} |")
     L.append("")
     for x in results:
         t = x["trace"]
@@ -279,6 +317,10 @@ def write_report(args, r, results, seconds):
         L += [""] + ttm_detail(x["main"]) + [""]
         for delay in ("1m", "5m"):
             L += [f"Start-up delay {delay}:", ""] + table(x["sweep"][delay]) + [""]
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            L += [f.read().rstrip(), ""]
     L += ["## Exact commands", "",
           "Run from the repository root; `${AETHER_SHARED_DIR}` is the shared folder beside the "
           "clone. Intermediate files go to `build/bench-scaling/`.", "", "```"]

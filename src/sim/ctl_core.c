@@ -27,6 +27,10 @@ struct core_ctl {
     int64_t forecast_minute_ms;
     int forecast_len;
     double forecast_inv[10];
+    /* How the forecasts were used: holds for low confidence, and seconds during which a floor,
+     * a ceiling or adjusted thresholds were in force (reported as extras). */
+    long low_confidence;
+    long floor_s, ceiling_s, adjusted_s;
 };
 
 static int core_desired(struct sim_controller *c, const struct sim_view *v, int *out, char *err,
@@ -61,6 +65,8 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
                 k->forecast_len = st.horizon < 10 ? st.horizon : 10;
                 for (int h = 0; h < k->forecast_len; h++)
                     k->forecast_inv[h] = st.forecast[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
+                if (st.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
+                    k->low_confidence++;
             }
         }
     }
@@ -72,6 +78,12 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     in.min_instances = v->min_instances;
     in.max_instances = v->max_instances;
     *out = adt_decide(&k->adt, &k->ctl, k->ttm_cfg.evaluation_interval_ms, &in, v->now_ms, NULL);
+    if (k->adt.has_rec) {
+        k->floor_s += k->adt.floor > 0;
+        k->ceiling_s += k->adt.ceiling > 0;
+        k->adjusted_s += k->adt.thresholds.cpu_up != k->ctl.cpu_scale_up_threshold ||
+                         k->adt.thresholds.cpu_down != k->ctl.cpu_scale_down_threshold;
+    }
     return 0;
 }
 
@@ -100,6 +112,10 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "rec_adjust_thresholds", (double)n.recommendations[FCST_ADJUST_THRESHOLDS]);
     sim_result_extra(r, "rec_hold", (double)n.recommendations[FCST_HOLD]);
     sim_result_extra(r, "inference_failures", (double)n.failures);
+    sim_result_extra(r, "holds_low_confidence", (double)k->low_confidence);
+    sim_result_extra(r, "floor_minutes", k->floor_s / 60.0);
+    sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
+    sim_result_extra(r, "adjusted_threshold_minutes", k->adjusted_s / 60.0);
     struct ttm_bp_status st;
     if (ttm_get_blueprint(k->ttm, 0, &st) == 0) {
         sim_result_extra(r, "final_confidence", st.confidence);
