@@ -38,12 +38,16 @@ class ValidationError(Exception):
     pass
 
 
-def _imports():
-    """(onnx, torch), or exit with a clear message. Imported late: bad arguments and unreadable
+def _imports(with_torch=True):
+    """(onnx, torch or None), or exit with a clear message. Imported late: bad arguments and
     files are reported without waiting for torch to load."""
     try:
         import onnx
-        import torch
+        torch = None
+        if with_torch:
+            import torch
+            import aether_model
+            aether_model.limit_threads(1)
     except ImportError as e:
         sys.exit(f"export_onnx.py: {e.name} is not importable by {sys.executable}; use "
                  "/usr/bin/python3 with Debian's python3-torch and python3-onnx "
@@ -74,8 +78,7 @@ def metadata(model, info):
 
 def export(model, info, output):
     onnx, torch = _imports()
-    window, horizon = model.config["window"], model.config["horizon"]
-    dummy = torch.zeros(1, window, series.N_FEATURES)
+    dummy = torch.zeros(1, model.config["window"], series.N_FEATURES)
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "raw.onnx")
         torch.onnx.export(model, dummy, raw, opset_version=OPSET, input_names=["input"],
@@ -228,7 +231,7 @@ def engine_run(engine, path, x):
 def validate(path, model=None, engine=None, require_engine=False):
     """Returns 0 when every check ran and passed, 1 on a failure, 3 when all that ran passed
     but the engine check could not run and --require-engine was given."""
-    onnx, torch = _imports()
+    onnx, _ = _imports(with_torch=False)
     print(f"\nValidating {path}...")
     try:
         try:
@@ -238,6 +241,7 @@ def validate(path, model=None, engine=None, require_engine=False):
         except Exception as e:
             raise ValidationError(f"not a readable ONNX file: {e}") from None
         window, horizon, meta = check_structure(onnx, proto)
+        _, torch = _imports()
         if model is None:
             model = model_from_file(onnx, torch, proto, meta)
             print("  PyTorch reference rebuilt from the file (aether.architecture + initializers)")
@@ -302,12 +306,10 @@ def main(argv=None):
         if path and not os.path.isfile(path):
             print(f"export_onnx.py: {path}: file not found", file=sys.stderr)
             return 2
-    _imports()
-    import aether_model
-    aether_model.limit_threads(1)
-
     model = None
     if args.model:
+        _imports()
+        import aether_model
         print(f"Loading model from {args.model}...")
         try:
             model, info = aether_model.load_checkpoint(args.model)

@@ -7,7 +7,7 @@ load. One row per minute: `timestamp` (Unix ms) and the 11 FeatureIndex v1 featu
 
 Load (requests per second offered to the service) follows a pattern:
   steady   constant base load with noise
-  diurnal  day/night cycle, trough around 04:00 UTC, peak around noon
+  diurnal  day/night cycle: peak around 13:00 UTC, trough around 23:00 UTC, about 0.4x..1.8x
   spike    diurnal base with random spikes (sudden rise, decay over minutes; some plateau)
   ramp     gradual growth from half the base load to twice it, in ramps separated by plateaus
   mixed    diurnal x growth trend + spikes (the realistic default)
@@ -56,7 +56,8 @@ def parse_duration(text):
 
 
 def _diurnal(t_min, start_ms, rng):
-    """Relative day/night shape, mean about 1: trough near 04:00, broad peak around noon-14:00,
+    """Relative day/night shape, mean about 1: peak near 13:00 UTC, trough near 23:00 (the fall
+    after the peak is steeper than the slow rise through the night and morning),
     each day's amplitude a little different."""
     tod = ((start_ms // series.MINUTE_MS + t_min) % DAY_MIN) / DAY_MIN  # 0..1 of the UTC day
     day = (start_ms // series.MINUTE_MS + t_min) // DAY_MIN

@@ -4,16 +4,15 @@
 Windows are built by the project's model-input rule (aether_series); the split is chronological
 (the last --validation-split of the windows, by time, validate); the checkpoint kept is the one
 with the best validation loss, and training stops early when that has not improved for
---patience epochs. The loss is the mean absolute error in each window's own units (the scale the
-model normalises by), weighted towards cpu_usage and invocations, the two features the
-autoscaler acts on. The run ends with the validation error of the model against persistence
+--patience epochs. The loss is the mean absolute error in the unit the model steps in (each
+feature's recent minute-to-minute movement), weighted towards cpu_usage and invocations, the two
+features the autoscaler acts on. The run ends with the validation error of the model against persistence
 (the last minute repeated) for every feature.
 """
 
 import argparse
 import copy
 import math
-import os
 import sys
 import time
 
@@ -34,7 +33,7 @@ def parse_args(argv):
     p.add_argument("--data", required=True, help="training data: CSV or JSON export")
     p.add_argument("--epochs", type=positive_int, default=100, help="maximum epochs (default 100)")
     p.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
-    p.add_argument("--learning-rate", type=float, default=2e-3, help="Adam step (default 2e-3)")
+    p.add_argument("--learning-rate", type=float, default=2e-3, help="AdamW step (default 2e-3)")
     p.add_argument("--seq-len", type=positive_int, default=60,
                    help="input window W in minutes, 1..120 (= input_window_minutes; default 60)")
     p.add_argument("--horizon", type=positive_int, default=1,
