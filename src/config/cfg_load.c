@@ -435,16 +435,6 @@ static int load_table(struct loader *L, enum cfg_section_id sec, const toml_valu
     return L->status;
 }
 
-static int valid_name(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return 0;
-    return 1;
-}
-
 static int load_blueprint(struct loader *L, const toml_value *t, int index)
 {
     struct cfg_blueprint *b = cfg_blueprint_add(L->cfg);
@@ -464,7 +454,8 @@ static int load_blueprint(struct loader *L, const toml_value *t, int index)
                      by_index);
     if (load_entry(L, CFG_SEC_BLUEPRINT, "name", name, b, prefixes))
         return L->status;
-    if (valid_name(b->name)) {
+    /* Messages say blueprint.<name>.key once the name is usable (the core checks it fully). */
+    if (b->name[0] && strspn(b->name, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(b->name)) {
         snprintf(by_name, sizeof(by_name), "blueprint.%s", b->name);
         prefixes[1] = by_name;
         char name_key[CFG_NAME_MAX + 32];

@@ -401,6 +401,18 @@ static size_t run_of(const struct parser *P, const char *p, char q)
     return n;
 }
 
+/* One character of a string's body as written; control characters must be escaped. */
+static int put_string_char(struct parser *P, struct buf *b)
+{
+    unsigned char c = (unsigned char)*P->p;
+    if (is_control(c))
+        return fail_at(P, P->p, "control character U+%04X must be escaped in a string", c);
+    if (buf_put(P, b, P->p, 1))
+        return P->status;
+    P->p++;
+    return 0;
+}
+
 /* Single-line basic ("...") or literal ('...') string; P->p at the opening quote. */
 static int parse_line_string(struct parser *P, struct buf *b)
 {
@@ -420,11 +432,8 @@ static int parse_line_string(struct parser *P, struct buf *b)
                 return P->status;
             continue;
         }
-        if (is_control(c))
-            return fail_at(P, P->p, "control character U+%04X must be escaped in a string", c);
-        if (buf_put(P, b, P->p, 1))
+        if (put_string_char(P, b))
             return P->status;
-        P->p++;
     }
 }
 
@@ -477,11 +486,8 @@ static int parse_multiline_string(struct parser *P, struct buf *b)
             P->p += nl;
             continue;
         }
-        if (is_control(c))
-            return fail_at(P, P->p, "control character U+%04X must be escaped in a string", c);
-        if (buf_put(P, b, P->p, 1))
+        if (put_string_char(P, b))
             return P->status;
-        P->p++;
     }
 }
 

@@ -1,12 +1,14 @@
-/* libFuzzer target for the TOML parser.
+/* libFuzzer target for the TOML parser and the configuration loader on top of it.
  *
  * Parses the input as a document; when it parses, walks the whole tree through the public
  * accessors (and formats every date), so a malformed tree would show up under the sanitizers.
+ * Then loads the same input as aether.toml, and prints the effective config when it is valid.
  * In normal builds the corpus in corpus/ is replayed as a ctest. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aether/cfgload.h"
 #include "aether/toml.h"
 
 static size_t walk(const toml_value *v)
@@ -51,6 +53,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (toml_parse((const char *)data, size, "fuzz.toml", &doc, err, sizeof(err)) == 0) {
         walk(doc);
         toml_free(doc);
+    }
+    struct ae_config cfg;
+    cfg_sources *sources = NULL;
+    if (cfg_load_string((const char *)data, size, "fuzz.toml", &cfg, &sources, err, sizeof(err)) ==
+        0) {
+        FILE *null = fopen("/dev/null", "w");
+        if (null) {
+            cfg_print_effective(null, &cfg, sources);
+            fclose(null);
+        }
+        cfg_sources_free(sources);
+        cfg_free(&cfg);
     }
     return 0;
 }
