@@ -3,7 +3,7 @@
 #   make          `make -C training all` on 8 hours of data for 3 epochs, then the standalone
 #                 validation of its ONNX file (PyTorch rebuilt from the file; the engine when built)
 #   reproducible  the same seed gives the same CSV bytes and, trained twice, the same ONNX bytes
-#   variants      missing cells, a JSON export and H = 5 train and export
+#   variants      missing cells, a JSON export, H = 5 and the reference mixer train and export
 # Usage: test_pipeline.sh PART WORKDIR [export_onnx.py engine options...]
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -74,6 +74,11 @@ EOF
         --output h5.pt >h5.log
     $PY "$TRAINING/export_onnx.py" --model h5.pt --output h5.onnx "$@" >h5-export.log
     grep -q "output \['batch', 5, 11\]" h5-export.log || { cat h5-export.log; fail "H=5"; }
+    # The spec's reference mixer still trains and exports.
+    $PY "$TRAINING/train.py" --data missing.csv --epochs 1 --arch mixer --output mixer.pt >mixer.log
+    grep -q "Model parameters: 123,664" mixer.log || { cat mixer.log; fail "reference mixer size"; }
+    $PY "$TRAINING/export_onnx.py" --model mixer.pt --output mixer.onnx "$@" >mixer-export.log ||
+        { cat mixer-export.log; fail "reference mixer export"; }
     ;;
 *)
     fail "unknown part '$PART' (make, reproducible, variants)"
