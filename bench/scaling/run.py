@@ -222,6 +222,8 @@ def main():
     args = p.parse_args()
     args.traces = os.path.abspath(args.traces)
     args.sim = os.path.abspath(args.sim)
+    args.work = os.path.abspath(args.work)  # train.py runs in training/
+    args.out = os.path.abspath(args.out)
     os.makedirs(args.work, exist_ok=True)
     r = Runner(args)
     saved = os.path.join(args.work, "results.json")
