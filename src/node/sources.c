@@ -26,10 +26,7 @@
 
 #define MAX_TARGETS 256
 
-struct wl_sources;
-
 struct wl_bp {
-    struct wl_sources *all;
     const struct cfg_blueprint *cfg; /* borrowed from the node's config */
     struct actuator *act;
     struct collector *coll;
@@ -140,7 +137,6 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
     }
     for (int i = 0; i < cfg->blueprint_count; i++) {
         struct wl_bp *b = &w->bps[i];
-        b->all = w;
         b->cfg = &cfg->blueprints[i];
         b->coll = collector_open(b->cfg, NULL, err, errlen);
         b->act = b->coll ? actuator_open(b->cfg, err, errlen) : NULL;
