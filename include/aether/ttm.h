@@ -72,9 +72,12 @@ void ttm_free(ttm *t);
  * Resets every blueprint's confidence tracker to the model's val_wape. */
 int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen);
 
-/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). Does
- * nothing but drop recommendations and report STOPPED when TTM is disabled, is_leader is 0 or
- * there is no predictor. Returns the node state after the evaluation. */
+/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). First
+ * feeds the minutes closed since the last call to each blueprint's confidence tracker. When TTM
+ * is disabled, is_leader is 0 or there is no predictor it then only drops every recommendation
+ * (STOPPED). Otherwise one batched predict() for every blueprint with enough history, analysis,
+ * and adt_apply() (or adt_drop() for a blueprint waiting or in ERROR). Returns the node state:
+ * ERROR when any blueprint failed in this evaluation, else RUNNING (also when all are waiting). */
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp);
 
 enum ttm_state ttm_get_state(const ttm *t);
