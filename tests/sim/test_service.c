@@ -103,6 +103,25 @@ static void scripted_free(struct sim_controller *c)
     (void)c;
 }
 
+/* 1 to 10 instances, one ready at the start, 60 s start-up, SLO at 90%. */
+static struct sim_params one_minute_startup(void)
+{
+    struct sim_params p = {.service = svc,
+                           .startup_ms = 60000,
+                           .min_instances = 1,
+                           .max_instances = 10,
+                           .initial_instances = 1,
+                           .slo_util = 0.9};
+    return p;
+}
+
+static struct sim_controller scripted_controller(struct scripted *s)
+{
+    struct sim_controller c = {
+        .name = "scripted", .state = s, .desired = scripted_desired, .free = scripted_free};
+    return c;
+}
+
 static void three_minutes_by_hand(void **state)
 {
     (void)state;
@@ -115,15 +134,9 @@ static void three_minutes_by_hand(void **state)
     struct sim_load l;
     char err[256];
     assert_int_equal(sim_load_from_minutes(0, demand, 3, 15, &l, err, sizeof err), 0);
-    struct sim_params p = {.service = svc,
-                           .startup_ms = 60000,
-                           .min_instances = 1,
-                           .max_instances = 10,
-                           .initial_instances = 1,
-                           .slo_util = 0.9};
+    struct sim_params p = one_minute_startup();
     struct scripted s = {.want = 3};
-    struct sim_controller c = {
-        .name = "scripted", .state = &s, .desired = scripted_desired, .free = scripted_free};
+    struct sim_controller c = scripted_controller(&s);
     struct sim_result r;
     struct sim_timeline t;
     assert_int_equal(sim_run(&l, &p, &c, NULL, &t, &r, err, sizeof err), 0);
@@ -178,15 +191,9 @@ static void skipped_minutes_cost_nothing(void **state)
     assert_int_equal(sim_load_from_minutes(0, demand, 24, 15, &l, err, sizeof err), 0);
     assert_int_equal(l.skipped_runs, 1);
     assert_int_equal(l.skipped_minutes, 20);
-    struct sim_params p = {.service = svc,
-                           .startup_ms = 60000,
-                           .min_instances = 1,
-                           .max_instances = 10,
-                           .initial_instances = 1,
-                           .slo_util = 0.9};
+    struct sim_params p = one_minute_startup();
     struct scripted s = {.want = 1};
-    struct sim_controller c = {
-        .name = "scripted", .state = &s, .desired = scripted_desired, .free = scripted_free};
+    struct sim_controller c = scripted_controller(&s);
     struct sim_result r;
     assert_int_equal(sim_run(&l, &p, &c, NULL, NULL, &r, err, sizeof err), 0);
     assert_int_equal(r.minutes, 4);
