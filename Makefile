@@ -47,7 +47,7 @@ run: build
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DAETHER_FUZZ=1 >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@echo "fuzzers are in build-fuzz/bin (fuzz_*)"
+	@echo "fuzzers are in build-fuzz/tests (fuzz_*)"
 
 bench-scaling: build
 	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling $(BENCH_FLAGS)
