@@ -140,9 +140,11 @@ static int matmul_bias_exec(struct nn_model *m, struct nn_node *n)
         float *row = out + r * N;
         for (int64_t j = 0; j < N; j++)
             row[j] += bias[j];
-        if (n->act == NN_ACT_GELU)
-            m->gelu(row, N);
     }
+    /* One call over the whole output: rows are often not a multiple of the vector width, and a
+     * per-row call would leave a scalar tail on every row. */
+    if (n->act == NN_ACT_GELU)
+        m->gelu(out, y->numel);
     return 0;
 }
 
