@@ -31,6 +31,8 @@ struct actuator_status {
     int ready;       /* process: answering its metrics URL; exec: the count last applied */
     int failed;      /* process: instances waiting to restart; exec: 1 if the last run failed */
     int restarts;    /* process: restarts since start */
+    int runs;        /* exec: scale_command runs finished since start (0 for process) */
+    int run_count;   /* exec: the instance count the last finished run asked for */
     char error[256]; /* the most recent failure, "" when none */
 };
 

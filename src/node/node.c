@@ -248,9 +248,10 @@ static char *inputs_json(const struct ae_decision *d)
     return s;
 }
 
-/* Writes a decision to the log, the store and the blueprint's "last decision". Lock held. */
-static void record_decision(struct node *n, struct node_bp *b, const struct ae_decision *d,
-                            const char *result)
+/* Writes a decision to the log, the store and the blueprint's "last decision". Lock held.
+ * Returns its row id in the store, or 0 when it could not be written. */
+static int64_t record_decision(struct node *n, struct node_bp *b, const struct ae_decision *d,
+                               const char *result)
 {
     b->last_decision = *d;
     b->has_decision = 1;
@@ -270,14 +271,39 @@ static void record_decision(struct node *n, struct node_bp *b, const struct ae_d
         .result = result,
     };
     char err[512];
-    if (store_put_decision(n->store, &row, err, sizeof err) != 0) {
+    int64_t id = 0;
+    if (store_put_decision(n->store, &row, &id, err, sizeof err) != 0) {
         n->store_errors++;
         nlog(NLOG_ERROR, "history", "%s", err);
     }
+    b->last_decision_id = id;
     nlog(d->action == AE_ACTION_HOLD ? NLOG_DEBUG : NLOG_INFO, "decision",
          "blueprint %s: %s %s %d -> %d (%s) inputs %s: %s", b->cfg->name, ae_tier_name(d->tier),
          ae_action_name(d->action), d->from, d->to, d->reason, inputs ? inputs : "{}", result);
     free(inputs);
+    return id;
+}
+
+/* An actuator run finished (status just refreshed): if it ran the count the newest asking
+ * decision wanted, that decision's result becomes the run's outcome, in the store and, when it
+ * is still the blueprint's last decision, in memory. A run for an older count (the count
+ * changed while it ran) is only logged by the actuator. Lock held. */
+static void attach_run_result(struct node *n, struct node_bp *b)
+{
+    if (b->status.runs == b->runs_seen)
+        return;
+    b->runs_seen = b->status.runs;
+    if (!b->asked_id || b->status.run_count != b->asked_count || !b->status.run_result[0])
+        return;
+    char err[512];
+    int rc =
+        store_set_decision_result(n->store, b->asked_id, b->status.run_result, err, sizeof err);
+    if (rc == AE_EIO) {
+        n->store_errors++;
+        nlog(NLOG_ERROR, "history", "%s", err);
+    }
+    if (b->asked_id == b->last_decision_id)
+        snprintf(b->last_result, sizeof b->last_result, "%s", b->status.run_result);
 }
 
 static void store_minute(struct node *n, struct node_bp *b, const struct ae_minute *m)
@@ -332,9 +358,11 @@ static void decide(struct node *n, struct node_bp *b, int bi, int64_t now_ms)
     if (desired == b->requested)
         return;
     char result[300];
+    int asked = 0;
     if (b->has_actuator) {
         char why[256] = "";
         int rc = b->actuator.set_desired(b->actuator.state, bi, desired, why, sizeof why);
+        asked = rc == 0;
         if (rc == 0)
             snprintf(result, sizeof result, "requested %d from the %s actuator", desired,
                      b->actuator.kind);
@@ -348,7 +376,11 @@ static void decide(struct node *n, struct node_bp *b, int bi, int64_t now_ms)
     d.from = b->requested;
     d.to = desired;
     b->requested = desired;
-    record_decision(n, b, &d, result);
+    int64_t id = record_decision(n, b, &d, result);
+    if (b->has_actuator && asked) {
+        b->asked_id = id;
+        b->asked_count = desired;
+    }
 }
 
 /* The TTM manager's evaluation, when due; records each new recommendation. */
@@ -399,6 +431,7 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
         struct node_bp *b = &n->bps[i];
         if (b->has_actuator) {
             b->actuator.status(b->actuator.state, i, &b->status);
+            attach_run_result(n, b);
         } else {
             memset(&b->status, 0, sizeof b->status);
             b->status.requested = b->requested;

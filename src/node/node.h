@@ -51,8 +51,14 @@ struct node_bp {
     int has_snapshot;
     struct ae_decision last_decision; /* last change or TTM recommendation */
     int has_decision;
-    char last_result[256];
+    char last_result[512];
+    int64_t last_decision_id;     /* its row in the store, 0 when it could not be written */
     int64_t last_ttm_decision_ms; /* timestamp of the last TTM decision recorded */
+    /* The newest decision that asked the actuator for a count: when a run for that count
+     * finishes (exec), its outcome becomes the decision's result. */
+    int64_t asked_id; /* row in the store, 0 = none */
+    int asked_count;
+    int runs_seen; /* status.runs already handled */
 };
 
 struct node {

@@ -10,9 +10,10 @@
  * blueprint's (a process blueprint with no ready instance, or an exec blueprint whose instances
  * run elsewhere, would borrow numbers that are not its own). Attaching it needs a per-blueprint
  * opt-in key, which the config table does not have yet.
- * Why features are missing (the scrape's reason), actuator failures and each exec run's result
- * are logged when they change, and the reason is shown in /api/blueprints as the blueprint's error
- * when the actuator has none. */
+ * Why features are missing (the scrape's reason) and actuator failures are logged when they
+ * change, and the reason is shown in /api/blueprints as the blueprint's error when the actuator
+ * has none. Each finished exec run is logged and its outcome handed to the node (run_result),
+ * which writes it into the result of the decision that asked for it. */
 #include "sources.h"
 
 #include "aether/actuator.h"
@@ -25,13 +26,14 @@
 #include <string.h>
 
 #define MAX_TARGETS 256
+#define EXEC_RESULT_MAX 4096 /* more than the actuator keeps of a run's output */
 
 struct wl_bp {
     const struct cfg_blueprint *cfg; /* borrowed from the node's config */
     struct actuator *act;
     struct collector *coll;
     char last_reason[512];
-    char last_result[512];
+    int last_runs; /* exec runs already logged */
     char last_error[256];
 };
 
@@ -109,14 +111,25 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
         snprintf(out->error, sizeof(out->error), "%s", st.error);
     else if (b->last_reason[0])
         snprintf(out->error, sizeof(out->error), "metrics: %.240s", b->last_reason);
-    char result[sizeof(b->last_result)];
-    actuator_last_result(b->act, result, sizeof(result));
-    if (strcmp(result, b->last_result) != 0) { /* a scale_command run finished */
+    out->runs = st.runs;
+    out->run_count = st.run_count;
+    if (st.runs == 0)
+        return;
+    char result[EXEC_RESULT_MAX];
+    size_t len = actuator_last_result(b->act, result, sizeof(result));
+    if (st.runs != b->last_runs) { /* a scale_command run finished */
         nlog(st.failed ? NLOG_ERROR : NLOG_INFO, "actuator",
-             "blueprint %s: scale_command for %d instances: %s", b->cfg->name, st.requested,
+             "blueprint %s: scale_command for %d instances: %s", b->cfg->name, st.run_count,
              result);
-        memcpy(b->last_result, result, sizeof(result));
+        b->last_runs = st.runs;
     }
+    /* The decision log keeps the start of long output: "scale_command exit 1: <output> ...". */
+    const char *more = " ... (truncated)";
+    size_t room = sizeof(out->run_result) - sizeof("scale_command ") - strlen(more);
+    while (len > room && room > 0 && ((unsigned char)result[room] & 0xC0) == 0x80)
+        room--; /* cut before a UTF-8 character, not inside it (the API speaks JSON) */
+    snprintf(out->run_result, sizeof(out->run_result), "scale_command %.*s%s", (int)room, result,
+             len > room ? more : "");
 }
 
 static void act_close(void *state)

@@ -37,6 +37,12 @@ struct node_actuator_status {
     int ready;
     int failed;
     char error[256]; /* last failure, "" if none */
+    /* Runs of an actuator that reports each one (exec): how many have finished, the count the
+     * last one asked for, and its outcome for the decision log ("" when none). The node copies
+     * the outcome into the result of the decision that asked for that count. */
+    int runs;
+    int run_count;
+    char run_result[512];
 };
 
 struct node_actuator {

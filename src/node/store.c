@@ -15,6 +15,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *put_minute;
     sqlite3_stmt *put_decision;
+    sqlite3_stmt *set_result;
     int retention_days;
     char path[4096];
 };
@@ -155,7 +156,9 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO decisions (ts, blueprint, tier, action, from_n, to_n,"
                            " reason, inputs, result) VALUES (?,?,?,?,?,?,?,?,?)",
-                           -1, &s->put_decision, NULL) != SQLITE_OK) {
+                           -1, &s->put_decision, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE decisions SET result = ? WHERE id = ?", -1,
+                           &s->set_result, NULL) != SQLITE_OK) {
         rc = fail(s->db, AE_EIO, "preparing statements", path, err, errlen);
         store_close(s);
         return rc;
@@ -178,6 +181,7 @@ void store_close(struct store *s)
         return;
     sqlite3_finalize(s->put_minute);
     sqlite3_finalize(s->put_decision);
+    sqlite3_finalize(s->set_result);
     sqlite3_close(s->db);
     free(s);
 }
@@ -220,7 +224,8 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-int store_put_decision(struct store *s, const struct store_decision *d, char *err, size_t errlen)
+int store_put_decision(struct store *s, const struct store_decision *d, int64_t *id, char *err,
+                       size_t errlen)
 {
     sqlite3_stmt *st = s->put_decision;
     sqlite3_reset(st);
@@ -237,7 +242,23 @@ int store_put_decision(struct store *s, const struct store_decision *d, char *er
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return fail(s->db, AE_EIO, "writing a decision", s->path, err, errlen);
+    if (id)
+        *id = (int64_t)sqlite3_last_insert_rowid(s->db);
     return 0;
+}
+
+int store_set_decision_result(struct store *s, int64_t id, const char *result, char *err,
+                              size_t errlen)
+{
+    sqlite3_stmt *st = s->set_result;
+    sqlite3_reset(st);
+    bind_text_or_null(st, 1, result);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail(s->db, AE_EIO, "updating a decision's result", s->path, err, errlen);
+    return sqlite3_changes(s->db) > 0 ? 0 : AE_ENOENT;
 }
 
 int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen)

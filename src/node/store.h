@@ -47,8 +47,14 @@ const char *store_path(const struct store *s);
 /* Inserts or replaces the minute m of blueprint bp (one transaction). */
 int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
                      size_t errlen);
-/* Appends a decision (one transaction). */
-int store_put_decision(struct store *s, const struct store_decision *d, char *err, size_t errlen);
+/* Appends a decision (one transaction); on success *id (when id is not NULL) is its row id, for
+ * store_set_decision_result. */
+int store_put_decision(struct store *s, const struct store_decision *d, int64_t *id, char *err,
+                       size_t errlen);
+/* Replaces the result of decision id (an actuator run finished after the decision was written).
+ * 0, AE_ENOENT when no such decision is kept (pruned), or AE_EIO with a message. */
+int store_set_decision_result(struct store *s, int64_t id, const char *result, char *err,
+                              size_t errlen);
 /* Deletes minutes and decisions older than the retention before now_ms; returns rows deleted
  * (>= 0) or a negative AE_E* code. */
 int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen);

@@ -56,6 +56,8 @@ struct actuator {
     int exec_applied;
     int exec_failed;
     int exec_failures;     /* consecutive failed runs, for the retry back-off */
+    int exec_runs;         /* finished runs */
+    int exec_run_count;    /* the count the last finished run asked for */
     int64_t exec_retry_ms; /* a failed run is retried from then on */
     char last_result[EXEC_OUTPUT_MAX + 128];
     char error[256];
@@ -352,6 +354,8 @@ static void exec_run(struct actuator *a, int n)
     snprintf(a->last_result, sizeof(a->last_result), "%s", result);
     a->exec_running = 0;
     a->exec_failed = !success;
+    a->exec_runs++;
+    a->exec_run_count = n;
     if (success) {
         a->exec_applied = n;
         a->exec_failures = 0;
@@ -509,6 +513,8 @@ void actuator_status(struct actuator *a, struct actuator_status *out)
         out->ready = a->exec_applied;
         out->starting = a->exec_running || a->exec_pending;
         out->failed = a->exec_failed;
+        out->runs = a->exec_runs;
+        out->run_count = a->exec_run_count;
     }
     snprintf(out->error, sizeof(out->error), "%s", a->error);
     pthread_mutex_unlock(&a->mu);

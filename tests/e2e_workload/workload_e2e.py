@@ -263,10 +263,31 @@ def case_bad_scrape_targets(args):
     check(rc == 0, "node exit status %r" % rc)
 
 
+def run_outcome(node, count):
+    """The newest decision of blueprint api to count instances once its scale_command run has
+    finished (its result is the run's outcome), else None."""
+    for d in node.get_json("/api/decisions?blueprint=api&limit=50"):
+        if d["to"] == count:
+            return d if d["result"].startswith("scale_command") else None
+    return None
+
+
+def push_hot_until(node, calls, line):
+    """Pushes a hot CPU until the scale_command has been called with line (or 15 s pass)."""
+    end = time.time() + 15
+    while time.time() < end and line not in open(calls).read():
+        code, _ = node.post("/api/metrics/api", {"values": {"cpu_usage": 0.97}})
+        check(code == 202, "push status %d" % code)
+        time.sleep(0.3)
+
+
 def case_exec_arguments(args):
     tmp = tempfile.mkdtemp(prefix="aether-exec-")
     calls = os.path.join(tmp, "calls")
-    script = 'echo "$0 $1" >> %s; echo "scaled $0 to $1"' % calls
+    # Succeeds up to 3 instances; asked for more, it fails with exit 3, says why on stderr and
+    # then prints 600 more characters (the decision keeps the start of long output).
+    script = ('echo "$0 $1" >> %s; if [ "$1" -gt 3 ]; then echo "no quota for $1" >&2;'
+              ' printf "%%0600d" 0; exit 3; fi; echo "scaled $0 to $1"' % calls)
     node = Node(args.node, blueprints=[{"name": "api", "actuator": "exec", "min_instances": 1,
                                         "max_instances": 5, "instances": 2,
                                         "scale_command": ["/bin/sh", "-c", script,
@@ -276,15 +297,27 @@ def case_exec_arguments(args):
         node.wait_for(lambda: os.path.exists(calls) and "api 2" in open(calls).read(), 10,
                       "the initial scale_command")
         node.wait_for(lambda: blueprint(node, "api")["ready"] == 2, 10, "ready = 2")
-        # Push a hot CPU for a while: the reactive tier scales up, the hook runs with 3.
-        end = time.time() + 15
-        while time.time() < end and "api 3" not in open(calls).read():
-            code, _ = node.post("/api/metrics/api", {"values": {"cpu_usage": 0.97}})
-            check(code == 202, "push status %d" % code)
-            time.sleep(0.3)
+        # A hot CPU: the reactive tier scales up, the hook runs with 3 and succeeds.
+        push_hot_until(node, calls, "api 3")
         lines = open(calls).read().split("\n")
         check(lines[:2] == ["api 2", "api 3"], "scale_command calls %r" % lines)
         node.wait_log(r"scale_command for 3 instances: exit 0: scaled api to 3", 10)
+        # The decision that asked for 3 carries the run's exit code and output.
+        up = node.wait_for(lambda: run_outcome(node, 3), 10, "the outcome in the decision to 3")
+        check(up["result"] == "scale_command exit 0: scaled api to 3",
+              "decision to 3: result %r" % up["result"])
+        check(up["action"] == "scale_up" and up["from"] == 2, "decision to 3: %r" % up)
+        # Hotter still: the hook is asked for 4 and fails; that decision says so.
+        node.wait_for(lambda: blueprint(node, "api")["ready"] == 3, 10, "ready = 3")
+        push_hot_until(node, calls, "api 4")
+        check("api 4" in open(calls).read(), "scale_command never called with 4")
+        failed = node.wait_for(lambda: run_outcome(node, 4), 10,
+                               "the outcome in the decision to 4")
+        result = failed["result"]
+        check(result.startswith("scale_command exit 3: no quota for 4\n000")
+              and result.endswith("0 ... (truncated)") and len(result) < 512,
+              "decision to 4: result %r" % result)
+        check(blueprint(node, "api")["ready"] == 3, "ready after the failed run")
     finally:
         rc = node.stop()
     check(rc == 0, "node exit status %r" % rc)

@@ -161,7 +161,7 @@ static void test_decisions_and_retention(void **state)
                                    .reason = reason,
                                    .inputs_json = "{\"cpu\":0.9}",
                                    .result = "ok"};
-        assert_int_equal(store_put_decision(s, &d, err, sizeof err), 0);
+        assert_int_equal(store_put_decision(s, &d, NULL, err, sizeof err), 0);
         struct ae_minute m = minute(d.ts_ms, 0.1);
         assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
     }
@@ -181,6 +181,48 @@ static void test_decisions_and_retention(void **state)
     memset(&c, 0, sizeof c);
     assert_int_equal(store_each_decision(s, NULL, 10, dcollect_cb, &c, err, sizeof err), 0);
     assert_int_equal(c.n, 3);
+    store_close(s);
+}
+
+static int result_cb(void *ctx, const struct store_decision *d)
+{
+    snprintf(ctx, 64, "%s", d->result ? d->result : "(null)");
+    return 1; /* the newest only */
+}
+
+/* An actuator run finishing later replaces the result of the decision that asked for it. */
+static void test_decision_result_updated(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    struct store_decision d = {.ts_ms = 1000,
+                               .blueprint = "api",
+                               .tier = "reactive",
+                               .action = "scale_up",
+                               .from = 2,
+                               .to = 3,
+                               .reason = "cpu",
+                               .inputs_json = "{}",
+                               .result = "requested 3 from the exec actuator"};
+    int64_t first = 0, second = 0;
+    assert_int_equal(store_put_decision(s, &d, &first, err, sizeof err), 0);
+    d.ts_ms = 2000;
+    d.blueprint = "web";
+    assert_int_equal(store_put_decision(s, &d, &second, err, sizeof err), 0);
+    assert_true(first > 0 && second > first);
+
+    assert_int_equal(
+        store_set_decision_result(s, first, "scale_command exit 1: no quota", err, sizeof err), 0);
+    char got[64];
+    assert_int_equal(store_each_decision(s, "api", 1, result_cb, got, err, sizeof err), 1);
+    assert_string_equal(got, "scale_command exit 1: no quota");
+    /* The other decision is untouched. */
+    assert_int_equal(store_each_decision(s, "web", 1, result_cb, got, err, sizeof err), 1);
+    assert_string_equal(got, "requested 3 from the exec actuator");
+    /* A decision that is gone (pruned) is reported, not silently ignored. */
+    assert_int_equal(store_set_decision_result(s, second + 100, "x", err, sizeof err), AE_ENOENT);
     store_close(s);
 }
 
@@ -226,6 +268,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_minutes_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decisions_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decision_result_updated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
