@@ -4,6 +4,7 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "jtext.h"
 #include "log.h"
 #include "metrics.h"
 #include "node.h"
@@ -49,9 +50,9 @@ static json_t *recommendation_json(const struct fcst_recommendation *r)
     json_object_set_new(o, "type", json_string(fcst_type_name(r->type)));
     json_object_set_new(
         o, "reason",
-        json_string(r->reason != FCST_REASON_NONE ? fcst_reason_name(r->reason) : r->text));
+        json_text(r->reason != FCST_REASON_NONE ? fcst_reason_name(r->reason) : r->text));
     if (r->text[0])
-        json_object_set_new(o, "detail", json_string(r->text));
+        json_object_set_new(o, "detail", json_text(r->text));
     if (r->type == FCST_SCALE_UP || r->type == FCST_SCALE_DOWN)
         json_object_set_new(o, "targetInstances", json_integer(r->target_instances));
     if (r->type == FCST_ADJUST_THRESHOLDS) {
@@ -95,14 +96,14 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     json_object_set_new(o, "enabled", json_boolean(c->enabled));
     json_object_set_new(o, "active", json_boolean(c->enabled && n->predictor != NULL));
     json_object_set_new(o, "state", json_string(ttm_state_name(state)));
-    json_object_set_new(o, "modelPath", json_string(c->model_path));
+    json_object_set_new(o, "modelPath", json_text(c->model_path));
     json_object_set_new(o, "inputWindowMinutes", json_integer(c->input_window_minutes));
     json_object_set_new(o, "predictionHorizon", json_integer(c->prediction_horizon));
     json_object_set_new(o, "evaluationIntervalMs", json_integer(c->evaluation_interval_ms));
     json_object_set_new(o, "confidenceThreshold", json_real(c->confidence_threshold));
     json_object_set_new(o, "mode", json_string(cfg_ttm_mode_names[c->mode]));
     const char *error = n->model_error[0] ? n->model_error : ttm_last_error(n->ttm);
-    json_object_set_new(o, "error", error && *error ? json_string(error) : json_null());
+    json_object_set_new(o, "error", error && *error ? json_text(error) : json_null());
 
     int any = 0;
     json_t *bps = json_array();
@@ -119,8 +120,7 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_object_set_new(b, "lastForecast", forecast_json(&st));
         json_object_set_new(b, "confidence", num_or_null(st.confidence));
         json_object_set_new(b, "skill", num_or_null(st.skill));
-        json_object_set_new(b, "error",
-                            st.error && *st.error ? json_string(st.error) : json_null());
+        json_object_set_new(b, "error", st.error && *st.error ? json_text(st.error) : json_null());
         json_array_append_new(bps, b);
     }
     json_object_set_new(o, "hasForecast", json_boolean(any));
@@ -149,9 +149,9 @@ static json_t *decision_json(int64_t ts, const char *bp, const char *tier, const
     json_object_set_new(o, "action", json_string(action));
     json_object_set_new(o, "from", json_integer(from));
     json_object_set_new(o, "to", json_integer(to));
-    json_object_set_new(o, "reason", json_string(reason ? reason : ""));
+    json_object_set_new(o, "reason", json_text(reason));
     json_object_set_new(o, "inputs", inputs ? inputs : json_object());
-    json_object_set_new(o, "result", json_string(result ? result : ""));
+    json_object_set_new(o, "result", json_text(result));
     return o;
 }
 
@@ -198,7 +198,7 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
                                 : json_null());
         json_object_set_new(o, "lastDecision", live_decision_json(b));
         if (b->status.error[0])
-            json_object_set_new(o, "error", json_string(b->status.error));
+            json_object_set_new(o, "error", json_text(b->status.error));
         json_array_append_new(arr, o);
     }
     pthread_mutex_unlock(&n->lock);
