@@ -4,8 +4,8 @@
  * lowest source precedence to the highest (host < process < scrape < push); each writes the
  * features it knows with ae_snapshot_set and leaves the rest untouched (missing). None blocks:
  *   host     /proc/stat and /proc/meminfo, read at call time: cpu_usage = busy share of all
- *            host CPUs, heap_usage = used share of host memory (for a blueprint that opts in;
- *            the node does not attach it by default, see docs/workloads.md);
+ *            host CPUs, heap_usage = used share of host memory (only for blueprints
+ *            with host_metrics = true, see docs/workloads.md);
  *   process  /proc/<pid>/stat and /statm of each ready instance the process actuator runs, read
  *            at call time: cpu_usage = mean over instances of CPU seconds per second /
  *            cpu_limit_cores, heap_usage = mean of RSS / memory_limit_bytes;

@@ -100,6 +100,7 @@ struct cfg_blueprint {
     int instances;              /* initial count; -1 = min_instances (see cfg_blueprint_resolve) */
     double cpu_limit_cores;     /* 1, 0.001..4096 */
     int64_t memory_limit_bytes; /* 0 = host memory / max_instances (see cfg_blueprint_resolve) */
+    int host_metrics;           /* 0; 1 = cpu/heap of the whole host, lowest precedence */
 
     /* actuator = "process" */
     char **command;          /* heap argv, command_count strings + a NULL; {port} {instance} */

@@ -124,6 +124,10 @@ const struct cfg_key cfg_keys[] = {
      .flags = CFG_NO_MAX, .default_text = "host memory / max_instances",
      .help = "Memory allowance of one instance in bytes; heap usage is measured against it. 0 "
              "means the default."},
+    {BP, "host_metrics", BOOL_KEY(bp_t, host_metrics),
+     .help = "Use the whole host's CPU and memory as the blueprint's cpu_usage and heap_usage "
+             "when no instance, scrape or push gives them (for a host that runs only this "
+             "workload)."},
     {BP, "command", STRV_KEY(bp_t, command, command_count),
      .flags = CFG_PROCESS_ONLY | CFG_NONEMPTY, .default_text = "(required)",
      .help = "*process*: program and arguments of one instance; `{port}` and `{instance}` are "

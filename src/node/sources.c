@@ -3,13 +3,13 @@
  * The workload module provides them (aether/actuator.h, aether/collector.h); this file adapts
  * its calls to the node's seam. Per blueprint: one actuator (process supervisor or exec hook)
  * and one collector (scrape thread + /proc readings of the actuator's ready instances). Two
- * node collectors run each second, in precedence order:
+ * node collectors run each second for every blueprint, in precedence order:
  *   process  refreshes the scrape targets from the actuator, then CPU/RSS from /proc/<pid>;
  *   scrape   the latest scrape of every target.
- * The host collector (host_collector_*) is not attached: the host's CPU and memory are not a
- * blueprint's (a process blueprint with no ready instance, or an exec blueprint whose instances
- * run elsewhere, would borrow numbers that are not its own). Attaching it needs a per-blueprint
- * opt-in key, which the config table does not have yet.
+ * A third, the host collector, runs below them only for blueprints with host_metrics = true:
+ * the host's CPU and memory are not a blueprint's unless the host runs nothing else (a process
+ * blueprint with no ready instance, or an exec blueprint whose instances run elsewhere, would
+ * otherwise borrow numbers that are not its own).
  * Why features are missing (the scrape's reason) and actuator failures are logged when they
  * change, and the reason is shown in /api/blueprints as the blueprint's error when the actuator
  * has none. Each finished exec run is logged and its outcome handed to the node (run_result),
@@ -32,6 +32,7 @@ struct wl_bp {
     const struct cfg_blueprint *cfg; /* borrowed from the node's config */
     struct actuator *act;
     struct collector *coll;
+    struct host_collector *host; /* only with host_metrics */
     char last_reason[512];
     int last_runs; /* exec runs already logged */
     char last_error[256];
@@ -41,6 +42,13 @@ struct wl_sources {
     int n;
     struct wl_bp *bps;
 };
+
+static void collect_host(void *state, int bp, struct ae_snapshot *snap)
+{
+    struct wl_sources *w = state;
+    if (bp >= 0 && bp < w->n && w->bps[bp].host)
+        host_collector_fill(w->bps[bp].host, snap);
+}
 
 static void collect_process(void *state, int bp, struct ae_snapshot *snap)
 {
@@ -78,6 +86,7 @@ static void close_sources(void *state)
     for (int i = 0; i < w->n; i++) {
         actuator_close(w->bps[i].act); /* normally already closed by the node */
         collector_close(w->bps[i].coll);
+        host_collector_close(w->bps[i].host);
     }
     free(w->bps);
     free(w);
@@ -152,7 +161,10 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         struct wl_bp *b = &w->bps[i];
         b->cfg = &cfg->blueprints[i];
         b->coll = collector_open(b->cfg, NULL, err, errlen);
-        b->act = b->coll ? actuator_open(b->cfg, err, errlen) : NULL;
+        if (b->coll && b->cfg->host_metrics && !(b->host = host_collector_open()))
+            snprintf(err, errlen, "out of memory");
+        else if (b->coll)
+            b->act = actuator_open(b->cfg, err, errlen);
         if (!b->act) {
             w->n = i + 1;
             close_sources(w);
@@ -161,6 +173,7 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         w->n = i + 1;
     }
     const struct node_collector collectors[] = {
+        {"host", NODE_SRC_HOST, w, collect_host, NULL},
         {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
         {"scrape", NODE_SRC_SCRAPE, w, collect_scrape, close_sources},
     };

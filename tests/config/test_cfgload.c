@@ -403,6 +403,7 @@ static void test_table_is_complete(void **state)
                               "blueprint.instances",
                               "blueprint.cpu_limit_cores",
                               "blueprint.memory_limit_bytes",
+                              "blueprint.host_metrics",
                               "blueprint.command",
                               "blueprint.env",
                               "blueprint.port_base",

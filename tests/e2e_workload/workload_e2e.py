@@ -323,6 +323,27 @@ def case_exec_arguments(args):
     check(rc == 0, "node exit status %r" % rc)
 
 
+def case_host_metrics(args):
+    """host_metrics = true gives a blueprint without scrape targets the host's CPU and memory;
+    its twin without the key shows none."""
+    exit0 = ["/bin/sh", "-c", "exit 0"]
+    node = Node(args.node, blueprints=[
+        {"name": "host", "actuator": "exec", "scale_command": exit0, "host_metrics": True},
+        {"name": "plain", "actuator": "exec", "scale_command": exit0}])
+    node.start()
+    try:
+        node.wait_for(lambda: blueprint(node, "host")["cpuUsage"] is not None, 10,
+                      "cpuUsage of the host_metrics blueprint")
+        cpu = blueprint(node, "host")["cpuUsage"]
+        check(0.0 <= cpu <= 1.0, "host cpuUsage %r outside 0..1" % cpu)
+        check(blueprint(node, "plain")["cpuUsage"] is None,
+              "a blueprint without host_metrics borrowed the host's CPU: %r"
+              % blueprint(node, "plain"))
+    finally:
+        rc = node.stop()
+    check(rc == 0, "node exit status %r" % rc)
+
+
 def case_no_orphans(args):
     node, base, pids = start_workers(args, 3)
     node.proc.send_signal(signal.SIGKILL)
