@@ -33,12 +33,10 @@ struct adt {
 void adt_init(struct adt *a, const struct cfg_controller *c, int64_t start_ms);
 
 /* Takes the recommendation of a new forecast made at now_ms. In active mode it replaces the one
- * in force: scale_up holds floor = target, scale_down ceiling = target, adjust_thresholds sets
- * tier 1's thresholds, a hold (any reason) holds nothing; thresholds go back to the configured
- * ones unless this recommendation adjusts them. In forecast-only mode it is only recorded. */
-void adt_apply(struct adt *a, const struct cfg_controller *c, enum cfg_ttm_mode mode,
-               const struct fcst_recommendation *rec, int64_t now_ms);
-
+ * in force: its floor and ceiling (0 = none) and its thresholds (the configured ones unless it
+ * adjusts them). In forecast-only mode it is only recorded. */
+void adt_apply(struct adt *a, enum cfg_ttm_mode mode, const struct fcst_recommendation *rec,
+               int64_t now_ms);
 /* Drops the recommendation in force (no floor, no ceiling, configured thresholds), with a reason
  * kept in drop_reason: TTM went to ERROR or STOPPED, or was disabled. */
 void adt_drop(struct adt *a, const struct cfg_controller *c, const char *reason);

@@ -21,12 +21,15 @@
 #define CONF_MIN_RESOLVED 10 /* below this, the model's own val_wape decides */
 #define CONF_MAX_PENDING 16  /* forecasts awaiting their minutes */
 #define CONF_MAX_HORIZON 10
+/* Under-forecasts of demand remembered for the sizing headroom (4 hours of 1-minute forecasts). */
+#define CONF_SHORTFALL_WINDOW 240
 
 /* The totals of one forecast's comparable minutes. */
 struct conf_resolved {
     double err_cpu, act_cpu, pers_cpu; /* sum |pred - actual|, sum |actual|, sum |last - actual| */
     double err_inv, act_inv, pers_inv; /* the same for invocations */
     int n_cpu, n_inv;                  /* minutes that had the feature */
+    double shortfall_inv; /* max over the forecast's minutes of (actual - predicted) invocations */
 };
 
 struct conf_pending {
@@ -47,6 +50,8 @@ struct conf_tracker {
     struct conf_resolved resolved[CONF_WINDOW]; /* ring */
     int resolved_next;
     long resolved_total;  /* resolved since start */
+    double shortfall[CONF_SHORTFALL_WINDOW]; /* ring of shortfall_inv, resolutions with demand */
+    long shortfall_total;
     int64_t last_seen_ms; /* newest minute observed, INT64_MIN before any */
 };
 
@@ -78,5 +83,12 @@ void conf_wape(const struct conf_tracker *t, double *wape_cpu, double *wape_inv)
  * and invocations over the window; NAN before the first resolution or when persistence was
  * exact. Reported, never gating. */
 double conf_skill(const struct conf_tracker *t);
+
+/* Demand headroom for sizing, in invocations per minute: the q-quantile (0..1) of the shortfalls
+ * (largest under-forecast of demand within one forecast's minutes) of the last
+ * CONF_SHORTFALL_WINDOW resolved forecasts, and never below 0. 0 before the first resolution with
+ * demand. Adding it to a forecast's peak gives a peak the actual demand stayed under in about a
+ * fraction q of recent forecasts. */
+double conf_demand_headroom(const struct conf_tracker *t, double q);
 
 #endif

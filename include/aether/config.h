@@ -74,6 +74,7 @@ struct cfg_ttm {
     int prediction_horizon;        /* 1, 1..10 */
     int evaluation_interval_ms;    /* 60000, 10000..300000 */
     double confidence_threshold;   /* 0.7, 0..1 */
+    double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;        /* active */
 };
 

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define AE_DECISION_MAX_INPUTS 12
+#define AE_DECISION_MAX_INPUTS 16
 #define AE_REASON_MAX 128
 
 enum ae_tier { AE_TIER_REACTIVE, AE_TIER_TTM, AE_TIER_OPERATOR };

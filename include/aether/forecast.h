@@ -9,8 +9,9 @@
 #include "aether/snapshot.h"
 
 #define FCST_HISTORY_MINUTES 5    /* minutes of history the analyzer reads */
-#define FCST_TARGET_UP_UTIL 0.6   /* utilisation a preemptive scale-up sizes for */
-#define FCST_TARGET_DOWN_UTIL 0.5 /* utilisation a preemptive scale-down sizes for */
+/* The fleet is sized for the forecast's peak demand plus this quantile of recent under-forecasts
+ * (confidence.h, conf_demand_headroom). */
+#define FCST_HEADROOM_QUANTILE 0.95
 
 enum fcst_type {
     FCST_HOLD,              /* NoAction */
@@ -42,18 +43,23 @@ struct fcst_input {
     double cpu_limit_cores;
     double cfg_cpu_up; /* configured [controller] thresholds, never the adjusted ones */
     double cfg_cpu_down;
+    double demand_headroom; /* invocations per minute added to the predicted peak (>= 0) */
+    double bound_util;      /* [ttm] upper_bound_utilization: at most this with the headroom */
 };
 
 struct fcst_recommendation {
     enum fcst_type type;
     enum fcst_reason reason;
-    int target_instances; /* floor (scale up) or ceiling (scale down), within [min, max]; else 0 */
+    int target_instances; /* the fleet the forecast needs (F), within [min, max]; 0 when none */
+    int floor;            /* instances held at least: F whenever there is one, else 0 */
+    int ceiling;          /* instances held at most: F when confident, else 0 */
     double cpu_up;        /* adjusted thresholds (adjust_thresholds), else the configured ones */
     double cpu_down;
     /* The numbers behind it (NAN where not computed). */
     int sized_by_demand; /* 1: demand x cost; 0: predicted cpu directly (no request metrics) */
     double util_now, util_peak, util_trough, rise, fall;
     double demand_now, demand_peak, demand_trough; /* invocations per minute */
+    double demand_headroom;                        /* added to demand_peak for sizing */
     double cost;                                   /* core-seconds per request */
     double confidence;
     char text[AE_REASON_MAX]; /* one line for logs and the API */

@@ -102,7 +102,11 @@ const struct cfg_key cfg_keys[] = {
     {TTM, "evaluation_interval_ms", INT_KEY(ttm_t, evaluation_interval_ms, 10000, 300000),
      .help = "How often the forecaster runs, in milliseconds (10 s to 5 min)."},
     {TTM, "confidence_threshold", DOUBLE_KEY(ttm_t, confidence_threshold, 0, 1),
-     .help = "Forecasts with a lower confidence are kept and reported but not acted on."},
+     .help = "Below it a forecast may only keep instances (a floor), never remove them."},
+    {TTM, "upper_bound_utilization", DOUBLE_KEY(ttm_t, upper_bound_utilization, 0.1, 1),
+     .help = "Utilisation the upper bound of predicted demand (the forecast peak plus the 95th "
+             "percentile of recent under-forecasts) may reach; the forecast peak itself is sized "
+             "at `cpu_scale_up_threshold`."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

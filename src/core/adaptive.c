@@ -27,8 +27,8 @@ void adt_drop(struct adt *a, const struct cfg_controller *c, const char *reason)
     configured(a, c);
 }
 
-void adt_apply(struct adt *a, const struct cfg_controller *c, enum cfg_ttm_mode mode,
-               const struct fcst_recommendation *rec, int64_t now_ms)
+void adt_apply(struct adt *a, enum cfg_ttm_mode mode, const struct fcst_recommendation *rec,
+               int64_t now_ms)
 {
     a->last_rec = *rec;
     a->has_last_rec = 1;
@@ -36,24 +36,11 @@ void adt_apply(struct adt *a, const struct cfg_controller *c, enum cfg_ttm_mode 
         return; /* recorded and exported, never applied */
     a->has_rec = 1;
     a->rec_time_ms = now_ms;
-    a->floor = 0;
-    a->ceiling = 0;
+    a->floor = rec->floor;
+    a->ceiling = rec->ceiling;
     a->drop_reason[0] = 0;
-    configured(a, c);
-    switch (rec->type) {
-    case FCST_SCALE_UP:
-        a->floor = rec->target_instances;
-        break;
-    case FCST_SCALE_DOWN:
-        a->ceiling = rec->target_instances;
-        break;
-    case FCST_ADJUST_THRESHOLDS:
-        a->thresholds.cpu_up = rec->cpu_up;
-        a->thresholds.cpu_down = rec->cpu_down;
-        break;
-    default:
-        break;
-    }
+    a->thresholds.cpu_up = rec->cpu_up; /* the configured ones unless adjust_thresholds */
+    a->thresholds.cpu_down = rec->cpu_down;
 }
 
 void adt_note_change(struct adt *a, int64_t now_ms)

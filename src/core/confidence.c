@@ -1,6 +1,7 @@
 /* Confidence tracker: forecasts wait for their minutes, are resolved into error sums, and the
  * last CONF_WINDOW resolutions give WAPE, confidence and skill. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aether/confidence.h"
@@ -58,6 +59,8 @@ static void accumulate(struct conf_pending *p, int h, const struct ae_minute *m)
     }
     if (ae_minute_has(m, AE_F_INVOCATIONS)) {
         double actual = m->values[AE_F_INVOCATIONS];
+        if (a->n_inv == 0 || actual - p->inv[h] > a->shortfall_inv)
+            a->shortfall_inv = actual - p->inv[h];
         a->err_inv += fabs(p->inv[h] - actual);
         a->act_inv += fabs(actual);
         a->pers_inv += isnan(p->last_inv) ? fabs(actual) : fabs(p->last_inv - actual);
@@ -83,6 +86,8 @@ void conf_observe(struct conf_tracker *t, const struct ae_minute *m)
         }
         if (p->acc.n_cpu + p->acc.n_inv == 0)
             continue; /* none of its minutes could be compared: discarded */
+        if (p->acc.n_inv)
+            t->shortfall[t->shortfall_total++ % CONF_SHORTFALL_WINDOW] = p->acc.shortfall_inv;
         t->resolved[t->resolved_next] = p->acc;
         t->resolved_next = (t->resolved_next + 1) % CONF_WINDOW;
         t->resolved_total++;
@@ -169,4 +174,24 @@ double conf_skill(const struct conf_tracker *t)
     if (!(persistence > 0))
         return NAN;
     return 1 - model / persistence;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double conf_demand_headroom(const struct conf_tracker *t, double q)
+{
+    int n = t->shortfall_total < CONF_SHORTFALL_WINDOW ? (int)t->shortfall_total
+                                                        : CONF_SHORTFALL_WINDOW;
+    if (n == 0)
+        return 0;
+    double sorted[CONF_SHORTFALL_WINDOW];
+    memcpy(sorted, t->shortfall, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+    int k = (int)ceil(q * n - 1e-9) - 1; /* the smallest value with at least q of them at or below */
+    k = k < 0 ? 0 : k >= n ? n - 1 : k;
+    return sorted[k] > 0 ? sorted[k] : 0;
 }

@@ -62,6 +62,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->prediction_horizon = 1;
     out->evaluation_interval_ms = 60000;
     out->confidence_threshold = 0.7;
+    out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
 }
 
@@ -209,6 +210,8 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_int("ttm.evaluation_interval_ms", c->evaluation_interval_ms, 10000, 300000, err,
                     errlen));
     CHECK(check_double("ttm.confidence_threshold", c->confidence_threshold, 0, 1, err, errlen));
+    CHECK(check_double("ttm.upper_bound_utilization", c->upper_bound_utilization, 0.1, 1, err,
+                       errlen));
     CHECK(
         check_enum("ttm.mode", (int)c->mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, err, errlen));
     return 0;

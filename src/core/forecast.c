@@ -62,27 +62,23 @@ static int measure_now(const struct fcst_input *in, struct fcst_recommendation *
     return has_now;
 }
 
-void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
+/* The spec's threshold adjustment, from the configured thresholds and the predicted rise. */
+static void adjust_thresholds(const struct fcst_input *in, double rise,
+                              struct fcst_recommendation *out)
 {
-    memset(out, 0, sizeof *out);
-    out->util_now = out->util_peak = out->util_trough = out->rise = out->fall = NAN;
-    out->demand_now = out->demand_peak = out->demand_trough = out->cost = NAN;
-    out->cpu_up = in->cfg_cpu_up;
-    out->cpu_down = in->cfg_cpu_down;
-    out->confidence = in->confidence;
+    double up = in->cfg_cpu_up - 0.5 * rise;
+    up = clamp(clamp(up, in->cfg_cpu_up - 0.3, in->cfg_cpu_up + 0.1), 0.05, 0.95);
+    double down = in->cfg_cpu_down - 0.5 * rise;
+    down = clamp(clamp(down, in->cfg_cpu_down - 0.1, in->cfg_cpu_down + 0.2), 0, up - 0.1);
+    out->cpu_up = up;
+    out->cpu_down = down;
+}
 
-    if (!(in->confidence >= in->confidence_threshold - AE_CMP_EPS)) {
-        char text[AE_REASON_MAX];
-        snprintf(text, sizeof text, "confidence %.2f below %.2f", in->confidence,
-                 in->confidence_threshold);
-        hold(out, FCST_REASON_LOW_CONFIDENCE, text);
-        return;
-    }
-    if (in->history_count < 1 || !in->forecast || in->horizon < 1 || !measure_now(in, out)) {
-        hold(out, FCST_REASON_INSUFFICIENT_DATA, "no cpu history or no forecast");
-        return;
-    }
-    double r = in->ready > 1 ? in->ready : 1, cores = in->cpu_limit_cores;
+/* Predicted peak and trough (demand, or cpu without request metrics) and the utilisations they
+ * mean for the ready instances. Returns 0 when the forecast is not finite. */
+static int read_forecast(const struct fcst_input *in, struct fcst_recommendation *out)
+{
+    double r = in->ready > 1 ? in->ready : 1;
     double lo = INFINITY, hi = -INFINITY;
     int f = out->sized_by_demand ? AE_F_INVOCATIONS : AE_F_CPU_USAGE;
     for (int h = 0; h < in->horizon; h++) {
@@ -90,57 +86,97 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
-    if (!isfinite(lo) || !isfinite(hi)) {
-        hold(out, FCST_REASON_INSUFFICIENT_DATA, "forecast is not finite");
-        return;
-    }
+    if (!isfinite(lo) || !isfinite(hi))
+        return 0;
     if (out->sized_by_demand) {
         out->demand_peak = hi > 0 ? hi : 0;
         out->demand_trough = lo > 0 ? lo : 0;
-        out->util_peak = out->demand_peak * out->cost / (60 * r * cores);
-        out->util_trough = out->demand_trough * out->cost / (60 * r * cores);
+        out->util_peak = out->demand_peak * out->cost / (60 * r * in->cpu_limit_cores);
+        out->util_trough = out->demand_trough * out->cost / (60 * r * in->cpu_limit_cores);
     } else {
         out->util_peak = hi;
         out->util_trough = lo;
     }
-    double rise = out->util_peak - out->util_now, fall = out->util_trough - out->util_now;
-    out->rise = rise;
-    out->fall = fall;
+    out->rise = out->util_peak - out->util_now;
+    out->fall = out->util_trough - out->util_now;
+    return 1;
+}
 
-    if (rise > 0.15 + AE_CMP_EPS ||
-        (out->util_peak > 0.7 + AE_CMP_EPS && rise > 0.10 + AE_CMP_EPS)) {
-        double need =
-            out->sized_by_demand ? out->demand_peak * out->cost / (60 * cores) : r * out->util_peak;
+/* F, within [min, max]: the instances that keep the predicted peak at the configured scale-up
+ * threshold and the peak plus the headroom of recent under-forecasts at bound_util. */
+static int fleet_needed(const struct fcst_input *in, struct fcst_recommendation *out)
+{
+    double peak_cores, bound_cores; /* cores the peak and its upper bound keep busy */
+    if (out->sized_by_demand) {
+        out->demand_headroom = in->demand_headroom > 0 ? in->demand_headroom : 0;
+        peak_cores = out->demand_peak * out->cost / 60;
+        bound_cores = (out->demand_peak + out->demand_headroom) * out->cost / 60;
+    } else {
+        peak_cores = bound_cores = (in->ready > 1 ? in->ready : 1) * out->util_peak *
+                                   in->cpu_limit_cores;
+    }
+    double by_peak = peak_cores / (in->cpu_limit_cores * in->cfg_cpu_up);
+    double by_bound = in->bound_util > 0 ? bound_cores / (in->cpu_limit_cores * in->bound_util) : 0;
+    return clamp_int(ceil_count(by_peak > by_bound ? by_peak : by_bound), in->min_instances,
+                     in->max_instances);
+}
+
+void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
+{
+    memset(out, 0, sizeof *out);
+    out->util_now = out->util_peak = out->util_trough = out->rise = out->fall = NAN;
+    out->demand_now = out->demand_peak = out->demand_trough = out->cost = NAN;
+    out->demand_headroom = NAN;
+    out->cpu_up = in->cfg_cpu_up;
+    out->cpu_down = in->cfg_cpu_down;
+    out->confidence = in->confidence;
+
+    const char *missing = NULL;
+    if (in->history_count < 1 || !in->forecast || in->horizon < 1 || !measure_now(in, out))
+        missing = "no cpu history or no forecast";
+    else if (!read_forecast(in, out))
+        missing = "forecast is not finite";
+    int fleet = missing ? 0 : fleet_needed(in, out);
+    char text[AE_REASON_MAX];
+    if (!(in->confidence >= in->confidence_threshold - AE_CMP_EPS)) {
+        /* Too uncertain to shrink the fleet on; a floor only risks cost, never the SLO. */
+        out->target_instances = out->floor = fleet;
+        if (fleet)
+            snprintf(text, sizeof text, "confidence %.2f below %.2f: floor %d only",
+                     in->confidence, in->confidence_threshold, fleet);
+        else
+            snprintf(text, sizeof text, "confidence %.2f below %.2f", in->confidence,
+                     in->confidence_threshold);
+        hold(out, FCST_REASON_LOW_CONFIDENCE, text);
+        return;
+    }
+    if (missing) {
+        hold(out, FCST_REASON_INSUFFICIENT_DATA, missing);
+        return;
+    }
+    out->target_instances = out->floor = out->ceiling = fleet;
+    int n = in->requested;
+    if (fleet > n) {
         out->type = FCST_SCALE_UP;
-        out->target_instances =
-            clamp_int(ceil_count(need / FCST_TARGET_UP_UTIL), in->min_instances, in->max_instances);
         snprintf(out->text, sizeof out->text,
-                 "utilisation %.2f -> %.2f predicted (rise %.2f): floor %d instances",
-                 out->util_now, out->util_peak, rise, out->target_instances);
-    } else if (fall < -0.15 - AE_CMP_EPS && out->util_trough < 0.3 - AE_CMP_EPS) {
-        double need = out->sized_by_demand ? out->demand_trough * out->cost / (60 * cores)
-                                           : r * out->util_trough;
+                 "utilisation %.2f -> %.2f predicted: %d instances needed, scale up from %d",
+                 out->util_now, out->util_peak, fleet, n);
+    } else if (fleet < n) {
         out->type = FCST_SCALE_DOWN;
-        out->target_instances = clamp_int(ceil_count(need / FCST_TARGET_DOWN_UTIL),
-                                          in->min_instances, in->max_instances);
         snprintf(out->text, sizeof out->text,
-                 "utilisation %.2f -> %.2f predicted (fall %.2f): ceiling %d instances",
-                 out->util_now, out->util_trough, fall, out->target_instances);
-    } else if (fabs(rise) > 0.05 + AE_CMP_EPS) {
-        double up = in->cfg_cpu_up - 0.5 * rise;
-        up = clamp(clamp(up, in->cfg_cpu_up - 0.3, in->cfg_cpu_up + 0.1), 0.05, 0.95);
-        double down = in->cfg_cpu_down - 0.5 * rise;
-        down = clamp(clamp(down, in->cfg_cpu_down - 0.1, in->cfg_cpu_down + 0.2), 0, up - 0.1);
+                 "utilisation %.2f -> %.2f predicted: %d instances needed, scale down from %d",
+                 out->util_now, out->util_trough, fleet, n);
+    } else if (fabs(out->rise) > 0.05 + AE_CMP_EPS) {
+        /* The fleet is the right size; tier 1 reacts above it with retuned thresholds. */
         out->type = FCST_ADJUST_THRESHOLDS;
-        out->cpu_up = up;
-        out->cpu_down = down;
+        out->ceiling = 0;
+        adjust_thresholds(in, out->rise, out);
         snprintf(out->text, sizeof out->text,
                  "utilisation %.2f -> %.2f predicted (change %+.2f): thresholds %.2f/%.2f",
-                 out->util_now, out->util_peak, rise, up, down);
+                 out->util_now, out->util_peak, out->rise, out->cpu_up, out->cpu_down);
     } else {
-        char text[AE_REASON_MAX];
-        snprintf(text, sizeof text, "utilisation %.2f -> %.2f predicted: stable", out->util_now,
-                 out->util_peak);
+        snprintf(text, sizeof text, "utilisation %.2f -> %.2f predicted: stable at %d instances",
+                 out->util_now, out->util_peak, fleet);
         hold(out, FCST_REASON_STABLE, text);
     }
 }

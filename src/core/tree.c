@@ -1,5 +1,6 @@
 /* Decision tree, tier 1: the per-second rule and the warm-up/cooldown gate. */
 #include <stdio.h>
+#include <string.h>
 
 #include "aether/tree.h"
 
@@ -16,31 +17,39 @@ void tree_input_from_snapshot(struct tree_input *in, const struct ae_snapshot *s
 int tree_rule(const struct tree_thresholds *t, double call_rate_up, const struct tree_input *in,
               struct ae_decision *why)
 {
-    /* No ready instance yet: count the calls against one, so a flood still scales up. */
-    double per_ready = in->calls_per_s / (in->ready > 1 ? in->ready : 1);
+    /* Count the instances already requested: what the load will be on each once they serve.
+     * Without that the rule keeps adding instances while the first ones start. */
+    int serving = in->ready > 0 ? in->ready : 0;
+    int counted = in->requested > serving ? in->requested : serving;
+    double cpu = counted > 0 ? in->cpu_usage * serving / counted : in->cpu_usage;
+    double per_instance = in->calls_per_s / (counted > 1 ? counted : 1);
     char reason[AE_REASON_MAX];
     int step = 0;
-    if (in->has_cpu && in->cpu_usage > t->cpu_up + AE_CMP_EPS) {
+    if (in->has_cpu && cpu > t->cpu_up + AE_CMP_EPS) {
         step = 1;
-        snprintf(reason, sizeof reason, "cpu_usage %.3f > %.3f", in->cpu_usage, t->cpu_up);
-    } else if (in->has_calls && per_ready > call_rate_up + AE_CMP_EPS) {
+        snprintf(reason, sizeof reason, "cpu_usage %.3f > %.3f", cpu, t->cpu_up);
+    } else if (in->has_calls && per_instance > call_rate_up + AE_CMP_EPS) {
         step = 1;
-        snprintf(reason, sizeof reason, "calls per ready instance %.1f/s > %.1f/s", per_ready,
+        snprintf(reason, sizeof reason, "calls per instance %.1f/s > %.1f/s", per_instance,
                  call_rate_up);
-    } else if (in->has_cpu && in->cpu_usage < t->cpu_down - AE_CMP_EPS &&
-               in->requested > in->min_instances) {
+    } else if (in->has_cpu && cpu < t->cpu_down - AE_CMP_EPS && in->requested > in->min_instances) {
         step = -1;
-        snprintf(reason, sizeof reason, "cpu_usage %.3f < %.3f", in->cpu_usage, t->cpu_down);
+        snprintf(reason, sizeof reason, "cpu_usage %.3f < %.3f", cpu, t->cpu_down);
     } else {
         snprintf(reason, sizeof reason, "%s",
                  in->has_cpu || in->has_calls ? "within thresholds" : "no cpu or call metrics");
     }
+    if (counted > serving && (in->has_cpu || in->has_calls))
+        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
+                 " (over %d requested, %d ready)", counted, serving);
     if (why) {
         snprintf(why->reason, sizeof why->reason, "%s", reason);
-        if (in->has_cpu)
+        if (in->has_cpu) {
             ae_decision_add(why, "cpu_usage", in->cpu_usage);
+            ae_decision_add(why, "cpu_usage_requested", cpu);
+        }
         if (in->has_calls)
-            ae_decision_add(why, "calls_per_ready_instance", per_ready);
+            ae_decision_add(why, "calls_per_requested_instance", per_instance);
         ae_decision_add(why, "cpu_scale_up_threshold", t->cpu_up);
         ae_decision_add(why, "cpu_scale_down_threshold", t->cpu_down);
         ae_decision_add(why, "call_rate_scale_up_threshold", call_rate_up);

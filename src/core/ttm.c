@@ -211,7 +211,10 @@ static void record_decision(ttm *t, struct ttm_bp *b, const struct ttm_bp_input 
     ae_decision_add(d, "demand_now", r->demand_now);
     ae_decision_add(d, "demand_peak", r->demand_peak);
     ae_decision_add(d, "cost_core_seconds_per_request", r->cost);
+    ae_decision_add(d, "demand_headroom", r->demand_headroom);
     ae_decision_add(d, "target_instances", r->target_instances);
+    ae_decision_add(d, "floor", r->floor);
+    ae_decision_add(d, "ceiling", r->ceiling);
     ae_decision_add(d, "cpu_scale_up_threshold", r->cpu_up);
     ae_decision_add(d, "cpu_scale_down_threshold", r->cpu_down);
     ae_decision_add(d, "ready", in->ready);
@@ -258,11 +261,13 @@ static void use_forecast(ttm *t, int i, int row, const struct ttm_bp_input *in, 
         .cpu_limit_cores = b->cpu_limit_cores,
         .cfg_cpu_up = t->ctl.cpu_scale_up_threshold,
         .cfg_cpu_down = t->ctl.cpu_scale_down_threshold,
+        .demand_headroom = conf_demand_headroom(&b->conf, FCST_HEADROOM_QUANTILE),
+        .bound_util = t->cfg.upper_bound_utilization,
     };
     fcst_analyze(&fi, &b->rec);
     t->counters.recommendations[b->rec.type]++;
     if (in->controller)
-        adt_apply(in->controller, &t->ctl, t->cfg.mode, &b->rec, now);
+        adt_apply(in->controller, t->cfg.mode, &b->rec, now);
     record_decision(t, b, in, now);
 }
 

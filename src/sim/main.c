@@ -32,7 +32,7 @@ struct options {
     double oracle_util;
     int season_minutes;
     int64_t ttm_interval_ms;
-    double confidence_threshold;
+    double confidence_threshold, upper_bound_util;
     int json, quiet, help;
     const char *export_features, *plot;
 };
@@ -90,6 +90,8 @@ static const struct opt opts[] = {
     {"ttm-interval", OPT_DURATION, O(ttm_interval_ms),
      "TTM evaluation interval, simulated time (default 60s)"},
     {"confidence-threshold", OPT_DOUBLE, O(confidence_threshold), "TTM (default 0.7)"},
+    {"upper-bound-util", OPT_DOUBLE, O(upper_bound_util),
+     "TTM ttm.upper_bound_utilization (default 0.85)"},
     {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
     {"export-features", OPT_STRING, O(export_features),
      "write the first controller's per-minute features as training-data CSV"},
@@ -129,7 +131,10 @@ static void defaults(struct options *o)
     o->hpa_sync_ms = 15000;
     o->season_minutes = 1440;
     o->ttm_interval_ms = 60000;
-    o->confidence_threshold = 0.7;
+    struct cfg_ttm ttm;
+    cfg_ttm_defaults(&ttm);
+    o->confidence_threshold = ttm.confidence_threshold;
+    o->upper_bound_util = ttm.upper_bound_utilization;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -208,6 +213,7 @@ static int check_ranges(const struct options *o)
         {"hpa-tolerance", o->hpa_tolerance, 0, 1},
         {"season", o->season_minutes, 2, 100000},
         {"confidence-threshold", o->confidence_threshold, 0, 1},
+        {"upper-bound-util", o->upper_bound_util, 0.1, 1},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi)) {
@@ -310,6 +316,7 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         t.mode = (enum cfg_ttm_mode)mode;
         t.evaluation_interval_ms = (int)o->ttm_interval_ms;
         t.confidence_threshold = o->confidence_threshold;
+        t.upper_bound_utilization = o->upper_bound_util;
         return sim_ctl_ttm_new(&ctl, &t, o->model, o->min_instances, max_instances, err, errlen);
     }
     if (strcmp(name, "hpa") == 0)

@@ -93,7 +93,7 @@ static void floor_jumps_once_and_holds(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     struct tree_input in = at(0.5, 3);
     struct ae_decision d;
     /* s = 0 and floor 7 > 3: one jump to 7 */
@@ -123,7 +123,7 @@ static void floor_respects_cooldown_and_max(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     adt_note_change(&a, LIVE); /* an operator change just now */
     struct tree_input in = at(0.5, 3);
     struct ae_decision d;
@@ -137,7 +137,7 @@ static void ceiling_steps_down_per_cooldown(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_SCALE_DOWN, 3);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     struct tree_input in = at(0.5, 6);
     struct ae_decision d;
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 5);
@@ -161,7 +161,7 @@ static void adjusted_thresholds_drive_tier_1(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, 0);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     assert_float_equal(a.thresholds.cpu_up, 0.6, 0);
     struct tree_input in = at(0.7, 3); /* above the adjusted 0.6, below the configured 0.8 */
     struct ae_decision d;
@@ -170,7 +170,7 @@ static void adjusted_thresholds_drive_tier_1(void **state)
     /* the next forecast (stable) puts the configured thresholds back */
     r = rec(FCST_HOLD, 0);
     r.reason = FCST_REASON_STABLE;
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE + 60000);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 60000);
     assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
     in.requested = 4;
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 4);
@@ -180,13 +180,13 @@ static void stale_forecast_is_dropped(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     struct tree_input in = at(0.5, 3);
     /* exactly 2 x interval old: still held */
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120000, NULL), 7);
     assert_true(a.has_rec);
     adt_init(&a, &ctl, START);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120001, NULL), 3);
     assert_false(a.has_rec);
     assert_string_equal(a.drop_reason, "forecast older than 2 x ttm.evaluation_interval_ms");
@@ -196,18 +196,18 @@ static void drop_restores_configured(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, 0);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     adt_drop(&a, &ctl, "TTM state ERROR");
     assert_false(a.has_rec);
     assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
     assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
     assert_string_equal(a.drop_reason, "TTM state ERROR");
     r = rec(FCST_SCALE_UP, 9);
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     /* a low-confidence forecast holds nothing */
     r = rec(FCST_HOLD, 0);
     r.reason = FCST_REASON_LOW_CONFIDENCE;
-    adt_apply(&a, &ctl, CFG_TTM_ACTIVE, &r, LIVE + 60000);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 60000);
     struct tree_input in = at(0.5, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, NULL), 3);
 }
@@ -216,13 +216,13 @@ static void forecast_only_records_never_applies(void **state)
 {
     (void)state;
     struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
-    adt_apply(&a, &ctl, CFG_TTM_FORECAST_ONLY, &r, LIVE);
+    adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
     assert_true(a.has_last_rec);
     assert_int_equal(a.last_rec.target_instances, 7);
     struct tree_input in = at(0.5, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
     r = rec(FCST_ADJUST_THRESHOLDS, 0);
-    adt_apply(&a, &ctl, CFG_TTM_FORECAST_ONLY, &r, LIVE);
+    adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
     assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
     in = at(0.7, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);

@@ -129,7 +129,7 @@ static void adaptive_changes_stay_in_bounds(void **state)
             r.target_instances = 1 + (int)(next() % 10);
             r.cpu_up = uniform(0.5, 0.9);
             r.cpu_down = uniform(0.1, r.cpu_up - 0.1);
-            adt_apply(&a, &ctl, chance(20) ? CFG_TTM_FORECAST_ONLY : CFG_TTM_ACTIVE, &r, now);
+            adt_apply(&a, chance(20) ? CFG_TTM_FORECAST_ONLY : CFG_TTM_ACTIVE, &r, now);
         }
         if (chance(1))
             adt_drop(&a, &ctl, "random drop");
