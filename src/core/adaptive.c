@@ -85,10 +85,11 @@ int adt_decide(struct adt *a, const struct cfg_controller *c, int ttm_interval_m
     }
     if (by_forecast) {
         d.tier = AE_TIER_TTM;
-        if (floor > 0 && desired == floor)
-            snprintf(d.reason, sizeof d.reason, "forecast floor %d", floor);
-        else if (desired < n)
+        /* a step down is the ceiling's, even the last one onto a floor of the same F */
+        if (desired < n)
             snprintf(d.reason, sizeof d.reason, "forecast ceiling %d", ceiling);
+        else if (floor > 0 && desired == floor)
+            snprintf(d.reason, sizeof d.reason, "forecast floor %d", floor);
     }
     if (desired > in->max_instances) {
         desired = in->max_instances;

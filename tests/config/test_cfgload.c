@@ -139,6 +139,8 @@ static void test_range_errors(void **state)
                NULL);
     load_fails(AE_ERANGE, "[ttm]\nconfidence_threshold = nan\n",
                "t.toml:2: ttm.confidence_threshold = nan is out of range 0..1", NULL);
+    load_fails(AE_ERANGE, "[ttm]\nupper_bound_utilization = 0.05\n",
+               "t.toml:2: ttm.upper_bound_utilization = 0.05 is out of range 0.1..1", NULL);
     load_fails(AE_ERANGE, BP_WEB "max_instances = 99999999999\n",
                "t.toml:4: blueprint.web.max_instances = 99999999999 is out of range 1..10000",
                NULL);
@@ -395,6 +397,7 @@ static void test_table_is_complete(void **state)
                               "ttm.prediction_horizon",
                               "ttm.evaluation_interval_ms",
                               "ttm.confidence_threshold",
+                              "ttm.upper_bound_utilization",
                               "ttm.mode",
                               "blueprint.name",
                               "blueprint.actuator",

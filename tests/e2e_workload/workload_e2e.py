@@ -133,7 +133,7 @@ def case_workers_start(args):
 
 
 def case_load_follows(args):
-    # Scale on the call rate (calls/s per ready instance): reliable on a busy machine, where
+    # Scale on the call rate (calls/s per requested instance): reliable on a busy machine, where
     # a worker may not get a full core.
     node, base = process_node(args, min_i=1, max_i=4, work_us=500,
                               controller={"call_rate_scale_up_threshold": 15,

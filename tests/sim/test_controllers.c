@@ -1,7 +1,8 @@
 /* Each controller through the one "desired instances" interface, with views built by hand:
  * the HPA's rules (tolerance, starting instances at 0%, scale-up limit, 5-minute scale-down
  * stabilisation), the forecasting baselines' forecasts on series they must get exactly, the
- * oracle's look-ahead over the start-up delay, and the reactive tree's wiring (warm-up, cooldown).
+ * oracle's look-ahead over the start-up delay, and the reactive tree's wiring (warm-up, cooldown,
+ * starting instances).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -205,10 +206,14 @@ static void reactive_is_the_core_tree(void **state)
     assert_int_equal(ask(c, 29000, 0.9, 4, 4, NULL), 4);
     assert_int_equal(ask(c, 30000, 0.9, 4, 4, NULL), 5);
     assert_int_equal(ask(c, 31000, 0.9, 4, 5, NULL), 5);
-    assert_int_equal(ask(c, 40000, 0.9, 4, 5, NULL), 6);
+    /* the fifth still starting: 0.9 on 4 of 5 is 0.72 once it serves, below 0.8: no +1 */
+    assert_int_equal(ask(c, 40000, 0.9, 4, 5, NULL), 5);
+    assert_int_equal(ask(c, 100000, 0.9, 4, 5, NULL), 5);
+    /* it serves and cpu is still 0.9: +1 */
+    assert_int_equal(ask(c, 101000, 0.9, 5, 5, NULL), 6);
     /* cpu 0.1 < 0.2: -1 per cooldown. */
-    assert_int_equal(ask(c, 50000, 0.1, 6, 6, NULL), 5);
-    assert_int_equal(ask(c, 51000, 0.1, 5, 5, NULL), 5);
+    assert_int_equal(ask(c, 111000, 0.1, 6, 6, NULL), 5);
+    assert_int_equal(ask(c, 112000, 0.1, 5, 5, NULL), 5);
     sim_controller_free(c);
 }
 

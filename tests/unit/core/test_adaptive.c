@@ -37,12 +37,25 @@ static struct tree_input at(double cpu, int n)
     return in;
 }
 
-static struct fcst_recommendation rec(enum fcst_type type, int target)
+/* A recommendation as fcst_analyze makes them: floor and ceiling (0 = none) and the configured
+ * thresholds (adjust() retunes them). */
+static struct fcst_recommendation rec(enum fcst_type type, int floor, int ceiling)
 {
     struct fcst_recommendation r;
     memset(&r, 0, sizeof r);
     r.type = type;
-    r.target_instances = target;
+    r.target_instances = floor;
+    r.floor = floor;
+    r.ceiling = ceiling;
+    r.cpu_up = ctl.cpu_scale_up_threshold;
+    r.cpu_down = ctl.cpu_scale_down_threshold;
+    return r;
+}
+
+/* adjust_thresholds: the fleet F is right, tier 1 runs on 0.6/0.1 above it. */
+static struct fcst_recommendation adjust(int fleet)
+{
+    struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, fleet, 0);
     r.cpu_up = 0.6;
     r.cpu_down = 0.1;
     return r;
@@ -62,15 +75,26 @@ static void reactive_only_is_tier_1(void **state)
     assert_int_equal(d.from, 3);
     assert_int_equal(d.to, 4);
     assert_string_equal(d.reason, "cpu_usage 0.900 > 0.800");
+    /* the fourth is starting: 0.9 on 3 of 4 is 0.675 once it serves, nothing more to add,
+     * however long it takes to start */
     in.requested = 4;
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 9999, &d), 4);
+    assert_string_equal(d.reason, "within thresholds (over 4 requested, 3 ready)");
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 4);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    /* it serves and cpu is still 0.9: +1, after the cooldown */
+    in = at(0.9, 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 5);
+    in.requested = 5;
+    in.ready = 5;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 69999, &d), 5);
     assert_string_equal(d.reason, "cooldown (cpu_usage 0.900 > 0.800)");
-    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 10000, &d), 5);
-    in = at(0.1, 5);
-    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 70000, &d), 6);
+    in = at(0.1, 6);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 80000, &d), 5);
     assert_int_equal(d.action, AE_ACTION_SCALE_DOWN);
-    in = at(0.5, 4);
-    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 40000, &d), 4);
+    in = at(0.5, 5);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 100000, &d), 5);
     assert_int_equal(d.action, AE_ACTION_HOLD);
     assert_string_equal(d.reason, "within thresholds");
 }
@@ -92,7 +116,7 @@ static void bounds_min_max(void **state)
 static void floor_jumps_once_and_holds(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7, 7);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     struct tree_input in = at(0.5, 3);
     struct ae_decision d;
@@ -122,7 +146,7 @@ static void floor_jumps_once_and_holds(void **state)
 static void floor_respects_cooldown_and_max(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7, 7);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     adt_note_change(&a, LIVE); /* an operator change just now */
     struct tree_input in = at(0.5, 3);
@@ -136,7 +160,7 @@ static void floor_respects_cooldown_and_max(void **state)
 static void ceiling_steps_down_per_cooldown(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_SCALE_DOWN, 3);
+    struct fcst_recommendation r = rec(FCST_SCALE_DOWN, 3, 3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     struct tree_input in = at(0.5, 6);
     struct ae_decision d;
@@ -160,26 +184,102 @@ static void ceiling_steps_down_per_cooldown(void **state)
 static void adjusted_thresholds_drive_tier_1(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, 0);
+    struct fcst_recommendation r = adjust(3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     assert_float_equal(a.thresholds.cpu_up, 0.6, 0);
+    assert_float_equal(a.thresholds.cpu_down, 0.1, 0);
+    assert_int_equal(a.floor, 3);
+    assert_int_equal(a.ceiling, 0);
     struct tree_input in = at(0.7, 3); /* above the adjusted 0.6, below the configured 0.8 */
     struct ae_decision d;
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 4);
     assert_string_equal(d.reason, "cpu_usage 0.700 > 0.600");
-    /* the next forecast (stable) puts the configured thresholds back */
-    r = rec(FCST_HOLD, 0);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+    /* no ceiling: 4 above F = 3 stays while cpu is within the adjusted thresholds */
+    in = at(0.3, 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 4);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    /* below the adjusted down threshold tier 1 steps down, but not below the floor F */
+    in = at(0.05, 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 3);
+    in = at(0.05, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 40000, &d), 3);
+    assert_string_equal(d.reason, "held at the forecast floor 3");
+    /* the next forecast (stable at 3) puts the configured thresholds back */
+    r = rec(FCST_HOLD, 3, 3);
     r.reason = FCST_REASON_STABLE;
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 60000);
     assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
-    in.requested = 4;
-    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 4);
+    assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
+    in = at(0.7, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 3);
+    assert_string_equal(d.reason, "within thresholds");
+}
+
+/* Every confident forecast holds floor = ceiling = F (adjust_thresholds: the floor alone): the
+ * requested count follows F, jumping up to it and stepping down to it once per cooldown, and
+ * tier 1 adds instances above it only when the load outruns the forecast. */
+static void floor_and_ceiling_make_n_track_the_fleet(void **state)
+{
+    (void)state;
+    struct ae_decision d;
+    int64_t now = LIVE;
+    int n = 2;
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 6, 6);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, now);
+    assert_int_equal(a.floor, 6);
+    assert_int_equal(a.ceiling, 6);
+    struct tree_input in = at(0.5, n);
+    n = adt_decide(&a, &ctl, TTM_MS, &in, now, &d);
+    assert_int_equal(n, 6); /* one jump */
+    assert_string_equal(d.reason, "forecast floor 6");
+    /* at F, neither low nor moderate cpu moves it */
+    in = at(0.05, n);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 20000, &d), 6);
+    assert_string_equal(d.reason, "held at the forecast floor 6");
+    in = at(0.5, n);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 30000, &d), 6);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    /* the next forecast needs 3: down one per cooldown, whatever tier 1 thinks of cpu 0.5 */
+    now += 60000;
+    r = rec(FCST_SCALE_DOWN, 3, 3);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, now);
+    int steps = 0;
+    for (int64_t t = now; t < now + 60000; t += 1000) {
+        in = at(0.5, n);
+        int next = adt_decide(&a, &ctl, TTM_MS, &in, t, &d);
+        if (next != n) {
+            assert_int_equal(next, n - 1);
+            assert_int_equal(d.tier, AE_TIER_TTM);
+            assert_string_equal(d.reason, "forecast ceiling 3");
+            assert_int_equal((t - now) % ctl.slice_cooldown_ms, 0);
+            steps++;
+        }
+        n = next;
+    }
+    assert_int_equal(steps, 3);
+    assert_int_equal(n, 3);
+    /* stable at 3: held both ways; load beyond the forecast still adds one, and the ceiling
+     * takes it back to F once the load is gone */
+    now += 60000;
+    r = rec(FCST_HOLD, 3, 3);
+    r.reason = FCST_REASON_STABLE;
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, now);
+    in = at(0.05, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now, &d), 3);
+    in = at(0.9, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 1000, &d), 4);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+    in = at(0.5, 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 11000, &d), 3);
+    assert_int_equal(d.tier, AE_TIER_TTM);
+    assert_string_equal(d.reason, "forecast ceiling 3");
 }
 
 static void stale_forecast_is_dropped(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7, 7);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     struct tree_input in = at(0.5, 3);
     /* exactly 2 x interval old: still held */
@@ -189,43 +289,79 @@ static void stale_forecast_is_dropped(void **state)
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120001, NULL), 3);
     assert_false(a.has_rec);
+    assert_int_equal(a.floor, 0);
+    assert_int_equal(a.ceiling, 0);
     assert_string_equal(a.drop_reason, "forecast older than 2 x ttm.evaluation_interval_ms");
 }
 
 static void drop_restores_configured(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, 0);
+    struct fcst_recommendation r = adjust(3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     adt_drop(&a, &ctl, "TTM state ERROR");
     assert_false(a.has_rec);
+    assert_int_equal(a.floor, 0);
     assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
     assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
     assert_string_equal(a.drop_reason, "TTM state ERROR");
-    r = rec(FCST_SCALE_UP, 9);
+}
+
+static void low_confidence_holds_a_floor_only(void **state)
+{
+    (void)state;
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 9, 9);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
-    /* a low-confidence forecast holds nothing */
-    r = rec(FCST_HOLD, 0);
+    /* a low-confidence forecast that could not be sized holds nothing */
+    r = rec(FCST_HOLD, 0, 0);
     r.reason = FCST_REASON_LOW_CONFIDENCE;
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 60000);
+    assert_true(a.has_rec);
+    assert_int_equal(a.floor, 0);
+    assert_int_equal(a.ceiling, 0);
     struct tree_input in = at(0.5, 3);
-    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, NULL), 3);
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 3);
+    assert_string_equal(d.reason, "within thresholds");
+    /* one that was sized keeps F = 5 instances, never removes any */
+    r = rec(FCST_HOLD, 5, 0);
+    r.reason = FCST_REASON_LOW_CONFIDENCE;
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 120000);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120000, &d), 5);
+    assert_string_equal(d.reason, "forecast floor 5");
+    in = at(0.5, 8); /* above F: no ceiling takes it down */
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 140000, &d), 8);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    in = at(0.05, 8); /* tier 1 may, down to the floor */
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 140000, &d), 7);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+    in = at(0.05, 5);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 160000, &d), 5);
+    assert_string_equal(d.reason, "held at the forecast floor 5");
 }
 
 static void forecast_only_records_never_applies(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7);
+    struct fcst_recommendation r = rec(FCST_SCALE_UP, 7, 7);
     adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
     assert_true(a.has_last_rec);
     assert_int_equal(a.last_rec.target_instances, 7);
+    assert_int_equal(a.last_rec.floor, 7);
+    assert_false(a.has_rec);
+    assert_int_equal(a.floor, 0);
+    assert_int_equal(a.ceiling, 0);
     struct tree_input in = at(0.5, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
-    r = rec(FCST_ADJUST_THRESHOLDS, 0);
+    r = adjust(3);
     adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
     assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
     in = at(0.7, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
+    r = rec(FCST_SCALE_DOWN, 1, 1);
+    adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
+    in = at(0.5, 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, NULL), 3);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -238,8 +374,10 @@ int main(void)
         T(floor_respects_cooldown_and_max),
         T(ceiling_steps_down_per_cooldown),
         T(adjusted_thresholds_drive_tier_1),
+        T(floor_and_ceiling_make_n_track_the_fleet),
         T(stale_forecast_is_dropped),
         T(drop_restores_configured),
+        T(low_confidence_holds_a_floor_only),
         T(forecast_only_records_never_applies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

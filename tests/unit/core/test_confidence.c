@@ -1,5 +1,6 @@
 /* Confidence tracker: fallback to val_wape, WAPE over the last 30 resolved forecasts, falling
- * after bad forecasts and recovering after good ones, horizon resolution, skill. */
+ * after bad forecasts and recovering after good ones, horizon resolution, skill, and the demand
+ * headroom (quantile of the last 240 under-forecasts). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,103 @@ static void skill_against_persistence(void **state)
     assert_float_equal(conf_skill(&t), 0.9, 1e-6);
 }
 
+/* A one-minute forecast of pred requests for minute i, which then had actual requests. */
+static void demand_step(int i, double pred, double actual)
+{
+    forecast(i, 0.5, pred, 2);
+    struct ae_minute m = minute(i, 0.5, actual, 2);
+    conf_observe(&t, &m);
+}
+
+static void demand_headroom_is_a_quantile_of_shortfalls(void **state)
+{
+    (void)state;
+    conf_init(&t, 0.1);
+    assert_float_equal(conf_demand_headroom(&t, 0.95), 0, 0); /* none resolved */
+    /* shortfalls 10, 20, ..., 200 requests, resolved in a scrambled order */
+    for (int k = 0; k < 20; k++) {
+        int s = 1 + (k * 7) % 20;
+        demand_step(k + 1, 1000 - 10 * s, 1000);
+    }
+    assert_int_equal(t.shortfall_total, 20);
+    /* the smallest value with at least a fraction q of the 20 at or below it */
+    assert_float_equal(conf_demand_headroom(&t, 0.95), 190, 1e-9); /* 19 of 20 */
+    assert_float_equal(conf_demand_headroom(&t, 0.951), 200, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0.5), 100, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0.51), 110, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 1), 200, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0), 10, 1e-9);
+}
+
+static void over_forecasts_give_no_headroom(void **state)
+{
+    (void)state;
+    conf_init(&t, 0.1);
+    for (int i = 1; i <= 19; i++)
+        demand_step(i, 1000 + 10 * i, 1000);                  /* shortfalls -10 .. -190 */
+    demand_step(20, 1000, 1300);                              /* one under-forecast by 300 */
+    assert_float_equal(t.shortfall[0], -10, 1e-9);            /* kept as they are ... */
+    assert_float_equal(conf_demand_headroom(&t, 0.95), 0, 0); /* ... but never below 0 */
+    assert_float_equal(conf_demand_headroom(&t, 1), 300, 1e-9);
+    /* a forecast without requests to compare adds no shortfall */
+    forecast(21, 0.5, 1000, 2);
+    struct ae_minute m = minute(21, 0.5, 0, 2);
+    m.missing |= AE_FEATURE_BIT(AE_F_INVOCATIONS);
+    conf_observe(&t, &m);
+    assert_int_equal(conf_resolved_count(&t), 21);
+    assert_int_equal(t.shortfall_total, 20);
+}
+
+static void shortfall_is_the_worst_minute_of_a_forecast(void **state)
+{
+    (void)state;
+    conf_init(&t, -1);
+    float f[3 * AE_FEATURE_COUNT] = {0};
+    for (int h = 0; h < 3; h++) {
+        f[h * AE_FEATURE_COUNT + AE_F_CPU_USAGE] = 0.5f;
+        f[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS] = 1000;
+    }
+    conf_record(&t, 10 * MIN, f, 3, 2, NULL);
+    const double actual[3] = {500, 1300, 1100}; /* -500, +300, +100 */
+    for (int h = 0; h < 3; h++) {
+        struct ae_minute m = minute(10 + h, 0.5, actual[h], 2);
+        conf_observe(&t, &m);
+    }
+    assert_int_equal(t.shortfall_total, 1);
+    assert_float_equal(t.shortfall[0], 300, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0.95), 300, 1e-9);
+    /* every minute over-forecast: the least negative one, and no headroom */
+    conf_record(&t, 13 * MIN, f, 3, 2, NULL);
+    const double lower[3] = {900, 800, 950}; /* -100, -200, -50 */
+    for (int h = 0; h < 3; h++) {
+        struct ae_minute m = minute(13 + h, 0.5, lower[h], 2);
+        conf_observe(&t, &m);
+    }
+    assert_int_equal(t.shortfall_total, 2);
+    assert_float_equal(t.shortfall[1], -50, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0.5), 0, 0);
+}
+
+static void shortfall_ring_keeps_the_last_240(void **state)
+{
+    (void)state;
+    conf_init(&t, 0.1);
+    demand_step(1, 0, 1000); /* the oldest: 1000 short */
+    for (int i = 2; i <= CONF_SHORTFALL_WINDOW; i++)
+        demand_step(i, 1000, 1005); /* 5 short */
+    assert_int_equal(CONF_SHORTFALL_WINDOW, 240);
+    assert_float_equal(conf_demand_headroom(&t, 1), 1000, 1e-9);
+    /* 239 of 240 at or below 5: the 0.995-quantile is 5, above that the 1000 */
+    assert_float_equal(conf_demand_headroom(&t, 0.995), 5, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0.996), 1000, 1e-9);
+    demand_step(CONF_SHORTFALL_WINDOW + 1, 1000, 1005); /* the 241st evicts the oldest */
+    assert_int_equal(t.shortfall_total, 241);
+    assert_float_equal(conf_demand_headroom(&t, 1), 5, 1e-9);
+    demand_step(CONF_SHORTFALL_WINDOW + 2, 1000, 1100); /* and the next the second oldest */
+    assert_float_equal(conf_demand_headroom(&t, 1), 100, 1e-9);
+    assert_float_equal(conf_demand_headroom(&t, 0.995), 5, 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +299,10 @@ int main(void)
         cmocka_unit_test(without_requests_cpu_alone),
         cmocka_unit_test(zero_actual_rule),
         cmocka_unit_test(skill_against_persistence),
+        cmocka_unit_test(demand_headroom_is_a_quantile_of_shortfalls),
+        cmocka_unit_test(over_forecasts_give_no_headroom),
+        cmocka_unit_test(shortfall_is_the_worst_minute_of_a_forecast),
+        cmocka_unit_test(shortfall_ring_keeps_the_last_240),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* Randomised streams (fixed seeds, so every run is the same) against the invariants the rest of
  * the product relies on: the aggregator keeps ordered, aligned, sane minutes whatever arrives; the
  * model input is finite and its n matches agg_history_minutes; every change of the adaptive tree
- * stays in [min, max] and respects the cooldown; the analyzer's targets and thresholds stay in
- * their bounds. Run under ASan+UBSan too. */
+ * stays in [min, max] and respects the cooldown; the analyzer's fleet, floor, ceiling and
+ * thresholds stay in their bounds and agree with the outcome. Run under ASan+UBSan too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,6 +127,8 @@ static void adaptive_changes_stay_in_bounds(void **state)
             memset(&r, 0, sizeof r);
             r.type = (enum fcst_type)(next() % FCST_TYPE_COUNT);
             r.target_instances = 1 + (int)(next() % 10);
+            r.floor = chance(80) ? r.target_instances : 0;
+            r.ceiling = chance(60) ? r.target_instances : 0;
             r.cpu_up = uniform(0.5, 0.9);
             r.cpu_down = uniform(0.1, r.cpu_up - 0.1);
             adt_apply(&a, chance(20) ? CFG_TTM_FORECAST_ONLY : CFG_TTM_ACTIVE, &r, now);
@@ -162,6 +164,7 @@ static void analyzer_outputs_stay_in_bounds(void **state)
     (void)state;
     struct ae_minute hist[5];
     float fc[10 * AE_FEATURE_COUNT];
+    int seen[FCST_TYPE_COUNT] = {0}, stable = 0, low_sized = 0;
     for (int round = 0; round < 20000; round++) {
         for (int i = 0; i < 5; i++) {
             ae_minute_init(&hist[i], i * 60000LL);
@@ -189,16 +192,41 @@ static void analyzer_outputs_stay_in_bounds(void **state)
                                 .max_instances = 3 + (int)(next() % 20),
                                 .cpu_limit_cores = uniform(0.1, 4),
                                 .cfg_cpu_up = up,
-                                .cfg_cpu_down = down};
+                                .cfg_cpu_down = down,
+                                .demand_headroom = chance(20) ? 0 : uniform(-1e3, 1e5),
+                                .bound_util = uniform(0.1, 1)};
         struct fcst_recommendation r;
         fcst_analyze(&in, &r);
-        switch (r.type) {
-        case FCST_SCALE_UP:
-        case FCST_SCALE_DOWN:
+        int sized = r.target_instances != 0;
+        if (sized) { /* F within [min, max]; the floor is F, the ceiling F or none */
             assert_true(r.target_instances >= in.min_instances);
             assert_true(r.target_instances <= in.max_instances);
+            assert_int_equal(r.floor, r.target_instances);
+            assert_true(r.ceiling == 0 || r.ceiling == r.target_instances);
+            assert_true(!r.sized_by_demand || r.demand_headroom >= 0);
+        } else {
+            assert_int_equal(r.floor, 0);
+            assert_int_equal(r.ceiling, 0);
+        }
+        if (r.type != FCST_ADJUST_THRESHOLDS) {
+            assert_float_equal(r.cpu_up, up, 0);
+            assert_float_equal(r.cpu_down, down, 0);
+        }
+        seen[r.type]++;
+        stable += r.reason == FCST_REASON_STABLE;
+        low_sized += r.reason == FCST_REASON_LOW_CONFIDENCE && sized;
+        switch (r.type) {
+        case FCST_SCALE_UP:
+            assert_true(sized && r.target_instances > in.requested);
+            assert_int_equal(r.ceiling, r.target_instances);
+            break;
+        case FCST_SCALE_DOWN:
+            assert_true(sized && r.target_instances < in.requested);
+            assert_int_equal(r.ceiling, r.target_instances);
             break;
         case FCST_ADJUST_THRESHOLDS:
+            assert_true(sized && r.target_instances == in.requested);
+            assert_int_equal(r.ceiling, 0);
             /* up within [cfgUp - 0.3, cfgUp + 0.1] and [0.05, 0.95] (they always meet) */
             assert_true(r.cpu_up >= fmax(0.05, up - 0.3) - 1e-12);
             assert_true(r.cpu_up <= fmin(0.95, up + 0.1) + 1e-12);
@@ -208,11 +236,23 @@ static void analyzer_outputs_stay_in_bounds(void **state)
             break;
         case FCST_HOLD:
             assert_true(r.reason != FCST_REASON_NONE);
+            if (r.reason == FCST_REASON_STABLE) {
+                assert_true(sized && r.target_instances == in.requested);
+                assert_int_equal(r.ceiling, r.target_instances);
+            } else if (r.reason == FCST_REASON_LOW_CONFIDENCE) {
+                assert_int_equal(r.ceiling, 0); /* never removes instances */
+            } else {
+                assert_false(sized);
+            }
             break;
         default:
             fail();
         }
     }
+    /* every outcome was exercised */
+    for (int k = 0; k < FCST_TYPE_COUNT; k++)
+        assert_true(seen[k] > 100);
+    assert_true(stable > 10 && low_sized > 100);
 }
 
 int main(void)

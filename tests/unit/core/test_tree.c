@@ -38,29 +38,90 @@ static void cpu_thresholds_are_strict(void **state)
     assert_int_equal(tree_rule(&th, 2000, &in, NULL), -1);
 }
 
-static void call_rate_is_per_ready_instance(void **state)
+static void call_rate_is_per_requested_instance(void **state)
 {
     (void)state;
     struct ae_decision d;
     ae_decision_init(&d, 0, AE_TIER_REACTIVE, 4);
-    /* 8000 calls/s over 4 ready = 2000 each: at the threshold, no */
+    /* 8000 calls/s over 4 instances = 2000 each: at the threshold, no */
     struct tree_input in = input(0.5, 8000, 4, 4);
     assert_int_equal(tree_rule(&th, 2000, &in, &d), 0);
     assert_string_equal(d.reason, "within thresholds");
     in.calls_per_s = 8004;
     ae_decision_init(&d, 0, AE_TIER_REACTIVE, 4);
     assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
-    assert_string_equal(d.reason, "calls per ready instance 2001.0/s > 2000.0/s");
-    assert_string_equal(d.inputs[1].name, "calls_per_ready_instance");
-    assert_float_equal(d.inputs[1].value, 2001, 1e-9);
-    /* the same calls over 5 ready instances are fine; requested does not count */
-    in.ready = 5;
-    in.requested = 8;
+    assert_string_equal(d.reason, "calls per instance 2001.0/s > 2000.0/s");
+    assert_string_equal(d.inputs[0].name, "cpu_usage");
+    assert_string_equal(d.inputs[1].name, "cpu_usage_requested");
+    assert_string_equal(d.inputs[2].name, "calls_per_requested_instance");
+    assert_float_equal(d.inputs[2].value, 2001, 1e-9);
+    /* 10000 calls/s with 4 ready of 5 requested: 2000 per requested instance (2500 per ready
+     * one): no; 10005/s is 2001 each: scale up */
+    in = input(0.5, 10000, 4, 5);
     assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
-    /* no ready instance: the calls count against one */
-    in.ready = 0;
+    in.calls_per_s = 10005;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 5);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
+    assert_string_equal(d.reason,
+                        "calls per instance 2001.0/s > 2000.0/s (over 5 requested, 4 ready)");
+    assert_float_equal(d.inputs[2].value, 2001, 1e-9);
+    /* more ready than requested (a scale-down in progress): the ready ones count */
+    in = input(0.5, 10005, 5, 4);
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+    in.calls_per_s = 10000;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    /* no ready instance: the calls count against the requested ones, and against one when
+     * none is requested either, so a flood still scales up */
+    in = input(0.5, 4001, 0, 2);
+    in.has_cpu = 0;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+    in.calls_per_s = 4000;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    in.requested = 0;
     in.calls_per_s = 2001;
     assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+}
+
+static void cpu_counts_starting_instances(void **state)
+{
+    (void)state;
+    struct ae_decision d;
+    /* cpu 0.9 on 4 ready of 5 requested: 0.72 once the fifth serves, below 0.8: no scale-up */
+    struct tree_input in = input(0.9, 10, 4, 5);
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 5);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 0);
+    assert_string_equal(d.reason, "within thresholds (over 5 requested, 4 ready)");
+    assert_string_equal(d.inputs[0].name, "cpu_usage");
+    assert_float_equal(d.inputs[0].value, 0.9, 0);
+    assert_string_equal(d.inputs[1].name, "cpu_usage_requested");
+    assert_float_equal(d.inputs[1].value, 0.72, 1e-12);
+    assert_string_equal(d.inputs[2].name, "calls_per_requested_instance");
+    assert_float_equal(d.inputs[2].value, 2, 1e-12);
+    /* all ready: the measured cpu itself, as before */
+    in.ready = 5;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 5);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
+    assert_string_equal(d.reason, "cpu_usage 0.900 > 0.800");
+    assert_float_equal(d.inputs[1].value, 0.9, 0);
+    /* 0.96 on 5 ready of 6 is exactly 0.8 once all serve: no; 0.97 is 0.808: scale up */
+    in = input(0.96, 10, 5, 6);
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    in.cpu_usage = 0.97;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 6);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
+    assert_string_equal(d.reason, "cpu_usage 0.808 > 0.800 (over 6 requested, 5 ready)");
+    /* the same projection can scale down: 0.3 on 2 ready of 4 is 0.15 < 0.2 */
+    in = input(0.3, 10, 2, 4);
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 4);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), -1);
+    assert_string_equal(d.reason, "cpu_usage 0.150 < 0.200 (over 4 requested, 2 ready)");
+    in.cpu_usage = 0.4; /* 0.2 exactly: no */
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    /* more ready than requested: the ready ones are what serves, cpu as measured */
+    in = input(0.9, 10, 5, 4);
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 4);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
+    assert_string_equal(d.reason, "cpu_usage 0.900 > 0.800");
 }
 
 static void scale_up_wins_over_scale_down(void **state)
@@ -71,7 +132,7 @@ static void scale_up_wins_over_scale_down(void **state)
     struct ae_decision d;
     ae_decision_init(&d, 0, AE_TIER_REACTIVE, 3);
     assert_int_equal(tree_rule(&th, 2000, &in, &d), 1);
-    assert_string_equal(d.reason, "calls per ready instance 3000.0/s > 2000.0/s");
+    assert_string_equal(d.reason, "calls per instance 3000.0/s > 2000.0/s");
 }
 
 static void scale_down_only_above_min(void **state)
@@ -145,7 +206,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cpu_thresholds_are_strict),
-        cmocka_unit_test(call_rate_is_per_ready_instance),
+        cmocka_unit_test(call_rate_is_per_requested_instance),
+        cmocka_unit_test(cpu_counts_starting_instances),
         cmocka_unit_test(scale_up_wins_over_scale_down),
         cmocka_unit_test(scale_down_only_above_min),
         cmocka_unit_test(missing_features_trigger_nothing),

@@ -299,17 +299,28 @@ static void non_finite_output_is_a_blueprint_error(void **state)
     assert_int_equal(bp_state(2), TTM_BP_FORECASTING);
 }
 
+static double input_named(const struct ae_decision *d, const char *name)
+{
+    for (int i = 0; i < d->input_count; i++)
+        if (strcmp(d->inputs[i].name, name) == 0)
+            return d->inputs[i].value;
+    fail_msg("decision input %s missing", name);
+    return NAN;
+}
+
 static void recommendations_counted_and_applied(void **state)
 {
     (void)state;
     for (int b = 0; b < NBP; b++)
         add_minutes(b, 0, W);
-    sc.inv = 3600; /* 3 x demand at 0.05 core-s per request: 3 cores -> floor 5 */
+    sc.inv = 3600; /* 3 x demand at 0.05 core-s per request: 3 cores -> ceil(3 / 0.8) = 4 */
     ttm_evaluate(t, at(W), 1, inputs);
     struct ttm_counters c;
     ttm_get_counters(t, &c);
     assert_int_equal(c.recommendations[FCST_SCALE_UP], 3);
-    assert_int_equal(adts[2].floor, 5);
+    assert_true(adts[2].has_rec);
+    assert_int_equal(adts[2].floor, 4);
+    assert_int_equal(adts[2].ceiling, 4);
     struct ttm_bp_status st;
     ttm_get_blueprint(t, 2, &st);
     assert_float_equal(st.confidence, 0.9, 1e-12); /* 1 - val_wape */
@@ -317,23 +328,43 @@ static void recommendations_counted_and_applied(void **state)
     assert_float_equal(st.forecast[AE_F_INVOCATIONS], 3600, 0);
     assert_int_equal(st.forecast_ms, at(W));
     assert_int_equal(st.recommendation.type, FCST_SCALE_UP);
+    assert_int_equal(st.recommendation.target_instances, 4);
     const struct ae_decision *d = ttm_last_decision(t, 2);
     assert_non_null(d);
     assert_int_equal(d->tier, AE_TIER_TTM);
     assert_int_equal(d->action, AE_ACTION_SCALE_UP);
     assert_int_equal(d->from, 2);
-    assert_int_equal(d->to, 5);
+    assert_int_equal(d->to, 4);
     assert_string_equal(d->reason,
-                        "utilisation 0.50 -> 1.50 predicted (rise 1.00): floor 5 instances");
+                        "utilisation 0.50 -> 1.50 predicted: 4 instances needed, scale up from 2");
+    assert_true(d->input_count <= AE_DECISION_MAX_INPUTS);
+    assert_float_equal(input_named(d, "target_instances"), 4, 0);
+    assert_float_equal(input_named(d, "floor"), 4, 0);
+    assert_float_equal(input_named(d, "ceiling"), 4, 0);
+    assert_float_equal(input_named(d, "demand_headroom"), 0, 0); /* nothing resolved yet */
+    assert_float_equal(input_named(d, "ready"), 2, 0);           /* the last one fits */
     /* "first by name": api < batch < web */
     assert_int_equal(ttm_last_forecast_blueprint(t), 1);
-    /* a stable forecast next: the floor is released, hold counted */
+    /* a stable forecast next: the fleet of 2 is held both ways, hold counted */
     sc.inv = 1200;
     ttm_evaluate(t, at(W) + 60000, 1, inputs);
     ttm_get_counters(t, &c);
     assert_int_equal(c.recommendations[FCST_HOLD], 3);
-    assert_int_equal(adts[2].floor, 0);
+    assert_int_equal(ttm_get_blueprint(t, 2, &st), 0);
+    assert_int_equal(st.recommendation.reason, FCST_REASON_STABLE);
+    assert_int_equal(adts[2].floor, 2);
+    assert_int_equal(adts[2].ceiling, 2);
     assert_int_equal(ttm_last_decision(t, 2)->action, AE_ACTION_HOLD);
+    /* less demand than 2 instances need: a scale-down to 1, held both ways */
+    sc.inv = 600;
+    ttm_evaluate(t, at(W) + 120000, 1, inputs);
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.recommendations[FCST_SCALE_DOWN], 3);
+    assert_int_equal(adts[2].floor, 1);
+    assert_int_equal(adts[2].ceiling, 1);
+    d = ttm_last_decision(t, 2);
+    assert_int_equal(d->action, AE_ACTION_SCALE_DOWN);
+    assert_int_equal(d->to, 1);
 }
 
 static void low_confidence_holds(void **state)
@@ -349,7 +380,53 @@ static void low_confidence_holds(void **state)
     ttm_get_blueprint(t, 0, &st);
     assert_int_equal(st.recommendation.type, FCST_HOLD);
     assert_int_equal(st.recommendation.reason, FCST_REASON_LOW_CONFIDENCE);
-    assert_false(adts[0].floor);
+    /* the 4 instances the forecast needs are kept, none would be removed */
+    assert_true(adts[0].has_rec);
+    assert_int_equal(adts[0].floor, 4);
+    assert_int_equal(adts[0].ceiling, 0);
+    assert_int_equal(ttm_last_decision(t, 0)->action, AE_ACTION_HOLD);
+    sc.inv = 600; /* 1 instance would do: still nothing removed, the floor is 1 */
+    ttm_evaluate(t, at(W) + 60000, 1, inputs);
+    assert_int_equal(adts[0].floor, 1);
+    assert_int_equal(adts[0].ceiling, 0);
+}
+
+/* Forecasts that fall short of the demand that then comes make the next ones size the fleet
+ * for their peak plus the 95th percentile of those shortfalls, at ttm.upper_bound_utilization. */
+static void shortfalls_add_headroom(void **state)
+{
+    (void)state;
+    ttm_free(t);
+    tcfg.upper_bound_utilization = 0.5;
+    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    add_minutes(0, 0, W);
+    agg *empty = agg_new();
+    inputs[1].history = empty;
+    inputs[2].history = empty;
+    /* 12 forecasts of 1140 requests for minutes that had 1200: 60 short each (WAPE 0.05) */
+    sc.inv = 1140;
+    int minute = W;
+    for (int k = 0; k < 12; k++) {
+        ttm_evaluate(t, at(minute), 1, inputs);
+        add_minutes(0, minute, minute + 1);
+        minute++;
+    }
+    /* 2400 predicted: 2 cores, 2.5 instances at 0.8, (2400 + 60) / 1200 / 0.5 = 4.1 with the
+     * headroom: 5 (4 without it) */
+    sc.inv = 2400;
+    ttm_evaluate(t, at(minute), 1, inputs);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 0, &st);
+    assert_int_equal(st.resolved, 12);
+    assert_true(st.confidence >= 0.7);
+    assert_float_equal(st.recommendation.demand_headroom, 60, 1e-3);
+    assert_int_equal(st.recommendation.type, FCST_SCALE_UP);
+    assert_int_equal(st.recommendation.target_instances, 5);
+    assert_int_equal(adts[0].floor, 5);
+    assert_float_equal(input_named(ttm_last_decision(t, 0), "demand_headroom"), 60, 1e-3);
+    agg_free(empty);
 }
 
 static void confidence_earned_from_resolved_forecasts(void **state)
@@ -409,11 +486,17 @@ static void forecast_only_records(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(stopped_when_disabled_not_leader_or_no_model), T(predictor_must_match_config),
-        T(cold_start_at_half_window_and_one_batch),      T(batch_split_by_max_batch),
-        T(inference_failure_is_error_then_recovers),     T(non_finite_output_is_a_blueprint_error),
-        T(recommendations_counted_and_applied),          T(low_confidence_holds),
-        T(confidence_earned_from_resolved_forecasts),    T(forecast_only_records),
+        T(stopped_when_disabled_not_leader_or_no_model),
+        T(predictor_must_match_config),
+        T(cold_start_at_half_window_and_one_batch),
+        T(batch_split_by_max_batch),
+        T(inference_failure_is_error_then_recovers),
+        T(non_finite_output_is_a_blueprint_error),
+        T(recommendations_counted_and_applied),
+        T(low_confidence_holds),
+        T(shortfalls_add_headroom),
+        T(confidence_earned_from_resolved_forecasts),
+        T(forecast_only_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
