@@ -162,6 +162,17 @@ def verdict(res, key="ttm"):
     return slo_ok, cheaper, closed
 
 
+def others_text(res):
+    """The other baselines (reactive and the classical predictors) and how ttm compares."""
+    parts = []
+    for name in ("reactive", "holt-winters", "linear"):
+        t, b = res["ttm"], res[name]
+        slo_ok = t["slo_violation_minutes"] <= b["slo_violation_minutes"]
+        cheaper = t["instance_minutes"] < b["instance_minutes"]
+        parts.append(f"{name}: {'beats' if slo_ok and cheaper else win_text(slo_ok, cheaper)}")
+    return "; ".join(parts)
+
+
 def win_text(slo_ok, cheaper):
     if slo_ok and cheaper:
         return "yes"
@@ -312,7 +323,8 @@ def write_report(args, r, results, seconds):
           "instance-minutes; *gap closed* is (hpa - ttm) / (hpa - oracle) instance-minutes "
           "(1 = as cheap as perfect foresight, 0 = as costly as the HPA, negative = costlier).",
           "", "| trace | start-up | ttm SLO min | hpa SLO min | ttm inst-min | hpa inst-min | "
-          "oracle inst-min | ttm wins | gap closed |", "|---|---|---:|---:|---:|---:|---:|---|---:|"]
+          "oracle inst-min | ttm wins | gap closed | against the other baselines |",
+          "|---|---|---:|---:|---:|---:|---:|---|---:|---|"]
     for x in results:
         for delay in ("1m", "3m", "5m"):
             res = x["sweep"][delay]
@@ -323,7 +335,7 @@ def write_report(args, r, results, seconds):
                      f"{res['ttm']['instance_minutes']:,.0f} | "
                      f"{res['hpa']['instance_minutes']:,.0f} | "
                      f"{res['oracle']['instance_minutes']:,.0f} | "
-                     f"{win_text(slo_ok, cheaper)} | {closed:.2f} |")
+                     f"{win_text(slo_ok, cheaper)} | {closed:.2f} | {others_text(res)} |")
     L += ["", "The same verdict at the 3-minute start-up with other values of "
           "`ttm.upper_bound_utilization` (default 0.85):", "",
           "| trace | upper bound | ttm SLO min | hpa SLO min | ttm inst-min | hpa inst-min | "
