@@ -10,7 +10,7 @@
 #include "aether/decision.h"
 #include "aether/snapshot.h"
 
-#define FCST_HISTORY_MINUTES 5    /* minutes of history the analyzer reads */
+#define FCST_HISTORY_MINUTES 5 /* minutes of history the analyzer reads */
 /* The fleet is sized for the forecast's peak demand plus this quantile of recent under-forecasts
  * (confidence.h, conf_demand_headroom). */
 #define FCST_HEADROOM_QUANTILE 0.95

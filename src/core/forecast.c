@@ -112,8 +112,8 @@ static int fleet_needed(const struct fcst_input *in, struct fcst_recommendation 
         peak_cores = out->demand_peak * out->cost / 60;
         bound_cores = (out->demand_peak + out->demand_headroom) * out->cost / 60;
     } else {
-        peak_cores = bound_cores = (in->ready > 1 ? in->ready : 1) * out->util_peak *
-                                   in->cpu_limit_cores;
+        peak_cores = bound_cores =
+            (in->ready > 1 ? in->ready : 1) * out->util_peak * in->cpu_limit_cores;
     }
     double by_peak = peak_cores / (in->cpu_limit_cores * in->cfg_cpu_up);
     double by_bound = in->bound_util > 0 ? bound_cores / (in->cpu_limit_cores * in->bound_util) : 0;
@@ -142,8 +142,8 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
         /* Too uncertain to shrink the fleet on; a floor only risks cost, never the SLO. */
         out->target_instances = out->floor = fleet;
         if (fleet)
-            snprintf(text, sizeof text, "confidence %.2f below %.2f: floor %d only",
-                     in->confidence, in->confidence_threshold, fleet);
+            snprintf(text, sizeof text, "confidence %.2f below %.2f: floor %d only", in->confidence,
+                     in->confidence_threshold, fleet);
         else
             snprintf(text, sizeof text, "confidence %.2f below %.2f", in->confidence,
                      in->confidence_threshold);
