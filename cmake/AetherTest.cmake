@@ -45,8 +45,19 @@ function(aether_fuzzer name)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   else()
     add_executable(${name} ${F_SOURCES} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
+    target_link_libraries(${name} PRIVATE aether_util)
     add_test(NAME ${name}_replay COMMAND ${name} ${F_CORPUS})
   endif()
   target_link_libraries(${name} PRIVATE ${F_LIBS} m)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+endfunction()
+
+# aether_count_allocations(target): counts the target's heap allocations through
+# tests/support/alloc_count.h (allocation functions wrapped at link time).
+function(aether_count_allocations target)
+  target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests/support/alloc_count.c)
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests/support)
+  target_link_options(${target} PRIVATE
+    -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=free
+    -Wl,--wrap=aligned_alloc -Wl,--wrap=posix_memalign)
 endfunction()

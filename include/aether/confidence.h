@@ -49,7 +49,7 @@ struct conf_tracker {
     int pending_count;
     struct conf_resolved resolved[CONF_WINDOW]; /* ring */
     int resolved_next;
-    long resolved_total;  /* resolved since start */
+    long resolved_total;                     /* resolved since start */
     double shortfall[CONF_SHORTFALL_WINDOW]; /* ring of shortfall_inv, resolutions with demand */
     long shortfall_total;
     int64_t last_seen_ms; /* newest minute observed, INT64_MIN before any */

@@ -68,14 +68,14 @@ struct cfg_controller {
 
 /* [ttm]: the predictive tier. */
 struct cfg_ttm {
-    int enabled;                   /* 0 */
-    char model_path[CFG_PATH_MAX]; /* "models/ttm-aether.onnx" */
-    int input_window_minutes;      /* 60, 1..120 */
-    int prediction_horizon;        /* 1, 1..10 */
-    int evaluation_interval_ms;    /* 60000, 10000..300000 */
-    double confidence_threshold;   /* 0.7, 0..1 */
+    int enabled;                    /* 0 */
+    char model_path[CFG_PATH_MAX];  /* "models/ttm-aether.onnx" */
+    int input_window_minutes;       /* 60, 1..120 */
+    int prediction_horizon;         /* 1, 1..10 */
+    int evaluation_interval_ms;     /* 60000, 10000..300000 */
+    double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */
-    enum cfg_ttm_mode mode;        /* active */
+    enum cfg_ttm_mode mode;         /* active */
 };
 
 /* [blueprint.metrics]: Prometheus metric names scraped from each instance. "" = unset. */

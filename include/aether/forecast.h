@@ -1,22 +1,24 @@
 /* Forecast analyzer: turns one blueprint's forecast (H minutes x 11 features) and its recent
- * history into a scaling recommendation, with the spec's utilisation rules sized in demand
- * (requests) and the measured CPU cost per request, so that the result does not depend on how many
- * instances happen to serve right now. See docs/core.md for the rules and their numbers. */
+ * history into a scaling recommendation. It sizes the fleet the forecast needs, in demand
+ * (requests) with the measured CPU cost per request so that the result does not depend on how
+ * many instances happen to serve right now, with headroom for the forecast's recent
+ * under-forecasts; the recommendation holds that size as a floor and, when confident, a ceiling.
+ * See docs/core.md for the rules and their numbers. */
 #ifndef AETHER_FORECAST_H
 #define AETHER_FORECAST_H
 
 #include "aether/decision.h"
 #include "aether/snapshot.h"
 
-#define FCST_HISTORY_MINUTES 5    /* minutes of history the analyzer reads */
+#define FCST_HISTORY_MINUTES 5 /* minutes of history the analyzer reads */
 /* The fleet is sized for the forecast's peak demand plus this quantile of recent under-forecasts
  * (confidence.h, conf_demand_headroom). */
 #define FCST_HEADROOM_QUANTILE 0.95
 
 enum fcst_type {
     FCST_HOLD,              /* NoAction */
-    FCST_SCALE_UP,          /* PreemptiveScaleUp: floor target_instances */
-    FCST_SCALE_DOWN,        /* PreemptiveScaleDown: ceiling target_instances */
+    FCST_SCALE_UP,          /* PreemptiveScaleUp: the fleet needs more (F > requested) */
+    FCST_SCALE_DOWN,        /* PreemptiveScaleDown: the fleet needs fewer (F < requested) */
     FCST_ADJUST_THRESHOLDS, /* AdjustThresholds: cpu_up / cpu_down */
     FCST_TYPE_COUNT,
 };

@@ -39,8 +39,10 @@ struct tree_input {
  * = calls/s) and ready/requested from its counts; min/max are left as they are. */
 void tree_input_from_snapshot(struct tree_input *in, const struct ae_snapshot *s);
 
-/* The rule: +1 when cpu > t->cpu_up or calls_per_s / max(ready, 1) > call_rate_up; otherwise -1
- * when cpu < t->cpu_down and requested > min_instances; otherwise 0. Comparisons are strict
+/* The rule, over the instances requested (n = max(requested, ready)), so that instances still
+ * starting count: with cpu' = cpu x ready / n, +1 when cpu' > t->cpu_up or calls_per_s / max(n, 1)
+ * > call_rate_up; otherwise -1 when cpu' < t->cpu_down and requested > min_instances; otherwise 0.
+ * With every instance ready that is DESIGN.md's rule. Comparisons are strict
  * (within AE_CMP_EPS counts as equal); a missing feature triggers nothing. Writes the reason and
  * the inputs into why (may be NULL; why->action/from/to are the caller's to set). */
 int tree_rule(const struct tree_thresholds *t, double call_rate_up, const struct tree_input *in,

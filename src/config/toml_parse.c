@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/fileio.h"
 
 struct parser {
     const char *start, *end, *p;
@@ -1217,39 +1218,12 @@ int toml_parse(const char *text, size_t len, const char *name, toml_value **out,
 int toml_parse_file(const char *path, toml_value **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        return e == ENOENT ? AE_ENOENT : AE_EIO;
-    }
-    size_t cap = 8192, len = 0, n;
-    char *text = malloc(cap);
-    while (text && (n = fread(text + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            char *grown = realloc(text, cap * 2);
-            if (!grown) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-            cap *= 2;
-        }
-    }
-    int read_error = ferror(f);
-    fclose(f);
-    if (!text) {
-        snprintf(err, errlen, "%s: out of memory while reading", path);
-        return AE_ENOMEM;
-    }
-    if (read_error) {
-        free(text);
-        snprintf(err, errlen, "%s: read error", path);
-        return AE_EIO;
-    }
-    int rc = toml_parse(text, len, path, out, err, errlen);
+    char *text;
+    size_t len;
+    int rc = ae_read_file(path, &text, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = toml_parse(text, len, path, out, err, errlen);
     free(text);
     return rc;
 }

@@ -1,7 +1,6 @@
 /* Confidence tracker: forecasts wait for their minutes, are resolved into error sums, and the
  * last CONF_WINDOW resolutions give WAPE, confidence and skill. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "aether/confidence.h"
@@ -176,22 +175,24 @@ double conf_skill(const struct conf_tracker *t)
     return 1 - model / persistence;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 double conf_demand_headroom(const struct conf_tracker *t, double q)
 {
     int n = t->shortfall_total < CONF_SHORTFALL_WINDOW ? (int)t->shortfall_total
-                                                        : CONF_SHORTFALL_WINDOW;
+                                                       : CONF_SHORTFALL_WINDOW;
     if (n == 0)
         return 0;
+    /* Insertion sort of a copy: at most 240 values once a minute, and unlike qsort() it never
+     * allocates (glibc's qsort may call malloc for arrays over 1 KiB). */
     double sorted[CONF_SHORTFALL_WINDOW];
-    memcpy(sorted, t->shortfall, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
-    int k = (int)ceil(q * n - 1e-9) - 1; /* the smallest value with at least q of them at or below */
+    for (int i = 0; i < n; i++) {
+        double v = t->shortfall[i];
+        int j = i;
+        for (; j > 0 && sorted[j - 1] > v; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = v;
+    }
+    int k =
+        (int)ceil(q * n - 1e-9) - 1; /* the smallest value with at least q of them at or below */
     k = k < 0 ? 0 : k >= n ? n - 1 : k;
     return sorted[k] > 0 ? sorted[k] : 0;
 }

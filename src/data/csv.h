@@ -36,9 +36,7 @@ void csv_free(struct csv_reader *r);
 /* Parses a whole field as a finite decimal number (no trailing characters). 0 or AE_EPARSE. */
 int csv_number(const char *text, double *out);
 
-/* Reads a whole file into a NUL-terminated buffer; caller frees *text with free().
- * Errors: AE_ENOENT / AE_EIO / AE_ENOMEM with "path: reason" in err. */
-int data_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
+
 
 /* Index of the header field equal to name, or -1. */
 int csv_find_column(const struct csv_reader *r, const char *name);

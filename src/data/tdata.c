@@ -11,6 +11,7 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "aether/fileio.h"
 #include "csv.h"
 
 const char *tdata_feature_name(int i)
@@ -130,7 +131,7 @@ int tdata_load(const char *path, struct tdata **out, char *err, size_t errlen)
     char *text;
     size_t len;
     *out = NULL;
-    int rc = data_read_file(path, &text, &len, err, errlen);
+    int rc = ae_read_file(path, &text, &len, err, errlen);
     if (rc)
         return rc;
     rc = tdata_parse(path, text, len, out, err, errlen);

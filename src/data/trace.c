@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/fileio.h"
 #include "csv.h"
 
 /* A guard against a wrong step or time format turning a small file into gigabytes. */
@@ -462,7 +463,7 @@ int trace_load(const char *path, const struct trace_options *opt, struct trace *
     char *text;
     size_t len;
     *out = NULL;
-    int rc = data_read_file(path, &text, &len, err, errlen);
+    int rc = ae_read_file(path, &text, &len, err, errlen);
     if (rc)
         return rc;
     rc = trace_parse(path, text, len, opt, out, err, errlen);

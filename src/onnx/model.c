@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/fileio.h"
 #include "nn_internal.h"
 #include "onnx/onnx.pb-c.h"
 
@@ -511,9 +512,9 @@ int nn_model_load_buffer(const void *data, size_t len, const char *label, nn_mod
 int nn_model_load_file(const char *path, nn_model **out, char *err, size_t errlen)
 {
     *out = NULL;
-    unsigned char *buf;
+    char *buf;
     size_t len;
-    int rc = nn_read_file(path, &buf, &len);
+    int rc = ae_read_file(path, &buf, &len, NULL, 0);
     if (rc != 0) {
         snprintf(err, errlen, "model %s: %s", path,
                  rc == AE_ENOENT   ? "File not found"

@@ -143,9 +143,6 @@ int nn_tensor_set_shape(struct nn_tensor *t, int rank, const int64_t *dims);
  * untouched). Returns 0 or an AE_E* code with a message naming the tensor in err. */
 int nn_tensor_from_proto(const void *proto, struct nn_tensor *t, void **data, char *err,
                          size_t errlen);
-/* Reads a whole file into *data (caller frees with free()). Returns 0, AE_ENOENT, AE_ENOMEM or
- * AE_EIO. */
-int nn_read_file(const char *path, unsigned char **data, size_t *len);
 /* Reads element i of a int64/int32/bool tensor as int64. */
 int64_t nn_tensor_int(const struct nn_tensor *t, int64_t i);
 /* Reads element i of any supported tensor as double. */

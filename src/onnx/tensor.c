@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/fileio.h"
 #include "nn_internal.h"
 #include "onnx/onnx.pb-c.h"
 
@@ -158,53 +159,18 @@ int nn_tensor_from_proto(const void *proto, struct nn_tensor *t, void **data, ch
     return 0;
 }
 
-int nn_read_file(const char *path, unsigned char **data, size_t *len)
-{
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return AE_ENOENT;
-    size_t cap = 1 << 16, n = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            unsigned char *bigger = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int read_error = ferror(f);
-    fclose(f);
-    if (!buf)
-        return AE_ENOMEM;
-    if (read_error) {
-        free(buf);
-        return AE_EIO;
-    }
-    *data = buf;
-    *len = n;
-    return 0;
-}
-
 int nn_tensor_load_file(const char *path, struct nn_host_tensor *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    unsigned char *buf;
+    char *buf;
     size_t len;
-    int rc = nn_read_file(path, &buf, &len);
+    int rc = ae_read_file(path, &buf, &len, NULL, 0);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", path,
                  rc == AE_ENOENT ? "File not found" : "cannot read the file");
         return rc;
     }
-    Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, len, buf);
+    Onnx__TensorProto *p = onnx__tensor_proto__unpack(NULL, len, (const uint8_t *)buf);
     free(buf);
     if (!p) {
         snprintf(err, errlen, "%s: truncated or corrupt TensorProto", path);

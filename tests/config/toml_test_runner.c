@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "aether/toml.h"
+#include "aether/fileio.h"
 
 static const char *tag_of(enum toml_type t)
 {
@@ -272,28 +273,12 @@ static int same(json_t *got, json_t *want, const char *path, char *why, size_t n
 
 static json_t *load_expected(const char *path, json_error_t *jerr)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(jerr->text, sizeof(jerr->text), "cannot open");
+    char *text;
+    size_t len;
+    if (ae_read_file(path, &text, &len, NULL, 0) != 0) {
+        snprintf(jerr->text, sizeof(jerr->text), "cannot read");
         return NULL;
     }
-    char *text = NULL;
-    size_t cap = 0, len = 0, n;
-    do {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *grown = realloc(text, cap);
-            if (!grown)
-                break;
-            text = grown;
-        }
-        n = fread(text + len, 1, cap - len - 1, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    if (!text)
-        return NULL;
-    text[len] = '\0';
     if (strstr(text, "\\ufdd0") || strstr(text, "\\uFDD0") || strstr(text, NUL_STANDIN)) {
         free(text);
         snprintf(jerr->text, sizeof(jerr->text), "uses U+FDD0, the runner's stand-in for NUL");

@@ -10,37 +10,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aether/fileio.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int replay_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "replay: cannot open %s\n", path);
+    char *buf, err[512];
+    size_t len;
+    if (ae_read_file(path, &buf, &len, err, sizeof err) != 0) {
+        fprintf(stderr, "replay: %s\n", err);
         return -1;
     }
-    size_t cap = 4096, len = 0;
-    uint8_t *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "replay: out of memory reading %s\n", path);
-        return -1;
-    }
-    LLVMFuzzerTestOneInput(buf, len);
+    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
     free(buf);
     return 0;
 }

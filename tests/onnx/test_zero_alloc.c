@@ -10,64 +10,19 @@
 #include <cmocka.h>
 
 #include "aether/nn.h"
-
-static int counting;
-static long allocations;
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-void *__real_aligned_alloc(size_t align, size_t n);
-int __real_posix_memalign(void **p, size_t align, size_t n);
-
-void *__wrap_malloc(size_t n)
-{
-    allocations += counting;
-    return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    allocations += counting;
-    return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocations += counting;
-    return __real_realloc(p, n);
-}
-
-void __wrap_free(void *p)
-{
-    allocations += counting && p;
-    __real_free(p);
-}
-
-void *__wrap_aligned_alloc(size_t align, size_t n)
-{
-    allocations += counting;
-    return __real_aligned_alloc(align, n);
-}
-
-int __wrap_posix_memalign(void **p, size_t align, size_t n)
-{
-    allocations += counting;
-    return __real_posix_memalign(p, align, n);
-}
+#include "alloc_count.h"
 
 static void test_hook_sees_the_engine(void **state)
 {
     (void)state;
     /* The wrappers are live for the engine's code: opening a model is seen allocating. */
     char err[1024];
-    allocations = 0;
-    counting = 1;
+    alloc_count = 0;
+    alloc_counting = 1;
     ae_predictor *p = nn_predictor_open(AETHER_TEST_MODELS "/tiny.onnx", 6, 2, 1, err, sizeof err);
-    counting = 0;
+    alloc_counting = 0;
     assert_non_null(p);
-    assert_true(allocations > 10);
+    assert_true(alloc_count > 10);
     ae_predictor_close(p);
 }
 
@@ -83,14 +38,14 @@ static void test_predict_allocates_nothing(void **state)
     for (int i = 0; i < MAX_BATCH * W * F; i++)
         in[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
     const int batches[] = {MAX_BATCH, 1, 3, MAX_BATCH, 2, 2};
-    allocations = 0;
-    counting = 1;
+    alloc_count = 0;
+    alloc_counting = 1;
     int rc = 0;
     for (size_t k = 0; k < sizeof batches / sizeof batches[0] && rc == 0; k++)
         rc = p->predict(p->state, in, batches[k], out, err, sizeof err);
-    counting = 0;
+    alloc_counting = 0;
     assert_int_equal(rc, 0);
-    assert_int_equal(allocations, 0);
+    assert_int_equal(alloc_count, 0);
     ae_predictor_close(p);
 }
 

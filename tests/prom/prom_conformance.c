@@ -7,38 +7,12 @@
  * expectation (with the parser's message) and ends with "N passed, N failed". Exit status 0 only
  * when every case passes and at least one ran. */
 #include "aether/prom.h"
+#include "aether/fileio.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n < cap ? n : cap - 1] = '\0';
-    *len = n;
-    return buf;
-}
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -102,7 +76,8 @@ int main(int argc, char **argv)
         char path[4096];
         size_t jlen, mlen;
         snprintf(path, sizeof(path), "%s/%s/test.json", root, cases[i]);
-        char *json = read_all(path, &jlen);
+        char *json;
+        ae_read_file(path, &json, &jlen, NULL, 0); /* json is NULL when unreadable */
         if (!json) {
             free(cases[i]);
             continue; /* not a case folder */
@@ -110,7 +85,8 @@ int main(int argc, char **argv)
         int expect = should_parse(json);
         free(json);
         snprintf(path, sizeof(path), "%s/%s/metrics", root, cases[i]);
-        char *metrics = read_all(path, &mlen);
+        char *metrics;
+        ae_read_file(path, &metrics, &mlen, NULL, 0); /* metrics is NULL when unreadable */
         if (expect < 0 || !metrics) {
             printf("FAIL %s: unreadable case (test.json or metrics)\n", cases[i]);
             failed++;
