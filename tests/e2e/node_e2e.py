@@ -326,6 +326,8 @@ def case_low_confidence():
         check(lf["confidence"] < 0.7, "confidence below threshold: %s" % lf["confidence"])
         rec = lf["recommendation"]
         check(rec["type"] == "hold" and rec["reason"] == "LOW_CONFIDENCE", "no action: %s" % rec)
+        check(rec.get("floorInstances") == 1 and "ceilingInstances" not in rec,
+              "an uncertain forecast holds a floor only: %s" % rec)
         ds = n.get_json("/api/decisions?blueprint=web")
         ttm = [d for d in ds if d["tier"] == "ttm"]
         check(ttm and all(d["action"] == "hold" for d in ttm), "ttm held: %s" % ds)
@@ -349,6 +351,8 @@ def forecast_mode(mode):
         rec = s["lastForecast"]["recommendation"]
         check(rec["type"] == "scale_up" and rec["targetInstances"] == 2,
               "rising forecast advises a scale-up to 2: %s" % rec)
+        check(rec.get("floorInstances") == 2 and rec.get("ceilingInstances") == 2,
+              "floor and ceiling in the status: %s" % rec)
         ds = n.node_decisions = n.get_json("/api/decisions?blueprint=web")
         ttm = [d for d in ds if d["tier"] == "ttm" and d["action"] == "scale_up"]
         check(ttm, "ttm scale_up recorded: %s" % ds)
