@@ -109,15 +109,22 @@ static void scaling_during_forecast_is_not_error(void **state)
     assert_float_equal(conf_confidence(&t), 1, 1e-6);
 }
 
-static void horizon_resolves_when_all_minutes_arrived(void **state)
+/* A 3-minute forecast of cpu 0.5 and 1000 requests each minute. */
+static void three_flat_minutes(float *f)
 {
-    (void)state;
-    conf_init(&t, -1);
-    float f[3 * AE_FEATURE_COUNT] = {0};
+    memset(f, 0, 3 * AE_FEATURE_COUNT * sizeof *f);
     for (int h = 0; h < 3; h++) {
         f[h * AE_FEATURE_COUNT + AE_F_CPU_USAGE] = 0.5f;
         f[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS] = 1000;
     }
+}
+
+static void horizon_resolves_when_all_minutes_arrived(void **state)
+{
+    (void)state;
+    conf_init(&t, -1);
+    float f[3 * AE_FEATURE_COUNT];
+    three_flat_minutes(f);
     conf_record(&t, 10 * MIN, f, 3, 2, NULL);
     conf_record(&t, 10 * MIN, f, 3, 2, NULL); /* a second evaluation in the same minute */
     assert_int_equal(t.pending_count, 1);
@@ -243,11 +250,8 @@ static void shortfall_is_the_worst_minute_of_a_forecast(void **state)
 {
     (void)state;
     conf_init(&t, -1);
-    float f[3 * AE_FEATURE_COUNT] = {0};
-    for (int h = 0; h < 3; h++) {
-        f[h * AE_FEATURE_COUNT + AE_F_CPU_USAGE] = 0.5f;
-        f[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS] = 1000;
-    }
+    float f[3 * AE_FEATURE_COUNT];
+    three_flat_minutes(f);
     conf_record(&t, 10 * MIN, f, 3, 2, NULL);
     const double actual[3] = {500, 1300, 1100}; /* -500, +300, +100 */
     for (int h = 0; h < 3; h++) {
