@@ -1,7 +1,7 @@
 /* Adaptive decision tree: the per-blueprint controller that runs every second. It applies tier 1
  * (tree.h) and the recommendation of the latest forecast (forecast.h) as DESIGN.md's merge rules
  * say, and enforces warm-up, cooldown and [min, max] on every change. A recommendation is a
- * target (floor, ceiling, or adjusted thresholds) held until the next forecast, never an increment
+ * target (a floor, a ceiling, or both) held until the next forecast, never an increment
  * repeated every second. With no recommendation it is exactly tier 1: that is the reactive-only
  * path when TTM is disabled, missing or failing. One struct per blueprint, no allocation. */
 #ifndef AETHER_ADAPTIVE_H
@@ -21,7 +21,7 @@ struct adt {
     int64_t rec_time_ms;
     int floor;                         /* > 0 when a floor holds */
     int ceiling;                       /* > 0 when a ceiling holds */
-    struct tree_thresholds thresholds; /* configured, or adjusted by the recommendation */
+    struct tree_thresholds thresholds; /* tier 1's: the configured ones */
     /* The latest recommendation received, applied or not (forecast-only mode records it here). */
     struct fcst_recommendation last_rec;
     int has_last_rec;
@@ -33,8 +33,7 @@ struct adt {
 void adt_init(struct adt *a, const struct cfg_controller *c, int64_t start_ms);
 
 /* Takes the recommendation of a new forecast made at now_ms. In active mode it replaces the one
- * in force: its floor and ceiling (0 = none) and its thresholds (the configured ones unless it
- * adjusts them). In forecast-only mode it is only recorded. */
+ * in force: its floor and ceiling (0 = none). In forecast-only mode it is only recorded. */
 void adt_apply(struct adt *a, enum cfg_ttm_mode mode, const struct fcst_recommendation *rec,
                int64_t now_ms);
 /* Drops the recommendation in force (no floor, no ceiling, configured thresholds), with a reason

@@ -60,7 +60,7 @@ struct cfg_api {
 struct cfg_controller {
     double cpu_scale_up_threshold;       /* 0.8, 0..1, > cpu_scale_down_threshold */
     double cpu_scale_down_threshold;     /* 0.2, 0..1 */
-    double call_rate_scale_up_threshold; /* 2000 calls/s per ready instance, > 0 */
+    double call_rate_scale_up_threshold; /* 2000 calls/s per requested instance, > 0 */
     int evaluation_interval_ms;          /* 1000, 1..3600000 */
     int warm_up_period_ms;               /* 30000, 0..86400000 */
     int slice_cooldown_ms;               /* 10000, 0..86400000 */

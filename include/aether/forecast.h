@@ -14,12 +14,16 @@
 /* The fleet is sized for the forecast's peak demand plus this quantile of recent under-forecasts
  * (confidence.h, conf_demand_headroom). */
 #define FCST_HEADROOM_QUANTILE 0.95
+/* A minute at this cpu or more is saturated: its cost per request is left out when others have
+ * one. */
+#define FCST_SATURATED_UTIL 0.95
 
 enum fcst_type {
     FCST_HOLD,              /* NoAction */
     FCST_SCALE_UP,          /* PreemptiveScaleUp: the fleet needs more (F > requested) */
     FCST_SCALE_DOWN,        /* PreemptiveScaleDown: the fleet needs fewer (F < requested) */
-    FCST_ADJUST_THRESHOLDS, /* AdjustThresholds: cpu_up / cpu_down */
+    FCST_ADJUST_THRESHOLDS, /* the spec's AdjustThresholds: not produced since v2 (docs/core.md);
+                             * kept so that the API's and the metrics' type set stays the same */
     FCST_TYPE_COUNT,
 };
 
@@ -28,6 +32,7 @@ enum fcst_reason {
     FCST_REASON_STABLE,            /* no rule fired */
     FCST_REASON_LOW_CONFIDENCE,    /* confidence below the threshold */
     FCST_REASON_INSUFFICIENT_DATA, /* no history, or no cpu in it, or no forecast */
+    FCST_REASON_SATURATED,         /* every minute with requests was saturated: floor only */
 };
 
 /* Everything the analyzer needs; pointers are borrowed for the call. */
@@ -43,8 +48,7 @@ struct fcst_input {
     int min_instances;
     int max_instances;
     double cpu_limit_cores;
-    double cfg_cpu_up; /* configured [controller] thresholds, never the adjusted ones */
-    double cfg_cpu_down;
+    double cfg_cpu_up; /* [controller] cpu_scale_up_threshold: the forecast peak is sized at it */
     double demand_headroom; /* invocations per minute added to the predicted peak (>= 0) */
     double bound_util;      /* [ttm] upper_bound_utilization: at most this with the headroom */
 };
@@ -55,10 +59,9 @@ struct fcst_recommendation {
     int target_instances; /* the fleet the forecast needs (F), within [min, max]; 0 when none */
     int floor;            /* instances held at least: F whenever there is one, else 0 */
     int ceiling;          /* instances held at most: F when confident, else 0 */
-    double cpu_up;        /* adjusted thresholds (adjust_thresholds), else the configured ones */
-    double cpu_down;
     /* The numbers behind it (NAN where not computed). */
     int sized_by_demand; /* 1: demand x cost; 0: predicted cpu directly (no request metrics) */
+    int cost_saturated;  /* 1: cost from minutes at FCST_SATURATED_UTIL or more only (too low) */
     double util_now, util_peak, util_trough, rise, fall;
     double demand_now, demand_peak, demand_trough; /* invocations per minute */
     double demand_headroom;                        /* added to demand_peak for sizing */

@@ -80,8 +80,9 @@ const struct cfg_key cfg_keys[] = {
      .help = "Scale down when CPU usage is below this (and no scale-up rule fires)."},
     {CTRL, "call_rate_scale_up_threshold", DOUBLE_KEY(ctrl_t, call_rate_scale_up_threshold, 0, 0),
      .flags = CFG_MIN_EXCLUSIVE | CFG_NO_MAX,
-     .help = "Scale up when calls per second per ready instance (summed over the blueprint's "
-             "instances, divided by the ready ones) exceed this."},
+     .help = "Scale up when calls per second per instance (summed over the blueprint's "
+             "instances, divided by the requested ones, starting instances included) exceed "
+             "this."},
     {CTRL, "evaluation_interval_ms", INT_KEY(ctrl_t, evaluation_interval_ms, 1, 3600000),
      .help = "How often the reactive tier evaluates each blueprint, in milliseconds."},
     {CTRL, "warm_up_period_ms", INT_KEY(ctrl_t, warm_up_period_ms, 0, 86400000),

@@ -39,8 +39,6 @@ void adt_apply(struct adt *a, enum cfg_ttm_mode mode, const struct fcst_recommen
     a->floor = rec->floor;
     a->ceiling = rec->ceiling;
     a->drop_reason[0] = 0;
-    a->thresholds.cpu_up = rec->cpu_up; /* the configured ones unless adjust_thresholds */
-    a->thresholds.cpu_down = rec->cpu_down;
 }
 
 void adt_note_change(struct adt *a, int64_t now_ms)

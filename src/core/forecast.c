@@ -1,5 +1,5 @@
-/* Forecast analyzer: the spec's utilisation rules, sized in demand with the measured cost per
- * request, thresholds adjusted from the configured values. */
+/* Forecast analyzer: the fleet a forecast needs, sized in demand with the measured cost per
+ * request and headroom for recent under-forecasts. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,11 +18,6 @@ static int clamp_int(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static double clamp(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
 static void hold(struct fcst_recommendation *out, enum fcst_reason reason, const char *text)
 {
     out->type = FCST_HOLD;
@@ -35,8 +30,10 @@ static int measure_now(const struct fcst_input *in, struct fcst_recommendation *
 {
     int from =
         in->history_count > FCST_HISTORY_MINUTES ? in->history_count - FCST_HISTORY_MINUTES : 0;
-    double inv_sum = 0, both_inv = 0, both_cores = 0;
-    int inv_n = 0, both_n = 0, has_now = 0;
+    /* cost from the minutes below saturation when there are any: a saturated minute's cpu is
+     * capped, so its cost per request only bounds the real one from below */
+    double inv_sum = 0, both_inv[2] = {0, 0}, both_cores[2] = {0, 0};
+    int inv_n = 0, both_n[2] = {0, 0}, has_now = 0;
     for (int i = from; i < in->history_count; i++) {
         const struct ae_minute *m = &in->history[i];
         if (ae_minute_has(m, AE_F_CPU_USAGE)) {
@@ -48,32 +45,21 @@ static int measure_now(const struct fcst_input *in, struct fcst_recommendation *
         inv_sum += m->values[AE_F_INVOCATIONS];
         inv_n++;
         if (ae_minute_has(m, AE_F_CPU_USAGE)) {
-            both_inv += m->values[AE_F_INVOCATIONS];
+            int sat = m->values[AE_F_CPU_USAGE] >= FCST_SATURATED_UTIL - AE_CMP_EPS;
+            both_inv[sat] += m->values[AE_F_INVOCATIONS];
             /* core-seconds used in that minute */
-            both_cores += m->values[AE_F_CPU_USAGE] * m->ready_mean * in->cpu_limit_cores * 60;
-            both_n++;
+            both_cores[sat] += m->values[AE_F_CPU_USAGE] * m->ready_mean * in->cpu_limit_cores * 60;
+            both_n[sat]++;
         }
     }
     if (inv_n)
         out->demand_now = inv_sum / inv_n;
-    out->sized_by_demand = both_n > 0 && both_inv > 0;
+    int k = both_n[0] > 0 && both_inv[0] > 0 ? 0 : 1;
+    out->sized_by_demand = both_n[k] > 0 && both_inv[k] > 0;
+    out->cost_saturated = out->sized_by_demand && k == 1;
     if (out->sized_by_demand)
-        out->cost = (both_cores / both_n) / (both_inv / both_n);
+        out->cost = both_cores[k] / both_inv[k];
     return has_now;
-}
-
-/* The spec's threshold adjustment, from the configured thresholds and the predicted rise. */
-static void adjust_thresholds(const struct fcst_input *in, double rise,
-                              struct fcst_recommendation *out)
-{
-    double up = in->cfg_cpu_up - 0.5 * rise;
-    up = clamp(clamp(up, in->cfg_cpu_up - 0.3, in->cfg_cpu_up + 0.1), 0.05, 0.95);
-    double down = in->cfg_cpu_down - 0.5 * rise;
-    /* at most up - 0.1, and 0 (never below) when up is under 0.1 */
-    down = clamp(clamp(down, in->cfg_cpu_down - 0.1, in->cfg_cpu_down + 0.2), 0,
-                 up - 0.1 > 0 ? up - 0.1 : 0);
-    out->cpu_up = up;
-    out->cpu_down = down;
 }
 
 /* Predicted peak and trough (demand, or cpu without request metrics) and the utilisations they
@@ -129,8 +115,6 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
     out->util_now = out->util_peak = out->util_trough = out->rise = out->fall = NAN;
     out->demand_now = out->demand_peak = out->demand_trough = out->cost = NAN;
     out->demand_headroom = NAN;
-    out->cpu_up = in->cfg_cpu_up;
-    out->cpu_down = in->cfg_cpu_down;
     out->confidence = in->confidence;
 
     const char *missing = NULL;
@@ -158,6 +142,20 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
     }
     out->target_instances = out->floor = out->ceiling = fleet;
     int n = in->requested;
+    if (out->cost_saturated) {
+        /* F is only a lower bound: keep it, never shrink towards it */
+        out->ceiling = 0;
+        snprintf(text, sizeof text,
+                 "cpu %.2f: saturated, cost per request unknown; floor %d only (requested %d)",
+                 out->util_now, fleet, n);
+        if (fleet > n) {
+            out->type = FCST_SCALE_UP;
+            snprintf(out->text, sizeof out->text, "%s", text);
+        } else {
+            hold(out, FCST_REASON_SATURATED, text);
+        }
+        return;
+    }
     if (fleet > n) {
         out->type = FCST_SCALE_UP;
         snprintf(out->text, sizeof out->text,
@@ -168,14 +166,6 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
         snprintf(out->text, sizeof out->text,
                  "utilisation %.2f -> %.2f predicted: %d instances needed, scale down from %d",
                  out->util_now, out->util_trough, fleet, n);
-    } else if (fabs(out->rise) > 0.05 + AE_CMP_EPS) {
-        /* The fleet is the right size; tier 1 reacts above it with retuned thresholds. */
-        out->type = FCST_ADJUST_THRESHOLDS;
-        out->ceiling = 0;
-        adjust_thresholds(in, out->rise, out);
-        snprintf(out->text, sizeof out->text,
-                 "utilisation %.2f -> %.2f predicted (change %+.2f): thresholds %.2f/%.2f",
-                 out->util_now, out->util_peak, out->rise, out->cpu_up, out->cpu_down);
     } else {
         snprintf(text, sizeof text, "utilisation %.2f -> %.2f predicted: stable at %d instances",
                  out->util_now, out->util_peak, fleet);
@@ -197,6 +187,8 @@ const char *fcst_reason_name(enum fcst_reason r)
         return "STABLE";
     case FCST_REASON_LOW_CONFIDENCE:
         return "LOW_CONFIDENCE";
+    case FCST_REASON_SATURATED:
+        return "SATURATED";
     case FCST_REASON_INSUFFICIENT_DATA:
         return "INSUFFICIENT_DATA";
     default:

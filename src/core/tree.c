@@ -21,7 +21,8 @@ int tree_rule(const struct tree_thresholds *t, double call_rate_up, const struct
      * Without that the rule keeps adding instances while the first ones start. */
     int serving = in->ready > 0 ? in->ready : 0;
     int counted = in->requested > serving ? in->requested : serving;
-    double cpu = counted > 0 ? in->cpu_usage * serving / counted : in->cpu_usage;
+    /* With nothing serving yet a measured cpu (pushed, or the host's) is taken as it is. */
+    double cpu = serving > 0 ? in->cpu_usage * serving / counted : in->cpu_usage;
     double per_instance = in->calls_per_s / (counted > 1 ? counted : 1);
     char reason[AE_REASON_MAX];
     int step = 0;

@@ -215,8 +215,6 @@ static void record_decision(ttm *t, struct ttm_bp *b, const struct ttm_bp_input 
     ae_decision_add(d, "target_instances", r->target_instances);
     ae_decision_add(d, "floor", r->floor);
     ae_decision_add(d, "ceiling", r->ceiling);
-    ae_decision_add(d, "cpu_scale_up_threshold", r->cpu_up);
-    ae_decision_add(d, "cpu_scale_down_threshold", r->cpu_down);
     ae_decision_add(d, "ready", in->ready);
     b->has_decision = 1;
 }
@@ -260,7 +258,6 @@ static void use_forecast(ttm *t, int i, int row, const struct ttm_bp_input *in, 
         .max_instances = b->max_instances,
         .cpu_limit_cores = b->cpu_limit_cores,
         .cfg_cpu_up = t->ctl.cpu_scale_up_threshold,
-        .cfg_cpu_down = t->ctl.cpu_scale_down_threshold,
         .demand_headroom = conf_demand_headroom(&b->conf, FCST_HEADROOM_QUANTILE),
         .bound_util = t->cfg.upper_bound_utilization,
     };

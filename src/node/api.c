@@ -59,10 +59,6 @@ static json_t *recommendation_json(const struct fcst_recommendation *r)
         json_object_set_new(o, "floorInstances", json_integer(r->floor));
     if (r->ceiling > 0)
         json_object_set_new(o, "ceilingInstances", json_integer(r->ceiling));
-    if (r->type == FCST_ADJUST_THRESHOLDS) {
-        json_object_set_new(o, "cpuScaleUpThreshold", json_real(r->cpu_up));
-        json_object_set_new(o, "cpuScaleDownThreshold", json_real(r->cpu_down));
-    }
     return o;
 }
 

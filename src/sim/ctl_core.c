@@ -30,7 +30,7 @@ struct core_ctl {
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor,
      * a ceiling or adjusted thresholds were in force (reported as extras). */
     long low_confidence;
-    long floor_s, ceiling_s, adjusted_s;
+    long floor_s, ceiling_s;
 };
 
 static int core_desired(struct sim_controller *c, const struct sim_view *v, int *out, char *err,
@@ -81,8 +81,6 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     if (k->adt.has_rec) {
         k->floor_s += k->adt.floor > 0;
         k->ceiling_s += k->adt.ceiling > 0;
-        k->adjusted_s += k->adt.thresholds.cpu_up != k->ctl.cpu_scale_up_threshold ||
-                         k->adt.thresholds.cpu_down != k->ctl.cpu_scale_down_threshold;
     }
     return 0;
 }
@@ -115,7 +113,6 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "holds_low_confidence", (double)k->low_confidence);
     sim_result_extra(r, "floor_minutes", k->floor_s / 60.0);
     sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
-    sim_result_extra(r, "adjusted_threshold_minutes", k->adjusted_s / 60.0);
     struct ttm_bp_status st;
     if (ttm_get_blueprint(k->ttm, 0, &st) == 0) {
         sim_result_extra(r, "final_confidence", st.confidence);
