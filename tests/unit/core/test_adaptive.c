@@ -1,5 +1,6 @@
 /* Adaptive decision tree: the merge rules of both tiers, held targets, drops, staleness,
- * forecast-only mode, adjusted thresholds, and warm-up/cooldown/[min, max] on every change. */
+ * forecast-only mode, tier 1 on the configured thresholds whatever the forecast, and
+ * warm-up/cooldown/[min, max] on every change. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,8 +38,7 @@ static struct tree_input at(double cpu, int n)
     return in;
 }
 
-/* A recommendation as fcst_analyze makes them: floor and ceiling (0 = none) and the configured
- * thresholds (adjust() retunes them). */
+/* A recommendation as fcst_analyze makes them: floor and ceiling (0 = none). */
 static struct fcst_recommendation rec(enum fcst_type type, int floor, int ceiling)
 {
     struct fcst_recommendation r;
@@ -47,17 +47,15 @@ static struct fcst_recommendation rec(enum fcst_type type, int floor, int ceilin
     r.target_instances = floor;
     r.floor = floor;
     r.ceiling = ceiling;
-    r.cpu_up = ctl.cpu_scale_up_threshold;
-    r.cpu_down = ctl.cpu_scale_down_threshold;
     return r;
 }
 
-/* adjust_thresholds: the fleet F is right, tier 1 runs on 0.6/0.1 above it. */
-static struct fcst_recommendation adjust(int fleet)
+/* Every minute with requests was saturated: F is a floor only (hold SATURATED when F <= n). */
+static struct fcst_recommendation saturated(int fleet)
 {
-    struct fcst_recommendation r = rec(FCST_ADJUST_THRESHOLDS, fleet, 0);
-    r.cpu_up = 0.6;
-    r.cpu_down = 0.1;
+    struct fcst_recommendation r = rec(FCST_HOLD, fleet, 0);
+    r.reason = FCST_REASON_SATURATED;
+    r.cost_saturated = 1;
     return r;
 }
 
@@ -181,42 +179,71 @@ static void ceiling_steps_down_per_cooldown(void **state)
     assert_int_equal(d.tier, AE_TIER_REACTIVE);
 }
 
-static void adjusted_thresholds_drive_tier_1(void **state)
+/* A saturated forecast holds F as a floor only: tier 1 adds above it on the configured thresholds
+ * (a recommendation never changes them), steps down to it, never below. */
+static void saturated_floor_only_tier_1_above(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = adjust(3);
+    struct fcst_recommendation r = saturated(3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
-    assert_float_equal(a.thresholds.cpu_up, 0.6, 0);
-    assert_float_equal(a.thresholds.cpu_down, 0.1, 0);
     assert_int_equal(a.floor, 3);
     assert_int_equal(a.ceiling, 0);
-    struct tree_input in = at(0.7, 3); /* above the adjusted 0.6, below the configured 0.8 */
+    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
+    assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
+    struct tree_input in = at(0.7, 3); /* within the configured thresholds */
     struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 3);
+    assert_int_equal(d.action, AE_ACTION_HOLD);
+    assert_string_equal(d.reason, "within thresholds");
+    in = at(0.9, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 4);
-    assert_string_equal(d.reason, "cpu_usage 0.700 > 0.600");
     assert_int_equal(d.tier, AE_TIER_REACTIVE);
-    /* no ceiling: 4 above F = 3 stays while cpu is within the adjusted thresholds */
+    assert_string_equal(d.reason, "cpu_usage 0.900 > 0.800");
+    /* no ceiling: 4 above F = 3 stays while cpu is within the thresholds */
     in = at(0.3, 4);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 4);
     assert_int_equal(d.action, AE_ACTION_HOLD);
-    /* below the adjusted down threshold tier 1 steps down, but not below the floor F */
-    in = at(0.05, 4);
+    /* below the down threshold tier 1 steps down, but not below the floor F */
+    in = at(0.1, 4);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 20000, &d), 3);
-    in = at(0.05, 3);
+    assert_int_equal(d.tier, AE_TIER_REACTIVE);
+    in = at(0.1, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 40000, &d), 3);
     assert_string_equal(d.reason, "held at the forecast floor 3");
-    /* the next forecast (stable at 3) puts the configured thresholds back */
-    r = rec(FCST_HOLD, 3, 3);
-    r.reason = FCST_REASON_STABLE;
-    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 60000);
-    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
-    assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
-    in = at(0.7, 3);
+    /* below the floor: one jump to it */
+    in = at(0.5, 1);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 60000, &d), 3);
-    assert_string_equal(d.reason, "within thresholds");
+    assert_int_equal(d.tier, AE_TIER_TTM);
+    assert_string_equal(d.reason, "forecast floor 3");
 }
 
-/* Every confident forecast holds floor = ceiling = F (adjust_thresholds: the floor alone): the
+/* The thresholds tier 1 runs on are the configured ones, whatever recommendation is in force
+ * (any type, even the retired adjust_thresholds), and after it is dropped. */
+static void recommendations_never_change_the_thresholds(void **state)
+{
+    (void)state;
+    ctl.cpu_scale_up_threshold = 0.7;
+    ctl.cpu_scale_down_threshold = 0.3;
+    adt_init(&a, &ctl, START);
+    for (int t = 0; t < FCST_TYPE_COUNT; t++) {
+        struct fcst_recommendation r =
+            rec((enum fcst_type)t, 3, t == FCST_ADJUST_THRESHOLDS ? 0 : 3);
+        adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + t * 60000);
+        assert_float_equal(a.thresholds.cpu_up, 0.7, 0);
+        assert_float_equal(a.thresholds.cpu_down, 0.3, 0);
+    }
+    struct fcst_recommendation r = saturated(3);
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 300000);
+    struct tree_input in = at(0.75, 3); /* above the configured 0.7 */
+    struct ae_decision d;
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 300000, &d), 4);
+    assert_string_equal(d.reason, "cpu_usage 0.750 > 0.700");
+    adt_drop(&a, &ctl, "TTM state ERROR");
+    assert_float_equal(a.thresholds.cpu_up, 0.7, 0);
+    assert_float_equal(a.thresholds.cpu_down, 0.3, 0);
+}
+
+/* Every confident forecast holds floor = ceiling = F (a saturated one: the floor alone): the
  * requested count follows F, jumping up to it and stepping down to it once per cooldown, and
  * tier 1 adds instances above it only when the load outruns the forecast. */
 static void floor_and_ceiling_make_n_track_the_fleet(void **state)
@@ -297,7 +324,7 @@ static void stale_forecast_is_dropped(void **state)
 static void drop_restores_configured(void **state)
 {
     (void)state;
-    struct fcst_recommendation r = adjust(3);
+    struct fcst_recommendation r = saturated(3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     adt_drop(&a, &ctl, "TTM state ERROR");
     assert_false(a.has_rec);
@@ -353,10 +380,10 @@ static void forecast_only_records_never_applies(void **state)
     assert_int_equal(a.ceiling, 0);
     struct tree_input in = at(0.5, 3);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
-    r = adjust(3);
+    r = saturated(5);
     adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
-    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
-    in = at(0.7, 3);
+    assert_int_equal(a.last_rec.reason, FCST_REASON_SATURATED);
+    assert_int_equal(a.floor, 0);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, NULL), 3);
     r = rec(FCST_SCALE_DOWN, 1, 1);
     adt_apply(&a, CFG_TTM_FORECAST_ONLY, &r, LIVE);
@@ -373,7 +400,8 @@ int main(void)
         T(floor_jumps_once_and_holds),
         T(floor_respects_cooldown_and_max),
         T(ceiling_steps_down_per_cooldown),
-        T(adjusted_thresholds_drive_tier_1),
+        T(saturated_floor_only_tier_1_above),
+        T(recommendations_never_change_the_thresholds),
         T(floor_and_ceiling_make_n_track_the_fleet),
         T(stale_forecast_is_dropped),
         T(drop_restores_configured),

@@ -1,8 +1,9 @@
 /* Forecast analyzer: the fleet F each forecast needs (its peak at the scale-up threshold, the
  * peak plus the headroom of recent under-forecasts at the upper-bound utilisation, the epsilon in
- * ceil, [min, max]), the six outcomes with the floor and ceiling each holds, the thresholds
- * adjustment at and around its boundary, the fallback without request metrics, and the NoAction
- * reasons. */
+ * ceil, [min, max]), the outcomes with the floor and ceiling each holds (F = requested holds,
+ * however large the predicted change: no threshold adjustment), the cost per request from the
+ * unsaturated minutes and the floor-only outcome when every minute was saturated, the fallback
+ * without request metrics, and the NoAction reasons. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,7 +51,6 @@ static void history(double c0, int with_requests)
     in.max_instances = 20;
     in.cpu_limit_cores = 1;
     in.cfg_cpu_up = 0.8;
-    in.cfg_cpu_down = 0.2;
     in.bound_util = 0.85;
     in.demand_headroom = 0;
     memset(fc, 0, sizeof fc);
@@ -91,6 +91,7 @@ static void peak_sized_at_the_scale_up_threshold(void **state)
     predict_demand(0, 2880); /* 2.4 cores: 3 instances at 0.8 (2.82 at 0.85) */
     struct fcst_recommendation r = run();
     assert_int_equal(r.sized_by_demand, 1);
+    assert_int_equal(r.cost_saturated, 0);
     assert_float_equal(r.cost, 0.05, 1e-12);
     assert_float_equal(r.demand_peak, 2880, 0);
     assert_float_equal(r.demand_headroom, 0, 0);
@@ -100,8 +101,6 @@ static void peak_sized_at_the_scale_up_threshold(void **state)
     assert_int_equal(r.type, FCST_SCALE_UP);
     assert_int_equal(r.reason, FCST_REASON_NONE);
     assert_holds(&r, 3, 3, 3);
-    assert_float_equal(r.cpu_up, 0.8, 0); /* the configured thresholds */
-    assert_float_equal(r.cpu_down, 0.2, 0);
     assert_string_equal(r.text,
                         "utilisation 0.50 -> 1.20 predicted: 3 instances needed, scale up from 2");
     /* with some headroom the peak still decides: (2880 + 100) / 1020 = 2.92 */
@@ -130,13 +129,15 @@ static void peak_plus_headroom_sized_at_the_upper_bound(void **state)
     assert_holds((r = run(), &r), 4, 4, 4);
     in.bound_util = 1; /* 3061 / 1200 = 2.55 */
     assert_holds((r = run(), &r), 3, 3, 3);
-    /* a negative headroom counts as none: the peak alone, 2 = requested */
+    /* a negative headroom counts as none: the peak alone, 2 = requested, held both ways (rise
+     * 0.3) */
     in.bound_util = 0.85;
     in.demand_headroom = -500;
     r = run();
     assert_float_equal(r.demand_headroom, 0, 0);
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_holds(&r, 2, 2, 0);
+    assert_int_equal(r.type, FCST_HOLD);
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 2, 2, 2);
 }
 
 static void counts_are_ceil_with_the_epsilon(void **state)
@@ -201,90 +202,71 @@ static void scale_down_to_the_fleet_needed(void **state)
     r = run();
     assert_int_equal(r.type, FCST_SCALE_DOWN);
     assert_holds(&r, 4, 4, 4);
-    in.requested = 4; /* F = requested: no longer a scale-down */
-    assert_int_equal(run().type, FCST_ADJUST_THRESHOLDS);
+    in.requested = 4; /* F = requested: no longer a scale-down, held at F */
+    r = run();
+    assert_int_equal(r.type, FCST_HOLD);
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 4, 4, 4);
 }
 
-static void right_size_adjusts_thresholds_beyond_005(void **state)
+/* F = requested: held both ways at F (hold STABLE, floor = ceiling = F), however large the
+ * predicted change; load beyond the forecast is tier 1's, on the configured thresholds. */
+static void right_size_holds_whatever_the_change(void **state)
 {
     (void)state;
     history(0.5, 1);
     predict_demand(0, 1560); /* 1.625 instances: F = 2 = requested; utilisation 0.65, rise 0.15 */
     struct fcst_recommendation r = run();
     assert_float_equal(r.rise, 0.15, 1e-12);
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_int_equal(r.reason, FCST_REASON_NONE);
-    assert_holds(&r, 2, 2, 0);                    /* the floor only: tier 1 reacts above F */
-    assert_float_equal(r.cpu_up, 0.725, 1e-12);   /* 0.8 - 0.15 / 2 */
-    assert_float_equal(r.cpu_down, 0.125, 1e-12); /* 0.2 - 0.15 / 2 */
-    assert_string_equal(r.text,
-                        "utilisation 0.50 -> 0.65 predicted (change +0.15): thresholds 0.73/0.12");
-    /* a fall: thresholds go up */
-    predict_demand(0, 1000); /* 1.04: 2; utilisation 0.41667 */
-    r = run();
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_float_equal(r.cpu_up, 0.8 + 0.5 / 12, 1e-12);
-    assert_float_equal(r.cpu_down, 0.2 + 0.5 / 12, 1e-12);
-    /* |rise| of exactly 0.05 either way is stable */
-    predict_demand(0, 1320);
-    assert_int_equal(run().reason, FCST_REASON_STABLE);
-    predict_demand(0, 1321);
-    assert_int_equal(run().type, FCST_ADJUST_THRESHOLDS);
-    predict_demand(0, 1080);
-    assert_int_equal(run().reason, FCST_REASON_STABLE);
-    predict_demand(0, 1079);
-    assert_int_equal(run().type, FCST_ADJUST_THRESHOLDS);
-}
-
-static void right_size_and_small_change_is_stable(void **state)
-{
-    (void)state;
-    history(0.5, 1);
-    predict_util(0, 0.55, 0.5); /* 1320/min: F = 2 = requested, |rise| exactly 0.05 */
-    struct fcst_recommendation r = run();
     assert_int_equal(r.type, FCST_HOLD);
     assert_int_equal(r.reason, FCST_REASON_STABLE);
     assert_string_equal(fcst_reason_name(r.reason), "STABLE");
-    assert_holds(&r, 2, 2, 2); /* held both ways */
-    assert_float_equal(r.cpu_up, 0.8, 0);
-    assert_float_equal(r.cpu_down, 0.2, 0);
-    assert_string_equal(r.text, "utilisation 0.50 -> 0.55 predicted: stable at 2 instances");
-    predict_util(0, 0.45, 0.5);
-    assert_int_equal(run().reason, FCST_REASON_STABLE);
-}
-
-static void thresholds_bounded_from_configured(void **state)
-{
-    (void)state;
-    history(0.9, 1);
-    in.min_instances = 2;       /* F = max(1, min) = 2 = requested */
-    predict_util(0, 0.35, 0.9); /* rise -0.55: adjust, clamped */
-    struct fcst_recommendation r = run();
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_holds(&r, 2, 2, 0);
-    assert_float_equal(r.cpu_up, 0.9, 1e-9);   /* cfgUp + 0.1 */
-    assert_float_equal(r.cpu_down, 0.4, 1e-9); /* cfgDown + 0.2 */
-    /* low configured thresholds: down is kept at most up - 0.1 */
-    history(0.7, 1);
-    in.cfg_cpu_up = 0.3;
-    in.cfg_cpu_down = 0.25;
-    in.max_instances = 2; /* F = min(3, max) = 2 = requested */
-    predict_util(0, 0.4, 0.7);
+    assert_holds(&r, 2, 2, 2);
+    assert_string_equal(r.text, "utilisation 0.50 -> 0.65 predicted: stable at 2 instances");
+    /* a fall: 1.04 instances, 2; utilisation 0.41667 */
+    predict_demand(0, 1000);
     r = run();
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_holds(&r, 2, 2, 0);
-    assert_float_equal(r.cpu_up, 0.4, 1e-9);
-    assert_float_equal(r.cpu_down, 0.3, 1e-9);
-    /* so low that up - 0.1 < 0: down is 0 */
+    assert_float_equal(r.rise, -0.5 / 6, 1e-12);
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 2, 2, 2);
+    /* either side of |rise| = 0.05 (0.55 and 0.45 at 1320 and 1080): the same */
+    const double around[] = {1079, 1080, 1320, 1321};
+    for (int i = 0; i < 4; i++) {
+        predict_demand(0, around[i]);
+        r = run();
+        assert_int_equal(r.type, FCST_HOLD);
+        assert_int_equal(r.reason, FCST_REASON_STABLE);
+        assert_holds(&r, 2, 2, 2);
+    }
+    /* a rise of +0.5: 0.3 -> 0.8 on 2 instances is 1.6 cores, exactly 2 at the scale-up
+     * threshold 0.8 */
+    history(0.3, 1);
+    predict_util(0, 0.8, 0.3);
+    r = run();
+    assert_float_equal(r.cost, 0.03, 1e-12);
+    assert_float_equal(r.rise, 0.5, 1e-9);
+    assert_int_equal(r.type, FCST_HOLD);
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 2, 2, 2);
+    assert_string_equal(r.text, "utilisation 0.30 -> 0.80 predicted: stable at 2 instances");
+    /* a fall of 0.5: 0.9 -> 0.4 is 0.8 cores, 1 instance, raised to min_instances 2 */
+    history(0.9, 1);
+    in.min_instances = 2;
+    predict_util(0, 0.4, 0.9);
+    r = run();
+    assert_float_equal(r.rise, -0.5, 1e-6);
+    assert_int_equal(r.type, FCST_HOLD);
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 2, 2, 2);
+    /* a rise of +0.2 far above a low scale-up threshold, F capped at max_instances 2 */
     history(0.5, 1);
     in.cfg_cpu_up = 0.15;
-    in.cfg_cpu_down = 0.1;
     in.max_instances = 2;
-    predict_util(0, 0.7, 0.5); /* rise 0.2: up 0.05, down 0 before the last bound */
+    predict_util(0, 0.7, 0.5);
     r = run();
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_float_equal(r.cpu_up, 0.05, 1e-9);
-    assert_float_equal(r.cpu_down, 0, 0);
+    assert_float_equal(r.rise, 0.2, 1e-6);
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 2, 2, 2);
 }
 
 static void peak_and_trough_over_horizon(void **state)
@@ -331,8 +313,10 @@ static void without_request_metrics_uses_cpu(void **state)
     assert_int_equal(r.sized_by_demand, 0);
     assert_true(isnan(r.cost) && isnan(r.demand_headroom));
     assert_float_equal(r.util_peak, 0.75, 0);
-    assert_int_equal(r.type, FCST_ADJUST_THRESHOLDS);
-    assert_holds(&r, 4, 4, 0);
+    assert_float_equal(r.rise, 0.25, 0);
+    assert_int_equal(r.type, FCST_HOLD); /* F = requested: held at F */
+    assert_int_equal(r.reason, FCST_REASON_STABLE);
+    assert_holds(&r, 4, 4, 4);
     /* F = ceil(r x util_peak / min(up, bound)): at 0.6, exactly 5 */
     in.bound_util = 0.6;
     r = run();
@@ -380,6 +364,134 @@ static void reads_only_the_last_five_minutes(void **state)
     assert_holds(&r, 2, 2, 2);
 }
 
+/* Minute i of the history: cpu c and inv requests (on its 2 ready instances of 1 core). */
+static void minute(int i, double c, double inv)
+{
+    hist[i].values[AE_F_CPU_USAGE] = c;
+    hist[i].values[AE_F_INVOCATIONS] = inv;
+}
+
+/* A saturated minute's cpu is capped, so its cost per request is too low: the cost comes from the
+ * minutes below FCST_SATURATED_UTIL (0.95) whenever some of them had requests. */
+static void cost_from_the_unsaturated_minutes(void **state)
+{
+    (void)state;
+    history(0.5, 1);
+    minute(0, 0.5, 1200);  /* 60 core-seconds: 0.05 per request */
+    minute(1, 1.0, 4000);  /* saturated: 120 core-seconds, 0.03 per request */
+    minute(2, 0.3, 400);   /* 36 core-seconds: 0.09 per request */
+    minute(3, 0.95, 3000); /* saturated at exactly 0.95: 114 core-seconds, 0.038 per request */
+    minute(4, 1.0, 4000);  /* the newest, saturated */
+    predict_demand(0, 2400);
+    struct fcst_recommendation r = run();
+    assert_int_equal(r.sized_by_demand, 1);
+    assert_int_equal(r.cost_saturated, 0);
+    assert_float_equal(r.cost, 0.06, 1e-12); /* (60 + 36) / (1200 + 400) */
+    assert_float_equal(r.util_now, 1.0, 0);
+    assert_float_equal(r.demand_now, 2520, 1e-9); /* every minute's requests: 12600 / 5 */
+    /* 2400/min x 0.06 = 2.4 cores: 3 at 0.8 (2.82 at 0.85); held both ways */
+    assert_int_equal(r.type, FCST_SCALE_UP);
+    assert_holds(&r, 3, 3, 3);
+    assert_string_equal(r.text,
+                        "utilisation 1.00 -> 1.20 predicted: 3 instances needed, scale up from 2");
+    /* 0.9499 is below saturation: that minute counts */
+    minute(3, 0.9499, 3000);
+    r = run();
+    assert_int_equal(r.cost_saturated, 0);
+    assert_float_equal(r.cost, 209.988 / 4600, 1e-12); /* (60 + 36 + 113.988) / (1600 + 3000) */
+    /* one unsaturated minute is enough */
+    history(1.0, 1);
+    minute(2, 0.6, 1000); /* 72 core-seconds: 0.072 per request */
+    predict_demand(0, 2400);
+    r = run();
+    assert_int_equal(r.cost_saturated, 0);
+    assert_float_equal(r.cost, 0.072, 1e-12);
+    assert_holds(&r, 4, 4, 4); /* 2400 x 0.072 / 60 = 2.88 cores: 3.6 at 0.8 */
+}
+
+/* Every minute with cpu and requests saturated: the cost per request (here 1.0 x 2 x 60 / 1200 =
+ * 0.1) is only a lower bound, so F is only a floor: scale up to it when F > requested, otherwise
+ * hold (SATURATED), never a ceiling. */
+static void all_saturated_holds_a_floor_only(void **state)
+{
+    (void)state;
+    history(1.0, 1);
+    predict_demand(0, 1200); /* 2 cores: 2.5 at 0.8, 3 */
+    struct fcst_recommendation r = run();
+    assert_int_equal(r.sized_by_demand, 1);
+    assert_int_equal(r.cost_saturated, 1);
+    assert_float_equal(r.cost, 0.1, 1e-12);
+    assert_int_equal(r.type, FCST_SCALE_UP);
+    assert_int_equal(r.reason, FCST_REASON_NONE);
+    assert_holds(&r, 3, 3, 0);
+    assert_string_equal(
+        r.text, "cpu 1.00: saturated, cost per request unknown; floor 3 only (requested 2)");
+    /* a minute at exactly 0.95 is saturated too: (114 + 4 x 120) / 6000 */
+    minute(1, 0.95, 1200);
+    r = run();
+    assert_int_equal(r.cost_saturated, 1);
+    assert_float_equal(r.cost, 0.099, 1e-12);
+    assert_int_equal(r.type, FCST_SCALE_UP);
+    assert_holds(&r, 3, 3, 0);
+    /* F = requested: hold, floor only */
+    predict_demand(0, 900); /* 1.5 cores: 1.875, 2 */
+    r = run();
+    assert_int_equal(r.type, FCST_HOLD);
+    assert_int_equal(r.reason, FCST_REASON_SATURATED);
+    assert_string_equal(fcst_reason_name(r.reason), "SATURATED");
+    assert_holds(&r, 2, 2, 0);
+    assert_string_equal(
+        r.text, "cpu 1.00: saturated, cost per request unknown; floor 2 only (requested 2)");
+    /* F < requested: the same hold, nothing is removed */
+    in.requested = 5;
+    r = run();
+    assert_int_equal(r.type, FCST_HOLD);
+    assert_int_equal(r.reason, FCST_REASON_SATURATED);
+    assert_holds(&r, 2, 2, 0);
+    /* low confidence is checked first */
+    in.requested = 2;
+    predict_demand(0, 1200);
+    in.confidence = 0.5;
+    r = run();
+    assert_int_equal(r.reason, FCST_REASON_LOW_CONFIDENCE);
+    assert_holds(&r, 3, 3, 0);
+    assert_string_equal(r.text, "confidence 0.50 below 0.70: floor 3 only");
+    /* and so is missing data */
+    in.confidence = 0.9;
+    fc[AE_F_INVOCATIONS] = NAN;
+    r = run();
+    assert_int_equal(r.reason, FCST_REASON_INSUFFICIENT_DATA);
+    assert_holds(&r, 0, 0, 0);
+    /* 0.9499 is not saturated: that minute alone gives the cost, 113.988 / 1200, and the fleet
+     * is held both ways */
+    history(1.0, 1);
+    minute(4, 0.9499, 1200);
+    predict_demand(0, 1200); /* 1.8998 cores: 2.37 at 0.8, 3 */
+    r = run();
+    assert_int_equal(r.cost_saturated, 0);
+    assert_float_equal(r.cost, 0.09499, 1e-12);
+    assert_int_equal(r.type, FCST_SCALE_UP);
+    assert_holds(&r, 3, 3, 3);
+    /* unsaturated minutes without requests do not count: still saturated */
+    history(1.0, 1);
+    minute(0, 0.5, 0);
+    minute(4, 0.3, 0);
+    predict_demand(0, 1200);
+    r = run();
+    assert_int_equal(r.cost_saturated, 1);
+    assert_float_equal(r.cost, 0.1, 1e-12); /* 360 core-seconds / 3600 requests */
+    assert_float_equal(r.util_now, 0.3, 0);
+    assert_holds(&r, 3, 3, 0);
+    /* without request metrics it is sized by the predicted cpu: no cost, nothing saturated */
+    history(1.0, 0);
+    fc[AE_F_CPU_USAGE] = 1.0f; /* 2 cores: 3 */
+    r = run();
+    assert_int_equal(r.sized_by_demand, 0);
+    assert_int_equal(r.cost_saturated, 0);
+    assert_int_equal(r.type, FCST_SCALE_UP);
+    assert_holds(&r, 3, 3, 3);
+}
+
 static void low_confidence_holds_a_floor_only(void **state)
 {
     (void)state;
@@ -392,7 +504,6 @@ static void low_confidence_holds_a_floor_only(void **state)
     assert_string_equal(fcst_reason_name(r.reason), "LOW_CONFIDENCE");
     assert_holds(&r, 4, 4, 0);
     assert_float_equal(r.confidence, 0.69, 0);
-    assert_float_equal(r.cpu_up, 0.8, 0);
     assert_string_equal(r.text, "confidence 0.69 below 0.70: floor 4 only");
     /* more than F requested: still only a floor, nothing is removed */
     in.requested = 6;
@@ -455,12 +566,14 @@ static void insufficient_data_holds_nothing(void **state)
     assert_int_equal(r.reason, FCST_REASON_INSUFFICIENT_DATA);
     assert_holds(&r, 0, 0, 0);
     assert_string_equal(r.text, "forecast is not finite");
-    assert_float_equal(r.cpu_up, 0.8, 0);
+    /* never produced since v2, still named: the API's and the metrics' type set */
     assert_string_equal(fcst_type_name(FCST_ADJUST_THRESHOLDS), "adjust_thresholds");
     assert_string_equal(fcst_type_name(FCST_SCALE_UP), "scale_up");
     assert_string_equal(fcst_type_name(FCST_SCALE_DOWN), "scale_down");
     assert_string_equal(fcst_type_name(FCST_HOLD), "hold");
     assert_string_equal(fcst_reason_name(FCST_REASON_INSUFFICIENT_DATA), "INSUFFICIENT_DATA");
+    assert_string_equal(fcst_reason_name(FCST_REASON_SATURATED), "SATURATED");
+    assert_string_equal(fcst_reason_name(FCST_REASON_NONE), "");
 }
 
 int main(void)
@@ -471,13 +584,13 @@ int main(void)
         cmocka_unit_test(counts_are_ceil_with_the_epsilon),
         cmocka_unit_test(fleet_clamped_to_min_and_max),
         cmocka_unit_test(scale_down_to_the_fleet_needed),
-        cmocka_unit_test(right_size_adjusts_thresholds_beyond_005),
-        cmocka_unit_test(right_size_and_small_change_is_stable),
-        cmocka_unit_test(thresholds_bounded_from_configured),
+        cmocka_unit_test(right_size_holds_whatever_the_change),
         cmocka_unit_test(peak_and_trough_over_horizon),
         cmocka_unit_test(sized_in_demand_not_current_instances),
         cmocka_unit_test(without_request_metrics_uses_cpu),
         cmocka_unit_test(reads_only_the_last_five_minutes),
+        cmocka_unit_test(cost_from_the_unsaturated_minutes),
+        cmocka_unit_test(all_saturated_holds_a_floor_only),
         cmocka_unit_test(low_confidence_holds_a_floor_only),
         cmocka_unit_test(insufficient_data_holds_nothing),
     };

@@ -1,8 +1,9 @@
 /* Randomised streams (fixed seeds, so every run is the same) against the invariants the rest of
  * the product relies on: the aggregator keeps ordered, aligned, sane minutes whatever arrives; the
  * model input is finite and its n matches agg_history_minutes; every change of the adaptive tree
- * stays in [min, max] and respects the cooldown; the analyzer's fleet, floor, ceiling and
- * thresholds stay in their bounds and agree with the outcome. Run under ASan+UBSan too. */
+ * stays in [min, max], respects the cooldown and runs tier 1 on the configured thresholds; the
+ * analyzer's fleet, floor and ceiling stay in their bounds and agree with the outcome, which is
+ * never adjust_thresholds. Run under ASan+UBSan too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,10 +130,11 @@ static void adaptive_changes_stay_in_bounds(void **state)
             r.target_instances = 1 + (int)(next() % 10);
             r.floor = chance(80) ? r.target_instances : 0;
             r.ceiling = chance(60) ? r.target_instances : 0;
-            r.cpu_up = uniform(0.5, 0.9);
-            r.cpu_down = uniform(0.1, r.cpu_up - 0.1);
             adt_apply(&a, chance(20) ? CFG_TTM_FORECAST_ONLY : CFG_TTM_ACTIVE, &r, now);
         }
+        /* no recommendation changes the thresholds tier 1 runs on */
+        assert_true(a.thresholds.cpu_up == ctl.cpu_scale_up_threshold);
+        assert_true(a.thresholds.cpu_down == ctl.cpu_scale_down_threshold);
         if (chance(1))
             adt_drop(&a, &ctl, "random drop");
         struct tree_input in = {.has_cpu = chance(90),
@@ -164,13 +166,17 @@ static void analyzer_outputs_stay_in_bounds(void **state)
     (void)state;
     struct ae_minute hist[5];
     float fc[10 * AE_FEATURE_COUNT];
-    int seen[FCST_TYPE_COUNT] = {0}, stable = 0, low_sized = 0;
+    int seen[FCST_TYPE_COUNT] = {0}, stable = 0, low_sized = 0, saturated_up = 0,
+        saturated_hold = 0, stable_big_change = 0;
     for (int round = 0; round < 20000; round++) {
         for (int i = 0; i < 5; i++) {
             ae_minute_init(&hist[i], i * 60000LL);
             for (int f = 0; f < AE_FEATURE_COUNT; f++)
                 if (chance(85)) {
-                    hist[i].values[f] = f == AE_F_CPU_USAGE ? uniform(0, 1) : uniform(0, 1e5);
+                    /* cpu: a quarter of the minutes saturated (at 0.95 or more) */
+                    hist[i].values[f] = f == AE_F_CPU_USAGE
+                                            ? (chance(25) ? uniform(0.95, 1) : uniform(0, 0.95))
+                                            : uniform(0, 1e5);
                     hist[i].missing &= ~AE_FEATURE_BIT(f);
                 }
             hist[i].ready_mean = uniform(0, 10);
@@ -179,7 +185,7 @@ static void analyzer_outputs_stay_in_bounds(void **state)
         for (int k = 0; k < h * AE_FEATURE_COUNT; k++)
             fc[k] = (float)(k % AE_FEATURE_COUNT == AE_F_CPU_USAGE ? uniform(-0.2, 1.5)
                                                                    : uniform(-100, 2e5));
-        double up = uniform(0.15, 1), down = uniform(0, up - 0.05);
+        double up = uniform(0.15, 1);
         struct fcst_input in = {.history = hist,
                                 .history_count = 1 + (int)(next() % 5),
                                 .forecast = fc,
@@ -192,7 +198,6 @@ static void analyzer_outputs_stay_in_bounds(void **state)
                                 .max_instances = 3 + (int)(next() % 20),
                                 .cpu_limit_cores = uniform(0.1, 4),
                                 .cfg_cpu_up = up,
-                                .cfg_cpu_down = down,
                                 .demand_headroom = chance(20) ? 0 : uniform(-1e3, 1e5),
                                 .bound_util = uniform(0.1, 1)};
         struct fcst_recommendation r;
@@ -208,51 +213,55 @@ static void analyzer_outputs_stay_in_bounds(void **state)
             assert_int_equal(r.floor, 0);
             assert_int_equal(r.ceiling, 0);
         }
-        if (r.type != FCST_ADJUST_THRESHOLDS) {
-            assert_float_equal(r.cpu_up, up, 0);
-            assert_float_equal(r.cpu_down, down, 0);
-        }
+        /* a saturated cost only when sized in demand; the confident outcomes then hold no
+         * ceiling */
+        assert_true(!r.cost_saturated || r.sized_by_demand);
+        int confident = r.reason != FCST_REASON_LOW_CONFIDENCE;
+        if (r.cost_saturated && confident)
+            assert_int_equal(r.ceiling, 0);
         seen[r.type]++;
         stable += r.reason == FCST_REASON_STABLE;
+        stable_big_change += r.reason == FCST_REASON_STABLE && fabs(r.rise) > 0.3;
         low_sized += r.reason == FCST_REASON_LOW_CONFIDENCE && sized;
+        saturated_up += r.type == FCST_SCALE_UP && r.cost_saturated;
         switch (r.type) {
         case FCST_SCALE_UP:
             assert_true(sized && r.target_instances > in.requested);
-            assert_int_equal(r.ceiling, r.target_instances);
+            assert_int_equal(r.ceiling, r.cost_saturated ? 0 : r.target_instances);
+            assert_int_equal(r.reason, FCST_REASON_NONE);
             break;
         case FCST_SCALE_DOWN:
             assert_true(sized && r.target_instances < in.requested);
+            assert_false(r.cost_saturated);
             assert_int_equal(r.ceiling, r.target_instances);
-            break;
-        case FCST_ADJUST_THRESHOLDS:
-            assert_true(sized && r.target_instances == in.requested);
-            assert_int_equal(r.ceiling, 0);
-            /* up within [cfgUp - 0.3, cfgUp + 0.1] and [0.05, 0.95] (they always meet) */
-            assert_true(r.cpu_up >= fmax(0.05, up - 0.3) - 1e-12);
-            assert_true(r.cpu_up <= fmin(0.95, up + 0.1) + 1e-12);
-            /* down within [0, up - 0.1]; 0 when up is below 0.1 */
-            assert_true(r.cpu_down >= 0);
-            assert_true(r.cpu_down <= fmax(0, r.cpu_up - 0.1) + 1e-12);
+            assert_int_equal(r.reason, FCST_REASON_NONE);
             break;
         case FCST_HOLD:
-            assert_true(r.reason != FCST_REASON_NONE);
             if (r.reason == FCST_REASON_STABLE) {
                 assert_true(sized && r.target_instances == in.requested);
+                assert_false(r.cost_saturated);
                 assert_int_equal(r.ceiling, r.target_instances);
+            } else if (r.reason == FCST_REASON_SATURATED) {
+                assert_true(sized && r.cost_saturated);
+                assert_true(r.target_instances <= in.requested);
+                assert_int_equal(r.ceiling, 0); /* F is a lower bound: never removes any */
+                saturated_hold++;
             } else if (r.reason == FCST_REASON_LOW_CONFIDENCE) {
                 assert_int_equal(r.ceiling, 0); /* never removes instances */
             } else {
+                assert_int_equal(r.reason, FCST_REASON_INSUFFICIENT_DATA);
                 assert_false(sized);
             }
             break;
-        default:
-            fail();
+        default: /* adjust_thresholds is never produced since v2 */
+            fail_msg("outcome %s", fcst_type_name(r.type));
         }
     }
-    /* every outcome was exercised */
-    for (int k = 0; k < FCST_TYPE_COUNT; k++)
-        assert_true(seen[k] > 100);
-    assert_true(stable > 10 && low_sized > 100);
+    /* every outcome was exercised, adjust_thresholds never */
+    assert_int_equal(seen[FCST_ADJUST_THRESHOLDS], 0);
+    assert_true(seen[FCST_HOLD] > 100 && seen[FCST_SCALE_UP] > 100 && seen[FCST_SCALE_DOWN] > 100);
+    assert_true(stable > 10 && stable_big_change > 10 && low_sized > 100);
+    assert_true(saturated_up > 100 && saturated_hold > 100);
 }
 
 int main(void)

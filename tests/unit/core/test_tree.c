@@ -124,6 +124,33 @@ static void cpu_counts_starting_instances(void **state)
     assert_string_equal(d.reason, "cpu_usage 0.900 > 0.800");
 }
 
+/* Nothing ready: there is nothing to project the cpu over, so a measured cpu (pushed, or the
+ * host's) is taken as it is, not scaled to 0 by ready / requested. */
+static void cpu_as_measured_when_nothing_is_ready(void **state)
+{
+    (void)state;
+    struct ae_decision d;
+    struct tree_input in = input(0.95, 10, 0, 3);
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 3);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), 1); /* not -1 */
+    assert_string_equal(d.reason, "cpu_usage 0.950 > 0.800 (over 3 requested, 0 ready)");
+    assert_string_equal(d.inputs[1].name, "cpu_usage_requested");
+    assert_float_equal(d.inputs[1].value, 0.95, 0);
+    /* within the thresholds: hold */
+    in.cpu_usage = 0.5;
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    /* low: down one while requested > min */
+    in.cpu_usage = 0.1;
+    ae_decision_init(&d, 0, AE_TIER_REACTIVE, 3);
+    assert_int_equal(tree_rule(&th, 2000, &in, &d), -1);
+    assert_string_equal(d.reason, "cpu_usage 0.100 < 0.200 (over 3 requested, 0 ready)");
+    in.requested = 1; /* = min: no */
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 0);
+    /* nothing requested either (and a negative ready count is none) */
+    in = input(0.95, 10, -1, 0);
+    assert_int_equal(tree_rule(&th, 2000, &in, NULL), 1);
+}
+
 static void scale_up_wins_over_scale_down(void **state)
 {
     (void)state;
@@ -208,6 +235,7 @@ int main(void)
         cmocka_unit_test(cpu_thresholds_are_strict),
         cmocka_unit_test(call_rate_is_per_requested_instance),
         cmocka_unit_test(cpu_counts_starting_instances),
+        cmocka_unit_test(cpu_as_measured_when_nothing_is_ready),
         cmocka_unit_test(scale_up_wins_over_scale_down),
         cmocka_unit_test(scale_down_only_above_min),
         cmocka_unit_test(missing_features_trigger_nothing),
