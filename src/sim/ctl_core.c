@@ -107,7 +107,6 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "predictions", (double)n.predictions);
     sim_result_extra(r, "rec_scale_up", (double)n.recommendations[FCST_SCALE_UP]);
     sim_result_extra(r, "rec_scale_down", (double)n.recommendations[FCST_SCALE_DOWN]);
-    sim_result_extra(r, "rec_adjust_thresholds", (double)n.recommendations[FCST_ADJUST_THRESHOLDS]);
     sim_result_extra(r, "rec_hold", (double)n.recommendations[FCST_HOLD]);
     sim_result_extra(r, "inference_failures", (double)n.failures);
     sim_result_extra(r, "holds_low_confidence", (double)k->low_confidence);
