@@ -27,8 +27,8 @@ struct core_ctl {
     int64_t forecast_minute_ms;
     int forecast_len;
     double forecast_inv[10];
-    /* How the forecasts were used: holds for low confidence, and seconds during which a floor,
-     * a ceiling or adjusted thresholds were in force (reported as extras). */
+    /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
+     * a ceiling was in force (reported as extras). */
     long low_confidence;
     long floor_s, ceiling_s;
 };
