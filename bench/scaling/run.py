@@ -216,13 +216,11 @@ def ttm_detail(res):
             continue
         rows.append(f"- {name}: {int(x.get('predictions', 0)):,} forecasts; recommendations "
                     f"scale_up {int(x.get('rec_scale_up', 0)):,}, scale_down "
-                    f"{int(x.get('rec_scale_down', 0)):,}, adjust_thresholds "
-                    f"{int(x.get('rec_adjust_thresholds', 0)):,}, hold "
+                    f"{int(x.get('rec_scale_down', 0)):,}, hold "
                     f"{int(x.get('rec_hold', 0)):,} (of which low confidence "
                     f"{int(x.get('holds_low_confidence', 0)):,}); a floor in force "
                     f"{fmt(x.get('floor_minutes'), 0)} min, a ceiling "
-                    f"{fmt(x.get('ceiling_minutes'), 0)} min, adjusted thresholds "
-                    f"{fmt(x.get('adjusted_threshold_minutes'), 0)} min; confidence at the end "
+                    f"{fmt(x.get('ceiling_minutes'), 0)} min; confidence at the end "
                     f"{fmt(x.get('final_confidence'), 2)}")
     return rows
 

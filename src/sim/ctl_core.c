@@ -27,8 +27,8 @@ struct core_ctl {
     int64_t forecast_minute_ms;
     int forecast_len;
     double forecast_inv[10];
-    /* How the forecasts were used: holds for low confidence, and seconds during which a floor,
-     * a ceiling or adjusted thresholds were in force (reported as extras). */
+    /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
+     * a ceiling was in force (reported as extras). */
     long low_confidence;
     long floor_s, ceiling_s;
 };
@@ -107,7 +107,6 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "predictions", (double)n.predictions);
     sim_result_extra(r, "rec_scale_up", (double)n.recommendations[FCST_SCALE_UP]);
     sim_result_extra(r, "rec_scale_down", (double)n.recommendations[FCST_SCALE_DOWN]);
-    sim_result_extra(r, "rec_adjust_thresholds", (double)n.recommendations[FCST_ADJUST_THRESHOLDS]);
     sim_result_extra(r, "rec_hold", (double)n.recommendations[FCST_HOLD]);
     sim_result_extra(r, "inference_failures", (double)n.failures);
     sim_result_extra(r, "holds_low_confidence", (double)k->low_confidence);
