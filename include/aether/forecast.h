@@ -74,7 +74,7 @@ struct fcst_recommendation {
 void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out);
 
 /* "scale_up" "scale_down" "adjust_thresholds" "hold" (the API / metric label spelling), and
- * "STABLE" "LOW_CONFIDENCE" "INSUFFICIENT_DATA" "" for the reasons. Static storage. */
+ * "STABLE" "LOW_CONFIDENCE" "INSUFFICIENT_DATA" "SATURATED" "" for the reasons. Static storage. */
 const char *fcst_type_name(enum fcst_type t);
 const char *fcst_reason_name(enum fcst_reason r);
 

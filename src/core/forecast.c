@@ -146,8 +146,9 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
         /* F is only a lower bound: keep it, never shrink towards it */
         out->ceiling = 0;
         snprintf(text, sizeof text,
-                 "cpu %.2f: saturated, cost per request unknown; floor %d only (requested %d)",
-                 out->util_now, fleet, n);
+                 "saturated (cpu >= %.2f in every minute with requests): cost per request "
+                 "unknown; floor %d only (requested %d)",
+                 FCST_SATURATED_UTIL, fleet, n);
         if (fleet > n) {
             out->type = FCST_SCALE_UP;
             snprintf(out->text, sizeof out->text, "%s", text);

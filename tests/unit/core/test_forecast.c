@@ -425,7 +425,8 @@ static void all_saturated_holds_a_floor_only(void **state)
     assert_int_equal(r.reason, FCST_REASON_NONE);
     assert_holds(&r, 3, 3, 0);
     assert_string_equal(
-        r.text, "cpu 1.00: saturated, cost per request unknown; floor 3 only (requested 2)");
+        r.text, "saturated (cpu >= 0.95 in every minute with requests): cost per request unknown; "
+                "floor 3 only (requested 2)");
     /* a minute at exactly 0.95 is saturated too: (114 + 4 x 120) / 6000 */
     minute(1, 0.95, 1200);
     r = run();
@@ -441,7 +442,8 @@ static void all_saturated_holds_a_floor_only(void **state)
     assert_string_equal(fcst_reason_name(r.reason), "SATURATED");
     assert_holds(&r, 2, 2, 0);
     assert_string_equal(
-        r.text, "cpu 1.00: saturated, cost per request unknown; floor 2 only (requested 2)");
+        r.text, "saturated (cpu >= 0.95 in every minute with requests): cost per request unknown; "
+                "floor 2 only (requested 2)");
     /* F < requested: the same hold, nothing is removed */
     in.requested = 5;
     r = run();
