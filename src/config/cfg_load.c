@@ -286,6 +286,12 @@ static int apply_value(struct loader *L, const struct cfg_key *k, const toml_val
                 return type_error(L, k, item, item_key);
             if (string_value(L, item, 0, item_key, &s))
                 return L->status;
+            if ((k->flags & CFG_HTTP_URL) && strncmp(s, "http://", 7) != 0) {
+                char quoted[CFG_PATH_MAX + 8];
+                cfg_toml_quote(s, quoted, sizeof(quoted));
+                return lfail(L, AE_EINVAL, toml_line(item),
+                             "%s = %s: only http:// URLs are supported", item_key, quoted);
+            }
             if (cfg_strv_append(list, count, s))
                 return lfail(L, AE_ENOMEM, 0, "out of memory");
         }

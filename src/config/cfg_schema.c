@@ -158,10 +158,11 @@ const struct cfg_key cfg_keys[] = {
      .flags = CFG_EXEC_ONLY | CFG_NONEMPTY, .default_text = "(required)",
      .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
              "are replaced."},
-    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count), .flags = CFG_EXEC_ONLY,
-     .default_text = "[]",
-     .help = "*exec*: http(s) URLs scraped for metrics; without them only pushed metrics "
-             "(`POST /api/metrics/{blueprint}`) are used."},
+    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count),
+     .flags = CFG_EXEC_ONLY | CFG_HTTP_URL, .default_text = "[]",
+     .help = "*exec*: `http://` URLs scraped for metrics (`https://` is refused: the scraper "
+             "has no TLS); without them only pushed metrics (`POST /api/metrics/{blueprint}`) "
+             "are used."},
 
     {BPM, "requests_total", STRING_KEY(bp_t, metrics.requests_total),
      .help = "Counter of completed requests."},

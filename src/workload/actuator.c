@@ -7,10 +7,9 @@
 #include "aether/actuator.h"
 
 #include "aether/error.h"
+#include "httpc.h"
 #include "spawn.h"
-#include "wl_curl.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -61,7 +60,6 @@ struct actuator {
     int64_t exec_retry_ms; /* a failed run is retried from then on */
     char last_result[EXEC_OUTPUT_MAX + 128];
     char error[256];
-    CURL *probe;
 };
 
 static char **strv_copy(char *const *v, int n)
@@ -79,27 +77,20 @@ static char **strv_copy(char *const *v, int n)
 
 /* ---- process supervisor ---- */
 
-static size_t discard_body(char *p, size_t size, size_t n, void *ud)
-{
-    (void)p;
-    (void)ud;
-    return size * n;
-}
-
-/* 1 when http://127.0.0.1:<port><metrics_path> answers 200 within PROBE_TIMEOUT_MS. */
+/* 1 when http://127.0.0.1:<port><metrics_path> answers 200 within PROBE_TIMEOUT_MS (the body
+ * is not read). */
 static int sup_probe(struct actuator *a, int port)
 {
     char url[CFG_PATH_MAX + 32];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, a->bp.metrics_path);
-    curl_easy_setopt(a->probe, CURLOPT_URL, url);
-    curl_easy_setopt(a->probe, CURLOPT_TIMEOUT_MS, (long)PROBE_TIMEOUT_MS);
-    curl_easy_setopt(a->probe, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(a->probe, CURLOPT_WRITEFUNCTION, discard_body);
-    if (curl_easy_perform(a->probe) != CURLE_OK)
-        return 0;
-    long code = 0;
-    curl_easy_getinfo(a->probe, CURLINFO_RESPONSE_CODE, &code);
-    return code == 200;
+    struct httpc_request req;
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.headers_only = 1;
+    httpc_get_all(&req, 1, "*/*", PROBE_TIMEOUT_MS);
+    int ok = req.ok;
+    httpc_request_free(&req);
+    return ok;
 }
 
 /* 1 while pid has not ended (checked without reaping it; the next tick reaps). */
@@ -414,7 +405,6 @@ static void *actuator_thread(void *arg)
 
 struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t errlen)
 {
-    workload_curl_init();
     struct actuator *a = calloc(1, sizeof(*a));
     if (!a) {
         snprintf(err, errlen, "out of memory");
@@ -436,8 +426,7 @@ struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t
         a->metrics_urls = strv_copy(bp->metrics_urls, bp->metrics_urls_count);
         a->envp = spawn_env_build(names, values, bp->env_count);
         a->inst = calloc((size_t)(bp->max_instances > 0 ? bp->max_instances : 1), sizeof(*a->inst));
-        a->probe = curl_easy_init();
-        ok = a->command && a->scale_command && a->metrics_urls && a->envp && a->inst && a->probe;
+        ok = a->command && a->scale_command && a->metrics_urls && a->envp && a->inst;
     }
     free(names);
     free(values);
@@ -466,8 +455,6 @@ struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t
         spawn_env_free(a->metrics_urls);
         spawn_env_free(a->envp);
         free(a->inst);
-        if (a->probe)
-            curl_easy_cleanup(a->probe);
         free(a);
         return NULL;
     }
@@ -572,6 +559,5 @@ void actuator_close(struct actuator *a)
     spawn_env_free(a->metrics_urls);
     spawn_env_free(a->envp);
     free(a->inst);
-    curl_easy_cleanup(a->probe);
     free(a);
 }

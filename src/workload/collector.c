@@ -9,10 +9,9 @@
 
 #include "aether/error.h"
 #include "aether/prom.h"
+#include "httpc.h"
 #include "spawn.h"
-#include "wl_curl.h"
 
-#include <curl/curl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -194,38 +193,6 @@ void collector_default_options(struct collector_options *out)
     out->max_body_bytes = 1u << 20;
 }
 
-/* One transfer of a round. */
-struct fetch {
-    CURL *easy;
-    char *body;
-    size_t len, cap, max;
-    int too_big;
-    CURLcode result; /* from curl_multi_info_read */
-};
-
-static size_t fetch_write(char *p, size_t size, size_t n, void *ud)
-{
-    struct fetch *f = ud;
-    size_t add = size * n;
-    if (f->len + add > f->max) {
-        f->too_big = 1;
-        return 0; /* aborts the transfer */
-    }
-    if (f->len + add + 1 > f->cap) {
-        size_t cap = (f->len + add + 1) * 2;
-        if (cap > f->max + 1)
-            cap = f->max + 1;
-        char *b = realloc(f->body, cap);
-        if (!b)
-            return 0;
-        f->body = b;
-        f->cap = cap;
-    }
-    memcpy(f->body + f->len, p, add);
-    f->len += add;
-    return add;
-}
-
 /* Appends the pieces (NULL-terminated list) to reason, "; "-separated from what is there,
  * cut at cap. Truncation is fine: the reason is for people. */
 static void append_reason(char *reason, size_t cap, ...)
@@ -380,16 +347,15 @@ static void fold_round(struct collector *c, struct target_state *t, struct readi
 struct round_buffers {
     struct target_state *t;
     struct reading *r;
-    struct fetch *f;
+    struct httpc_request *f;
 };
 
 /* One round: fetch every target in parallel, parse, fold, publish. */
-static void scrape_round(struct collector *c, CURLM *multi, struct round_buffers *buf)
+static void scrape_round(struct collector *c, struct round_buffers *buf)
 {
     struct target_state *t = buf->t;
     struct reading *r = buf->r;
-    struct fetch *f = buf->f;
-    memset(f, 0, MAX_TARGETS * sizeof(*f));
+    struct httpc_request *f = buf->f;
     pthread_mutex_lock(&c->mu);
     int n = c->ntargets;
     memcpy(t, c->targets, (size_t)n * sizeof(*t));
@@ -397,64 +363,25 @@ static void scrape_round(struct collector *c, CURLM *multi, struct round_buffers
 
     struct scrape_result res;
     memset(&res, 0, sizeof(res));
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: " PROM_ACCEPT_HEADER);
     for (int i = 0; i < n; i++) {
         memset(&r[i], 0, sizeof(r[i]));
-        f[i].max = c->opt.max_body_bytes;
-        f[i].easy = curl_easy_init();
-        if (!f[i].easy)
-            continue;
-        curl_easy_setopt(f[i].easy, CURLOPT_URL, t[i].url);
-        curl_easy_setopt(f[i].easy, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(f[i].easy, CURLOPT_TIMEOUT_MS, (long)c->opt.timeout_ms);
-        curl_easy_setopt(f[i].easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(f[i].easy, CURLOPT_WRITEFUNCTION, fetch_write);
-        curl_easy_setopt(f[i].easy, CURLOPT_WRITEDATA, &f[i]);
-        curl_easy_setopt(f[i].easy, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(f[i].easy, CURLOPT_PRIVATE, &f[i]);
-        curl_multi_add_handle(multi, f[i].easy);
+        memset(&f[i], 0, sizeof(f[i]));
+        f[i].url = t[i].url;
+        f[i].max_body = c->opt.max_body_bytes;
     }
-    int running = 1;
-    while (running) {
-        if (curl_multi_perform(multi, &running) != CURLM_OK)
-            break;
-        if (running)
-            curl_multi_poll(multi, NULL, 0, 100, NULL);
-    }
-    int msgs;
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(multi, &msgs)) != NULL) {
-        char *which = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &which);
-        if (m->msg == CURLMSG_DONE && which)
-            ((struct fetch *)(void *)which)->result = m->data.result;
-    }
+    httpc_get_all(f, n, PROM_ACCEPT_HEADER, c->opt.timeout_ms);
     double now = wall_s();
     for (int i = 0; i < n; i++) {
-        if (!f[i].easy) {
-            append_reason(res.reason, sizeof(res.reason), t[i].url, ": out of memory", NULL);
-            continue;
-        }
-        long status = 0;
-        char *ctype = NULL;
-        curl_easy_getinfo(f[i].easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(f[i].easy, CURLINFO_CONTENT_TYPE, &ctype);
-        CURLcode result = f[i].result;
-        char what[160];
-        if (f[i].too_big) {
-            snprintf(what, sizeof(what), "body larger than %zu bytes", f[i].max);
-        } else if (result != CURLE_OK) {
-            if (result == CURLE_OPERATION_TIMEDOUT)
-                snprintf(what, sizeof(what), "timed out after %d ms", c->opt.timeout_ms);
-            else
-                snprintf(what, sizeof(what), "%s", curl_easy_strerror(result));
-        } else if (status != 200) {
-            snprintf(what, sizeof(what), "HTTP status %ld", status);
+        char what[256];
+        if (!f[i].ok) {
+            snprintf(what, sizeof(what), "%s", f[i].error);
         } else {
             struct prom_doc *doc = NULL;
             char perr[128];
-            int prc = prom_parse(f[i].body ? f[i].body : "", f[i].len,
-                                 prom_format_for_content_type(ctype), &doc, perr, sizeof(perr));
+            const char *body = f[i].resp.body ? f[i].resp.body : "";
+            int prc = prom_parse(body, f[i].resp.body_len,
+                                 prom_format_for_content_type(f[i].resp.content_type), &doc, perr,
+                                 sizeof(perr));
             if (prc == 0) {
                 read_page(c, doc, &r[i], t[i].url, res.reason, sizeof(res.reason));
                 r[i].ok = 1;
@@ -466,11 +393,8 @@ static void scrape_round(struct collector *c, CURLM *multi, struct round_buffers
         }
         if (what[0])
             append_reason(res.reason, sizeof(res.reason), t[i].url, ": ", what, NULL);
-        curl_multi_remove_handle(multi, f[i].easy);
-        curl_easy_cleanup(f[i].easy);
-        free(f[i].body);
+        httpc_request_free(&f[i]);
     }
-    curl_slist_free_all(hdr);
     if (n == 0)
         snprintf(res.reason, sizeof(res.reason), "no ready instance or metrics URL to scrape");
 
@@ -499,11 +423,10 @@ static void scrape_round(struct collector *c, CURLM *multi, struct round_buffers
 static void *scrape_thread(void *arg)
 {
     struct collector *c = arg;
-    CURLM *multi = curl_multi_init();
     struct round_buffers buf = {calloc(MAX_TARGETS, sizeof(*buf.t)),
                                 calloc(MAX_TARGETS, sizeof(*buf.r)),
                                 calloc(MAX_TARGETS, sizeof(*buf.f))};
-    int ready = multi && buf.t && buf.r && buf.f; /* else: no scrapes, features stay missing */
+    int ready = buf.t && buf.r && buf.f; /* else: no scrapes, features stay missing */
     pthread_mutex_lock(&c->mu);
     if (!ready)
         snprintf(c->result.reason, sizeof(c->result.reason), "out of memory: no scraping");
@@ -511,7 +434,7 @@ static void *scrape_thread(void *arg)
         pthread_mutex_unlock(&c->mu);
         int64_t start = spawn_now_ms();
         if (ready)
-            scrape_round(c, multi, &buf);
+            scrape_round(c, &buf);
         int64_t next = start + c->opt.interval_ms;
         pthread_mutex_lock(&c->mu);
         while (!c->stop && spawn_now_ms() < next) {
@@ -530,8 +453,6 @@ static void *scrape_thread(void *arg)
         }
     }
     pthread_mutex_unlock(&c->mu);
-    if (multi)
-        curl_multi_cleanup(multi);
     free(buf.t);
     free(buf.r);
     free(buf.f);
@@ -541,7 +462,6 @@ static void *scrape_thread(void *arg)
 struct collector *collector_open(const struct cfg_blueprint *bp,
                                  const struct collector_options *opt, char *err, size_t errlen)
 {
-    workload_curl_init();
     struct collector *c = calloc(1, sizeof(*c));
     if (c) {
         c->targets = calloc(MAX_TARGETS, sizeof(*c->targets));

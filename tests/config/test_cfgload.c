@@ -230,6 +230,12 @@ static void test_blueprint_rules(void **state)
                "t.toml:2: blueprint.b.port_base applies only to actuator \"process\"", NULL);
     load_fails(AE_EINVAL, BP_WEB "metrics_path = \"metrics\"\n",
                "t.toml:4: blueprint.web.metrics_path = \"metrics\" must start with '/'", NULL);
+    load_fails(AE_EINVAL,
+               "[[blueprint]]\nname = \"api\"\nactuator = \"exec\"\nscale_command = [\"s\"]\n"
+               "metrics_urls = [\"http://a/m\",\n  \"https://b/m\"]\n",
+               "t.toml:6: blueprint.api.metrics_urls[1] = \"https://b/m\": only http:// URLs are "
+               "supported",
+               NULL);
 }
 
 static void test_cross_field_and_syntax(void **state)

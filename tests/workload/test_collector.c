@@ -128,7 +128,7 @@ static void misbehaving_targets_make_features_missing(void **state)
     assert_non_null(strstr(reason, "/garbage: unreadable metrics page: line 1"));
     assert_non_null(strstr(reason, "/slow: timed out after 400 ms"));
     assert_non_null(strstr(reason, "/huge: body larger than 65536 bytes"));
-    assert_non_null(strstr(reason, "/metrics: Couldn't connect"));
+    assert_non_null(strstr(reason, "/metrics: cannot connect: Connection refused"));
     collector_close(c);
     testsrv_stop(s);
 

@@ -1,0 +1,64 @@
+/* A small HTTP/1.1 GET client for http:// URLs (private to src/workload).
+ *
+ * The scrape collector fetches every target's metrics page of a round at once, and the process
+ * actuator probes an instance's readiness; both only need "GET this URL, give me a 200 body or
+ * say why not". httpc_get_all runs any number of requests in parallel in one poll loop over
+ * non-blocking sockets, with one overall time limit. Each request sends
+ * `GET <path> HTTP/1.1`, `Host`, `Accept` and `Connection: close`; the response goes through
+ * the parser in httpc_response.h. There is no TLS (https:// is refused), no redirect, no proxy
+ * and no keep-alive. Host names are resolved with getaddrinfo before the sockets are opened,
+ * which blocks for as long as the resolver takes (it counts against the time limit). */
+#ifndef AETHER_WORKLOAD_HTTPC_H
+#define AETHER_WORKLOAD_HTTPC_H
+
+#include "httpc_response.h"
+
+#include <netdb.h>
+#include <stddef.h>
+
+#define HTTPC_HOST_MAX 256
+#define HTTPC_PATH_MAX 2048
+
+/* The parts of http://host[:port][/path][?query] that a request needs. */
+struct httpc_url {
+    char host[HTTPC_HOST_MAX];          /* name or address, IPv6 without its brackets */
+    char port[6];                       /* decimal, "80" when the URL has none */
+    char authority[HTTPC_HOST_MAX + 8]; /* host[:port] as written, for the Host header */
+    char path[HTTPC_PATH_MAX]; /* "/" when the URL has none; query kept, fragment dropped */
+};
+
+/* Splits url into out. Returns 0, or -1 with a message in err (e.g. "only http:// URLs are
+ * supported", "bad port"). */
+int httpc_url_parse(const char *url, struct httpc_url *out, char *err, size_t errlen);
+
+enum httpc_phase { HTTPC_IDLE, HTTPC_CONNECTING, HTTPC_SENDING, HTTPC_RECEIVING, HTTPC_FINISHED };
+
+/* One GET. The caller fills the inputs (the rest zeroed) and reads the outputs after
+ * httpc_get_all; httpc_request_free releases the body. */
+struct httpc_request {
+    /* in */
+    const char *url;  /* borrowed for the duration of httpc_get_all */
+    size_t max_body;  /* a longer body fails the request */
+    int headers_only; /* succeed as soon as a 200 status line and headers are in */
+    /* out */
+    int ok;                     /* 1: status 200 and the whole body (or headers) read */
+    char error[224];            /* why not ok, e.g. "timed out after 800 ms" */
+    struct httpc_response resp; /* status, content_type, body (owned, see free) */
+    /* private */
+    enum httpc_phase phase;
+    int fd;
+    struct addrinfo *addrs, *next_addr;
+    int last_errno; /* of the last failed connect, for the message */
+    char *text;     /* the request, owned */
+    size_t text_len, sent;
+};
+
+/* Runs the n requests in parallel until each has its response, failed, or timeout_ms has passed
+ * since the call began ("timed out after <timeout_ms> ms"). accept is the Accept header's
+ * value. Sets ok and error of every request; blocks the calling thread. */
+void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int timeout_ms);
+
+/* Frees what a request owns after httpc_get_all (its body); the request may then be reused. */
+void httpc_request_free(struct httpc_request *r);
+
+#endif
