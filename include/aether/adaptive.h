@@ -19,29 +19,28 @@ struct adt {
     /* The recommendation in force (active mode only). */
     int has_rec;
     int64_t rec_time_ms;
-    int floor;                         /* > 0 when a floor holds */
-    int ceiling;                       /* > 0 when a ceiling holds */
-    struct tree_thresholds thresholds; /* tier 1's: the configured ones */
+    int floor;   /* > 0 when a floor holds */
+    int ceiling; /* > 0 when a ceiling holds */
     /* The latest recommendation received, applied or not (forecast-only mode records it here). */
     struct fcst_recommendation last_rec;
     int has_last_rec;
     char drop_reason[AE_REASON_MAX]; /* why the last recommendation was dropped, "" if none */
 };
 
-/* Starts a blueprint's controller at start_ms (warm-up counts from here) with the configured
- * thresholds and no recommendation. */
-void adt_init(struct adt *a, const struct cfg_controller *c, int64_t start_ms);
+/* Starts a blueprint's controller at start_ms (warm-up counts from here) with no
+ * recommendation. */
+void adt_init(struct adt *a, int64_t start_ms);
 
 /* Takes the recommendation of a new forecast made at now_ms. In active mode it replaces the one
  * in force: its floor and ceiling (0 = none). In forecast-only mode it is only recorded. */
 void adt_apply(struct adt *a, enum cfg_ttm_mode mode, const struct fcst_recommendation *rec,
                int64_t now_ms);
-/* Drops the recommendation in force (no floor, no ceiling, configured thresholds), with a reason
- * kept in drop_reason: TTM went to ERROR or STOPPED, or was disabled. */
-void adt_drop(struct adt *a, const struct cfg_controller *c, const char *reason);
+/* Drops the recommendation in force (no floor, no ceiling), with a reason kept in drop_reason:
+ * TTM went to ERROR or STOPPED, or was disabled. */
+void adt_drop(struct adt *a, const char *reason);
 
 /* One evaluation at now_ms. First drops a recommendation older than 2 x ttm_interval_ms. Then,
- * with s = tree_rule() on the current thresholds and n = in->requested:
+ * with s = tree_rule() on the configured thresholds and n = in->requested:
  *   s = +1                 -> max(n + 1, floor if one holds)   (a ceiling is ignored)
  *   else floor F > n holds -> F
  *   else ceiling C < n     -> n - 1

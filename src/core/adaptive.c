@@ -4,27 +4,19 @@
 
 #include "aether/adaptive.h"
 
-static void configured(struct adt *a, const struct cfg_controller *c)
-{
-    a->thresholds.cpu_up = c->cpu_scale_up_threshold;
-    a->thresholds.cpu_down = c->cpu_scale_down_threshold;
-}
-
-void adt_init(struct adt *a, const struct cfg_controller *c, int64_t start_ms)
+void adt_init(struct adt *a, int64_t start_ms)
 {
     memset(a, 0, sizeof *a);
     tree_gate_init(&a->gate, start_ms);
-    configured(a, c);
 }
 
-void adt_drop(struct adt *a, const struct cfg_controller *c, const char *reason)
+void adt_drop(struct adt *a, const char *reason)
 {
     if (a->has_rec)
         snprintf(a->drop_reason, sizeof a->drop_reason, "%s", reason ? reason : "");
     a->has_rec = 0;
     a->floor = 0;
     a->ceiling = 0;
-    configured(a, c);
 }
 
 void adt_apply(struct adt *a, enum cfg_ttm_mode mode, const struct fcst_recommendation *rec,
@@ -50,11 +42,13 @@ int adt_decide(struct adt *a, const struct cfg_controller *c, int ttm_interval_m
                const struct tree_input *in, int64_t now_ms, struct ae_decision *out)
 {
     if (a->has_rec && now_ms - a->rec_time_ms > 2 * (int64_t)ttm_interval_ms)
-        adt_drop(a, c, "forecast older than 2 x ttm.evaluation_interval_ms");
+        adt_drop(a, "forecast older than 2 x ttm.evaluation_interval_ms");
     int n = in->requested;
     struct ae_decision d;
     ae_decision_init(&d, now_ms, AE_TIER_REACTIVE, n);
-    int s = tree_rule(&a->thresholds, c->call_rate_scale_up_threshold, in, &d);
+    const struct tree_thresholds configured = {c->cpu_scale_up_threshold,
+                                               c->cpu_scale_down_threshold};
+    int s = tree_rule(&configured, c->call_rate_scale_up_threshold, in, &d);
     int floor = a->has_rec ? a->floor : 0, ceiling = a->has_rec ? a->ceiling : 0;
     if (floor > 0)
         ae_decision_add(&d, "floor", floor);

@@ -191,8 +191,8 @@ double conf_demand_headroom(const struct conf_tracker *t, double q)
             sorted[j] = sorted[j - 1];
         sorted[j] = v;
     }
-    int k =
-        (int)ceil(q * n - 1e-9) - 1; /* the smallest value with at least q of them at or below */
+    /* the smallest value with at least a fraction q of them at or below it */
+    int k = (int)ceil(q * n - 1e-9) - 1;
     k = k < 0 ? 0 : k >= n ? n - 1 : k;
     return sorted[k] > 0 ? sorted[k] : 0;
 }

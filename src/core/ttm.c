@@ -163,7 +163,7 @@ static void drop_all(ttm *t, const struct ttm_bp_input *bp, const char *why)
 {
     for (int i = 0; i < t->count; i++)
         if (bp[i].controller)
-            adt_drop(bp[i].controller, &t->ctl, why);
+            adt_drop(bp[i].controller, why);
 }
 
 /* Feeds the minutes closed since the last evaluation to the blueprint's confidence tracker. */
@@ -231,7 +231,7 @@ static void use_forecast(ttm *t, int i, int row, const struct ttm_bp_input *in, 
             snprintf(b->error, sizeof b->error, "model output is not finite (feature %s)",
                      ae_feature_name((int)(k % AE_FEATURE_COUNT)));
             if (in->controller)
-                adt_drop(in->controller, &t->ctl, b->error);
+                adt_drop(in->controller, b->error);
             return;
         }
     }
@@ -290,7 +290,7 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
         if (n < 0) { /* fewer than W/2 usable minutes (or none since a long gap) */
             t->bps[i].state = TTM_BP_WAITING_FOR_HISTORY;
             if (bp[i].controller)
-                adt_drop(bp[i].controller, &t->ctl, "waiting for history");
+                adt_drop(bp[i].controller, "waiting for history");
             continue;
         }
         t->rows[rows++] = i;
@@ -318,7 +318,7 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
                 snprintf(b->error, sizeof b->error, "inference failed: %.100s",
                          msg[0] ? msg : ae_strerror(rc));
                 if (bp[i].controller)
-                    adt_drop(bp[i].controller, &t->ctl, b->error);
+                    adt_drop(bp[i].controller, b->error);
             }
             if (b->state == TTM_BP_ERROR) {
                 if (!failed)

@@ -158,7 +158,7 @@ int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builti
             snprintf(err, errlen, "out of memory");
             return AE_ENOMEM;
         }
-        adt_init(&b->controller, &n->cfg.controller, now_ms);
+        adt_init(&b->controller, now_ms);
         b->requested = c->instances;
         b->last_ttm_decision_ms = INT64_MIN;
         for (int k = 0; k < NODE_PUSH_SLOTS; k++)

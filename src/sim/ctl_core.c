@@ -40,7 +40,7 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     (void)err;
     (void)errlen;
     if (!k->started) {
-        adt_init(&k->adt, &k->ctl, v->now_ms);
+        adt_init(&k->adt, v->now_ms);
         k->next_eval_ms = v->now_ms + k->ttm_cfg.evaluation_interval_ms;
         k->started = 1;
     }

@@ -21,7 +21,7 @@ static int setup(void **state)
 {
     (void)state;
     cfg_controller_defaults(&ctl);
-    adt_init(&a, &ctl, START);
+    adt_init(&a, START);
     return 0;
 }
 
@@ -188,8 +188,6 @@ static void saturated_floor_only_tier_1_above(void **state)
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     assert_int_equal(a.floor, 3);
     assert_int_equal(a.ceiling, 0);
-    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
-    assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
     struct tree_input in = at(0.7, 3); /* within the configured thresholds */
     struct ae_decision d;
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE, &d), 3);
@@ -217,20 +215,18 @@ static void saturated_floor_only_tier_1_above(void **state)
     assert_string_equal(d.reason, "forecast floor 3");
 }
 
-/* The thresholds tier 1 runs on are the configured ones, whatever recommendation is in force
- * (any type, even the retired adjust_thresholds), and after it is dropped. */
-static void recommendations_never_change_the_thresholds(void **state)
+/* Tier 1 runs on the configured thresholds, whatever recommendation was applied (any type, even
+ * the retired adjust_thresholds), and after it is dropped. */
+static void tier_1_runs_on_the_configured_thresholds(void **state)
 {
     (void)state;
     ctl.cpu_scale_up_threshold = 0.7;
     ctl.cpu_scale_down_threshold = 0.3;
-    adt_init(&a, &ctl, START);
+    adt_init(&a, START);
     for (int t = 0; t < FCST_TYPE_COUNT; t++) {
         struct fcst_recommendation r =
             rec((enum fcst_type)t, 3, t == FCST_ADJUST_THRESHOLDS ? 0 : 3);
         adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + t * 60000);
-        assert_float_equal(a.thresholds.cpu_up, 0.7, 0);
-        assert_float_equal(a.thresholds.cpu_down, 0.3, 0);
     }
     struct fcst_recommendation r = saturated(3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + 300000);
@@ -238,9 +234,10 @@ static void recommendations_never_change_the_thresholds(void **state)
     struct ae_decision d;
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 300000, &d), 4);
     assert_string_equal(d.reason, "cpu_usage 0.750 > 0.700");
-    adt_drop(&a, &ctl, "TTM state ERROR");
-    assert_float_equal(a.thresholds.cpu_up, 0.7, 0);
-    assert_float_equal(a.thresholds.cpu_down, 0.3, 0);
+    adt_drop(&a, "TTM state ERROR");
+    in = at(0.75, 4);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 400000, &d), 5);
+    assert_string_equal(d.reason, "cpu_usage 0.750 > 0.700");
 }
 
 /* Every confident forecast holds floor = ceiling = F (a saturated one: the floor alone): the
@@ -312,7 +309,7 @@ static void stale_forecast_is_dropped(void **state)
     /* exactly 2 x interval old: still held */
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120000, NULL), 7);
     assert_true(a.has_rec);
-    adt_init(&a, &ctl, START);
+    adt_init(&a, START);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, LIVE + 120001, NULL), 3);
     assert_false(a.has_rec);
@@ -326,11 +323,9 @@ static void drop_restores_configured(void **state)
     (void)state;
     struct fcst_recommendation r = saturated(3);
     adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE);
-    adt_drop(&a, &ctl, "TTM state ERROR");
+    adt_drop(&a, "TTM state ERROR");
     assert_false(a.has_rec);
     assert_int_equal(a.floor, 0);
-    assert_float_equal(a.thresholds.cpu_up, 0.8, 0);
-    assert_float_equal(a.thresholds.cpu_down, 0.2, 0);
     assert_string_equal(a.drop_reason, "TTM state ERROR");
 }
 
@@ -401,7 +396,7 @@ int main(void)
         T(floor_respects_cooldown_and_max),
         T(ceiling_steps_down_per_cooldown),
         T(saturated_floor_only_tier_1_above),
-        T(recommendations_never_change_the_thresholds),
+        T(tier_1_runs_on_the_configured_thresholds),
         T(floor_and_ceiling_make_n_track_the_fleet),
         T(stale_forecast_is_dropped),
         T(drop_restores_configured),

@@ -96,7 +96,7 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     agg *history = agg_new();
     struct adt ctrl;
-    adt_init(&ctrl, &ctl, T0);
+    adt_init(&ctrl, T0);
 
     int n = 2;
     int64_t last_change_ms = INT64_MIN / 2;

@@ -116,7 +116,7 @@ static int setup(void **state)
         cfg_blueprint_defaults(&bps[b]);
         strcpy(bps[b].name, names[b]);
         hist[b] = agg_new();
-        adt_init(&adts[b], &ctl, T0);
+        adt_init(&adts[b], T0);
         inputs[b] = (struct ttm_bp_input){hist[b], 2, 2, &adts[b]};
     }
     t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);

@@ -90,7 +90,7 @@ static void two_hours_without_allocation(void **state)
     assert_non_null(t);
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     struct adt a;
-    adt_init(&a, &ctl, T0);
+    adt_init(&a, T0);
 
     int requested = 4, ready = 4;
     long evaluations = 0;
