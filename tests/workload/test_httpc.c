@@ -326,6 +326,19 @@ static const char chunked_answer[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plai
                                      "Transfer-Encoding: chunked\r\n\r\n"
                                      "8\r\nup 1\nup \r\n2\r\n2\n\r\n0\r\n\r\n";
 
+/* One GET of url (1000-byte cap, 2 s); the caller frees req. */
+static void get_one(struct httpc_request *req, const char *url, const char *accept,
+                    int headers_only)
+{
+    memset(req, 0, sizeof(*req));
+    req->url = url;
+    req->max_body = 1000;
+    req->headers_only = headers_only;
+    httpc_get_all(req, 1, accept, 2000);
+    if (!req->ok)
+        print_message("%s: %s\n", url, req->error);
+}
+
 static void test_request_and_chunked(void **state)
 {
     (void)state;
@@ -334,13 +347,8 @@ static void test_request_and_chunked(void **state)
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics?x=1#frag", o.port);
     struct httpc_request req;
-    memset(&req, 0, sizeof(req));
-    req.url = url;
-    req.max_body = 1000;
-    httpc_get_all(&req, 1, "text/plain", 2000);
+    get_one(&req, url, "text/plain", 0);
     oneshot_stop(&o);
-    if (!req.ok)
-        print_error("%s\n", req.error);
     assert_true(req.ok);
     assert_string_equal(req.resp.body, "up 1\nup 2\n");
     assert_string_equal(req.resp.content_type, "text/plain");
@@ -364,10 +372,7 @@ static void test_ipv6_literal(void **state)
     char url[128];
     snprintf(url, sizeof(url), "http://[::1]:%d/m", o.port);
     struct httpc_request req;
-    memset(&req, 0, sizeof(req));
-    req.url = url;
-    req.max_body = 1000;
-    httpc_get_all(&req, 1, "*/*", 2000);
+    get_one(&req, url, "*/*", 0);
     oneshot_stop(&o);
     assert_true(req.ok);
     assert_string_equal(req.resp.body, "up 1\nup 2\n");
@@ -384,19 +389,12 @@ static void test_host_name(void **state)
     char url[128];
     snprintf(url, sizeof(url), "http://localhost:%d/m", o.port);
     struct httpc_request req;
-    memset(&req, 0, sizeof(req));
-    req.url = url;
-    req.max_body = 1000;
-    httpc_get_all(&req, 1, "*/*", 2000);
+    get_one(&req, url, "*/*", 0);
     oneshot_stop(&o);
-    if (!req.ok)
-        print_error("%s\n", req.error);
     assert_true(req.ok);
     httpc_request_free(&req);
 
-    memset(&req, 0, sizeof(req));
-    req.url = "http://no-such-host.invalid/m";
-    httpc_get_all(&req, 1, "*/*", 2000);
+    get_one(&req, "http://no-such-host.invalid/m", "*/*", 0);
     assert_false(req.ok);
     assert_non_null(strstr(req.error, "cannot resolve no-such-host.invalid: "));
     httpc_request_free(&req);
@@ -446,18 +444,12 @@ static void test_headers_only(void **state)
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/huge", testsrv_port(s));
     struct httpc_request req;
-    memset(&req, 0, sizeof(req));
-    req.url = url;
-    req.headers_only = 1;
-    httpc_get_all(&req, 1, "*/*", 2000);
+    get_one(&req, url, "*/*", 1);
     assert_true(req.ok);
     assert_int_equal(req.resp.status, 200);
     httpc_request_free(&req);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/missing", testsrv_port(s));
-    memset(&req, 0, sizeof(req));
-    req.url = url;
-    req.headers_only = 1;
-    httpc_get_all(&req, 1, "*/*", 2000);
+    get_one(&req, url, "*/*", 1);
     assert_false(req.ok);
     assert_string_equal(req.error, "HTTP status 404");
     httpc_request_free(&req);
