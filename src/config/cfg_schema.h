@@ -40,7 +40,7 @@ enum cfg_key_flags {
     CFG_EXEC_ONLY = 1u << 5,     /* blueprint key of the exec actuator */
     CFG_PATH = 1u << 6,          /* a path, relative to the working directory */
     CFG_SECRET = 1u << 7,        /* never printed */
-    CFG_HTTP_URL = 1u << 8,      /* strings (or array items): http:// URLs only (no TLS client) */
+    CFG_HTTP_URL = 1u << 8,      /* arrays of strings: each an http:// URL (no TLS client) */
 };
 
 struct cfg_key {
