@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/calendar.h"
 #include "aether/fileio.h"
 #include "csv.h"
 
@@ -46,30 +47,6 @@ int trace_parse_time_format(const char *name, enum trace_time_format *out)
             return 0;
         }
     return AE_EINVAL;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil-days formula). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
 /* Reads exactly n digits at *p. */
@@ -138,7 +115,7 @@ static int parse_datetime(const char *s, int64_t *ms)
     }
     if (*s != '\0')
         return AE_EPARSE;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    int64_t secs = ae_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     *ms = (secs - (int64_t)offset_min * 60) * 1000 + (int64_t)llround(frac * 1000.0);
     return 0;
 }
@@ -477,7 +454,7 @@ char *trace_format_time(int64_t ms, char *buf, size_t buflen)
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     int64_t rem = secs - days * 86400;
     int y, m, d;
-    civil_from_days(days, &y, &m, &d);
+    ae_civil_from_days(days, &y, &m, &d);
     snprintf(buf, buflen, "%04d-%02d-%02d %02d:%02d", y, m, d, (int)(rem / 3600),
              (int)(rem % 3600 / 60));
     return buf;

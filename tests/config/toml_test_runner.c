@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "aether/toml.h"
+#include "aether/calendar.h"
 #include "aether/fileio.h"
 
 static const char *tag_of(enum toml_type t)
@@ -158,27 +159,16 @@ static int parse_when(const char *text, struct when *w)
     return *p == '\0' ? 0 : -1;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int same_when(const char *a, const char *b)
 {
     struct when x, y;
     if (parse_when(a, &x) || parse_when(b, &y) || x.has_offset != y.has_offset)
         return 0;
     if (x.has_offset) {
-        long long ix = (days_from_civil(x.y, x.mo, x.d) * 86400LL) + x.h * 3600 + x.mi * 60 + x.s -
-                       x.offset * 60LL;
-        long long iy = (days_from_civil(y.y, y.mo, y.d) * 86400LL) + y.h * 3600 + y.mi * 60 + y.s -
-                       y.offset * 60LL;
+        long long ix = (ae_days_from_civil(x.y, x.mo, x.d) * 86400LL) + x.h * 3600 + x.mi * 60 +
+                       x.s - x.offset * 60LL;
+        long long iy = (ae_days_from_civil(y.y, y.mo, y.d) * 86400LL) + y.h * 3600 + y.mi * 60 +
+                       y.s - y.offset * 60LL;
         return ix == iy && x.ns == y.ns;
     }
     return x.y == y.y && x.mo == y.mo && x.d == y.d && x.h == y.h && x.mi == y.mi && x.s == y.s &&
