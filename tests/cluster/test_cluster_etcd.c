@@ -4,7 +4,8 @@
  * the lease TTL + 5 s); minutes published by one member read back by another; recommendations
  * from the leader reaching their node, and never from a follower; etcd stopped (nobody leads,
  * each says why) and back (one leader again); a 3-member etcd cluster losing the member every
- * runtime talks to first. Skips (exit 77) when there is no etcd binary. */
+ * runtime talks to first; a leader process paused with SIGSTOP past its lease (it takes no fenced
+ * action after its pause). Skips (exit 77) when there is no etcd binary. */
 #include "aether/cluster.h"
 #include "aether/error.h"
 #include "etcd.h"
@@ -13,6 +14,8 @@
 
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -86,9 +89,19 @@ static int wait_sole_leader(struct cluster **m, int n, int ms)
 /* The etcd of the running test, stopped by the teardown also when an assertion failed. */
 static struct etcdfx *live;
 
+/* Member processes of the running test (member_child), killed by the teardown. */
+static pid_t children[3];
+
 static int teardown(void **state)
 {
     (void)state;
+    for (int i = 0; i < 3; i++)
+        if (children[i] > 0) {
+            kill(children[i], SIGCONT);
+            kill(children[i], SIGKILL);
+            waitpid(children[i], NULL, 0);
+            children[i] = 0;
+        }
     if (live)
         etcdfx_stop(live);
     live = NULL;
@@ -433,6 +446,125 @@ static void test_three_member_etcd(void **state)
     etcdfx_stop(&fx);
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The leader's name as etcd's election API reports it, or "" when none. */
+static void etcd_leader_name(struct etcd_client *admin, char *buf, size_t size)
+{
+    struct etcd_kv kv;
+    buf[0] = '\0';
+    if (etcd_leader(admin, "/aether-test/leader", &kv) == 0) {
+        snprintf(buf, size, "%s", kv.value);
+        etcd_kv_free(&kv);
+    }
+}
+
+static void read_line(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(buf, (int)size, f))
+            buf[0] = '\0';
+        fclose(f);
+    }
+}
+
+/* Three member processes each run a fenced "actuation" (see member_child.c). The leader is
+ * paused with SIGSTOP past its lease TTL: another member leads within TTL + 5 s; once resumed,
+ * the old leader's fencing check fails, so it writes no action dated after its pause, and the
+ * actions of the two leaders never interleave. */
+static void test_paused_leader_is_fenced(void **state)
+{
+    (void)state;
+    struct etcdfx fx;
+    start_or_skip(&fx, 1);
+    char actions[320], status[3][320], ttl[16];
+    snprintf(actions, sizeof(actions), "%s/actions", fx.root);
+    snprintf(ttl, sizeof(ttl), "%d", TTL_MS);
+    const char *names[] = {"p0", "p1", "p2"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(status[i], sizeof(status[i]), "%s/%s.status", fx.root, names[i]);
+        children[i] = fork();
+        assert_true(children[i] >= 0);
+        if (children[i] == 0) {
+            execl(AETHER_MEMBER_CHILD, AETHER_MEMBER_CHILD, names[i], ttl, actions, status[i],
+                  fx.urls[0], (char *)NULL);
+            _exit(127);
+        }
+    }
+    struct etcd_client admin;
+    char err[256], leader[64] = "";
+    assert_int_equal(etcd_client_init(&admin, fx.urls, 1, 1000, err, sizeof(err)), 0);
+    for (int64_t end = mono_ms() + FAILOVER_MS; !leader[0] && mono_ms() < end; sleep_ms(50))
+        etcd_leader_name(&admin, leader, sizeof(leader));
+    assert_true(leader[0] != '\0');
+    int old = leader[1] - '0';
+    sleep_ms(700); /* the leader acts a few times */
+
+    int64_t stopped = wall_ms(), stopped_mono = mono_ms();
+    kill(children[old], SIGSTOP);
+    char now[64] = "";
+    while (mono_ms() - stopped_mono < FAILOVER_MS) {
+        etcd_leader_name(&admin, now, sizeof(now));
+        if (now[0] && strcmp(now, names[old]) != 0)
+            break;
+        sleep_ms(50);
+    }
+    print_message("%s paused; %s leads after %lld ms\n", names[old], now[0] ? now : "nobody",
+                  (long long)(mono_ms() - stopped_mono));
+    assert_true(now[0] && strcmp(now, names[old]) != 0);
+    int fresh = now[1] - '0';
+    sleep_ms(700);
+    kill(children[old], SIGCONT);
+    sleep_ms(TTL_MS); /* the old leader wakes, fails its check and rejoins as a follower */
+
+    char line[1100];
+    read_line(status[old], line, sizeof(line));
+    print_message("old leader after resuming: %s", line);
+    assert_true(line[0] == '0');
+    etcd_leader_name(&admin, now, sizeof(now));
+    assert_string_equal(now, names[fresh]);
+
+    FILE *f = fopen(actions, "r");
+    assert_non_null(f);
+    char who[64];
+    long long t, old_last = 0, fresh_first = 0;
+    int old_n = 0, fresh_n = 0;
+    while (fscanf(f, "%63s %lld", who, &t) == 2) {
+        if (strcmp(who, names[old]) == 0) {
+            old_n++;
+            if (t > stopped)
+                fail_msg("%s acted at %lld, after its pause at %lld", who, t, (long long)stopped);
+            old_last = t;
+        } else if (strcmp(who, names[fresh]) == 0) {
+            if (!fresh_n++)
+                fresh_first = t;
+        } else {
+            fail_msg("%s acted without ever leading", who);
+        }
+    }
+    fclose(f);
+    print_message("actions: %d by the old leader (last %lld ms before its pause), %d by the new "
+                  "one (first %lld ms after the pause)\n",
+                  old_n, (long long)(stopped - old_last), fresh_n,
+                  (long long)(fresh_first - stopped));
+    assert_true(old_n > 0);
+    assert_true(fresh_n > 0);
+    assert_true(old_last < fresh_first);
+    for (int i = 0; i < 3; i++) {
+        kill(children[i], SIGTERM);
+        waitpid(children[i], NULL, 0);
+        children[i] = 0;
+    }
+    etcdfx_stop(&fx);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -441,6 +573,7 @@ int main(void)
         cmocka_unit_test_teardown(test_leader_failover_fencing, teardown),
         cmocka_unit_test_teardown(test_etcd_down_and_back, teardown),
         cmocka_unit_test_teardown(test_three_member_etcd, teardown),
+        cmocka_unit_test_teardown(test_paused_leader_is_fenced, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
