@@ -368,6 +368,8 @@ static void test_etcd_down_and_back(void **state)
         sleep_ms(50);
     }
     assert_true(nobody);
+    print_message("etcd killed: both members unreachable after %lld ms\n",
+                  (long long)(mono_ms() - down_at));
     for (int i = 0; i < 2; i++) {
         print_message("n%d: %s\n", i + 1, st[i].why);
         assert_false(st[i].leader);
