@@ -25,20 +25,20 @@
 
 #include "aether/snapshot.h"
 
-#define CLUSTER_NAME_MAX 64      /* member and blueprint names, incl. the NUL */
-#define CLUSTER_PREFIX_MAX 128   /* key prefix, incl. the NUL */
-#define CLUSTER_MEMBERS_MAX 32   /* members listed in a status */
-#define CLUSTER_RECS_MAX 256     /* recommendations held (per member: sent and received) */
+#define CLUSTER_NAME_MAX 64         /* member and blueprint names, incl. the NUL */
+#define CLUSTER_PREFIX_MAX 128      /* key prefix, incl. the NUL */
+#define CLUSTER_MEMBERS_MAX 32      /* members listed in a status */
+#define CLUSTER_RECS_MAX 256        /* recommendations held (per member: sent and received) */
 #define CLUSTER_OUTBOX_MINUTES 1024 /* closed minutes waiting to be published */
-#define CLUSTER_MINUTES_KEPT 120 /* per member and blueprint, in etcd */
+#define CLUSTER_MINUTES_KEPT 120    /* per member and blueprint, in etcd */
 #define CLUSTER_WHY_MAX 1024
 
 struct cluster_options {
     const char *const *etcd_endpoints; /* http:// URLs, 1..8; borrowed during cluster_start */
     int endpoint_count;
-    const char *name;   /* this member, [A-Za-z0-9._-]+, unique in the cluster */
-    const char *prefix; /* every key starts with it, e.g. "/aether/"; must end with '/' */
-    int lease_ttl_ms;   /* 2000..3600000; etcd counts in seconds, so rounded up to one */
+    const char *name;       /* this member, [A-Za-z0-9._-]+, unique in the cluster */
+    const char *prefix;     /* every key starts with it, e.g. "/aether/"; must end with '/' */
+    int lease_ttl_ms;       /* 2000..3600000; etcd counts in seconds, so rounded up to one */
     int request_timeout_ms; /* per etcd request and endpoint; 0 = lease_ttl_ms / 6, 200..2000 */
 };
 
@@ -58,30 +58,30 @@ enum cluster_reason {
 const char *cluster_reason_text(enum cluster_reason r);
 
 struct cluster_status {
-    int leader;                  /* 1 = this member leads (as of its last round with etcd) */
+    int leader; /* 1 = this member leads (as of its last round with etcd) */
     enum cluster_reason reason;
-    char why[CLUSTER_WHY_MAX];   /* reason in words with the detail, e.g. "etcd unreachable:
-                                  * etcd /v3/lease/keepalive: http://...: cannot connect: ..." */
+    char why[CLUSTER_WHY_MAX];          /* reason in words with the detail, e.g. "etcd unreachable:
+                                         * etcd /v3/lease/keepalive: http://...: cannot connect: ..." */
     char leader_name[CLUSTER_NAME_MAX]; /* "" when unknown */
-    int etcd_reachable;          /* the last round with etcd succeeded */
+    int etcd_reachable;                 /* the last round with etcd succeeded */
     char etcd_error[CLUSTER_WHY_MAX];   /* the last etcd failure, "" when none since */
-    int64_t lease_id;            /* 0 = none */
-    int64_t leader_changes;      /* times this member gained or lost the leadership */
-    int64_t etcd_errors;         /* failed etcd calls */
-    int64_t minutes_published;   /* closed minutes written to etcd */
-    int64_t minutes_dropped;     /* closed minutes dropped from a full outbox */
-    int member_count;            /* members with a live lease, in name order */
+    int64_t lease_id;                   /* 0 = none */
+    int64_t leader_changes;             /* times this member gained or lost the leadership */
+    int64_t etcd_errors;                /* failed etcd calls */
+    int64_t minutes_published;          /* closed minutes written to etcd */
+    int64_t minutes_dropped;            /* closed minutes dropped from a full outbox */
+    int member_count;                   /* members with a live lease, in name order */
     char members[CLUSTER_MEMBERS_MAX][CLUSTER_NAME_MAX];
 };
 
 /* A floor and ceiling the leader's forecaster set for one node's blueprint. */
 struct cluster_recommendation {
-    char node[CLUSTER_NAME_MAX];      /* the member that applies it */
+    char node[CLUSTER_NAME_MAX]; /* the member that applies it */
     char blueprint[CLUSTER_NAME_MAX];
-    int floor, ceiling;               /* instances */
-    int64_t issued_ms;                /* Unix ms the leader computed it */
-    int64_t expires_ms;               /* Unix ms after which it no longer applies */
-    char leader[CLUSTER_NAME_MAX];    /* who published it (filled by the runtime) */
+    int floor, ceiling;            /* instances */
+    int64_t issued_ms;             /* Unix ms the leader computed it */
+    int64_t expires_ms;            /* Unix ms after which it no longer applies */
+    char leader[CLUSTER_NAME_MAX]; /* who published it (filled by the runtime) */
 };
 
 /* One closed minute of one member's blueprint, as read back from etcd. */
@@ -96,8 +96,7 @@ struct cluster;
 /* Validates o and starts the member's thread (it contacts etcd only from there: an unreachable
  * etcd is not an error here). Returns 0 with *out (free with cluster_stop), or AE_EINVAL /
  * AE_ERANGE with a message naming the option and value, or AE_ENOMEM. */
-int cluster_start(const struct cluster_options *o, struct cluster **out, char *err,
-                  size_t errlen);
+int cluster_start(const struct cluster_options *o, struct cluster **out, char *err, size_t errlen);
 
 /* Stops the thread, gives up the leadership and revokes the lease (so the others need not
  * wait for it to lapse; best effort, bounded by the request timeout), frees c. NULL is fine. */

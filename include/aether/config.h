@@ -82,10 +82,10 @@ struct cfg_ttm {
 #define CFG_CLUSTER_ENDPOINTS_MAX 8
 #define CFG_CLUSTER_PREFIX_MAX 128
 struct cfg_cluster {
-    char **etcd_endpoints;   /* heap, etcd_endpoints_count http:// URLs + a NULL; may be empty */
+    char **etcd_endpoints;    /* heap, etcd_endpoints_count http:// URLs + a NULL; may be empty */
     int etcd_endpoints_count; /* 0..CFG_CLUSTER_ENDPOINTS_MAX */
-    char name[CFG_NAME_MAX]; /* "" = node.id; [A-Za-z0-9._-] */
-    int lease_ttl_ms;        /* 10000, 2000..3600000 */
+    char name[CFG_NAME_MAX];  /* "" = node.id; [A-Za-z0-9._-] */
+    int lease_ttl_ms;         /* 10000, 2000..3600000 */
     char prefix[CFG_CLUSTER_PREFIX_MAX]; /* "/aether/": starts and ends with '/' */
 };
 

@@ -77,17 +77,17 @@ static int post(struct etcd_client *c, const char *path, json_t *req, int timeou
         char url[ETCD_URL_MAX + 64], why[224];
         snprintf(url, sizeof(url), "%s%s", c->endpoints[e], path);
         if (httpc_post_json(url, text, ETCD_BODY_MAX, timeout_ms, resp, why, sizeof(why)) != 0) {
-            append(c->last_error, sizeof(c->last_error), "%s%s: %s", i ? "; " : "",
-                   c->endpoints[e], why);
+            append(c->last_error, sizeof(c->last_error), "%s%s: %s", i ? "; " : "", c->endpoints[e],
+                   why);
             continue;
         }
         int code = -1;
         if (resp->status != 200 &&
-            etcd_decode_error(resp->body, resp->body_len, resp->status, &code, why,
-                              sizeof(why)) != 0 &&
+            etcd_decode_error(resp->body, resp->body_len, resp->status, &code, why, sizeof(why)) !=
+                0 &&
             code == GRPC_UNAVAILABLE) {
-            append(c->last_error, sizeof(c->last_error), "%s%s: %s", i ? "; " : "",
-                   c->endpoints[e], why);
+            append(c->last_error, sizeof(c->last_error), "%s%s: %s", i ? "; " : "", c->endpoints[e],
+                   why);
             httpc_response_free(resp);
             continue;
         }
@@ -104,8 +104,8 @@ static int post(struct etcd_client *c, const char *path, json_t *req, int timeou
 static int verdict(struct etcd_client *c, int rc, int which, const char *path, const char *msg)
 {
     if (rc)
-        snprintf(c->last_error, sizeof(c->last_error), "etcd %s %s: %s", c->endpoints[which],
-                 path, msg);
+        snprintf(c->last_error, sizeof(c->last_error), "etcd %s %s: %s", c->endpoints[which], path,
+                 msg);
     else
         c->last_error[0] = '\0';
     return rc;
@@ -236,9 +236,9 @@ int etcd_txn_put_if_created(struct etcd_client *c, const char *guard_key, int64_
     *succeeded = 0;
     json_t *cmp = json_pack("{s:o,s:s,s:s,s:o}", "key", b64s(guard_key), "target", "CREATE",
                             "result", "EQUAL", "create_revision", i64(guard_rev));
-    json_t *ops = key ? json_pack("[{s:o}]", "request_put", put_object(key, value, value_len,
-                                                                        lease))
-                      : json_array();
+    json_t *ops =
+        key ? json_pack("[{s:o}]", "request_put", put_object(key, value, value_len, lease))
+            : json_array();
     json_t *req = json_pack("{s:[o],s:o}", "compare", cmp, "success", ops);
     CALL("/v3/kv/txn", req, c->timeout_ms,
          etcd_decode_txn(body, len, status, succeeded, msg, sizeof(msg)));
@@ -249,8 +249,7 @@ int etcd_campaign(struct etcd_client *c, const char *name, int64_t lease, const 
 {
     memset(lk, 0, sizeof(*lk));
     CALL("/v3/election/campaign",
-         json_pack("{s:o,s:o,s:o}", "name", b64s(name), "lease", i64(lease), "value",
-                   b64s(value)),
+         json_pack("{s:o,s:o,s:o}", "name", b64s(name), "lease", i64(lease), "value", b64s(value)),
          c->timeout_ms, etcd_decode_campaign(body, len, status, lk, msg, sizeof(msg)));
 }
 
@@ -276,6 +275,6 @@ int etcd_resign(struct etcd_client *c, const struct etcd_leader_key *lk)
 int etcd_proclaim(struct etcd_client *c, const struct etcd_leader_key *lk, const char *value)
 {
     CALL("/v3/election/proclaim",
-         json_pack("{s:o,s:o}", "leader", leader_object(lk), "value", b64s(value)),
-         c->timeout_ms, etcd_decode_ok(body, len, status, msg, sizeof(msg)));
+         json_pack("{s:o,s:o}", "leader", leader_object(lk), "value", b64s(value)), c->timeout_ms,
+         etcd_decode_ok(body, len, status, msg, sizeof(msg)));
 }

@@ -29,8 +29,8 @@
 
 #define ETCD_ENDPOINTS_MAX 8
 #define ETCD_URL_MAX 256
-#define ETCD_KEY_MAX 512          /* longest key (decoded) the client handles */
-#define ETCD_BODY_MAX (8u << 20)  /* longest response body read */
+#define ETCD_KEY_MAX 512         /* longest key (decoded) the client handles */
+#define ETCD_BODY_MAX (8u << 20) /* longest response body read */
 #define ETCD_ERROR_MAX 768
 
 /* One key-value pair of a range, or the leader's key. key and value are decoded from base64,

@@ -70,8 +70,8 @@ char *etcd_base64_decode(const char *s, size_t slen, size_t *n)
                 return NULL;
             }
         }
-        unsigned bits = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 |
-                        (unsigned)v[3];
+        unsigned bits =
+            (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         out[o++] = (char)(bits >> 16);
         if (pad < 2)
             out[o++] = (char)(bits >> 8);
@@ -127,8 +127,7 @@ static int get_int64(json_t *obj, const char *name, int64_t *out, char *err, siz
 }
 
 /* A base64 field decoded into a new buffer (absent = ""). */
-static int get_bytes(json_t *obj, const char *name, char **out, size_t *n, char *err,
-                     size_t errlen)
+static int get_bytes(json_t *obj, const char *name, char **out, size_t *n, char *err, size_t errlen)
 {
     json_t *v = json_object_get(obj, name);
     *out = NULL;
@@ -148,8 +147,7 @@ static int get_bytes(json_t *obj, const char *name, char **out, size_t *n, char 
 }
 
 /* A base64 field that must decode to text (no NUL) shorter than size, into buf. */
-static int get_text(json_t *obj, const char *name, char *buf, size_t size, char *err,
-                    size_t errlen)
+static int get_text(json_t *obj, const char *name, char *buf, size_t size, char *err, size_t errlen)
 {
     char *b;
     size_t n;

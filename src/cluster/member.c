@@ -40,7 +40,7 @@ struct cluster {
     pthread_cond_t wake;
     int stop;
     struct cluster_status st;
-    struct etcd_leader_key lk; /* valid while st.leader */
+    struct etcd_leader_key lk;     /* valid while st.leader */
     struct pending_minute *outbox; /* ring of CLUSTER_OUTBOX_MINUTES, allocated at start */
     int out_head, out_count;
     struct cluster_recommendation *recs_out; /* CLUSTER_RECS_MAX, queued by the leader */
@@ -343,8 +343,8 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     c->recs_in_n = 0;
     for (int i = 0; i < n && c->recs_in_n < CLUSTER_RECS_MAX; i++) {
         char why[160];
-        if (cluster_recommendation_decode(kvs[i].value, kvs[i].value_len,
-                                          &c->recs_in[c->recs_in_n], why, sizeof(why)) == 0)
+        if (cluster_recommendation_decode(kvs[i].value, kvs[i].value_len, &c->recs_in[c->recs_in_n],
+                                          why, sizeof(why)) == 0)
             c->recs_in_n++;
     }
     pthread_mutex_unlock(&c->mu);
@@ -404,8 +404,7 @@ static void *member_main(void *arg)
 
 /* ---- the caller's side ---- */
 
-int cluster_start(const struct cluster_options *o, struct cluster **out, char *err,
-                  size_t errlen)
+int cluster_start(const struct cluster_options *o, struct cluster **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!good_name(o->name, 0)) {
@@ -416,13 +415,11 @@ int cluster_start(const struct cluster_options *o, struct cluster **out, char *e
     }
     size_t plen = o->prefix ? strlen(o->prefix) : 0;
     if (plen < 2 || plen >= CLUSTER_PREFIX_MAX || o->prefix[plen - 1] != '/') {
-        snprintf(err, errlen,
-                 "cluster.prefix = \"%s\" must be 2..%d characters ending with '/'",
+        snprintf(err, errlen, "cluster.prefix = \"%s\" must be 2..%d characters ending with '/'",
                  o->prefix ? o->prefix : "", CLUSTER_PREFIX_MAX - 1);
         return AE_EINVAL;
     }
-    if (o->lease_ttl_ms < 2000 || o->lease_ttl_ms > 3600000)
-    {
+    if (o->lease_ttl_ms < 2000 || o->lease_ttl_ms > 3600000) {
         snprintf(err, errlen, "cluster.lease_ttl_ms = %d is out of range 2000..3600000",
                  o->lease_ttl_ms);
         return AE_ERANGE;
@@ -435,8 +432,8 @@ int cluster_start(const struct cluster_options *o, struct cluster **out, char *e
         timeout = o->lease_ttl_ms / 6;
         timeout = timeout < 200 ? 200 : timeout > 2000 ? 2000 : timeout;
     }
-    int rc = etcd_client_init(&c->proto, o->etcd_endpoints, o->endpoint_count, timeout, err,
-                              errlen);
+    int rc =
+        etcd_client_init(&c->proto, o->etcd_endpoints, o->endpoint_count, timeout, err, errlen);
     if (rc != 0) {
         free(c);
         return rc;
@@ -585,8 +582,9 @@ int cluster_still_leader(struct cluster *c, char *why, size_t whylen)
         return 0;
     }
     if (!ok) {
-        snprintf(why, whylen, "election key %s is gone or was created again (not at revision "
-                              "%lld): the leadership was lost",
+        snprintf(why, whylen,
+                 "election key %s is gone or was created again (not at revision "
+                 "%lld): the leadership was lost",
                  lk.key, (long long)lk.rev);
         return 0;
     }

@@ -38,11 +38,10 @@ char *cluster_minute_encode(const struct ae_minute *m)
     }
     double ready = isfinite(m->ready_mean) ? m->ready_mean : 0;
     double requested = isfinite(m->requested_mean) ? m->requested_mean : 0;
-    return dump(json_pack("{s:I,s:o,s:I,s:I,s:o,s:i,s:f,s:f}", "start_ms",
-                          (json_int_t)m->start_ms, "values", values, "missing",
-                          (json_int_t)m->missing, "estimated", (json_int_t)m->estimated,
-                          "samples", samples, "snapshots", m->snapshots, "ready_mean", ready,
-                          "requested_mean", requested));
+    return dump(json_pack("{s:I,s:o,s:I,s:I,s:o,s:i,s:f,s:f}", "start_ms", (json_int_t)m->start_ms,
+                          "values", values, "missing", (json_int_t)m->missing, "estimated",
+                          (json_int_t)m->estimated, "samples", samples, "snapshots", m->snapshots,
+                          "ready_mean", ready, "requested_mean", requested));
 }
 
 static json_t *load(const char *text, size_t len, char *err, size_t errlen)
@@ -70,8 +69,8 @@ static int get_int(json_t *o, const char *name, long long lo, long long hi, long
         return fail(err, errlen, "field \"%s\" is missing or not an integer", name);
     *out = json_integer_value(v);
     if (*out < lo || *out > hi)
-        return fail(err, errlen, "field \"%s\" = %lld is out of range %lld..%lld", name, *out,
-                    lo, hi);
+        return fail(err, errlen, "field \"%s\" = %lld is out of range %lld..%lld", name, *out, lo,
+                    hi);
     return 0;
 }
 
@@ -132,8 +131,8 @@ int cluster_minute_decode(const char *text, size_t len, struct ae_minute *m, cha
         else
             rc = fail(err, errlen, "values[%d] is neither null nor a number of a present feature",
                       i);
-        if (!rc && (!json_is_integer(s) || json_integer_value(s) < 0 ||
-                    json_integer_value(s) > 1000000))
+        if (!rc &&
+            (!json_is_integer(s) || json_integer_value(s) < 0 || json_integer_value(s) > 1000000))
             rc = fail(err, errlen, "samples[%d] is not a count", i);
         if (!rc)
             m->samples[i] = (int)json_integer_value(s);
@@ -150,14 +149,12 @@ char *cluster_recommendation_encode(const struct cluster_recommendation *r)
                           "leader", r->leader));
 }
 
-static int get_name(json_t *o, const char *name, char *buf, size_t size, char *err,
-                    size_t errlen)
+static int get_name(json_t *o, const char *name, char *buf, size_t size, char *err, size_t errlen)
 {
     json_t *v = json_object_get(o, name);
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= size ||
         strlen(json_string_value(v)) != json_string_length(v))
-        return fail(err, errlen, "field \"%s\" is not a name of 1..%zu characters", name,
-                    size - 1);
+        return fail(err, errlen, "field \"%s\" is not a name of 1..%zu characters", name, size - 1);
     memcpy(buf, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }

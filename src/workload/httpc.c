@@ -154,8 +154,8 @@ static void start(struct httpc_request *r, const char *accept)
         finish(r, 0, "out of memory");
         return;
     }
-    int len = snprintf(r->text, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\n", method,
-                       u.path, u.authority, accept);
+    int len = snprintf(r->text, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\n", method, u.path,
+                       u.authority, accept);
     if (len > 0 && r->body)
         len += snprintf(r->text + len, cap - (size_t)len,
                         "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, body_len);

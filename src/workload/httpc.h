@@ -41,9 +41,9 @@ enum httpc_phase { HTTPC_IDLE, HTTPC_CONNECTING, HTTPC_SENDING, HTTPC_RECEIVING,
  * zeroed) and reads the outputs after httpc_get_all; httpc_request_free releases the body. */
 struct httpc_request {
     /* in */
-    const char *url;  /* borrowed for the duration of httpc_get_all */
-    size_t max_body;  /* a longer body fails the request */
-    int headers_only; /* succeed as soon as a 200 status line and headers are in */
+    const char *url;          /* borrowed for the duration of httpc_get_all */
+    size_t max_body;          /* a longer body fails the request */
+    int headers_only;         /* succeed as soon as a 200 status line and headers are in */
     const char *method;       /* NULL = "GET"; a token such as "POST" (borrowed) */
     const char *body;         /* request body, body_len bytes, borrowed; NULL = none */
     size_t body_len;          /* sent as Content-Length when body is set */

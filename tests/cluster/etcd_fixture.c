@@ -45,9 +45,9 @@ static int launch(struct etcdfx *fx, int i)
         FILE *f = freopen(log, "a", stdout);
         if (f)
             dup2(fileno(f), 2);
-        execl(bin, bin, "--name", name, "--data-dir", data, "--listen-client-urls",
-              m->client_url, "--advertise-client-urls", m->client_url, "--listen-peer-urls",
-              listen_peer, "--initial-advertise-peer-urls", listen_peer, "--initial-cluster",
+        execl(bin, bin, "--name", name, "--data-dir", data, "--listen-client-urls", m->client_url,
+              "--advertise-client-urls", m->client_url, "--listen-peer-urls", listen_peer,
+              "--initial-advertise-peer-urls", listen_peer, "--initial-cluster",
               fx->initial_cluster, "--initial-cluster-state", "new", "--initial-cluster-token",
               "aether-test", (char *)NULL);
         _exit(127);

@@ -280,8 +280,8 @@ static void test_leader_failover_fencing(void **state)
     free(recs);
 
     /* A recommendation from a follower is never written; the leader's reaches its node. */
-    struct cluster_recommendation r = {.floor = 2, .ceiling = 5, .issued_ms = 1000,
-                                       .expires_ms = 121000};
+    struct cluster_recommendation r = {
+        .floor = 2, .ceiling = 5, .issued_ms = 1000, .expires_ms = 121000};
     snprintf(r.node, sizeof(r.node), "%s", names[f]);
     snprintf(r.blueprint, sizeof(r.blueprint), "web");
     int other = (l + 2) % 3;
@@ -363,8 +363,8 @@ static void test_etcd_down_and_back(void **state)
     while (!nobody && mono_ms() - down_at < TTL_MS + 2000) {
         cluster_status(m[0], &st[0]);
         cluster_status(m[1], &st[1]);
-        nobody = st[0].reason == CLUSTER_ETCD_UNREACHABLE &&
-                 st[1].reason == CLUSTER_ETCD_UNREACHABLE;
+        nobody =
+            st[0].reason == CLUSTER_ETCD_UNREACHABLE && st[1].reason == CLUSTER_ETCD_UNREACHABLE;
         sleep_ms(50);
     }
     assert_true(nobody);

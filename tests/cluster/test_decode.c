@@ -46,9 +46,10 @@ static void test_errors(void **state)
                      AE_EIO);
     assert_int_equal(code, 14);
     /* A streaming call's error object. */
-    assert_int_equal(etcd_decode_error(S("{\"error\":{\"grpc_code\":14,\"message\":\"no quorum\"}}"),
-                                       200, &code, err, sizeof(err)),
-                     AE_EIO);
+    assert_int_equal(
+        etcd_decode_error(S("{\"error\":{\"grpc_code\":14,\"message\":\"no quorum\"}}"), 200, &code,
+                          err, sizeof(err)),
+        AE_EIO);
     assert_int_equal(code, 14);
     expect_msg(err, "no quorum");
     /* Not etcd's. */
@@ -59,8 +60,7 @@ static void test_errors(void **state)
     assert_string_equal(err, "answer is not a JSON object");
     assert_int_equal(etcd_decode_error(S("{}"), 503, NULL, err, sizeof(err)), AE_EPARSE);
     assert_string_equal(err, "HTTP status 503 without an etcd error");
-    assert_int_equal(etcd_decode_error(S("{\"error\":7}"), 500, NULL, err, sizeof(err)),
-                     AE_EPARSE);
+    assert_int_equal(etcd_decode_error(S("{\"error\":7}"), 500, NULL, err, sizeof(err)), AE_EPARSE);
     assert_int_equal(etcd_decode_error(NULL, 0, 200, NULL, err, sizeof(err)), AE_EPARSE);
     assert_int_equal(etcd_decode_error(S("{\"header\":{}}"), 200, NULL, err, sizeof(err)), 0);
 }
@@ -76,9 +76,9 @@ static void test_leases(void **state)
                      0);
     assert_true(id == 2324035753211639301LL);
     assert_int_equal(ttl, 5);
-    assert_int_equal(etcd_decode_grant(S("{\"ID\":\"12x\",\"TTL\":\"5\"}"), 200, &id, &ttl, err,
-                                       sizeof(err)),
-                     AE_EPARSE);
+    assert_int_equal(
+        etcd_decode_grant(S("{\"ID\":\"12x\",\"TTL\":\"5\"}"), 200, &id, &ttl, err, sizeof(err)),
+        AE_EPARSE);
     assert_string_equal(err, "field \"ID\" is not a 64-bit integer");
     assert_int_equal(etcd_decode_grant(S("{\"ID\":\"99999999999999999999\",\"TTL\":5}"), 200, &id,
                                        &ttl, err, sizeof(err)),
@@ -92,9 +92,9 @@ static void test_leases(void **state)
                      0);
     assert_int_equal(ttl, 10);
     /* etcd's answer for a lease it does not know: TTL left out. */
-    assert_int_equal(etcd_decode_keepalive(S("{\"result\":{\"ID\":\"12345\"}}"), 200, &ttl, err,
-                                           sizeof(err)),
-                     AE_ENOENT);
+    assert_int_equal(
+        etcd_decode_keepalive(S("{\"result\":{\"ID\":\"12345\"}}"), 200, &ttl, err, sizeof(err)),
+        AE_ENOENT);
     assert_string_equal(err, "etcd: lease not found or expired");
     assert_int_equal(etcd_decode_keepalive(S("{\"result\":5}"), 200, &ttl, err, sizeof(err)),
                      AE_EPARSE);
@@ -122,8 +122,7 @@ static void test_kv(void **state)
     assert_string_equal(kvs[1].key, "ab");
     assert_int_equal(kvs[1].value_len, 0); /* etcd leaves an empty value out */
     etcd_kvs_free(kvs, n);
-    assert_int_equal(etcd_decode_range(S("{\"count\":\"0\"}"), 200, &kvs, &n, err, sizeof(err)),
-                     0);
+    assert_int_equal(etcd_decode_range(S("{\"count\":\"0\"}"), 200, &kvs, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 0);
     assert_null(kvs);
     assert_int_equal(etcd_decode_range(S("{\"kvs\":{}}"), 200, &kvs, &n, err, sizeof(err)),
@@ -138,8 +137,7 @@ static void test_kv(void **state)
                      AE_EPARSE);
 
     int64_t deleted;
-    assert_int_equal(etcd_decode_delete(S("{\"deleted\":\"3\"}"), 200, &deleted, err,
-                                        sizeof(err)),
+    assert_int_equal(etcd_decode_delete(S("{\"deleted\":\"3\"}"), 200, &deleted, err, sizeof(err)),
                      0);
     assert_int_equal(deleted, 3);
     int ok = 5;
@@ -262,8 +260,7 @@ static void test_minute_record(void **state)
         {"nope", "not JSON"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(cluster_minute_decode(S(bad[i].text), &back, err, sizeof(err)),
-                         AE_EPARSE);
+        assert_int_equal(cluster_minute_decode(S(bad[i].text), &back, err, sizeof(err)), AE_EPARSE);
         expect_msg(err, bad[i].message);
     }
 }
@@ -271,14 +268,17 @@ static void test_minute_record(void **state)
 static void test_recommendation_record(void **state)
 {
     (void)state;
-    struct cluster_recommendation r = {.node = "node-b", .blueprint = "web", .floor = 2,
-                                       .ceiling = 7, .issued_ms = 1700000040000LL,
-                                       .expires_ms = 1700000160000LL, .leader = "node-a"};
+    struct cluster_recommendation r = {.node = "node-b",
+                                       .blueprint = "web",
+                                       .floor = 2,
+                                       .ceiling = 7,
+                                       .issued_ms = 1700000040000LL,
+                                       .expires_ms = 1700000160000LL,
+                                       .leader = "node-a"};
     char *text = cluster_recommendation_encode(&r);
     struct cluster_recommendation back;
     char err[256];
-    assert_int_equal(cluster_recommendation_decode(text, strlen(text), &back, err, sizeof(err)),
-                     0);
+    assert_int_equal(cluster_recommendation_decode(text, strlen(text), &back, err, sizeof(err)), 0);
     free(text);
     assert_memory_equal(&back, &r, sizeof(r));
     assert_int_equal(cluster_recommendation_decode(
@@ -338,10 +338,14 @@ static void test_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors),         cmocka_unit_test(test_leases),
-        cmocka_unit_test(test_kv),             cmocka_unit_test(test_election),
-        cmocka_unit_test(test_base64),         cmocka_unit_test(test_minute_record),
-        cmocka_unit_test(test_recommendation_record), cmocka_unit_test(test_options),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_leases),
+        cmocka_unit_test(test_kv),
+        cmocka_unit_test(test_election),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_minute_record),
+        cmocka_unit_test(test_recommendation_record),
+        cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
