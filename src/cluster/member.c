@@ -109,14 +109,21 @@ static void set_role(struct cluster *c, int leader, enum cluster_reason reason, 
         snprintf(c->st.why, sizeof(c->st.why), "%s", cluster_reason_text(reason));
 }
 
-/* An etcd call failed: not the leader while etcd cannot confirm it. */
-static void etcd_failed(struct cluster *c, const struct etcd_client *e)
+/* An etcd call failed with rc: not the leader while etcd cannot confirm it. AE_ENOENT from a
+ * call made under the lease means etcd no longer knows the lease: it lapsed. */
+static void etcd_failed(struct cluster *c, const struct etcd_client *e, int rc)
 {
     pthread_mutex_lock(&c->mu);
     c->st.etcd_errors++;
-    c->st.etcd_reachable = 0;
     snprintf(c->st.etcd_error, sizeof(c->st.etcd_error), "%s", e->last_error);
-    set_role(c, 0, CLUSTER_ETCD_UNREACHABLE, e->last_error);
+    if (rc == AE_ENOENT) {
+        c->st.etcd_reachable = 1;
+        c->st.lease_id = 0;
+        set_role(c, 0, CLUSTER_LEASE_LAPSED, e->last_error);
+    } else {
+        c->st.etcd_reachable = 0;
+        set_role(c, 0, CLUSTER_ETCD_UNREACHABLE, e->last_error);
+    }
     c->st.leader_name[0] = '\0';
     pthread_mutex_unlock(&c->mu);
 }
@@ -136,29 +143,22 @@ static int keep_lease(struct cluster *c, struct etcd_client *e, int64_t *lease)
         int rc = etcd_lease_keepalive(e, *lease, &ttl);
         if (rc == 0)
             return 0;
-        if (rc != AE_ENOENT) {
-            etcd_failed(c, e);
-            return rc;
-        }
-        pthread_mutex_lock(&c->mu);
-        set_role(c, 0, CLUSTER_LEASE_LAPSED, e->last_error);
-        c->st.lease_id = 0;
-        c->st.etcd_reachable = 1;
-        pthread_mutex_unlock(&c->mu);
-        *lease = 0;
-        return rc; /* a new lease next round, so the lapse shows for one round */
+        etcd_failed(c, e, rc);
+        if (rc == AE_ENOENT)
+            *lease = 0; /* a new lease next round, so the lapse shows for one round */
+        return rc;
     }
     int rc = etcd_lease_grant(e, c->ttl_s, lease);
     if (rc != 0) {
         *lease = 0;
-        etcd_failed(c, e);
+        etcd_failed(c, e, rc == AE_ENOENT ? AE_EIO : rc);
         return rc;
     }
     char key[CLUSTER_PREFIX_MAX + CLUSTER_NAME_MAX + 16];
     member_key(c, key, sizeof(key));
     rc = etcd_put(e, key, c->name, strlen(c->name), *lease);
     if (rc != 0) {
-        etcd_failed(c, e);
+        etcd_failed(c, e, rc);
         return rc;
     }
     pthread_mutex_lock(&c->mu);
@@ -193,7 +193,7 @@ static int settle_leadership(struct cluster *c, struct etcd_client *e, int64_t l
         return 0;
     }
     if (rc != 0) {
-        etcd_failed(c, e);
+        etcd_failed(c, e, rc);
         return rc;
     }
     pthread_mutex_lock(&c->mu);
@@ -249,7 +249,7 @@ static int flush_minutes(struct cluster *c, struct etcd_client *e, int64_t lease
             rc = etcd_delete_range(e, from, to, NULL);
         }
         if (rc != 0) {
-            etcd_failed(c, e);
+            etcd_failed(c, e, rc);
             return rc;
         }
         pthread_mutex_lock(&c->mu);
@@ -295,7 +295,7 @@ static int flush_recommendations(struct cluster *c, struct etcd_client *e, int64
                        : AE_ENOMEM;
         free(value);
         if (rc != 0) {
-            etcd_failed(c, e);
+            etcd_failed(c, e, rc);
             return rc;
         }
         pthread_mutex_lock(&c->mu);
@@ -322,7 +322,7 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     int n;
     int rc = etcd_range(e, key, 1, &kvs, &n);
     if (rc != 0) {
-        etcd_failed(c, e);
+        etcd_failed(c, e, rc);
         return rc;
     }
     pthread_mutex_lock(&c->mu);
@@ -336,7 +336,7 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     snprintf(key, sizeof(key), "%srecommendations/%s/", c->prefix, c->name);
     rc = etcd_range(e, key, 1, &kvs, &n);
     if (rc != 0) {
-        etcd_failed(c, e);
+        etcd_failed(c, e, rc);
         return rc;
     }
     pthread_mutex_lock(&c->mu);
@@ -356,11 +356,15 @@ static void round_with_etcd(struct cluster *c, struct etcd_client *e, int64_t *l
 {
     if (keep_lease(c, e, lease) != 0)
         return;
-    if (settle_leadership(c, e, *lease) != 0)
-        return;
-    if (flush_minutes(c, e, *lease) != 0 || flush_recommendations(c, e, *lease) != 0)
-        return;
-    refresh(c, e);
+    int rc = settle_leadership(c, e, *lease);
+    if (!rc)
+        rc = flush_minutes(c, e, *lease);
+    if (!rc)
+        rc = flush_recommendations(c, e, *lease);
+    if (!rc)
+        rc = refresh(c, e);
+    if (rc == AE_ENOENT)
+        *lease = 0; /* a write under the lease found it gone (etcd_failed said so) */
 }
 
 static void *member_main(void *arg)

@@ -4,7 +4,8 @@
  * the lease TTL + 5 s); minutes published by one member read back by another; recommendations
  * from the leader reaching their node, and never from a follower; etcd stopped (nobody leads,
  * each says why) and back (one leader again); a 3-member etcd cluster losing the member every
- * runtime talks to first; a leader process paused with SIGSTOP past its lease (it takes no fenced
+ * runtime talks to first; minutes kept to the last 120 per member and blueprint and gone with
+ * the member's lease; a leader process paused with SIGSTOP past its lease (it takes no fenced
  * action after its pause). Skips (exit 77) when there is no etcd binary. */
 #include "aether/cluster.h"
 #include "aether/error.h"
@@ -448,6 +449,56 @@ static void test_three_member_etcd(void **state)
     etcdfx_stop(&fx);
 }
 
+/* Minutes are kept per member and blueprint up to the last CLUSTER_MINUTES_KEPT, and live under
+ * the member's lease: they go when it stops. */
+static void test_minutes_bounded_and_leased(void **state)
+{
+    (void)state;
+    struct etcdfx fx;
+    start_or_skip(&fx, 1);
+    struct cluster *a = member(&fx, 1, "a"), *b = member(&fx, 1, "b");
+    const int64_t t0 = 1700000040000LL;
+    const int extra = 5;
+    for (int k = 0; k < CLUSTER_MINUTES_KEPT + extra; k++) {
+        struct ae_minute mn;
+        ae_minute_init(&mn, t0 + (int64_t)k * 60000);
+        mn.snapshots = k;
+        assert_int_equal(cluster_publish_minute(a, "web", &mn), 0);
+    }
+    struct ae_minute one;
+    ae_minute_init(&one, t0);
+    assert_int_equal(cluster_publish_minute(a, "api", &one), 0);
+    struct cluster_minute_record *recs = NULL;
+    int n = 0;
+    char err[1024];
+    struct cluster_status st;
+    for (int64_t end = mono_ms() + 20000; mono_ms() < end; sleep_ms(100)) {
+        cluster_status(a, &st);
+        if (st.minutes_published == CLUSTER_MINUTES_KEPT + extra + 1)
+            break;
+    }
+    assert_int_equal(st.minutes_published, CLUSTER_MINUTES_KEPT + extra + 1);
+    assert_int_equal(st.minutes_dropped, 0);
+    assert_int_equal(cluster_read_minutes(b, &recs, &n, NULL, err, sizeof(err)), 0);
+    assert_int_equal(n, 1 + CLUSTER_MINUTES_KEPT);
+    /* Ordered by member, blueprint, minute: api first, then the newest 120 of web. */
+    assert_string_equal(recs[0].blueprint, "api");
+    assert_string_equal(recs[1].blueprint, "web");
+    assert_true(recs[1].minute.start_ms == t0 + extra * 60000);
+    assert_int_equal(recs[1].minute.snapshots, extra);
+    assert_true(recs[n - 1].minute.start_ms == t0 + (CLUSTER_MINUTES_KEPT + extra - 1) * 60000LL);
+    for (int i = 2; i < n; i++)
+        assert_true(recs[i].minute.start_ms == recs[i - 1].minute.start_ms + 60000);
+    free(recs);
+
+    cluster_stop(a);
+    assert_int_equal(cluster_read_minutes(b, &recs, &n, NULL, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+    assert_null(recs);
+    cluster_stop(b);
+    etcdfx_stop(&fx);
+}
+
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -575,6 +626,7 @@ int main(void)
         cmocka_unit_test_teardown(test_leader_failover_fencing, teardown),
         cmocka_unit_test_teardown(test_etcd_down_and_back, teardown),
         cmocka_unit_test_teardown(test_three_member_etcd, teardown),
+        cmocka_unit_test_teardown(test_minutes_bounded_and_leased, teardown),
         cmocka_unit_test_teardown(test_paused_leader_is_fenced, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
