@@ -99,7 +99,7 @@ int cluster_minute_decode(const char *text, size_t len, struct ae_minute *m, cha
     json_t *root = load(text, len, err, errlen);
     if (!root)
         return AE_EPARSE;
-    long long start, missing, estimated, snapshots;
+    long long start = 0, missing = 0, estimated = 0, snapshots = 0;
     int rc = get_int(root, "start_ms", 0, INT64_MAX, &start, err, errlen);
     if (!rc && start % 60000 != 0)
         rc = fail(err, errlen, "field \"start_ms\" = %lld is not on a minute", start);
@@ -166,7 +166,7 @@ int cluster_recommendation_decode(const char *text, size_t len, struct cluster_r
     json_t *root = load(text, len, err, errlen);
     if (!root)
         return AE_EPARSE;
-    long long floor_, ceiling, issued, expires;
+    long long floor_ = 0, ceiling = 0, issued = 0, expires = 0;
     int rc = get_name(root, "node", r->node, sizeof(r->node), err, errlen);
     if (!rc)
         rc = get_name(root, "blueprint", r->blueprint, sizeof(r->blueprint), err, errlen);
