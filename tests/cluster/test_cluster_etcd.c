@@ -36,9 +36,15 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct cluster *member(const struct etcdfx *fx, int endpoints, const char *name)
+/* The etcd servers, member runtimes and member processes of the running test: stopped by the
+ * teardown, also when an assertion ended the test early. */
+static struct etcdfx fx;
+static struct cluster *running[8];
+static pid_t children[3];
+
+static struct cluster *member(int endpoints, const char *name)
 {
-    struct cluster_options o = {.etcd_endpoints = fx->urls,
+    struct cluster_options o = {.etcd_endpoints = fx.urls,
                                 .endpoint_count = endpoints,
                                 .name = name,
                                 .prefix = "/aether-test/",
@@ -49,7 +55,20 @@ static struct cluster *member(const struct etcdfx *fx, int endpoints, const char
     if (rc != 0)
         print_error("cluster_start %s: %s\n", name, err);
     assert_int_equal(rc, 0);
+    for (int i = 0; i < 8; i++)
+        if (!running[i]) {
+            running[i] = c;
+            break;
+        }
     return c;
+}
+
+static void stop_member(struct cluster *c)
+{
+    for (int i = 0; i < 8; i++)
+        if (running[i] == c)
+            running[i] = NULL;
+    cluster_stop(c);
 }
 
 /* Index of the one member that leads while every other names it as leader, or -1. */
@@ -87,12 +106,6 @@ static int wait_sole_leader(struct cluster **m, int n, int ms)
     }
 }
 
-/* The etcd of the running test, stopped by the teardown also when an assertion failed. */
-static struct etcdfx *live;
-
-/* Member processes of the running test (member_child), killed by the teardown. */
-static pid_t children[3];
-
 static int teardown(void **state)
 {
     (void)state;
@@ -103,21 +116,23 @@ static int teardown(void **state)
             waitpid(children[i], NULL, 0);
             children[i] = 0;
         }
-    if (live)
-        etcdfx_stop(live);
-    live = NULL;
+    for (int i = 0; i < 8; i++)
+        if (running[i]) {
+            cluster_stop(running[i]);
+            running[i] = NULL;
+        }
+    etcdfx_stop(&fx);
     return 0;
 }
 
-static void start_or_skip(struct etcdfx *fx, int n)
+static void start_or_skip(int n)
 {
-    live = fx;
     if (!etcdfx_binary()) {
         print_message("no etcd binary (Debian's etcd-server, or set AETHER_ETCD); skipped\n");
         exit(77);
     }
-    if (etcdfx_start(fx, n) != 0) {
-        etcdfx_stop(fx);
+    if (etcdfx_start(&fx, n) != 0) {
+        etcdfx_stop(&fx);
         fail_msg("could not start %d etcd member(s)", n);
     }
 }
@@ -127,8 +142,7 @@ static void start_or_skip(struct etcdfx *fx, int n)
 static void test_client_calls(void **state)
 {
     (void)state;
-    struct etcdfx fx;
-    start_or_skip(&fx, 1);
+    start_or_skip(1);
     /* The first endpoint refuses: every call moves on to the second. */
     char dead[64];
     snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", free_port());
@@ -222,12 +236,11 @@ static void test_client_calls(void **state)
 static void test_leader_failover_fencing(void **state)
 {
     (void)state;
-    struct etcdfx fx;
-    start_or_skip(&fx, 1);
+    start_or_skip(1);
     const char *names[] = {"node-a", "node-b", "node-c"};
     struct cluster *m[3];
     for (int i = 0; i < 3; i++)
-        m[i] = member(&fx, 1, names[i]);
+        m[i] = member(1, names[i]);
 
     int64_t t0 = mono_ms();
     int l = wait_sole_leader(m, 3, FAILOVER_MS);
@@ -333,7 +346,7 @@ static void test_leader_failover_fencing(void **state)
 
     /* A member that stops hands over at once (resign + revoke), without waiting for the TTL. */
     int64_t stopped_at = mono_ms();
-    cluster_stop(m[l2]);
+    stop_member(m[l2]);
     struct cluster *rest[2];
     int k = 0;
     for (int i = 0; i < 3; i++)
@@ -344,17 +357,16 @@ static void test_leader_failover_fencing(void **state)
                   (long long)(mono_ms() - stopped_at));
     assert_true(l3 >= 0);
     assert_true(mono_ms() - stopped_at < TTL_MS);
-    cluster_stop(rest[0]);
-    cluster_stop(rest[1]);
+    stop_member(rest[0]);
+    stop_member(rest[1]);
     etcdfx_stop(&fx);
 }
 
 static void test_etcd_down_and_back(void **state)
 {
     (void)state;
-    struct etcdfx fx;
-    start_or_skip(&fx, 1);
-    struct cluster *m[2] = {member(&fx, 1, "n1"), member(&fx, 1, "n2")};
+    start_or_skip(1);
+    struct cluster *m[2] = {member(1, "n1"), member(1, "n2")};
     assert_true(wait_sole_leader(m, 2, FAILOVER_MS) >= 0);
 
     etcdfx_signal(&fx, 0, SIGKILL);
@@ -405,17 +417,16 @@ static void test_etcd_down_and_back(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(recs[0].node, "n1");
     free(recs);
-    cluster_stop(m[0]);
-    cluster_stop(m[1]);
+    stop_member(m[0]);
+    stop_member(m[1]);
     etcdfx_stop(&fx);
 }
 
 static void test_three_member_etcd(void **state)
 {
     (void)state;
-    struct etcdfx fx;
-    start_or_skip(&fx, 3);
-    struct cluster *m[2] = {member(&fx, 3, "n1"), member(&fx, 3, "n2")};
+    start_or_skip(3);
+    struct cluster *m[2] = {member(3, "n1"), member(3, "n2")};
     int l = wait_sole_leader(m, 2, FAILOVER_MS);
     assert_true(l >= 0);
     /* Lose the member both runtimes talk to first. */
@@ -444,8 +455,8 @@ static void test_three_member_etcd(void **state)
     struct cluster_status st;
     cluster_status(m[l], &st);
     assert_true(st.etcd_reachable);
-    cluster_stop(m[0]);
-    cluster_stop(m[1]);
+    stop_member(m[0]);
+    stop_member(m[1]);
     etcdfx_stop(&fx);
 }
 
@@ -454,9 +465,8 @@ static void test_three_member_etcd(void **state)
 static void test_minutes_bounded_and_leased(void **state)
 {
     (void)state;
-    struct etcdfx fx;
-    start_or_skip(&fx, 1);
-    struct cluster *a = member(&fx, 1, "a"), *b = member(&fx, 1, "b");
+    start_or_skip(1);
+    struct cluster *a = member(1, "a"), *b = member(1, "b");
     const int64_t t0 = 1700000040000LL;
     const int extra = 5;
     for (int k = 0; k < CLUSTER_MINUTES_KEPT + extra; k++) {
@@ -491,11 +501,11 @@ static void test_minutes_bounded_and_leased(void **state)
         assert_true(recs[i].minute.start_ms == recs[i - 1].minute.start_ms + 60000);
     free(recs);
 
-    cluster_stop(a);
+    stop_member(a);
     assert_int_equal(cluster_read_minutes(b, &recs, &n, NULL, err, sizeof(err)), 0);
     assert_int_equal(n, 0);
     assert_null(recs);
-    cluster_stop(b);
+    stop_member(b);
     etcdfx_stop(&fx);
 }
 
@@ -535,8 +545,7 @@ static void read_line(const char *path, char *buf, size_t size)
 static void test_paused_leader_is_fenced(void **state)
 {
     (void)state;
-    struct etcdfx fx;
-    start_or_skip(&fx, 1);
+    start_or_skip(1);
     char actions[320], status[3][320], ttl[16];
     snprintf(actions, sizeof(actions), "%s/actions", fx.root);
     snprintf(ttl, sizeof(ttl), "%d", TTL_MS);
