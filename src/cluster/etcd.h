@@ -104,8 +104,8 @@ int etcd_campaign(struct etcd_client *c, const char *name, int64_t lease, const 
 int etcd_leader(struct etcd_client *c, const char *name, struct etcd_kv *kv);
 /* Gives up leadership (deletes the leader key). */
 int etcd_resign(struct etcd_client *c, const struct etcd_leader_key *lk);
-/* Replaces the leader's value; AE_ENOENT (or AE_EIO "election: not leader") when lk no longer
- * leads. */
+/* Replaces the leader's value; AE_EIO ("etcd: election: not leader (code 2)") when lk no
+ * longer leads. */
 int etcd_proclaim(struct etcd_client *c, const struct etcd_leader_key *lk, const char *value);
 
 /* ---- decoders (etcd_decode.c) ---- */

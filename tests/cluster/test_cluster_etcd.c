@@ -211,6 +211,9 @@ static void test_client_calls(void **state)
     assert_int_equal(etcd_leader(&c, "/t/el", &kv), AE_ENOENT);
     print_message("no leader: %s\n", c.last_error);
     assert_non_null(strstr(c.last_error, "no leader"));
+    assert_int_equal(etcd_proclaim(&c, &lk, "not any more"), AE_EIO);
+    print_message("proclaim after resign: %s\n", c.last_error);
+    assert_non_null(strstr(c.last_error, "election: not leader"));
 
     /* A revoked lease: keep-alive and put say so, naming the endpoint. */
     assert_int_equal(etcd_lease_revoke(&c, lease), 0);
