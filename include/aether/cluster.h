@@ -58,7 +58,9 @@ enum cluster_reason {
 const char *cluster_reason_text(enum cluster_reason r);
 
 struct cluster_status {
-    int leader; /* 1 = this member leads (as of its last round with etcd) */
+    int leader; /* 1 = this member leads: etcd said so in a round, and the lease renewed since
+                 * surely holds (through etcd failures, until TTL - half a round after the
+                 * last renewal was sent) */
     enum cluster_reason reason;
     char why[CLUSTER_WHY_MAX];          /* reason in words with the detail, e.g. "etcd unreachable:
                                          * etcd /v3/lease/keepalive: http://...: cannot connect: ..." */

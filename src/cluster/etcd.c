@@ -64,8 +64,9 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 /* Posts req (consumed) to path on the endpoints in turn, starting at the current one. Returns 0
  * with the answer in *resp (any HTTP status but "unavailable"; the caller frees it) and the
  * endpoint that gave it in *which, or AE_EIO when none answered (last_error says why for each
- * endpoint). */
-static int post(struct etcd_client *c, const char *path, json_t *req, int timeout_ms,
+ * endpoint). A call that blocks in etcd by design (blocking = 1: a campaign) and times out has
+ * had its answer: it is not repeated on the next endpoint, which would only wait as long again. */
+static int post(struct etcd_client *c, const char *path, json_t *req, int blocking,
                 struct httpc_response *resp, int *which)
 {
     char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -80,9 +81,11 @@ static int post(struct etcd_client *c, const char *path, json_t *req, int timeou
         int e = (c->current + i) % c->endpoint_count;
         char url[ETCD_URL_MAX + 64], why[224];
         snprintf(url, sizeof(url), "%s%s", c->endpoints[e], path);
-        if (httpc_post_json(url, text, ETCD_BODY_MAX, timeout_ms, resp, why, sizeof(why)) != 0) {
+        if (httpc_post_json(url, text, ETCD_BODY_MAX, c->timeout_ms, resp, why, sizeof(why)) != 0) {
             append(c->last_error, sizeof(c->last_error), "%s%s: %s", i ? "; " : "", c->endpoints[e],
                    why);
+            if (blocking && strncmp(why, "timed out", 9) == 0)
+                break;
             continue;
         }
         int code = -1;
@@ -159,11 +162,11 @@ static json_t *prefix_end(const char *prefix)
 }
 
 /* The common shape of a call: post, decode with the status code, record the verdict. */
-#define CALL(path, req, timeout, decode_expr)                                                      \
+#define CALL(path, req, blocking, decode_expr)                                                     \
     do {                                                                                           \
         struct httpc_response resp;                                                                \
         int which = 0;                                                                             \
-        int rc_ = post(c, path, req, timeout, &resp, &which);                                      \
+        int rc_ = post(c, path, req, blocking, &resp, &which);                                     \
         if (rc_)                                                                                   \
             return rc_;                                                                            \
         const char *body = resp.body;                                                              \
@@ -178,19 +181,19 @@ static json_t *prefix_end(const char *prefix)
 int etcd_lease_grant(struct etcd_client *c, int64_t ttl_s, int64_t *id)
 {
     int64_t ttl = 0;
-    CALL("/v3/lease/grant", json_pack("{s:o}", "TTL", i64(ttl_s)), c->timeout_ms,
+    CALL("/v3/lease/grant", json_pack("{s:o}", "TTL", i64(ttl_s)), 0,
          etcd_decode_grant(body, len, status, id, &ttl, msg, sizeof(msg)));
 }
 
 int etcd_lease_keepalive(struct etcd_client *c, int64_t id, int64_t *ttl_s)
 {
-    CALL("/v3/lease/keepalive", json_pack("{s:o}", "ID", i64(id)), c->timeout_ms,
+    CALL("/v3/lease/keepalive", json_pack("{s:o}", "ID", i64(id)), 0,
          etcd_decode_keepalive(body, len, status, ttl_s, msg, sizeof(msg)));
 }
 
 int etcd_lease_revoke(struct etcd_client *c, int64_t id)
 {
-    CALL("/v3/lease/revoke", json_pack("{s:o}", "ID", i64(id)), c->timeout_ms,
+    CALL("/v3/lease/revoke", json_pack("{s:o}", "ID", i64(id)), 0,
          etcd_decode_ok(body, len, status, msg, sizeof(msg)));
 }
 
@@ -206,7 +209,7 @@ static json_t *put_object(const char *key, const char *value, size_t value_len, 
 int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t value_len,
              int64_t lease)
 {
-    CALL("/v3/kv/put", put_object(key, value, value_len, lease), c->timeout_ms,
+    CALL("/v3/kv/put", put_object(key, value, value_len, lease), 0,
          etcd_decode_ok(body, len, status, msg, sizeof(msg)));
 }
 
@@ -217,8 +220,7 @@ int etcd_range(struct etcd_client *c, const char *key, int prefix, struct etcd_k
     json_t *req = json_pack("{s:o}", "key", b64s(key));
     if (req && prefix)
         json_object_set_new(req, "range_end", prefix_end(key));
-    CALL("/v3/kv/range", req, c->timeout_ms,
-         etcd_decode_range(body, len, status, kvs, n, msg, sizeof(msg)));
+    CALL("/v3/kv/range", req, 0, etcd_decode_range(body, len, status, kvs, n, msg, sizeof(msg)));
 }
 
 int etcd_delete_range(struct etcd_client *c, const char *from, const char *to, int64_t *deleted)
@@ -229,7 +231,7 @@ int etcd_delete_range(struct etcd_client *c, const char *from, const char *to, i
     json_t *req = json_pack("{s:o}", "key", b64s(from));
     if (req && to)
         json_object_set_new(req, "range_end", b64s(to));
-    CALL("/v3/kv/deleterange", req, c->timeout_ms,
+    CALL("/v3/kv/deleterange", req, 0,
          etcd_decode_delete(body, len, status, deleted, msg, sizeof(msg)));
 }
 
@@ -244,8 +246,7 @@ int etcd_txn_put_if_created(struct etcd_client *c, const char *guard_key, int64_
         key ? json_pack("[{s:o}]", "request_put", put_object(key, value, value_len, lease))
             : json_array();
     json_t *req = json_pack("{s:[o],s:o}", "compare", cmp, "success", ops);
-    CALL("/v3/kv/txn", req, c->timeout_ms,
-         etcd_decode_txn(body, len, status, succeeded, msg, sizeof(msg)));
+    CALL("/v3/kv/txn", req, 0, etcd_decode_txn(body, len, status, succeeded, msg, sizeof(msg)));
 }
 
 int etcd_campaign(struct etcd_client *c, const char *name, int64_t lease, const char *value,
@@ -254,13 +255,13 @@ int etcd_campaign(struct etcd_client *c, const char *name, int64_t lease, const 
     memset(lk, 0, sizeof(*lk));
     CALL("/v3/election/campaign",
          json_pack("{s:o,s:o,s:o}", "name", b64s(name), "lease", i64(lease), "value", b64s(value)),
-         c->timeout_ms, etcd_decode_campaign(body, len, status, lk, msg, sizeof(msg)));
+         1, etcd_decode_campaign(body, len, status, lk, msg, sizeof(msg)));
 }
 
 int etcd_leader(struct etcd_client *c, const char *name, struct etcd_kv *kv)
 {
     memset(kv, 0, sizeof(*kv));
-    CALL("/v3/election/leader", json_pack("{s:o}", "name", b64s(name)), c->timeout_ms,
+    CALL("/v3/election/leader", json_pack("{s:o}", "name", b64s(name)), 0,
          etcd_decode_leader(body, len, status, kv, msg, sizeof(msg)));
 }
 
@@ -272,13 +273,13 @@ static json_t *leader_object(const struct etcd_leader_key *lk)
 
 int etcd_resign(struct etcd_client *c, const struct etcd_leader_key *lk)
 {
-    CALL("/v3/election/resign", json_pack("{s:o}", "leader", leader_object(lk)), c->timeout_ms,
+    CALL("/v3/election/resign", json_pack("{s:o}", "leader", leader_object(lk)), 0,
          etcd_decode_ok(body, len, status, msg, sizeof(msg)));
 }
 
 int etcd_proclaim(struct etcd_client *c, const struct etcd_leader_key *lk, const char *value)
 {
     CALL("/v3/election/proclaim",
-         json_pack("{s:o,s:o}", "leader", leader_object(lk), "value", b64s(value)), c->timeout_ms,
+         json_pack("{s:o,s:o}", "leader", leader_object(lk), "value", b64s(value)), 0,
          etcd_decode_ok(body, len, status, msg, sizeof(msg)));
 }

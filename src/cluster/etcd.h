@@ -95,8 +95,9 @@ int etcd_txn_put_if_created(struct etcd_client *c, const char *guard_key, int64_
                             int *succeeded);
 
 /* Election API. campaign blocks in etcd until this member leads election `name` or the client's
- * timeout passes (AE_EIO "timed out", and etcd withdraws the candidacy when it sees the request
- * go). On success *lk is this member's leader key. */
+ * timeout passes (AE_EIO "timed out"; etcd withdraws the candidacy when it sees the request go,
+ * and the campaign is not repeated on the other endpoints). On success *lk is this member's
+ * leader key. */
 int etcd_campaign(struct etcd_client *c, const char *name, int64_t lease, const char *value,
                   struct etcd_leader_key *lk);
 /* The current leader of election name: its key-value (value = what the leader proclaimed).

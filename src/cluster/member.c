@@ -41,6 +41,7 @@ struct cluster {
     int stop;
     struct cluster_status st;
     struct etcd_leader_key lk;     /* valid while st.leader */
+    int64_t lease_holds_until;     /* monotonic ms: the lease surely lives until then */
     struct pending_minute *outbox; /* ring of CLUSTER_OUTBOX_MINUTES, allocated at start */
     int out_head, out_count;
     struct cluster_recommendation *recs_out; /* CLUSTER_RECS_MAX, queued by the leader */
@@ -109,14 +110,27 @@ static void set_role(struct cluster *c, int leader, enum cluster_reason reason, 
         snprintf(c->st.why, sizeof(c->st.why), "%s", cluster_reason_text(reason));
 }
 
-/* An etcd call failed with rc: not the leader while etcd cannot confirm it. AE_ENOENT from a
- * call made under the lease means etcd no longer knows the lease: it lapsed. */
+/* 1 while the lease surely holds: nobody else can lead before it lapses (mutex held). */
+static int lease_holds(const struct cluster *c)
+{
+    return now_ms(CLOCK_MONOTONIC) < c->lease_holds_until;
+}
+
+/* An etcd call failed with rc. AE_ENOENT from a call made under the lease means etcd no longer
+ * knows the lease: it lapsed. Otherwise etcd could not answer: a leader keeps leading while its
+ * lease surely holds (an etcd member failing over, a slow disk), then it is not the leader until
+ * etcd confirms it again. */
 static void etcd_failed(struct cluster *c, const struct etcd_client *e, int rc)
 {
     pthread_mutex_lock(&c->mu);
     c->st.etcd_errors++;
     snprintf(c->st.etcd_error, sizeof(c->st.etcd_error), "%s", e->last_error);
-    if (rc == AE_ENOENT) {
+    if (rc != AE_ENOENT && c->st.leader && lease_holds(c)) {
+        c->st.etcd_reachable = 0;
+        snprintf(c->st.why, sizeof(c->st.why),
+                 "leading (the lease holds for %lld ms more) but etcd unreachable: %.900s",
+                 (long long)(c->lease_holds_until - now_ms(CLOCK_MONOTONIC)), e->last_error);
+    } else if (rc == AE_ENOENT) {
         c->st.etcd_reachable = 1;
         c->st.lease_id = 0;
         set_role(c, 0, CLUSTER_LEASE_LAPSED, e->last_error);
@@ -124,7 +138,17 @@ static void etcd_failed(struct cluster *c, const struct etcd_client *e, int rc)
         c->st.etcd_reachable = 0;
         set_role(c, 0, CLUSTER_ETCD_UNREACHABLE, e->last_error);
     }
-    c->st.leader_name[0] = '\0';
+    if (!c->st.leader)
+        c->st.leader_name[0] = '\0';
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* A grant or renewal sent at sent_ms succeeded: etcd keeps the lease at least ttl_s from when it
+ * got the request, which is after sent_ms. Half a round is left as a margin for clock rates. */
+static void lease_renewed(struct cluster *c, int64_t sent_ms)
+{
+    pthread_mutex_lock(&c->mu);
+    c->lease_holds_until = sent_ms + c->ttl_s * 1000 - c->round_ms / 2;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -138,11 +162,14 @@ static void member_key(const struct cluster *c, char *buf, size_t size)
 /* Grants a lease when there is none, else renews it. 0 when the member holds a live lease. */
 static int keep_lease(struct cluster *c, struct etcd_client *e, int64_t *lease)
 {
+    int64_t sent = now_ms(CLOCK_MONOTONIC);
     if (*lease) {
         int64_t ttl = 0;
         int rc = etcd_lease_keepalive(e, *lease, &ttl);
-        if (rc == 0)
+        if (rc == 0) {
+            lease_renewed(c, sent);
             return 0;
+        }
         etcd_failed(c, e, rc);
         if (rc == AE_ENOENT)
             *lease = 0; /* a new lease next round, so the lapse shows for one round */
@@ -161,6 +188,7 @@ static int keep_lease(struct cluster *c, struct etcd_client *e, int64_t *lease)
         etcd_failed(c, e, rc);
         return rc;
     }
+    lease_renewed(c, sent);
     pthread_mutex_lock(&c->mu);
     c->st.lease_id = *lease;
     pthread_mutex_unlock(&c->mu);
@@ -501,6 +529,15 @@ void cluster_status(struct cluster *c, struct cluster_status *out)
 {
     pthread_mutex_lock(&c->mu);
     *out = c->st;
+    if (out->leader && !lease_holds(c)) {
+        /* The thread has not noticed yet (it waits on etcd, or the process was paused). */
+        out->leader = 0;
+        out->reason = out->etcd_reachable ? CLUSTER_LEASE_LAPSED : CLUSTER_ETCD_UNREACHABLE;
+        if (out->etcd_reachable)
+            snprintf(out->why, sizeof(out->why), "lease lapsed: not renewed within its TTL");
+        else
+            snprintf(out->why, sizeof(out->why), "etcd unreachable: %.900s", out->etcd_error);
+    }
     if (c->stop) {
         out->leader = 0;
         out->reason = CLUSTER_STOPPED;
@@ -533,7 +570,7 @@ int cluster_publish_recommendation(struct cluster *c, const struct cluster_recom
         r->ceiling < r->floor)
         return AE_EINVAL;
     pthread_mutex_lock(&c->mu);
-    if (!c->st.leader || c->stop) {
+    if (!c->st.leader || !lease_holds(c) || c->stop) {
         pthread_mutex_unlock(&c->mu);
         return AE_ESTATE;
     }
@@ -568,16 +605,15 @@ int cluster_recommendation_get(struct cluster *c, const char *blueprint,
 
 int cluster_still_leader(struct cluster *c, char *why, size_t whylen)
 {
-    pthread_mutex_lock(&c->mu);
-    int leader = c->st.leader && !c->stop;
-    struct etcd_leader_key lk = c->lk;
-    char reason[CLUSTER_WHY_MAX];
-    snprintf(reason, sizeof(reason), "%s", c->st.why);
-    pthread_mutex_unlock(&c->mu);
-    if (!leader) {
-        snprintf(why, whylen, "not the leader: %s", reason);
+    struct cluster_status st;
+    cluster_status(c, &st);
+    if (!st.leader) {
+        snprintf(why, whylen, "not the leader: %s", st.why);
         return 0;
     }
+    pthread_mutex_lock(&c->mu);
+    struct etcd_leader_key lk = c->lk;
+    pthread_mutex_unlock(&c->mu);
     struct etcd_client e = c->proto;
     int ok = 0;
     int rc = etcd_txn_put_if_created(&e, lk.key, lk.rev, NULL, NULL, 0, 0, &ok);
