@@ -347,7 +347,11 @@ static void render_row(struct export_stream *e, const struct ae_minute *m)
         else
             sbuf_append(b, "null", 4);
     }
-    sbuf_printf(b, "],\"samples\":%d}", m->snapshots);
+    sbuf_printf(b, "],\"samples\":%d,\"ready\":", m->snapshots);
+    sbuf_number(b, m->ready_mean);
+    sbuf_append(b, ",\"requested\":", 13);
+    sbuf_number(b, m->requested_mean);
+    sbuf_append(b, "}", 1);
 }
 
 /* Renders the next page (or the closing text) into e->out. Returns -1 on a store error. */
@@ -389,6 +393,50 @@ static ssize_t export_produce(void *ctx, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* The query of the history endpoints: blueprint (required when several are configured, default
+ * the only one), from and to (Unix ms or ISO 8601, from <= to). On a bad query sets the error
+ * answer and returns -1; *bp is borrowed from the request or the config. */
+static int history_query(struct node *n, const struct http_request *req,
+                         struct http_response *resp, const char **bp_out, int64_t *from,
+                         int64_t *to)
+{
+    char err[512];
+    const char *bp = http_query(req, "blueprint");
+    if (!bp || !*bp) {
+        if (n->nbp == 1) {
+            bp = n->bps[0].cfg->name;
+        } else if (n->nbp == 0) {
+            http_error(resp, 404, "no blueprints are configured");
+            return -1;
+        } else {
+            struct sbuf names = {0};
+            for (int k = 0; k < n->nbp; k++)
+                sbuf_printf(&names, "%s%s", k ? ", " : "", n->bps[n->by_name[k]].cfg->name);
+            http_error(resp, 400, "blueprint is required when several are configured (%s)",
+                       names.data ? names.data : "");
+            sbuf_free(&names);
+            return -1;
+        }
+    } else if (node_find_blueprint(n, bp) < 0) {
+        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+        return -1;
+    }
+    *from = INT64_MIN;
+    *to = INT64_MAX;
+    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
+    if ((fs && req_parse_time(fs, "from", from, err, sizeof err) != 0) ||
+        (ts && req_parse_time(ts, "to", to, err, sizeof err) != 0)) {
+        http_error(resp, 400, "%s", err);
+        return -1;
+    }
+    if (*from > *to) {
+        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)*from, (long long)*to);
+        return -1;
+    }
+    *bp_out = bp;
+    return 0;
+}
+
 static void h_training_data(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct node *n = ctx;
@@ -401,37 +449,10 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
         http_error(resp, 400, "format = \"%.32s\": use json or csv", format);
         return;
     }
-    const char *bp = http_query(req, "blueprint");
-    if (!bp || !*bp) {
-        if (n->nbp == 1) {
-            bp = n->bps[0].cfg->name;
-        } else if (n->nbp == 0) {
-            http_error(resp, 404, "no blueprints are configured");
-            return;
-        } else {
-            struct sbuf names = {0};
-            for (int k = 0; k < n->nbp; k++)
-                sbuf_printf(&names, "%s%s", k ? ", " : "", n->bps[n->by_name[k]].cfg->name);
-            http_error(resp, 400, "blueprint is required when several are configured (%s)",
-                       names.data ? names.data : "");
-            sbuf_free(&names);
-            return;
-        }
-    } else if (node_find_blueprint(n, bp) < 0) {
-        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+    const char *bp;
+    int64_t from, to;
+    if (history_query(n, req, resp, &bp, &from, &to) != 0)
         return;
-    }
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
-    if ((fs && req_parse_time(fs, "from", &from, err, sizeof err) != 0) ||
-        (ts && req_parse_time(ts, "to", &to, err, sizeof err) != 0)) {
-        http_error(resp, 400, "%s", err);
-        return;
-    }
-    if (from > to) {
-        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)from, (long long)to);
-        return;
-    }
     struct export_stream *e = calloc(1, sizeof *e);
     if (!e) {
         http_error(resp, 500, "out of memory");
@@ -465,6 +486,67 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
     resp->stream_free = export_free;
 }
 
+struct forecasts_ctx {
+    struct sbuf out;
+    long rows;
+};
+
+/* Renders one stored forecast step as a JSON object (struct forecasts_ctx). */
+static int add_forecast(void *ctx, const struct store_forecast *f)
+{
+    struct forecasts_ctx *c = ctx;
+    struct sbuf *b = &c->out;
+    sbuf_printf(b, "%s{\"minute\":%lld,\"step\":%d,\"madeAt\":%lld,\"confidence\":",
+                c->rows++ ? "," : "", (long long)f->minute_ms, f->step, (long long)f->made_ms);
+    if (isfinite(f->confidence))
+        sbuf_number(b, f->confidence);
+    else
+        sbuf_append(b, "null", 4);
+    sbuf_append(b, ",\"values\":[", 11);
+    for (int i = 0; i < AE_FEATURE_COUNT; i++) {
+        if (i)
+            sbuf_append(b, ",", 1);
+        if (isfinite(f->values[i]))
+            sbuf_number(b, f->values[i]);
+        else
+            sbuf_append(b, "null", 4);
+    }
+    sbuf_append(b, "]}", 2);
+    return b->oom ? -1 : 0;
+}
+
+static void h_forecasts(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    const char *bp;
+    int64_t from, to;
+    if (history_query(n, req, resp, &bp, &from, &to) != 0)
+        return;
+    char err[512];
+    struct store *r;
+    if (store_reader_open(n->store, &r, err, sizeof err) != 0) {
+        http_error(resp, 500, "%s", err);
+        return;
+    }
+    struct forecasts_ctx c = {0};
+    struct sbuf *b = &c.out;
+    sbuf_printf(b, "{\"blueprint\":\"%s\",\"features\":[", bp);
+    for (int f = 0; f < AE_FEATURE_COUNT; f++)
+        sbuf_printf(b, "%s\"%s\"", f ? "," : "", ae_feature_name(f));
+    sbuf_append(b, "],\"forecasts\":[", 15);
+    int rc = store_each_forecast(r, bp, from, to, add_forecast, &c, err, sizeof err);
+    store_close(r);
+    sbuf_append(b, "]}\n", 3);
+    if (rc != 0 || b->oom) {
+        sbuf_free(b);
+        http_error(resp, 500, "%s", rc < 0 ? err : "out of memory rendering forecasts");
+        return;
+    }
+    size_t len;
+    char *text = sbuf_take(b, &len);
+    http_reply(resp, 200, "application/json", text, len);
+}
+
 static void h_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
@@ -483,6 +565,7 @@ static void h_metrics(void *ctx, const struct http_request *req, struct http_res
 const struct http_route api_routes[] = {
     {"GET", "/api/ttm/status", 0, 0, h_status},
     {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
+    {"GET", "/api/ttm/forecasts", 0, 0, h_forecasts},
     {"GET", "/api/blueprints", 0, 0, h_blueprints},
     {"GET", "/api/decisions", 0, 0, h_decisions},
     {"POST", "/api/ttm/reload", 0, 1, h_reload},

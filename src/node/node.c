@@ -161,6 +161,7 @@ int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builti
         adt_init(&b->controller, now_ms);
         b->requested = c->instances;
         b->last_ttm_decision_ms = INT64_MIN;
+        b->last_forecast_ms = INT64_MIN;
         for (int k = 0; k < NODE_PUSH_SLOTS; k++)
             b->push[k].second_ms = -1;
         n->by_name[i] = i;
@@ -383,6 +384,24 @@ static void decide(struct node *n, struct node_bp *b, int bi, int64_t now_ms)
     }
 }
 
+/* Writes blueprint i's forecast to the history when the evaluation made a new one. Step 1 predicts
+ * the minute holding the evaluation time (the one the confidence tracker resolves it against). */
+static void store_forecast(struct node *n, int i)
+{
+    struct node_bp *b = &n->bps[i];
+    struct ttm_bp_status st;
+    if (ttm_get_blueprint(n->ttm, i, &st) != 0 || !st.has_forecast || !st.forecast ||
+        st.forecast_ms == b->last_forecast_ms)
+        return;
+    b->last_forecast_ms = st.forecast_ms;
+    char err[512];
+    if (store_put_forecast(n->store, b->cfg->name, st.forecast_ms, ae_minute_floor(st.forecast_ms),
+                           st.horizon, st.forecast, st.confidence, err, sizeof err) != 0) {
+        n->store_errors++;
+        nlog(NLOG_ERROR, "history", "%s", err);
+    }
+}
+
 /* The TTM manager's evaluation, when due; records each new recommendation. */
 static void evaluate_ttm(struct node *n, int64_t now_ms)
 {
@@ -405,6 +424,7 @@ static void evaluate_ttm(struct node *n, int64_t now_ms)
     else if (before == TTM_ERROR && after == TTM_RUNNING)
         nlog(NLOG_INFO, "ttm", "inference works again, state RUNNING");
     for (int i = 0; i < n->nbp; i++) {
+        store_forecast(n, i);
         const struct ae_decision *d = ttm_last_decision(n->ttm, i);
         struct node_bp *b = &n->bps[i];
         if (!d || d->timestamp_ms == b->last_ttm_decision_ms)

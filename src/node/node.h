@@ -54,6 +54,7 @@ struct node_bp {
     char last_result[512];
     int64_t last_decision_id;     /* its row in the store, 0 when it could not be written */
     int64_t last_ttm_decision_ms; /* timestamp of the last TTM decision recorded */
+    int64_t last_forecast_ms;     /* made_ms of the last forecast written to the store */
     /* The newest decision that asked the actuator for a count: when a run for that count
      * finishes (exec), its outcome becomes the decision's result. */
     int64_t asked_id; /* row in the store, 0 = none */
