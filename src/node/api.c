@@ -4,6 +4,7 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "dashboard.h"
 #include "jtext.h"
 #include "log.h"
 #include "metrics.h"
@@ -571,5 +572,8 @@ const struct http_route api_routes[] = {
     {"POST", "/api/ttm/reload", 0, 1, h_reload},
     {"POST", "/api/metrics/", 1, 1, h_push},
     {"GET", "/metrics", 0, 0, h_metrics},
+    {"GET", "/", 0, 0, dash_page},
+    {"GET", "/dashboard", 0, 0, dash_page},
+    {"GET", "/dashboard/", 1, 0, dash_file},
 };
 const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);
