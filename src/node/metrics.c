@@ -31,25 +31,25 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
         prom_write_sample(b, "ttm_recommendations_total",
                           (const char *[]){"type", fcst_type_name((enum fcst_type)t), NULL},
                           (double)c.recommendations[t]);
-    counter(b, "ttm_evaluations_total", "TTM evaluations that ran the model.",
+    counter(b, "aether_ttm_evaluations_total", "TTM evaluations that ran the model.",
             (double)c.evaluations);
-    counter(b, "ttm_inference_failures_total", "TTM evaluations with an inference failure.",
+    counter(b, "aether_ttm_inference_failures_total", "TTM evaluations with an inference failure.",
             (double)c.failures);
-    prom_write_family(b, "ttm_model_reloads_total", "counter", "Model reloads, by result.");
-    prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "ok", NULL},
+    prom_write_family(b, "aether_ttm_model_reloads_total", "counter", "Model reloads, by result.");
+    prom_write_sample(b, "aether_ttm_model_reloads_total", (const char *[]){"result", "ok", NULL},
                       (double)n->reloads_ok);
-    prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "failed", NULL},
+    prom_write_sample(b, "aether_ttm_model_reloads_total", (const char *[]){"result", "failed", NULL},
                       (double)n->reloads_failed);
-    gauge(b, "ttm_enabled", "1 when ttm.enabled is true.", n->cfg.ttm.enabled);
-    gauge(b, "ttm_model_loaded", "1 when a model is loaded and in use.", n->predictor != NULL);
+    gauge(b, "aether_ttm_enabled", "1 when ttm.enabled is true.", n->cfg.ttm.enabled);
+    gauge(b, "aether_ttm_model_loaded", "1 when a model is loaded and in use.", n->predictor != NULL);
     enum ttm_state state = ttm_get_state(n->ttm);
-    prom_write_family(b, "ttm_state", "gauge", "TTM node state: 1 for the current one.");
+    prom_write_family(b, "aether_ttm_state", "gauge", "TTM node state: 1 for the current one.");
     for (int s = TTM_STOPPED; s <= TTM_ERROR; s++)
-        prom_write_sample(b, "ttm_state",
+        prom_write_sample(b, "aether_ttm_state",
                           (const char *[]){"state", ttm_state_name((enum ttm_state)s), NULL},
                           s == (int)state);
 
-    prom_write_family(b, "ttm_blueprint_state", "gauge",
+    prom_write_family(b, "aether_ttm_blueprint_state", "gauge",
                       "TTM state per blueprint: 1 for the current one.");
     for (int k = 0; k < n->nbp; k++) {
         int i = n->by_name[k];
@@ -57,31 +57,31 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
         if (ttm_get_blueprint(n->ttm, i, &st) != 0)
             continue;
         for (int s = TTM_BP_WAITING_FOR_HISTORY; s <= TTM_BP_ERROR; s++)
-            prom_write_sample(b, "ttm_blueprint_state",
+            prom_write_sample(b, "aether_ttm_blueprint_state",
                               (const char *[]){"blueprint", n->bps[i].cfg->name, "state",
                                                ttm_bp_state_name((enum ttm_bp_state)s), NULL},
                               s == (int)st.state);
     }
-    prom_write_family(b, "ttm_confidence", "gauge",
+    prom_write_family(b, "aether_ttm_confidence", "gauge",
                       "Forecast confidence 0..1 (1 - mean WAPE of cpu and invocations).");
     for (int k = 0; k < n->nbp; k++) {
         struct ttm_bp_status st;
         int i = n->by_name[k];
         if (ttm_get_blueprint(n->ttm, i, &st) == 0)
-            prom_write_sample(b, "ttm_confidence",
+            prom_write_sample(b, "aether_ttm_confidence",
                               (const char *[]){"blueprint", n->bps[i].cfg->name, NULL},
                               st.confidence);
     }
-    prom_write_family(b, "ttm_skill", "gauge",
+    prom_write_family(b, "aether_ttm_skill", "gauge",
                       "Forecast skill over persistence (1 - model error / persistence error).");
     for (int k = 0; k < n->nbp; k++) {
         struct ttm_bp_status st;
         int i = n->by_name[k];
         if (ttm_get_blueprint(n->ttm, i, &st) == 0)
-            prom_write_sample(b, "ttm_skill",
+            prom_write_sample(b, "aether_ttm_skill",
                               (const char *[]){"blueprint", n->bps[i].cfg->name, NULL}, st.skill);
     }
-    prom_write_family(b, "ttm_forecast_value", "gauge",
+    prom_write_family(b, "aether_ttm_forecast_value", "gauge",
                       "Last forecast per blueprint, feature and minute ahead (raw units).");
     for (int k = 0; k < n->nbp; k++) {
         struct ttm_bp_status st;
@@ -92,20 +92,20 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
             char minute[16];
             snprintf(minute, sizeof minute, "%d", h + 1);
             for (int f = 0; f < AE_FEATURE_COUNT; f++)
-                prom_write_sample(b, "ttm_forecast_value",
+                prom_write_sample(b, "aether_ttm_forecast_value",
                                   (const char *[]){"blueprint", n->bps[i].cfg->name, "feature",
                                                    ae_feature_name(f), "minute", minute, NULL},
                                   st.forecast[h * AE_FEATURE_COUNT + f]);
         }
     }
-    prom_write_family(b, "ttm_recommendation_target_instances", "gauge",
+    prom_write_family(b, "aether_ttm_recommendation_target_instances", "gauge",
                       "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
     for (int k = 0; k < n->nbp; k++) {
         struct ttm_bp_status st;
         int i = n->by_name[k];
         if (ttm_get_blueprint(n->ttm, i, &st) == 0 && st.has_forecast &&
             (st.recommendation.type == FCST_SCALE_UP || st.recommendation.type == FCST_SCALE_DOWN))
-            prom_write_sample(b, "ttm_recommendation_target_instances",
+            prom_write_sample(b, "aether_ttm_recommendation_target_instances",
                               (const char *[]){"blueprint", n->bps[i].cfg->name, NULL},
                               st.recommendation.target_instances);
     }
@@ -135,7 +135,8 @@ static void node_metrics(struct node *n, struct sbuf *b)
     } bounds[] = {{"aether_blueprint_min_instances", "Configured min_instances.", 0},
                   {"aether_blueprint_max_instances", "Configured max_instances.", 1},
                   {"aether_actuator_available", "1 when the blueprint's actuator is available.", 2},
-                  {"aether_history_minutes", "Closed minutes held in memory per blueprint.", 3}};
+                  {"aether_history_window_seconds",
+                   "Span of the closed minutes held in memory per blueprint.", 3}};
     for (int m = 0; m < 4; m++) {
         prom_write_family(b, bounds[m].metric, "gauge", bounds[m].help);
         for (int k = 0; k < n->nbp; k++) {
@@ -143,10 +144,23 @@ static void node_metrics(struct node *n, struct sbuf *b)
             double v = bounds[m].which == 0   ? bp->cfg->min_instances
                        : bounds[m].which == 1 ? bp->cfg->max_instances
                        : bounds[m].which == 2 ? bp->has_actuator
-                                              : agg_count(bp->history);
+                                              : 60.0 * agg_count(bp->history);
             prom_write_sample(b, bounds[m].metric,
                               (const char *[]){"blueprint", bp->cfg->name, NULL}, v);
         }
+    }
+    prom_write_family(b, "aether_minute_value", "gauge",
+                      "Last closed minute per blueprint and feature (the forecaster's input, "
+                      "in the feature's unit).");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct node_bp *bp = &n->bps[n->by_name[k]];
+        const struct ae_minute *m = agg_last(bp->history);
+        for (int f = 0; m && f < AE_FEATURE_COUNT; f++)
+            if (ae_minute_has(m, f))
+                prom_write_sample(b, "aether_minute_value",
+                                  (const char *[]){"blueprint", bp->cfg->name, "feature",
+                                                   ae_feature_name(f), NULL},
+                                  m->values[f]);
     }
     prom_write_family(b, "aether_metric_pushes_total", "counter",
                       "Accepted POST /api/metrics pushes per blueprint.");
