@@ -104,6 +104,22 @@ function columns(minutes, seriesMaps) {
   return [xs.map((m) => m / 1000), ...seriesMaps.map((map) => xs.map((m) => map.get(m) ?? null))];
 }
 
+// Every value drawn is >= 0 (counts, shares, ms, instances): from 0 or a little under the data to
+// a little over it, and a visible span when the data is flat (uPlot's own range collapses then).
+function yRange(u, min, max) {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  const pad = Math.max((max - min) * 0.08, Math.abs(max) * 0.05) || 1;
+  return [Math.max(0, min - pad), max + pad];
+}
+
+// Tick labels with as many decimals as the tick step needs (0.0019, 0.0020, ...; 2,500, ...).
+function axisValues(u, splits) {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+  const decimals = step > 0 ? Math.min(8, Math.max(0, -Math.floor(Math.log10(step)))) : 0;
+  return splits.map((v) => v.toLocaleString("en", {minimumFractionDigits: decimals,
+                                                   maximumFractionDigits: decimals}));
+}
+
 function drawChart(name, seriesDefs, data) {
   const el = $("chart-" + name);
   const old = state.charts[name];
@@ -115,11 +131,11 @@ function drawChart(name, seriesDefs, data) {
   if (old) old.destroy();
   const opts = {
     width: Math.max(300, el.clientWidth || 600), height: 240,
-    scales: {x: {time: true}},
+    scales: {x: {time: true}, y: {range: yRange}},
     series: [{}].concat(seriesDefs.map((s) => ({label: s.label, stroke: s.color, width: s.width ?? 1.5,
                                                  dash: s.dash, spanGaps: !!s.spanGaps,
                                                  points: {show: false}}))),
-    axes: [{}, {size: 60}],
+    axes: [{}, {size: 64, values: axisValues}],
     legend: {live: true},
   };
   const u = new uPlot(opts, data, el);
@@ -253,7 +269,7 @@ function summary() {
   for (const [name, u] of Object.entries(state.charts)) {
     const series = u.series.slice(1).map((s, i) => ({
       label: s.label, points: u.data[i + 1].filter((v) => v !== null && v !== undefined).length}));
-    out[name] = {series, x: u.data[0].length};
+    out[name] = {series, x: u.data[0].length, yMin: u.scales.y.min, yMax: u.scales.y.max};
   }
   return out;
 }

@@ -92,6 +92,9 @@ def case_forecasts_api():
 def chart_check(summary, chart, want):
     """want: {series label: minimum points}."""
     check(chart in summary, "chart %s drawn: %s" % (chart, list(summary)))
+    lo, hi = summary[chart]["yMin"], summary[chart]["yMax"]
+    check(lo is not None and hi is not None and hi > lo,
+          "chart %s has a y range to draw in: [%s, %s]" % (chart, lo, hi))
     got = {s["label"]: s["points"] for s in summary[chart]["series"]}
     for label, least in want.items():
         check(got.get(label, 0) >= least, "chart %s series %r has %s points, want >= %d (%s)"
