@@ -61,7 +61,7 @@ const struct cfg_key cfg_keys[] = {
      .help = "Directory searched for the loadable TTM engine (`aether-ttm-onnx.so`) when the node "
              "was built without it."},
     {NODE, "history_retention_days", INT_KEY(node_t, history_retention_days, 1, 3650),
-     .help = "Days of minute history and decisions kept in the store."},
+     .help = "Days of minute history, decisions and forecasts kept in the store."},
     {NODE, "log_level", ENUM_KEY(node_t, log_level, cfg_log_level_names, CFG_LOG_LEVEL_COUNT),
      .help = "Least severe log messages written."},
     {NODE, "log_format", ENUM_KEY(node_t, log_format, cfg_log_format_names, CFG_LOG_FORMAT_COUNT),
