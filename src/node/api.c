@@ -397,9 +397,8 @@ static ssize_t export_produce(void *ctx, char *buf, size_t max)
 /* The query of the history endpoints: blueprint (required when several are configured, default
  * the only one), from and to (Unix ms or ISO 8601, from <= to). On a bad query sets the error
  * answer and returns -1; *bp is borrowed from the request or the config. */
-static int history_query(struct node *n, const struct http_request *req,
-                         struct http_response *resp, const char **bp_out, int64_t *from,
-                         int64_t *to)
+static int history_query(struct node *n, const struct http_request *req, struct http_response *resp,
+                         const char **bp_out, int64_t *from, int64_t *to)
 {
     char err[512];
     const char *bp = http_query(req, "blueprint");

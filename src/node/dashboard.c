@@ -42,8 +42,8 @@ void dash_file(void *ctx, const struct http_request *req, struct http_response *
     const char *name = http_path(req) + strlen("/dashboard/");
     const struct dash_asset *a = dash_find(name);
     if (!a) {
-        http_error(resp, 404, "no dashboard file \"%.64s\"%s%s", name,
-                   dash_missing[0] ? ": " : "", dash_missing);
+        http_error(resp, 404, "no dashboard file \"%.64s\"%s%s", name, dash_missing[0] ? ": " : "",
+                   dash_missing);
         return;
     }
     reply_asset(resp, a);

@@ -38,10 +38,11 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
     prom_write_family(b, "aether_ttm_model_reloads_total", "counter", "Model reloads, by result.");
     prom_write_sample(b, "aether_ttm_model_reloads_total", (const char *[]){"result", "ok", NULL},
                       (double)n->reloads_ok);
-    prom_write_sample(b, "aether_ttm_model_reloads_total", (const char *[]){"result", "failed", NULL},
-                      (double)n->reloads_failed);
+    prom_write_sample(b, "aether_ttm_model_reloads_total",
+                      (const char *[]){"result", "failed", NULL}, (double)n->reloads_failed);
     gauge(b, "aether_ttm_enabled", "1 when ttm.enabled is true.", n->cfg.ttm.enabled);
-    gauge(b, "aether_ttm_model_loaded", "1 when a model is loaded and in use.", n->predictor != NULL);
+    gauge(b, "aether_ttm_model_loaded", "1 when a model is loaded and in use.",
+          n->predictor != NULL);
     enum ttm_state state = ttm_get_state(n->ttm);
     prom_write_family(b, "aether_ttm_state", "gauge", "TTM node state: 1 for the current one.");
     for (int s = TTM_STOPPED; s <= TTM_ERROR; s++)

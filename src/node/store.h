@@ -71,7 +71,8 @@ int store_set_decision_result(struct store *s, int64_t id, const char *result, c
 int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t first_minute_ms,
                        int horizon, const float *values, double confidence, char *err,
                        size_t errlen);
-/* Deletes minutes, decisions and forecasts older than the retention before now_ms; returns rows deleted
+/* Deletes minutes, decisions and forecasts older than the retention before now_ms; returns rows
+ * deleted
  * (>= 0) or a negative AE_E* code. */
 int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen);
 

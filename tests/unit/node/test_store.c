@@ -261,9 +261,8 @@ static void test_forecasts(void **state)
     assert_int_equal(store_put_forecast(s, "web", now, now, 0, v, 0.5, err, sizeof err), AE_EINVAL);
 
     struct fcollect c = {0};
-    assert_int_equal(store_each_forecast(s, "web", INT64_MIN, INT64_MAX, fcollect_cb, &c, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        store_each_forecast(s, "web", INT64_MIN, INT64_MAX, fcollect_cb, &c, err, sizeof err), 0);
     assert_int_equal(c.n, 6);
     /* Ordered by minute, then step. */
     assert_true(c.rows[0].minute_ms == now && c.rows[0].step == 1);
@@ -322,9 +321,9 @@ static void test_forecast_paging(void **state)
     assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
     float v[4 * STORE_FEATURES] = {0};
     for (int i = 0; i < 400; i++) /* 1600 steps */
-        assert_int_equal(store_put_forecast(s, "web", i * 60000LL + 5, i * 60000LL, 4, v, 0.9, err,
-                                            sizeof err),
-                         0);
+        assert_int_equal(
+            store_put_forecast(s, "web", i * 60000LL + 5, i * 60000LL, 4, v, 0.9, err, sizeof err),
+            0);
     struct order_count c = {0, 1, INT64_MIN, 0};
     assert_int_equal(
         store_each_forecast(s, "web", INT64_MIN, INT64_MAX, count_cb, &c, err, sizeof err), 0);
