@@ -491,7 +491,8 @@ struct forecasts_ctx {
     long rows;
 };
 
-/* Renders one stored forecast step as a JSON object (struct forecasts_ctx). */
+/* Renders one stored forecast step as a JSON object (struct forecasts_ctx); 1 (stop) when out of
+ * memory. */
 static int add_forecast(void *ctx, const struct store_forecast *f)
 {
     struct forecasts_ctx *c = ctx;
@@ -512,7 +513,7 @@ static int add_forecast(void *ctx, const struct store_forecast *f)
             sbuf_append(b, "null", 4);
     }
     sbuf_append(b, "]}", 2);
-    return b->oom ? -1 : 0;
+    return b->oom ? 1 : 0;
 }
 
 static void h_forecasts(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -522,7 +523,7 @@ static void h_forecasts(void *ctx, const struct http_request *req, struct http_r
     int64_t from, to;
     if (history_query(n, req, resp, &bp, &from, &to) != 0)
         return;
-    char err[512];
+    char err[512] = "";
     struct store *r;
     if (store_reader_open(n->store, &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
