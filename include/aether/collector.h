@@ -77,10 +77,6 @@ struct host_collector *host_collector_open(void);
 void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap);
 void host_collector_close(struct host_collector *h);
 
-/* Total memory of the host in bytes (MemTotal), 0 if unknown; for memory_limit_bytes' default.
- */
-long long host_memory_bytes(void);
-
 /* ---- /proc readers (also used by tests) ---- */
 
 /* CPU seconds (user + system) and resident bytes of process pid. 0, or AE_ENOENT when the

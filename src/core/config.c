@@ -104,12 +104,10 @@ void cfg_defaults(struct ae_config *out)
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    ae_verrf(err, errlen, 0, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -4,6 +4,7 @@
 #include "node.h"
 
 #include "aether/error.h"
+#include "aether/hostmem.h"
 #include "aether/scaler.h"
 #include "api.h"
 #include "http.h"
@@ -183,8 +184,7 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
     cfg->blueprint_count = 0;
     n->builtin_engine = builtin;
     n->last_eval_ms = -1;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    int64_t host_mem = pages > 0 && page > 0 ? (int64_t)pages * page : 0;
+    int64_t host_mem = ae_host_memory_bytes();
 
     int rc = store_open(n->cfg.node.data_dir, n->cfg.node.history_retention_days, &n->store, err,
                         errlen);

@@ -172,14 +172,17 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         }
         w->n = i + 1;
     }
+    /* The first one registered owns w (its close frees the workload and its threads), so that
+     * from then on the node frees w whichever registration fails; the node runs them in
+     * precedence order whatever the order they are added in. */
     const struct node_collector collectors[] = {
-        {"host", NODE_SRC_HOST, w, collect_host, NULL},
-        {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
         {"scrape", NODE_SRC_SCRAPE, w, collect_scrape, close_sources},
+        {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
+        {"host", NODE_SRC_HOST, w, collect_host, NULL},
     };
     for (size_t k = 0; k < sizeof(collectors) / sizeof(collectors[0]); k++) {
         if (node_add_collector(n, &collectors[k]) != 0) {
-            if (k == 0) /* close_sources is not registered yet: free here */
+            if (k == 0) /* not registered: nobody else frees it */
                 close_sources(w);
             snprintf(err, errlen, "out of memory");
             return AE_ENOMEM;

@@ -6,6 +6,7 @@
  * than the previous one means the counter was reset (the process restarted) and the delta is
  * the value itself. A target seen for the first time contributes from its second scrape. */
 #include "aether/collector.h"
+#include "aether/hostmem.h"
 
 #include "aether/error.h"
 #include "aether/prom.h"
@@ -86,31 +87,6 @@ static int read_host_cpu(unsigned long long *busy, unsigned long long *total)
     return 0;
 }
 
-/* MemTotal and MemAvailable in bytes; 0 when unknown. */
-static void read_host_memory(long long *total, long long *available)
-{
-    *total = *available = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return;
-    char line[256];
-    while (fgets(line, sizeof(line), f)) {
-        long long kb;
-        if (sscanf(line, "MemTotal: %lld kB", &kb) == 1)
-            *total = kb * 1024;
-        else if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
-            *available = kb * 1024;
-    }
-    fclose(f);
-}
-
-long long host_memory_bytes(void)
-{
-    long long total, available;
-    read_host_memory(&total, &available);
-    return total;
-}
-
 struct host_collector *host_collector_open(void)
 {
     struct host_collector *h = calloc(1, sizeof(*h));
@@ -130,8 +106,8 @@ void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap)
         h->total = total;
         h->have_cpu = 1;
     }
-    long long mt, ma;
-    read_host_memory(&mt, &ma);
+    int64_t mt, ma;
+    ae_host_memory(&mt, &ma);
     if (mt > 0 && ma >= 0 && ma <= mt)
         ae_snapshot_set(snap, AE_F_HEAP_USAGE, (double)(mt - ma) / (double)mt);
 }
