@@ -43,7 +43,7 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
     gauge(b, "ttm_model_loaded", "1 when a model is loaded and in use.", n->model_loaded);
     enum ttm_state state = n->ttm_state;
     prom_write_family(b, "ttm_state", "gauge", "TTM node state: 1 for the current one.");
-    for (int s = TTM_STOPPED; s <= TTM_ERROR; s++)
+    for (int s = 0; s < TTM_STATE_COUNT; s++)
         prom_write_sample(b, "ttm_state",
                           (const char *[]){"state", ttm_state_name((enum ttm_state)s), NULL},
                           s == (int)state);
@@ -54,7 +54,7 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
         const struct ttm_bp_status st = n->bps[k].ttm;
         if (!n->bps[k].has_ttm)
             continue;
-        for (int s = TTM_BP_WAITING_FOR_HISTORY; s <= TTM_BP_ERROR; s++)
+        for (int s = 0; s < TTM_BP_STATE_COUNT; s++)
             prom_write_sample(b, "ttm_blueprint_state",
                               (const char *[]){"blueprint", n->bps[k].cfg->name, "state",
                                                ttm_bp_state_name((enum ttm_bp_state)s), NULL},
@@ -151,8 +151,8 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
     }
     prom_write_family(b, "aether_decisions_total", "counter",
                       "Decisions recorded, by tier and action.");
-    for (int t = 0; t < 3; t++)
-        for (int a = 0; a < 4; a++)
+    for (int t = 0; t < AE_TIER_COUNT; t++)
+        for (int a = 0; a < AE_ACTION_COUNT; a++)
             prom_write_sample(b, "aether_decisions_total",
                               (const char *[]){"tier", ae_tier_name((enum ae_tier)t), "action",
                                                ae_action_name((enum ae_action)a), NULL},

@@ -66,7 +66,7 @@ struct node {
     long ticks;
     int loop_nice; /* the control loop thread's nice value */
     long store_errors;
-    long decisions[3][4]; /* [ae_tier][ae_action] recorded */
+    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
     atomic_int stop;
 };
 
@@ -329,7 +329,7 @@ static int64_t record_decision(struct node *n, struct node_bp *b, const struct a
     b->last_decision = *d;
     b->has_decision = 1;
     snprintf(b->last_result, sizeof b->last_result, "%s", result);
-    if ((int)d->tier >= 0 && d->tier < 3 && (int)d->action >= 0 && d->action < 4)
+    if ((unsigned)d->tier < AE_TIER_COUNT && (unsigned)d->action < AE_ACTION_COUNT)
         n->decisions[d->tier][d->action]++;
     char *inputs = inputs_json(d);
     struct store_decision row = {

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TARGETS 256
 #define EXEC_RESULT_MAX 4096 /* more than the actuator keeps of a run's output */
 
 struct wl_bp {
@@ -41,6 +40,7 @@ struct wl_bp {
 struct wl_sources {
     int n;
     struct wl_bp *bps;
+    struct actuator_target *targets; /* COLLECTOR_MAX_TARGETS, the process collector's scratch */
 };
 
 static void collect_host(void *state, int bp, struct ae_snapshot *snap)
@@ -56,9 +56,9 @@ static void collect_process(void *state, int bp, struct ae_snapshot *snap)
     if (bp < 0 || bp >= w->n || !w->bps[bp].act)
         return;
     struct wl_bp *b = &w->bps[bp];
-    static struct actuator_target targets[MAX_TARGETS]; /* the control loop's only */
-    int n = actuator_targets(b->act, targets, MAX_TARGETS);
-    collector_set_targets(b->coll, targets, n < MAX_TARGETS ? n : MAX_TARGETS);
+    int n = actuator_targets(b->act, w->targets, COLLECTOR_MAX_TARGETS);
+    collector_set_targets(b->coll, w->targets,
+                          n < COLLECTOR_MAX_TARGETS ? n : COLLECTOR_MAX_TARGETS);
     collector_fill_process(b->coll, snap);
 }
 
@@ -89,6 +89,7 @@ static void close_sources(void *state)
         host_collector_close(w->bps[i].host);
     }
     free(w->bps);
+    free(w->targets);
     free(w);
 }
 
@@ -151,9 +152,13 @@ static void act_close(void *state)
 int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, size_t errlen)
 {
     struct wl_sources *w = calloc(1, sizeof(*w));
-    if (!w || !(w->bps = calloc((size_t)(cfg->blueprint_count ? cfg->blueprint_count : 1),
-                                sizeof(*w->bps)))) {
-        free(w);
+    if (w) {
+        w->bps = calloc((size_t)(cfg->blueprint_count ? cfg->blueprint_count : 1), sizeof(*w->bps));
+        w->targets = calloc(COLLECTOR_MAX_TARGETS, sizeof(*w->targets));
+    }
+    if (!w || !w->bps || !w->targets) {
+        if (w)
+            close_sources(w);
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
     }

@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TARGETS 256
 
 /* ---- /proc ---- */
 
@@ -156,8 +155,8 @@ struct collector {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
-    struct target_state *targets; /* MAX_TARGETS slots, ntargets used; guarded by mu */
-    struct target_state *spare;   /* MAX_TARGETS slots: the next list is built here */
+    struct target_state *targets; /* COLLECTOR_MAX_TARGETS slots, ntargets used; guarded by mu */
+    struct target_state *spare;   /* COLLECTOR_MAX_TARGETS slots: the next list is built here */
     int ntargets;
     struct scrape_result result; /* guarded by mu */
 };
@@ -399,9 +398,9 @@ static void scrape_round(struct collector *c, struct round_buffers *buf)
 static void *scrape_thread(void *arg)
 {
     struct collector *c = arg;
-    struct round_buffers buf = {calloc(MAX_TARGETS, sizeof(*buf.t)),
-                                calloc(MAX_TARGETS, sizeof(*buf.r)),
-                                calloc(MAX_TARGETS, sizeof(*buf.f))};
+    struct round_buffers buf = {calloc(COLLECTOR_MAX_TARGETS, sizeof(*buf.t)),
+                                calloc(COLLECTOR_MAX_TARGETS, sizeof(*buf.r)),
+                                calloc(COLLECTOR_MAX_TARGETS, sizeof(*buf.f))};
     int ready = buf.t && buf.r && buf.f; /* else: no scrapes, features stay missing */
     pthread_mutex_lock(&c->mu);
     if (!ready)
@@ -440,8 +439,8 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
 {
     struct collector *c = calloc(1, sizeof(*c));
     if (c) {
-        c->targets = calloc(MAX_TARGETS, sizeof(*c->targets));
-        c->spare = calloc(MAX_TARGETS, sizeof(*c->spare));
+        c->targets = calloc(COLLECTOR_MAX_TARGETS, sizeof(*c->targets));
+        c->spare = calloc(COLLECTOR_MAX_TARGETS, sizeof(*c->spare));
     }
     if (!c || !c->targets || !c->spare) {
         if (c) {
@@ -475,8 +474,8 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
 
 void collector_set_targets(struct collector *c, const struct actuator_target *t, int n)
 {
-    if (n > MAX_TARGETS)
-        n = MAX_TARGETS;
+    if (n > COLLECTOR_MAX_TARGETS)
+        n = COLLECTOR_MAX_TARGETS;
     pthread_mutex_lock(&c->mu);
     /* Keep the state of targets that stay (same URL and pid); drop the others. */
     struct target_state *old = c->targets, *fresh = c->spare;
