@@ -6,7 +6,7 @@ const F = {cpu: 0, invocations: 4, latencyP95: 7, errorRate: 9}; // FeatureIndex
 const MINUTE = 60000;
 const COLORS = {actual: "#1d2330", step: ["#2a5db0", "#7b9be0", "#a3b8e8"], latest: "#d4472b",
                 requested: "#2a5db0", ready: "#1e7b34", bound: "#8a93a5", floor: "#c2571a",
-                ceiling: "#6b4fa0"};
+                ceiling: "#6b4fa0", reactive: "#c2571a", ttm: "#2a5db0"};
 
 const params = new URLSearchParams(location.search);
 const refreshMs = Math.max(1000, Number(params.get("refresh")) || 5000);
@@ -132,9 +132,11 @@ function drawChart(name, seriesDefs, data) {
   const opts = {
     width: Math.max(300, el.clientWidth || 600), height: 240,
     scales: {x: {time: true}, y: {range: yRange}},
-    series: [{}].concat(seriesDefs.map((s) => ({label: s.label, stroke: s.color, width: s.width ?? 1.5,
-                                                 dash: s.dash, spanGaps: !!s.spanGaps,
-                                                 points: {show: false}}))),
+    series: [{}].concat(seriesDefs.map((s) => s.markers
+      ? {label: s.label, stroke: s.color, paths: () => null,
+         points: {show: true, size: 9, width: 2, stroke: s.color, fill: "#fff"}}
+      : {label: s.label, stroke: s.color, width: s.width ?? 1.5, dash: s.dash,
+         spanGaps: !!s.spanGaps, points: {show: false}})),
     axes: [{}, {size: 64, values: axisValues}],
     legend: {live: true},
   };
@@ -178,8 +180,9 @@ function featureChart(name, feature, rows, forecasts, horizon) {
   drawChart(name, defs, columns(minutes, maps));
 }
 
-// Requested and ready (minute means), the configured bounds, and the floor / ceiling the TTM
-// tier's recommendations held (from its decisions: held until the next one).
+// Requested and ready (minute means), the configured bounds, the floor / ceiling the TTM tier's
+// recommendations held (from its decisions: held until the next one), and a marker at each
+// change of the requested count, per tier, at the count asked for.
 function instancesChart(rows, decisions, bp) {
   const minutes = new Set(rows.map((r) => r.timestamp));
   const requested = new Map(), ready = new Map(), lo = new Map(), hi = new Map();
@@ -199,6 +202,13 @@ function instancesChart(rows, decisions, bp) {
     floor.set(m, inputs.floor > 0 ? inputs.floor : null);
     ceiling.set(m, inputs.ceiling > 0 ? inputs.ceiling : null);
   }
+  const changes = {reactive: new Map(), ttm: new Map()};
+  for (const d of decisions) {
+    if (d.from === d.to || !changes[d.tier]) continue;
+    const m = Math.floor(d.timestamp / MINUTE) * MINUTE;
+    minutes.add(m);
+    changes[d.tier].set(m, d.to);
+  }
   drawChart("instances", [
     {label: "requested", color: COLORS.requested, width: 2},
     {label: "ready", color: COLORS.ready, width: 2},
@@ -206,7 +216,9 @@ function instancesChart(rows, decisions, bp) {
     {label: "max_instances", color: COLORS.bound, dash: [2, 4]},
     {label: "forecast floor", color: COLORS.floor, dash: [6, 3]},
     {label: "forecast ceiling", color: COLORS.ceiling, dash: [6, 3]},
-  ], columns(minutes, [requested, ready, lo, hi, floor, ceiling]));
+    {label: "reactive change", color: COLORS.reactive, markers: true},
+    {label: "ttm change", color: COLORS.ttm, markers: true},
+  ], columns(minutes, [requested, ready, lo, hi, floor, ceiling, changes.reactive, changes.ttm]));
 }
 
 function fillBlueprints(bps) {

@@ -24,6 +24,7 @@ import seed  # noqa: E402
 
 ARGS = None
 HOURS = 4
+SEEDED = {}  # blueprint -> what seed.seed wrote
 TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
        "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
 
@@ -40,7 +41,7 @@ def seeded_node():
     check(n.stop() == 0, "node exits 0 on SIGTERM")
     end = minute_now() - 60000
     for name, base in (("web", 6000.0), ("api", 2500.0)):
-        seed.seed(n.db(), name, HOURS * 60, end, base, TTM["prediction_horizon"])
+        SEEDED[name] = seed.seed(n.db(), name, HOURS * 60, end, base, TTM["prediction_horizon"])
     n.start()
     n.wait_for(lambda: all(b["hasForecast"] for b in n.status()["blueprints"]), 25,
                "a forecast for every blueprint")
@@ -101,7 +102,7 @@ def chart_check(summary, chart, want):
               % (chart, label, got.get(label), least, got))
 
 
-def check_charts(summary, minutes):
+def check_charts(summary, minutes, reactive_changes=0):
     full = minutes - 5
     feature = {"actual": full, "forecast 1 min ahead": full, "forecast 2 min ahead": full,
                "newest forecast": 2}
@@ -109,7 +110,8 @@ def check_charts(summary, minutes):
         chart_check(summary, chart, feature)
     chart_check(summary, "instances", {"requested": full, "ready": full, "min_instances": full,
                                        "max_instances": full, "forecast floor": full - 10,
-                                       "forecast ceiling": full - 10})
+                                       "forecast ceiling": full - 10,
+                                       "reactive change": reactive_changes})
 
 
 def case_dashboard():
@@ -134,7 +136,9 @@ def case_dashboard():
                    "the first refresh")
         summary = json.loads(b.evaluate("JSON.stringify(aetherDashboard.summary())"))
         print("charts (6 h):", json.dumps(summary))
-        check_charts(summary, HOURS * 60)
+        # A marker for each of the reactive tier's changes in the loaded history.
+        check(SEEDED["web"]["reactive_changes"] >= 2, "seeded changes: %s" % SEEDED["web"])
+        check_charts(summary, HOURS * 60, reactive_changes=SEEDED["web"]["reactive_changes"])
         check(b.evaluate("document.querySelectorAll('.chart canvas').length") >= 5,
               "five charts drawn on canvases")
         rows = b.evaluate("document.querySelectorAll('#decisions tbody tr').length")

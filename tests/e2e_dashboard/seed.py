@@ -35,13 +35,13 @@ def features(load, ready):
 def seed(db_path, blueprint, minutes, end_start_ms, base, horizon, seed_value=1):
     """Writes `minutes` closed minutes ending with the one starting at end_start_ms, a forecast
     made at each minute start for the next `horizon` minutes, and the decisions. Returns the
-    number of (minutes, forecast steps, decisions) written."""
+    counts written: {"minutes", "forecast_steps", "reactive_changes", "ttm_holds"}."""
     rng = random.Random(seed_value)
     con = sqlite3.connect(db_path)
     start0 = end_start_ms - (minutes - 1) * MINUTE
     loads = [load_at(i, base) for i in range(minutes + horizon)]
     requested = 1
-    n_fc = n_dec = 0
+    n_fc = n_reactive = n_ttm = 0
     for i in range(minutes):
         ts = start0 + i * MINUTE
         want = instances_for(loads[i], 4500.0)
@@ -56,7 +56,7 @@ def seed(db_path, blueprint, minutes, end_start_ms, base, horizon, seed_value=1)
                          json.dumps({"ready": requested, "requested": requested}),
                          "requested %d from the exec actuator" % (requested + step)])
             requested += step
-            n_dec += 1
+            n_reactive += 1
         ready = max(1, requested - (1 if i % 37 == 0 else 0))
         v = features(loads[i], ready)
         vals = [v[f] for f in FEATURES]
@@ -79,7 +79,8 @@ def seed(db_path, blueprint, minutes, end_start_ms, base, horizon, seed_value=1)
                         [ts + 600, blueprint, "ttm", "hold", requested, requested, "STABLE",
                          json.dumps({"confidence": 0.9, "floor": floor, "ceiling": floor + 1,
                                      "ready": ready}), "no action"])
-            n_dec += 1
+            n_ttm += 1
     con.commit()
     con.close()
-    return minutes, n_fc, n_dec
+    return {"minutes": minutes, "forecast_steps": n_fc, "reactive_changes": n_reactive,
+            "ttm_holds": n_ttm}
