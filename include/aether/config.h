@@ -35,6 +35,7 @@ enum cfg_ttm_mode { CFG_TTM_ACTIVE, CFG_TTM_FORECAST_ONLY, CFG_TTM_MODE_COUNT };
 extern const char *const cfg_ttm_mode_names[CFG_TTM_MODE_COUNT]; /* "active" "forecast-only" */
 
 enum cfg_actuator { CFG_ACTUATOR_PROCESS, CFG_ACTUATOR_EXEC, CFG_ACTUATOR_COUNT };
+#define CFG_KIND(actuator) (1u << (actuator)) /* a set of actuator kinds, as bits */
 extern const char *const cfg_actuator_names[CFG_ACTUATOR_COUNT]; /* "process" "exec" */
 
 /* Index of s in names[0..count-1], or -1 (also for NULL). */

@@ -399,15 +399,20 @@ static int load_entry(struct loader *L, enum cfg_section_id sec, const char *nam
     const struct cfg_key *k = cfg_key_find(sec, name);
     if (!k)
         return unknown_key(L, sec, prefixes[1] ? prefixes[1] : prefixes[0], name, toml_line(v));
-    if (sec == CFG_SEC_BLUEPRINT && (k->flags & (CFG_PROCESS_ONLY | CFG_EXEC_ONLY))) {
-        enum cfg_actuator want =
-            (k->flags & CFG_PROCESS_ONLY) ? CFG_ACTUATOR_PROCESS : CFG_ACTUATOR_EXEC;
+    if (sec == CFG_SEC_BLUEPRINT && k->kinds) {
         enum cfg_actuator have = ((const struct cfg_blueprint *)base)->actuator;
-        if (want != have)
+        if (!(k->kinds & CFG_KIND(have))) {
+            char kinds[128];
+            size_t at = 0;
+            for (int a = 0; a < CFG_ACTUATOR_COUNT; a++)
+                if (k->kinds & CFG_KIND(a))
+                    at = ae_errf(kinds, sizeof(kinds), at, "%s\"%s\"", at ? " or " : "",
+                                 cfg_actuator_names[a]);
             return lfail(L, AE_EINVAL, toml_line(v),
-                         "%s applies only to actuator \"%s\", and this blueprint's actuator is "
+                         "%s applies only to actuator %s, and this blueprint's actuator is "
                          "\"%s\"",
-                         shown, cfg_actuator_names[want], cfg_actuator_names[have]);
+                         shown, kinds, cfg_actuator_names[have]);
+        }
     }
     if (apply_value(L, k, v, base, shown))
         return L->status;

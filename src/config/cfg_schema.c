@@ -29,6 +29,9 @@
 #define TTM .section = CFG_SEC_TTM
 #define BP .section = CFG_SEC_BLUEPRINT
 #define BPM .section = CFG_SEC_BLUEPRINT_METRICS
+/* the actuator kinds a blueprint key applies to */
+#define PROCESS CFG_KIND(CFG_ACTUATOR_PROCESS)
+#define EXEC CFG_KIND(CFG_ACTUATOR_EXEC)
 
 typedef struct cfg_node node_t;
 typedef struct cfg_api api_t;
@@ -137,32 +140,32 @@ const struct cfg_key cfg_keys[] = {
              "when no instance, scrape or push gives them (for a host that runs only this "
              "workload)."},
     {BP, "command", STRV_KEY(bp_t, command, command_count),
-     .flags = CFG_PROCESS_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+     .kinds = PROCESS, .flags = CFG_NONEMPTY, .default_text = "(required)",
      .help = "*process*: program and arguments of one instance; `{port}` and `{instance}` are "
              "replaced by the instance's port and index (from 0). A relative program path is "
              "relative to the working directory."},
     {BP, "env", .type = CFG_ENV, AT(bp_t, env), .aux = offsetof(bp_t, env_count),
-     .flags = CFG_PROCESS_ONLY, .default_text = "{}",
+     .kinds = PROCESS, .default_text = "{}",
      .help = "*process*: environment variables added for each instance (a table of strings)."},
-    {BP, "port_base", INT_KEY(bp_t, port_base, 1, 65535), .flags = CFG_PROCESS_ONLY,
+    {BP, "port_base", INT_KEY(bp_t, port_base, 1, 65535), .kinds = PROCESS,
      .help = "*process*: instance i listens on port_base + i (so port_base + max_instances - 1 "
              "must stay within 65535)."},
-    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .flags = CFG_PROCESS_ONLY,
+    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .kinds = PROCESS,
      .help = "*process*: path of each instance's Prometheus metrics, starting with `/`; an "
              "instance is ready once it answers there."},
     {BP, "startup_timeout_ms", INT_KEY(bp_t, startup_timeout_ms, 1, 3600000),
-     .flags = CFG_PROCESS_ONLY,
+     .kinds = PROCESS,
      .help = "*process*: an instance not ready within this long is counted as failed and "
              "restarted, in milliseconds."},
-    {BP, "stop_grace_ms", INT_KEY(bp_t, stop_grace_ms, 0, 3600000), .flags = CFG_PROCESS_ONLY,
+    {BP, "stop_grace_ms", INT_KEY(bp_t, stop_grace_ms, 0, 3600000), .kinds = PROCESS,
      .help = "*process*: time between SIGTERM and SIGKILL when stopping an instance, in "
              "milliseconds."},
     {BP, "scale_command", STRV_KEY(bp_t, scale_command, scale_command_count),
-     .flags = CFG_EXEC_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+     .kinds = EXEC, .flags = CFG_NONEMPTY, .default_text = "(required)",
      .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
              "are replaced."},
     {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count),
-     .flags = CFG_EXEC_ONLY | CFG_HTTP_URL, .default_text = "[]",
+     .kinds = EXEC, .flags = CFG_HTTP_URL, .default_text = "[]",
      .help = "*exec*: `http://` URLs scraped for metrics (`https://` is refused: the scraper "
              "has no TLS); without them only pushed metrics (`POST /api/metrics/{blueprint}`) "
              "are used."},
