@@ -78,7 +78,8 @@ int http_start(const char *bind, const struct http_route *routes, int nroutes, v
                const char *token, struct http_server **out, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
-/* Replaces the token (after a config reload); thread-safe. */
+/* Replaces the token while the server runs; thread-safe. (The node sets its token once, at
+ * http_start: it has no config reload.) */
 void http_set_token(struct http_server *s, const char *token);
 /* Stops accepting, waits for the server thread, frees everything. NULL is fine. */
 void http_stop(struct http_server *s);

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* Nice value of the API and reload threads (the control loop stays at 0). */
+/* Nice value of the API and reload threads; the control loop asks for NODE_LOOP_NICE (node.h). */
 #define API_NICE 10
 
 static void usage(FILE *to)
@@ -119,9 +119,10 @@ int main(int argc, char **argv)
         node_free(node);
         return 1;
     }
-    /* The control loop keeps the normal priority; this thread (signals, model reloads) and the
-     * HTTP server thread it creates run at a lower one (on Linux the nice value is per thread and
-     * inherited by new threads), so a flood of API requests cannot starve the scaling decisions. */
+    /* The control loop raises its own priority (NODE_LOOP_NICE, when the process may); this
+     * thread (signals, model reloads) and the HTTP server thread it creates run at a lower one
+     * (on Linux the nice value is per thread and inherited by new threads), so a flood of API
+     * requests cannot starve the scaling decisions. */
     if (setpriority(PRIO_PROCESS, 0, API_NICE) != 0)
         nlog(NLOG_WARN, "node", "cannot lower the API threads' priority: %s", strerror(errno));
     if ((rc = node_start_http(node, err, sizeof err)) != 0) {
