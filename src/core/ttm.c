@@ -350,11 +350,6 @@ void ttm_get_counters(const ttm *t, struct ttm_counters *out)
     *out = t->counters;
 }
 
-int ttm_blueprint_count(const ttm *t)
-{
-    return t->count;
-}
-
 int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out)
 {
     if (i < 0 || i >= t->count)

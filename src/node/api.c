@@ -18,15 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const *feature_names(void)
-{
-    static const char *names[AE_FEATURE_COUNT];
-    if (!names[0])
-        for (int i = 0; i < AE_FEATURE_COUNT; i++)
-            names[i] = ae_feature_name(i);
-    return names;
-}
-
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
 {
@@ -291,7 +282,7 @@ static void h_push(void *ctx, const struct http_request *req, struct http_respon
     const char *body = http_body(req, &len);
     struct req_push p;
     char err[512];
-    if (req_parse_push(body, len, feature_names(), &p, err, sizeof err) != 0) {
+    if (req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err) != 0) {
         http_error(resp, 400, "%s", err);
         return;
     }

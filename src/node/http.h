@@ -21,7 +21,6 @@ struct http_request;
 const char *http_query(const struct http_request *r, const char *key);
 /* Request header value, or NULL. Borrowed for the handler call. */
 const char *http_header(const struct http_request *r, const char *name);
-const char *http_method(const struct http_request *r);
 const char *http_path(const struct http_request *r);
 /* The request body (NUL-terminated; len excludes the NUL). Borrowed for the handler call. */
 const char *http_body(const struct http_request *r, size_t *len);

@@ -1,12 +1,13 @@
-/* Collectors (see include/aether/collector.h): host and per-process /proc readings, and the
- * scrape thread that turns each target's counters into per-second features.
+/* The scrape and process collectors (see include/aether/collector.h): the scrape thread that
+ * turns each target's counters into per-second features, and the /proc readings of the targets
+ * the process actuator runs (they share the target list). The host collector is in
+ * collect_host.c, the /proc reader of one process in proc_usage.c.
  *
  * The scrape thread keeps, per target URL, the previous scrape's counter values and time; a
  * feature is the sum over targets of (value - previous) / elapsed seconds, where a value lower
  * than the previous one means the counter was reset (the process restarted) and the delta is
  * the value itself. A target seen for the first time contributes from its second scrape. */
 #include "aether/collector.h"
-#include "aether/hostmem.h"
 
 #include "aether/error.h"
 #include "aether/prom.h"
@@ -22,98 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-
-/* ---- /proc ---- */
-
-int proc_process_usage(pid_t pid, double *cpu_seconds, double *rss_bytes)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return AE_ENOENT;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* Fields after the command name (which may hold spaces) start after the last ')'. */
-    char *p = strrchr(buf, ')');
-    unsigned long utime, stime;
-    char state;
-    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &state, &utime,
-                     &stime) != 3)
-        return AE_EPARSE;
-    if (state == 'Z')
-        return AE_ENOENT;
-    *cpu_seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return AE_ENOENT;
-    unsigned long size, resident;
-    int got = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    if (got != 2)
-        return AE_EPARSE;
-    *rss_bytes = (double)resident * (double)sysconf(_SC_PAGESIZE);
-    return 0;
-}
-
 static double wall_s(void)
 {
     return (double)spawn_now_ms() / 1000.0;
-}
-
-struct host_collector {
-    int have_cpu;
-    unsigned long long busy, total;
-};
-
-static int read_host_cpu(unsigned long long *busy, unsigned long long *total)
-{
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    unsigned long long v[8] = {0};
-    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                     &v[4], &v[5], &v[6], &v[7]);
-    fclose(f);
-    if (got < 4)
-        return -1;
-    *total = 0;
-    for (int i = 0; i < 8; i++)
-        *total += v[i];
-    *busy = *total - v[3] - v[4]; /* minus idle and iowait */
-    return 0;
-}
-
-struct host_collector *host_collector_open(void)
-{
-    struct host_collector *h = calloc(1, sizeof(*h));
-    if (h)
-        h->have_cpu = read_host_cpu(&h->busy, &h->total) == 0;
-    return h;
-}
-
-void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap)
-{
-    unsigned long long busy, total;
-    if (read_host_cpu(&busy, &total) == 0) {
-        if (h->have_cpu && total > h->total && busy >= h->busy)
-            ae_snapshot_set(snap, AE_F_CPU_USAGE,
-                            (double)(busy - h->busy) / (double)(total - h->total));
-        h->busy = busy;
-        h->total = total;
-        h->have_cpu = 1;
-    }
-    int64_t mt, ma;
-    ae_host_memory(&mt, &ma);
-    if (mt > 0 && ma >= 0 && ma <= mt)
-        ae_snapshot_set(snap, AE_F_HEAP_USAGE, (double)(mt - ma) / (double)mt);
-}
-
-void host_collector_close(struct host_collector *h)
-{
-    free(h);
 }
 
 /* ---- scrape ---- */
