@@ -76,15 +76,23 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     return o;
 }
 
+/* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
+static struct node_view *take_view(struct node *n, struct http_response *resp)
+{
+    struct node_view *v;
+    if (node_view_take(n, &v) == 0)
+        return v;
+    http_error(resp, 500, "out of memory reading the node's state");
+    return NULL;
+}
+
 static void h_status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
     struct node *n = ctx;
-    struct node_view *v;
-    if (node_view_take(n, &v) != 0) {
-        http_error(resp, 500, "out of memory reading the node's state");
+    struct node_view *v = take_view(n, resp);
+    if (!v)
         return;
-    }
     json_t *o = json_object();
     const struct cfg_ttm *c = &node_config(n)->ttm;
     json_object_set_new(o, "enabled", json_boolean(c->enabled));
@@ -165,11 +173,9 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
 {
     (void)req;
     struct node *n = ctx;
-    struct node_view *v;
-    if (node_view_take(n, &v) != 0) {
-        http_error(resp, 500, "out of memory reading the node's state");
+    struct node_view *v = take_view(n, resp);
+    if (!v)
         return;
-    }
     json_t *arr = json_array();
     for (int k = 0; k < v->nbp; k++) {
         const struct node_bp_view *b = &v->bps[k];
