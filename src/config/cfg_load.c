@@ -207,8 +207,8 @@ static int in_range(const struct cfg_key *k, double x)
 
 /* One handler per value type: checks the TOML type (and range, length, spelling) of v for key
  * row k and stores it in the field at base + k->offset. 0, or the loader's status after lfail. */
-typedef int (*apply_fn)(struct loader *L, const struct cfg_key *k, const toml_value *v,
-                        void *base, const char *key);
+typedef int (*apply_fn)(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                        const char *key);
 
 static int apply_bool(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
                       const char *key)
@@ -219,8 +219,8 @@ static int apply_bool(struct loader *L, const struct cfg_key *k, const toml_valu
     return 0;
 }
 
-static int apply_integer(struct loader *L, const struct cfg_key *k, const toml_value *v,
-                         void *base, const char *key)
+static int apply_integer(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                         const char *key)
 {
     if (toml_type_of(v) != TOML_INTEGER)
         return type_error(L, k, v, key);
@@ -235,8 +235,8 @@ static int apply_integer(struct loader *L, const struct cfg_key *k, const toml_v
     return 0;
 }
 
-static int apply_double(struct loader *L, const struct cfg_key *k, const toml_value *v,
-                        void *base, const char *key)
+static int apply_double(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                        const char *key)
 {
     enum toml_type t = toml_type_of(v);
     if (t != TOML_FLOAT && t != TOML_INTEGER)
@@ -248,8 +248,8 @@ static int apply_double(struct loader *L, const struct cfg_key *k, const toml_va
     return 0;
 }
 
-static int apply_string(struct loader *L, const struct cfg_key *k, const toml_value *v,
-                        void *base, const char *key)
+static int apply_string(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                        const char *key)
 {
     const char *s = NULL;
     if (toml_type_of(v) != TOML_STRING)
@@ -337,7 +337,7 @@ static int apply_env(struct loader *L, const struct cfg_key *k, const toml_value
 }
 
 static const apply_fn apply_by_type[] = {
-    [CFG_BOOL] = apply_bool,     [CFG_INT] = apply_integer, [CFG_INT64] = apply_integer,
+    [CFG_BOOL] = apply_bool,     [CFG_INT] = apply_integer,   [CFG_INT64] = apply_integer,
     [CFG_DOUBLE] = apply_double, [CFG_STRING] = apply_string, [CFG_ENUM] = apply_enum,
     [CFG_STRV] = apply_strv,     [CFG_ENV] = apply_env,
 };

@@ -5,7 +5,7 @@
 
 /* X(name, unit, fold) in index order. error_rate is errors / requests: a request-weighted mean
  * of the per-second rates is exactly that. */
-#define FEATURE_TABLE(X)                                                                          \
+#define FEATURE_TABLE(X)                                                                           \
     X("cpu_usage", "ratio", AE_FOLD_MEAN)                                                          \
     X("heap_usage", "ratio", AE_FOLD_MEAN)                                                         \
     X("event_loop_lag_ms", "ms", AE_FOLD_MEAN)                                                     \

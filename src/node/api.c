@@ -271,8 +271,8 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath",
-                          node_config(n)->ttm.model_path);
+    const char *path = node_config(n)->ttm.model_path;
+    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
     reply_json(resp, 200, o);
 }
 

@@ -130,8 +130,8 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
     const char *label = actuator_run_label(b->act);
     label = label ? label : actuator_kind_name(b->act);
     if (st.runs != b->last_runs) { /* a run finished */
-        nlog(st.failed ? NLOG_ERROR : NLOG_INFO, "actuator", "blueprint %s: %s for %d instances: %s",
-             b->cfg->name, label, st.run_count, result);
+        nlog(st.failed ? NLOG_ERROR : NLOG_INFO, "actuator",
+             "blueprint %s: %s for %d instances: %s", b->cfg->name, label, st.run_count, result);
         b->last_runs = st.runs;
     }
     /* The decision log keeps the start of long output: "<label> exit 1: <output> ...". */
@@ -196,8 +196,8 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
     }
     for (int i = 0; i < cfg->blueprint_count; i++) {
         struct wl_bp *b = &w->bps[i];
-        const struct node_actuator a = {actuator_kind_name(b->act), b, act_set_desired,
-                                        act_status, act_close};
+        const struct node_actuator a = {actuator_kind_name(b->act), b, act_set_desired, act_status,
+                                        act_close};
         node_set_actuator(n, i, &a);
         char why[256];
         if (actuator_set_desired(b->act, b->cfg->instances, why, sizeof(why)) != 0)

@@ -119,7 +119,7 @@ struct run {
     const struct sim_load *l;
     const struct sim_params *p;
     struct sim_controller *c;
-    tdata_writer *export_to;      /* may be NULL */
+    tdata_writer *export_to;       /* may be NULL */
     struct sim_timeline *timeline; /* may be NULL */
     struct sim_result *out;
     agg *a;
@@ -234,8 +234,8 @@ static int run_minute(struct run *r, size_t m, char *err, size_t errlen)
     out->dropped += sums.dropped;
     r->util_offered += sums.offered;
     r->util_capacity += sums.capacity;
-    double util = sums.capacity > 0 ? sums.offered / sums.capacity
-                                    : (sums.offered > 0 ? INFINITY : 0);
+    double util =
+        sums.capacity > 0 ? sums.offered / sums.capacity : (sums.offered > 0 ? INFINITY : 0);
     if (util > r->p->slo_util || sums.dropped > 0)
         out->slo_violation_minutes++;
     r->minute_p95[r->p95_count++] = sums.p95 / 60.0;

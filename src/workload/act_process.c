@@ -238,8 +238,8 @@ static int process_open(struct actuator *a, char *err, size_t errlen)
     }
     struct process_state *p = calloc(1, sizeof(*p));
     if (p)
-        p->inst = calloc((size_t)(a->bp.max_instances > 0 ? a->bp.max_instances : 1),
-                         sizeof(*p->inst));
+        p->inst =
+            calloc((size_t)(a->bp.max_instances > 0 ? a->bp.max_instances : 1), sizeof(*p->inst));
     a->impl = p;
     if (!p || !p->inst) {
         snprintf(err, errlen, "out of memory");

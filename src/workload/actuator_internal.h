@@ -21,8 +21,8 @@ struct actuator {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;    /* close requested; guarded by mu */
-    int desired; /* guarded by mu */
+    int stop;                         /* close requested; guarded by mu */
+    int desired;                      /* guarded by mu */
     char last_result[ACT_RESULT_MAX]; /* the last finished run's outcome (guarded by mu) */
     char error[256];                  /* the most recent failure (guarded by mu) */
     void *impl;                       /* the kind's own state, owned by the kind */
