@@ -19,15 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const *feature_names(void)
-{
-    static const char *names[AE_FEATURE_COUNT];
-    if (!names[0])
-        for (int i = 0; i < AE_FEATURE_COUNT; i++)
-            names[i] = ae_feature_name(i);
-    return names;
-}
-
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
 {
@@ -86,15 +77,23 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     return o;
 }
 
+/* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
+static struct node_view *take_view(struct node *n, struct http_response *resp)
+{
+    struct node_view *v;
+    if (node_view_take(n, &v) == 0)
+        return v;
+    http_error(resp, 500, "out of memory reading the node's state");
+    return NULL;
+}
+
 static void h_status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
     struct node *n = ctx;
-    struct node_view *v;
-    if (node_view_take(n, &v) != 0) {
-        http_error(resp, 500, "out of memory reading the node's state");
+    struct node_view *v = take_view(n, resp);
+    if (!v)
         return;
-    }
     json_t *o = json_object();
     const struct cfg_ttm *c = &node_config(n)->ttm;
     json_object_set_new(o, "enabled", json_boolean(c->enabled));
@@ -175,11 +174,9 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
 {
     (void)req;
     struct node *n = ctx;
-    struct node_view *v;
-    if (node_view_take(n, &v) != 0) {
-        http_error(resp, 500, "out of memory reading the node's state");
+    struct node_view *v = take_view(n, resp);
+    if (!v)
         return;
-    }
     json_t *arr = json_array();
     for (int k = 0; k < v->nbp; k++) {
         const struct node_bp_view *b = &v->bps[k];
@@ -275,7 +272,8 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", node_config(n)->ttm.model_path);
+    const char *path = node_config(n)->ttm.model_path;
+    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
     reply_json(resp, 200, o);
 }
 
@@ -291,7 +289,7 @@ static void h_push(void *ctx, const struct http_request *req, struct http_respon
     const char *body = http_body(req, &len);
     struct req_push p;
     char err[512];
-    if (req_parse_push(body, len, feature_names(), &p, err, sizeof err) != 0) {
+    if (req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err) != 0) {
         http_error(resp, 400, "%s", err);
         return;
     }
