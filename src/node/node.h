@@ -63,7 +63,7 @@ struct node_view {
     double last_eval_s;   /* duration of the control step that last evaluated TTM */
     long ticks;
     long store_errors;
-    long decisions[3][4]; /* [ae_tier][ae_action] recorded */
+    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
     struct lagstat lag;
     int loop_nice; /* the control loop thread's nice value */
 };

@@ -67,7 +67,7 @@ static int core_forecast(struct sim_controller *c, int64_t minute_ms, double *ou
     int64_t first = ae_minute_floor(f->made_ms); /* row 0 = the minute of the evaluation */
     if (f->count == 0 || minute_ms < first)
         return 0;
-    int64_t h = (minute_ms - first) / 60000;
+    int64_t h = (minute_ms - first) / AE_MINUTE_MS;
     if (h >= f->horizon)
         return 0;
     *out = f->values[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];

@@ -47,6 +47,16 @@ static void scrape_fill(void *state, int bp, struct ae_snapshot *snap)
     ae_snapshot_set(snap, AE_F_HEAP_USAGE, 0.5);
 }
 
+/* A host-level collector that knows heap (high): added after the scrape one, it still runs
+ * before it, so the scrape's value wins. */
+static void host_fill(void *state, int bp, struct ae_snapshot *snap)
+{
+    (void)state;
+    (void)bp;
+    ae_snapshot_set(snap, AE_F_HEAP_USAGE, 0.9);
+    ae_snapshot_set(snap, AE_F_ERROR_RATE, 0.01);
+}
+
 static int push_cpu(struct node *n, int64_t now, double cpu)
 {
     struct req_push p = {0};
@@ -104,6 +114,8 @@ static void test_seconds_minutes_decisions(void **state)
     assert_int_equal(node_open(&c, NULL, T0, &n, err, sizeof err), 0);
     struct node_collector col = {"test-scrape", NODE_SRC_SCRAPE, NULL, scrape_fill, NULL};
     assert_int_equal(node_add_collector(n, &col), 0);
+    struct node_collector host = {"test-host", NODE_SRC_HOST, NULL, host_fill, NULL};
+    assert_int_equal(node_add_collector(n, &host), 0);
 
     /* 20 s of a hot pushed load: the push (cpu 0.95) wins over the scrape (0.1); heap comes
      * from the scrape; event_loop_lag_ms is the node's own lag. */
@@ -120,7 +132,8 @@ static void test_seconds_minutes_decisions(void **state)
     const struct ae_snapshot *snap = &v->bps[0].last_snapshot;
     assert_int_equal(snap->timestamp_ms, T0 + 19000);
     assert_true(snap->values[AE_F_CPU_USAGE] == 0.95);
-    assert_true(snap->values[AE_F_HEAP_USAGE] == 0.5);
+    assert_true(snap->values[AE_F_HEAP_USAGE] == 0.5);   /* scrape over host */
+    assert_true(snap->values[AE_F_ERROR_RATE] == 0.01); /* what only the host knows */
     assert_true(snap->values[AE_F_INVOCATIONS] == 7000);
     assert_true(ae_snapshot_has(snap, AE_F_EVENT_LOOP_LAG_MS));
 
