@@ -164,6 +164,14 @@ def main(out):
     unsupported, _ = tiny_graph(output_name="pre")
     unsupported.node.append(helper.make_node("GridSample", ["pre", "pre"], ["output"]))
     bad["bad_unsupported_op"] = model(unsupported)
+    # Three unsupported nodes (one in another domain): the error lists every one.
+    several, _ = tiny_graph(output_name="pre")
+    several.node.append(helper.make_node("GridSample", ["pre", "pre"], ["g"], name="grid"))
+    several.node.append(helper.make_node("Frobnicate", ["g"], ["f"], name="frob"))
+    several.node.append(helper.make_node("Op", ["f"], ["output"], name="custom", domain="x.y"))
+    m_several = model(several)
+    m_several.opset_import.append(helper.make_opsetid("x.y", 1))
+    bad["bad_unsupported_ops"] = m_several
     bad["bad_schema"] = model(tiny_graph()[0], meta={"aether.schema_version": "2"})
     ext = model(tiny_graph()[0])
     t = ext.graph.initializer[0]
