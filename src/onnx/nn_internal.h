@@ -181,6 +181,15 @@ extern const struct nn_op nn_ops_elementwise[];
 extern const struct nn_op nn_ops_matmul[];
 extern const struct nn_op nn_ops_norm[];
 extern const struct nn_op nn_ops_shape[];
+extern const struct nn_op nn_ops_conv[];
+extern const struct nn_op nn_ops_pad_scan[];
+
+/* --- ops_conv.c --- */
+/* Folds BatchNormalization bn (inference, constant float statistics) into the Conv conv whose
+ * output only bn reads: rewrites conv's weight and bn's beta in place (each must be a constant
+ * with no other reader), makes that beta conv's bias, conv writes bn's output and bn dies.
+ * Returns 1 when folded, 0 when a condition does not hold (nothing changed). Planning time. */
+int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn);
 
 /* --- fuse.c --- */
 /* Rewrites known patterns (exported GELU, MatMul + bias [+ GELU]) into fused nodes. */
