@@ -73,13 +73,15 @@ static int window_geometry(struct nn_model *m, struct nn_node *n, const struct n
         }
         int i = d - off;
         int64_t in = x->dims[2 + i], k = kernel[i], s = strides[i], dl = dil[i];
-        if (k < 1 || s < 1 || dl < 1)
+        const int64_t lim = NN_MAX_TENSOR_BYTES; /* keeps every product below 2^63 */
+        if (k < 1 || s < 1 || dl < 1 || k > lim || s > lim || dl > lim)
             return nn_node_fail(m, n, AE_EINVAL,
-                                "kernel %lld, stride %lld and dilation %lld must be positive",
-                                (long long)k, (long long)s, (long long)dl);
+                                "kernel %lld, stride %lld and dilation %lld must be in [1, %lld]",
+                                (long long)k, (long long)s, (long long)dl, (long long)lim);
         int64_t span = (k - 1) * dl + 1, pb = pads[i], pe = pads[i + nsp], out;
-        if (pb < 0 || pe < 0)
-            return nn_node_fail(m, n, AE_EINVAL, "negative pads are not allowed");
+        if (pb < 0 || pe < 0 || pb > lim || pe > lim)
+            return nn_node_fail(m, n, AE_EINVAL, "pads %lld, %lld must be in [0, %lld]",
+                                (long long)pb, (long long)pe, (long long)lim);
         if (same_upper || same_lower) {
             out = (in + s - 1) / s;
             int64_t total = (out - 1) * s + span - in;
@@ -102,6 +104,12 @@ static int window_geometry(struct nn_model *m, struct nn_node *n, const struct n
         g[D_IN] = in, g[D_OUT] = out, g[D_K] = k, g[D_S] = s, g[D_DIL] = dl, g[D_PAD] = pb;
         g[D_PAD_END] = pe;
     }
+    /* Bounded work: a tiny file must not ask for hours of window loops. */
+    double work = (double)x->dims[0] * (double)x->dims[1];
+    for (int d = 0; d < SP; d++)
+        work *= (double)n->p[G_AT(d, D_OUT)] * (double)n->p[G_AT(d, D_K)];
+    if (work > 1e12)
+        return nn_node_fail(m, n, AE_ERANGE, "the windows would take %.3g multiply-adds", work);
     return 0;
 }
 
