@@ -118,6 +118,8 @@ struct nn_model {
     size_t arena_bytes;
     /* GELU kernel for this CPU (vec.h), chosen at planning. */
     void (*gelu)(float *x, int64_t n);
+    /* exp, tanh, sigmoid, erf and softmax kernels for this CPU (vec.h), chosen at planning. */
+    const struct nn_vec_kernels *vec;
     /* Error buffer of the call in progress. */
     char *err;
     size_t errlen;
