@@ -604,6 +604,7 @@ void nn_model_free(nn_model *m)
             free(n->attr[a].floats);
         }
         free(n->attr);
+        free(n->packed);
         free(n->in);
         free(n->out);
         free(n->name);

@@ -89,6 +89,9 @@ struct nn_node {
      */
     float fused_eps;
     int has_fused_eps;
+    /* A constant B operand of MatMul/Gemm packed once at planning (nn_sgemm_pack_b), or NULL.
+     * Owned by the node, freed with the model. */
+    float *packed;
 };
 
 struct nn_model {
@@ -107,7 +110,7 @@ struct nn_model {
     int n_meta;
     char **meta_key, **meta_value;
     int64_t params;
-    size_t weight_bytes;
+    size_t weight_bytes; /* constants, packed copies of product operands included */
     size_t max_tensor_bytes; /* planning refuses larger tensors */
     /* After planning. */
     int planned;
