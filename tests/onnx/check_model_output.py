@@ -34,6 +34,8 @@ def main():
     ap.add_argument("--export-arg", action="append", default=[],
                     help="extra argument for the export script (repeatable)")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--run-arg", action="append", default=[],
+                    help="extra argument for aether-model run, e.g. --run-arg=--set=NAME=V")
     args = ap.parse_args()
     if args.export:
         subprocess.run([sys.executable, args.export, "--output-dir", args.workdir]
@@ -43,7 +45,10 @@ def main():
             args.model = args.workdir + "/model.onnx"
         args.input = args.workdir + "/input.csv"
         args.expected = args.workdir + "/expected.csv"
-    run = subprocess.run([args.tool, "run", args.model, "--input", args.input],
+    run_args = []
+    for a in args.run_arg:  # "--set=NAME=V" becomes "--set", "NAME=V"
+        run_args += a.split("=", 1) if a.startswith("--") and "=" in a else [a]
+    run = subprocess.run([args.tool, "run", args.model, "--input", args.input] + run_args,
                          capture_output=True, text=True)
     if run.returncode != 0:
         print("aether-model run failed (%d): %s" % (run.returncode, run.stderr.strip()))
