@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "nn_internal.h"
 
 #define SP 3 /* spatial dimensions of the normalised geometry */
@@ -153,6 +154,9 @@ static int check_nchw(struct nn_model *m, struct nn_node *n, const struct nn_ten
 
 /* ---- Conv(X, W, B) ---- */
 
+static int pack_taps(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
+                     const struct nn_tensor *w);
+
 static int conv_infer(struct nn_model *m, struct nn_node *n)
 {
     const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
@@ -184,9 +188,65 @@ static int conv_infer(struct nn_model *m, struct nn_node *n)
         return rc;
     n->p[G_M] = mo;
     n->p[G_GROUP] = group;
+    rc = pack_taps(m, n, x, w);
+    if (rc != 0)
+        return rc;
     int64_t dims[2 + SP];
     int r = out_dims_nchw(n, mo, dims);
     return nn_set_output(m, n, 0, NN_FLOAT, r, dims);
+}
+
+/* 1-D, stride 1, constant W: the convolution is one matrix product per kernel tap,
+ * Y[co, t] += W_k[co, ci] X[ci, t + k * dilation - pad], over the outputs whose input lies
+ * inside the row. W is repacked once at planning as [tap][co][ci] (node-owned), so each W_k is a
+ * contiguous M x C/group matrix for nn_sgemm. */
+static int gemm_path(const struct nn_node *n)
+{
+    const int64_t *g0 = &n->p[G_AT(0, 0)], *g1 = &n->p[G_AT(1, 0)], *g2 = &n->p[G_AT(2, 0)];
+    return g0[D_OUT] == 1 && g0[D_K] == 1 && g1[D_OUT] == 1 && g1[D_K] == 1 && g2[D_S] == 1;
+}
+
+static int pack_taps(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
+                     const struct nn_tensor *w)
+{
+    if (n->packed || w->kind != NN_T_CONST || x->kind == NN_T_CONST || !gemm_path(n))
+        return 0;
+    int64_t mo = w->dims[0], cg = w->dims[1], k = n->p[G_AT(2, D_K)];
+    size_t bytes = (size_t)(mo * cg * k) * sizeof(float);
+    n->packed = aligned_alloc(NN_ALIGN, (bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN);
+    if (!n->packed)
+        return nn_node_fail(m, n, AE_ENOMEM, "out of memory packing '%s'", w->name);
+    const float *wd = w->data;
+    for (int64_t t = 0; t < k; t++)
+        for (int64_t co = 0; co < mo; co++)
+            for (int64_t ci = 0; ci < cg; ci++)
+                n->packed[(t * mo + co) * cg + ci] = wd[(co * cg + ci) * k + t];
+    m->weight_bytes += bytes;
+    return 0;
+}
+
+static void conv1d_gemm(const struct nn_node *n, const float *x, const float *bias, float *y)
+{
+    const int64_t *g = &n->p[G_AT(2, 0)];
+    int64_t batch = n->p[G_N], c = n->p[G_C], mo = n->p[G_M], group = n->p[G_GROUP];
+    int64_t cg = c / group, mg = mo / group, tin = g[D_IN], tout = g[D_OUT];
+    for (int64_t b = 0; b < batch; b++) {
+        float *yb = y + b * mo * tout;
+        for (int64_t co = 0; co < mo; co++)
+            for (int64_t t = 0; t < tout; t++)
+                yb[co * tout + t] = bias ? bias[co] : 0.0f;
+        for (int64_t k = 0; k < g[D_K]; k++) {
+            int64_t off = k * g[D_DIL] - g[D_PAD], lo, hi;
+            valid_range(off, 1, tin, tout, &lo, &hi);
+            if (hi <= lo)
+                continue;
+            for (int64_t gi = 0; gi < group; gi++)
+                nn_sgemm(0, 0, (int)mg, (int)(hi - lo), (int)cg, 1.0f,
+                         n->packed + (k * mo + gi * mg) * cg, (int)cg,
+                         x + (b * c + gi * cg) * tin + lo + off, (int)tin, 1.0f,
+                         yb + gi * mg * tout + lo, (int)tout);
+        }
+    }
 }
 
 /* out[o] += w * x[o * s + t] over the outputs of one row whose input falls inside the row. */
@@ -210,6 +270,10 @@ static int conv_exec(struct nn_model *m, struct nn_node *n)
     const struct nn_tensor *bt = nn_in(m, n, 2);
     const float *bias = bt ? bt->data : NULL;
     float *y = nn_out(m, n, 0)->data;
+    if (n->packed) {
+        conv1d_gemm(n, x, bias, y);
+        return 0;
+    }
     const int64_t *g0 = &n->p[G_AT(0, 0)], *g1 = &n->p[G_AT(1, 0)], *g2 = &n->p[G_AT(2, 0)];
     int64_t batch = n->p[G_N], c = n->p[G_C], mo = n->p[G_M], group = n->p[G_GROUP];
     int64_t cg = c / group, mg = mo / group;
@@ -304,8 +368,79 @@ static struct win win_of(const int64_t *g, int64_t o)
     return w;
 }
 
+/* Taps of a window along one dimension that fall on [lo_bound, hi_bound) (the input, or the
+ * input with its pads for count_include_pad) for output o. */
+static int64_t taps_inside(const int64_t *g, int64_t o, int64_t lo_bound, int64_t hi_bound)
+{
+    int64_t start = o * g[D_S] - g[D_PAD], dl = g[D_DIL];
+    int64_t first = start >= lo_bound ? 0 : (lo_bound - start + dl - 1) / dl;
+    int64_t last = hi_bound - 1 - start < 0 ? -1 : (hi_bound - 1 - start) / dl;
+    last = last < g[D_K] - 1 ? last : g[D_K] - 1;
+    return last >= first ? last - first + 1 : 0;
+}
+
+/* Pooling row by row: the output row is the accumulator; every kernel tap adds (or maxes) the
+ * input row over the outputs whose input lies inside it, a loop the compiler vectorises; the
+ * average's divisor is the product of the per-dimension counts. No Indices. */
+static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_max)
+{
+    const int64_t *g[SP] = {&n->p[G_AT(0, 0)], &n->p[G_AT(1, 0)], &n->p[G_AT(2, 0)]};
+    int include_pad = !is_max && n->p[G_EXTRA];
+    int64_t channels = n->p[G_N] * n->p[G_C];
+    int64_t in_plane = g[0][D_IN] * g[1][D_IN] * g[2][D_IN], ow_n = g[2][D_OUT];
+    for (int64_t ch = 0; ch < channels; ch++) {
+        const float *xp = x + ch * in_plane;
+        for (int64_t od = 0; od < g[0][D_OUT]; od++)
+            for (int64_t oh = 0; oh < g[1][D_OUT]; oh++) {
+                float *yr = y + ((ch * g[0][D_OUT] + od) * g[1][D_OUT] + oh) * ow_n;
+                for (int64_t ow = 0; ow < ow_n; ow++)
+                    yr[ow] = is_max ? -INFINITY : 0.0f;
+                for (int64_t a = 0; a < g[0][D_K]; a++) {
+                    int64_t id = od * g[0][D_S] - g[0][D_PAD] + a * g[0][D_DIL];
+                    if (id < 0 || id >= g[0][D_IN])
+                        continue;
+                    for (int64_t b = 0; b < g[1][D_K]; b++) {
+                        int64_t ih = oh * g[1][D_S] - g[1][D_PAD] + b * g[1][D_DIL];
+                        if (ih < 0 || ih >= g[1][D_IN])
+                            continue;
+                        const float *xr = xp + (id * g[1][D_IN] + ih) * g[2][D_IN];
+                        for (int64_t c = 0; c < g[2][D_K]; c++) {
+                            int64_t t = c * g[2][D_DIL] - g[2][D_PAD], s = g[2][D_S], lo, hi;
+                            valid_range(t, s, g[2][D_IN], ow_n, &lo, &hi);
+                            const float *xs = xr + t;
+                            if (is_max)
+                                for (int64_t ow = lo; ow < hi; ow++)
+                                    yr[ow] = xs[ow * s] > yr[ow] ? xs[ow * s] : yr[ow];
+                            else
+                                for (int64_t ow = lo; ow < hi; ow++)
+                                    yr[ow] += xs[ow * s];
+                        }
+                    }
+                }
+                if (is_max)
+                    continue;
+                int64_t cnt_dh = 1;
+                const int64_t od_oh[2] = {od, oh};
+                for (int d = 0; d < 2; d++) {
+                    int64_t hi = include_pad ? g[d][D_IN] + g[d][D_PAD_END] : g[d][D_IN];
+                    cnt_dh *= taps_inside(g[d], od_oh[d], include_pad ? -g[d][D_PAD] : 0, hi);
+                }
+                int64_t whi = include_pad ? g[2][D_IN] + g[2][D_PAD_END] : g[2][D_IN];
+                for (int64_t ow = 0; ow < ow_n; ow++) {
+                    int64_t div =
+                        cnt_dh * taps_inside(g[2], ow, include_pad ? -g[2][D_PAD] : 0, whi);
+                    yr[ow] = div > 0 ? yr[ow] / (float)div : 0.0f;
+                }
+            }
+    }
+}
+
 static int pool_exec(struct nn_model *m, struct nn_node *n, int is_max)
 {
+    if (!is_max || !nn_out(m, n, 1)) {
+        pool_rows(n, nn_in(m, n, 0)->data, nn_out(m, n, 0)->data, is_max);
+        return 0;
+    }
     const struct nn_tensor *xt = nn_in(m, n, 0);
     const float *x = xt->data;
     float *y = nn_out(m, n, 0)->data;

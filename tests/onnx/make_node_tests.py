@@ -101,6 +101,15 @@ def conv_cases(out):
                             dilations=[2], group=2)
     write_case(out, "conv1d_groups_dilation_asym_pads", [node], [("x", x)], [("y", y)], 11,
                [("w", w), ("b", b)])
+    # Stride 1 (the engine's per-tap matrix-product path): groups, dilation, asymmetric pads, a
+    # kernel wider than the input once padded on one side only.
+    x, w, b = rand(3, 4, 9), rand(6, 2, 4), rand(6)
+    xp = np.pad(x, [(0, 0), (0, 0), (3, 5)])
+    y = F.conv1d(torch.from_numpy(xp), torch.from_numpy(w), torch.from_numpy(b), dilation=3,
+                 groups=2).numpy()
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[3, 5], dilations=[3], group=2)
+    write_case(out, "conv1d_stride1_groups_dilation", [node], [("x", x)], [("y", y)], 11,
+               [("w", w), ("b", b)])
     # Depthwise 2-D with stride and dilations, no bias.
     x, w = rand(1, 4, 9, 8), rand(4, 1, 3, 2)
     y = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=(2, 1), padding=(1, 1),
