@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/error.h"
 #include "aether/fileio.h"
 #include "nn_internal.h"
 #include "onnx/onnx.pb-c.h"
@@ -34,13 +35,12 @@ static int vfail(struct nn_model *m, const struct nn_node *n, int code, const ch
 {
     if (!m->err || m->errlen == 0)
         return code;
-    int k = snprintf(m->err, m->errlen, "model %s: ", m->label);
-    if (k >= 0 && (size_t)k < m->errlen && n)
-        k += snprintf(m->err + k, m->errlen - (size_t)k,
-                      "node '%s' (%s): ", n->name && n->name[0] ? n->name : "(unnamed)",
-                      n->op ? n->op->name : n->op_type);
-    if (k >= 0 && (size_t)k < m->errlen)
-        vsnprintf(m->err + k, m->errlen - (size_t)k, fmt, ap);
+    size_t k = ae_errf(m->err, m->errlen, 0, "model %s: ", m->label);
+    if (n)
+        k = ae_errf(m->err, m->errlen, k, "node '%s' (%s): ",
+                    n->name && n->name[0] ? n->name : "(unnamed)",
+                    n->op ? n->op->name : n->op_type);
+    ae_verrf(m->err, m->errlen, k, fmt, ap);
     return code;
 }
 
@@ -332,12 +332,9 @@ static int check_operators(struct nn_model *m, const Onnx__GraphProto *g)
         return 0;
     if (!m->err || m->errlen == 0)
         return AE_EUNSUPPORTED;
-    int k = snprintf(m->err, m->errlen, "model %s: ", m->label);
-    size_t len = k < 0 ? 0 : (size_t)k < m->errlen ? (size_t)k : m->errlen - 1;
-    if (bad > 1) {
-        k = snprintf(m->err + len, m->errlen - len, "%zu unsupported nodes: ", bad);
-        len += k < 0 ? 0 : (size_t)k < m->errlen - len ? (size_t)k : m->errlen - len - 1;
-    }
+    size_t len = ae_errf(m->err, m->errlen, 0, "model %s: ", m->label);
+    if (bad > 1)
+        len = ae_errf(m->err, m->errlen, len, "%zu unsupported nodes: ", bad);
     const size_t tail = 32; /* room for "; ... (N more)" */
     size_t listed = 0;
     for (size_t i = 0; i < g->n_node; i++) {
@@ -347,12 +344,11 @@ static int check_operators(struct nn_model *m, const Onnx__GraphProto *g)
         int last = listed + 1 == bad;
         if (len + need + (last ? 0 : tail) >= m->errlen)
             break;
-        len += (size_t)snprintf(m->err + len, m->errlen - len, "%s%s", listed ? "; " : "", why);
+        len = ae_errf(m->err, m->errlen, len, "%s%s", listed ? "; " : "", why);
         listed++;
     }
     if (listed < bad)
-        snprintf(m->err + len, m->errlen - len, "%s... (%zu more)", listed ? "; " : "",
-                 bad - listed);
+        ae_errf(m->err, m->errlen, len, "%s... (%zu more)", listed ? "; " : "", bad - listed);
     return AE_EUNSUPPORTED;
 }
 

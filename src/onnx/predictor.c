@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/features.h"
 #include "nn_internal.h"
 
-#define NN_FEATURES 11 /* FeatureIndex schema v1 */
 #define NN_SCHEMA_VERSION 1
 
 #define NN_MAX_EXTRA_INPUTS 8
@@ -43,7 +43,7 @@ struct nn_predictor {
 /* Gives every input its shape for batch rows. */
 static int set_batch(struct nn_predictor *p, int batch, char *err, size_t errlen)
 {
-    int64_t dims[3] = {batch, p->info.window, NN_FEATURES};
+    int64_t dims[3] = {batch, p->info.window, AE_FEATURE_COUNT};
     int rc = nn_model_set_input_shape(p->m, p->in, 3, dims, err, errlen);
     for (int i = 0; i < p->n_extra && rc == 0; i++) {
         struct nn_extra_input *e = &p->extra[i];
@@ -95,7 +95,7 @@ static int predictor_predict(void *state, const float *in, int batch, float *out
             return rc;
         p->batch = batch;
     }
-    size_t n_in = (size_t)batch * (size_t)p->info.window * NN_FEATURES;
+    size_t n_in = (size_t)batch * (size_t)p->info.window * AE_FEATURE_COUNT;
     memcpy(nn_model_input_data(p->m, p->in), in, n_in * sizeof(float));
     int rc = copy_extra_inputs(p, batch, err, errlen);
     if (rc == 0)
@@ -105,12 +105,12 @@ static int predictor_predict(void *state, const float *in, int batch, float *out
     struct nn_tensor_info oi;
     const float *y = nn_model_output_data(p->m, p->out, &oi);
     if (oi.rank != 3 || oi.dims[0] != batch || oi.dims[1] != p->info.horizon ||
-        oi.dims[2] != NN_FEATURES) {
+        oi.dims[2] != AE_FEATURE_COUNT) {
         snprintf(err, errlen, "model %s: output has an unexpected shape for batch %d", p->m->label,
                  batch);
         return AE_ESHAPE;
     }
-    memcpy(out, y, (size_t)batch * (size_t)p->info.horizon * NN_FEATURES * sizeof(float));
+    memcpy(out, y, (size_t)batch * (size_t)p->info.horizon * AE_FEATURE_COUNT * sizeof(float));
     return 0;
 }
 
@@ -315,7 +315,7 @@ static int check_model(struct nn_predictor *p, int window, int horizon, char *er
     }
     if (in.rank >= 0 && in.rank != 3) {
         snprintf(err, errlen, "model %s: input 'input' has rank %d, expected [batch, window, %d]",
-                 label, in.rank, NN_FEATURES);
+                 label, in.rank, AE_FEATURE_COUNT);
         return AE_ESHAPE;
     }
     double meta_window = meta_number(m, "aether.window", -1);
@@ -327,9 +327,9 @@ static int check_model(struct nn_predictor *p, int window, int horizon, char *er
                  label, model_window, window);
         return AE_ESHAPE;
     }
-    if (in.rank == 3 && in.dims[2] > 0 && in.dims[2] != NN_FEATURES) {
+    if (in.rank == 3 && in.dims[2] > 0 && in.dims[2] != AE_FEATURE_COUNT) {
         snprintf(err, errlen, "model %s: the model takes %lld features per minute, schema 1 has %d",
-                 label, (long long)in.dims[2], NN_FEATURES);
+                 label, (long long)in.dims[2], AE_FEATURE_COUNT);
         return AE_ESHAPE;
     }
     double meta_horizon = meta_number(m, "aether.horizon", -1);
@@ -368,9 +368,9 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
     if (rc == 0) {
         struct nn_tensor_info oi;
         nn_model_output_info(p->m, p->out, &oi);
-        if (oi.rank != 3 || oi.dims[0] != max_batch || oi.dims[2] != NN_FEATURES) {
+        if (oi.rank != 3 || oi.dims[0] != max_batch || oi.dims[2] != AE_FEATURE_COUNT) {
             snprintf(err, errlen, "model %s: output 'output' is not [batch, horizon, %d]",
-                     p->m->label, NN_FEATURES);
+                     p->m->label, AE_FEATURE_COUNT);
             rc = AE_ESHAPE;
         } else if (oi.dims[1] != horizon) {
             snprintf(err, errlen,
@@ -387,7 +387,7 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
     p->batch = max_batch;
     p->info.window = window;
     p->info.horizon = horizon;
-    p->info.features = NN_FEATURES;
+    p->info.features = AE_FEATURE_COUNT;
     p->info.max_batch = max_batch;
     p->info.val_wape = meta_number(p->m, "aether.val_wape", -1.0);
     p->info.val_skill = meta_number(p->m, "aether.val_skill", NAN);
