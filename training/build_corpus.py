@@ -104,6 +104,14 @@ def augment(load, rng, stretch):
     return np.maximum(x * (1.0 + noise), 0.0)
 
 
+def coarsen(load, step):
+    """The load as a monitoring system that records it every `step` minutes sees it once
+    interpolated back to minutes (as the simulator does with Bitbrains' 5-minute samples)."""
+    x = np.nan_to_num(load, nan=np.nanmean(load) if np.isfinite(load).any() else 0.0)
+    knots = np.arange(0, len(x), step)
+    return np.interp(np.arange(len(x)), knots, x[knots])
+
+
 def write_load(path, runs):
     """A one-column load trace of runs [(first minute, load)], each starting at its own first
     minute or, when the run before was stretched past it, a day after that run's end (a gap the
@@ -145,8 +153,20 @@ def build_synthetic(out, manifest, seed, variants, days):
                 f"spikes every {shape.spike_gap:.0f} min")
 
 
-def build_real(out, test_dir, manifest, trace_dir, sim, split, seed, augmentations, only):
+def replay(sim, out, work, manifest, name, family, what, runs):
+    """Writes runs [(first minute, load)] as a load trace and replays it into out/name."""
+    load_file = os.path.join(work, name)
+    write_load(load_file, runs)
+    run_sim(sim, ["--trace", load_file, "--time-column", "timestamp", "--value-column",
+                  "load", "--time-format", "unix-ms", "--step", "1m", "--export-features",
+                  os.path.join(out, name)])
+    add(manifest, out, name, family, what.split(":")[0], what)
+
+
+def build_real(out, test_dir, manifest, trace_dir, sim, split, seed, augmentations, only,
+               coarse):
     rng = np.random.default_rng(seed + 7)
+    rng_coarse = np.random.default_rng(seed + 11)  # its own stream: --coarse changes no other file
     work = os.path.join(out, "load")
     os.makedirs(work, exist_ok=True)
     traces = [t for t in real_traces(trace_dir) if not only or t["family"] in only]
@@ -167,14 +187,16 @@ def build_real(out, test_dir, manifest, trace_dir, sim, split, seed, augmentatio
         for k in range(count):
             stretch = float(rng.choice([0.5, 0.75, 1.0, 1.5, 2.0]))
             aug = [(first, augment(load, rng, stretch)) for first, load in runs if len(load) > 1]
-            load_file = os.path.join(work, f"{trace['name']}-aug{k}.csv")
-            write_load(load_file, aug)
-            aug_name = f"{trace['name']}-aug{k}.csv"
-            run_sim(sim, ["--trace", load_file, "--time-column", "timestamp", "--value-column",
-                          "load", "--time-format", "unix-ms", "--step", "1m", "--export-features",
-                          os.path.join(out, aug_name)])
-            add(manifest, out, aug_name, trace["family"], "augmented",
-                f"{name} load time-stretched x{stretch}, amplitude, level shifts, offset, noise")
+            replay(sim, out, work, manifest, f"{trace['name']}-aug{k}.csv", trace["family"],
+                   f"augmented: {name} load time-stretched x{stretch}, amplitude, level shifts, "
+                   "offset, noise", aug)
+        for k in range(coarse if trace["family"] != "bitbrains" else 0):  # already 5-minute
+            step = int(rng_coarse.choice([2, 5, 10]))
+            runs_c = [(first, coarsen(augment(load, rng_coarse, 1.0), step)) for first, load in runs
+                      if len(load) > step]
+            replay(sim, out, work, manifest, f"{trace['name']}-coarse{k}.csv", trace["family"],
+                   f"coarse: {name} load augmented, recorded every {step} minutes and "
+                   "interpolated", runs_c)
 
 
 def main(argv=None):
@@ -192,6 +214,9 @@ def main(argv=None):
     p.add_argument("--synthetic-days", type=int, default=2, help="days per synthetic series (2)")
     p.add_argument("--augmentations", type=int, default=2,
                    help="augmented copies per real trace (2; Azure's 8 hours get 3x as many)")
+    p.add_argument("--coarse", type=int, default=0,
+                   help="copies per real trace (not Bitbrains, already 5-minute) whose load is "
+                        "recorded every 2, 5 or 10 minutes and interpolated (default 0)")
     p.add_argument("--only", default="",
                    help="comma-separated real trace families to use (default: all)")
     args = p.parse_args(argv)
@@ -199,7 +224,8 @@ def main(argv=None):
         p.error(f"--split {args.split}: must be in 1..99")
     for flag, value, least in (("--synthetic-variants", args.synthetic_variants, 1),
                                ("--synthetic-days", args.synthetic_days, 1),
-                               ("--augmentations", args.augmentations, 0)):
+                               ("--augmentations", args.augmentations, 0),
+                               ("--coarse", args.coarse, 0)):
         if value < least:
             p.error(f"{flag} {value}: must be at least {least}")
     os.makedirs(args.out, exist_ok=True)
@@ -220,7 +246,8 @@ def main(argv=None):
         else:
             print(f"Real traces from {args.traces} (training parts: first {args.split}%)")
             build_real(args.out, args.test, manifest, args.traces, args.sim, args.split,
-                       args.seed, args.augmentations, [o for o in args.only.split(",") if o])
+                       args.seed, args.augmentations, [o for o in args.only.split(",") if o],
+                       args.coarse)
             real = True
     except (CorpusError, series.DataError, ValueError, OSError) as e:
         print(f"build_corpus.py: {e}", file=sys.stderr)

@@ -73,10 +73,33 @@ def score(torch, model, data, f, min_history):
     return rows, len(samples)
 
 
+def load_model(path):
+    """(model, info) from a train.py checkpoint or, for a .onnx file, the PyTorch model rebuilt
+    from it (aether.architecture and the initializers, as export_onnx.py --validate does)."""
+    import aether_model
+    if not path.endswith(".onnx"):
+        return aether_model.load_checkpoint(path)
+    import onnx
+    import torch
+    import export_onnx
+    try:
+        proto = onnx.load(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found") from None
+    except Exception as e:  # onnx raises several kinds for a file that is not a model
+        raise ValueError(f"{path}: not a readable ONNX file: {e}") from None
+    meta = {p.key: p.value for p in proto.metadata_props}
+    try:
+        model = export_onnx.model_from_file(onnx, torch, proto, meta)
+    except export_onnx.ValidationError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return model, {"train_data": meta.get("aether.train_data", "?")}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="Per-step MAE and MASE of a model, persistence "
                                             "and drift.")
-    p.add_argument("--model", required=True, help="checkpoint from train.py")
+    p.add_argument("--model", required=True, help="checkpoint from train.py, or a .onnx model")
     p.add_argument("--data", required=True, nargs="+", help="CSV/JSON files (unseen data)")
     p.add_argument("--feature", default="invocations", choices=series.FEATURES)
     p.add_argument("--min-history", type=int, default=60, choices=range(1, 121),
@@ -92,7 +115,7 @@ def main(argv=None):
     import aether_model
     aether_model.limit_threads(args.threads)
     try:
-        model, info = aether_model.load_checkpoint(args.model)
+        model, info = load_model(args.model)
         datasets = [(path, series.read_series(path)) for path in args.data]
     except (ValueError, series.DataError) as e:
         print(f"evaluate_steps.py: {e}", file=sys.stderr)
