@@ -1,15 +1,15 @@
-/* The reactive and TTM controllers: the core's own adaptive decision tree and TTM manager,
- * driven exactly as the node drives them (tier 1 every simulated second; the TTM manager every
- * evaluation_interval_ms of simulated time, with a real model through the ONNX engine). */
+/* The reactive and TTM controllers: the core's own control step (scaler.h), driven exactly as the
+ * node drives it: one scl_step() every simulated second, which runs tier 1 through the adaptive
+ * decision tree and the TTM manager on its schedule, with a real model through the ONNX engine.
+ * The reactive controller is the same step with TTM disabled, as in a node without [ttm]. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aether/adaptive.h"
 #include "aether/error.h"
 #include "aether/nn.h"
-#include "aether/ttm.h"
+#include "aether/scaler.h"
 #include "controllers.h"
 #include "sim.h"
 
@@ -18,15 +18,10 @@ struct core_ctl {
     struct cfg_controller ctl;
     struct cfg_ttm ttm_cfg;
     struct cfg_blueprint bp;
-    struct adt adt;
+    scl *step; /* one blueprint: bp */
     int started;
-    ttm *ttm;
     ae_predictor *predictor;
-    int64_t next_eval_ms;
-    /* The latest forecast's invocations, one per horizon minute from forecast_minute_ms. */
-    int64_t forecast_minute_ms;
-    int forecast_len;
-    double forecast_inv[10];
+    long forecasts_seen; /* the state's forecast count at the previous second */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
     long low_confidence;
@@ -40,47 +35,27 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     (void)err;
     (void)errlen;
     if (!k->started) {
-        adt_init(&k->adt, v->now_ms);
-        k->next_eval_ms = v->now_ms + k->ttm_cfg.evaluation_interval_ms;
+        scl_start(k->step, v->now_ms);
         k->started = 1;
     }
-    if (k->ttm) {
-        if (v->resumed && k->next_eval_ms < v->now_ms)
-            k->next_eval_ms = v->now_ms;
-        if (v->now_ms >= k->next_eval_ms) {
-            struct ttm_bp_input in = {.history = v->history,
-                                      .ready = v->ready,
-                                      .requested = v->requested,
-                                      .controller = &k->adt};
-            struct ttm_counters before, after;
-            ttm_get_counters(k->ttm, &before);
-            ttm_evaluate(k->ttm, v->now_ms, 1, &in);
-            ttm_get_counters(k->ttm, &after);
-            while (k->next_eval_ms <= v->now_ms)
-                k->next_eval_ms += k->ttm_cfg.evaluation_interval_ms;
-            struct ttm_bp_status st;
-            if (after.predictions > before.predictions && ttm_get_blueprint(k->ttm, 0, &st) == 0 &&
-                st.has_forecast && st.forecast) {
-                k->forecast_minute_ms = ae_minute_floor(v->now_ms); /* row 0 = this minute */
-                k->forecast_len = st.horizon < 10 ? st.horizon : 10;
-                for (int h = 0; h < k->forecast_len; h++)
-                    k->forecast_inv[h] = st.forecast[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
-                if (st.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
-                    k->low_confidence++;
-            }
-        }
+    /* The blueprint's bounds and count are the simulator's (the step reads the config it
+     * borrows from k->bp). */
+    k->bp.min_instances = v->min_instances;
+    k->bp.max_instances = v->max_instances;
+    struct scl_bp *b = scl_bp(k->step, 0);
+    b->requested = v->requested;
+    struct scl_input in = {.history = v->history, .snapshot = v->snapshot, .ready = v->ready};
+    struct scl_output o;
+    scl_step(k->step, v->now_ms, v->resumed, &in, &o);
+    if (b->forecast.count != k->forecasts_seen) {
+        k->forecasts_seen = b->forecast.count;
+        if (b->forecast.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
+            k->low_confidence++;
     }
-    struct tree_input in;
-    memset(&in, 0, sizeof in);
-    tree_input_from_snapshot(&in, v->snapshot);
-    in.ready = v->ready;
-    in.requested = v->requested;
-    in.min_instances = v->min_instances;
-    in.max_instances = v->max_instances;
-    *out = adt_decide(&k->adt, &k->ctl, k->ttm_cfg.evaluation_interval_ms, &in, v->now_ms, NULL);
-    if (k->adt.has_rec) {
-        k->floor_s += k->adt.floor > 0;
-        k->ceiling_s += k->adt.ceiling > 0;
+    *out = o.desired;
+    if (b->controller.has_rec) {
+        k->floor_s += b->controller.floor > 0;
+        k->ceiling_s += b->controller.ceiling > 0;
     }
     return 0;
 }
@@ -88,22 +63,23 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
 static int core_forecast(struct sim_controller *c, int64_t minute_ms, double *out)
 {
     struct core_ctl *k = c->state;
-    if (k->forecast_len == 0 || minute_ms < k->forecast_minute_ms)
+    const struct scl_forecast *f = &scl_bp(k->step, 0)->forecast;
+    int64_t first = ae_minute_floor(f->made_ms); /* row 0 = the minute of the evaluation */
+    if (f->count == 0 || minute_ms < first)
         return 0;
-    int64_t h = (minute_ms - k->forecast_minute_ms) / 60000;
-    if (h >= k->forecast_len)
+    int64_t h = (minute_ms - first) / AE_MINUTE_MS;
+    if (h >= f->horizon)
         return 0;
-    *out = k->forecast_inv[h];
+    *out = f->values[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
     return 1;
 }
 
 static void core_report(struct sim_controller *c, struct sim_result *r)
 {
     struct core_ctl *k = c->state;
-    if (!k->ttm)
-        return;
+    const ttm *t = scl_ttm(k->step);
     struct ttm_counters n;
-    ttm_get_counters(k->ttm, &n);
+    ttm_get_counters(t, &n);
     sim_result_extra(r, "predictions", (double)n.predictions);
     sim_result_extra(r, "rec_scale_up", (double)n.recommendations[FCST_SCALE_UP]);
     sim_result_extra(r, "rec_scale_down", (double)n.recommendations[FCST_SCALE_DOWN]);
@@ -113,7 +89,7 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "floor_minutes", k->floor_s / 60.0);
     sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
     struct ttm_bp_status st;
-    if (ttm_get_blueprint(k->ttm, 0, &st) == 0) {
+    if (ttm_get_blueprint(t, 0, &st) == 0) {
         sim_result_extra(r, "final_confidence", st.confidence);
         sim_result_extra(r, "final_skill", st.skill);
     }
@@ -122,11 +98,13 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
 static void core_free(struct sim_controller *c)
 {
     struct core_ctl *k = c->state;
-    ttm_free(k->ttm);
+    scl_free(k->step);
     ae_predictor_close(k->predictor);
     free(k);
 }
 
+/* A controller of one blueprint named "sim" with TTM disabled ([ttm] defaults); the caller may
+ * change ttm_cfg before core_open_step. */
 static struct core_ctl *core_alloc(const struct cfg_controller *ctl, const char *name, char *err,
                                    size_t errlen)
 {
@@ -137,6 +115,8 @@ static struct core_ctl *core_alloc(const struct cfg_controller *ctl, const char 
     }
     k->ctl = *ctl;
     cfg_ttm_defaults(&k->ttm_cfg);
+    cfg_blueprint_defaults(&k->bp);
+    snprintf(k->bp.name, sizeof k->bp.name, "sim");
     k->base.name = name;
     k->base.state = k;
     k->base.desired = core_desired;
@@ -148,6 +128,10 @@ struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, ch
                                             size_t errlen)
 {
     struct core_ctl *k = core_alloc(ctl, "reactive", err, errlen);
+    if (k && scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) != 0) {
+        core_free(&k->base);
+        return NULL;
+    }
     return k ? &k->base : NULL;
 }
 
@@ -194,16 +178,14 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
     snprintf(k->ttm_cfg.model_path, sizeof k->ttm_cfg.model_path, "%s", model_path);
     if (cfg_ttm_validate(&k->ttm_cfg, err, errlen))
         goto fail;
-    cfg_blueprint_defaults(&k->bp);
-    snprintf(k->bp.name, sizeof k->bp.name, "sim");
     k->bp.min_instances = min_instances;
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
     k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
     if (!k->predictor)
         goto fail;
-    k->ttm = ttm_new(&k->ttm_cfg, &k->ctl, &k->bp, 1, err, errlen);
-    if (!k->ttm || ttm_set_predictor(k->ttm, k->predictor, err, errlen))
+    if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||
+        ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen))
         goto fail;
     k->base.forecast = core_forecast;
     k->base.report = core_report;

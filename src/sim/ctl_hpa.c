@@ -277,7 +277,7 @@ static void pred_closed_minute(struct pred_ctl *k, const struct ae_minute *m)
     if (!ae_minute_has(m, AE_F_INVOCATIONS))
         return;
     double y = m->values[AE_F_INVOCATIONS];
-    int64_t minute = m->start_ms / 60000;
+    int64_t minute = m->start_ms / AE_MINUTE_MS;
     if (k->holt_winters)
         hw_observe(k, minute, y);
     else
@@ -291,7 +291,7 @@ static void pred_closed_minute(struct pred_ctl *k, const struct ae_minute *m)
         k->tp_inv[slot] = y;
         k->tp_cores[slot] = m->values[AE_F_CPU_USAGE] * m->ready_mean;
     }
-    k->next_minute_ms = m->start_ms + 60000;
+    k->next_minute_ms = m->start_ms + AE_MINUTE_MS;
     for (int h = 0; h <= k->lead; h++) {
         double f = k->holt_winters ? hw_forecast(k, h + 1) : linear_forecast(k, h + 1);
         k->next_pred[h] = f > 0 ? f : 0;
@@ -330,7 +330,7 @@ static int pred_forecast(struct sim_controller *c, int64_t minute_ms, double *ou
     struct pred_ctl *k = c->state;
     if (!k->has_pred || minute_ms < k->next_minute_ms)
         return 0;
-    int64_t h = (minute_ms - k->next_minute_ms) / 60000;
+    int64_t h = (minute_ms - k->next_minute_ms) / AE_MINUTE_MS;
     if (h > k->lead)
         return 0;
     *out = k->next_pred[h];
@@ -373,7 +373,7 @@ struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim
     k->hpa.p = *p;
     k->holt_winters = hw;
     k->season = season_minutes;
-    int lead = (int)((startup_ms + 59999) / 60000);
+    int lead = (int)((startup_ms + AE_MINUTE_MS - 1) / AE_MINUTE_MS);
     k->lead = lead > MAX_LEAD ? MAX_LEAD : lead;
     k->base.name = hw ? "holt-winters" : "linear";
     k->base.desired = pred_desired;

@@ -114,7 +114,7 @@ static void defaults(struct options *o)
 {
     memset(o, 0, sizeof *o);
     o->scale = 1;
-    o->max_fill_ms = 15 * 60000;
+    o->max_fill_ms = 15 * AE_MINUTE_MS;
     o->controllers = "all";
     o->mode = "active";
     o->startup_ms = 180000;
@@ -375,7 +375,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct sim_load load;
-    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / 60000), &load, err, sizeof err);
+    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / AE_MINUTE_MS), &load, err, sizeof err);
     if (!o.quiet) {
         char desc[2048];
         trace_describe(tr, desc, sizeof desc);
@@ -398,9 +398,9 @@ int main(int argc, char **argv)
         }
     }
     if (from_pct >= 0)
-        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * 60000;
+        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     if (to_pct >= 0)
-        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * 60000;
+        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     if ((o.from || o.to) &&
         sim_load_slice(&load, o.from != NULL, from_ms, o.to != NULL, to_ms, err, sizeof err)) {
         fprintf(stderr, "aether-sim: %s\n", err);
@@ -418,7 +418,7 @@ int main(int argc, char **argv)
                 "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
                 "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
                 trace_format_time(load.start_ms, a, sizeof a),
-                trace_format_time(load.start_ms + (int64_t)load.minutes * 60000, b, sizeof b),
+                trace_format_time(load.start_ms + (int64_t)load.minutes * AE_MINUTE_MS, b, sizeof b),
                 load.minutes - skipped, skipped, load.filled_runs, load.filled_minutes,
                 load.skipped_runs, load.skipped_minutes, capacity, o.min_instances, max_instances,
                 (long long)(o.startup_ms / 1000));

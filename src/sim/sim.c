@@ -10,8 +10,6 @@
 
 #include "aether/error.h"
 
-#define MINUTE_MS 60000
-
 void sim_result_extra(struct sim_result *r, const char *name, double value)
 {
     if (r->extra_count < SIM_EXTRA_MAX) {
@@ -78,7 +76,7 @@ static void score_minute(struct scorer *s, struct sim_controller *c, const struc
     double actual = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
     double pred;
     if (c->forecast && !isnan(actual) && !isnan(s->prev_inv) &&
-        s->prev_start == m->start_ms - MINUTE_MS && c->forecast(c, m->start_ms, &pred)) {
+        s->prev_start == m->start_ms - AE_MINUTE_MS && c->forecast(c, m->start_ms, &pred)) {
         s->err_model += fabs(pred - actual);
         s->err_naive += fabs(s->prev_inv - actual);
         s->n++;
@@ -165,7 +163,7 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                 timeline->needed[m] = timeline->ready[m] = timeline->requested[m] = NAN;
             continue;
         }
-        int64_t t0 = l->start_ms + (int64_t)m * MINUTE_MS;
+        int64_t t0 = l->start_ms + (int64_t)m * AE_MINUTE_MS;
         double offered_per_s = l->demand[m] / 60.0;
         double m_offered = 0, m_capacity = 0, m_dropped = 0, m_p95 = 0, m_ready = 0, m_req = 0;
         for (int s = 0; s < 60; s++) {
