@@ -110,7 +110,7 @@ class Shape:
     spikes (spike and mixed)."""
 
     def __init__(self, amplitude=1.0, period=DAY_MIN, noise=0.035, spike_gap=None):
-        checks = [(amplitude >= 0 and amplitude <= 1.6, f"amplitude {amplitude}: must be in 0..1.6"),
+        checks = [(0 <= amplitude <= 1.6, f"amplitude {amplitude}: must be in 0..1.6"),
                   (period >= 10, f"period {period}: must be at least 10 minutes"),
                   (0 <= noise <= 0.5, f"noise {noise}: must be in 0..0.5"),
                   (spike_gap is None or spike_gap >= 10,
@@ -118,7 +118,8 @@ class Shape:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-        self.amplitude, self.period, self.noise, self.spike_gap = amplitude, period, noise, spike_gap
+        self.amplitude, self.period = amplitude, period
+        self.noise, self.spike_gap = noise, spike_gap
 
 
 def load_pattern(pattern, n, base_load, start_ms, rng, shape=None):

@@ -63,6 +63,14 @@ class BadInputs(unittest.TestCase):
                    "at least one minute")
         self.fails("generate_synthetic.py", ["--output", self.path("no/such/dir/x.csv")],
                    "no/such/dir/x.csv")
+        self.fails("generate_synthetic.py", ["--amplitude", "3", "--output", out],
+                   "amplitude 3.0: must be in 0..1.6")
+        self.fails("generate_synthetic.py", ["--period", "5", "--output", out],
+                   "period 5: must be at least 10 minutes")
+        self.fails("generate_synthetic.py", ["--spike-gap", "2x", "--output", out],
+                   "--spike-gap '2x'")
+        self.fails("generate_synthetic.py", ["--noise", "0.9", "--output", out],
+                   "noise 0.9: must be in 0..0.5")
 
     # train.py ----------------------------------------------------------------------------------
 
