@@ -1,5 +1,6 @@
 # Thin wrapper around CMake so that a fresh clone needs only `make run` and `make test`.
-#   make            build (release, with the TTM engine)
+#   make            build (release, with the TTM engine); the compiler's output goes to
+#                   $(BUILD_DIR)/build.log and is printed only when the build fails (V=1 shows it)
 #   make test       build and run every test (ctest)
 #   make run        build and start aether-node with aether.toml
 #   make SANITIZE=1 test   the same suite under ASan+UBSan, in build-asan/
@@ -33,8 +34,14 @@ deps:
 configure: deps
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
 
+V ?= 0
 build: configure
+ifeq ($(V),1)
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+else
+	@cmake --build $(BUILD_DIR) -j $(JOBS) >$(BUILD_DIR)/build.log 2>&1 || \
+	    { cat $(BUILD_DIR)/build.log; echo "make: the build failed (full output above, also in $(BUILD_DIR)/build.log)" >&2; exit 1; }
+endif
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

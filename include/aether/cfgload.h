@@ -54,7 +54,10 @@ int cfg_sources_line(const cfg_sources *sources, const char *key);
 int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources *sources);
 
 /* `aether-node --check-config FILE`: loads FILE; when valid prints the effective config to
- * `out` and returns 0, else returns the error code with the message in err (nothing printed). */
+ * `out` and returns 0, else returns the error code with the message in err (nothing printed).
+ * A valid file whose enabled TTM model cannot be read (ttm.model_path, relative to the working
+ * directory) gets a "# warning: FILE:LINE: ttm.model_path = ..." line before the config; it is
+ * still valid (the node starts, reactive only), so the return is 0. */
 int cfg_check_file(const char *path, FILE *out, char *err, size_t errlen);
 
 /* Writes the key reference (markdown: one table per section, from the schema table). This is

@@ -3,8 +3,10 @@
  * key reference that docs/config.md carries. */
 #include "cfg_schema.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aether/cfgload.h"
 #include "aether/error.h"
@@ -75,6 +77,24 @@ int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources 
     return ferror(out) ? AE_EIO : 0;
 }
 
+/* What a valid file may still get wrong at run time, checked against the file system: a TTM
+ * model that cannot be read (the node would then run the reactive tier only). Each warning is a
+ * comment line of `out` naming the file:line and the key. Returns the number of warnings. */
+static int warn_runtime(FILE *out, const char *path, const struct ae_config *c,
+                        const cfg_sources *sources)
+{
+    int warnings = 0;
+    if (c->ttm.enabled && access(c->ttm.model_path, R_OK) != 0) {
+        int line = cfg_sources_line(sources, "ttm.model_path");
+        fprintf(out,
+                "# warning: %s:%d: ttm.model_path = \"%s\" cannot be read: %s (relative to the"
+                " working directory); the node will run the reactive tier only\n",
+                path, line, c->ttm.model_path, strerror(errno));
+        warnings++;
+    }
+    return warnings;
+}
+
 int cfg_check_file(const char *path, FILE *out, char *err, size_t errlen)
 {
     struct ae_config c;
@@ -83,6 +103,7 @@ int cfg_check_file(const char *path, FILE *out, char *err, size_t errlen)
     if (rc)
         return rc;
     fprintf(out, "# %s is valid.\n", path);
+    warn_runtime(out, path, &c, sources);
     rc = cfg_print_effective(out, &c, sources);
     cfg_sources_free(sources);
     cfg_free(&c);

@@ -2,8 +2,10 @@
  * enabled), starts the HTTP API and runs the control loop until SIGTERM/SIGINT; SIGHUP reloads
  * the model (the new file is checked and warmed up before it replaces the running one).
  *
- *   aether-node --config FILE          run
- *   aether-node --check-config FILE    validate FILE and print the effective configuration */
+ *   aether-node                        run with aether.toml (in the working directory)
+ *   aether-node --config FILE          run with FILE
+ *   aether-node --check-config FILE    validate FILE and print the effective configuration
+ *   aether-node --version              version, commit, feature schema and engine */
 #include "aether/cfgload.h"
 #include "aether/error.h"
 #include "engine.h"
@@ -20,12 +22,22 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#ifndef AETHER_VERSION
+#define AETHER_VERSION "unknown"
+#endif
+#ifndef AETHER_COMMIT
+#define AETHER_COMMIT "unknown"
+#endif
+
+/* The configuration read when no --config is given (docs/config.md). */
+#define DEFAULT_CONFIG "aether.toml"
+
 /* Nice value of the API and reload threads; the control loop asks for NODE_LOOP_NICE (node.h). */
 #define API_NICE 10
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: aether-node --config FILE\n"
+    fprintf(to, "usage: aether-node [--config FILE]   (default " DEFAULT_CONFIG ")\n"
                 "       aether-node --check-config FILE\n"
                 "       aether-node --version\n");
 }
@@ -36,8 +48,8 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
-/* The command line: --config FILE, --check-config FILE, --version, --help. Returns -1 to go on
- * (with *config or *check set), else the exit code. */
+/* The command line: --config FILE, --check-config FILE, --version, --help; none of them runs
+ * with DEFAULT_CONFIG. Returns -1 to go on (with *config or *check set), else the exit code. */
 static int parse_args(int argc, char **argv, const char **config, const char **check)
 {
     *config = *check = NULL;
@@ -47,8 +59,8 @@ static int parse_args(int argc, char **argv, const char **config, const char **c
         else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc)
             *check = argv[++i];
         else if (strcmp(argv[i], "--version") == 0) {
-            printf("aether-node (feature schema v%d, engine %s)\n", AE_SCHEMA_VERSION,
-                   engine_builtin_open() ? "linked" : "module");
+            printf("aether-node %s (commit %s, feature schema v%d, engine %s)\n", AETHER_VERSION,
+                   AETHER_COMMIT, AE_SCHEMA_VERSION, engine_builtin_open() ? "linked" : "module");
             return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -59,10 +71,8 @@ static int parse_args(int argc, char **argv, const char **config, const char **c
             return 2;
         }
     }
-    if (!*config && !*check) {
-        usage(stderr);
-        return 2;
-    }
+    if (!*config && !*check)
+        *config = DEFAULT_CONFIG;
     return -1;
 }
 

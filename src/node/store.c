@@ -4,6 +4,7 @@
 #include "aether/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct store {
     sqlite3 *db;
@@ -19,6 +21,7 @@ struct store {
     sqlite3_stmt *set_result;
     sqlite3_stmt *put_forecast;
     int retention_days;
+    int lock_fd; /* the writer's lock on <data_dir>/aether.lock (owned), -1 for readers */
     char path[4096];
 };
 
@@ -81,6 +84,70 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* The data directory must let this process create files in it (the database, its WAL and the
+ * lock): checked up front so the message names the key and the reason, not SQLite's "unable to
+ * open database file". */
+static int check_writable(const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "node.data_dir = \"%s\" is not a directory", dir);
+        return AE_EIO;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "node.data_dir = \"%s\" is not writable by this process: %s", dir,
+                 strerror(errno));
+        return AE_EIO;
+    }
+    return 0;
+}
+
+/* Takes the writer's lock: an fcntl write lock on <dir>/STORE_LOCK_NAME, held while the store is
+ * open, and the holder's pid written into the file for the message a second node gets. Two nodes
+ * on one data_dir would interleave their histories, so the second is refused. Returns the open
+ * lock file (owned by the caller) or -1 with err set. */
+static int take_lock(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, STORE_LOCK_NAME) >= (int)sizeof path) {
+        snprintf(err, errlen, "node.data_dir = \"%s\": path too long", dir);
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "node.data_dir = \"%s\": cannot open the lock %s: %s", dir, path,
+                 strerror(errno));
+        return -1;
+    }
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_SETLK, &lk) != 0) {
+        int e = errno;
+        char holder[32] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        if (e == EACCES || e == EAGAIN)
+            snprintf(err, errlen,
+                     "node.data_dir = \"%s\" is in use by another aether-node (pid %s, lock %s);"
+                     " give each node its own data_dir",
+                     dir, holder[0] ? holder : "unknown", path);
+        else
+            snprintf(err, errlen, "node.data_dir = \"%s\": cannot lock %s: %s", dir, path,
+                     strerror(e));
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "node.data_dir = \"%s\": cannot write the lock %s: %s", dir, path,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static int migrate(struct store *s, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -121,6 +188,7 @@ static int open_db(const char *path, int flags, struct store **out, char *err, s
         snprintf(err, errlen, "history %s: out of memory", path);
         return AE_ENOMEM;
     }
+    s->lock_fd = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
     if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         int rc = fail(s->db, AE_EIO, "cannot open", path, err, errlen);
@@ -140,17 +208,26 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         return AE_ERANGE;
     }
     int rc = make_dirs(dir, err, errlen);
+    if (rc == 0)
+        rc = check_writable(dir, err, errlen);
     if (rc)
         return rc;
+    int lock_fd = take_lock(dir, err, errlen);
+    if (lock_fd < 0)
+        return AE_EIO;
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE_NAME) >= (int)sizeof path) {
         snprintf(err, errlen, "data_dir %s: path too long", dir);
+        close(lock_fd);
         return AE_EINVAL;
     }
     struct store *s;
     rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, errlen);
-    if (rc)
+    if (rc) {
+        close(lock_fd);
         return rc;
+    }
+    s->lock_fd = lock_fd;
     s->retention_days = retention_days;
     /* WAL: readers never block the writer. synchronous=NORMAL: a committed minute survives a
      * process crash (the WAL is in the OS cache); only a power loss may drop the last commits. */
@@ -203,6 +280,8 @@ void store_close(struct store *s)
     sqlite3_finalize(s->set_result);
     sqlite3_finalize(s->put_forecast);
     sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the lock; the file stays (its pid is stale, harmless) */
     free(s);
 }
 

@@ -18,6 +18,7 @@
 #define STORE_SCHEMA_VERSION 2 /* 2: the forecasts table */
 #define STORE_FEATURES AE_FEATURE_COUNT
 #define STORE_FILE_NAME "aether.db"
+#define STORE_LOCK_NAME "aether.lock" /* held by the writer: one node per data_dir */
 
 struct store;
 
@@ -43,8 +44,10 @@ struct store_forecast {
     double values[STORE_FEATURES];
 };
 
-/* Opens (creating if needed) <dir>/aether.db, creating dir too. retention_days > 0.
- * Returns 0 and *out, or a negative AE_E* code with a message naming the file in err.
+/* Opens (creating if needed) <dir>/aether.db, creating dir too. retention_days > 0. dir must be
+ * writable, and the writer's lock <dir>/aether.lock free: a second writer in another process is
+ * refused (AE_EIO, the message names node.data_dir and the holder's pid) while this one is open.
+ * Returns 0 and *out, or a negative AE_E* code with a message naming the key or file in err.
  * Caller closes with store_close. The handle is for one writer thread. */
 int store_open(const char *dir, int retention_days, struct store **out, char *err, size_t errlen);
 /* Opens a second, read-only handle on the same file (for HTTP handlers, one per request or

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""End-to-end tests of how aether-node starts: the command line (no arguments, --version,
+--check-config warnings) and the data directory (not a directory, not writable, held by another
+node). One case per run:
+
+  startup_e2e.py --case NAME --node BIN"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+from e2e_lib import Failure, Node, check, cleanup
+
+ARGS = None
+
+
+def run_once(node, *args, timeout=10):
+    """Runs the binary in the node's directory with args; returns (exit code, stdout + stderr)."""
+    node.write_config()
+    p = subprocess.run([node.binary, *args], cwd=node.dir, capture_output=True, text=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def case_version():
+    rc, out = run_once(Node(ARGS.node), "--version")
+    check(rc == 0, "--version exits %d: %s" % (rc, out))
+    check(re.match(r"aether-node \d+\.\d+\.\d+ \(commit [0-9a-z-]+, feature schema v\d+, ", out),
+          "--version names version and commit: %r" % out)
+
+
+def case_default_config():
+    """With no arguments the node runs with aether.toml of its working directory."""
+    node = Node(ARGS.node)
+    node.write_config()
+    log = open(node.log_path, "ab")
+    node.proc = subprocess.Popen([node.binary], cwd=node.dir, stdout=log,
+                                 stderr=subprocess.STDOUT)
+    log.close()
+    node.wait_for(lambda: node.try_get("/api/ttm/status") is not None, 10,
+                  "the node started without arguments to answer on port %d" % node.port)
+    node.stop()
+
+
+def case_data_dir_locked():
+    first = Node(ARGS.node).start()
+    second = Node(ARGS.node)
+    second.sections["node"]["data_dir"] = first.sections["node"]["data_dir"]
+    rc, out = run_once(second, "--config", os.path.join(second.dir, "aether.toml"))
+    check(rc == 1, "a second node on the same data_dir exits 1, not %d: %s" % (rc, out))
+    want = 'node.data_dir = "%s" is in use by another aether-node (pid %d' % (
+        first.sections["node"]["data_dir"], first.proc.pid)
+    check(want in out, "the refusal names the key and the holder (%r): %s" % (want, out))
+    first.stop()
+    second.start()  # the lock goes with the first node
+    second.stop()
+
+
+def case_data_dir_unusable():
+    node = Node(ARGS.node)
+    plain = os.path.join(node.dir, "plain")
+    open(plain, "w").close()
+    node.sections["node"]["data_dir"] = plain
+    rc, out = run_once(node, "--config", os.path.join(node.dir, "aether.toml"))
+    check(rc == 1 and 'node.data_dir = "%s" is not a directory' % plain in out,
+          "a file as data_dir is refused by name (%d): %s" % (rc, out))
+    if os.geteuid() == 0:
+        print("note: running as root, which may write anywhere: the read-only data_dir check is"
+              " not exercised")
+        return
+    ro = os.path.join(node.dir, "ro")
+    os.mkdir(ro, 0o555)
+    node.sections["node"]["data_dir"] = ro
+    rc, out = run_once(node, "--config", os.path.join(node.dir, "aether.toml"))
+    check(rc == 1 and 'node.data_dir = "%s" is not writable by this process: Permission denied'
+          % ro in out, "a read-only data_dir is refused with the reason (%d): %s" % (rc, out))
+
+
+def case_check_config_model_missing():
+    node = Node(ARGS.node, sections={"ttm": {"enabled": True, "model_path": "absent.onnx"}})
+    rc, out = run_once(node, "--check-config", "aether.toml")
+    check(rc == 0, "a missing model leaves the file valid (exit 0, not %d): %s" % (rc, out))
+    check(re.search(r'# warning: aether\.toml:\d+: ttm\.model_path = "absent\.onnx" cannot be'
+                    r' read: No such file or directory', out),
+          "--check-config warns about the missing model by key and line: %s" % out)
+    node.sections["ttm"]["enabled"] = False
+    rc, out = run_once(node, "--check-config", "aether.toml")
+    check(rc == 0 and "warning" not in out, "no warning with TTM disabled: %s" % out)
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--case", required=True)
+    p.add_argument("--node", required=True)
+    ARGS = p.parse_args()
+    fn = globals().get("case_" + ARGS.case)
+    if not fn:
+        print("unknown case", ARGS.case)
+        return 2
+    t0 = time.time()
+    try:
+        fn()
+    except Failure as e:
+        print("FAIL %s: %s" % (ARGS.case, e))
+        return 1
+    print("PASS %s (%.1f s)" % (ARGS.case, time.time() - t0))
+    cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
