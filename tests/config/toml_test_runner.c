@@ -2,6 +2,9 @@
  *
  * Usage: toml_test_runner TOML_TEST_DIR [LIST]   run every case named in LIST
  *                                                (default TOML_TEST_DIR/files-toml-1.0.0)
+ *        toml_test_runner --suite DEFAULT_DIR    the toml-test suite itself: its tests/ folder
+ *                                                from AETHER_TOML_TEST_DIR, else DEFAULT_DIR;
+ *                                                skipped (exit 77) when absent
  *        toml_test_runner --decode FILE          print FILE in toml-test's tagged JSON
  *
  * toml-test's valid cases come as X.toml + X.json, where the JSON holds the expected document in
@@ -20,6 +23,7 @@
 #include "aether/toml.h"
 #include "aether/calendar.h"
 #include "aether/fileio.h"
+#include "conformance_data.h"
 
 static const char *tag_of(enum toml_type t)
 {
@@ -364,12 +368,16 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--decode") == 0)
         return decode(argv[2]);
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s TOML_TEST_DIR [LIST] | --decode FILE\n", argv[0]);
+        fprintf(stderr, "usage: %s TOML_TEST_DIR [LIST] | --suite DEFAULT_DIR | --decode FILE\n",
+                argv[0]);
         return 2;
     }
     const char *dir = argv[1];
+    if (argc == 3 && strcmp(argv[1], "--suite") == 0)
+        dir = conformance_data_dir("AETHER_TOML_TEST_DIR", argv[2], "toml-test data",
+                                   "the tests/ folder of a toml-test checkout");
     char list[1024];
-    if (argc == 3)
+    if (argc == 3 && dir == argv[1])
         snprintf(list, sizeof(list), "%s", argv[2]);
     else
         snprintf(list, sizeof(list), "%s/files-toml-1.0.0", dir);

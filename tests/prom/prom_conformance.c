@@ -1,13 +1,16 @@
 /* OpenMetrics parser conformance runner.
  *
  * Usage: prom_conformance [-v] DIR   (-v also prints why each rejected case was rejected)
- * DIR holds one folder per case (the OpenMetrics project's tests/testdata/parsers): "metrics" is
- * the exposition, "test.json" says whether a parser must accept it ("shouldParse"). Every case
- * is parsed in OpenMetrics mode; the runner lists each case whose outcome differs from the
- * expectation (with the parser's message) and ends with "N passed, N failed". Exit status 0 only
- * when every case passes and at least one ran. */
+ * The folder is AETHER_OPENMETRICS_DIR when set (an OpenMetrics checkout's
+ * tests/testdata/parsers), else DIR; when it is absent the runner skips (exit 77). DIR holds one
+ * folder per case (the OpenMetrics project's tests/testdata/parsers): "metrics" is the exposition,
+ * "test.json" says whether a parser must accept it ("shouldParse"). Every case is parsed in
+ * OpenMetrics mode; the runner lists each case whose outcome differs from the expectation (with the
+ * parser's message) and ends with "N passed, N failed". Exit status 0 only when every case passes
+ * and at least one ran. */
 #include "aether/prom.h"
 #include "aether/fileio.h"
+#include "conformance_data.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -45,7 +48,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [-v] DIR\n", argv[0]);
         return 2;
     }
-    const char *root = argv[1 + verbose];
+    const char *root =
+        conformance_data_dir("AETHER_OPENMETRICS_DIR", argv[1 + verbose], "OpenMetrics test data",
+                             "the tests/testdata/parsers folder of an OpenMetrics checkout");
     DIR *dir = opendir(root);
     if (!dir) {
         fprintf(stderr, "cannot open %s\n", root);
