@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aether/forecaster.h"
+
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
 
@@ -76,6 +78,7 @@ struct cfg_ttm {
     double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;         /* active */
+    enum fcr_kind forecaster;       /* model: what forecasts (forecaster.h's table) */
 };
 
 /* [blueprint.metrics]: Prometheus metric names scraped from each instance. "" = unset. */
