@@ -23,10 +23,7 @@ struct core_ctl {
     ttm *ttm;
     ae_predictor *predictor;
     int64_t next_eval_ms;
-    /* The latest forecast's invocations, one per horizon minute from forecast_minute_ms. */
-    int64_t forecast_minute_ms;
-    int forecast_len;
-    double forecast_inv[10];
+    struct sim_fcst_log log; /* the forecasts' invocations, for scoring */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
     long low_confidence;
@@ -61,10 +58,12 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
             struct ttm_bp_status st;
             if (after.predictions > before.predictions && ttm_get_blueprint(k->ttm, 0, &st) == 0 &&
                 st.has_forecast && st.forecast) {
-                k->forecast_minute_ms = ae_minute_floor(v->now_ms); /* row 0 = this minute */
-                k->forecast_len = st.horizon < 10 ? st.horizon : 10;
-                for (int h = 0; h < k->forecast_len; h++)
-                    k->forecast_inv[h] = st.forecast[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
+                double inv[SIM_MAX_STEPS];
+                int len = st.horizon < SIM_MAX_STEPS ? st.horizon : SIM_MAX_STEPS;
+                for (int h = 0; h < len; h++)
+                    inv[h] = st.forecast[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
+                /* row 0 = this minute, step 1 after the minute that just closed */
+                sim_fcst_log_add(&k->log, ae_minute_floor(v->now_ms), inv, len);
                 if (st.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
                     k->low_confidence++;
             }
@@ -85,16 +84,17 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     return 0;
 }
 
-static int core_forecast(struct sim_controller *c, int64_t minute_ms, double *out)
+static int core_forecast(struct sim_controller *c, int64_t minute_ms, int step, double *out)
 {
     struct core_ctl *k = c->state;
-    if (k->forecast_len == 0 || minute_ms < k->forecast_minute_ms)
-        return 0;
-    int64_t h = (minute_ms - k->forecast_minute_ms) / 60000;
-    if (h >= k->forecast_len)
-        return 0;
-    *out = k->forecast_inv[h];
-    return 1;
+    return sim_fcst_log_get(&k->log, minute_ms, step, out);
+}
+
+static void core_preload(struct sim_controller *c, const struct ae_minute *m)
+{
+    struct core_ctl *k = c->state;
+    if (k->ttm)
+        ttm_preload(k->ttm, 0, m);
 }
 
 static void core_report(struct sim_controller *c, struct sim_result *r)
@@ -177,8 +177,9 @@ static int model_shape(const char *path, int *window, int *horizon, char *err, s
 }
 
 struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
-                                       const char *model_path, int min_instances, int max_instances,
-                                       char *err, size_t errlen)
+                                       const char *model_path, int horizon_default,
+                                       int min_instances, int max_instances, char *err,
+                                       size_t errlen)
 {
     const char *name = ttm->mode == CFG_TTM_FORECAST_ONLY ? "ttm-forecast-only" : "ttm";
     struct core_ctl *k = core_alloc(ctl, name, err, errlen);
@@ -186,12 +187,13 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
         return NULL;
     k->ttm_cfg = *ttm;
     k->ttm_cfg.enabled = 1;
-    int window, horizon;
-    if (model_shape(model_path, &window, &horizon, err, errlen))
+    int window = k->ttm_cfg.input_window_minutes, horizon = horizon_default;
+    if (model_path && model_shape(model_path, &window, &horizon, err, errlen))
         goto fail;
     k->ttm_cfg.input_window_minutes = window;
     k->ttm_cfg.prediction_horizon = horizon;
-    snprintf(k->ttm_cfg.model_path, sizeof k->ttm_cfg.model_path, "%s", model_path);
+    snprintf(k->ttm_cfg.model_path, sizeof k->ttm_cfg.model_path, "%s",
+             model_path ? model_path : "");
     if (cfg_ttm_validate(&k->ttm_cfg, err, errlen))
         goto fail;
     cfg_blueprint_defaults(&k->bp);
@@ -199,13 +201,16 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
     k->bp.min_instances = min_instances;
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
-    k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
-    if (!k->predictor)
-        goto fail;
+    if (k->ttm_cfg.forecaster == FCR_MODEL) {
+        k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
+        if (!k->predictor)
+            goto fail;
+    }
     k->ttm = ttm_new(&k->ttm_cfg, &k->ctl, &k->bp, 1, err, errlen);
-    if (!k->ttm || ttm_set_predictor(k->ttm, k->predictor, err, errlen))
+    if (!k->ttm || (k->predictor && ttm_set_predictor(k->ttm, k->predictor, err, errlen)))
         goto fail;
     k->base.forecast = core_forecast;
+    k->base.preload = core_preload;
     k->base.report = core_report;
     return &k->base;
 fail:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/tree.h"
 
 #define MINUTE_MS 60000
 
@@ -65,26 +66,61 @@ static void fleet_set(struct fleet *f, int want, int64_t now_ms, int64_t startup
     f->requested = want;
 }
 
-/* Forecast scoring: model and persistence absolute errors over the same minutes. */
+/* Forecast scoring at every step: the controller's and persistence's absolute errors over the
+ * same minutes. The last SIM_MAX_STEPS minutes' invocations are kept by minute index. */
 struct scorer {
-    int64_t prev_start;
-    double prev_inv; /* NAN when the previous minute had no invocations */
-    double err_model, err_naive;
-    long n;
+    int64_t start[SIM_MAX_STEPS];
+    double inv[SIM_MAX_STEPS]; /* NAN when that minute had no invocations */
+    double err_model[SIM_MAX_STEPS], err_naive[SIM_MAX_STEPS];
+    long n[SIM_MAX_STEPS];
 };
+
+static void scorer_init(struct scorer *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < SIM_MAX_STEPS; i++) {
+        s->start[i] = INT64_MIN;
+        s->inv[i] = NAN;
+    }
+}
+
+static int64_t slot_of(int64_t start_ms)
+{
+    int64_t m = start_ms / MINUTE_MS;
+    return ((m % SIM_MAX_STEPS) + SIM_MAX_STEPS) % SIM_MAX_STEPS;
+}
 
 static void score_minute(struct scorer *s, struct sim_controller *c, const struct ae_minute *m)
 {
     double actual = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
-    double pred;
-    if (c->forecast && !isnan(actual) && !isnan(s->prev_inv) &&
-        s->prev_start == m->start_ms - MINUTE_MS && c->forecast(c, m->start_ms, &pred)) {
-        s->err_model += fabs(pred - actual);
-        s->err_naive += fabs(s->prev_inv - actual);
-        s->n++;
+    for (int h = 1; c->forecast && !isnan(actual) && h <= SIM_MAX_STEPS; h++) {
+        int64_t origin = m->start_ms - (int64_t)h * MINUTE_MS;
+        int64_t k = slot_of(origin);
+        double pred;
+        if (s->start[k] != origin || isnan(s->inv[k]) || !c->forecast(c, m->start_ms, h, &pred))
+            continue;
+        s->err_model[h - 1] += fabs(pred - actual);
+        s->err_naive[h - 1] += fabs(s->inv[k] - actual);
+        s->n[h - 1]++;
     }
-    s->prev_start = m->start_ms;
-    s->prev_inv = actual;
+    int64_t k = slot_of(m->start_ms);
+    s->start[k] = m->start_ms;
+    s->inv[k] = actual;
+}
+
+static void score_result(const struct scorer *s, struct sim_result *out)
+{
+    for (int h = 0; h < SIM_MAX_STEPS; h++) {
+        long n = s->n[h];
+        out->forecast_minutes_by_step[h] = n;
+        out->mae_by_step[h] = n ? s->err_model[h] / (double)n : NAN;
+        out->mase_by_step[h] = n && s->err_naive[h] > 0 ? s->err_model[h] / s->err_naive[h] : NAN;
+        if (n)
+            out->steps = h + 1;
+    }
+    out->forecast_minutes = out->forecast_minutes_by_step[0];
+    out->mae = out->mae_by_step[0];
+    out->mase = out->mase_by_step[0];
 }
 
 static int export_minute(tdata_writer *w, const struct ae_minute *m)
@@ -147,7 +183,8 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                       ? p->min_instances
                       : (initial > p->max_instances ? p->max_instances : initial);
 
-    struct scorer sc = {.prev_start = INT64_MIN, .prev_inv = NAN};
+    struct scorer sc;
+    scorer_init(&sc);
     double util_offered = 0, util_capacity = 0, inst_seconds = 0;
     long p95_count = 0;
     int resumed = 0;
@@ -232,7 +269,7 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
         util_offered += m_offered;
         util_capacity += m_capacity;
         double util = m_capacity > 0 ? m_offered / m_capacity : (m_offered > 0 ? INFINITY : 0);
-        if (util > p->slo_util || m_dropped > 0)
+        if (util > p->slo_util + AE_CMP_EPS || m_dropped > 0)
             out->slo_violation_minutes++;
         minute_p95[p95_count++] = m_p95 / 60.0;
         if (timeline) {
@@ -259,9 +296,7 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                     ? minute_p95[k] + (minute_p95[k + 1] - minute_p95[k]) * (pos - (double)k)
                     : minute_p95[k];
         }
-        out->forecast_minutes = sc.n;
-        out->mae = sc.n ? sc.err_model / (double)sc.n : NAN;
-        out->mase = sc.n && sc.err_naive > 0 ? sc.err_model / sc.err_naive : NAN;
+        score_result(&sc, out);
         if (c->report)
             c->report(c, out);
     }
