@@ -67,6 +67,11 @@ void fcr_free(fcr *f);
  * (a missing minute: time passes, nothing is learned). May refit (Holt-Winters, linear). */
 int fcr_observe(fcr *f, int64_t minute_ms, double y);
 
+/* Like fcr_observe for a minute of older history fed in bulk (oldest first, before the live
+ * minutes): stored, but the fit is deferred to the next fcr_observe, which fits once on
+ * everything held. Until then forecasts are those of the state before the preload. */
+int fcr_preload(fcr *f, int64_t minute_ms, double y);
+
 /* The start of the last minute observed with a value, or INT64_MIN before any. */
 int64_t fcr_last_minute(const fcr *f);
 

@@ -38,6 +38,7 @@ struct fcr {
     long observed;       /* minutes observed with a value */
     long since_fit;      /* minutes observed since the last fit */
     int fixed;           /* Holt-Winters parameters fixed by the caller: never refit */
+    int stale;           /* preloaded minutes not yet fitted: fit at the next observation */
     /* Holt-Winters */
     struct fcr_hw_fit fit;
     struct hw_state hw;   /* state after the last observed minute (valid when fit.fits > 0) */
@@ -436,9 +437,9 @@ static void linear_fit(fcr *f)
 
 /* ---- observing and forecasting ---- */
 
-int fcr_observe(fcr *f, int64_t minute_ms, double y)
+/* Stores y as minute m's value; 0 when it is not stored (missing, or not after the last). */
+static int store(fcr *f, int64_t m, double y)
 {
-    int64_t m = minute_ms / MINUTE_MS;
     if (isnan(y) || !isfinite(y) || (f->has && m <= f->last))
         return 0;
     if (!f->has) {
@@ -452,9 +453,25 @@ int fcr_observe(fcr *f, int64_t minute_ms, double y)
     f->last = m;
     f->observed++;
     f->since_fit++;
+    return 1;
+}
+
+int fcr_preload(fcr *f, int64_t minute_ms, double y)
+{
+    if (store(f, minute_ms / MINUTE_MS, y))
+        f->stale = 1;
+    return 0;
+}
+
+int fcr_observe(fcr *f, int64_t minute_ms, double y)
+{
+    int64_t m = minute_ms / MINUTE_MS;
+    if (!store(f, m, y))
+        return 0;
     int due = f->observed >= FCR_FIT_MIN_MINUTES &&
-              (f->since_fit >= f->p.refit_minutes || (f->kind == FCR_HOLT_WINTERS ? f->fit.fits
-                                                                                   : f->linear_n) == 0);
+              (f->stale || f->since_fit >= f->p.refit_minutes ||
+               (f->kind == FCR_HOLT_WINTERS ? f->fit.fits : f->linear_n) == 0);
+    f->stale = 0;
     if (f->kind == FCR_HOLT_WINTERS && f->fixed) {
         struct hw_params q;
         hw_params_of(f, &q);

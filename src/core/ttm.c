@@ -189,23 +189,24 @@ static void drop_all(ttm *t, const struct ttm_bp_input *bp, const char *why)
             adt_drop(bp[i].controller, why);
 }
 
-/* Feeds one closed minute to the blueprint's series forecasters (none with the model). */
-static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m)
+/* Feeds one closed minute to the blueprint's series forecasters (none with the model); bulk
+ * history defers the fit to the first live minute. */
+static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bulk)
 {
     if (!b->inv || m->start_ms <= b->fed_ms)
         return;
     b->fed_ms = m->start_ms;
-    fcr_observe(b->inv, m->start_ms,
-                ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
-    fcr_observe(b->cpu, m->start_ms,
-                ae_minute_has(m, AE_F_CPU_USAGE) ? m->values[AE_F_CPU_USAGE] : NAN);
+    int (*feed)(fcr *, int64_t, double) = bulk ? fcr_preload : fcr_observe;
+    feed(b->inv, m->start_ms,
+         ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
+    feed(b->cpu, m->start_ms, ae_minute_has(m, AE_F_CPU_USAGE) ? m->values[AE_F_CPU_USAGE] : NAN);
 }
 
 int ttm_preload(ttm *t, int i, const struct ae_minute *m)
 {
     if (i < 0 || i >= t->count || !m)
         return AE_EINVAL;
-    feed_forecasters(&t->bps[i], m);
+    feed_forecasters(&t->bps[i], m, 1);
     return 0;
 }
 
@@ -217,7 +218,7 @@ static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history)
     for (int k = 0; k < n; k++) {
         if (t->scratch[k].start_ms > b->conf.last_seen_ms)
             conf_observe(&b->conf, &t->scratch[k]);
-        feed_forecasters(b, &t->scratch[k]);
+        feed_forecasters(b, &t->scratch[k], 0);
     }
 }
 

@@ -233,7 +233,7 @@ static void pred_preload(struct sim_controller *c, const struct ae_minute *m)
 {
     struct pred_ctl *k = c->state;
     if (ae_minute_has(m, AE_F_INVOCATIONS))
-        fcr_observe(k->f, m->start_ms, m->values[AE_F_INVOCATIONS]);
+        fcr_preload(k->f, m->start_ms, m->values[AE_F_INVOCATIONS]);
 }
 
 static void pred_report(struct sim_controller *c, struct sim_result *r)
