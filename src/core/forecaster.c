@@ -435,6 +435,77 @@ static void linear_fit(fcr *f)
     }
 }
 
+/* ---- the rule table: one row per series forecaster ---- */
+
+/* The step-h forecast after the newest value `last`; NAN = no forecast of its own (the caller
+ * falls back to persistence). */
+static double persistence_at(const fcr *f, int h, double last)
+{
+    (void)f, (void)h;
+    return last;
+}
+
+static double drift_at(const fcr *f, int h, double last)
+{
+    double back = at(f, f->last - f->p.drift_minutes);
+    return isnan(back) ? NAN : last + h * (last - back) / f->p.drift_minutes;
+}
+
+static double seasonal_naive_at(const fcr *f, int h, double last)
+{
+    (void)last;
+    int m = f->p.season_minutes;
+    return at(f, f->last + h - (int64_t)m * ((h + m - 1) / m));
+}
+
+static double holt_winters_at(const fcr *f, int h, double last)
+{
+    (void)last;
+    return f->fit.fits > 0 ? hw_forecast(f, h) : NAN;
+}
+
+static double linear_at(const fcr *f, int h, double last)
+{
+    (void)last;
+    return f->linear_n > 0 ? line_at(f, f->last, f->linear_n, f->last + h) : NAN;
+}
+
+/* Holt-Winters' state follows every new value with the fitted parameters. */
+static void holt_winters_update(fcr *f, int64_t m, double y)
+{
+    struct hw_params q;
+    hw_params_of(f, &q);
+    if (f->fixed && f->observed == 1)
+        f->hw.level = y; /* trend and season start at 0 */
+    else if (f->fit.fits > 0)
+        hw_update(&q, &f->hw, f->p.season_minutes, m, y);
+}
+
+struct fcr_rule {
+    double (*at)(const fcr *f, int h, double last); /* the forecast */
+    void (*fit)(fcr *f);                     /* NULL: nothing to fit */
+    int (*fitted)(const fcr *f);             /* 1 once a fit exists */
+    void (*update)(fcr *f, int64_t m, double y); /* NULL: the ring is the whole state */
+};
+
+static int hw_fitted(const fcr *f)
+{
+    return f->fit.fits > 0;
+}
+
+static int linear_fitted(const fcr *f)
+{
+    return f->linear_n > 0;
+}
+
+static const struct fcr_rule rules[FCR_KIND_COUNT] = {
+    [FCR_PERSISTENCE] = {persistence_at, NULL, NULL, NULL},
+    [FCR_DRIFT] = {drift_at, NULL, NULL, NULL},
+    [FCR_SEASONAL_NAIVE] = {seasonal_naive_at, NULL, NULL, NULL},
+    [FCR_HOLT_WINTERS] = {holt_winters_at, hw_fit, hw_fitted, holt_winters_update},
+    [FCR_LINEAR] = {linear_at, linear_fit, linear_fitted, NULL},
+};
+
 /* ---- observing and forecasting ---- */
 
 /* Stores y as minute m's value; 0 when it is not stored (missing, or not after the last). */
@@ -468,29 +539,15 @@ int fcr_observe(fcr *f, int64_t minute_ms, double y)
     int64_t m = minute_ms / MINUTE_MS;
     if (!store(f, m, y))
         return 0;
-    int due = f->observed >= FCR_FIT_MIN_MINUTES &&
-              (f->stale || f->since_fit >= f->p.refit_minutes ||
-               (f->kind == FCR_HOLT_WINTERS ? f->fit.fits : f->linear_n) == 0);
+    const struct fcr_rule *r = &rules[f->kind];
+    int due = r->fit && !f->fixed && f->observed >= FCR_FIT_MIN_MINUTES &&
+              (f->stale || f->since_fit >= f->p.refit_minutes || !r->fitted(f));
     f->stale = 0;
-    if (f->kind == FCR_HOLT_WINTERS && f->fixed) {
-        struct hw_params q;
-        hw_params_of(f, &q);
-        if (f->observed == 1)
-            f->hw.level = y; /* trend and season start at 0 */
-        else
-            hw_update(&q, &f->hw, f->p.season_minutes, m, y);
-    } else if (f->kind == FCR_HOLT_WINTERS) {
-        if (due) {
-            hw_fit(f);
-            f->since_fit = 0;
-        } else if (f->fit.fits > 0) {
-            struct hw_params q;
-            hw_params_of(f, &q);
-            hw_update(&q, &f->hw, f->p.season_minutes, m, y);
-        }
-    } else if (f->kind == FCR_LINEAR && due) {
-        linear_fit(f);
+    if (due) {
+        r->fit(f); /* leaves the state after the newest minute */
         f->since_fit = 0;
+    } else if (r->update) {
+        r->update(f, m, y);
     }
     return 0;
 }
@@ -509,38 +566,8 @@ int fcr_forecast(const fcr *f, int64_t first_ms, int count, double *out)
         return AE_EINVAL;
     double last = at(f, f->last);
     for (int k = 0; k < count; k++) {
-        int h = (int)(first + k - f->last);
-        double v = last;
-        switch (f->kind) {
-        case FCR_DRIFT: {
-            double back = at(f, f->last - f->p.drift_minutes);
-            if (!isnan(back))
-                v = last + h * (last - back) / f->p.drift_minutes;
-            break;
-        }
-        case FCR_SEASONAL_NAIVE: {
-            int m = f->p.season_minutes;
-            int64_t back = f->last + h - (int64_t)m * ((h + m - 1) / m);
-            double s = at(f, back);
-            if (!isnan(s))
-                v = s;
-            break;
-        }
-        case FCR_HOLT_WINTERS:
-            if (f->fit.fits > 0)
-                v = hw_forecast(f, h);
-            break;
-        case FCR_LINEAR:
-            if (f->linear_n > 0) {
-                double l = line_at(f, f->last, f->linear_n, f->last + h);
-                if (!isnan(l))
-                    v = l;
-            }
-            break;
-        default:
-            break;
-        }
-        out[k] = v;
+        double v = rules[f->kind].at(f, (int)(first + k - f->last), last);
+        out[k] = isnan(v) ? last : v;
     }
     return 0;
 }
