@@ -14,10 +14,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aether/aggregator.h"
+#include "aether/confidence.h"
 #include "aether/forecaster.h"
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
+
+/* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's
+ * validation (cfg_*_validate) checks it and the loader's key table (src/config/cfg_schema.c)
+ * enforces and documents the same pair. Ranges that depend on other keys (instances within
+ * min..max, port_base + max_instances) are checked by the core on top. */
+#define CFG_RANGE_RETENTION_DAYS 1, 3650
+#define CFG_RANGE_CPU_THRESHOLD 0, 1
+#define CFG_RANGE_CONTROLLER_INTERVAL_MS 1, 3600000
+#define CFG_RANGE_WARM_UP_MS 0, 86400000
+#define CFG_RANGE_COOLDOWN_MS 0, 86400000
+#define CFG_RANGE_WINDOW_MINUTES 1, AGG_MAX_WINDOW
+#define CFG_RANGE_HORIZON_MINUTES 1, CONF_MAX_HORIZON
+#define CFG_RANGE_TTM_INTERVAL_MS 10000, 300000
+#define CFG_RANGE_CONFIDENCE 0, 1
+#define CFG_RANGE_UPPER_BOUND_UTIL 0.1, 1
+#define CFG_RANGE_MIN_INSTANCES 0, 10000
+#define CFG_RANGE_MAX_INSTANCES 1, 10000
+#define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
+#define CFG_RANGE_PORT 1, 65535
+#define CFG_RANGE_STARTUP_TIMEOUT_MS 1, 3600000
+#define CFG_RANGE_STOP_GRACE_MS 0, 3600000
 
 /* Enumerated values: the enum, and the spelling used in TOML at the same index. */
 enum cfg_log_level {
@@ -37,6 +60,7 @@ enum cfg_ttm_mode { CFG_TTM_ACTIVE, CFG_TTM_FORECAST_ONLY, CFG_TTM_MODE_COUNT };
 extern const char *const cfg_ttm_mode_names[CFG_TTM_MODE_COUNT]; /* "active" "forecast-only" */
 
 enum cfg_actuator { CFG_ACTUATOR_PROCESS, CFG_ACTUATOR_EXEC, CFG_ACTUATOR_COUNT };
+#define CFG_KIND(actuator) (1u << (actuator)) /* a set of actuator kinds, as bits */
 extern const char *const cfg_actuator_names[CFG_ACTUATOR_COUNT]; /* "process" "exec" */
 
 /* Index of s in names[0..count-1], or -1 (also for NULL). */
@@ -72,13 +96,24 @@ struct cfg_controller {
 struct cfg_ttm {
     int enabled;                    /* 0 */
     char model_path[CFG_PATH_MAX];  /* "models/ttm-aether.onnx" */
-    int input_window_minutes;       /* 60, 1..120 */
-    int prediction_horizon;         /* 1, 1..10 */
+    int input_window_minutes;       /* 30, 1..120 */
+    int prediction_horizon;         /* 5, 1..10 */
     int evaluation_interval_ms;     /* 60000, 10000..300000 */
     double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;         /* active */
     enum fcr_kind forecaster;       /* model: what forecasts (forecaster.h's table) */
+};
+
+/* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */
+#define CFG_CLUSTER_ENDPOINTS_MAX 8
+#define CFG_CLUSTER_PREFIX_MAX 128
+struct cfg_cluster {
+    char **etcd_endpoints;    /* heap, etcd_endpoints_count http:// URLs + a NULL; may be empty */
+    int etcd_endpoints_count; /* 0..CFG_CLUSTER_ENDPOINTS_MAX */
+    char name[CFG_NAME_MAX];  /* "" = node.id; [A-Za-z0-9._-] */
+    int lease_ttl_ms;         /* 10000, 2000..3600000 */
+    char prefix[CFG_CLUSTER_PREFIX_MAX]; /* "/aether/": starts and ends with '/' */
 };
 
 /* [blueprint.metrics]: Prometheus metric names scraped from each instance. "" = unset. */
@@ -131,6 +166,7 @@ struct ae_config {
     struct cfg_api api;
     struct cfg_controller controller;
     struct cfg_ttm ttm;
+    struct cfg_cluster cluster;       /* its list is heap-owned (cfg_free) */
     struct cfg_blueprint *blueprints; /* heap, blueprint_count entries, in file order */
     int blueprint_count;
 };
@@ -140,6 +176,7 @@ void cfg_node_defaults(struct cfg_node *out);
 void cfg_api_defaults(struct cfg_api *out);
 void cfg_controller_defaults(struct cfg_controller *out);
 void cfg_ttm_defaults(struct cfg_ttm *out);
+void cfg_cluster_defaults(struct cfg_cluster *out); /* no endpoints (nothing allocated) */
 void cfg_metrics_names_defaults(struct cfg_metrics_names *out);
 /* A blueprint with every default and no name, no lists (all list pointers NULL, counts 0). */
 void cfg_blueprint_defaults(struct cfg_blueprint *out);
@@ -152,6 +189,7 @@ int cfg_node_validate(const struct cfg_node *c, char *err, size_t errlen);
 int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen);
 int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t errlen);
 int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen);
+int cfg_cluster_validate(const struct cfg_cluster *c, char *err, size_t errlen);
 /* Keys are reported as blueprint.<name>.<key> (blueprint[<index>].<key> while the name itself is
  * invalid), e.g. "blueprint.web.max_instances = 0 is out of range 1..10000". */
 int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, size_t errlen);
@@ -178,8 +216,8 @@ int cfg_env_set(struct cfg_blueprint *b, const char *name, const char *value);
  * the caller's). */
 void cfg_blueprint_free(struct cfg_blueprint *b);
 
-/* Frees every blueprint and the blueprint array; c keeps its scalar sections. Safe on a config
- * from cfg_defaults() and to call twice. */
+/* Frees every blueprint, the blueprint array and the cluster's endpoint list; c keeps its scalar
+ * sections. Safe on a config from cfg_defaults() and to call twice. */
 void cfg_free(struct ae_config *c);
 
 #endif

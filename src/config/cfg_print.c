@@ -12,11 +12,7 @@
 /* Does row k apply to a blueprint with this actuator? */
 static int applies(const struct cfg_key *k, enum cfg_actuator actuator)
 {
-    if (k->flags & CFG_PROCESS_ONLY)
-        return actuator == CFG_ACTUATOR_PROCESS;
-    if (k->flags & CFG_EXEC_ONLY)
-        return actuator == CFG_ACTUATOR_EXEC;
-    return 1;
+    return !k->kinds || (k->kinds & CFG_KIND(actuator));
 }
 
 static void print_row(FILE *out, const struct cfg_key *k, const void *base, const char *source_key,
@@ -50,7 +46,7 @@ int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources 
     const char *file = cfg_sources_file(sources);
     fprintf(out, "# Effective configuration. Each key shows where its value comes from: the line\n"
                  "# of the file that set it, or \"default\".\n");
-    for (int s = CFG_SEC_NODE; s <= CFG_SEC_TTM; s++) {
+    for (int s = CFG_SEC_NODE; s <= CFG_SEC_CLUSTER; s++) {
         fprintf(out, "\n[%s]\n", cfg_sections[s].name);
         for (size_t i = 0; i < cfg_key_count; i++) {
             const struct cfg_key *k = &cfg_keys[i];

@@ -15,6 +15,10 @@
 #define BOOL_KEY(st, f) .type = CFG_BOOL, AT(st, f)
 #define INT_KEY(st, f, lo, hi) .type = CFG_INT, AT(st, f), .min = (lo), .max = (hi)
 #define DOUBLE_KEY(st, f, lo, hi) .type = CFG_DOUBLE, AT(st, f), .min = (lo), .max = (hi)
+/* A key whose range is one of config.h's CFG_RANGE_* pairs (expanded before the split). */
+#define INT_RANGE_KEY(st, f, range) EXPAND_KEY(INT_KEY, st, f, range)
+#define DOUBLE_RANGE_KEY(st, f, range) EXPAND_KEY(DOUBLE_KEY, st, f, range)
+#define EXPAND_KEY(kind, st, f, ...) kind(st, f, __VA_ARGS__)
 #define STRING_KEY(st, f) .type = CFG_STRING, AT(st, f), .aux = SIZEOF_FIELD(st, f)
 #define ENUM_KEY(st, f, names_, count_)                                                            \
     .type = CFG_ENUM, AT(st, f), .names = (names_), .name_count = (count_)
@@ -24,13 +28,18 @@
 #define API .section = CFG_SEC_API
 #define CTRL .section = CFG_SEC_CONTROLLER
 #define TTM .section = CFG_SEC_TTM
+#define CLUSTER .section = CFG_SEC_CLUSTER
 #define BP .section = CFG_SEC_BLUEPRINT
 #define BPM .section = CFG_SEC_BLUEPRINT_METRICS
+/* the actuator kinds a blueprint key applies to */
+#define PROCESS CFG_KIND(CFG_ACTUATOR_PROCESS)
+#define EXEC CFG_KIND(CFG_ACTUATOR_EXEC)
 
 typedef struct cfg_node node_t;
 typedef struct cfg_api api_t;
 typedef struct cfg_controller ctrl_t;
 typedef struct cfg_ttm ttm_t;
+typedef struct cfg_cluster cluster_t;
 typedef struct cfg_blueprint bp_t;
 
 const struct cfg_section_info cfg_sections[CFG_SEC_COUNT] = {
@@ -40,6 +49,9 @@ const struct cfg_section_info cfg_sections[CFG_SEC_COUNT] = {
                             "The reactive tier (decision tree), evaluated for every blueprint."},
     [CFG_SEC_TTM] = {"ttm", "The predictive tier: the TTM forecaster (an ONNX model) and how its "
                             "recommendations are used."},
+    [CFG_SEC_CLUSTER] = {"cluster",
+                         "Cluster mode on etcd (see docs/cluster.md). Without endpoints the node "
+                         "runs alone, as its own leader."},
     [CFG_SEC_BLUEPRINT] = {"blueprint",
                            "One `[[blueprint]]` per workload the node keeps scaled. Keys marked "
                            "*process* apply to `actuator = \"process\"` only, *exec* to "
@@ -60,8 +72,9 @@ const struct cfg_key cfg_keys[] = {
     {NODE, "extensions_dir", STRING_KEY(node_t, extensions_dir), .flags = CFG_PATH,
      .help = "Directory searched for the loadable TTM engine (`aether-ttm-onnx.so`) when the node "
              "was built without it."},
-    {NODE, "history_retention_days", INT_KEY(node_t, history_retention_days, 1, 3650),
-     .help = "Days of minute history and decisions kept in the store."},
+    {NODE, "history_retention_days",
+     INT_RANGE_KEY(node_t, history_retention_days, CFG_RANGE_RETENTION_DAYS),
+     .help = "Days of minute history, decisions and forecasts kept in the store."},
     {NODE, "log_level", ENUM_KEY(node_t, log_level, cfg_log_level_names, CFG_LOG_LEVEL_COUNT),
      .help = "Least severe log messages written."},
     {NODE, "log_format", ENUM_KEY(node_t, log_format, cfg_log_format_names, CFG_LOG_FORMAT_COUNT),
@@ -73,21 +86,24 @@ const struct cfg_key cfg_keys[] = {
      .help = "When set, POST requests must carry `Authorization: Bearer <token>`; empty means no "
              "token. Never printed."},
 
-    {CTRL, "cpu_scale_up_threshold", DOUBLE_KEY(ctrl_t, cpu_scale_up_threshold, 0, 1),
+    {CTRL, "cpu_scale_up_threshold",
+     DOUBLE_RANGE_KEY(ctrl_t, cpu_scale_up_threshold, CFG_RANGE_CPU_THRESHOLD),
      .help = "Scale up when CPU usage (ratio of the allowance) is above this. Must be greater "
              "than `cpu_scale_down_threshold`."},
-    {CTRL, "cpu_scale_down_threshold", DOUBLE_KEY(ctrl_t, cpu_scale_down_threshold, 0, 1),
+    {CTRL, "cpu_scale_down_threshold",
+     DOUBLE_RANGE_KEY(ctrl_t, cpu_scale_down_threshold, CFG_RANGE_CPU_THRESHOLD),
      .help = "Scale down when CPU usage is below this (and no scale-up rule fires)."},
     {CTRL, "call_rate_scale_up_threshold", DOUBLE_KEY(ctrl_t, call_rate_scale_up_threshold, 0, 0),
      .flags = CFG_MIN_EXCLUSIVE | CFG_NO_MAX,
      .help = "Scale up when calls per second per instance (summed over the blueprint's "
              "instances, divided by the requested ones, starting instances included) exceed "
              "this."},
-    {CTRL, "evaluation_interval_ms", INT_KEY(ctrl_t, evaluation_interval_ms, 1, 3600000),
+    {CTRL, "evaluation_interval_ms",
+     INT_RANGE_KEY(ctrl_t, evaluation_interval_ms, CFG_RANGE_CONTROLLER_INTERVAL_MS),
      .help = "How often the reactive tier evaluates each blueprint, in milliseconds."},
-    {CTRL, "warm_up_period_ms", INT_KEY(ctrl_t, warm_up_period_ms, 0, 86400000),
+    {CTRL, "warm_up_period_ms", INT_RANGE_KEY(ctrl_t, warm_up_period_ms, CFG_RANGE_WARM_UP_MS),
      .help = "No scaling for this long after the node starts, in milliseconds."},
-    {CTRL, "slice_cooldown_ms", INT_KEY(ctrl_t, slice_cooldown_ms, 0, 86400000),
+    {CTRL, "slice_cooldown_ms", INT_RANGE_KEY(ctrl_t, slice_cooldown_ms, CFG_RANGE_COOLDOWN_MS),
      .help = "No scaling of a blueprint within this long of its last change (by either tier), "
              "in milliseconds."},
 
@@ -96,15 +112,19 @@ const struct cfg_key cfg_keys[] = {
              "reactive tier works alone."},
     {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
      .help = "The ONNX model file."},
-    {TTM, "input_window_minutes", INT_KEY(ttm_t, input_window_minutes, 1, 120),
+    {TTM, "input_window_minutes",
+     INT_RANGE_KEY(ttm_t, input_window_minutes, CFG_RANGE_WINDOW_MINUTES),
      .help = "Minutes of history the model reads (W); must match the model."},
-    {TTM, "prediction_horizon", INT_KEY(ttm_t, prediction_horizon, 1, 10),
+    {TTM, "prediction_horizon", INT_RANGE_KEY(ttm_t, prediction_horizon, CFG_RANGE_HORIZON_MINUTES),
      .help = "Minutes the model forecasts (H); must match the model."},
-    {TTM, "evaluation_interval_ms", INT_KEY(ttm_t, evaluation_interval_ms, 10000, 300000),
+    {TTM, "evaluation_interval_ms",
+     INT_RANGE_KEY(ttm_t, evaluation_interval_ms, CFG_RANGE_TTM_INTERVAL_MS),
      .help = "How often the forecaster runs, in milliseconds (10 s to 5 min)."},
-    {TTM, "confidence_threshold", DOUBLE_KEY(ttm_t, confidence_threshold, 0, 1),
+    {TTM, "confidence_threshold",
+     DOUBLE_RANGE_KEY(ttm_t, confidence_threshold, CFG_RANGE_CONFIDENCE),
      .help = "Below it a forecast may only keep instances (a floor), never remove them."},
-    {TTM, "upper_bound_utilization", DOUBLE_KEY(ttm_t, upper_bound_utilization, 0.1, 1),
+    {TTM, "upper_bound_utilization",
+     DOUBLE_RANGE_KEY(ttm_t, upper_bound_utilization, CFG_RANGE_UPPER_BOUND_UTIL),
      .help = "Utilisation the upper bound of predicted demand (the forecast peak plus the 95th "
              "percentile of recent under-forecasts) may reach; the forecast peak itself is sized "
              "at `cpu_scale_up_threshold`."},
@@ -118,18 +138,32 @@ const struct cfg_key cfg_keys[] = {
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},
 
+    {CLUSTER, "etcd_endpoints", STRV_KEY(cluster_t, etcd_endpoints, etcd_endpoints_count),
+     .flags = CFG_HTTP_URL, .default_text = "[] (single node)",
+     .help = "`http://` client URLs of the etcd cluster (at most 8), tried in turn when one "
+             "fails; empty means a single node."},
+    {CLUSTER, "name", STRING_KEY(cluster_t, name), .default_text = "\"\" (node.id)",
+     .help = "Name of this node in the cluster (letters, digits, `.`, `_`, `-`), unique among "
+             "its members; empty means `node.id`."},
+    {CLUSTER, "lease_ttl_ms", INT_KEY(cluster_t, lease_ttl_ms, 2000, 3600000),
+     .help = "TTL of the node's etcd lease, in milliseconds (rounded up to whole seconds): a "
+             "leader that stops renewing it loses the leadership this long after."},
+    {CLUSTER, "prefix", STRING_KEY(cluster_t, prefix),
+     .help = "Prefix of every key the cluster writes in etcd; starts and ends with `/`."},
+
     {BP, "name", STRING_KEY(bp_t, name), .flags = CFG_REQUIRED,
      .help = "Unique name: lowercase letters, digits and `-`."},
     {BP, "actuator", ENUM_KEY(bp_t, actuator, cfg_actuator_names, CFG_ACTUATOR_COUNT),
      .help = "How instances are started and stopped: `process` supervises child processes, "
              "`exec` runs `scale_command`."},
-    {BP, "min_instances", INT_KEY(bp_t, min_instances, 0, 10000),
+    {BP, "min_instances", INT_RANGE_KEY(bp_t, min_instances, CFG_RANGE_MIN_INSTANCES),
      .help = "Never fewer instances than this."},
-    {BP, "max_instances", INT_KEY(bp_t, max_instances, 1, 10000),
+    {BP, "max_instances", INT_RANGE_KEY(bp_t, max_instances, CFG_RANGE_MAX_INSTANCES),
      .help = "Never more instances than this; at least `min_instances`."},
-    {BP, "instances", INT_KEY(bp_t, instances, 0, 10000), .default_text = "min_instances",
+    {BP, "instances", INT_RANGE_KEY(bp_t, instances, CFG_RANGE_MIN_INSTANCES),
+     .default_text = "min_instances",
      .help = "Instances requested at start, within min_instances..max_instances."},
-    {BP, "cpu_limit_cores", DOUBLE_KEY(bp_t, cpu_limit_cores, 0.001, 4096),
+    {BP, "cpu_limit_cores", DOUBLE_RANGE_KEY(bp_t, cpu_limit_cores, CFG_RANGE_CPU_LIMIT_CORES),
      .help = "CPU allowance of one instance in cores; CPU usage is measured against it."},
     {BP, "memory_limit_bytes", .type = CFG_INT64, AT(bp_t, memory_limit_bytes), .min = 0,
      .flags = CFG_NO_MAX, .default_text = "host memory / max_instances",
@@ -139,33 +173,34 @@ const struct cfg_key cfg_keys[] = {
      .help = "Use the whole host's CPU and memory as the blueprint's cpu_usage and heap_usage "
              "when no instance, scrape or push gives them (for a host that runs only this "
              "workload)."},
-    {BP, "command", STRV_KEY(bp_t, command, command_count),
-     .flags = CFG_PROCESS_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+    {BP, "command", STRV_KEY(bp_t, command, command_count), .kinds = PROCESS, .flags = CFG_NONEMPTY,
+     .default_text = "(required)",
      .help = "*process*: program and arguments of one instance; `{port}` and `{instance}` are "
              "replaced by the instance's port and index (from 0). A relative program path is "
              "relative to the working directory."},
-    {BP, "env", .type = CFG_ENV, AT(bp_t, env), .aux = offsetof(bp_t, env_count),
-     .flags = CFG_PROCESS_ONLY, .default_text = "{}",
+    {BP, "env", .type = CFG_ENV, AT(bp_t, env), .aux = offsetof(bp_t, env_count), .kinds = PROCESS,
+     .default_text = "{}",
      .help = "*process*: environment variables added for each instance (a table of strings)."},
-    {BP, "port_base", INT_KEY(bp_t, port_base, 1, 65535), .flags = CFG_PROCESS_ONLY,
+    {BP, "port_base", INT_RANGE_KEY(bp_t, port_base, CFG_RANGE_PORT), .kinds = PROCESS,
      .help = "*process*: instance i listens on port_base + i (so port_base + max_instances - 1 "
              "must stay within 65535)."},
-    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .flags = CFG_PROCESS_ONLY,
+    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .kinds = PROCESS,
      .help = "*process*: path of each instance's Prometheus metrics, starting with `/`; an "
              "instance is ready once it answers there."},
-    {BP, "startup_timeout_ms", INT_KEY(bp_t, startup_timeout_ms, 1, 3600000),
-     .flags = CFG_PROCESS_ONLY,
+    {BP, "startup_timeout_ms",
+     INT_RANGE_KEY(bp_t, startup_timeout_ms, CFG_RANGE_STARTUP_TIMEOUT_MS), .kinds = PROCESS,
      .help = "*process*: an instance not ready within this long is counted as failed and "
              "restarted, in milliseconds."},
-    {BP, "stop_grace_ms", INT_KEY(bp_t, stop_grace_ms, 0, 3600000), .flags = CFG_PROCESS_ONLY,
+    {BP, "stop_grace_ms", INT_RANGE_KEY(bp_t, stop_grace_ms, CFG_RANGE_STOP_GRACE_MS),
+     .kinds = PROCESS,
      .help = "*process*: time between SIGTERM and SIGKILL when stopping an instance, in "
              "milliseconds."},
-    {BP, "scale_command", STRV_KEY(bp_t, scale_command, scale_command_count),
-     .flags = CFG_EXEC_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+    {BP, "scale_command", STRV_KEY(bp_t, scale_command, scale_command_count), .kinds = EXEC,
+     .flags = CFG_NONEMPTY, .default_text = "(required)",
      .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
              "are replaced."},
-    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count),
-     .flags = CFG_EXEC_ONLY | CFG_HTTP_URL, .default_text = "[]",
+    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count), .kinds = EXEC,
+     .flags = CFG_HTTP_URL, .default_text = "[]",
      .help = "*exec*: `http://` URLs scraped for metrics (`https://` is refused: the scraper "
              "has no TLS); without them only pushed metrics (`POST /api/metrics/{blueprint}`) "
              "are used."},
@@ -206,6 +241,8 @@ void *cfg_section_base(enum cfg_section_id section, struct ae_config *c, struct 
         return &c->controller;
     case CFG_SEC_TTM:
         return &c->ttm;
+    case CFG_SEC_CLUSTER:
+        return &c->cluster;
     default:
         return b;
     }

@@ -58,13 +58,22 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     memset(out, 0, sizeof *out);
     out->enabled = 0;
     SET_STR(out->model_path, "models/ttm-aether.onnx");
-    out->input_window_minutes = 60;
-    out->prediction_horizon = 1;
+    out->input_window_minutes = 30;
+    out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
     out->confidence_threshold = 0.7;
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
     out->forecaster = FCR_MODEL;
+}
+
+void cfg_cluster_defaults(struct cfg_cluster *out)
+{
+    memset(out, 0, sizeof *out);
+    out->etcd_endpoints = NULL;
+    out->etcd_endpoints_count = 0;
+    out->lease_ttl_ms = 10000;
+    SET_STR(out->prefix, "/aether/");
 }
 
 void cfg_metrics_names_defaults(struct cfg_metrics_names *out)
@@ -97,6 +106,7 @@ void cfg_defaults(struct ae_config *out)
     cfg_api_defaults(&out->api);
     cfg_controller_defaults(&out->controller);
     cfg_ttm_defaults(&out->ttm);
+    cfg_cluster_defaults(&out->cluster);
     out->blueprints = NULL;
     out->blueprint_count = 0;
 }
@@ -105,12 +115,10 @@ void cfg_defaults(struct ae_config *out)
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    ae_verrf(err, errlen, 0, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -153,8 +161,8 @@ int cfg_node_validate(const struct cfg_node *c, char *err, size_t errlen)
 {
     if (!c->data_dir[0])
         return fail(AE_EINVAL, err, errlen, "node.data_dir must not be empty");
-    CHECK(
-        check_int("node.history_retention_days", c->history_retention_days, 1, 3650, err, errlen));
+    CHECK(check_int("node.history_retention_days", c->history_retention_days,
+                    CFG_RANGE_RETENTION_DAYS, err, errlen));
     CHECK(check_enum("node.log_level", (int)c->log_level, cfg_log_level_names, CFG_LOG_LEVEL_COUNT,
                      err, errlen));
     CHECK(check_enum("node.log_format", (int)c->log_format, cfg_log_format_names,
@@ -179,10 +187,10 @@ int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen)
 
 int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t errlen)
 {
-    CHECK(check_double("controller.cpu_scale_up_threshold", c->cpu_scale_up_threshold, 0, 1, err,
-                       errlen));
-    CHECK(check_double("controller.cpu_scale_down_threshold", c->cpu_scale_down_threshold, 0, 1,
-                       err, errlen));
+    CHECK(check_double("controller.cpu_scale_up_threshold", c->cpu_scale_up_threshold,
+                       CFG_RANGE_CPU_THRESHOLD, err, errlen));
+    CHECK(check_double("controller.cpu_scale_down_threshold", c->cpu_scale_down_threshold,
+                       CFG_RANGE_CPU_THRESHOLD, err, errlen));
     if (!(c->cpu_scale_up_threshold > c->cpu_scale_down_threshold))
         return fail(AE_EINVAL, err, errlen,
                     "controller.cpu_scale_up_threshold = %g must be greater than "
@@ -192,12 +200,12 @@ int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t er
         return fail(AE_ERANGE, err, errlen,
                     "controller.call_rate_scale_up_threshold = %g must be greater than 0",
                     c->call_rate_scale_up_threshold);
-    CHECK(check_int("controller.evaluation_interval_ms", c->evaluation_interval_ms, 1, 3600000, err,
+    CHECK(check_int("controller.evaluation_interval_ms", c->evaluation_interval_ms,
+                    CFG_RANGE_CONTROLLER_INTERVAL_MS, err, errlen));
+    CHECK(check_int("controller.warm_up_period_ms", c->warm_up_period_ms, CFG_RANGE_WARM_UP_MS, err,
                     errlen));
-    CHECK(
-        check_int("controller.warm_up_period_ms", c->warm_up_period_ms, 0, 86400000, err, errlen));
-    CHECK(
-        check_int("controller.slice_cooldown_ms", c->slice_cooldown_ms, 0, 86400000, err, errlen));
+    CHECK(check_int("controller.slice_cooldown_ms", c->slice_cooldown_ms, CFG_RANGE_COOLDOWN_MS,
+                    err, errlen));
     return 0;
 }
 
@@ -209,15 +217,51 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
         return fail(AE_EINVAL, err, errlen,
                     "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
-    CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, 1, 120, err, errlen));
-    CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, 1, 10, err, errlen));
-    CHECK(check_int("ttm.evaluation_interval_ms", c->evaluation_interval_ms, 10000, 300000, err,
+    CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, CFG_RANGE_WINDOW_MINUTES,
+                    err, errlen));
+    CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, CFG_RANGE_HORIZON_MINUTES, err,
                     errlen));
-    CHECK(check_double("ttm.confidence_threshold", c->confidence_threshold, 0, 1, err, errlen));
-    CHECK(check_double("ttm.upper_bound_utilization", c->upper_bound_utilization, 0.1, 1, err,
-                       errlen));
+    CHECK(check_int("ttm.evaluation_interval_ms", c->evaluation_interval_ms,
+                    CFG_RANGE_TTM_INTERVAL_MS, err, errlen));
+    CHECK(check_double("ttm.confidence_threshold", c->confidence_threshold, CFG_RANGE_CONFIDENCE,
+                       err, errlen));
+    CHECK(check_double("ttm.upper_bound_utilization", c->upper_bound_utilization,
+                       CFG_RANGE_UPPER_BOUND_UTIL, err, errlen));
     CHECK(
         check_enum("ttm.mode", (int)c->mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, err, errlen));
+    return 0;
+}
+
+/* A member name: [A-Za-z0-9._-], as it appears in etcd keys. */
+static int cluster_name_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+int cfg_cluster_validate(const struct cfg_cluster *c, char *err, size_t errlen)
+{
+    if (c->etcd_endpoints_count > CFG_CLUSTER_ENDPOINTS_MAX)
+        return fail(AE_ERANGE, err, errlen, "cluster.etcd_endpoints has %d entries; at most %d",
+                    c->etcd_endpoints_count, CFG_CLUSTER_ENDPOINTS_MAX);
+    for (int i = 0; i < c->etcd_endpoints_count; i++)
+        if (strncmp(c->etcd_endpoints[i], "http://", 7) != 0 || !c->etcd_endpoints[i][7])
+            return fail(AE_EINVAL, err, errlen,
+                        "cluster.etcd_endpoints[%d] = \"%s\": only http:// URLs are supported", i,
+                        c->etcd_endpoints[i]);
+    if (!cluster_name_ok(c->name))
+        return fail(AE_EINVAL, err, errlen,
+                    "cluster.name = \"%s\" may only hold letters, digits, '.', '_' and '-'",
+                    c->name);
+    CHECK(check_int("cluster.lease_ttl_ms", c->lease_ttl_ms, 2000, 3600000, err, errlen));
+    size_t n = strlen(c->prefix);
+    if (n < 2 || c->prefix[0] != '/' || c->prefix[n - 1] != '/')
+        return fail(AE_EINVAL, err, errlen,
+                    "cluster.prefix = \"%s\" must start and end with '/' (e.g. \"/aether/\")",
+                    c->prefix);
     return 0;
 }
 
@@ -252,8 +296,8 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
 #define KEY(k) (snprintf(key, sizeof key, "blueprint.%s." k, b->name), key)
     CHECK(check_enum(KEY("actuator"), (int)b->actuator, cfg_actuator_names, CFG_ACTUATOR_COUNT, err,
                      errlen));
-    CHECK(check_int(KEY("min_instances"), b->min_instances, 0, 10000, err, errlen));
-    CHECK(check_int(KEY("max_instances"), b->max_instances, 1, 10000, err, errlen));
+    CHECK(check_int(KEY("min_instances"), b->min_instances, CFG_RANGE_MIN_INSTANCES, err, errlen));
+    CHECK(check_int(KEY("max_instances"), b->max_instances, CFG_RANGE_MAX_INSTANCES, err, errlen));
     if (b->max_instances < b->min_instances)
         return fail(AE_EINVAL, err, errlen,
                     "blueprint.%s.max_instances = %d must be at least blueprint.%s.min_instances "
@@ -262,7 +306,8 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
     if (b->instances != -1)
         CHECK(check_int(KEY("instances"), b->instances, b->min_instances, b->max_instances, err,
                         errlen));
-    CHECK(check_double(KEY("cpu_limit_cores"), b->cpu_limit_cores, 0.001, 4096, err, errlen));
+    CHECK(check_double(KEY("cpu_limit_cores"), b->cpu_limit_cores, CFG_RANGE_CPU_LIMIT_CORES, err,
+                       errlen));
     if (b->memory_limit_bytes < 0)
         return fail(AE_ERANGE, err, errlen,
                     "blueprint.%s.memory_limit_bytes = %lld must be 0 (derived) or positive",
@@ -287,8 +332,9 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
         return fail(AE_EINVAL, err, errlen,
                     "blueprint.%s.metrics_path = \"%s\" must start with '/'", b->name,
                     b->metrics_path);
-    CHECK(check_int(KEY("startup_timeout_ms"), b->startup_timeout_ms, 1, 3600000, err, errlen));
-    CHECK(check_int(KEY("stop_grace_ms"), b->stop_grace_ms, 0, 3600000, err, errlen));
+    CHECK(check_int(KEY("startup_timeout_ms"), b->startup_timeout_ms, CFG_RANGE_STARTUP_TIMEOUT_MS,
+                    err, errlen));
+    CHECK(check_int(KEY("stop_grace_ms"), b->stop_grace_ms, CFG_RANGE_STOP_GRACE_MS, err, errlen));
     for (int i = 0; i < b->metrics_urls_count; i++) {
         const char *u = b->metrics_urls[i];
         if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
@@ -320,6 +366,7 @@ int cfg_validate(const struct ae_config *c, char *err, size_t errlen)
     CHECK(cfg_api_validate(&c->api, err, errlen));
     CHECK(cfg_controller_validate(&c->controller, err, errlen));
     CHECK(cfg_ttm_validate(&c->ttm, err, errlen));
+    CHECK(cfg_cluster_validate(&c->cluster, err, errlen));
     for (int i = 0; i < c->blueprint_count; i++) {
         CHECK(cfg_blueprint_validate(&c->blueprints[i], i, err, errlen));
         for (int j = 0; j < i; j++)
@@ -432,6 +479,11 @@ void cfg_blueprint_free(struct cfg_blueprint *b)
 
 void cfg_free(struct ae_config *c)
 {
+    for (int i = 0; i < c->cluster.etcd_endpoints_count; i++)
+        free(c->cluster.etcd_endpoints[i]);
+    free(c->cluster.etcd_endpoints);
+    c->cluster.etcd_endpoints = NULL;
+    c->cluster.etcd_endpoints_count = 0;
     for (int i = 0; i < c->blueprint_count; i++)
         cfg_blueprint_free(&c->blueprints[i]);
     free(c->blueprints);

@@ -2,33 +2,21 @@
 #include <string.h>
 
 #include "aether/decision.h"
+#include "aether/names.h"
+
+#define MAP_TEXT(name, text) text,
+static const char *const tier_names[AE_TIER_COUNT] = {AE_TIER_MAP(MAP_TEXT)};
+static const char *const action_names[AE_ACTION_COUNT] = {AE_ACTION_MAP(MAP_TEXT)};
+#undef MAP_TEXT
 
 const char *ae_tier_name(enum ae_tier t)
 {
-    switch (t) {
-    case AE_TIER_REACTIVE:
-        return "reactive";
-    case AE_TIER_TTM:
-        return "ttm";
-    case AE_TIER_OPERATOR:
-        return "operator";
-    }
-    return "unknown";
+    return ae_name_in(tier_names, AE_TIER_COUNT, (int)t, "unknown");
 }
 
 const char *ae_action_name(enum ae_action a)
 {
-    switch (a) {
-    case AE_ACTION_HOLD:
-        return "hold";
-    case AE_ACTION_SCALE_UP:
-        return "scale_up";
-    case AE_ACTION_SCALE_DOWN:
-        return "scale_down";
-    case AE_ACTION_ADJUST_THRESHOLDS:
-        return "adjust_thresholds";
-    }
-    return "unknown";
+    return ae_name_in(action_names, AE_ACTION_COUNT, (int)a, "unknown");
 }
 
 void ae_decision_init(struct ae_decision *d, int64_t timestamp_ms, enum ae_tier tier, int n)

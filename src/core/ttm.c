@@ -11,8 +11,7 @@
 
 #include "aether/error.h"
 #include "aether/ttm.h"
-
-#define MINUTE_MS 60000
+#include "aether/names.h"
 
 struct ttm_bp {
     const char *name;
@@ -259,8 +258,6 @@ static enum ae_action action_of(enum fcst_type type)
         return AE_ACTION_SCALE_UP;
     case FCST_SCALE_DOWN:
         return AE_ACTION_SCALE_DOWN;
-    case FCST_ADJUST_THRESHOLDS:
-        return AE_ACTION_ADJUST_THRESHOLDS;
     default:
         return AE_ACTION_HOLD;
     }
@@ -439,11 +436,6 @@ void ttm_get_counters(const ttm *t, struct ttm_counters *out)
     *out = t->counters;
 }
 
-int ttm_blueprint_count(const ttm *t)
-{
-    return t->count;
-}
-
 int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out)
 {
     if (i < 0 || i >= t->count)
@@ -476,28 +468,17 @@ const struct ae_decision *ttm_last_decision(const ttm *t, int i)
     return &t->bps[i].decision;
 }
 
+#define MAP_TEXT(name) #name,
+static const char *const state_names[TTM_STATE_COUNT] = {TTM_STATE_MAP(MAP_TEXT)};
+static const char *const bp_state_names[TTM_BP_STATE_COUNT] = {TTM_BP_STATE_MAP(MAP_TEXT)};
+#undef MAP_TEXT
+
 const char *ttm_state_name(enum ttm_state s)
 {
-    switch (s) {
-    case TTM_STOPPED:
-        return "STOPPED";
-    case TTM_RUNNING:
-        return "RUNNING";
-    case TTM_ERROR:
-        return "ERROR";
-    }
-    return "UNKNOWN";
+    return ae_name_in(state_names, TTM_STATE_COUNT, (int)s, "UNKNOWN");
 }
 
 const char *ttm_bp_state_name(enum ttm_bp_state s)
 {
-    switch (s) {
-    case TTM_BP_WAITING_FOR_HISTORY:
-        return "WAITING_FOR_HISTORY";
-    case TTM_BP_FORECASTING:
-        return "FORECASTING";
-    case TTM_BP_ERROR:
-        return "ERROR";
-    }
-    return "UNKNOWN";
+    return ae_name_in(bp_state_names, TTM_BP_STATE_COUNT, (int)s, "UNKNOWN");
 }

@@ -4,6 +4,7 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "dashboard.h"
 #include "jtext.h"
 #include "log.h"
 #include "metrics.h"
@@ -17,15 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const *feature_names(void)
-{
-    static const char *names[AE_FEATURE_COUNT];
-    if (!names[0])
-        for (int i = 0; i < AE_FEATURE_COUNT; i++)
-            names[i] = ae_feature_name(i);
-    return names;
-}
 
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
@@ -85,54 +77,64 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     return o;
 }
 
+/* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
+static struct node_view *take_view(struct node *n, struct http_response *resp)
+{
+    struct node_view *v;
+    if (node_view_take(n, &v) == 0)
+        return v;
+    http_error(resp, 500, "out of memory reading the node's state");
+    return NULL;
+}
+
 static void h_status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
     struct node *n = ctx;
+    struct node_view *v = take_view(n, resp);
+    if (!v)
+        return;
     json_t *o = json_object();
-    pthread_mutex_lock(&n->lock);
-    const struct cfg_ttm *c = &n->cfg.ttm;
-    enum ttm_state state = ttm_get_state(n->ttm);
+    const struct cfg_ttm *c = &node_config(n)->ttm;
     json_object_set_new(o, "enabled", json_boolean(c->enabled));
-    json_object_set_new(o, "active", json_boolean(c->enabled && n->predictor != NULL));
-    json_object_set_new(o, "state", json_string(ttm_state_name(state)));
+    json_object_set_new(o, "active", json_boolean(c->enabled && v->model_loaded));
+    json_object_set_new(o, "state", json_string(ttm_state_name(v->ttm_state)));
     json_object_set_new(o, "modelPath", json_text(c->model_path));
     json_object_set_new(o, "inputWindowMinutes", json_integer(c->input_window_minutes));
     json_object_set_new(o, "predictionHorizon", json_integer(c->prediction_horizon));
     json_object_set_new(o, "evaluationIntervalMs", json_integer(c->evaluation_interval_ms));
     json_object_set_new(o, "confidenceThreshold", json_real(c->confidence_threshold));
     json_object_set_new(o, "mode", json_string(cfg_ttm_mode_names[c->mode]));
-    const char *error = n->model_error[0] ? n->model_error : ttm_last_error(n->ttm);
-    json_object_set_new(o, "error", error && *error ? json_text(error) : json_null());
+    const char *error = v->model_error[0] ? v->model_error : v->ttm_error;
+    json_object_set_new(o, "error", *error ? json_text(error) : json_null());
 
     int any = 0;
     json_t *bps = json_array();
-    for (int k = 0; k < n->nbp; k++) {
-        int i = n->by_name[k];
-        struct ttm_bp_status st;
-        if (ttm_get_blueprint(n->ttm, i, &st) != 0)
+    for (int k = 0; k < v->nbp; k++) {
+        const struct node_bp_view *bv = &v->bps[k];
+        if (!bv->has_ttm)
             continue;
-        any |= st.has_forecast;
+        const struct ttm_bp_status *st = &bv->ttm;
+        any |= st->has_forecast;
         json_t *b = json_object();
-        json_object_set_new(b, "name", json_string(n->bps[i].cfg->name));
-        json_object_set_new(b, "state", json_string(ttm_bp_state_name(st.state)));
-        json_object_set_new(b, "hasForecast", json_boolean(st.has_forecast));
-        json_object_set_new(b, "lastForecast", forecast_json(&st));
-        json_object_set_new(b, "confidence", num_or_null(st.confidence));
-        json_object_set_new(b, "skill", num_or_null(st.skill));
-        json_object_set_new(b, "error", st.error && *st.error ? json_text(st.error) : json_null());
+        json_object_set_new(b, "name", json_string(bv->cfg->name));
+        json_object_set_new(b, "state", json_string(ttm_bp_state_name(st->state)));
+        json_object_set_new(b, "hasForecast", json_boolean(st->has_forecast));
+        json_object_set_new(b, "lastForecast", forecast_json(st));
+        json_object_set_new(b, "confidence", num_or_null(st->confidence));
+        json_object_set_new(b, "skill", num_or_null(st->skill));
+        json_object_set_new(b, "error",
+                            st->error && *st->error ? json_text(st->error) : json_null());
         json_array_append_new(bps, b);
     }
     json_object_set_new(o, "hasForecast", json_boolean(any));
-    int last = ttm_last_forecast_blueprint(n->ttm);
-    struct ttm_bp_status st;
-    if (last >= 0 && ttm_get_blueprint(n->ttm, last, &st) == 0)
-        json_object_set_new(o, "lastForecast", forecast_json(&st));
+    if (v->last_forecast >= 0 && v->bps[v->last_forecast].has_ttm)
+        json_object_set_new(o, "lastForecast", forecast_json(&v->bps[v->last_forecast].ttm));
     else
         json_object_set_new(o, "lastForecast", json_null());
     json_object_set_new(o, "lastEvaluation",
-                        n->last_eval_ms >= 0 ? json_integer(n->last_eval_ms) : json_null());
-    pthread_mutex_unlock(&n->lock);
+                        v->last_eval_ms >= 0 ? json_integer(v->last_eval_ms) : json_null());
+    node_view_free(v);
     json_object_set_new(o, "blueprints", bps);
     reply_json(resp, 200, o);
 }
@@ -155,7 +157,7 @@ static json_t *decision_json(int64_t ts, const char *bp, const char *tier, const
     return o;
 }
 
-static json_t *live_decision_json(const struct node_bp *b)
+static json_t *live_decision_json(const struct node_bp_view *b)
 {
     if (!b->has_decision)
         return json_null();
@@ -172,10 +174,12 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
 {
     (void)req;
     struct node *n = ctx;
+    struct node_view *v = take_view(n, resp);
+    if (!v)
+        return;
     json_t *arr = json_array();
-    pthread_mutex_lock(&n->lock);
-    for (int k = 0; k < n->nbp; k++) {
-        const struct node_bp *b = &n->bps[n->by_name[k]];
+    for (int k = 0; k < v->nbp; k++) {
+        const struct node_bp_view *b = &v->bps[k];
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(b->cfg->name));
         json_object_set_new(o, "actuator", json_string(cfg_actuator_names[b->cfg->actuator]));
@@ -191,9 +195,9 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
                             b->has_snapshot && ae_snapshot_has(s, AE_F_CPU_USAGE)
                                 ? json_real(s->values[AE_F_CPU_USAGE])
                                 : json_null());
-        const struct ae_minute *m = agg_last(b->history);
+        const struct ae_minute *m = &b->last_minute;
         json_object_set_new(o, "invocationsPerMinute",
-                            m && ae_minute_has(m, AE_F_INVOCATIONS)
+                            b->has_last_minute && ae_minute_has(m, AE_F_INVOCATIONS)
                                 ? json_real(m->values[AE_F_INVOCATIONS])
                                 : json_null());
         json_object_set_new(o, "lastDecision", live_decision_json(b));
@@ -201,7 +205,7 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
             json_object_set_new(o, "error", json_text(b->status.error));
         json_array_append_new(arr, o);
     }
-    pthread_mutex_unlock(&n->lock);
+    node_view_free(v);
     reply_json(resp, 200, arr);
 }
 
@@ -236,7 +240,7 @@ static void h_decisions(void *ctx, const struct http_request *req, struct http_r
         return;
     }
     struct store *r;
-    if (store_reader_open(n->store, &r, err, sizeof err) != 0) {
+    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
         return;
     }
@@ -263,14 +267,13 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
         return;
     }
     if (rc != 0) {
-        pthread_mutex_lock(&n->lock);
-        int kept = n->predictor != NULL;
-        pthread_mutex_unlock(&n->lock);
+        int kept = node_model_loaded(n);
         http_error(resp, 422, "%s%s", err,
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", n->cfg.ttm.model_path);
+    const char *path = node_config(n)->ttm.model_path;
+    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
     reply_json(resp, 200, o);
 }
 
@@ -286,7 +289,7 @@ static void h_push(void *ctx, const struct http_request *req, struct http_respon
     const char *body = http_body(req, &len);
     struct req_push p;
     char err[512];
-    if (req_parse_push(body, len, feature_names(), &p, err, sizeof err) != 0) {
+    if (req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err) != 0) {
         http_error(resp, 400, "%s", err);
         return;
     }
@@ -347,7 +350,11 @@ static void render_row(struct export_stream *e, const struct ae_minute *m)
         else
             sbuf_append(b, "null", 4);
     }
-    sbuf_printf(b, "],\"samples\":%d}", m->snapshots);
+    sbuf_printf(b, "],\"samples\":%d,\"ready\":", m->snapshots);
+    sbuf_number(b, m->ready_mean);
+    sbuf_append(b, ",\"requested\":", 13);
+    sbuf_number(b, m->requested_mean);
+    sbuf_append(b, "}", 1);
 }
 
 /* Renders the next page (or the closing text) into e->out. Returns -1 on a store error. */
@@ -389,6 +396,50 @@ static ssize_t export_produce(void *ctx, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* The query of the history endpoints: blueprint (required when several are configured, default
+ * the only one), from and to (Unix ms or ISO 8601, from <= to). On a bad query sets the error
+ * answer and returns -1; *bp_out is borrowed from the request or the config. */
+static int history_query(struct node *n, const struct http_request *req, struct http_response *resp,
+                         const char **bp_out, int64_t *from, int64_t *to)
+{
+    char err[512];
+    const char *bp = http_query(req, "blueprint");
+    if (!bp || !*bp) {
+        int nbp = node_config(n)->blueprint_count;
+        if (nbp == 1) {
+            bp = node_blueprint(n, 0)->name;
+        } else if (nbp == 0) {
+            http_error(resp, 404, "no blueprints are configured");
+            return -1;
+        } else {
+            struct sbuf names = {0};
+            for (int k = 0; k < nbp; k++)
+                sbuf_printf(&names, "%s%s", k ? ", " : "", node_blueprint(n, k)->name);
+            http_error(resp, 400, "blueprint is required when several are configured (%s)",
+                       names.data ? names.data : "");
+            sbuf_free(&names);
+            return -1;
+        }
+    } else if (node_find_blueprint(n, bp) < 0) {
+        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+        return -1;
+    }
+    *from = INT64_MIN;
+    *to = INT64_MAX;
+    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
+    if ((fs && req_parse_time(fs, "from", from, err, sizeof err) != 0) ||
+        (ts && req_parse_time(ts, "to", to, err, sizeof err) != 0)) {
+        http_error(resp, 400, "%s", err);
+        return -1;
+    }
+    if (*from > *to) {
+        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)*from, (long long)*to);
+        return -1;
+    }
+    *bp_out = bp;
+    return 0;
+}
+
 static void h_training_data(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct node *n = ctx;
@@ -401,43 +452,16 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
         http_error(resp, 400, "format = \"%.32s\": use json or csv", format);
         return;
     }
-    const char *bp = http_query(req, "blueprint");
-    if (!bp || !*bp) {
-        if (n->nbp == 1) {
-            bp = n->bps[0].cfg->name;
-        } else if (n->nbp == 0) {
-            http_error(resp, 404, "no blueprints are configured");
-            return;
-        } else {
-            struct sbuf names = {0};
-            for (int k = 0; k < n->nbp; k++)
-                sbuf_printf(&names, "%s%s", k ? ", " : "", n->bps[n->by_name[k]].cfg->name);
-            http_error(resp, 400, "blueprint is required when several are configured (%s)",
-                       names.data ? names.data : "");
-            sbuf_free(&names);
-            return;
-        }
-    } else if (node_find_blueprint(n, bp) < 0) {
-        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+    const char *bp;
+    int64_t from, to;
+    if (history_query(n, req, resp, &bp, &from, &to) != 0)
         return;
-    }
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
-    if ((fs && req_parse_time(fs, "from", &from, err, sizeof err) != 0) ||
-        (ts && req_parse_time(ts, "to", &to, err, sizeof err) != 0)) {
-        http_error(resp, 400, "%s", err);
-        return;
-    }
-    if (from > to) {
-        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)from, (long long)to);
-        return;
-    }
     struct export_stream *e = calloc(1, sizeof *e);
     if (!e) {
         http_error(resp, 500, "out of memory");
         return;
     }
-    if (store_reader_open(n->store, &e->reader, err, sizeof err) != 0) {
+    if (store_reader_open(node_store(n), &e->reader, err, sizeof err) != 0) {
         free(e);
         http_error(resp, 500, "%s", err);
         return;
@@ -465,12 +489,73 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
     resp->stream_free = export_free;
 }
 
+struct forecasts_ctx {
+    struct sbuf out;
+    long rows;
+};
+
+/* Renders one stored forecast step as a JSON object (struct forecasts_ctx); 1 (stop) when out of
+ * memory. */
+static int add_forecast(void *ctx, const struct store_forecast *f)
+{
+    struct forecasts_ctx *c = ctx;
+    struct sbuf *b = &c->out;
+    sbuf_printf(b, "%s{\"minute\":%lld,\"step\":%d,\"madeAt\":%lld,\"confidence\":",
+                c->rows++ ? "," : "", (long long)f->minute_ms, f->step, (long long)f->made_ms);
+    if (isfinite(f->confidence))
+        sbuf_number(b, f->confidence);
+    else
+        sbuf_append(b, "null", 4);
+    sbuf_append(b, ",\"values\":[", 11);
+    for (int i = 0; i < AE_FEATURE_COUNT; i++) {
+        if (i)
+            sbuf_append(b, ",", 1);
+        if (isfinite(f->values[i]))
+            sbuf_number(b, f->values[i]);
+        else
+            sbuf_append(b, "null", 4);
+    }
+    sbuf_append(b, "]}", 2);
+    return b->oom ? 1 : 0;
+}
+
+static void h_forecasts(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    const char *bp;
+    int64_t from, to;
+    if (history_query(n, req, resp, &bp, &from, &to) != 0)
+        return;
+    char err[512] = "";
+    struct store *r;
+    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
+        http_error(resp, 500, "%s", err);
+        return;
+    }
+    struct forecasts_ctx c = {0};
+    struct sbuf *b = &c.out;
+    sbuf_printf(b, "{\"blueprint\":\"%s\",\"features\":[", bp);
+    for (int f = 0; f < AE_FEATURE_COUNT; f++)
+        sbuf_printf(b, "%s\"%s\"", f ? "," : "", ae_feature_name(f));
+    sbuf_append(b, "],\"forecasts\":[", 15);
+    int rc = store_each_forecast(r, bp, from, to, add_forecast, &c, err, sizeof err);
+    store_close(r);
+    sbuf_append(b, "]}\n", 3);
+    if (rc != 0 || b->oom) {
+        sbuf_free(b);
+        http_error(resp, 500, "%s", rc < 0 ? err : "out of memory rendering forecasts");
+        return;
+    }
+    size_t len;
+    char *text = sbuf_take(b, &len);
+    http_reply(resp, 200, "application/json", text, len);
+}
+
 static void h_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
     struct sbuf b = {0};
-    metrics_render(ctx, &b);
-    if (b.oom) {
+    if (metrics_render(ctx, &b) != 0 || b.oom) {
         sbuf_free(&b);
         http_error(resp, 500, "out of memory rendering metrics");
         return;
@@ -483,10 +568,14 @@ static void h_metrics(void *ctx, const struct http_request *req, struct http_res
 const struct http_route api_routes[] = {
     {"GET", "/api/ttm/status", 0, 0, h_status},
     {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
+    {"GET", "/api/ttm/forecasts", 0, 0, h_forecasts},
     {"GET", "/api/blueprints", 0, 0, h_blueprints},
     {"GET", "/api/decisions", 0, 0, h_decisions},
     {"POST", "/api/ttm/reload", 0, 1, h_reload},
     {"POST", "/api/metrics/", 1, 1, h_push},
     {"GET", "/metrics", 0, 0, h_metrics},
+    {"GET", "/", 0, 0, dash_page},
+    {"GET", "/dashboard", 0, 0, dash_page},
+    {"GET", "/dashboard/", 1, 0, dash_file},
 };
 const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);

@@ -48,11 +48,6 @@ const char *http_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_method(const struct http_request *r)
-{
-    return r->method;
-}
-
 const char *http_path(const struct http_request *r)
 {
     return r->path;
@@ -80,7 +75,7 @@ void http_error(struct http_response *resp, int status, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ae_verrf(msg, sizeof msg, 0, fmt, ap);
     va_end(ap);
     json_t *o = json_pack("{s:s}", "error", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
