@@ -91,6 +91,20 @@ def main():
     if run.returncode != 2 or "loopback" not in run.stderr:
         failures.append(f"a non-loopback URL was not refused: {run.returncode} {run.stderr!r}")
 
+    # Nothing listens on port 1: every request sent gets no answer and counts as failed; the
+    # counters are explained on stderr.
+    run = subprocess.run([load_bin, "--trace", trace, "--time-column", "minute",
+                          "--value-column", "requests", "--time-scale", "120", "--duration", "1",
+                          "--url", "http://127.0.0.1:1/", "--quiet"],
+                         capture_output=True, text=True, timeout=30)
+    done = re.search(r"done: sent (\d+), ok (\d+), HTTP errors \d+, failed (\d+) \(no answer\),"
+                     r" skipped \d+ \(not sent", run.stdout)
+    if (run.returncode != 0 or not done or int(done.group(1)) == 0 or done.group(2) != "0"
+            or done.group(3) != done.group(1)):
+        failures.append(f"requests to a closed port are not all counted as failed: {run.stdout!r}")
+    if "failed = no answer" not in run.stderr or "skipped = due by the trace" not in run.stderr:
+        failures.append(f"the counters are not explained: {run.stderr!r}")
+
     bad = os.path.join(tmp, "bad.csv")
     with open(bad, "w") as f:
         f.write("minute,requests\n0,600\n1,lots\n")

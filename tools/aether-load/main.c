@@ -13,7 +13,8 @@
  * last value. Requests go round-robin over the URLs, or over the ports of a blueprint's
  * instances (--ports 9100-9109: a refused port is skipped, like a load balancer would), from a
  * bounded pool of threads, never faster than --max-rps; when the targets cannot keep up the
- * backlog is dropped (counted as "skipped"), so the generator never runs away. Targets must be
+ * backlog is dropped (counted as "skipped"), so the generator never runs away; "failed" counts
+ * requests that got no answer (refused by every target, reset, 5 s timeout). Targets must be
  * on loopback. One status line per second; exit 0 at the end of the trace or --duration. */
 #include "aether/snapshot.h"
 #include "aether/trace.h"
@@ -338,6 +339,11 @@ int main(int argc, char **argv)
             "missing slots repeat the last value\n",
             (double)tr->len * (double)tr->step_ms / (double)AE_MINUTE_MS,
             (double)tr->len * (double)tr->step_ms / 1000.0 / l.time_scale, l.nurls);
+    fprintf(stderr, "aether-load: counters: ok = answered 2xx/3xx; errors = answered with another"
+                    " HTTP status; failed = no answer (refused by every target, reset, or no"
+                    " reply within 5 s); skipped = due by the trace but never sent, because more"
+                    " than 1 s of backlog built up (targets, --concurrency or --max-rps could not"
+                    " keep up)\n");
     l.trace = tr;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -378,7 +384,8 @@ int main(int argc, char **argv)
     atomic_store(&l.stop, 1);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-    printf("aether-load: done: sent %llu, ok %llu, HTTP errors %llu, failed %llu, skipped %llu\n",
+    printf("aether-load: done: sent %llu, ok %llu, HTTP errors %llu, failed %llu (no answer),"
+           " skipped %llu (not sent: backlog over 1 s)\n",
            (unsigned long long)atomic_load(&l.sent), (unsigned long long)atomic_load(&l.ok),
            (unsigned long long)atomic_load(&l.http_errors),
            (unsigned long long)atomic_load(&l.failures),
