@@ -163,13 +163,15 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
                           (const char *[]){"blueprint", bp->cfg->name, NULL}, (double)bp->pushes);
     }
     prom_write_family(b, "aether_decisions_total", "counter",
-                      "Decisions recorded, by tier and action.");
-    for (int t = 0; t < AE_TIER_COUNT; t++)
-        for (int a = 0; a < AE_ACTION_COUNT; a++)
-            prom_write_sample(b, "aether_decisions_total",
-                              (const char *[]){"tier", ae_tier_name((enum ae_tier)t), "action",
-                                               ae_action_name((enum ae_action)a), NULL},
-                              (double)n->decisions[t][a]);
+                      "Decisions recorded, by blueprint, tier and action.");
+    for (int k = 0; k < n->nbp; k++)
+        for (int t = 0; t < AE_TIER_COUNT; t++)
+            for (int a = 0; a < AE_ACTION_COUNT; a++)
+                prom_write_sample(b, "aether_decisions_total",
+                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "tier",
+                                                   ae_tier_name((enum ae_tier)t), "action",
+                                                   ae_action_name((enum ae_action)a), NULL},
+                                  (double)n->bps[k].decisions[t][a]);
     counter(b, "aether_history_write_errors_total", "Failed writes to the SQLite history.",
             (double)n->store_errors);
 

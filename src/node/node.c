@@ -39,6 +39,7 @@ struct node_bp {
     char last_result[512];
     int64_t last_decision_id; /* its row in the store, 0 when it could not be written */
     int64_t last_forecast_ms; /* made_ms of the last forecast written to the store */
+    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
 };
 
 /* Everything from `lock` on is guarded by it. */
@@ -67,7 +68,6 @@ struct node {
     long ticks;
     int loop_nice; /* the control loop thread's nice value */
     long store_errors;
-    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
     atomic_int stop;
 };
 
@@ -361,7 +361,7 @@ static int64_t record_decision(struct node *n, struct node_bp *b, const struct a
     b->has_decision = 1;
     snprintf(b->last_result, sizeof b->last_result, "%s", result);
     if ((unsigned)d->tier < AE_TIER_COUNT && (unsigned)d->action < AE_ACTION_COUNT)
-        n->decisions[d->tier][d->action]++;
+        b->decisions[d->tier][d->action]++;
     char *inputs = inputs_json(d);
     struct store_decision row = {
         .ts_ms = d->timestamp_ms,
@@ -721,6 +721,7 @@ static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
     v->last_snapshot = b->last_snapshot;
     v->has_decision = b->has_decision;
     v->last_decision = b->last_decision;
+    memcpy(v->decisions, b->decisions, sizeof v->decisions);
     snprintf(v->last_result, sizeof v->last_result, "%s", b->last_result);
     v->history_minutes = agg_count(b->history);
     const struct ae_minute *m = agg_last(b->history);
@@ -773,7 +774,6 @@ int node_view_take(struct node *n, struct node_view **out)
     v->last_eval_s = n->last_eval_s;
     v->ticks = n->ticks;
     v->store_errors = n->store_errors;
-    memcpy(v->decisions, n->decisions, sizeof v->decisions);
     v->lag = n->lag;
     v->loop_nice = n->loop_nice;
     pthread_mutex_unlock(&n->lock);

@@ -38,6 +38,7 @@ struct node_bp_view {
     struct ae_snapshot last_snapshot; /* the newest second folded */
     int has_decision;
     struct ae_decision last_decision; /* last change or TTM recommendation */
+    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
     char last_result[512];
     int history_minutes; /* closed minutes held */
     int has_last_minute;
@@ -63,7 +64,6 @@ struct node_view {
     double last_eval_s;   /* duration of the control step that last evaluated TTM */
     long ticks;
     long store_errors;
-    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
     struct lagstat lag;
     int loop_nice; /* the control loop thread's nice value */
 };

@@ -171,7 +171,8 @@ def case_api_reactive_only():
         check(metric(m, "aether_control_loop_lag_seconds", quantile="0.99") is not None,
               "lag summary")
         check(metric(m, "aether_control_loop_lag_seconds_count") >= 1, "lag counted per tick")
-        check(metric(m, "aether_decisions_total", tier="reactive", action="scale_up") >= 1,
+        check(metric(m, "aether_decisions_total", blueprint="web", tier="reactive",
+                     action="scale_up") >= 1,
               "decision counter")
         check(metric(m, "aether_metric_pushes_total", blueprint="web") >= 1, "push counter")
         check("api" in n.log() and "Loaded TTM model" not in n.log(), "no model loaded")
