@@ -34,7 +34,9 @@ struct actuator_status {
     int restarts;    /* process: restarts since start */
     int runs;        /* exec: scale_command runs finished since start (0 for process) */
     int run_count;   /* exec: the instance count the last finished run asked for */
-    char error[256]; /* the most recent failure, "" when none */
+    char error[256]; /* the most recent failure while it lasts, "" when none: cleared when the
+                      * failed instance is ready again or no longer wanted (process), or when a
+                      * later run succeeds (exec) */
 };
 
 /* One scrape target: a ready instance (process) or a configured metrics URL (exec). */

@@ -35,11 +35,29 @@ struct instance {
 struct process_state {
     struct instance *inst; /* max_instances slots; thread-owned, read under mu */
     int restarts;
+    int error_instance; /* the instance a->error is about, -1 when none (guarded by mu) */
 };
 
 static struct instance *inst_of(struct actuator *a)
 {
     return ((struct process_state *)a->impl)->inst;
+}
+
+/* mu held: instance i failed; a->error says why until it recovers. */
+static void sup_set_error_instance(struct actuator *a, int i)
+{
+    ((struct process_state *)a->impl)->error_instance = i;
+}
+
+/* mu held: instance i is ready again, or no longer wanted and gone: an error about it is over
+ * (its history stays in the log and the decisions' results). */
+static void sup_recovered(struct actuator *a, int i)
+{
+    struct process_state *p = a->impl;
+    if (p->error_instance == i) {
+        p->error_instance = -1;
+        a->error[0] = '\0';
+    }
 }
 
 /* 1 when http://127.0.0.1:<port><metrics_path> answers 200 within PROBE_TIMEOUT_MS (the body
@@ -97,6 +115,7 @@ static void sup_start_instance(struct actuator *a, int i, int64_t now)
         in->failures++;
         snprintf(a->error, sizeof(a->error), "blueprint %s instance %d: %.150s", a->bp.name, i,
                  err);
+        sup_set_error_instance(a, i);
     }
     pthread_mutex_unlock(&a->mu);
 }
@@ -110,6 +129,7 @@ static void sup_failed(struct actuator *a, int i, int64_t now, const char *why)
     pthread_mutex_lock(&a->mu);
     snprintf(a->error, sizeof(a->error), "blueprint %s instance %d (port %d): %s", a->bp.name, i,
              a->bp.port_base + i, why);
+    sup_set_error_instance(a, i);
     in->state = INST_BACKOFF;
     in->pid = 0;
     in->retry_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
@@ -154,6 +174,8 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                     pthread_mutex_lock(&a->mu);
                     in->state = INST_EMPTY;
                     in->pid = 0;
+                    if (i >= desired)
+                        sup_recovered(a, i);
                     pthread_mutex_unlock(&a->mu);
                 } else {
                     sup_failed(a, i, now, why);
@@ -193,6 +215,7 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                 pthread_mutex_lock(&a->mu);
                 in->state = INST_READY;
                 in->failures = 0;
+                sup_recovered(a, i);
                 pthread_mutex_unlock(&a->mu);
             } else if (now - in->since_ms > a->bp.startup_timeout_ms) {
                 char why[96];
@@ -245,6 +268,8 @@ static int process_open(struct actuator *a, char *err, size_t errlen)
         p->inst =
             calloc((size_t)(a->bp.max_instances > 0 ? a->bp.max_instances : 1), sizeof(*p->inst));
     a->impl = p;
+    if (p)
+        p->error_instance = -1;
     if (!p || !p->inst) {
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
