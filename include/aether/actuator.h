@@ -37,6 +37,9 @@ struct actuator_status {
     char error[256]; /* the most recent failure while it lasts, "" when none: cleared when the
                       * failed instance is ready again or no longer wanted (process), or when a
                       * later run succeeds (exec) */
+    char last_failure[256]; /* the most recent failure, kept after recovery ("" before any) */
+    long failures_total;    /* failures since start: a change means a new one (perhaps already
+                             * over, so error may be "" again) */
 };
 
 /* One scrape target: a ready instance (process) or a configured metrics URL (exec). */

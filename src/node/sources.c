@@ -34,7 +34,8 @@ struct wl_bp {
     struct host_collector *host; /* only with host_metrics */
     char last_reason[512];
     int last_runs; /* exec runs already logged */
-    char last_error[256];
+    char last_error[256]; /* the actuator's error as last shown */
+    long failures_seen;   /* its failures_total when last looked at */
 };
 
 struct wl_sources {
@@ -113,10 +114,17 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
     out->starting = st.starting;
     out->ready = st.ready;
     out->failed = st.failed;
-    if (strcmp(st.error, b->last_error) != 0) { /* a new failure: crash, start error, ... */
-        nlog(NLOG_WARN, "actuator", "%s", st.error);
-        memcpy(b->last_error, st.error, sizeof(st.error));
+    /* Each new failure is logged, also one already over by now (a quick restart); its end is
+     * logged when the error shown in /api/blueprints goes away. */
+    int new_failure = st.failures_total != b->failures_seen;
+    if (new_failure) {
+        nlog(NLOG_WARN, "actuator", "%s", st.last_failure);
+        b->failures_seen = st.failures_total;
     }
+    if (!st.error[0] && (new_failure || b->last_error[0]))
+        nlog(NLOG_INFO, "actuator", "recovered: %s",
+             new_failure ? st.last_failure : b->last_error);
+    memcpy(b->last_error, st.error, sizeof(st.error));
     if (st.error[0])
         snprintf(out->error, sizeof(out->error), "%s", st.error);
     else if (b->last_reason[0])

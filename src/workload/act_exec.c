@@ -121,8 +121,8 @@ static void exec_run(struct actuator *a, int n)
         x->failures++;
     }
     if (!success)
-        snprintf(a->error, sizeof(a->error), "blueprint %s scale_command (%d instances): %.100s",
-                 a->bp.name, n, result);
+        actuator_fail(a, "blueprint %s scale_command (%d instances): %.100s", a->bp.name, n,
+                      result);
     else
         a->error[0] = '\0'; /* recovered: the failure stays in the decisions' results */
     pthread_mutex_unlock(&a->mu);

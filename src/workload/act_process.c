@@ -113,8 +113,7 @@ static void sup_start_instance(struct actuator *a, int i, int64_t now)
         int64_t wait = (int64_t)BACKOFF_FIRST_MS << shift;
         in->retry_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
         in->failures++;
-        snprintf(a->error, sizeof(a->error), "blueprint %s instance %d: %.150s", a->bp.name, i,
-                 err);
+        actuator_fail(a, "blueprint %s instance %d: %.150s", a->bp.name, i, err);
         sup_set_error_instance(a, i);
     }
     pthread_mutex_unlock(&a->mu);
@@ -127,8 +126,8 @@ static void sup_failed(struct actuator *a, int i, int64_t now, const char *why)
     int shift = in->failures < 6 ? in->failures : 6;
     int64_t wait = (int64_t)BACKOFF_FIRST_MS << shift;
     pthread_mutex_lock(&a->mu);
-    snprintf(a->error, sizeof(a->error), "blueprint %s instance %d (port %d): %s", a->bp.name, i,
-             a->bp.port_base + i, why);
+    actuator_fail(a, "blueprint %s instance %d (port %d): %.150s", a->bp.name, i,
+                  a->bp.port_base + i, why);
     sup_set_error_instance(a, i);
     in->state = INST_BACKOFF;
     in->pid = 0;

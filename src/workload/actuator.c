@@ -10,6 +10,7 @@
 #include "aether/error.h"
 #include "spawn.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,16 @@ int actuator_set_desired(struct actuator *a, int n, char *err, size_t errlen)
     return rc;
 }
 
+void actuator_fail(struct actuator *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->error, sizeof(a->error), fmt, ap);
+    va_end(ap);
+    memcpy(a->last_failure, a->error, sizeof(a->last_failure));
+    a->failures_total++;
+}
+
 void actuator_status(struct actuator *a, struct actuator_status *out)
 {
     memset(out, 0, sizeof(*out));
@@ -156,6 +167,8 @@ void actuator_status(struct actuator *a, struct actuator_status *out)
     out->requested = a->desired;
     a->kind->status(a, out);
     snprintf(out->error, sizeof(out->error), "%s", a->error);
+    snprintf(out->last_failure, sizeof(out->last_failure), "%s", a->last_failure);
+    out->failures_total = a->failures_total;
     pthread_mutex_unlock(&a->mu);
 }
 

@@ -24,7 +24,9 @@ struct actuator {
     int stop;                         /* close requested; guarded by mu */
     int desired;                      /* guarded by mu */
     char last_result[ACT_RESULT_MAX]; /* the last finished run's outcome (guarded by mu) */
-    char error[256];                  /* the most recent failure (guarded by mu) */
+    char error[256];                  /* the failure in progress, "" when none (guarded by mu) */
+    char last_failure[256];           /* the most recent failure, kept after recovery (mu) */
+    long failures_total;              /* failures so far (guarded by mu) */
     void *impl;                       /* the kind's own state, owned by the kind */
 };
 
@@ -53,6 +55,11 @@ struct actuator_kind {
     /* Frees a->impl (also after a failed open). */
     void (*free)(struct actuator *a);
 };
+
+/* mu held: records a failure: a->error (until the kind clears it on recovery), last_failure and
+ * failures_total. printf-style. */
+void actuator_fail(struct actuator *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 extern const struct actuator_kind actuator_process_kind; /* act_process.c */
 extern const struct actuator_kind actuator_exec_kind;    /* act_exec.c */

@@ -196,8 +196,12 @@ def case_killed_worker_restarts(args):
         new = worker_pids(args.worker, base, 2)
         check(new[base] == pids[base], "the other worker was touched: %r -> %r" % (pids, new))
         node.wait_log(r"instance 1 \(port %d\): killed by signal 9" % (base + 1), 5)
-        node.wait_for(lambda: "killed by signal 9" in blueprint(node, "web").get("error", ""), 5,
-                      "the crash in /api/blueprints")
+        # Once the instance is ready again the crash is over: gone from /api/blueprints, its
+        # end logged.
+        node.wait_for(lambda: "killed by signal 9" not in blueprint(node, "web").get("error", ""),
+                      5, "the crash cleared from /api/blueprints")
+        node.wait_log(r"recovered: blueprint web instance 1 \(port %d\): killed by signal 9"
+                      % (base + 1), 5)
     finally:
         rc = node.stop()
     check(rc == 0, "node exit status %r" % rc)

@@ -91,6 +91,8 @@ static void process_scale_restart_stop(void **state)
     assert_true(restarted);
     assert_true(error_seen);
     assert_string_equal(st.error, "");
+    assert_non_null(strstr(st.last_failure, "killed by signal 9")); /* kept for the log */
+    assert_true(st.failures_total >= 1);
 
     /* Out of range: clamped, reported. */
     assert_int_equal(actuator_set_desired(a, 7, err, sizeof(err)), AE_ERANGE);
