@@ -98,6 +98,9 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 enum ttm_state ttm_get_state(const ttm *t);
 /* The message of the last failure ("" when none); borrowed. */
 const char *ttm_last_error(const ttm *t);
+/* Why the last evaluation left the manager STOPPED ("TTM disabled", "not the leader", "no model
+ * loaded"; static storage), or "" when it did not. */
+const char *ttm_stopped_reason(const ttm *t);
 void ttm_get_counters(const ttm *t, struct ttm_counters *out);
 /* Fills the status of blueprint i; AE_EINVAL when i is out of range. */
 int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out);

@@ -39,6 +39,7 @@ struct ttm {
     struct ae_minute scratch[AGG_HISTORY_MINUTES];
     enum ttm_state state;
     char error[256];
+    const char *stopped; /* why the last evaluation stopped, static text, "" = it did not */
     struct ttm_counters counters;
     int last_forecast_bp;
 };
@@ -273,6 +274,7 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
                           : !is_leader    ? "not the leader"
                           : !t->pred      ? "no model loaded"
                                           : NULL;
+    t->stopped = stopped ? stopped : "";
     if (stopped) {
         t->state = TTM_STOPPED;
         drop_all(t, bp, stopped);
@@ -339,6 +341,11 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 enum ttm_state ttm_get_state(const ttm *t)
 {
     return t->state;
+}
+
+const char *ttm_stopped_reason(const ttm *t)
+{
+    return t->stopped ? t->stopped : "";
 }
 
 const char *ttm_last_error(const ttm *t)
