@@ -8,6 +8,7 @@
 #include "jtext.h"
 #include "log.h"
 #include "metrics.h"
+#include "ncluster.h"
 #include "node.h"
 #include "reqparse.h"
 #include "sbuf.h"
@@ -107,6 +108,8 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     json_object_set_new(o, "mode", json_string(cfg_ttm_mode_names[c->mode]));
     const char *error = v->model_error[0] ? v->model_error : v->ttm_error;
     json_object_set_new(o, "error", *error ? json_text(error) : json_null());
+    json_object_set_new(o, "reason", v->ttm_reason[0] ? json_text(v->ttm_reason) : json_null());
+    json_object_set_new(o, "leader", json_boolean(v->is_leader));
 
     int any = 0;
     json_t *bps = json_array();
@@ -170,6 +173,61 @@ static json_t *live_decision_json(const struct node_bp_view *b)
                          b->last_result);
 }
 
+/* The floor/ceiling in force for a blueprint, or null. */
+static json_t *bp_recommendation_json(const struct node_bp_view *b)
+{
+    if (!b->has_rec)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "floor", b->rec_floor > 0 ? json_integer(b->rec_floor) : json_null());
+    json_object_set_new(o, "ceiling",
+                        b->rec_ceiling > 0 ? json_integer(b->rec_ceiling) : json_null());
+    json_object_set_new(o, "issued", json_integer(b->rec_time_ms));
+    json_object_set_new(o, "source", json_string(b->rec_from_leader ? "leader" : "local"));
+    return o;
+}
+
+/* GET /api/cluster: this node's seat in the cluster (docs/cluster.md). */
+static void h_cluster(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    struct node *n = ctx;
+    struct node_view *v = take_view(n, resp);
+    if (!v)
+        return;
+    const struct ae_config *cfg = node_config(n);
+    const struct cluster_status *c = &v->cluster;
+    char name[CLUSTER_NAME_MAX];
+    nclu_member_name(cfg, name, sizeof name);
+    json_t *o = json_object();
+    json_object_set_new(o, "enabled", json_boolean(v->cluster_enabled));
+    json_object_set_new(o, "name", json_text(name));
+    json_object_set_new(o, "role", json_string(!v->cluster_enabled ? "single"
+                                               : c->leader          ? "leader"
+                                                                    : "follower"));
+    json_object_set_new(o, "leader", !v->cluster_enabled ? json_text(name)
+                                     : c->leader_name[0] ? json_text(c->leader_name)
+                                                         : json_null());
+    json_object_set_new(o, "why", v->cluster_enabled ? json_text(c->why) : json_null());
+    json_t *members = json_array();
+    for (int k = 0; v->cluster_enabled && k < c->member_count; k++)
+        json_array_append_new(members, json_text(c->members[k]));
+    if (!v->cluster_enabled)
+        json_array_append_new(members, json_text(name));
+    json_object_set_new(o, "members", members);
+    json_object_set_new(o, "leaseTtlMs",
+                        v->cluster_enabled ? json_integer(cfg->cluster.lease_ttl_ms) : json_null());
+    json_t *etcd = json_object();
+    json_object_set_new(etcd, "reachable",
+                        v->cluster_enabled ? json_boolean(c->etcd_reachable) : json_null());
+    json_object_set_new(etcd, "error", v->cluster_enabled && c->etcd_error[0]
+                                           ? json_text(c->etcd_error)
+                                           : json_null());
+    json_object_set_new(o, "etcd", etcd);
+    node_view_free(v);
+    reply_json(resp, 200, o);
+}
+
 static void h_blueprints(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
@@ -200,6 +258,7 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
                             b->has_last_minute && ae_minute_has(m, AE_F_INVOCATIONS)
                                 ? json_real(m->values[AE_F_INVOCATIONS])
                                 : json_null());
+        json_object_set_new(o, "recommendation", bp_recommendation_json(b));
         json_object_set_new(o, "lastDecision", live_decision_json(b));
         if (b->status.error[0])
             json_object_set_new(o, "error", json_text(b->status.error));
@@ -570,6 +629,7 @@ const struct http_route api_routes[] = {
     {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
     {"GET", "/api/ttm/forecasts", 0, 0, h_forecasts},
     {"GET", "/api/blueprints", 0, 0, h_blueprints},
+    {"GET", "/api/cluster", 0, 0, h_cluster},
     {"GET", "/api/decisions", 0, 0, h_decisions},
     {"POST", "/api/ttm/reload", 0, 1, h_reload},
     {"POST", "/api/metrics/", 1, 1, h_push},

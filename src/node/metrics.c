@@ -192,6 +192,27 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
     gauge(b, "aether_control_loop_nice", "Nice value of the control-loop thread.", n->loop_nice);
 }
 
+/* Cluster mode; a single node is its own leader and counts no changes or etcd errors. */
+static void cluster_metrics(const struct node_view *n, struct sbuf *b)
+{
+    const struct cluster_status *c = &n->cluster;
+    gauge(b, "aether_cluster_enabled", "1 when [cluster] etcd_endpoints is set.",
+          n->cluster_enabled);
+    gauge(b, "aether_cluster_leader", "1 while this node leads (runs the TTM tier).",
+          n->is_leader);
+    counter(b, "aether_cluster_leader_changes_total",
+            "Times this node gained or lost the cluster's leadership.",
+            n->cluster_enabled ? (double)c->leader_changes : 0);
+    counter(b, "aether_cluster_etcd_errors_total", "Failed etcd calls.",
+            n->cluster_enabled ? (double)c->etcd_errors : 0);
+    gauge(b, "aether_cluster_etcd_reachable", "1 when the last round with etcd succeeded.",
+          n->cluster_enabled && c->etcd_reachable);
+    gauge(b, "aether_cluster_members", "Members with a live lease.",
+          n->cluster_enabled ? c->member_count : 1);
+    counter(b, "aether_cluster_minutes_published_total", "Closed minutes written to etcd.",
+            n->cluster_enabled ? (double)c->minutes_published : 0);
+}
+
 int metrics_render(struct node *n, struct sbuf *b)
 {
     struct node_view *v;
@@ -200,6 +221,7 @@ int metrics_render(struct node *n, struct sbuf *b)
         return rc;
     ttm_metrics(v, node_config(n), b);
     node_metrics(v, b);
+    cluster_metrics(v, b);
     node_view_free(v);
     return 0;
 }
