@@ -110,6 +110,7 @@ static int setup(void **state)
     cfg_ttm_defaults(&tcfg);
     tcfg.enabled = 1;
     tcfg.input_window_minutes = W;
+    tcfg.prediction_horizon = 1;
     cfg_controller_defaults(&ctl);
     static const char *const names[NBP] = {"web", "api", "batch"};
     for (int b = 0; b < NBP; b++) {
