@@ -38,7 +38,7 @@ struct scl_forecast {
     int64_t made_ms; /* when the newest was made */
     int horizon;
     float values[CONF_MAX_HORIZON * AE_FEATURE_COUNT]; /* horizon x 11 raw values */
-    struct fcst_recommendation recommendation;      /* of the newest forecast */
+    struct fcst_recommendation recommendation;         /* of the newest forecast */
     double confidence;
     double skill; /* NAN when unknown */
 };
@@ -117,10 +117,9 @@ int scl_is_leader(const scl *s);
 void scl_evaluate_next(scl *s);
 
 /* One step at now_ms for every blueprint (in[i] and out[i] for blueprint i):
- *  1. when a TTM evaluation is due: one batched ttm_evaluate() over every blueprint (as leader or not, see
- *     scl_set_leader)
- *     with its history, ready count and requested count; then each blueprint's forecast and
- *     confidence are copied into its state and a new TTM decision is handed out in
+ *  1. when a TTM evaluation is due: one batched ttm_evaluate() over every blueprint (as leader or
+ * not, see scl_set_leader) with its history, ready count and requested count; then each blueprint's
+ * forecast and confidence are copied into its state and a new TTM decision is handed out in
  *     out[i].ttm_decision;
  *  2. on a follower (scl_set_leader 0), each blueprint's remote recommendation (in[i].has_remote)
  *     is applied to its adaptive tree when it is new or an evaluation just dropped it;

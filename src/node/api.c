@@ -202,12 +202,14 @@ static void h_cluster(void *ctx, const struct http_request *req, struct http_res
     json_t *o = json_object();
     json_object_set_new(o, "enabled", json_boolean(v->cluster_enabled));
     json_object_set_new(o, "name", json_text(name));
-    json_object_set_new(o, "role", json_string(!v->cluster_enabled ? "single"
-                                               : c->leader          ? "leader"
-                                                                    : "follower"));
-    json_object_set_new(o, "leader", !v->cluster_enabled ? json_text(name)
-                                     : c->leader_name[0] ? json_text(c->leader_name)
-                                                         : json_null());
+    json_object_set_new(o, "role",
+                        json_string(!v->cluster_enabled ? "single"
+                                    : c->leader         ? "leader"
+                                                        : "follower"));
+    json_object_set_new(o, "leader",
+                        !v->cluster_enabled ? json_text(name)
+                        : c->leader_name[0] ? json_text(c->leader_name)
+                                            : json_null());
     json_object_set_new(o, "why", v->cluster_enabled ? json_text(c->why) : json_null());
     json_t *members = json_array();
     for (int k = 0; v->cluster_enabled && k < c->member_count; k++)
@@ -220,9 +222,9 @@ static void h_cluster(void *ctx, const struct http_request *req, struct http_res
     json_t *etcd = json_object();
     json_object_set_new(etcd, "reachable",
                         v->cluster_enabled ? json_boolean(c->etcd_reachable) : json_null());
-    json_object_set_new(etcd, "error", v->cluster_enabled && c->etcd_error[0]
-                                           ? json_text(c->etcd_error)
-                                           : json_null());
+    json_object_set_new(etcd, "error",
+                        v->cluster_enabled && c->etcd_error[0] ? json_text(c->etcd_error)
+                                                               : json_null());
     json_object_set_new(o, "etcd", etcd);
     node_view_free(v);
     reply_json(resp, 200, o);

@@ -198,8 +198,7 @@ static void cluster_metrics(const struct node_view *n, struct sbuf *b)
     const struct cluster_status *c = &n->cluster;
     gauge(b, "aether_cluster_enabled", "1 when [cluster] etcd_endpoints is set.",
           n->cluster_enabled);
-    gauge(b, "aether_cluster_leader", "1 while this node leads (runs the TTM tier).",
-          n->is_leader);
+    gauge(b, "aether_cluster_leader", "1 while this node leads (runs the TTM tier).", n->is_leader);
     counter(b, "aether_cluster_leader_changes_total",
             "Times this node gained or lost the cluster's leadership.",
             n->cluster_enabled ? (double)c->leader_changes : 0);
@@ -209,7 +208,8 @@ static void cluster_metrics(const struct node_view *n, struct sbuf *b)
           n->cluster_enabled && c->etcd_reachable);
     gauge(b, "aether_cluster_members", "Members with a live lease.",
           n->cluster_enabled ? c->member_count : 1);
-    counter(b, "aether_cluster_minutes_published_total", "Closed minutes written to etcd.",
+    counter(b, "aether_cluster_published_records_total",
+            "Closed minutes (records of one blueprint's minute) written to etcd.",
             n->cluster_enabled ? (double)c->minutes_published : 0);
 }
 

@@ -69,8 +69,8 @@ struct node {
     int loop_nice; /* the control loop thread's nice value */
     long store_errors;
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
-    struct cluster *cluster;       /* owned; NULL = a single node */
-    struct cluster_status cstatus; /* the member's state as of the last tick */
+    struct cluster *cluster;                        /* owned; NULL = a single node */
+    struct cluster_status cstatus;                  /* the member's state as of the last tick */
     atomic_int stop;
 };
 
@@ -434,8 +434,8 @@ static void apply_change(struct node *n, struct node_bp *b, int bi, const struct
     char fence[CLUSTER_WHY_MAX];
     if (b->has_actuator && n->cluster && b->cfg->actuator == CFG_ACTUATOR_EXEC &&
         !nclu_may_actuate(n->cluster, &n->cstatus, fence, sizeof fence)) {
-        snprintf(result, sizeof result, "not applied: exec runs on the cluster's leader only: %.200s",
-                 fence);
+        snprintf(result, sizeof result,
+                 "not applied: exec runs on the cluster's leader only: %.200s", fence);
     } else if (b->has_actuator) {
         char why[256] = "";
         int rc = b->actuator.set_desired(b->actuator.state, bi, o->desired, why, sizeof why);
@@ -527,8 +527,8 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
     if (n->cluster) {
         cluster_status(n->cluster, &n->cstatus);
         if (n->cstatus.leader != scl_is_leader(n->step))
-            nlog(NLOG_INFO, "cluster", "%s", n->cstatus.leader ? "this node leads the cluster now"
-                                                                : n->cstatus.why);
+            nlog(NLOG_INFO, "cluster", "%s",
+                 n->cstatus.leader ? "this node leads the cluster now" : n->cstatus.why);
         scl_set_leader(n->step, n->cstatus.leader);
     }
     int64_t sec = floor_to(now_ms, 1000) - 1000; /* the second that just ended */
@@ -734,8 +734,8 @@ static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
     v->rec_floor = ctl->floor;
     v->rec_ceiling = ctl->ceiling;
     v->rec_time_ms = ctl->rec_time_ms;
-    v->rec_from_leader = ctl->has_rec && !scl_is_leader(n->step) &&
-                         ctl->rec_time_ms == b->s->remote_issued_ms;
+    v->rec_from_leader =
+        ctl->has_rec && !scl_is_leader(n->step) && ctl->rec_time_ms == b->s->remote_issued_ms;
     v->history_minutes = agg_count(b->history);
     const struct ae_minute *m = agg_last(b->history);
     v->has_last_minute = m != NULL;

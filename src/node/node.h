@@ -43,7 +43,7 @@ struct node_bp_view {
     int history_minutes; /* closed minutes held */
     int has_last_minute;
     struct ae_minute last_minute; /* the newest closed minute */
-    int has_rec; /* a floor/ceiling is in force in the adaptive tree */
+    int has_rec;                  /* a floor/ceiling is in force in the adaptive tree */
     int rec_floor, rec_ceiling;   /* 0 = none */
     int64_t rec_time_ms;          /* when it was made (by the leader, for a follower's) */
     int rec_from_leader;          /* 1: the cluster's leader published it for this node */
@@ -71,7 +71,7 @@ struct node_view {
     long store_errors;
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
     struct lagstat lag;
-    int loop_nice; /* the control loop thread's nice value */
+    int loop_nice;                 /* the control loop thread's nice value */
     int cluster_enabled;           /* [cluster] etcd_endpoints is non-empty */
     int is_leader;                 /* runs the TTM tier (always 1 for a single node) */
     struct cluster_status cluster; /* the member's state as of the last tick (cluster only) */

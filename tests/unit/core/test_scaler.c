@@ -155,9 +155,9 @@ static void pushed_values_wait_for_their_second(void **state)
     assert_int_equal(scl_push(b, T0 + 5000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
     v[AE_F_CPU_USAGE] = 0.9; /* the last write wins */
     v[AE_F_HEAP_USAGE] = 0.4;
-    assert_int_equal(scl_push(b, T0 + 5000, v,
-                              AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_HEAP_USAGE)),
-                     0);
+    assert_int_equal(
+        scl_push(b, T0 + 5000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_HEAP_USAGE)),
+        0);
     assert_int_equal(scl_push(b, T0 + 6000, v, AE_FEATURE_BIT(AE_F_INVOCATIONS)), 0);
     assert_int_equal(b->pushes, 3);
 
@@ -173,8 +173,7 @@ static void pushed_values_wait_for_their_second(void **state)
 
     /* second 6 is still held; 7 more distinct seconds fill the 8 slots, the next is refused */
     for (int k = 0; k < SCL_PUSH_SLOTS - 1; k++)
-        assert_int_equal(scl_push(b, T0 + 10000 + k * 1000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)),
-                         0);
+        assert_int_equal(scl_push(b, T0 + 10000 + k * 1000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
     assert_int_equal(scl_push(b, T0 + 30000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), AE_ERANGE);
     /* folding a later second frees every slot up to it */
     ae_snapshot_init(&s, T0 + 30000);
