@@ -16,6 +16,7 @@
 
 #include "aether/aggregator.h"
 #include "aether/confidence.h"
+#include "aether/forecaster.h"
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
@@ -101,6 +102,7 @@ struct cfg_ttm {
     double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;         /* active */
+    enum fcr_kind forecaster;       /* model: what forecasts (forecaster.h's table) */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

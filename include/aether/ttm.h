@@ -80,19 +80,28 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
              const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen);
 void ttm_free(ttm *t);
 
-/* Hands over the predictor (borrowed; the caller closes it after ttm_free or after replacing it;
+/* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it after ttm_free or after replacing it;
  * NULL = no model). The model's window and horizon must equal input_window_minutes and
  * prediction_horizon, its features 11, its schema version 0 (unstated) or 1: otherwise returns
  * AE_ESHAPE/AE_ESCHEMA with a message naming both numbers, and the manager keeps no predictor.
  * Resets every blueprint's confidence tracker to the model's val_wape. */
 int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen);
 
+/* Feeds one stored minute of blueprint i to its series forecaster (ttm.forecaster other than
+ * model; a no-op with the model), so that it starts with more history than the aggregator keeps:
+ * at restart the node's stored minutes, in the simulator the trace before the evaluated part.
+ * Oldest first, before the first evaluation that sees newer minutes; a minute not after the
+ * newest fed is ignored. May refit Holt-Winters or linear. AE_EINVAL when i is out of range. */
+int ttm_preload(ttm *t, int i, const struct ae_minute *m);
+
 /* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). First
  * feeds the minutes closed since the last call to each blueprint's confidence tracker. When TTM
  * is disabled, is_leader is 0 or there is no predictor it then only drops every recommendation
  * (STOPPED). Otherwise one batched predict() for every blueprint with enough history, analysis,
  * and adt_apply() (or adt_drop() for a blueprint waiting or in ERROR). Returns the node state:
- * ERROR when any blueprint failed in this evaluation, else RUNNING (also when all are waiting). */
+ * ERROR when any blueprint failed in this evaluation, else RUNNING (also when all are waiting).
+ * With a series forecaster (ttm.forecaster other than model) no predictor is needed: each
+ * blueprint's forecast comes from its own forecaster, fed every closed minute. */
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp);
 
 enum ttm_state ttm_get_state(const ttm *t);

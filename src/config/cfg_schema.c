@@ -128,6 +128,12 @@ const struct cfg_key cfg_keys[] = {
      .help = "Utilisation the upper bound of predicted demand (the forecast peak plus the 95th "
              "percentile of recent under-forecasts) may reach; the forecast peak itself is sized "
              "at `cpu_scale_up_threshold`."},
+    {TTM, "forecaster", ENUM_KEY(ttm_t, forecaster, fcr_kind_names, FCR_KIND_COUNT),
+     .help = "What forecasts demand for the predictive tier: `model` (the ONNX model), or a "
+             "classical forecaster of invocations and cpu kept on the node's own history: "
+             "`persistence`, `drift`, `seasonal-naive` (one day ago), `holt-winters` (fitted, "
+             "daily season, damped trend), `linear` (fitted window). The analyzer, sizing and "
+             "confidence are the same whichever forecasts."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

@@ -64,6 +64,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->confidence_threshold = 0.7;
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
+    out->forecaster = FCR_MODEL;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -211,8 +212,11 @@ int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t er
 int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
 {
     CHECK(check_int("ttm.enabled", c->enabled, 0, 1, err, errlen));
-    if (c->enabled && !c->model_path[0])
-        return fail(AE_EINVAL, err, errlen, "ttm.model_path must not be empty when ttm.enabled");
+    CHECK(check_enum("ttm.forecaster", (int)c->forecaster, fcr_kind_names, FCR_KIND_COUNT, err,
+                     errlen));
+    if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
+        return fail(AE_EINVAL, err, errlen,
+                    "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
     CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, CFG_RANGE_WINDOW_MINUTES,
                     err, errlen));
     CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, CFG_RANGE_HORIZON_MINUTES, err,

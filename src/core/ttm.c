@@ -1,6 +1,9 @@
 /* TTM manager: one batched forecast per evaluation for every blueprint with enough history,
  * confidence tracking, analysis, and the hand-over of each recommendation to the blueprint's
- * adaptive decision tree. All buffers are sized in ttm_new(); ttm_evaluate() allocates nothing. */
+ * adaptive decision tree. The forecast comes from the model (one batched predict) or from the
+ * configured series forecaster (forecaster.h) of each blueprint; either fills the same output
+ * rows, so what follows is the same path. All buffers are sized in ttm_new(); ttm_evaluate()
+ * allocates nothing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,9 @@ struct ttm_bp {
     struct fcst_recommendation rec;
     struct ae_decision decision;
     int has_decision;
+    /* series forecasters (ttm.forecaster other than model), fed every closed minute */
+    fcr *inv, *cpu;
+    int64_t fed_ms; /* start of the newest minute fed to them */
 };
 
 struct ttm {
@@ -85,6 +91,19 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
     t->last_forecast_bp = -1;
     for (int i = 0; i < blueprint_count; i++) {
         struct ttm_bp *b = &t->bps[i];
+        b->fed_ms = INT64_MIN;
+        if (ttm_cfg->forecaster != FCR_MODEL) {
+            struct fcr_params fp;
+            fcr_params_defaults(&fp);
+            b->inv = fcr_new(ttm_cfg->forecaster, &fp, msg, sizeof msg);
+            b->cpu = b->inv ? fcr_new(ttm_cfg->forecaster, &fp, msg, sizeof msg) : NULL;
+            if (!b->cpu) {
+                t->count = i + 1;
+                ttm_free(t);
+                set_err(err, errlen, msg);
+                return NULL;
+            }
+        }
         b->name = blueprints[i].name;
         b->min_instances = blueprints[i].min_instances;
         b->max_instances = blueprints[i].max_instances;
@@ -100,6 +119,10 @@ void ttm_free(ttm *t)
 {
     if (!t)
         return;
+    for (int i = 0; t->bps && i < t->count; i++) {
+        fcr_free(t->bps[i].inv);
+        fcr_free(t->bps[i].cpu);
+    }
     free(t->bps);
     free(t->in);
     free(t->out);
@@ -166,13 +189,67 @@ static void drop_all(ttm *t, const struct ttm_bp_input *bp, const char *why)
             adt_drop(bp[i].controller, why);
 }
 
-/* Feeds the minutes closed since the last evaluation to the blueprint's confidence tracker. */
+/* Feeds one closed minute to the blueprint's series forecasters (none with the model); bulk
+ * history defers the fit to the first live minute. */
+static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bulk)
+{
+    if (!b->inv || m->start_ms <= b->fed_ms)
+        return;
+    b->fed_ms = m->start_ms;
+    int (*feed)(fcr *, int64_t, double) = bulk ? fcr_preload : fcr_observe;
+    feed(b->inv, m->start_ms,
+         ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
+    feed(b->cpu, m->start_ms, ae_minute_has(m, AE_F_CPU_USAGE) ? m->values[AE_F_CPU_USAGE] : NAN);
+}
+
+int ttm_preload(ttm *t, int i, const struct ae_minute *m)
+{
+    if (i < 0 || i >= t->count || !m)
+        return AE_EINVAL;
+    feed_forecasters(&t->bps[i], m, 1);
+    return 0;
+}
+
+/* Feeds the minutes closed since the last evaluation to the blueprint's confidence tracker and
+ * series forecasters. */
 static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history)
 {
     int n = agg_recent(history, AGG_HISTORY_MINUTES, t->scratch);
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n; k++) {
         if (t->scratch[k].start_ms > b->conf.last_seen_ms)
             conf_observe(&b->conf, &t->scratch[k]);
+        feed_forecasters(b, &t->scratch[k], 0);
+    }
+}
+
+/* The series forecast of blueprint i into out (horizon x 11) for the minutes from the one holding
+ * now. Every feature starts as the last row of the blueprint's model input (the newest minute,
+ * gaps carried as the model-input rule says: persistence); invocations and cpu are then
+ * forecast. cpu follows the invocations forecast at the newest minute's cpu per invocation (the
+ * cost per request the analyzer assumes) when that minute had both, else its own forecast.
+ * Forecasts below 0 are 0. */
+static void series_forecast(ttm *t, int i, const float *input, int64_t now, float *out)
+{
+    struct ttm_bp *b = &t->bps[i];
+    int h = t->cfg.prediction_horizon;
+    const float *last = input + (size_t)(t->cfg.input_window_minutes - 1) * AE_FEATURE_COUNT;
+    for (int k = 0; k < h; k++)
+        memcpy(out + (size_t)k * AE_FEATURE_COUNT, last, AE_FEATURE_COUNT * sizeof *out);
+    double inv[FCR_MAX_STEPS], cpu[FCR_MAX_STEPS];
+    int64_t first = ae_minute_floor(now);
+    int have_inv = fcr_forecast(b->inv, first, h, inv) == 0;
+    int have_cpu = fcr_forecast(b->cpu, first, h, cpu) == 0;
+    double inv_last = last[AE_F_INVOCATIONS], cpu_last = last[AE_F_CPU_USAGE];
+    int by_cost = have_inv && inv_last > 0 && cpu_last > 0;
+    for (int k = 0; k < h; k++) {
+        float *row = out + (size_t)k * AE_FEATURE_COUNT;
+        if (have_inv)
+            row[AE_F_INVOCATIONS] = (float)(inv[k] > 0 ? inv[k] : 0);
+        if (by_cost)
+            row[AE_F_CPU_USAGE] = (float)(cpu_last * row[AE_F_INVOCATIONS] / inv_last);
+        else if (have_cpu)
+            row[AE_F_CPU_USAGE] = (float)(cpu[k] > 0 ? cpu[k] : 0);
+    }
 }
 
 static enum ae_action action_of(enum fcst_type type)
@@ -270,10 +347,11 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 {
     for (int i = 0; i < t->count; i++)
         observe_new_minutes(t, &t->bps[i], bp[i].history);
-    const char *stopped = !t->cfg.enabled ? "TTM disabled"
-                          : !is_leader    ? "not the leader"
-                          : !t->pred      ? "no model loaded"
-                                          : NULL;
+    int model = t->cfg.forecaster == FCR_MODEL;
+    const char *stopped = !t->cfg.enabled       ? "TTM disabled"
+                          : !is_leader          ? "not the leader"
+                          : model && !t->pred   ? "no model loaded"
+                                                : NULL;
     t->stopped = stopped ? stopped : "";
     if (stopped) {
         t->state = TTM_STOPPED;
@@ -302,11 +380,18 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 
     int failed = 0;
     t->last_forecast_bp = -1;
-    for (int start = 0; start < rows; start += t->info.max_batch) {
-        int batch = rows - start < t->info.max_batch ? rows - start : t->info.max_batch;
+    int max_batch = model ? t->info.max_batch : rows;
+    for (int start = 0; start < rows; start += max_batch) {
+        int batch = rows - start < max_batch ? rows - start : max_batch;
         char msg[AE_REASON_MAX] = "";
-        int rc = t->pred->predict(t->pred->state, t->in + (size_t)start * wn, batch,
+        int rc = 0;
+        if (model)
+            rc = t->pred->predict(t->pred->state, t->in + (size_t)start * wn, batch,
                                   t->out + (size_t)start * hn, msg, sizeof msg);
+        else
+            for (int r = start; r < start + batch; r++)
+                series_forecast(t, t->rows[r], t->in + (size_t)r * wn, now_ms,
+                                t->out + (size_t)r * hn);
         for (int r = start; r < start + batch; r++) {
             int i = t->rows[r];
             struct ttm_bp *b = &t->bps[i];

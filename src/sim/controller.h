@@ -18,6 +18,27 @@
 
 struct sim_result;
 
+/* Farthest forecast step the simulator scores (a step h forecast of minute M is the one made
+ * when the newest closed minute was M - h minutes). */
+#define SIM_MAX_STEPS 10
+#define SIM_FCST_LOG 16
+
+/* The last SIM_FCST_LOG forecasts of a controller, kept so that each minute can be scored at
+ * every step. Zero-initialise. */
+struct sim_fcst_log {
+    int64_t first_ms[SIM_FCST_LOG]; /* the minute of step 1 */
+    int len[SIM_FCST_LOG];
+    double v[SIM_FCST_LOG][SIM_MAX_STEPS];
+    int head, count;
+};
+
+/* Remembers a forecast of len minutes from first_ms (step 1) on (len capped at SIM_MAX_STEPS);
+ * a forecast with the same first_ms replaces the earlier one. */
+void sim_fcst_log_add(struct sim_fcst_log *l, int64_t first_ms, const double *v, int len);
+
+/* The step-`step` forecast of the minute starting at minute_ms: 1 and *out, or 0 when none. */
+int sim_fcst_log_get(const struct sim_fcst_log *l, int64_t minute_ms, int step, double *out);
+
 /* What a controller sees at one simulated second; everything borrowed for the call. */
 struct sim_view {
     int64_t now_ms;
@@ -38,9 +59,13 @@ struct sim_controller {
     int (*desired)(struct sim_controller *c, const struct sim_view *v, int *out, char *err,
                    size_t errlen);
     /* Forecasters only (NULL otherwise): the demand (requests per minute) the controller had
-     * predicted, before it started, for the minute starting at minute_ms. Returns 1 and sets *out
-     * when it had such a forecast, else 0. */
-    int (*forecast)(struct sim_controller *c, int64_t minute_ms, double *out);
+     * predicted for the minute starting at minute_ms with the forecast made `step` minutes
+     * before (1..SIM_MAX_STEPS; step 1 = right after the minute before closed). Returns 1 and
+     * sets *out when it had such a forecast, else 0. */
+    int (*forecast)(struct sim_controller *c, int64_t minute_ms, int step, double *out);
+    /* Optional (NULL): one minute of history before the simulated part (oldest first, before the
+     * run), for forecasters that fit on history: only invocations are set. */
+    void (*preload)(struct sim_controller *c, const struct ae_minute *m);
     /* Optional (NULL): adds controller-specific figures to the result at the end of a run. */
     void (*report)(struct sim_controller *c, struct sim_result *r);
     /* Frees the state and the struct. */

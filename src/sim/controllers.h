@@ -15,13 +15,16 @@
 struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, char *err,
                                             size_t errlen);
 
-/* Both tiers: the core's TTM manager with the model at model_path opened by the ONNX engine
- * (window and horizon from the model's metadata), evaluated every ttm->evaluation_interval_ms of
- * simulated time; ttm->mode active or forecast-only. The blueprint's min/max come from the
- * simulation. */
+/* Both tiers: the core's TTM manager driven by ttm->forecaster, evaluated every
+ * ttm->evaluation_interval_ms of simulated time; ttm->mode active or forecast-only. With the
+ * model, model_path is opened by the ONNX engine; window and horizon come from the model's
+ * metadata whenever model_path is given (so that another forecaster runs at the model's
+ * horizon), else ttm->input_window_minutes and horizon_default. The blueprint's min/max come
+ * from the simulation. preload feeds the history before the simulated part to the forecaster. */
 struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
-                                       const char *model_path, int min_instances, int max_instances,
-                                       char *err, size_t errlen);
+                                       const char *model_path, int horizon_default,
+                                       int min_instances, int max_instances, char *err,
+                                       size_t errlen);
 
 /* Kubernetes HPA target tracking on CPU (see docs/simulator.md for the exact rules). */
 struct sim_hpa_params {
@@ -36,8 +39,8 @@ struct sim_controller *sim_ctl_hpa_new(const struct sim_hpa_params *p, char *err
 /* HPA plus a classical demand forecast, in the manner of the Kubernetes Predictive HPA: at each
  * sync the replica target is the larger of the HPA's and the forecast's (peak demand over the
  * start-up delay, divided by the measured per-instance throughput at the HPA target).
- * kind: "holt-winters" (additive, season_minutes long) or "linear" (least squares over the last
- * 30 minutes). */
+ * kind: "holt-winters" or "linear", the core's fitted forecasters (forecaster.h; Holt-Winters
+ * with a season of season_minutes), fitted on the preloaded history and refitted daily. */
 struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim_hpa_params *p,
                                               int64_t startup_ms, int season_minutes, char *err,
                                               size_t errlen);

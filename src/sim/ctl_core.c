@@ -22,6 +22,7 @@ struct core_ctl {
     int started;
     ae_predictor *predictor;
     long forecasts_seen; /* the state's forecast count at the previous second */
+    struct sim_fcst_log log; /* the forecasts' invocations, for scoring at every step */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
     long low_confidence;
@@ -49,6 +50,12 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     scl_step(k->step, v->now_ms, v->resumed, &in, &o);
     if (b->forecast.count != k->forecasts_seen) {
         k->forecasts_seen = b->forecast.count;
+        double inv[SIM_MAX_STEPS];
+        int len = b->forecast.horizon < SIM_MAX_STEPS ? b->forecast.horizon : SIM_MAX_STEPS;
+        for (int h = 0; h < len; h++)
+            inv[h] = b->forecast.values[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
+        /* row 0 = the minute of the evaluation: step 1 after the minute that just closed */
+        sim_fcst_log_add(&k->log, ae_minute_floor(b->forecast.made_ms), inv, len);
         if (b->forecast.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
             k->low_confidence++;
     }
@@ -60,18 +67,16 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     return 0;
 }
 
-static int core_forecast(struct sim_controller *c, int64_t minute_ms, double *out)
+static int core_forecast(struct sim_controller *c, int64_t minute_ms, int step, double *out)
 {
     struct core_ctl *k = c->state;
-    const struct scl_forecast *f = &scl_bp(k->step, 0)->forecast;
-    int64_t first = ae_minute_floor(f->made_ms); /* row 0 = the minute of the evaluation */
-    if (f->count == 0 || minute_ms < first)
-        return 0;
-    int64_t h = (minute_ms - first) / AE_MINUTE_MS;
-    if (h >= f->horizon)
-        return 0;
-    *out = f->values[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
-    return 1;
+    return sim_fcst_log_get(&k->log, minute_ms, step, out);
+}
+
+static void core_preload(struct sim_controller *c, const struct ae_minute *m)
+{
+    struct core_ctl *k = c->state;
+    ttm_preload(scl_ttm(k->step), 0, m);
 }
 
 static void core_report(struct sim_controller *c, struct sim_result *r)
@@ -161,8 +166,9 @@ static int model_shape(const char *path, int *window, int *horizon, char *err, s
 }
 
 struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
-                                       const char *model_path, int min_instances, int max_instances,
-                                       char *err, size_t errlen)
+                                       const char *model_path, int horizon_default,
+                                       int min_instances, int max_instances, char *err,
+                                       size_t errlen)
 {
     const char *name = ttm->mode == CFG_TTM_FORECAST_ONLY ? "ttm-forecast-only" : "ttm";
     struct core_ctl *k = core_alloc(ctl, name, err, errlen);
@@ -170,24 +176,28 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
         return NULL;
     k->ttm_cfg = *ttm;
     k->ttm_cfg.enabled = 1;
-    int window, horizon;
-    if (model_shape(model_path, &window, &horizon, err, errlen))
+    int window = k->ttm_cfg.input_window_minutes, horizon = horizon_default;
+    if (model_path && model_shape(model_path, &window, &horizon, err, errlen))
         goto fail;
     k->ttm_cfg.input_window_minutes = window;
     k->ttm_cfg.prediction_horizon = horizon;
-    snprintf(k->ttm_cfg.model_path, sizeof k->ttm_cfg.model_path, "%s", model_path);
+    snprintf(k->ttm_cfg.model_path, sizeof k->ttm_cfg.model_path, "%s",
+             model_path ? model_path : "");
     if (cfg_ttm_validate(&k->ttm_cfg, err, errlen))
         goto fail;
     k->bp.min_instances = min_instances;
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
-    k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
-    if (!k->predictor)
-        goto fail;
+    if (k->ttm_cfg.forecaster == FCR_MODEL) {
+        k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
+        if (!k->predictor)
+            goto fail;
+    }
     if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||
-        ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen))
+        (k->predictor && ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen)))
         goto fail;
     k->base.forecast = core_forecast;
+    k->base.preload = core_preload;
     k->base.report = core_report;
     return &k->base;
 fail:

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/forecaster.h"
 #include "controllers.h"
 #include "sim.h"
 
@@ -155,133 +156,29 @@ struct sim_controller *sim_ctl_hpa_new(const struct sim_hpa_params *p, char *err
 
 /* ---- HPA + classical forecast ---- */
 
-#define LINEAR_POINTS 30
 #define THROUGHPUT_MINUTES 5
-#define MAX_LEAD 60
-
-/* Holt-Winters, additive, with fixed smoothing constants chosen before any evaluation; the season
- * position is the absolute minute modulo the season, so gaps keep the phase. Until a whole season
- * has been seen it is Holt's linear trend method; then the season is initialised from that first
- * season's deviations from its mean. */
-#define HW_ALPHA 0.2
-#define HW_BETA 0.01
-#define HW_GAMMA 0.2
 
 struct pred_ctl {
     struct sim_controller base;
     struct hpa hpa;
-    int holt_winters; /* else linear */
-    int lead;         /* minutes until an instance requested now serves */
-    int season;
-    /* Holt-Winters state */
-    int have;
-    int64_t last_minute; /* absolute minute index of the last observation */
-    double level, trend;
-    double *seasonal, *first_season;
-    int seen, seasonal_ready;
-    /* linear: the last LINEAR_POINTS observations (minute index, value) */
-    double lx[LINEAR_POINTS], ly[LINEAR_POINTS];
-    int lcount, lhead;
+    fcr *f;   /* the core's fitted forecaster of invocations */
+    int lead; /* minutes until an instance requested now serves */
     /* throughput: invocations and cores in use of the last minutes */
     double tp_inv[THROUGHPUT_MINUTES], tp_cores[THROUGHPUT_MINUTES];
     int tp_count, tp_head;
-    /* forecasts made at the last closed minute: for minutes next_minute_ms + h, h = 0..lead */
+    /* the forecast made at the last closed minute: minutes next_minute_ms + h, h = 0..lead */
     int64_t next_minute_ms;
-    double next_pred[MAX_LEAD + 1];
+    double next_pred[SIM_MAX_STEPS];
     int has_pred;
+    struct sim_fcst_log log;
 };
-
-static double hw_season_at(const struct pred_ctl *k, int64_t minute)
-{
-    if (!k->seasonal_ready)
-        return 0;
-    return k->seasonal[((minute % k->season) + k->season) % k->season];
-}
-
-static void hw_observe(struct pred_ctl *k, int64_t minute, double y)
-{
-    if (!k->have) {
-        k->have = 1;
-        k->level = y;
-        k->trend = 0;
-        k->last_minute = minute;
-        k->first_season[((minute % k->season) + k->season) % k->season] = y;
-        k->seen = 1;
-        return;
-    }
-    /* Minutes without an observation: the state moves on along its own forecast. */
-    for (int64_t m = k->last_minute + 1; m < minute && m - k->last_minute <= 7 * 1440; m++)
-        k->level += k->trend;
-    double s = hw_season_at(k, minute);
-    double prev_level = k->level;
-    k->level = HW_ALPHA * (y - s) + (1 - HW_ALPHA) * (k->level + k->trend);
-    k->trend = HW_BETA * (k->level - prev_level) + (1 - HW_BETA) * k->trend;
-    int pos = (int)(((minute % k->season) + k->season) % k->season);
-    if (k->seasonal_ready) {
-        k->seasonal[pos] = HW_GAMMA * (y - k->level) + (1 - HW_GAMMA) * k->seasonal[pos];
-    } else {
-        k->first_season[pos] = y;
-        if (++k->seen >= k->season) {
-            double mean = 0;
-            for (int i = 0; i < k->season; i++)
-                mean += k->first_season[i];
-            mean /= k->season;
-            for (int i = 0; i < k->season; i++)
-                k->seasonal[i] = k->first_season[i] - mean;
-            k->level = mean;
-            k->trend = 0;
-            k->seasonal_ready = 1;
-        }
-    }
-    k->last_minute = minute;
-}
-
-static double hw_forecast(const struct pred_ctl *k, int h)
-{
-    return k->level + h * k->trend + hw_season_at(k, k->last_minute + h);
-}
-
-static void linear_observe(struct pred_ctl *k, int64_t minute, double y)
-{
-    int slot = (k->lhead + k->lcount) % LINEAR_POINTS;
-    if (k->lcount == LINEAR_POINTS)
-        k->lhead = (k->lhead + 1) % LINEAR_POINTS;
-    else
-        k->lcount++;
-    k->lx[slot] = (double)minute;
-    k->ly[slot] = y;
-    k->last_minute = minute;
-    k->have = 1;
-}
-
-static double linear_forecast(const struct pred_ctl *k, int h)
-{
-    double mx = 0, my = 0;
-    for (int i = 0; i < k->lcount; i++) {
-        mx += k->lx[i];
-        my += k->ly[i];
-    }
-    mx /= k->lcount;
-    my /= k->lcount;
-    double sxx = 0, sxy = 0;
-    for (int i = 0; i < k->lcount; i++) {
-        sxx += (k->lx[i] - mx) * (k->lx[i] - mx);
-        sxy += (k->lx[i] - mx) * (k->ly[i] - my);
-    }
-    double slope = sxx > 0 ? sxy / sxx : 0;
-    return my + slope * ((double)(k->last_minute + h) - mx);
-}
 
 static void pred_closed_minute(struct pred_ctl *k, const struct ae_minute *m)
 {
     if (!ae_minute_has(m, AE_F_INVOCATIONS))
         return;
     double y = m->values[AE_F_INVOCATIONS];
-    int64_t minute = m->start_ms / AE_MINUTE_MS;
-    if (k->holt_winters)
-        hw_observe(k, minute, y);
-    else
-        linear_observe(k, minute, y);
+    fcr_observe(k->f, m->start_ms, y);
     if (ae_minute_has(m, AE_F_CPU_USAGE) && m->values[AE_F_CPU_USAGE] > 0.05) {
         int slot = (k->tp_head + k->tp_count) % THROUGHPUT_MINUTES;
         if (k->tp_count == THROUGHPUT_MINUTES)
@@ -291,12 +188,13 @@ static void pred_closed_minute(struct pred_ctl *k, const struct ae_minute *m)
         k->tp_inv[slot] = y;
         k->tp_cores[slot] = m->values[AE_F_CPU_USAGE] * m->ready_mean;
     }
-    k->next_minute_ms = m->start_ms + AE_MINUTE_MS;
-    for (int h = 0; h <= k->lead; h++) {
-        double f = k->holt_winters ? hw_forecast(k, h + 1) : linear_forecast(k, h + 1);
-        k->next_pred[h] = f > 0 ? f : 0;
-    }
+    k->next_minute_ms = m->start_ms + 60000;
+    if (fcr_forecast(k->f, k->next_minute_ms, k->lead + 1, k->next_pred) != 0)
+        return;
+    for (int h = 0; h <= k->lead; h++)
+        k->next_pred[h] = k->next_pred[h] > 0 ? k->next_pred[h] : 0;
     k->has_pred = 1;
+    sim_fcst_log_add(&k->log, k->next_minute_ms, k->next_pred, k->lead + 1);
 }
 
 static int pred_desired(struct sim_controller *c, const struct sim_view *v, int *out, char *err,
@@ -325,23 +223,40 @@ static int pred_desired(struct sim_controller *c, const struct sim_view *v, int 
     return 0;
 }
 
-static int pred_forecast(struct sim_controller *c, int64_t minute_ms, double *out)
+static int pred_forecast(struct sim_controller *c, int64_t minute_ms, int step, double *out)
 {
     struct pred_ctl *k = c->state;
-    if (!k->has_pred || minute_ms < k->next_minute_ms)
-        return 0;
-    int64_t h = (minute_ms - k->next_minute_ms) / AE_MINUTE_MS;
-    if (h > k->lead)
-        return 0;
-    *out = k->next_pred[h];
-    return 1;
+    return sim_fcst_log_get(&k->log, minute_ms, step, out);
+}
+
+static void pred_preload(struct sim_controller *c, const struct ae_minute *m)
+{
+    struct pred_ctl *k = c->state;
+    if (ae_minute_has(m, AE_F_INVOCATIONS))
+        fcr_preload(k->f, m->start_ms, m->values[AE_F_INVOCATIONS]);
+}
+
+static void pred_report(struct sim_controller *c, struct sim_result *r)
+{
+    struct pred_ctl *k = c->state;
+    struct fcr_hw_fit fit;
+    fcr_hw_get_fit(k->f, &fit);
+    if (fit.fits > 0) {
+        sim_result_extra(r, "hw_alpha", fit.alpha);
+        sim_result_extra(r, "hw_beta", fit.beta);
+        sim_result_extra(r, "hw_gamma", fit.gamma);
+        sim_result_extra(r, "hw_phi", fit.phi);
+        sim_result_extra(r, "hw_seasonal", fit.seasonal);
+        sim_result_extra(r, "fits", (double)fit.fits);
+    } else if (fcr_linear_points(k->f) > 0) {
+        sim_result_extra(r, "linear_minutes", fcr_linear_points(k->f));
+    }
 }
 
 static void pred_free(struct sim_controller *c)
 {
     struct pred_ctl *k = c->state;
-    free(k->seasonal);
-    free(k->first_season);
+    fcr_free(k->f);
     free(k);
 }
 
@@ -354,30 +269,28 @@ struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim
         snprintf(err, errlen, "unknown forecasting baseline '%s'", kind);
         return NULL;
     }
-    if (hw && season_minutes < 2) {
-        snprintf(err, errlen, "holt-winters: season of %d minutes is too short", season_minutes);
+    struct fcr_params fp;
+    fcr_params_defaults(&fp);
+    fp.season_minutes = season_minutes;
+    struct pred_ctl *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "%s controller: out of memory", kind);
         return NULL;
     }
-    struct pred_ctl *k = calloc(1, sizeof *k);
-    if (k && hw) {
-        k->seasonal = calloc((size_t)season_minutes, sizeof *k->seasonal);
-        k->first_season = calloc((size_t)season_minutes, sizeof *k->first_season);
-    }
-    if (!k || (hw && (!k->seasonal || !k->first_season))) {
-        if (k)
-            pred_free(&k->base);
-        snprintf(err, errlen, "%s controller: out of memory", kind);
+    k->f = fcr_new(hw ? FCR_HOLT_WINTERS : FCR_LINEAR, &fp, err, errlen);
+    if (!k->f) {
+        free(k);
         return NULL;
     }
     k->base.state = k;
     k->hpa.p = *p;
-    k->holt_winters = hw;
-    k->season = season_minutes;
-    int lead = (int)((startup_ms + AE_MINUTE_MS - 1) / AE_MINUTE_MS);
-    k->lead = lead > MAX_LEAD ? MAX_LEAD : lead;
+    int lead = (int)((startup_ms + 59999) / 60000);
+    k->lead = lead > SIM_MAX_STEPS - 1 ? SIM_MAX_STEPS - 1 : lead;
     k->base.name = hw ? "holt-winters" : "linear";
     k->base.desired = pred_desired;
     k->base.forecast = pred_forecast;
+    k->base.preload = pred_preload;
+    k->base.report = pred_report;
     k->base.free = pred_free;
     return &k->base;
 }

@@ -8,6 +8,7 @@
 
 #include "aether/config.h"
 #include "aether/error.h"
+#include "aether/forecaster.h"
 #include "aether/tdata.h"
 #include "aether/trace.h"
 #include "controllers.h"
@@ -21,7 +22,8 @@ struct options {
     const char *trace, *time_column, *value_column, *mask_column, *time_format, *step, *from, *to;
     double scale;
     int64_t max_fill_ms;
-    const char *controllers, *model, *mode;
+    const char *controllers, *model, *mode, *forecaster;
+    int horizon;
     int64_t startup_ms;
     int peak_instances;
     double peak_util, peak_percentile, capacity;
@@ -63,6 +65,11 @@ static const struct opt opts[] = {
      "reactive,ttm,hpa,holt-winters,linear,oracle or all (default all)"},
     {"model", OPT_STRING, O(model), "ONNX model for the ttm controller"},
     {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only (default active)"},
+    {"forecaster", OPT_STRING, O(forecaster),
+     "what drives ttm: model | persistence | drift | seasonal-naive | holt-winters | linear "
+     "(default model)"},
+    {"horizon", OPT_INT, O(horizon),
+     "ttm horizon in minutes without --model (default 1; with --model the model's)"},
     {"startup-delay", OPT_DURATION, O(startup_ms), "instance start-up delay (default 3m)"},
     {"peak-instances", OPT_INT, O(peak_instances),
      "size capacity so the trace's peak load needs this many instances (default 20)"},
@@ -114,9 +121,11 @@ static void defaults(struct options *o)
 {
     memset(o, 0, sizeof *o);
     o->scale = 1;
-    o->max_fill_ms = 15 * AE_MINUTE_MS;
+    o->max_fill_ms = 15 * 60000;
     o->controllers = "all";
     o->mode = "active";
+    o->forecaster = "model";
+    o->horizon = 1;
     o->startup_ms = 180000;
     o->peak_instances = 20;
     o->peak_util = 0.7;
@@ -211,7 +220,8 @@ static int check_ranges(const struct options *o)
         {"timeout-ms", o->timeout_ms, 0.001, 1e7},
         {"hpa-target", o->hpa_target, 0.01, 1},
         {"hpa-tolerance", o->hpa_tolerance, 0, 1},
-        {"season", o->season_minutes, 2, 100000},
+        {"season", o->season_minutes, 2, FCR_HISTORY_MINUTES / 2},
+        {"horizon", o->horizon, 1, SIM_MAX_STEPS},
         {"confidence-threshold", o->confidence_threshold, 0, 1},
         {"upper-bound-util", o->upper_bound_util, 0.1, 1},
     };
@@ -309,15 +319,25 @@ static struct sim_controller *make_controller(const char *name, const struct opt
             snprintf(err, errlen, "--mode '%s': expected active or forecast-only", o->mode);
             return NULL;
         }
-        if (!o->model) {
-            snprintf(err, errlen, "the ttm controller needs --model FILE");
+        int fk = fcr_kind_parse(o->forecaster);
+        if (fk < 0) {
+            snprintf(err, errlen,
+                     "--forecaster '%s': expected model, persistence, drift, seasonal-naive, "
+                     "holt-winters or linear",
+                     o->forecaster);
             return NULL;
         }
+        if (fk == FCR_MODEL && !o->model) {
+            snprintf(err, errlen, "the ttm controller with --forecaster model needs --model FILE");
+            return NULL;
+        }
+        t.forecaster = (enum fcr_kind)fk;
         t.mode = (enum cfg_ttm_mode)mode;
         t.evaluation_interval_ms = (int)o->ttm_interval_ms;
         t.confidence_threshold = o->confidence_threshold;
         t.upper_bound_utilization = o->upper_bound_util;
-        return sim_ctl_ttm_new(&ctl, &t, o->model, o->min_instances, max_instances, err, errlen);
+        return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances,
+                               err, errlen);
     }
     if (strcmp(name, "hpa") == 0)
         return sim_ctl_hpa_new(&hp, err, errlen);
@@ -325,6 +345,22 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         return sim_ctl_predictive_new(name, &hp, o->startup_ms, o->season_minutes, err, errlen);
     double util = o->oracle_util > 0 ? o->oracle_util : o->slo_util;
     return sim_ctl_oracle_new(load, capacity, util, o->startup_ms, err, errlen);
+}
+
+/* Feeds the history before the simulated part to a controller, one minute of invocations each
+ * (skipped minutes left out). */
+static void preload(struct sim_controller *c, const struct sim_load *before)
+{
+    for (size_t i = 0; i < before->minutes; i++) {
+        if (isnan(before->demand[i]))
+            continue;
+        struct ae_minute m;
+        ae_minute_init(&m, before->start_ms + (int64_t)i * 60000);
+        m.values[AE_F_INVOCATIONS] = before->demand[i];
+        m.missing &= ~AE_FEATURE_BIT(AE_F_INVOCATIONS);
+        m.snapshots = 60;
+        c->preload(c, &m);
+    }
 }
 
 int main(int argc, char **argv)
@@ -375,7 +411,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct sim_load load;
-    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / AE_MINUTE_MS), &load, err, sizeof err);
+    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / 60000), &load, err, sizeof err);
     if (!o.quiet) {
         char desc[2048];
         trace_describe(tr, desc, sizeof desc);
@@ -398,13 +434,28 @@ int main(int argc, char **argv)
         }
     }
     if (from_pct >= 0)
-        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
+        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * 60000;
     if (to_pct >= 0)
-        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
+        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * 60000;
+    /* The trace before --from: history the fitted forecasters learn from before the run. */
+    struct sim_load before = {0};
+    if (o.from && from_ms > load.start_ms) {
+        size_t n = (size_t)((from_ms - load.start_ms) / 60000);
+        before.start_ms = load.start_ms;
+        before.minutes = n < load.minutes ? n : load.minutes;
+        before.demand = malloc((before.minutes ? before.minutes : 1) * sizeof *before.demand);
+        if (!before.demand) {
+            fprintf(stderr, "aether-sim: out of memory\n");
+            sim_load_free(&load);
+            return 1;
+        }
+        memcpy(before.demand, load.demand, before.minutes * sizeof *before.demand);
+    }
     if ((o.from || o.to) &&
         sim_load_slice(&load, o.from != NULL, from_ms, o.to != NULL, to_ms, err, sizeof err)) {
         fprintf(stderr, "aether-sim: %s\n", err);
         sim_load_free(&load);
+        free(before.demand);
         return 1;
     }
     int max_instances = o.max_instances > 0 ? o.max_instances : 3 * o.peak_instances;
@@ -418,7 +469,7 @@ int main(int argc, char **argv)
                 "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
                 "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
                 trace_format_time(load.start_ms, a, sizeof a),
-                trace_format_time(load.start_ms + (int64_t)load.minutes * AE_MINUTE_MS, b, sizeof b),
+                trace_format_time(load.start_ms + (int64_t)load.minutes * 60000, b, sizeof b),
                 load.minutes - skipped, skipped, load.filled_runs, load.filled_minutes,
                 load.skipped_runs, load.skipped_minutes, capacity, o.min_instances, max_instances,
                 (long long)(o.startup_ms / 1000));
@@ -445,6 +496,8 @@ int main(int argc, char **argv)
             status = 1;
             break;
         }
+        if (c->preload)
+            preload(c, &before);
         tdata_writer *w = NULL;
         if (i == 0 && o.export_features &&
             tdata_writer_open(o.export_features, &w, err, sizeof err)) {
@@ -481,5 +534,6 @@ int main(int argc, char **argv)
     for (int i = 0; i < done; i++)
         sim_timeline_free(&timelines[i]);
     sim_load_free(&load);
+    free(before.demand);
     return status;
 }

@@ -52,10 +52,22 @@ int sim_report_json(FILE *out, const struct sim_result *r, int n)
         json_object_set_new(o, "dropped_requests", num(r[i].dropped));
         json_object_set_new(o, "mean_utilisation", num(r[i].mean_utilisation));
         json_object_set_new(o, "peak_instances", json_integer(r[i].peak_requested));
+        double days = r[i].minutes / 1440.0;
+        json_object_set_new(o, "scaling_actions_per_day",
+                            num(days > 0 ? r[i].scaling_actions / days : NAN));
         if (r[i].has_forecast) {
             json_object_set_new(o, "mae", num(r[i].mae));
             json_object_set_new(o, "mase", num(r[i].mase));
             json_object_set_new(o, "forecast_minutes", json_integer(r[i].forecast_minutes));
+            json_t *mae = json_array(), *mase = json_array(), *cnt = json_array();
+            for (int h = 0; h < r[i].steps; h++) {
+                json_array_append_new(mae, num(r[i].mae_by_step[h]));
+                json_array_append_new(mase, num(r[i].mase_by_step[h]));
+                json_array_append_new(cnt, json_integer(r[i].forecast_minutes_by_step[h]));
+            }
+            json_object_set_new(o, "mae_by_step", mae);
+            json_object_set_new(o, "mase_by_step", mase);
+            json_object_set_new(o, "forecast_minutes_by_step", cnt);
         }
         for (int k = 0; k < r[i].extra_count; k++)
             json_object_set_new(o, r[i].extra[k].name, num(r[i].extra[k].value));

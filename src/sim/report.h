@@ -12,8 +12,9 @@ void sim_report_table(FILE *out, const struct sim_result *r, int n);
 
 /* Writes one JSON object keyed by controller name, each with slo_violation_minutes,
  * instance_minutes, scaling_actions, p95_latency_ms, minutes, requests, dropped_requests,
- * mean_utilisation, peak_instances, and for forecasters mae, mase and forecast_minutes (null when
- * not scored), plus the controller's extra figures. Returns 0 or AE_ENOMEM/AE_EIO. */
+ * mean_utilisation, peak_instances, scaling_actions_per_day, and for forecasters mae, mase and
+ * forecast_minutes (step 1; null when not scored) and the arrays mae_by_step, mase_by_step and
+ * forecast_minutes_by_step (steps 1..steps), plus the controller's extra figures. Returns 0 or AE_ENOMEM/AE_EIO. */
 int sim_report_json(FILE *out, const struct sim_result *r, int n);
 
 /* Writes an SVG file to path: one panel per run, the instances needed at 100% CPU (load), the

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aether/error.h"
+#include "aether/tree.h"
 
 void sim_result_extra(struct sim_result *r, const char *name, double value)
 {
@@ -63,27 +64,63 @@ static void fleet_set(struct fleet *f, int want, int64_t now_ms, int64_t startup
     f->requested = want;
 }
 
-/* Forecast scoring: model and persistence absolute errors over the same minutes. */
+/* Forecast scoring at every step: the controller's and persistence's absolute errors over the
+ * same minutes. The last SIM_MAX_STEPS minutes' invocations are kept by minute index. */
 struct scorer {
-    int64_t prev_start;
-    double prev_inv; /* NAN when the previous minute had no invocations */
-    double err_model, err_naive;
-    long n;
+    int64_t start[SIM_MAX_STEPS];
+    double inv[SIM_MAX_STEPS]; /* NAN when that minute had no invocations */
+    double err_model[SIM_MAX_STEPS], err_naive[SIM_MAX_STEPS];
+    long n[SIM_MAX_STEPS];
 };
+
+static void scorer_init(struct scorer *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < SIM_MAX_STEPS; i++) {
+        s->start[i] = INT64_MIN;
+        s->inv[i] = NAN;
+    }
+}
+
+static int64_t slot_of(int64_t start_ms)
+{
+    int64_t m = start_ms / AE_MINUTE_MS;
+    return ((m % SIM_MAX_STEPS) + SIM_MAX_STEPS) % SIM_MAX_STEPS;
+}
 
 static void score_minute(struct scorer *s, struct sim_controller *c, const struct ae_minute *m)
 {
     double actual = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
-    double pred;
-    if (c->forecast && !isnan(actual) && !isnan(s->prev_inv) &&
-        s->prev_start == m->start_ms - AE_MINUTE_MS && c->forecast(c, m->start_ms, &pred)) {
-        s->err_model += fabs(pred - actual);
-        s->err_naive += fabs(s->prev_inv - actual);
-        s->n++;
+    for (int h = 1; c->forecast && !isnan(actual) && h <= SIM_MAX_STEPS; h++) {
+        int64_t origin = m->start_ms - (int64_t)h * AE_MINUTE_MS;
+        int64_t k = slot_of(origin);
+        double pred;
+        if (s->start[k] != origin || isnan(s->inv[k]) || !c->forecast(c, m->start_ms, h, &pred))
+            continue;
+        s->err_model[h - 1] += fabs(pred - actual);
+        s->err_naive[h - 1] += fabs(s->inv[k] - actual);
+        s->n[h - 1]++;
     }
-    s->prev_start = m->start_ms;
-    s->prev_inv = actual;
+    int64_t k = slot_of(m->start_ms);
+    s->start[k] = m->start_ms;
+    s->inv[k] = actual;
 }
+
+static void score_result(const struct scorer *s, struct sim_result *out)
+{
+    for (int h = 0; h < SIM_MAX_STEPS; h++) {
+        long n = s->n[h];
+        out->forecast_minutes_by_step[h] = n;
+        out->mae_by_step[h] = n ? s->err_model[h] / (double)n : NAN;
+        out->mase_by_step[h] = n && s->err_naive[h] > 0 ? s->err_model[h] / s->err_naive[h] : NAN;
+        if (n)
+            out->steps = h + 1;
+    }
+    out->forecast_minutes = out->forecast_minutes_by_step[0];
+    out->mae = out->mae_by_step[0];
+    out->mase = out->mase_by_step[0];
+}
+
 
 static int export_minute(tdata_writer *w, const struct ae_minute *m)
 {
@@ -236,7 +273,7 @@ static int run_minute(struct run *r, size_t m, char *err, size_t errlen)
     r->util_capacity += sums.capacity;
     double util =
         sums.capacity > 0 ? sums.offered / sums.capacity : (sums.offered > 0 ? INFINITY : 0);
-    if (util > r->p->slo_util || sums.dropped > 0)
+    if (util > r->p->slo_util + AE_CMP_EPS || sums.dropped > 0)
         out->slo_violation_minutes++;
     r->minute_p95[r->p95_count++] = sums.p95 / 60.0;
     if (tl) {
@@ -264,9 +301,7 @@ static void finish(struct run *r)
         out->p95_latency_ms =
             k + 1 < r->p95_count ? v[k] + (v[k + 1] - v[k]) * (pos - (double)k) : v[k];
     }
-    out->forecast_minutes = r->sc.n;
-    out->mae = r->sc.n ? r->sc.err_model / (double)r->sc.n : NAN;
-    out->mase = r->sc.n && r->sc.err_naive > 0 ? r->sc.err_model / r->sc.err_naive : NAN;
+    score_result(&r->sc, out);
     if (r->c->report)
         r->c->report(r->c, out);
 }
@@ -300,9 +335,9 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                     .timeline = timeline,
                     .out = out,
                     .a = agg_new(),
-                    .sc = {.prev_start = INT64_MIN, .prev_inv = NAN},
                     .cached_offered = -1,
                     .cached_ready = -1};
+    scorer_init(&r.sc);
     r.f.ready_at = malloc((size_t)p->max_instances * sizeof *r.f.ready_at);
     r.minute_p95 = malloc((l->minutes ? l->minutes : 1) * sizeof *r.minute_p95);
     ae_snapshot_init(&r.cached_snap, 0);

@@ -26,7 +26,8 @@ struct sim_params {
     int min_instances;     /* >= 1 */
     int max_instances;     /* >= min_instances */
     int initial_instances; /* ready at the start; 0 = enough for the first minute at 60% */
-    double slo_util;       /* a minute violates the SLO above this utilisation of ready capacity */
+    double slo_util;       /* a minute violates the SLO above this utilisation of ready capacity
+                            * (by more than AE_CMP_EPS: float sums are not exact) */
 };
 
 /* One named figure a controller adds to its result (e.g. TTM's final confidence). */
@@ -46,9 +47,15 @@ struct sim_result {
     double mean_utilisation;    /* offered / ready capacity over the run */
     int peak_requested;         /* most instances requested at once */
     int has_forecast;           /* the controller forecasts demand */
-    long forecast_minutes;      /* minutes scored (a forecast and the minute before exist) */
-    double mae;                 /* mean absolute error of the demand forecast, requests/min */
+    long forecast_minutes;      /* minutes scored at step 1 (a forecast and the minute before) */
+    double mae;                 /* mean absolute error of the step-1 demand forecast, req/min */
     double mase;                /* mae / mae of persistence (last minute) on the same minutes */
+    /* The same at every step h = 1..steps (index h - 1): the forecast made when the newest
+     * closed minute was h minutes before, against persistence at the same step (that newest
+     * minute repeated), over the minutes where both exist. steps = the farthest step scored. */
+    int steps;
+    long forecast_minutes_by_step[SIM_MAX_STEPS];
+    double mae_by_step[SIM_MAX_STEPS], mase_by_step[SIM_MAX_STEPS];
     struct sim_extra extra[SIM_EXTRA_MAX];
     int extra_count;
 };

@@ -112,6 +112,30 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run(base + ["--controller", "ttm"], expect_ok=False)
     check(p.returncode == 1 and "needs --model" in p.stderr, "ttm without a model is refused")
 
+    # Every forecaster drives the same ttm path; per-step errors for every forecasting controller.
+    h5 = os.path.join(SRC, "models", "ttm-aether-h5.onnx")
+    for fc in ("model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear"):
+        r = json.loads(run(base + ["--from", "50%", "--controller", "ttm", "--forecaster", fc,
+                                   "--model", h5, "--json"]).stdout)["ttm"]
+        check(len(r["mae_by_step"]) == 5 and len(r["mase_by_step"]) == 5,
+              f"ttm --forecaster {fc}: five steps scored ({r.get('mae_by_step')})")
+        check(r["predictions"] > 100, f"ttm --forecaster {fc} forecasts ({r['predictions']})")
+        if fc == "persistence":
+            check(all(abs(x - 1) < 1e-6 for x in r["mase_by_step"]),  # float32 rows
+                  f"persistence has MASE 1 at every step ({r['mase_by_step']})")
+    r = json.loads(run(base + ["--controller", "ttm", "--forecaster", "drift", "--horizon", "3",
+                               "--json"]).stdout)["ttm"]
+    check(len(r["mase_by_step"]) == 3, "--horizon without a model sets the steps")
+    r = json.loads(run(base + ["--controller", "holt-winters,linear,hpa", "--startup-delay",
+                               "2m", "--json"]).stdout)
+    for name in ("holt-winters", "linear"):
+        check(len(r[name]["mase_by_step"]) == 3, f"{name}: steps 1..delay+1 scored")
+    check("mase_by_step" not in r["hpa"], "the hpa has no forecast")
+    check(abs(r["hpa"]["scaling_actions_per_day"] - r["hpa"]["scaling_actions"] * 4) < 1e-6,
+          "actions per day over 6 hours")
+    p = run(base + ["--controller", "ttm", "--forecaster", "arima"], expect_ok=False)
+    check(p.returncode == 1 and "--forecaster 'arima'" in p.stderr, "unknown forecaster named")
+
     # The table form names every controller.
     table = run(base + ["--controller", "hpa,oracle"]).stdout
     check("hpa" in table and "oracle" in table and "slo_viol" in table, "table output")

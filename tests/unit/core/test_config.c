@@ -128,6 +128,7 @@ MUT(m_bound_lo, c->ttm.upper_bound_utilization = 0.09)
 MUT(m_bound_hi, c->ttm.upper_bound_utilization = 1.01)
 MUT(m_bound_nan, c->ttm.upper_bound_utilization = NAN)
 MUT(m_mode, c->ttm.mode = (enum cfg_ttm_mode)7)
+MUT(m_forecaster, c->ttm.forecaster = (enum fcr_kind)9)
 MUT(m_model_path, (c->ttm.enabled = 1, c->ttm.model_path[0] = 0))
 MUT(m_up, c->controller.cpu_scale_up_threshold = 1.2)
 MUT(m_down, c->controller.cpu_scale_down_threshold = -0.1)
@@ -164,7 +165,11 @@ static const struct bad_case bad_cases[] = {
     {m_bound_hi, AE_ERANGE, "ttm.upper_bound_utilization = 1.01 is out of range 0.1..1"},
     {m_bound_nan, AE_ERANGE, "ttm.upper_bound_utilization = nan is out of range 0.1..1"},
     {m_mode, AE_EINVAL, "ttm.mode = 7 is not one of active, forecast-only"},
-    {m_model_path, AE_EINVAL, "ttm.model_path must not be empty when ttm.enabled"},
+    {m_model_path, AE_EINVAL,
+     "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model"},
+    {m_forecaster, AE_EINVAL,
+     "ttm.forecaster = 9 is not one of model, persistence, drift, seasonal-naive, holt-winters, "
+     "linear"},
     {m_up, AE_ERANGE, "controller.cpu_scale_up_threshold = 1.2 is out of range 0..1"},
     {m_down, AE_ERANGE, "controller.cpu_scale_down_threshold = -0.1 is out of range 0..1"},
     {m_order, AE_EINVAL,

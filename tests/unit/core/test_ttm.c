@@ -483,6 +483,65 @@ static void forecast_only_records(void **state)
     assert_int_equal(c.recommendations[FCST_SCALE_UP], 3);
 }
 
+static struct ae_minute rising_minute(int i)
+{
+    struct ae_minute m;
+    ae_minute_init(&m, T0 + i * MIN);
+    m.values[AE_F_CPU_USAGE] = 0.5;
+    m.values[AE_F_INVOCATIONS] = 1000 + 100 * i;
+    m.missing &= ~(AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_INVOCATIONS));
+    m.ready_mean = 2;
+    m.snapshots = 60;
+    return m;
+}
+
+/* ttm.forecaster = drift: no predictor needed, the forecast comes from the blueprint's own
+ * forecaster (fed the aggregator's minutes and the preloaded older ones), cpu follows the
+ * invocations at the newest minute's cost, and the same analysis path runs. */
+static void series_forecaster_drives_the_same_path(void **state)
+{
+    (void)state;
+    struct cfg_ttm c = tcfg;
+    c.forecaster = FCR_DRIFT;
+    c.prediction_horizon = 2;
+    c.model_path[0] = 0; /* no model needed */
+    for (int preload = 0; preload <= 1; preload++) {
+        ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+        assert_non_null(d);
+        agg *h = agg_new();
+        struct adt a;
+        adt_init(&a, T0);
+        struct ttm_bp_input in = {h, 2, 2, &a};
+        for (int i = 0; i < 8; i++) {
+            struct ae_minute m = rising_minute(i);
+            if (i >= 4)
+                assert_int_equal(agg_preload(h, &m), 0);
+            else if (preload)
+                assert_int_equal(ttm_preload(d, 0, &m), 0);
+        }
+        assert_int_equal(ttm_evaluate(d, at(8), 1, &in), TTM_RUNNING);
+        struct ttm_bp_status st;
+        assert_int_equal(ttm_get_blueprint(d, 0, &st), 0);
+        assert_int_equal(st.state, TTM_BP_FORECASTING);
+        assert_non_null(st.forecast);
+        /* drift over 5 minutes: 1700 + h x (1700 - 1200) / 5; without minute 2 (not preloaded)
+         * it is persistence */
+        double f1 = preload ? 1800 : 1700, f2 = preload ? 1900 : 1700;
+        assert_float_equal(st.forecast[AE_F_INVOCATIONS], f1, 1e-3);
+        assert_float_equal(st.forecast[AE_FEATURE_COUNT + AE_F_INVOCATIONS], f2, 1e-3);
+        assert_float_equal(st.forecast[AE_F_CPU_USAGE], 0.5 * f1 / 1700, 1e-6);
+        assert_float_equal(st.forecast[AE_FEATURE_COUNT + AE_F_CPU_USAGE], 0.5 * f2 / 1700, 1e-6);
+        assert_int_equal(sc.calls, 0);
+        struct ttm_counters n;
+        ttm_get_counters(d, &n);
+        assert_int_equal(n.predictions, 1);
+        assert_true(a.has_rec);
+        assert_int_equal(ttm_preload(d, 1, &(struct ae_minute){0}), AE_EINVAL);
+        ttm_free(d);
+        agg_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 int main(void)
 {
@@ -498,6 +557,7 @@ int main(void)
         T(shortfalls_add_headroom),
         T(confidence_earned_from_resolved_forecasts),
         T(forecast_only_records),
+        T(series_forecaster_drives_the_same_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* The per-second and per-minute path of the decision core allocates nothing once set up:
  * agg_add, adt_decide and ttm_evaluate (confidence resolution, headroom quantile, analysis,
- * hand-over) run for two simulated hours with every allocation function counted. */
+ * hand-over) run for two simulated hours with every allocation function counted, with the model
+ * and with a fitted Holt-Winters forecaster (its fits run inside the evaluations). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,9 +68,8 @@ static void the_wrappers_see_the_core(void **state)
     assert_true(alloc_count >= 2); /* agg_new's allocation and agg_free's release */
 }
 
-static void two_hours_without_allocation(void **state)
+static void two_hours(enum fcr_kind kind)
 {
-    (void)state;
     static ae_predictor pred = {NULL, fake_predict, fake_info, fake_close};
     struct cfg_ttm tcfg;
     struct cfg_controller ctl;
@@ -80,6 +80,7 @@ static void two_hours_without_allocation(void **state)
     tcfg.input_window_minutes = W;
     tcfg.prediction_horizon = H;
     tcfg.confidence_threshold = 0.5;
+    tcfg.forecaster = kind;
     cfg_controller_defaults(&ctl);
     cfg_blueprint_defaults(&bp);
     strcpy(bp.name, "web");
@@ -88,7 +89,8 @@ static void two_hours_without_allocation(void **state)
     assert_non_null(history);
     ttm *t = ttm_new(&tcfg, &ctl, &bp, 1, err, sizeof err);
     assert_non_null(t);
-    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    if (kind == FCR_MODEL)
+        assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     struct adt a;
     adt_init(&a, T0);
 
@@ -133,12 +135,26 @@ static void two_hours_without_allocation(void **state)
     assert_true(evaluations >= 119);
     assert_true(n.predictions > 80);
     assert_true(st.resolved > 60);
-    assert_true(n.recommendations[FCST_SCALE_UP] > 0);
-    assert_true(n.recommendations[FCST_SCALE_DOWN] > 0);
+    if (kind == FCR_MODEL) {
+        assert_true(n.recommendations[FCST_SCALE_UP] > 0);
+        assert_true(n.recommendations[FCST_SCALE_DOWN] > 0);
+    }
     assert_int_equal(alloc_count, 0);
 
     ttm_free(t);
     agg_free(history);
+}
+
+static void two_hours_without_allocation(void **state)
+{
+    (void)state;
+    two_hours(FCR_MODEL);
+}
+
+static void two_hours_of_fitted_holt_winters_without_allocation(void **state)
+{
+    (void)state;
+    two_hours(FCR_HOLT_WINTERS);
 }
 
 int main(void)
@@ -146,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_wrappers_see_the_core),
         cmocka_unit_test(two_hours_without_allocation),
+        cmocka_unit_test(two_hours_of_fitted_holt_winters_without_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

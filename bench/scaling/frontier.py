@@ -1,0 +1,73 @@
+"""Equal-SLO comparison of scaling controllers: the pure arithmetic of the scaling benchmark.
+
+A run is a point (SLO-violation minutes, instance-minutes). A controller swept over its operating
+knob gives a set of points; its cost-vs-SLO frontier is the points no other point beats on both.
+The saving of a point at equal SLO is 1 - cost / (the cheapest baseline point with no more
+SLO-violation minutes); None when no baseline point is that good, so a controller is never
+credited for an SLO the baseline was not asked to reach.
+"""
+
+
+def frontier(points):
+    """The Pareto frontier of points (dicts with 'slo' and 'cost'), by ascending SLO minutes:
+    a point stays when no other has no more SLO minutes and a lower cost, or fewer SLO minutes
+    and no higher cost."""
+    out = []
+    for p in sorted(points, key=lambda q: (q["slo"], q["cost"])):
+        if not out or p["cost"] < out[-1]["cost"]:
+            out.append(p)
+    return out
+
+
+def cheapest_within(points, slo):
+    """The cheapest point with at most slo SLO-violation minutes, or None."""
+    ok = [p for p in points if p["slo"] <= slo]
+    return min(ok, key=lambda p: (p["cost"], p["slo"])) if ok else None
+
+
+def saving_at_equal_slo(point, baseline):
+    """(saving, matched baseline point): 1 - cost / cost of the cheapest baseline point with no
+    more SLO minutes than point; (None, None) when the baseline has no such point."""
+    b = cheapest_within(baseline, point["slo"])
+    if b is None or b["cost"] <= 0:
+        return None, None
+    return 1.0 - point["cost"] / b["cost"], b
+
+
+def saving_bound(point, baseline):
+    """For a point safer than every baseline point (no equal-SLO match): 1 - cost / cost of the
+    baseline's safest point (fewest SLO minutes, then cheapest), a lower bound of the saving at
+    equal SLO as long as the baseline gets no cheaper by getting safer (true of a target sweep:
+    a lower target holds more instances). None when the point is matched or not safer."""
+    if not baseline or saving_at_equal_slo(point, baseline)[0] is not None:
+        return None
+    safest = min(baseline, key=lambda p: (p["slo"], p["cost"]))
+    if point["slo"] >= safest["slo"] or safest["cost"] <= 0:
+        return None
+    return 1.0 - point["cost"] / safest["cost"]
+
+
+def dominates(a, b):
+    """a is no worse than b on both SLO minutes and cost, and better on one."""
+    return (a["slo"] <= b["slo"] and a["cost"] <= b["cost"] and
+            (a["slo"] < b["slo"] or a["cost"] < b["cost"]))
+
+
+def choose(points, baseline):
+    """The operating point a protocol picks on a validation slice: the largest saving at equal
+    SLO against the baseline's sweep; ties go to fewer SLO minutes, then lower cost. When no
+    point can be matched, the point with the fewest SLO minutes (then the cheapest)."""
+    scored = [(saving_at_equal_slo(p, baseline)[0], p) for p in points]
+    matched = [(s, p) for s, p in scored if s is not None]
+    if matched:
+        return max(matched, key=lambda sp: (sp[0], -sp[1]["slo"], -sp[1]["cost"]))[1]
+    return min(points, key=lambda p: (p["slo"], p["cost"]))
+
+
+def value_over(best, others):
+    """best's saving minus the largest of others' savings (None entries left out); None when
+    best's saving or all of the others are None."""
+    rest = [s for s in others if s is not None]
+    if best is None or not rest:
+        return None
+    return best - max(rest)

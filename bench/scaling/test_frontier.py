@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""The scaling benchmark's equal-SLO arithmetic (frontier.py) on tiny hand-made cases."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frontier as fr  # noqa: E402
+
+
+def pt(slo, cost, label=""):
+    return dict(slo=slo, cost=cost, label=label)
+
+
+# An HPA swept over its target: a lower target costs more and violates less.
+HPA = [pt(40, 100, "0.9"), pt(20, 120, "0.8"), pt(10, 150, "0.7"), pt(10, 160, "0.65"),
+       pt(2, 200, "0.6")]
+
+
+class Frontier(unittest.TestCase):
+    def test_dominated_points_leave(self):
+        f = fr.frontier(HPA + [pt(30, 130, "worse")])
+        self.assertEqual([p["label"] for p in f], ["0.6", "0.7", "0.8", "0.9"])
+
+    def test_cheapest_within(self):
+        self.assertEqual(fr.cheapest_within(HPA, 10)["label"], "0.7")
+        self.assertEqual(fr.cheapest_within(HPA, 19)["label"], "0.7")
+        self.assertEqual(fr.cheapest_within(HPA, 20)["label"], "0.8")
+        self.assertIsNone(fr.cheapest_within(HPA, 1))
+
+    def test_saving_at_equal_slo(self):
+        s, b = fr.saving_at_equal_slo(pt(10, 120), HPA)
+        self.assertAlmostEqual(s, 1 - 120 / 150)
+        self.assertEqual(b["label"], "0.7")
+        # cheaper than the HPA's default 0.6 but with more SLO minutes: compared at its own SLO
+        s, b = fr.saving_at_equal_slo(pt(15, 140), HPA)
+        self.assertAlmostEqual(s, 1 - 140 / 150)
+        # a loss is negative
+        s, _ = fr.saving_at_equal_slo(pt(40, 110), HPA)
+        self.assertAlmostEqual(s, 1 - 110 / 100)
+        # better SLO than any HPA point: no credit
+        self.assertEqual(fr.saving_at_equal_slo(pt(0, 10), HPA), (None, None))
+
+    def test_choose_on_validation(self):
+        knob = [pt(30, 90, "0.95"), pt(12, 115, "0.85"), pt(5, 170, "0.7")]
+        # savings: 0.95 -> 1 - 90/120 = 0.25; 0.85 -> 1 - 115/150 = 0.233; 0.7 -> 1 - 170/200
+        self.assertEqual(fr.choose(knob, HPA)["label"], "0.95")
+        # tie on saving: fewer SLO minutes wins
+        tie = [pt(20, 96, "a"), pt(10, 120, "b")]  # both 0.2
+        self.assertEqual(fr.choose(tie, HPA)["label"], "b")
+        # nothing matched: the fewest SLO minutes
+        none = [pt(1, 500, "x"), pt(0, 900, "y")]
+        self.assertEqual(fr.choose(none, HPA)["label"], "y")
+
+    def test_saving_bound_for_a_point_safer_than_the_baseline(self):
+        # safer than the HPA's safest point (2 SLO min at 200): at least 1 - 150/200 saved
+        self.assertAlmostEqual(fr.saving_bound(pt(1, 150), HPA), 0.25)
+        self.assertIsNone(fr.saving_bound(pt(10, 120), HPA))  # matched: no bound needed
+        self.assertIsNone(fr.saving_bound(pt(2, 150), HPA))   # matched by the 0.6 point
+
+    def test_dominates(self):
+        self.assertTrue(fr.dominates(pt(5, 100), pt(6, 100)))
+        self.assertTrue(fr.dominates(pt(5, 90), pt(5, 100)))
+        self.assertFalse(fr.dominates(pt(5, 100), pt(5, 100)))
+        self.assertFalse(fr.dominates(pt(4, 110), pt(5, 100)))
+
+    def test_value_over(self):
+        self.assertAlmostEqual(fr.value_over(0.10, [0.02, None, 0.12]), -0.02)
+        self.assertIsNone(fr.value_over(None, [0.1]))
+        self.assertIsNone(fr.value_over(0.1, [None, None]))
+
+
+if __name__ == "__main__":
+    unittest.main()
