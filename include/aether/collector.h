@@ -46,8 +46,13 @@ struct collector;
 struct collector *collector_open(const struct cfg_blueprint *bp,
                                  const struct collector_options *opt, char *err, size_t errlen);
 
+/* Most targets one collector scrapes (instances of a blueprint or metrics_urls); more are
+ * ignored. */
+#define COLLECTOR_MAX_TARGETS 256
+
 /* Replaces the scrape/process targets (copied): the ready instances of the actuator, or the
- * blueprint's metrics_urls. Cheap; call it every second with actuator_targets' result. */
+ * blueprint's metrics_urls (at most COLLECTOR_MAX_TARGETS). Cheap; call it every second with
+ * actuator_targets' result. */
 void collector_set_targets(struct collector *c, const struct actuator_target *t, int n);
 
 /* Process source: cpu_usage and heap_usage of the targets that have a pid, from /proc. */
@@ -76,10 +81,6 @@ struct host_collector *host_collector_open(void);
  */
 void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap);
 void host_collector_close(struct host_collector *h);
-
-/* Total memory of the host in bytes (MemTotal), 0 if unknown; for memory_limit_bytes' default.
- */
-long long host_memory_bytes(void);
 
 /* ---- /proc readers (also used by tests) ---- */
 

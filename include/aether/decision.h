@@ -9,12 +9,29 @@
 #define AE_DECISION_MAX_INPUTS 16
 #define AE_REASON_MAX 128
 
-enum ae_tier { AE_TIER_REACTIVE, AE_TIER_TTM, AE_TIER_OPERATOR };
+/* Which tier decided: X(name, API spelling). */
+#define AE_TIER_MAP(X)                                                                            \
+    X(REACTIVE, "reactive")                                                                        \
+    X(TTM, "ttm")
+
+enum ae_tier {
+#define AE_TIER_ENUM(name, text) AE_TIER_##name,
+    AE_TIER_MAP(AE_TIER_ENUM)
+#undef AE_TIER_ENUM
+        AE_TIER_COUNT
+};
+
+/* What a decision did: X(name, API spelling). */
+#define AE_ACTION_MAP(X)                                                                          \
+    X(HOLD, "hold")                                                                                \
+    X(SCALE_UP, "scale_up")                                                                        \
+    X(SCALE_DOWN, "scale_down")
+
 enum ae_action {
-    AE_ACTION_HOLD,
-    AE_ACTION_SCALE_UP,
-    AE_ACTION_SCALE_DOWN,
-    AE_ACTION_ADJUST_THRESHOLDS,
+#define AE_ACTION_ENUM(name, text) AE_ACTION_##name,
+    AE_ACTION_MAP(AE_ACTION_ENUM)
+#undef AE_ACTION_ENUM
+        AE_ACTION_COUNT
 };
 
 /* One named number behind a decision; name is static storage ("cpu_usage", "floor", ...). */
@@ -28,14 +45,14 @@ struct ae_decision {
     enum ae_tier tier;
     enum ae_action action;
     int from; /* requested instances before */
-    int to;   /* requested instances wanted (== from for hold / adjust_thresholds) */
+    int to;   /* requested instances wanted (== from for hold) */
     char reason[AE_REASON_MAX];
     struct ae_decision_input inputs[AE_DECISION_MAX_INPUTS];
     int input_count;
 };
 
-/* "reactive" "ttm" "operator"; "hold" "scale_up" "scale_down" "adjust_thresholds" (the API's
- * spelling). Static storage; "unknown" for a value outside the enum. */
+/* The names of AE_TIER_MAP and AE_ACTION_MAP (static storage); "unknown" for a value outside the
+ * enum. */
 const char *ae_tier_name(enum ae_tier t);
 const char *ae_action_name(enum ae_action a);
 

@@ -33,4 +33,16 @@ enum ae_status {
 /* Short description of a status code; never NULL, static storage. */
 const char *ae_strerror(int status);
 
+#include <stdarg.h>
+#include <stddef.h>
+
+/* The one error-message formatter: writes fmt at offset `at` of the caller's buffer err[errlen]
+ * (at = 0 starts the message; a later call appends, e.g. a message after a "file:line: " prefix).
+ * Does nothing when err is NULL, errlen is 0 or at is past the end; a message that does not fit
+ * is cut and stays NUL-terminated. Returns the offset after what was written (at most
+ * errlen - 1), for the next part. */
+size_t ae_errf(char *err, size_t errlen, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+size_t ae_verrf(char *err, size_t errlen, size_t at, const char *fmt, va_list ap);
+
 #endif

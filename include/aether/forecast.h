@@ -18,21 +18,37 @@
  * one. */
 #define FCST_SATURATED_UTIL 0.95
 
+/* Recommendation types: X(name, API / metric label). HOLD is the spec's NoAction, SCALE_UP its
+ * PreemptiveScaleUp (the fleet needs more, F > requested), SCALE_DOWN its PreemptiveScaleDown
+ * (F < requested). The spec's AdjustThresholds is gone since v2 (docs/core.md). */
+#define FCST_TYPE_MAP(X)                                                                          \
+    X(HOLD, "hold")                                                                                \
+    X(SCALE_UP, "scale_up")                                                                        \
+    X(SCALE_DOWN, "scale_down")
+
 enum fcst_type {
-    FCST_HOLD,              /* NoAction */
-    FCST_SCALE_UP,          /* PreemptiveScaleUp: the fleet needs more (F > requested) */
-    FCST_SCALE_DOWN,        /* PreemptiveScaleDown: the fleet needs fewer (F < requested) */
-    FCST_ADJUST_THRESHOLDS, /* the spec's AdjustThresholds: not produced since v2 (docs/core.md);
-                             * kept so that the API's and the metrics' type set stays the same */
-    FCST_TYPE_COUNT,
+#define FCST_TYPE_ENUM(name, text) FCST_##name,
+    FCST_TYPE_MAP(FCST_TYPE_ENUM)
+#undef FCST_TYPE_ENUM
+        FCST_TYPE_COUNT
 };
 
+/* Why a recommendation holds: X(name, API spelling). NONE: an action, the text says why;
+ * STABLE: no rule fired; LOW_CONFIDENCE: confidence below the threshold; INSUFFICIENT_DATA: no
+ * history, or no cpu in it, or no forecast; SATURATED: every minute with requests was saturated
+ * (floor only). */
+#define FCST_REASON_MAP(X)                                                                        \
+    X(NONE, "")                                                                                    \
+    X(STABLE, "STABLE")                                                                            \
+    X(LOW_CONFIDENCE, "LOW_CONFIDENCE")                                                            \
+    X(INSUFFICIENT_DATA, "INSUFFICIENT_DATA")                                                      \
+    X(SATURATED, "SATURATED")
+
 enum fcst_reason {
-    FCST_REASON_NONE,              /* an action: the reason text says why */
-    FCST_REASON_STABLE,            /* no rule fired */
-    FCST_REASON_LOW_CONFIDENCE,    /* confidence below the threshold */
-    FCST_REASON_INSUFFICIENT_DATA, /* no history, or no cpu in it, or no forecast */
-    FCST_REASON_SATURATED,         /* every minute with requests was saturated: floor only */
+#define FCST_REASON_ENUM(name, text) FCST_REASON_##name,
+    FCST_REASON_MAP(FCST_REASON_ENUM)
+#undef FCST_REASON_ENUM
+        FCST_REASON_COUNT
 };
 
 /* Everything the analyzer needs; pointers are borrowed for the call. */
@@ -73,8 +89,8 @@ struct fcst_recommendation {
 /* Classifies one forecast. Always fills *out (a hold with a reason when it cannot act). */
 void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out);
 
-/* "scale_up" "scale_down" "adjust_thresholds" "hold" (the API / metric label spelling), and
- * "STABLE" "LOW_CONFIDENCE" "INSUFFICIENT_DATA" "SATURATED" "" for the reasons. Static storage. */
+/* The names of FCST_TYPE_MAP and FCST_REASON_MAP (static storage); "unknown" for a value outside
+ * the enum. */
 const char *fcst_type_name(enum fcst_type t);
 const char *fcst_reason_name(enum fcst_reason r);
 

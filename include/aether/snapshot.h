@@ -13,6 +13,7 @@
 
 /* Bit i of a feature mask stands for feature i. */
 #define AE_FEATURE_BIT(i) (1u << (i))
+#define AE_MINUTE_MS 60000 /* one minute of the history, in ms */
 #define AE_ALL_FEATURES ((1u << AE_FEATURE_COUNT) - 1u)
 
 /* The latency histogram delta of one second: how many requests completed in each bucket during
@@ -63,7 +64,7 @@ void ae_minute_init(struct ae_minute *m, int64_t start_ms);
 /* 1 when feature i has a value in the minute, else 0 (also for an out-of-range i). */
 int ae_minute_has(const struct ae_minute *m, int i);
 
-/* Start of the minute holding t (floor to a multiple of 60000, also for negative t). */
+/* Start of the minute holding t (floor to a multiple of AE_MINUTE_MS, also for negative t). */
 int64_t ae_minute_floor(int64_t t_ms);
 
 /* Quantile q (0..1) of the requests in a histogram, interpolated linearly inside the bucket as

@@ -23,8 +23,23 @@
 #include "aether/forecast.h"
 #include "aether/predictor.h"
 
-enum ttm_state { TTM_STOPPED, TTM_RUNNING, TTM_ERROR };
-enum ttm_bp_state { TTM_BP_WAITING_FOR_HISTORY, TTM_BP_FORECASTING, TTM_BP_ERROR };
+/* The node's TTM state and a blueprint's; each name is its API spelling. */
+#define TTM_STATE_MAP(X) X(STOPPED) X(RUNNING) X(ERROR)
+#define TTM_BP_STATE_MAP(X) X(WAITING_FOR_HISTORY) X(FORECASTING) X(ERROR)
+
+enum ttm_state {
+#define TTM_STATE_ENUM(name) TTM_##name,
+    TTM_STATE_MAP(TTM_STATE_ENUM)
+#undef TTM_STATE_ENUM
+        TTM_STATE_COUNT
+};
+
+enum ttm_bp_state {
+#define TTM_BP_STATE_ENUM(name) TTM_BP_##name,
+    TTM_BP_STATE_MAP(TTM_BP_STATE_ENUM)
+#undef TTM_BP_STATE_ENUM
+        TTM_BP_STATE_COUNT
+};
 
 typedef struct ttm ttm;
 
@@ -103,7 +118,8 @@ int ttm_last_forecast_blueprint(const ttm *t);
  * NULL before any; borrowed until the next evaluation. */
 const struct ae_decision *ttm_last_decision(const ttm *t, int i);
 
-/* "STOPPED" "RUNNING" "ERROR"; "WAITING_FOR_HISTORY" "FORECASTING" "ERROR". Static storage. */
+/* The names of TTM_STATE_MAP and TTM_BP_STATE_MAP (static storage); "UNKNOWN" for a value outside
+ * the enum. */
 const char *ttm_state_name(enum ttm_state s);
 const char *ttm_bp_state_name(enum ttm_bp_state s);
 

@@ -15,6 +15,7 @@
 
 #include "aether/cfgload.h"
 #include "aether/error.h"
+#include "aether/hostmem.h"
 #include "aether/toml.h"
 
 struct cfg_source {
@@ -45,26 +46,17 @@ static int lfail(struct loader *L, int code, int line, const char *fmt, ...)
     L->status = code;
     if (!L->err || !L->errlen)
         return code;
-    int n = line > 0 ? snprintf(L->err, L->errlen, "%s:%d: ", L->file, line)
-                     : snprintf(L->err, L->errlen, "%s: ", L->file);
-    if (n >= 0 && (size_t)n < L->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(L->err + n, L->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    size_t n = line > 0 ? ae_errf(L->err, L->errlen, 0, "%s:%d: ", L->file, line)
+                        : ae_errf(L->err, L->errlen, 0, "%s: ", L->file);
+    va_list ap;
+    va_start(ap, fmt);
+    ae_verrf(L->err, L->errlen, n, fmt, ap);
+    va_end(ap);
     return code;
 }
 
-/* snprintf into a key buffer; a key too long for it is cut (it only appears in messages). */
-static void fmt_key(char *buf, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
-
+/* Keys are built with ae_errf: a key too long for its buffer is cut (it only appears in
+ * messages). */
 static int note_source(struct loader *L, const char *key, int line)
 {
     struct cfg_sources *s = L->src;
@@ -281,7 +273,7 @@ static int apply_value(struct loader *L, const struct cfg_key *k, const toml_val
         for (size_t i = 0; i < toml_array_count(v); i++) {
             const toml_value *item = toml_array_at(v, i);
             char item_key[256];
-            fmt_key(item_key, sizeof(item_key), "%s[%zu]", key, i);
+            ae_errf(item_key, sizeof(item_key), 0, "%s[%zu]", key, i);
             if (toml_type_of(item) != TOML_STRING)
                 return type_error(L, k, item, item_key);
             if (string_value(L, item, 0, item_key, &s))
@@ -305,7 +297,7 @@ static int apply_value(struct loader *L, const struct cfg_key *k, const toml_val
             const char *name = toml_table_key(v, i, &name_len);
             const toml_value *item = toml_table_value(v, i);
             char item_key[256];
-            fmt_key(item_key, sizeof(item_key), "%s.%s", key, name);
+            ae_errf(item_key, sizeof(item_key), 0, "%s.%s", key, name);
             if (strlen(name) != name_len || name_len == 0 || strchr(name, '='))
                 return lfail(L, AE_EINVAL, toml_line(item),
                              "%s: environment variable names must be non-empty, without '=' "
@@ -391,7 +383,7 @@ static int load_entry(struct loader *L, enum cfg_section_id sec, const char *nam
     char key[2][256];
     for (int p = 0; p < 2; p++)
         if (prefixes[p])
-            fmt_key(key[p], sizeof(key[p]), "%s.%s", prefixes[p], name);
+            ae_errf(key[p], sizeof(key[p]), 0, "%s.%s", prefixes[p], name);
     const char *shown = prefixes[1] ? key[1] : key[0];
     if (sec == CFG_SEC_BLUEPRINT && strcmp(name, "metrics") == 0) {
         if (toml_type_of(v) != TOML_TABLE)
@@ -465,7 +457,7 @@ static int load_blueprint(struct loader *L, const toml_value *t, int index)
         snprintf(by_name, sizeof(by_name), "blueprint.%s", b->name);
         prefixes[1] = by_name;
         char name_key[CFG_NAME_MAX + 32];
-        fmt_key(name_key, sizeof(name_key), "%s.name", by_name);
+        ae_errf(name_key, sizeof(name_key), 0, "%s.name", by_name);
         if (note_source(L, by_name, toml_line(t)) || note_source(L, name_key, toml_line(name)))
             return L->status;
     }
@@ -545,21 +537,6 @@ static int line_of_message(const struct cfg_sources *src, const char *msg)
     }
 }
 
-/* Host memory in bytes from /proc/meminfo (0 when unknown), for memory_limit_bytes. */
-static int64_t host_memory_bytes(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    long long kib = 0;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
-            break;
-    fclose(f);
-    return (int64_t)kib * 1024;
-}
-
 static int load_tree(const toml_value *root, const char *name, struct ae_config *out,
                      cfg_sources **sources, char *err, size_t errlen)
 {
@@ -583,7 +560,7 @@ static int load_tree(const toml_value *root, const char *name, struct ae_config 
         cfg_sources_free(L.src);
         return L.status;
     }
-    int64_t memory = host_memory_bytes();
+    int64_t memory = ae_host_memory_bytes();
     for (int i = 0; i < out->blueprint_count; i++)
         cfg_blueprint_resolve(&out->blueprints[i], memory);
     if (sources)

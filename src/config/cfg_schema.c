@@ -4,6 +4,9 @@
  * this table and nothing else. */
 #include "cfg_schema.h"
 
+#include "aether/aggregator.h"
+#include "aether/confidence.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -96,9 +99,9 @@ const struct cfg_key cfg_keys[] = {
              "reactive tier works alone."},
     {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
      .help = "The ONNX model file."},
-    {TTM, "input_window_minutes", INT_KEY(ttm_t, input_window_minutes, 1, 120),
+    {TTM, "input_window_minutes", INT_KEY(ttm_t, input_window_minutes, 1, AGG_MAX_WINDOW),
      .help = "Minutes of history the model reads (W); must match the model."},
-    {TTM, "prediction_horizon", INT_KEY(ttm_t, prediction_horizon, 1, 10),
+    {TTM, "prediction_horizon", INT_KEY(ttm_t, prediction_horizon, 1, CONF_MAX_HORIZON),
      .help = "Minutes the model forecasts (H); must match the model."},
     {TTM, "evaluation_interval_ms", INT_KEY(ttm_t, evaluation_interval_ms, 10000, 300000),
      .help = "How often the forecaster runs, in milliseconds (10 s to 5 min)."},

@@ -82,13 +82,11 @@ static int fail_at(struct parser *P, const char *at, const char *fmt, ...)
     if (!P->err || P->errlen == 0)
         return P->status;
     struct pos ps = pos_at(P, at);
-    int n = snprintf(P->err, P->errlen, "%s:%d:%d: ", P->name, ps.line, ps.col);
-    if (n >= 0 && (size_t)n < P->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    size_t n = ae_errf(P->err, P->errlen, 0, "%s:%d:%d: ", P->name, ps.line, ps.col);
+    va_list ap;
+    va_start(ap, fmt);
+    ae_verrf(P->err, P->errlen, n, fmt, ap);
+    va_end(ap);
     return P->status;
 }
 

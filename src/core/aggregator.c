@@ -8,8 +8,6 @@
 #include "aether/aggregator.h"
 #include "aether/error.h"
 
-#define MINUTE_MS 60000
-
 /* Accumulators of the open minute. */
 struct open_minute {
     int active;
@@ -170,7 +168,7 @@ int agg_tick(agg *a, int64_t now_ms, struct ae_minute *closed)
 {
     if (!a)
         return AE_EINVAL;
-    if (a->open.active && now_ms >= a->open.start_ms + MINUTE_MS)
+    if (a->open.active && now_ms >= a->open.start_ms + AE_MINUTE_MS)
         return close_open(a, closed);
     return 0;
 }
@@ -184,7 +182,7 @@ int agg_close(agg *a, struct ae_minute *closed)
 
 int agg_preload(agg *a, const struct ae_minute *m)
 {
-    if (!a || !m || m->start_ms % MINUTE_MS != 0)
+    if (!a || !m || m->start_ms % AE_MINUTE_MS != 0)
         return AE_EINVAL;
     if (a->count && m->start_ms <= a->minutes[a->count - 1].start_ms)
         return AE_ERANGE;
@@ -245,24 +243,24 @@ static int usable_span(const struct ae_minute *m, int count, int window, int64_t
         k--;
     if (k < 0)
         return 0;
-    if ((end - m[k].start_ms) / MINUTE_MS > max_gap(window))
+    if ((end - m[k].start_ms) / AE_MINUTE_MS > max_gap(window))
         return 0; /* the history stopped too long ago */
     int s = k;
-    if (end % MINUTE_MS != 0 || m[k].start_ms % MINUTE_MS != 0)
+    if (end % AE_MINUTE_MS != 0 || m[k].start_ms % AE_MINUTE_MS != 0)
         return AE_EINVAL;
     while (s > 0) {
         int64_t step = m[s].start_ms - m[s - 1].start_ms;
-        if (step <= 0 || m[s - 1].start_ms % MINUTE_MS != 0)
+        if (step <= 0 || m[s - 1].start_ms % AE_MINUTE_MS != 0)
             return AE_EINVAL;
-        if (step / MINUTE_MS - 1 > max_gap(window))
+        if (step / AE_MINUTE_MS - 1 > max_gap(window))
             break;
         s--;
     }
-    int64_t window_start = end - (int64_t)(window - 1) * MINUTE_MS;
+    int64_t window_start = end - (int64_t)(window - 1) * AE_MINUTE_MS;
     *seg = s;
     *last = k;
     *first = m[s].start_ms > window_start ? m[s].start_ms : window_start;
-    return (int)((end - *first) / MINUTE_MS) + 1;
+    return (int)((end - *first) / AE_MINUTE_MS) + 1;
 }
 
 int ae_model_input(const struct ae_minute *minutes, int count, int window, int64_t end_start_ms,
@@ -279,7 +277,7 @@ int ae_model_input(const struct ae_minute *minutes, int count, int window, int64
         return AE_EAGAIN;
     double carry[AE_FEATURE_COUNT] = {0}; /* never seen yet: 0 */
     int pad = window - n, p = seg;
-    for (int64_t t = minutes[seg].start_ms; t <= end_start_ms; t += MINUTE_MS) {
+    for (int64_t t = minutes[seg].start_ms; t <= end_start_ms; t += AE_MINUTE_MS) {
         if (p <= last && minutes[p].start_ms == t) {
             for (int i = 0; i < AE_FEATURE_COUNT; i++)
                 if (ae_minute_has(&minutes[p], i))
@@ -288,7 +286,7 @@ int ae_model_input(const struct ae_minute *minutes, int count, int window, int64
         }
         if (t < first)
             continue;
-        float *row = out + (size_t)(pad + (t - first) / MINUTE_MS) * AE_FEATURE_COUNT;
+        float *row = out + (size_t)(pad + (t - first) / AE_MINUTE_MS) * AE_FEATURE_COUNT;
         for (int i = 0; i < AE_FEATURE_COUNT; i++)
             row[i] = (float)carry[i];
     }
@@ -304,7 +302,7 @@ int agg_history_minutes(const agg *a, int window, int64_t now_ms)
         return 0;
     int seg, last;
     int64_t first;
-    int n = usable_span(a->minutes, a->count, window, ae_minute_floor(now_ms) - MINUTE_MS, &seg,
+    int n = usable_span(a->minutes, a->count, window, ae_minute_floor(now_ms) - AE_MINUTE_MS, &seg,
                         &last, &first);
     return n > 0 ? n : 0;
 }
@@ -313,5 +311,5 @@ int agg_model_input(const agg *a, int window, int64_t now_ms, float *out)
 {
     if (!a)
         return AE_EINVAL;
-    return ae_model_input(a->minutes, a->count, window, ae_minute_floor(now_ms) - MINUTE_MS, out);
+    return ae_model_input(a->minutes, a->count, window, ae_minute_floor(now_ms) - AE_MINUTE_MS, out);
 }

@@ -5,8 +5,6 @@
 
 #include "aether/confidence.h"
 
-#define MINUTE_MS 60000
-
 void conf_init(struct conf_tracker *t, double val_wape)
 {
     memset(t, 0, sizeof *t);
@@ -75,10 +73,10 @@ void conf_observe(struct conf_tracker *t, const struct ae_minute *m)
     int kept = 0;
     for (int i = 0; i < t->pending_count; i++) {
         struct conf_pending *p = &t->pending[i];
-        int64_t h = (m->start_ms - p->first_start_ms) / MINUTE_MS;
+        int64_t h = (m->start_ms - p->first_start_ms) / AE_MINUTE_MS;
         if (m->start_ms >= p->first_start_ms && h < p->horizon)
             accumulate(p, (int)h, m);
-        int64_t last_start = p->first_start_ms + (int64_t)(p->horizon - 1) * MINUTE_MS;
+        int64_t last_start = p->first_start_ms + (int64_t)(p->horizon - 1) * AE_MINUTE_MS;
         if (m->start_ms < last_start) {
             t->pending[kept++] = *p; /* still waiting for minutes */
             continue;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/aggregator.h"
+#include "aether/confidence.h"
 #include "aether/config.h"
 #include "aether/error.h"
 
@@ -105,12 +107,10 @@ void cfg_defaults(struct ae_config *out)
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    ae_verrf(err, errlen, 0, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -209,8 +209,10 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
         return fail(AE_EINVAL, err, errlen,
                     "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
-    CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, 1, 120, err, errlen));
-    CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, 1, 10, err, errlen));
+    CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, 1, AGG_MAX_WINDOW, err,
+                    errlen));
+    CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, 1, CONF_MAX_HORIZON, err,
+                    errlen));
     CHECK(check_int("ttm.evaluation_interval_ms", c->evaluation_interval_ms, 10000, 300000, err,
                     errlen));
     CHECK(check_double("ttm.confidence_threshold", c->confidence_threshold, 0, 1, err, errlen));

@@ -5,30 +5,22 @@
 
 const char *ae_tier_name(enum ae_tier t)
 {
-    switch (t) {
-    case AE_TIER_REACTIVE:
-        return "reactive";
-    case AE_TIER_TTM:
-        return "ttm";
-    case AE_TIER_OPERATOR:
-        return "operator";
-    }
-    return "unknown";
+    static const char *const names[AE_TIER_COUNT] = {
+#define AE_TIER_TEXT(name, text) text,
+        AE_TIER_MAP(AE_TIER_TEXT)
+#undef AE_TIER_TEXT
+    };
+    return (unsigned)t < AE_TIER_COUNT ? names[t] : "unknown";
 }
 
 const char *ae_action_name(enum ae_action a)
 {
-    switch (a) {
-    case AE_ACTION_HOLD:
-        return "hold";
-    case AE_ACTION_SCALE_UP:
-        return "scale_up";
-    case AE_ACTION_SCALE_DOWN:
-        return "scale_down";
-    case AE_ACTION_ADJUST_THRESHOLDS:
-        return "adjust_thresholds";
-    }
-    return "unknown";
+    static const char *const names[AE_ACTION_COUNT] = {
+#define AE_ACTION_TEXT(name, text) text,
+        AE_ACTION_MAP(AE_ACTION_TEXT)
+#undef AE_ACTION_TEXT
+    };
+    return (unsigned)a < AE_ACTION_COUNT ? names[a] : "unknown";
 }
 
 void ae_decision_init(struct ae_decision *d, int64_t timestamp_ms, enum ae_tier tier, int n)

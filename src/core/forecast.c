@@ -176,23 +176,20 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
 
 const char *fcst_type_name(enum fcst_type t)
 {
-    static const char *const names[FCST_TYPE_COUNT] = {"hold", "scale_up", "scale_down",
-                                                       "adjust_thresholds"};
-    return t >= 0 && t < FCST_TYPE_COUNT ? names[t] : "unknown";
+    static const char *const names[FCST_TYPE_COUNT] = {
+#define FCST_TYPE_TEXT(name, text) text,
+        FCST_TYPE_MAP(FCST_TYPE_TEXT)
+#undef FCST_TYPE_TEXT
+    };
+    return (unsigned)t < FCST_TYPE_COUNT ? names[t] : "unknown";
 }
 
 const char *fcst_reason_name(enum fcst_reason r)
 {
-    switch (r) {
-    case FCST_REASON_STABLE:
-        return "STABLE";
-    case FCST_REASON_LOW_CONFIDENCE:
-        return "LOW_CONFIDENCE";
-    case FCST_REASON_SATURATED:
-        return "SATURATED";
-    case FCST_REASON_INSUFFICIENT_DATA:
-        return "INSUFFICIENT_DATA";
-    default:
-        return "";
-    }
+    static const char *const names[FCST_REASON_COUNT] = {
+#define FCST_REASON_TEXT(name, text) text,
+        FCST_REASON_MAP(FCST_REASON_TEXT)
+#undef FCST_REASON_TEXT
+    };
+    return (unsigned)r < FCST_REASON_COUNT ? names[r] : "unknown";
 }

@@ -38,10 +38,10 @@ int ae_minute_has(const struct ae_minute *m, int i)
 
 int64_t ae_minute_floor(int64_t t_ms)
 {
-    int64_t q = t_ms / 60000;
-    if (t_ms % 60000 < 0)
+    int64_t q = t_ms / AE_MINUTE_MS;
+    if (t_ms % AE_MINUTE_MS < 0)
         q--;
-    return q * 60000;
+    return q * AE_MINUTE_MS;
 }
 
 double ae_histogram_quantile(const struct ae_histogram *h, double q)

@@ -12,8 +12,6 @@
 #include "aether/error.h"
 #include "aether/ttm.h"
 
-#define MINUTE_MS 60000
-
 struct ttm_bp {
     const char *name;
     int min_instances, max_instances;
@@ -259,8 +257,6 @@ static enum ae_action action_of(enum fcst_type type)
         return AE_ACTION_SCALE_UP;
     case FCST_SCALE_DOWN:
         return AE_ACTION_SCALE_DOWN;
-    case FCST_ADJUST_THRESHOLDS:
-        return AE_ACTION_ADJUST_THRESHOLDS;
     default:
         return AE_ACTION_HOLD;
     }
@@ -478,26 +474,20 @@ const struct ae_decision *ttm_last_decision(const ttm *t, int i)
 
 const char *ttm_state_name(enum ttm_state s)
 {
-    switch (s) {
-    case TTM_STOPPED:
-        return "STOPPED";
-    case TTM_RUNNING:
-        return "RUNNING";
-    case TTM_ERROR:
-        return "ERROR";
-    }
-    return "UNKNOWN";
+    static const char *const names[TTM_STATE_COUNT] = {
+#define TTM_STATE_TEXT(name) #name,
+        TTM_STATE_MAP(TTM_STATE_TEXT)
+#undef TTM_STATE_TEXT
+    };
+    return (unsigned)s < TTM_STATE_COUNT ? names[s] : "UNKNOWN";
 }
 
 const char *ttm_bp_state_name(enum ttm_bp_state s)
 {
-    switch (s) {
-    case TTM_BP_WAITING_FOR_HISTORY:
-        return "WAITING_FOR_HISTORY";
-    case TTM_BP_FORECASTING:
-        return "FORECASTING";
-    case TTM_BP_ERROR:
-        return "ERROR";
-    }
-    return "UNKNOWN";
+    static const char *const names[TTM_BP_STATE_COUNT] = {
+#define TTM_BP_STATE_TEXT(name) #name,
+        TTM_BP_STATE_MAP(TTM_BP_STATE_TEXT)
+#undef TTM_BP_STATE_TEXT
+    };
+    return (unsigned)s < TTM_BP_STATE_COUNT ? names[s] : "UNKNOWN";
 }

@@ -12,6 +12,7 @@
 #include "aether/error.h"
 #include "aether/calendar.h"
 #include "aether/fileio.h"
+#include "aether/snapshot.h"
 #include "csv.h"
 
 /* A guard against a wrong step or time format turning a small file into gigabytes. */
@@ -159,7 +160,7 @@ int trace_parse_step(const char *text, int64_t *step_ms, char *err, size_t errle
     double unit = 0;
     if (end != text) {
         if (strcmp(end, "") == 0 || strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-            unit = 60000;
+            unit = AE_MINUTE_MS;
         else if (strcmp(end, "s") == 0)
             unit = 1000;
         else if (strcmp(end, "ms") == 0)
@@ -464,8 +465,8 @@ static void describe_duration(int64_t ms, char *buf, size_t n)
 {
     if (ms % 3600000 == 0 && ms >= 3600000)
         snprintf(buf, n, "%lld h", (long long)(ms / 3600000));
-    else if (ms % 60000 == 0)
-        snprintf(buf, n, "%lld min", (long long)(ms / 60000));
+    else if (ms % AE_MINUTE_MS == 0)
+        snprintf(buf, n, "%lld min", (long long)(ms / AE_MINUTE_MS));
     else
         snprintf(buf, n, "%lld ms", (long long)ms);
 }

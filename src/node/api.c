@@ -89,50 +89,52 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
 {
     (void)req;
     struct node *n = ctx;
+    struct node_view *v;
+    if (node_view_take(n, &v) != 0) {
+        http_error(resp, 500, "out of memory reading the node's state");
+        return;
+    }
     json_t *o = json_object();
-    pthread_mutex_lock(&n->lock);
-    const struct cfg_ttm *c = &n->cfg.ttm;
-    enum ttm_state state = ttm_get_state(n->ttm);
+    const struct cfg_ttm *c = &node_config(n)->ttm;
     json_object_set_new(o, "enabled", json_boolean(c->enabled));
-    json_object_set_new(o, "active", json_boolean(c->enabled && n->predictor != NULL));
-    json_object_set_new(o, "state", json_string(ttm_state_name(state)));
+    json_object_set_new(o, "active", json_boolean(c->enabled && v->model_loaded));
+    json_object_set_new(o, "state", json_string(ttm_state_name(v->ttm_state)));
     json_object_set_new(o, "modelPath", json_text(c->model_path));
     json_object_set_new(o, "inputWindowMinutes", json_integer(c->input_window_minutes));
     json_object_set_new(o, "predictionHorizon", json_integer(c->prediction_horizon));
     json_object_set_new(o, "evaluationIntervalMs", json_integer(c->evaluation_interval_ms));
     json_object_set_new(o, "confidenceThreshold", json_real(c->confidence_threshold));
     json_object_set_new(o, "mode", json_string(cfg_ttm_mode_names[c->mode]));
-    const char *error = n->model_error[0] ? n->model_error : ttm_last_error(n->ttm);
-    json_object_set_new(o, "error", error && *error ? json_text(error) : json_null());
+    const char *error = v->model_error[0] ? v->model_error : v->ttm_error;
+    json_object_set_new(o, "error", *error ? json_text(error) : json_null());
 
     int any = 0;
     json_t *bps = json_array();
-    for (int k = 0; k < n->nbp; k++) {
-        int i = n->by_name[k];
-        struct ttm_bp_status st;
-        if (ttm_get_blueprint(n->ttm, i, &st) != 0)
+    for (int k = 0; k < v->nbp; k++) {
+        const struct node_bp_view *bv = &v->bps[k];
+        if (!bv->has_ttm)
             continue;
-        any |= st.has_forecast;
+        const struct ttm_bp_status *st = &bv->ttm;
+        any |= st->has_forecast;
         json_t *b = json_object();
-        json_object_set_new(b, "name", json_string(n->bps[i].cfg->name));
-        json_object_set_new(b, "state", json_string(ttm_bp_state_name(st.state)));
-        json_object_set_new(b, "hasForecast", json_boolean(st.has_forecast));
-        json_object_set_new(b, "lastForecast", forecast_json(&st));
-        json_object_set_new(b, "confidence", num_or_null(st.confidence));
-        json_object_set_new(b, "skill", num_or_null(st.skill));
-        json_object_set_new(b, "error", st.error && *st.error ? json_text(st.error) : json_null());
+        json_object_set_new(b, "name", json_string(bv->cfg->name));
+        json_object_set_new(b, "state", json_string(ttm_bp_state_name(st->state)));
+        json_object_set_new(b, "hasForecast", json_boolean(st->has_forecast));
+        json_object_set_new(b, "lastForecast", forecast_json(st));
+        json_object_set_new(b, "confidence", num_or_null(st->confidence));
+        json_object_set_new(b, "skill", num_or_null(st->skill));
+        json_object_set_new(b, "error",
+                            st->error && *st->error ? json_text(st->error) : json_null());
         json_array_append_new(bps, b);
     }
     json_object_set_new(o, "hasForecast", json_boolean(any));
-    int last = ttm_last_forecast_blueprint(n->ttm);
-    struct ttm_bp_status st;
-    if (last >= 0 && ttm_get_blueprint(n->ttm, last, &st) == 0)
-        json_object_set_new(o, "lastForecast", forecast_json(&st));
+    if (v->last_forecast >= 0 && v->bps[v->last_forecast].has_ttm)
+        json_object_set_new(o, "lastForecast", forecast_json(&v->bps[v->last_forecast].ttm));
     else
         json_object_set_new(o, "lastForecast", json_null());
     json_object_set_new(o, "lastEvaluation",
-                        n->last_eval_ms >= 0 ? json_integer(n->last_eval_ms) : json_null());
-    pthread_mutex_unlock(&n->lock);
+                        v->last_eval_ms >= 0 ? json_integer(v->last_eval_ms) : json_null());
+    node_view_free(v);
     json_object_set_new(o, "blueprints", bps);
     reply_json(resp, 200, o);
 }
@@ -155,7 +157,7 @@ static json_t *decision_json(int64_t ts, const char *bp, const char *tier, const
     return o;
 }
 
-static json_t *live_decision_json(const struct node_bp *b)
+static json_t *live_decision_json(const struct node_bp_view *b)
 {
     if (!b->has_decision)
         return json_null();
@@ -172,10 +174,14 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
 {
     (void)req;
     struct node *n = ctx;
+    struct node_view *v;
+    if (node_view_take(n, &v) != 0) {
+        http_error(resp, 500, "out of memory reading the node's state");
+        return;
+    }
     json_t *arr = json_array();
-    pthread_mutex_lock(&n->lock);
-    for (int k = 0; k < n->nbp; k++) {
-        const struct node_bp *b = &n->bps[n->by_name[k]];
+    for (int k = 0; k < v->nbp; k++) {
+        const struct node_bp_view *b = &v->bps[k];
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(b->cfg->name));
         json_object_set_new(o, "actuator", json_string(cfg_actuator_names[b->cfg->actuator]));
@@ -191,9 +197,9 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
                             b->has_snapshot && ae_snapshot_has(s, AE_F_CPU_USAGE)
                                 ? json_real(s->values[AE_F_CPU_USAGE])
                                 : json_null());
-        const struct ae_minute *m = agg_last(b->history);
+        const struct ae_minute *m = &b->last_minute;
         json_object_set_new(o, "invocationsPerMinute",
-                            m && ae_minute_has(m, AE_F_INVOCATIONS)
+                            b->has_last_minute && ae_minute_has(m, AE_F_INVOCATIONS)
                                 ? json_real(m->values[AE_F_INVOCATIONS])
                                 : json_null());
         json_object_set_new(o, "lastDecision", live_decision_json(b));
@@ -201,7 +207,7 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
             json_object_set_new(o, "error", json_text(b->status.error));
         json_array_append_new(arr, o);
     }
-    pthread_mutex_unlock(&n->lock);
+    node_view_free(v);
     reply_json(resp, 200, arr);
 }
 
@@ -236,7 +242,7 @@ static void h_decisions(void *ctx, const struct http_request *req, struct http_r
         return;
     }
     struct store *r;
-    if (store_reader_open(n->store, &r, err, sizeof err) != 0) {
+    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
         return;
     }
@@ -263,14 +269,13 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
         return;
     }
     if (rc != 0) {
-        pthread_mutex_lock(&n->lock);
-        int kept = n->predictor != NULL;
-        pthread_mutex_unlock(&n->lock);
+        int kept = node_model_loaded(n);
         http_error(resp, 422, "%s%s", err,
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", n->cfg.ttm.model_path);
+    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath",
+                          node_config(n)->ttm.model_path);
     reply_json(resp, 200, o);
 }
 
@@ -403,15 +408,16 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
     }
     const char *bp = http_query(req, "blueprint");
     if (!bp || !*bp) {
-        if (n->nbp == 1) {
-            bp = n->bps[0].cfg->name;
-        } else if (n->nbp == 0) {
+        int nbp = node_config(n)->blueprint_count;
+        if (nbp == 1) {
+            bp = node_blueprint(n, 0)->name;
+        } else if (nbp == 0) {
             http_error(resp, 404, "no blueprints are configured");
             return;
         } else {
             struct sbuf names = {0};
-            for (int k = 0; k < n->nbp; k++)
-                sbuf_printf(&names, "%s%s", k ? ", " : "", n->bps[n->by_name[k]].cfg->name);
+            for (int k = 0; k < nbp; k++)
+                sbuf_printf(&names, "%s%s", k ? ", " : "", node_blueprint(n, k)->name);
             http_error(resp, 400, "blueprint is required when several are configured (%s)",
                        names.data ? names.data : "");
             sbuf_free(&names);
@@ -437,7 +443,7 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
         http_error(resp, 500, "out of memory");
         return;
     }
-    if (store_reader_open(n->store, &e->reader, err, sizeof err) != 0) {
+    if (store_reader_open(node_store(n), &e->reader, err, sizeof err) != 0) {
         free(e);
         http_error(resp, 500, "%s", err);
         return;
@@ -469,8 +475,7 @@ static void h_metrics(void *ctx, const struct http_request *req, struct http_res
 {
     (void)req;
     struct sbuf b = {0};
-    metrics_render(ctx, &b);
-    if (b.oom) {
+    if (metrics_render(ctx, &b) != 0 || b.oom) {
         sbuf_free(&b);
         http_error(resp, 500, "out of memory rendering metrics");
         return;

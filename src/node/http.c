@@ -80,7 +80,7 @@ void http_error(struct http_response *resp, int status, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ae_verrf(msg, sizeof msg, 0, fmt, ap);
     va_end(ap);
     json_t *o = json_pack("{s:s}", "error", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -8,6 +8,7 @@
 #include "aether/error.h"
 #include "engine.h"
 #include "log.h"
+#include "http.h"
 #include "node.h"
 #include "sources.h"
 
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    static struct node node;
+    struct node *node = NULL;
     /* The API address is checked before anything starts instances. */
     int rc = http_probe_bind(cfg.api.bind, err, sizeof err);
     if (rc != 0) {
@@ -98,23 +99,24 @@ int main(int argc, char **argv)
         cfg_free(&cfg);
         return 1;
     }
-    rc = node_init(&node, &cfg, engine_builtin_open(), node_now_ms(), err, sizeof err);
+    rc = node_open(&cfg, engine_builtin_open(), node_now_ms(), &node, err, sizeof err);
     if (rc == 0)
-        rc = node_attach_sources(&node, &node.cfg, err, sizeof err);
+        rc = node_attach_sources(node, node_config(node), err, sizeof err);
     if (rc != 0) {
         nlog(NLOG_ERROR, "node", "startup failed: %s", err);
-        node_free(&node);
+        node_free(node);
         cfg_free(&cfg);
         return 1;
     }
-    if (node.cfg.ttm.enabled)
-        node_load_model(&node, 0, err, sizeof err); /* failures are logged; reactive runs on */
+    const struct ae_config *running = node_config(node);
+    if (running->ttm.enabled)
+        node_load_model(node, 0, err, sizeof err); /* failures are logged; reactive runs on */
     else
         nlog(NLOG_INFO, "ttm", "TTM is disabled (ttm.enabled = false): reactive tier only");
     pthread_t loop;
-    if (pthread_create(&loop, NULL, loop_thread, &node) != 0) {
+    if (pthread_create(&loop, NULL, loop_thread, node) != 0) {
         nlog(NLOG_ERROR, "node", "cannot start the control loop thread");
-        node_free(&node);
+        node_free(node);
         return 1;
     }
     /* The control loop keeps the normal priority; this thread (signals, model reloads) and the
@@ -122,15 +124,16 @@ int main(int argc, char **argv)
      * inherited by new threads), so a flood of API requests cannot starve the scaling decisions. */
     if (setpriority(PRIO_PROCESS, 0, API_NICE) != 0)
         nlog(NLOG_WARN, "node", "cannot lower the API threads' priority: %s", strerror(errno));
-    if ((rc = node_start_http(&node, err, sizeof err)) != 0) {
+    if ((rc = node_start_http(node, err, sizeof err)) != 0) {
         nlog(NLOG_ERROR, "node", "startup failed: %s", err);
-        node_request_stop(&node);
+        node_request_stop(node);
         pthread_join(loop, NULL);
-        node_free(&node);
+        node_free(node);
         return 1;
     }
     nlog(NLOG_INFO, "node", "aether-node started: %d blueprint(s), API on %s (port %d), history %s",
-         node.nbp, node.cfg.api.bind, http_port(node.http), store_path(node.store));
+         running->blueprint_count, running->api.bind, node_http_port(node),
+         store_path(node_store(node)));
 
     for (;;) {
         int sig = 0;
@@ -138,8 +141,8 @@ int main(int argc, char **argv)
             continue;
         if (sig == SIGHUP) {
             nlog(NLOG_INFO, "ttm", "SIGHUP: reloading the model");
-            if (node.cfg.ttm.enabled)
-                node_load_model(&node, 1, err, sizeof err);
+            if (running->ttm.enabled)
+                node_load_model(node, 1, err, sizeof err);
             else
                 nlog(NLOG_WARN, "ttm", "SIGHUP ignored: TTM is disabled (ttm.enabled = false)");
             continue;
@@ -147,9 +150,9 @@ int main(int argc, char **argv)
         nlog(NLOG_INFO, "node", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
-    node_request_stop(&node);
+    node_request_stop(node);
     pthread_join(loop, NULL);
-    node_free(&node);
+    node_free(node);
     nlog(NLOG_INFO, "node", "stopped");
     return 0;
 }

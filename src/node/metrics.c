@@ -19,10 +19,9 @@ static void gauge(struct sbuf *b, const char *name, const char *help, double v)
     prom_write_sample(b, name, NULL, v);
 }
 
-static void ttm_metrics(struct node *n, struct sbuf *b)
+static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, struct sbuf *b)
 {
-    struct ttm_counters c;
-    ttm_get_counters(n->ttm, &c);
+    const struct ttm_counters c = n->ttm_counters;
     counter(b, "ttm_predictions_count_total", "Forecasts made (one per blueprint per evaluation).",
             (double)c.predictions);
     prom_write_family(b, "ttm_recommendations_total", "counter",
@@ -40,11 +39,11 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
                       (double)n->reloads_ok);
     prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "failed", NULL},
                       (double)n->reloads_failed);
-    gauge(b, "ttm_enabled", "1 when ttm.enabled is true.", n->cfg.ttm.enabled);
-    gauge(b, "ttm_model_loaded", "1 when a model is loaded and in use.", n->predictor != NULL);
-    enum ttm_state state = ttm_get_state(n->ttm);
+    gauge(b, "ttm_enabled", "1 when ttm.enabled is true.", cfg->ttm.enabled);
+    gauge(b, "ttm_model_loaded", "1 when a model is loaded and in use.", n->model_loaded);
+    enum ttm_state state = n->ttm_state;
     prom_write_family(b, "ttm_state", "gauge", "TTM node state: 1 for the current one.");
-    for (int s = TTM_STOPPED; s <= TTM_ERROR; s++)
+    for (int s = 0; s < TTM_STATE_COUNT; s++)
         prom_write_sample(b, "ttm_state",
                           (const char *[]){"state", ttm_state_name((enum ttm_state)s), NULL},
                           s == (int)state);
@@ -52,48 +51,44 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
     prom_write_family(b, "ttm_blueprint_state", "gauge",
                       "TTM state per blueprint: 1 for the current one.");
     for (int k = 0; k < n->nbp; k++) {
-        int i = n->by_name[k];
-        struct ttm_bp_status st;
-        if (ttm_get_blueprint(n->ttm, i, &st) != 0)
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (!n->bps[k].has_ttm)
             continue;
-        for (int s = TTM_BP_WAITING_FOR_HISTORY; s <= TTM_BP_ERROR; s++)
+        for (int s = 0; s < TTM_BP_STATE_COUNT; s++)
             prom_write_sample(b, "ttm_blueprint_state",
-                              (const char *[]){"blueprint", n->bps[i].cfg->name, "state",
+                              (const char *[]){"blueprint", n->bps[k].cfg->name, "state",
                                                ttm_bp_state_name((enum ttm_bp_state)s), NULL},
                               s == (int)st.state);
     }
     prom_write_family(b, "ttm_confidence", "gauge",
                       "Forecast confidence 0..1 (1 - mean WAPE of cpu and invocations).");
     for (int k = 0; k < n->nbp; k++) {
-        struct ttm_bp_status st;
-        int i = n->by_name[k];
-        if (ttm_get_blueprint(n->ttm, i, &st) == 0)
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (n->bps[k].has_ttm)
             prom_write_sample(b, "ttm_confidence",
-                              (const char *[]){"blueprint", n->bps[i].cfg->name, NULL},
+                              (const char *[]){"blueprint", n->bps[k].cfg->name, NULL},
                               st.confidence);
     }
     prom_write_family(b, "ttm_skill", "gauge",
                       "Forecast skill over persistence (1 - model error / persistence error).");
     for (int k = 0; k < n->nbp; k++) {
-        struct ttm_bp_status st;
-        int i = n->by_name[k];
-        if (ttm_get_blueprint(n->ttm, i, &st) == 0)
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (n->bps[k].has_ttm)
             prom_write_sample(b, "ttm_skill",
-                              (const char *[]){"blueprint", n->bps[i].cfg->name, NULL}, st.skill);
+                              (const char *[]){"blueprint", n->bps[k].cfg->name, NULL}, st.skill);
     }
     prom_write_family(b, "ttm_forecast_value", "gauge",
                       "Last forecast per blueprint, feature and minute ahead (raw units).");
     for (int k = 0; k < n->nbp; k++) {
-        struct ttm_bp_status st;
-        int i = n->by_name[k];
-        if (ttm_get_blueprint(n->ttm, i, &st) != 0 || !st.has_forecast || !st.forecast)
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (!n->bps[k].has_ttm || !st.has_forecast || !st.forecast)
             continue;
         for (int h = 0; h < st.horizon; h++) {
             char minute[16];
             snprintf(minute, sizeof minute, "%d", h + 1);
             for (int f = 0; f < AE_FEATURE_COUNT; f++)
                 prom_write_sample(b, "ttm_forecast_value",
-                                  (const char *[]){"blueprint", n->bps[i].cfg->name, "feature",
+                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "feature",
                                                    ae_feature_name(f), "minute", minute, NULL},
                                   st.forecast[h * AE_FEATURE_COUNT + f]);
         }
@@ -101,21 +96,20 @@ static void ttm_metrics(struct node *n, struct sbuf *b)
     prom_write_family(b, "ttm_recommendation_target_instances", "gauge",
                       "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
     for (int k = 0; k < n->nbp; k++) {
-        struct ttm_bp_status st;
-        int i = n->by_name[k];
-        if (ttm_get_blueprint(n->ttm, i, &st) == 0 && st.has_forecast &&
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (n->bps[k].has_ttm && st.has_forecast &&
             (st.recommendation.type == FCST_SCALE_UP || st.recommendation.type == FCST_SCALE_DOWN))
             prom_write_sample(b, "ttm_recommendation_target_instances",
-                              (const char *[]){"blueprint", n->bps[i].cfg->name, NULL},
+                              (const char *[]){"blueprint", n->bps[k].cfg->name, NULL},
                               st.recommendation.target_instances);
     }
 }
 
-static void node_metrics(struct node *n, struct sbuf *b)
+static void node_metrics(const struct node_view *n, struct sbuf *b)
 {
     prom_write_family(b, "aether_instances", "gauge", "Instances per blueprint, by state.");
     for (int k = 0; k < n->nbp; k++) {
-        const struct node_bp *bp = &n->bps[n->by_name[k]];
+        const struct node_bp_view *bp = &n->bps[k];
         const char *name = bp->cfg->name;
         const struct {
             const char *state;
@@ -139,11 +133,11 @@ static void node_metrics(struct node *n, struct sbuf *b)
     for (int m = 0; m < 4; m++) {
         prom_write_family(b, bounds[m].metric, "gauge", bounds[m].help);
         for (int k = 0; k < n->nbp; k++) {
-            const struct node_bp *bp = &n->bps[n->by_name[k]];
+            const struct node_bp_view *bp = &n->bps[k];
             double v = bounds[m].which == 0   ? bp->cfg->min_instances
                        : bounds[m].which == 1 ? bp->cfg->max_instances
                        : bounds[m].which == 2 ? bp->has_actuator
-                                              : agg_count(bp->history);
+                                              : bp->history_minutes;
             prom_write_sample(b, bounds[m].metric,
                               (const char *[]){"blueprint", bp->cfg->name, NULL}, v);
         }
@@ -151,14 +145,14 @@ static void node_metrics(struct node *n, struct sbuf *b)
     prom_write_family(b, "aether_metric_pushes_total", "counter",
                       "Accepted POST /api/metrics pushes per blueprint.");
     for (int k = 0; k < n->nbp; k++) {
-        const struct node_bp *bp = &n->bps[n->by_name[k]];
+        const struct node_bp_view *bp = &n->bps[k];
         prom_write_sample(b, "aether_metric_pushes_total",
                           (const char *[]){"blueprint", bp->cfg->name, NULL}, (double)bp->pushes);
     }
     prom_write_family(b, "aether_decisions_total", "counter",
                       "Decisions recorded, by tier and action.");
-    for (int t = 0; t < 3; t++)
-        for (int a = 0; a < 4; a++)
+    for (int t = 0; t < AE_TIER_COUNT; t++)
+        for (int a = 0; a < AE_ACTION_COUNT; a++)
             prom_write_sample(b, "aether_decisions_total",
                               (const char *[]){"tier", ae_tier_name((enum ae_tier)t), "action",
                                                ae_action_name((enum ae_action)a), NULL},
@@ -185,10 +179,14 @@ static void node_metrics(struct node *n, struct sbuf *b)
     gauge(b, "aether_control_loop_nice", "Nice value of the control-loop thread.", n->loop_nice);
 }
 
-void metrics_render(struct node *n, struct sbuf *b)
+int metrics_render(struct node *n, struct sbuf *b)
 {
-    pthread_mutex_lock(&n->lock);
-    ttm_metrics(n, b);
-    node_metrics(n, b);
-    pthread_mutex_unlock(&n->lock);
+    struct node_view *v;
+    int rc = node_view_take(n, &v);
+    if (rc)
+        return rc;
+    ttm_metrics(v, node_config(n), b);
+    node_metrics(v, b);
+    node_view_free(v);
+    return 0;
 }

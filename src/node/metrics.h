@@ -19,7 +19,8 @@
 
 struct node;
 
-/* Renders every metric of node n into b (takes the node's lock while reading). */
-void metrics_render(struct node *n, struct sbuf *b);
+/* Renders every metric of node n into b from a node_view (the node's lock is held only while the
+ * view is copied). Returns 0, or AE_ENOMEM when the view could not be taken (b untouched). */
+int metrics_render(struct node *n, struct sbuf *b);
 
 #endif

@@ -1,21 +1,74 @@
-/* The node's state and control loop (see node.h). */
+/* The node's state and control loop (see node.h): collectors and pushes fold each second into the
+ * blueprints' minute aggregators, the core's control step (scaler.h) decides, the actuators act,
+ * and every decision goes to the log and the store. */
 #include "node.h"
 
 #include "aether/error.h"
-#include "aether/tree.h"
+#include "aether/hostmem.h"
+#include "aether/scaler.h"
 #include "api.h"
+#include "http.h"
 #include "log.h"
 #include "mload.h"
 #include "reqparse.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+/* What the node keeps of one blueprint beside its scaling state (struct scl_bp, in n->step): its
+ * minutes, its actuator, and what the API shows of it. */
+struct node_bp {
+    const struct cfg_blueprint *cfg; /* borrowed from node.cfg */
+    struct scl_bp *s;                /* its scaling state, owned by n->step */
+    agg *history;
+    int has_actuator;
+    struct node_actuator actuator;
+    struct node_actuator_status status; /* refreshed every tick */
+    struct ae_snapshot last_snapshot;
+    int has_snapshot;
+    struct ae_decision last_decision; /* last change or TTM recommendation */
+    int has_decision;
+    char last_result[512];
+    int64_t last_decision_id; /* its row in the store, 0 when it could not be written */
+};
+
+/* Everything from `lock` on is guarded by it. */
+struct node {
+    struct ae_config cfg; /* owned; never changed after node_open */
+    ae_predictor_open_fn builtin_engine;
+    struct store *store;
+    struct http_server *http;
+    pthread_mutex_t reload_lock; /* one model load at a time */
+    pthread_mutex_t lock;
+    struct node_bp *bps; /* cfg.blueprint_count, in config order */
+    int nbp;
+    int *by_name; /* indices of bps sorted by name (API order) */
+    struct node_collector *collectors;
+    int ncollectors;
+    scl *step;                 /* the control step, with the TTM manager */
+    struct scl_input *step_in; /* nbp entries, filled each tick */
+    struct scl_output *step_out;
+    ae_predictor *predictor; /* owned; NULL when no model */
+    char model_error[1024];  /* why there is no model (or why the last reload failed), or "" */
+    long reloads_ok, reloads_failed;
+    struct lagstat lag;
+    int64_t last_eval_ms;
+    double last_eval_s; /* duration of the step that last evaluated TTM */
+    int64_t last_prune_ms;
+    long ticks;
+    int loop_nice; /* the control loop thread's nice value */
+    long store_errors;
+    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
+    atomic_int stop;
+};
 
 int64_t node_now_ms(void)
 {
@@ -47,6 +100,11 @@ int node_find_blueprint(const struct node *n, const char *name)
     return -1;
 }
 
+const struct cfg_blueprint *node_blueprint(const struct node *n, int k)
+{
+    return k >= 0 && k < n->nbp ? n->bps[n->by_name[k]].cfg : NULL;
+}
+
 int node_add_collector(struct node *n, const struct node_collector *c)
 {
     struct node_collector *grown =
@@ -74,11 +132,17 @@ int node_set_actuator(struct node *n, int bp, const struct node_actuator *a)
     return 0;
 }
 
-static const struct node *sort_ctx;
-static int by_name_cmp(const void *a, const void *b)
+/* Fills n->by_name with the blueprint indices in name order (insertion sort: a config has few). */
+static void sort_by_name(struct node *n)
 {
-    return strcmp(sort_ctx->bps[*(const int *)a].cfg->name,
-                  sort_ctx->bps[*(const int *)b].cfg->name);
+    for (int i = 0; i < n->nbp; i++) {
+        int at = i;
+        while (at > 0 && strcmp(n->bps[n->by_name[at - 1]].cfg->name, n->bps[i].cfg->name) > 0) {
+            n->by_name[at] = n->by_name[at - 1];
+            at--;
+        }
+        n->by_name[at] = i;
+    }
 }
 
 /* Reloads the newest minutes of every blueprint from the store into its aggregator. */
@@ -111,21 +175,16 @@ static int reload_history(struct node *n, int64_t now_ms, char *err, size_t errl
     return rc;
 }
 
-int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_ms,
-              char *err, size_t errlen)
+/* node_open's work on a zeroed node; on failure the caller frees it. */
+static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builtin,
+                      int64_t now_ms, char *err, size_t errlen)
 {
-    memset(n, 0, sizeof *n);
     n->cfg = *cfg;
     cfg->blueprints = NULL; /* ownership moves to the node */
     cfg->blueprint_count = 0;
     n->builtin_engine = builtin;
-    pthread_mutex_init(&n->lock, NULL);
-    pthread_mutex_init(&n->reload_lock, NULL);
-    n->started_ms = now_ms;
     n->last_eval_ms = -1;
-    n->next_ttm_ms = now_ms + n->cfg.ttm.evaluation_interval_ms;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    int64_t host_mem = pages > 0 && page > 0 ? (int64_t)pages * page : 0;
+    int64_t host_mem = ae_host_memory_bytes();
 
     int rc = store_open(n->cfg.node.data_dir, n->cfg.node.history_retention_days, &n->store, err,
                         errlen);
@@ -142,38 +201,52 @@ int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builti
     size_t count = (size_t)(n->cfg.blueprint_count > 0 ? n->cfg.blueprint_count : 1);
     n->bps = calloc(count, sizeof *n->bps);
     n->by_name = calloc(count, sizeof *n->by_name);
-    n->ttm_inputs = calloc(count, sizeof *n->ttm_inputs);
-    if (!n->bps || !n->by_name || !n->ttm_inputs) {
+    n->step_in = calloc(count, sizeof *n->step_in);
+    n->step_out = calloc(count, sizeof *n->step_out);
+    if (!n->bps || !n->by_name || !n->step_in || !n->step_out) {
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
     }
     n->nbp = n->cfg.blueprint_count;
+    for (int i = 0; i < n->nbp; i++)
+        cfg_blueprint_resolve(&n->cfg.blueprints[i], host_mem);
+    rc = scl_open(&n->cfg.ttm, &n->cfg.controller, n->cfg.blueprints, n->nbp, &n->step, err,
+                  errlen);
+    if (rc)
+        return rc;
+    scl_start(n->step, now_ms);
     for (int i = 0; i < n->nbp; i++) {
-        struct cfg_blueprint *c = &n->cfg.blueprints[i];
-        cfg_blueprint_resolve(c, host_mem);
         struct node_bp *b = &n->bps[i];
-        b->cfg = c;
+        b->cfg = &n->cfg.blueprints[i];
+        b->s = scl_bp(n->step, i);
         b->history = agg_new();
         if (!b->history) {
             snprintf(err, errlen, "out of memory");
             return AE_ENOMEM;
         }
-        adt_init(&b->controller, now_ms);
-        b->requested = c->instances;
-        b->last_ttm_decision_ms = INT64_MIN;
-        for (int k = 0; k < NODE_PUSH_SLOTS; k++)
-            b->push[k].second_ms = -1;
-        n->by_name[i] = i;
     }
-    sort_ctx = n;
-    qsort(n->by_name, (size_t)n->nbp, sizeof *n->by_name, by_name_cmp);
-    sort_ctx = NULL;
+    sort_by_name(n);
+    return reload_history(n, now_ms, err, errlen);
+}
 
-    if ((rc = reload_history(n, now_ms, err, errlen)) != 0)
+int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_ms,
+              struct node **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct node *n = calloc(1, sizeof *n);
+    if (!n) {
+        cfg_free(cfg);
+        snprintf(err, errlen, "out of memory");
+        return AE_ENOMEM;
+    }
+    pthread_mutex_init(&n->lock, NULL);
+    pthread_mutex_init(&n->reload_lock, NULL);
+    int rc = node_build(n, cfg, builtin, now_ms, err, errlen);
+    if (rc) {
+        node_free(n);
         return rc;
-    n->ttm = ttm_new(&n->cfg.ttm, &n->cfg.controller, n->cfg.blueprints, n->nbp, err, errlen);
-    if (!n->ttm)
-        return AE_EINVAL;
+    }
+    *out = n;
     return 0;
 }
 
@@ -197,19 +270,19 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     pthread_mutex_lock(&n->lock);
     ae_predictor *old = n->predictor;
     if (rc == 0) {
-        rc = ttm_set_predictor(n->ttm, p, err, errlen);
+        rc = ttm_set_predictor(scl_ttm(n->step), p, err, errlen);
         if (rc != 0) {
             ae_predictor_close(p);
             p = NULL;
             char ignored[256];
             if (old) /* the manager dropped it: put the running model back */
-                ttm_set_predictor(n->ttm, old, ignored, sizeof ignored);
+                ttm_set_predictor(scl_ttm(n->step), old, ignored, sizeof ignored);
         }
     }
     if (rc == 0) {
         n->predictor = p;
         n->model_error[0] = '\0';
-        n->next_ttm_ms = 0; /* evaluate at the next tick: state and forecasts right away */
+        scl_evaluate_next(n->step); /* state and forecasts right away */
         if (is_reload)
             n->reloads_ok++;
         ae_predictor_close(old);
@@ -256,7 +329,7 @@ static int64_t record_decision(struct node *n, struct node_bp *b, const struct a
     b->last_decision = *d;
     b->has_decision = 1;
     snprintf(b->last_result, sizeof b->last_result, "%s", result);
-    if ((int)d->tier >= 0 && d->tier < 3 && (int)d->action >= 0 && d->action < 4)
+    if ((unsigned)d->tier < AE_TIER_COUNT && (unsigned)d->action < AE_ACTION_COUNT)
         n->decisions[d->tier][d->action]++;
     char *inputs = inputs_json(d);
     struct store_decision row = {
@@ -290,19 +363,20 @@ static int64_t record_decision(struct node *n, struct node_bp *b, const struct a
  * changed while it ran) is only logged by the actuator. Lock held. */
 static void attach_run_result(struct node *n, struct node_bp *b)
 {
-    if (b->status.runs == b->runs_seen)
+    struct scl_bp *s = b->s;
+    if (b->status.runs == s->runs_seen)
         return;
-    b->runs_seen = b->status.runs;
-    if (!b->asked_id || b->status.run_count != b->asked_count || !b->status.run_result[0])
+    s->runs_seen = b->status.runs;
+    if (!s->asked_id || b->status.run_count != s->asked_count || !b->status.run_result[0])
         return;
     char err[512];
     int rc =
-        store_set_decision_result(n->store, b->asked_id, b->status.run_result, err, sizeof err);
+        store_set_decision_result(n->store, s->asked_id, b->status.run_result, err, sizeof err);
     if (rc == AE_EIO) {
         n->store_errors++;
         nlog(NLOG_ERROR, "history", "%s", err);
     }
-    if (b->asked_id == b->last_decision_id)
+    if (s->asked_id == b->last_decision_id)
         snprintf(b->last_result, sizeof b->last_result, "%s", b->status.run_result);
 }
 
@@ -322,49 +396,29 @@ static void fold_second(struct node *n, int bi, int64_t sec_ms)
     struct ae_snapshot *s = &b->last_snapshot;
     ae_snapshot_init(s, sec_ms);
     s->ready = b->status.ready;
-    s->requested = b->requested;
+    s->requested = b->s->requested;
     /* event_loop_lag_ms: the workload's own lag when a collector knows it, else ours. */
     ae_snapshot_set(s, AE_F_EVENT_LOOP_LAG_MS, n->lag.last * 1000.0);
     for (int c = 0; c < n->ncollectors; c++)
         n->collectors[c].collect(n->collectors[c].state, bi, s);
-    for (int k = 0; k < NODE_PUSH_SLOTS; k++) {
-        struct node_push_slot *p = &b->push[k];
-        if (p->second_ms == sec_ms)
-            for (int f = 0; f < AE_FEATURE_COUNT; f++)
-                if (p->present & AE_FEATURE_BIT(f))
-                    ae_snapshot_set(s, f, p->values[f]);
-        if (p->second_ms != -1 && p->second_ms <= sec_ms)
-            p->second_ms = -1;
-    }
+    scl_push_fold(b->s, sec_ms, s); /* pushed values win */
     b->has_snapshot = 1;
     struct ae_minute closed;
     if (agg_add(b->history, s, &closed) == 1)
         store_minute(n, b, &closed);
 }
 
-/* Tier 1 + the recommendation in force, every tick. */
-static void decide(struct node *n, struct node_bp *b, int bi, int64_t now_ms)
+/* Hands a change the control step decided to the blueprint's actuator and records it. */
+static void apply_change(struct node *n, struct node_bp *b, int bi, const struct scl_output *o)
 {
-    struct tree_input in;
-    memset(&in, 0, sizeof in);
-    tree_input_from_snapshot(&in, &b->last_snapshot);
-    in.ready = b->status.ready;
-    in.requested = b->requested;
-    in.min_instances = b->cfg->min_instances;
-    in.max_instances = b->cfg->max_instances;
-    struct ae_decision d;
-    int desired = adt_decide(&b->controller, &n->cfg.controller, n->cfg.ttm.evaluation_interval_ms,
-                             &in, now_ms, &d);
-    if (desired == b->requested)
-        return;
     char result[300];
     int asked = 0;
     if (b->has_actuator) {
         char why[256] = "";
-        int rc = b->actuator.set_desired(b->actuator.state, bi, desired, why, sizeof why);
+        int rc = b->actuator.set_desired(b->actuator.state, bi, o->desired, why, sizeof why);
         asked = rc == 0;
         if (rc == 0)
-            snprintf(result, sizeof result, "requested %d from the %s actuator", desired,
+            snprintf(result, sizeof result, "requested %d from the %s actuator", o->desired,
                      b->actuator.kind);
         else
             snprintf(result, sizeof result, "actuator %s failed: %s", b->actuator.kind, why);
@@ -373,48 +427,46 @@ static void decide(struct node *n, struct node_bp *b, int bi, int64_t now_ms)
                  "not applied: actuator \"%s\" is not available in this build",
                  cfg_actuator_names[b->cfg->actuator]);
     }
-    d.from = b->requested;
-    d.to = desired;
-    b->requested = desired;
-    int64_t id = record_decision(n, b, &d, result);
-    if (b->has_actuator && asked) {
-        b->asked_id = id;
-        b->asked_count = desired;
+    int64_t id = record_decision(n, b, &o->decision, result);
+    if (asked) {
+        b->s->asked_id = id;
+        b->s->asked_count = o->desired;
     }
 }
 
-/* The TTM manager's evaluation, when due; records each new recommendation. */
-static void evaluate_ttm(struct node *n, int64_t now_ms)
+/* Records a recommendation the TTM tier made in this tick's step. */
+static void record_ttm_decision(struct node *n, struct node_bp *b, const struct ae_decision *d)
 {
-    struct ttm_bp_input *in = n->ttm_inputs;
-    for (int i = 0; i < n->nbp; i++) {
-        in[i].history = n->bps[i].history;
-        in[i].ready = n->bps[i].status.ready;
-        in[i].requested = n->bps[i].requested;
-        in[i].controller = &n->bps[i].controller;
-    }
-    enum ttm_state before = ttm_get_state(n->ttm);
+    const char *result = n->cfg.ttm.mode == CFG_TTM_FORECAST_ONLY
+                             ? "recorded only (ttm.mode = forecast-only)"
+                         : d->action == AE_ACTION_HOLD ? "no action"
+                                                       : "target handed to the controller";
+    record_decision(n, b, d, result);
+}
+
+/* The control step over every blueprint, with the TTM evaluation's logs and timing. Lock held. */
+static void run_step(struct node *n, int64_t now_ms)
+{
+    ttm *t = scl_ttm(n->step);
+    enum ttm_state before = ttm_get_state(t);
     double t0 = node_mono_s();
-    enum ttm_state after = ttm_evaluate(n->ttm, now_ms, 1, in);
-    n->last_eval_ms = now_ms;
-    n->last_eval_s = node_mono_s() - t0;
-    nlog(NLOG_DEBUG, "ttm", "evaluation took %.1f ms", n->last_eval_s * 1000.0);
-    if (after == TTM_ERROR)
-        nlog(NLOG_ERROR, "ttm", "inference failed, the reactive tier decides alone: %s",
-             ttm_last_error(n->ttm));
-    else if (before == TTM_ERROR && after == TTM_RUNNING)
-        nlog(NLOG_INFO, "ttm", "inference works again, state RUNNING");
+    if (scl_step(n->step, now_ms, 0, n->step_in, n->step_out)) {
+        n->last_eval_ms = now_ms;
+        n->last_eval_s = node_mono_s() - t0;
+        nlog(NLOG_DEBUG, "ttm", "evaluation took %.1f ms", n->last_eval_s * 1000.0);
+        enum ttm_state after = ttm_get_state(t);
+        if (after == TTM_ERROR)
+            nlog(NLOG_ERROR, "ttm", "inference failed, the reactive tier decides alone: %s",
+                 ttm_last_error(t));
+        else if (before == TTM_ERROR && after == TTM_RUNNING)
+            nlog(NLOG_INFO, "ttm", "inference works again, state RUNNING");
+    }
     for (int i = 0; i < n->nbp; i++) {
-        const struct ae_decision *d = ttm_last_decision(n->ttm, i);
-        struct node_bp *b = &n->bps[i];
-        if (!d || d->timestamp_ms == b->last_ttm_decision_ms)
-            continue;
-        b->last_ttm_decision_ms = d->timestamp_ms;
-        const char *result = n->cfg.ttm.mode == CFG_TTM_FORECAST_ONLY
-                                 ? "recorded only (ttm.mode = forecast-only)"
-                             : d->action == AE_ACTION_HOLD ? "no action"
-                                                           : "target handed to the controller";
-        record_decision(n, b, d, result);
+        const struct scl_output *o = &n->step_out[i];
+        if (o->ttm_decision)
+            record_ttm_decision(n, &n->bps[i], o->ttm_decision);
+        if (o->changed)
+            apply_change(n, &n->bps[i], i, o);
     }
 }
 
@@ -434,21 +486,17 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
             attach_run_result(n, b);
         } else {
             memset(&b->status, 0, sizeof b->status);
-            b->status.requested = b->requested;
+            b->status.requested = b->s->requested;
         }
         if (!b->has_snapshot || b->last_snapshot.timestamp_ms < sec)
             fold_second(n, i, sec);
         struct ae_minute closed;
         if (agg_tick(b->history, now_ms, &closed) == 1)
             store_minute(n, b, &closed);
-        decide(n, b, i, now_ms);
+        n->step_in[i] = (struct scl_input){
+            .history = b->history, .snapshot = &b->last_snapshot, .ready = b->status.ready};
     }
-    if (now_ms >= n->next_ttm_ms) {
-        n->next_ttm_ms += n->cfg.ttm.evaluation_interval_ms;
-        if (n->next_ttm_ms <= now_ms)
-            n->next_ttm_ms = now_ms + n->cfg.ttm.evaluation_interval_ms;
-        evaluate_ttm(n, now_ms);
-    }
+    run_step(n, now_ms);
     if (now_ms - n->last_prune_ms >= 3600000) { /* retention, hourly */
         char err[512];
         n->last_prune_ms = now_ms;
@@ -547,28 +595,10 @@ int node_push(struct node *n, const char *name, const struct req_push *p, int64_
         rc = AE_ERANGE;
         goto out;
     }
-    struct node_push_slot *slot = NULL;
-    for (int k = 0; k < NODE_PUSH_SLOTS && !slot; k++)
-        if (b->push[k].second_ms == sec)
-            slot = &b->push[k];
-    for (int k = 0; k < NODE_PUSH_SLOTS && !slot; k++)
-        if (b->push[k].second_ms == -1)
-            slot = &b->push[k];
-    if (!slot) {
+    if (scl_push(b->s, sec, p->values, p->present) != 0) {
         snprintf(err, errlen, "too many distinct seconds pushed ahead for blueprint %s", name);
         rc = AE_ERANGE;
-        goto out;
     }
-    if (slot->second_ms != sec) {
-        slot->second_ms = sec;
-        slot->present = 0;
-    }
-    for (int f = 0; f < AE_FEATURE_COUNT; f++)
-        if (p->present & (1u << f)) {
-            slot->values[f] = p->values[f];
-            slot->present |= AE_FEATURE_BIT(f);
-        }
-    b->pushes++;
 out:
     pthread_mutex_unlock(&n->lock);
     return rc;
@@ -576,9 +606,10 @@ out:
 
 void node_free(struct node *n)
 {
+    if (!n)
+        return;
     http_stop(n->http);
-    n->http = NULL;
-    for (int i = 0; i < n->nbp; i++) {
+    for (int i = 0; n->bps && i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
         struct ae_minute closed;
         if (b->history && n->store && agg_close(b->history, &closed) == 1)
@@ -590,15 +621,120 @@ void node_free(struct node *n)
     for (int c = 0; c < n->ncollectors; c++)
         if (n->collectors[c].close)
             n->collectors[c].close(n->collectors[c].state);
-    ttm_free(n->ttm);
+    scl_free(n->step);
     ae_predictor_close(n->predictor);
     store_close(n->store);
     cfg_free(&n->cfg);
     free(n->collectors);
     free(n->bps);
     free(n->by_name);
-    free(n->ttm_inputs);
+    free(n->step_in);
+    free(n->step_out);
     pthread_mutex_destroy(&n->lock);
     pthread_mutex_destroy(&n->reload_lock);
-    memset(n, 0, sizeof *n);
+    free(n);
+}
+
+const struct ae_config *node_config(const struct node *n)
+{
+    return &n->cfg;
+}
+
+struct store *node_store(struct node *n)
+{
+    return n->store;
+}
+
+int node_http_port(const struct node *n)
+{
+    return n->http ? http_port(n->http) : 0;
+}
+
+int node_model_loaded(struct node *n)
+{
+    pthread_mutex_lock(&n->lock);
+    int loaded = n->predictor != NULL;
+    pthread_mutex_unlock(&n->lock);
+    return loaded;
+}
+
+/* Copies blueprint b's part of the view. Lock held. */
+static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
+{
+    const struct node_bp *b = &n->bps[i];
+    v->cfg = b->cfg;
+    v->has_actuator = b->has_actuator;
+    v->status = b->status;
+    v->requested = b->s->requested;
+    v->pushes = b->s->pushes;
+    v->has_snapshot = b->has_snapshot;
+    v->last_snapshot = b->last_snapshot;
+    v->has_decision = b->has_decision;
+    v->last_decision = b->last_decision;
+    snprintf(v->last_result, sizeof v->last_result, "%s", b->last_result);
+    v->history_minutes = agg_count(b->history);
+    const struct ae_minute *m = agg_last(b->history);
+    v->has_last_minute = m != NULL;
+    if (m)
+        v->last_minute = *m;
+    const ttm *t = scl_ttm_const(n->step);
+    v->has_ttm = ttm_get_blueprint(t, i, &v->ttm) == 0;
+    if (!v->has_ttm)
+        return;
+    snprintf(v->ttm_error, sizeof v->ttm_error, "%s", v->ttm.error ? v->ttm.error : "");
+    v->ttm.error = v->ttm_error;
+    if (v->ttm.forecast) {
+        int h = v->ttm.horizon < CONF_MAX_HORIZON ? v->ttm.horizon : CONF_MAX_HORIZON;
+        memcpy(v->forecast, v->ttm.forecast, (size_t)h * AE_FEATURE_COUNT * sizeof *v->forecast);
+        v->ttm.forecast = v->forecast;
+        v->ttm.horizon = h;
+    }
+}
+
+int node_view_take(struct node *n, struct node_view **out)
+{
+    *out = NULL;
+    struct node_view *v = calloc(1, sizeof *v);
+    struct node_bp_view *bps = calloc((size_t)(n->nbp > 0 ? n->nbp : 1), sizeof *bps);
+    if (!v || !bps) {
+        free(v);
+        free(bps);
+        return AE_ENOMEM;
+    }
+    v->bps = bps;
+    v->nbp = n->nbp;
+    v->last_forecast = -1;
+    pthread_mutex_lock(&n->lock);
+    const ttm *t = scl_ttm_const(n->step);
+    int last = ttm_last_forecast_blueprint(t);
+    for (int k = 0; k < n->nbp; k++) {
+        view_blueprint(n, n->by_name[k], &bps[k]);
+        if (n->by_name[k] == last)
+            v->last_forecast = k;
+    }
+    v->ttm_state = ttm_get_state(t);
+    snprintf(v->ttm_error, sizeof v->ttm_error, "%s", ttm_last_error(t));
+    ttm_get_counters(t, &v->ttm_counters);
+    v->model_loaded = n->predictor != NULL;
+    snprintf(v->model_error, sizeof v->model_error, "%s", n->model_error);
+    v->reloads_ok = n->reloads_ok;
+    v->reloads_failed = n->reloads_failed;
+    v->last_eval_ms = n->last_eval_ms;
+    v->last_eval_s = n->last_eval_s;
+    v->ticks = n->ticks;
+    v->store_errors = n->store_errors;
+    memcpy(v->decisions, n->decisions, sizeof v->decisions);
+    v->lag = n->lag;
+    v->loop_nice = n->loop_nice;
+    pthread_mutex_unlock(&n->lock);
+    *out = v;
+    return 0;
+}
+
+void node_view_free(struct node_view *v)
+{
+    if (!v)
+        return;
+    free(v->bps);
+    free(v);
 }

@@ -1,24 +1,21 @@
 /* The node: one daemon's state and its control loop.
  *
  * Threads: the control loop (node_run) ticks every [controller] evaluation_interval_ms; the HTTP
- * server answers on its own thread; the main thread waits for signals and performs reloads.
- * Everything below `lock` is guarded by it; the store handle is used by the control loop only
- * (HTTP handlers open read-only handles of their own). Model loading happens outside the lock and
- * only a fully checked, warmed-up predictor is swapped in. */
+ * server answers on its own thread; the main thread waits for signals and performs reloads. The
+ * node's state is guarded by one lock inside node.c: the control loop holds it for a tick, the
+ * HTTP handlers only to copy a node_view (or to accept a push). The store handle is used by the
+ * control loop only (HTTP handlers open read-only handles of their own). Model loading happens
+ * outside the lock and only a fully checked, warmed-up predictor is swapped in. */
 #ifndef AETHER_NODE_NODE_H
 #define AETHER_NODE_NODE_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 
-#include "aether/adaptive.h"
-#include "aether/aggregator.h"
 #include "aether/config.h"
 #include "aether/decision.h"
 #include "aether/predictor.h"
+#include "aether/snapshot.h"
 #include "aether/ttm.h"
-#include "http.h"
 #include "lagstat.h"
 #include "sources.h"
 #include "store.h"
@@ -28,75 +25,74 @@
  * it the loop stays at the process' priority. */
 #define NODE_LOOP_NICE (-10)
 
-#define NODE_PUSH_SLOTS 8 /* seconds of pushed values kept before they are folded */
+struct node; /* opaque: its state is read through a node_view */
 
-/* Values pushed for one second of one blueprint (last write per feature wins). */
-struct node_push_slot {
-    int64_t second_ms; /* -1 = free */
-    double values[AE_FEATURE_COUNT];
-    uint32_t present;
-};
-
-struct node_bp {
-    const struct cfg_blueprint *cfg; /* borrowed from node.cfg */
-    agg *history;
-    struct adt controller;
+/* What the API and the metrics show of one blueprint, copied under the node's lock. */
+struct node_bp_view {
+    const struct cfg_blueprint *cfg; /* borrowed from the node (its config never changes) */
     int has_actuator;
-    struct node_actuator actuator;
-    struct node_actuator_status status; /* refreshed every tick */
-    int requested;                      /* what the node asks for */
-    struct node_push_slot push[NODE_PUSH_SLOTS];
+    struct node_actuator_status status; /* as of the last tick */
+    int requested;
     long pushes; /* accepted pushes */
-    struct ae_snapshot last_snapshot;
     int has_snapshot;
-    struct ae_decision last_decision; /* last change or TTM recommendation */
+    struct ae_snapshot last_snapshot; /* the newest second folded */
     int has_decision;
+    struct ae_decision last_decision; /* last change or TTM recommendation */
     char last_result[512];
-    int64_t last_decision_id;     /* its row in the store, 0 when it could not be written */
-    int64_t last_ttm_decision_ms; /* timestamp of the last TTM decision recorded */
-    /* The newest decision that asked the actuator for a count: when a run for that count
-     * finishes (exec), its outcome becomes the decision's result. */
-    int64_t asked_id; /* row in the store, 0 = none */
-    int asked_count;
-    int runs_seen; /* status.runs already handled */
+    int history_minutes; /* closed minutes held */
+    int has_last_minute;
+    struct ae_minute last_minute; /* the newest closed minute */
+    int has_ttm;                  /* ttm below is filled */
+    struct ttm_bp_status ttm;     /* forecast points into forecast[], error into ttm_error */
+    float forecast[CONF_MAX_HORIZON * AE_FEATURE_COUNT];
+    char ttm_error[256];
 };
 
-struct node {
-    struct ae_config cfg; /* owned */
-    ae_predictor_open_fn builtin_engine;
-    pthread_mutex_t lock;
-    pthread_mutex_t reload_lock; /* one model load at a time */
-    struct node_bp *bps;         /* cfg.blueprint_count, in config order */
+/* The whole node as the API and the metrics see it at one moment. */
+struct node_view {
     int nbp;
-    int *by_name; /* indices of bps sorted by name (API order) */
-    struct node_collector *collectors;
-    int ncollectors;
-    ttm *ttm;
-    struct ttm_bp_input *ttm_inputs; /* nbp entries, filled before each evaluation */
-    ae_predictor *predictor;         /* owned; NULL when no model */
+    struct node_bp_view *bps; /* nbp entries, sorted by name (the API's order) */
+    enum ttm_state ttm_state;
+    char ttm_error[512]; /* the TTM manager's last failure, "" when none */
+    struct ttm_counters ttm_counters;
+    int last_forecast; /* index into bps of the blueprint forecast last, -1 before any */
+    int model_loaded;
     char model_error[1024]; /* why there is no model (or why the last reload failed), or "" */
     long reloads_ok, reloads_failed;
-    struct store *store;
-    struct http_server *http;
-    struct lagstat lag;
-    int64_t started_ms;
-    int64_t next_ttm_ms;
-    int64_t last_eval_ms;
-    double last_eval_s; /* duration of the last TTM evaluation */
-    int64_t last_prune_ms;
+    int64_t last_eval_ms; /* -1 before the first TTM evaluation */
+    double last_eval_s;   /* duration of the control step that last evaluated TTM */
     long ticks;
-    int loop_nice; /* the control loop thread's nice value */
     long store_errors;
-    long decisions[3][4]; /* [ae_tier][ae_action] recorded */
-    atomic_int stop;
+    long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded */
+    struct lagstat lag;
+    int loop_nice; /* the control loop thread's nice value */
 };
 
-/* Builds the node from a validated config (taken over: the node frees it). Opens the history
- * under node.data_dir, reloads each blueprint's recent minutes, creates the TTM manager. Does not
- * load the model nor listen. Returns 0 or a negative AE_E* code with a message. On failure the
- * node is left for node_free. builtin is the linked engine or NULL. */
-int node_init(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_ms,
-              char *err, size_t errlen);
+/* Copies the node's state under its lock into a new view. Returns 0 and *out (caller frees with
+ * node_view_free), or AE_ENOMEM. */
+int node_view_take(struct node *n, struct node_view **out);
+void node_view_free(struct node_view *v);
+
+/* The node's config (owned by the node, never changed after node_open; borrowed). */
+const struct ae_config *node_config(const struct node *n);
+
+/* The history store (owned by the node): HTTP handlers open read-only handles from it
+ * (store_reader_open); only the control loop writes through it. */
+struct store *node_store(struct node *n);
+
+/* The port the API listens on, 0 before node_start_http. */
+int node_http_port(const struct node *n);
+
+/* 1 when a model is loaded and in use. Takes the lock. */
+int node_model_loaded(struct node *n);
+
+/* Builds the node from a validated config (taken over: the node frees it, also on failure). Opens
+ * the history under node.data_dir, reloads each blueprint's recent minutes, creates the control
+ * step and its TTM manager. Does not load the model nor listen. builtin is the linked engine or
+ * NULL. Returns 0 and *out (free with node_free), or a negative AE_E* code with a message (*out is
+ * NULL, everything already freed). */
+int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_ms,
+              struct node **out, char *err, size_t errlen);
 
 /* Loads (or reloads) the model named by ttm.model_path, fully checked and warmed up before it
  * replaces the running one. On failure the running model stays and model_error says why.
@@ -106,9 +102,11 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen);
 /* Starts the HTTP API on api.bind. 0 or a negative AE_E* code with a message. */
 int node_start_http(struct node *n, char *err, size_t errlen);
 
-/* One control-loop tick at wall-clock now_ms (the second that just ended is folded), with the
- * measured lag of this tick in seconds. Takes the lock. */
-void node_tick(struct node *n, int64_t now_ms, double lag_s);
+/* One control-loop tick at wall-clock now_ms: folds the second that just ended, then runs the
+ * control step (scl_step) and hands changes to the actuators. deadline_mono_s is when the tick was
+ * due on the monotonic clock (its lateness is the control-loop lag), or < 0 to record no lag.
+ * Takes the lock. */
+void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s);
 
 /* Runs the control loop until node_request_stop; returns then. */
 void node_run(struct node *n);
@@ -121,11 +119,15 @@ struct req_push;
 int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms, char *err,
               size_t errlen);
 
-/* Index of blueprint name, or -1. */
+/* The k-th blueprint in name order (the API's order; borrowed from the node's config), or NULL
+ * when k is out of range. */
+const struct cfg_blueprint *node_blueprint(const struct node *n, int k);
+
+/* Index of blueprint name in the config, or -1. */
 int node_find_blueprint(const struct node *n, const char *name);
 
 /* Closes the open minutes into the history, stops HTTP, actuators and collectors, closes the
- * model and the store, frees everything (also after a failed node_init). */
+ * model and the store, frees everything and n itself. NULL is ignored. */
 void node_free(struct node *n);
 
 /* Wall-clock now in Unix ms, and a monotonic clock in seconds. */

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TARGETS 256
 #define EXEC_RESULT_MAX 4096 /* more than the actuator keeps of a run's output */
 
 struct wl_bp {
@@ -41,6 +40,7 @@ struct wl_bp {
 struct wl_sources {
     int n;
     struct wl_bp *bps;
+    struct actuator_target *targets; /* COLLECTOR_MAX_TARGETS, the process collector's scratch */
 };
 
 static void collect_host(void *state, int bp, struct ae_snapshot *snap)
@@ -56,9 +56,9 @@ static void collect_process(void *state, int bp, struct ae_snapshot *snap)
     if (bp < 0 || bp >= w->n || !w->bps[bp].act)
         return;
     struct wl_bp *b = &w->bps[bp];
-    static struct actuator_target targets[MAX_TARGETS]; /* the control loop's only */
-    int n = actuator_targets(b->act, targets, MAX_TARGETS);
-    collector_set_targets(b->coll, targets, n < MAX_TARGETS ? n : MAX_TARGETS);
+    int n = actuator_targets(b->act, w->targets, COLLECTOR_MAX_TARGETS);
+    collector_set_targets(b->coll, w->targets,
+                          n < COLLECTOR_MAX_TARGETS ? n : COLLECTOR_MAX_TARGETS);
     collector_fill_process(b->coll, snap);
 }
 
@@ -89,6 +89,7 @@ static void close_sources(void *state)
         host_collector_close(w->bps[i].host);
     }
     free(w->bps);
+    free(w->targets);
     free(w);
 }
 
@@ -151,9 +152,13 @@ static void act_close(void *state)
 int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, size_t errlen)
 {
     struct wl_sources *w = calloc(1, sizeof(*w));
-    if (!w || !(w->bps = calloc((size_t)(cfg->blueprint_count ? cfg->blueprint_count : 1),
-                                sizeof(*w->bps)))) {
-        free(w);
+    if (w) {
+        w->bps = calloc((size_t)(cfg->blueprint_count ? cfg->blueprint_count : 1), sizeof(*w->bps));
+        w->targets = calloc(COLLECTOR_MAX_TARGETS, sizeof(*w->targets));
+    }
+    if (!w || !w->bps || !w->targets) {
+        if (w)
+            close_sources(w);
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
     }
@@ -172,14 +177,17 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         }
         w->n = i + 1;
     }
+    /* The first one registered owns w (its close frees the workload and its threads), so that
+     * from then on the node frees w whichever registration fails; the node runs them in
+     * precedence order whatever the order they are added in. */
     const struct node_collector collectors[] = {
-        {"host", NODE_SRC_HOST, w, collect_host, NULL},
-        {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
         {"scrape", NODE_SRC_SCRAPE, w, collect_scrape, close_sources},
+        {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
+        {"host", NODE_SRC_HOST, w, collect_host, NULL},
     };
     for (size_t k = 0; k < sizeof(collectors) / sizeof(collectors[0]); k++) {
         if (node_add_collector(n, &collectors[k]) != 0) {
-            if (k == 0) /* close_sources is not registered yet: free here */
+            if (k == 0) /* not registered: nobody else frees it */
                 close_sources(w);
             snprintf(err, errlen, "out of memory");
             return AE_ENOMEM;

@@ -58,7 +58,9 @@ struct node_actuator {
 
 struct node;
 
-/* Adds a collector (copied); returns 0 or AE_ENOMEM. */
+/* Adds a collector (copied; the node calls its close at node_free). Collectors run in precedence
+ * order whatever the order they are added in (in the order added among equal sources). Returns 0
+ * or AE_ENOMEM. */
 int node_add_collector(struct node *n, const struct node_collector *c);
 /* Sets the actuator of blueprint bp (copied); the node closes it at shutdown. 0 or AE_EINVAL. */
 int node_set_actuator(struct node *n, int bp, const struct node_actuator *a);

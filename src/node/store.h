@@ -25,8 +25,8 @@ struct store;
 struct store_decision {
     int64_t ts_ms;
     const char *blueprint;
-    const char *tier;   /* "reactive" | "ttm" | "operator" */
-    const char *action; /* "scale_up" | "scale_down" | "adjust_thresholds" | "hold" */
+    const char *tier;   /* ae_tier_name: "reactive" | "ttm" */
+    const char *action; /* ae_action_name: "scale_up" | "scale_down" | "hold" */
     int from, to;
     const char *reason;
     const char *inputs_json; /* a JSON object text */

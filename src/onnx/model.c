@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/error.h"
 #include "aether/fileio.h"
 #include "nn_internal.h"
 #include "onnx/onnx.pb-c.h"
@@ -34,13 +35,12 @@ static int vfail(struct nn_model *m, const struct nn_node *n, int code, const ch
 {
     if (!m->err || m->errlen == 0)
         return code;
-    int k = snprintf(m->err, m->errlen, "model %s: ", m->label);
-    if (k >= 0 && (size_t)k < m->errlen && n)
-        k += snprintf(m->err + k, m->errlen - (size_t)k,
-                      "node '%s' (%s): ", n->name && n->name[0] ? n->name : "(unnamed)",
-                      n->op ? n->op->name : n->op_type);
-    if (k >= 0 && (size_t)k < m->errlen)
-        vsnprintf(m->err + k, m->errlen - (size_t)k, fmt, ap);
+    size_t k = ae_errf(m->err, m->errlen, 0, "model %s: ", m->label);
+    if (n)
+        k = ae_errf(m->err, m->errlen, k, "node '%s' (%s): ",
+                    n->name && n->name[0] ? n->name : "(unnamed)",
+                    n->op ? n->op->name : n->op_type);
+    ae_verrf(m->err, m->errlen, k, fmt, ap);
     return code;
 }
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aether/features.h"
 #include "nn_internal.h"
 
-#define NN_FEATURES 11 /* FeatureIndex schema v1 */
 #define NN_SCHEMA_VERSION 1
 
 struct nn_predictor {
@@ -30,13 +30,13 @@ static int predictor_predict(void *state, const float *in, int batch, float *out
         return AE_EINVAL;
     }
     if (batch != p->batch) {
-        int64_t dims[3] = {batch, p->info.window, NN_FEATURES};
+        int64_t dims[3] = {batch, p->info.window, AE_FEATURE_COUNT};
         int rc = nn_model_set_input_shape(p->m, p->in, 3, dims, err, errlen);
         if (rc != 0)
             return rc;
         p->batch = batch;
     }
-    size_t n_in = (size_t)batch * (size_t)p->info.window * NN_FEATURES;
+    size_t n_in = (size_t)batch * (size_t)p->info.window * AE_FEATURE_COUNT;
     memcpy(nn_model_input_data(p->m, p->in), in, n_in * sizeof(float));
     int rc = nn_model_run(p->m, err, errlen);
     if (rc != 0)
@@ -44,12 +44,12 @@ static int predictor_predict(void *state, const float *in, int batch, float *out
     struct nn_tensor_info oi;
     const float *y = nn_model_output_data(p->m, p->out, &oi);
     if (oi.rank != 3 || oi.dims[0] != batch || oi.dims[1] != p->info.horizon ||
-        oi.dims[2] != NN_FEATURES) {
+        oi.dims[2] != AE_FEATURE_COUNT) {
         snprintf(err, errlen, "model %s: output has an unexpected shape for batch %d", p->m->label,
                  batch);
         return AE_ESHAPE;
     }
-    memcpy(out, y, (size_t)batch * (size_t)p->info.horizon * NN_FEATURES * sizeof(float));
+    memcpy(out, y, (size_t)batch * (size_t)p->info.horizon * AE_FEATURE_COUNT * sizeof(float));
     return 0;
 }
 
@@ -123,7 +123,7 @@ static int check_model(struct nn_predictor *p, int window, int horizon, char *er
     }
     if (in.rank >= 0 && in.rank != 3) {
         snprintf(err, errlen, "model %s: input 'input' has rank %d, expected [batch, window, %d]",
-                 label, in.rank, NN_FEATURES);
+                 label, in.rank, AE_FEATURE_COUNT);
         return AE_ESHAPE;
     }
     double meta_window = meta_number(m, "aether.window", -1);
@@ -135,9 +135,9 @@ static int check_model(struct nn_predictor *p, int window, int horizon, char *er
                  label, model_window, window);
         return AE_ESHAPE;
     }
-    if (in.rank == 3 && in.dims[2] > 0 && in.dims[2] != NN_FEATURES) {
+    if (in.rank == 3 && in.dims[2] > 0 && in.dims[2] != AE_FEATURE_COUNT) {
         snprintf(err, errlen, "model %s: the model takes %lld features per minute, schema 1 has %d",
-                 label, (long long)in.dims[2], NN_FEATURES);
+                 label, (long long)in.dims[2], AE_FEATURE_COUNT);
         return AE_ESHAPE;
     }
     double meta_horizon = meta_number(m, "aether.horizon", -1);
@@ -166,7 +166,7 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
     int rc = nn_model_load_file(path, &p->m, err, errlen);
     if (rc == 0)
         rc = check_model(p, window, horizon, err, errlen);
-    int64_t dims[3] = {max_batch, window, NN_FEATURES};
+    int64_t dims[3] = {max_batch, window, AE_FEATURE_COUNT};
     if (rc == 0)
         rc = nn_model_set_input_shape(p->m, p->in, 3, dims, err, errlen);
     if (rc == 0)
@@ -174,9 +174,9 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
     if (rc == 0) {
         struct nn_tensor_info oi;
         nn_model_output_info(p->m, p->out, &oi);
-        if (oi.rank != 3 || oi.dims[0] != max_batch || oi.dims[2] != NN_FEATURES) {
+        if (oi.rank != 3 || oi.dims[0] != max_batch || oi.dims[2] != AE_FEATURE_COUNT) {
             snprintf(err, errlen, "model %s: output 'output' is not [batch, horizon, %d]",
-                     p->m->label, NN_FEATURES);
+                     p->m->label, AE_FEATURE_COUNT);
             rc = AE_ESHAPE;
         } else if (oi.dims[1] != horizon) {
             snprintf(err, errlen,
@@ -194,7 +194,7 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
     p->batch = max_batch;
     p->info.window = window;
     p->info.horizon = horizon;
-    p->info.features = NN_FEATURES;
+    p->info.features = AE_FEATURE_COUNT;
     p->info.max_batch = max_batch;
     p->info.val_wape = meta_number(p->m, "aether.val_wape", -1.0);
     p->info.val_skill = meta_number(p->m, "aether.val_skill", NAN);

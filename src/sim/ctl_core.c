@@ -1,15 +1,15 @@
-/* The reactive and TTM controllers: the core's own adaptive decision tree and TTM manager,
- * driven exactly as the node drives them (tier 1 every simulated second; the TTM manager every
- * evaluation_interval_ms of simulated time, with a real model through the ONNX engine). */
+/* The reactive and TTM controllers: the core's own control step (scaler.h), driven exactly as the
+ * node drives it: one scl_step() every simulated second, which runs tier 1 through the adaptive
+ * decision tree and the TTM manager on its schedule, with a real model through the ONNX engine.
+ * The reactive controller is the same step with TTM disabled, as in a node without [ttm]. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aether/adaptive.h"
 #include "aether/error.h"
 #include "aether/nn.h"
-#include "aether/ttm.h"
+#include "aether/scaler.h"
 #include "controllers.h"
 #include "sim.h"
 
@@ -18,12 +18,11 @@ struct core_ctl {
     struct cfg_controller ctl;
     struct cfg_ttm ttm_cfg;
     struct cfg_blueprint bp;
-    struct adt adt;
+    scl *step; /* one blueprint: bp */
     int started;
-    ttm *ttm;
     ae_predictor *predictor;
-    int64_t next_eval_ms;
     struct sim_fcst_log log; /* the forecasts' invocations, for scoring */
+    long forecasts_seen;     /* the state's forecast count at the previous second */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
     long low_confidence;
@@ -37,49 +36,33 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     (void)err;
     (void)errlen;
     if (!k->started) {
-        adt_init(&k->adt, v->now_ms);
-        k->next_eval_ms = v->now_ms + k->ttm_cfg.evaluation_interval_ms;
+        scl_start(k->step, v->now_ms);
         k->started = 1;
     }
-    if (k->ttm) {
-        if (v->resumed && k->next_eval_ms < v->now_ms)
-            k->next_eval_ms = v->now_ms;
-        if (v->now_ms >= k->next_eval_ms) {
-            struct ttm_bp_input in = {.history = v->history,
-                                      .ready = v->ready,
-                                      .requested = v->requested,
-                                      .controller = &k->adt};
-            struct ttm_counters before, after;
-            ttm_get_counters(k->ttm, &before);
-            ttm_evaluate(k->ttm, v->now_ms, 1, &in);
-            ttm_get_counters(k->ttm, &after);
-            while (k->next_eval_ms <= v->now_ms)
-                k->next_eval_ms += k->ttm_cfg.evaluation_interval_ms;
-            struct ttm_bp_status st;
-            if (after.predictions > before.predictions && ttm_get_blueprint(k->ttm, 0, &st) == 0 &&
-                st.has_forecast && st.forecast) {
-                double inv[SIM_MAX_STEPS];
-                int len = st.horizon < SIM_MAX_STEPS ? st.horizon : SIM_MAX_STEPS;
-                for (int h = 0; h < len; h++)
-                    inv[h] = st.forecast[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
-                /* row 0 = this minute, step 1 after the minute that just closed */
-                sim_fcst_log_add(&k->log, ae_minute_floor(v->now_ms), inv, len);
-                if (st.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
-                    k->low_confidence++;
-            }
-        }
+    /* The blueprint's bounds and count are the simulator's (the step reads the config it
+     * borrows from k->bp). */
+    k->bp.min_instances = v->min_instances;
+    k->bp.max_instances = v->max_instances;
+    struct scl_bp *b = scl_bp(k->step, 0);
+    b->requested = v->requested;
+    struct scl_input in = {.history = v->history, .snapshot = v->snapshot, .ready = v->ready};
+    struct scl_output o;
+    scl_step(k->step, v->now_ms, v->resumed, &in, &o);
+    if (b->forecast.count != k->forecasts_seen) {
+        k->forecasts_seen = b->forecast.count;
+        double inv[SIM_MAX_STEPS];
+        int len = b->forecast.horizon < SIM_MAX_STEPS ? b->forecast.horizon : SIM_MAX_STEPS;
+        for (int h = 0; h < len; h++)
+            inv[h] = b->forecast.values[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
+        /* row 0 = the minute of the evaluation, step 1 after the minute that just closed */
+        sim_fcst_log_add(&k->log, ae_minute_floor(b->forecast.made_ms), inv, len);
+        if (b->forecast.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
+            k->low_confidence++;
     }
-    struct tree_input in;
-    memset(&in, 0, sizeof in);
-    tree_input_from_snapshot(&in, v->snapshot);
-    in.ready = v->ready;
-    in.requested = v->requested;
-    in.min_instances = v->min_instances;
-    in.max_instances = v->max_instances;
-    *out = adt_decide(&k->adt, &k->ctl, k->ttm_cfg.evaluation_interval_ms, &in, v->now_ms, NULL);
-    if (k->adt.has_rec) {
-        k->floor_s += k->adt.floor > 0;
-        k->ceiling_s += k->adt.ceiling > 0;
+    *out = o.desired;
+    if (b->controller.has_rec) {
+        k->floor_s += b->controller.floor > 0;
+        k->ceiling_s += b->controller.ceiling > 0;
     }
     return 0;
 }
@@ -93,17 +76,15 @@ static int core_forecast(struct sim_controller *c, int64_t minute_ms, int step, 
 static void core_preload(struct sim_controller *c, const struct ae_minute *m)
 {
     struct core_ctl *k = c->state;
-    if (k->ttm)
-        ttm_preload(k->ttm, 0, m);
+    ttm_preload(scl_ttm(k->step), 0, m);
 }
 
 static void core_report(struct sim_controller *c, struct sim_result *r)
 {
     struct core_ctl *k = c->state;
-    if (!k->ttm)
-        return;
+    const ttm *t = scl_ttm(k->step);
     struct ttm_counters n;
-    ttm_get_counters(k->ttm, &n);
+    ttm_get_counters(t, &n);
     sim_result_extra(r, "predictions", (double)n.predictions);
     sim_result_extra(r, "rec_scale_up", (double)n.recommendations[FCST_SCALE_UP]);
     sim_result_extra(r, "rec_scale_down", (double)n.recommendations[FCST_SCALE_DOWN]);
@@ -113,7 +94,7 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "floor_minutes", k->floor_s / 60.0);
     sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
     struct ttm_bp_status st;
-    if (ttm_get_blueprint(k->ttm, 0, &st) == 0) {
+    if (ttm_get_blueprint(t, 0, &st) == 0) {
         sim_result_extra(r, "final_confidence", st.confidence);
         sim_result_extra(r, "final_skill", st.skill);
     }
@@ -122,11 +103,13 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
 static void core_free(struct sim_controller *c)
 {
     struct core_ctl *k = c->state;
-    ttm_free(k->ttm);
+    scl_free(k->step);
     ae_predictor_close(k->predictor);
     free(k);
 }
 
+/* A controller of one blueprint named "sim" with TTM disabled ([ttm] defaults); the caller may
+ * change ttm_cfg before core_open_step. */
 static struct core_ctl *core_alloc(const struct cfg_controller *ctl, const char *name, char *err,
                                    size_t errlen)
 {
@@ -137,6 +120,8 @@ static struct core_ctl *core_alloc(const struct cfg_controller *ctl, const char 
     }
     k->ctl = *ctl;
     cfg_ttm_defaults(&k->ttm_cfg);
+    cfg_blueprint_defaults(&k->bp);
+    snprintf(k->bp.name, sizeof k->bp.name, "sim");
     k->base.name = name;
     k->base.state = k;
     k->base.desired = core_desired;
@@ -148,6 +133,10 @@ struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, ch
                                             size_t errlen)
 {
     struct core_ctl *k = core_alloc(ctl, "reactive", err, errlen);
+    if (k && scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) != 0) {
+        core_free(&k->base);
+        return NULL;
+    }
     return k ? &k->base : NULL;
 }
 
@@ -196,8 +185,6 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
              model_path ? model_path : "");
     if (cfg_ttm_validate(&k->ttm_cfg, err, errlen))
         goto fail;
-    cfg_blueprint_defaults(&k->bp);
-    snprintf(k->bp.name, sizeof k->bp.name, "sim");
     k->bp.min_instances = min_instances;
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
@@ -206,8 +193,8 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
         if (!k->predictor)
             goto fail;
     }
-    k->ttm = ttm_new(&k->ttm_cfg, &k->ctl, &k->bp, 1, err, errlen);
-    if (!k->ttm || (k->predictor && ttm_set_predictor(k->ttm, k->predictor, err, errlen)))
+    if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||
+        (k->predictor && ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen)))
         goto fail;
     k->base.forecast = core_forecast;
     k->base.preload = core_preload;

@@ -23,8 +23,8 @@ static int oracle_desired(struct sim_controller *c, const struct sim_view *v, in
     (void)errlen;
     struct oracle_ctl *k = c->state;
     const struct sim_load *l = k->load;
-    int64_t first = (v->now_ms - l->start_ms) / 60000;
-    int64_t last = (v->now_ms + k->startup_ms - l->start_ms) / 60000;
+    int64_t first = (v->now_ms - l->start_ms) / AE_MINUTE_MS;
+    int64_t last = (v->now_ms + k->startup_ms - l->start_ms) / AE_MINUTE_MS;
     double peak = 0;
     for (int64_t m = first; m <= last && m < (int64_t)l->minutes; m++)
         if (m >= 0 && !isnan(l->demand[m]) && l->demand[m] > peak)

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "aether/error.h"
-
-#define MINUTE_MS 60000
+#include "aether/snapshot.h"
 
 void sim_load_free(struct sim_load *l)
 {
@@ -52,7 +51,7 @@ static int fill_and_trim(struct sim_load *l, int max_fill, char *err, size_t err
     }
     if (first > 0)
         memmove(l->demand, l->demand + first, (last - first) * sizeof *l->demand);
-    l->start_ms += (int64_t)first * MINUTE_MS;
+    l->start_ms += (int64_t)first * AE_MINUTE_MS;
     l->minutes = last - first;
     return 0;
 }
@@ -86,14 +85,14 @@ int sim_load_from_trace(const struct trace *t, double scale, int max_fill_minute
                         struct sim_load *out, char *err, size_t errlen)
 {
     int64_t step = t->step_ms;
-    if (!(step % MINUTE_MS == 0 || MINUTE_MS % step == 0)) {
+    if (!(step % AE_MINUTE_MS == 0 || AE_MINUTE_MS % step == 0)) {
         snprintf(err, errlen, "step of %lld ms is neither a multiple nor a divisor of a minute",
                  (long long)step);
         return AE_EINVAL;
     }
-    int64_t first_min = t->start_ms - (((t->start_ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    int64_t first_min = t->start_ms - (((t->start_ms % AE_MINUTE_MS) + AE_MINUTE_MS) % AE_MINUTE_MS);
     int64_t end_ms = t->start_ms + (int64_t)(t->len - 1) * step;
-    size_t minutes = (size_t)((end_ms - first_min) / MINUTE_MS) + 1;
+    size_t minutes = (size_t)((end_ms - first_min) / AE_MINUTE_MS) + 1;
     double *m = malloc(minutes * sizeof *m);
     if (!m) {
         snprintf(err, errlen, "out of memory for %zu minutes of load", minutes);
@@ -101,10 +100,10 @@ int sim_load_from_trace(const struct trace *t, double scale, int max_fill_minute
     }
     for (size_t i = 0; i < minutes; i++)
         m[i] = NAN;
-    if (step >= MINUTE_MS) {
+    if (step >= AE_MINUTE_MS) {
         /* Level interpolated between points; NAN when either neighbour is missing. */
         for (size_t i = 0; i < minutes; i++) {
-            int64_t at = first_min + (int64_t)i * MINUTE_MS - t->start_ms;
+            int64_t at = first_min + (int64_t)i * AE_MINUTE_MS - t->start_ms;
             if (at < 0)
                 continue;
             size_t k = (size_t)(at / step);
@@ -129,7 +128,7 @@ int sim_load_from_trace(const struct trace *t, double scale, int max_fill_minute
         for (size_t k = 0; k < t->len; k++) {
             if (isnan(t->values[k]))
                 continue;
-            size_t i = (size_t)((t->start_ms + (int64_t)k * step - first_min) / MINUTE_MS);
+            size_t i = (size_t)((t->start_ms + (int64_t)k * step - first_min) / AE_MINUTE_MS);
             sum[i] += t->values[k];
             cnt[i]++;
         }
@@ -149,9 +148,9 @@ int sim_load_slice(struct sim_load *l, int has_from, int64_t from_ms, int has_to
 {
     int64_t lo = 0, hi = (int64_t)l->minutes;
     if (has_from && from_ms > l->start_ms)
-        lo = (from_ms - l->start_ms + MINUTE_MS - 1) / MINUTE_MS;
-    if (has_to && to_ms < l->start_ms + hi * MINUTE_MS)
-        hi = to_ms <= l->start_ms ? 0 : (to_ms - l->start_ms + MINUTE_MS - 1) / MINUTE_MS;
+        lo = (from_ms - l->start_ms + AE_MINUTE_MS - 1) / AE_MINUTE_MS;
+    if (has_to && to_ms < l->start_ms + hi * AE_MINUTE_MS)
+        hi = to_ms <= l->start_ms ? 0 : (to_ms - l->start_ms + AE_MINUTE_MS - 1) / AE_MINUTE_MS;
     /* Trim skipped minutes at the new ends. */
     while (lo < hi && isnan(l->demand[lo]))
         lo++;
@@ -162,7 +161,7 @@ int sim_load_slice(struct sim_load *l, int has_from, int64_t from_ms, int has_to
         return AE_EINVAL;
     }
     memmove(l->demand, l->demand + lo, (size_t)(hi - lo) * sizeof *l->demand);
-    l->start_ms += lo * MINUTE_MS;
+    l->start_ms += lo * AE_MINUTE_MS;
     l->minutes = (size_t)(hi - lo);
     return 0;
 }

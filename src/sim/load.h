@@ -15,7 +15,7 @@
 #include "aether/trace.h"
 
 struct sim_load {
-    int64_t start_ms;                   /* start of minute 0 (a multiple of 60000) */
+    int64_t start_ms;                   /* start of minute 0 (a multiple of AE_MINUTE_MS) */
     size_t minutes;                     /* length of demand */
     double *demand;                     /* requests per minute; NAN = skipped (inside a long gap) */
     size_t filled_runs, filled_minutes; /* short runs bridged */

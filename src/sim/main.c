@@ -121,7 +121,7 @@ static void defaults(struct options *o)
 {
     memset(o, 0, sizeof *o);
     o->scale = 1;
-    o->max_fill_ms = 15 * 60000;
+    o->max_fill_ms = 15 * AE_MINUTE_MS;
     o->controllers = "all";
     o->mode = "active";
     o->forecaster = "model";
@@ -355,7 +355,7 @@ static void preload(struct sim_controller *c, const struct sim_load *before)
         if (isnan(before->demand[i]))
             continue;
         struct ae_minute m;
-        ae_minute_init(&m, before->start_ms + (int64_t)i * 60000);
+        ae_minute_init(&m, before->start_ms + (int64_t)i * AE_MINUTE_MS);
         m.values[AE_F_INVOCATIONS] = before->demand[i];
         m.missing &= ~AE_FEATURE_BIT(AE_F_INVOCATIONS);
         m.snapshots = 60;
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct sim_load load;
-    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / 60000), &load, err, sizeof err);
+    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / AE_MINUTE_MS), &load, err, sizeof err);
     if (!o.quiet) {
         char desc[2048];
         trace_describe(tr, desc, sizeof desc);
@@ -434,13 +434,13 @@ int main(int argc, char **argv)
         }
     }
     if (from_pct >= 0)
-        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * 60000;
+        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     if (to_pct >= 0)
-        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * 60000;
+        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     /* The trace before --from: history the fitted forecasters learn from before the run. */
     struct sim_load before = {0};
     if (o.from && from_ms > load.start_ms) {
-        size_t n = (size_t)((from_ms - load.start_ms) / 60000);
+        size_t n = (size_t)((from_ms - load.start_ms) / AE_MINUTE_MS);
         before.start_ms = load.start_ms;
         before.minutes = n < load.minutes ? n : load.minutes;
         before.demand = malloc((before.minutes ? before.minutes : 1) * sizeof *before.demand);
@@ -469,7 +469,7 @@ int main(int argc, char **argv)
                 "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
                 "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
                 trace_format_time(load.start_ms, a, sizeof a),
-                trace_format_time(load.start_ms + (int64_t)load.minutes * 60000, b, sizeof b),
+                trace_format_time(load.start_ms + (int64_t)load.minutes * AE_MINUTE_MS, b, sizeof b),
                 load.minutes - skipped, skipped, load.filled_runs, load.filled_minutes,
                 load.skipped_runs, load.skipped_minutes, capacity, o.min_instances, max_instances,
                 (long long)(o.startup_ms / 1000));

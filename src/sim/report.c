@@ -164,7 +164,7 @@ int sim_report_svg(const char *path, const char *title, const struct sim_result 
                 "(%s .. %s)</text>\n",
                 SVG_MARGIN, top + 14, r[i].controller, r[i].slo_violation_minutes,
                 r[i].instance_minutes, trace_format_time(s->start_ms, a, sizeof a),
-                trace_format_time(s->start_ms + (int64_t)s->minutes * 60000, b, sizeof b));
+                trace_format_time(s->start_ms + (int64_t)s->minutes * AE_MINUTE_MS, b, sizeof b));
         fprintf(f,
                 "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>\n"
                 "<text x=\"5\" y=\"%d\">%.0f</text><text x=\"5\" y=\"%d\">0</text>\n",

@@ -11,8 +11,6 @@
 #include "aether/error.h"
 #include "aether/tree.h"
 
-#define MINUTE_MS 60000
-
 void sim_result_extra(struct sim_result *r, const char *name, double value)
 {
     if (r->extra_count < SIM_EXTRA_MAX) {
@@ -86,7 +84,7 @@ static void scorer_init(struct scorer *s)
 
 static int64_t slot_of(int64_t start_ms)
 {
-    int64_t m = start_ms / MINUTE_MS;
+    int64_t m = start_ms / AE_MINUTE_MS;
     return ((m % SIM_MAX_STEPS) + SIM_MAX_STEPS) % SIM_MAX_STEPS;
 }
 
@@ -94,7 +92,7 @@ static void score_minute(struct scorer *s, struct sim_controller *c, const struc
 {
     double actual = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
     for (int h = 1; c->forecast && !isnan(actual) && h <= SIM_MAX_STEPS; h++) {
-        int64_t origin = m->start_ms - (int64_t)h * MINUTE_MS;
+        int64_t origin = m->start_ms - (int64_t)h * AE_MINUTE_MS;
         int64_t k = slot_of(origin);
         double pred;
         if (s->start[k] != origin || isnan(s->inv[k]) || !c->forecast(c, m->start_ms, h, &pred))
@@ -202,7 +200,7 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                 timeline->needed[m] = timeline->ready[m] = timeline->requested[m] = NAN;
             continue;
         }
-        int64_t t0 = l->start_ms + (int64_t)m * MINUTE_MS;
+        int64_t t0 = l->start_ms + (int64_t)m * AE_MINUTE_MS;
         double offered_per_s = l->demand[m] / 60.0;
         double m_offered = 0, m_capacity = 0, m_dropped = 0, m_p95 = 0, m_ready = 0, m_req = 0;
         for (int s = 0; s < 60; s++) {

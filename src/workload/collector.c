@@ -6,6 +6,7 @@
  * than the previous one means the counter was reset (the process restarted) and the delta is
  * the value itself. A target seen for the first time contributes from its second scrape. */
 #include "aether/collector.h"
+#include "aether/hostmem.h"
 
 #include "aether/error.h"
 #include "aether/prom.h"
@@ -21,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TARGETS 256
 
 /* ---- /proc ---- */
 
@@ -86,31 +86,6 @@ static int read_host_cpu(unsigned long long *busy, unsigned long long *total)
     return 0;
 }
 
-/* MemTotal and MemAvailable in bytes; 0 when unknown. */
-static void read_host_memory(long long *total, long long *available)
-{
-    *total = *available = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return;
-    char line[256];
-    while (fgets(line, sizeof(line), f)) {
-        long long kb;
-        if (sscanf(line, "MemTotal: %lld kB", &kb) == 1)
-            *total = kb * 1024;
-        else if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
-            *available = kb * 1024;
-    }
-    fclose(f);
-}
-
-long long host_memory_bytes(void)
-{
-    long long total, available;
-    read_host_memory(&total, &available);
-    return total;
-}
-
 struct host_collector *host_collector_open(void)
 {
     struct host_collector *h = calloc(1, sizeof(*h));
@@ -130,8 +105,8 @@ void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap)
         h->total = total;
         h->have_cpu = 1;
     }
-    long long mt, ma;
-    read_host_memory(&mt, &ma);
+    int64_t mt, ma;
+    ae_host_memory(&mt, &ma);
     if (mt > 0 && ma >= 0 && ma <= mt)
         ae_snapshot_set(snap, AE_F_HEAP_USAGE, (double)(mt - ma) / (double)mt);
 }
@@ -180,8 +155,8 @@ struct collector {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
-    struct target_state *targets; /* MAX_TARGETS slots, ntargets used; guarded by mu */
-    struct target_state *spare;   /* MAX_TARGETS slots: the next list is built here */
+    struct target_state *targets; /* COLLECTOR_MAX_TARGETS slots, ntargets used; guarded by mu */
+    struct target_state *spare;   /* COLLECTOR_MAX_TARGETS slots: the next list is built here */
     int ntargets;
     struct scrape_result result; /* guarded by mu */
 };
@@ -423,9 +398,9 @@ static void scrape_round(struct collector *c, struct round_buffers *buf)
 static void *scrape_thread(void *arg)
 {
     struct collector *c = arg;
-    struct round_buffers buf = {calloc(MAX_TARGETS, sizeof(*buf.t)),
-                                calloc(MAX_TARGETS, sizeof(*buf.r)),
-                                calloc(MAX_TARGETS, sizeof(*buf.f))};
+    struct round_buffers buf = {calloc(COLLECTOR_MAX_TARGETS, sizeof(*buf.t)),
+                                calloc(COLLECTOR_MAX_TARGETS, sizeof(*buf.r)),
+                                calloc(COLLECTOR_MAX_TARGETS, sizeof(*buf.f))};
     int ready = buf.t && buf.r && buf.f; /* else: no scrapes, features stay missing */
     pthread_mutex_lock(&c->mu);
     if (!ready)
@@ -464,8 +439,8 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
 {
     struct collector *c = calloc(1, sizeof(*c));
     if (c) {
-        c->targets = calloc(MAX_TARGETS, sizeof(*c->targets));
-        c->spare = calloc(MAX_TARGETS, sizeof(*c->spare));
+        c->targets = calloc(COLLECTOR_MAX_TARGETS, sizeof(*c->targets));
+        c->spare = calloc(COLLECTOR_MAX_TARGETS, sizeof(*c->spare));
     }
     if (!c || !c->targets || !c->spare) {
         if (c) {
@@ -499,8 +474,8 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
 
 void collector_set_targets(struct collector *c, const struct actuator_target *t, int n)
 {
-    if (n > MAX_TARGETS)
-        n = MAX_TARGETS;
+    if (n > COLLECTOR_MAX_TARGETS)
+        n = COLLECTOR_MAX_TARGETS;
     pthread_mutex_lock(&c->mu);
     /* Keep the state of targets that stay (same URL and pid); drop the others. */
     struct target_state *old = c->targets, *fresh = c->spare;

@@ -2,6 +2,7 @@
  * connect (trying each resolved address in turn), sending the request and feeding what comes
  * back to the response parser, all requests of a call in one poll loop. */
 #include "httpc.h"
+#include "aether/error.h"
 
 #include "spawn.h"
 
@@ -91,7 +92,7 @@ static void finish(struct httpc_request *r, int ok, const char *fmt, ...)
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(r->error, sizeof(r->error), fmt, ap);
+        ae_verrf(r->error, sizeof(r->error), 0, fmt, ap);
         va_end(ap);
     }
     r->phase = HTTPC_FINISHED;

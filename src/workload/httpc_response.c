@@ -3,6 +3,7 @@
  * whole; body bytes go straight to r->body. Every copy is bounded by the room left in its
  * destination, so no input can write past a buffer. */
 #include "httpc_response.h"
+#include "aether/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ static int fail(struct httpc_response *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->error, sizeof(r->error), fmt, ap);
+    ae_verrf(r->error, sizeof(r->error), 0, fmt, ap);
     va_end(ap);
     r->state = HTTPC_S_ERROR;
     return HTTPC_ERROR;

@@ -186,15 +186,11 @@ struct parser {
 
 static int fail(struct parser *p, const char *fmt, ...)
 {
-    if (p->err && p->errlen) {
-        int n = snprintf(p->err, p->errlen, "line %zu: ", p->lineno);
-        if (n >= 0 && (size_t)n < p->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    size_t n = ae_errf(p->err, p->errlen, 0, "line %zu: ", p->lineno);
+    va_list ap;
+    va_start(ap, fmt);
+    ae_verrf(p->err, p->errlen, n, fmt, ap);
+    va_end(ap);
     return AE_EPARSE;
 }
 

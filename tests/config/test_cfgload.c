@@ -404,6 +404,7 @@ static void test_table_is_complete(void **state)
                               "ttm.evaluation_interval_ms",
                               "ttm.confidence_threshold",
                               "ttm.upper_bound_utilization",
+                              "ttm.forecaster",
                               "ttm.mode",
                               "blueprint.name",
                               "blueprint.actuator",

@@ -4,6 +4,7 @@
  * a reason, nothing crashes), counter resets, and the host readings. */
 #include "aether/actuator.h"
 #include "aether/collector.h"
+#include "aether/hostmem.h"
 #include "aether/error.h"
 #include "helpers.h"
 
@@ -200,7 +201,7 @@ static void host_readings(void **state)
     assert_true(snap.values[AE_F_CPU_USAGE] >= 0 && snap.values[AE_F_CPU_USAGE] <= 1);
     assert_true(ae_snapshot_has(&snap, AE_F_HEAP_USAGE));
     assert_true(snap.values[AE_F_HEAP_USAGE] > 0 && snap.values[AE_F_HEAP_USAGE] < 1);
-    assert_true(host_memory_bytes() > (1LL << 20));
+    assert_true(ae_host_memory_bytes() > (1LL << 20));
     host_collector_close(h);
     double cpu, rss;
     assert_int_equal(proc_process_usage(getpid(), &cpu, &rss), 0);

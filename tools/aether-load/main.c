@@ -15,6 +15,7 @@
  * bounded pool of threads, never faster than --max-rps; when the targets cannot keep up the
  * backlog is dropped (counted as "skipped"), so the generator never runs away. Targets must be
  * on loopback. One status line per second; exit 0 at the end of the trace or --duration. */
+#include "aether/snapshot.h"
 #include "aether/trace.h"
 
 #include <curl/curl.h>
@@ -335,7 +336,7 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "aether-load: replaying %.1f trace minutes in %.1f real seconds against %d target(s); "
             "missing slots repeat the last value\n",
-            (double)tr->len * (double)tr->step_ms / 60000.0,
+            (double)tr->len * (double)tr->step_ms / (double)AE_MINUTE_MS,
             (double)tr->len * (double)tr->step_ms / 1000.0 / l.time_scale, l.nurls);
     l.trace = tr;
 

@@ -215,8 +215,8 @@ static void saturated_floor_only_tier_1_above(void **state)
     assert_string_equal(d.reason, "forecast floor 3");
 }
 
-/* Tier 1 runs on the configured thresholds, whatever recommendation was applied (any type, even
- * the retired adjust_thresholds), and after it is dropped. */
+/* Tier 1 runs on the configured thresholds, whatever recommendation was applied (any type), and
+ * after it is dropped. */
 static void tier_1_runs_on_the_configured_thresholds(void **state)
 {
     (void)state;
@@ -224,8 +224,7 @@ static void tier_1_runs_on_the_configured_thresholds(void **state)
     ctl.cpu_scale_down_threshold = 0.3;
     adt_init(&a, START);
     for (int t = 0; t < FCST_TYPE_COUNT; t++) {
-        struct fcst_recommendation r =
-            rec((enum fcst_type)t, 3, t == FCST_ADJUST_THRESHOLDS ? 0 : 3);
+        struct fcst_recommendation r = rec((enum fcst_type)t, 3, 3);
         adt_apply(&a, CFG_TTM_ACTIVE, &r, LIVE + t * 60000);
     }
     struct fcst_recommendation r = saturated(3);

@@ -568,8 +568,10 @@ static void insufficient_data_holds_nothing(void **state)
     assert_int_equal(r.reason, FCST_REASON_INSUFFICIENT_DATA);
     assert_holds(&r, 0, 0, 0);
     assert_string_equal(r.text, "forecast is not finite");
-    /* never produced since v2, still named: the API's and the metrics' type set */
-    assert_string_equal(fcst_type_name(FCST_ADJUST_THRESHOLDS), "adjust_thresholds");
+    assert_int_equal(FCST_TYPE_COUNT, 3); /* the spec's adjust_thresholds is gone since v2 */
+    assert_string_equal(fcst_type_name(FCST_TYPE_COUNT), "unknown");
+    assert_string_equal(fcst_reason_name(FCST_REASON_NONE), "");
+    assert_string_equal(fcst_reason_name(FCST_REASON_COUNT), "unknown");
     assert_string_equal(fcst_type_name(FCST_SCALE_UP), "scale_up");
     assert_string_equal(fcst_type_name(FCST_SCALE_DOWN), "scale_down");
     assert_string_equal(fcst_type_name(FCST_HOLD), "hold");

@@ -1,6 +1,7 @@
-/* The whole core in one loop, as the node and the simulator drive it: 1-s snapshots into the
- * aggregator, tier 1 every second through the adaptive tree, the TTM manager every minute with a
- * scripted predictor that knows the coming demand. Checks that a forecast floor is a one-time
+/* The whole core in one loop, through the control step the node and the simulator call
+ * (scl_step): 1-s snapshots into the aggregator, tier 1 every second through the adaptive tree,
+ * the TTM manager on the step's schedule (every minute from the first) with a scripted predictor
+ * that knows the coming demand. Checks that a forecast floor is a one-time
  * target (no runaway), that a ceiling steps down once per cooldown, that with TTM disabled the
  * same loop is tier 1 alone, and that neither tier adds instances while new ones start. */
 #include <setjmp.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "aether/ttm.h"
+#include "aether/scaler.h"
 
 #define T0 1700000040000LL
 #define W 8
@@ -90,20 +91,22 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
     struct cfg_blueprint bp;
     cfg_blueprint_defaults(&bp);
     strcpy(bp.name, "web");
+    bp.instances = 2;
     char err[256];
-    ttm *t = ttm_new(&tc, &ctl, &bp, 1, err, sizeof err);
-    assert_non_null(t);
+    scl *step;
+    assert_int_equal(scl_open(&tc, &ctl, &bp, 1, &step, err, sizeof err), 0);
+    ttm *t = scl_ttm(step);
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    scl_start(step, T0);
+    struct scl_bp *b = scl_bp(step, 0);
     agg *history = agg_new();
-    struct adt ctrl;
-    adt_init(&ctrl, T0);
 
-    int n = 2;
     int64_t last_change_ms = INT64_MIN / 2;
     memset(r, 0, sizeof *r);
     for (int m = 0; m < 45; m++) {
         for (int sec = 0; sec < 60; sec++) {
             int64_t now = T0 + m * 60000LL + sec * 1000LL;
+            int n = b->requested;
             int k = m * 60 + sec, ready = n;
             requested_at[k] = n;
             if (k >= startup_s && requested_at[k - startup_s] < ready)
@@ -118,18 +121,21 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
             s.ready = ready;
             s.requested = n;
             assert_true(agg_add(history, &s, NULL) >= 0);
-            if (sec == 0) { /* the minute's evaluation, forecasting this minute */
-                o.per_min = demand(m) * 60;
-                o.cpu = demand(m) * COST / ready;
-                struct ttm_bp_input in = {history, ready, n, &ctrl};
-                ttm_evaluate(t, now, 1, &in);
-                r->fleet[m] = ctrl.last_rec.target_instances;
-                r->cost_saturated[m] = ctrl.last_rec.cost_saturated;
+            /* what the "model" will say if this second's step evaluates: this minute's demand */
+            o.per_min = demand(m) * 60;
+            o.cpu = demand(m) * COST / ready;
+            struct scl_input in = {.history = history, .snapshot = &s, .ready = ready};
+            struct scl_output out;
+            int evaluated = scl_step(step, now, 0, &in, &out);
+            /* the schedule: one evaluation a minute, at its first second, from minute 1 */
+            assert_int_equal(evaluated, m > 0 && sec == 0);
+            if (sec == 0) {
+                r->fleet[m] = b->controller.last_rec.target_instances;
+                r->cost_saturated[m] = b->controller.last_rec.cost_saturated;
             }
-            struct tree_input ti = {.min_instances = 1, .max_instances = 10};
-            tree_input_from_snapshot(&ti, &s);
-            struct ae_decision d;
-            int desired = adt_decide(&ctrl, &ctl, tc.evaluation_interval_ms, &ti, now, &d);
+            int desired = out.desired;
+            assert_int_equal(b->requested, desired);
+            assert_int_equal(out.changed, desired != n);
             if (desired != n) {
                 assert_true(now - last_change_ms >= ctl.slice_cooldown_ms);
                 last_change_ms = now;
@@ -137,13 +143,13 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
             if (desired < n)
                 assert_int_equal(desired, n - 1); /* down one step at a time */
             if (ttm_enabled && m == 20 && sec == 0) {
-                assert_int_equal(d.tier, AE_TIER_TTM);
-                assert_string_equal(d.reason, "forecast floor 4");
+                assert_int_equal(out.decision.tier, AE_TIER_TTM);
+                assert_string_equal(out.decision.reason, "forecast floor 4");
+                assert_non_null(out.ttm_decision); /* the recommendation made in this step */
             }
-            n = desired;
-            r->peak = n > r->peak ? n : r->peak;
+            r->peak = desired > r->peak ? desired : r->peak;
         }
-        r->count[m] = n;
+        r->count[m] = b->requested;
     }
     struct ttm_counters c;
     ttm_get_counters(t, &c);
@@ -153,7 +159,8 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
     ttm_get_blueprint(t, 0, &st);
     r->confidence = st.confidence;
     r->resolved = st.resolved;
-    ttm_free(t);
+    assert_true(b->forecast.confidence == st.confidence); /* copied after each evaluation */
+    scl_free(step);
     agg_free(history);
 }
 

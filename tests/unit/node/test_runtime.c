@@ -47,6 +47,16 @@ static void scrape_fill(void *state, int bp, struct ae_snapshot *snap)
     ae_snapshot_set(snap, AE_F_HEAP_USAGE, 0.5);
 }
 
+/* A host-level collector that knows heap (high): added after the scrape one, it still runs
+ * before it, so the scrape's value wins. */
+static void host_fill(void *state, int bp, struct ae_snapshot *snap)
+{
+    (void)state;
+    (void)bp;
+    ae_snapshot_set(snap, AE_F_HEAP_USAGE, 0.9);
+    ae_snapshot_set(snap, AE_F_ERROR_RATE, 0.01);
+}
+
 static int push_cpu(struct node *n, int64_t now, double cpu)
 {
     struct req_push p = {0};
@@ -97,36 +107,45 @@ static int count_cb(void *ctx, const struct ae_minute *m)
 static void test_seconds_minutes_decisions(void **state)
 {
     (void)state;
-    static struct node n;
+    struct node *n;
     struct ae_config c;
     make_config(&c);
     char err[512];
-    assert_int_equal(node_init(&n, &c, NULL, T0, err, sizeof err), 0);
+    assert_int_equal(node_open(&c, NULL, T0, &n, err, sizeof err), 0);
     struct node_collector col = {"test-scrape", NODE_SRC_SCRAPE, NULL, scrape_fill, NULL};
-    assert_int_equal(node_add_collector(&n, &col), 0);
+    assert_int_equal(node_add_collector(n, &col), 0);
+    struct node_collector host = {"test-host", NODE_SRC_HOST, NULL, host_fill, NULL};
+    assert_int_equal(node_add_collector(n, &host), 0);
 
     /* 20 s of a hot pushed load: the push (cpu 0.95) wins over the scrape (0.1); heap comes
      * from the scrape; event_loop_lag_ms is the node's own lag. */
     int64_t t = T0;
     for (int s = 0; s < 20; s++) {
-        assert_int_equal(push_load(&n, t + 300, 0.95, 7000), 0);
+        assert_int_equal(push_load(n, t + 300, 0.95, 7000), 0);
         t += 1000;
-        node_tick(&n, t + 2, -1);
+        node_tick(n, t + 2, -1);
     }
     assert_int_equal(collected, 20);
-    const struct ae_snapshot *snap = &n.bps[0].last_snapshot;
+    struct node_view *v;
+    assert_int_equal(node_view_take(n, &v), 0);
+    assert_int_equal(v->ticks, 20);
+    const struct ae_snapshot *snap = &v->bps[0].last_snapshot;
     assert_int_equal(snap->timestamp_ms, T0 + 19000);
     assert_true(snap->values[AE_F_CPU_USAGE] == 0.95);
-    assert_true(snap->values[AE_F_HEAP_USAGE] == 0.5);
+    assert_true(snap->values[AE_F_HEAP_USAGE] == 0.5);   /* scrape over host */
+    assert_true(snap->values[AE_F_ERROR_RATE] == 0.01); /* what only the host knows */
     assert_true(snap->values[AE_F_INVOCATIONS] == 7000);
     assert_true(ae_snapshot_has(snap, AE_F_EVENT_LOOP_LAG_MS));
 
     /* Reactive, on the call rate per requested instance (this build has no actuator for the
      * blueprint, so no instance is ever ready): 7000/s is over 2000 on 1, 2 and 3 instances.
      * 1 -> 2 at once, 2 -> 3 after the 5-s cooldown, then max_instances holds. */
-    assert_int_equal(n.bps[0].requested, 3);
+    assert_int_equal(v->bps[0].requested, 3);
+    assert_int_equal(v->bps[0].pushes, 20);
+    assert_int_equal(v->decisions[AE_TIER_REACTIVE][AE_ACTION_SCALE_UP], 2);
+    node_view_free(v);
     struct seen seen = {0};
-    assert_int_equal(store_each_decision(n.store, "web", 10, seen_cb, &seen, err, sizeof err), 0);
+    assert_int_equal(store_each_decision(node_store(n), "web", 10, seen_cb, &seen, err, sizeof err), 0);
     assert_int_equal(seen.count, 2);
     assert_string_equal(seen.action[0], "reactive/scale_up");
     assert_int_equal(seen.from[0], 2);
@@ -136,70 +155,78 @@ static void test_seconds_minutes_decisions(void **state)
     assert_non_null(strstr(seen.result[0], "not available"));
 
     /* A push for a second already folded is refused; an unknown blueprint too. */
-    assert_int_equal(push_cpu(&n, t, 0.5), 0);
+    assert_int_equal(push_cpu(n, t, 0.5), 0);
     struct req_push old = {.has_timestamp = 1, .timestamp_ms = T0 + 1000, .present = 1};
-    assert_int_equal(node_push(&n, "web", &old, t, err, sizeof err), AE_ERANGE);
+    assert_int_equal(node_push(n, "web", &old, t, err, sizeof err), AE_ERANGE);
     assert_non_null(strstr(err, "already folded"));
-    assert_int_equal(node_push(&n, "nope", &old, t, err, sizeof err), AE_ENOENT);
+    assert_int_equal(node_push(n, "nope", &old, t, err, sizeof err), AE_ENOENT);
 
     /* Roll over the first minute: it lands in the history. */
     for (int s = 0; s < 45; s++) {
         t += 1000;
-        node_tick(&n, t + 2, -1);
+        node_tick(n, t + 2, -1);
     }
     int rows = 0;
     assert_int_equal(
-        store_each_minute(n.store, "web", INT64_MIN, INT64_MAX, count_cb, &rows, err, sizeof err),
+        store_each_minute(node_store(n), "web", INT64_MIN, INT64_MAX, count_cb, &rows, err, sizeof err),
         0);
     assert_int_equal(rows, 1);
-    assert_int_equal(agg_count(n.bps[0].history), 1);
+    assert_int_equal(node_view_take(n, &v), 0);
+    assert_int_equal(v->bps[0].history_minutes, 1);
+    node_view_free(v);
     /* 40 s into the second minute; shutting down keeps it (>= 30 snapshots). */
     for (int s = 0; s < 35; s++) {
         t += 1000;
-        node_tick(&n, t + 2, -1);
+        node_tick(n, t + 2, -1);
     }
-    node_free(&n);
+    node_free(n);
     cfg_free(&c);
 
     /* A restart reloads both minutes into the window. */
     make_config(&c);
-    assert_int_equal(node_init(&n, &c, NULL, t + 5000, err, sizeof err), 0);
-    assert_int_equal(agg_count(n.bps[0].history), 2);
-    node_free(&n);
+    assert_int_equal(node_open(&c, NULL, t + 5000, &n, err, sizeof err), 0);
+    assert_int_equal(node_view_take(n, &v), 0);
+    assert_int_equal(v->bps[0].history_minutes, 2);
+    node_view_free(v);
+    node_free(n);
     cfg_free(&c);
 }
 
 static void test_bad_data_dir(void **state)
 {
     (void)state;
-    static struct node n;
+    struct node *n = (struct node *)&n; /* any non-NULL value: node_open must clear it */
     struct ae_config c;
     make_config(&c);
     snprintf(c.node.data_dir, sizeof c.node.data_dir, "/proc/aether-cannot-exist/data");
     char err[512];
-    assert_true(node_init(&n, &c, NULL, T0, err, sizeof err) < 0);
+    assert_true(node_open(&c, NULL, T0, &n, err, sizeof err) < 0);
+    assert_null(n);
     assert_non_null(strstr(err, "/proc/aether-cannot-exist/data"));
-    node_free(&n);
     cfg_free(&c);
 }
 
 static void test_model_load_errors(void **state)
 {
     (void)state;
-    static struct node n;
+    struct node *n;
     struct ae_config c;
     make_config(&c);
     c.ttm.enabled = 1;
     snprintf(c.ttm.model_path, sizeof c.ttm.model_path, "%s/absent.onnx", dir);
     snprintf(c.node.extensions_dir, sizeof c.node.extensions_dir, "%s/ext", dir);
     char err[512];
-    assert_int_equal(node_init(&n, &c, NULL, T0, err, sizeof err), 0);
+    assert_int_equal(node_open(&c, NULL, T0, &n, err, sizeof err), 0);
     /* No engine linked and no module: the spec's message. */
-    assert_int_equal(node_load_model(&n, 0, err, sizeof err), AE_EUNSUPPORTED);
+    assert_int_equal(node_load_model(n, 0, err, sizeof err), AE_EUNSUPPORTED);
     assert_non_null(strstr(err, "No TTM predictor implementation available"));
-    assert_non_null(strstr(n.model_error, "No TTM predictor implementation available"));
-    assert_null(n.predictor);
-    node_free(&n);
+    struct node_view *v;
+    assert_int_equal(node_view_take(n, &v), 0);
+    assert_non_null(strstr(v->model_error, "No TTM predictor implementation available"));
+    assert_false(v->model_loaded);
+    assert_false(node_model_loaded(n));
+    node_view_free(v);
+    node_free(n);
     cfg_free(&c);
 }
 

@@ -1,0 +1,211 @@
+/* The control step (scaler.h) on its own: when the TTM manager is evaluated (schedule, resumption
+ * after a gap, an evaluation asked for by a model load), the tier-1 input it assembles, and the
+ * pushed-value slots. The whole loop with a forecasting predictor is in test_pipeline.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aether/error.h"
+#include "aether/scaler.h"
+
+#define T0 1700000040000LL /* a minute start */
+
+struct fixture {
+    struct cfg_controller ctl;
+    struct cfg_ttm tc;
+    struct cfg_blueprint bp;
+    scl *s;
+    agg *history;
+    struct ae_snapshot snap;
+};
+
+static void open_step(struct fixture *f)
+{
+    cfg_controller_defaults(&f->ctl);
+    f->ctl.warm_up_period_ms = 0;
+    cfg_ttm_defaults(&f->tc); /* disabled: every evaluation is STOPPED, but it is scheduled */
+    cfg_blueprint_defaults(&f->bp);
+    strcpy(f->bp.name, "web");
+    f->bp.instances = 2;
+    char err[256];
+    assert_int_equal(scl_open(&f->tc, &f->ctl, &f->bp, 1, &f->s, err, sizeof err), 0);
+    scl_start(f->s, T0);
+    f->history = agg_new();
+    assert_non_null(f->history);
+    ae_snapshot_init(&f->snap, T0);
+}
+
+static void close_step(struct fixture *f)
+{
+    scl_free(f->s);
+    agg_free(f->history);
+}
+
+static int step(struct fixture *f, int64_t now, int resumed, struct scl_output *out)
+{
+    struct scl_output ignored;
+    struct scl_input in = {.history = f->history, .snapshot = &f->snap, .ready = 2};
+    return scl_step(f->s, now, resumed, &in, out ? out : &ignored);
+}
+
+static void evaluates_once_per_interval(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_step(&f);
+    int evaluations = 0;
+    for (int64_t t = T0; t < T0 + 180000; t += 1000) {
+        int e = step(&f, t, 0, NULL);
+        evaluations += e;
+        /* one interval after the start, then every interval */
+        assert_int_equal(e, t == T0 + 60000 || t == T0 + 120000);
+    }
+    assert_int_equal(evaluations, 2);
+    close_step(&f);
+}
+
+static void a_gap_restarts_the_schedule_only_when_resumed(void **state)
+{
+    (void)state;
+    struct fixture kept, resumed;
+    open_step(&kept);
+    open_step(&resumed);
+    for (int64_t t = T0; t < T0 + 60000; t += 1000) {
+        assert_int_equal(step(&kept, t, 0, NULL), 0);
+        assert_int_equal(step(&resumed, t, 0, NULL), 0);
+    }
+    /* 30 s are skipped: the slot at T0 + 60 s is overdue in both */
+    assert_int_equal(step(&kept, T0 + 90000, 0, NULL), 1);
+    assert_int_equal(step(&resumed, T0 + 90000, 1, NULL), 1);
+    /* without resumption the phase stays (next at T0 + 120 s); with it, one interval from the
+     * resumption (T0 + 150 s) */
+    assert_int_equal(step(&kept, T0 + 120000, 0, NULL), 1);
+    assert_int_equal(step(&resumed, T0 + 120000, 0, NULL), 0);
+    assert_int_equal(step(&resumed, T0 + 150000, 0, NULL), 1);
+    /* far behind (more than an interval): the next slot is one interval from now */
+    assert_int_equal(step(&kept, T0 + 400000, 0, NULL), 1);
+    assert_int_equal(step(&kept, T0 + 420000, 0, NULL), 0);
+    assert_int_equal(step(&kept, T0 + 460000, 0, NULL), 1);
+    close_step(&kept);
+    close_step(&resumed);
+}
+
+static void evaluate_next_evaluates_at_the_next_step(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_step(&f);
+    assert_int_equal(step(&f, T0 + 1000, 0, NULL), 0);
+    scl_evaluate_next(f.s);
+    assert_int_equal(step(&f, T0 + 2000, 0, NULL), 1);
+    assert_int_equal(step(&f, T0 + 61000, 0, NULL), 0);
+    assert_int_equal(step(&f, T0 + 62000, 0, NULL), 1);
+    close_step(&f);
+}
+
+static void tier1_input_and_the_state_requested(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_step(&f);
+    struct scl_bp *b = scl_bp(f.s, 0);
+    assert_non_null(b);
+    assert_null(scl_bp(f.s, 1));
+    assert_int_equal(scl_count(f.s), 1);
+    assert_int_equal(b->requested, 2); /* from cfg->instances */
+    /* 0.95 on 2 ready, 2 requested: +1 */
+    ae_snapshot_set(&f.snap, AE_F_CPU_USAGE, 0.95);
+    struct scl_output out;
+    step(&f, T0 + 1000, 0, &out);
+    assert_int_equal(out.changed, 1);
+    assert_int_equal(out.desired, 3);
+    assert_int_equal(b->requested, 3);
+    assert_int_equal(out.decision.action, AE_ACTION_SCALE_UP);
+    assert_int_equal(out.decision.from, 2);
+    assert_int_equal(out.decision.to, 3);
+    assert_null(out.ttm_decision);
+    /* the same cpu on 2 ready of 3 requested: 0.95 x 2/3 = 0.63 holds (the requested count is the
+     * state's, not the snapshot's) */
+    step(&f, T0 + 20000, 0, &out);
+    assert_int_equal(out.changed, 0);
+    assert_int_equal(out.desired, 3);
+    assert_int_equal(out.decision.action, AE_ACTION_HOLD);
+    /* the bounds are the config's */
+    f.bp.max_instances = 3;
+    ae_snapshot_set(&f.snap, AE_F_CPU_USAGE, 1.0);
+    struct scl_input in = {.history = f.history, .snapshot = &f.snap, .ready = 3};
+    scl_step(f.s, T0 + 40000, 0, &in, &out);
+    assert_int_equal(out.desired, 3);
+    assert_non_null(strstr(out.decision.reason, "at max_instances 3"));
+    close_step(&f);
+}
+
+static void pushed_values_wait_for_their_second(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_step(&f);
+    struct scl_bp *b = scl_bp(f.s, 0);
+    double v[AE_FEATURE_COUNT] = {0};
+    v[AE_F_CPU_USAGE] = 0.7;
+    assert_int_equal(scl_push(b, T0 + 5000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
+    v[AE_F_CPU_USAGE] = 0.9; /* the last write wins */
+    v[AE_F_HEAP_USAGE] = 0.4;
+    assert_int_equal(scl_push(b, T0 + 5000, v,
+                              AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_HEAP_USAGE)),
+                     0);
+    assert_int_equal(scl_push(b, T0 + 6000, v, AE_FEATURE_BIT(AE_F_INVOCATIONS)), 0);
+    assert_int_equal(b->pushes, 3);
+
+    struct ae_snapshot s;
+    ae_snapshot_init(&s, T0 + 4000);
+    scl_push_fold(b, T0 + 4000, &s); /* nothing pushed for that second */
+    assert_false(ae_snapshot_has(&s, AE_F_CPU_USAGE));
+    ae_snapshot_init(&s, T0 + 5000);
+    scl_push_fold(b, T0 + 5000, &s);
+    assert_true(s.values[AE_F_CPU_USAGE] == 0.9);
+    assert_true(s.values[AE_F_HEAP_USAGE] == 0.4);
+    assert_false(ae_snapshot_has(&s, AE_F_INVOCATIONS)); /* second 6's value waits */
+
+    /* second 6 is still held; 7 more distinct seconds fill the 8 slots, the next is refused */
+    for (int k = 0; k < SCL_PUSH_SLOTS - 1; k++)
+        assert_int_equal(scl_push(b, T0 + 10000 + k * 1000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)),
+                         0);
+    assert_int_equal(scl_push(b, T0 + 30000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), AE_ERANGE);
+    /* folding a later second frees every slot up to it */
+    ae_snapshot_init(&s, T0 + 30000);
+    scl_push_fold(b, T0 + 30000, &s);
+    assert_int_equal(scl_push(b, T0 + 31000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
+    close_step(&f);
+}
+
+static void open_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    struct cfg_controller ctl;
+    struct cfg_ttm tc;
+    cfg_controller_defaults(&ctl);
+    cfg_ttm_defaults(&tc);
+    char err[256];
+    scl *s = (scl *)&err; /* any non-NULL value: a failure clears it */
+    assert_int_equal(scl_open(&tc, &ctl, NULL, 2, &s, err, sizeof err), AE_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err, "2 blueprints"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(evaluates_once_per_interval),
+        cmocka_unit_test(a_gap_restarts_the_schedule_only_when_resumed),
+        cmocka_unit_test(evaluate_next_evaluates_at_the_next_step),
+        cmocka_unit_test(tier1_input_and_the_state_requested),
+        cmocka_unit_test(pushed_values_wait_for_their_second),
+        cmocka_unit_test(open_rejects_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
