@@ -18,6 +18,7 @@
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
+#define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
 
 /* Enumerated values: the enum, and the spelling used in TOML at the same index. */
 enum cfg_log_level {
@@ -79,6 +80,9 @@ struct cfg_ttm {
     double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;         /* active */
     enum fcr_kind forecaster;       /* model: what forecasts (forecaster.h's table) */
+    int scale_in_window_minutes;    /* 10, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the
+                                       held count only below every target of this window */
+    int forecast_ceiling;           /* 1: forecasts hold a ceiling too; 0: floor only */
 };
 
 /* [blueprint.metrics]: Prometheus metric names scraped from each instance. "" = unset. */

@@ -22,6 +22,7 @@
 #include "aether/decision.h"
 #include "aether/forecast.h"
 #include "aether/predictor.h"
+#include "aether/select.h"
 
 /* The node's TTM state and a blueprint's; each name is its API spelling. */
 #define TTM_STATE_MAP(X) X(STOPPED) X(RUNNING) X(ERROR)
@@ -64,6 +65,10 @@ struct ttm_bp_status {
     double skill;      /* NAN when unknown */
     long resolved;     /* forecasts resolved so far */
     const char *error; /* "" when none */
+    int forecaster;    /* enum fcr_kind that made the last forecast */
+    /* ttm.forecaster = auto: every candidate's scores, the active one and why (borrowed until
+     * the next evaluation); NULL otherwise */
+    const struct sel *selection;
 };
 
 struct ttm_counters {

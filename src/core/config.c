@@ -67,6 +67,8 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
     out->forecaster = FCR_MODEL;
+    out->scale_in_window_minutes = 0;
+    out->forecast_ceiling = 1;
 }
 
 void cfg_metrics_names_defaults(struct cfg_metrics_names *out)
@@ -220,6 +222,9 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
                        errlen));
     CHECK(
         check_enum("ttm.mode", (int)c->mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, err, errlen));
+    CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes, 0,
+                    CFG_MAX_SCALE_IN_WINDOW, err, errlen));
+    CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
     return 0;
 }
 
