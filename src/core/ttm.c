@@ -238,6 +238,25 @@ int ttm_preload(ttm *t, int i, const struct ae_minute *m)
     return 0;
 }
 
+/* auto: each series candidate's forecast of the minutes from minute_ms on, made with what it
+ * has observed before that minute (as if forecast when the minute before closed), recorded for
+ * scoring. So the simple candidates are scored on every minute, also on the stored minutes a
+ * node starts with, whatever the evaluation schedule. */
+static void record_series(ttm *t, struct ttm_bp *b, int64_t minute_ms)
+{
+    int h = t->cfg.prediction_horizon;
+    for (int c = FCR_MODEL + 1; c < SEL_CANDIDATES; c++) {
+        double v[FCR_MAX_STEPS];
+        if (!b->inv[c] || fcr_last_minute(b->inv[c]) >= minute_ms ||
+            fcr_forecast(b->inv[c], minute_ms, h, v) != 0)
+            continue;
+        float inv[CONF_MAX_HORIZON];
+        for (int k = 0; k < h; k++)
+            inv[k] = (float)(v[k] > 0 ? v[k] : 0);
+        sel_record(&b->sel, c, minute_ms, inv, h);
+    }
+}
+
 /* Feeds the minutes closed since the last evaluation to the blueprint's confidence tracker,
  * series forecasters and (auto) candidates' scores. */
 static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history, int64_t now)
@@ -251,10 +270,12 @@ static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history, in
         const struct ae_minute *m = &t->scratch[k];
         if (m->start_ms > b->conf.last_seen_ms)
             conf_observe(&b->conf, m);
-        feed_forecasters(b, m, 0);
-        if (b->sel_started)
+        if (b->sel_started && m->start_ms > b->sel.last_ms) {
+            record_series(t, b, m->start_ms);
             sel_observe(&b->sel, m->start_ms,
                         ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
+        }
+        feed_forecasters(b, m, 0);
     }
 }
 
@@ -433,9 +454,10 @@ static int all_finite(const float *v, size_t n)
     return 1;
 }
 
-/* auto: every candidate that can forecast blueprint i now does so into t->cand, each forecast of
- * invocations is recorded for scoring, and the selection picks the one that drives. Returns its
- * rows, or NULL when no candidate could forecast. */
+/* auto: every candidate that can forecast blueprint i now does so into t->cand (the model's
+ * forecast is recorded for scoring here; the series candidates are recorded minute by minute in
+ * record_series), and the selection picks the one that drives. Returns its rows, or NULL when no
+ * candidate could forecast. */
 static const float *auto_forecast(ttm *t, int i, int64_t now)
 {
     struct ttm_bp *b = &t->bps[i];
@@ -457,6 +479,8 @@ static const float *auto_forecast(ttm *t, int i, int64_t now)
             series_forecast(t, b, c, t->last + (size_t)i * AE_FEATURE_COUNT, now, rows);
         }
         available[c] = 1;
+        if (c != FCR_MODEL)
+            continue;
         float inv[CONF_MAX_HORIZON];
         for (int k = 0; k < h; k++)
             inv[k] = rows[(size_t)k * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
