@@ -2,7 +2,8 @@
  *
  * The node's control loop decides a desired count each second and hands it to the blueprint's
  * actuator; the actuator works in its own thread, so no call here blocks the loop (each takes a
- * mutex for a few microseconds at most). Two kinds, chosen by the blueprint's `actuator` key:
+ * mutex for a few microseconds at most). One kind per value of the blueprint's `actuator` key,
+ * each in its own file behind one table (src/workload/actuator_internal.h):
  *   process  the embedded process supervisor: instance i runs the blueprint's `command` (argv,
  *            no shell, "{port}" and "{instance}" substituted, the `env` table added) on port
  *            port_base + i; it is "starting" until http://127.0.0.1:<port><metrics_path>
@@ -55,9 +56,18 @@ int actuator_set_desired(struct actuator *a, int n, char *err, size_t errlen);
 /* What runs now (never blocks). */
 void actuator_status(struct actuator *a, struct actuator_status *out);
 
-/* The exec actuator's last run: "exit 0: <output>" / "killed after 30000 ms: ...", "" before
- * the first run (and always for process). Returns the length written (NUL-terminated). */
+/* The outcome of the last finished run: "exit 0: <output>", "killed after 30000 ms: ...", "not
+ * started: ...", "" before the first run (and always for kinds without runs). Returns the length
+ * written (NUL-terminated). */
 size_t actuator_last_result(struct actuator *a, char *buf, size_t len);
+
+/* The kind's name, as the blueprint's `actuator` key spells it ("process", "exec"); static
+ * storage. */
+const char *actuator_kind_name(const struct actuator *a);
+
+/* What a finished run of this kind is called in logs and decision results ("scale_command"), or
+ * NULL when the kind reports no runs (process). Static storage. */
+const char *actuator_run_label(const struct actuator *a);
 
 /* Fills up to max scrape targets and returns how many there are. Never blocks. */
 int actuator_targets(struct actuator *a, struct actuator_target *out, int max);

@@ -14,11 +14,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aether/aggregator.h"
+#include "aether/confidence.h"
 #include "aether/forecaster.h"
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
 #define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
+
+/* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's
+ * validation (cfg_*_validate) checks it and the loader's key table (src/config/cfg_schema.c)
+ * enforces and documents the same pair. Ranges that depend on other keys (instances within
+ * min..max, port_base + max_instances) are checked by the core on top. */
+#define CFG_RANGE_RETENTION_DAYS 1, 3650
+#define CFG_RANGE_CPU_THRESHOLD 0, 1
+#define CFG_RANGE_CONTROLLER_INTERVAL_MS 1, 3600000
+#define CFG_RANGE_WARM_UP_MS 0, 86400000
+#define CFG_RANGE_COOLDOWN_MS 0, 86400000
+#define CFG_RANGE_WINDOW_MINUTES 1, AGG_MAX_WINDOW
+#define CFG_RANGE_HORIZON_MINUTES 1, CONF_MAX_HORIZON
+#define CFG_RANGE_TTM_INTERVAL_MS 10000, 300000
+#define CFG_RANGE_CONFIDENCE 0, 1
+#define CFG_RANGE_UPPER_BOUND_UTIL 0.1, 1
+#define CFG_RANGE_SCALE_IN_WINDOW 0, CFG_MAX_SCALE_IN_WINDOW
+#define CFG_RANGE_MIN_INSTANCES 0, 10000
+#define CFG_RANGE_MAX_INSTANCES 1, 10000
+#define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
+#define CFG_RANGE_PORT 1, 65535
+#define CFG_RANGE_STARTUP_TIMEOUT_MS 1, 3600000
+#define CFG_RANGE_STOP_GRACE_MS 0, 3600000
 
 /* Enumerated values: the enum, and the spelling used in TOML at the same index. */
 enum cfg_log_level {
@@ -38,6 +62,7 @@ enum cfg_ttm_mode { CFG_TTM_ACTIVE, CFG_TTM_FORECAST_ONLY, CFG_TTM_MODE_COUNT };
 extern const char *const cfg_ttm_mode_names[CFG_TTM_MODE_COUNT]; /* "active" "forecast-only" */
 
 enum cfg_actuator { CFG_ACTUATOR_PROCESS, CFG_ACTUATOR_EXEC, CFG_ACTUATOR_COUNT };
+#define CFG_KIND(actuator) (1u << (actuator)) /* a set of actuator kinds, as bits */
 extern const char *const cfg_actuator_names[CFG_ACTUATOR_COUNT]; /* "process" "exec" */
 
 /* Index of s in names[0..count-1], or -1 (also for NULL). */

@@ -30,6 +30,9 @@ enum ae_fold {
     AE_FOLD_PERCENTILE,   /* from merged histogram deltas, else mean of per-second values */
 };
 
+/* The AE_FEATURE_COUNT names in index order (static storage). */
+const char *const *ae_feature_names(void);
+
 /* Name of feature i ("cpu_usage", ...), static storage; NULL when i is out of range. */
 const char *ae_feature_name(int i);
 

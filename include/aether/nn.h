@@ -64,8 +64,6 @@ int nn_model_metadata_count(const nn_model *m);
 int nn_model_metadata_at(const nn_model *m, int i, const char **key, const char **value);
 /* Value of one metadata key, or NULL when absent (borrowed). */
 const char *nn_model_metadata(const nn_model *m, const char *key);
-/* Name of the model in messages (the path given to load; borrowed). */
-const char *nn_model_label(const nn_model *m);
 
 /* Caps the bytes of any one tensor the plan may create (default 256 MiB); a model needing more
  * fails to plan with AE_ERANGE. For callers that load untrusted files with tight memory. */

@@ -113,7 +113,6 @@ enum ttm_state ttm_get_state(const ttm *t);
 /* The message of the last failure ("" when none); borrowed. */
 const char *ttm_last_error(const ttm *t);
 void ttm_get_counters(const ttm *t, struct ttm_counters *out);
-int ttm_blueprint_count(const ttm *t);
 /* Fills the status of blueprint i; AE_EINVAL when i is out of range. */
 int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out);
 /* Index of the blueprint whose forecast was the most recent (the first by name when an evaluation

@@ -205,115 +205,148 @@ static int in_range(const struct cfg_key *k, double x)
     return lo_ok && hi_ok; /* NaN fails both */
 }
 
-/* Stores value v of key row k into the struct at base. */
+/* One handler per value type: checks the TOML type (and range, length, spelling) of v for key
+ * row k and stores it in the field at base + k->offset. 0, or the loader's status after lfail. */
+typedef int (*apply_fn)(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                        const char *key);
+
+static int apply_bool(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                      const char *key)
+{
+    if (toml_type_of(v) != TOML_BOOL)
+        return type_error(L, k, v, key);
+    *(int *)((char *)base + k->offset) = toml_bool(v);
+    return 0;
+}
+
+static int apply_integer(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                         const char *key)
+{
+    if (toml_type_of(v) != TOML_INTEGER)
+        return type_error(L, k, v, key);
+    int64_t x = toml_integer(v);
+    if (!in_range(k, (double)x) || (k->type == CFG_INT && (x < INT32_MIN || x > INT32_MAX)))
+        return range_error(L, k, v, key);
+    char *field = (char *)base + k->offset;
+    if (k->type == CFG_INT)
+        *(int *)field = (int)x;
+    else
+        *(int64_t *)field = x;
+    return 0;
+}
+
+static int apply_double(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                        const char *key)
+{
+    enum toml_type t = toml_type_of(v);
+    if (t != TOML_FLOAT && t != TOML_INTEGER)
+        return type_error(L, k, v, key);
+    double x = t == TOML_FLOAT ? toml_float(v) : (double)toml_integer(v);
+    if (!in_range(k, x))
+        return range_error(L, k, v, key);
+    *(double *)((char *)base + k->offset) = x;
+    return 0;
+}
+
+static int apply_string(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                        const char *key)
+{
+    const char *s = NULL;
+    if (toml_type_of(v) != TOML_STRING)
+        return type_error(L, k, v, key);
+    if (string_value(L, v, k->aux, key, &s))
+        return L->status;
+    memcpy((char *)base + k->offset, s, strlen(s) + 1);
+    return 0;
+}
+
+static int apply_enum(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                      const char *key)
+{
+    const char *s = NULL;
+    if (toml_type_of(v) != TOML_STRING)
+        return type_error(L, k, v, key);
+    if (string_value(L, v, 0, key, &s))
+        return L->status;
+    int i = cfg_enum_parse(k->names, k->name_count, s);
+    if (i < 0) {
+        char range[160], quoted[96];
+        cfg_key_range_text(k, range, sizeof(range));
+        cfg_toml_quote(s, quoted, sizeof(quoted));
+        return lfail(L, AE_EINVAL, toml_line(v), "%s = %s is not allowed: it must be %s", key,
+                     quoted, range);
+    }
+    *(int *)((char *)base + k->offset) = i;
+    return 0;
+}
+
+static int apply_strv(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                      const char *key)
+{
+    if (toml_type_of(v) != TOML_ARRAY)
+        return type_error(L, k, v, key);
+    char ***list = (char ***)((char *)base + k->offset);
+    int *count = (int *)((char *)base + k->aux);
+    if ((k->flags & CFG_NONEMPTY) && toml_array_count(v) == 0)
+        return lfail(L, AE_EINVAL, toml_line(v), "%s must not be empty", key);
+    for (size_t i = 0; i < toml_array_count(v); i++) {
+        const toml_value *item = toml_array_at(v, i);
+        const char *s = NULL;
+        char item_key[256];
+        ae_errf(item_key, sizeof(item_key), 0, "%s[%zu]", key, i);
+        if (toml_type_of(item) != TOML_STRING)
+            return type_error(L, k, item, item_key);
+        if (string_value(L, item, 0, item_key, &s))
+            return L->status;
+        if ((k->flags & CFG_HTTP_URL) && strncmp(s, "http://", 7) != 0) {
+            char quoted[CFG_PATH_MAX + 8];
+            cfg_toml_quote(s, quoted, sizeof(quoted));
+            return lfail(L, AE_EINVAL, toml_line(item), "%s = %s: only http:// URLs are supported",
+                         item_key, quoted);
+        }
+        if (cfg_strv_append(list, count, s))
+            return lfail(L, AE_ENOMEM, 0, "out of memory");
+    }
+    return 0;
+}
+
+static int apply_env(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
+                     const char *key)
+{
+    if (toml_type_of(v) != TOML_TABLE)
+        return type_error(L, k, v, key);
+    for (size_t i = 0; i < toml_table_count(v); i++) {
+        size_t name_len;
+        const char *name = toml_table_key(v, i, &name_len);
+        const toml_value *item = toml_table_value(v, i);
+        const char *s = NULL;
+        char item_key[256];
+        ae_errf(item_key, sizeof(item_key), 0, "%s.%s", key, name);
+        if (strlen(name) != name_len || name_len == 0 || strchr(name, '='))
+            return lfail(L, AE_EINVAL, toml_line(item),
+                         "%s: environment variable names must be non-empty, without '=' or NUL",
+                         item_key);
+        if (toml_type_of(item) != TOML_STRING)
+            return type_error(L, k, item, item_key);
+        if (string_value(L, item, 0, item_key, &s))
+            return L->status;
+        if (cfg_env_set((struct cfg_blueprint *)base, name, s))
+            return lfail(L, AE_ENOMEM, 0, "out of memory");
+    }
+    return 0;
+}
+
+static const apply_fn apply_by_type[] = {
+    [CFG_BOOL] = apply_bool,     [CFG_INT] = apply_integer,   [CFG_INT64] = apply_integer,
+    [CFG_DOUBLE] = apply_double, [CFG_STRING] = apply_string, [CFG_ENUM] = apply_enum,
+    [CFG_STRV] = apply_strv,     [CFG_ENV] = apply_env,
+};
+
+/* Stores value v of key row k into the struct at base, through its type's handler. */
 static int apply_value(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
                        const char *key)
 {
-    char *field = (char *)base + k->offset;
-    enum toml_type t = toml_type_of(v);
-    const char *s = NULL;
-    switch (k->type) {
-    case CFG_BOOL:
-        if (t != TOML_BOOL)
-            return type_error(L, k, v, key);
-        *(int *)field = toml_bool(v);
-        return 0;
-    case CFG_INT:
-    case CFG_INT64: {
-        if (t != TOML_INTEGER)
-            return type_error(L, k, v, key);
-        int64_t x = toml_integer(v);
-        if (!in_range(k, (double)x) || (k->type == CFG_INT && (x < INT32_MIN || x > INT32_MAX)))
-            return range_error(L, k, v, key);
-        if (k->type == CFG_INT)
-            *(int *)field = (int)x;
-        else
-            *(int64_t *)field = x;
-        return 0;
-    }
-    case CFG_DOUBLE: {
-        if (t != TOML_FLOAT && t != TOML_INTEGER)
-            return type_error(L, k, v, key);
-        double x = t == TOML_FLOAT ? toml_float(v) : (double)toml_integer(v);
-        if (!in_range(k, x))
-            return range_error(L, k, v, key);
-        *(double *)field = x;
-        return 0;
-    }
-    case CFG_STRING:
-        if (t != TOML_STRING)
-            return type_error(L, k, v, key);
-        if (string_value(L, v, k->aux, key, &s))
-            return L->status;
-        memcpy(field, s, strlen(s) + 1);
-        return 0;
-    case CFG_ENUM: {
-        if (t != TOML_STRING)
-            return type_error(L, k, v, key);
-        if (string_value(L, v, 0, key, &s))
-            return L->status;
-        int i = cfg_enum_parse(k->names, k->name_count, s);
-        if (i < 0) {
-            char range[160], quoted[96];
-            cfg_key_range_text(k, range, sizeof(range));
-            cfg_toml_quote(s, quoted, sizeof(quoted));
-            return lfail(L, AE_EINVAL, toml_line(v), "%s = %s is not allowed: it must be %s", key,
-                         quoted, range);
-        }
-        *(int *)field = i;
-        return 0;
-    }
-    case CFG_STRV: {
-        if (t != TOML_ARRAY)
-            return type_error(L, k, v, key);
-        char ***list = (char ***)field;
-        int *count = (int *)((char *)base + k->aux);
-        if ((k->flags & CFG_NONEMPTY) && toml_array_count(v) == 0)
-            return lfail(L, AE_EINVAL, toml_line(v), "%s must not be empty", key);
-        for (size_t i = 0; i < toml_array_count(v); i++) {
-            const toml_value *item = toml_array_at(v, i);
-            char item_key[256];
-            ae_errf(item_key, sizeof(item_key), 0, "%s[%zu]", key, i);
-            if (toml_type_of(item) != TOML_STRING)
-                return type_error(L, k, item, item_key);
-            if (string_value(L, item, 0, item_key, &s))
-                return L->status;
-            if ((k->flags & CFG_HTTP_URL) && strncmp(s, "http://", 7) != 0) {
-                char quoted[CFG_PATH_MAX + 8];
-                cfg_toml_quote(s, quoted, sizeof(quoted));
-                return lfail(L, AE_EINVAL, toml_line(item),
-                             "%s = %s: only http:// URLs are supported", item_key, quoted);
-            }
-            if (cfg_strv_append(list, count, s))
-                return lfail(L, AE_ENOMEM, 0, "out of memory");
-        }
-        return 0;
-    }
-    case CFG_ENV: {
-        if (t != TOML_TABLE)
-            return type_error(L, k, v, key);
-        for (size_t i = 0; i < toml_table_count(v); i++) {
-            size_t name_len;
-            const char *name = toml_table_key(v, i, &name_len);
-            const toml_value *item = toml_table_value(v, i);
-            char item_key[256];
-            ae_errf(item_key, sizeof(item_key), 0, "%s.%s", key, name);
-            if (strlen(name) != name_len || name_len == 0 || strchr(name, '='))
-                return lfail(L, AE_EINVAL, toml_line(item),
-                             "%s: environment variable names must be non-empty, without '=' "
-                             "or NUL",
-                             item_key);
-            if (toml_type_of(item) != TOML_STRING)
-                return type_error(L, k, item, item_key);
-            if (string_value(L, item, 0, item_key, &s))
-                return L->status;
-            if (cfg_env_set((struct cfg_blueprint *)base, name, s))
-                return lfail(L, AE_ENOMEM, 0, "out of memory");
-        }
-        return 0;
-    }
-    }
-    return 0;
+    return apply_by_type[k->type](L, k, v, base, key);
 }
 
 /* Edit distance of two short words (for "did you mean"). */
@@ -399,15 +432,20 @@ static int load_entry(struct loader *L, enum cfg_section_id sec, const char *nam
     const struct cfg_key *k = cfg_key_find(sec, name);
     if (!k)
         return unknown_key(L, sec, prefixes[1] ? prefixes[1] : prefixes[0], name, toml_line(v));
-    if (sec == CFG_SEC_BLUEPRINT && (k->flags & (CFG_PROCESS_ONLY | CFG_EXEC_ONLY))) {
-        enum cfg_actuator want =
-            (k->flags & CFG_PROCESS_ONLY) ? CFG_ACTUATOR_PROCESS : CFG_ACTUATOR_EXEC;
+    if (sec == CFG_SEC_BLUEPRINT && k->kinds) {
         enum cfg_actuator have = ((const struct cfg_blueprint *)base)->actuator;
-        if (want != have)
+        if (!(k->kinds & CFG_KIND(have))) {
+            char kinds[128];
+            size_t at = 0;
+            for (int a = 0; a < CFG_ACTUATOR_COUNT; a++)
+                if (k->kinds & CFG_KIND(a))
+                    at = ae_errf(kinds, sizeof(kinds), at, "%s\"%s\"", at ? " or " : "",
+                                 cfg_actuator_names[a]);
             return lfail(L, AE_EINVAL, toml_line(v),
-                         "%s applies only to actuator \"%s\", and this blueprint's actuator is "
+                         "%s applies only to actuator %s, and this blueprint's actuator is "
                          "\"%s\"",
-                         shown, cfg_actuator_names[want], cfg_actuator_names[have]);
+                         shown, kinds, cfg_actuator_names[have]);
+        }
     }
     if (apply_value(L, k, v, base, shown))
         return L->status;

@@ -12,11 +12,7 @@
 /* Does row k apply to a blueprint with this actuator? */
 static int applies(const struct cfg_key *k, enum cfg_actuator actuator)
 {
-    if (k->flags & CFG_PROCESS_ONLY)
-        return actuator == CFG_ACTUATOR_PROCESS;
-    if (k->flags & CFG_EXEC_ONLY)
-        return actuator == CFG_ACTUATOR_EXEC;
-    return 1;
+    return !k->kinds || (k->kinds & CFG_KIND(actuator));
 }
 
 static void print_row(FILE *out, const struct cfg_key *k, const void *base, const char *source_key,

@@ -4,9 +4,6 @@
  * this table and nothing else. */
 #include "cfg_schema.h"
 
-#include "aether/aggregator.h"
-#include "aether/confidence.h"
-
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +15,10 @@
 #define BOOL_KEY(st, f) .type = CFG_BOOL, AT(st, f)
 #define INT_KEY(st, f, lo, hi) .type = CFG_INT, AT(st, f), .min = (lo), .max = (hi)
 #define DOUBLE_KEY(st, f, lo, hi) .type = CFG_DOUBLE, AT(st, f), .min = (lo), .max = (hi)
+/* A key whose range is one of config.h's CFG_RANGE_* pairs (expanded before the split). */
+#define INT_RANGE_KEY(st, f, range) EXPAND_KEY(INT_KEY, st, f, range)
+#define DOUBLE_RANGE_KEY(st, f, range) EXPAND_KEY(DOUBLE_KEY, st, f, range)
+#define EXPAND_KEY(kind, st, f, ...) kind(st, f, __VA_ARGS__)
 #define STRING_KEY(st, f) .type = CFG_STRING, AT(st, f), .aux = SIZEOF_FIELD(st, f)
 #define ENUM_KEY(st, f, names_, count_)                                                            \
     .type = CFG_ENUM, AT(st, f), .names = (names_), .name_count = (count_)
@@ -29,6 +30,9 @@
 #define TTM .section = CFG_SEC_TTM
 #define BP .section = CFG_SEC_BLUEPRINT
 #define BPM .section = CFG_SEC_BLUEPRINT_METRICS
+/* the actuator kinds a blueprint key applies to */
+#define PROCESS CFG_KIND(CFG_ACTUATOR_PROCESS)
+#define EXEC CFG_KIND(CFG_ACTUATOR_EXEC)
 
 typedef struct cfg_node node_t;
 typedef struct cfg_api api_t;
@@ -63,8 +67,9 @@ const struct cfg_key cfg_keys[] = {
     {NODE, "extensions_dir", STRING_KEY(node_t, extensions_dir), .flags = CFG_PATH,
      .help = "Directory searched for the loadable TTM engine (`aether-ttm-onnx.so`) when the node "
              "was built without it."},
-    {NODE, "history_retention_days", INT_KEY(node_t, history_retention_days, 1, 3650),
-     .help = "Days of minute history and decisions kept in the store."},
+    {NODE, "history_retention_days",
+     INT_RANGE_KEY(node_t, history_retention_days, CFG_RANGE_RETENTION_DAYS),
+     .help = "Days of minute history, decisions and forecasts kept in the store."},
     {NODE, "log_level", ENUM_KEY(node_t, log_level, cfg_log_level_names, CFG_LOG_LEVEL_COUNT),
      .help = "Least severe log messages written."},
     {NODE, "log_format", ENUM_KEY(node_t, log_format, cfg_log_format_names, CFG_LOG_FORMAT_COUNT),
@@ -76,21 +81,24 @@ const struct cfg_key cfg_keys[] = {
      .help = "When set, POST requests must carry `Authorization: Bearer <token>`; empty means no "
              "token. Never printed."},
 
-    {CTRL, "cpu_scale_up_threshold", DOUBLE_KEY(ctrl_t, cpu_scale_up_threshold, 0, 1),
+    {CTRL, "cpu_scale_up_threshold",
+     DOUBLE_RANGE_KEY(ctrl_t, cpu_scale_up_threshold, CFG_RANGE_CPU_THRESHOLD),
      .help = "Scale up when CPU usage (ratio of the allowance) is above this. Must be greater "
              "than `cpu_scale_down_threshold`."},
-    {CTRL, "cpu_scale_down_threshold", DOUBLE_KEY(ctrl_t, cpu_scale_down_threshold, 0, 1),
+    {CTRL, "cpu_scale_down_threshold",
+     DOUBLE_RANGE_KEY(ctrl_t, cpu_scale_down_threshold, CFG_RANGE_CPU_THRESHOLD),
      .help = "Scale down when CPU usage is below this (and no scale-up rule fires)."},
     {CTRL, "call_rate_scale_up_threshold", DOUBLE_KEY(ctrl_t, call_rate_scale_up_threshold, 0, 0),
      .flags = CFG_MIN_EXCLUSIVE | CFG_NO_MAX,
      .help = "Scale up when calls per second per instance (summed over the blueprint's "
              "instances, divided by the requested ones, starting instances included) exceed "
              "this."},
-    {CTRL, "evaluation_interval_ms", INT_KEY(ctrl_t, evaluation_interval_ms, 1, 3600000),
+    {CTRL, "evaluation_interval_ms",
+     INT_RANGE_KEY(ctrl_t, evaluation_interval_ms, CFG_RANGE_CONTROLLER_INTERVAL_MS),
      .help = "How often the reactive tier evaluates each blueprint, in milliseconds."},
-    {CTRL, "warm_up_period_ms", INT_KEY(ctrl_t, warm_up_period_ms, 0, 86400000),
+    {CTRL, "warm_up_period_ms", INT_RANGE_KEY(ctrl_t, warm_up_period_ms, CFG_RANGE_WARM_UP_MS),
      .help = "No scaling for this long after the node starts, in milliseconds."},
-    {CTRL, "slice_cooldown_ms", INT_KEY(ctrl_t, slice_cooldown_ms, 0, 86400000),
+    {CTRL, "slice_cooldown_ms", INT_RANGE_KEY(ctrl_t, slice_cooldown_ms, CFG_RANGE_COOLDOWN_MS),
      .help = "No scaling of a blueprint within this long of its last change (by either tier), "
              "in milliseconds."},
 
@@ -99,15 +107,19 @@ const struct cfg_key cfg_keys[] = {
              "reactive tier works alone."},
     {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
      .help = "The ONNX model file."},
-    {TTM, "input_window_minutes", INT_KEY(ttm_t, input_window_minutes, 1, AGG_MAX_WINDOW),
+    {TTM, "input_window_minutes",
+     INT_RANGE_KEY(ttm_t, input_window_minutes, CFG_RANGE_WINDOW_MINUTES),
      .help = "Minutes of history the model reads (W); must match the model."},
-    {TTM, "prediction_horizon", INT_KEY(ttm_t, prediction_horizon, 1, CONF_MAX_HORIZON),
+    {TTM, "prediction_horizon", INT_RANGE_KEY(ttm_t, prediction_horizon, CFG_RANGE_HORIZON_MINUTES),
      .help = "Minutes the model forecasts (H); must match the model."},
-    {TTM, "evaluation_interval_ms", INT_KEY(ttm_t, evaluation_interval_ms, 10000, 300000),
+    {TTM, "evaluation_interval_ms",
+     INT_RANGE_KEY(ttm_t, evaluation_interval_ms, CFG_RANGE_TTM_INTERVAL_MS),
      .help = "How often the forecaster runs, in milliseconds (10 s to 5 min)."},
-    {TTM, "confidence_threshold", DOUBLE_KEY(ttm_t, confidence_threshold, 0, 1),
+    {TTM, "confidence_threshold",
+     DOUBLE_RANGE_KEY(ttm_t, confidence_threshold, CFG_RANGE_CONFIDENCE),
      .help = "Below it a forecast may only keep instances (a floor), never remove them."},
-    {TTM, "upper_bound_utilization", DOUBLE_KEY(ttm_t, upper_bound_utilization, 0.1, 1),
+    {TTM, "upper_bound_utilization",
+     DOUBLE_RANGE_KEY(ttm_t, upper_bound_utilization, CFG_RANGE_UPPER_BOUND_UTIL),
      .help = "Utilisation the upper bound of predicted demand (the forecast peak plus the 95th "
              "percentile of recent under-forecasts) may reach; the forecast peak itself is sized "
              "at `cpu_scale_up_threshold`."},
@@ -120,7 +132,7 @@ const struct cfg_key cfg_keys[] = {
              "drives (simple ones from the first minute, the model once it has history). The "
              "analyzer, sizing and confidence are the same whichever forecasts."},
     {TTM, "scale_in_window_minutes",
-     INT_KEY(ttm_t, scale_in_window_minutes, 0, CFG_MAX_SCALE_IN_WINDOW),
+     INT_RANGE_KEY(ttm_t, scale_in_window_minutes, CFG_RANGE_SCALE_IN_WINDOW),
      .help = "Bounded churn: a forecast lowers the count it holds only once every target of the "
              "last this many minutes is lower (raising is at once), as the HPA's scale-down "
              "stabilisation window. 0 = off."},
@@ -136,13 +148,14 @@ const struct cfg_key cfg_keys[] = {
     {BP, "actuator", ENUM_KEY(bp_t, actuator, cfg_actuator_names, CFG_ACTUATOR_COUNT),
      .help = "How instances are started and stopped: `process` supervises child processes, "
              "`exec` runs `scale_command`."},
-    {BP, "min_instances", INT_KEY(bp_t, min_instances, 0, 10000),
+    {BP, "min_instances", INT_RANGE_KEY(bp_t, min_instances, CFG_RANGE_MIN_INSTANCES),
      .help = "Never fewer instances than this."},
-    {BP, "max_instances", INT_KEY(bp_t, max_instances, 1, 10000),
+    {BP, "max_instances", INT_RANGE_KEY(bp_t, max_instances, CFG_RANGE_MAX_INSTANCES),
      .help = "Never more instances than this; at least `min_instances`."},
-    {BP, "instances", INT_KEY(bp_t, instances, 0, 10000), .default_text = "min_instances",
+    {BP, "instances", INT_RANGE_KEY(bp_t, instances, CFG_RANGE_MIN_INSTANCES),
+     .default_text = "min_instances",
      .help = "Instances requested at start, within min_instances..max_instances."},
-    {BP, "cpu_limit_cores", DOUBLE_KEY(bp_t, cpu_limit_cores, 0.001, 4096),
+    {BP, "cpu_limit_cores", DOUBLE_RANGE_KEY(bp_t, cpu_limit_cores, CFG_RANGE_CPU_LIMIT_CORES),
      .help = "CPU allowance of one instance in cores; CPU usage is measured against it."},
     {BP, "memory_limit_bytes", .type = CFG_INT64, AT(bp_t, memory_limit_bytes), .min = 0,
      .flags = CFG_NO_MAX, .default_text = "host memory / max_instances",
@@ -152,33 +165,34 @@ const struct cfg_key cfg_keys[] = {
      .help = "Use the whole host's CPU and memory as the blueprint's cpu_usage and heap_usage "
              "when no instance, scrape or push gives them (for a host that runs only this "
              "workload)."},
-    {BP, "command", STRV_KEY(bp_t, command, command_count),
-     .flags = CFG_PROCESS_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+    {BP, "command", STRV_KEY(bp_t, command, command_count), .kinds = PROCESS, .flags = CFG_NONEMPTY,
+     .default_text = "(required)",
      .help = "*process*: program and arguments of one instance; `{port}` and `{instance}` are "
              "replaced by the instance's port and index (from 0). A relative program path is "
              "relative to the working directory."},
-    {BP, "env", .type = CFG_ENV, AT(bp_t, env), .aux = offsetof(bp_t, env_count),
-     .flags = CFG_PROCESS_ONLY, .default_text = "{}",
+    {BP, "env", .type = CFG_ENV, AT(bp_t, env), .aux = offsetof(bp_t, env_count), .kinds = PROCESS,
+     .default_text = "{}",
      .help = "*process*: environment variables added for each instance (a table of strings)."},
-    {BP, "port_base", INT_KEY(bp_t, port_base, 1, 65535), .flags = CFG_PROCESS_ONLY,
+    {BP, "port_base", INT_RANGE_KEY(bp_t, port_base, CFG_RANGE_PORT), .kinds = PROCESS,
      .help = "*process*: instance i listens on port_base + i (so port_base + max_instances - 1 "
              "must stay within 65535)."},
-    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .flags = CFG_PROCESS_ONLY,
+    {BP, "metrics_path", STRING_KEY(bp_t, metrics_path), .kinds = PROCESS,
      .help = "*process*: path of each instance's Prometheus metrics, starting with `/`; an "
              "instance is ready once it answers there."},
-    {BP, "startup_timeout_ms", INT_KEY(bp_t, startup_timeout_ms, 1, 3600000),
-     .flags = CFG_PROCESS_ONLY,
+    {BP, "startup_timeout_ms",
+     INT_RANGE_KEY(bp_t, startup_timeout_ms, CFG_RANGE_STARTUP_TIMEOUT_MS), .kinds = PROCESS,
      .help = "*process*: an instance not ready within this long is counted as failed and "
              "restarted, in milliseconds."},
-    {BP, "stop_grace_ms", INT_KEY(bp_t, stop_grace_ms, 0, 3600000), .flags = CFG_PROCESS_ONLY,
+    {BP, "stop_grace_ms", INT_RANGE_KEY(bp_t, stop_grace_ms, CFG_RANGE_STOP_GRACE_MS),
+     .kinds = PROCESS,
      .help = "*process*: time between SIGTERM and SIGKILL when stopping an instance, in "
              "milliseconds."},
-    {BP, "scale_command", STRV_KEY(bp_t, scale_command, scale_command_count),
-     .flags = CFG_EXEC_ONLY | CFG_NONEMPTY, .default_text = "(required)",
+    {BP, "scale_command", STRV_KEY(bp_t, scale_command, scale_command_count), .kinds = EXEC,
+     .flags = CFG_NONEMPTY, .default_text = "(required)",
      .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
              "are replaced."},
-    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count),
-     .flags = CFG_EXEC_ONLY | CFG_HTTP_URL, .default_text = "[]",
+    {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count), .kinds = EXEC,
+     .flags = CFG_HTTP_URL, .default_text = "[]",
      .help = "*exec*: `http://` URLs scraped for metrics (`https://` is refused: the scraper "
              "has no TLS); without them only pushed metrics (`POST /api/metrics/{blueprint}`) "
              "are used."},

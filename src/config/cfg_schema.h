@@ -36,8 +36,6 @@ enum cfg_key_flags {
     CFG_MIN_EXCLUSIVE = 1u << 1, /* value must be > min rather than >= min */
     CFG_NO_MAX = 1u << 2,        /* no upper bound */
     CFG_NONEMPTY = 1u << 3,      /* arrays: at least one element when written */
-    CFG_PROCESS_ONLY = 1u << 4,  /* blueprint key of the process actuator */
-    CFG_EXEC_ONLY = 1u << 5,     /* blueprint key of the exec actuator */
     CFG_PATH = 1u << 6,          /* a path, relative to the working directory */
     CFG_SECRET = 1u << 7,        /* never printed */
     CFG_HTTP_URL = 1u << 8,      /* arrays of strings: each an http:// URL (no TLS client) */
@@ -53,6 +51,7 @@ struct cfg_key {
     const char *const *names; /* CFG_ENUM: spellings */
     int name_count;           /* CFG_ENUM: number of spellings */
     unsigned flags;           /* enum cfg_key_flags */
+    unsigned kinds;           /* blueprint keys: the CFG_KIND()s they apply to; 0 = every kind */
     const char *default_text; /* shown instead of the struct default (derived ones) */
     const char *help;
 };

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aether/aggregator.h"
-#include "aether/confidence.h"
 #include "aether/config.h"
 #include "aether/error.h"
 
@@ -155,8 +153,8 @@ int cfg_node_validate(const struct cfg_node *c, char *err, size_t errlen)
 {
     if (!c->data_dir[0])
         return fail(AE_EINVAL, err, errlen, "node.data_dir must not be empty");
-    CHECK(
-        check_int("node.history_retention_days", c->history_retention_days, 1, 3650, err, errlen));
+    CHECK(check_int("node.history_retention_days", c->history_retention_days,
+                    CFG_RANGE_RETENTION_DAYS, err, errlen));
     CHECK(check_enum("node.log_level", (int)c->log_level, cfg_log_level_names, CFG_LOG_LEVEL_COUNT,
                      err, errlen));
     CHECK(check_enum("node.log_format", (int)c->log_format, cfg_log_format_names,
@@ -181,10 +179,10 @@ int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen)
 
 int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t errlen)
 {
-    CHECK(check_double("controller.cpu_scale_up_threshold", c->cpu_scale_up_threshold, 0, 1, err,
-                       errlen));
-    CHECK(check_double("controller.cpu_scale_down_threshold", c->cpu_scale_down_threshold, 0, 1,
-                       err, errlen));
+    CHECK(check_double("controller.cpu_scale_up_threshold", c->cpu_scale_up_threshold,
+                       CFG_RANGE_CPU_THRESHOLD, err, errlen));
+    CHECK(check_double("controller.cpu_scale_down_threshold", c->cpu_scale_down_threshold,
+                       CFG_RANGE_CPU_THRESHOLD, err, errlen));
     if (!(c->cpu_scale_up_threshold > c->cpu_scale_down_threshold))
         return fail(AE_EINVAL, err, errlen,
                     "controller.cpu_scale_up_threshold = %g must be greater than "
@@ -194,12 +192,12 @@ int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t er
         return fail(AE_ERANGE, err, errlen,
                     "controller.call_rate_scale_up_threshold = %g must be greater than 0",
                     c->call_rate_scale_up_threshold);
-    CHECK(check_int("controller.evaluation_interval_ms", c->evaluation_interval_ms, 1, 3600000, err,
+    CHECK(check_int("controller.evaluation_interval_ms", c->evaluation_interval_ms,
+                    CFG_RANGE_CONTROLLER_INTERVAL_MS, err, errlen));
+    CHECK(check_int("controller.warm_up_period_ms", c->warm_up_period_ms, CFG_RANGE_WARM_UP_MS, err,
                     errlen));
-    CHECK(
-        check_int("controller.warm_up_period_ms", c->warm_up_period_ms, 0, 86400000, err, errlen));
-    CHECK(
-        check_int("controller.slice_cooldown_ms", c->slice_cooldown_ms, 0, 86400000, err, errlen));
+    CHECK(check_int("controller.slice_cooldown_ms", c->slice_cooldown_ms, CFG_RANGE_COOLDOWN_MS,
+                    err, errlen));
     return 0;
 }
 
@@ -211,19 +209,20 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
         return fail(AE_EINVAL, err, errlen,
                     "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
-    CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, 1, AGG_MAX_WINDOW, err,
+    CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, CFG_RANGE_WINDOW_MINUTES,
+                    err, errlen));
+    CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, CFG_RANGE_HORIZON_MINUTES, err,
                     errlen));
-    CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, 1, CONF_MAX_HORIZON, err,
-                    errlen));
-    CHECK(check_int("ttm.evaluation_interval_ms", c->evaluation_interval_ms, 10000, 300000, err,
-                    errlen));
-    CHECK(check_double("ttm.confidence_threshold", c->confidence_threshold, 0, 1, err, errlen));
-    CHECK(check_double("ttm.upper_bound_utilization", c->upper_bound_utilization, 0.1, 1, err,
-                       errlen));
+    CHECK(check_int("ttm.evaluation_interval_ms", c->evaluation_interval_ms,
+                    CFG_RANGE_TTM_INTERVAL_MS, err, errlen));
+    CHECK(check_double("ttm.confidence_threshold", c->confidence_threshold, CFG_RANGE_CONFIDENCE,
+                       err, errlen));
+    CHECK(check_double("ttm.upper_bound_utilization", c->upper_bound_utilization,
+                       CFG_RANGE_UPPER_BOUND_UTIL, err, errlen));
     CHECK(
         check_enum("ttm.mode", (int)c->mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, err, errlen));
-    CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes, 0,
-                    CFG_MAX_SCALE_IN_WINDOW, err, errlen));
+    CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,
+                    CFG_RANGE_SCALE_IN_WINDOW, err, errlen));
     CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
     return 0;
 }
@@ -259,8 +258,8 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
 #define KEY(k) (snprintf(key, sizeof key, "blueprint.%s." k, b->name), key)
     CHECK(check_enum(KEY("actuator"), (int)b->actuator, cfg_actuator_names, CFG_ACTUATOR_COUNT, err,
                      errlen));
-    CHECK(check_int(KEY("min_instances"), b->min_instances, 0, 10000, err, errlen));
-    CHECK(check_int(KEY("max_instances"), b->max_instances, 1, 10000, err, errlen));
+    CHECK(check_int(KEY("min_instances"), b->min_instances, CFG_RANGE_MIN_INSTANCES, err, errlen));
+    CHECK(check_int(KEY("max_instances"), b->max_instances, CFG_RANGE_MAX_INSTANCES, err, errlen));
     if (b->max_instances < b->min_instances)
         return fail(AE_EINVAL, err, errlen,
                     "blueprint.%s.max_instances = %d must be at least blueprint.%s.min_instances "
@@ -269,7 +268,8 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
     if (b->instances != -1)
         CHECK(check_int(KEY("instances"), b->instances, b->min_instances, b->max_instances, err,
                         errlen));
-    CHECK(check_double(KEY("cpu_limit_cores"), b->cpu_limit_cores, 0.001, 4096, err, errlen));
+    CHECK(check_double(KEY("cpu_limit_cores"), b->cpu_limit_cores, CFG_RANGE_CPU_LIMIT_CORES, err,
+                       errlen));
     if (b->memory_limit_bytes < 0)
         return fail(AE_ERANGE, err, errlen,
                     "blueprint.%s.memory_limit_bytes = %lld must be 0 (derived) or positive",
@@ -294,8 +294,9 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
         return fail(AE_EINVAL, err, errlen,
                     "blueprint.%s.metrics_path = \"%s\" must start with '/'", b->name,
                     b->metrics_path);
-    CHECK(check_int(KEY("startup_timeout_ms"), b->startup_timeout_ms, 1, 3600000, err, errlen));
-    CHECK(check_int(KEY("stop_grace_ms"), b->stop_grace_ms, 0, 3600000, err, errlen));
+    CHECK(check_int(KEY("startup_timeout_ms"), b->startup_timeout_ms, CFG_RANGE_STARTUP_TIMEOUT_MS,
+                    err, errlen));
+    CHECK(check_int(KEY("stop_grace_ms"), b->stop_grace_ms, CFG_RANGE_STOP_GRACE_MS, err, errlen));
     for (int i = 0; i < b->metrics_urls_count; i++) {
         const char *u = b->metrics_urls[i];
         if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)

@@ -2,25 +2,21 @@
 #include <string.h>
 
 #include "aether/decision.h"
+#include "aether/names.h"
+
+#define MAP_TEXT(name, text) text,
+static const char *const tier_names[AE_TIER_COUNT] = {AE_TIER_MAP(MAP_TEXT)};
+static const char *const action_names[AE_ACTION_COUNT] = {AE_ACTION_MAP(MAP_TEXT)};
+#undef MAP_TEXT
 
 const char *ae_tier_name(enum ae_tier t)
 {
-    static const char *const names[AE_TIER_COUNT] = {
-#define AE_TIER_TEXT(name, text) text,
-        AE_TIER_MAP(AE_TIER_TEXT)
-#undef AE_TIER_TEXT
-    };
-    return (unsigned)t < AE_TIER_COUNT ? names[t] : "unknown";
+    return ae_name_in(tier_names, AE_TIER_COUNT, (int)t, "unknown");
 }
 
 const char *ae_action_name(enum ae_action a)
 {
-    static const char *const names[AE_ACTION_COUNT] = {
-#define AE_ACTION_TEXT(name, text) text,
-        AE_ACTION_MAP(AE_ACTION_TEXT)
-#undef AE_ACTION_TEXT
-    };
-    return (unsigned)a < AE_ACTION_COUNT ? names[a] : "unknown";
+    return ae_name_in(action_names, AE_ACTION_COUNT, (int)a, "unknown");
 }
 
 void ae_decision_init(struct ae_decision *d, int64_t timestamp_ms, enum ae_tier tier, int n)

@@ -3,24 +3,41 @@
 
 #include "aether/features.h"
 
+/* X(name, unit, fold) in index order. error_rate is errors / requests: a request-weighted mean
+ * of the per-second rates is exactly that. */
+#define FEATURE_TABLE(X)                                                                           \
+    X("cpu_usage", "ratio", AE_FOLD_MEAN)                                                          \
+    X("heap_usage", "ratio", AE_FOLD_MEAN)                                                         \
+    X("event_loop_lag_ms", "ms", AE_FOLD_MEAN)                                                     \
+    X("latency_ms", "ms", AE_FOLD_REQUEST_MEAN)                                                    \
+    X("invocations", "count", AE_FOLD_SUM)                                                         \
+    X("gc_pause_ms", "ms", AE_FOLD_SUM)                                                            \
+    X("latency_p50", "ms", AE_FOLD_PERCENTILE)                                                     \
+    X("latency_p95", "ms", AE_FOLD_PERCENTILE)                                                     \
+    X("latency_p99", "ms", AE_FOLD_PERCENTILE)                                                     \
+    X("error_rate", "ratio", AE_FOLD_REQUEST_MEAN)                                                 \
+    X("event_count", "count", AE_FOLD_SUM)
+
+static const char *const names[AE_FEATURE_COUNT] = {
+#define FEATURE_NAME(name, unit, fold) name,
+    FEATURE_TABLE(FEATURE_NAME)
+#undef FEATURE_NAME
+};
+
 static const struct {
     const char *name;
     const char *unit;
     enum ae_fold fold;
 } features[AE_FEATURE_COUNT] = {
-    {"cpu_usage", "ratio", AE_FOLD_MEAN},
-    {"heap_usage", "ratio", AE_FOLD_MEAN},
-    {"event_loop_lag_ms", "ms", AE_FOLD_MEAN},
-    {"latency_ms", "ms", AE_FOLD_REQUEST_MEAN},
-    {"invocations", "count", AE_FOLD_SUM},
-    {"gc_pause_ms", "ms", AE_FOLD_SUM},
-    {"latency_p50", "ms", AE_FOLD_PERCENTILE},
-    {"latency_p95", "ms", AE_FOLD_PERCENTILE},
-    {"latency_p99", "ms", AE_FOLD_PERCENTILE},
-    /* errors / requests: a request-weighted mean of the per-second rates is exactly that */
-    {"error_rate", "ratio", AE_FOLD_REQUEST_MEAN},
-    {"event_count", "count", AE_FOLD_SUM},
+#define FEATURE_ROW(name, unit, fold) {name, unit, fold},
+    FEATURE_TABLE(FEATURE_ROW)
+#undef FEATURE_ROW
 };
+
+const char *const *ae_feature_names(void)
+{
+    return names;
+}
 
 const char *ae_feature_name(int i)
 {

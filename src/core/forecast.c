@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aether/forecast.h"
+#include "aether/names.h"
 #include "aether/tree.h"
 
 /* ceil() that does not turn 5.0000000001 (floating-point noise) into 6. */
@@ -174,22 +175,17 @@ void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
     }
 }
 
+#define MAP_TEXT(name, text) text,
+static const char *const type_names[FCST_TYPE_COUNT] = {FCST_TYPE_MAP(MAP_TEXT)};
+static const char *const reason_names[FCST_REASON_COUNT] = {FCST_REASON_MAP(MAP_TEXT)};
+#undef MAP_TEXT
+
 const char *fcst_type_name(enum fcst_type t)
 {
-    static const char *const names[FCST_TYPE_COUNT] = {
-#define FCST_TYPE_TEXT(name, text) text,
-        FCST_TYPE_MAP(FCST_TYPE_TEXT)
-#undef FCST_TYPE_TEXT
-    };
-    return (unsigned)t < FCST_TYPE_COUNT ? names[t] : "unknown";
+    return ae_name_in(type_names, FCST_TYPE_COUNT, (int)t, "unknown");
 }
 
 const char *fcst_reason_name(enum fcst_reason r)
 {
-    static const char *const names[FCST_REASON_COUNT] = {
-#define FCST_REASON_TEXT(name, text) text,
-        FCST_REASON_MAP(FCST_REASON_TEXT)
-#undef FCST_REASON_TEXT
-    };
-    return (unsigned)r < FCST_REASON_COUNT ? names[r] : "unknown";
+    return ae_name_in(reason_names, FCST_REASON_COUNT, (int)r, "unknown");
 }

@@ -11,6 +11,7 @@
 
 #include "aether/error.h"
 #include "aether/ttm.h"
+#include "aether/names.h"
 
 #define TTM_TARGET_SLOTS (CFG_MAX_SCALE_IN_WINDOW + 1)
 
@@ -622,11 +623,6 @@ void ttm_get_counters(const ttm *t, struct ttm_counters *out)
     *out = t->counters;
 }
 
-int ttm_blueprint_count(const ttm *t)
-{
-    return t->count;
-}
-
 int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out)
 {
     if (i < 0 || i >= t->count)
@@ -661,22 +657,17 @@ const struct ae_decision *ttm_last_decision(const ttm *t, int i)
     return &t->bps[i].decision;
 }
 
+#define MAP_TEXT(name) #name,
+static const char *const state_names[TTM_STATE_COUNT] = {TTM_STATE_MAP(MAP_TEXT)};
+static const char *const bp_state_names[TTM_BP_STATE_COUNT] = {TTM_BP_STATE_MAP(MAP_TEXT)};
+#undef MAP_TEXT
+
 const char *ttm_state_name(enum ttm_state s)
 {
-    static const char *const names[TTM_STATE_COUNT] = {
-#define TTM_STATE_TEXT(name) #name,
-        TTM_STATE_MAP(TTM_STATE_TEXT)
-#undef TTM_STATE_TEXT
-    };
-    return (unsigned)s < TTM_STATE_COUNT ? names[s] : "UNKNOWN";
+    return ae_name_in(state_names, TTM_STATE_COUNT, (int)s, "UNKNOWN");
 }
 
 const char *ttm_bp_state_name(enum ttm_bp_state s)
 {
-    static const char *const names[TTM_BP_STATE_COUNT] = {
-#define TTM_BP_STATE_TEXT(name) #name,
-        TTM_BP_STATE_MAP(TTM_BP_STATE_TEXT)
-#undef TTM_BP_STATE_TEXT
-    };
-    return (unsigned)s < TTM_BP_STATE_COUNT ? names[s] : "UNKNOWN";
+    return ae_name_in(bp_state_names, TTM_BP_STATE_COUNT, (int)s, "UNKNOWN");
 }

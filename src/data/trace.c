@@ -311,6 +311,122 @@ oom:
     return AE_ENOMEM;
 }
 
+/* The columns a trace reads, by index in the header; need = the highest of them. */
+struct columns {
+    int time, value, mask, need;
+};
+
+/* Finds the named columns in the header just read. 0, or AE_ENOENT naming the missing one. */
+static int find_columns(const char *name, struct csv_reader *rd, const struct trace_options *opt,
+                        struct columns *c, char *err, size_t errlen)
+{
+    c->time = csv_find_column(rd, opt->time_column);
+    c->value = csv_find_column(rd, opt->value_column);
+    c->mask = opt->mask_column ? csv_find_column(rd, opt->mask_column) : -1;
+    const char *missing =
+        c->time < 0 ? opt->time_column
+                    : (c->value < 0 ? opt->value_column
+                                    : (opt->mask_column && c->mask < 0 ? opt->mask_column : NULL));
+    if (missing) {
+        snprintf(err, errlen, "%s:%ld: no column named '%s' in the header", name, rd->line,
+                 missing);
+        return AE_ENOENT;
+    }
+    c->need = c->time > c->value ? c->time : c->value;
+    c->need = c->mask > c->need ? c->mask : c->need;
+    return 0;
+}
+
+/* The value of the row just read: NAN when masked or empty (counted in t). 0, or AE_EPARSE. */
+static int row_value(const char *name, const struct csv_reader *rd, const struct trace_options *opt,
+                     const struct columns *c, struct trace *t, double *v, char *err, size_t errlen)
+{
+    *v = NAN;
+    const char *vc = rd->field[c->value];
+    if (c->mask >= 0 && rd->field[c->mask][0] != '\0') {
+        double m;
+        if (csv_number(rd->field[c->mask], &m)) {
+            snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not a number", name, rd->line,
+                     opt->mask_column, rd->field[c->mask]);
+            return AE_EPARSE;
+        }
+        if (m != 0) {
+            t->masked_rows++;
+            vc = NULL;
+        }
+    }
+    if (vc && vc[0] == '\0') {
+        t->empty_cells++;
+    } else if (vc && csv_number(vc, v)) {
+        snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not a number", name, rd->line,
+                 opt->value_column, vc);
+        return AE_EPARSE;
+    }
+    return 0;
+}
+
+/* Reads the row just read into raw (or skips it outside --from/--to). 0 or a negative code. */
+static int read_row(const char *name, const struct csv_reader *rd, const struct trace_options *opt,
+                    const struct columns *c, struct trace *t, struct raw_rows *raw, char *err,
+                    size_t errlen)
+{
+    if ((int)rd->nfields <= c->need) {
+        const char *absent = (int)rd->nfields <= c->time    ? opt->time_column
+                             : (int)rd->nfields <= c->value ? opt->value_column
+                                                            : opt->mask_column;
+        snprintf(err, errlen, "%s:%ld: only %zu column(s): no cell for column '%s'", name, rd->line,
+                 rd->nfields, absent);
+        return AE_EPARSE;
+    }
+    const char *tc = rd->field[c->time];
+    if (t->time_format == TRACE_TIME_AUTO)
+        t->time_format = detect_format(tc);
+    int64_t ms;
+    if (t->time_format == TRACE_TIME_AUTO || trace_parse_time(tc, t->time_format, &ms)) {
+        snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not %s", name, rd->line,
+                 opt->time_column, tc, format_what[t->time_format]);
+        return AE_EPARSE;
+    }
+    if (raw->n > 0 && ms < raw->t[raw->n - 1]) {
+        snprintf(err, errlen, "%s:%ld: column '%s': time '%.40s' is earlier than the row before",
+                 name, rd->line, opt->time_column, tc);
+        return AE_EPARSE;
+    }
+    if ((opt->has_from && ms < opt->from_ms) || (opt->has_to && ms >= opt->to_ms))
+        return 0;
+    double v;
+    int rc = row_value(name, rd, opt, c, t, &v, err, errlen);
+    if (rc)
+        return rc;
+    if (raw_push(raw, ms, v)) {
+        snprintf(err, errlen, "%s:%ld: out of memory", name, rd->line);
+        return AE_ENOMEM;
+    }
+    return 0;
+}
+
+/* The rows read (raw) onto the trace's grid: the step given or inferred. */
+static int build_grid(const char *name, const struct trace_options *opt, struct raw_rows *raw,
+                      struct trace *t, char *err, size_t errlen)
+{
+    if (raw->n == 0) {
+        snprintf(err, errlen, "%s: no data rows%s", name,
+                 opt->has_from || opt->has_to ? " inside the --from/--to range" : "");
+        return AE_EPARSE;
+    }
+    t->rows = raw->n;
+    t->step_ms = opt->step_ms;
+    if (t->step_ms <= 0) {
+        t->step_ms = infer_step(raw);
+        if (t->step_ms <= 0) {
+            snprintf(err, errlen, "%s: cannot infer the step from %zu row(s); give it", name,
+                     raw->n);
+            return AE_EINVAL;
+        }
+    }
+    return place_on_grid(name, raw, t, err, errlen);
+}
+
 int trace_parse(const char *name, const char *text, size_t len, const struct trace_options *opt,
                 struct trace **out, char *err, size_t errlen)
 {
@@ -328,102 +444,17 @@ int trace_parse(const char *name, const char *text, size_t len, const struct tra
         snprintf(err, errlen, "%s: empty file (no header line)", name);
         rc = AE_EPARSE;
     }
-    if (rc < 0)
-        goto done;
-    int tcol = csv_find_column(&rd, opt->time_column);
-    int vcol = csv_find_column(&rd, opt->value_column);
-    int mcol = opt->mask_column ? csv_find_column(&rd, opt->mask_column) : -1;
-    const char *missing =
-        tcol < 0 ? opt->time_column
-                 : (vcol < 0 ? opt->value_column
-                             : (opt->mask_column && mcol < 0 ? opt->mask_column : NULL));
-    if (missing) {
-        snprintf(err, errlen, "%s:%ld: no column named '%s' in the header", name, rd.line, missing);
-        rc = AE_ENOENT;
-        goto done;
+    struct columns c;
+    if (rc > 0)
+        rc = find_columns(name, &rd, opt, &c, err, errlen);
+    if (rc == 0) {
+        t->time_format = opt->time_format;
+        while ((rc = csv_next(&rd, err, errlen)) == 1)
+            if ((rc = read_row(name, &rd, opt, &c, t, &raw, err, errlen)) != 0)
+                break;
     }
-    int need = tcol > vcol ? tcol : vcol;
-    need = mcol > need ? mcol : need;
-    t->time_format = opt->time_format;
-    while ((rc = csv_next(&rd, err, errlen)) == 1) {
-        if ((int)rd.nfields <= need) {
-            const char *absent = (int)rd.nfields <= tcol   ? opt->time_column
-                                 : (int)rd.nfields <= vcol ? opt->value_column
-                                                           : opt->mask_column;
-            snprintf(err, errlen, "%s:%ld: only %zu column(s): no cell for column '%s'", name,
-                     rd.line, rd.nfields, absent);
-            rc = AE_EPARSE;
-            goto done;
-        }
-        const char *tc = rd.field[tcol];
-        if (t->time_format == TRACE_TIME_AUTO)
-            t->time_format = detect_format(tc);
-        int64_t ms;
-        if (t->time_format == TRACE_TIME_AUTO || trace_parse_time(tc, t->time_format, &ms)) {
-            snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not %s", name, rd.line,
-                     opt->time_column, tc, format_what[t->time_format]);
-            rc = AE_EPARSE;
-            goto done;
-        }
-        if (raw.n > 0 && ms < raw.t[raw.n - 1]) {
-            snprintf(err, errlen,
-                     "%s:%ld: column '%s': time '%.40s' is earlier than the row before", name,
-                     rd.line, opt->time_column, tc);
-            rc = AE_EPARSE;
-            goto done;
-        }
-        if ((opt->has_from && ms < opt->from_ms) || (opt->has_to && ms >= opt->to_ms))
-            continue;
-        double v = NAN;
-        const char *vc = rd.field[vcol];
-        if (mcol >= 0 && rd.field[mcol][0] != '\0') {
-            double m;
-            if (csv_number(rd.field[mcol], &m)) {
-                snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not a number", name, rd.line,
-                         opt->mask_column, rd.field[mcol]);
-                rc = AE_EPARSE;
-                goto done;
-            }
-            if (m != 0) {
-                t->masked_rows++;
-                vc = NULL;
-            }
-        }
-        if (vc && vc[0] == '\0') {
-            t->empty_cells++;
-        } else if (vc && csv_number(vc, &v)) {
-            snprintf(err, errlen, "%s:%ld: column '%s': '%.40s' is not a number", name, rd.line,
-                     opt->value_column, vc);
-            rc = AE_EPARSE;
-            goto done;
-        }
-        if (raw_push(&raw, ms, v)) {
-            snprintf(err, errlen, "%s:%ld: out of memory", name, rd.line);
-            rc = AE_ENOMEM;
-            goto done;
-        }
-    }
-    if (rc < 0)
-        goto done;
-    if (raw.n == 0) {
-        snprintf(err, errlen, "%s: no data rows%s", name,
-                 opt->has_from || opt->has_to ? " inside the --from/--to range" : "");
-        rc = AE_EPARSE;
-        goto done;
-    }
-    t->rows = raw.n;
-    t->step_ms = opt->step_ms;
-    if (t->step_ms <= 0) {
-        t->step_ms = infer_step(&raw);
-        if (t->step_ms <= 0) {
-            snprintf(err, errlen, "%s: cannot infer the step from %zu row(s); give it", name,
-                     raw.n);
-            rc = AE_EINVAL;
-            goto done;
-        }
-    }
-    rc = place_on_grid(name, &raw, t, err, errlen);
-done:
+    if (rc == 0)
+        rc = build_grid(name, opt, &raw, t, err, errlen);
     csv_free(&rd);
     free(raw.t);
     free(raw.v);

@@ -4,6 +4,7 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "dashboard.h"
 #include "jtext.h"
 #include "log.h"
 #include "metrics.h"
@@ -17,15 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const *feature_names(void)
-{
-    static const char *names[AE_FEATURE_COUNT];
-    if (!names[0])
-        for (int i = 0; i < AE_FEATURE_COUNT; i++)
-            names[i] = ae_feature_name(i);
-    return names;
-}
 
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
@@ -119,15 +111,23 @@ static json_t *selection_json(const struct sel *s)
     return o;
 }
 
+/* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
+static struct node_view *take_view(struct node *n, struct http_response *resp)
+{
+    struct node_view *v;
+    if (node_view_take(n, &v) == 0)
+        return v;
+    http_error(resp, 500, "out of memory reading the node's state");
+    return NULL;
+}
+
 static void h_status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
     struct node *n = ctx;
-    struct node_view *v;
-    if (node_view_take(n, &v) != 0) {
-        http_error(resp, 500, "out of memory reading the node's state");
+    struct node_view *v = take_view(n, resp);
+    if (!v)
         return;
-    }
     json_t *o = json_object();
     const struct cfg_ttm *c = &node_config(n)->ttm;
     json_object_set_new(o, "enabled", json_boolean(c->enabled));
@@ -212,11 +212,9 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
 {
     (void)req;
     struct node *n = ctx;
-    struct node_view *v;
-    if (node_view_take(n, &v) != 0) {
-        http_error(resp, 500, "out of memory reading the node's state");
+    struct node_view *v = take_view(n, resp);
+    if (!v)
         return;
-    }
     json_t *arr = json_array();
     for (int k = 0; k < v->nbp; k++) {
         const struct node_bp_view *b = &v->bps[k];
@@ -312,8 +310,8 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath",
-                          node_config(n)->ttm.model_path);
+    const char *path = node_config(n)->ttm.model_path;
+    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
     reply_json(resp, 200, o);
 }
 
@@ -329,7 +327,7 @@ static void h_push(void *ctx, const struct http_request *req, struct http_respon
     const char *body = http_body(req, &len);
     struct req_push p;
     char err[512];
-    if (req_parse_push(body, len, feature_names(), &p, err, sizeof err) != 0) {
+    if (req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err) != 0) {
         http_error(resp, 400, "%s", err);
         return;
     }
@@ -390,7 +388,11 @@ static void render_row(struct export_stream *e, const struct ae_minute *m)
         else
             sbuf_append(b, "null", 4);
     }
-    sbuf_printf(b, "],\"samples\":%d}", m->snapshots);
+    sbuf_printf(b, "],\"samples\":%d,\"ready\":", m->snapshots);
+    sbuf_number(b, m->ready_mean);
+    sbuf_append(b, ",\"requested\":", 13);
+    sbuf_number(b, m->requested_mean);
+    sbuf_append(b, "}", 1);
 }
 
 /* Renders the next page (or the closing text) into e->out. Returns -1 on a store error. */
@@ -432,6 +434,50 @@ static ssize_t export_produce(void *ctx, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* The query of the history endpoints: blueprint (required when several are configured, default
+ * the only one), from and to (Unix ms or ISO 8601, from <= to). On a bad query sets the error
+ * answer and returns -1; *bp_out is borrowed from the request or the config. */
+static int history_query(struct node *n, const struct http_request *req, struct http_response *resp,
+                         const char **bp_out, int64_t *from, int64_t *to)
+{
+    char err[512];
+    const char *bp = http_query(req, "blueprint");
+    if (!bp || !*bp) {
+        int nbp = node_config(n)->blueprint_count;
+        if (nbp == 1) {
+            bp = node_blueprint(n, 0)->name;
+        } else if (nbp == 0) {
+            http_error(resp, 404, "no blueprints are configured");
+            return -1;
+        } else {
+            struct sbuf names = {0};
+            for (int k = 0; k < nbp; k++)
+                sbuf_printf(&names, "%s%s", k ? ", " : "", node_blueprint(n, k)->name);
+            http_error(resp, 400, "blueprint is required when several are configured (%s)",
+                       names.data ? names.data : "");
+            sbuf_free(&names);
+            return -1;
+        }
+    } else if (node_find_blueprint(n, bp) < 0) {
+        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+        return -1;
+    }
+    *from = INT64_MIN;
+    *to = INT64_MAX;
+    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
+    if ((fs && req_parse_time(fs, "from", from, err, sizeof err) != 0) ||
+        (ts && req_parse_time(ts, "to", to, err, sizeof err) != 0)) {
+        http_error(resp, 400, "%s", err);
+        return -1;
+    }
+    if (*from > *to) {
+        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)*from, (long long)*to);
+        return -1;
+    }
+    *bp_out = bp;
+    return 0;
+}
+
 static void h_training_data(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct node *n = ctx;
@@ -444,38 +490,10 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
         http_error(resp, 400, "format = \"%.32s\": use json or csv", format);
         return;
     }
-    const char *bp = http_query(req, "blueprint");
-    if (!bp || !*bp) {
-        int nbp = node_config(n)->blueprint_count;
-        if (nbp == 1) {
-            bp = node_blueprint(n, 0)->name;
-        } else if (nbp == 0) {
-            http_error(resp, 404, "no blueprints are configured");
-            return;
-        } else {
-            struct sbuf names = {0};
-            for (int k = 0; k < nbp; k++)
-                sbuf_printf(&names, "%s%s", k ? ", " : "", node_blueprint(n, k)->name);
-            http_error(resp, 400, "blueprint is required when several are configured (%s)",
-                       names.data ? names.data : "");
-            sbuf_free(&names);
-            return;
-        }
-    } else if (node_find_blueprint(n, bp) < 0) {
-        http_error(resp, 404, "no blueprint named \"%.64s\"", bp);
+    const char *bp;
+    int64_t from, to;
+    if (history_query(n, req, resp, &bp, &from, &to) != 0)
         return;
-    }
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    const char *fs = http_query(req, "from"), *ts = http_query(req, "to");
-    if ((fs && req_parse_time(fs, "from", &from, err, sizeof err) != 0) ||
-        (ts && req_parse_time(ts, "to", &to, err, sizeof err) != 0)) {
-        http_error(resp, 400, "%s", err);
-        return;
-    }
-    if (from > to) {
-        http_error(resp, 400, "from (%lld) is after to (%lld)", (long long)from, (long long)to);
-        return;
-    }
     struct export_stream *e = calloc(1, sizeof *e);
     if (!e) {
         http_error(resp, 500, "out of memory");
@@ -509,6 +527,68 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
     resp->stream_free = export_free;
 }
 
+struct forecasts_ctx {
+    struct sbuf out;
+    long rows;
+};
+
+/* Renders one stored forecast step as a JSON object (struct forecasts_ctx); 1 (stop) when out of
+ * memory. */
+static int add_forecast(void *ctx, const struct store_forecast *f)
+{
+    struct forecasts_ctx *c = ctx;
+    struct sbuf *b = &c->out;
+    sbuf_printf(b, "%s{\"minute\":%lld,\"step\":%d,\"madeAt\":%lld,\"confidence\":",
+                c->rows++ ? "," : "", (long long)f->minute_ms, f->step, (long long)f->made_ms);
+    if (isfinite(f->confidence))
+        sbuf_number(b, f->confidence);
+    else
+        sbuf_append(b, "null", 4);
+    sbuf_append(b, ",\"values\":[", 11);
+    for (int i = 0; i < AE_FEATURE_COUNT; i++) {
+        if (i)
+            sbuf_append(b, ",", 1);
+        if (isfinite(f->values[i]))
+            sbuf_number(b, f->values[i]);
+        else
+            sbuf_append(b, "null", 4);
+    }
+    sbuf_append(b, "]}", 2);
+    return b->oom ? 1 : 0;
+}
+
+static void h_forecasts(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    const char *bp;
+    int64_t from, to;
+    if (history_query(n, req, resp, &bp, &from, &to) != 0)
+        return;
+    char err[512] = "";
+    struct store *r;
+    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
+        http_error(resp, 500, "%s", err);
+        return;
+    }
+    struct forecasts_ctx c = {0};
+    struct sbuf *b = &c.out;
+    sbuf_printf(b, "{\"blueprint\":\"%s\",\"features\":[", bp);
+    for (int f = 0; f < AE_FEATURE_COUNT; f++)
+        sbuf_printf(b, "%s\"%s\"", f ? "," : "", ae_feature_name(f));
+    sbuf_append(b, "],\"forecasts\":[", 15);
+    int rc = store_each_forecast(r, bp, from, to, add_forecast, &c, err, sizeof err);
+    store_close(r);
+    sbuf_append(b, "]}\n", 3);
+    if (rc != 0 || b->oom) {
+        sbuf_free(b);
+        http_error(resp, 500, "%s", rc < 0 ? err : "out of memory rendering forecasts");
+        return;
+    }
+    size_t len;
+    char *text = sbuf_take(b, &len);
+    http_reply(resp, 200, "application/json", text, len);
+}
+
 static void h_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
@@ -526,10 +606,14 @@ static void h_metrics(void *ctx, const struct http_request *req, struct http_res
 const struct http_route api_routes[] = {
     {"GET", "/api/ttm/status", 0, 0, h_status},
     {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
+    {"GET", "/api/ttm/forecasts", 0, 0, h_forecasts},
     {"GET", "/api/blueprints", 0, 0, h_blueprints},
     {"GET", "/api/decisions", 0, 0, h_decisions},
     {"POST", "/api/ttm/reload", 0, 1, h_reload},
     {"POST", "/api/metrics/", 1, 1, h_push},
     {"GET", "/metrics", 0, 0, h_metrics},
+    {"GET", "/", 0, 0, dash_page},
+    {"GET", "/dashboard", 0, 0, dash_page},
+    {"GET", "/dashboard/", 1, 0, dash_file},
 };
 const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);

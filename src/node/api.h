@@ -6,7 +6,9 @@
  *   GET  /api/decisions           recent decisions, newest first (?blueprint=&limit=)
  *   POST /api/ttm/reload          reload the model (token when api.token is set)
  *   POST /api/metrics/{blueprint} push feature values for this second -> 202 (token)
+ *   GET  /api/ttm/forecasts       every stored forecast step (?blueprint=&from=&to=)
  *   GET  /metrics                 Prometheus text format 0.0.4
+ *   GET  /, /dashboard, /dashboard/{file}   the dashboard (dashboard.h)
  *
  * Handlers take the node's lock only to copy what they render. */
 #ifndef AETHER_NODE_API_H

@@ -48,11 +48,6 @@ const char *http_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_method(const struct http_request *r)
-{
-    return r->method;
-}
-
 const char *http_path(const struct http_request *r)
 {
     return r->path;

@@ -21,7 +21,6 @@ struct http_request;
 const char *http_query(const struct http_request *r, const char *key);
 /* Request header value, or NULL. Borrowed for the handler call. */
 const char *http_header(const struct http_request *r, const char *name);
-const char *http_method(const struct http_request *r);
 const char *http_path(const struct http_request *r);
 /* The request body (NUL-terminated; len excludes the NUL). Borrowed for the handler call. */
 const char *http_body(const struct http_request *r, size_t *len);
@@ -78,7 +77,8 @@ int http_start(const char *bind, const struct http_route *routes, int nroutes, v
                const char *token, struct http_server **out, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
-/* Replaces the token (after a config reload); thread-safe. */
+/* Replaces the token while the server runs; thread-safe. (The node sets its token once, at
+ * http_start: it has no config reload.) */
 void http_set_token(struct http_server *s, const char *token);
 /* Stops accepting, waits for the server thread, frees everything. NULL is fine. */
 void http_stop(struct http_server *s);

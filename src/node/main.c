@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* Nice value of the API and reload threads (the control loop stays at 0). */
+/* Nice value of the API and reload threads; the control loop asks for NODE_LOOP_NICE (node.h). */
 #define API_NICE 10
 
 static void usage(FILE *to)
@@ -36,14 +36,16 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* The command line: --config FILE, --check-config FILE, --version, --help. Returns -1 to go on
+ * (with *config or *check set), else the exit code. */
+static int parse_args(int argc, char **argv, const char **config, const char **check)
 {
-    const char *config = NULL, *check = NULL;
+    *config = *check = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            config = argv[++i];
+            *config = argv[++i];
         else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc)
-            check = argv[++i];
+            *check = argv[++i];
         else if (strcmp(argv[i], "--version") == 0) {
             printf("aether-node (feature schema v%d, engine %s)\n", AE_SCHEMA_VERSION,
                    engine_builtin_open() ? "linked" : "module");
@@ -57,20 +59,101 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!*config && !*check) {
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Builds the node from cfg (taken over): the API address checked first (before anything starts
+ * instances), the history, collectors and actuators, the model. Returns the node, or NULL after
+ * logging why. */
+static struct node *start_node(struct ae_config *cfg)
+{
+    char err[2048];
+    struct node *node = NULL;
+    int rc = http_probe_bind(cfg->api.bind, err, sizeof err);
+    if (rc == 0)
+        rc = node_open(cfg, engine_builtin_open(), node_now_ms(), &node, err, sizeof err);
+    if (rc == 0)
+        rc = node_attach_sources(node, node_config(node), err, sizeof err);
+    if (rc != 0) {
+        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
+        node_free(node);
+        cfg_free(cfg);
+        return NULL;
+    }
+    if (node_config(node)->ttm.enabled)
+        node_load_model(node, 0, err, sizeof err); /* failures are logged; reactive runs on */
+    else
+        nlog(NLOG_INFO, "ttm", "TTM is disabled (ttm.enabled = false): reactive tier only");
+    return node;
+}
+
+/* Starts the control loop thread and then the API. 0, or 1 after logging why (the loop is
+ * stopped again). */
+static int start_threads(struct node *node, pthread_t *loop)
+{
+    if (pthread_create(loop, NULL, loop_thread, node) != 0) {
+        nlog(NLOG_ERROR, "node", "cannot start the control loop thread");
+        return 1;
+    }
+    /* The control loop raises its own priority (NODE_LOOP_NICE, when the process may); this
+     * thread (signals, model reloads) and the HTTP server thread it creates run at a lower one
+     * (on Linux the nice value is per thread and inherited by new threads), so a flood of API
+     * requests cannot starve the scaling decisions. */
+    if (setpriority(PRIO_PROCESS, 0, API_NICE) != 0)
+        nlog(NLOG_WARN, "node", "cannot lower the API threads' priority: %s", strerror(errno));
+    char err[2048];
+    if (node_start_http(node, err, sizeof err) != 0) {
+        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
+        node_request_stop(node);
+        pthread_join(*loop, NULL);
+        return 1;
+    }
+    const struct ae_config *running = node_config(node);
+    nlog(NLOG_INFO, "node", "aether-node started: %d blueprint(s), API on %s (port %d), history %s",
+         running->blueprint_count, running->api.bind, node_http_port(node),
+         store_path(node_store(node)));
+    return 0;
+}
+
+/* Waits for signals: SIGHUP reloads the model, SIGTERM/SIGINT return. */
+static void serve_signals(struct node *node, const sigset_t *signals)
+{
+    char err[2048];
+    for (;;) {
+        int sig = 0;
+        if (sigwait(signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            nlog(NLOG_INFO, "ttm", "SIGHUP: reloading the model");
+            if (node_config(node)->ttm.enabled)
+                node_load_model(node, 1, err, sizeof err);
+            else
+                nlog(NLOG_WARN, "ttm", "SIGHUP ignored: TTM is disabled (ttm.enabled = false)");
+            continue;
+        }
+        nlog(NLOG_INFO, "node", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        return;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *config, *check;
+    int rc = parse_args(argc, argv, &config, &check);
+    if (rc >= 0)
+        return rc;
     char err[2048];
     if (check) {
-        int rc = cfg_check_file(check, stdout, err, sizeof err);
-        if (rc != 0) {
+        if (cfg_check_file(check, stdout, err, sizeof err) != 0) {
             fprintf(stderr, "aether-node: %s\n", err);
             return 1;
         }
         return 0;
     }
-    if (!config) {
-        usage(stderr);
-        return 2;
-    }
-
     struct ae_config cfg;
     if (cfg_load_file(config, &cfg, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "aether-node: %s\n", err);
@@ -91,65 +174,15 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct node *node = NULL;
-    /* The API address is checked before anything starts instances. */
-    int rc = http_probe_bind(cfg.api.bind, err, sizeof err);
-    if (rc != 0) {
-        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
-        cfg_free(&cfg);
+    struct node *node = start_node(&cfg);
+    if (!node)
         return 1;
-    }
-    rc = node_open(&cfg, engine_builtin_open(), node_now_ms(), &node, err, sizeof err);
-    if (rc == 0)
-        rc = node_attach_sources(node, node_config(node), err, sizeof err);
-    if (rc != 0) {
-        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
-        node_free(node);
-        cfg_free(&cfg);
-        return 1;
-    }
-    const struct ae_config *running = node_config(node);
-    if (running->ttm.enabled)
-        node_load_model(node, 0, err, sizeof err); /* failures are logged; reactive runs on */
-    else
-        nlog(NLOG_INFO, "ttm", "TTM is disabled (ttm.enabled = false): reactive tier only");
     pthread_t loop;
-    if (pthread_create(&loop, NULL, loop_thread, node) != 0) {
-        nlog(NLOG_ERROR, "node", "cannot start the control loop thread");
+    if (start_threads(node, &loop) != 0) {
         node_free(node);
         return 1;
     }
-    /* The control loop keeps the normal priority; this thread (signals, model reloads) and the
-     * HTTP server thread it creates run at a lower one (on Linux the nice value is per thread and
-     * inherited by new threads), so a flood of API requests cannot starve the scaling decisions. */
-    if (setpriority(PRIO_PROCESS, 0, API_NICE) != 0)
-        nlog(NLOG_WARN, "node", "cannot lower the API threads' priority: %s", strerror(errno));
-    if ((rc = node_start_http(node, err, sizeof err)) != 0) {
-        nlog(NLOG_ERROR, "node", "startup failed: %s", err);
-        node_request_stop(node);
-        pthread_join(loop, NULL);
-        node_free(node);
-        return 1;
-    }
-    nlog(NLOG_INFO, "node", "aether-node started: %d blueprint(s), API on %s (port %d), history %s",
-         running->blueprint_count, running->api.bind, node_http_port(node),
-         store_path(node_store(node)));
-
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&signals, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            nlog(NLOG_INFO, "ttm", "SIGHUP: reloading the model");
-            if (running->ttm.enabled)
-                node_load_model(node, 1, err, sizeof err);
-            else
-                nlog(NLOG_WARN, "ttm", "SIGHUP ignored: TTM is disabled (ttm.enabled = false)");
-            continue;
-        }
-        nlog(NLOG_INFO, "node", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        break;
-    }
+    serve_signals(node, &signals);
     node_request_stop(node);
     pthread_join(loop, NULL);
     node_free(node);

@@ -30,54 +30,54 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
         prom_write_sample(b, "ttm_recommendations_total",
                           (const char *[]){"type", fcst_type_name((enum fcst_type)t), NULL},
                           (double)c.recommendations[t]);
-    counter(b, "ttm_evaluations_total", "TTM evaluations that ran the model.",
+    counter(b, "aether_ttm_evaluations_total", "TTM evaluations that ran the model.",
             (double)c.evaluations);
-    counter(b, "ttm_inference_failures_total", "TTM evaluations with an inference failure.",
+    counter(b, "aether_ttm_inference_failures_total", "TTM evaluations with an inference failure.",
             (double)c.failures);
-    prom_write_family(b, "ttm_model_reloads_total", "counter", "Model reloads, by result.");
-    prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "ok", NULL},
+    prom_write_family(b, "aether_ttm_model_reloads_total", "counter", "Model reloads, by result.");
+    prom_write_sample(b, "aether_ttm_model_reloads_total", (const char *[]){"result", "ok", NULL},
                       (double)n->reloads_ok);
-    prom_write_sample(b, "ttm_model_reloads_total", (const char *[]){"result", "failed", NULL},
-                      (double)n->reloads_failed);
-    gauge(b, "ttm_enabled", "1 when ttm.enabled is true.", cfg->ttm.enabled);
-    gauge(b, "ttm_model_loaded", "1 when a model is loaded and in use.", n->model_loaded);
+    prom_write_sample(b, "aether_ttm_model_reloads_total",
+                      (const char *[]){"result", "failed", NULL}, (double)n->reloads_failed);
+    gauge(b, "aether_ttm_enabled", "1 when ttm.enabled is true.", cfg->ttm.enabled);
+    gauge(b, "aether_ttm_model_loaded", "1 when a model is loaded and in use.", n->model_loaded);
     enum ttm_state state = n->ttm_state;
-    prom_write_family(b, "ttm_state", "gauge", "TTM node state: 1 for the current one.");
+    prom_write_family(b, "aether_ttm_state", "gauge", "TTM node state: 1 for the current one.");
     for (int s = 0; s < TTM_STATE_COUNT; s++)
-        prom_write_sample(b, "ttm_state",
+        prom_write_sample(b, "aether_ttm_state",
                           (const char *[]){"state", ttm_state_name((enum ttm_state)s), NULL},
                           s == (int)state);
 
-    prom_write_family(b, "ttm_blueprint_state", "gauge",
+    prom_write_family(b, "aether_ttm_blueprint_state", "gauge",
                       "TTM state per blueprint: 1 for the current one.");
     for (int k = 0; k < n->nbp; k++) {
         const struct ttm_bp_status st = n->bps[k].ttm;
         if (!n->bps[k].has_ttm)
             continue;
         for (int s = 0; s < TTM_BP_STATE_COUNT; s++)
-            prom_write_sample(b, "ttm_blueprint_state",
+            prom_write_sample(b, "aether_ttm_blueprint_state",
                               (const char *[]){"blueprint", n->bps[k].cfg->name, "state",
                                                ttm_bp_state_name((enum ttm_bp_state)s), NULL},
                               s == (int)st.state);
     }
-    prom_write_family(b, "ttm_confidence", "gauge",
+    prom_write_family(b, "aether_ttm_confidence", "gauge",
                       "Forecast confidence 0..1 (1 - mean WAPE of cpu and invocations).");
     for (int k = 0; k < n->nbp; k++) {
         const struct ttm_bp_status st = n->bps[k].ttm;
         if (n->bps[k].has_ttm)
-            prom_write_sample(b, "ttm_confidence",
+            prom_write_sample(b, "aether_ttm_confidence",
                               (const char *[]){"blueprint", n->bps[k].cfg->name, NULL},
                               st.confidence);
     }
-    prom_write_family(b, "ttm_skill", "gauge",
+    prom_write_family(b, "aether_ttm_skill", "gauge",
                       "Forecast skill over persistence (1 - model error / persistence error).");
     for (int k = 0; k < n->nbp; k++) {
         const struct ttm_bp_status st = n->bps[k].ttm;
         if (n->bps[k].has_ttm)
-            prom_write_sample(b, "ttm_skill",
+            prom_write_sample(b, "aether_ttm_skill",
                               (const char *[]){"blueprint", n->bps[k].cfg->name, NULL}, st.skill);
     }
-    prom_write_family(b, "ttm_forecast_value", "gauge",
+    prom_write_family(b, "aether_ttm_forecast_value", "gauge",
                       "Last forecast per blueprint, feature and minute ahead (raw units).");
     for (int k = 0; k < n->nbp; k++) {
         const struct ttm_bp_status st = n->bps[k].ttm;
@@ -87,7 +87,7 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
             char minute[16];
             snprintf(minute, sizeof minute, "%d", h + 1);
             for (int f = 0; f < AE_FEATURE_COUNT; f++)
-                prom_write_sample(b, "ttm_forecast_value",
+                prom_write_sample(b, "aether_ttm_forecast_value",
                                   (const char *[]){"blueprint", n->bps[k].cfg->name, "feature",
                                                    ae_feature_name(f), "minute", minute, NULL},
                                   st.forecast[h * AE_FEATURE_COUNT + f]);
@@ -129,13 +129,13 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
                                   e);
             }
     }
-    prom_write_family(b, "ttm_recommendation_target_instances", "gauge",
+    prom_write_family(b, "aether_ttm_recommendation_target_instances", "gauge",
                       "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
     for (int k = 0; k < n->nbp; k++) {
         const struct ttm_bp_status st = n->bps[k].ttm;
         if (n->bps[k].has_ttm && st.has_forecast &&
             (st.recommendation.type == FCST_SCALE_UP || st.recommendation.type == FCST_SCALE_DOWN))
-            prom_write_sample(b, "ttm_recommendation_target_instances",
+            prom_write_sample(b, "aether_ttm_recommendation_target_instances",
                               (const char *[]){"blueprint", n->bps[k].cfg->name, NULL},
                               st.recommendation.target_instances);
     }
@@ -165,7 +165,8 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
     } bounds[] = {{"aether_blueprint_min_instances", "Configured min_instances.", 0},
                   {"aether_blueprint_max_instances", "Configured max_instances.", 1},
                   {"aether_actuator_available", "1 when the blueprint's actuator is available.", 2},
-                  {"aether_history_minutes", "Closed minutes held in memory per blueprint.", 3}};
+                  {"aether_history_window_seconds",
+                   "Span of the closed minutes held in memory per blueprint.", 3}};
     for (int m = 0; m < 4; m++) {
         prom_write_family(b, bounds[m].metric, "gauge", bounds[m].help);
         for (int k = 0; k < n->nbp; k++) {
@@ -173,10 +174,22 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
             double v = bounds[m].which == 0   ? bp->cfg->min_instances
                        : bounds[m].which == 1 ? bp->cfg->max_instances
                        : bounds[m].which == 2 ? bp->has_actuator
-                                              : bp->history_minutes;
+                                              : 60.0 * bp->history_minutes;
             prom_write_sample(b, bounds[m].metric,
                               (const char *[]){"blueprint", bp->cfg->name, NULL}, v);
         }
+    }
+    prom_write_family(b, "aether_minute_value", "gauge",
+                      "Last closed minute per blueprint and feature (the forecaster's input, "
+                      "in the feature's unit).");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct node_bp_view *bp = &n->bps[k];
+        for (int f = 0; bp->has_last_minute && f < AE_FEATURE_COUNT; f++)
+            if (ae_minute_has(&bp->last_minute, f))
+                prom_write_sample(b, "aether_minute_value",
+                                  (const char *[]){"blueprint", bp->cfg->name, "feature",
+                                                   ae_feature_name(f), NULL},
+                                  bp->last_minute.values[f]);
     }
     prom_write_family(b, "aether_metric_pushes_total", "counter",
                       "Accepted POST /api/metrics pushes per blueprint.");

@@ -1,15 +1,9 @@
 /* GET /metrics: the node's metrics in Prometheus text format 0.0.4.
  *
- * Counters: ttm_predictions_count_total, ttm_recommendations_total{type}, ttm_evaluations_total,
- * ttm_inference_failures_total, ttm_model_reloads_total{result}, aether_decisions_total{tier,
- * action}, aether_metric_pushes_total{blueprint}, aether_history_write_errors_total.
- * Gauges: ttm_enabled, ttm_model_loaded, ttm_state{state}, ttm_blueprint_state{blueprint,state},
- * ttm_confidence{blueprint}, ttm_skill{blueprint}, ttm_forecast_value{blueprint,feature,minute},
- * ttm_recommendation_target_instances{blueprint}, aether_instances{blueprint,state},
- * aether_blueprint_min_instances / _max_instances{blueprint}, aether_history_minutes{blueprint},
- * aether_control_loop_lag_seconds (summary over the last LAG_WINDOW ticks),
- * aether_control_loop_lag_max_seconds, aether_control_loop_last_lag_seconds,
- * aether_control_loop_nice. See docs/api.md. */
+ * The spec's two counters keep their names (ttm_predictions_count_total,
+ * ttm_recommendations_total{type}); every other metric is aether_*, in base units, counters
+ * ending in _total. The list, with types, labels and meaning, is docs/api.md "GET /metrics"
+ * (tests/e2e_prometheus keeps it in step with what is exported). */
 #ifndef AETHER_NODE_METRICS_H
 #define AETHER_NODE_METRICS_H
 

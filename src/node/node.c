@@ -38,6 +38,7 @@ struct node_bp {
     int has_decision;
     char last_result[512];
     int64_t last_decision_id; /* its row in the store, 0 when it could not be written */
+    int64_t last_forecast_ms; /* made_ms of the last forecast written to the store */
 };
 
 /* Everything from `lock` on is guarded by it. */
@@ -210,8 +211,8 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
     n->nbp = n->cfg.blueprint_count;
     for (int i = 0; i < n->nbp; i++)
         cfg_blueprint_resolve(&n->cfg.blueprints[i], host_mem);
-    rc = scl_open(&n->cfg.ttm, &n->cfg.controller, n->cfg.blueprints, n->nbp, &n->step, err,
-                  errlen);
+    rc =
+        scl_open(&n->cfg.ttm, &n->cfg.controller, n->cfg.blueprints, n->nbp, &n->step, err, errlen);
     if (rc)
         return rc;
     scl_start(n->step, now_ms);
@@ -219,6 +220,7 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         struct node_bp *b = &n->bps[i];
         b->cfg = &n->cfg.blueprints[i];
         b->s = scl_bp(n->step, i);
+        b->last_forecast_ms = INT64_MIN;
         b->history = agg_new();
         if (!b->history) {
             snprintf(err, errlen, "out of memory");
@@ -444,6 +446,24 @@ static void record_ttm_decision(struct node *n, struct node_bp *b, const struct 
     record_decision(n, b, d, result);
 }
 
+/* Writes blueprint i's forecast to the history when the step made a new one. Step 1 predicts the
+ * minute holding the evaluation time (the one the confidence tracker resolves it against). */
+static void store_forecast(struct node *n, int i)
+{
+    struct node_bp *b = &n->bps[i];
+    struct ttm_bp_status st;
+    if (ttm_get_blueprint(scl_ttm_const(n->step), i, &st) != 0 || !st.has_forecast ||
+        !st.forecast || st.forecast_ms == b->last_forecast_ms)
+        return;
+    b->last_forecast_ms = st.forecast_ms;
+    char err[512];
+    if (store_put_forecast(n->store, b->cfg->name, st.forecast_ms, ae_minute_floor(st.forecast_ms),
+                           st.horizon, st.forecast, st.confidence, err, sizeof err) != 0) {
+        n->store_errors++;
+        nlog(NLOG_ERROR, "history", "%s", err);
+    }
+}
+
 /* The control step over every blueprint, with the TTM evaluation's logs and timing. Lock held. */
 static void run_step(struct node *n, int64_t now_ms)
 {
@@ -463,6 +483,7 @@ static void run_step(struct node *n, int64_t now_ms)
     }
     for (int i = 0; i < n->nbp; i++) {
         const struct scl_output *o = &n->step_out[i];
+        store_forecast(n, i);
         if (o->ttm_decision)
             record_ttm_decision(n, &n->bps[i], o->ttm_decision);
         if (o->changed)

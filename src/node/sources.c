@@ -127,18 +127,19 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
         return;
     char result[EXEC_RESULT_MAX];
     size_t len = actuator_last_result(b->act, result, sizeof(result));
-    if (st.runs != b->last_runs) { /* a scale_command run finished */
+    const char *label = actuator_run_label(b->act);
+    label = label ? label : actuator_kind_name(b->act);
+    if (st.runs != b->last_runs) { /* a run finished */
         nlog(st.failed ? NLOG_ERROR : NLOG_INFO, "actuator",
-             "blueprint %s: scale_command for %d instances: %s", b->cfg->name, st.run_count,
-             result);
+             "blueprint %s: %s for %d instances: %s", b->cfg->name, label, st.run_count, result);
         b->last_runs = st.runs;
     }
-    /* The decision log keeps the start of long output: "scale_command exit 1: <output> ...". */
+    /* The decision log keeps the start of long output: "<label> exit 1: <output> ...". */
     const char *more = " ... (truncated)";
-    size_t room = sizeof(out->run_result) - sizeof("scale_command ") - strlen(more);
+    size_t room = sizeof(out->run_result) - strlen(label) - 1 - strlen(more) - 1;
     while (len > room && room > 0 && ((unsigned char)result[room] & 0xC0) == 0x80)
         room--; /* cut before a UTF-8 character, not inside it (the API speaks JSON) */
-    snprintf(out->run_result, sizeof(out->run_result), "scale_command %.*s%s", (int)room, result,
+    snprintf(out->run_result, sizeof(out->run_result), "%s %.*s%s", label, (int)room, result,
              len > room ? more : "");
 }
 
@@ -195,14 +196,14 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
     }
     for (int i = 0; i < cfg->blueprint_count; i++) {
         struct wl_bp *b = &w->bps[i];
-        const struct node_actuator a = {cfg_actuator_names[b->cfg->actuator], b, act_set_desired,
-                                        act_status, act_close};
+        const struct node_actuator a = {actuator_kind_name(b->act), b, act_set_desired, act_status,
+                                        act_close};
         node_set_actuator(n, i, &a);
         char why[256];
         if (actuator_set_desired(b->act, b->cfg->instances, why, sizeof(why)) != 0)
             nlog(NLOG_WARN, "actuator", "%s", why);
         nlog(NLOG_INFO, "actuator", "blueprint %s: %s actuator, %d instance(s) to start",
-             b->cfg->name, cfg_actuator_names[b->cfg->actuator], b->cfg->instances);
+             b->cfg->name, actuator_kind_name(b->act), b->cfg->instances);
     }
     return 0;
 }

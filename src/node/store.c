@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ struct store {
     sqlite3_stmt *put_minute;
     sqlite3_stmt *put_decision;
     sqlite3_stmt *set_result;
+    sqlite3_stmt *put_forecast;
     int retention_days;
     char path[4096];
 };
@@ -34,6 +36,17 @@ static const char *const schema_v1 =
     " action TEXT NOT NULL, from_n INTEGER, to_n INTEGER, reason TEXT, inputs TEXT, result TEXT);"
     "CREATE INDEX IF NOT EXISTS decisions_by_blueprint ON decisions (blueprint, id);"
     "CREATE INDEX IF NOT EXISTS decisions_by_ts ON decisions (ts);";
+
+/* Version 2: every forecast, one row per step; ts is the predicted minute (retention and range
+ * queries go by it), made the evaluation that produced it. */
+static const char *const schema_v2 =
+    "CREATE TABLE IF NOT EXISTS forecasts ("
+    " blueprint TEXT NOT NULL, ts INTEGER NOT NULL, step INTEGER NOT NULL, made INTEGER NOT NULL,"
+    " confidence REAL,"
+    " v0 REAL, v1 REAL, v2 REAL, v3 REAL, v4 REAL, v5 REAL, v6 REAL, v7 REAL, v8 REAL, v9 REAL,"
+    " v10 REAL,"
+    " PRIMARY KEY (blueprint, ts, step, made)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS forecasts_by_ts ON forecasts (ts);";
 
 static int fail(sqlite3 *db, int code, const char *what, const char *path, char *err, size_t errlen)
 {
@@ -85,12 +98,14 @@ static int migrate(struct store *s, char *err, size_t errlen)
     }
     if (version == STORE_SCHEMA_VERSION)
         return 0;
-    /* version 0: new file. Later versions add their steps here, one per version. */
+    /* One step per version: 0 -> 1 creates minutes and decisions, 1 -> 2 adds forecasts. */
+    const char *const steps[] = {schema_v1, schema_v2};
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-    if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+    int ok = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    for (int v = version; ok && v < STORE_SCHEMA_VERSION; v++)
+        ok = sqlite3_exec(s->db, steps[v], NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok || sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         int rc = fail(s->db, AE_EIO, "creating schema", s->path, err, errlen);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -158,7 +173,11 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
                            " reason, inputs, result) VALUES (?,?,?,?,?,?,?,?,?)",
                            -1, &s->put_decision, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "UPDATE decisions SET result = ? WHERE id = ?", -1,
-                           &s->set_result, NULL) != SQLITE_OK) {
+                           &s->set_result, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO forecasts VALUES (?,?,?,?,?,"
+                           " ?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &s->put_forecast, NULL) != SQLITE_OK) {
         rc = fail(s->db, AE_EIO, "preparing statements", path, err, errlen);
         store_close(s);
         return rc;
@@ -182,6 +201,7 @@ void store_close(struct store *s)
     sqlite3_finalize(s->put_minute);
     sqlite3_finalize(s->put_decision);
     sqlite3_finalize(s->set_result);
+    sqlite3_finalize(s->put_forecast);
     sqlite3_close(s->db);
     free(s);
 }
@@ -261,13 +281,53 @@ int store_set_decision_result(struct store *s, int64_t id, const char *result, c
     return sqlite3_changes(s->db) > 0 ? 0 : AE_ENOENT;
 }
 
+int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t first_minute_ms,
+                       int horizon, const float *values, double confidence, char *err,
+                       size_t errlen)
+{
+    if (horizon < 1) {
+        snprintf(err, errlen, "history %s: forecast of %s with horizon %d", s->path, bp, horizon);
+        return AE_EINVAL;
+    }
+    if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, "writing a forecast", s->path, err, errlen);
+    sqlite3_stmt *st = s->put_forecast;
+    int rc = SQLITE_DONE;
+    for (int h = 0; h < horizon && rc == SQLITE_DONE; h++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, first_minute_ms + (int64_t)h * 60000);
+        sqlite3_bind_int(st, 3, h + 1);
+        sqlite3_bind_int64(st, 4, made_ms);
+        if (isfinite(confidence))
+            sqlite3_bind_double(st, 5, confidence);
+        else
+            sqlite3_bind_null(st, 5);
+        for (int f = 0; f < STORE_FEATURES; f++) {
+            double v = values[h * STORE_FEATURES + f];
+            if (isfinite(v))
+                sqlite3_bind_double(st, 6 + f, v);
+            else
+                sqlite3_bind_null(st, 6 + f);
+        }
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int code = fail(s->db, AE_EIO, "writing a forecast", s->path, err, errlen);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return code;
+    }
+    return 0;
+}
+
 int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen)
 {
     int64_t cutoff = now_ms - (int64_t)s->retention_days * 86400000LL;
     char sql[160];
     int total = 0;
-    const char *tables[] = {"minutes", "decisions"};
-    for (int i = 0; i < 2; i++) {
+    const char *tables[] = {"minutes", "decisions", "forecasts"};
+    for (int i = 0; i < 3; i++) {
         snprintf(sql, sizeof sql, "DELETE FROM %s WHERE ts < %lld", tables[i], (long long)cutoff);
         if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
             return fail(s->db, AE_EIO, "pruning old history", s->path, err, errlen);
@@ -406,6 +466,57 @@ int store_each_decision(struct store *s, const char *bp, int limit, store_decisi
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = fail(s->db, AE_EIO, "reading decisions", s->path, err, errlen);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_each_forecast(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
+                        store_forecast_cb cb, void *ctx, char *err, size_t errlen)
+{
+    /* Keyset paging on (ts, step, made): each page is its own short query, so a long range
+     * never holds a read transaction (or its rows) for the whole answer. */
+    enum { PAGE = 512 };
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT ts, step, made, confidence, v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,v10"
+                           " FROM forecasts WHERE blueprint = ?1 AND ts >= ?2 AND ts < ?3"
+                           " AND (ts, step, made) > (?4, ?5, ?6) ORDER BY ts, step, made LIMIT ?7",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, "reading forecasts", s->path, err, errlen);
+    struct store_forecast f = {.minute_ms = INT64_MIN, .step = INT_MIN, .made_ms = INT64_MIN};
+    int rc = 0;
+    for (;;) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, from_ms);
+        sqlite3_bind_int64(st, 3, to_ms);
+        sqlite3_bind_int64(st, 4, f.minute_ms);
+        sqlite3_bind_int(st, 5, f.step);
+        sqlite3_bind_int64(st, 6, f.made_ms);
+        sqlite3_bind_int(st, 7, PAGE);
+        int rows = 0, step = SQLITE_DONE;
+        while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            rows++;
+            f.minute_ms = sqlite3_column_int64(st, 0);
+            f.step = sqlite3_column_int(st, 1);
+            f.made_ms = sqlite3_column_int64(st, 2);
+            f.confidence =
+                sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
+            for (int i = 0; i < STORE_FEATURES; i++)
+                f.values[i] = sqlite3_column_type(st, 4 + i) == SQLITE_NULL
+                                  ? NAN
+                                  : sqlite3_column_double(st, 4 + i);
+            rc = cb(ctx, &f);
+        }
+        if (rc != 0)
+            break;
+        if (step != SQLITE_DONE) {
+            rc = fail(s->db, AE_EIO, "reading forecasts", s->path, err, errlen);
+            break;
+        }
+        if (rows < PAGE)
+            break;
+    }
     sqlite3_finalize(st);
     return rc;
 }

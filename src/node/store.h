@@ -1,7 +1,8 @@
-/* The node's history: minute aggregates per blueprint and the decision log, in one SQLite file
- * (<data_dir>/aether.db, WAL mode).
+/* The node's history: minute aggregates per blueprint, the decision log and every forecast, in
+ * one SQLite file (<data_dir>/aether.db, WAL mode).
  *
- * The control loop writes one row per blueprint when a minute closes and one row per decision;
+ * The control loop writes one row per blueprint when a minute closes, one row per decision and
+ * one row per forecast step;
  * each write is its own transaction, so a crash (even SIGKILL) loses at most the minute in
  * progress. On start the node reloads the recent window from here. HTTP handlers read through
  * their own read-only handles (store_reader_open) so they never wait on the control loop.
@@ -14,7 +15,7 @@
 
 #include "aether/snapshot.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: the forecasts table */
 #define STORE_FEATURES AE_FEATURE_COUNT
 #define STORE_FILE_NAME "aether.db"
 
@@ -31,6 +32,15 @@ struct store_decision {
     const char *reason;
     const char *inputs_json; /* a JSON object text */
     const char *result;
+};
+
+/* One step of a stored forecast: the minute it predicts and the 11 raw values. */
+struct store_forecast {
+    int64_t made_ms;   /* when the forecast was made */
+    int64_t minute_ms; /* start of the minute this step predicts */
+    int step;          /* 1..horizon */
+    double confidence; /* of the forecast when it was made; NAN when unknown */
+    double values[STORE_FEATURES];
 };
 
 /* Opens (creating if needed) <dir>/aether.db, creating dir too. retention_days > 0.
@@ -55,7 +65,14 @@ int store_put_decision(struct store *s, const struct store_decision *d, int64_t 
  * 0, AE_ENOENT when no such decision is kept (pruned), or AE_EIO with a message. */
 int store_set_decision_result(struct store *s, int64_t id, const char *result, char *err,
                               size_t errlen);
-/* Deletes minutes and decisions older than the retention before now_ms; returns rows deleted
+/* Writes the horizon steps of one forecast of bp made at made_ms (one transaction): step h
+ * (1-based) predicts the minute first_minute_ms + (h-1) minutes, values[(h-1)*11 + f] raw.
+ * A forecast made again at the same made_ms replaces the earlier one. */
+int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t first_minute_ms,
+                       int horizon, const float *values, double confidence, char *err,
+                       size_t errlen);
+/* Deletes minutes, decisions and forecasts older than the retention before now_ms; returns rows
+ * deleted
  * (>= 0) or a negative AE_E* code. */
 int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen);
 
@@ -83,5 +100,12 @@ int store_read_latest(struct store *s, const char *bp, int64_t to_ms, struct ae_
 typedef int (*store_decision_cb)(void *ctx, const struct store_decision *d);
 int store_each_decision(struct store *s, const char *bp, int limit, store_decision_cb cb, void *ctx,
                         char *err, size_t errlen);
+
+/* Calls cb for each forecast step of bp whose predicted minute is in [from_ms, to_ms), ordered by
+ * minute, then step, then made_ms, reading in pages (constant memory). cb returns 0 to go on,
+ * non-zero to stop (returned). Returns 0 at the end, or a negative AE_E* code. */
+typedef int (*store_forecast_cb)(void *ctx, const struct store_forecast *f);
+int store_each_forecast(struct store *s, const char *bp, int64_t from_ms, int64_t to_ms,
+                        store_forecast_cb cb, void *ctx, char *err, size_t errlen);
 
 #endif

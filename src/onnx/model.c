@@ -18,12 +18,6 @@
 #define NN_OPSET_MIN 1
 #define NN_OPSET_MAX 18
 
-struct load_ctx {
-    struct nn_model *m;
-    char *err;
-    size_t errlen;
-};
-
 static int fail(struct nn_model *m, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -657,11 +651,6 @@ const char *nn_model_metadata(const nn_model *m, const char *key)
         if (strcmp(m->meta_key[i], key) == 0)
             return m->meta_value[i];
     return NULL;
-}
-
-const char *nn_model_label(const nn_model *m)
-{
-    return m->label;
 }
 
 void nn_model_set_tensor_limit(nn_model *m, size_t max_bytes)

@@ -150,6 +150,171 @@ static int timeline_alloc(struct sim_timeline *t, const struct sim_load *l)
     return 0;
 }
 
+/* One run's state: the inputs (borrowed), the fleet, the aggregator and the running totals. */
+struct run {
+    const struct sim_load *l;
+    const struct sim_params *p;
+    struct sim_controller *c;
+    tdata_writer *export_to;       /* may be NULL */
+    struct sim_timeline *timeline; /* may be NULL */
+    struct sim_result *out;
+    agg *a;
+    struct fleet f;
+    struct scorer sc;
+    double *minute_p95; /* one per simulated minute */
+    long p95_count;
+    double util_offered, util_capacity, inst_seconds;
+    int resumed; /* the next second follows a skipped gap */
+    /* The service result only changes with the load and the ready count: reuse it. */
+    double cached_offered;
+    int cached_ready;
+    struct ae_snapshot cached_snap;
+    struct sim_second cached_sec;
+};
+
+/* A closed minute: scored against the controller's forecast and exported. */
+static void minute_closed(struct run *r, const struct ae_minute *m)
+{
+    score_minute(&r->sc, r->c, m);
+    if (r->export_to)
+        export_minute(r->export_to, m);
+}
+
+/* The sums one simulated minute adds up over its seconds. */
+struct minute_sums {
+    double offered, capacity, dropped, p95, ready, requested;
+};
+
+/* One simulated second at now with offered_per_s requests per second: the fleet, the service,
+ * the aggregator and the controller's decision. 0, or a negative AE_E* code with a message. */
+static int run_second(struct run *r, int64_t now, double offered_per_s, struct minute_sums *m,
+                      char *err, size_t errlen)
+{
+    const struct sim_params *p = r->p;
+    fleet_advance(&r->f, now);
+    int ready = fleet_ready(&r->f);
+    if (offered_per_s != r->cached_offered || ready != r->cached_ready) {
+        ae_snapshot_init(&r->cached_snap, now);
+        sim_service_second(&p->service, offered_per_s, ready, &r->cached_snap, &r->cached_sec);
+        r->cached_offered = offered_per_s;
+        r->cached_ready = ready;
+    }
+    struct ae_snapshot snap = r->cached_snap;
+    snap.timestamp_ms = now;
+    snap.ready = ready;
+    snap.requested = r->f.requested;
+    m->offered += r->cached_sec.offered;
+    m->capacity += r->cached_sec.capacity;
+    m->dropped += r->cached_sec.dropped;
+    m->p95 += r->cached_sec.p95_ms;
+    m->ready += ready;
+
+    struct ae_minute closed;
+    int got = agg_add(r->a, &snap, &closed);
+    if (got < 0) {
+        snprintf(err, errlen, "simulation: the aggregator refused the snapshot at %lld",
+                 (long long)now);
+        return got;
+    }
+    if (got == 1)
+        minute_closed(r, &closed);
+    struct sim_view v = {.now_ms = now,
+                         .snapshot = &snap,
+                         .closed = got == 1 ? &closed : NULL,
+                         .history = r->a,
+                         .ready = ready,
+                         .requested = r->f.requested,
+                         .min_instances = p->min_instances,
+                         .max_instances = p->max_instances,
+                         .resumed = r->resumed};
+    r->resumed = 0;
+    int want = r->f.requested;
+    int rc = r->c->desired(r->c, &v, &want, err, errlen);
+    if (rc < 0)
+        return rc;
+    want = want < p->min_instances ? p->min_instances : want;
+    want = want > p->max_instances ? p->max_instances : want;
+    if (want != r->f.requested) {
+        fleet_set(&r->f, want, now, p->startup_ms);
+        r->out->scaling_actions++;
+    }
+    if (r->f.requested > r->out->peak_requested)
+        r->out->peak_requested = r->f.requested;
+    r->inst_seconds += r->f.requested;
+    m->requested += r->f.requested;
+    return 0;
+}
+
+/* Simulated minute m (60 seconds, or a skipped one), then its SLO and timeline entries. */
+static int run_minute(struct run *r, size_t m, char *err, size_t errlen)
+{
+    const struct sim_load *l = r->l;
+    struct sim_timeline *tl = r->timeline;
+    if (isnan(l->demand[m])) {
+        r->resumed = 1;
+        if (tl)
+            tl->needed[m] = tl->ready[m] = tl->requested[m] = NAN;
+        return 0;
+    }
+    int64_t t0 = l->start_ms + (int64_t)m * AE_MINUTE_MS;
+    double offered_per_s = l->demand[m] / 60.0;
+    struct minute_sums sums = {0};
+    for (int s = 0; s < 60; s++) {
+        int rc = run_second(r, t0 + (int64_t)s * 1000, offered_per_s, &sums, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    struct sim_result *out = r->out;
+    out->minutes++;
+    out->requests += sums.offered;
+    out->dropped += sums.dropped;
+    r->util_offered += sums.offered;
+    r->util_capacity += sums.capacity;
+    double util =
+        sums.capacity > 0 ? sums.offered / sums.capacity : (sums.offered > 0 ? INFINITY : 0);
+    if (util > r->p->slo_util + AE_CMP_EPS || sums.dropped > 0)
+        out->slo_violation_minutes++;
+    r->minute_p95[r->p95_count++] = sums.p95 / 60.0;
+    if (tl) {
+        tl->needed[m] = l->demand[m] / r->p->service.capacity_per_min;
+        tl->ready[m] = sums.ready / 60.0;
+        tl->requested[m] = sums.requested / 60.0;
+    }
+    return 0;
+}
+
+/* The totals of a finished run: cost, utilisation, p95 over minutes, forecast error, extras. */
+static void finish(struct run *r)
+{
+    struct sim_result *out = r->out;
+    struct ae_minute closed;
+    if (agg_close(r->a, &closed) == 1)
+        minute_closed(r, &closed);
+    out->instance_minutes = r->inst_seconds / 60.0;
+    out->mean_utilisation = r->util_capacity > 0 ? r->util_offered / r->util_capacity : 0;
+    if (r->p95_count > 0) {
+        double *v = r->minute_p95;
+        qsort(v, (size_t)r->p95_count, sizeof *v, cmp_double);
+        double pos = 0.95 * (double)(r->p95_count - 1);
+        long k = (long)pos;
+        out->p95_latency_ms =
+            k + 1 < r->p95_count ? v[k] + (v[k + 1] - v[k]) * (pos - (double)k) : v[k];
+    }
+    score_result(&r->sc, out);
+    if (r->c->report)
+        r->c->report(r->c, out);
+}
+
+/* The count at the start: the given one, or enough for the first minute at 60%, within bounds. */
+static int initial_count(const struct sim_load *l, const struct sim_params *p)
+{
+    int initial = p->initial_instances;
+    if (initial <= 0)
+        initial = (int)ceil(l->demand[0] / (p->service.capacity_per_min * 0.6));
+    return initial < p->min_instances ? p->min_instances
+                                      : (initial > p->max_instances ? p->max_instances : initial);
+}
+
 int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_controller *c,
             tdata_writer *export_to, struct sim_timeline *timeline, struct sim_result *out,
             char *err, size_t errlen)
@@ -162,147 +327,34 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
         snprintf(err, errlen, "simulation: need 1 <= min <= max instances and a capacity > 0");
         return AE_EINVAL;
     }
-    agg *a = agg_new();
-    struct fleet f = {0};
-    f.ready_at = malloc((size_t)p->max_instances * sizeof *f.ready_at);
-    double *minute_p95 = malloc((l->minutes ? l->minutes : 1) * sizeof *minute_p95);
+    struct run r = {.l = l,
+                    .p = p,
+                    .c = c,
+                    .export_to = export_to,
+                    .timeline = timeline,
+                    .out = out,
+                    .a = agg_new(),
+                    .cached_offered = -1,
+                    .cached_ready = -1};
+    r.f.ready_at = malloc((size_t)p->max_instances * sizeof *r.f.ready_at);
+    r.minute_p95 = malloc((l->minutes ? l->minutes : 1) * sizeof *r.minute_p95);
+    ae_snapshot_init(&r.cached_snap, 0);
+    scorer_init(&r.sc);
     int rc = 0;
-    if (!a || !f.ready_at || !minute_p95 || (timeline && timeline_alloc(timeline, l))) {
+    if (!r.a || !r.f.ready_at || !r.minute_p95 || (timeline && timeline_alloc(timeline, l))) {
         snprintf(err, errlen, "simulation: out of memory");
         rc = AE_ENOMEM;
-        goto done;
+    } else {
+        r.f.requested = initial_count(l, p);
+        for (size_t m = 0; m < l->minutes && rc == 0; m++)
+            rc = run_minute(&r, m, err, errlen);
+        if (rc == 0)
+            finish(&r);
     }
-    int initial = p->initial_instances;
-    if (initial <= 0) {
-        double first = l->demand[0];
-        initial = (int)ceil(first / (p->service.capacity_per_min * 0.6));
-    }
-    f.requested = initial < p->min_instances
-                      ? p->min_instances
-                      : (initial > p->max_instances ? p->max_instances : initial);
-
-    struct scorer sc;
-    scorer_init(&sc);
-    double util_offered = 0, util_capacity = 0, inst_seconds = 0;
-    long p95_count = 0;
-    int resumed = 0;
-    /* The service result only changes with the load and the ready count: reuse it. */
-    double cached_offered = -1;
-    int cached_ready = -1;
-    struct ae_snapshot cached_snap;
-    struct sim_second cached_sec;
-    ae_snapshot_init(&cached_snap, 0);
-
-    for (size_t m = 0; m < l->minutes && rc == 0; m++) {
-        if (isnan(l->demand[m])) {
-            resumed = 1;
-            if (timeline)
-                timeline->needed[m] = timeline->ready[m] = timeline->requested[m] = NAN;
-            continue;
-        }
-        int64_t t0 = l->start_ms + (int64_t)m * AE_MINUTE_MS;
-        double offered_per_s = l->demand[m] / 60.0;
-        double m_offered = 0, m_capacity = 0, m_dropped = 0, m_p95 = 0, m_ready = 0, m_req = 0;
-        for (int s = 0; s < 60; s++) {
-            int64_t now = t0 + (int64_t)s * 1000;
-            fleet_advance(&f, now);
-            int ready = fleet_ready(&f);
-            if (offered_per_s != cached_offered || ready != cached_ready) {
-                ae_snapshot_init(&cached_snap, now);
-                sim_service_second(&p->service, offered_per_s, ready, &cached_snap, &cached_sec);
-                cached_offered = offered_per_s;
-                cached_ready = ready;
-            }
-            struct ae_snapshot snap = cached_snap;
-            snap.timestamp_ms = now;
-            snap.ready = ready;
-            snap.requested = f.requested;
-            m_offered += cached_sec.offered;
-            m_capacity += cached_sec.capacity;
-            m_dropped += cached_sec.dropped;
-            m_p95 += cached_sec.p95_ms;
-            m_ready += ready;
-
-            struct ae_minute closed;
-            int got = agg_add(a, &snap, &closed);
-            if (got < 0) {
-                snprintf(err, errlen, "simulation: the aggregator refused the snapshot at %lld",
-                         (long long)now);
-                rc = got;
-                break;
-            }
-            if (got == 1) {
-                score_minute(&sc, c, &closed);
-                if (export_to)
-                    export_minute(export_to, &closed);
-            }
-            struct sim_view v = {.now_ms = now,
-                                 .snapshot = &snap,
-                                 .closed = got == 1 ? &closed : NULL,
-                                 .history = a,
-                                 .ready = ready,
-                                 .requested = f.requested,
-                                 .min_instances = p->min_instances,
-                                 .max_instances = p->max_instances,
-                                 .resumed = resumed};
-            resumed = 0;
-            int want = f.requested;
-            rc = c->desired(c, &v, &want, err, errlen);
-            if (rc < 0)
-                break;
-            want = want < p->min_instances ? p->min_instances : want;
-            want = want > p->max_instances ? p->max_instances : want;
-            if (want != f.requested) {
-                fleet_set(&f, want, now, p->startup_ms);
-                out->scaling_actions++;
-            }
-            if (f.requested > out->peak_requested)
-                out->peak_requested = f.requested;
-            inst_seconds += f.requested;
-            m_req += f.requested;
-        }
-        out->minutes++;
-        out->requests += m_offered;
-        out->dropped += m_dropped;
-        util_offered += m_offered;
-        util_capacity += m_capacity;
-        double util = m_capacity > 0 ? m_offered / m_capacity : (m_offered > 0 ? INFINITY : 0);
-        if (util > p->slo_util + AE_CMP_EPS || m_dropped > 0)
-            out->slo_violation_minutes++;
-        minute_p95[p95_count++] = m_p95 / 60.0;
-        if (timeline) {
-            timeline->needed[m] = l->demand[m] / p->service.capacity_per_min;
-            timeline->ready[m] = m_ready / 60.0;
-            timeline->requested[m] = m_req / 60.0;
-        }
-    }
-    if (rc == 0) {
-        struct ae_minute closed;
-        if (agg_close(a, &closed) == 1) {
-            score_minute(&sc, c, &closed);
-            if (export_to)
-                export_minute(export_to, &closed);
-        }
-        out->instance_minutes = inst_seconds / 60.0;
-        out->mean_utilisation = util_capacity > 0 ? util_offered / util_capacity : 0;
-        if (p95_count > 0) {
-            qsort(minute_p95, (size_t)p95_count, sizeof *minute_p95, cmp_double);
-            double pos = 0.95 * (double)(p95_count - 1);
-            long k = (long)pos;
-            out->p95_latency_ms =
-                k + 1 < p95_count
-                    ? minute_p95[k] + (minute_p95[k + 1] - minute_p95[k]) * (pos - (double)k)
-                    : minute_p95[k];
-        }
-        score_result(&sc, out);
-        if (c->report)
-            c->report(c, out);
-    }
-done:
     if (rc < 0 && timeline)
         sim_timeline_free(timeline);
-    agg_free(a);
-    free(f.ready_at);
-    free(minute_p95);
+    agg_free(r.a);
+    free(r.f.ready_at);
+    free(r.minute_p95);
     return rc;
 }

@@ -1,12 +1,13 @@
-/* Collectors (see include/aether/collector.h): host and per-process /proc readings, and the
- * scrape thread that turns each target's counters into per-second features.
+/* The scrape and process collectors (see include/aether/collector.h): the scrape thread that
+ * turns each target's counters into per-second features, and the /proc readings of the targets
+ * the process actuator runs (they share the target list). The host collector is in
+ * collect_host.c, the /proc reader of one process in proc_usage.c.
  *
  * The scrape thread keeps, per target URL, the previous scrape's counter values and time; a
  * feature is the sum over targets of (value - previous) / elapsed seconds, where a value lower
  * than the previous one means the counter was reset (the process restarted) and the delta is
  * the value itself. A target seen for the first time contributes from its second scrape. */
 #include "aether/collector.h"
-#include "aether/hostmem.h"
 
 #include "aether/error.h"
 #include "aether/prom.h"
@@ -22,98 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-
-/* ---- /proc ---- */
-
-int proc_process_usage(pid_t pid, double *cpu_seconds, double *rss_bytes)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return AE_ENOENT;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* Fields after the command name (which may hold spaces) start after the last ')'. */
-    char *p = strrchr(buf, ')');
-    unsigned long utime, stime;
-    char state;
-    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &state, &utime,
-                     &stime) != 3)
-        return AE_EPARSE;
-    if (state == 'Z')
-        return AE_ENOENT;
-    *cpu_seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return AE_ENOENT;
-    unsigned long size, resident;
-    int got = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    if (got != 2)
-        return AE_EPARSE;
-    *rss_bytes = (double)resident * (double)sysconf(_SC_PAGESIZE);
-    return 0;
-}
-
 static double wall_s(void)
 {
     return (double)spawn_now_ms() / 1000.0;
-}
-
-struct host_collector {
-    int have_cpu;
-    unsigned long long busy, total;
-};
-
-static int read_host_cpu(unsigned long long *busy, unsigned long long *total)
-{
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    unsigned long long v[8] = {0};
-    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                     &v[4], &v[5], &v[6], &v[7]);
-    fclose(f);
-    if (got < 4)
-        return -1;
-    *total = 0;
-    for (int i = 0; i < 8; i++)
-        *total += v[i];
-    *busy = *total - v[3] - v[4]; /* minus idle and iowait */
-    return 0;
-}
-
-struct host_collector *host_collector_open(void)
-{
-    struct host_collector *h = calloc(1, sizeof(*h));
-    if (h)
-        h->have_cpu = read_host_cpu(&h->busy, &h->total) == 0;
-    return h;
-}
-
-void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap)
-{
-    unsigned long long busy, total;
-    if (read_host_cpu(&busy, &total) == 0) {
-        if (h->have_cpu && total > h->total && busy >= h->busy)
-            ae_snapshot_set(snap, AE_F_CPU_USAGE,
-                            (double)(busy - h->busy) / (double)(total - h->total));
-        h->busy = busy;
-        h->total = total;
-        h->have_cpu = 1;
-    }
-    int64_t mt, ma;
-    ae_host_memory(&mt, &ma);
-    if (mt > 0 && ma >= 0 && ma <= mt)
-        ae_snapshot_set(snap, AE_F_HEAP_USAGE, (double)(mt - ma) / (double)mt);
-}
-
-void host_collector_close(struct host_collector *h)
-{
-    free(h);
 }
 
 /* ---- scrape ---- */
@@ -221,101 +133,123 @@ static double gc_scale_to_ms(const char *name)
 }
 
 /* Folds the round's readings (r[i] for the targets t[i]) into a result. */
+/* What one round adds up over the targets: rates summed, gauges summed with their counts, the
+ * latency histogram's deltas merged (per second, cumulative by bound). */
+struct round_sums {
+    double req, err, gc, cpu, rss, lat_sum, lat_count;
+    int n_req, n_err, n_gc, n_cpu, n_rss, n_lat, n_hist;
+    struct prom_histogram merged;
+};
+
+/* Adds the per-second rate of a counter seen in both scrapes to *sum. */
+static void add_rate(double *sum, int *n, int has_now, double now, int has_prev, double prev,
+                     double dt)
+{
+    if (has_now && has_prev) {
+        *sum += counter_delta(now, prev) / dt;
+        (*n)++;
+    }
+}
+
+/* Adds one target's histogram delta (h since ph, over dt seconds): the latency sum and count,
+ * and the buckets when their bounds equal those merged so far. */
+static void add_histogram(struct round_sums *s, const struct prom_histogram *h,
+                          const struct prom_histogram *ph, double dt)
+{
+    int reset = h->count < ph->count || h->nbuckets != ph->nbuckets;
+    if (!isnan(h->sum) && !isnan(ph->sum)) {
+        s->lat_sum += reset ? h->sum : h->sum - ph->sum;
+        s->lat_count += reset ? h->count : h->count - ph->count;
+        s->n_lat++;
+    }
+    if (s->n_hist == 0) {
+        s->merged.nbuckets = h->nbuckets;
+        memcpy(s->merged.le, h->le, sizeof(h->le));
+    }
+    if (s->merged.nbuckets == h->nbuckets &&
+        memcmp(s->merged.le, h->le, h->nbuckets * sizeof(double)) == 0) {
+        for (size_t b = 0; b < h->nbuckets; b++)
+            s->merged.cumulative[b] +=
+                (reset ? h->cumulative[b] : h->cumulative[b] - ph->cumulative[b]) / dt;
+        s->n_hist++;
+    }
+}
+
+/* Adds target i's reading r (and its change since the previous scrape) to the round's sums. */
+static void add_target(struct round_sums *s, const struct target_state *t, const struct reading *r,
+                       double now)
+{
+    if (r->has_rss) {
+        s->rss += r->rss;
+        s->n_rss++;
+    }
+    const struct reading *p = &t->prev;
+    double dt = now - t->prev_t;
+    if (!t->have_prev || dt <= 0.05)
+        return;
+    add_rate(&s->req, &s->n_req, r->has_req, r->req, p->has_req, p->req, dt);
+    add_rate(&s->err, &s->n_err, r->has_err, r->err, p->has_err, p->err, dt);
+    add_rate(&s->gc, &s->n_gc, r->has_gc, r->gc, p->has_gc, p->gc, dt);
+    add_rate(&s->cpu, &s->n_cpu, r->has_cpu, r->cpu, p->has_cpu, p->cpu, dt);
+    if (r->has_hist && p->has_hist)
+        add_histogram(s, &r->hist, &p->hist, dt);
+}
+
+static void put(struct scrape_result *out, int f, double v)
+{
+    out->values[f] = v;
+    out->present |= AE_FEATURE_BIT(f);
+}
+
+/* The merged histogram as the snapshot's (ms bounds, per-bucket counts) and its percentiles. */
+static void put_histogram(const struct prom_histogram *merged, struct scrape_result *out)
+{
+    struct ae_histogram *h = &out->hist;
+    h->buckets = (int)merged->nbuckets;
+    double total = 0;
+    for (size_t b = 0; b < merged->nbuckets; b++) {
+        double below = b ? merged->cumulative[b - 1] : 0;
+        h->upper_ms[b] = isinf(merged->le[b]) ? INFINITY : merged->le[b] * 1000.0;
+        h->count[b] = fmax(0.0, merged->cumulative[b] - below);
+        total += h->count[b];
+    }
+    out->has_hist = 1;
+    if (total > 0) {
+        put(out, AE_F_LATENCY_P50, ae_histogram_quantile(h, 0.50));
+        put(out, AE_F_LATENCY_P95, ae_histogram_quantile(h, 0.95));
+        put(out, AE_F_LATENCY_P99, ae_histogram_quantile(h, 0.99));
+    }
+}
+
+/* Folds one round's readings r[0..n-1] (with the targets' previous ones in t) at time now into
+ * the features of *out. */
 static void fold_round(struct collector *c, struct target_state *t, struct reading *r, int n,
                        double now, struct scrape_result *out)
 {
-    double req = 0, err = 0, gc = 0, cpu = 0, rss = 0, lat_sum = 0, lat_count = 0;
-    int n_req = 0, n_err = 0, n_gc = 0, n_cpu = 0, n_rss = 0, n_lat = 0, n_hist = 0;
-    struct prom_histogram merged; /* cumulative deltas per second, by bound */
-    memset(&merged, 0, sizeof(merged));
-    for (int i = 0; i < n; i++) {
-        if (!r[i].ok)
-            continue;
-        if (r[i].has_rss) {
-            rss += r[i].rss;
-            n_rss++;
-        }
-        struct reading *p = &t[i].prev;
-        double dt = now - t[i].prev_t;
-        if (!t[i].have_prev || dt <= 0.05)
-            continue;
-        if (r[i].has_req && p->has_req) {
-            req += counter_delta(r[i].req, p->req) / dt;
-            n_req++;
-        }
-        if (r[i].has_err && p->has_err) {
-            err += counter_delta(r[i].err, p->err) / dt;
-            n_err++;
-        }
-        if (r[i].has_gc && p->has_gc) {
-            gc += counter_delta(r[i].gc, p->gc) / dt;
-            n_gc++;
-        }
-        if (r[i].has_cpu && p->has_cpu) {
-            cpu += counter_delta(r[i].cpu, p->cpu) / dt;
-            n_cpu++;
-        }
-        if (r[i].has_hist && p->has_hist) {
-            const struct prom_histogram *h = &r[i].hist, *ph = &p->hist;
-            int reset = h->count < ph->count || h->nbuckets != ph->nbuckets;
-            if (!isnan(h->sum) && !isnan(ph->sum)) {
-                lat_sum += reset ? h->sum : h->sum - ph->sum;
-                lat_count += reset ? h->count : h->count - ph->count;
-                n_lat++;
-            }
-            if (n_hist == 0) {
-                merged.nbuckets = h->nbuckets;
-                memcpy(merged.le, h->le, sizeof(h->le));
-            }
-            if (merged.nbuckets == h->nbuckets &&
-                memcmp(merged.le, h->le, h->nbuckets * sizeof(double)) == 0) {
-                for (size_t b = 0; b < h->nbuckets; b++)
-                    merged.cumulative[b] +=
-                        (reset ? h->cumulative[b] : h->cumulative[b] - ph->cumulative[b]) / dt;
-                n_hist++;
-            }
-        }
-    }
+    struct round_sums s;
+    memset(&s, 0, sizeof(s));
+    for (int i = 0; i < n; i++)
+        if (r[i].ok)
+            add_target(&s, &t[i], &r[i], now);
     memset(out->values, 0, sizeof(out->values));
     out->present = 0;
     out->has_hist = 0;
-#define PUT(f, v)                                                                                  \
-    do {                                                                                           \
-        out->values[f] = (v);                                                                      \
-        out->present |= AE_FEATURE_BIT(f);                                                         \
-    } while (0)
-    if (n_req) {
-        PUT(AE_F_INVOCATIONS, req);
-        PUT(AE_F_EVENT_COUNT, req);
-        if (n_err)
-            PUT(AE_F_ERROR_RATE, req > 0 ? fmin(1.0, err / req) : 0.0);
+    if (s.n_req) {
+        put(out, AE_F_INVOCATIONS, s.req);
+        put(out, AE_F_EVENT_COUNT, s.req);
+        if (s.n_err)
+            put(out, AE_F_ERROR_RATE, s.req > 0 ? fmin(1.0, s.err / s.req) : 0.0);
     }
-    if (n_gc)
-        PUT(AE_F_GC_PAUSE_MS, gc * gc_scale_to_ms(c->bp.metrics.gc_pause_total));
-    if (n_cpu && c->bp.cpu_limit_cores > 0)
-        PUT(AE_F_CPU_USAGE, cpu / n_cpu / c->bp.cpu_limit_cores);
-    if (n_rss && c->bp.memory_limit_bytes > 0)
-        PUT(AE_F_HEAP_USAGE, rss / n_rss / (double)c->bp.memory_limit_bytes);
-    if (n_lat && lat_count > 0)
-        PUT(AE_F_LATENCY_MS, lat_sum / lat_count * 1000.0);
-    if (n_hist && merged.nbuckets <= AE_HIST_MAX_BUCKETS) {
-        struct ae_histogram *h = &out->hist;
-        h->buckets = (int)merged.nbuckets;
-        double total = 0;
-        for (size_t b = 0; b < merged.nbuckets; b++) {
-            double below = b ? merged.cumulative[b - 1] : 0;
-            h->upper_ms[b] = isinf(merged.le[b]) ? INFINITY : merged.le[b] * 1000.0;
-            h->count[b] = fmax(0.0, merged.cumulative[b] - below);
-            total += h->count[b];
-        }
-        out->has_hist = 1;
-        if (total > 0) {
-            PUT(AE_F_LATENCY_P50, ae_histogram_quantile(h, 0.50));
-            PUT(AE_F_LATENCY_P95, ae_histogram_quantile(h, 0.95));
-            PUT(AE_F_LATENCY_P99, ae_histogram_quantile(h, 0.99));
-        }
-    }
-#undef PUT
+    if (s.n_gc)
+        put(out, AE_F_GC_PAUSE_MS, s.gc * gc_scale_to_ms(c->bp.metrics.gc_pause_total));
+    if (s.n_cpu && c->bp.cpu_limit_cores > 0)
+        put(out, AE_F_CPU_USAGE, s.cpu / s.n_cpu / c->bp.cpu_limit_cores);
+    if (s.n_rss && c->bp.memory_limit_bytes > 0)
+        put(out, AE_F_HEAP_USAGE, s.rss / s.n_rss / (double)c->bp.memory_limit_bytes);
+    if (s.n_lat && s.lat_count > 0)
+        put(out, AE_F_LATENCY_MS, s.lat_sum / s.lat_count * 1000.0);
+    if (s.n_hist && s.merged.nbuckets <= AE_HIST_MAX_BUCKETS)
+        put_histogram(&s.merged, out);
 }
 
 /* The scrape thread's working memory, allocated once when the thread starts. */

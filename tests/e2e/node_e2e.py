@@ -165,7 +165,7 @@ def case_api_reactive_only():
         check(metric(m, "ttm_predictions_count_total") == 0, "no predictions while disabled")
         for t in ["scale_up", "scale_down", "hold"]:
             check(metric(m, "ttm_recommendations_total", type=t) == 0, "recommendations %s" % t)
-        check(metric(m, "ttm_state", state="STOPPED") == 1, "ttm_state STOPPED")
+        check(metric(m, "aether_ttm_state", state="STOPPED") == 1, "aether_ttm_state STOPPED")
         check(metric(m, "aether_instances", blueprint="web", state="requested") >= 2,
               "instances gauge")
         check(metric(m, "aether_control_loop_lag_seconds", quantile="0.99") is not None,
@@ -250,9 +250,9 @@ def case_forecast():
         # the spec's adjust_thresholds is gone since v2: not in the label set
         check(metric(m, "ttm_recommendations_total", type="adjust_thresholds") is None,
               "no threshold adjustment")
-        check(metric(m, "ttm_forecast_value", blueprint="web", feature="cpu_usage", minute="1")
+        check(metric(m, "aether_ttm_forecast_value", blueprint="web", feature="cpu_usage", minute="1")
               is not None, "forecast value gauge")
-        check(metric(m, "ttm_confidence", blueprint="web") > 0.8, "confidence gauge")
+        check(metric(m, "aether_ttm_confidence", blueprint="web") > 0.8, "confidence gauge")
         ds = n.get_json("/api/decisions?blueprint=web&limit=5")
         check(any(d["tier"] == "ttm" for d in ds), "ttm decision recorded: %s" % ds)
 
@@ -312,7 +312,7 @@ def case_inference_failure():
         s = wait_state(n, "ERROR")
         check("inference" in (s["error"] or ""), "status names the failure: %s" % s["error"])
         n.wait_log(r"ERROR.*inference failed")
-        check(n.metrics()[("ttm_inference_failures_total", frozenset())] >= 1, "failure counted")
+        check(n.metrics()[("aether_ttm_inference_failures_total", frozenset())] >= 1, "failure counted")
         reactive_scale_up(n)  # the reactive tier continues
         os.remove(n.faults)
         s = wait_state(n, "RUNNING")
@@ -429,8 +429,8 @@ def case_reload():
         code, body = n.post("/api/ttm/reload")
         check(code == 200 and body["reloaded"] is True, "HTTP reload: %d %s" % (code, body))
         m = n.metrics()
-        check(metric(m, "ttm_model_reloads_total", result="ok") == 2, "reloads ok counted")
-        check(metric(m, "ttm_model_reloads_total", result="failed") == 3, "failures counted")
+        check(metric(m, "aether_ttm_model_reloads_total", result="ok") == 2, "reloads ok counted")
+        check(metric(m, "aether_ttm_model_reloads_total", result="failed") == 3, "failures counted")
         s = wait_forecast(n)
         n.wait_for(lambda: n.status()["blueprints"][0]["confidence"] < 0.5, 15,
                    "forecasts from the new model (val_wape 0.9)")

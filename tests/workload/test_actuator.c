@@ -256,6 +256,8 @@ static void exec_runs_scale_command_with_arguments(void **state)
     struct actuator_target t[2];
     assert_int_equal(actuator_targets(a, t, 2), 1);
     assert_string_equal(t[0].url, "http://127.0.0.1:1/metrics");
+    assert_string_equal(actuator_kind_name(a), "exec");
+    assert_string_equal(actuator_run_label(a), "scale_command");
     actuator_close(a);
 
     FILE *f = fopen(log, "r");
@@ -304,6 +306,54 @@ static void exec_close_does_not_wait_for_a_slow_command(void **state)
     cfg_blueprint_free(&bp);
 }
 
+/* A scale_command that cannot start: the run's outcome says so once (the node puts the kind's
+ * run label in front: "scale_command not started: ..."). */
+static void exec_command_not_started(void **state)
+{
+    (void)state;
+    struct cfg_blueprint bp;
+    cfg_blueprint_defaults(&bp);
+    snprintf(bp.name, sizeof(bp.name), "api");
+    bp.actuator = CFG_ACTUATOR_EXEC;
+    assert_int_equal(
+        cfg_strv_append(&bp.scale_command, &bp.scale_command_count, "/nonexistent/aether-scale"),
+        0);
+    char err[256], result[512] = "";
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    actuator_set_desired(a, 2, err, sizeof(err));
+    struct actuator_status st;
+    for (int i = 0; i < 200; i++) {
+        actuator_status(a, &st);
+        if (st.runs > 0)
+            break;
+        sleep_ms(20);
+    }
+    assert_int_equal(st.runs, 1);
+    assert_int_equal(st.failed, 1);
+    actuator_last_result(a, result, sizeof(result));
+    assert_true(strncmp(result, "not started: ", 13) == 0 || strncmp(result, "exit ", 5) == 0);
+    assert_null(strstr(result, "scale_command"));
+    actuator_close(a);
+    cfg_blueprint_free(&bp);
+}
+
+/* The process kind has no runs and needs a command. */
+static void process_kind_checks_its_keys(void **state)
+{
+    (void)state;
+    struct cfg_blueprint bp;
+    cfg_blueprint_defaults(&bp);
+    snprintf(bp.name, sizeof(bp.name), "web");
+    char err[256];
+    assert_null(actuator_open(&bp, err, sizeof(err)));
+    assert_string_equal(err, "blueprint web: the process actuator needs a command");
+    bp.actuator = CFG_ACTUATOR_EXEC;
+    assert_null(actuator_open(&bp, err, sizeof(err)));
+    assert_string_equal(err, "blueprint web: the exec actuator needs a scale_command");
+    cfg_blueprint_free(&bp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +363,8 @@ int main(void)
         cmocka_unit_test(no_orphans_when_parent_is_killed),
         cmocka_unit_test(exec_runs_scale_command_with_arguments),
         cmocka_unit_test(exec_close_does_not_wait_for_a_slow_command),
+        cmocka_unit_test(exec_command_not_started),
+        cmocka_unit_test(process_kind_checks_its_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <limits.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +227,154 @@ static void test_decision_result_updated(void **state)
     store_close(s);
 }
 
+struct fcollect {
+    int n;
+    struct store_forecast rows[64];
+};
+
+static int fcollect_cb(void *ctx, const struct store_forecast *f)
+{
+    struct fcollect *c = ctx;
+    if (c->n < 64)
+        c->rows[c->n++] = *f;
+    return 0;
+}
+
+/* Every forecast step is kept: step h predicts first minute + (h-1) minutes; ranges go by the
+ * predicted minute; a non-finite value or confidence reads back as NaN; retention prunes them. */
+static void test_forecasts(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 1, &s, err, sizeof err), 0);
+    const int64_t day = 86400000LL, now = 10 * day;
+    float v[3 * STORE_FEATURES];
+    for (int i = 0; i < 3 * STORE_FEATURES; i++)
+        v[i] = (float)i;
+    /* Two forecasts one minute apart, horizon 3: they overlap on two minutes. */
+    assert_int_equal(store_put_forecast(s, "web", now + 1000, now, 3, v, 0.8, err, sizeof err), 0);
+    v[4] = NAN;
+    assert_int_equal(
+        store_put_forecast(s, "web", now + 61000, now + 60000, 3, v, NAN, err, sizeof err), 0);
+    assert_int_equal(store_put_forecast(s, "api", now + 1000, now, 1, v, 0.5, err, sizeof err), 0);
+    assert_int_equal(store_put_forecast(s, "web", now, now, 0, v, 0.5, err, sizeof err), AE_EINVAL);
+
+    struct fcollect c = {0};
+    assert_int_equal(
+        store_each_forecast(s, "web", INT64_MIN, INT64_MAX, fcollect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 6);
+    /* Ordered by minute, then step. */
+    assert_true(c.rows[0].minute_ms == now && c.rows[0].step == 1);
+    assert_true(c.rows[1].minute_ms == now + 60000 && c.rows[1].step == 1);
+    assert_true(c.rows[1].made_ms == now + 61000 && isnan(c.rows[1].confidence));
+    assert_true(isnan(c.rows[1].values[4]));
+    assert_true(c.rows[2].minute_ms == now + 60000 && c.rows[2].step == 2);
+    assert_true(c.rows[2].confidence == 0.8);
+    assert_true(c.rows[2].values[4] == (float)(STORE_FEATURES + 4));
+    assert_true(c.rows[5].minute_ms == now + 180000 && c.rows[5].step == 3);
+
+    /* [from, to) on the predicted minute. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(
+        store_each_forecast(s, "web", now + 60000, now + 120000, fcollect_cb, &c, err, sizeof err),
+        0);
+    assert_int_equal(c.n, 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_each_forecast(s, "api", 0, INT64_MAX, fcollect_cb, &c, err, sizeof err),
+                     0);
+    assert_int_equal(c.n, 1);
+
+    /* Retention 1 day: all of them go once they are older than that. */
+    assert_int_equal(store_prune(s, now + 3 * day, err, sizeof err), 7);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(
+        store_each_forecast(s, "web", INT64_MIN, INT64_MAX, fcollect_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 0);
+    store_close(s);
+}
+
+struct order_count {
+    int n, ordered;
+    int64_t last_minute;
+    int last_step;
+};
+
+static int count_cb(void *ctx, const struct store_forecast *f)
+{
+    struct order_count *c = ctx;
+    if (f->minute_ms < c->last_minute ||
+        (f->minute_ms == c->last_minute && f->step <= c->last_step))
+        c->ordered = 0;
+    c->last_minute = f->minute_ms;
+    c->last_step = f->step;
+    c->n++;
+    return 0;
+}
+
+/* More steps than one page: every row arrives once, in order. */
+static void test_forecast_paging(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    float v[4 * STORE_FEATURES] = {0};
+    for (int i = 0; i < 400; i++) /* 1600 steps */
+        assert_int_equal(
+            store_put_forecast(s, "web", i * 60000LL + 5, i * 60000LL, 4, v, 0.9, err, sizeof err),
+            0);
+    struct order_count c = {0, 1, INT64_MIN, 0};
+    assert_int_equal(
+        store_each_forecast(s, "web", INT64_MIN, INT64_MAX, count_cb, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 1600);
+    assert_true(c.ordered);
+    store_close(s);
+}
+
+/* A version 1 file (before forecasts) is migrated in place and keeps its minutes. */
+static void test_migrates_v1(void **state)
+{
+    (void)state;
+    char err[512], path[300];
+    snprintf(path, sizeof path, "%s/aether.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE minutes (blueprint TEXT NOT NULL, ts INTEGER NOT "
+                                  "NULL, v0 REAL, v1 REAL, v2 REAL, v3 REAL, v4 REAL, v5 REAL, v6 "
+                                  "REAL, v7 REAL, v8 REAL, v9 REAL, v10 REAL, c0 INTEGER, c1 "
+                                  "INTEGER, c2 INTEGER, c3 INTEGER, c4 INTEGER, c5 INTEGER, c6 "
+                                  "INTEGER, c7 INTEGER, c8 INTEGER, c9 INTEGER, c10 INTEGER, "
+                                  "samples INTEGER NOT NULL, ready REAL, requested REAL, estimated "
+                                  "INTEGER NOT NULL, PRIMARY KEY (blueprint, ts)) WITHOUT ROWID;"
+                                  "CREATE TABLE decisions (id INTEGER PRIMARY KEY, ts INTEGER NOT "
+                                  "NULL, blueprint TEXT NOT NULL, tier TEXT NOT NULL, action TEXT "
+                                  "NOT NULL, from_n INTEGER, to_n INTEGER, reason TEXT, inputs "
+                                  "TEXT, result TEXT);"
+                                  "INSERT INTO minutes (blueprint, ts, v0, samples, estimated) "
+                                  "VALUES ('web', 60000, 0.5, 60, 0);"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    struct ae_minute m;
+    assert_int_equal(store_read_latest(s, "web", INT64_MAX, &m, 1, err, sizeof err), 1);
+    assert_true(m.start_ms == 60000 && m.values[0] == 0.5);
+    float v[STORE_FEATURES] = {0};
+    assert_int_equal(store_put_forecast(s, "web", 120000, 120000, 1, v, 0.9, err, sizeof err), 0);
+    store_close(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static void test_schema_version_checked(void **state)
 {
     (void)state;
@@ -269,6 +418,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decisions_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decision_result_updated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forecasts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forecast_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };

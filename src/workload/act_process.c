@@ -1,0 +1,314 @@
+/* The process actuator (see include/aether/actuator.h): the embedded process supervisor. Instance
+ * i runs the blueprint's command on port_base + i; the actuator's thread starts, probes, restarts
+ * with back-off and stops the instances. */
+#include "actuator_internal.h"
+
+#include "aether/error.h"
+#include "httpc.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS 30000
+#define PROBE_TIMEOUT_MS 300
+
+enum inst_state { INST_EMPTY, INST_STARTING, INST_READY, INST_BACKOFF, INST_STOPPING };
+
+struct instance {
+    enum inst_state state;
+    pid_t pid;
+    int64_t since_ms;    /* started (STARTING/READY) or stop sent (STOPPING) */
+    int64_t retry_at_ms; /* BACKOFF: when to start again */
+    int failures;        /* consecutive failures, for the back-off */
+    int killed;          /* STOPPING: SIGKILL sent */
+};
+
+struct process_state {
+    struct instance *inst; /* max_instances slots; thread-owned, read under mu */
+    int restarts;
+};
+
+static struct instance *inst_of(struct actuator *a)
+{
+    return ((struct process_state *)a->impl)->inst;
+}
+
+/* 1 when http://127.0.0.1:<port><metrics_path> answers 200 within PROBE_TIMEOUT_MS (the body
+ * is not read). */
+static int sup_probe(struct actuator *a, int port)
+{
+    char url[CFG_PATH_MAX + 32];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, a->bp.metrics_path);
+    struct httpc_request req;
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.headers_only = 1;
+    httpc_get_all(&req, 1, "*/*", PROBE_TIMEOUT_MS);
+    int ok = req.ok;
+    httpc_request_free(&req);
+    return ok;
+}
+
+/* 1 while pid has not ended (checked without reaping it; the next tick reaps). */
+static int sup_running(pid_t pid)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+        return 0;
+    return info.si_pid == 0;
+}
+
+static void sup_start_instance(struct actuator *a, int i, int64_t now)
+{
+    struct instance *in = &inst_of(a)[i];
+    char port[16], index[16];
+    snprintf(port, sizeof(port), "%d", a->bp.port_base + i);
+    snprintf(index, sizeof(index), "%d", i);
+    const char *keys[] = {"port", "instance"};
+    const char *vals[] = {port, index};
+    char **argv = calloc((size_t)a->bp.command_count + 1, sizeof(*argv));
+    int ok = argv != NULL;
+    for (int k = 0; ok && k < a->bp.command_count; k++)
+        ok = (argv[k] = spawn_substitute(a->command[k], keys, vals, 2)) != NULL;
+    char err[256] = "out of memory";
+    pid_t pid = ok ? spawn_process(argv, a->envp, -1, err, sizeof(err)) : -1;
+    spawn_env_free(argv);
+    pthread_mutex_lock(&a->mu);
+    if (pid > 0) {
+        in->state = INST_STARTING;
+        in->pid = pid;
+        in->since_ms = now;
+    } else {
+        in->state = INST_BACKOFF;
+        in->pid = 0;
+        int shift = in->failures < 6 ? in->failures : 6;
+        int64_t wait = (int64_t)BACKOFF_FIRST_MS << shift;
+        in->retry_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
+        in->failures++;
+        snprintf(a->error, sizeof(a->error), "blueprint %s instance %d: %.150s", a->bp.name, i,
+                 err);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* An instance ended or failed: back off before the next start (if still wanted). */
+static void sup_failed(struct actuator *a, int i, int64_t now, const char *why)
+{
+    struct instance *in = &inst_of(a)[i];
+    int shift = in->failures < 6 ? in->failures : 6;
+    int64_t wait = (int64_t)BACKOFF_FIRST_MS << shift;
+    pthread_mutex_lock(&a->mu);
+    snprintf(a->error, sizeof(a->error), "blueprint %s instance %d (port %d): %s", a->bp.name, i,
+             a->bp.port_base + i, why);
+    in->state = INST_BACKOFF;
+    in->pid = 0;
+    in->retry_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
+    in->failures++;
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void sup_signal(struct instance *in, int sig)
+{
+    if (in->pid > 0 && kill(-in->pid, sig) != 0)
+        kill(in->pid, sig); /* the group may not exist yet */
+}
+
+static void sup_begin_stop(struct actuator *a, int i, int64_t now)
+{
+    struct instance *in = &inst_of(a)[i];
+    pthread_mutex_lock(&a->mu);
+    if (in->state == INST_BACKOFF || in->pid <= 0) {
+        in->state = INST_EMPTY;
+        in->pid = 0;
+    } else if (in->state != INST_STOPPING) {
+        sup_signal(in, SIGTERM);
+        in->state = INST_STOPPING;
+        in->since_ms = now;
+        in->killed = 0;
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* One pass: reap, stop the unwanted, kill the slow to stop, start and probe the wanted. */
+static void sup_tick(struct actuator *a, int desired, int64_t now)
+{
+    for (int i = 0; i < a->bp.max_instances; i++) {
+        struct instance *in = &inst_of(a)[i];
+        if (in->pid > 0) {
+            int status;
+            pid_t r = waitpid(in->pid, &status, WNOHANG);
+            if (r == in->pid) {
+                char why[64];
+                spawn_describe_status(status, why, sizeof(why));
+                if (in->state == INST_STOPPING) {
+                    pthread_mutex_lock(&a->mu);
+                    in->state = INST_EMPTY;
+                    in->pid = 0;
+                    pthread_mutex_unlock(&a->mu);
+                } else {
+                    sup_failed(a, i, now, why);
+                    if (i < desired) {
+                        pthread_mutex_lock(&a->mu);
+                        ((struct process_state *)a->impl)->restarts++;
+                        pthread_mutex_unlock(&a->mu);
+                    }
+                }
+            }
+        }
+        if (i >= desired) {
+            if (in->state != INST_EMPTY)
+                sup_begin_stop(a, i, now);
+            if (in->state == INST_STOPPING && !in->killed &&
+                now - in->since_ms >= a->bp.stop_grace_ms) {
+                sup_signal(in, SIGKILL);
+                in->killed = 1;
+            }
+            continue;
+        }
+        switch (in->state) {
+        case INST_EMPTY:
+            sup_start_instance(a, i, now);
+            break;
+        case INST_BACKOFF:
+            if (now >= in->retry_at_ms)
+                sup_start_instance(a, i, now);
+            break;
+        case INST_STARTING:
+            /* Ready only if our process still runs after the probe: another program on the
+             * port (ours failed to bind it and is exiting) must not pass for the instance. */
+            if (sup_probe(a, a->bp.port_base + i) && sup_running(in->pid)) {
+                pthread_mutex_lock(&a->mu);
+                in->state = INST_READY;
+                in->failures = 0;
+                pthread_mutex_unlock(&a->mu);
+            } else if (now - in->since_ms > a->bp.startup_timeout_ms) {
+                char why[96];
+                snprintf(why, sizeof(why), "not ready after %d ms; killed",
+                         a->bp.startup_timeout_ms);
+                sup_signal(in, SIGKILL);
+                waitpid(in->pid, NULL, 0);
+                sup_failed(a, i, now, why);
+            }
+            break;
+        case INST_STOPPING: /* wanted again while stopping: let it end, then restart */
+            if (!in->killed && now - in->since_ms >= a->bp.stop_grace_ms) {
+                sup_signal(in, SIGKILL);
+                in->killed = 1;
+            }
+            break;
+        case INST_READY:
+            break;
+        }
+    }
+}
+
+/* Stops every instance: SIGTERM now, SIGKILL after the grace period, reaps them all. */
+static void sup_stop_all(struct actuator *a)
+{
+    int64_t start = spawn_now_ms();
+    for (int i = 0; i < a->bp.max_instances; i++)
+        sup_begin_stop(a, i, start);
+    for (;;) {
+        int left = 0;
+        int64_t now = spawn_now_ms();
+        sup_tick(a, 0, now);
+        for (int i = 0; i < a->bp.max_instances; i++)
+            left += inst_of(a)[i].state != INST_EMPTY;
+        if (!left)
+            return;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int process_open(struct actuator *a, char *err, size_t errlen)
+{
+    if (a->bp.command_count < 1) {
+        snprintf(err, errlen, "blueprint %s: the process actuator needs a command", a->bp.name);
+        return AE_EINVAL;
+    }
+    struct process_state *p = calloc(1, sizeof(*p));
+    if (p)
+        p->inst =
+            calloc((size_t)(a->bp.max_instances > 0 ? a->bp.max_instances : 1), sizeof(*p->inst));
+    a->impl = p;
+    if (!p || !p->inst) {
+        snprintf(err, errlen, "out of memory");
+        return AE_ENOMEM;
+    }
+    return 0;
+}
+
+static int process_wants(struct actuator *a, int n)
+{
+    return n != a->desired;
+}
+
+static int process_tick(struct actuator *a)
+{
+    int desired = a->desired;
+    pthread_mutex_unlock(&a->mu);
+    sup_tick(a, desired, spawn_now_ms());
+    pthread_mutex_lock(&a->mu);
+    return 0;
+}
+
+static void process_status(struct actuator *a, struct actuator_status *out)
+{
+    const struct process_state *p = a->impl;
+    for (int i = 0; i < a->bp.max_instances; i++) {
+        enum inst_state s = p->inst[i].state;
+        out->starting += s == INST_STARTING;
+        out->ready += s == INST_READY;
+        out->failed += s == INST_BACKOFF && i < a->desired;
+    }
+    out->restarts = p->restarts;
+}
+
+static int process_targets(struct actuator *a, struct actuator_target *out, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < a->bp.max_instances; i++) {
+        if (inst_of(a)[i].state != INST_READY)
+            continue;
+        if (n < max) {
+            snprintf(out[n].url, sizeof(out[n].url), "http://127.0.0.1:%d%s", a->bp.port_base + i,
+                     a->bp.metrics_path);
+            out[n].pid = inst_of(a)[i].pid;
+            out[n].instance = i;
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
+static void process_free(struct actuator *a)
+{
+    struct process_state *p = a->impl;
+    if (p)
+        free(p->inst);
+    free(p);
+    a->impl = NULL;
+}
+
+const struct actuator_kind actuator_process_kind = {
+    .run_label = NULL,
+    .open = process_open,
+    .wants = process_wants,
+    .tick = process_tick,
+    .status = process_status,
+    .targets = process_targets,
+    .stop = sup_stop_all,
+    .free = process_free,
+};
