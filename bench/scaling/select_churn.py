@@ -25,12 +25,14 @@ sys.path.insert(0, HERE)
 import frontier  # noqa: E402
 import run  # noqa: E402  (the trace table)
 
-HPA_TARGETS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+HPA_TARGETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 # name: (forecaster, scale-in window minutes, forecast ceiling)
 VARIANTS = {
     "model, window 0, floor+ceiling": ("model", 0, 1),
     "auto, window 0, floor+ceiling": ("auto", 0, 1),
     "auto, window 10, floor+ceiling": ("auto", 10, 1),
+    "auto, window 20, floor+ceiling": ("auto", 20, 1),
+    "auto, window 30, floor+ceiling": ("auto", 30, 1),
     "auto, window 0, floor only": ("auto", 0, 0),
     "auto, window 10, floor only": ("auto", 10, 0),
     "model, window 10, floor only": ("model", 10, 0),

@@ -64,8 +64,8 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->confidence_threshold = 0.7;
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
-    out->forecaster = FCR_MODEL;
-    out->scale_in_window_minutes = 0;
+    out->forecaster = FCR_AUTO;
+    out->scale_in_window_minutes = 10;
     out->forecast_ceiling = 1;
 }
 

@@ -22,8 +22,9 @@ from e2e_lib import (FEATURES, Failure, Node, check, cleanup, insert_minutes, me
                      minute_now, steady_history)
 
 ARGS = None
-TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
-       "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
+# The model path (the default, auto, has its own case: forecaster_switch).
+TTM = {"enabled": True, "forecaster": "model", "input_window_minutes": 8,
+       "prediction_horizon": 2, "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
 
 
 # CPU never triggers the reactive tier in these tests (whatever the host's load, which a host

@@ -108,6 +108,8 @@ static int setup(void **state)
     sc.cpu = 0.5f;
     sc.inv = 1200;
     cfg_ttm_defaults(&tcfg);
+    tcfg.forecaster = FCR_MODEL; /* the model path; auto and the churn bound have their cases */
+    tcfg.scale_in_window_minutes = 0;
     tcfg.enabled = 1;
     tcfg.input_window_minutes = W;
     cfg_controller_defaults(&ctl);
