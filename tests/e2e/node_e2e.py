@@ -194,6 +194,25 @@ def case_model_missing():
         n.stop()
 
 
+def case_auto_without_model():
+    """ttm.forecaster = auto with the model file missing: the status says why there is no model,
+    and the blueprint still forecasts with the simple forecasters."""
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, forecaster="auto",
+                                                            model_path="models/absent.onnx")}),
+                     minutes=3)
+    n.start()
+    try:
+        n.wait_log(r"WARN.*File not found: models/absent.onnx")
+        s = wait_forecast(n)
+        check("File not found" in (s["error"] or ""), "status says why: %s" % s["error"])
+        b = s["blueprints"][0]
+        check(b["state"] == "FORECASTING" and b["forecaster"] == "persistence",
+              "forecasting without a model: %s" % b)
+        check(s["state"] == "RUNNING", "running: %s" % s["state"])
+    finally:
+        n.stop()
+
+
 def case_model_invalid():
     for bad, needle in [("corrupt.onnx", None), ("schema2.onnx", "different feature schema"),
                         ("window16.onnx", "16")]:
