@@ -6,7 +6,7 @@
 #   make fuzz       libFuzzer targets with clang, in build-fuzz/
 #   make format     clang-format every C source
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
-#   make bench-engine   our inference engine vs ONNX Runtime on the reference mixer (bench/onnx)
+#   make bench-engine   our inference engine vs ONNX Runtime's C API on the shipped and reference models (bench/onnx)
 #   make bench-scaling  controllers compared on the real traces -> docs/benchmarks.md
 #                       (BENCH_FLAGS=--reuse-models keeps models trained by an earlier run)
 SANITIZE ?= 0

@@ -101,21 +101,20 @@ static double time_call(gemm_call *call, const struct shape *s, int m, const flo
     return median;
 }
 
-/* Prints the single-core peak line: FLOP per cycle of the vector level nn_sgemm runs (two FMA
- * units per core, an FMA counted as 2 FLOP) times the measured clock. */
+/* Prints the single-core peak line: the FMA throughput of the vector level nn_sgemm runs, as
+ * measured on this core (fma_peak.c). */
 static void print_peak(void)
 {
     const char *level = nn_sgemm_kernel_name();
     const int lanes = !strcmp(level, "avx512") ? 16 : !strcmp(level, "avx2") ? 8 : 0;
-    const double ghz = measured_clock_ghz(20000000, 5);
-    if (lanes == 0 || ghz <= 0.0) {
+    const double gflops = lanes ? measured_fma_gflops(lanes, 20000000, 5) : 0.0;
+    if (gflops <= 0.0) {
         printf("single-core peak: unknown for kernel level %s\n", level);
         return;
     }
-    const int flop_per_cycle = 2 * lanes * 2;
-    printf("single-core peak: %d FLOP/cycle (%s: 2 FMA units x %d lanes x 2) x %.2f GHz "
-           "(measured) = %.1f GFLOP/s\n",
-           flop_per_cycle, level, lanes, ghz, flop_per_cycle * ghz);
+    printf("single-core peak: measured %s FMA throughput (12 independent %d-lane chains, best of "
+           "5) = %.1f GFLOP/s\n",
+           level, lanes, gflops);
 }
 
 static int parse_int(const char *flag, const char *text, int lo, int hi)

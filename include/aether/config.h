@@ -110,6 +110,17 @@ struct cfg_ttm {
     int forecast_ceiling;           /* 1: forecasts hold a ceiling too; 0: floor only */
 };
 
+/* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */
+#define CFG_CLUSTER_ENDPOINTS_MAX 8
+#define CFG_CLUSTER_PREFIX_MAX 128
+struct cfg_cluster {
+    char **etcd_endpoints;    /* heap, etcd_endpoints_count http:// URLs + a NULL; may be empty */
+    int etcd_endpoints_count; /* 0..CFG_CLUSTER_ENDPOINTS_MAX */
+    char name[CFG_NAME_MAX];  /* "" = node.id; [A-Za-z0-9._-] */
+    int lease_ttl_ms;         /* 10000, 2000..3600000 */
+    char prefix[CFG_CLUSTER_PREFIX_MAX]; /* "/aether/": starts and ends with '/' */
+};
+
 /* [blueprint.metrics]: Prometheus metric names scraped from each instance. "" = unset. */
 struct cfg_metrics_names {
     char requests_total[CFG_PATH_MAX];    /* "http_requests_total" */
@@ -160,6 +171,7 @@ struct ae_config {
     struct cfg_api api;
     struct cfg_controller controller;
     struct cfg_ttm ttm;
+    struct cfg_cluster cluster;       /* its list is heap-owned (cfg_free) */
     struct cfg_blueprint *blueprints; /* heap, blueprint_count entries, in file order */
     int blueprint_count;
 };
@@ -169,6 +181,7 @@ void cfg_node_defaults(struct cfg_node *out);
 void cfg_api_defaults(struct cfg_api *out);
 void cfg_controller_defaults(struct cfg_controller *out);
 void cfg_ttm_defaults(struct cfg_ttm *out);
+void cfg_cluster_defaults(struct cfg_cluster *out); /* no endpoints (nothing allocated) */
 void cfg_metrics_names_defaults(struct cfg_metrics_names *out);
 /* A blueprint with every default and no name, no lists (all list pointers NULL, counts 0). */
 void cfg_blueprint_defaults(struct cfg_blueprint *out);
@@ -181,6 +194,7 @@ int cfg_node_validate(const struct cfg_node *c, char *err, size_t errlen);
 int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen);
 int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t errlen);
 int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen);
+int cfg_cluster_validate(const struct cfg_cluster *c, char *err, size_t errlen);
 /* Keys are reported as blueprint.<name>.<key> (blueprint[<index>].<key> while the name itself is
  * invalid), e.g. "blueprint.web.max_instances = 0 is out of range 1..10000". */
 int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, size_t errlen);
@@ -207,8 +221,8 @@ int cfg_env_set(struct cfg_blueprint *b, const char *name, const char *value);
  * the caller's). */
 void cfg_blueprint_free(struct cfg_blueprint *b);
 
-/* Frees every blueprint and the blueprint array; c keeps its scalar sections. Safe on a config
- * from cfg_defaults() and to call twice. */
+/* Frees every blueprint, the blueprint array and the cluster's endpoint list; c keeps its scalar
+ * sections. Safe on a config from cfg_defaults() and to call twice. */
 void cfg_free(struct ae_config *c);
 
 #endif

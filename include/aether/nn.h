@@ -136,4 +136,22 @@ const nn_model *nn_predictor_model(const ae_predictor *p);
 /* A load warning ("... has no aether.schema_version ..."), or NULL (borrowed). */
 const char *nn_predictor_warning(const ae_predictor *p);
 
+/* Extra named inputs. Besides "input", a model may take other inputs [batch, ...] (fixed
+ * dimensions after the batch; float, int64 or int32), e.g. TTM-r2's frequency token, each listed
+ * in its metadata `aether.inputs` as "name" or "name=default" (comma-separated). A listed input
+ * gets its default in every element until set; one without a default must be set before
+ * predict(). predict() (the contract of predictor.h, unchanged) copies them in with the window,
+ * allocating nothing. Unlisted extra inputs, or listed names the model lacks, fail at open.
+ *
+ * nn_predictor_input_count: how many extra inputs (0 for other predictors).
+ * nn_predictor_input_at: name, type and planned shape ([max_batch, ...]) of extra input i.
+ * nn_predictor_set_input: values for the next predictions, converted to the input's type: one
+ *   row (count = elements per row) for every row of the batch, or r rows (r <= max_batch) for
+ *   batches of up to r rows. Integers must be whole and in range. Returns 0 or AE_EINVAL with
+ *   the reason in err. Copies the values; allocates nothing. */
+int nn_predictor_input_count(const ae_predictor *p);
+int nn_predictor_input_at(const ae_predictor *p, int i, struct nn_tensor_info *out);
+int nn_predictor_set_input(ae_predictor *p, const char *name, const double *values, int64_t count,
+                           char *err, size_t errlen);
+
 #endif

@@ -519,11 +519,11 @@ static int load_document(struct loader *L, const toml_value *root)
             if (toml_type_of(v) == TOML_TABLE)
                 return lfail(L, AE_EINVAL, toml_line(v),
                              "unknown section [%s]; sections are [node], [api], [controller], "
-                             "[ttm] and [[blueprint]]",
+                             "[ttm], [cluster] and [[blueprint]]",
                              name);
             return lfail(L, AE_EINVAL, toml_line(v),
                          "unknown key %s outside any section; keys belong in [node], [api], "
-                         "[controller], [ttm] or [[blueprint]]",
+                         "[controller], [ttm], [cluster] or [[blueprint]]",
                          name);
         }
         if (sec == CFG_SEC_BLUEPRINT) {

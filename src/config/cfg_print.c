@@ -46,7 +46,7 @@ int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources 
     const char *file = cfg_sources_file(sources);
     fprintf(out, "# Effective configuration. Each key shows where its value comes from: the line\n"
                  "# of the file that set it, or \"default\".\n");
-    for (int s = CFG_SEC_NODE; s <= CFG_SEC_TTM; s++) {
+    for (int s = CFG_SEC_NODE; s <= CFG_SEC_CLUSTER; s++) {
         fprintf(out, "\n[%s]\n", cfg_sections[s].name);
         for (size_t i = 0; i < cfg_key_count; i++) {
             const struct cfg_key *k = &cfg_keys[i];

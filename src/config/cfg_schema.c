@@ -28,6 +28,7 @@
 #define API .section = CFG_SEC_API
 #define CTRL .section = CFG_SEC_CONTROLLER
 #define TTM .section = CFG_SEC_TTM
+#define CLUSTER .section = CFG_SEC_CLUSTER
 #define BP .section = CFG_SEC_BLUEPRINT
 #define BPM .section = CFG_SEC_BLUEPRINT_METRICS
 /* the actuator kinds a blueprint key applies to */
@@ -38,6 +39,7 @@ typedef struct cfg_node node_t;
 typedef struct cfg_api api_t;
 typedef struct cfg_controller ctrl_t;
 typedef struct cfg_ttm ttm_t;
+typedef struct cfg_cluster cluster_t;
 typedef struct cfg_blueprint bp_t;
 
 const struct cfg_section_info cfg_sections[CFG_SEC_COUNT] = {
@@ -47,6 +49,9 @@ const struct cfg_section_info cfg_sections[CFG_SEC_COUNT] = {
                             "The reactive tier (decision tree), evaluated for every blueprint."},
     [CFG_SEC_TTM] = {"ttm", "The predictive tier: the TTM forecaster (an ONNX model) and how its "
                             "recommendations are used."},
+    [CFG_SEC_CLUSTER] = {"cluster",
+                         "Cluster mode on etcd (see docs/cluster.md). Without endpoints the node "
+                         "runs alone, as its own leader."},
     [CFG_SEC_BLUEPRINT] = {"blueprint",
                            "One `[[blueprint]]` per workload the node keeps scaled. Keys marked "
                            "*process* apply to `actuator = \"process\"` only, *exec* to "
@@ -143,6 +148,19 @@ const struct cfg_key cfg_keys[] = {
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},
 
+    {CLUSTER, "etcd_endpoints", STRV_KEY(cluster_t, etcd_endpoints, etcd_endpoints_count),
+     .flags = CFG_HTTP_URL, .default_text = "[] (single node)",
+     .help = "`http://` client URLs of the etcd cluster (at most 8), tried in turn when one "
+             "fails; empty means a single node."},
+    {CLUSTER, "name", STRING_KEY(cluster_t, name), .default_text = "\"\" (node.id)",
+     .help = "Name of this node in the cluster (letters, digits, `.`, `_`, `-`), unique among "
+             "its members; empty means `node.id`."},
+    {CLUSTER, "lease_ttl_ms", INT_KEY(cluster_t, lease_ttl_ms, 2000, 3600000),
+     .help = "TTL of the node's etcd lease, in milliseconds (rounded up to whole seconds): a "
+             "leader that stops renewing it loses the leadership this long after."},
+    {CLUSTER, "prefix", STRING_KEY(cluster_t, prefix),
+     .help = "Prefix of every key the cluster writes in etcd; starts and ends with `/`."},
+
     {BP, "name", STRING_KEY(bp_t, name), .flags = CFG_REQUIRED,
      .help = "Unique name: lowercase letters, digits and `-`."},
     {BP, "actuator", ENUM_KEY(bp_t, actuator, cfg_actuator_names, CFG_ACTUATOR_COUNT),
@@ -233,6 +251,8 @@ void *cfg_section_base(enum cfg_section_id section, struct ae_config *c, struct 
         return &c->controller;
     case CFG_SEC_TTM:
         return &c->ttm;
+    case CFG_SEC_CLUSTER:
+        return &c->cluster;
     default:
         return b;
     }

@@ -69,6 +69,15 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->forecast_ceiling = 1;
 }
 
+void cfg_cluster_defaults(struct cfg_cluster *out)
+{
+    memset(out, 0, sizeof *out);
+    out->etcd_endpoints = NULL;
+    out->etcd_endpoints_count = 0;
+    out->lease_ttl_ms = 10000;
+    SET_STR(out->prefix, "/aether/");
+}
+
 void cfg_metrics_names_defaults(struct cfg_metrics_names *out)
 {
     memset(out, 0, sizeof *out);
@@ -99,6 +108,7 @@ void cfg_defaults(struct ae_config *out)
     cfg_api_defaults(&out->api);
     cfg_controller_defaults(&out->controller);
     cfg_ttm_defaults(&out->ttm);
+    cfg_cluster_defaults(&out->cluster);
     out->blueprints = NULL;
     out->blueprint_count = 0;
 }
@@ -227,6 +237,39 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     return 0;
 }
 
+/* A member name: [A-Za-z0-9._-], as it appears in etcd keys. */
+static int cluster_name_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+int cfg_cluster_validate(const struct cfg_cluster *c, char *err, size_t errlen)
+{
+    if (c->etcd_endpoints_count > CFG_CLUSTER_ENDPOINTS_MAX)
+        return fail(AE_ERANGE, err, errlen, "cluster.etcd_endpoints has %d entries; at most %d",
+                    c->etcd_endpoints_count, CFG_CLUSTER_ENDPOINTS_MAX);
+    for (int i = 0; i < c->etcd_endpoints_count; i++)
+        if (strncmp(c->etcd_endpoints[i], "http://", 7) != 0 || !c->etcd_endpoints[i][7])
+            return fail(AE_EINVAL, err, errlen,
+                        "cluster.etcd_endpoints[%d] = \"%s\": only http:// URLs are supported", i,
+                        c->etcd_endpoints[i]);
+    if (!cluster_name_ok(c->name))
+        return fail(AE_EINVAL, err, errlen,
+                    "cluster.name = \"%s\" may only hold letters, digits, '.', '_' and '-'",
+                    c->name);
+    CHECK(check_int("cluster.lease_ttl_ms", c->lease_ttl_ms, 2000, 3600000, err, errlen));
+    size_t n = strlen(c->prefix);
+    if (n < 2 || c->prefix[0] != '/' || c->prefix[n - 1] != '/')
+        return fail(AE_EINVAL, err, errlen,
+                    "cluster.prefix = \"%s\" must start and end with '/' (e.g. \"/aether/\")",
+                    c->prefix);
+    return 0;
+}
+
 static int valid_name(const char *s)
 {
     if (!*s)
@@ -328,6 +371,7 @@ int cfg_validate(const struct ae_config *c, char *err, size_t errlen)
     CHECK(cfg_api_validate(&c->api, err, errlen));
     CHECK(cfg_controller_validate(&c->controller, err, errlen));
     CHECK(cfg_ttm_validate(&c->ttm, err, errlen));
+    CHECK(cfg_cluster_validate(&c->cluster, err, errlen));
     for (int i = 0; i < c->blueprint_count; i++) {
         CHECK(cfg_blueprint_validate(&c->blueprints[i], i, err, errlen));
         for (int j = 0; j < i; j++)
@@ -440,6 +484,11 @@ void cfg_blueprint_free(struct cfg_blueprint *b)
 
 void cfg_free(struct ae_config *c)
 {
+    for (int i = 0; i < c->cluster.etcd_endpoints_count; i++)
+        free(c->cluster.etcd_endpoints[i]);
+    free(c->cluster.etcd_endpoints);
+    c->cluster.etcd_endpoints = NULL;
+    c->cluster.etcd_endpoints_count = 0;
     for (int i = 0; i < c->blueprint_count; i++)
         cfg_blueprint_free(&c->blueprints[i]);
     free(c->blueprints);

@@ -4,6 +4,7 @@
  *   MatMul(A, W) -> Add(bias)                                  => MatMul+Add  (a linear layer)
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
  *   Transpose(last two axes) -> MatMul                         => MatMul reading A transposed
+ *   Conv -> BatchNormalization (constant statistics)           => Conv, weights and bias folded
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div -> Mul g -> Add b
  *                                                              => LayerNormalization (last axis)
  *
@@ -262,8 +263,21 @@ static void fuse_transposed_a(struct nn_model *m, struct nn_node *mm)
     kill(t);
 }
 
+/* Conv -> BatchNormalization (inference, constant statistics) => Conv with folded weights. */
+static void fuse_batchnorm(struct nn_model *m, struct nn_node *conv)
+{
+    if (!is_op(conv, "Conv"))
+        return;
+    struct nn_node *bn = sole_reader(m, conv->out[0]);
+    if (is_op(bn, "BatchNormalization") && bn->in[0] == conv->out[0])
+        nn_fold_batchnorm_into_conv(m, conv, bn);
+}
+
 void nn_fuse(struct nn_model *m)
 {
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!m->nodes[i].dead)
+            fuse_batchnorm(m, &m->nodes[i]);
     for (int i = 0; i < m->n_nodes; i++)
         if (!m->nodes[i].dead)
             fuse_layernorm(m, &m->nodes[i]);

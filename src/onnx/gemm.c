@@ -44,11 +44,13 @@ int nn_gemm_variants(struct nn_gemm_variant *out, int max)
     const struct {
         const char *name;
         nn_sgemm_fn *(*get)(void);
+        nn_sgemm_packed_fn *(*get_packed)(void);
+        int panel;
         int (*cpu_has)(void);
     } levels[] = {
-        {"avx512", nn_gemm_avx512, cpu_has_avx512},
-        {"avx2", nn_gemm_avx2, cpu_has_avx2},
-        {"generic", nn_gemm_generic, 0},
+        {"avx512", nn_gemm_avx512, nn_gemm_avx512_packed, 32, cpu_has_avx512},
+        {"avx2", nn_gemm_avx2, nn_gemm_avx2_packed, 32, cpu_has_avx2},
+        {"generic", nn_gemm_generic, nn_gemm_generic_packed, 1, 0},
     };
     int count = 0;
     for (unsigned i = 0; i < sizeof levels / sizeof levels[0] && count < max; i++) {
@@ -56,6 +58,8 @@ int nn_gemm_variants(struct nn_gemm_variant *out, int max)
         if (fn && (!levels[i].cpu_has || levels[i].cpu_has())) {
             out[count].name = levels[i].name;
             out[count].fn = fn;
+            out[count].packed = levels[i].get_packed();
+            out[count].panel = levels[i].panel;
             count++;
         }
     }
@@ -85,4 +89,33 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
         return;
     }
     best_variant().fn(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int nn_sgemm_packed_stride(int n)
+{
+    int panel = best_variant().panel;
+    return (n + panel - 1) / panel * panel;
+}
+
+void nn_sgemm_pack_b(int trans_b, int n, int k, const float *b, int ldb, float *dst)
+{
+    int ldbp = nn_sgemm_packed_stride(n);
+    for (int p = 0; p < k; p++) {
+        float *row = dst + (long)p * ldbp;
+        for (int j = 0; j < ldbp; j++)
+            row[j] = j >= n ? 0.0f : trans_b ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
+    }
+}
+
+void nn_sgemm_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *bp, float beta, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    best_variant().packed(trans_a, m, n, k, alpha, a, lda, bp, nn_sgemm_packed_stride(n), beta, c,
+                          ldc);
 }

@@ -12,6 +12,16 @@
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc);
 
+/* A constant B packed once (at planning) so that no product copies it again: row-major
+ * [k][nn_sgemm_packed_stride(n)], zero past column n, whatever op(B)'s layout was.
+ * nn_sgemm_pack_b writes it into dst (k * stride floats, the caller's memory); nn_sgemm_packed
+ * then computes C = alpha * op(A) * B + beta * C from it with the same conventions as nn_sgemm.
+ * The stride depends on the kernel this CPU runs: pack and multiply in the same process. */
+int nn_sgemm_packed_stride(int n);
+void nn_sgemm_pack_b(int trans_b, int n, int k, const float *b, int ldb, float *dst);
+void nn_sgemm_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *bp, float beta, float *c, int ldc);
+
 /* Name of the kernel nn_sgemm runs on this CPU ("avx512", "avx2" or "generic"), for reports.
  * Static string, never freed. */
 const char *nn_sgemm_kernel_name(void);

@@ -7,6 +7,7 @@
 
 #if defined(__AVX2__) && defined(__FMA__)
 #define NN_GEMM_NAME sgemm_avx2
+#define NN_GEMM_PACKED_NAME sgemm_avx2_packed
 #define NN_GEMM_MR 3
 #define NN_GEMM_NR 32
 #include "gemm_blocked.h"
@@ -15,7 +16,17 @@ nn_sgemm_fn *nn_gemm_avx2(void)
 {
     return sgemm_avx2;
 }
+
+nn_sgemm_packed_fn *nn_gemm_avx2_packed(void)
+{
+    return sgemm_avx2_packed;
+}
 #else
+nn_sgemm_packed_fn *nn_gemm_avx2_packed(void)
+{
+    return 0;
+}
+
 nn_sgemm_fn *nn_gemm_avx2(void)
 {
     return 0;

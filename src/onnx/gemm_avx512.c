@@ -6,6 +6,7 @@
 
 #if defined(__AVX512F__) && defined(__FMA__)
 #define NN_GEMM_NAME sgemm_avx512
+#define NN_GEMM_PACKED_NAME sgemm_avx512_packed
 #define NN_GEMM_MR 12
 #define NN_GEMM_NR 32
 #include "gemm_blocked.h"
@@ -14,7 +15,17 @@ nn_sgemm_fn *nn_gemm_avx512(void)
 {
     return sgemm_avx512;
 }
+
+nn_sgemm_packed_fn *nn_gemm_avx512_packed(void)
+{
+    return sgemm_avx512_packed;
+}
 #else
+nn_sgemm_packed_fn *nn_gemm_avx512_packed(void)
+{
+    return 0;
+}
+
 nn_sgemm_fn *nn_gemm_avx512(void)
 {
     return 0;

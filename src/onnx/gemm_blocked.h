@@ -3,6 +3,7 @@
  * Not an ordinary header: the body of one kernel, included once by each gemm_<level>.c, which
  * is compiled with that instruction-set level's flags (gemm.cmake) and first defines
  *   NN_GEMM_NAME  the function's name (sgemm_avx2, sgemm_avx512)
+ *   NN_GEMM_PACKED_NAME  the name of its variant over a B packed once (nn_sgemm_packed_fn)
  *   NN_GEMM_MR    rows of C per micro-tile
  *   NN_GEMM_NR    columns of C per micro-tile (a multiple of the vector width)
  * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
@@ -23,8 +24,8 @@
  * -ffp-contract=fast (set in gemm.cmake) turns the multiply-adds into FMA instructions. */
 #include "gemm_kernel.h"
 
-#ifndef NN_GEMM_NAME
-#error "define NN_GEMM_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
+#if !defined(NN_GEMM_NAME) || !defined(NN_GEMM_PACKED_NAME)
+#error "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
 #endif
 
 enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256 };
@@ -138,8 +139,10 @@ static void pack_b(float *dst, int trans_b, const float *b, long ldb, int p0, in
     }
 }
 
-static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                         int lda, const float *b, int ldb, float beta, float *c, int ldc)
+/* b_padded: B is row-major with ldb >= n rounded up to NR and zeros past column n (packed once
+ * by nn_gemm_pack_b), so every panel, the last partial one included, is read in place. */
+static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                      int lda, const float *b, int ldb, float beta, float *c, int ldc, int b_padded)
 {
     float packed[KC * NR];
     const long a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
@@ -154,7 +157,7 @@ static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float al
         t.ldc = ldc;
         for (int j0 = 0; j0 < n; j0 += NR) {
             t.cols = n - j0 < NR ? n - j0 : NR;
-            if (!trans_b && t.cols == NR) {
+            if (b_padded || (!trans_b && t.cols == NR)) {
                 t.b = b + (long)p0 * ldb + j0;
                 t.b_row = ldb;
             } else {
@@ -170,4 +173,16 @@ static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float al
             }
         }
     }
+}
+
+static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                         int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    gemm_body(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+}
+
+static void NN_GEMM_PACKED_NAME(int trans_a, int m, int n, int k, float alpha, const float *a,
+                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc)
+{
+    gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1);
 }

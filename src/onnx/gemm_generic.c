@@ -32,3 +32,15 @@ nn_sgemm_fn *nn_gemm_generic(void)
 {
     return sgemm_generic;
 }
+
+/* Over a B packed once: row-major, nothing to skip (the generic level's panel width is 1). */
+static void sgemm_generic_packed(int trans_a, int m, int n, int k, float alpha, const float *a,
+                                 int lda, const float *bp, int ldbp, float beta, float *c, int ldc)
+{
+    sgemm_generic(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc);
+}
+
+nn_sgemm_packed_fn *nn_gemm_generic_packed(void)
+{
+    return sgemm_generic_packed;
+}

@@ -14,6 +14,11 @@
 typedef void nn_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                          int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/* C = alpha * op(A) * B + beta * C over a B packed once by nn_gemm_pack_b: row-major [k][ldbp],
+ * ldbp = n rounded up to the level's panel width, zeros past column n. Same conditions. */
+typedef void nn_sgemm_packed_fn(int trans_a, int m, int n, int k, float alpha, const float *a,
+                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc);
+
 /* KC rows x NR columns of floats: 256 x 32 x 4 bytes. */
 #define NN_GEMM_STACK_BYTES (256 * 32 * 4)
 
@@ -22,11 +27,16 @@ typedef void nn_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float al
 nn_sgemm_fn *nn_gemm_generic(void); /* baseline target (SSE2 on x86-64); never NULL */
 nn_sgemm_fn *nn_gemm_avx2(void);    /* AVX2 + FMA: 8-wide, 16 registers */
 nn_sgemm_fn *nn_gemm_avx512(void);  /* AVX-512F + FMA: 16-wide, 32 registers */
+nn_sgemm_packed_fn *nn_gemm_generic_packed(void); /* the same levels over a packed B */
+nn_sgemm_packed_fn *nn_gemm_avx2_packed(void);
+nn_sgemm_packed_fn *nn_gemm_avx512_packed(void);
 
 /* A kernel this build has and this CPU can run. */
 struct nn_gemm_variant {
     const char *name; /* "avx512", "avx2", "generic" */
     nn_sgemm_fn *fn;
+    nn_sgemm_packed_fn *packed;
+    int panel; /* columns per panel of a packed B: 32, 32, 1 */
 };
 
 /* Fills out[0..max-1] with the usable variants, fastest first; returns how many (>= 1 when

@@ -16,7 +16,7 @@
 
 /* Oldest and newest default-domain opsets accepted. Operators check their own versions. */
 #define NN_OPSET_MIN 1
-#define NN_OPSET_MAX 18
+#define NN_OPSET_MAX 21
 
 static int fail(struct nn_model *m, int code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -282,24 +282,76 @@ static int load_constant(struct nn_model *m, const Onnx__NodeProto *np)
     return 0;
 }
 
-static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
+/* Why the engine cannot run node np: writes the reason ("unsupported operator OP (opset N) in node
+ * 'NAME'") into why and returns 1, or returns 0 when the node is supported. */
+static int unsupported_reason(const struct nn_model *m, const Onnx__NodeProto *np, char *why,
+                              size_t whylen)
 {
     const char *op_type = np->op_type ? np->op_type : "";
     const char *domain = np->domain ? np->domain : "";
-    if (domain[0] && strcmp(domain, "ai.onnx") != 0)
-        return fail(m, AE_EUNSUPPORTED, "unsupported operator %s (domain %s) in node '%s'", op_type,
-                    domain, np->name ? np->name : "");
+    const char *name = np->name && np->name[0] ? np->name : "(unnamed)";
+    if (domain[0] && strcmp(domain, "ai.onnx") != 0) {
+        snprintf(why, whylen, "unsupported operator %s (domain %s) in node '%s'", op_type, domain,
+                 name);
+        return 1;
+    }
+    if (strcmp(op_type, "Constant") == 0)
+        return 0;
+    const struct nn_op *op = nn_op_find(op_type);
+    if (!op) {
+        snprintf(why, whylen, "unsupported operator %s (opset %lld) in node '%s'", op_type,
+                 (long long)m->opset, name);
+        return 1;
+    }
+    if (m->opset < op->min_opset) {
+        snprintf(why, whylen,
+                 "unsupported operator %s (opset %lld; this engine implements it from opset %d) "
+                 "in node '%s'",
+                 op_type, (long long)m->opset, op->min_opset, name);
+        return 1;
+    }
+    return 0;
+}
+
+/* Checks every node's operator before any is loaded, so that the error lists all the unsupported
+ * nodes at once: "N unsupported nodes: REASON; REASON; ..." (one node: just its reason). When the
+ * error buffer is too small the list ends with "; ... (K more)". */
+static int check_operators(struct nn_model *m, const Onnx__GraphProto *g)
+{
+    size_t bad = 0;
+    char why[512];
+    for (size_t i = 0; i < g->n_node; i++)
+        bad += (size_t)unsupported_reason(m, g->node[i], why, sizeof why);
+    if (bad == 0)
+        return 0;
+    if (!m->err || m->errlen == 0)
+        return AE_EUNSUPPORTED;
+    size_t len = ae_errf(m->err, m->errlen, 0, "model %s: ", m->label);
+    if (bad > 1)
+        len = ae_errf(m->err, m->errlen, len, "%zu unsupported nodes: ", bad);
+    const size_t tail = 32; /* room for "; ... (N more)" */
+    size_t listed = 0;
+    for (size_t i = 0; i < g->n_node; i++) {
+        if (!unsupported_reason(m, g->node[i], why, sizeof why))
+            continue;
+        size_t need = strlen(why) + (listed ? 2 : 0);
+        int last = listed + 1 == bad;
+        if (len + need + (last ? 0 : tail) >= m->errlen)
+            break;
+        len = ae_errf(m->err, m->errlen, len, "%s%s", listed ? "; " : "", why);
+        listed++;
+    }
+    if (listed < bad)
+        ae_errf(m->err, m->errlen, len, "%s... (%zu more)", listed ? "; " : "", bad - listed);
+    return AE_EUNSUPPORTED;
+}
+
+static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
+{
+    const char *op_type = np->op_type ? np->op_type : "";
     if (strcmp(op_type, "Constant") == 0)
         return load_constant(m, np);
-    const struct nn_op *op = nn_op_find(op_type);
-    if (!op)
-        return fail(m, AE_EUNSUPPORTED, "unsupported operator %s (opset %lld) in node '%s'",
-                    op_type, (long long)m->opset, np->name && np->name[0] ? np->name : "(unnamed)");
-    if (m->opset < op->min_opset)
-        return fail(m, AE_EUNSUPPORTED,
-                    "unsupported operator %s (opset %lld; this engine implements it from opset "
-                    "%d) in node '%s'",
-                    op_type, (long long)m->opset, op->min_opset, np->name ? np->name : "");
+    const struct nn_op *op = nn_op_find(op_type); /* check_operators found it */
     struct nn_node *n = &m->nodes[m->n_nodes++];
     memset(n, 0, sizeof *n);
     n->op = op;
@@ -372,13 +424,16 @@ static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
     m->ir_version = mp->ir_version;
     if (g->n_sparse_initializer)
         return fail(m, AE_EUNSUPPORTED, "sparse initializers are not supported");
+    int rc = check_operators(m, g);
+    if (rc != 0)
+        return rc;
 
     for (size_t i = 0; i < g->n_initializer; i++) {
         const Onnx__TensorProto *p = g->initializer[i];
         int idx = add_tensor(m, p->name ? p->name : "", NN_T_CONST);
         if (idx < 0)
             return idx;
-        int rc = set_const_from_proto(m, idx, p);
+        rc = set_const_from_proto(m, idx, p);
         if (rc != 0)
             return rc;
         m->params += m->t[idx].numel;
@@ -539,6 +594,7 @@ void nn_model_free(nn_model *m)
             free(n->attr[a].floats);
         }
         free(n->attr);
+        free(n->packed);
         free(n->in);
         free(n->out);
         free(n->name);

@@ -89,6 +89,9 @@ struct nn_node {
      */
     float fused_eps;
     int has_fused_eps;
+    /* A constant B operand of MatMul/Gemm packed once at planning (nn_sgemm_pack_b), or NULL.
+     * Owned by the node, freed with the model. */
+    float *packed;
 };
 
 struct nn_model {
@@ -107,7 +110,7 @@ struct nn_model {
     int n_meta;
     char **meta_key, **meta_value;
     int64_t params;
-    size_t weight_bytes;
+    size_t weight_bytes; /* constants, packed copies of product operands included */
     size_t max_tensor_bytes; /* planning refuses larger tensors */
     /* After planning. */
     int planned;
@@ -118,6 +121,8 @@ struct nn_model {
     size_t arena_bytes;
     /* GELU kernel for this CPU (vec.h), chosen at planning. */
     void (*gelu)(float *x, int64_t n);
+    /* exp, tanh, sigmoid, erf and softmax kernels for this CPU (vec.h), chosen at planning. */
+    const struct nn_vec_kernels *vec;
     /* Error buffer of the call in progress. */
     char *err;
     size_t errlen;
@@ -181,6 +186,15 @@ extern const struct nn_op nn_ops_elementwise[];
 extern const struct nn_op nn_ops_matmul[];
 extern const struct nn_op nn_ops_norm[];
 extern const struct nn_op nn_ops_shape[];
+extern const struct nn_op nn_ops_conv[];
+extern const struct nn_op nn_ops_pad_scan[];
+
+/* --- ops_conv.c --- */
+/* Folds BatchNormalization bn (inference, constant float statistics) into the Conv conv whose
+ * output only bn reads: rewrites conv's weight and bn's beta in place (each must be a constant
+ * with no other reader), makes that beta conv's bias, conv writes bn's output and bn dies.
+ * Returns 1 when folded, 0 when a condition does not hold (nothing changed). Planning time. */
+int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn);
 
 /* --- fuse.c --- */
 /* Rewrites known patterns (exported GELU, MatMul + bias [+ GELU]) into fused nodes. */

@@ -400,15 +400,6 @@ static int where_exec(struct nn_model *m, struct nn_node *n)
 
 /* ---- unary operators ---- */
 
-static float sigmoid1(float v)
-{
-    /* Never exponentiate a large positive number. */
-    if (v >= 0)
-        return 1.0f / (1.0f + expf(-v));
-    float e = expf(v);
-    return e / (1.0f + e);
-}
-
 static float reciprocal1(float v)
 {
     return 1.0f / v;
@@ -476,10 +467,24 @@ static int unary_exec(struct nn_model *m, struct nn_node *n, unary_float_fn f)
     }
 
 UNARY_OP(sqrt, sqrtf)
-UNARY_OP(erf, erff)
-UNARY_OP(tanh, tanhf)
-UNARY_OP(sigmoid, sigmoid1)
-UNARY_OP(exp, expf)
+/* Exp, Tanh, Sigmoid, Erf: the vector kernels of the CPU chosen at planning (vec.h). */
+static const struct nn_vec_kernels *kernels(const struct nn_model *m)
+{
+    return m->vec ? m->vec : nn_vec_kernels_baseline();
+}
+
+#define VEC_OP(opname)                                                                             \
+    static int opname##_exec(struct nn_model *m, struct nn_node *n)                                \
+    {                                                                                              \
+        const struct nn_tensor *x = nn_in(m, n, 0);                                                \
+        kernels(m)->opname(x->data, nn_out(m, n, 0)->data, x->numel);                              \
+        return 0;                                                                                  \
+    }
+
+VEC_OP(erf)
+VEC_OP(tanh)
+VEC_OP(sigmoid)
+VEC_OP(exp)
 UNARY_OP(log, logf)
 UNARY_OP(ceil, ceilf)
 UNARY_OP(floor, floorf)

@@ -1,6 +1,8 @@
 /* Matrix products: MatMul (numpy semantics, batched, broadcast), Gemm, and the fused
  * MatMul + bias [+ GELU] that the fusion pass makes out of exported linear layers.
- * Every product goes through nn_sgemm (gemm.h). */
+ * Every product goes through nn_sgemm (gemm.h); a constant B shared by all the products of a
+ * node is packed once at planning (nn_sgemm_pack_b, any transpose) and read from there. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gemm.h"
@@ -18,6 +20,24 @@ enum {
     MM_TRANS_A = MM_BDIMS + 3 * 6,
 };
 #define MM_MAX_BATCH_RANK 6
+
+/* Packs the constant B (k x n as op(B) with trans_b) of node n once, at planning: the first
+ * infer allocates, later ones (a batch change) find it done. Only when A is computed (a product
+ * of two constants is folded, and run once). */
+static int pack_constant_b(struct nn_model *m, struct nn_node *n, const struct nn_tensor *a,
+                           const struct nn_tensor *b, int trans_b, int64_t k, int64_t cols)
+{
+    if (n->packed || b->kind != NN_T_CONST || a->kind == NN_T_CONST || k < 1 || cols < 1)
+        return 0;
+    size_t bytes = (size_t)k * (size_t)nn_sgemm_packed_stride((int)cols) * sizeof(float);
+    bytes = (bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN;
+    n->packed = aligned_alloc(NN_ALIGN, bytes);
+    if (!n->packed)
+        return nn_node_fail(m, n, AE_ENOMEM, "out of memory packing '%s'", b->name);
+    nn_sgemm_pack_b(trans_b, (int)cols, (int)k, b->data, trans_b ? (int)k : (int)cols, n->packed);
+    m->weight_bytes += bytes;
+    return 0;
+}
 
 static int matmul_shapes(struct nn_model *m, struct nn_node *n, const struct nn_tensor *a,
                          const struct nn_tensor *b)
@@ -67,6 +87,11 @@ static int matmul_shapes(struct nn_model *m, struct nn_node *n, const struct nn_
         sa *= da;
         sb *= db;
     }
+    if (b->rank >= 2 && b_count == 1) {
+        int rc = pack_constant_b(m, n, a, b, 0, K, N);
+        if (rc != 0)
+            return rc;
+    }
     int64_t dims[NN_MAX_RANK];
     int r = 0;
     for (int i = 0; i < rbatch; i++)
@@ -83,14 +108,21 @@ static void matmul_run(const struct nn_node *n, const float *a, const float *b, 
     int M = (int)n->p[MM_M], K = (int)n->p[MM_K], N = (int)n->p[MM_N];
     int ta = n->p[MM_TRANS_A] != 0;
     if (n->p[MM_FLAT]) {
-        nn_sgemm(0, 0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, b, N, 0.0f, y, N);
+        if (n->packed)
+            nn_sgemm_packed(0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, n->packed, 0.0f, y, N);
+        else
+            nn_sgemm(0, 0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, b, N, 0.0f, y, N);
         return;
     }
     int rb = (int)n->p[MM_BRANK];
     int64_t idx[MM_MAX_BATCH_RANK] = {0}, oa = 0, ob = 0;
     for (int64_t i = 0; i < n->p[MM_BATCH]; i++) {
-        nn_sgemm(ta, 0, M, N, K, 1.0f, a + oa * M * K, ta ? M : K, b + ob * K * N, N, 0.0f,
-                 y + i * M * N, N);
+        if (n->packed) /* B is shared by every product (ob stays 0) */
+            nn_sgemm_packed(ta, M, N, K, 1.0f, a + oa * M * K, ta ? M : K, n->packed, 0.0f,
+                            y + i * M * N, N);
+        else
+            nn_sgemm(ta, 0, M, N, K, 1.0f, a + oa * M * K, ta ? M : K, b + ob * K * N, N, 0.0f,
+                     y + i * M * N, N);
         for (int d = rb - 1; d >= 0; d--) {
             idx[d]++;
             oa += n->p[MM_BDIMS + 6 + d];
@@ -180,6 +212,9 @@ static int gemm_infer(struct nn_model *m, struct nn_node *n)
             return nn_node_fail(m, n, AE_ESHAPE, "C does not broadcast to [%lld, %lld]",
                                 (long long)M, (long long)N);
     }
+    int rc = pack_constant_b(m, n, a, b, tb, K, N);
+    if (rc != 0)
+        return rc;
     n->p[0] = M, n->p[1] = N, n->p[2] = K, n->p[3] = ta, n->p[4] = tb;
     n->f[0] = nn_attr_float(n, "alpha", 1.0f);
     n->f[1] = nn_attr_float(n, "beta", 1.0f);
@@ -203,8 +238,12 @@ static int gemm_exec(struct nn_model *m, struct nn_node *n)
     } else {
         beta = 0.0f;
     }
-    nn_sgemm(ta, tb, M, N, K, n->f[0], a->data, ta ? M : K, b->data, tb ? K : N,
-             c && beta != 0.0f ? 1.0f : 0.0f, y, N);
+    float accumulate = c && beta != 0.0f ? 1.0f : 0.0f;
+    if (n->packed)
+        nn_sgemm_packed(ta, M, N, K, n->f[0], a->data, ta ? M : K, n->packed, accumulate, y, N);
+    else
+        nn_sgemm(ta, tb, M, N, K, n->f[0], a->data, ta ? M : K, b->data, tb ? K : N, accumulate,
+                 y, N);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn_internal.h"
+#include "vec.h"
 
 /* Sum of x[j] (squares == 0) or of (x[j] - mean)^2 (squares == 1), in 8 interleaved partial sums
  * so that the compiler can keep them in one vector (a single running sum forces scalar code). */
@@ -121,6 +122,36 @@ static void softmax_run(struct nn_model *m, struct nn_node *n, int log_form)
     const float *x = nn_in(m, n, 0)->data;
     float *y = nn_out(m, n, 0)->data;
     int64_t outer = n->p[0], len = n->p[1], inner = n->p[2];
+    if (inner == 1 && !log_form) { /* the usual case: contiguous rows, the vector kernels */
+        const struct nn_vec_kernels *vk = m->vec ? m->vec : nn_vec_kernels_baseline();
+        if (len >= 64) {
+            for (int64_t o = 0; o < outer; o++)
+                vk->softmax(x + o * len, y + o * len, len);
+            return;
+        }
+        /* Short rows (a gate over 8 to 32 patches) would leave the row kernel a scalar tail:
+         * subtract each row's maximum, take e^ over the whole block in one vector call, then
+         * normalise each row. */
+        for (int64_t o = 0; o < outer; o++) {
+            const float *xr = x + o * len;
+            float *yr = y + o * len;
+            float mx = xr[0];
+            for (int64_t k = 1; k < len; k++)
+                mx = xr[k] > mx ? xr[k] : mx;
+            for (int64_t k = 0; k < len; k++)
+                yr[k] = xr[k] - mx;
+        }
+        vk->exp(y, y, outer * len);
+        for (int64_t o = 0; o < outer; o++) {
+            float *yr = y + o * len, sum = 0.0f;
+            for (int64_t k = 0; k < len; k++)
+                sum += yr[k];
+            float inv = 1.0f / sum;
+            for (int64_t k = 0; k < len; k++)
+                yr[k] *= inv;
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t i = 0; i < inner; i++) {
             const float *xs = x + o * len * inner + i;

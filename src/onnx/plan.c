@@ -272,6 +272,7 @@ int nn_model_plan_with_inputs(nn_model *m, const void *const *input_data, char *
     m->err = err;
     m->errlen = errlen;
     m->gelu = nn_vec_gelu_best();
+    m->vec = nn_vec_kernels_best();
     int rc = 0;
     for (int i = 0; i < m->n_inputs && rc == 0; i++) {
         struct nn_tensor *t = &m->t[m->inputs[i]];

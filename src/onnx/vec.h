@@ -15,4 +15,21 @@ nn_gelu_fn *nn_vec_gelu_avx2(void);
 /* The fastest kernel this CPU runs. Never NULL. */
 nn_gelu_fn *nn_vec_gelu_best(void);
 
+/* The transcendental kernels of one instruction-set level: y[k] = f(x[k]) for k < n (y may be
+ * x), and softmax over n contiguous floats. Branch-free polynomial forms; their measured
+ * accuracy against libm is in docs/engine.md (tests/onnx/test_vec.c checks the bounds). NaN in
+ * gives NaN out. Allocate nothing; thread-safe. */
+typedef void nn_vec_map_fn(const float *x, float *y, int64_t n);
+struct nn_vec_kernels {
+    const char *level; /* "avx512", "avx2" or "baseline"; static string */
+    nn_vec_map_fn *exp, *tanh, *sigmoid, *erf, *softmax;
+};
+
+/* The kernels of each level, NULL when this build has none (the CPU may still lack them). */
+const struct nn_vec_kernels *nn_vec_kernels_avx512(void);
+const struct nn_vec_kernels *nn_vec_kernels_avx2(void);
+const struct nn_vec_kernels *nn_vec_kernels_baseline(void);
+/* The fastest level this CPU runs. Never NULL. */
+const struct nn_vec_kernels *nn_vec_kernels_best(void);
+
 #endif

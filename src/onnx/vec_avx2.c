@@ -10,7 +10,19 @@ nn_gelu_fn *nn_vec_gelu_avx2(void)
 {
     return gelu_avx2;
 }
+
+static const struct nn_vec_kernels kernels = {"avx2", NN_VEC_TABLE_ENTRIES};
+
+const struct nn_vec_kernels *nn_vec_kernels_avx2(void)
+{
+    return &kernels;
+}
 #else
+const struct nn_vec_kernels *nn_vec_kernels_avx2(void)
+{
+    return 0;
+}
+
 nn_gelu_fn *nn_vec_gelu_avx2(void)
 {
     return 0;

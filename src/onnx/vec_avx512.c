@@ -57,7 +57,19 @@ nn_gelu_fn *nn_vec_gelu_avx512(void)
 {
     return gelu_avx512;
 }
+
+static const struct nn_vec_kernels kernels = {"avx512", NN_VEC_TABLE_ENTRIES};
+
+const struct nn_vec_kernels *nn_vec_kernels_avx512(void)
+{
+    return &kernels;
+}
 #else
+const struct nn_vec_kernels *nn_vec_kernels_avx512(void)
+{
+    return 0;
+}
+
 nn_gelu_fn *nn_vec_gelu_avx512(void)
 {
     return 0;

@@ -1,9 +1,13 @@
-/* The element-wise GELU kernel, included by vec_*.c, each compiled for one instruction-set level
+/* The element-wise kernels, included by vec_*.c, each compiled for one instruction-set level
  * (vec.c plain, vec_avx2.c with -mavx2 -mfma, vec_avx512.c with -mavx512f). Defines
- * NN_VEC_NAME(float *x, int64_t n): x = GELU(x) in place, exact (erf) form.
+ * NN_VEC_NAME(float *x, int64_t n): x = GELU(x) in place, exact (erf) form, and the static
+ * functions vk_exp, vk_tanh, vk_sigmoid, vk_erf and vk_softmax of struct nn_vec_kernels (vec.h).
  *
- * erf comes from Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7) with a polynomial exp,
- * written without branches or calls so that the compiler vectorises the loop. */
+ * GELU's erf comes from Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7) with a
+ * polynomial exp. Everything is written without branches or calls (selects instead of ifs, bit
+ * operations for the exponent), so that the compiler vectorises each loop at the width of the
+ * level it is built for. The accuracy of each function against libm is measured by
+ * tests/onnx/test_vec.c and recorded in docs/engine.md. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -48,3 +52,159 @@ static void NN_VEC_NAME(float *x, int64_t n)
     for (int64_t k = 0; k < n; k++)
         x[k] = nn_vec_gelu1(x[k]);
 }
+
+/* 2^n for an integer-valued float n in [-126, 127], from the exponent bits. */
+static inline float vk_pow2i(float n)
+{
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* e^x over the whole float range: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial
+ * of degree 7 (truncation below 1e-8 relative), times 2^n applied as two factors so that
+ * results near overflow and in the subnormal range come out right. NaN stays NaN, e^x is +inf
+ * from x >= 89 and 0 from x <= -104. */
+static inline float vk_exp1(float x)
+{
+    const float log2e = 1.44269504f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+    float xc = x < -104.0f ? -104.0f : x;
+    xc = xc > 89.0f ? 89.0f : xc;
+    xc = xc != xc ? 0.0f : xc; /* NaN: computed on 0, restored below */
+    float nf = (xc * log2e + 12582912.0f) - 12582912.0f;
+    float r = (xc - nf * ln2_hi) - nf * ln2_lo;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f +
+                                                  r * (0.0416666679f +
+                                                       r * (0.00833333377f +
+                                                            r * (0.00138888892f +
+                                                                 r * 0.000198412701f))))));
+    float half = (float)((int32_t)nf >> 1);
+    float y = p * vk_pow2i(half) * vk_pow2i(nf - half);
+    return x != x ? x : y;
+}
+
+static void vk_exp(const float *x, float *y, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++)
+        y[k] = vk_exp1(x[k]);
+}
+
+/* tanh: its odd Taylor polynomial up to x^21 for |x| < 0.55 (truncation below 1e-9 relative;
+ * below that 1 - 2 / (e^2|x| + 1) would cancel), else that formula with the sign of x; +-1 for
+ * large |x|. */
+static inline float vk_tanh1(float x)
+{
+    float a = fabsf(x), x2 = x * x;
+    float small =
+        x * (1.0f +
+             x2 * (-0.333333333f +
+                   x2 * (0.133333333f +
+                         x2 * (-0.053968254f +
+                               x2 * (0.0218694885f +
+                                     x2 * (-0.00886323553f +
+                                           x2 * (0.00359212804f +
+                                                 x2 * (-0.00145583439f +
+                                                       x2 * (0.000590027441f +
+                                                             x2 * (-0.000239129114f +
+                                                                   x2 * 9.69153796e-05f))))))))));
+    float e = vk_exp1(2.0f * (a < 20.0f ? a : 20.0f));
+    float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
+    float y = a < 0.55f ? small : big;
+    return x != x ? x : y;
+}
+
+static void vk_tanh(const float *x, float *y, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++)
+        y[k] = vk_tanh1(x[k]);
+}
+
+/* sigmoid: e = e^-|x|, s = 1 / (1 + e); s for x >= 0, e * s below (no overflow, and the tiny
+ * values of very negative x keep their relative accuracy). */
+static inline float vk_sigmoid1(float x)
+{
+    float e = vk_exp1(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    float y = x >= 0.0f ? s : e * s;
+    return x != x ? x : y;
+}
+
+static void vk_sigmoid(const float *x, float *y, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++)
+        y[k] = vk_sigmoid1(x[k]);
+}
+
+/* erf: the Maclaurin series of erf up to x^21 for |x| < 0.9 (relative truncation below 2e-9),
+ * else 1 - A&S 7.1.26's erfc with the sign of x (absolute error 1.5e-7 on values >= 0.79). */
+static inline float vk_erf1(float x)
+{
+    float a = fabsf(x), x2 = x * x;
+    float series =
+        x * (1.12837917f +
+             x2 * (-0.376126389f +
+                   x2 * (0.112837917f +
+                         x2 * (-0.0268661706f +
+                               x2 * (0.00522397763f +
+                                     x2 * (-0.000854832702f +
+                                           x2 * (0.00012055333f +
+                                                 x2 * (-1.49256504e-05f +
+                                                       x2 * (1.64621144e-06f +
+                                                             x2 * (-1.63658447e-07f +
+                                                                   x2 * 1.48071928e-08f))))))))));
+    float ac = a < 5.0f ? a : 5.0f;
+    float t = 1.0f / (1.0f + 0.3275911f * ac);
+    float poly =
+        t * (0.254829592f +
+             t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+    float tail = copysignf(1.0f - poly * vk_exp1(-ac * ac), x);
+    float y = a < 0.9f ? series : tail;
+    return x != x ? x : y;
+}
+
+static void vk_erf(const float *x, float *y, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++)
+        y[k] = vk_erf1(x[k]);
+}
+
+/* y = softmax(x) over n contiguous floats (y may be x): the maximum and the sum in 16 partial
+ * lanes so that both loops vectorise, e^(x - max) by vk_exp1, one multiply by 1 / sum. */
+static void vk_softmax(const float *x, float *y, int64_t n)
+{
+    if (n <= 0)
+        return;
+    float mx[16];
+    for (int k = 0; k < 16; k++)
+        mx[k] = x[0];
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int k = 0; k < 16; k++)
+            mx[k] = x[j + k] > mx[k] ? x[j + k] : mx[k];
+    float m = mx[0];
+    for (int k = 1; k < 16; k++)
+        m = mx[k] > m ? mx[k] : m;
+    for (; j < n; j++)
+        m = x[j] > m ? x[j] : m;
+    float acc[16] = {0};
+    j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int k = 0; k < 16; k++) {
+            float e = vk_exp1(x[j + k] - m);
+            y[j + k] = e;
+            acc[k] += e;
+        }
+    float sum = 0.0f;
+    for (; j < n; j++) {
+        y[j] = vk_exp1(x[j] - m);
+        sum += y[j];
+    }
+    for (int k = 0; k < 16; k++)
+        sum += acc[k];
+    float inv = 1.0f / sum;
+    for (j = 0; j < n; j++)
+        y[j] *= inv;
+}
+
+#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax

@@ -1,4 +1,4 @@
-/* The GET client's transport (see httpc.h): URL splitting, name resolution, non-blocking
+/* The HTTP client's transport (see httpc.h): URL splitting, name resolution, non-blocking
  * connect (trying each resolved address in turn), sending the request and feeding what comes
  * back to the response parser, all requests of a call in one poll loop. */
 #include "httpc.h"
@@ -133,22 +133,42 @@ static void start(struct httpc_request *r, const char *accept)
 {
     r->fd = -1;
     httpc_response_init(&r->resp, r->max_body);
+    r->resp.any_status = r->any_status;
     struct httpc_url u;
     char err[128];
     if (httpc_url_parse(r->url, &u, err, sizeof(err)) != 0) {
         finish(r, 0, "%s", err);
         return;
     }
-    size_t cap = strlen(u.path) + strlen(u.authority) + strlen(accept) + 96;
+    const char *method = r->method ? r->method : "GET";
+    for (const char *c = method; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+            finish(r, 0, "bad method \"%.20s\"", method);
+            return;
+        }
+    const char *ctype = r->content_type ? r->content_type : "application/octet-stream";
+    size_t body_len = r->body ? r->body_len : 0;
+    size_t cap = strlen(method) + strlen(u.path) + strlen(u.authority) + strlen(accept) +
+                 strlen(ctype) + body_len + 160;
     r->text = malloc(cap);
     if (!r->text) {
         finish(r, 0, "out of memory");
         return;
     }
-    int len = snprintf(r->text, cap,
-                       "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nConnection: close\r\n\r\n",
-                       u.path, u.authority, accept);
-    r->text_len = len > 0 ? (size_t)len : 0;
+    int len = snprintf(r->text, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\n", method, u.path,
+                       u.authority, accept);
+    if (len > 0 && r->body)
+        len += snprintf(r->text + len, cap - (size_t)len,
+                        "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, body_len);
+    if (len > 0)
+        len += snprintf(r->text + len, cap - (size_t)len, "Connection: close\r\n\r\n");
+    if (len < 0 || (size_t)len + body_len >= cap) {
+        finish(r, 0, "cannot format the request");
+        return;
+    }
+    if (body_len)
+        memcpy(r->text + len, r->body, body_len);
+    r->text_len = (size_t)len + body_len;
     struct addrinfo hints;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -274,6 +294,29 @@ void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int ti
         free(reqs[i].text);
         reqs[i].text = NULL;
     }
+}
+
+int httpc_post_json(const char *url, const char *json, size_t max_body, int timeout_ms,
+                    struct httpc_response *out, char *err, size_t errlen)
+{
+    struct httpc_request req;
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.max_body = max_body;
+    req.method = "POST";
+    req.body = json;
+    req.body_len = strlen(json);
+    req.content_type = "application/json";
+    req.any_status = 1;
+    httpc_get_all(&req, 1, "application/json", timeout_ms);
+    if (!req.ok) {
+        snprintf(err, errlen, "%s", req.error);
+        httpc_request_free(&req);
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    *out = req.resp;
+    return 0;
 }
 
 void httpc_request_free(struct httpc_request *r)

@@ -1,13 +1,17 @@
-/* A small HTTP/1.1 GET client for http:// URLs (private to src/workload).
+/* A small HTTP/1.1 client for http:// URLs (private to src/workload).
  *
  * The scrape collector fetches every target's metrics page of a round at once, and the process
  * actuator probes an instance's readiness; both only need "GET this URL, give me a 200 body or
  * say why not". httpc_get_all runs any number of requests in parallel in one poll loop over
  * non-blocking sockets, with one overall time limit. Each request sends
- * `GET <path> HTTP/1.1`, `Host`, `Accept` and `Connection: close`; the response goes through
- * the parser in httpc_response.h. There is no TLS (https:// is refused), no redirect, no proxy
- * and no keep-alive. Host names are resolved with getaddrinfo before the sockets are opened,
- * which blocks for as long as the resolver takes (it counts against the time limit). */
+ * `<method> <path> HTTP/1.1`, `Host`, `Accept` and `Connection: close` (plus `Content-Type` and
+ * `Content-Length` when it carries a body); the response goes through the parser in
+ * httpc_response.h. A request is a GET unless it names another method; the cluster module's
+ * etcd client posts JSON through httpc_post_json, a blocking one-request call over the same
+ * machinery. There is no TLS (https:// is refused), no redirect, no proxy and no keep-alive.
+ * Host names are resolved with getaddrinfo before the sockets are opened, which blocks for as
+ * long as the resolver takes (it counts against the time limit). Thread-safe: no globals, each
+ * call works only on the requests it is given. */
 #ifndef AETHER_WORKLOAD_HTTPC_H
 #define AETHER_WORKLOAD_HTTPC_H
 
@@ -33,15 +37,21 @@ int httpc_url_parse(const char *url, struct httpc_url *out, char *err, size_t er
 
 enum httpc_phase { HTTPC_IDLE, HTTPC_CONNECTING, HTTPC_SENDING, HTTPC_RECEIVING, HTTPC_FINISHED };
 
-/* One GET. The caller fills the inputs (the rest zeroed) and reads the outputs after
- * httpc_get_all; httpc_request_free releases the body. */
+/* One request (a GET unless method says otherwise). The caller fills the inputs (the rest
+ * zeroed) and reads the outputs after httpc_get_all; httpc_request_free releases the body. */
 struct httpc_request {
     /* in */
-    const char *url;  /* borrowed for the duration of httpc_get_all */
-    size_t max_body;  /* a longer body fails the request */
-    int headers_only; /* succeed as soon as a 200 status line and headers are in */
+    const char *url;          /* borrowed for the duration of httpc_get_all */
+    size_t max_body;          /* a longer body fails the request */
+    int headers_only;         /* succeed as soon as a 200 status line and headers are in */
+    const char *method;       /* NULL = "GET"; a token such as "POST" (borrowed) */
+    const char *body;         /* request body, body_len bytes, borrowed; NULL = none */
+    size_t body_len;          /* sent as Content-Length when body is set */
+    const char *content_type; /* Content-Type of the body; NULL = "application/octet-stream" */
+    int any_status;           /* ok once any whole response is read: the caller checks
+                               * resp.status (and reads the body of an error) */
     /* out */
-    int ok;                     /* 1: status 200 and the whole body (or headers) read */
+    int ok; /* 1: status 200 (any status with any_status) and the whole body (or headers) read */
     char error[224];            /* why not ok, e.g. "timed out after 800 ms" */
     struct httpc_response resp; /* status, content_type, body (owned, see free) */
     /* private */
@@ -57,6 +67,15 @@ struct httpc_request {
  * since the call began ("timed out after <timeout_ms> ms"). accept is the Accept header's
  * value. Sets ok and error of every request; blocks the calling thread. */
 void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int timeout_ms);
+
+/* One blocking POST of a JSON body to url (the etcd gateway's calling convention): sends
+ * `Content-Type: application/json` and `Accept: application/json`, reads a response of any
+ * status whose body is at most max_body bytes, within timeout_ms. Returns 0 with the response
+ * in *out (status, body; the caller frees it with httpc_response_free), or -1 with the reason in
+ * err (as httpc_request.error: "cannot connect: Connection refused", "timed out after 500 ms",
+ * "body larger than 65536 bytes"...; *out holds nothing to free then). json is borrowed. */
+int httpc_post_json(const char *url, const char *json, size_t max_body, int timeout_ms,
+                    struct httpc_response *out, char *err, size_t errlen);
 
 /* Frees what a request owns after httpc_get_all (its body); the request may then be reused. */
 void httpc_request_free(struct httpc_request *r);

@@ -159,7 +159,7 @@ static int parse_header(struct httpc_response *r, const char *s, size_t n)
 static int end_of_headers(struct httpc_response *r)
 {
     r->headers_done = 1;
-    if (r->status != 200)
+    if (r->status != 200 && !r->any_status)
         return fail(r, "HTTP status %d", r->status);
     if (r->chunked) {
         r->state = HTTPC_S_CHUNK_SIZE; /* Content-Length, if any, is ignored (RFC 9112 6.3) */

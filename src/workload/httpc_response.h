@@ -1,4 +1,4 @@
-/* HTTP/1.1 response parser of the module's small GET client (private to src/workload).
+/* HTTP/1.1 response parser of the module's small HTTP client (private to src/workload).
  *
  * The client (httpc.h) reads a response from a socket in whatever pieces the kernel hands it
  * and feeds them here; the parser keeps only what the caller needs: the status, Content-Type
@@ -46,6 +46,8 @@ struct httpc_response {
     char *body;      /* decoded body, NUL-terminated; NULL while empty; owned */
     size_t body_len; /* bytes in body, not counting the NUL */
     size_t max_body; /* a longer body is an error */
+    int any_status;  /* 0: a status other than 200 is an error after the headers; 1: the body of
+                      * any status is read (set after httpc_response_init) */
     /* Parser state. */
     enum httpc_state state;
     size_t body_cap;     /* bytes allocated at body */

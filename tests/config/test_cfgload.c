@@ -188,6 +188,50 @@ static void test_type_errors(void **state)
                "t.toml:1: blueprint must be an array of tables: write [[blueprint]]", NULL);
 }
 
+/* [cluster]: defaults (a single node), a full section, and each rule's message. */
+static void test_cluster_section(void **state)
+{
+    (void)state;
+    struct ae_config c;
+    cfg_sources *src;
+    load_ok("[node]\n", &c, &src);
+    assert_int_equal(c.cluster.etcd_endpoints_count, 0);
+    assert_null(c.cluster.etcd_endpoints);
+    assert_string_equal(c.cluster.name, "");
+    assert_int_equal(c.cluster.lease_ttl_ms, 10000);
+    assert_string_equal(c.cluster.prefix, "/aether/");
+    cfg_sources_free(src);
+    cfg_free(&c);
+
+    load_ok("[cluster]\netcd_endpoints = [\"http://10.0.0.1:2379\", \"http://10.0.0.2:2379\"]\n"
+            "name = \"node-1.eu_west\"\nlease_ttl_ms = 5000\nprefix = \"/prod/aether/\"\n",
+            &c, &src);
+    assert_int_equal(c.cluster.etcd_endpoints_count, 2);
+    assert_string_equal(c.cluster.etcd_endpoints[1], "http://10.0.0.2:2379");
+    assert_null(c.cluster.etcd_endpoints[2]);
+    assert_string_equal(c.cluster.name, "node-1.eu_west");
+    assert_int_equal(c.cluster.lease_ttl_ms, 5000);
+    assert_string_equal(c.cluster.prefix, "/prod/aether/");
+    cfg_sources_free(src);
+    cfg_free(&c);
+
+    load_fails(AE_EINVAL, "[cluster]\netcd_endpoints = [\"https://10.0.0.1:2379\"]\n",
+               "t.toml:2: cluster.etcd_endpoints[0] = \"https://10.0.0.1:2379\": only http:// URLs "
+               "are supported",
+               NULL);
+    load_fails(AE_ERANGE, "[cluster]\nlease_ttl_ms = 1000\n", "cluster.lease_ttl_ms = 1000",
+               "2000..3600000", NULL);
+    load_fails(AE_EINVAL, "[cluster]\nprefix = \"aether\"\n",
+               "cluster.prefix = \"aether\" must start and end with '/'", NULL);
+    load_fails(AE_EINVAL, "[cluster]\nname = \"a/b\"\n",
+               "cluster.name = \"a/b\" may only hold letters, digits", NULL);
+    load_fails(AE_ERANGE,
+               "[cluster]\netcd_endpoints = [\"http://a\", \"http://b\", \"http://c\", "
+               "\"http://d\", \"http://e\", \"http://f\", \"http://g\", \"http://h\", "
+               "\"http://i\"]\n",
+               "cluster.etcd_endpoints has 9 entries; at most 8", NULL);
+}
+
 static void test_unknown_keys(void **state)
 {
     (void)state;
@@ -195,7 +239,7 @@ static void test_unknown_keys(void **state)
                "t.toml:2: unknown key ttm.enable (did you mean enabled?)", NULL);
     load_fails(AE_EINVAL, "[node]\ncolour = \"blue\"\n", "t.toml:2: unknown key node.colour;",
                "[node] has: id, data_dir", NULL);
-    load_fails(AE_EINVAL, "[node]\n[cluster]\nsize = 3\n", "t.toml:2: unknown section [cluster]",
+    load_fails(AE_EINVAL, "[node]\n[clusters]\nsize = 3\n", "t.toml:2: unknown section [clusters]",
                NULL);
     load_fails(AE_EINVAL, "verbose = true\n", "t.toml:1: unknown key verbose outside any section",
                NULL);
@@ -408,6 +452,10 @@ static void test_table_is_complete(void **state)
                               "ttm.scale_in_window_minutes",
                               "ttm.forecast_ceiling",
                               "ttm.mode",
+                              "cluster.etcd_endpoints",
+                              "cluster.name",
+                              "cluster.lease_ttl_ms",
+                              "cluster.prefix",
                               "blueprint.name",
                               "blueprint.actuator",
                               "blueprint.min_instances",
@@ -462,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_cross_field_and_syntax),
         cmocka_unit_test(test_effective_printout),
         cmocka_unit_test(test_table_ranges_match_core),
+        cmocka_unit_test(test_cluster_section),
         cmocka_unit_test(test_table_is_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,12 +2,14 @@
 """Runs `aether-model run` on a model and compares its output with expected values.
 
 Either give --model, --input and --expected, or --export SCRIPT --workdir DIR: the script (the
-reference mixer exporter) is run with --output-dir DIR and must write mixer.onnx, input.csv and
-expected.csv there. Every value must agree within --tolerance (absolute, and relative to the
+reference mixer exporter, or forecasters.py with --export-arg=--family=NAME) is run with
+--output-dir DIR and the --export-arg values, and must write mixer.onnx (or model.onnx),
+input.csv and expected.csv there. Every value must agree within --tolerance (absolute, and relative to the
 expected magnitude when that is above 1). Exit status 0 when all agree.
 """
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -29,14 +31,24 @@ def main():
     ap.add_argument("--expected")
     ap.add_argument("--export")
     ap.add_argument("--workdir")
+    ap.add_argument("--export-arg", action="append", default=[],
+                    help="extra argument for the export script (repeatable)")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--run-arg", action="append", default=[],
+                    help="extra argument for aether-model run, e.g. --run-arg=--set=NAME=V")
     args = ap.parse_args()
     if args.export:
-        subprocess.run([sys.executable, args.export, "--output-dir", args.workdir], check=True)
+        subprocess.run([sys.executable, args.export, "--output-dir", args.workdir]
+                       + args.export_arg, check=True)
         args.model = args.workdir + "/mixer.onnx"
+        if not os.path.exists(args.model):
+            args.model = args.workdir + "/model.onnx"
         args.input = args.workdir + "/input.csv"
         args.expected = args.workdir + "/expected.csv"
-    run = subprocess.run([args.tool, "run", args.model, "--input", args.input],
+    run_args = []
+    for a in args.run_arg:  # "--set=NAME=V" becomes "--set", "NAME=V"
+        run_args += a.split("=", 1) if a.startswith("--") and "=" in a else [a]
+    run = subprocess.run([args.tool, "run", args.model, "--input", args.input] + run_args,
                          capture_output=True, text=True)
     if run.returncode != 0:
         print("aether-model run failed (%d): %s" % (run.returncode, run.stderr.strip()))

@@ -9,6 +9,12 @@
                       numpy from the same weights
   bad_*.onnx          one problem each (see BAD below), for the load-error tests
   noschema.onnx       tiny without aether.schema_version (loads with a warning)
+  tiny_freq.onnx      tiny plus a second input, an int64 frequency token [batch, 1] that adds
+                      row token of an embedding (EMB[t][k] = t * 10 + k) to every output row;
+                      aether.inputs = "freq_token=2"; tiny_freq_expected_3.csv is tiny's
+                      expected output plus EMB[3]
+  tiny_exog.onnx      tiny plus a float input exog [batch, 1, 11] added to the output, listed
+                      without a default (must be set)
 
 Run with Debian's interpreter: /usr/bin/python3 make_test_models.py OUTDIR
 """
@@ -158,12 +164,59 @@ def main(out):
     meta = {"aether.window": str(W), "aether.horizon": str(H)}
     onnx.save(model(tiny_graph()[0], meta=meta), os.path.join(out, "noschema.onnx"))
 
+    # Extra inputs: a frequency token with a default, and an exogenous input without one.
+    tokens = 4
+    emb = (np.arange(tokens)[:, None] * 10 + np.arange(F)[None, :]).astype(np.float32)
+    g, _ = tiny_graph(output_name="pre")
+    g.input.append(helper.make_tensor_value_info("freq_token", TensorProto.INT64, ["batch", 1]))
+    g.initializer.append(numpy_helper.from_array(emb, "freq_emb"))
+    g.node.append(helper.make_node("Gather", ["freq_emb", "freq_token"], ["freq_vec"], axis=0))
+    g.node.append(helper.make_node("Add", ["pre", "freq_vec"], ["output"]))
+    g.output[0].name = "output"
+    freq = model(g, meta={"aether.schema_version": "1", "aether.window": str(W),
+                          "aether.horizon": str(H), "aether.inputs": "freq_token=2"})
+    onnx.checker.check_model(freq)
+    onnx.save(freq, os.path.join(out, "tiny_freq.onnx"))
+    with open(os.path.join(out, "tiny_freq_expected_3.csv"), "w", encoding="ascii") as f:
+        for row in (reference(x, p) + emb[3])[0]:
+            f.write(",".join("%.9g" % float(v) for v in row) + "\n")
+    g, _ = tiny_graph(output_name="pre")
+    g.input.append(helper.make_tensor_value_info("exog", TensorProto.FLOAT, ["batch", 1, F]))
+    g.node.append(helper.make_node("Add", ["pre", "exog"], ["output"]))
+    g.output[0].name = "output"
+    onnx.save(model(g, meta={"aether.schema_version": "1", "aether.inputs": " exog "}),
+              os.path.join(out, "tiny_exog.onnx"))
+
     bad = {}
+    unlisted = onnx.ModelProto()
+    unlisted.CopyFrom(freq)
+    del unlisted.metadata_props[:]
+    bad["bad_extra_input_unlisted"] = unlisted
+    wrong = onnx.ModelProto()
+    wrong.CopyFrom(freq)
+    for e in wrong.metadata_props:
+        if e.key == "aether.inputs":
+            e.value = "freq_token=2,season"
+    bad["bad_extra_input_missing"] = wrong
+    badval = onnx.ModelProto()
+    badval.CopyFrom(freq)
+    for e in badval.metadata_props:
+        if e.key == "aether.inputs":
+            e.value = "freq_token=1.5"
+    bad["bad_extra_input_default"] = badval
     bad["bad_input_name"] = model(tiny_graph(input_name="x")[0])
     bad["bad_output_name"] = model(tiny_graph(output_name="y")[0])
     unsupported, _ = tiny_graph(output_name="pre")
     unsupported.node.append(helper.make_node("GridSample", ["pre", "pre"], ["output"]))
     bad["bad_unsupported_op"] = model(unsupported)
+    # Three unsupported nodes (one in another domain): the error lists every one.
+    several, _ = tiny_graph(output_name="pre")
+    several.node.append(helper.make_node("GridSample", ["pre", "pre"], ["g"], name="grid"))
+    several.node.append(helper.make_node("Frobnicate", ["g"], ["f"], name="frob"))
+    several.node.append(helper.make_node("Op", ["f"], ["output"], name="custom", domain="x.y"))
+    m_several = model(several)
+    m_several.opset_import.append(helper.make_opsetid("x.y", 1))
+    bad["bad_unsupported_ops"] = m_several
     bad["bad_schema"] = model(tiny_graph()[0], meta={"aether.schema_version": "2"})
     ext = model(tiny_graph()[0])
     t = ext.graph.initializer[0]

@@ -232,6 +232,43 @@ static void test_mixer_shapes(void **state)
             check_problem(v[kv].fn, v[kv].name, &shapes[i]);
 }
 
+/* nn_sgemm_pack_b + nn_sgemm_packed through the checker's nn_sgemm signature: B packed (any
+ * transpose) into a buffer of the packed stride, then multiplied from there. */
+static void packed_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                         const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                         int ldc)
+{
+    int stride = nn_sgemm_packed_stride(n);
+    assert_true(stride >= n);
+    float *bp = malloc(sizeof(float) * ((size_t)k * stride + 1));
+    assert_non_null(bp);
+    nn_sgemm_pack_b(trans_b, n, k, b, ldb, bp);
+    for (int p = 0; p < k; p++) /* zero past column n: the kernel reads whole panels */
+        for (int j = n; j < stride; j++)
+            assert_true(bp[(long)p * stride + j] == 0.0f);
+    nn_sgemm_packed(trans_a, m, n, k, alpha, a, lda, bp, beta, c, ldc);
+    free(bp);
+}
+
+/* B packed once at planning: the same results as nn_sgemm over odd sizes around the panel
+ * edges, every transpose, long k, and the mixer's shapes. */
+static void test_packed_b(void **state)
+{
+    (void)state;
+    static const int sizes[] = {1, 5, 11, 31, 32, 33, 60, 64, 65};
+    for (int t = 0; t < 4; t++)
+        for (int i = 0; i < 9; i++)
+            for (int j = 0; j < 9; j += 2) {
+                struct problem p = {t >> 1, t & 1, sizes[j] + 2, sizes[i], sizes[(i + j) % 9],
+                                    1.25f, t == 3 ? 0.0f : 0.5f, 2, t == 3};
+                check_problem(packed_sgemm, "packed", &p);
+            }
+    struct problem lk = {0, 1, 13, 35, 600, 0.75f, 1.5f, 1, 0};
+    check_problem(packed_sgemm, "packed", &lk);
+    struct problem mixer = {0, 0, 480, 11, 64, 1.0f, 0.0f, 0, 0};
+    check_problem(packed_sgemm, "packed", &mixer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_degenerate_shapes),
         cmocka_unit_test(test_long_k),
         cmocka_unit_test(test_mixer_shapes),
+        cmocka_unit_test(test_packed_b),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

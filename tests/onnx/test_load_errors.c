@@ -49,6 +49,23 @@ static void test_unsupported_op(void **state)
     expect_rejected("bad_unsupported_op.onnx", 6, 2, "unsupported operator GridSample (opset 17)");
 }
 
+static void test_every_unsupported_node_listed(void **state)
+{
+    (void)state;
+    const char *f = "bad_unsupported_ops.onnx";
+    expect_rejected(f, 6, 2, "3 unsupported nodes: ");
+    expect_rejected(f, 6, 2, "unsupported operator GridSample (opset 17) in node 'grid'");
+    expect_rejected(f, 6, 2, "unsupported operator Frobnicate (opset 17) in node 'frob'");
+    expect_rejected(f, 6, 2, "unsupported operator Op (domain x.y) in node 'custom'");
+    /* A buffer too small for the whole list ends it with the number left out. */
+    char err[160] = "";
+    ae_predictor *p =
+        nn_predictor_open(AETHER_TEST_MODELS "/bad_unsupported_ops.onnx", 6, 2, 1, err, sizeof err);
+    assert_null(p);
+    assert_non_null(strstr(err, "more)"));
+    assert_true(strlen(err) < sizeof err);
+}
+
 static void test_window_mismatch(void **state)
 {
     (void)state;
@@ -158,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_input_name),
         cmocka_unit_test(test_output_name),
         cmocka_unit_test(test_unsupported_op),
+        cmocka_unit_test(test_every_unsupported_node_listed),
         cmocka_unit_test(test_window_mismatch),
         cmocka_unit_test(test_horizon_mismatch),
         cmocka_unit_test(test_truncated),

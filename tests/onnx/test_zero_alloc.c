@@ -49,11 +49,40 @@ static void test_predict_allocates_nothing(void **state)
     ae_predictor_close(p);
 }
 
+/* With an extra input: setting its values and predicting allocate nothing either. */
+static void test_extra_inputs_allocate_nothing(void **state)
+{
+    (void)state;
+    enum { W = 6, H = 2, F = 11, MAX_BATCH = 3 };
+    char err[1024];
+    ae_predictor *p = nn_predictor_open(AETHER_TEST_MODELS "/tiny_freq.onnx", W, H, MAX_BATCH, err,
+                                        sizeof err);
+    assert_non_null(p);
+    static float in[MAX_BATCH * W * F], out[MAX_BATCH * H * F];
+    const double one[] = {1}, rows[] = {3, 0, 2};
+    alloc_count = 0;
+    alloc_counting = 1;
+    int rc = p->predict(p->state, in, MAX_BATCH, out, err, sizeof err);
+    if (rc == 0)
+        rc = nn_predictor_set_input(p, "freq_token", one, 1, err, sizeof err);
+    if (rc == 0)
+        rc = p->predict(p->state, in, 1, out, err, sizeof err);
+    if (rc == 0)
+        rc = nn_predictor_set_input(p, "freq_token", rows, 3, err, sizeof err);
+    if (rc == 0)
+        rc = p->predict(p->state, in, MAX_BATCH, out, err, sizeof err);
+    alloc_counting = 0;
+    assert_int_equal(rc, 0);
+    assert_int_equal(alloc_count, 0);
+    ae_predictor_close(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hook_sees_the_engine),
         cmocka_unit_test(test_predict_allocates_nothing),
+        cmocka_unit_test(test_extra_inputs_allocate_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,8 +250,8 @@ static void test_url(void **state)
 
 /* ---- transport ---- */
 
-/* A one-shot server: accepts one connection on its socket, keeps the request it read, sends
- * `answer` and closes. */
+/* A one-shot server: accepts one connection on its socket, keeps the request it read (headers,
+ * and a body of the Content-Length they announce), sends `answer` and closes. */
 struct oneshot {
     int fd, port;
     const char *answer;
@@ -266,7 +266,16 @@ static void *oneshot_run(void *arg)
     if (c < 0)
         return NULL;
     size_t used = 0;
-    while (used < sizeof(o->request) - 1 && !strstr(o->request, "\r\n\r\n")) {
+    for (;;) {
+        const char *end = strstr(o->request, "\r\n\r\n");
+        if (end) {
+            const char *cl = strstr(o->request, "Content-Length: ");
+            size_t want = (size_t)(end + 4 - o->request) + (cl ? strtoul(cl + 16, NULL, 10) : 0);
+            if (used >= want)
+                break;
+        }
+        if (used >= sizeof(o->request) - 1)
+            break;
         ssize_t n = recv(c, o->request + used, sizeof(o->request) - 1 - used, 0);
         if (n <= 0)
             break;
@@ -456,6 +465,71 @@ static void test_headers_only(void **state)
     testsrv_stop(s);
 }
 
+/* POST with a JSON body: the request carries method, Content-Type, Content-Length and the body;
+ * the body of a non-200 answer is read and handed back with its status. */
+static void test_post_json(void **state)
+{
+    (void)state;
+    static const char answer[] = "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 40\r\n\r\n"
+                                 "{\"error\":\"lease not found\",\"code\":5}    ";
+    struct oneshot o;
+    assert_true(oneshot_start(&o, AF_INET, answer));
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/lease/keepalive", o.port);
+    struct httpc_response resp;
+    char err[224] = "";
+    int rc = httpc_post_json(url, "{\"ID\":\"7\"}", 1000, 2000, &resp, err, sizeof(err));
+    oneshot_stop(&o);
+    if (rc != 0)
+        print_message("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(resp.status, 404);
+    assert_string_equal(resp.body, "{\"error\":\"lease not found\",\"code\":5}    ");
+    char want[512];
+    snprintf(want, sizeof(want),
+             "POST /v3/lease/keepalive HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+             "Accept: application/json\r\nContent-Type: application/json\r\n"
+             "Content-Length: 10\r\nConnection: close\r\n\r\n{\"ID\":\"7\"}",
+             o.port);
+    assert_string_equal(o.request, want);
+    httpc_response_free(&resp);
+
+    /* A 200 answer the same way; and the parser's limits still apply to a POST's answer. */
+    assert_true(oneshot_start(&o, AF_INET, chunked_answer));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/kv/range", o.port);
+    assert_int_equal(httpc_post_json(url, "{}", 1000, 2000, &resp, err, sizeof(err)), 0);
+    oneshot_stop(&o);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.body, "up 1\nup 2\n");
+    httpc_response_free(&resp);
+    assert_true(oneshot_start(&o, AF_INET, chunked_answer));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/kv/range", o.port);
+    assert_int_equal(httpc_post_json(url, "{}", 4, 2000, &resp, err, sizeof(err)), -1);
+    oneshot_stop(&o);
+    assert_string_equal(err, "body larger than 4 bytes");
+    assert_null(resp.body);
+
+    /* Nobody listening: the transport's message. */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/kv/range", free_port());
+    assert_int_equal(httpc_post_json(url, "{}", 1000, 2000, &resp, err, sizeof(err)), -1);
+    assert_string_equal(err, "cannot connect: Connection refused");
+}
+
+/* A method with a space in it would split the request line: refused before anything is sent. */
+static void test_bad_method(void **state)
+{
+    (void)state;
+    struct httpc_request req;
+    memset(&req, 0, sizeof(req));
+    req.url = "http://127.0.0.1:1/x";
+    req.method = "GET /y";
+    httpc_get_all(&req, 1, "*/*", 500);
+    assert_false(req.ok);
+    assert_string_equal(req.error, "bad method \"GET /y\"");
+    httpc_request_free(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +545,8 @@ int main(void)
         cmocka_unit_test(test_host_name),
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_headers_only),
+        cmocka_unit_test(test_post_json),
+        cmocka_unit_test(test_bad_method),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* aether-model: inspect and run TTM models on the project's own ONNX engine.
  *
  *   aether-model validate FILE [--window W] [--horizon H]
- *   aether-model run FILE --input X.csv
+ *   aether-model run FILE --input X.csv [--set NAME=V[,V...]]...
  *   aether-model bench FILE [--batch N] [--iterations N]
  *   aether-model conformance DIR
  *
@@ -20,7 +20,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: aether-model validate FILE [--window W] [--horizon H]\n"
-               "       aether-model run FILE --input X.csv\n"
+               "       aether-model run FILE --input X.csv [--set NAME=V[,V...]]...\n"
                "       aether-model bench FILE [--batch N] [--iterations N]\n"
                "       aether-model conformance DIR\n");
 }
@@ -258,12 +258,55 @@ static int read_window_csv(const char *path, float **rows_out, int *n_rows)
     return 0;
 }
 
+/* Applies one --set NAME=V[,V...] to the predictor's extra input NAME. */
+static int set_extra_input(ae_predictor *p, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1]) {
+        fprintf(stderr, "aether-model: --set %s: expected NAME=V[,V...]\n", arg);
+        return 1;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(eq - arg < 255 ? eq - arg : 255), arg);
+    int64_t n = 1;
+    for (const char *c = eq + 1; *c; c++)
+        n += *c == ',';
+    double *v = malloc(sizeof *v * (size_t)n);
+    if (!v) {
+        fprintf(stderr, "aether-model: out of memory\n");
+        return 1;
+    }
+    const char *s = eq + 1;
+    for (int64_t k = 0; k < n; k++) {
+        char *end;
+        errno = 0;
+        v[k] = strtod(s, &end);
+        if (end == s || errno || (*end != ',' && *end != 0)) {
+            fprintf(stderr, "aether-model: --set %s: value %lld is not a number\n", arg,
+                    (long long)k + 1);
+            free(v);
+            return 1;
+        }
+        s = end + 1;
+    }
+    char err[1024];
+    int rc = nn_predictor_set_input(p, name, v, n, err, sizeof err);
+    free(v);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    return rc != 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *path = NULL, *csv = NULL;
+    const char *sets[16];
+    int n_sets = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--input") == 0 && i + 1 < argc)
             csv = argv[++i];
+        else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 16)
+            sets[n_sets++] = argv[++i];
         else if (!path && argv[i][0] != '-')
             path = argv[i];
         else {
@@ -291,6 +334,12 @@ int cmd_run(int argc, char **argv)
         free(in);
         return 1;
     }
+    for (int i = 0; i < n_sets; i++)
+        if (set_extra_input(p, sets[i]) != 0) {
+            free(in);
+            ae_predictor_close(p);
+            return 1;
+        }
     float *out = calloc((size_t)horizon * FEATURES, sizeof *out);
     int rc = out ? p->predict(p->state, in, 1, out, err, sizeof err) : AE_ENOMEM;
     if (rc != 0) {
