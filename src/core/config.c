@@ -65,7 +65,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
     out->forecaster = FCR_AUTO;
-    out->scale_in_window_minutes = 10;
+    out->scale_in_window_minutes = 30;
     out->forecast_ceiling = 1;
 }
 
