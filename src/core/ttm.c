@@ -330,8 +330,10 @@ static void record_decision(ttm *t, struct ttm_bp *b, const struct ttm_bp_input 
     d->action = action_of(r->type);
     if (r->type == FCST_SCALE_UP)
         d->to = r->target_instances > in->requested ? r->target_instances : in->requested;
-    else if (r->type == FCST_SCALE_DOWN)
-        d->to = r->target_instances < in->requested ? r->target_instances : in->requested;
+    else if (r->type == FCST_SCALE_DOWN) { /* to the held ceiling (the stabilised target) */
+        int to = r->ceiling > 0 ? r->ceiling : r->target_instances;
+        d->to = to < in->requested ? to : in->requested;
+    }
     if (t->cfg.mode == CFG_TTM_FORECAST_ONLY)
         snprintf(d->reason, sizeof d->reason, "forecast-only: %.100s", r->text);
     else
