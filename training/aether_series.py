@@ -331,9 +331,10 @@ class Samples:
         return Samples(self.ends[sel], self.history[sel], self.x[sel], self.y[sel])
 
 
-def make_samples(prep, window, horizon):
+def make_samples(prep, window, horizon, limit=0):
     """All windows with at least W/2 minutes of history and H following minutes in the same
-    history, at least one of them not missing."""
+    history, at least one of them not missing; with limit > 0 at most that many of them, evenly
+    spaced in time (a long series then does not crowd out the others of a corpus)."""
     n = len(prep.filled)
     if n == 0:
         return Samples(np.zeros(0, np.int64), np.zeros(0, np.int64),
@@ -348,9 +349,46 @@ def make_samples(prep, window, horizon):
     y = prep.raw[target_idx] if len(ends) else np.zeros((0, horizon, N_FEATURES))
     has_target = ~np.all(np.isnan(y), axis=(1, 2)) if len(ends) else np.zeros(0, bool)
     ends, history, y = ends[has_target], history[has_target], y[has_target]
+    if 0 < limit < len(ends):
+        pick = np.unique(np.round(np.linspace(0, len(ends) - 1, limit)).astype(np.int64))
+        ends, history, y = ends[pick], history[pick], y[pick]
     x = prep.filled[window_indices(ends, history, window)] if len(ends) else \
         np.zeros((0, window, N_FEATURES))
     return Samples(ends, history, x.astype(np.float32), y.astype(np.float32))
+
+
+def concat_samples(parts):
+    """The samples of several series, one after the other."""
+    return Samples(*(np.concatenate([getattr(p, k) for p in parts])
+                     for k in ("ends", "history", "x", "y")))
+
+
+def corpus_files(paths, exclude=()):
+    """The data files of paths (files as given, folders: their *.csv sorted by name), without
+    those whose name starts with one of the exclude prefixes. Raises DataError."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if n.endswith(".csv"))
+            if not names:
+                raise DataError(f"{path}: folder holds no .csv file")
+            files += [os.path.join(path, n) for n in names]
+        else:
+            files.append(path)
+    kept = [f for f in files if not any(os.path.basename(f).startswith(e) for e in exclude)]
+    if not kept:
+        raise DataError(f"{', '.join(paths)}: no data file left after excluding "
+                        f"{', '.join(exclude)}")
+    return kept
+
+
+def corpus_summary(used):
+    """'synthetic 15, nasa 3, ...': series per family (the file name up to its first '-')."""
+    counts = {}
+    for data in used:
+        family = os.path.basename(data.source).split("-")[0]
+        counts[family] = counts.get(family, 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
 
 
 # ---------------------------------------------------------------------------------------------

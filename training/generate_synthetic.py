@@ -37,17 +37,17 @@ DAY_MIN = 1440
 FORMATS = ("%.4f", "%.4f", "%.3f", "%.3f", "%d", "%.3f", "%.3f", "%.3f", "%.3f", "%.5f", "%d")
 
 
-def parse_duration(text):
+def parse_duration(text, flag="--duration"):
     """'48h', '120m', '2d' (or a bare number of minutes) -> minutes."""
     m = re.fullmatch(r"\s*(\d+)\s*([mhd]?)\s*", text)
     if not m:
-        raise ValueError(f"--duration '{text}': expected a number with unit m, h or d "
+        raise ValueError(f"{flag} '{text}': expected a number with unit m, h or d "
                          "(e.g. 120m, 48h, 2d)")
     minutes = int(m.group(1)) * {"": 1, "m": 1, "h": 60, "d": DAY_MIN}[m.group(2)]
     if minutes < 1:
-        raise ValueError(f"--duration '{text}': must be at least one minute")
+        raise ValueError(f"{flag} '{text}': must be at least one minute")
     if minutes > 366 * DAY_MIN:
-        raise ValueError(f"--duration '{text}': at most 366 days")
+        raise ValueError(f"{flag} '{text}': at most 366 days")
     return minutes
 
 
@@ -55,15 +55,16 @@ def parse_duration(text):
 # Load patterns: each returns the offered load in requests/s for every minute, before noise.
 
 
-def _diurnal(t_min, start_ms, rng):
+def _diurnal(t_min, start_ms, rng, amplitude=1.0, period=DAY_MIN):
     """Relative day/night shape, mean about 1: peak near 13:00 UTC, trough near 23:00 (the fall
     after the peak is steeper than the slow rise through the night and morning),
-    each day's amplitude a little different."""
-    tod = ((start_ms // series.MINUTE_MS + t_min) % DAY_MIN) / DAY_MIN  # 0..1 of the UTC day
-    day = (start_ms // series.MINUTE_MS + t_min) // DAY_MIN
+    each day's amplitude a little different. `amplitude` scales the swing (1: 0.4x..1.8x),
+    `period` is the cycle's length in minutes (a day by default)."""
+    tod = ((start_ms // series.MINUTE_MS + t_min) % period) / period  # 0..1 of the cycle
+    day = (start_ms // series.MINUTE_MS + t_min) // period
     days = np.unique(day)
-    amplitude = dict(zip(days, rng.uniform(0.85, 1.15, len(days))))
-    amp = np.array([amplitude[d] for d in day])
+    day_swing = dict(zip(days, rng.uniform(0.85, 1.15, len(days))))
+    amp = amplitude * np.array([day_swing[d] for d in day])
     shape = 0.6 * np.cos(2 * np.pi * (tod - 0.52)) + 0.12 * np.cos(4 * np.pi * (tod - 0.58))
     return 1.0 + amp * shape
 
@@ -102,25 +103,49 @@ def _ramp_growth(n, rng, start_level, end_level):
     return level
 
 
-def load_pattern(pattern, n, base_load, start_ms, rng):
+class Shape:
+    """The knobs of a pattern beyond its name (the defaults are the patterns as documented):
+    amplitude scales the day/night swing, period is the cycle's length in minutes, noise the
+    standard deviation of the multiplicative AR(1) noise, spike_gap the mean minutes between
+    spikes (spike and mixed)."""
+
+    def __init__(self, amplitude=1.0, period=DAY_MIN, noise=0.035, spike_gap=None):
+        checks = [(0 <= amplitude <= 1.6, f"amplitude {amplitude}: must be in 0..1.6"),
+                  (period >= 10, f"period {period}: must be at least 10 minutes"),
+                  (0 <= noise <= 0.5, f"noise {noise}: must be in 0..0.5"),
+                  (spike_gap is None or spike_gap >= 10,
+                   f"spike gap {spike_gap}: must be at least 10 minutes")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        self.amplitude, self.period = amplitude, period
+        self.noise, self.spike_gap = noise, spike_gap
+
+
+def load_pattern(pattern, n, base_load, start_ms, rng, shape=None):
     """Offered load (requests/s) per minute for a pattern, with noise."""
+    shape = shape or Shape()
     t = np.arange(n)
+
+    def cycle():
+        return _diurnal(t, start_ms, rng, shape.amplitude, shape.period)
+
     if pattern == "steady":
         load = np.full(n, float(base_load))
     elif pattern == "diurnal":
-        load = base_load * _diurnal(t, start_ms, rng)
+        load = base_load * cycle()
     elif pattern == "spike":
-        load = base_load * _diurnal(t, start_ms, rng) + _spikes(n, rng, 180, base_load)
+        load = base_load * cycle() + _spikes(n, rng, shape.spike_gap or 180, base_load)
     elif pattern == "ramp":
         load = base_load * _ramp_growth(n, rng, 0.5, 2.0)
     elif pattern == "mixed":
         trend = 1.0 + 0.5 * t / max(1, n - 1)
-        load = base_load * _diurnal(t, start_ms, rng) * trend + _spikes(n, rng, 240, base_load)
+        load = base_load * cycle() * trend + _spikes(n, rng, shape.spike_gap or 240, base_load)
     else:
         raise ValueError(f"unknown pattern '{pattern}' (choose from {', '.join(PATTERNS)})")
     # Multiplicative noise with short memory (bursts last a few minutes), as request rates do.
     noise = np.zeros(n)
-    eps = rng.normal(0.0, 0.035, n)
+    eps = rng.normal(0.0, shape.noise, n)
     for i in range(n):
         noise[i] = (0.6 * noise[i - 1] if i else 0.0) + eps[i]
     return np.maximum(load * (1.0 + noise), 0.0)
@@ -163,9 +188,9 @@ def service_metrics(load, capacity, rng, service_ms=12.0, timeout_ms=5000.0):
 
 
 def generate(pattern, minutes, base_load=100.0, seed=42, capacity=None,
-             start_ms=DEFAULT_START_MS, missing_rate=0.0):
+             start_ms=DEFAULT_START_MS, missing_rate=0.0, shape=None):
     """(timestamps [n] Unix ms, values [n, 11] with NaN = missing) for a pattern.
-    capacity defaults to 3 x base_load requests/s."""
+    capacity defaults to 3 x base_load requests/s; shape: a Shape (default: as documented)."""
     if base_load <= 0:
         raise ValueError(f"--base-load {base_load}: must be > 0 (requests per second)")
     capacity = 3.0 * base_load if capacity is None else capacity
@@ -174,7 +199,7 @@ def generate(pattern, minutes, base_load=100.0, seed=42, capacity=None,
     if not 0.0 <= missing_rate < 1.0:
         raise ValueError(f"--missing-rate {missing_rate}: must be in [0, 1)")
     rng = np.random.default_rng(seed)
-    load = load_pattern(pattern, minutes, base_load, start_ms, rng)
+    load = load_pattern(pattern, minutes, base_load, start_ms, rng, shape)
     values = service_metrics(load, capacity, rng)
     if missing_rate > 0:
         values[rng.random(values.shape) < missing_rate] = np.nan
@@ -196,6 +221,14 @@ def main(argv=None):
                    help="share of cells left empty, to exercise missing values (default: 0)")
     p.add_argument("--start", type=int, default=DEFAULT_START_MS,
                    help="first minute, Unix ms (default: 2026-01-05T00:00Z)")
+    p.add_argument("--amplitude", type=float, default=1.0,
+                   help="day/night swing relative to the documented one, 0..1.6 (default: 1)")
+    p.add_argument("--period", default="1d",
+                   help="length of the day/night cycle: 90m, 12h, 1d (default: 1d)")
+    p.add_argument("--noise", type=float, default=0.035,
+                   help="standard deviation of the multiplicative load noise (default: 0.035)")
+    p.add_argument("--spike-gap", default=None,
+                   help="mean time between spikes: 2h, 90m (default: 3h spike, 4h mixed)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     p.add_argument("--output", default="synthetic.csv", help="CSV file (default: synthetic.csv)")
     args = p.parse_args(argv)
@@ -203,8 +236,10 @@ def main(argv=None):
         minutes = parse_duration(args.duration)
         if args.start < 0 or args.start % series.MINUTE_MS:
             raise ValueError(f"--start {args.start}: must be a whole minute in Unix ms")
+        shape = Shape(args.amplitude, parse_duration(args.period, "--period"), args.noise,
+                      parse_duration(args.spike_gap, "--spike-gap") if args.spike_gap else None)
         timestamps, values = generate(args.pattern, minutes, args.base_load, args.seed,
-                                      args.capacity, args.start, args.missing_rate)
+                                      args.capacity, args.start, args.missing_rate, shape)
         series.write_csv(args.output, timestamps, values, FORMATS)
     except (ValueError, OSError) as e:
         print(f"generate_synthetic.py: {e}", file=sys.stderr)

@@ -30,7 +30,15 @@ def positive_int(text):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Train the Aether TTM forecaster.")
-    p.add_argument("--data", required=True, help="training data: CSV or JSON export")
+    p.add_argument("--data", required=True, nargs="+",
+                   help="training data: CSV or JSON exports, or folders of CSVs (a corpus: "
+                        "each file one series)")
+    p.add_argument("--exclude", default="",
+                   help="comma-separated name prefixes of files to leave out of a folder "
+                        "(leave-one-out: --exclude nasa)")
+    p.add_argument("--windows-per-series", type=int, default=0,
+                   help="at most this many windows of each series, evenly spaced in time "
+                        "(0: all)")
     p.add_argument("--epochs", type=positive_int, default=100, help="maximum epochs (default 100)")
     p.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
     p.add_argument("--learning-rate", type=float, default=2e-3, help="AdamW step (default 2e-3)")
@@ -145,29 +153,48 @@ def main(argv=None):
     started = time.monotonic()
     args = parse_args(argv)
     W, H = args.seq_len, args.horizon
-    print(f"Loading data from {args.data}...")
     try:
-        data = series.read_series(args.data)
+        paths = series.corpus_files(args.data, [e for e in args.exclude.split(",") if e])
+        print(f"Loading data from {', '.join(args.data)} ({len(paths)} series)...")
+        loaded = [series.read_series(path) for path in paths]
     except series.DataError as e:
         print(f"train.py: {e}", file=sys.stderr)
         return 2
-    print(f"  {len(data)} samples, {series.N_FEATURES} features ({data.span_text()})")
-    if data.duplicates:
-        print(f"  note: {data.duplicates} rows repeated a minute; kept the last of each")
-    missing = int(np.isnan(data.values).sum())
-    if missing:
-        print(f"  note: {missing} missing values (carried forward by the model-input rule)")
-    prep = series.prepare(data, W)
-    samples = series.make_samples(prep, W, H)
-    need_rows = 2 * W + H
-    n_val = int(round(len(samples) * args.validation_split))
-    n_train = len(samples) - n_val
-    if len(prep.filled) < need_rows or n_val < 1 or n_train < 1:
-        print(f"train.py: {args.data}: too little data: {len(prep.filled)} usable minutes give "
-              f"{len(samples)} windows; --seq-len {W} --horizon {H} needs at least {need_rows} "
-              f"minutes (2 x seq-len + horizon) of continuous history (24 hours or more "
-              f"recommended)", file=sys.stderr)
+    train_parts, val_parts, minutes, used = [], [], 0, []
+    for data in loaded:
+        if len(loaded) == 1:
+            print(f"  {len(data)} samples, {series.N_FEATURES} features ({data.span_text()})")
+        if data.duplicates:
+            print(f"  note: {data.source}: {data.duplicates} rows repeated a minute; kept the "
+                  "last of each")
+        missing = int(np.isnan(data.values).sum())
+        if missing and len(loaded) == 1:
+            print(f"  note: {missing} missing values (carried forward by the model-input rule)")
+        prep = series.prepare(data, W)
+        samples = series.make_samples(prep, W, H, args.windows_per_series)
+        n_val = int(round(len(samples) * args.validation_split))
+        n_train = len(samples) - n_val
+        if len(prep.filled) < 2 * W + H or n_val < 1 or n_train < 1:
+            if len(loaded) == 1:
+                print(f"train.py: {data.source}: too little data: {len(prep.filled)} usable "
+                      f"minutes give {len(samples)} windows; --seq-len {W} --horizon {H} needs "
+                      f"at least {2 * W + H} minutes (2 x seq-len + horizon) of continuous "
+                      f"history (24 hours or more recommended)", file=sys.stderr)
+                return 2
+            print(f"  note: {data.source}: skipped, too short for --seq-len {W} ({len(samples)} "
+                  "windows)")
+            continue
+        train_parts.append(samples.subset(slice(0, n_train)))
+        val_parts.append(samples.subset(slice(n_train, None)))
+        minutes += len(data)
+        used.append(data)
+    if not train_parts:
+        print(f"train.py: {', '.join(args.data)}: no series long enough for --seq-len {W} "
+              f"--horizon {H} (each needs at least {2 * W + H} minutes)", file=sys.stderr)
         return 2
+    train, val = series.concat_samples(train_parts), series.concat_samples(val_parts)
+    train_data = used[0].describe() if len(used) == 1 else \
+        f"corpus of {len(used)} series, {minutes} minutes ({series.corpus_summary(used)})"
     # torch is imported only now: bad data is reported without waiting for it.
     torch = import_torch()
     import aether_model
@@ -176,9 +203,9 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
 
-    print(f"  {len(samples)} sequences (seq_len={W}, horizon={H})")
-    train, val = samples.subset(slice(0, n_train)), samples.subset(slice(n_train, None))
-    print(f"  Training: {len(train)}, Validation: {len(val)}")
+    print(f"  {len(train) + len(val)} sequences (seq_len={W}, horizon={H})")
+    print(f"  Training: {len(train)}, Validation: {len(val)} (the latest "
+          f"{args.validation_split:g} of each series)")
     print(f"  Device: cpu ({args.threads} threads)")
 
     if args.arch == "tsmixer":
@@ -249,7 +276,7 @@ def main(argv=None):
         print(line)
     info = {
         "seed": args.seed,
-        "train_data": data.describe(),
+        "train_data": train_data,
         "val_wape": cmp.val_wape(),
         "val_skill": cmp.skill(),
         "persistence_val_wape": cmp.val_wape(persist=True),

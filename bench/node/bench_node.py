@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Node benchmark: memory and control-loop lag of aether-node, idle and under HTTP load.
 
-Starts the release node (build/bin/aether-node) with the default model (models/ttm-aether.onnx,
-W=60) and 4 blueprints whose 60-minute windows are pre-populated in the node's database, so every
+Starts the release node (build/bin/aether-node) with the default model (models/ttm-aether.onnx;
+its window W and horizon H read by aether-model validate) and 4 blueprints whose W-minute windows
+are pre-populated in the node's database, so every
 TTM evaluation (every 10 s here) runs the model on a batch of 4. Then, in one run:
   1. idle: 60 s with nothing but the node's own work;
   2. loaded: 60 s while wrk drives GET /api/ttm/status as fast as it can.
@@ -41,12 +42,26 @@ def free_port():
         return s.getsockname()[1]
 
 
-def write_config(path, work, port, model, blueprints):
+def model_shape(engine, model):
+    """(W, H) from the model's metadata, as `aether-model validate` prints it."""
+    out = subprocess.run([engine, "validate", model], capture_output=True, text=True).stdout
+    shape = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*aether\.(window|horizon) = (\d+)$", line)
+        if m:
+            shape[m.group(1)] = int(m.group(2))
+    if len(shape) != 2:
+        sys.exit("bench_node: %s validate %s shows no aether.window/aether.horizon"
+                 % (engine, model))
+    return shape["window"], shape["horizon"]
+
+
+def write_config(path, work, port, model, blueprints, window, horizon):
     lines = ["[node]", 'data_dir = "%s"' % os.path.join(work, "data"), 'log_level = "warn"', "",
              "[api]", 'bind = "127.0.0.1:%d"' % port, "",
              "[controller]", "evaluation_interval_ms = 100", "",
              "[ttm]", "enabled = true", 'model_path = "%s"' % model,
-             "input_window_minutes = 60", "prediction_horizon = 1",
+             "input_window_minutes = %d" % window, "prediction_horizon = %d" % horizon,
              "evaluation_interval_ms = 10000", ""]
     for bp in blueprints:
         lines += ["[[blueprint]]", 'name = "%s"' % bp, 'actuator = "exec"',
@@ -141,7 +156,8 @@ def main():
     port = free_port()
     blueprints = ["alpha", "beta", "gamma", "delta"]
     conf = os.path.join(work, "aether.toml")
-    write_config(conf, work, port, os.path.abspath(a.model), blueprints)
+    window, horizon = model_shape(os.path.join(os.path.dirname(a.node), "aether-model"), a.model)
+    write_config(conf, work, port, os.path.abspath(a.model), blueprints, window, horizon)
     log = open(os.path.join(work, "node.log"), "w")
 
     def start():
@@ -158,7 +174,7 @@ def main():
     p = start()
     p.send_signal(signal.SIGTERM)
     p.wait()
-    populate(os.path.join(work, "data", "aether.db"), blueprints)
+    populate(os.path.join(work, "data", "aether.db"), blueprints, window)
     p = start()
     try:
         status = json.loads(get(port, "/api/ttm/status"))
@@ -184,8 +200,8 @@ def main():
         p.wait()
         log.close()
 
-    print("aether-node benchmark: 4 blueprints, model %s (W=60, H=1), TTM every 10 s,"
-          " control loop every 100 ms, %d s per phase" % (a.model, a.seconds))
+    print("aether-node benchmark: 4 blueprints, model %s (W=%d, H=%d), TTM every 10 s,"
+          " control loop every 100 ms, %d s per phase" % (a.model, window, horizon, a.seconds))
     print("TTM state %s, forecasts made during the run: %d, control loop at nice %d"
           % (status["state"], loaded["predictions"], loaded["nice"]))
     print()

@@ -34,6 +34,25 @@ def saving_at_equal_slo(point, baseline):
     return 1.0 - point["cost"] / b["cost"], b
 
 
+def saving_bound(point, baseline):
+    """For a point safer than every baseline point (no equal-SLO match): 1 - cost / cost of the
+    baseline's safest point (fewest SLO minutes, then cheapest), a lower bound of the saving at
+    equal SLO as long as the baseline gets no cheaper by getting safer (true of a target sweep:
+    a lower target holds more instances). None when the point is matched or not safer."""
+    if not baseline or saving_at_equal_slo(point, baseline)[0] is not None:
+        return None
+    safest = min(baseline, key=lambda p: (p["slo"], p["cost"]))
+    if point["slo"] >= safest["slo"] or safest["cost"] <= 0:
+        return None
+    return 1.0 - point["cost"] / safest["cost"]
+
+
+def dominates(a, b):
+    """a is no worse than b on both SLO minutes and cost, and better on one."""
+    return (a["slo"] <= b["slo"] and a["cost"] <= b["cost"] and
+            (a["slo"] < b["slo"] or a["cost"] < b["cost"]))
+
+
 def choose(points, baseline):
     """The operating point a protocol picks on a validation slice: the largest saving at equal
     SLO against the baseline's sweep; ties go to fewer SLO minutes, then lower cost. When no

@@ -52,6 +52,18 @@ class Frontier(unittest.TestCase):
         none = [pt(1, 500, "x"), pt(0, 900, "y")]
         self.assertEqual(fr.choose(none, HPA)["label"], "y")
 
+    def test_saving_bound_for_a_point_safer_than_the_baseline(self):
+        # safer than the HPA's safest point (2 SLO min at 200): at least 1 - 150/200 saved
+        self.assertAlmostEqual(fr.saving_bound(pt(1, 150), HPA), 0.25)
+        self.assertIsNone(fr.saving_bound(pt(10, 120), HPA))  # matched: no bound needed
+        self.assertIsNone(fr.saving_bound(pt(2, 150), HPA))   # matched by the 0.6 point
+
+    def test_dominates(self):
+        self.assertTrue(fr.dominates(pt(5, 100), pt(6, 100)))
+        self.assertTrue(fr.dominates(pt(5, 90), pt(5, 100)))
+        self.assertFalse(fr.dominates(pt(5, 100), pt(5, 100)))
+        self.assertFalse(fr.dominates(pt(4, 110), pt(5, 100)))
+
     def test_value_over(self):
         self.assertAlmostEqual(fr.value_over(0.10, [0.02, None, 0.12]), -0.02)
         self.assertIsNone(fr.value_over(None, [0.1]))

@@ -98,8 +98,8 @@ struct cfg_controller {
 struct cfg_ttm {
     int enabled;                    /* 0 */
     char model_path[CFG_PATH_MAX];  /* "models/ttm-aether.onnx" */
-    int input_window_minutes;       /* 60, 1..120 */
-    int prediction_horizon;         /* 1, 1..10 */
+    int input_window_minutes;       /* 30, 1..120 */
+    int prediction_horizon;         /* 5, 1..10 */
     int evaluation_interval_ms;     /* 60000, 10000..300000 */
     double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */

@@ -58,8 +58,8 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     memset(out, 0, sizeof *out);
     out->enabled = 0;
     SET_STR(out->model_path, "models/ttm-aether.onnx");
-    out->input_window_minutes = 60;
-    out->prediction_horizon = 1;
+    out->input_window_minutes = 30;
+    out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
     out->confidence_threshold = 0.7;
     out->upper_bound_utilization = 0.85;

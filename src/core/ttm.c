@@ -231,11 +231,36 @@ static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bu
         }
 }
 
+/* auto: the selection of b starts (cold start) at now, once. */
+static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
+{
+    if (t->cfg.forecaster == FCR_AUTO && !b->sel_started) {
+        sel_init(&b->sel, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
+        b->sel_started = 1;
+    }
+}
+
+static void record_series(ttm *t, struct ttm_bp *b, int64_t minute_ms);
+
+/* auto: scores the series candidates on closed minute m before it is fed to them. */
+static void score_minute(ttm *t, struct ttm_bp *b, const struct ae_minute *m)
+{
+    if (!b->sel_started || m->start_ms <= b->sel.last_ms)
+        return;
+    record_series(t, b, m->start_ms);
+    sel_observe(&b->sel, m->start_ms,
+                ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
+}
+
 int ttm_preload(ttm *t, int i, const struct ae_minute *m)
 {
     if (i < 0 || i >= t->count || !m)
         return AE_EINVAL;
-    feed_forecasters(&t->bps[i], m, 1);
+    struct ttm_bp *b = &t->bps[i];
+    start_selection(t, b, m->start_ms);
+    if (m->start_ms > b->fed_ms)
+        score_minute(t, b, m);
+    feed_forecasters(b, m, 1);
     return 0;
 }
 
@@ -262,20 +287,13 @@ static void record_series(ttm *t, struct ttm_bp *b, int64_t minute_ms)
  * series forecasters and (auto) candidates' scores. */
 static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history, int64_t now)
 {
-    if (t->cfg.forecaster == FCR_AUTO && !b->sel_started) {
-        sel_init(&b->sel, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
-        b->sel_started = 1;
-    }
+    start_selection(t, b, now);
     int n = agg_recent(history, AGG_HISTORY_MINUTES, t->scratch);
     for (int k = 0; k < n; k++) {
         const struct ae_minute *m = &t->scratch[k];
         if (m->start_ms > b->conf.last_seen_ms)
             conf_observe(&b->conf, m);
-        if (b->sel_started && m->start_ms > b->sel.last_ms) {
-            record_series(t, b, m->start_ms);
-            sel_observe(&b->sel, m->start_ms,
-                        ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
-        }
+        score_minute(t, b, m);
         feed_forecasters(b, m, 0);
     }
 }

@@ -176,6 +176,33 @@ static int reload_history(struct node *n, int64_t now_ms, char *err, size_t errl
     return rc;
 }
 
+/* With a classical ttm.forecaster: feeds each blueprint's forecaster the stored minutes of the
+ * last FCR_HISTORY_MINUTES (oldest first), more than the aggregator keeps, so that it fits on the
+ * node's own history. */
+static int preload_forecasters(struct node *n, int64_t now_ms, char *err, size_t errlen)
+{
+    if (n->cfg.ttm.forecaster == FCR_MODEL)
+        return 0;
+    struct ae_minute *buf = malloc(sizeof *buf * FCR_HISTORY_MINUTES);
+    if (!buf)
+        return AE_ENOMEM;
+    int rc = 0;
+    for (int i = 0; i < n->nbp && rc == 0; i++) {
+        int got = store_read_latest(n->store, n->bps[i].cfg->name, now_ms + 1, buf,
+                                    FCR_HISTORY_MINUTES, err, errlen);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        for (int k = 0; k < got; k++)
+            ttm_preload(scl_ttm(n->step), i, &buf[k]);
+        nlog(NLOG_INFO, "history", "blueprint %s: %d stored minutes for the %s forecaster",
+             n->bps[i].cfg->name, got, fcr_kind_names[n->cfg.ttm.forecaster]);
+    }
+    free(buf);
+    return rc;
+}
+
 /* node_open's work on a zeroed node; on failure the caller frees it. */
 static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builtin,
                       int64_t now_ms, char *err, size_t errlen)
@@ -228,7 +255,9 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         }
     }
     sort_by_name(n);
-    return reload_history(n, now_ms, err, errlen);
+    if ((rc = reload_history(n, now_ms, err, errlen)) != 0)
+        return rc;
+    return preload_forecasters(n, now_ms, err, errlen);
 }
 
 int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_ms,

@@ -127,7 +127,7 @@ static void defaults(struct options *o)
 {
     memset(o, 0, sizeof *o);
     o->scale = 1;
-    o->max_fill_ms = 15 * AE_MINUTE_MS;
+    o->max_fill_ms = 15 * 60000;
     o->controllers = "all";
     o->mode = "active";
     o->forecaster = "model";
@@ -423,7 +423,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct sim_load load;
-    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / AE_MINUTE_MS), &load, err, sizeof err);
+    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / 60000), &load, err, sizeof err);
     if (!o.quiet) {
         char desc[2048];
         trace_describe(tr, desc, sizeof desc);
@@ -481,7 +481,7 @@ int main(int argc, char **argv)
                 "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
                 "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
                 trace_format_time(load.start_ms, a, sizeof a),
-                trace_format_time(load.start_ms + (int64_t)load.minutes * AE_MINUTE_MS, b, sizeof b),
+                trace_format_time(load.start_ms + (int64_t)load.minutes * 60000, b, sizeof b),
                 load.minutes - skipped, skipped, load.filled_runs, load.filled_minutes,
                 load.skipped_runs, load.skipped_minutes, capacity, o.min_instances, max_instances,
                 (long long)(o.startup_ms / 1000));

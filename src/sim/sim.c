@@ -121,6 +121,7 @@ static void score_result(const struct scorer *s, struct sim_result *out)
     out->mase = out->mase_by_step[0];
 }
 
+
 static int export_minute(tdata_writer *w, const struct ae_minute *m)
 {
     double v[AE_FEATURE_COUNT];
@@ -336,6 +337,7 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                     .a = agg_new(),
                     .cached_offered = -1,
                     .cached_ready = -1};
+    scorer_init(&r.sc);
     r.f.ready_at = malloc((size_t)p->max_instances * sizeof *r.f.ready_at);
     r.minute_p95 = malloc((l->minutes ? l->minutes : 1) * sizeof *r.minute_p95);
     ae_snapshot_init(&r.cached_snap, 0);

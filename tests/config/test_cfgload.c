@@ -57,8 +57,8 @@ static void test_default_file(void **state)
         fail_msg("aether.toml: %s", err);
     assert_int_equal(c.ttm.enabled, 1);
     assert_string_equal(c.ttm.model_path, "models/ttm-aether.onnx");
-    assert_int_equal(c.ttm.input_window_minutes, 60);
-    assert_int_equal(c.ttm.prediction_horizon, 1);
+    assert_int_equal(c.ttm.input_window_minutes, 30);
+    assert_int_equal(c.ttm.prediction_horizon, 5);
     assert_int_equal(c.blueprint_count, 1);
     const struct cfg_blueprint *b = &c.blueprints[0];
     assert_int_equal(b->actuator, CFG_ACTUATOR_PROCESS);
@@ -492,7 +492,7 @@ static void test_table_is_complete(void **state)
     }
     char def[128];
     cfg_key_default_text(cfg_key_find(CFG_SEC_TTM, "input_window_minutes"), def, sizeof(def));
-    assert_string_equal(def, "60");
+    assert_string_equal(def, "30");
     cfg_key_default_text(cfg_key_find(CFG_SEC_API, "bind"), def, sizeof(def));
     assert_string_equal(def, "\"127.0.0.1:8080\"");
 }

@@ -92,10 +92,15 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # The ttm controller with the shipped default model through the ONNX engine.
     model = os.path.join(SRC, "models", "ttm-aether.onnx")
+    info = subprocess.run([os.path.join(os.path.dirname(SIM), "aether-model"), "validate", model],
+                          capture_output=True, text=True, timeout=60).stdout
+    window = [int(line.split("=")[1]) for line in info.splitlines()
+              if line.strip().startswith("aether.window =")]
+    check(len(window) == 1, f"aether-model validate shows the model's window ({info[-300:]})")
     res = json.loads(run(base + ["--controller", "reactive,ttm", "--model", model,
                                  "--json"]).stdout)
     t = res["ttm"]
-    check(t["predictions"] == 360 - 30,
+    check(window and t["predictions"] == 360 - window[0] // 2,
           f"a forecast every minute once W/2 minutes exist ({t['predictions']})")
     check(t["forecast_minutes"] > 300 and t["mae"] is not None, "ttm forecasts scored")
     check(t["inference_failures"] == 0, "no inference failure")

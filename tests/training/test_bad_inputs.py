@@ -63,6 +63,14 @@ class BadInputs(unittest.TestCase):
                    "at least one minute")
         self.fails("generate_synthetic.py", ["--output", self.path("no/such/dir/x.csv")],
                    "no/such/dir/x.csv")
+        self.fails("generate_synthetic.py", ["--amplitude", "3", "--output", out],
+                   "amplitude 3.0: must be in 0..1.6")
+        self.fails("generate_synthetic.py", ["--period", "5", "--output", out],
+                   "period 5: must be at least 10 minutes")
+        self.fails("generate_synthetic.py", ["--spike-gap", "2x", "--output", out],
+                   "--spike-gap '2x'")
+        self.fails("generate_synthetic.py", ["--noise", "0.9", "--output", out],
+                   "noise 0.9: must be in 0..0.5")
 
     # train.py ----------------------------------------------------------------------------------
 
@@ -105,6 +113,44 @@ class BadInputs(unittest.TestCase):
         self.fails("train.py", ["--data", data, "--validation-split", "1.5"], "--validation-split")
         self.fails("train.py", ["--data", data, "--epochs", "0"], "--epochs", "positive")
         self.fails("train.py", ["--data", data, "--learning-rate", "-1"], "--learning-rate")
+
+    def test_train_rejects_bad_corpora(self):
+        folder = self.path("empty-corpus")
+        os.makedirs(folder, exist_ok=True)
+        self.fails("train.py", ["--data", folder], "empty-corpus: folder holds no .csv file")
+        one = os.path.join(self.path("one-corpus"))
+        os.makedirs(one, exist_ok=True)
+        with open(os.path.join(one, "nasa-train.csv"), "w") as f:
+            f.write(HEADER)
+        self.fails("train.py", ["--data", one, "--exclude", "nasa"],
+                   "one-corpus: no data file left after excluding nasa")
+        short = os.path.join(self.path("short-corpus"))
+        os.makedirs(short, exist_ok=True)
+        for name in ("a.csv", "b.csv"):
+            with open(os.path.join(short, name), "w") as f:
+                f.write(HEADER + "".join(f"{T0 + 60000 * i}" + ",1" * 11 + "\n"
+                                         for i in range(50)))
+        self.fails("train.py", ["--data", short, "--horizon", "5"],
+                   "no series long enough for --seq-len 60 --horizon 5",
+                   "at least 125 minutes")
+
+    # build_corpus.py and evaluate_steps.py ------------------------------------------------------
+
+    def test_corpus_and_step_evaluation_reject_bad_input(self):
+        out = self.path("corpus")
+        self.fails("build_corpus.py", ["--out", out, "--split", "0"], "--split 0: must be in 1..99")
+        self.fails("build_corpus.py", ["--out", out, "--synthetic-days", "0"],
+                   "--synthetic-days 0: must be at least 1")
+        traces = self.path("traces")
+        os.makedirs(traces, exist_ok=True)
+        self.fails("build_corpus.py", ["--out", out, "--traces", traces, "--synthetic-days", "1",
+                                       "--synthetic-variants", "1", "--sim", self.path("no-sim")],
+                   "no-sim: the simulator is not built")
+        junk = self.write("junk2.pt", "not a checkpoint")
+        self.fails("evaluate_steps.py", ["--model", junk, "--data", self.path("x.csv")],
+                   "junk2.pt: not a checkpoint")
+        self.fails("evaluate_steps.py", ["--model", junk, "--data", "x.csv", "--min-history",
+                                         "500"], "--min-history")
 
     # export_onnx.py and evaluate.py ------------------------------------------------------------
 

@@ -4,6 +4,9 @@
 #                 validation of its ONNX file (PyTorch rebuilt from the file; the engine when built)
 #   reproducible  the same seed gives the same CSV bytes and, trained twice, the same ONNX bytes
 #   variants      missing cells, a JSON export, H = 5 and the reference mixer train and export
+#   corpus        the default model's corpus without real traces (synthetic only, said so), a
+#                 folder trained with a family left out, the per-step evaluation
+#   corpus_real   the same with the real Azure trace (needs AETHER_TRACES; exit 77 = skip)
 # Usage: test_pipeline.sh PART WORKDIR [export_onnx.py engine options...]
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -80,8 +83,56 @@ EOF
     $PY "$TRAINING/export_onnx.py" --model mixer.pt --output mixer.onnx "$@" >mixer-export.log ||
         { cat mixer-export.log; fail "reference mixer export"; }
     ;;
+corpus)
+    $PY "$TRAINING/build_corpus.py" --out corpus --traces "$WORK/no-traces" --synthetic-days 1 \
+        --synthetic-variants 1 >corpus.log || { cat corpus.log; fail "build_corpus.py"; }
+    cat corpus.log
+    grep -q "SYNTHETIC ONLY" corpus.log || fail "a synthetic-only corpus is not said so"
+    test "$(ls corpus/synthetic-*.csv | wc -l)" -eq 5 || fail "not one series per pattern"
+    $PY -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(m["real_traces"] or
+len(m["files"]) != 5)' corpus/manifest.json || fail "manifest"
+    $PY "$TRAINING/build_corpus.py" --out corpus2 --traces "$WORK/no-traces" --synthetic-days 1 \
+        --synthetic-variants 1 >/dev/null
+    for f in corpus/*.csv; do cmp "$f" "corpus2/${f#corpus/}" || fail "same seed, other $f"; done
+    # Different patterns and parameters: no two series alike.
+    test "$(md5sum corpus/*.csv | cut -d' ' -f1 | sort -u | wc -l)" -eq 5 || fail "duplicates"
+    $PY "$TRAINING/train.py" --data corpus --exclude synthetic-steady,synthetic-ramp \
+        --windows-per-series 300 --seq-len 40 --horizon 5 --epochs 1 --output c.pt >c.log ||
+        { cat c.log; fail "train.py on a folder"; }
+    cat c.log
+    grep -q "(3 series)" c.log || fail "--exclude did not leave 2 of 5 series out"
+    grep -q "Training: 720, Validation: 180" c.log || fail "--windows-per-series 300 per series"
+    $PY "$TRAINING/evaluate_steps.py" --model c.pt --data corpus/synthetic-steady-0.csv >e.log ||
+        test $? -eq 1 || { cat e.log; fail "evaluate_steps.py"; }
+    cat e.log
+    test "$(grep -c "step [1-5]: MAE model" e.log)" -eq 5 || fail "not 5 steps scored"
+    grep -q "^Goal" e.log || fail "no verdict"
+    ;;
+corpus_real)
+    TRACES=${AETHER_TRACES:-}
+    if [ -z "$TRACES" ] || [ ! -f "$TRACES/azure_functions_2019_500fn_8h_total_1min.csv" ]; then
+        echo "SKIP: the shared traces are absent (AETHER_TRACES='$TRACES')"
+        exit 77
+    fi
+    $PY "$TRAINING/build_corpus.py" --out corpus --test test --traces "$TRACES" --only azure \
+        --synthetic-days 1 --synthetic-variants 1 --augmentations 1 >corpus.log ||
+        { cat corpus.log; fail "build_corpus.py with the Azure trace"; }
+    cat corpus.log
+    ! grep -q "SYNTHETIC ONLY" corpus.log || fail "real traces present, said synthetic only"
+    # The training part is the first 70% of the 480 minutes, the test part the rest; the
+    # augmented copies are time-stretched, so their length differs.
+    test "$(($(wc -l <corpus/azure-train.csv) - 1))" -eq 336 || fail "training part != 336 min"
+    test "$(($(wc -l <test/azure-test.csv) - 1))" -eq 144 || fail "test part != 144 minutes"
+    test "$(ls corpus/azure-aug*.csv | wc -l)" -eq 3 || fail "Azure gets 3 augmented copies"
+    last_train=$(tail -n 1 corpus/azure-train.csv | cut -d, -f1)
+    first_test=$(sed -n 2p test/azure-test.csv | cut -d, -f1)
+    test "$first_test" -gt "$last_train" || fail "test part overlaps the training part"
+    for f in corpus/azure-aug*.csv; do
+        ! cmp -s "$f" corpus/azure-train.csv || fail "$f is not augmented"
+    done
+    ;;
 *)
-    fail "unknown part '$PART' (make, reproducible, variants)"
+    fail "unknown part '$PART' (make, reproducible, variants, corpus, corpus_real)"
     ;;
 esac
 echo "pipeline $PART: OK"

@@ -33,8 +33,8 @@ static void defaults_match_design(void **state)
     assert_int_equal(c.controller.slice_cooldown_ms, 10000);
     assert_false(c.ttm.enabled);
     assert_string_equal(c.ttm.model_path, "models/ttm-aether.onnx");
-    assert_int_equal(c.ttm.input_window_minutes, 60);
-    assert_int_equal(c.ttm.prediction_horizon, 1);
+    assert_int_equal(c.ttm.input_window_minutes, 30);
+    assert_int_equal(c.ttm.prediction_horizon, 5);
     assert_int_equal(c.ttm.evaluation_interval_ms, 60000);
     assert_float_equal(c.ttm.confidence_threshold, 0.7, 0);
     assert_float_equal(c.ttm.upper_bound_utilization, 0.85, 0);

@@ -90,6 +90,7 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
     tc.scale_in_window_minutes = 0;
     tc.enabled = ttm_enabled;
     tc.input_window_minutes = W;
+    tc.prediction_horizon = 1;
     struct cfg_blueprint bp;
     cfg_blueprint_defaults(&bp);
     strcpy(bp.name, "web");

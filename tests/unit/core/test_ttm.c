@@ -112,6 +112,7 @@ static int setup(void **state)
     tcfg.scale_in_window_minutes = 0;
     tcfg.enabled = 1;
     tcfg.input_window_minutes = W;
+    tcfg.prediction_horizon = 1;
     cfg_controller_defaults(&ctl);
     static const char *const names[NBP] = {"web", "api", "batch"};
     for (int b = 0; b < NBP; b++) {
@@ -642,6 +643,40 @@ static void scale_in_waits_for_the_window(void **state)
     }
 }
 
+/* auto after a restart: minutes preloaded into the forecasters score the simple candidates as
+ * they go (each forecast from the minutes before it), so the first evaluation can already
+ * choose by score. */
+static void auto_scores_preloaded_minutes(void **state)
+{
+    (void)state;
+    struct cfg_ttm c = tcfg;
+    c.forecaster = FCR_AUTO;
+    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    assert_non_null(d);
+    agg *h = agg_new();
+    struct adt a;
+    adt_init(&a, T0);
+    struct ttm_bp_input in = {h, 2, 2, &a};
+    for (int i = 0; i < 30; i++) { /* 1000 + 100 i: persistence is 100 off at step 1 */
+        struct ae_minute m = rising_minute(i);
+        assert_int_equal(ttm_preload(d, 0, &m), 0);
+        if (i >= 28)
+            assert_int_equal(agg_preload(h, &m), 0);
+    }
+    assert_int_equal(ttm_evaluate(d, at(30), 1, &in), TTM_RUNNING);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(d, 0, &st);
+    int n;
+    assert_float_equal(sel_error(st.selection, FCR_PERSISTENCE, 1, &n), 1, 1e-9);
+    assert_int_equal(n, 29); /* minutes 1..29, each against the one before */
+    /* drift is exact from minute 6 on (5 minutes of slope): 5 of 29 minutes off by 100 */
+    assert_float_equal(sel_error(st.selection, FCR_DRIFT, 1, &n), 5.0 / 29, 1e-9);
+    assert_true(st.forecaster != FCR_PERSISTENCE);
+    assert_int_equal(st.selection->switches, 1);
+    ttm_free(d);
+    agg_free(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 int main(void)
 {
@@ -659,6 +694,7 @@ int main(void)
         T(forecast_only_records),
         T(series_forecaster_drives_the_same_path),
         T(auto_forecasts_from_the_first_minute),
+        T(auto_scores_preloaded_minutes),
         T(scale_in_waits_for_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
