@@ -5,6 +5,7 @@
 
 #include "aether/error.h"
 #include "httpc.h"
+#include "portowner.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -183,9 +184,12 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                 sup_start_instance(a, i, now);
             break;
         case INST_STARTING:
-            /* Ready only if our process still runs after the probe: another program on the
-             * port (ours failed to bind it and is exiting) must not pass for the instance. */
-            if (sup_probe(a, a->bp.port_base + i) && sup_running(in->pid)) {
+            /* Ready only if the port that answered is held by our instance's process group
+             * and our process still runs: another program on the port (ours is still starting,
+             * or failed to bind and is exiting) must not pass for the instance. Where /proc
+             * cannot tell who listens, the answer and a running process decide. */
+            if (sup_probe(a, a->bp.port_base + i) && sup_running(in->pid) &&
+                port_listened_by_group(a->bp.port_base + i, in->pid) != 0) {
                 pthread_mutex_lock(&a->mu);
                 in->state = INST_READY;
                 in->failures = 0;
