@@ -604,7 +604,7 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
                 adt_drop(bp[i].controller, b->error);
         }
         if (b->state == TTM_BP_FORECASTING && b->model_rc && kind == FCR_AUTO)
-            snprintf(b->error, sizeof b->error, "model: %s", model_msg); /* auto went on */
+            snprintf(b->error, sizeof b->error, "model: %.100s", model_msg); /* auto went on */
         if (b->state == TTM_BP_ERROR || b->model_rc) {
             if (!failed)
                 snprintf(t->error, sizeof t->error, "blueprint %s: %s", b->name, b->error);
