@@ -78,6 +78,40 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     return o;
 }
 
+/* ttm.forecaster = auto: the active candidate, why, and every candidate's recent error per step
+ * (scaled by persistence's at that step) and score; null otherwise. */
+static json_t *selection_json(const struct sel *s)
+{
+    if (!s)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "active", json_string(fcr_kind_names[s->active]));
+    json_object_set_new(o, "reason", json_text(s->why));
+    json_object_set_new(o, "activeSince", json_integer(s->active_since_ms));
+    json_object_set_new(o, "switches", json_integer(s->switches));
+    json_object_set_new(o, "steps", json_integer(s->steps));
+    json_t *cands = json_array();
+    for (int c = 0; c < SEL_CANDIDATES; c++) {
+        json_t *k = json_object();
+        json_object_set_new(k, "name", json_string(fcr_kind_names[c]));
+        json_object_set_new(k, "score", num_or_null(sel_score(s, c)));
+        json_t *err = json_array(), *mae = json_array();
+        int samples = 0;
+        for (int h = 1; h <= s->steps; h++) {
+            int n;
+            json_array_append_new(err, num_or_null(sel_error(s, c, h, &n)));
+            json_array_append_new(mae, num_or_null(sel_mae(s, c, h)));
+            samples = h == 1 ? n : (n < samples ? n : samples);
+        }
+        json_object_set_new(k, "errorByStep", err);
+        json_object_set_new(k, "maeByStep", mae);
+        json_object_set_new(k, "samples", json_integer(samples));
+        json_array_append_new(cands, k);
+    }
+    json_object_set_new(o, "candidates", cands);
+    return o;
+}
+
 /* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
 static struct node_view *take_view(struct node *n, struct http_response *resp)
 {
@@ -126,6 +160,10 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_object_set_new(b, "lastForecast", forecast_json(st));
         json_object_set_new(b, "confidence", num_or_null(st->confidence));
         json_object_set_new(b, "skill", num_or_null(st->skill));
+        json_object_set_new(b, "forecaster",
+                            st->has_forecast ? json_string(fcr_kind_names[st->forecaster])
+                                             : json_null());
+        json_object_set_new(b, "selection", selection_json(st->selection));
         json_object_set_new(b, "error",
                             st->error && *st->error ? json_text(st->error) : json_null());
         json_array_append_new(bps, b);

@@ -93,6 +93,42 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
                                   st.forecast[h * AE_FEATURE_COUNT + f]);
         }
     }
+    prom_write_family(b, "aether_ttm_forecaster_active", "gauge",
+                      "1 for the forecaster that drives the blueprint's TTM tier, 0 for the "
+                      "other candidates (ttm.forecaster = auto runs them all).");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (!n->bps[k].has_ttm || !st.has_forecast)
+            continue;
+        for (int c = 0; c < SEL_CANDIDATES; c++)
+            if (st.selection || c == st.forecaster)
+                prom_write_sample(b, "aether_ttm_forecaster_active",
+                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "forecaster",
+                                                   fcr_kind_names[c], NULL},
+                                  c == st.forecaster);
+    }
+    prom_write_family(b, "aether_ttm_forecast_error", "gauge",
+                      "Recent error of each candidate forecaster of invocations at each step, "
+                      "scaled by persistence's at that step (1 = as good as the last minute; "
+                      "ttm.forecaster = auto).");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct sel *s = n->bps[k].ttm.selection;
+        if (!n->bps[k].has_ttm || !s)
+            continue;
+        for (int c = 0; c < SEL_CANDIDATES; c++)
+            for (int h = 1; h <= s->steps; h++) {
+                int samples;
+                double e = sel_error(s, c, h, &samples);
+                if (samples == 0)
+                    continue;
+                char step[16];
+                snprintf(step, sizeof step, "%d", h);
+                prom_write_sample(b, "aether_ttm_forecast_error",
+                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "forecaster",
+                                                   fcr_kind_names[c], "step", step, NULL},
+                                  e);
+            }
+    }
     prom_write_family(b, "aether_ttm_recommendation_target_instances", "gauge",
                       "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
     for (int k = 0; k < n->nbp; k++) {

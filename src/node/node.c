@@ -775,6 +775,10 @@ static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
         return;
     snprintf(v->ttm_error, sizeof v->ttm_error, "%s", v->ttm.error ? v->ttm.error : "");
     v->ttm.error = v->ttm_error;
+    if (v->ttm.selection) {
+        v->selection = *v->ttm.selection;
+        v->ttm.selection = &v->selection;
+    }
     if (v->ttm.forecast) {
         int h = v->ttm.horizon < CONF_MAX_HORIZON ? v->ttm.horizon : CONF_MAX_HORIZON;
         memcpy(v->forecast, v->ttm.forecast, (size_t)h * AE_FEATURE_COUNT * sizeof *v->forecast);

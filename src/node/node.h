@@ -51,6 +51,7 @@ struct node_bp_view {
     struct ttm_bp_status ttm;     /* forecast points into forecast[], error into ttm_error */
     float forecast[CONF_MAX_HORIZON * AE_FEATURE_COUNT];
     char ttm_error[256];
+    struct sel selection; /* ttm.selection points here (ttm.forecaster = auto) */
 };
 
 /* The whole node as the API and the metrics see it at one moment. */
