@@ -35,8 +35,8 @@ struct ttm_bp {
     /* this evaluation: the batch row of its model input (-1 = none), whether the series
      * forecasters could forecast, and the model's outcome */
     int row, series_ready, model_rc;
-    int forecaster;     /* the kind that made the newest forecast */
-    struct sel sel;     /* auto: the candidates' scores and the active one */
+    int forecaster; /* the kind that made the newest forecast */
+    struct sel sel; /* auto: the candidates' scores and the active one */
     int sel_started;
     /* scale-in stabilisation: the largest target of each recent minute, by minute */
     int64_t target_minute[TTM_TARGET_SLOTS];
