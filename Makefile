@@ -3,6 +3,7 @@
 #                   $(BUILD_DIR)/build.log and is printed only when the build fails (V=1 shows it)
 #   make test       build and run every test (ctest)
 #   make run        build and start aether-node with aether.toml
+#   make run-cluster   a local etcd and three nodes (scripts/run-cluster, docs/cluster.md)
 #   make SANITIZE=1 test   the same suite under ASan+UBSan, in build-asan/
 #   make fuzz       libFuzzer targets with clang, in build-fuzz/
 #   make format     clang-format every C source
@@ -25,7 +26,7 @@ endif
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
-.PHONY: all deps configure build test run format fuzz clean demo-load bench-engine bench-scaling
+.PHONY: all deps configure build test run run-cluster format fuzz clean demo-load bench-engine bench-scaling
 all: build
 
 deps:
@@ -50,6 +51,9 @@ run: build
 	@if [ ! -x $(BUILD_DIR)/bin/aether-node ]; then \
 	    echo "make run: aether-node is not built yet in this version"; exit 1; fi
 	exec $(BUILD_DIR)/bin/aether-node --config $(CONFIG)
+
+run-cluster: build
+	exec scripts/run-cluster $(BUILD_DIR)/bin/aether-node
 
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DAETHER_FUZZ=1 >/dev/null

@@ -20,6 +20,7 @@
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
+#define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
 
 /* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's
  * validation (cfg_*_validate) checks it and the loader's key table (src/config/cfg_schema.c)
@@ -35,6 +36,7 @@
 #define CFG_RANGE_TTM_INTERVAL_MS 10000, 300000
 #define CFG_RANGE_CONFIDENCE 0, 1
 #define CFG_RANGE_UPPER_BOUND_UTIL 0.1, 1
+#define CFG_RANGE_SCALE_IN_WINDOW 0, CFG_MAX_SCALE_IN_WINDOW
 #define CFG_RANGE_MIN_INSTANCES 0, 10000
 #define CFG_RANGE_MAX_INSTANCES 1, 10000
 #define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
@@ -102,7 +104,10 @@ struct cfg_ttm {
     double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;         /* active */
-    enum fcr_kind forecaster;       /* model: what forecasts (forecaster.h's table) */
+    enum fcr_kind forecaster;       /* auto: what forecasts (forecaster.h's table) */
+    int scale_in_window_minutes;    /* 30, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the
+                                       held count only below every target of this window */
+    int forecast_ceiling;           /* 1: forecasts hold a ceiling too; 0: floor only */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

@@ -23,10 +23,13 @@ enum fcr_kind {
     FCR_SEASONAL_NAIVE, /* the value one season earlier (persistence when that is missing) */
     FCR_HOLT_WINTERS,   /* additive damped trend and additive season, fitted */
     FCR_LINEAR,         /* least-squares line over the last n minutes, n fitted */
+    FCR_AUTO,           /* all of the above side by side, the best by recent error drives
+                           (select.h; not an fcr series) */
     FCR_KIND_COUNT
 };
 
-/* "model" "persistence" "drift" "seasonal-naive" "holt-winters" "linear"; static storage. */
+/* "model" "persistence" "drift" "seasonal-naive" "holt-winters" "linear" "auto"; static
+ * storage. */
 extern const char *const fcr_kind_names[FCR_KIND_COUNT];
 
 /* The kind named name, or -1. */
@@ -57,7 +60,7 @@ struct fcr_hw_fit {
 
 typedef struct fcr fcr;
 
-/* A forecaster of one series. kind must not be FCR_MODEL. Returns NULL with a message in err on
+/* A forecaster of one series. kind must not be FCR_MODEL or FCR_AUTO. Returns NULL with a message in err on
  * a bad kind or parameter, or out of memory. Free with fcr_free. */
 fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t errlen);
 void fcr_free(fcr *f);

@@ -38,7 +38,7 @@ struct scl_forecast {
     int64_t made_ms; /* when the newest was made */
     int horizon;
     float values[CONF_MAX_HORIZON * AE_FEATURE_COUNT]; /* horizon x 11 raw values */
-    struct fcst_recommendation recommendation;      /* of the newest forecast */
+    struct fcst_recommendation recommendation;         /* of the newest forecast */
     double confidence;
     double skill; /* NAN when unknown */
 };
@@ -57,6 +57,7 @@ struct scl_bp {
     int asked_count;
     int runs_seen; /* actuator runs already handled */
     struct scl_forecast forecast;
+    int64_t remote_issued_ms; /* issued_ms of the leader's recommendation applied last, or 0 */
 };
 
 /* One blueprint's measurements for a step; pointers borrowed for the call. */
@@ -64,6 +65,12 @@ struct scl_input {
     const agg *history;                 /* the blueprint's minutes, ticked up to now */
     const struct ae_snapshot *snapshot; /* the newest second folded (cpu and call rate) */
     int ready;                          /* instances serving now */
+    /* Cluster followers: the floor/ceiling the leader published for this blueprint (has_remote =
+     * 1), issued at remote_issued_ms. Applied like a forecast made then, so it expires 2 x the
+     * [ttm] interval after it was issued. Ignored on the leader. */
+    int has_remote;
+    int remote_floor, remote_ceiling; /* 0 = none */
+    int64_t remote_issued_ms;
 };
 
 /* What a step decided for one blueprint. */
@@ -100,15 +107,23 @@ struct scl_bp *scl_bp(scl *s, int i);
 const struct scl_bp *scl_bp_const(const scl *s, int i);
 int scl_count(const scl *s);
 
+/* Whether this node leads its cluster (1 from scl_open: a single node is its own leader). A
+ * follower's TTM manager is STOPPED with the reason "not the leader" at its next evaluation; its
+ * blueprints follow the leader's recommendations (scl_input.has_remote) instead. */
+void scl_set_leader(scl *s, int is_leader);
+int scl_is_leader(const scl *s);
+
 /* The next step evaluates the TTM manager whatever the schedule (a model was just loaded). */
 void scl_evaluate_next(scl *s);
 
 /* One step at now_ms for every blueprint (in[i] and out[i] for blueprint i):
- *  1. when a TTM evaluation is due: one batched ttm_evaluate() over every blueprint (as leader)
- *     with its history, ready count and requested count; then each blueprint's forecast and
- *     confidence are copied into its state and a new TTM decision is handed out in
+ *  1. when a TTM evaluation is due: one batched ttm_evaluate() over every blueprint (as leader or
+ * not, see scl_set_leader) with its history, ready count and requested count; then each blueprint's
+ * forecast and confidence are copied into its state and a new TTM decision is handed out in
  *     out[i].ttm_decision;
- *  2. each blueprint's tier-1 input (cpu and call rate of in[i].snapshot, in[i].ready, the
+ *  2. on a follower (scl_set_leader 0), each blueprint's remote recommendation (in[i].has_remote)
+ *     is applied to its adaptive tree when it is new or an evaluation just dropped it;
+ *  3. each blueprint's tier-1 input (cpu and call rate of in[i].snapshot, in[i].ready, the
  *     state's requested count, the config's min/max) goes through adt_decide(); the state's
  *     requested count becomes the result.
  * Schedule: an evaluation is due once now_ms reaches the next slot; the slot then moves one

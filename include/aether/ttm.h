@@ -5,10 +5,13 @@
  * blueprint's adaptive decision tree. It is pure: no clock, no files, no threads; the predictor is
  * borrowed. All buffers are allocated by ttm_new(); an evaluation allocates nothing.
  *
- * Node state: STOPPED (disabled, not leader, or no predictor), RUNNING, ERROR (the last
- * evaluation had an inference failure). Per blueprint: WAITING_FOR_HISTORY (fewer than
- * max(1, floor(W/2)) minutes), FORECASTING, ERROR. In every state but RUNNING/FORECASTING the
- * blueprint's recommendation is dropped, so tier 1 alone decides. */
+ * Node state: STOPPED (disabled, not leader, or no predictor with ttm.forecaster = model),
+ * RUNNING, ERROR (the last evaluation had an inference failure). Per blueprint:
+ * WAITING_FOR_HISTORY (fewer than max(1, floor(W/2)) minutes; with auto, no usable minute),
+ * FORECASTING, ERROR. In every state but RUNNING/FORECASTING the blueprint's recommendation is
+ * dropped, so tier 1 alone decides. With ttm.forecaster = auto every candidate forecasts and
+ * select.h chooses the one that drives; the recommendation's scale-in is bounded by
+ * ttm.scale_in_window_minutes and ttm.forecast_ceiling (docs/core.md, "Bounded churn"). */
 #ifndef AETHER_TTM_H
 #define AETHER_TTM_H
 
@@ -22,6 +25,7 @@
 #include "aether/decision.h"
 #include "aether/forecast.h"
 #include "aether/predictor.h"
+#include "aether/select.h"
 
 /* The node's TTM state and a blueprint's; each name is its API spelling. */
 #define TTM_STATE_MAP(X) X(STOPPED) X(RUNNING) X(ERROR)
@@ -64,6 +68,10 @@ struct ttm_bp_status {
     double skill;      /* NAN when unknown */
     long resolved;     /* forecasts resolved so far */
     const char *error; /* "" when none */
+    int forecaster;    /* enum fcr_kind that made the last forecast */
+    /* ttm.forecaster = auto: every candidate's scores, the active one and why (borrowed until
+     * the next evaluation); NULL otherwise */
+    const struct sel *selection;
 };
 
 struct ttm_counters {
@@ -107,6 +115,9 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 enum ttm_state ttm_get_state(const ttm *t);
 /* The message of the last failure ("" when none); borrowed. */
 const char *ttm_last_error(const ttm *t);
+/* Why the last evaluation left the manager STOPPED ("TTM disabled", "not the leader", "no model
+ * loaded"; static storage), or "" when it did not. */
+const char *ttm_stopped_reason(const ttm *t);
 void ttm_get_counters(const ttm *t, struct ttm_counters *out);
 /* Fills the status of blueprint i; AE_EINVAL when i is out of range. */
 int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out);

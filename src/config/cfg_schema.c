@@ -132,8 +132,18 @@ const struct cfg_key cfg_keys[] = {
      .help = "What forecasts demand for the predictive tier: `model` (the ONNX model), or a "
              "classical forecaster of invocations and cpu kept on the node's own history: "
              "`persistence`, `drift`, `seasonal-naive` (one day ago), `holt-winters` (fitted, "
-             "daily season, damped trend), `linear` (fitted window). The analyzer, sizing and "
-             "confidence are the same whichever forecasts."},
+             "daily season, damped trend), `linear` (fitted window); or `auto`: all of them side "
+             "by side per blueprint, the one with the lowest recent error over the horizon "
+             "drives (simple ones from the first minute, the model once it has history). The "
+             "analyzer, sizing and confidence are the same whichever forecasts."},
+    {TTM, "scale_in_window_minutes",
+     INT_RANGE_KEY(ttm_t, scale_in_window_minutes, CFG_RANGE_SCALE_IN_WINDOW),
+     .help = "Bounded churn: a forecast lowers the count it holds only once every target of the "
+             "last this many minutes is lower (raising is at once), as the HPA's scale-down "
+             "stabilisation window. 0 = off."},
+    {TTM, "forecast_ceiling", BOOL_KEY(ttm_t, forecast_ceiling),
+     .help = "Forecasts hold a ceiling as well as a floor (they also scale in). false = floor "
+             "only: forecasts only ever add instances and tier 1 scales in."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

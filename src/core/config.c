@@ -64,7 +64,9 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->confidence_threshold = 0.7;
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
-    out->forecaster = FCR_MODEL;
+    out->forecaster = FCR_AUTO;
+    out->scale_in_window_minutes = 30;
+    out->forecast_ceiling = 1;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -229,6 +231,9 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
                        CFG_RANGE_UPPER_BOUND_UTIL, err, errlen));
     CHECK(
         check_enum("ttm.mode", (int)c->mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, err, errlen));
+    CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,
+                    CFG_RANGE_SCALE_IN_WINDOW, err, errlen));
+    CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
     return 0;
 }
 

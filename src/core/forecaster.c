@@ -18,7 +18,7 @@
 #define PHI_MIN 0.8
 
 const char *const fcr_kind_names[FCR_KIND_COUNT] = {
-    "model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear"};
+    "model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear", "auto"};
 
 /* Window lengths linear chooses from (2 = the two-point slope). */
 static const int linear_candidates[] = {2, 3, 5, 10, 15, 30, 60};
@@ -65,7 +65,7 @@ void fcr_params_defaults(struct fcr_params *p)
 
 fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t errlen)
 {
-    if ((int)kind <= FCR_MODEL || (int)kind >= FCR_KIND_COUNT) {
+    if ((int)kind <= FCR_MODEL || (int)kind >= FCR_AUTO) {
         snprintf(err, errlen, "forecaster kind %d is not a series forecaster", (int)kind);
         return NULL;
     }

@@ -16,6 +16,7 @@ struct scl {
     struct ttm_bp_input *ttm_in; /* count, filled before each evaluation */
     ttm *ttm;                    /* owned */
     int64_t next_eval_ms;        /* the next TTM slot */
+    int is_leader;               /* 1 = runs the TTM tier (a single node is its own leader) */
 };
 
 int scl_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
@@ -41,6 +42,7 @@ int scl_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
     s->ttm_cfg = *ttm_cfg;
     s->ctl = *ctl;
     s->count = blueprint_count;
+    s->is_leader = 1;
     for (int i = 0; i < blueprint_count; i++) {
         struct scl_bp *b = &s->bps[i];
         b->cfg = &blueprints[i];
@@ -100,6 +102,16 @@ int scl_count(const scl *s)
     return s->count;
 }
 
+void scl_set_leader(scl *s, int is_leader)
+{
+    s->is_leader = is_leader != 0;
+}
+
+int scl_is_leader(const scl *s)
+{
+    return s->is_leader;
+}
+
 void scl_evaluate_next(scl *s)
 {
     s->next_eval_ms = INT64_MIN;
@@ -147,7 +159,7 @@ static void evaluate(scl *s, int64_t now_ms, const struct scl_input *in, struct 
         s->ttm_in[i].requested = s->bps[i].requested;
         s->ttm_in[i].controller = &s->bps[i].controller;
     }
-    ttm_evaluate(s->ttm, now_ms, 1, s->ttm_in); /* a single node is its own leader */
+    ttm_evaluate(s->ttm, now_ms, s->is_leader, s->ttm_in);
     for (int i = 0; i < s->count; i++) {
         struct scl_bp *b = &s->bps[i];
         take_forecast(s, i, now_ms);
@@ -157,6 +169,27 @@ static void evaluate(scl *s, int64_t now_ms, const struct scl_input *in, struct 
             out[i].ttm_decision = d;
         }
     }
+}
+
+/* A follower's copy of the leader's recommendation, applied when new or after an evaluation
+ * dropped the one in force ("not the leader"). Its time is when the leader issued it, so the
+ * adaptive tree lets it lapse 2 x the [ttm] interval later. */
+static void follow_leader(scl *s, struct scl_bp *b, const struct scl_input *in, int evaluated)
+{
+    if (s->is_leader || !in->has_remote || !s->ttm_cfg.enabled)
+        return;
+    if (!evaluated && in->remote_issued_ms == b->remote_issued_ms)
+        return;
+    b->remote_issued_ms = in->remote_issued_ms;
+    struct fcst_recommendation rec;
+    memset(&rec, 0, sizeof rec);
+    rec.type = FCST_HOLD;
+    rec.floor = in->remote_floor;
+    rec.ceiling = in->remote_ceiling;
+    rec.target_instances = in->remote_floor;
+    snprintf(rec.text, sizeof rec.text, "leader's recommendation: floor %d, ceiling %d",
+             in->remote_floor, in->remote_ceiling);
+    adt_apply(&b->controller, s->ttm_cfg.mode, &rec, in->remote_issued_ms);
 }
 
 /* Tier 1 and the recommendation in force for one blueprint. */
@@ -185,8 +218,10 @@ int scl_step(scl *s, int64_t now_ms, int resumed, const struct scl_input *in,
     int evaluated = evaluation_due(s, now_ms, resumed);
     if (evaluated)
         evaluate(s, now_ms, in, out);
-    for (int i = 0; i < s->count; i++)
+    for (int i = 0; i < s->count; i++) {
+        follow_leader(s, &s->bps[i], &in[i], evaluated);
         decide(s, &s->bps[i], &in[i], now_ms, &out[i]);
+    }
     return evaluated;
 }
 

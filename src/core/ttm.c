@@ -13,6 +13,8 @@
 #include "aether/ttm.h"
 #include "aether/names.h"
 
+#define TTM_TARGET_SLOTS (CFG_MAX_SCALE_IN_WINDOW + 1)
+
 struct ttm_bp {
     const char *name;
     int min_instances, max_instances;
@@ -26,9 +28,19 @@ struct ttm_bp {
     struct fcst_recommendation rec;
     struct ae_decision decision;
     int has_decision;
-    /* series forecasters (ttm.forecaster other than model), fed every closed minute */
-    fcr *inv, *cpu;
+    /* series forecasters by kind (the configured one, or every one with auto), fed every
+     * closed minute; NULL for the model and kinds not run */
+    fcr *inv[SEL_CANDIDATES], *cpu[SEL_CANDIDATES];
     int64_t fed_ms; /* start of the newest minute fed to them */
+    /* this evaluation: the batch row of its model input (-1 = none), whether the series
+     * forecasters could forecast, and the model's outcome */
+    int row, series_ready, model_rc;
+    int forecaster; /* the kind that made the newest forecast */
+    struct sel sel; /* auto: the candidates' scores and the active one */
+    int sel_started;
+    /* scale-in stabilisation: the largest target of each recent minute, by minute */
+    int64_t target_minute[TTM_TARGET_SLOTS];
+    int target[TTM_TARGET_SLOTS];
 };
 
 struct ttm {
@@ -41,10 +53,13 @@ struct ttm {
     float *in;        /* count x W x 11 */
     float *out;       /* count x H x 11 */
     float *forecasts; /* count x H x 11, kept between evaluations */
+    float *cand;      /* auto: count x SEL_CANDIDATES x H x 11, each candidate's forecast */
+    float *last;      /* count x 11: the newest row of each blueprint's input */
     int *rows;        /* blueprint index of each batch row */
     struct ae_minute scratch[AGG_HISTORY_MINUTES];
     enum ttm_state state;
     char error[256];
+    const char *stopped; /* why the last evaluation stopped, static text, "" = it did not */
     struct ttm_counters counters;
     int last_forecast_bp;
 };
@@ -77,8 +92,12 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
         t->out = calloc(n * h * AE_FEATURE_COUNT, sizeof *t->out);
         t->forecasts = calloc(n * h * AE_FEATURE_COUNT, sizeof *t->forecasts);
         t->rows = calloc(n, sizeof *t->rows);
+        t->last = calloc(n * AE_FEATURE_COUNT, sizeof *t->last);
+        if (ttm_cfg->forecaster == FCR_AUTO)
+            t->cand = calloc(n * SEL_CANDIDATES * h * AE_FEATURE_COUNT, sizeof *t->cand);
     }
-    if (!t || !t->bps || !t->in || !t->out || !t->forecasts || !t->rows) {
+    if (!t || !t->bps || !t->in || !t->out || !t->forecasts || !t->rows || !t->last ||
+        (ttm_cfg->forecaster == FCR_AUTO && !t->cand)) {
         ttm_free(t);
         set_err(err, errlen, "ttm_new: out of memory");
         return NULL;
@@ -91,12 +110,17 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
     for (int i = 0; i < blueprint_count; i++) {
         struct ttm_bp *b = &t->bps[i];
         b->fed_ms = INT64_MIN;
-        if (ttm_cfg->forecaster != FCR_MODEL) {
+        b->forecaster = ttm_cfg->forecaster;
+        for (int k = 0; k < TTM_TARGET_SLOTS; k++)
+            b->target_minute[k] = INT64_MIN;
+        for (int c = FCR_MODEL + 1; c < SEL_CANDIDATES; c++) {
+            if (ttm_cfg->forecaster != FCR_AUTO && (int)ttm_cfg->forecaster != c)
+                continue;
             struct fcr_params fp;
             fcr_params_defaults(&fp);
-            b->inv = fcr_new(ttm_cfg->forecaster, &fp, msg, sizeof msg);
-            b->cpu = b->inv ? fcr_new(ttm_cfg->forecaster, &fp, msg, sizeof msg) : NULL;
-            if (!b->cpu) {
+            b->inv[c] = fcr_new(c, &fp, msg, sizeof msg);
+            b->cpu[c] = b->inv[c] ? fcr_new(c, &fp, msg, sizeof msg) : NULL;
+            if (!b->cpu[c]) {
                 t->count = i + 1;
                 ttm_free(t);
                 set_err(err, errlen, msg);
@@ -118,15 +142,18 @@ void ttm_free(ttm *t)
 {
     if (!t)
         return;
-    for (int i = 0; t->bps && i < t->count; i++) {
-        fcr_free(t->bps[i].inv);
-        fcr_free(t->bps[i].cpu);
-    }
+    for (int i = 0; t->bps && i < t->count; i++)
+        for (int c = 0; c < SEL_CANDIDATES; c++) {
+            fcr_free(t->bps[i].inv[c]);
+            fcr_free(t->bps[i].cpu[c]);
+        }
     free(t->bps);
     free(t->in);
     free(t->out);
     free(t->forecasts);
     free(t->rows);
+    free(t->last);
+    free(t->cand);
     free(t);
 }
 
@@ -192,32 +219,83 @@ static void drop_all(ttm *t, const struct ttm_bp_input *bp, const char *why)
  * history defers the fit to the first live minute. */
 static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bulk)
 {
-    if (!b->inv || m->start_ms <= b->fed_ms)
+    if (m->start_ms <= b->fed_ms)
         return;
     b->fed_ms = m->start_ms;
     int (*feed)(fcr *, int64_t, double) = bulk ? fcr_preload : fcr_observe;
-    feed(b->inv, m->start_ms,
-         ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
-    feed(b->cpu, m->start_ms, ae_minute_has(m, AE_F_CPU_USAGE) ? m->values[AE_F_CPU_USAGE] : NAN);
+    double inv = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
+    double cpu = ae_minute_has(m, AE_F_CPU_USAGE) ? m->values[AE_F_CPU_USAGE] : NAN;
+    for (int c = 0; c < SEL_CANDIDATES; c++)
+        if (b->inv[c]) {
+            feed(b->inv[c], m->start_ms, inv);
+            feed(b->cpu[c], m->start_ms, cpu);
+        }
+}
+
+/* auto: the selection of b starts (cold start) at now, once. */
+static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
+{
+    if (t->cfg.forecaster == FCR_AUTO && !b->sel_started) {
+        sel_init(&b->sel, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
+        b->sel_started = 1;
+    }
+}
+
+static void record_series(ttm *t, struct ttm_bp *b, int64_t minute_ms);
+
+/* auto: scores the series candidates on closed minute m before it is fed to them. */
+static void score_minute(ttm *t, struct ttm_bp *b, const struct ae_minute *m)
+{
+    if (!b->sel_started || m->start_ms <= b->sel.last_ms)
+        return;
+    record_series(t, b, m->start_ms);
+    sel_observe(&b->sel, m->start_ms,
+                ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN);
 }
 
 int ttm_preload(ttm *t, int i, const struct ae_minute *m)
 {
     if (i < 0 || i >= t->count || !m)
         return AE_EINVAL;
-    feed_forecasters(&t->bps[i], m, 1);
+    struct ttm_bp *b = &t->bps[i];
+    start_selection(t, b, m->start_ms);
+    if (m->start_ms > b->fed_ms)
+        score_minute(t, b, m);
+    feed_forecasters(b, m, 1);
     return 0;
 }
 
-/* Feeds the minutes closed since the last evaluation to the blueprint's confidence tracker and
- * series forecasters. */
-static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history)
+/* auto: each series candidate's forecast of the minutes from minute_ms on, made with what it
+ * has observed before that minute (as if forecast when the minute before closed), recorded for
+ * scoring. So the simple candidates are scored on every minute, also on the stored minutes a
+ * node starts with, whatever the evaluation schedule. */
+static void record_series(ttm *t, struct ttm_bp *b, int64_t minute_ms)
 {
+    int h = t->cfg.prediction_horizon;
+    for (int c = FCR_MODEL + 1; c < SEL_CANDIDATES; c++) {
+        double v[FCR_MAX_STEPS];
+        if (!b->inv[c] || fcr_last_minute(b->inv[c]) >= minute_ms ||
+            fcr_forecast(b->inv[c], minute_ms, h, v) != 0)
+            continue;
+        float inv[CONF_MAX_HORIZON];
+        for (int k = 0; k < h; k++)
+            inv[k] = (float)(v[k] > 0 ? v[k] : 0);
+        sel_record(&b->sel, c, minute_ms, inv, h);
+    }
+}
+
+/* Feeds the minutes closed since the last evaluation to the blueprint's confidence tracker,
+ * series forecasters and (auto) candidates' scores. */
+static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history, int64_t now)
+{
+    start_selection(t, b, now);
     int n = agg_recent(history, AGG_HISTORY_MINUTES, t->scratch);
     for (int k = 0; k < n; k++) {
-        if (t->scratch[k].start_ms > b->conf.last_seen_ms)
-            conf_observe(&b->conf, &t->scratch[k]);
-        feed_forecasters(b, &t->scratch[k], 0);
+        const struct ae_minute *m = &t->scratch[k];
+        if (m->start_ms > b->conf.last_seen_ms)
+            conf_observe(&b->conf, m);
+        score_minute(t, b, m);
+        feed_forecasters(b, m, 0);
     }
 }
 
@@ -227,17 +305,16 @@ static void observe_new_minutes(ttm *t, struct ttm_bp *b, const agg *history)
  * forecast. cpu follows the invocations forecast at the newest minute's cpu per invocation (the
  * cost per request the analyzer assumes) when that minute had both, else its own forecast.
  * Forecasts below 0 are 0. */
-static void series_forecast(ttm *t, int i, const float *input, int64_t now, float *out)
+static void series_forecast(ttm *t, const struct ttm_bp *b, int kind, const float *last,
+                            int64_t now, float *out)
 {
-    struct ttm_bp *b = &t->bps[i];
     int h = t->cfg.prediction_horizon;
-    const float *last = input + (size_t)(t->cfg.input_window_minutes - 1) * AE_FEATURE_COUNT;
     for (int k = 0; k < h; k++)
         memcpy(out + (size_t)k * AE_FEATURE_COUNT, last, AE_FEATURE_COUNT * sizeof *out);
     double inv[FCR_MAX_STEPS], cpu[FCR_MAX_STEPS];
     int64_t first = ae_minute_floor(now);
-    int have_inv = fcr_forecast(b->inv, first, h, inv) == 0;
-    int have_cpu = fcr_forecast(b->cpu, first, h, cpu) == 0;
+    int have_inv = fcr_forecast(b->inv[kind], first, h, inv) == 0;
+    int have_cpu = fcr_forecast(b->cpu[kind], first, h, cpu) == 0;
     double inv_last = last[AE_F_INVOCATIONS], cpu_last = last[AE_F_CPU_USAGE];
     int by_cost = have_inv && inv_last > 0 && cpu_last > 0;
     for (int k = 0; k < h; k++) {
@@ -272,8 +349,10 @@ static void record_decision(ttm *t, struct ttm_bp *b, const struct ttm_bp_input 
     d->action = action_of(r->type);
     if (r->type == FCST_SCALE_UP)
         d->to = r->target_instances > in->requested ? r->target_instances : in->requested;
-    else if (r->type == FCST_SCALE_DOWN)
-        d->to = r->target_instances < in->requested ? r->target_instances : in->requested;
+    else if (r->type == FCST_SCALE_DOWN) { /* to the held ceiling (the stabilised target) */
+        int to = r->ceiling > 0 ? r->ceiling : r->target_instances;
+        d->to = to < in->requested ? to : in->requested;
+    }
     if (t->cfg.mode == CFG_TTM_FORECAST_ONLY)
         snprintf(d->reason, sizeof d->reason, "forecast-only: %.100s", r->text);
     else
@@ -293,12 +372,58 @@ static void record_decision(ttm *t, struct ttm_bp *b, const struct ttm_bp_input 
     b->has_decision = 1;
 }
 
-/* Confidence, analysis and hand-over for one blueprint whose forecast is in t->out row `row`. */
-static void use_forecast(ttm *t, int i, int row, const struct ttm_bp_input *in, int64_t now)
+/* Scale-in stabilisation: notes target F of this minute and returns the largest target of the
+ * last ttm.scale_in_window_minutes minutes (this one included): a forecast may raise the held
+ * count at once, but lowers it only once every target of the window is lower. */
+static int stabilised_target(ttm *t, struct ttm_bp *b, int target, int64_t now)
+{
+    int64_t minute = ae_minute_floor(now) / AE_MINUTE_MS;
+    int slot = (int)(minute % TTM_TARGET_SLOTS);
+    if (b->target_minute[slot] != minute) {
+        b->target_minute[slot] = minute;
+        b->target[slot] = target;
+    } else if (target > b->target[slot]) {
+        b->target[slot] = target;
+    }
+    int window = t->cfg.scale_in_window_minutes, held = target;
+    for (int k = 0; k < TTM_TARGET_SLOTS; k++)
+        if (b->target_minute[k] != INT64_MIN && b->target_minute[k] > minute - window &&
+            b->target_minute[k] <= minute && b->target[k] > held)
+            held = b->target[k];
+    return held;
+}
+
+/* Bounded churn on the analyzer's recommendation: the floor and ceiling become the stabilised
+ * target; without ttm.forecast_ceiling the ceiling is dropped (forecasts only ever hold
+ * instances up). A scale-down the window holds back becomes a hold. */
+static void bound_churn(ttm *t, struct ttm_bp *b, int requested, int64_t now)
+{
+    struct fcst_recommendation *r = &b->rec;
+    if (r->floor <= 0 && r->ceiling <= 0)
+        return;
+    int held = stabilised_target(t, b, r->floor > r->ceiling ? r->floor : r->ceiling, now);
+    if (r->floor > 0)
+        r->floor = held;
+    r->ceiling = t->cfg.forecast_ceiling && r->ceiling > 0 ? held : 0;
+    if (r->type == FCST_SCALE_DOWN && (held >= requested || r->ceiling == 0)) {
+        r->type = FCST_HOLD;
+        r->reason = FCST_REASON_STABLE;
+        size_t len = strlen(r->text);
+        if (held >= requested)
+            snprintf(r->text + len, sizeof r->text - len,
+                     "; scale-in held: target %d within the last %d min", held,
+                     t->cfg.scale_in_window_minutes);
+        else
+            snprintf(r->text + len, sizeof r->text - len, "; floor only: tier 1 scales in");
+    }
+}
+
+/* Confidence, analysis and hand-over for one blueprint whose forecast (horizon x 11) is out. */
+static void use_forecast(ttm *t, int i, const float *out, const struct ttm_bp_input *in,
+                         int64_t now)
 {
     struct ttm_bp *b = &t->bps[i];
     size_t hn = (size_t)t->cfg.prediction_horizon * AE_FEATURE_COUNT;
-    const float *out = t->out + (size_t)row * hn;
     for (size_t k = 0; k < hn; k++) {
         if (!isfinite(out[k])) {
             b->state = TTM_BP_ERROR;
@@ -336,81 +461,165 @@ static void use_forecast(ttm *t, int i, int row, const struct ttm_bp_input *in, 
         .bound_util = t->cfg.upper_bound_utilization,
     };
     fcst_analyze(&fi, &b->rec);
+    bound_churn(t, b, in->requested, now);
     t->counters.recommendations[b->rec.type]++;
     if (in->controller)
         adt_apply(in->controller, t->cfg.mode, &b->rec, now);
     record_decision(t, b, in, now);
 }
 
+static int all_finite(const float *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite(v[k]))
+            return 0;
+    return 1;
+}
+
+/* auto: every candidate that can forecast blueprint i now does so into t->cand (the model's
+ * forecast is recorded for scoring here; the series candidates are recorded minute by minute in
+ * record_series), and the selection picks the one that drives. Returns its rows, or NULL when no
+ * candidate could forecast. */
+static const float *auto_forecast(ttm *t, int i, int64_t now)
+{
+    struct ttm_bp *b = &t->bps[i];
+    int h = t->cfg.prediction_horizon;
+    size_t hn = (size_t)h * AE_FEATURE_COUNT;
+    float *cand = t->cand + (size_t)i * SEL_CANDIDATES * hn;
+    int available[SEL_CANDIDATES] = {0};
+    for (int c = 0; c < SEL_CANDIDATES; c++) {
+        float *rows = cand + (size_t)c * hn;
+        if (c == FCR_MODEL) {
+            if (b->row < 0 || b->model_rc)
+                continue;
+            memcpy(rows, t->out + (size_t)b->row * hn, hn * sizeof *rows);
+            if (!all_finite(rows, hn))
+                continue;
+        } else {
+            if (!b->series_ready)
+                continue;
+            series_forecast(t, b, c, t->last + (size_t)i * AE_FEATURE_COUNT, now, rows);
+        }
+        available[c] = 1;
+        if (c != FCR_MODEL)
+            continue;
+        float inv[CONF_MAX_HORIZON];
+        for (int k = 0; k < h; k++)
+            inv[k] = rows[(size_t)k * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
+        sel_record(&b->sel, c, ae_minute_floor(now), inv, h);
+    }
+    int a = sel_choose(&b->sel, available, now);
+    if (a < 0)
+        return NULL;
+    b->forecaster = a;
+    return cand + (size_t)a * hn;
+}
+
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp)
 {
     for (int i = 0; i < t->count; i++)
-        observe_new_minutes(t, &t->bps[i], bp[i].history);
-    int model = t->cfg.forecaster == FCR_MODEL;
-    const char *stopped = !t->cfg.enabled       ? "TTM disabled"
-                          : !is_leader          ? "not the leader"
-                          : model && !t->pred   ? "no model loaded"
-                                                : NULL;
+        observe_new_minutes(t, &t->bps[i], bp[i].history, now_ms);
+    enum fcr_kind kind = t->cfg.forecaster;
+    const char *stopped = !t->cfg.enabled                 ? "TTM disabled"
+                          : !is_leader                    ? "not the leader"
+                          : kind == FCR_MODEL && !t->pred ? "no model loaded"
+                                                          : NULL;
+    t->stopped = stopped ? stopped : "";
     if (stopped) {
         t->state = TTM_STOPPED;
         drop_all(t, bp, stopped);
         return t->state;
     }
 
+    /* Inputs. The model (and a fixed series forecaster, whose readiness is the model's) needs
+     * max(1, floor(W/2)) minutes; with auto the series candidates need one (cold start). */
     int w = t->cfg.input_window_minutes, rows = 0;
     size_t wn = (size_t)w * AE_FEATURE_COUNT;
     size_t hn = (size_t)t->cfg.prediction_horizon * AE_FEATURE_COUNT;
+    int with_model = t->pred && (kind == FCR_MODEL || kind == FCR_AUTO);
     for (int i = 0; i < t->count; i++) {
-        int n = agg_model_input(bp[i].history, w, now_ms, t->in + (size_t)rows * wn);
-        if (n < 0) { /* fewer than W/2 usable minutes (or none since a long gap) */
-            t->bps[i].state = TTM_BP_WAITING_FOR_HISTORY;
+        struct ttm_bp *b = &t->bps[i];
+        float *last = t->last + (size_t)i * AE_FEATURE_COUNT;
+        b->row = -1;
+        b->model_rc = 0;
+        b->series_ready = 0;
+        if (kind != FCR_AUTO || with_model) {
+            float *in = t->in + (size_t)rows * wn;
+            if (agg_model_input(bp[i].history, w, now_ms, in) >= 0) {
+                b->row = rows;
+                t->rows[rows++] = i;
+                memcpy(last, in + (size_t)(w - 1) * AE_FEATURE_COUNT,
+                       AE_FEATURE_COUNT * sizeof *last);
+                b->series_ready = kind != FCR_MODEL;
+            }
+        }
+        if (kind == FCR_AUTO)
+            b->series_ready = agg_model_input(bp[i].history, 1, now_ms, last) >= 0;
+        if (b->row < 0 && !b->series_ready) {
+            b->state = TTM_BP_WAITING_FOR_HISTORY;
             if (bp[i].controller)
                 adt_drop(bp[i].controller, "waiting for history");
-            continue;
         }
-        t->rows[rows++] = i;
     }
-    if (rows == 0) {
+
+    /* One batched predict over the model rows. */
+    int failed = 0;
+    char model_msg[AE_REASON_MAX] = "";
+    for (int start = 0; with_model && start < rows; start += t->info.max_batch) {
+        int batch = rows - start < t->info.max_batch ? rows - start : t->info.max_batch;
+        char msg[AE_REASON_MAX] = "";
+        int rc = t->pred->predict(t->pred->state, t->in + (size_t)start * wn, batch,
+                                  t->out + (size_t)start * hn, msg, sizeof msg);
+        if (rc) {
+            snprintf(model_msg, sizeof model_msg, "inference failed: %.100s",
+                     msg[0] ? msg : ae_strerror(rc));
+            for (int r = start; r < start + batch; r++)
+                t->bps[t->rows[r]].model_rc = rc;
+        }
+    }
+
+    int forecast_any = 0;
+    t->last_forecast_bp = -1;
+    for (int i = 0; i < t->count; i++) {
+        struct ttm_bp *b = &t->bps[i];
+        if (b->row < 0 && !b->series_ready)
+            continue;
+        forecast_any = 1;
+        const float *rows_out = NULL;
+        if (kind == FCR_AUTO) {
+            rows_out = auto_forecast(t, i, now_ms);
+        } else if (kind == FCR_MODEL) {
+            if (!b->model_rc)
+                rows_out = t->out + (size_t)b->row * hn;
+        } else {
+            float *o = t->out + (size_t)b->row * hn;
+            series_forecast(t, b, kind, t->last + (size_t)i * AE_FEATURE_COUNT, now_ms, o);
+            rows_out = o;
+        }
+        if (rows_out) {
+            use_forecast(t, i, rows_out, &bp[i], now_ms);
+        } else {
+            b->state = TTM_BP_ERROR;
+            snprintf(b->error, sizeof b->error, "%s",
+                     b->model_rc ? model_msg : "no forecaster could forecast");
+            if (bp[i].controller)
+                adt_drop(bp[i].controller, b->error);
+        }
+        if (b->state == TTM_BP_FORECASTING && b->model_rc && kind == FCR_AUTO)
+            snprintf(b->error, sizeof b->error, "model: %.100s", model_msg); /* auto went on */
+        if (b->state == TTM_BP_ERROR || b->model_rc) {
+            if (!failed)
+                snprintf(t->error, sizeof t->error, "blueprint %s: %s", b->name, b->error);
+            failed = 1;
+        }
+        if (b->state != TTM_BP_ERROR &&
+            (t->last_forecast_bp < 0 || strcmp(b->name, t->bps[t->last_forecast_bp].name) < 0))
+            t->last_forecast_bp = i;
+    }
+    if (!forecast_any) {
         t->state = TTM_RUNNING;
         t->error[0] = 0;
         return t->state;
-    }
-
-    int failed = 0;
-    t->last_forecast_bp = -1;
-    int max_batch = model ? t->info.max_batch : rows;
-    for (int start = 0; start < rows; start += max_batch) {
-        int batch = rows - start < max_batch ? rows - start : max_batch;
-        char msg[AE_REASON_MAX] = "";
-        int rc = 0;
-        if (model)
-            rc = t->pred->predict(t->pred->state, t->in + (size_t)start * wn, batch,
-                                  t->out + (size_t)start * hn, msg, sizeof msg);
-        else
-            for (int r = start; r < start + batch; r++)
-                series_forecast(t, t->rows[r], t->in + (size_t)r * wn, now_ms,
-                                t->out + (size_t)r * hn);
-        for (int r = start; r < start + batch; r++) {
-            int i = t->rows[r];
-            struct ttm_bp *b = &t->bps[i];
-            if (rc == 0)
-                use_forecast(t, i, r, &bp[i], now_ms);
-            else {
-                b->state = TTM_BP_ERROR;
-                snprintf(b->error, sizeof b->error, "inference failed: %.100s",
-                         msg[0] ? msg : ae_strerror(rc));
-                if (bp[i].controller)
-                    adt_drop(bp[i].controller, b->error);
-            }
-            if (b->state == TTM_BP_ERROR) {
-                if (!failed)
-                    snprintf(t->error, sizeof t->error, "blueprint %s: %s", b->name, b->error);
-                failed = 1;
-            } else if (t->last_forecast_bp < 0 ||
-                       strcmp(b->name, t->bps[t->last_forecast_bp].name) < 0) {
-                t->last_forecast_bp = i;
-            }
-        }
     }
     t->counters.evaluations++;
     if (failed)
@@ -424,6 +633,11 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 enum ttm_state ttm_get_state(const ttm *t)
 {
     return t->state;
+}
+
+const char *ttm_stopped_reason(const ttm *t)
+{
+    return t->stopped ? t->stopped : "";
 }
 
 const char *ttm_last_error(const ttm *t)
@@ -453,6 +667,8 @@ int ttm_get_blueprint(const ttm *t, int i, struct ttm_bp_status *out)
     out->skill = conf_skill(&b->conf);
     out->resolved = conf_resolved_count(&b->conf);
     out->error = b->error;
+    out->forecaster = b->forecaster;
+    out->selection = b->sel_started ? &b->sel : NULL;
     return 0;
 }
 

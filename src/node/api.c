@@ -8,6 +8,7 @@
 #include "jtext.h"
 #include "log.h"
 #include "metrics.h"
+#include "ncluster.h"
 #include "node.h"
 #include "reqparse.h"
 #include "sbuf.h"
@@ -77,6 +78,40 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     return o;
 }
 
+/* ttm.forecaster = auto: the active candidate, why, and every candidate's recent error per step
+ * (scaled by persistence's at that step) and score; null otherwise. */
+static json_t *selection_json(const struct sel *s)
+{
+    if (!s)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "active", json_string(fcr_kind_names[s->active]));
+    json_object_set_new(o, "reason", json_text(s->why));
+    json_object_set_new(o, "activeSince", json_integer(s->active_since_ms));
+    json_object_set_new(o, "switches", json_integer(s->switches));
+    json_object_set_new(o, "steps", json_integer(s->steps));
+    json_t *cands = json_array();
+    for (int c = 0; c < SEL_CANDIDATES; c++) {
+        json_t *k = json_object();
+        json_object_set_new(k, "name", json_string(fcr_kind_names[c]));
+        json_object_set_new(k, "score", num_or_null(sel_score(s, c)));
+        json_t *err = json_array(), *mae = json_array();
+        int samples = 0;
+        for (int h = 1; h <= s->steps; h++) {
+            int n;
+            json_array_append_new(err, num_or_null(sel_error(s, c, h, &n)));
+            json_array_append_new(mae, num_or_null(sel_mae(s, c, h)));
+            samples = h == 1 ? n : (n < samples ? n : samples);
+        }
+        json_object_set_new(k, "errorByStep", err);
+        json_object_set_new(k, "maeByStep", mae);
+        json_object_set_new(k, "samples", json_integer(samples));
+        json_array_append_new(cands, k);
+    }
+    json_object_set_new(o, "candidates", cands);
+    return o;
+}
+
 /* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
 static struct node_view *take_view(struct node *n, struct http_response *resp)
 {
@@ -107,6 +142,8 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     json_object_set_new(o, "mode", json_string(cfg_ttm_mode_names[c->mode]));
     const char *error = v->model_error[0] ? v->model_error : v->ttm_error;
     json_object_set_new(o, "error", *error ? json_text(error) : json_null());
+    json_object_set_new(o, "reason", v->ttm_reason[0] ? json_text(v->ttm_reason) : json_null());
+    json_object_set_new(o, "leader", json_boolean(v->is_leader));
 
     int any = 0;
     json_t *bps = json_array();
@@ -123,6 +160,10 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_object_set_new(b, "lastForecast", forecast_json(st));
         json_object_set_new(b, "confidence", num_or_null(st->confidence));
         json_object_set_new(b, "skill", num_or_null(st->skill));
+        json_object_set_new(b, "forecaster",
+                            st->has_forecast ? json_string(fcr_kind_names[st->forecaster])
+                                             : json_null());
+        json_object_set_new(b, "selection", selection_json(st->selection));
         json_object_set_new(b, "error",
                             st->error && *st->error ? json_text(st->error) : json_null());
         json_array_append_new(bps, b);
@@ -170,6 +211,63 @@ static json_t *live_decision_json(const struct node_bp_view *b)
                          b->last_result);
 }
 
+/* The floor/ceiling in force for a blueprint, or null. */
+static json_t *bp_recommendation_json(const struct node_bp_view *b)
+{
+    if (!b->has_rec)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "floor", b->rec_floor > 0 ? json_integer(b->rec_floor) : json_null());
+    json_object_set_new(o, "ceiling",
+                        b->rec_ceiling > 0 ? json_integer(b->rec_ceiling) : json_null());
+    json_object_set_new(o, "issued", json_integer(b->rec_time_ms));
+    json_object_set_new(o, "source", json_string(b->rec_from_leader ? "leader" : "local"));
+    return o;
+}
+
+/* GET /api/cluster: this node's seat in the cluster (docs/cluster.md). */
+static void h_cluster(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    struct node *n = ctx;
+    struct node_view *v = take_view(n, resp);
+    if (!v)
+        return;
+    const struct ae_config *cfg = node_config(n);
+    const struct cluster_status *c = &v->cluster;
+    char name[CLUSTER_NAME_MAX];
+    nclu_member_name(cfg, name, sizeof name);
+    json_t *o = json_object();
+    json_object_set_new(o, "enabled", json_boolean(v->cluster_enabled));
+    json_object_set_new(o, "name", json_text(name));
+    json_object_set_new(o, "role",
+                        json_string(!v->cluster_enabled ? "single"
+                                    : c->leader         ? "leader"
+                                                        : "follower"));
+    json_object_set_new(o, "leader",
+                        !v->cluster_enabled ? json_text(name)
+                        : c->leader_name[0] ? json_text(c->leader_name)
+                                            : json_null());
+    json_object_set_new(o, "why", v->cluster_enabled ? json_text(c->why) : json_null());
+    json_t *members = json_array();
+    for (int k = 0; v->cluster_enabled && k < c->member_count; k++)
+        json_array_append_new(members, json_text(c->members[k]));
+    if (!v->cluster_enabled)
+        json_array_append_new(members, json_text(name));
+    json_object_set_new(o, "members", members);
+    json_object_set_new(o, "leaseTtlMs",
+                        v->cluster_enabled ? json_integer(cfg->cluster.lease_ttl_ms) : json_null());
+    json_t *etcd = json_object();
+    json_object_set_new(etcd, "reachable",
+                        v->cluster_enabled ? json_boolean(c->etcd_reachable) : json_null());
+    json_object_set_new(etcd, "error",
+                        v->cluster_enabled && c->etcd_error[0] ? json_text(c->etcd_error)
+                                                               : json_null());
+    json_object_set_new(o, "etcd", etcd);
+    node_view_free(v);
+    reply_json(resp, 200, o);
+}
+
 static void h_blueprints(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
@@ -200,6 +298,7 @@ static void h_blueprints(void *ctx, const struct http_request *req, struct http_
                             b->has_last_minute && ae_minute_has(m, AE_F_INVOCATIONS)
                                 ? json_real(m->values[AE_F_INVOCATIONS])
                                 : json_null());
+        json_object_set_new(o, "recommendation", bp_recommendation_json(b));
         json_object_set_new(o, "lastDecision", live_decision_json(b));
         if (b->status.error[0])
             json_object_set_new(o, "error", json_text(b->status.error));
@@ -570,6 +669,7 @@ const struct http_route api_routes[] = {
     {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
     {"GET", "/api/ttm/forecasts", 0, 0, h_forecasts},
     {"GET", "/api/blueprints", 0, 0, h_blueprints},
+    {"GET", "/api/cluster", 0, 0, h_cluster},
     {"GET", "/api/decisions", 0, 0, h_decisions},
     {"POST", "/api/ttm/reload", 0, 1, h_reload},
     {"POST", "/api/metrics/", 1, 1, h_push},

@@ -93,6 +93,42 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
                                   st.forecast[h * AE_FEATURE_COUNT + f]);
         }
     }
+    prom_write_family(b, "aether_ttm_forecaster_active", "gauge",
+                      "1 for the forecaster that drives the blueprint's TTM tier, 0 for the "
+                      "other candidates (ttm.forecaster = auto runs them all).");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct ttm_bp_status st = n->bps[k].ttm;
+        if (!n->bps[k].has_ttm || !st.has_forecast)
+            continue;
+        for (int c = 0; c < SEL_CANDIDATES; c++)
+            if (st.selection || c == st.forecaster)
+                prom_write_sample(b, "aether_ttm_forecaster_active",
+                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "forecaster",
+                                                   fcr_kind_names[c], NULL},
+                                  c == st.forecaster);
+    }
+    prom_write_family(b, "aether_ttm_forecast_error", "gauge",
+                      "Recent error of each candidate forecaster of invocations at each step, "
+                      "scaled by persistence's at that step (1 = as good as the last minute; "
+                      "ttm.forecaster = auto).");
+    for (int k = 0; k < n->nbp; k++) {
+        const struct sel *s = n->bps[k].ttm.selection;
+        if (!n->bps[k].has_ttm || !s)
+            continue;
+        for (int c = 0; c < SEL_CANDIDATES; c++)
+            for (int h = 1; h <= s->steps; h++) {
+                int samples;
+                double e = sel_error(s, c, h, &samples);
+                if (samples == 0)
+                    continue;
+                char step[16];
+                snprintf(step, sizeof step, "%d", h);
+                prom_write_sample(b, "aether_ttm_forecast_error",
+                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "forecaster",
+                                                   fcr_kind_names[c], "step", step, NULL},
+                                  e);
+            }
+    }
     prom_write_family(b, "aether_ttm_recommendation_target_instances", "gauge",
                       "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
     for (int k = 0; k < n->nbp; k++) {
@@ -194,6 +230,27 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
     gauge(b, "aether_control_loop_nice", "Nice value of the control-loop thread.", n->loop_nice);
 }
 
+/* Cluster mode; a single node is its own leader and counts no changes or etcd errors. */
+static void cluster_metrics(const struct node_view *n, struct sbuf *b)
+{
+    const struct cluster_status *c = &n->cluster;
+    gauge(b, "aether_cluster_enabled", "1 when [cluster] etcd_endpoints is set.",
+          n->cluster_enabled);
+    gauge(b, "aether_cluster_leader", "1 while this node leads (runs the TTM tier).", n->is_leader);
+    counter(b, "aether_cluster_leader_changes_total",
+            "Times this node gained or lost the cluster's leadership.",
+            n->cluster_enabled ? (double)c->leader_changes : 0);
+    counter(b, "aether_cluster_etcd_errors_total", "Failed etcd calls.",
+            n->cluster_enabled ? (double)c->etcd_errors : 0);
+    gauge(b, "aether_cluster_etcd_reachable", "1 when the last round with etcd succeeded.",
+          n->cluster_enabled && c->etcd_reachable);
+    gauge(b, "aether_cluster_members", "Members with a live lease.",
+          n->cluster_enabled ? c->member_count : 1);
+    counter(b, "aether_cluster_published_records_total",
+            "Closed minutes (records of one blueprint's minute) written to etcd.",
+            n->cluster_enabled ? (double)c->minutes_published : 0);
+}
+
 int metrics_render(struct node *n, struct sbuf *b)
 {
     struct node_view *v;
@@ -202,6 +259,7 @@ int metrics_render(struct node *n, struct sbuf *b)
         return rc;
     ttm_metrics(v, node_config(n), b);
     node_metrics(v, b);
+    cluster_metrics(v, b);
     node_view_free(v);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "mload.h"
+#include "ncluster.h"
 #include "reqparse.h"
 
 #include <errno.h>
@@ -68,6 +69,8 @@ struct node {
     long ticks;
     int loop_nice; /* the control loop thread's nice value */
     long store_errors;
+    struct cluster *cluster;       /* owned; NULL = a single node */
+    struct cluster_status cstatus; /* the member's state as of the last tick */
     atomic_int stop;
 };
 
@@ -257,7 +260,16 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
     sort_by_name(n);
     if ((rc = reload_history(n, now_ms, err, errlen)) != 0)
         return rc;
-    return preload_forecasters(n, now_ms, err, errlen);
+    if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
+        return rc;
+    rc = nclu_open(&n->cfg, &n->cluster, err, errlen);
+    if (rc == 0 && n->cluster) {
+        scl_set_leader(n->step, 0); /* until etcd says otherwise */
+        cluster_status(n->cluster, &n->cstatus);
+        nlog(NLOG_INFO, "cluster", "member of the cluster on %s (and %d more endpoints)",
+             n->cfg.cluster.etcd_endpoints[0], n->cfg.cluster.etcd_endpoints_count - 1);
+    }
+    return rc;
 }
 
 int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_ms,
@@ -413,6 +425,9 @@ static void attach_run_result(struct node *n, struct node_bp *b)
 
 static void store_minute(struct node *n, struct node_bp *b, const struct ae_minute *m)
 {
+    if (n->cluster && cluster_publish_minute(n->cluster, b->cfg->name, m) != 0)
+        nlog(NLOG_ERROR, "cluster", "blueprint %s: minute %lld not published", b->cfg->name,
+             (long long)m->start_ms);
     char err[512];
     if (store_put_minute(n->store, b->cfg->name, m, err, sizeof err) != 0) {
         n->store_errors++;
@@ -444,7 +459,12 @@ static void apply_change(struct node *n, struct node_bp *b, int bi, const struct
 {
     char result[300];
     int asked = 0;
-    if (b->has_actuator) {
+    char fence[CLUSTER_WHY_MAX];
+    if (b->has_actuator && n->cluster && b->cfg->actuator == CFG_ACTUATOR_EXEC &&
+        !nclu_may_actuate(n->cluster, &n->cstatus, fence, sizeof fence)) {
+        snprintf(result, sizeof result,
+                 "not applied: exec runs on the cluster's leader only: %.200s", fence);
+    } else if (b->has_actuator) {
         char why[256] = "";
         int rc = b->actuator.set_desired(b->actuator.state, bi, o->desired, why, sizeof why);
         asked = rc == 0;
@@ -513,6 +533,10 @@ static void run_step(struct node *n, int64_t now_ms)
     for (int i = 0; i < n->nbp; i++) {
         const struct scl_output *o = &n->step_out[i];
         store_forecast(n, i);
+        const struct scl_forecast *f = &n->bps[i].s->forecast;
+        if (n->cluster && n->cstatus.leader && f->count > 0 && f->made_ms == now_ms)
+            nclu_publish(n->cluster, &n->cstatus, n->bps[i].cfg, f, now_ms,
+                         n->cfg.ttm.evaluation_interval_ms);
         if (o->ttm_decision)
             record_ttm_decision(n, &n->bps[i], o->ttm_decision);
         if (o->changed)
@@ -528,6 +552,13 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
         lagstat_add(&n->lag, lag > 0 ? lag : 0);
     }
     n->ticks++;
+    if (n->cluster) {
+        cluster_status(n->cluster, &n->cstatus);
+        if (n->cstatus.leader != scl_is_leader(n->step))
+            nlog(NLOG_INFO, "cluster", "%s",
+                 n->cstatus.leader ? "this node leads the cluster now" : n->cstatus.why);
+        scl_set_leader(n->step, n->cstatus.leader);
+    }
     int64_t sec = floor_to(now_ms, 1000) - 1000; /* the second that just ended */
     for (int i = 0; i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
@@ -545,6 +576,8 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
             store_minute(n, b, &closed);
         n->step_in[i] = (struct scl_input){
             .history = b->history, .snapshot = &b->last_snapshot, .ready = b->status.ready};
+        if (n->cluster && !n->cstatus.leader)
+            nclu_follow(n->cluster, b->cfg->name, now_ms, &n->step_in[i]);
     }
     run_step(n, now_ms);
     if (now_ms - n->last_prune_ms >= 3600000) { /* retention, hourly */
@@ -659,6 +692,8 @@ void node_free(struct node *n)
     if (!n)
         return;
     http_stop(n->http);
+    cluster_stop(n->cluster); /* resigns: another member takes over within a round */
+    n->cluster = NULL;
     for (int i = 0; n->bps && i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
         struct ae_minute closed;
@@ -723,6 +758,13 @@ static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
     v->last_decision = b->last_decision;
     memcpy(v->decisions, b->decisions, sizeof v->decisions);
     snprintf(v->last_result, sizeof v->last_result, "%s", b->last_result);
+    const struct adt *ctl = &b->s->controller;
+    v->has_rec = ctl->has_rec;
+    v->rec_floor = ctl->floor;
+    v->rec_ceiling = ctl->ceiling;
+    v->rec_time_ms = ctl->rec_time_ms;
+    v->rec_from_leader =
+        ctl->has_rec && !scl_is_leader(n->step) && ctl->rec_time_ms == b->s->remote_issued_ms;
     v->history_minutes = agg_count(b->history);
     const struct ae_minute *m = agg_last(b->history);
     v->has_last_minute = m != NULL;
@@ -734,6 +776,10 @@ static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
         return;
     snprintf(v->ttm_error, sizeof v->ttm_error, "%s", v->ttm.error ? v->ttm.error : "");
     v->ttm.error = v->ttm_error;
+    if (v->ttm.selection) {
+        v->selection = *v->ttm.selection;
+        v->ttm.selection = &v->selection;
+    }
     if (v->ttm.forecast) {
         int h = v->ttm.horizon < CONF_MAX_HORIZON ? v->ttm.horizon : CONF_MAX_HORIZON;
         memcpy(v->forecast, v->ttm.forecast, (size_t)h * AE_FEATURE_COUNT * sizeof *v->forecast);
@@ -764,6 +810,11 @@ int node_view_take(struct node *n, struct node_view **out)
             v->last_forecast = k;
     }
     v->ttm_state = ttm_get_state(t);
+    snprintf(v->ttm_reason, sizeof v->ttm_reason, "%s", ttm_stopped_reason(t));
+    v->cluster_enabled = n->cluster != NULL;
+    if (n->cluster)
+        v->cluster = n->cstatus;
+    v->is_leader = scl_is_leader(n->step);
     snprintf(v->ttm_error, sizeof v->ttm_error, "%s", ttm_last_error(t));
     ttm_get_counters(t, &v->ttm_counters);
     v->model_loaded = n->predictor != NULL;

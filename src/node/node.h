@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "aether/cluster.h"
 #include "aether/config.h"
 #include "aether/decision.h"
 #include "aether/predictor.h"
@@ -43,10 +44,15 @@ struct node_bp_view {
     int history_minutes; /* closed minutes held */
     int has_last_minute;
     struct ae_minute last_minute; /* the newest closed minute */
+    int has_rec;                  /* a floor/ceiling is in force in the adaptive tree */
+    int rec_floor, rec_ceiling;   /* 0 = none */
+    int64_t rec_time_ms;          /* when it was made (by the leader, for a follower's) */
+    int rec_from_leader;          /* 1: the cluster's leader published it for this node */
     int has_ttm;                  /* ttm below is filled */
     struct ttm_bp_status ttm;     /* forecast points into forecast[], error into ttm_error */
     float forecast[CONF_MAX_HORIZON * AE_FEATURE_COUNT];
     char ttm_error[256];
+    struct sel selection; /* ttm.selection points here (ttm.forecaster = auto) */
 };
 
 /* The whole node as the API and the metrics see it at one moment. */
@@ -54,6 +60,7 @@ struct node_view {
     int nbp;
     struct node_bp_view *bps; /* nbp entries, sorted by name (the API's order) */
     enum ttm_state ttm_state;
+    char ttm_reason[64]; /* why it is STOPPED ("not the leader", ...), "" when it is not */
     char ttm_error[512]; /* the TTM manager's last failure, "" when none */
     struct ttm_counters ttm_counters;
     int last_forecast; /* index into bps of the blueprint forecast last, -1 before any */
@@ -65,7 +72,10 @@ struct node_view {
     long ticks;
     long store_errors;
     struct lagstat lag;
-    int loop_nice; /* the control loop thread's nice value */
+    int loop_nice;                 /* the control loop thread's nice value */
+    int cluster_enabled;           /* [cluster] etcd_endpoints is non-empty */
+    int is_leader;                 /* runs the TTM tier (always 1 for a single node) */
+    struct cluster_status cluster; /* the member's state as of the last tick (cluster only) */
 };
 
 /* Copies the node's state under its lock into a new view. Returns 0 and *out (caller frees with

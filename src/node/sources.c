@@ -207,6 +207,12 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         const struct node_actuator a = {actuator_kind_name(b->act), b, act_set_desired, act_status,
                                         act_close};
         node_set_actuator(n, i, &a);
+        if (cfg->cluster.etcd_endpoints_count > 0 && b->cfg->actuator == CFG_ACTUATOR_EXEC) {
+            /* a cluster-level actuator: run by the leader only, on a change (node.c fences it) */
+            nlog(NLOG_INFO, "actuator", "blueprint %s: exec actuator, run by the cluster's leader",
+                 b->cfg->name);
+            continue;
+        }
         char why[256];
         if (actuator_set_desired(b->act, b->cfg->instances, why, sizeof(why)) != 0)
             nlog(NLOG_WARN, "actuator", "%s", why);

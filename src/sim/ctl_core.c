@@ -21,8 +21,9 @@ struct core_ctl {
     scl *step; /* one blueprint: bp */
     int started;
     ae_predictor *predictor;
-    long forecasts_seen; /* the state's forecast count at the previous second */
-    struct sim_fcst_log log; /* the forecasts' invocations, for scoring at every step */
+    struct sim_fcst_log log; /* the forecasts' invocations, for scoring */
+    long forecasts_seen;     /* the state's forecast count at the previous second */
+    long driven[FCR_KIND_COUNT]; /* forecasts made by each forecaster */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
     long low_confidence;
@@ -54,8 +55,12 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
         int len = b->forecast.horizon < SIM_MAX_STEPS ? b->forecast.horizon : SIM_MAX_STEPS;
         for (int h = 0; h < len; h++)
             inv[h] = b->forecast.values[h * AE_FEATURE_COUNT + AE_F_INVOCATIONS];
-        /* row 0 = the minute of the evaluation: step 1 after the minute that just closed */
+        /* row 0 = the minute of the evaluation, step 1 after the minute that just closed */
         sim_fcst_log_add(&k->log, ae_minute_floor(b->forecast.made_ms), inv, len);
+        struct ttm_bp_status st;
+        if (ttm_get_blueprint(scl_ttm(k->step), 0, &st) == 0 && st.forecaster >= 0 &&
+            st.forecaster < FCR_KIND_COUNT)
+            k->driven[st.forecaster]++;
         if (b->forecast.recommendation.reason == FCST_REASON_LOW_CONFIDENCE)
             k->low_confidence++;
     }
@@ -97,6 +102,20 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     if (ttm_get_blueprint(t, 0, &st) == 0) {
         sim_result_extra(r, "final_confidence", st.confidence);
         sim_result_extra(r, "final_skill", st.skill);
+        if (st.selection) {
+            sim_result_extra(r, "forecaster_switches", (double)st.selection->switches);
+            static const char *const share[SEL_CANDIDATES] = {
+                "driven_model",         "driven_persistence",   "driven_drift",
+                "driven_seasonal_naive", "driven_holt_winters", "driven_linear"};
+            for (int c = 0; c < SEL_CANDIDATES; c++)
+                sim_result_extra(r, share[c],
+                                 n.predictions ? (double)k->driven[c] / (double)n.predictions : 0);
+            static const char *const score[SEL_CANDIDATES] = {
+                "score_model",          "score_persistence",   "score_drift",
+                "score_seasonal_naive", "score_holt_winters", "score_linear"};
+            for (int c = 0; c < SEL_CANDIDATES; c++)
+                sim_result_extra(r, score[c], sel_score(st.selection, c));
+        }
     }
 }
 
@@ -188,7 +207,7 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
     k->bp.min_instances = min_instances;
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
-    if (k->ttm_cfg.forecaster == FCR_MODEL) {
+    if (model_path && (k->ttm_cfg.forecaster == FCR_MODEL || k->ttm_cfg.forecaster == FCR_AUTO)) {
         k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
         if (!k->predictor)
             goto fail;

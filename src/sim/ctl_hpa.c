@@ -188,7 +188,7 @@ static void pred_closed_minute(struct pred_ctl *k, const struct ae_minute *m)
         k->tp_inv[slot] = y;
         k->tp_cores[slot] = m->values[AE_F_CPU_USAGE] * m->ready_mean;
     }
-    k->next_minute_ms = m->start_ms + 60000;
+    k->next_minute_ms = m->start_ms + AE_MINUTE_MS;
     if (fcr_forecast(k->f, k->next_minute_ms, k->lead + 1, k->next_pred) != 0)
         return;
     for (int h = 0; h <= k->lead; h++)
@@ -284,7 +284,7 @@ struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim
     }
     k->base.state = k;
     k->hpa.p = *p;
-    int lead = (int)((startup_ms + 59999) / 60000);
+    int lead = (int)((startup_ms + AE_MINUTE_MS - 1) / AE_MINUTE_MS);
     k->lead = lead > SIM_MAX_STEPS - 1 ? SIM_MAX_STEPS - 1 : lead;
     k->base.name = hw ? "holt-winters" : "linear";
     k->base.desired = pred_desired;

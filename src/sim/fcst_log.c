@@ -4,8 +4,6 @@
 
 #include "controller.h"
 
-#define MINUTE_MS 60000
-
 void sim_fcst_log_add(struct sim_fcst_log *l, int64_t first_ms, const double *v, int len)
 {
     int slot = -1;
@@ -31,7 +29,7 @@ int sim_fcst_log_get(const struct sim_fcst_log *l, int64_t minute_ms, int step, 
 {
     if (step < 1 || step > SIM_MAX_STEPS)
         return 0;
-    int64_t first = minute_ms - (int64_t)(step - 1) * MINUTE_MS;
+    int64_t first = minute_ms - (int64_t)(step - 1) * AE_MINUTE_MS;
     for (int i = 0; i < l->count; i++) {
         int k = (l->head + i) % SIM_FCST_LOG;
         if (l->first_ms[k] == first && step <= l->len[k]) {

@@ -35,6 +35,7 @@ struct options {
     int season_minutes;
     int64_t ttm_interval_ms;
     double confidence_threshold, upper_bound_util;
+    int scale_in_window, forecast_ceiling;
     int json, quiet, help;
     const char *export_features, *plot;
 };
@@ -66,8 +67,9 @@ static const struct opt opts[] = {
     {"model", OPT_STRING, O(model), "ONNX model for the ttm controller"},
     {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only (default active)"},
     {"forecaster", OPT_STRING, O(forecaster),
-     "what drives ttm: model | persistence | drift | seasonal-naive | holt-winters | linear "
-     "(default model)"},
+     "what drives ttm: model | persistence | drift | seasonal-naive | holt-winters | linear | "
+     "auto (default model; auto runs them all and the best recent one drives, the model only "
+     "with --model)"},
     {"horizon", OPT_INT, O(horizon),
      "ttm horizon in minutes without --model (default 1; with --model the model's)"},
     {"startup-delay", OPT_DURATION, O(startup_ms), "instance start-up delay (default 3m)"},
@@ -99,6 +101,10 @@ static const struct opt opts[] = {
     {"confidence-threshold", OPT_DOUBLE, O(confidence_threshold), "TTM (default 0.7)"},
     {"upper-bound-util", OPT_DOUBLE, O(upper_bound_util),
      "TTM ttm.upper_bound_utilization (default 0.85)"},
+    {"scale-in-window", OPT_INT, O(scale_in_window),
+     "TTM ttm.scale_in_window_minutes (default: the config default)"},
+    {"forecast-ceiling", OPT_INT, O(forecast_ceiling),
+     "TTM ttm.forecast_ceiling: 1 floor and ceiling, 0 floor only (default: the config default)"},
     {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
     {"export-features", OPT_STRING, O(export_features),
      "write the first controller's per-minute features as training-data CSV"},
@@ -144,6 +150,8 @@ static void defaults(struct options *o)
     cfg_ttm_defaults(&ttm);
     o->confidence_threshold = ttm.confidence_threshold;
     o->upper_bound_util = ttm.upper_bound_utilization;
+    o->scale_in_window = ttm.scale_in_window_minutes;
+    o->forecast_ceiling = ttm.forecast_ceiling;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -224,6 +232,8 @@ static int check_ranges(const struct options *o)
         {"horizon", o->horizon, 1, SIM_MAX_STEPS},
         {"confidence-threshold", o->confidence_threshold, 0, 1},
         {"upper-bound-util", o->upper_bound_util, 0.1, 1},
+        {"scale-in-window", o->scale_in_window, 0, CFG_MAX_SCALE_IN_WINDOW},
+        {"forecast-ceiling", o->forecast_ceiling, 0, 1},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi)) {
@@ -323,7 +333,7 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         if (fk < 0) {
             snprintf(err, errlen,
                      "--forecaster '%s': expected model, persistence, drift, seasonal-naive, "
-                     "holt-winters or linear",
+                     "holt-winters, linear or auto",
                      o->forecaster);
             return NULL;
         }
@@ -336,6 +346,8 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         t.evaluation_interval_ms = (int)o->ttm_interval_ms;
         t.confidence_threshold = o->confidence_threshold;
         t.upper_bound_utilization = o->upper_bound_util;
+        t.scale_in_window_minutes = o->scale_in_window;
+        t.forecast_ceiling = o->forecast_ceiling;
         return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances,
                                err, errlen);
     }
@@ -355,7 +367,7 @@ static void preload(struct sim_controller *c, const struct sim_load *before)
         if (isnan(before->demand[i]))
             continue;
         struct ae_minute m;
-        ae_minute_init(&m, before->start_ms + (int64_t)i * 60000);
+        ae_minute_init(&m, before->start_ms + (int64_t)i * AE_MINUTE_MS);
         m.values[AE_F_INVOCATIONS] = before->demand[i];
         m.missing &= ~AE_FEATURE_BIT(AE_F_INVOCATIONS);
         m.snapshots = 60;
@@ -434,13 +446,13 @@ int main(int argc, char **argv)
         }
     }
     if (from_pct >= 0)
-        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * 60000;
+        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     if (to_pct >= 0)
-        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * 60000;
+        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     /* The trace before --from: history the fitted forecasters learn from before the run. */
     struct sim_load before = {0};
     if (o.from && from_ms > load.start_ms) {
-        size_t n = (size_t)((from_ms - load.start_ms) / 60000);
+        size_t n = (size_t)((from_ms - load.start_ms) / AE_MINUTE_MS);
         before.start_ms = load.start_ms;
         before.minutes = n < load.minutes ? n : load.minutes;
         before.demand = malloc((before.minutes ? before.minutes : 1) * sizeof *before.demand);

@@ -341,6 +341,7 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
     r.f.ready_at = malloc((size_t)p->max_instances * sizeof *r.f.ready_at);
     r.minute_p95 = malloc((l->minutes ? l->minutes : 1) * sizeof *r.minute_p95);
     ae_snapshot_init(&r.cached_snap, 0);
+    scorer_init(&r.sc);
     int rc = 0;
     if (!r.a || !r.f.ready_at || !r.minute_p95 || (timeline && timeline_alloc(timeline, l))) {
         snprintf(err, errlen, "simulation: out of memory");

@@ -18,7 +18,7 @@
 #include "load.h"
 #include "service.h"
 
-#define SIM_EXTRA_MAX 12
+#define SIM_EXTRA_MAX 32
 
 struct sim_params {
     struct sim_service service;

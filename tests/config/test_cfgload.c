@@ -449,6 +449,8 @@ static void test_table_is_complete(void **state)
                               "ttm.confidence_threshold",
                               "ttm.upper_bound_utilization",
                               "ttm.forecaster",
+                              "ttm.scale_in_window_minutes",
+                              "ttm.forecast_ceiling",
                               "ttm.mode",
                               "cluster.etcd_endpoints",
                               "cluster.name",

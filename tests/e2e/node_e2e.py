@@ -22,8 +22,9 @@ from e2e_lib import (FEATURES, Failure, Node, check, cleanup, insert_minutes, me
                      minute_now, steady_history)
 
 ARGS = None
-TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
-       "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
+# The model path (the default, auto, has its own case: forecaster_switch).
+TTM = {"enabled": True, "forecaster": "model", "input_window_minutes": 8,
+       "prediction_horizon": 2, "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
 
 
 # CPU never triggers the reactive tier in these tests (whatever the host's load, which a host
@@ -190,6 +191,25 @@ def case_model_missing():
               "missing model: %s" % s)
         check("File not found" in (s["error"] or ""), "status says why: %s" % s["error"])
         reactive_scale_up(n)
+    finally:
+        n.stop()
+
+
+def case_auto_without_model():
+    """ttm.forecaster = auto with the model file missing: the status says why there is no model,
+    and the blueprint still forecasts with the simple forecasters."""
+    n = with_history(make_node(None, sections={"ttm": dict(TTM, forecaster="auto",
+                                                            model_path="models/absent.onnx")}),
+                     minutes=3)
+    n.start()
+    try:
+        n.wait_log(r"WARN.*File not found: models/absent.onnx")
+        s = wait_forecast(n)
+        check("File not found" in (s["error"] or ""), "status says why: %s" % s["error"])
+        b = s["blueprints"][0]
+        check(b["state"] == "FORECASTING" and b["forecaster"] == "persistence",
+              "forecasting without a model: %s" % b)
+        check(s["state"] == "RUNNING", "running: %s" % s["state"])
     finally:
         n.stop()
 
@@ -521,6 +541,82 @@ def case_no_engine():
         n.wait_log(r"Warm-up inference complete")
         s = wait_forecast(n)
         check(s["active"] and s["error"] is None, "module engine: %s" % s)
+    finally:
+        n.stop()
+
+
+def ramp_history(minutes, end_start_ms, start=3000.0, slope=50.0):
+    """steady_history with invocations rising by `slope` a minute (cpu in proportion)."""
+    rows = steady_history(minutes, end_start_ms)
+    for i, (_, values, _) in enumerate(rows):
+        values["invocations"] = values["event_count"] = start + slope * i
+        values["cpu_usage"] = 0.4 * values["invocations"] / 6000.0
+    return rows
+
+
+def case_forecaster_switch():
+    """ttm.forecaster = auto: with 3 stored minutes the blueprint forecasts at once with the
+    cold-start choice (persistence); after a restart with an hour of a rising load stored, the
+    simple candidates are scored on those minutes and the first evaluation switches to one that
+    follows the ramp. The API and the metrics show the active forecaster, why, and every
+    candidate's error per step."""
+    ttm = dict(TTM, model_path=model("good.onnx"), forecaster="auto")
+    n = make_node(None, sections={"ttm": ttm}, blueprints=[{"name": "web"}])
+    n.start()
+    check(n.stop() == 0, "node exits 0 on SIGTERM")
+    insert_minutes(n.db(), "web", ramp_history(3, minute_now() - 60000))
+    n.start()
+    try:
+        s = wait_forecast(n)
+        b = s["blueprints"][0]
+        check(b["state"] == "FORECASTING", "3 minutes are enough with auto (W/2 = 4): %s" % b)
+        check(b["forecaster"] == "persistence", "cold start: %s" % b["forecaster"])
+        sel = b["selection"]
+        check(sel["active"] == "persistence" and "cold start" in sel["reason"] and
+              sel["switches"] == 0, "selection at cold start: %s" % sel)
+        check([c["name"] for c in sel["candidates"]] ==
+              ["model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear"],
+              "every candidate listed: %s" % sel["candidates"])
+        m = n.metrics()
+        check(metric(m, "aether_ttm_forecaster_active", blueprint="web",
+                     forecaster="persistence") == 1, "active gauge at cold start")
+        check(metric(m, "aether_ttm_forecaster_active", blueprint="web", forecaster="drift") == 0,
+              "the other candidates at 0")
+    finally:
+        n.stop()
+
+    insert_minutes(n.db(), "web", ramp_history(60, minute_now() - 60000))
+    n.start()
+    try:
+        s = wait_forecast(n)
+        b = s["blueprints"][0]
+        sel = b["selection"]
+        check(b["forecaster"] != "persistence" and b["forecaster"] == sel["active"],
+              "switched from persistence: %s" % sel)
+        check(sel["switches"] == 1 and "persistence" in sel["reason"] and
+              sel["active"] in sel["reason"], "why it switched: %s" % sel["reason"])
+        cands = {c["name"]: c for c in sel["candidates"]}
+        p, a = cands["persistence"], cands[sel["active"]]
+        check(abs(p["score"] - 1.0) < 1e-6 and p["samples"] >= 10,
+              "persistence scores 1 against itself: %s" % p)
+        check(a["score"] < 0.9 * p["score"], "the active one beats it by the margin: %s" % a)
+        check(len(a["errorByStep"]) == 2 and len(a["maeByStep"]) == 2, "one error per step")
+        # persistence misses a ramp of 50 a minute by 50 at step 1 and 100 at step 2
+        check(abs(p["maeByStep"][0] - 50) < 1e-3 and abs(p["maeByStep"][1] - 100) < 1e-3,
+              "persistence's error by step: %s" % p["maeByStep"])
+        m = n.metrics()
+        check(metric(m, "aether_ttm_forecaster_active", blueprint="web",
+                     forecaster=sel["active"]) == 1, "active gauge after the switch")
+        check(metric(m, "aether_ttm_forecaster_active", blueprint="web",
+                     forecaster="persistence") == 0, "persistence no longer active")
+        for step in ("1", "2"):
+            e = metric(m, "aether_ttm_forecast_error", blueprint="web", forecaster=sel["active"],
+                       step=step)
+            check(e is not None and abs(e - a["errorByStep"][int(step) - 1]) < 1e-6,
+                  "error gauge of step %s: %s" % (step, e))
+        check(abs(metric(m, "aether_ttm_forecast_error", blueprint="web",
+                         forecaster="persistence", step="1") - 1) < 1e-6,
+              "persistence's error gauge")
     finally:
         n.stop()
 

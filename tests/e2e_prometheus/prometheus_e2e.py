@@ -35,8 +35,8 @@ from workload_e2e import WorkloadNode, port_block  # noqa: E402
 
 ARGS = None
 SPEC_NAMES = {"ttm_predictions_count_total", "ttm_recommendations_total"}
-TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
-       "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
+TTM = {"enabled": True, "forecaster": "model", "input_window_minutes": 8,
+       "prediction_horizon": 2, "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 

@@ -129,7 +129,9 @@ MUT(m_bound_hi, c->ttm.upper_bound_utilization = 1.01)
 MUT(m_bound_nan, c->ttm.upper_bound_utilization = NAN)
 MUT(m_mode, c->ttm.mode = (enum cfg_ttm_mode)7)
 MUT(m_forecaster, c->ttm.forecaster = (enum fcr_kind)9)
-MUT(m_model_path, (c->ttm.enabled = 1, c->ttm.model_path[0] = 0))
+MUT(m_model_path, (c->ttm.enabled = 1, c->ttm.forecaster = FCR_MODEL, c->ttm.model_path[0] = 0))
+MUT(m_scale_in, c->ttm.scale_in_window_minutes = 61)
+MUT(m_ceiling, c->ttm.forecast_ceiling = 2)
 MUT(m_up, c->controller.cpu_scale_up_threshold = 1.2)
 MUT(m_down, c->controller.cpu_scale_down_threshold = -0.1)
 MUT(m_order,
@@ -169,7 +171,9 @@ static const struct bad_case bad_cases[] = {
      "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model"},
     {m_forecaster, AE_EINVAL,
      "ttm.forecaster = 9 is not one of model, persistence, drift, seasonal-naive, holt-winters, "
-     "linear"},
+     "linear, auto"},
+    {m_scale_in, AE_ERANGE, "ttm.scale_in_window_minutes = 61 is out of range 0..60"},
+    {m_ceiling, AE_ERANGE, "ttm.forecast_ceiling = 2 is out of range 0..1"},
     {m_up, AE_ERANGE, "controller.cpu_scale_up_threshold = 1.2 is out of range 0..1"},
     {m_down, AE_ERANGE, "controller.cpu_scale_down_threshold = -0.1 is out of range 0..1"},
     {m_order, AE_EINVAL,

@@ -86,6 +86,8 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
     cfg_controller_defaults(&ctl);
     struct cfg_ttm tc;
     cfg_ttm_defaults(&tc);
+    tc.forecaster = FCR_MODEL; /* the model path, each recommendation as the analyzer made it */
+    tc.scale_in_window_minutes = 0;
     tc.enabled = ttm_enabled;
     tc.input_window_minutes = W;
     tc.prediction_horizon = 1;

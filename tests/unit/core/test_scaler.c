@@ -155,9 +155,9 @@ static void pushed_values_wait_for_their_second(void **state)
     assert_int_equal(scl_push(b, T0 + 5000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
     v[AE_F_CPU_USAGE] = 0.9; /* the last write wins */
     v[AE_F_HEAP_USAGE] = 0.4;
-    assert_int_equal(scl_push(b, T0 + 5000, v,
-                              AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_HEAP_USAGE)),
-                     0);
+    assert_int_equal(
+        scl_push(b, T0 + 5000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_HEAP_USAGE)),
+        0);
     assert_int_equal(scl_push(b, T0 + 6000, v, AE_FEATURE_BIT(AE_F_INVOCATIONS)), 0);
     assert_int_equal(b->pushes, 3);
 
@@ -173,13 +173,68 @@ static void pushed_values_wait_for_their_second(void **state)
 
     /* second 6 is still held; 7 more distinct seconds fill the 8 slots, the next is refused */
     for (int k = 0; k < SCL_PUSH_SLOTS - 1; k++)
-        assert_int_equal(scl_push(b, T0 + 10000 + k * 1000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)),
-                         0);
+        assert_int_equal(scl_push(b, T0 + 10000 + k * 1000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
     assert_int_equal(scl_push(b, T0 + 30000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), AE_ERANGE);
     /* folding a later second frees every slot up to it */
     ae_snapshot_init(&s, T0 + 30000);
     scl_push_fold(b, T0 + 30000, &s);
     assert_int_equal(scl_push(b, T0 + 31000, v, AE_FEATURE_BIT(AE_F_CPU_USAGE)), 0);
+    close_step(&f);
+}
+
+/* A follower's TTM manager stops with "not the leader"; the leader's floor, handed in as the
+ * remote recommendation, raises the count and lapses 2 x the [ttm] interval after it was issued,
+ * also across the follower's own evaluations (which drop what is in force). */
+static void a_follower_applies_the_leaders_floor_until_it_expires(void **state)
+{
+    (void)state;
+    struct fixture f;
+    cfg_controller_defaults(&f.ctl);
+    f.ctl.warm_up_period_ms = 0;
+    f.ctl.slice_cooldown_ms = 0;
+    cfg_ttm_defaults(&f.tc);
+    f.tc.enabled = 1;
+    cfg_blueprint_defaults(&f.bp);
+    strcpy(f.bp.name, "web");
+    f.bp.instances = 2;
+    f.bp.min_instances = 1;
+    f.bp.max_instances = 10;
+    char err[256];
+    assert_int_equal(scl_open(&f.tc, &f.ctl, &f.bp, 1, &f.s, err, sizeof err), 0);
+    scl_start(f.s, T0);
+    f.history = agg_new();
+    assert_non_null(f.history);
+    ae_snapshot_init(&f.snap, T0);
+    ae_snapshot_set(&f.snap, AE_F_CPU_USAGE, 0.05); /* tier 1 alone would scale down */
+    assert_int_equal(scl_is_leader(f.s), 1);
+    scl_set_leader(f.s, 0);
+    assert_int_equal(scl_is_leader(f.s), 0);
+
+    int64_t interval = f.tc.evaluation_interval_ms;
+    struct scl_input in = {.history = f.history,
+                           .snapshot = &f.snap,
+                           .ready = 2,
+                           .has_remote = 1,
+                           .remote_floor = 5,
+                           .remote_issued_ms = T0 + 1000};
+    struct scl_output out;
+    int64_t t = T0 + 1000;
+    for (; t <= T0 + 1000 + 2 * interval; t += 1000) {
+        scl_step(f.s, t, 0, &in, &out);
+        assert_int_equal(out.desired, 5); /* held through the evaluation at T0 + interval */
+    }
+    assert_int_equal(ttm_get_state(scl_ttm_const(f.s)), TTM_STOPPED);
+    assert_string_equal(ttm_stopped_reason(scl_ttm_const(f.s)), "not the leader");
+    /* past 2 x the interval since it was issued: tier 1 alone (low cpu: one down) */
+    scl_step(f.s, t + 1000, 0, &in, &out);
+    assert_true(out.desired < 5);
+
+    /* the leader ignores a remote recommendation */
+    scl_set_leader(f.s, 1);
+    in.remote_issued_ms = t + 2000;
+    in.remote_floor = 9;
+    scl_step(f.s, t + 2000, 0, &in, &out);
+    assert_true(out.desired < 9);
     close_step(&f);
 }
 
@@ -205,6 +260,7 @@ int main(void)
         cmocka_unit_test(evaluate_next_evaluates_at_the_next_step),
         cmocka_unit_test(tier1_input_and_the_state_requested),
         cmocka_unit_test(pushed_values_wait_for_their_second),
+        cmocka_unit_test(a_follower_applies_the_leaders_floor_until_it_expires),
         cmocka_unit_test(open_rejects_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

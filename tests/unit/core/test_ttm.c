@@ -108,6 +108,8 @@ static int setup(void **state)
     sc.cpu = 0.5f;
     sc.inv = 1200;
     cfg_ttm_defaults(&tcfg);
+    tcfg.forecaster = FCR_MODEL; /* the model path; auto and the churn bound have their cases */
+    tcfg.scale_in_window_minutes = 0;
     tcfg.enabled = 1;
     tcfg.input_window_minutes = W;
     tcfg.prediction_horizon = 1;
@@ -542,6 +544,139 @@ static void series_forecaster_drives_the_same_path(void **state)
     }
 }
 
+/* ttm.forecaster = auto: a blueprint forecasts from its first closed minute (the simple
+ * candidates, persistence until they are scored), the model joins once it has W/2 minutes, and
+ * every candidate is recorded for scoring; the status says who drives and why. */
+static void auto_forecasts_from_the_first_minute(void **state)
+{
+    (void)state;
+    struct cfg_ttm c = tcfg;
+    c.forecaster = FCR_AUTO;
+    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
+    agg *h = agg_new();
+    struct adt a;
+    adt_init(&a, T0);
+    struct ttm_bp_input in = {h, 2, 2, &a};
+    assert_int_equal(ttm_evaluate(d, at(0), 1, &in), TTM_RUNNING);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(d, 0, &st);
+    assert_int_equal(st.state, TTM_BP_WAITING_FOR_HISTORY); /* nothing closed yet */
+    struct ae_minute m = rising_minute(0);
+    assert_int_equal(agg_preload(h, &m), 0);
+    assert_int_equal(ttm_evaluate(d, at(1), 1, &in), TTM_RUNNING);
+    ttm_get_blueprint(d, 0, &st);
+    assert_int_equal(st.state, TTM_BP_FORECASTING); /* one minute: W/2 = 4 for the model */
+    assert_int_equal(sc.calls, 0);
+    assert_int_equal(st.forecaster, FCR_PERSISTENCE);
+    assert_non_null(st.selection);
+    assert_non_null(strstr(st.selection->why, "cold start"));
+    assert_float_equal(st.forecast[AE_F_INVOCATIONS], 1000, 1e-3);
+    assert_true(a.has_rec);
+    for (int i = 1; i < 7; i++) {
+        m = rising_minute(i);
+        assert_int_equal(agg_preload(h, &m), 0);
+        ttm_evaluate(d, at(i + 1), 1, &in);
+    }
+    assert_int_equal(sc.calls, 4); /* the model ran from W/2 = 4 minutes on: minutes 4..7 */
+    ttm_get_blueprint(d, 0, &st);
+    /* step 1 of the forecasts made in minutes 1..6 resolved on the ramp of 100 per minute:
+     * persistence is 100 off each time; drift is persistence until minute 6, which has the
+     * minute 5 minutes earlier and is exact: 500 / 600; the model (1200 flat, from minute 4)
+     * misses 1400, 1500, 1600 by 200 + 300 + 400 against persistence's 300 */
+    int n;
+    assert_float_equal(sel_error(st.selection, FCR_PERSISTENCE, 1, &n), 1, 1e-9);
+    assert_int_equal(n, 6);
+    assert_float_equal(sel_error(st.selection, FCR_DRIFT, 1, &n), 500.0 / 600, 1e-9);
+    assert_float_equal(sel_error(st.selection, FCR_MODEL, 1, &n), 3, 1e-9);
+    assert_int_equal(n, 3);
+    assert_int_equal(st.forecaster, FCR_PERSISTENCE); /* nothing scored yet (10 minutes) */
+    ttm_free(d);
+    agg_free(h);
+}
+
+/* Bounded churn: a forecast raises the held count at once and lowers it only when every target
+ * of the last ttm.scale_in_window_minutes is lower; floor only (no ceiling) leaves scale-in to
+ * tier 1. */
+static void scale_in_waits_for_the_window(void **state)
+{
+    (void)state;
+    for (int ceiling = 1; ceiling >= 0; ceiling--) {
+        struct cfg_ttm c = tcfg;
+        c.scale_in_window_minutes = 3;
+        c.forecast_ceiling = ceiling;
+        ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+        assert_non_null(d);
+        assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
+        add_minutes(0, 0, W);
+        struct ttm_bp_input in = {hist[0], 2, 2, &adts[0]};
+        sc.inv = 3600; /* F = 4 (see recommendations_counted_and_applied) */
+        ttm_evaluate(d, at(W), 1, &in);
+        assert_int_equal(adts[0].floor, 4);
+        assert_int_equal(adts[0].ceiling, ceiling ? 4 : 0);
+        in.requested = 4;
+        sc.inv = 600; /* F = 1 from now on */
+        for (int k = 1; k <= 3; k++) {
+            add_minutes(0, W + k - 1, W + k);
+            ttm_evaluate(d, at(W + k), 1, &in);
+            struct ttm_bp_status st;
+            ttm_get_blueprint(d, 0, &st);
+            int f = st.recommendation.target_instances; /* 1, or 2 with the headroom */
+            assert_true(f < 4);
+            int held = k < 3 ? 4 : f; /* minute W is in the window of W + 1 and W + 2 */
+            assert_int_equal(adts[0].floor, held);
+            assert_int_equal(adts[0].ceiling, ceiling ? held : 0);
+            if (k < 3) {
+                assert_int_equal(st.recommendation.type, FCST_HOLD);
+                assert_non_null(strstr(st.recommendation.text, "scale-in held"));
+            } else if (!ceiling) {
+                assert_int_equal(st.recommendation.type, FCST_HOLD);
+                assert_non_null(strstr(st.recommendation.text, "floor only"));
+            } else {
+                assert_int_equal(st.recommendation.type, FCST_SCALE_DOWN);
+            }
+        }
+        ttm_free(d);
+        agg_free(hist[0]);
+        hist[0] = agg_new();
+    }
+}
+
+/* auto after a restart: minutes preloaded into the forecasters score the simple candidates as
+ * they go (each forecast from the minutes before it), so the first evaluation can already
+ * choose by score. */
+static void auto_scores_preloaded_minutes(void **state)
+{
+    (void)state;
+    struct cfg_ttm c = tcfg;
+    c.forecaster = FCR_AUTO;
+    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    assert_non_null(d);
+    agg *h = agg_new();
+    struct adt a;
+    adt_init(&a, T0);
+    struct ttm_bp_input in = {h, 2, 2, &a};
+    for (int i = 0; i < 30; i++) { /* 1000 + 100 i: persistence is 100 off at step 1 */
+        struct ae_minute m = rising_minute(i);
+        assert_int_equal(ttm_preload(d, 0, &m), 0);
+        if (i >= 28)
+            assert_int_equal(agg_preload(h, &m), 0);
+    }
+    assert_int_equal(ttm_evaluate(d, at(30), 1, &in), TTM_RUNNING);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(d, 0, &st);
+    int n;
+    assert_float_equal(sel_error(st.selection, FCR_PERSISTENCE, 1, &n), 1, 1e-9);
+    assert_int_equal(n, 29); /* minutes 1..29, each against the one before */
+    /* drift is exact from minute 6 on (5 minutes of slope): 5 of 29 minutes off by 100 */
+    assert_float_equal(sel_error(st.selection, FCR_DRIFT, 1, &n), 5.0 / 29, 1e-9);
+    assert_true(st.forecaster != FCR_PERSISTENCE);
+    assert_int_equal(st.selection->switches, 1);
+    ttm_free(d);
+    agg_free(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 int main(void)
 {
@@ -558,6 +693,9 @@ int main(void)
         T(confidence_earned_from_resolved_forecasts),
         T(forecast_only_records),
         T(series_forecaster_drives_the_same_path),
+        T(auto_forecasts_from_the_first_minute),
+        T(auto_scores_preloaded_minutes),
+        T(scale_in_waits_for_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * agg_add, adt_decide and ttm_evaluate (confidence resolution, headroom quantile, analysis,
  * hand-over) run for two simulated hours with every allocation function counted, with the model
  * and with a fitted Holt-Winters forecaster (its fits run inside the evaluations). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,9 +88,11 @@ static void two_hours(enum fcr_kind kind)
     bp.max_instances = 50;
     agg *history = agg_new();
     assert_non_null(history);
+    /* with auto the churn bound's ring is exercised too */
+    tcfg.scale_in_window_minutes = kind == FCR_AUTO ? 10 : 0;
     ttm *t = ttm_new(&tcfg, &ctl, &bp, 1, err, sizeof err);
     assert_non_null(t);
-    if (kind == FCR_MODEL)
+    if (kind == FCR_MODEL || kind == FCR_AUTO)
         assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     struct adt a;
     adt_init(&a, T0);
@@ -139,6 +142,11 @@ static void two_hours(enum fcr_kind kind)
         assert_true(n.recommendations[FCST_SCALE_UP] > 0);
         assert_true(n.recommendations[FCST_SCALE_DOWN] > 0);
     }
+    if (kind == FCR_AUTO) { /* every candidate was scored, and something drove */
+        assert_non_null(st.selection);
+        for (int c = 0; c < SEL_CANDIDATES; c++)
+            assert_false(isnan(sel_score(st.selection, c)));
+    }
     assert_int_equal(alloc_count, 0);
 
     ttm_free(t);
@@ -157,12 +165,19 @@ static void two_hours_of_fitted_holt_winters_without_allocation(void **state)
     two_hours(FCR_HOLT_WINTERS);
 }
 
+static void two_hours_of_auto_selection_without_allocation(void **state)
+{
+    (void)state;
+    two_hours(FCR_AUTO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_wrappers_see_the_core),
         cmocka_unit_test(two_hours_without_allocation),
         cmocka_unit_test(two_hours_of_fitted_holt_winters_without_allocation),
+        cmocka_unit_test(two_hours_of_auto_selection_without_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

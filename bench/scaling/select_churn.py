@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Forecaster choice and bounded churn, measured with the simulator on the test part of every
+shared trace (the part after --split%, start-up delay 3 minutes, the shipped 5-minute model
+zero-shot).
+
+For each trace: the HPA swept over its target (the baseline frontier), then ttm in each variant
+below. For every variant it prints SLO-violation minutes, instance-minutes, scaling actions, the
+saving at equal SLO against the HPA sweep (frontier.saving_at_equal_slo: 1 - cost / cost of the
+cheapest HPA point with no more SLO minutes) and the actions as a multiple of the matched HPA
+point's.
+
+usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE] [--jobs 2]
+                       [--only NAMES] [--json OUT]
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import frontier  # noqa: E402
+import run  # noqa: E402  (the trace table)
+
+HPA_TARGETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+# name: (forecaster, scale-in window minutes, forecast ceiling)
+VARIANTS = {
+    "model, window 0, floor+ceiling": ("model", 0, 1),
+    "auto, window 0, floor+ceiling": ("auto", 0, 1),
+    "auto, window 10, floor+ceiling": ("auto", 10, 1),
+    "auto, window 20, floor+ceiling": ("auto", 20, 1),
+    "auto, window 30, floor+ceiling": ("auto", 30, 1),
+    "auto, window 0, floor only": ("auto", 0, 0),
+    "auto, window 10, floor only": ("auto", 10, 0),
+    "model, window 10, floor only": ("model", 10, 0),
+}
+
+
+def sim(args, trace, extra):
+    argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
+    argv += ["--from", f"{args.split}%", "--startup-delay", "3m", "--json", "--quiet"] + extra
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
+    p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
+    p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether-h5.onnx"))
+    p.add_argument("--split", type=int, default=70)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--only")
+    p.add_argument("--json")
+    args = p.parse_args()
+    if not os.path.isdir(args.traces):
+        print(f"select_churn: no traces in {args.traces}", file=sys.stderr)
+        return 77
+    traces = run.traces(args.traces)
+    if args.only:
+        traces = [t for t in traces if t["name"] in args.only.split(",")]
+    jobs = []
+    for t in traces:
+        for target in HPA_TARGETS:
+            jobs.append((t, ("hpa", target), ["--controller", "hpa", "--hpa-target", str(target)]))
+        for name, (fc, window, ceiling) in VARIANTS.items():
+            jobs.append((t, ("ttm", name),
+                         ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
+                          "--scale-in-window", str(window), "--forecast-ceiling", str(ceiling)]))
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futs = {pool.submit(sim, args, t, extra): (t["name"], key) for t, key, extra in jobs}
+        for f in concurrent.futures.as_completed(futs):
+            name, key = futs[f]
+            res = f.result()
+            results.setdefault(name, {})[key] = res["hpa" if key[0] == "hpa" else "ttm"]
+    table = {}
+    for t in traces:
+        r = results[t["name"]]
+        hpa = [dict(slo=r[("hpa", x)]["slo_violation_minutes"],
+                    cost=r[("hpa", x)]["instance_minutes"],
+                    actions=r[("hpa", x)]["scaling_actions"], target=x) for x in HPA_TARGETS]
+        print(f"\n## {t['name']}")
+        print("| controller | SLO min | instance-min | actions | saving at equal SLO | "
+              "actions / matched HPA | matched HPA target | driven by |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for h in hpa:
+            print(f"| hpa {h['target']:.1f} | {h['slo']} | {h['cost']:.0f} | {h['actions']} "
+                  "| | | | |")
+        for name in VARIANTS:
+            x = r[("ttm", name)]
+            pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
+            saving, match = frontier.saving_at_equal_slo(pt, hpa)
+            ratio = x["scaling_actions"] / match["actions"] if match and match["actions"] else None
+            ex = x.get("extra", x)
+            driven = ", ".join(f"{k[7:]} {ex[k]:.2f}" for k in sorted(ex)
+                               if k.startswith("driven_") and ex[k] >= 0.05)
+            print(f"| ttm {name} | {pt['slo']} | {pt['cost']:.0f} | {x['scaling_actions']} | "
+                  f"{'n/a' if saving is None else f'{100 * saving:.1f}%'} | "
+                  f"{'n/a' if ratio is None else f'{ratio:.2f}'} | "
+                  f"{'' if not match else match['target']} | {driven} |")
+            table.setdefault(t["name"], {})[name] = dict(
+                slo=pt["slo"], cost=pt["cost"], actions=x["scaling_actions"], saving=saving,
+                actions_vs_hpa=ratio, driven=driven)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(table, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+/* Forecaster selection by measured skill (ttm.forecaster = "auto"): every candidate of the
+ * forecaster table forecasts each blueprint side by side; each forecast of invocations is scored
+ * when its minutes resolve, at every step 1..S of the horizon; the candidate with the lowest
+ * recent error drives the TTM tier, with a margin and a minimum dwell so that it does not flap.
+ *
+ * Error of candidate c at step h: the sum of |predicted - actual| invocations over the last
+ * SEL_WINDOW minutes resolved at that step, divided by the sum of persistence's error at the
+ * same step over the same minutes (persistence at step h predicts the minute h minutes before),
+ * so 1 = as good as repeating the last minute, below 1 better. Score of c = the mean of its
+ * errors over steps 1..S; a candidate is scored once every step has SEL_MIN_SAMPLES minutes.
+ *
+ * Plain data, nothing allocated, no clock (times are the caller's Unix ms). */
+#ifndef AETHER_SELECT_H
+#define AETHER_SELECT_H
+
+#include <stdint.h>
+
+#include "aether/confidence.h"
+#include "aether/decision.h"
+#include "aether/forecaster.h"
+
+#define SEL_CANDIDATES FCR_AUTO   /* model .. linear: the forecaster table without auto */
+#define SEL_WINDOW 60             /* resolved minutes per step kept for the error */
+#define SEL_MIN_SAMPLES 10        /* minutes at every step before a candidate is scored */
+#define SEL_MARGIN 0.10           /* a challenger must score below active x (1 - margin) */
+#define SEL_DWELL_MS (30 * 60000) /* and the active one must have driven for this long */
+#define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
+
+/* One forecast of invocations waiting for its minutes: minute first_ms is step 1. */
+struct sel_pending {
+    int64_t first_ms; /* INT64_MIN = free */
+    int len;
+    float inv[CONF_MAX_HORIZON];
+};
+
+/* The last SEL_WINDOW (candidate error, persistence error) pairs of one step. */
+struct sel_ring {
+    float err[SEL_WINDOW], naive[SEL_WINDOW];
+    int head, count;
+};
+
+struct sel {
+    int steps; /* S: steps scored, 1..CONF_MAX_HORIZON */
+    struct sel_pending pending[SEL_CANDIDATES][SEL_PENDING];
+    struct sel_ring ring[SEL_CANDIDATES][CONF_MAX_HORIZON];
+    /* actual invocations of the last minutes (NAN = missing), for persistence's error */
+    double actual[CONF_MAX_HORIZON + 1];
+    int64_t actual_ms[CONF_MAX_HORIZON + 1];
+    int64_t last_ms; /* the newest minute observed, INT64_MIN before any */
+    int initial;     /* the cold-start choice */
+    int active;      /* enum fcr_kind of the candidate driving the tier */
+    int64_t active_since_ms;
+    int by_score; /* the active one won on its score (0: cold start or a fallback) */
+    long switches;
+    char why[AE_REASON_MAX]; /* why the active one drives */
+};
+
+/* Starts with `initial` active (the cold-start choice) since now_ms, nothing scored. */
+void sel_init(struct sel *s, int steps, int initial, int64_t now_ms);
+
+/* Candidate c forecast invocations inv[0..len-1] for the minutes first_ms, first_ms + 1 min, ...
+ * (inv[h - 1] at step h). Replaces an earlier forecast of c with the same first_ms. */
+void sel_record(struct sel *s, int c, int64_t first_ms, const float *inv, int len);
+
+/* The minute starting at minute_ms closed with `actual` invocations (NAN = missing): scores every
+ * waiting forecast of a minute up to it at its step. Minutes must come in increasing order; one
+ * not after the last is ignored. */
+void sel_observe(struct sel *s, int64_t minute_ms, double actual);
+
+/* Candidate c's error at step h (1..S) as defined above, and its minutes; NAN when none. */
+double sel_error(const struct sel *s, int c, int h, int *samples);
+/* Candidate c's mean absolute error at step h in invocations per minute; NAN when none. */
+double sel_mae(const struct sel *s, int c, int h);
+/* Candidate c's score (mean error over steps 1..S), or NAN while it is not scored. */
+double sel_score(const struct sel *s, int c);
+
+/* Chooses the candidate that drives from now_ms among those with available[c] != 0 (they could
+ * forecast now): the active one stays while it is available, unless a scored challenger's score
+ * is below the active score x (1 - SEL_MARGIN) and the active one has driven SEL_DWELL_MS since
+ * it won on its score (no dwell for the cold-start choice or a fallback); the
+ * best scored challenger takes over at once when the active one is unscored or unavailable (the
+ * cold-start choice when nothing is scored, or the first available one in table order). Sets s->why. Returns the active
+ * candidate, or -1 when none is available. */
+int sel_choose(struct sel *s, const int *available, int64_t now_ms);
+
+#endif

@@ -1,0 +1,212 @@
+/* Forecaster selection by measured skill (see select.h). */
+#include "aether/select.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "aether/snapshot.h"
+
+/* Tiny offset so that a flat series (persistence exact) gives 1 for an exact candidate, not 0/0. */
+#define SEL_EPS 1e-9
+
+void sel_init(struct sel *s, int steps, int initial, int64_t now_ms)
+{
+    memset(s, 0, sizeof *s);
+    s->steps = steps < 1 ? 1 : steps > CONF_MAX_HORIZON ? CONF_MAX_HORIZON : steps;
+    for (int c = 0; c < SEL_CANDIDATES; c++)
+        for (int k = 0; k < SEL_PENDING; k++)
+            s->pending[c][k].first_ms = INT64_MIN;
+    for (int k = 0; k <= CONF_MAX_HORIZON; k++) {
+        s->actual[k] = NAN;
+        s->actual_ms[k] = INT64_MIN;
+    }
+    s->last_ms = INT64_MIN;
+    s->initial = initial;
+    s->active = initial;
+    s->active_since_ms = now_ms;
+    snprintf(s->why, sizeof s->why, "cold start: %s until the candidates are scored",
+             fcr_kind_names[initial]);
+}
+
+void sel_record(struct sel *s, int c, int64_t first_ms, const float *inv, int len)
+{
+    if (c < 0 || c >= SEL_CANDIDATES || len < 1)
+        return;
+    struct sel_pending *slot = NULL, *oldest = NULL;
+    for (int k = 0; k < SEL_PENDING; k++) {
+        struct sel_pending *p = &s->pending[c][k];
+        if (p->first_ms == first_ms)
+            slot = p;
+        if (!oldest || p->first_ms < oldest->first_ms)
+            oldest = p;
+    }
+    if (!slot)
+        slot = oldest;
+    slot->first_ms = first_ms;
+    slot->len = len < CONF_MAX_HORIZON ? len : CONF_MAX_HORIZON;
+    memcpy(slot->inv, inv, (size_t)slot->len * sizeof *inv);
+}
+
+/* The actual invocations of the minute at minute_ms, or NAN when not held. */
+static double actual_at(const struct sel *s, int64_t minute_ms)
+{
+    for (int k = 0; k <= CONF_MAX_HORIZON; k++)
+        if (s->actual_ms[k] == minute_ms)
+            return s->actual[k];
+    return NAN;
+}
+
+static void ring_push(struct sel_ring *r, double err, double naive)
+{
+    int slot = (r->head + r->count) % SEL_WINDOW;
+    if (r->count == SEL_WINDOW)
+        r->head = (r->head + 1) % SEL_WINDOW;
+    else
+        r->count++;
+    r->err[slot] = (float)err;
+    r->naive[slot] = (float)naive;
+}
+
+void sel_observe(struct sel *s, int64_t minute_ms, double actual)
+{
+    if (s->last_ms != INT64_MIN && minute_ms <= s->last_ms)
+        return;
+    s->last_ms = minute_ms;
+    int slot = (int)((minute_ms / AE_MINUTE_MS) % (CONF_MAX_HORIZON + 1));
+    s->actual_ms[slot] = minute_ms;
+    s->actual[slot] = actual;
+    if (isnan(actual))
+        return;
+    for (int c = 0; c < SEL_CANDIDATES; c++)
+        for (int k = 0; k < SEL_PENDING; k++) {
+            const struct sel_pending *p = &s->pending[c][k];
+            if (p->first_ms == INT64_MIN || minute_ms < p->first_ms)
+                continue;
+            int64_t h = (minute_ms - p->first_ms) / AE_MINUTE_MS + 1;
+            if (h > p->len || h > s->steps)
+                continue;
+            /* persistence at step h: the minute h minutes before */
+            double base = actual_at(s, minute_ms - h * AE_MINUTE_MS);
+            if (isnan(base))
+                continue;
+            ring_push(&s->ring[c][h - 1], fabs(p->inv[h - 1] - actual), fabs(base - actual));
+        }
+}
+
+double sel_error(const struct sel *s, int c, int h, int *samples)
+{
+    if (samples)
+        *samples = 0;
+    if (c < 0 || c >= SEL_CANDIDATES || h < 1 || h > s->steps)
+        return NAN;
+    const struct sel_ring *r = &s->ring[c][h - 1];
+    if (samples)
+        *samples = r->count;
+    if (r->count == 0)
+        return NAN;
+    double e = 0, n = 0;
+    for (int k = 0; k < r->count; k++) {
+        e += r->err[k];
+        n += r->naive[k];
+    }
+    return (e + SEL_EPS) / (n + SEL_EPS);
+}
+
+double sel_mae(const struct sel *s, int c, int h)
+{
+    if (c < 0 || c >= SEL_CANDIDATES || h < 1 || h > s->steps)
+        return NAN;
+    const struct sel_ring *r = &s->ring[c][h - 1];
+    if (r->count == 0)
+        return NAN;
+    double e = 0;
+    for (int k = 0; k < r->count; k++)
+        e += r->err[k];
+    return e / r->count;
+}
+
+double sel_score(const struct sel *s, int c)
+{
+    double sum = 0;
+    for (int h = 1; h <= s->steps; h++) {
+        int n;
+        double e = sel_error(s, c, h, &n);
+        if (n < SEL_MIN_SAMPLES)
+            return NAN;
+        sum += e;
+    }
+    return sum / s->steps;
+}
+
+static void take(struct sel *s, int c, int by_score, int64_t now_ms)
+{
+    s->by_score = by_score;
+    if (c != s->active) {
+        s->active = c;
+        s->active_since_ms = now_ms;
+        s->switches++;
+    }
+}
+
+int sel_choose(struct sel *s, const int *available, int64_t now_ms)
+{
+    int best = -1;
+    double best_score = NAN;
+    for (int c = 0; c < SEL_CANDIDATES; c++) {
+        double sc = available[c] ? sel_score(s, c) : NAN;
+        if (!isnan(sc) && (best < 0 || sc < best_score)) {
+            best = c;
+            best_score = sc;
+        }
+    }
+    int a = s->active;
+    double a_score = sel_score(s, a);
+    const char *name_a = fcr_kind_names[a];
+    if (!available[a] || isnan(a_score)) {
+        if (best >= 0) {
+            snprintf(s->why, sizeof s->why, "%s %s; %s has the lowest error %.3f", name_a,
+                     available[a] ? "not scored yet" : "cannot forecast now",
+                     fcr_kind_names[best], best_score);
+            take(s, best, 1, now_ms);
+            return s->active;
+        }
+        if (available[a])
+            return s->active; /* cold start: keeps its why */
+        int c = available[s->initial] ? s->initial : -1;
+        for (int k = 0; k < SEL_CANDIDATES && c < 0; k++)
+            if (available[k])
+                c = k;
+        if (c < 0)
+            return -1;
+        snprintf(s->why, sizeof s->why, "%s cannot forecast now and nothing is scored: %s",
+                 name_a, fcr_kind_names[c]);
+        take(s, c, 0, now_ms);
+        return s->active;
+    }
+    if (best == a || best < 0) {
+        snprintf(s->why, sizeof s->why, "lowest recent error: %.3f", a_score);
+        if (!s->by_score) { /* the cold-start choice won on its score: its dwell starts now */
+            s->by_score = 1;
+            s->active_since_ms = now_ms;
+        }
+        return a;
+    }
+    double bar = a_score * (1 - SEL_MARGIN);
+    if (!(best_score < bar)) {
+        snprintf(s->why, sizeof s->why,
+                 "%s %.3f is within the margin of %s %.3f (needs below %.3f)",
+                 fcr_kind_names[best], best_score, name_a, a_score, bar);
+        return a;
+    }
+    if (s->by_score && now_ms - s->active_since_ms < SEL_DWELL_MS) {
+        snprintf(s->why, sizeof s->why, "%s %.3f beats %s %.3f but %s drives for %d min first",
+                 fcr_kind_names[best], best_score, name_a, a_score, name_a,
+                 SEL_DWELL_MS / 60000);
+        return a;
+    }
+    snprintf(s->why, sizeof s->why, "%s %.3f below %s %.3f x (1 - %.2f)", fcr_kind_names[best],
+             best_score, name_a, a_score, SEL_MARGIN);
+    take(s, best, 1, now_ms);
+    return s->active;
+}

@@ -1,0 +1,270 @@
+"""Cluster mode end to end: one real etcd and three real aether-node processes on loopback, all
+started and stopped here. Leadership, TTM on the leader only, recommendations through etcd,
+failover after kill -9, fencing of an exec actuator across SIGSTOP/SIGCONT, and etcd stopped and
+restarted. Exit 77 (ctest SKIP) when no etcd binary is installed."""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e_lib import (CREATED_DIRS, Failure, Node, check, cleanup, free_port,  # noqa: E402
+                     insert_minutes, minute_now, steady_history)
+
+LEASE_MS = 2000
+TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
+       "evaluation_interval_ms": 10000, "confidence_threshold": 0.7}
+# cpu never moves tier 1 (see tests/e2e); pushed invocations do
+CONTROLLER = {"cpu_scale_up_threshold": 1.0, "cpu_scale_down_threshold": 0.0,
+              "warm_up_period_ms": 0, "slice_cooldown_ms": 1000}
+HOT_CALLS = 5000.0
+
+
+class Etcd:
+    """One etcd member on free loopback ports with a scratch data directory."""
+
+    def __init__(self, binary, root):
+        self.binary = binary
+        self.data = os.path.join(root, "etcd-data")
+        self.client = "http://127.0.0.1:%d" % free_port()
+        self.peer = "http://127.0.0.1:%d" % free_port()
+        self.log = os.path.join(root, "etcd.log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "--name", "e0", "--data-dir", self.data,
+             "--listen-client-urls", self.client, "--advertise-client-urls", self.client,
+             "--listen-peer-urls", self.peer, "--initial-advertise-peer-urls", self.peer,
+             "--initial-cluster", "e0=" + self.peer],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        end = time.time() + 15
+        while time.time() < end:
+            try:
+                with urllib.request.urlopen(self.client + "/health", timeout=1) as r:
+                    if b'"true"' in r.read():
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise Failure("etcd not healthy after 15 s; see %s" % self.log)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+
+def cluster_of(nodes):
+    out = {}
+    for n in nodes:
+        if n.proc is not None:
+            out[n.name] = n.get_json("/api/cluster")
+    return out
+
+
+def leaders(nodes):
+    return [name for name, c in cluster_of(nodes).items() if c["role"] == "leader"]
+
+
+def wait_one_leader(nodes, timeout):
+    t0 = time.time()
+    end = t0 + timeout
+    while time.time() < end:
+        ls = leaders(nodes)
+        if len(ls) == 1:
+            return ls[0], time.time() - t0
+        time.sleep(0.1)
+    raise Failure("no single leader within %.1f s: %s" % (timeout, cluster_of(nodes)))
+
+
+def by_name(nodes, name):
+    return [n for n in nodes if n.name == name][0]
+
+
+def make_nodes(root, etcd, runs_file):
+    nodes = []
+    for k in range(3):
+        name = "n%d" % k
+        cmd = "echo %s {instances} $(date +%%s%%3N) >> %s" % (name, runs_file)
+        n = Node(ARGS.node, sections={
+            "node": {"id": name},
+            "ttm": dict(TTM, model_path=os.path.join(ARGS.models, "good.onnx")),
+            "controller": CONTROLLER,
+            "cluster": {"etcd_endpoints": [etcd.client], "lease_ttl_ms": LEASE_MS},
+        }, blueprints=[{"name": "web", "max_instances": 8,
+                        "scale_command": ["/bin/sh", "-c", cmd]}])
+        n.name = name
+        # its own history of 8 minutes, so every node's windows are full from the start
+        n.start()
+        check(n.stop() == 0, "node exits 0 on SIGTERM")
+        insert_minutes(n.db(), "web", steady_history(8, minute_now() - 60000))
+        nodes.append(n)
+    return nodes
+
+
+def runs(path):
+    """[(node, count, unix ms)] of every scale_command run so far."""
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) == 3:
+                out.append((p[0], int(p[1]), int(p[2])))
+    return out
+
+
+def push_hot(node):
+    try:
+        node.post("/api/metrics/web", {"values": {"invocations": HOT_CALLS * 60,
+                                                  "event_count": HOT_CALLS * 60}})
+    except OSError:
+        pass
+
+
+def main():
+    etcd_bin = os.environ.get("AETHER_ETCD") or shutil.which("etcd") or (
+        "/usr/bin/etcd" if os.path.exists("/usr/bin/etcd") else None)
+    if not etcd_bin:
+        print("SKIP: no etcd binary (install etcd-server, or set AETHER_ETCD)")
+        return 77
+    root = tempfile.mkdtemp(prefix="aether-cluster-e2e-")
+    CREATED_DIRS.append(root)
+    etcd = Etcd(etcd_bin, root)
+    runs_file = os.path.join(root, "runs.txt")
+    nodes = []
+    try:
+        etcd.start()
+        nodes = make_nodes(root, etcd, runs_file)
+        for n in nodes:
+            n.start()
+
+        # 1. exactly one leader; TTM RUNNING on it only; recommendations reach the followers
+        leader, took = wait_one_leader(nodes, 10)
+        print("leader %s after %.2f s" % (leader, took))
+        c = cluster_of(nodes)
+        for name, doc in c.items():
+            for key in ["enabled", "name", "role", "leader", "members", "leaseTtlMs", "etcd"]:
+                check(key in doc, "%s /api/cluster has %s: %s" % (name, key, doc))
+            check(doc["enabled"] is True and doc["leaseTtlMs"] == LEASE_MS, "%s" % doc)
+            check(doc["leader"] == leader, "%s names the leader %s: %s" % (name, leader, doc))
+            check(doc["etcd"]["reachable"] is True, "etcd reachable: %s" % doc)
+        L = by_name(nodes, leader)
+        L.wait_for(lambda: L.status()["hasForecast"], 20, "the leader's first forecast")
+        check(L.status()["state"] == "RUNNING", "TTM RUNNING on the leader: %s" % L.status())
+        followers = [n for n in nodes if n.name != leader]
+        for f in followers:
+            f.wait_for(lambda: len(f.get_json("/api/cluster")["members"]) == 3, 10, "3 members")
+            s = f.wait_for(lambda: (lambda s: s if s["reason"] == "not the leader" else None)(
+                f.status()), 10, "a follower's TTM stopped as not the leader")
+            check(s["state"] == "STOPPED" and not s["hasForecast"], "follower TTM: %s" % s)
+            rec = f.wait_for(lambda: f.get_json("/api/blueprints")[0]["recommendation"], 20,
+                             "the leader's recommendation on follower %s" % f.name)
+            check(rec["source"] == "leader", "follower %s applies the leader's: %s"
+                  % (f.name, rec))
+            print("follower %s applies %s" % (f.name, rec))
+        m = L.metrics()
+        check(m.get(("aether_cluster_leader", frozenset())) == 1.0, "leader gauge on the leader")
+        check(followers[0].metrics().get(("aether_cluster_leader", frozenset())) == 0.0,
+              "leader gauge on a follower")
+
+        # 2. kill -9 of the leader: a new leader within TTL + 5 s, forecasting at once
+        t_kill = time.time()
+        L.proc.send_signal(signal.SIGKILL)
+        L.proc.wait()
+        L.proc = None
+        new, _ = wait_one_leader(followers, LEASE_MS / 1000 + 5)
+        took = time.time() - t_kill
+        print("new leader %s %.2f s after kill -9" % (new, took))
+        N = by_name(nodes, new)
+        s = N.wait_for(lambda: (lambda s: s if s["hasForecast"] else None)(N.status()),
+                       TTM["evaluation_interval_ms"] / 1000 * 2 + 5, "the new leader's forecast")
+        check(all(b["state"] == "FORECASTING" for b in s["blueprints"]),
+              "new leader's first forecast without WAITING_FOR_HISTORY: %s" % s["blueprints"])
+        L.start()  # back as a follower
+
+        # 3. SIGSTOP the leader past its lease: no scale_command run by it afterwards
+        wait_one_leader(nodes, 10)
+        leader = leaders(nodes)[0]
+        P = by_name(nodes, leader)
+        for _ in range(5):
+            push_hot(P)
+            time.sleep(1)
+        P.wait_for(lambda: any(r[0] == P.name for r in runs(runs_file)), 15,
+                   "a scale_command run by the leader %s" % P.name)
+        t_stop = int(time.time() * 1000)
+        P.proc.send_signal(signal.SIGSTOP)
+        others = [n for n in nodes if n is not P]
+        new, _ = wait_one_leader(others, LEASE_MS / 1000 + 5)
+        Q = by_name(nodes, new)
+        for _ in range(4):
+            push_hot(Q)
+            time.sleep(1)
+        P.proc.send_signal(signal.SIGCONT)
+        for _ in range(4):
+            push_hot(P)
+            time.sleep(1)
+        late = [r for r in runs(runs_file) if r[0] == P.name and r[2] > t_stop]
+        check(not late, "runs by the paused old leader %s after its pause: %s" % (P.name, late))
+        actors = sorted({r[0] for r in runs(runs_file)})
+        check(set(actors) <= {P.name, Q.name}, "only leaders actuated: %s" % actors)
+        check(any(r[0] == Q.name for r in runs(runs_file)), "the new leader %s actuated" % Q.name)
+        print("runs: %s" % runs(runs_file))
+        check(P.get_json("/api/cluster")["role"] == "follower", "the old leader follows")
+
+        # 4. etcd stopped: reactive scaling goes on; one leader again once it is back
+        etcd.stop()
+        time.sleep(LEASE_MS / 1000 * 1.5)
+        for n in nodes:
+            doc = n.get_json("/api/cluster")
+            check(doc["role"] == "follower" and doc["etcd"]["reachable"] is False,
+                  "%s without etcd: %s" % (n.name, doc))
+            check(doc["etcd"]["error"], "%s says why: %s" % (n.name, doc))
+        before = {n.name: n.get_json("/api/blueprints")[0]["requested"] for n in nodes}
+        for _ in range(5):
+            for n in nodes:
+                push_hot(n)
+            time.sleep(1)
+        after = {n.name: n.get_json("/api/blueprints")[0]["requested"] for n in nodes}
+        for n in nodes:
+            check(after[n.name] > before[n.name] or after[n.name] == 8,
+                  "%s scales reactively without etcd: %s -> %s"
+                  % (n.name, before[n.name], after[n.name]))
+        etcd.start()
+        leader, took = wait_one_leader(nodes, LEASE_MS / 1000 + 5)
+        print("leader %s %.2f s after etcd returned" % (leader, took))
+        for n in nodes:
+            n.stop()
+        print("PASS")
+        cleanup()
+        return 0
+    except Failure as e:
+        print("FAIL: %s\n(logs kept in %s and the nodes' directories)" % (e, root))
+        return 1
+    finally:
+        for n in nodes:
+            if n.proc is not None:
+                try:
+                    n.proc.send_signal(signal.SIGCONT)
+                    n.stop(signal.SIGKILL)
+                except (Failure, OSError):
+                    pass
+        etcd.stop()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--node", required=True)
+    ap.add_argument("--models", required=True)
+    ARGS = ap.parse_args()
+    sys.exit(main())
