@@ -142,7 +142,7 @@ static void test_seconds_minutes_decisions(void **state)
      * 1 -> 2 at once, 2 -> 3 after the 5-s cooldown, then max_instances holds. */
     assert_int_equal(v->bps[0].requested, 3);
     assert_int_equal(v->bps[0].pushes, 20);
-    assert_int_equal(v->decisions[AE_TIER_REACTIVE][AE_ACTION_SCALE_UP], 2);
+    assert_int_equal(v->bps[0].decisions[AE_TIER_REACTIVE][AE_ACTION_SCALE_UP], 2);
     node_view_free(v);
     struct seen seen = {0};
     assert_int_equal(store_each_decision(node_store(n), "web", 10, seen_cb, &seen, err, sizeof err), 0);
