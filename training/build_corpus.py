@@ -28,7 +28,11 @@ import os
 import subprocess
 import sys
 
-import numpy as np
+import aether_python
+
+aether_python.require("numpy")
+
+import numpy as np  # noqa: E402 (after the interpreter check)
 
 import aether_series as series
 import generate_synthetic

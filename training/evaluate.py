@@ -12,7 +12,11 @@ does not (--seed, default 1000 + pattern number), so this is data the model has 
 import argparse
 import sys
 
-import numpy as np
+import aether_python
+
+aether_python.require("numpy", "torch")
+
+import numpy as np  # noqa: E402 (after the interpreter check)
 
 import aether_series as series
 import generate_synthetic

@@ -19,7 +19,11 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
+import aether_python
+
+aether_python.require("numpy", "torch", "onnx")
+
+import numpy as np  # noqa: E402 (after the interpreter check)
 
 import aether_series as series
 

@@ -25,7 +25,11 @@ import math
 import re
 import sys
 
-import numpy as np
+import aether_python
+
+aether_python.require("numpy")
+
+import numpy as np  # noqa: E402 (after the interpreter check)
 
 import aether_series as series
 

@@ -16,7 +16,11 @@ import math
 import sys
 import time
 
-import numpy as np
+import aether_python
+
+aether_python.require("numpy", "torch")
+
+import numpy as np  # noqa: E402 (after the interpreter check)
 
 import aether_series as series
 
