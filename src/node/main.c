@@ -5,12 +5,14 @@
  *   aether-node                        run with aether.toml (in the working directory)
  *   aether-node --config FILE          run with FILE
  *   aether-node --check-config FILE    validate FILE and print the effective configuration
- *   aether-node --version              version, commit, feature schema and engine */
+ *   aether-node --version              version, commit, feature schema and engine
+ *   aether-node import-history FILE    backfill the history from a training-data CSV (import.h) */
 #include "aether/cfgload.h"
 #include "aether/error.h"
 #include "engine.h"
 #include "log.h"
 #include "http.h"
+#include "import.h"
 #include "node.h"
 #include "sources.h"
 
@@ -39,7 +41,9 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: aether-node [--config FILE]   (default " DEFAULT_CONFIG ")\n"
                 "       aether-node --check-config FILE\n"
-                "       aether-node --version\n");
+                "       aether-node --version\n"
+                "       aether-node import-history FILE [--config FILE] [--blueprint NAME]\n"
+                "                                [--instances N] [--shift-to-now]\n");
 }
 
 static void *loop_thread(void *arg)
@@ -152,6 +156,8 @@ static void serve_signals(struct node *node, const sigset_t *signals)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "import-history") == 0)
+        return import_main(argc - 1, argv + 1, DEFAULT_CONFIG, node_now_ms());
     const char *config, *check;
     int rc = parse_args(argc, argv, &config, &check);
     if (rc >= 0)
