@@ -7,6 +7,8 @@
 #   make SANITIZE=1 test   the same suite under ASan+UBSan, in build-asan/
 #   make fuzz       libFuzzer targets with clang, in build-fuzz/
 #   make format     clang-format every C source
+#   make demo       both tiers in minutes: a synthetic day imported as history (so the forecaster
+#                   has its window at once), then aether-node with the load of that day replayed
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
 #   make bench-engine   our inference engine vs ONNX Runtime's C API on the shipped and reference models (bench/onnx)
 #   make bench-scaling  controllers compared on the real traces -> docs/benchmarks.md
@@ -26,7 +28,8 @@ endif
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
-.PHONY: all deps configure build test run run-cluster format fuzz clean demo-load bench-engine bench-scaling
+.PHONY: all deps configure build test run run-cluster format fuzz clean demo demo-history demo-trace \
+        demo-load bench-engine bench-scaling
 all: build
 
 deps:
@@ -81,9 +84,27 @@ LOAD_DURATION   ?= 24h
 LOAD_TIME_SCALE ?= 288
 LOAD_PORTS      ?= 9100-9107
 LOAD_SEED       ?= 42
-demo-load: build
-	$(PYTHON) training/generate_synthetic.py --pattern $(PATTERN) --duration $(LOAD_DURATION) \
-	    --base-load $(LOAD_BASE) --seed $(LOAD_SEED) --output $(BUILD_DIR)/demo-load-$(PATTERN).csv
-	$(BUILD_DIR)/bin/aether-load --trace $(BUILD_DIR)/demo-load-$(PATTERN).csv \
-	    --time-column timestamp --value-column invocations --time-scale $(LOAD_TIME_SCALE) \
-	    --ports $(LOAD_PORTS) --path /work
+LOAD_TRACE      = $(BUILD_DIR)/demo-load-$(PATTERN).csv
+LOAD_COMMAND    = $(BUILD_DIR)/bin/aether-load --trace $(LOAD_TRACE) \
+    --time-column timestamp --value-column invocations --time-scale $(LOAD_TIME_SCALE) \
+    --ports $(LOAD_PORTS) --path /work
+demo-trace: build
+	@$(PYTHON) training/generate_synthetic.py --pattern $(PATTERN) --duration $(LOAD_DURATION) \
+	    --base-load $(LOAD_BASE) --seed $(LOAD_SEED) --output $(LOAD_TRACE)
+demo-load: demo-trace
+	$(LOAD_COMMAND)
+
+# The demo: a synthetic day of history (the same pattern and base load as the replayed load)
+# imported into the data_dir of $(CONFIG), moved up to now, so the forecaster evaluates on its
+# first minute; then the node runs while demo-load replays the day, and stops with it. The import
+# replaces the stored minutes of the last 24 hours of blueprint demo.
+demo-history: build
+	@$(PYTHON) training/generate_synthetic.py --pattern $(PATTERN) --duration 24h \
+	    --base-load $(LOAD_BASE) --seed $(LOAD_SEED) --output $(BUILD_DIR)/demo-history.csv
+	@$(BUILD_DIR)/bin/aether-node import-history $(BUILD_DIR)/demo-history.csv --config $(CONFIG) \
+	    --shift-to-now
+demo: demo-history demo-trace
+	@$(BUILD_DIR)/bin/aether-node --config $(CONFIG) & node=$$!; \
+	trap 'kill $$node 2>/dev/null; wait $$node' EXIT INT TERM; \
+	sleep 2; kill -0 $$node 2>/dev/null || exit 1; \
+	$(LOAD_COMMAND) --quiet
