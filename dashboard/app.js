@@ -51,15 +51,37 @@ function wape(actualByMinute, forecasts) {
   return sum > 0 ? err / sum : null;
 }
 
-function renderCards(status, bp, bpStatus, err) {
+// The forecaster driving the blueprint's forecasts and, under ttm.forecaster = auto, its score
+// (recent error relative to persistence's, 1 = as good as repeating the last minute).
+function activeForecaster(bpStatus) {
+  if (!bpStatus || !bpStatus.forecaster) return "none yet: reactive tier only";
+  const sel = bpStatus.selection;
+  if (!sel) return bpStatus.forecaster;
+  const mine = sel.candidates.find((c) => c.name === sel.active);
+  const score = mine && mine.score !== null ? ", score " + fmt(mine.score, 2) : "";
+  return sel.active + score + " (auto: " + sel.reason + ")";
+}
+
+// "single" without cluster mode; otherwise this node's role, the leader, and etcd's state.
+function clusterRole(cluster) {
+  if (!cluster.enabled) return "single node (its own leader)";
+  const etcd = cluster.etcd && !cluster.etcd.reachable ? "; etcd unreachable" : "";
+  const leader = cluster.leader ? ", leader " + cluster.leader : ", no leader";
+  const why = cluster.role !== "leader" && cluster.why ? "; " + cluster.why : "";
+  return cluster.role + " (" + cluster.name + leader + why + etcd + ")";
+}
+
+function renderCards(status, bp, bpStatus, cluster, err) {
   const c = $("cards");
   c.replaceChildren();
   const stateCls = status.state === "RUNNING" ? "good" : status.state === "ERROR" ? "bad" : "";
   c.append(card("TTM state", status.state, stateCls));
   c.append(card("mode", status.mode));
-  c.append(card("forecaster", status.active
-    ? status.modelPath + " (W " + status.inputWindowMinutes + ", H " + status.predictionHorizon + ")"
-    : "none: reactive tier only"));
+  c.append(card("model", status.active
+    ? status.modelPath.split("/").pop() + " (W " + status.inputWindowMinutes + ", H " +
+      status.predictionHorizon + ")"
+    : "none loaded"));
+  c.append(card("active forecaster", activeForecaster(bpStatus)));
   c.append(card("blueprint state", bpStatus ? bpStatus.state : "–"));
   const conf = bpStatus ? bpStatus.confidence : null;
   c.append(card("confidence", fmt(conf, 3),
@@ -68,7 +90,8 @@ function renderCards(status, bp, bpStatus, err) {
   c.append(card("forecast error (WAPE, 1 min, range)", err === null ? "–" : fmt(err * 100, 1) + " %"));
   c.append(card("instances", bp.requested + " requested, " + bp.ready + " ready (" + bp.min +
                 ".." + bp.max + ")"));
-  c.append(card("cluster role", "standalone (its own leader)"));
+  c.append(card("cluster role", clusterRole(cluster),
+                cluster.enabled && cluster.etcd && !cluster.etcd.reachable ? "bad" : ""));
   const e = (bpStatus && bpStatus.error) || status.error || bp.error;
   c.append(card("last error", e || "none", e ? "bad" : "good"));
 }
@@ -234,7 +257,9 @@ async function refresh() {
   if (state.busy) return;
   state.busy = true;
   try {
-    const [status, bps] = await Promise.all([getJSON("/api/ttm/status"), getJSON("/api/blueprints")]);
+    const [status, bps, cluster] = await Promise.all([
+      getJSON("/api/ttm/status"), getJSON("/api/blueprints"), getJSON("/api/cluster"),
+    ]);
     fillBlueprints(bps);
     const name = $("blueprint").value;
     const bp = bps.find((b) => b.name === name);
@@ -250,7 +275,7 @@ async function refresh() {
     const horizon = status.predictionHorizon;
     const bpStatus = status.blueprints.find((b) => b.name === name);
     const actualInv = new Map(hist.rows.map((r) => [r.timestamp, r.values[F.invocations]]));
-    renderCards(status, bp, bpStatus, wape(actualInv, fc.forecasts));
+    renderCards(status, bp, bpStatus, cluster, wape(actualInv, fc.forecasts));
     featureChart("invocations", F.invocations, hist.rows, fc.forecasts, horizon);
     instancesChart(hist.rows, inRange, bp);
     featureChart("cpu", F.cpu, hist.rows, fc.forecasts, horizon);

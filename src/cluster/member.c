@@ -436,6 +436,17 @@ static void *member_main(void *arg)
 
 /* ---- the caller's side ---- */
 
+/* What cluster_start set up, once its thread is gone (or was never started). */
+static void member_free(struct cluster *c)
+{
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    free(c->outbox);
+    free(c->recs_out);
+    free(c->recs_in);
+    free(c);
+}
+
 int cluster_start(const struct cluster_options *o, struct cluster **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -496,12 +507,7 @@ int cluster_start(const struct cluster_options *o, struct cluster **out, char *e
     rc = pthread_create(&c->thread, NULL, member_main, c);
     if (rc != 0) {
         snprintf(err, errlen, "cluster: cannot start its thread: %s", strerror(rc));
-        pthread_cond_destroy(&c->wake);
-        pthread_mutex_destroy(&c->mu);
-        free(c->outbox);
-        free(c->recs_out);
-        free(c->recs_in);
-        free(c);
+        member_free(c);
         return AE_ENOMEM;
     }
     *out = c;
@@ -517,12 +523,7 @@ void cluster_stop(struct cluster *c)
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
-    pthread_cond_destroy(&c->wake);
-    pthread_mutex_destroy(&c->mu);
-    free(c->outbox);
-    free(c->recs_out);
-    free(c->recs_in);
-    free(c);
+    member_free(c);
 }
 
 void cluster_status(struct cluster *c, struct cluster_status *out)

@@ -147,8 +147,12 @@ def case_dashboard():
                            ".map(e => e.textContent))].sort().join()")
         check(tiers == "reactive,ttm", "both tiers in the timeline: %s" % tiers)
         cards = b.evaluate("[...document.querySelectorAll('.card')].map(c => c.textContent)")
-        check(len(cards) == 10 and any("RUNNING" in c for c in cards) and
-              any(c.startswith("confidence0.9") for c in cards), "status cards: %s" % cards)
+        check(len(cards) == 11 and any("RUNNING" in c for c in cards) and
+              any(c.startswith("confidence0.9") for c in cards) and
+              any(c.startswith("modelgood.onnx (W 8, H 2)") for c in cards) and
+              any(c.startswith("cluster rolesingle node") for c in cards) and
+              any(c.startswith("active forecaster") and "reactive tier only" not in c
+                  for c in cards), "status cards: %s" % cards)
         b.screenshot(os.path.join(ARGS.out, "dashboard-web-6h.png"), 1400, 1750)
 
         # Live: the page refreshes itself (no reload: a marker set on the window survives).
