@@ -39,8 +39,10 @@ static int to_minute(const struct tdata *d, size_t r, int64_t shift_ms, int inst
 {
     const struct tdata_row *row = &d->row[r];
     if (row->timestamp_ms % AE_MINUTE_MS != 0) {
-        snprintf(err, errlen, "%s:%zu: timestamp %lld is not the start of a minute (a multiple "
-                              "of 60000 ms)", path, r + 2, (long long)row->timestamp_ms);
+        snprintf(err, errlen,
+                 "%s:%zu: timestamp %lld is not the start of a minute (a multiple "
+                 "of 60000 ms)",
+                 path, r + 2, (long long)row->timestamp_ms);
         return AE_EINVAL;
     }
     ae_minute_init(m, row->timestamp_ms + shift_ms);
@@ -123,8 +125,10 @@ int import_main(int argc, char **argv, const char *default_config, int64_t now_m
             errno = 0;
             long n = strtol(argv[++i], &end, 10);
             if (errno || *end || end == argv[i] || n < 1 || n > 10000) {
-                fprintf(stderr, "aether-node import-history: --instances %s: expected a whole "
-                                "number 1..10000\n", argv[i]);
+                fprintf(stderr,
+                        "aether-node import-history: --instances %s: expected a whole "
+                        "number 1..10000\n",
+                        argv[i]);
                 return 2;
             }
             o.instances = (int)n;

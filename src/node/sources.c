@@ -33,7 +33,7 @@ struct wl_bp {
     struct collector *coll;
     struct host_collector *host; /* only with host_metrics */
     char last_reason[512];
-    int last_runs; /* exec runs already logged */
+    int last_runs;        /* exec runs already logged */
     char last_error[256]; /* the actuator's error as last shown */
     long failures_seen;   /* its failures_total when last looked at */
 };
@@ -122,8 +122,7 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
         b->failures_seen = st.failures_total;
     }
     if (!st.error[0] && (new_failure || b->last_error[0]))
-        nlog(NLOG_INFO, "actuator", "recovered: %s",
-             new_failure ? st.last_failure : b->last_error);
+        nlog(NLOG_INFO, "actuator", "recovered: %s", new_failure ? st.last_failure : b->last_error);
     memcpy(b->last_error, st.error, sizeof(st.error));
     if (st.error[0])
         snprintf(out->error, sizeof(out->error), "%s", st.error);

@@ -58,8 +58,7 @@ struct actuator_kind {
 
 /* mu held: records a failure: a->error (until the kind clears it on recovery), last_failure and
  * failures_total. printf-style. */
-void actuator_fail(struct actuator *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void actuator_fail(struct actuator *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 extern const struct actuator_kind actuator_process_kind; /* act_process.c */
 extern const struct actuator_kind actuator_exec_kind;    /* act_exec.c */
