@@ -31,6 +31,25 @@ def cleanup():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def run_case(name, cases):
+    """Runs the function case_<name> of cases (a script's globals()): prints PASS or FAIL with
+    the time taken, and removes the run's scratch directories after a pass. Returns the exit
+    status: 0 pass, 1 fail, 2 unknown case."""
+    fn = cases.get("case_" + name)
+    if not fn:
+        print("unknown case", name)
+        return 2
+    t0 = time.time()
+    try:
+        fn()
+    except Failure as e:
+        print("FAIL %s: %s" % (name, e))
+        return 1
+    print("PASS %s (%.1f s)" % (name, time.time() - t0))
+    cleanup()
+    return 0
+
+
 def check(cond, what):
     if not cond:
         raise Failure(what)

@@ -18,8 +18,8 @@ import sys
 import time
 import urllib.parse
 
-from e2e_lib import (FEATURES, Failure, Node, check, cleanup, insert_minutes, metric,
-                     minute_now, steady_history)
+from e2e_lib import (FEATURES, Node, check, insert_minutes, metric,
+                     minute_now, steady_history, run_case)
 
 ARGS = None
 # The model path (the default, auto, has its own case: forecaster_switch).
@@ -630,19 +630,7 @@ def main():
     p.add_argument("--module")
     p.add_argument("--models", required=True)
     ARGS = p.parse_args()
-    fn = globals().get("case_" + ARGS.case)
-    if not fn:
-        print("unknown case", ARGS.case)
-        return 2
-    t0 = time.time()
-    try:
-        fn()
-    except Failure as e:
-        print("FAIL %s: %s" % (ARGS.case, e))
-        return 1
-    print("PASS %s (%.1f s)" % (ARGS.case, time.time() - t0))
-    cleanup()
-    return 0
+    return run_case(ARGS.case, globals())
 
 
 if __name__ == "__main__":

@@ -11,9 +11,8 @@ import os
 import re
 import subprocess
 import sys
-import time
 
-from e2e_lib import Failure, Node, check, cleanup
+from e2e_lib import Node, check, run_case
 
 ARGS = None
 
@@ -154,19 +153,7 @@ def main():
     p.add_argument("--node", required=True)
     p.add_argument("--source", required=True)
     ARGS = p.parse_args()
-    fn = globals().get("case_" + ARGS.case)
-    if not fn:
-        print("unknown case", ARGS.case)
-        return 2
-    t0 = time.time()
-    try:
-        fn()
-    except Failure as e:
-        print("FAIL %s: %s" % (ARGS.case, e))
-        return 1
-    print("PASS %s (%.1f s)" % (ARGS.case, time.time() - t0))
-    cleanup()
-    return 0
+    return run_case(ARGS.case, globals())
 
 
 if __name__ == "__main__":

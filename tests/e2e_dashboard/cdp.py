@@ -3,7 +3,6 @@ loopback port with its own profile directory, talks to one page over the DevTool
 (python3-websocket), records console errors and exceptions, and stops the browser."""
 import base64
 import json
-import os
 import shutil
 import subprocess
 import tempfile

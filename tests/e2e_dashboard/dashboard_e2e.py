@@ -19,7 +19,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 
-from e2e_lib import FEATURES, Failure, Node, check, cleanup, minute_now  # noqa: E402
+from e2e_lib import FEATURES, Node, check, minute_now, run_case  # noqa: E402
 import seed  # noqa: E402
 
 ARGS = None
@@ -194,19 +194,7 @@ def main():
     p.add_argument("--models", required=True)
     p.add_argument("--out", default=".")
     ARGS = p.parse_args()
-    fn = globals().get("case_" + ARGS.case)
-    if not fn:
-        print("unknown case", ARGS.case)
-        return 2
-    t0 = time.time()
-    try:
-        fn()
-    except Failure as e:
-        print("FAIL %s: %s" % (ARGS.case, e))
-        return 1
-    print("PASS %s (%.1f s)" % (ARGS.case, time.time() - t0))
-    cleanup()
-    return 0
+    return run_case(ARGS.case, globals())
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e_workload"))
 
-from e2e_lib import (CREATED_DIRS, Failure, Node, check, cleanup, free_port,  # noqa: E402
-                     insert_minutes, minute_now, steady_history)
+from e2e_lib import (CREATED_DIRS, Failure, Node, check, free_port,  # noqa: E402
+                     insert_minutes, minute_now, steady_history, run_case)
 from workload_e2e import WorkloadNode, port_block  # noqa: E402
 
 ARGS = None
@@ -279,19 +279,7 @@ def main():
     p.add_argument("--models")
     p.add_argument("--source", required=True)
     ARGS = p.parse_args()
-    fn = globals().get("case_" + ARGS.case)
-    if not fn:
-        print("unknown case", ARGS.case)
-        return 2
-    t0 = time.time()
-    try:
-        fn()
-    except Failure as e:
-        print("FAIL %s: %s" % (ARGS.case, e))
-        return 1
-    print("PASS %s (%.1f s)" % (ARGS.case, time.time() - t0))
-    cleanup()
-    return 0
+    return run_case(ARGS.case, globals())
 
 
 if __name__ == "__main__":
