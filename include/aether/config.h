@@ -43,6 +43,8 @@
 #define CFG_RANGE_PORT 1, 65535
 #define CFG_RANGE_STARTUP_TIMEOUT_MS 1, 3600000
 #define CFG_RANGE_STOP_GRACE_MS 0, 3600000
+#define CFG_RANGE_PROM_TIMEOUT_MS 100, 60000
+#define CFG_RANGE_PROM_BACKFILL_MINUTES 0, 10080
 
 /* Enumerated values: the enum, and the spelling used in TOML at the same index. */
 enum cfg_log_level {
@@ -129,6 +131,20 @@ struct cfg_metrics_names {
     char gc_pause_total[CFG_PATH_MAX];    /* "" (unset) */
 };
 
+/* [blueprint.prometheus]: features read by PromQL from an existing Prometheus (docs/config.md,
+ * "Prometheus as a source"). url "" = none. queries[f] "" = the default query of feature f
+ * (built from [blueprint.metrics] and selector, see collector.h), "off" = not queried. */
+#define CFG_PROMQL_MAX 512
+struct cfg_prometheus {
+    char url[CFG_PATH_MAX];     /* "" = no Prometheus source; http:// or https:// base URL */
+    int query_timeout_ms;       /* 2000, CFG_RANGE_PROM_TIMEOUT_MS */
+    char selector[CFG_PATH_MAX]; /* "" = every series; label matchers put into default queries */
+    char ca_file[CFG_PATH_MAX]; /* "" = the system's CAs; PEM bundle for https:// */
+    int tls_verify;             /* 1; 0 = accept any certificate (testing only) */
+    int backfill_minutes;       /* 120, CFG_RANGE_PROM_BACKFILL_MINUTES; 0 = no backfill */
+    char queries[AE_FEATURE_COUNT][CFG_PROMQL_MAX];
+};
+
 /* One entry of a blueprint's env table. Both strings heap-owned by the blueprint. */
 struct cfg_env_var {
     char *name;
@@ -163,6 +179,7 @@ struct cfg_blueprint {
     int metrics_urls_count;
 
     struct cfg_metrics_names metrics;
+    struct cfg_prometheus prometheus;
 };
 
 /* The whole file. */

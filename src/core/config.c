@@ -100,6 +100,9 @@ void cfg_blueprint_defaults(struct cfg_blueprint *out)
     out->startup_timeout_ms = 30000;
     out->stop_grace_ms = 10000;
     cfg_metrics_names_defaults(&out->metrics);
+    out->prometheus.query_timeout_ms = 2000;
+    out->prometheus.tls_verify = 1;
+    out->prometheus.backfill_minutes = 120;
 }
 
 void cfg_defaults(struct ae_config *out)
@@ -291,6 +294,22 @@ static int valid_metric_name(const char *s)
     return 1;
 }
 
+/* [blueprint.prometheus] of blueprint name: the URL's scheme and the two ranges. */
+static int check_prometheus(const char *name, const struct cfg_prometheus *p, char *err,
+                            size_t errlen)
+{
+    if (p->url[0] && strncmp(p->url, "http://", 7) != 0 && strncmp(p->url, "https://", 8) != 0)
+        return fail(AE_EINVAL, err, errlen,
+                    "blueprint.%s.prometheus.url = \"%s\" must be an http:// or https:// URL", name,
+                    p->url);
+    char key[CFG_NAME_MAX + 64];
+    snprintf(key, sizeof key, "blueprint.%s.prometheus.query_timeout_ms", name);
+    CHECK(check_int(key, p->query_timeout_ms, CFG_RANGE_PROM_TIMEOUT_MS, err, errlen));
+    snprintf(key, sizeof key, "blueprint.%s.prometheus.backfill_minutes", name);
+    CHECK(check_int(key, p->backfill_minutes, CFG_RANGE_PROM_BACKFILL_MINUTES, err, errlen));
+    return 0;
+}
+
 int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, size_t errlen)
 {
     if (!valid_name(b->name))
@@ -362,7 +381,7 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
                         "blueprint.%s.metrics.%s = \"%s\" is not a Prometheus metric name", b->name,
                         names[i].key, names[i].value);
 #undef KEY
-    return 0;
+    return check_prometheus(b->name, &b->prometheus, err, errlen);
 }
 
 int cfg_validate(const struct ae_config *c, char *err, size_t errlen)

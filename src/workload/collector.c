@@ -346,20 +346,8 @@ static void *scrape_thread(void *arg)
             scrape_round(c, &buf);
         int64_t next = start + c->opt.interval_ms;
         pthread_mutex_lock(&c->mu);
-        while (!c->stop && spawn_now_ms() < next) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            int64_t wait = next - spawn_now_ms();
-            if (wait <= 0)
-                break;
-            until.tv_sec += wait / 1000;
-            until.tv_nsec += (wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&c->cv, &c->mu, &until);
-        }
+        while (!c->stop && spawn_now_ms() < next)
+            spawn_wait_until(&c->cv, &c->mu, next);
     }
     pthread_mutex_unlock(&c->mu);
     free(buf.t);

@@ -50,6 +50,8 @@ struct httpc_request {
     const char *content_type; /* Content-Type of the body; NULL = "application/octet-stream" */
     int any_status;           /* ok once any whole response is read: the caller checks
                                * resp.status (and reads the body of an error) */
+    const char *ca_file;      /* https://: PEM file of trusted CAs; NULL = the system's */
+    int tls_insecure;         /* https://: 1 = no certificate or host name check */
     /* out */
     int ok; /* 1: status 200 (any status with any_status) and the whole body (or headers) read */
     char error[224];            /* why not ok, e.g. "timed out after 800 ms" */

@@ -276,9 +276,9 @@ static void test_blueprint_rules(void **state)
                "t.toml:4: blueprint.web.metrics_path = \"metrics\" must start with '/'", NULL);
     load_fails(AE_EINVAL,
                "[[blueprint]]\nname = \"api\"\nactuator = \"exec\"\nscale_command = [\"s\"]\n"
-               "metrics_urls = [\"http://a/m\",\n  \"https://b/m\"]\n",
-               "t.toml:6: blueprint.api.metrics_urls[1] = \"https://b/m\": only http:// URLs are "
-               "supported",
+               "metrics_urls = [\"https://a/m\",\n  \"ftp://b/m\"]\n",
+               "t.toml:6: blueprint.api.metrics_urls[1] = \"ftp://b/m\": only http:// and "
+               "https:// URLs are supported",
                NULL);
 }
 
