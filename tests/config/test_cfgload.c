@@ -475,7 +475,24 @@ static void test_table_is_complete(void **state)
                               "blueprint.metrics.requests_total",
                               "blueprint.metrics.errors_total",
                               "blueprint.metrics.latency_histogram",
-                              "blueprint.metrics.gc_pause_total"};
+                              "blueprint.metrics.gc_pause_total",
+                              "blueprint.prometheus.url",
+                              "blueprint.prometheus.query_timeout_ms",
+                              "blueprint.prometheus.selector",
+                              "blueprint.prometheus.ca_file",
+                              "blueprint.prometheus.tls_verify",
+                              "blueprint.prometheus.backfill_minutes",
+                              "blueprint.prometheus.queries.cpu_usage",
+                              "blueprint.prometheus.queries.heap_usage",
+                              "blueprint.prometheus.queries.event_loop_lag_ms",
+                              "blueprint.prometheus.queries.latency_ms",
+                              "blueprint.prometheus.queries.invocations",
+                              "blueprint.prometheus.queries.gc_pause_ms",
+                              "blueprint.prometheus.queries.latency_p50",
+                              "blueprint.prometheus.queries.latency_p95",
+                              "blueprint.prometheus.queries.latency_p99",
+                              "blueprint.prometheus.queries.error_rate",
+                              "blueprint.prometheus.queries.event_count"};
     size_t n = sizeof(expected) / sizeof(expected[0]);
     assert_int_equal(cfg_key_count, n);
     for (size_t i = 0; i < n; i++) {
@@ -497,6 +514,43 @@ static void test_table_is_complete(void **state)
     assert_string_equal(def, "\"127.0.0.1:8080\"");
 }
 
+/* [blueprint.prometheus] and its queries table load into the blueprint; mistakes name the line
+ * and the key. */
+static void test_prometheus_section(void **state)
+{
+    (void)state;
+    struct ae_config c;
+    load_ok(BP_WEB "[blueprint.prometheus]\nurl = \"https://prom:9090/\"\nquery_timeout_ms = 500\n"
+                   "selector = \"job=\\\"web\\\"\"\nca_file = \"ca.pem\"\nbackfill_minutes = 60\n"
+                   "[blueprint.prometheus.queries]\n"
+                   "invocations = \"sum(rate(http_requests_total{job=\\\"api\\\"}[1m]))\"\n"
+                   "latency_p99 = \"off\"\n",
+            &c, NULL);
+    const struct cfg_prometheus *p = &c.blueprints[0].prometheus;
+    assert_string_equal(p->url, "https://prom:9090/");
+    assert_int_equal(p->query_timeout_ms, 500);
+    assert_string_equal(p->selector, "job=\"web\"");
+    assert_string_equal(p->ca_file, "ca.pem");
+    assert_int_equal(p->tls_verify, 1);
+    assert_int_equal(p->backfill_minutes, 60);
+    assert_string_equal(p->queries[AE_F_INVOCATIONS], "sum(rate(http_requests_total{job=\"api\"}[1m]))");
+    assert_string_equal(p->queries[AE_F_LATENCY_P99], "off");
+    assert_string_equal(p->queries[AE_F_CPU_USAGE], "");
+    cfg_free(&c);
+
+    load_fails(AE_EINVAL, BP_WEB "[blueprint.prometheus]\nurl = \"prom:9090\"\n",
+               "blueprint.web.prometheus.url = \"prom:9090\" must be an http:// or https:// URL",
+               NULL);
+    load_fails(AE_ERANGE, BP_WEB "[blueprint.prometheus]\nquery_timeout_ms = 5\n",
+               "t.toml:5: blueprint.web.prometheus.query_timeout_ms = 5", NULL);
+    load_fails(AE_EINVAL, BP_WEB "[blueprint.prometheus.queries]\ninvocation = \"up\"\n",
+               "t.toml:5: unknown key blueprint.web.prometheus.queries.invocation (did you mean "
+               "invocations?)",
+               NULL);
+    load_fails(AE_EINVAL, BP_WEB "prometheus = 3\n",
+               "blueprint.web.prometheus must be a table ([blueprint.prometheus])", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_table_ranges_match_core),
         cmocka_unit_test(test_cluster_section),
         cmocka_unit_test(test_table_is_complete),
+        cmocka_unit_test(test_prometheus_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
