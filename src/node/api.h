@@ -7,6 +7,7 @@
  *   POST /api/ttm/reload          reload the model (token when api.token is set)
  *   POST /api/metrics/{blueprint} push feature values for this second -> 202 (token)
  *   GET  /api/ttm/forecasts       every stored forecast step (?blueprint=&from=&to=)
+ *   GET  /api/keda/{blueprint}    desired instances and forecast floor, for KEDA's metrics-api
  *   GET  /metrics                 Prometheus text format 0.0.4
  *   GET  /, /dashboard, /dashboard/{file}   the dashboard (dashboard.h)
  *

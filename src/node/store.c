@@ -17,6 +17,7 @@
 struct store {
     sqlite3 *db;
     sqlite3_stmt *put_minute;
+    sqlite3_stmt *put_backfill; /* a backfilled minute, only where none is stored */
     sqlite3_stmt *put_decision;
     sqlite3_stmt *set_result;
     sqlite3_stmt *put_forecast;
@@ -50,6 +51,11 @@ static const char *const schema_v2 =
     " v10 REAL,"
     " PRIMARY KEY (blueprint, ts, step, made)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS forecasts_by_ts ON forecasts (ts);";
+
+/* Version 3: minutes read from a Prometheus server on start (backfilled = 1) are told apart
+ * from the ones the node folded itself (0). */
+static const char *const schema_v3 =
+    "ALTER TABLE minutes ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0;";
 
 static int fail(sqlite3 *db, int code, const char *what, const char *path, char *err, size_t errlen)
 {
@@ -165,8 +171,9 @@ static int migrate(struct store *s, char *err, size_t errlen)
     }
     if (version == STORE_SCHEMA_VERSION)
         return 0;
-    /* One step per version: 0 -> 1 creates minutes and decisions, 1 -> 2 adds forecasts. */
-    const char *const steps[] = {schema_v1, schema_v2};
+    /* One step per version: 0 -> 1 creates minutes and decisions, 1 -> 2 adds forecasts, 2 -> 3
+     * marks backfilled minutes. */
+    const char *const steps[] = {schema_v1, schema_v2, schema_v3};
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
     int ok = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
@@ -243,8 +250,12 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
     }
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
-                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?)",
+                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?, 0)",
                            -1, &s->put_minute, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
+                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?, 1)",
+                           -1, &s->put_backfill, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO decisions (ts, blueprint, tier, action, from_n, to_n,"
                            " reason, inputs, result) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -276,6 +287,7 @@ void store_close(struct store *s)
     if (!s)
         return;
     sqlite3_finalize(s->put_minute);
+    sqlite3_finalize(s->put_backfill);
     sqlite3_finalize(s->put_decision);
     sqlite3_finalize(s->set_result);
     sqlite3_finalize(s->put_forecast);
@@ -290,10 +302,10 @@ const char *store_path(const struct store *s)
     return s->path;
 }
 
-int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
-                     size_t errlen)
+/* Runs statement st (put_minute or put_backfill) for minute m of bp. */
+static int write_minute(struct store *s, sqlite3_stmt *st, const char *bp,
+                        const struct ae_minute *m, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = s->put_minute;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->start_ms);
@@ -313,6 +325,19 @@ int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m,
     if (rc != SQLITE_DONE)
         return fail(s->db, AE_EIO, "writing a minute", s->path, err, errlen);
     return 0;
+}
+
+int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
+                     size_t errlen)
+{
+    return write_minute(s, s->put_minute, bp, m, err, errlen);
+}
+
+int store_put_backfilled_minute(struct store *s, const char *bp, const struct ae_minute *m,
+                                char *err, size_t errlen)
+{
+    int rc = write_minute(s, s->put_backfill, bp, m, err, errlen);
+    return rc ? rc : sqlite3_changes(s->db) > 0;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
