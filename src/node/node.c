@@ -6,6 +6,7 @@
 #include "aether/error.h"
 #include "aether/hostmem.h"
 #include "aether/scaler.h"
+#include "backfill.h"
 #include "api.h"
 #include "http.h"
 #include "log.h"
@@ -258,6 +259,7 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         }
     }
     sort_by_name(n);
+    backfill_all(n->store, &n->cfg, now_ms); /* before the reload, which then includes it */
     if ((rc = reload_history(n, now_ms, err, errlen)) != 0)
         return rc;
     if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
