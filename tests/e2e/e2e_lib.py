@@ -16,6 +16,12 @@ import urllib.request
 FEATURES = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
             "gc_pause_ms", "latency_p50", "latency_p95", "latency_p99", "error_rate",
             "event_count"]
+# A closed minute as the node stores it: the columns every history schema since v1 has (later
+# columns, such as v3's backfilled, keep their defaults).
+MINUTE_INSERT = ("INSERT OR REPLACE INTO minutes (blueprint, ts, %s, %s, samples, ready, requested,"
+                 " estimated) VALUES (?,?,%s,%s,?,?,?,?)"
+                 % (",".join("v%d" % i for i in range(11)), ",".join("c%d" % i for i in range(11)),
+                    ",".join("?" * 11), ",".join("?" * 11)))
 
 
 class Failure(Exception):
@@ -244,14 +250,12 @@ def minute_now():
 
 def insert_minutes(db_path, blueprint, rows):
     """rows: list of (start_ms, {feature: value}, ready_mean). Writes closed minutes the way the
-    node stores them (history schema v1, see docs/operations.md)."""
+    node stores them (see docs/operations.md)."""
     con = sqlite3.connect(db_path)
     for start, values, ready in rows:
         vals = [values.get(f) for f in FEATURES]
         counts = [60 if v is not None else 0 for v in vals]
-        con.execute("INSERT OR REPLACE INTO minutes VALUES (?,?,%s,%s,?,?,?,?)"
-                    % (",".join("?" * 11), ",".join("?" * 11)),
-                    [blueprint, start] + vals + counts + [60, ready, ready, 0])
+        con.execute(MINUTE_INSERT, [blueprint, start] + vals + counts + [60, ready, ready, 0])
     con.commit()
     con.close()
 
