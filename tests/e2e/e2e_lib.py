@@ -77,6 +77,18 @@ def toml_value(v):
     return json.dumps(v)
 
 
+def table_lines(name, keys):
+    """The TOML lines of a table's keys, then of its sub-tables ([name.key] for a dict value),
+    then an empty line."""
+    lines = ["%s = %s" % (k, toml_value(v)) for k, v in keys.items() if not isinstance(v, dict)]
+    lines.append("")
+    for k, v in keys.items():
+        if isinstance(v, dict):
+            lines.append("[%s.%s]" % (name, k))
+            lines += table_lines("%s.%s" % (name, k), v)
+    return lines
+
+
 class Node:
     """One daemon under test. sections: {"ttm": {...}, ...}; blueprints: list of dicts."""
 
@@ -115,8 +127,7 @@ class Node:
                  "scale_command": ["/bin/sh", "-c", "exit 0"]}
             b.update(bp)
             lines.append("[[blueprint]]")
-            lines += ["%s = %s" % (k, toml_value(v)) for k, v in b.items()]
-            lines.append("")
+            lines += table_lines("blueprint", b)
         self.config = os.path.join(self.dir, "aether.toml")
         with open(self.config, "w") as f:
             f.write("\n".join(lines))

@@ -153,19 +153,24 @@ def case_grafana_rules():
 
 
 class Prometheus:
-    def __init__(self, targets):
+    """Debian's prometheus on loopback scraping `targets` ({job: [host:port]}) every second,
+    storing into `data` (a TSDB directory, e.g. made by promtool) or a fresh one."""
+
+    def __init__(self, targets, data=None):
         self.dir = scratch("aether-prometheus-")
+        self.data = data or os.path.join(self.dir, "data")
         self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "scrape_configs:\n")
+                    "scrape_configs:%s\n" % ("" if targets else " []"))
             for job, addrs in targets.items():
                 f.write("  - job_name: %s\n    static_configs:\n      - targets: [%s]\n"
                         % (job, ", ".join('"%s"' % a for a in addrs)))
         self.log = open(os.path.join(self.dir, "prometheus.log"), "ab")
         self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + self.dir + "/data",
+            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + self.data,
              "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_for(lambda: self.get("/-/ready", raw=True), 30, "prometheus to be ready")
