@@ -48,27 +48,42 @@ static void set_tls(struct httpc_request *r, const struct cfg_prometheus *p)
     r->tls_insecure = !p->tls_verify;
 }
 
-/* Appends "<feature>: <why>" to the round's reason. */
-static void add_reason(struct promql_round *r, int f, const char *why)
+/* Why query i of a round has no value ("" when it has one). */
+typedef char promql_why[sizeof(((struct httpc_request *)0)->error) + PROMQL_ERR_MAX];
+
+/* The reason of a round: the failed features grouped by their reason, "cpu_usage, invocations:
+ * timed out after 2000 ms; latency_p99: no data (...)". */
+static void write_reason(struct promql_round *r, const struct promql_collector *c,
+                         promql_why *why)
 {
-    size_t used = strlen(r->reason);
-    snprintf(r->reason + used, sizeof r->reason - used, "%s%s: %s", used ? "; " : "",
-             ae_feature_name(f), why);
+    size_t used = 0, cap = sizeof r->reason;
+    for (int i = 0; i < c->nq && used < cap; i++) {
+        if (!why[i][0])
+            continue;
+        for (int k = i; k < c->nq; k++)
+            if (k == i || strcmp(why[k], why[i]) == 0)
+                used = ae_errf(r->reason, cap, used, "%s%s", k == i ? (used ? "; " : "") : ", ",
+                               ae_feature_name(c->feature[k]));
+        used = ae_errf(r->reason, cap, used, ": %s", why[i]);
+        for (int k = c->nq - 1; k > i; k--)
+            if (strcmp(why[k], why[i]) == 0)
+                why[k][0] = '\0';
+    }
 }
 
-/* The value of one finished request, or the reason it has none. */
-static void take_answer(struct promql_round *round, int f, const struct httpc_request *q)
+/* The value of one finished request into the round, or the reason it has none into why. */
+static void take_answer(struct promql_round *round, int f, const struct httpc_request *q,
+                        char *why, size_t len)
 {
-    char why[PROMQL_ERR_MAX];
     double t, v;
+    why[0] = '\0';
     if (!q->ok) {
-        add_reason(round, f, q->error);
-    } else if (promql_decode_instant(q->resp.body, q->resp.body_len, &t, &v, why, sizeof why)) {
+        snprintf(why, len, "%s", q->error);
+    } else if (promql_decode_instant(q->resp.body, q->resp.body_len, &t, &v, why, len)) {
         if (q->resp.status != 200 && strncmp(why, "Prometheus error", 16) != 0)
-            snprintf(why, sizeof why, "HTTP status %d", q->resp.status);
-        add_reason(round, f, why);
+            snprintf(why, len, "HTTP status %d", q->resp.status);
     } else if (!isfinite(v)) {
-        add_reason(round, f, isnan(v) ? "NaN (no traffic to divide by?)" : "infinite");
+        snprintf(why, len, "%s", isnan(v) ? "NaN (no traffic to divide by?)" : "infinite");
     } else {
         round->values[f] = v;
         round->present |= AE_FEATURE_BIT(f);
@@ -87,10 +102,12 @@ static void query_round(struct promql_collector *c)
         set_tls(&c->req[i], &c->bp.prometheus);
     }
     httpc_get_all(c->req, c->nq, "application/json", c->bp.prometheus.query_timeout_ms);
+    promql_why why[AE_FEATURE_COUNT];
     for (int i = 0; i < c->nq; i++) {
-        take_answer(&round, c->feature[i], &c->req[i]);
+        take_answer(&round, c->feature[i], &c->req[i], why[i], sizeof why[i]);
         httpc_request_free(&c->req[i]);
     }
+    write_reason(&round, c, why);
     round.taken_ms = spawn_now_ms();
     pthread_mutex_lock(&c->mu);
     c->round = round;
