@@ -277,6 +277,8 @@ static void scrape_round(struct collector *c, struct round_buffers *buf)
         memset(&f[i], 0, sizeof(f[i]));
         f[i].url = t[i].url;
         f[i].max_body = c->opt.max_body_bytes;
+        f[i].ca_file = c->bp.prometheus.ca_file[0] ? c->bp.prometheus.ca_file : NULL;
+        f[i].tls_insecure = !c->bp.prometheus.tls_verify; /* https:// targets, as for queries */
     }
     httpc_get_all(f, n, PROM_ACCEPT_HEADER, c->opt.timeout_ms);
     double now = wall_s();
