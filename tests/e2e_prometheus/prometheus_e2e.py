@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -156,11 +157,19 @@ class Prometheus:
     """Debian's prometheus on loopback scraping `targets` ({job: [host:port]}) every second,
     storing into `data` (a TSDB directory, e.g. made by promtool) or a fresh one."""
 
-    def __init__(self, targets, data=None):
+    def __init__(self, targets, data=None, tls=None):
+        """tls: (certificate, key) PEM files: Prometheus serves https:// with them."""
         self.dir = scratch("aether-prometheus-")
         self.data = data or os.path.join(self.dir, "data")
         self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
+        self.ssl = ssl.create_default_context(cafile=tls[0]) if tls else None
+        web = []
+        if tls:
+            web_cfg = os.path.join(self.dir, "web.yml")
+            with open(web_cfg, "w") as f:
+                f.write("tls_server_config:\n  cert_file: %s\n  key_file: %s\n" % tls)
+            web = ["--web.config.file=" + web_cfg]
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -171,14 +180,13 @@ class Prometheus:
         self.log = open(os.path.join(self.dir, "prometheus.log"), "ab")
         self.proc = subprocess.Popen(
             [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + self.data,
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"] + web,
             stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_for(lambda: self.get("/-/ready", raw=True), 30, "prometheus to be ready")
 
     def get(self, path, raw=False):
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path),
-                                        timeout=5) as r:
+            with urllib.request.urlopen(self.url + path, timeout=5, context=self.ssl) as r:
                 body = r.read()
                 return body if raw else json.loads(body)
         except OSError:

@@ -16,6 +16,8 @@ bad_prometheus: a loopback server answering the query API with errors, garbage a
 backfill: an hour of history made with `promtool tsdb create-blocks-from openmetrics`, served by
   Prometheus; a node started after it backfills the store (minutes marked backfilled = 1, the
   rate read back) and forecasts in its first TTM evaluation.
+https: Prometheus serving https:// (--web.config.file) with a self-signed certificate made by
+  the test: read with ca_file, refused without it (verification on by default).
 keda: /api/keda/{blueprint} answers the documented JSON, and the valueLocation of the
   ScaledObject in docs/kubernetes.md finds the node's desired count in it."""
 import argparse
@@ -271,6 +273,39 @@ def case_backfill():
               abs(last[2] - 0.5) < 0.01,
               "a backfilled minute: invocations 6000, cpu 0.3, heap 0.5: %s" % (last,))
         print("backfilled minutes: %d, newest %s" % (len(filled), last))
+    finally:
+        n.stop()
+        prom.stop()
+
+
+def case_https():
+    d = scratch("aether-https-")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "openssl req: %s" % r.stderr)
+    prom = Prometheus({}, tls=(cert, key))
+    check(prom.url.startswith("https://"), "Prometheus serves https")
+    queries = {"cpu_usage": "vector(0.42)", "invocations": "vector(7)"}
+    trusted = {"name": "trusted", "prometheus": {"url": prom.url, "ca_file": cert,
+                                                 "backfill_minutes": 0, "queries": queries}}
+    unknown = {"name": "unknown", "prometheus": {"url": prom.url, "backfill_minutes": 0,
+                                                 "queries": queries}}
+    n = Node(ARGS.node, blueprints=[trusted, unknown])
+    try:
+        n.start()
+
+        def cpu_of(name):
+            return [b["cpuUsage"] for b in n.get_json("/api/blueprints") if b["name"] == name][0]
+        n.wait_for(lambda: cpu_of("trusted") == 0.42, 15,
+                   "cpu_usage 0.42 read over https with ca_file")
+        n.wait_for(lambda: "not trusted" in blueprint_error(n, "unknown"), 15,
+                   "the self-signed certificate refused without ca_file")
+        err = blueprint_error(n, "unknown")
+        check("certificate of 127.0.0.1 not trusted" in err and cpu_of("unknown") is None,
+              "verification is on by default: %s" % err)
+        print("trusted: cpuUsage %s; unknown: %s" % (cpu_of("trusted"), err))
     finally:
         n.stop()
         prom.stop()
