@@ -136,12 +136,12 @@ struct cfg_metrics_names {
  * (built from [blueprint.metrics] and selector, see collector.h), "off" = not queried. */
 #define CFG_PROMQL_MAX 512
 struct cfg_prometheus {
-    char url[CFG_PATH_MAX];     /* "" = no Prometheus source; http:// or https:// base URL */
-    int query_timeout_ms;       /* 2000, CFG_RANGE_PROM_TIMEOUT_MS */
+    char url[CFG_PATH_MAX];      /* "" = no Prometheus source; http:// or https:// base URL */
+    int query_timeout_ms;        /* 2000, CFG_RANGE_PROM_TIMEOUT_MS */
     char selector[CFG_PATH_MAX]; /* "" = every series; label matchers put into default queries */
-    char ca_file[CFG_PATH_MAX]; /* "" = the system's CAs; PEM bundle for https:// */
-    int tls_verify;             /* 1; 0 = accept any certificate (testing only) */
-    int backfill_minutes;       /* 120, CFG_RANGE_PROM_BACKFILL_MINUTES; 0 = no backfill */
+    char ca_file[CFG_PATH_MAX];  /* "" = the system's CAs; PEM bundle for https:// */
+    int tls_verify;              /* 1; 0 = accept any certificate (testing only) */
+    int backfill_minutes;        /* 120, CFG_RANGE_PROM_BACKFILL_MINUTES; 0 = no backfill */
     char queries[AE_FEATURE_COUNT][CFG_PROMQL_MAX];
 };
 

@@ -35,8 +35,10 @@
 #define BPQ .section = CFG_SEC_BLUEPRINT_QUERIES
 /* One PromQL query per feature, keyed by the FeatureIndex name. */
 #define QUERY_KEY(name_, f, help_)                                                                 \
-    {BPQ, name_, STRING_KEY(bp_t, prometheus.queries[f]), .default_text = "(see help)",          \
-     .help = help_}
+    {                                                                                              \
+        BPQ, name_, STRING_KEY(bp_t, prometheus.queries[f]), .default_text = "(see help)",         \
+                                                             .help = help_                         \
+    }
 /* the actuator kinds a blueprint key applies to */
 #define PROCESS CFG_KIND(CFG_ACTUATOR_PROCESS)
 #define EXEC CFG_KIND(CFG_ACTUATOR_EXEC)
@@ -245,8 +247,8 @@ const struct cfg_key cfg_keys[] = {
     {BPP, "url", STRING_KEY(bp_t, prometheus.url), .default_text = "\"\" (none)",
      .help = "Base URL of the Prometheus server (`http://` or `https://`), e.g. "
              "`http://127.0.0.1:9090`; empty means no Prometheus source."},
-    {BPP, "query_timeout_ms", INT_RANGE_KEY(bp_t, prometheus.query_timeout_ms,
-                                            CFG_RANGE_PROM_TIMEOUT_MS),
+    {BPP, "query_timeout_ms",
+     INT_RANGE_KEY(bp_t, prometheus.query_timeout_ms, CFG_RANGE_PROM_TIMEOUT_MS),
      .help = "Time limit of one round of queries (and of each backfill request), in "
              "milliseconds; a query not answered by then leaves its feature missing."},
     {BPP, "selector", STRING_KEY(bp_t, prometheus.selector),
@@ -259,11 +261,12 @@ const struct cfg_key cfg_keys[] = {
     {BPP, "tls_verify", BOOL_KEY(bp_t, prometheus.tls_verify),
      .help = "Verify the certificate and host name of `https://` servers; false accepts any "
              "certificate (for tests only)."},
-    {BPP, "backfill_minutes", INT_RANGE_KEY(bp_t, prometheus.backfill_minutes,
-                                            CFG_RANGE_PROM_BACKFILL_MINUTES),
+    {BPP, "backfill_minutes",
+     INT_RANGE_KEY(bp_t, prometheus.backfill_minutes, CFG_RANGE_PROM_BACKFILL_MINUTES),
      .help = "Minutes of history read from Prometheus on start into the store (minutes the "
              "store already has are kept); at least the model window makes forecasts start at "
-             "once. 0 disables the backfill."},
+             "once, more feeds the forecaster selection (`ttm.forecaster = \"auto\"` reads up "
+             "to 7 days). 0 disables the backfill."},
 
     QUERY_KEY("cpu_usage", AE_F_CPU_USAGE,
               "Default: `sum(rate(process_cpu_seconds_total{S}[1m])) / "
@@ -284,7 +287,8 @@ const struct cfg_key cfg_keys[] = {
     QUERY_KEY("latency_p99", AE_F_LATENCY_P99, "Default: as latency_p50 with 0.99."),
     QUERY_KEY("error_rate", AE_F_ERROR_RATE,
               "Default: `sum(rate(E{S}[1m])) / sum(rate(R{S}[1m]))`, E = metrics.errors_total."),
-    QUERY_KEY("event_count", AE_F_EVENT_COUNT, "Events per second. Default: the invocations query."),
+    QUERY_KEY("event_count", AE_F_EVENT_COUNT,
+              "Events per second. Default: the invocations query."),
 };
 
 int cfg_subsection(enum cfg_section_id parent, const char *name)

@@ -16,8 +16,8 @@ enum cfg_section_id {
     CFG_SEC_CONTROLLER,
     CFG_SEC_TTM,
     CFG_SEC_CLUSTER,
-    CFG_SEC_BLUEPRINT,         /* [[blueprint]]: fields of struct cfg_blueprint */
-    CFG_SEC_BLUEPRINT_METRICS, /* [blueprint.metrics]: also fields of struct cfg_blueprint */
+    CFG_SEC_BLUEPRINT,            /* [[blueprint]]: fields of struct cfg_blueprint */
+    CFG_SEC_BLUEPRINT_METRICS,    /* [blueprint.metrics]: also fields of struct cfg_blueprint */
     CFG_SEC_BLUEPRINT_PROMETHEUS, /* [blueprint.prometheus]: also fields of the blueprint */
     CFG_SEC_BLUEPRINT_QUERIES,    /* [blueprint.prometheus.queries]: also fields of it */
     CFG_SEC_COUNT

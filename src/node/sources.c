@@ -14,8 +14,8 @@
  * the scrape (its PromQL answers win over what the instances' pages say).
  * Why features are missing (the scrape's and the queries' reasons) and actuator failures are
  * logged when they change, and the reasons are shown in /api/blueprints as the blueprint's error
- * when the actuator has none. Each finished exec run is logged and its outcome handed to the node (run_result),
- * which writes it into the result of the decision that asked for it. */
+ * when the actuator has none. Each finished exec run is logged and its outcome handed to the node
+ * (run_result), which writes it into the result of the decision that asked for it. */
 #include "sources.h"
 
 #include "aether/actuator.h"
@@ -34,7 +34,7 @@ struct wl_bp {
     const struct cfg_blueprint *cfg; /* borrowed from the node's config */
     struct actuator *act;
     struct collector *coll;
-    struct host_collector *host; /* only with host_metrics */
+    struct host_collector *host;    /* only with host_metrics */
     struct promql_collector *query; /* only with [blueprint.prometheus] url */
     char last_reason[512];
     char last_query_reason[512];
@@ -105,8 +105,8 @@ static void collect_query(void *state, int bp, struct ae_snapshot *snap)
     promql_collector_fill(b->query, snap);
     char reason[sizeof(b->last_query_reason)];
     promql_collector_reason(b->query, reason, sizeof(reason));
-    log_reason_change(b->cfg->name, "every Prometheus query answered", reason,
-                      b->last_query_reason, sizeof(b->last_query_reason));
+    log_reason_change(b->cfg->name, "every Prometheus query answered", reason, b->last_query_reason,
+                      sizeof(b->last_query_reason));
 }
 
 static void close_sources(void *state)

@@ -3,8 +3,8 @@
  * Collectors fill the features they know into a blueprint's snapshot for the second that just
  * ended; the node runs them from the lowest source precedence to the highest (host, process,
  * scrape, query), then applies pushed values (POST /api/metrics/{blueprint}), so that when several
- * know a feature, push > query > scrape > process > host. Actuators take the desired instance count and
- * report what is running; both calls must return at once (work happens in the background).
+ * know a feature, push > query > scrape > process > host. Actuators take the desired instance count
+ * and report what is running; both calls must return at once (work happens in the background).
  *
  * The daemon asks node_attach_sources() (sources.c) to attach what this build provides. A
  * blueprint without an actuator is reported as "unavailable": its requested count is what the

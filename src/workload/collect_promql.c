@@ -30,10 +30,10 @@ struct promql_round {
 struct promql_collector {
     struct cfg_blueprint bp; /* scalars and names only; list pointers cleared */
     int interval_ms;
-    int nq;                          /* queries sent each round */
-    int feature[AE_FEATURE_COUNT];   /* feature of query i */
-    char (*url)[PROMQL_URL_MAX];     /* nq URLs, heap */
-    struct httpc_request *req;       /* nq requests, heap (the thread's) */
+    int nq;                        /* queries sent each round */
+    int feature[AE_FEATURE_COUNT]; /* feature of query i */
+    char (*url)[PROMQL_URL_MAX];   /* nq URLs, heap */
+    struct httpc_request *req;     /* nq requests, heap (the thread's) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -53,8 +53,7 @@ typedef char promql_why[sizeof(((struct httpc_request *)0)->error) + PROMQL_ERR_
 
 /* The reason of a round: the failed features grouped by their reason, "cpu_usage, invocations:
  * timed out after 2000 ms; latency_p99: no data (...)". */
-static void write_reason(struct promql_round *r, const struct promql_collector *c,
-                         promql_why *why)
+static void write_reason(struct promql_round *r, const struct promql_collector *c, promql_why *why)
 {
     size_t used = 0, cap = sizeof r->reason;
     for (int i = 0; i < c->nq && used < cap; i++) {
@@ -72,8 +71,8 @@ static void write_reason(struct promql_round *r, const struct promql_collector *
 }
 
 /* The value of one finished request into the round, or the reason it has none into why. */
-static void take_answer(struct promql_round *round, int f, const struct httpc_request *q,
-                        char *why, size_t len)
+static void take_answer(struct promql_round *round, int f, const struct httpc_request *q, char *why,
+                        size_t len)
 {
     double t, v;
     why[0] = '\0';
@@ -188,8 +187,7 @@ int promql_collector_open(const struct cfg_blueprint *bp, int interval_ms,
         pthread_mutex_destroy(&c->mu);
         pthread_cond_destroy(&c->cv);
         free_parts(c);
-        ae_errf(err, errlen, 0, "blueprint %s: cannot start the Prometheus query thread",
-                bp->name);
+        ae_errf(err, errlen, 0, "blueprint %s: cannot start the Prometheus query thread", bp->name);
         return AE_ENOMEM;
     }
     *out = c;
@@ -233,13 +231,7 @@ void promql_collector_close(struct promql_collector *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = 1;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
+    spawn_thread_stop(c->thread, &c->mu, &c->cv, &c->stop);
     free_parts(c);
 }
 

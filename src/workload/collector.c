@@ -483,13 +483,7 @@ void collector_close(struct collector *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = 1;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
+    spawn_thread_stop(c->thread, &c->mu, &c->cv, &c->stop);
     free(c->targets);
     free(c->spare);
     free(c);

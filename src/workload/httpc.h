@@ -75,7 +75,7 @@ struct httpc_request {
     int use_tls;
     char host[HTTPC_HOST_MAX]; /* https://: the name the certificate must carry */
     struct httpc_tls *tls;     /* https://: the session, once connected */
-    char *text;     /* the request, owned */
+    char *text;                /* the request, owned */
     size_t text_len, sent;
 };
 

@@ -30,8 +30,7 @@ int httpc_tls_handshake(struct httpc_tls *t, char *err, size_t errlen);
 int httpc_tls_wants_write(const struct httpc_tls *t);
 
 /* Sends up to len bytes: the count sent, 0 when the socket is not ready, -1 with the reason. */
-ssize_t httpc_tls_send(struct httpc_tls *t, const char *buf, size_t len, char *err,
-                       size_t errlen);
+ssize_t httpc_tls_send(struct httpc_tls *t, const char *buf, size_t len, char *err, size_t errlen);
 
 /* Receives up to len bytes: the count, 0 at the end of the stream, -2 when nothing is there
  * yet, -1 with the reason. */

@@ -37,6 +37,17 @@ void spawn_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_
     pthread_cond_timedwait(cv, mu, &until);
 }
 
+void spawn_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv, int *stop)
+{
+    pthread_mutex_lock(mu);
+    *stop = 1;
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(mu);
+    pthread_join(thread, NULL);
+    pthread_mutex_destroy(mu);
+    pthread_cond_destroy(cv);
+}
+
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void child_setup_and_exec(char *const argv[], char *const envp[], int out_fd, int err_pipe,
                                  pid_t parent)

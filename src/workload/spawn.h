@@ -37,4 +37,8 @@ int64_t spawn_now_ms(void);
  * flag. */
 void spawn_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms);
 
+/* Ends a module thread that loops until *stop under mu, waiting on cv: sets *stop, wakes it,
+ * joins it, then destroys mu and cv (the thread's owner frees the rest). */
+void spawn_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv, int *stop);
+
 #endif

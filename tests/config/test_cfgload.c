@@ -533,7 +533,8 @@ static void test_prometheus_section(void **state)
     assert_string_equal(p->ca_file, "ca.pem");
     assert_int_equal(p->tls_verify, 1);
     assert_int_equal(p->backfill_minutes, 60);
-    assert_string_equal(p->queries[AE_F_INVOCATIONS], "sum(rate(http_requests_total{job=\"api\"}[1m]))");
+    assert_string_equal(p->queries[AE_F_INVOCATIONS],
+                        "sum(rate(http_requests_total{job=\"api\"}[1m]))");
     assert_string_equal(p->queries[AE_F_LATENCY_P99], "off");
     assert_string_equal(p->queries[AE_F_CPU_USAGE], "");
     cfg_free(&c);

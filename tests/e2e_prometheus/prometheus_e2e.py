@@ -283,7 +283,9 @@ def case_scrape():
             n.stop()
 
 
-def main():
+def main(cases=None):
+    """Runs the case named by --case: one of this script's, or of `cases` (another script's
+    globals(), whose ARGS is then set too: the Prometheus scripts share their options)."""
     global ARGS
     p = argparse.ArgumentParser()
     p.add_argument("--case", required=True)
@@ -292,7 +294,9 @@ def main():
     p.add_argument("--models")
     p.add_argument("--source", required=True)
     ARGS = p.parse_args()
-    return run_case(ARGS.case, globals())
+    if cases is not None:
+        cases["ARGS"] = ARGS
+    return run_case(ARGS.case, globals() if cases is None else cases)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ https: Prometheus serving https:// (--web.config.file) with a self-signed certif
   the test: read with ca_file, refused without it (verification on by default).
 keda: /api/keda/{blueprint} answers the documented JSON, and the valueLocation of the
   ScaledObject in docs/kubernetes.md finds the node's desired count in it."""
-import argparse
 import http.server
 import json
 import os
@@ -37,7 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e_workload"))
 
-from e2e_lib import Failure, Node, check, free_port, minute_now, run_case  # noqa: E402
+import prometheus_e2e  # noqa: E402
+from e2e_lib import Failure, Node, check, minute_now  # noqa: E402
 from prometheus_e2e import Prometheus, scratch  # noqa: E402
 from workload_e2e import WorkloadNode, port_block  # noqa: E402
 
@@ -347,17 +347,5 @@ def case_keda():
         n.stop()
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--case", required=True)
-    p.add_argument("--node")
-    p.add_argument("--worker")
-    p.add_argument("--models")
-    p.add_argument("--source", required=True)
-    ARGS = p.parse_args()
-    return run_case(ARGS.case, globals())
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(prometheus_e2e.main(globals()))

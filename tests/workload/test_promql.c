@@ -76,7 +76,8 @@ static void decode_range_answers(void **state)
                     "[{\"metric\":{},\"values\":[[60,\"1\"],[120,\"2.5\"]]}]}}";
     assert_int_equal(promql_decode_range(m, strlen(m), collect_point, seen, err, sizeof err), 2);
     assert_true(seen[0] == 2 && seen[1] == 180 && seen[2] == 3.5);
-    const char *none = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}";
+    const char *none =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}";
     assert_int_equal(promql_decode_range(none, strlen(none), collect_point, seen, err, sizeof err),
                      0);
     const char *vec = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
@@ -114,9 +115,9 @@ static void default_queries_and_urls(void **state)
     assert_int_equal(promql_query_for(&bp, AE_F_INVOCATIONS, q, 8), -1);
 
     char url[PROMQL_URL_MAX];
-    assert_int_equal(promql_url("http://p:9090/", "query", "sum(rate(x{a=\"b c\"}[1m]))", NULL,
-                                url, sizeof url),
-                     0);
+    assert_int_equal(
+        promql_url("http://p:9090/", "query", "sum(rate(x{a=\"b c\"}[1m]))", NULL, url, sizeof url),
+        0);
     assert_string_equal(url, "http://p:9090/api/v1/query?query="
                              "sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B1m%5D%29%29");
     assert_int_equal(promql_url("http://p", "query_range", "up", "&step=60", url, sizeof url), 0);
@@ -157,8 +158,10 @@ static void failing_servers_leave_features_missing(void **state)
     reason_of(url, 500, reason, sizeof reason);
     /* features with one reason are listed together, in FeatureIndex order */
     char want[256];
-    snprintf(want, sizeof want, "prometheus %s: cpu_usage, latency_ms, invocations, latency_p50, "
-             "latency_p95, latency_p99, error_rate, event_count: cannot connect", url);
+    snprintf(want, sizeof want,
+             "prometheus %s: cpu_usage, latency_ms, invocations, latency_p50, "
+             "latency_p95, latency_p99, error_rate, event_count: cannot connect",
+             url);
     if (strncmp(reason, want, strlen(want)) != 0)
         fail_msg("reason \"%s\", expected it to start with \"%s\"", reason, want);
 

@@ -411,9 +411,9 @@ static void test_backfilled_minutes_marked(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT ts, backfilled FROM minutes ORDER BY ts", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT ts, backfilled FROM minutes ORDER BY ts", -1, &st, NULL),
+        SQLITE_OK);
     const int want[3][2] = {{60000, 1}, {120000, 0}, {180000, 0}};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
