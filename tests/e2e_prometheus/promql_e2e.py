@@ -18,8 +18,9 @@ backfill: an hour of history made with `promtool tsdb create-blocks-from openmet
   rate read back) and forecasts in its first TTM evaluation.
 https: Prometheus serving https:// (--web.config.file) with a self-signed certificate made by
   the test: read with ca_file, refused without it (verification on by default).
-keda: /api/keda/{blueprint} answers the documented JSON, and the valueLocation of the
-  ScaledObject in docs/kubernetes.md finds the node's desired count in it."""
+keda: /api/keda/{blueprint} answers the documented JSON, the valueLocation of the ScaledObject
+  in docs/kubernetes.md finds the node's desired count in it, and with a forecast in force the
+  floor it reads is the one in /api/blueprints."""
 import http.server
 import json
 import os
@@ -38,7 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e_workload"))
 
 import prometheus_e2e  # noqa: E402
 from e2e_lib import Failure, Node, check, minute_now  # noqa: E402
-from prometheus_e2e import Prometheus, scratch  # noqa: E402
+from prometheus_e2e import Prometheus, forecasting_node, scratch  # noqa: E402
 from workload_e2e import WorkloadNode, port_block  # noqa: E402
 
 ARGS = None
@@ -343,6 +344,20 @@ def case_keda():
         check(n.get("/api/keda/nope")[0] == 404 and n.get("/api/keda/BAD!")[0] == 400,
               "unknown 404, malformed 400")
         print("KEDA answer:", got, "read at", locations)
+    finally:
+        n.stop()
+    # With a forecast in force (rising.onnx: twice the last minute, a floor above one instance)
+    # the floor KEDA reads is the adaptive tree's, and the desired count is held at or above it.
+    n = forecasting_node("rising.onnx", [{"name": "web", "max_instances": 8}])
+    try:
+        rec = n.wait_for(lambda: [b["recommendation"] for b in n.get_json("/api/blueprints")
+                                  if b["recommendation"] and b["recommendation"]["floor"]], 30,
+                         "a forecast floor in force")[0]
+        got = n.get_json("/api/keda/web")
+        check(got["forecastFloor"] == rec["floor"] and got["forecastFloor"] > 1,
+              "forecastFloor is the floor in force: %s vs %s" % (got, rec))
+        check(got["desiredInstances"] >= got["forecastFloor"], "desired >= floor: %s" % got)
+        print("KEDA answer with a forecast:", got)
     finally:
         n.stop()
 
