@@ -6,12 +6,12 @@
 #include "aether/features.h"
 #include "dashboard.h"
 #include "jtext.h"
-#include "log.h"
+#include "aether/log.h"
 #include "metrics.h"
 #include "ncluster.h"
 #include "node.h"
 #include "reqparse.h"
-#include "sbuf.h"
+#include "aether/sbuf.h"
 
 #include <jansson.h>
 #include <math.h>

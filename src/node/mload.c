@@ -4,7 +4,7 @@
 #include "aether/error.h"
 #include "aether/features.h"
 #include "fault.h"
-#include "log.h"
+#include "aether/log.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include "aether/scaler.h"
 #include "api.h"
 #include "http.h"
-#include "log.h"
+#include "aether/log.h"
 #include "mload.h"
 #include "ncluster.h"
 #include "reqparse.h"

@@ -5,8 +5,8 @@
  * Every error answer is JSON {"error": "..."} with a 4xx/5xx status. Routes marked
  * `needs_token` require the configured API token (header "Authorization: Bearer <token>" or
  * "X-Aether-Token: <token>") when one is set. Handlers run on the server's thread. */
-#ifndef AETHER_NODE_HTTP_H
-#define AETHER_NODE_HTTP_H
+#ifndef AETHER_HTTP_H
+#define AETHER_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>

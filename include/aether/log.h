@@ -2,8 +2,8 @@
  *
  * The daemon and its threads (control loop, HTTP) log through here; lines go to stderr, written
  * with a single write() each so lines from different threads never interleave. */
-#ifndef AETHER_NODE_LOG_H
-#define AETHER_NODE_LOG_H
+#ifndef AETHER_LOG_H
+#define AETHER_LOG_H
 
 #include <stdarg.h>
 

@@ -1,8 +1,8 @@
 /* Parsing of what clients send the node: the push-metrics body, time bounds and small integer
  * query parameters. Pure functions (no I/O), fuzzed by tests/fuzz/http. Every rejection writes
  * a message naming the field and the value. */
-#ifndef AETHER_NODE_REQPARSE_H
-#define AETHER_NODE_REQPARSE_H
+#ifndef AETHER_REQPARSE_H
+#define AETHER_REQPARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
