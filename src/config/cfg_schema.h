@@ -40,6 +40,7 @@ enum cfg_key_flags {
     CFG_PATH = 1u << 6,          /* a path, relative to the working directory */
     CFG_SECRET = 1u << 7,        /* never printed */
     CFG_HTTP_URL = 1u << 8,      /* arrays of strings: each an http:// URL (no TLS client) */
+    CFG_RECORDS_GIVEN = 1u << 9, /* writing the key sets the int at `given` to 1 */
 };
 
 struct cfg_key {
@@ -54,6 +55,7 @@ struct cfg_key {
     unsigned flags;           /* enum cfg_key_flags */
     unsigned kinds;           /* blueprint keys: the CFG_KIND()s they apply to; 0 = every kind */
     const char *default_text; /* shown instead of the struct default (derived ones) */
+    size_t given;             /* CFG_RECORDS_GIVEN: offset of the int marking the key written */
     const char *help;
 };
 
