@@ -95,7 +95,8 @@ const struct cfg_key cfg_keys[] = {
     {API, "max_connections_per_client",
      INT_RANGE_KEY(api_t, max_connections_per_client, CFG_RANGE_CLIENT_CONNECTIONS),
      .help = "Open connections one client address may hold; more are refused."},
-    {API, "request_timeout_ms", INT_RANGE_KEY(api_t, request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS),
+    {API, "request_timeout_ms",
+     INT_RANGE_KEY(api_t, request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS),
      .help = "A connection whose request headers and body have not arrived within this (or that "
              "stays idle this long) is closed."},
     {API, "max_concurrent_exports",

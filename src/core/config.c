@@ -189,8 +189,7 @@ int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen)
                     "api.bind = \"%s\" must be host:port with a port in 1..65535", c->bind);
     size_t tlen = strnlen(c->token, sizeof c->token);
     if (tlen >= sizeof c->token)
-        return fail(AE_EINVAL, err, errlen, "api.token is longer than %d bytes",
-                    CFG_TOKEN_MAX - 1);
+        return fail(AE_EINVAL, err, errlen, "api.token is longer than %d bytes", CFG_TOKEN_MAX - 1);
     for (size_t i = 0; i < tlen; i++)
         if (c->token[i] <= ' ' || c->token[i] == 0x7f)
             return fail(AE_EINVAL, err, errlen,
@@ -234,8 +233,9 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_enum("ttm.forecaster", (int)c->forecaster, fcr_kind_names, FCR_KIND_COUNT, err,
                      errlen));
     if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
-        return fail(AE_EINVAL, err, errlen,
-                    "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
+        return fail(
+            AE_EINVAL, err, errlen,
+            "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
     CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, CFG_RANGE_WINDOW_MINUTES,
                     err, errlen));
     CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, CFG_RANGE_HORIZON_MINUTES, err,

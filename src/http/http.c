@@ -314,6 +314,22 @@ int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, s
     return 0;
 }
 
+int http_bind_is_loopback(const char *bind)
+{
+    struct sockaddr_storage addr;
+    char err[256];
+    if (http_parse_bind(bind, &addr, err, sizeof err) != 0)
+        return 0;
+    if (addr.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)&addr)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            return a->s6_addr[12] == 127;
+        return IN6_IS_ADDR_LOOPBACK(a);
+    }
+    uint32_t ip = ntohl(((const struct sockaddr_in *)&addr)->sin_addr.s_addr);
+    return (ip >> 24) == 127;
+}
+
 int http_probe_bind(const char *bind, char *err, size_t errlen)
 {
     struct sockaddr_storage addr;

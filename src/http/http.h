@@ -66,6 +66,10 @@ struct http_route {
 struct sockaddr_storage;
 int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, size_t errlen);
 
+/* 1 when bind names a loopback address (127.0.0.0/8, ::1, or a name resolving to one), else 0
+ * (also when it does not parse). */
+int http_bind_is_loopback(const char *bind);
+
 /* Checks that bind can be listened on (binds a socket and closes it): 0, or AE_EINVAL /
  * AE_EIO with the reason ("Address already in use", ...) naming api.bind. */
 int http_probe_bind(const char *bind, char *err, size_t errlen);

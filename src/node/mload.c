@@ -3,6 +3,7 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "access.h"
 #include "fault.h"
 #include "aether/log.h"
 
@@ -19,6 +20,15 @@ static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *module_handle; /* never closed: predictors' code lives in it */
 static ae_predictor_open_fn module_open;
 
+/* Nonzero (with the reason) unless the module and its directory belong to this user or root;
+ * warns when anyone may write either. */
+static int module_untrusted(const char *dir, const char *path, char *why, size_t whylen)
+{
+    access_warn_writable("node.extensions_dir", dir);
+    access_warn_writable("engine module", path);
+    return access_check_owner(dir, why, whylen) || access_check_owner(path, why, whylen);
+}
+
 ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *err, size_t errlen)
 {
     if (req->builtin)
@@ -29,11 +39,14 @@ ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *er
     ae_predictor_open_fn fn = module_open;
     if (!fn) {
         struct stat st;
+        char why[CFG_PATH_MAX + 256];
         if (stat(path, &st) != 0) {
             snprintf(err, errlen,
                      "No TTM predictor implementation available (this node is built without the "
                      "engine and %s does not exist)",
                      path);
+        } else if (module_untrusted(req->extensions_dir, path, why, sizeof why)) {
+            snprintf(err, errlen, "No TTM predictor implementation available (%s)", why);
         } else if (!(module_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
             snprintf(err, errlen, "No TTM predictor implementation available (cannot load %s: %s)",
                      path, dlerror());
@@ -99,6 +112,7 @@ int mload_open(const struct mload_request *req, ae_predictor **out, char *err, s
         snprintf(err, errlen, "File not found: %s (ttm.model_path)", req->model_path);
         return AE_ENOENT;
     }
+    access_warn_writable("model", req->model_path);
     char why[1024] = "";
     ae_predictor *p =
         open_fn(req->model_path, req->window, req->horizon, req->max_batch, why, sizeof why);

@@ -6,6 +6,7 @@
 #include "aether/error.h"
 #include "aether/hostmem.h"
 #include "aether/scaler.h"
+#include "access.h"
 #include "api.h"
 #include "http.h"
 #include "aether/log.h"
@@ -219,6 +220,8 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
 
     int rc = store_open(n->cfg.node.data_dir, n->cfg.node.history_retention_days, &n->store, err,
                         errlen);
+    if (rc == 0)
+        rc = access_resolve_token(&n->cfg.api, n->cfg.node.data_dir, err, errlen);
     if (rc)
         return rc;
     rc = store_prune(n->store, now_ms, err, errlen);
