@@ -438,6 +438,20 @@ static void store_minute(struct node *n, struct node_bp *b, const struct ae_minu
     }
 }
 
+/* Says (within a budget) which collected values were dropped as implausible. */
+static void warn_implausible(const struct node_bp *b, uint32_t dropped)
+{
+    static struct nlog_limit limit = NLOG_LIMIT_INIT(5, 60.0);
+    for (int i = 0; dropped && i < AE_FEATURE_COUNT; i++)
+        if (dropped & AE_FEATURE_BIT(i)) {
+            nlog_limited(&limit, NLOG_WARN, "collect",
+                         "blueprint %s: collected %s is outside its plausible range 0..%g; the "
+                         "second counts it as missing",
+                         b->cfg->name, ae_feature_name(i), ae_feature_max(i));
+            dropped &= ~AE_FEATURE_BIT(i);
+        }
+}
+
 /* Builds the snapshot of the second starting at sec_ms and folds it into the history. */
 static void fold_second(struct node *n, int bi, int64_t sec_ms)
 {
@@ -450,6 +464,7 @@ static void fold_second(struct node *n, int bi, int64_t sec_ms)
     ae_snapshot_set(s, AE_F_EVENT_LOOP_LAG_MS, n->lag.last * 1000.0);
     for (int c = 0; c < n->ncollectors; c++)
         n->collectors[c].collect(n->collectors[c].state, bi, s);
+    warn_implausible(b, ae_snapshot_drop_implausible(s));
     scl_push_fold(b->s, sec_ms, s); /* pushed values win */
     b->has_snapshot = 1;
     struct ae_minute closed;

@@ -298,8 +298,8 @@ int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m,
     sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->start_ms);
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (m->missing & AE_FEATURE_BIT(i))
-            sqlite3_bind_null(st, 3 + i);
+        if ((m->missing & AE_FEATURE_BIT(i)) || !isfinite(m->values[i]))
+            sqlite3_bind_null(st, 3 + i); /* nothing non-finite is ever stored */
         else
             sqlite3_bind_double(st, 3 + i, m->values[i]);
         sqlite3_bind_int(st, 3 + STORE_FEATURES + i, m->samples[i]);
@@ -425,10 +425,11 @@ static void read_minute_row(sqlite3_stmt *st, struct ae_minute *m)
     ae_minute_init(m, sqlite3_column_int64(st, 0));
     m->missing = 0;
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
-            m->missing |= AE_FEATURE_BIT(i);
+        double v = sqlite3_column_double(st, 1 + i);
+        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL || !isfinite(v))
+            m->missing |= AE_FEATURE_BIT(i); /* a row written before values were checked */
         else
-            m->values[i] = sqlite3_column_double(st, 1 + i);
+            m->values[i] = v;
         m->samples[i] = sqlite3_column_int(st, 1 + STORE_FEATURES + i);
     }
     m->snapshots = sqlite3_column_int(st, 23);
