@@ -607,10 +607,17 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
     pthread_mutex_unlock(&n->lock);
 }
 
+_Static_assert(HTTP_TOKEN_MAX == CFG_TOKEN_MAX,
+               "one api.token limit for the config and the server");
+
 int node_start_http(struct node *n, char *err, size_t errlen)
 {
-    return http_start(n->cfg.api.bind, api_routes, api_route_count, n, n->cfg.api.token, &n->http,
-                      err, errlen);
+    const struct cfg_api *api = &n->cfg.api;
+    struct http_options opt = {.token = api->token,
+                               .max_per_client = api->max_connections_per_client,
+                               .request_timeout_ms = api->request_timeout_ms,
+                               .max_streams = api->max_concurrent_exports};
+    return http_start(api->bind, api_routes, api_route_count, n, &opt, &n->http, err, errlen);
 }
 
 void node_request_stop(struct node *n)

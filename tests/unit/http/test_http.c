@@ -127,7 +127,8 @@ static struct http_server *start(const char *token)
 {
     char err[256];
     struct http_server *s;
-    assert_int_equal(http_start("127.0.0.1:0", routes, 4, NULL, token, &s, err, sizeof err), 0);
+    struct http_options opt = {.token = token};
+    assert_int_equal(http_start("127.0.0.1:0", routes, 4, NULL, &opt, &s, err, sizeof err), 0);
     assert_true(http_port(s) > 0);
     return s;
 }
