@@ -222,6 +222,11 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         return AE_EINVAL;
     }
     struct store *s;
+    rc = store_set_aside_if_corrupt(path, err, errlen);
+    if (rc) {
+        close(lock_fd);
+        return rc;
+    }
     rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, errlen);
     if (rc) {
         close(lock_fd);

@@ -272,6 +272,34 @@ def case_unread_exports():
     n.stop()
 
 
+def case_corrupt_db():
+    """A damaged history database is moved aside (named in the log) and the node starts with an
+    empty history; so does a file that is not a database at all."""
+    n = Node(ARGS.node)
+    n.start()
+    n.stop()
+    insert_minutes(n.db(), "web", steady_history(600, minute_now() - 60000))
+    db = n.db()
+    for damage in ("pages", "not a database"):
+        with open(db, "r+b") as f:
+            if damage == "pages":
+                f.seek(4096)
+                f.write(os.urandom(4096 * 4))  # the first table pages after the header page
+            else:
+                f.write(b"this is not an SQLite file" * 200)
+        n.start()
+        n.wait_log(r"is corrupt .*moved aside to .*aether\.db\.corrupt-\d+", 10)
+        aside = [f for f in os.listdir(os.path.dirname(db)) if ".corrupt-" in f]
+        check(aside, "the damaged file is kept beside the new one: %s" % aside)
+        code, _ = n.post("/api/metrics/web", {"values": {"cpu_usage": 0.5}})
+        check(code == 202, "the node serves after recovery (%s): %d" % (damage, code))
+        n.stop()
+        for f in aside:
+            os.unlink(os.path.join(os.path.dirname(db), f))
+        if damage == "pages":
+            insert_minutes(n.db(), "web", steady_history(10, minute_now() - 60000))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
