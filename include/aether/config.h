@@ -34,6 +34,7 @@
 #define CFG_RANGE_CLIENT_CONNECTIONS 1, 1024
 #define CFG_RANGE_REQUEST_TIMEOUT_MS 100, 600000
 #define CFG_RANGE_CONCURRENT_EXPORTS 1, 64
+#define CFG_RANGE_MODEL_MEMORY_MB 1, 65536
 #define CFG_RANGE_CONTROLLER_INTERVAL_MS 1, 3600000
 #define CFG_RANGE_WARM_UP_MS 0, 86400000
 #define CFG_RANGE_COOLDOWN_MS 0, 86400000
@@ -110,6 +111,7 @@ struct cfg_controller {
 struct cfg_ttm {
     int enabled;                    /* 0 */
     char model_path[CFG_PATH_MAX];  /* "models/ttm-aether.onnx" */
+    int max_model_memory_mb;        /* 1024, 1..65536: weights + planned tensors of a model */
     int input_window_minutes;       /* 30, 1..120 */
     int prediction_horizon;         /* 5, 1..10 */
     int evaluation_interval_ms;     /* 60000, 10000..300000 */

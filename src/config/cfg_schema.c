@@ -129,6 +129,11 @@ const struct cfg_key cfg_keys[] = {
              "reactive tier works alone."},
     {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
      .help = "The ONNX model file."},
+    {TTM, "max_model_memory_mb",
+     INT_RANGE_KEY(ttm_t, max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB),
+     .help = "Memory one model may take in all, in MiB (weights, folded constants, the tensors "
+             "of planning and the arena); a model asking for more is rejected and the running "
+             "one kept."},
     {TTM, "input_window_minutes",
      INT_RANGE_KEY(ttm_t, input_window_minutes, CFG_RANGE_WINDOW_MINUTES),
      .help = "Minutes of history the model reads (W); must match the model."},

@@ -61,6 +61,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     memset(out, 0, sizeof *out);
     out->enabled = 0;
     SET_STR(out->model_path, "models/ttm-aether.onnx");
+    out->max_model_memory_mb = 1024;
     out->input_window_minutes = 30;
     out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
@@ -251,6 +252,8 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,
                     CFG_RANGE_SCALE_IN_WINDOW, err, errlen));
     CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
+    CHECK(check_int("ttm.max_model_memory_mb", c->max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB,
+                    err, errlen));
     return 0;
 }
 

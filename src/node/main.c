@@ -181,6 +181,7 @@ int main(int argc, char **argv)
                    "log enums follow the config's order");
     nlog_setup((enum nlog_level)cfg.node.log_level, (enum nlog_format)cfg.node.log_format);
     access_warn_writable("config", config);
+    engine_builtin_set_plan_limit((size_t)cfg.ttm.max_model_memory_mb << 20);
 
     /* Signals are taken synchronously by this thread (sigwait); every other thread inherits the
      * blocked mask, so no handler runs inside the control loop or the HTTP server. */

@@ -20,6 +20,20 @@ static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *module_handle; /* never closed: predictors' code lives in it */
 static ae_predictor_open_fn module_open;
 
+/* Hands the model memory cap to the module (when it has the symbol). */
+static void set_module_limit(size_t max_bytes)
+{
+    void *sym = dlsym(module_handle, MLOAD_LIMIT_SYMBOL);
+    void (*set_limit)(size_t) = NULL;
+    if (sym)
+        memcpy(&set_limit, &sym, sizeof set_limit);
+    if (set_limit)
+        set_limit(max_bytes);
+    else
+        nlog(NLOG_WARN, "ttm", "engine module has no %s: ttm.max_model_memory_mb not applied",
+             MLOAD_LIMIT_SYMBOL);
+}
+
 /* Nonzero (with the reason) unless the module and its directory belong to this user or root;
  * warns when anyone may write either. */
 static int module_untrusted(const char *dir, const char *path, char *why, size_t whylen)
@@ -61,6 +75,7 @@ ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *er
             } else {
                 memcpy(&fn, &sym, sizeof fn);
                 module_open = fn;
+                set_module_limit(req->max_plan_bytes);
                 nlog(NLOG_INFO, "ttm", "Loaded TTM engine module %s", path);
             }
         }

@@ -310,6 +310,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
         .horizon = n->cfg.ttm.prediction_horizon,
         .max_batch = n->nbp > 0 ? n->nbp : 1,
         .builtin = n->builtin_engine,
+        .max_plan_bytes = (size_t)n->cfg.ttm.max_model_memory_mb << 20,
     };
     ae_predictor *p = NULL;
     int rc = mload_open(&req, &p, err, errlen);

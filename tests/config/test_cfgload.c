@@ -478,6 +478,7 @@ static void test_table_is_complete(void **state)
                               "controller.slice_cooldown_ms",
                               "ttm.enabled",
                               "ttm.model_path",
+                              "ttm.max_model_memory_mb",
                               "ttm.input_window_minutes",
                               "ttm.prediction_horizon",
                               "ttm.evaluation_interval_ms",

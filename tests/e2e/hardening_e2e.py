@@ -300,6 +300,30 @@ def case_corrupt_db():
             insert_minutes(n.db(), "web", steady_history(10, minute_now() - 60000))
 
 
+def case_model_memory_cap():
+    """A model whose plan needs more than ttm.max_model_memory_mb is rejected on reload, and the
+    running model stays in place."""
+    n = Node(ARGS.node, sections={"ttm": {"enabled": True, "forecaster": "model",
+                                          "input_window_minutes": 8, "prediction_horizon": 2,
+                                          "max_model_memory_mb": 1}})
+    live = os.path.join(n.dir, "model.onnx")
+    shutil.copy(os.path.join(ARGS.models, "good.onnx"), live)
+    n.sections["ttm"]["model_path"] = live
+    n.start()
+    n.wait_log(r"Warm-up inference complete")
+    shutil.copy(os.path.join(ARGS.models, "memory_hog.onnx"), live)
+    print("memory_hog.onnx: %d bytes" % os.path.getsize(live))
+    code, body = n.post("/api/ttm/reload")
+    err = (body or {}).get("error", "")
+    check(code == 422 and "plan limit of 1 MiB" in err and "running model stays" in err,
+          "reload of a model over the cap: %d %s" % (code, body))
+    n.stop()
+    n.sections["ttm"]["max_model_memory_mb"] = 64
+    n.start()
+    n.wait_log(r"Warm-up inference complete")  # the same file fits a larger cap
+    n.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
