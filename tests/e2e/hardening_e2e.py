@@ -324,6 +324,27 @@ def case_model_memory_cap():
     n.stop()
 
 
+def case_writable_files_warned():
+    """A config and a model every user may write are named in warnings (the config's commands
+    and the model run with the node's rights)."""
+    n = Node(ARGS.node, sections={"ttm": {"enabled": True, "forecaster": "model",
+                                          "input_window_minutes": 8, "prediction_horizon": 2}})
+    live = os.path.join(n.dir, "model.onnx")
+    shutil.copy(os.path.join(ARGS.models, "good.onnx"), live)
+    os.chmod(live, 0o666)
+    n.sections["ttm"]["model_path"] = live
+    n.write_config()
+    os.chmod(n.config, 0o666)  # start() rewrites the file in place: the mode stays
+    n.start()
+    n.wait_log(r"Warm-up inference complete")
+    log = n.log()
+    check("config %s is writable by every user (mode 0666)" % n.config in log,
+          "config warning: %s" % log[-1500:])
+    check("model %s is writable by every user (mode 0666)" % live in log,
+          "model warning: %s" % log[-1500:])
+    n.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
