@@ -17,19 +17,10 @@ struct proc_row {
     unsigned long long start;
 };
 
-/* ppid and start time of pid from /proc/<pid>/stat: 0, or -1 when it is gone. */
-static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+int kin_parse_stat(const char *text, pid_t *ppid, unsigned long long *start)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-    if (!p)
+    const char *p = strrchr(text, ')'); /* the command name may hold spaces and parentheses */
+    if (!p || p[1] != ' ')
         return -1;
     char state;
     int parent;
@@ -41,6 +32,20 @@ static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
         return -1;
     *ppid = parent;
     return state == 'Z' ? 1 : 0;
+}
+
+/* ppid and start time of pid from /proc/<pid>/stat: as kin_parse_stat, -1 also when it is gone. */
+static int read_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return kin_parse_stat(buf, ppid, start);
 }
 
 /* Every process of /proc: rows in *out (caller frees), their count. */

@@ -20,6 +20,10 @@ struct kin {
     } p[KIN_MAX];
 };
 
+/* Parses the text of a /proc/<pid>/stat file (NUL-terminated): the parent pid and the start time
+ * (field 22). 0 for a running process, 1 for a zombie, -1 when the text does not parse. */
+int kin_parse_stat(const char *text, pid_t *ppid, unsigned long long *start);
+
 /* Marks this process a child subreaper (PR_SET_CHILD_SUBREAPER); once per process is enough. */
 void kin_become_subreaper(void);
 /* Adds every running descendant of root that k does not hold yet (up to KIN_MAX). */
