@@ -300,6 +300,16 @@ static void test_cross_field_and_syntax(void **state)
     assert_int_equal(c.blueprint_count, 0);
 }
 
+/* cfg_print_effective's text into *out (caller frees). */
+static void printout(const struct ae_config *c, const cfg_sources *src, char **out)
+{
+    size_t len = 0;
+    FILE *mem = open_memstream(out, &len);
+    assert_non_null(mem);
+    assert_int_equal(cfg_print_effective(mem, c, src), 0);
+    fclose(mem);
+}
+
 /* The printout says where each value came from, masks the token, and is itself a config that
  * loads back to the same values. */
 static void test_effective_printout(void **state)
@@ -311,11 +321,7 @@ static void test_effective_printout(void **state)
     cfg_sources *src;
     load_ok(text, &c, &src);
     char *out = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&out, &len);
-    assert_non_null(mem);
-    assert_int_equal(cfg_print_effective(mem, &c, src), 0);
-    fclose(mem);
+    printout(&c, src, &out);
     assert_non_null(strstr(out, "enabled = true"));
     assert_non_null(strstr(out, "# t.toml:4"));
     assert_non_null(strstr(out, "history_retention_days = 14"));
@@ -431,11 +437,7 @@ static void test_token_rules(void **state)
     load_ok("", &c, NULL);
     assert_int_equal(c.api.token_given, 0);
     char *out = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&out, &len);
-    assert_non_null(mem);
-    assert_int_equal(cfg_print_effective(mem, &c, NULL), 0);
-    fclose(mem);
+    printout(&c, NULL, &out);
     assert_non_null(strstr(out, "# token = \"\""));
     free(out);
     cfg_free(&c);

@@ -345,12 +345,48 @@ def case_writable_files_warned():
     n.stop()
 
 
+def case_module_owner_checked():
+    """The engine module is loaded only when it and its directory belong to the node's user or
+    root; the model cap reaches the module too."""
+    if os.geteuid() != 0 or not ARGS.node_noengine or not ARGS.module:
+        print("SKIP: needs root (to hand the module to another user) and the engine-less node")
+        sys.exit(SKIP)
+    n = Node(ARGS.node_noengine, sections={"ttm": {"enabled": True, "forecaster": "model",
+                                                   "input_window_minutes": 8,
+                                                   "prediction_horizon": 2,
+                                                   "max_model_memory_mb": 1}})
+    ext = n.sections["node"]["extensions_dir"]
+    os.makedirs(ext)
+    module = os.path.join(ext, "aether-ttm-onnx.so")
+    shutil.copy(ARGS.module, module)
+    live = os.path.join(n.dir, "model.onnx")
+    shutil.copy(os.path.join(ARGS.models, "good.onnx"), live)
+    n.sections["ttm"]["model_path"] = live
+    nobody = 65534
+    os.chown(module, nobody, -1)
+    n.start()
+    n.wait_log(r"aether-ttm-onnx.so belongs to user %d, neither this node's user" % nobody)
+    check("Loaded TTM engine module" not in n.log(), "a module of another user was loaded")
+    n.stop()
+    os.chown(module, 0, -1)
+    n.start()
+    n.wait_log(r"Loaded TTM engine module")
+    n.wait_log(r"Warm-up inference complete")
+    shutil.copy(os.path.join(ARGS.models, "memory_hog.onnx"), live)
+    code, body = n.post("/api/ttm/reload")
+    check(code == 422 and "plan limit of 1 MiB" in (body or {}).get("error", ""),
+          "the module applies ttm.max_model_memory_mb: %d %s" % (code, body))
+    n.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", required=True)
     ap.add_argument("--node", required=True)
     ap.add_argument("--models")
+    ap.add_argument("--node-noengine")
+    ap.add_argument("--module")
     ARGS = ap.parse_args()
     return run_case(ARGS.case, globals())
 
