@@ -379,6 +379,27 @@ def case_module_owner_checked():
     n.stop()
 
 
+def case_malformed_requests_throttled():
+    """2,000 malformed requests: a handful of warning lines, not one or two each; the node
+    serves a normal client afterwards."""
+    n = Node(ARGS.node).start()
+    before = n.log().count(" WARN ")
+    for i in range(2000):
+        with socket.create_connection(("127.0.0.1", n.port), timeout=2,
+                                      source_address=(attacker_address(i % 50), 0)) as s:
+            s.sendall(b"GARBAGE \x01\x02 nonsense\r\n\r\n")
+            try:
+                s.recv(1024)
+            except OSError:
+                pass
+    served_quickly(n, "after 2000 malformed requests")
+    time.sleep(0.5)
+    warns = n.log().count(" WARN ") - before
+    print("warning lines for 2000 malformed requests: %d" % warns)
+    check(warns <= 20, "warning lines for 2000 malformed requests: %d" % warns)
+    n.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
