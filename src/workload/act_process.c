@@ -189,6 +189,9 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                         sup_recovered(a, i);
                     pthread_mutex_unlock(&a->mu);
                 } else {
+                    /* What the instance left in its process group goes with it (the group's id
+                     * cannot be reused while members remain), so a restart starts clean. */
+                    kill(-in->pid, SIGKILL);
                     sup_failed(a, i, now, why);
                     if (i < desired) {
                         pthread_mutex_lock(&a->mu);
