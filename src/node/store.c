@@ -1,5 +1,6 @@
 /* SQLite history of the node (see store.h). */
 #include "store.h"
+#include "store_recover.h"
 
 #include "aether/error.h"
 
@@ -222,7 +223,8 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         return AE_EINVAL;
     }
     struct store *s;
-    rc = store_set_aside_if_corrupt(path, err, errlen);
+    char aside[4200];
+    rc = store_set_aside_if_corrupt(path, aside, sizeof aside, err, errlen);
     if (rc) {
         close(lock_fd);
         return rc;
@@ -246,6 +248,8 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         store_close(s);
         return rc;
     }
+    if (aside[0])
+        store_salvage(s->db, aside);
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
                            " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?)",

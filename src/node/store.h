@@ -49,14 +49,9 @@ struct store_forecast {
  * refused (AE_EIO, the message names node.data_dir and the holder's pid) while this one is open.
  * Returns 0 and *out, or a negative AE_E* code with a message naming the key or file in err.
  * Caller closes with store_close. The handle is for one writer thread.
- * A database SQLite finds damaged (or not a database at all) is first moved aside, see
- * store_set_aside_if_corrupt: the node then starts with an empty history. */
+ * A database SQLite finds damaged (or not a database at all) is first moved aside, and the new
+ * one gets the rows that can still be read from it (store_recover.h). */
 int store_open(const char *dir, int retention_days, struct store **out, char *err, size_t errlen);
-
-/* When the database at path exists and PRAGMA quick_check finds it corrupt (or it is not a
- * database), renames it and its -wal/-shm files to <path>.corrupt-<unix seconds>... and logs an
- * error naming both paths. 0 (nothing to do, or moved), or AE_EIO when it cannot be moved. */
-int store_set_aside_if_corrupt(const char *path, char *err, size_t errlen);
 /* Opens a second, read-only handle on the same file (for HTTP handlers, one per request or
  * per thread). Caller closes with store_close. */
 int store_reader_open(const struct store *s, struct store **out, char *err, size_t errlen);

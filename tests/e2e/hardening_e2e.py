@@ -8,8 +8,10 @@ Clients that misbehave connect from 127.0.0.1 and 127.0.0.3.. (every 127/8 addre
 Linux); the well-behaved client that must keep being served connects from 127.0.0.2."""
 import argparse
 import os
+import re
 import shutil
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -273,32 +275,48 @@ def case_unread_exports():
 
 
 def case_corrupt_db():
-    """A damaged history database is moved aside (named in the log) and the node starts with an
-    empty history; so does a file that is not a database at all."""
+    """A damaged history database is moved aside (named in the log) and the node starts with a
+    new one holding the rows still readable; a file that is not a database at all gives an empty
+    history."""
     n = Node(ARGS.node)
     n.start()
     n.stop()
     insert_minutes(n.db(), "web", steady_history(600, minute_now() - 60000))
     db = n.db()
-    for damage in ("pages", "not a database"):
+    for damage in ("last page", "not a database"):
+        size = os.path.getsize(db)
         with open(db, "r+b") as f:
-            if damage == "pages":
-                f.seek(4096)
-                f.write(os.urandom(4096 * 4))  # the first table pages after the header page
+            if damage == "last page":
+                f.seek(size - 4096)
+                f.write(os.urandom(4096))
             else:
                 f.write(b"this is not an SQLite file" * 200)
+        offset = len(n.log()) if os.path.exists(n.log_path) else 0
         n.start()
         n.wait_log(r"is corrupt .*moved aside to .*aether\.db\.corrupt-\d+", 10)
-        aside = [f for f in os.listdir(os.path.dirname(db)) if ".corrupt-" in f]
+        n.wait_log(r"salvaged from .*: -?\d+ minute rows", 10)
+        log = n.log()[offset:]
+        m = re.search(r"salvaged from \S+: (-?\d+) minute rows", log)
+        salvaged = int(m.group(1))
+        aside = [f for f in os.listdir(os.path.dirname(db)) if ".corrupt-" in f and
+                 not f.endswith(("-wal", "-shm"))]
         check(aside, "the damaged file is kept beside the new one: %s" % aside)
         code, _ = n.post("/api/metrics/web", {"values": {"cpu_usage": 0.5}})
         check(code == 202, "the node serves after recovery (%s): %d" % (damage, code))
         n.stop()
-        for f in aside:
-            os.unlink(os.path.join(os.path.dirname(db), f))
-        if damage == "pages":
-            insert_minutes(n.db(), "web", steady_history(10, minute_now() - 60000))
-
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT COUNT(*) FROM minutes WHERE ts < ?",
+                           (minute_now() - 60000 + 1,)).fetchone()[0]
+        con.close()
+        print("%s: %d of 600 minutes salvaged (log: %d)" % (damage, rows, salvaged))
+        if damage == "last page":
+            check(0 < salvaged <= 600 and rows >= salvaged,
+                  "readable rows salvaged: log %d, table %d" % (salvaged, rows))
+        else:
+            check(salvaged == -1, "nothing to salvage from a non-database: %d" % salvaged)
+        for f in os.listdir(os.path.dirname(db)):
+            if ".corrupt-" in f:
+                os.unlink(os.path.join(os.path.dirname(db), f))
 
 def case_model_memory_cap():
     """A model whose plan needs more than ttm.max_model_memory_mb is rejected on reload, and the
