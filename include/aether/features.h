@@ -48,6 +48,9 @@ enum ae_fold ae_feature_fold(int i);
 double ae_feature_max(int i);
 /* 1 when v is finite and within 0..ae_feature_max(i), else 0. */
 int ae_feature_plausible(int i, double v);
+/* The largest plausible value of feature i in a minute aggregate: ae_feature_max, times 60 for
+ * the features a minute sums (AE_FOLD_SUM). */
+double ae_feature_minute_max(int i);
 
 /* Index of the feature with this exact name, or -1 when there is none (NULL gives -1). */
 int ae_feature_lookup(const char *name);

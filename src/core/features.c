@@ -68,6 +68,11 @@ double ae_feature_max(int i)
     return i >= 0 && i < AE_FEATURE_COUNT ? features[i].max : 0.0;
 }
 
+double ae_feature_minute_max(int i)
+{
+    return ae_feature_max(i) * (ae_feature_fold(i) == AE_FOLD_SUM ? 60.0 : 1.0);
+}
+
 int ae_feature_plausible(int i, double v)
 {
     return i >= 0 && i < AE_FEATURE_COUNT && v >= 0.0 && v <= features[i].max; /* NaN fails */
