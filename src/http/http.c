@@ -235,7 +235,9 @@ static void dispatch(struct http_server *s, struct http_request *req, struct htt
         return;
     }
     if (s->routes[i].needs_token && !token_ok(s, req)) {
-        http_error(resp, 401, "missing or wrong API token (api.token is set)");
+        http_error(resp, 401,
+                   "missing or wrong API token: send \"Authorization: Bearer <token>\" with "
+                   "api.token, or the token the node generated into <data_dir>/api-token");
         return;
     }
     s->routes[i].handler(s->ctx, req, resp);
