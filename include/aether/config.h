@@ -19,7 +19,10 @@
 #include "aether/forecaster.h"
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
-#define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
+#define CFG_PATH_MAX 1024 /* paths, URLs, bind address, metric names (incl. the NUL) */
+#define CFG_TOKEN_MAX 256 /* api.token (incl. the NUL): the one limit the loader, the node and
+                             the HTTP server share */
+#define CFG_TOKEN_FILE "api-token" /* in node.data_dir: the token generated when unset */
 #define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
 
 /* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's
@@ -28,6 +31,10 @@
  * min..max, port_base + max_instances) are checked by the core on top. */
 #define CFG_RANGE_RETENTION_DAYS 1, 3650
 #define CFG_RANGE_CPU_THRESHOLD 0, 1
+#define CFG_RANGE_CLIENT_CONNECTIONS 1, 1024
+#define CFG_RANGE_REQUEST_TIMEOUT_MS 100, 600000
+#define CFG_RANGE_CONCURRENT_EXPORTS 1, 64
+#define CFG_RANGE_MODEL_MEMORY_MB 1, 65536
 #define CFG_RANGE_CONTROLLER_INTERVAL_MS 1, 3600000
 #define CFG_RANGE_WARM_UP_MS 0, 86400000
 #define CFG_RANGE_COOLDOWN_MS 0, 86400000
@@ -82,8 +89,14 @@ struct cfg_node {
 
 /* [api] */
 struct cfg_api {
-    char bind[CFG_PATH_MAX];  /* "127.0.0.1:8080": host:port, port 1..65535 */
-    char token[CFG_PATH_MAX]; /* "" = none; when set, POST requests must carry it */
+    char bind[CFG_PATH_MAX];   /* "127.0.0.1:8080": host:port, port 1..65535 */
+    char token[CFG_TOKEN_MAX]; /* when given, POST requests must carry it; "" = none */
+    int token_given;           /* 0: api.token not written; the node generates one into
+                                  data_dir/CFG_TOKEN_FILE (or reads the one it made before) */
+    int allow_remote_without_token; /* 0: a bind that is not loopback needs a token */
+    int max_connections_per_client; /* 32, 1..1024: open connections one address may hold */
+    int request_timeout_ms;         /* 10000, 100..600000: headers and body must arrive within */
+    int max_concurrent_exports;     /* 4, 1..64: streamed training-data exports at once */
 };
 
 /* [controller]: the reactive tier (decision tree, tier 1). */
@@ -100,6 +113,7 @@ struct cfg_controller {
 struct cfg_ttm {
     int enabled;                    /* 0 */
     char model_path[CFG_PATH_MAX];  /* "models/ttm-aether.onnx" */
+    int max_model_memory_mb;        /* 1024, 1..65536: weights + planned tensors of a model */
     int input_window_minutes;       /* 30, 1..120 */
     int prediction_horizon;         /* 5, 1..10 */
     int evaluation_interval_ms;     /* 60000, 10000..300000 */

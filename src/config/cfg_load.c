@@ -348,7 +348,10 @@ static const apply_fn apply_by_type[] = {
 static int apply_value(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
                        const char *key)
 {
-    return apply_by_type[k->type](L, k, v, base, key);
+    int rc = apply_by_type[k->type](L, k, v, base, key);
+    if (rc == 0 && (k->flags & CFG_RECORDS_GIVEN))
+        *(int *)((char *)base + k->given) = 1;
+    return rc;
 }
 
 /* Edit distance of two short words (for "did you mean"). */

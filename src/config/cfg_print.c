@@ -37,7 +37,11 @@ static void print_row(FILE *out, const struct cfg_key *k, const void *base, cons
                 sizeof(origin) - strlen(origin) - 1);
     if (k->flags & CFG_SECRET)
         strncat(origin, " (hidden)", sizeof(origin) - strlen(origin) - 1);
-    snprintf(assign, sizeof(assign), "%s = %s", k->name, value);
+    /* A key whose absence means something (api.token: generate one) is printed as a comment
+     * when it was not written, so that the printout read back keeps that meaning. */
+    int unwritten =
+        (k->flags & CFG_RECORDS_GIVEN) && !*(const int *)((const char *)base + k->given);
+    snprintf(assign, sizeof(assign), "%s%s = %s", unwritten ? "# " : "", k->name, value);
     fprintf(out, "%-48s # %s\n", assign, origin);
 }
 

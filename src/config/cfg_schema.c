@@ -101,9 +101,26 @@ const struct cfg_key cfg_keys[] = {
 
     {API, "bind", STRING_KEY(api_t, bind),
      .help = "Address of the HTTP API and `/metrics`, as host:port (port 1..65535)."},
-    {API, "token", STRING_KEY(api_t, token), .flags = CFG_SECRET,
-     .help = "When set, POST requests must carry `Authorization: Bearer <token>`; empty means no "
-             "token. Never printed."},
+    {API, "token", STRING_KEY(api_t, token), .flags = CFG_SECRET | CFG_RECORDS_GIVEN,
+     .given = offsetof(api_t, token_given),
+     .default_text = "(generated into data_dir/" CFG_TOKEN_FILE ")",
+     .help = "POST requests must carry `Authorization: Bearer <token>` (at most 255 printable "
+             "bytes). Not written: the node generates one at first start into "
+             "`data_dir/" CFG_TOKEN_FILE "` (mode 0600) and logs where it is. `\"\"` turns the "
+             "check off (a warning is logged). Never printed."},
+    {API, "allow_remote_without_token", BOOL_KEY(api_t, allow_remote_without_token),
+     .help = "Lets the node start without a token on an address other than loopback (anyone who "
+             "reaches the port can then push metrics and reload the model)."},
+    {API, "max_connections_per_client",
+     INT_RANGE_KEY(api_t, max_connections_per_client, CFG_RANGE_CLIENT_CONNECTIONS),
+     .help = "Open connections one client address may hold; more are refused."},
+    {API, "request_timeout_ms",
+     INT_RANGE_KEY(api_t, request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS),
+     .help = "A connection whose request headers and body have not arrived within this (or that "
+             "stays idle this long) is closed."},
+    {API, "max_concurrent_exports",
+     INT_RANGE_KEY(api_t, max_concurrent_exports, CFG_RANGE_CONCURRENT_EXPORTS),
+     .help = "Training-data exports streamed at once; more are answered 503."},
 
     {CTRL, "cpu_scale_up_threshold",
      DOUBLE_RANGE_KEY(ctrl_t, cpu_scale_up_threshold, CFG_RANGE_CPU_THRESHOLD),
@@ -131,6 +148,11 @@ const struct cfg_key cfg_keys[] = {
              "reactive tier works alone."},
     {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
      .help = "The ONNX model file."},
+    {TTM, "max_model_memory_mb",
+     INT_RANGE_KEY(ttm_t, max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB),
+     .help = "Memory one model may take in all, in MiB (weights, folded constants, the tensors "
+             "of planning and the arena); a model asking for more is rejected and the running "
+             "one kept."},
     {TTM, "input_window_minutes",
      INT_RANGE_KEY(ttm_t, input_window_minutes, CFG_RANGE_WINDOW_MINUTES),
      .help = "Minutes of history the model reads (W); must match the model."},

@@ -35,14 +35,15 @@ enum cfg_type {
 };
 
 enum cfg_key_flags {
-    CFG_REQUIRED = 1u << 0,      /* no default: the key must be written */
-    CFG_MIN_EXCLUSIVE = 1u << 1, /* value must be > min rather than >= min */
-    CFG_NO_MAX = 1u << 2,        /* no upper bound */
-    CFG_NONEMPTY = 1u << 3,      /* arrays: at least one element when written */
-    CFG_PATH = 1u << 6,          /* a path, relative to the working directory */
-    CFG_SECRET = 1u << 7,        /* never printed */
-    CFG_HTTP_URL = 1u << 8,      /* arrays of strings: each an http:// URL (etcd: no TLS) */
-    CFG_WEB_URL = 1u << 9,       /* arrays of strings: each an http:// or https:// URL */
+    CFG_REQUIRED = 1u << 0,       /* no default: the key must be written */
+    CFG_MIN_EXCLUSIVE = 1u << 1,  /* value must be > min rather than >= min */
+    CFG_NO_MAX = 1u << 2,         /* no upper bound */
+    CFG_NONEMPTY = 1u << 3,       /* arrays: at least one element when written */
+    CFG_PATH = 1u << 6,           /* a path, relative to the working directory */
+    CFG_SECRET = 1u << 7,         /* never printed */
+    CFG_HTTP_URL = 1u << 8,       /* arrays of strings: each an http:// URL (etcd: no TLS) */
+    CFG_WEB_URL = 1u << 9,        /* arrays of strings: each an http:// or https:// URL */
+    CFG_RECORDS_GIVEN = 1u << 10, /* writing the key sets the int at `given` to 1 */
 };
 
 struct cfg_key {
@@ -57,6 +58,7 @@ struct cfg_key {
     unsigned flags;           /* enum cfg_key_flags */
     unsigned kinds;           /* blueprint keys: the CFG_KIND()s they apply to; 0 = every kind */
     const char *default_text; /* shown instead of the struct default (derived ones) */
+    size_t given;             /* CFG_RECORDS_GIVEN: offset of the int marking the key written */
     const char *help;
 };
 

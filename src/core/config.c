@@ -40,6 +40,9 @@ void cfg_api_defaults(struct cfg_api *out)
 {
     memset(out, 0, sizeof *out);
     SET_STR(out->bind, "127.0.0.1:8080");
+    out->max_connections_per_client = 32;
+    out->request_timeout_ms = 10000;
+    out->max_concurrent_exports = 4;
 }
 
 void cfg_controller_defaults(struct cfg_controller *out)
@@ -58,6 +61,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     memset(out, 0, sizeof *out);
     out->enabled = 0;
     SET_STR(out->model_path, "models/ttm-aether.onnx");
+    out->max_model_memory_mb = 1024;
     out->input_window_minutes = 30;
     out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
@@ -187,6 +191,19 @@ int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen)
     if (!ok || port < 1 || port > 65535)
         return fail(AE_EINVAL, err, errlen,
                     "api.bind = \"%s\" must be host:port with a port in 1..65535", c->bind);
+    size_t tlen = strnlen(c->token, sizeof c->token);
+    if (tlen >= sizeof c->token)
+        return fail(AE_EINVAL, err, errlen, "api.token is longer than %d bytes", CFG_TOKEN_MAX - 1);
+    for (size_t i = 0; i < tlen; i++)
+        if (c->token[i] <= ' ' || c->token[i] == 0x7f)
+            return fail(AE_EINVAL, err, errlen,
+                        "api.token must be printable ASCII without spaces (byte %zu is not)", i);
+    CHECK(check_int("api.max_connections_per_client", c->max_connections_per_client,
+                    CFG_RANGE_CLIENT_CONNECTIONS, err, errlen));
+    CHECK(check_int("api.request_timeout_ms", c->request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS,
+                    err, errlen));
+    CHECK(check_int("api.max_concurrent_exports", c->max_concurrent_exports,
+                    CFG_RANGE_CONCURRENT_EXPORTS, err, errlen));
     return 0;
 }
 
@@ -238,6 +255,8 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,
                     CFG_RANGE_SCALE_IN_WINDOW, err, errlen));
     CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
+    CHECK(check_int("ttm.max_model_memory_mb", c->max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB,
+                    err, errlen));
     return 0;
 }
 

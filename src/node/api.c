@@ -6,12 +6,12 @@
 #include "aether/features.h"
 #include "dashboard.h"
 #include "jtext.h"
-#include "log.h"
+#include "aether/log.h"
 #include "metrics.h"
 #include "ncluster.h"
 #include "node.h"
 #include "reqparse.h"
-#include "sbuf.h"
+#include "aether/sbuf.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -388,8 +388,9 @@ static void h_push(void *ctx, const struct http_request *req, struct http_respon
     const char *body = http_body(req, &len);
     struct req_push p;
     char err[512];
-    if (req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err) != 0) {
-        http_error(resp, 400, "%s", err);
+    int parsed = req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err);
+    if (parsed != 0) {
+        http_error(resp, parsed == AE_ERANGE ? 422 : 400, "%s", err);
         return;
     }
     int rc = node_push(n, name, &p, node_now_ms(), err, sizeof err);
@@ -433,7 +434,7 @@ static void render_row(struct export_stream *e, const struct ae_minute *m)
         sbuf_printf(b, "%lld", (long long)m->start_ms);
         for (int f = 0; f < AE_FEATURE_COUNT; f++) {
             sbuf_append(b, ",", 1);
-            if (ae_minute_has(m, f))
+            if (ae_minute_has(m, f) && isfinite(m->values[f]))
                 sbuf_number(b, m->values[f]);
         }
         sbuf_append(b, "\n", 1);

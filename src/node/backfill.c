@@ -4,7 +4,7 @@
 #include "aether/error.h"
 #include "aether/features.h"
 #include "aether/promql.h"
-#include "log.h"
+#include "aether/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

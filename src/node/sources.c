@@ -22,7 +22,7 @@
 #include "aether/collector.h"
 #include "aether/error.h"
 #include "aether/promql.h"
-#include "log.h"
+#include "aether/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

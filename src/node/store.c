@@ -1,5 +1,6 @@
 /* SQLite history of the node (see store.h). */
 #include "store.h"
+#include "store_recover.h"
 
 #include "aether/error.h"
 
@@ -229,6 +230,12 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         return AE_EINVAL;
     }
     struct store *s;
+    char aside[4200];
+    rc = store_set_aside_if_corrupt(path, aside, sizeof aside, err, errlen);
+    if (rc) {
+        close(lock_fd);
+        return rc;
+    }
     rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, errlen);
     if (rc) {
         close(lock_fd);
@@ -248,6 +255,8 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         store_close(s);
         return rc;
     }
+    if (aside[0])
+        store_salvage(s->db, aside);
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
                            " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?, 0)",
@@ -310,8 +319,8 @@ static int write_minute(struct store *s, sqlite3_stmt *st, const char *bp,
     sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->start_ms);
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (m->missing & AE_FEATURE_BIT(i))
-            sqlite3_bind_null(st, 3 + i);
+        if ((m->missing & AE_FEATURE_BIT(i)) || !isfinite(m->values[i]))
+            sqlite3_bind_null(st, 3 + i); /* nothing non-finite is ever stored */
         else
             sqlite3_bind_double(st, 3 + i, m->values[i]);
         sqlite3_bind_int(st, 3 + STORE_FEATURES + i, m->samples[i]);
@@ -450,10 +459,11 @@ static void read_minute_row(sqlite3_stmt *st, struct ae_minute *m)
     ae_minute_init(m, sqlite3_column_int64(st, 0));
     m->missing = 0;
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
-            m->missing |= AE_FEATURE_BIT(i);
+        double v = sqlite3_column_double(st, 1 + i);
+        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL || !isfinite(v))
+            m->missing |= AE_FEATURE_BIT(i); /* a row written before values were checked */
         else
-            m->values[i] = sqlite3_column_double(st, 1 + i);
+            m->values[i] = v;
         m->samples[i] = sqlite3_column_int(st, 1 + STORE_FEATURES + i);
     }
     m->snapshots = sqlite3_column_int(st, 23);

@@ -48,7 +48,9 @@ struct store_forecast {
  * writable, and the writer's lock <dir>/aether.lock free: a second writer in another process is
  * refused (AE_EIO, the message names node.data_dir and the holder's pid) while this one is open.
  * Returns 0 and *out, or a negative AE_E* code with a message naming the key or file in err.
- * Caller closes with store_close. The handle is for one writer thread. */
+ * Caller closes with store_close. The handle is for one writer thread.
+ * A database SQLite finds damaged (or not a database at all) is first moved aside, and the new
+ * one gets the rows that can still be read from it (store_recover.h). */
 int store_open(const char *dir, int retention_days, struct store **out, char *err, size_t errlen);
 /* Opens a second, read-only handle on the same file (for HTTP handlers, one per request or
  * per thread). Caller closes with store_close. */

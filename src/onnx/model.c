@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 
 #include "aether/error.h"
 #include "aether/fileio.h"
@@ -17,6 +18,9 @@
 /* Oldest and newest default-domain opsets accepted. Operators check their own versions. */
 #define NN_OPSET_MIN 1
 #define NN_OPSET_MAX 21
+
+/* The plan limit of models loaded from now on (nn_set_plan_limit). */
+static _Atomic size_t default_plan_bytes = NN_DEFAULT_PLAN_BYTES;
 
 static int fail(struct nn_model *m, int code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -31,8 +35,8 @@ static int vfail(struct nn_model *m, const struct nn_node *n, int code, const ch
         return code;
     size_t k = ae_errf(m->err, m->errlen, 0, "model %s: ", m->label);
     if (n)
-        k = ae_errf(m->err, m->errlen, k, "node '%s' (%s): ",
-                    n->name && n->name[0] ? n->name : "(unnamed)",
+        k = ae_errf(m->err, m->errlen, k,
+                    "node '%s' (%s): ", n->name && n->name[0] ? n->name : "(unnamed)",
                     n->op ? n->op->name : n->op_type);
     ae_verrf(m->err, m->errlen, k, fmt, ap);
     return code;
@@ -529,6 +533,7 @@ int nn_model_load_buffer(const void *data, size_t len, const char *label, nn_mod
     }
     m->label = dup_str(label ? label : "(memory)");
     m->max_tensor_bytes = (size_t)NN_MAX_TENSOR_BYTES;
+    m->max_plan_bytes = atomic_load(&default_plan_bytes);
     m->err = err;
     m->errlen = errlen;
     m->file_bytes = (long long)len;
@@ -707,6 +712,16 @@ const char *nn_model_metadata(const nn_model *m, const char *key)
         if (strcmp(m->meta_key[i], key) == 0)
             return m->meta_value[i];
     return NULL;
+}
+
+void nn_model_set_plan_limit(nn_model *m, size_t max_bytes)
+{
+    m->max_plan_bytes = max_bytes ? max_bytes : NN_DEFAULT_PLAN_BYTES;
+}
+
+void nn_set_plan_limit(size_t max_bytes)
+{
+    atomic_store(&default_plan_bytes, max_bytes ? max_bytes : NN_DEFAULT_PLAN_BYTES);
 }
 
 void nn_model_set_tensor_limit(nn_model *m, size_t max_bytes)

@@ -112,6 +112,8 @@ struct nn_model {
     int64_t params;
     size_t weight_bytes; /* constants, packed copies of product operands included */
     size_t max_tensor_bytes; /* planning refuses larger tensors */
+    size_t max_plan_bytes;   /* weights + planning tensors + arena may not pass this */
+    size_t plan_live_bytes;  /* tensors the planner holds right now (outside the weights) */
     /* After planning. */
     int planned;
     int reinfer; /* an input shape changed since the last run */

@@ -300,6 +300,16 @@ static void test_cross_field_and_syntax(void **state)
     assert_int_equal(c.blueprint_count, 0);
 }
 
+/* cfg_print_effective's text into *out (caller frees). */
+static void printout(const struct ae_config *c, const cfg_sources *src, char **out)
+{
+    size_t len = 0;
+    FILE *mem = open_memstream(out, &len);
+    assert_non_null(mem);
+    assert_int_equal(cfg_print_effective(mem, c, src), 0);
+    fclose(mem);
+}
+
 /* The printout says where each value came from, masks the token, and is itself a config that
  * loads back to the same values. */
 static void test_effective_printout(void **state)
@@ -311,11 +321,7 @@ static void test_effective_printout(void **state)
     cfg_sources *src;
     load_ok(text, &c, &src);
     char *out = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&out, &len);
-    assert_non_null(mem);
-    assert_int_equal(cfg_print_effective(mem, &c, src), 0);
-    fclose(mem);
+    printout(&c, src, &out);
     assert_non_null(strstr(out, "enabled = true"));
     assert_non_null(strstr(out, "# t.toml:4"));
     assert_non_null(strstr(out, "history_retention_days = 14"));
@@ -422,6 +428,33 @@ static void test_table_ranges_match_core(void **state)
     assert_true(checked >= 15);
 }
 
+/* api.token: unset (generate one), "" (written: no token), one length limit, no spaces; an
+ * unwritten token prints as a comment so the printout keeps meaning "generate". */
+static void test_token_rules(void **state)
+{
+    (void)state;
+    struct ae_config c;
+    load_ok("", &c, NULL);
+    assert_int_equal(c.api.token_given, 0);
+    char *out = NULL;
+    printout(&c, NULL, &out);
+    assert_non_null(strstr(out, "# token = \"\""));
+    free(out);
+    cfg_free(&c);
+    load_ok("[api]\ntoken = \"\"\n", &c, NULL);
+    assert_int_equal(c.api.token_given, 1);
+    assert_string_equal(c.api.token, "");
+    cfg_free(&c);
+    char text[400];
+    snprintf(text, sizeof text, "[api]\ntoken = \"%0255d\"\n", 7);
+    load_ok(text, &c, NULL);
+    assert_int_equal(strlen(c.api.token), 255);
+    cfg_free(&c);
+    snprintf(text, sizeof text, "[api]\ntoken = \"%0256d\"\n", 7);
+    load_fails(AE_EINVAL, text, "t.toml:2", "api.token is 256 bytes long; at most 255", NULL);
+    load_fails(AE_EINVAL, "[api]\ntoken = \"a b\"\n", "api.token must be printable", NULL);
+}
+
 /* Every key in the table is reachable from a file, and the core's defaults are what an empty
  * file yields (the table holds no defaults of its own). */
 static void test_table_is_complete(void **state)
@@ -435,6 +468,10 @@ static void test_table_is_complete(void **state)
                               "node.log_format",
                               "api.bind",
                               "api.token",
+                              "api.allow_remote_without_token",
+                              "api.max_connections_per_client",
+                              "api.request_timeout_ms",
+                              "api.max_concurrent_exports",
                               "controller.cpu_scale_up_threshold",
                               "controller.cpu_scale_down_threshold",
                               "controller.call_rate_scale_up_threshold",
@@ -443,6 +480,7 @@ static void test_table_is_complete(void **state)
                               "controller.slice_cooldown_ms",
                               "ttm.enabled",
                               "ttm.model_path",
+                              "ttm.max_model_memory_mb",
                               "ttm.input_window_minutes",
                               "ttm.prediction_horizon",
                               "ttm.evaluation_interval_ms",
@@ -568,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_cluster_section),
         cmocka_unit_test(test_table_is_complete),
         cmocka_unit_test(test_prometheus_section),
+        cmocka_unit_test(test_token_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,6 +87,7 @@ def table_lines(name, keys):
             lines.append("[%s.%s]" % (name, k))
             lines += table_lines("%s.%s" % (name, k), v)
     return lines
+NODE_TOKEN = object()  # Node.post's default: the node's own token
 
 
 class Node:
@@ -210,8 +211,19 @@ class Node:
         except (OSError, urllib.error.URLError):
             return None
 
-    def post(self, path, obj=None, token=None, raw=None):
+    def token(self):
+        """The API token: the configured one, else the one the node generated into data_dir."""
+        configured = self.sections.get("api", {}).get("token")
+        if configured is not None:
+            return configured
+        with open(os.path.join(self.sections["node"]["data_dir"], "api-token")) as f:
+            return f.read().strip()
+
+    def post(self, path, obj=None, token=NODE_TOKEN, raw=None):
+        """POST with the node's token by default; token="" sends none, a string sends that."""
         headers = {"Content-Type": "application/json"}
+        if token is NODE_TOKEN:
+            token = self.token()
         if token:
             headers["Authorization"] = "Bearer " + token
         body = raw if raw is not None else (json.dumps(obj) if obj is not None else "")
