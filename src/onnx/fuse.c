@@ -5,6 +5,7 @@
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
  *   Transpose(last two axes) -> MatMul                         => MatMul reading A transposed
  *   Conv -> BatchNormalization (constant statistics)           => Conv, weights and bias folded
+ *   Pad with constant pads that are all zero                   => removed (readers read its input)
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div -> Mul g -> Add b
  *                                                              => LayerNormalization (last axis)
  *
@@ -273,8 +274,56 @@ static void fuse_batchnorm(struct nn_model *m, struct nn_node *conv)
         nn_fold_batchnorm_into_conv(m, conv, bn);
 }
 
+/* Whether Pad node n has constant pads, all zero (opset 11 on; earlier ones as the attribute). */
+static int pads_all_zero(const struct nn_model *m, const struct nn_node *n)
+{
+    if (n->opset < 11) {
+        const struct nn_attr *a = nn_attr_get(n, "pads");
+        for (int i = 0; a && i < a->n; i++)
+            if (a->ints[i] != 0)
+                return 0;
+        return a != NULL;
+    }
+    if (n->n_in < 2 || n->in[1] < 0)
+        return 0;
+    const struct nn_tensor *p = &m->t[n->in[1]];
+    if (p->kind != NN_T_CONST || (p->dtype != NN_INT64 && p->dtype != NN_INT32))
+        return 0;
+    for (int64_t i = 0; i < p->numel; i++)
+        if (nn_tensor_int(p, i) != 0)
+            return 0;
+    return 1;
+}
+
+/* A Pad that adds nothing (PyTorch's AvgPool1d exports one before every pool): its readers read
+ * its input instead. */
+static void drop_zero_pad(struct nn_model *m, struct nn_node *pad)
+{
+    if (!is_op(pad, "Pad") || pad->n_out != 1 || pad->in[0] < 0 || !pads_all_zero(m, pad))
+        return;
+    int x = pad->in[0], y = pad->out[0];
+    if (m->t[y].is_output || m->t[x].dtype != m->t[y].dtype)
+        return;
+    for (int i = 0; i < m->n_nodes; i++) {
+        struct nn_node *n = &m->nodes[i];
+        for (int k = 0; !n->dead && k < n->n_in; k++)
+            if (n->in[k] == y) {
+                n->in[k] = x;
+                m->t[x].consumers++;
+            }
+    }
+    for (int k = 0; k < pad->n_in; k++)
+        if (pad->in[k] >= 0)
+            m->t[pad->in[k]].consumers--;
+    m->t[y].consumers = 0;
+    kill(pad);
+}
+
 void nn_fuse(struct nn_model *m)
 {
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!m->nodes[i].dead)
+            drop_zero_pad(m, &m->nodes[i]);
     for (int i = 0; i < m->n_nodes; i++)
         if (!m->nodes[i].dead)
             fuse_batchnorm(m, &m->nodes[i]);

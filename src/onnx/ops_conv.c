@@ -12,6 +12,7 @@
 
 #include "gemm.h"
 #include "nn_internal.h"
+#include "vec.h"
 
 #define SP 3 /* spatial dimensions of the normalised geometry */
 
@@ -379,15 +380,73 @@ static int64_t taps_inside(const int64_t *g, int64_t o, int64_t lo_bound, int64_
     return last >= first ? last - first + 1 : 0;
 }
 
+/* Whether the innermost dimension's windows are contiguous and unpadded (stride 1, dilation 1,
+ * no pads): every output then sums exactly k inputs, a stride-1 moving sum. */
+static int unit_windows(const int64_t *g)
+{
+    return g[D_S] == 1 && g[D_DIL] == 1 && g[D_PAD] == 0 && g[D_PAD_END] == 0;
+}
+
+/* Adds (or maxes) the input row xr into the output row yr over the innermost dimension's taps. */
+static void pool_row_taps(const int64_t *g, const float *xr, float *yr, int is_max)
+{
+    int64_t ow_n = g[D_OUT];
+    for (int64_t c = 0; c < g[D_K]; c++) {
+        int64_t t = c * g[D_DIL] - g[D_PAD], s = g[D_S], lo, hi;
+        valid_range(t, s, g[D_IN], ow_n, &lo, &hi);
+        const float *xs = xr + t;
+        if (is_max)
+            for (int64_t ow = lo; ow < hi; ow++)
+                yr[ow] = xs[ow * s] > yr[ow] ? xs[ow * s] : yr[ow];
+        else
+            for (int64_t ow = lo; ow < hi; ow++)
+                yr[ow] += xs[ow * s];
+    }
+}
+
+/* Divides the output row yr of averages by each output's count (cnt_dh: the taps of the outer
+ * dimensions); a row of unit windows has one divisor. */
+static void pool_row_divide(const int64_t *g, int64_t cnt_dh, int include_pad, float *yr)
+{
+    int64_t ow_n = g[D_OUT];
+    if (unit_windows(g)) {
+        float div = (float)(cnt_dh * g[D_K]);
+        for (int64_t ow = 0; ow < ow_n; ow++)
+            yr[ow] = cnt_dh > 0 ? yr[ow] / div : 0.0f;
+        return;
+    }
+    int64_t whi = include_pad ? g[D_IN] + g[D_PAD_END] : g[D_IN];
+    for (int64_t ow = 0; ow < ow_n; ow++) {
+        int64_t div = cnt_dh * taps_inside(g, ow, include_pad ? -g[D_PAD] : 0, whi);
+        yr[ow] = div > 0 ? yr[ow] / (float)div : 0.0f;
+    }
+}
+
+/* Averages of one output row (its sums in yr): divides each by its count of taps. */
+static void pool_row_average(const int64_t *const *g, int64_t od, int64_t oh, int include_pad,
+                             float *yr)
+{
+    int64_t cnt_dh = 1;
+    const int64_t od_oh[2] = {od, oh};
+    for (int d = 0; d < 2; d++) {
+        int64_t hi = include_pad ? g[d][D_IN] + g[d][D_PAD_END] : g[d][D_IN];
+        cnt_dh *= taps_inside(g[d], od_oh[d], include_pad ? -g[d][D_PAD] : 0, hi);
+    }
+    pool_row_divide(g[2], cnt_dh, include_pad, yr);
+}
+
 /* Pooling row by row: the output row is the accumulator; every kernel tap adds (or maxes) the
- * input row over the outputs whose input lies inside it, a loop the compiler vectorises; the
- * average's divisor is the product of the per-dimension counts. No Indices. */
-static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_max)
+ * input row over the outputs whose input lies inside it, a loop the compiler vectorises (a
+ * stride-1 unpadded average takes the moving-sum kernel of this CPU's level); the average's
+ * divisor is the product of the per-dimension counts. No Indices. */
+static void pool_rows(const struct nn_model *m, const struct nn_node *n, const float *x, float *y,
+                      int is_max)
 {
     const int64_t *g[SP] = {&n->p[G_AT(0, 0)], &n->p[G_AT(1, 0)], &n->p[G_AT(2, 0)]};
     int include_pad = !is_max && n->p[G_EXTRA];
     int64_t channels = n->p[G_N] * n->p[G_C];
     int64_t in_plane = g[0][D_IN] * g[1][D_IN] * g[2][D_IN], ow_n = g[2][D_OUT];
+    int moving_sum = !is_max && unit_windows(g[2]) && g[0][D_K] == 1 && g[1][D_K] == 1;
     for (int64_t ch = 0; ch < channels; ch++) {
         const float *xp = x + ch * in_plane;
         for (int64_t od = 0; od < g[0][D_OUT]; od++)
@@ -404,33 +463,14 @@ static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_
                         if (ih < 0 || ih >= g[1][D_IN])
                             continue;
                         const float *xr = xp + (id * g[1][D_IN] + ih) * g[2][D_IN];
-                        for (int64_t c = 0; c < g[2][D_K]; c++) {
-                            int64_t t = c * g[2][D_DIL] - g[2][D_PAD], s = g[2][D_S], lo, hi;
-                            valid_range(t, s, g[2][D_IN], ow_n, &lo, &hi);
-                            const float *xs = xr + t;
-                            if (is_max)
-                                for (int64_t ow = lo; ow < hi; ow++)
-                                    yr[ow] = xs[ow * s] > yr[ow] ? xs[ow * s] : yr[ow];
-                            else
-                                for (int64_t ow = lo; ow < hi; ow++)
-                                    yr[ow] += xs[ow * s];
-                        }
+                        if (moving_sum) /* the only row under the window: overwrites the zeros */
+                            m->vec->window_sum(xr, yr, ow_n, g[2][D_K]);
+                        else
+                            pool_row_taps(g[2], xr, yr, is_max);
                     }
                 }
-                if (is_max)
-                    continue;
-                int64_t cnt_dh = 1;
-                const int64_t od_oh[2] = {od, oh};
-                for (int d = 0; d < 2; d++) {
-                    int64_t hi = include_pad ? g[d][D_IN] + g[d][D_PAD_END] : g[d][D_IN];
-                    cnt_dh *= taps_inside(g[d], od_oh[d], include_pad ? -g[d][D_PAD] : 0, hi);
-                }
-                int64_t whi = include_pad ? g[2][D_IN] + g[2][D_PAD_END] : g[2][D_IN];
-                for (int64_t ow = 0; ow < ow_n; ow++) {
-                    int64_t div =
-                        cnt_dh * taps_inside(g[2], ow, include_pad ? -g[2][D_PAD] : 0, whi);
-                    yr[ow] = div > 0 ? yr[ow] / (float)div : 0.0f;
-                }
+                if (!is_max)
+                    pool_row_average(g, od, oh, include_pad, yr);
             }
     }
 }
@@ -438,7 +478,7 @@ static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_
 static int pool_exec(struct nn_model *m, struct nn_node *n, int is_max)
 {
     if (!is_max || !nn_out(m, n, 1)) {
-        pool_rows(n, nn_in(m, n, 0)->data, nn_out(m, n, 0)->data, is_max);
+        pool_rows(m, n, nn_in(m, n, 0)->data, nn_out(m, n, 0)->data, is_max);
         return 0;
     }
     const struct nn_tensor *xt = nn_in(m, n, 0);

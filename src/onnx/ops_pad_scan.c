@@ -107,6 +107,41 @@ static int64_t pad_source(int64_t j, int64_t len, int kind)
     }
 }
 
+/* Copies one element of es bytes; the common sizes without a call to memcpy. */
+static inline void copy_element(char *dst, const char *src, size_t es)
+{
+    if (es == 4)
+        memcpy(dst, src, 4);
+    else if (es == 8)
+        memcpy(dst, src, 8);
+    else
+        memcpy(dst, src, es);
+}
+
+/* Element k of an output row over the input row src (NULL: the row lies in a constant pad). */
+static void pad_element(char *o, const char *src, int64_t k, int64_t in_len, int64_t lead,
+                        int kind, const unsigned char *fill, size_t es)
+{
+    int64_t j = src ? pad_source(k - lead, in_len, kind) : -1;
+    copy_element(o + (size_t)k * es, j < 0 ? (const char *)fill : src + (size_t)j * es, es);
+}
+
+/* One output row of the innermost dimension: the positions before and after the input by the
+ * mode, the input row in between as one copy. */
+static void pad_row(char *o, const char *src, int64_t inner, int64_t in_len, int64_t lead,
+                    int kind, const unsigned char *fill, size_t es)
+{
+    int64_t a = lead < 0 ? 0 : lead < inner ? lead : inner;
+    int64_t b = lead + in_len < inner ? lead + in_len : inner;
+    b = !src || b < a ? a : b;
+    for (int64_t k = 0; k < a; k++)
+        pad_element(o, src, k, in_len, lead, kind, fill, es);
+    if (b > a)
+        memcpy(o + (size_t)a * es, src + (size_t)(a - lead) * es, (size_t)(b - a) * es);
+    for (int64_t k = b; k < inner; k++)
+        pad_element(o, src, k, in_len, lead, kind, fill, es);
+}
+
 static int pad_exec(struct nn_model *m, struct nn_node *n)
 {
     const struct nn_tensor *x = nn_in(m, n, 0);
@@ -157,19 +192,7 @@ static int pad_exec(struct nn_model *m, struct nn_node *n)
                 outside = 1;
             base += j * ist[d];
         }
-        for (int64_t k = 0; k < inner; k++) {
-            int64_t j = outside ? -1 : pad_source(k - lead, in_len, kind);
-            if (j < 0)
-                memcpy(o + (size_t)k * es, fill, es);
-            else if (j == k - lead) {
-                /* The run of positions inside the input row: one copy. */
-                int64_t run = in_len - j < inner - k ? in_len - j : inner - k;
-                memcpy(o + (size_t)k * es, src + (size_t)(base + j) * es, (size_t)run * es);
-                k += run - 1;
-            } else {
-                memcpy(o + (size_t)k * es, src + (size_t)(base + j) * es, es);
-            }
-        }
+        pad_row(o, outside ? NULL : src + (size_t)base * es, inner, in_len, lead, kind, fill, es);
         for (int d = r - 2; d >= 0; d--) {
             if (++idx[d] < y->dims[d])
                 break;

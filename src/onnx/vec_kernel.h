@@ -207,4 +207,50 @@ static void vk_softmax(const float *x, float *y, int64_t n)
         y[j] *= inv;
 }
 
-#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax
+/* y[j] = x[j] + ... + x[j + k - 1] for j < width, in registers: each tap is one load and one
+ * add per vector, with no store. The even and the odd taps go to two sums, added at the end, so
+ * that two chains of dependent adds run side by side. Inlined with a constant width so that the
+ * sums stay registers. */
+static inline void vk_window_block(const float *x, float *y, int64_t k, const int width)
+{
+    float even[32], odd[32];
+    for (int j = 0; j < width; j++)
+        even[j] = odd[j] = 0.0f;
+    int64_t t = 0;
+    for (; t + 2 <= k; t += 2)
+        for (int j = 0; j < width; j++) {
+            even[j] += x[t + j];
+            odd[j] += x[t + 1 + j];
+        }
+    for (int j = 0; j < width; j++)
+        y[j] = (t < k ? even[j] + x[t + j] : even[j]) + odd[j];
+}
+
+/* y[o] = x[o] + x[o + 1] + ... + x[o + k - 1] for o < n (the sums of a stride-1 moving
+ * average). Blocks of the widest of 32, 16 or 8 outputs that fits, the last
+ * one overlapping the one before (it recomputes the same sums), so that no output is left to a
+ * scalar loop whose k dependent adds would each wait for the previous one. */
+static void vk_window_sum(const float *x, float *y, int64_t n, int64_t k)
+{
+    const int widths[3] = {32, 16, 8};
+    for (int w = 0; w < 3; w++) {
+        int width = widths[w];
+        if (n < width)
+            continue;
+        for (int64_t o = 0;; o += width) {
+            int64_t at = o + width <= n ? o : n - width;
+            if (width == 32)
+                vk_window_block(x + at, y + at, k, 32);
+            else if (width == 16)
+                vk_window_block(x + at, y + at, k, 16);
+            else
+                vk_window_block(x + at, y + at, k, 8);
+            if (at + width >= n)
+                return;
+        }
+    }
+    for (int64_t o = 0; o < n; o++)
+        vk_window_block(x + o, y + o, k, 1);
+}
+
+#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax, vk_window_sum
