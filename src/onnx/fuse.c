@@ -5,6 +5,8 @@
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
  *   Transpose(last two axes) -> MatMul                         => MatMul reading A transposed
  *   Conv -> BatchNormalization (constant statistics)           => Conv, weights and bias folded
+ *   Transpose [0,2,1] -> BatchNormalization -> Transpose [0,2,1]
+ *                                                              => BatchNorm over the last axis
  *   Pad with constant pads that are all zero                   => removed (readers read its input)
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div -> Mul g -> Add b
  *                                                              => LayerNormalization (last axis)
@@ -319,8 +321,44 @@ static void drop_zero_pad(struct nn_model *m, struct nn_node *pad)
     kill(pad);
 }
 
+/* Whether node n is a Transpose [0, 2, 1] of a rank-3 tensor. */
+static int swaps_last_of_three(const struct nn_node *n)
+{
+    const struct nn_attr *perm = is_op(n, "Transpose") ? nn_attr_get(n, "perm") : NULL;
+    return perm && perm->n == 3 && n->n_in == 1 && n->in[0] >= 0 && swaps_last_two(n);
+}
+
+/* Transpose [0,2,1] -> BatchNormalization (constant statistics) -> Transpose [0,2,1]: one
+ * BatchNorm over the last axis, without the two copies. */
+static void fuse_batchnorm_last(struct nn_model *m, struct nn_node *bn)
+{
+    if (!is_op(bn, "BatchNormalization") || bn->n_in != 5 || bn->n_out != 1 || bn->in[0] < 0 ||
+        m->t[bn->in[0]].producer < 0 || nn_attr_int(bn, "training_mode", 0) != 0 ||
+        (bn->opset < 9 && nn_attr_int(bn, "spatial", 1) == 0))
+        return;
+    for (int i = 1; i < 5; i++)
+        if (bn->in[i] < 0 || m->t[bn->in[i]].kind != NN_T_CONST)
+            return;
+    struct nn_node *before = &m->nodes[m->t[bn->in[0]].producer];
+    struct nn_node *after = sole_reader(m, bn->out[0]);
+    if (before->dead || !swaps_last_of_three(before) || sole_reader(m, bn->in[0]) != bn ||
+        !swaps_last_of_three(after))
+        return;
+    int in[5];
+    for (int i = 0; i < 5; i++)
+        in[i] = i == 0 ? before->in[0] : bn->in[i];
+    m->t[bn->in[0]].consumers--;
+    m->t[bn->out[0]].consumers--;
+    rewire(m, bn, &nn_op_batchnorm_last, 5, in, after->out[0]);
+    kill(before);
+    kill(after);
+}
+
 void nn_fuse(struct nn_model *m)
 {
+    for (int i = 0; i < m->n_nodes; i++)
+        if (!m->nodes[i].dead)
+            fuse_batchnorm_last(m, &m->nodes[i]);
     for (int i = 0; i < m->n_nodes; i++)
         if (!m->nodes[i].dead)
             drop_zero_pad(m, &m->nodes[i]);

@@ -66,6 +66,7 @@ struct nn_op {
     int (*infer)(struct nn_model *m, struct nn_node *n);
     int (*exec)(struct nn_model *m, struct nn_node *n);
     int shape_only; /* exec reads only its inputs' shapes (Shape): foldable once shapes are known */
+    int view; /* output 0 is input 0's data unchanged (Reshape): planned on the same memory */
 };
 
 enum nn_activation { NN_ACT_NONE, NN_ACT_GELU };
@@ -195,6 +196,10 @@ extern const struct nn_op nn_ops_pad_scan[];
  * with no other reader), makes that beta conv's bias, conv writes bn's output and bn dies.
  * Returns 1 when folded, 0 when a condition does not hold (nothing changed). Planning time. */
 int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn);
+
+/* BatchNormalization over the last axis of its input, constant statistics (made by fuse.c from
+ * Transpose -> BatchNormalization -> Transpose, as PyTorch exports BatchNorm1d over tokens). */
+extern const struct nn_op nn_op_batchnorm_last;
 
 /* --- fuse.c --- */
 /* Rewrites known patterns (exported GELU, MatMul + bias [+ GELU]) into fused nodes. */

@@ -658,6 +658,51 @@ static int batchnorm_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
+/* ---- BatchNormalization over the last axis (fuse.c: Transpose -> BN -> Transpose) ---- */
+
+/* [..., C] with C statistics: the scale and shift of each channel, computed once into memory
+ * the node owns (the statistics are constants, checked by the fusion). */
+static int batchnorm_last_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    if (!x || x->dtype != NN_FLOAT || x->rank < 1)
+        return nn_node_fail(m, n, AE_EUNSUPPORTED, "needs a float input");
+    int64_t ch = x->dims[x->rank - 1];
+    for (int i = 1; i < 5; i++) {
+        const struct nn_tensor *p = nn_in(m, n, i);
+        if (!p || p->dtype != NN_FLOAT || p->numel != ch)
+            return nn_node_fail(m, n, AE_ESHAPE, "input %d must be float with %lld elements", i,
+                                (long long)ch);
+    }
+    n->p[0] = ch ? x->numel / ch : 0;
+    n->p[1] = ch;
+    n->f[0] = nn_attr_float(n, "epsilon", 1e-5f);
+    if (!n->packed && ch > 0) {
+        n->packed = malloc(2 * (size_t)ch * sizeof *n->packed);
+        if (!n->packed)
+            return nn_node_fail(m, n, AE_ENOMEM, "out of memory");
+        m->weight_bytes += 2 * (size_t)ch * sizeof *n->packed;
+        for (int64_t c = 0; c < ch; c++)
+            batchnorm_channel(m, n, c, &n->packed[c], &n->packed[ch + c]);
+    }
+    return nn_set_output(m, n, 0, NN_FLOAT, x->rank, x->dims);
+}
+
+static int batchnorm_last_exec(struct nn_model *m, struct nn_node *n)
+{
+    const float *x = nn_in(m, n, 0)->data;
+    float *y = nn_out(m, n, 0)->data;
+    int64_t rows = n->p[0], ch = n->p[1];
+    const float *scale = n->packed, *shift = n->packed + ch;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < ch; c++)
+            y[r * ch + c] = x[r * ch + c] * scale[c] + shift[c];
+    return 0;
+}
+
+const struct nn_op nn_op_batchnorm_last = {"BatchNormalization(last axis)", 1,
+                                           batchnorm_last_infer, batchnorm_last_exec, 0, 0};
+
 int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn)
 {
     /* Conv(X, W[, B]) -> BN becomes Conv(X, W', B'): W'[co] = W[co] * s[co] and
@@ -718,11 +763,11 @@ int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct
 }
 
 const struct nn_op nn_ops_conv[] = {
-    {"Conv", 1, conv_infer, conv_exec, 0},
-    {"AveragePool", 1, average_pool_infer, average_pool_exec, 0},
-    {"MaxPool", 1, max_pool_infer, max_pool_exec, 0},
-    {"GlobalAveragePool", 1, global_pool_infer, global_average_pool_exec, 0},
-    {"GlobalMaxPool", 1, global_pool_infer, global_max_pool_exec, 0},
-    {"BatchNormalization", 6, batchnorm_infer, batchnorm_exec, 0},
-    {NULL, 0, NULL, NULL, 0},
+    {"Conv", 1, conv_infer, conv_exec, 0, 0},
+    {"AveragePool", 1, average_pool_infer, average_pool_exec, 0, 0},
+    {"MaxPool", 1, max_pool_infer, max_pool_exec, 0, 0},
+    {"GlobalAveragePool", 1, global_pool_infer, global_average_pool_exec, 0, 0},
+    {"GlobalMaxPool", 1, global_pool_infer, global_max_pool_exec, 0, 0},
+    {"BatchNormalization", 6, batchnorm_infer, batchnorm_exec, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0},
 };

@@ -360,8 +360,8 @@ static int topk_exec(struct nn_model *m, struct nn_node *n)
 }
 
 const struct nn_op nn_ops_pad_scan[] = {
-    {"Pad", 2, pad_infer, pad_exec, 0},
-    {"CumSum", 11, cumsum_infer, cumsum_exec, 0},
-    {"TopK", 1, topk_infer, topk_exec, 0},
-    {NULL, 0, NULL, NULL, 0},
+    {"Pad", 2, pad_infer, pad_exec, 0, 0},
+    {"CumSum", 11, cumsum_infer, cumsum_exec, 0, 0},
+    {"TopK", 1, topk_infer, topk_exec, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0},
 };
