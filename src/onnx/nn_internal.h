@@ -49,8 +49,8 @@ struct nn_attr {
     int type; /* ONNX AttributeType: 1 float, 2 int, 3 string, 4 tensor, 6 floats, 7 ints */
     float f;
     int64_t i;
-    char *s;
-    int n; /* number of ints */
+    char *s; /* a string, or a list of strings joined with ',' (type 8) */
+    int n;   /* number of ints */
     int64_t *ints;
     int n_floats;
     float *floats;
@@ -189,6 +189,7 @@ extern const struct nn_op nn_ops_norm[];
 extern const struct nn_op nn_ops_shape[];
 extern const struct nn_op nn_ops_conv[];
 extern const struct nn_op nn_ops_pad_scan[];
+extern const struct nn_op nn_ops_rnn[];
 
 /* --- ops_conv.c --- */
 /* Folds BatchNormalization bn (inference, constant float statistics) into the Conv conv whose
