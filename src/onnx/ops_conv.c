@@ -1,5 +1,6 @@
 /* Operators over sliding windows of [N, C, spatial...] tensors: Conv, AveragePool, MaxPool,
- * GlobalAveragePool, GlobalMaxPool, and the per-channel BatchNormalization (inference form).
+ * ConvTranspose, GlobalAveragePool, GlobalMaxPool, and the per-channel BatchNormalization
+ * (inference form).
  *
  * One to three spatial dimensions. The window geometry (output size, stride, dilation, leading
  * pad per dimension) is worked out once by infer into the node's parameters, with fewer than three
@@ -316,6 +317,173 @@ static int conv_exec(struct nn_model *m, struct nn_node *n)
             }
         }
     }
+    return 0;
+}
+
+/* ---- ConvTranspose(X, W, B): W is [C, M / group, kernel...] ---- */
+
+/* Leading pad and output size of one dimension: from output_shape (with auto_pad or not), from
+ * auto_pad SAME (output = input * stride), or from the pads. ONNX's rule splits the total
+ * padding (rounding down) with the larger half at the end for SAME_UPPER, at the start
+ * otherwise. */
+static int transpose_dim(struct nn_model *m, struct nn_node *n, int64_t *g, int64_t full,
+                         int64_t want, int same_upper, int64_t pb, int64_t pe)
+{
+    if (want >= 0) {
+        /* A negative total (an output_shape beyond the full one) adds zeros at the end. */
+        int64_t total = full - want, half = total >= 0 ? total / 2 : -((1 - total) / 2);
+        if (want < 1)
+            return nn_node_fail(m, n, AE_ESHAPE, "output_shape %lld is not positive",
+                                (long long)want);
+        g[D_PAD] = same_upper ? half : total - half;
+        g[D_OUT] = want;
+    } else {
+        g[D_PAD] = pb;
+        g[D_OUT] = full - pb - pe;
+        if (g[D_OUT] < 1)
+            return nn_node_fail(m, n, AE_ESHAPE, "pads %lld, %lld leave no output",
+                                (long long)pb, (long long)pe);
+    }
+    return 0;
+}
+
+static int transpose_geometry(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
+                              int nsp, const int64_t *kernel)
+{
+    int64_t pads[2 * SP], strides[SP], dil[SP], outpad[SP], shape[SP];
+    const struct nn_attr *os = nn_attr_get(n, "output_shape");
+    int rc = ints_attr(m, n, "strides", nsp, 1, strides);
+    rc = rc ? rc : ints_attr(m, n, "dilations", nsp, 1, dil);
+    rc = rc ? rc : ints_attr(m, n, "pads", 2 * nsp, 0, pads);
+    rc = rc ? rc : ints_attr(m, n, "output_padding", nsp, 0, outpad);
+    if (rc == 0 && os && os->n != nsp && os->n != nsp + 2)
+        rc = nn_node_fail(m, n, AE_EINVAL, "output_shape has %d entries", os->n);
+    if (rc != 0)
+        return rc;
+    const struct nn_attr *ap = nn_attr_get(n, "auto_pad");
+    const char *auto_pad = ap && ap->s ? ap->s : "NOTSET";
+    int same = strncmp(auto_pad, "SAME_", 5) == 0, upper = strcmp(auto_pad, "SAME_UPPER") == 0;
+    int valid = strcmp(auto_pad, "VALID") == 0;
+    for (int i = 0; i < nsp; i++)
+        shape[i] = os ? os->ints[os->n - nsp + i] : same ? x->dims[2 + i] * strides[i] : -1;
+    const int64_t lim = NN_MAX_TENSOR_BYTES;
+    for (int d = 0, i = 0; d < SP && rc == 0; d++) {
+        int64_t *g = &n->p[G_AT(d, 0)];
+        if (d < SP - nsp) {
+            g[D_IN] = g[D_OUT] = g[D_K] = g[D_S] = g[D_DIL] = 1;
+            g[D_PAD] = g[D_PAD_END] = 0;
+            continue;
+        }
+        int64_t in = x->dims[2 + i], k = kernel[i], st = strides[i], dl = dil[i];
+        if (k < 1 || st < 1 || dl < 1 || k > lim || st > lim || dl > lim || pads[i] < 0 ||
+            pads[i + nsp] < 0 || pads[i] > lim || pads[i + nsp] > lim || outpad[i] < 0 ||
+            outpad[i] >= (st > dl ? st : dl) || shape[i] > lim)
+            return nn_node_fail(m, n, AE_EINVAL, "kernel %lld, stride %lld, dilation %lld, pads "
+                                "or output_padding out of range", (long long)k, (long long)st,
+                                (long long)dl);
+        g[D_IN] = in, g[D_K] = k, g[D_S] = st, g[D_DIL] = dl, g[D_PAD_END] = 0;
+        int64_t full = st * (in - 1) + outpad[i] + (k - 1) * dl + 1;
+        rc = transpose_dim(m, n, g, full, shape[i], upper, valid ? 0 : pads[i],
+                           valid ? 0 : pads[i + nsp]);
+        i++;
+    }
+    double work = (double)x->numel * (double)n->p[G_M] / (double)n->p[G_GROUP];
+    for (int d = 0; d < SP && rc == 0; d++)
+        work *= (double)n->p[G_AT(d, D_K)];
+    if (rc == 0 && work > 1e12)
+        return nn_node_fail(m, n, AE_ERANGE, "the windows would take %.3g multiply-adds", work);
+    return rc;
+}
+
+static int conv_transpose_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
+    int rc = check_nchw(m, n, x);
+    if (rc != 0)
+        return rc;
+    int nsp = x->rank - 2;
+    if (!w || w->dtype != NN_FLOAT || w->rank != x->rank)
+        return nn_node_fail(m, n, AE_ESHAPE, "W must be float of rank %d", x->rank);
+    int64_t group = nn_attr_int(n, "group", 1), c = x->dims[1];
+    if (group < 1 || group > c || c % group != 0 || w->dims[0] != c)
+        return nn_node_fail(m, n, AE_ESHAPE, "%lld input channels, W [%lld, ...] and group %lld "
+                            "do not fit", (long long)c, (long long)w->dims[0], (long long)group);
+    int64_t mo = w->dims[1] * group, kernel[SP];
+    if (b && (b->dtype != NN_FLOAT || b->numel != mo))
+        return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
+    rc = ints_attr(m, n, "kernel_shape", nsp, 0, kernel);
+    for (int i = 0; rc == 0 && i < nsp; i++) {
+        if (nn_attr_get(n, "kernel_shape") && kernel[i] != w->dims[2 + i])
+            return nn_node_fail(m, n, AE_ESHAPE, "kernel_shape does not match W");
+        kernel[i] = w->dims[2 + i];
+    }
+    n->p[G_M] = mo;
+    n->p[G_GROUP] = group;
+    if (rc == 0)
+        rc = transpose_geometry(m, n, x, nsp, kernel);
+    if (rc != 0)
+        return rc;
+    int64_t dims[2 + SP];
+    int r = out_dims_nchw(n, mo, dims);
+    return nn_set_output(m, n, 0, NN_FLOAT, r, dims);
+}
+
+/* y[i * s + t] += w * x[i] for the inputs i < in whose output lies in [0, out). */
+static void scatter_row(float *y, const float *x, float w, int64_t t, int64_t s, int64_t in,
+                        int64_t out)
+{
+    int64_t lo = t >= 0 ? 0 : (-t + s - 1) / s;
+    int64_t hi = out - 1 - t < 0 ? 0 : (out - 1 - t) / s + 1;
+    hi = hi < in ? hi : in;
+    for (int64_t i = lo; i < hi; i++)
+        y[i * s + t] += w * x[i];
+}
+
+/* Adds one input channel's plane xp, through its kernel wp, to one output plane yp. */
+static void transpose_plane(const struct nn_node *n, const float *xp, const float *wp, float *yp)
+{
+    const int64_t *g0 = &n->p[G_AT(0, 0)], *g1 = &n->p[G_AT(1, 0)], *g2 = &n->p[G_AT(2, 0)];
+    for (int64_t kd = 0; kd < g0[D_K]; kd++)
+        for (int64_t id = 0; id < g0[D_IN]; id++) {
+            int64_t od = id * g0[D_S] + kd * g0[D_DIL] - g0[D_PAD];
+            if (od < 0 || od >= g0[D_OUT])
+                continue;
+            for (int64_t kh = 0; kh < g1[D_K]; kh++)
+                for (int64_t ih = 0; ih < g1[D_IN]; ih++) {
+                    int64_t oh = ih * g1[D_S] + kh * g1[D_DIL] - g1[D_PAD];
+                    if (oh < 0 || oh >= g1[D_OUT])
+                        continue;
+                    float *yr = yp + (od * g1[D_OUT] + oh) * g2[D_OUT];
+                    const float *xr = xp + (id * g1[D_IN] + ih) * g2[D_IN];
+                    const float *wr = wp + (kd * g1[D_K] + kh) * g2[D_K];
+                    for (int64_t kw = 0; kw < g2[D_K]; kw++)
+                        scatter_row(yr, xr, wr[kw], kw * g2[D_DIL] - g2[D_PAD], g2[D_S],
+                                    g2[D_IN], g2[D_OUT]);
+                }
+        }
+}
+
+static int conv_transpose_exec(struct nn_model *m, struct nn_node *n)
+{
+    const float *x = nn_in(m, n, 0)->data, *w = nn_in(m, n, 1)->data;
+    const struct nn_tensor *bt = nn_in(m, n, 2);
+    float *y = nn_out(m, n, 0)->data;
+    const int64_t *g0 = &n->p[G_AT(0, 0)], *g1 = &n->p[G_AT(1, 0)], *g2 = &n->p[G_AT(2, 0)];
+    int64_t batch = n->p[G_N], c = n->p[G_C], mo = n->p[G_M], group = n->p[G_GROUP];
+    int64_t cg = c / group, mg = mo / group;
+    int64_t in_plane = g0[D_IN] * g1[D_IN] * g2[D_IN];
+    int64_t out_plane = g0[D_OUT] * g1[D_OUT] * g2[D_OUT];
+    int64_t ktaps = g0[D_K] * g1[D_K] * g2[D_K];
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t co = 0; co < mo; co++) {
+            float *yp = y + (b * mo + co) * out_plane;
+            float b0 = bt ? ((const float *)bt->data)[co] : 0.0f;
+            for (int64_t k = 0; k < out_plane; k++)
+                yp[k] = b0;
+            int64_t gi = co / mg, ml = co % mg;
+            for (int64_t ci = gi * cg; ci < (gi + 1) * cg; ci++)
+                transpose_plane(n, x + (b * c + ci) * in_plane, w + (ci * mg + ml) * ktaps, yp);
+        }
     return 0;
 }
 
@@ -764,6 +932,7 @@ int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct
 
 const struct nn_op nn_ops_conv[] = {
     {"Conv", 1, conv_infer, conv_exec, 0, 0},
+    {"ConvTranspose", 1, conv_transpose_infer, conv_transpose_exec, 0, 0},
     {"AveragePool", 1, average_pool_infer, average_pool_exec, 0, 0},
     {"MaxPool", 1, max_pool_infer, max_pool_exec, 0, 0},
     {"GlobalAveragePool", 1, global_pool_infer, global_average_pool_exec, 0, 0},
