@@ -356,25 +356,12 @@ static void fuse_batchnorm_last(struct nn_model *m, struct nn_node *bn)
 
 void nn_fuse(struct nn_model *m)
 {
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_batchnorm_last(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            drop_zero_pad(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_batchnorm(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_layernorm(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_gelu(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_linear(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_transposed_a(m, &m->nodes[i]);
+    /* In this order: each pass sees the nodes the earlier ones left alive. */
+    void (*const passes[])(struct nn_model *, struct nn_node *) = {
+        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm, fuse_layernorm,
+        fuse_gelu,           fuse_linear,   fuse_transposed_a};
+    for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++)
+        for (int i = 0; i < m->n_nodes; i++)
+            if (!m->nodes[i].dead)
+                passes[p](m, &m->nodes[i]);
 }

@@ -159,32 +159,51 @@ static int check_nchw(struct nn_model *m, struct nn_node *n, const struct nn_ten
 static int pack_taps(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
                      const struct nn_tensor *w);
 
-static int conv_infer(struct nn_model *m, struct nn_node *n)
+/* Checks X ([N, C, spatial...]) and W (float, X's rank) of a Conv or ConvTranspose and reads
+ * the kernel from W (kernel_shape, when given, must agree). */
+static int conv_operands(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
+                         const struct nn_tensor *w, int64_t *kernel)
 {
-    const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
     int rc = check_nchw(m, n, x);
     if (rc != 0)
         return rc;
     int nsp = x->rank - 2;
     if (!w || w->dtype != NN_FLOAT || w->rank != x->rank)
         return nn_node_fail(m, n, AE_ESHAPE, "W must be float of rank %d", x->rank);
+    rc = ints_attr(m, n, "kernel_shape", nsp, 0, kernel);
+    for (int i = 0; rc == 0 && i < nsp; i++) {
+        if (nn_attr_get(n, "kernel_shape") && kernel[i] != w->dims[2 + i])
+            return nn_node_fail(m, n, AE_ESHAPE, "kernel_shape does not match W");
+        kernel[i] = w->dims[2 + i];
+    }
+    return rc;
+}
+
+static int check_bias(struct nn_model *m, struct nn_node *n, const struct nn_tensor *b,
+                      int64_t mo)
+{
+    if (b && (b->dtype != NN_FLOAT || b->numel != mo))
+        return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
+    return 0;
+}
+
+static int conv_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
+    int64_t kernel[SP];
+    int rc = conv_operands(m, n, x, w, kernel);
+    if (rc != 0)
+        return rc;
+    int nsp = x->rank - 2;
     int64_t group = nn_attr_int(n, "group", 1);
     int64_t c = x->dims[1], mo = w->dims[0];
     if (group < 1 || c % group != 0 || mo % group != 0 || w->dims[1] * group != c)
         return nn_node_fail(m, n, AE_ESHAPE,
                             "%lld input channels, W [%lld, %lld, ...] and group %lld do not fit",
                             (long long)c, (long long)mo, (long long)w->dims[1], (long long)group);
-    if (b && (b->dtype != NN_FLOAT || b->numel != mo))
-        return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
-    int64_t kernel[SP];
-    rc = ints_attr(m, n, "kernel_shape", nsp, 0, kernel);
+    rc = check_bias(m, n, b, mo);
     if (rc != 0)
         return rc;
-    for (int i = 0; i < nsp; i++) {
-        if (nn_attr_get(n, "kernel_shape") && kernel[i] != w->dims[2 + i])
-            return nn_node_fail(m, n, AE_ESHAPE, "kernel_shape does not match W");
-        kernel[i] = w->dims[2 + i];
-    }
     rc = window_geometry(m, n, x, nsp, kernel, 0);
     if (rc != 0)
         return rc;
@@ -398,25 +417,17 @@ static int transpose_geometry(struct nn_model *m, struct nn_node *n, const struc
 static int conv_transpose_infer(struct nn_model *m, struct nn_node *n)
 {
     const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
-    int rc = check_nchw(m, n, x);
+    int64_t kernel[SP];
+    int rc = conv_operands(m, n, x, w, kernel);
     if (rc != 0)
         return rc;
     int nsp = x->rank - 2;
-    if (!w || w->dtype != NN_FLOAT || w->rank != x->rank)
-        return nn_node_fail(m, n, AE_ESHAPE, "W must be float of rank %d", x->rank);
     int64_t group = nn_attr_int(n, "group", 1), c = x->dims[1];
     if (group < 1 || group > c || c % group != 0 || w->dims[0] != c)
         return nn_node_fail(m, n, AE_ESHAPE, "%lld input channels, W [%lld, ...] and group %lld "
                             "do not fit", (long long)c, (long long)w->dims[0], (long long)group);
-    int64_t mo = w->dims[1] * group, kernel[SP];
-    if (b && (b->dtype != NN_FLOAT || b->numel != mo))
-        return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
-    rc = ints_attr(m, n, "kernel_shape", nsp, 0, kernel);
-    for (int i = 0; rc == 0 && i < nsp; i++) {
-        if (nn_attr_get(n, "kernel_shape") && kernel[i] != w->dims[2 + i])
-            return nn_node_fail(m, n, AE_ESHAPE, "kernel_shape does not match W");
-        kernel[i] = w->dims[2 + i];
-    }
+    int64_t mo = w->dims[1] * group;
+    rc = check_bias(m, n, b, mo);
     n->p[G_M] = mo;
     n->p[G_GROUP] = group;
     if (rc == 0)

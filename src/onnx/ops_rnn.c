@@ -6,7 +6,8 @@
  * then each step multiplies the previous hidden state by R^T (nn_sgemm over the whole batch) and
  * combines the gates row by row, Sigmoid and Tanh through this CPU's vector kernels. The
  * products and the state live in scratch memory the node allocates while it is planned, sized
- * for the planned shapes, so a run allocates nothing. */
+ * for the planned shapes, so a run allocates nothing; constant W and R are packed there once
+ * (nn_sgemm_pack_b), so no step copies a weight panel. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ enum rnn_act {
  * are not enough, so they are stored as float bits in p too. */
 enum {
     R_SEQ, R_BATCH, R_IN, R_HID, R_DIRS, R_GATES, R_LAYOUT, R_REVERSE, R_LBR, R_CLIP,
-    R_SCRATCH_CAP, /* floats of n->packed, set once while planning */
+    R_SCRATCH_CAP, /* floats of n->packed before the packed weights, set once while planning */
+    R_PACKED,      /* 1: constant W and R packed for nn_sgemm_packed after the scratch */
     R_ACT,         /* 6 activations (3 per direction) */
     R_ALPHA = R_ACT + 6, R_BETA = R_ALPHA + 6, R_END = R_BETA + 6
 };
@@ -239,6 +241,43 @@ static int64_t scratch_floats(const struct nn_node *n)
     return rows * gh + n->p[R_BATCH] * (gh + 3 * n->p[R_HID]);
 }
 
+static int64_t round16(int64_t v)
+{
+    return (v + 15) / 16 * 16;
+}
+
+/* Columns of the first recurrent product (GRU without linear_before_reset: z and r only). */
+static int64_t recurrent_cols(const struct nn_node *n)
+{
+    int gru_split = kind_of(n) == RNN_GRU && !n->p[R_LBR];
+    return gru_split ? 2 * n->p[R_HID] : n->p[R_GATES] * n->p[R_HID];
+}
+
+/* Floats of one direction's packed weights: W^T, R^T (its first recurrent_cols rows), and for
+ * the split GRU the third gate's R^T. */
+static int64_t packed_floats(const struct nn_node *n, int64_t *w, int64_t *r)
+{
+    int64_t hid = n->p[R_HID], gh = n->p[R_GATES] * hid;
+    *w = round16(n->p[R_IN] * nn_sgemm_packed_stride((int)gh));
+    *r = round16(hid * nn_sgemm_packed_stride((int)recurrent_cols(n)));
+    int64_t rh = recurrent_cols(n) < gh ? round16(hid * nn_sgemm_packed_stride((int)hid)) : 0;
+    return *w + *r + rh;
+}
+
+/* Packs direction d's W^T and R^T into dst (packed_floats layout). */
+static void pack_weights(struct nn_model *m, const struct nn_node *n, int64_t d, float *dst)
+{
+    int64_t hid = n->p[R_HID], gh = n->p[R_GATES] * hid, in = n->p[R_IN], wsz, rsz;
+    packed_floats(n, &wsz, &rsz);
+    const float *w = (const float *)nn_in(m, n, 1)->data + d * gh * in;
+    const float *r = (const float *)nn_in(m, n, 2)->data + d * gh * hid;
+    int64_t cols = recurrent_cols(n);
+    nn_sgemm_pack_b(1, (int)gh, (int)in, w, (int)in, dst);
+    nn_sgemm_pack_b(1, (int)cols, (int)hid, r, (int)hid, dst + wsz);
+    if (cols < gh)
+        nn_sgemm_pack_b(1, (int)hid, (int)hid, r + cols * hid, (int)hid, dst + wsz + rsz);
+}
+
 static int reserve_scratch(struct nn_model *m, struct nn_node *n)
 {
     double work = (double)n->p[R_SEQ] * (double)n->p[R_BATCH] * (double)n->p[R_DIRS] *
@@ -252,10 +291,17 @@ static int reserve_scratch(struct nn_model *m, struct nn_node *n)
     if (m->planned)
         return nn_node_fail(m, n, AE_ESHAPE, "the sequence outgrew the plan");
     free(n->packed);
-    n->packed = malloc((size_t)(need > 0 ? need : 1) * sizeof(float));
-    n->p[R_SCRATCH_CAP] = n->packed ? need : 0;
+    int constant = nn_in(m, n, 1)->kind == NN_T_CONST && nn_in(m, n, 2)->kind == NN_T_CONST;
+    int64_t wsz, rsz, per_dir = constant ? packed_floats(n, &wsz, &rsz) : 0;
+    int64_t total = round16(need) + n->p[R_DIRS] * per_dir;
+    n->packed = aligned_alloc(NN_ALIGN, (size_t)(total > 0 ? total : 16) * sizeof(float));
+    n->p[R_SCRATCH_CAP] = n->packed ? round16(need) : 0;
+    n->p[R_PACKED] = n->packed && constant;
     if (!n->packed)
         return nn_node_fail(m, n, AE_ENOMEM, "out of memory for the recurrence");
+    for (int64_t d = 0; d < n->p[R_DIRS] && constant; d++)
+        pack_weights(m, n, d, n->packed + n->p[R_SCRATCH_CAP] + d * per_dir);
+    m->weight_bytes += (size_t)(n->p[R_DIRS] * per_dir) * sizeof(float);
     return 0;
 }
 
@@ -288,6 +334,7 @@ struct rnn_dir {
     int d;
     int64_t seq, batch, in, hid, gh;
     const float *w, *r, *wb, *rb, *peep; /* wb, rb, peep may be NULL */
+    const float *wp, *rp, *rhp;          /* packed W^T, R^T, GRU's third R^T, or NULL */
     float *xw, *rec, *h, *c, *rh;
 };
 
@@ -310,8 +357,13 @@ static void input_products(struct nn_model *m, const struct nn_node *n,
                            const struct rnn_dir *s)
 {
     int64_t rows = s->seq * s->batch;
-    nn_sgemm(0, 1, (int)rows, (int)s->gh, (int)s->in, 1.0f, nn_in(m, n, 0)->data, (int)s->in,
-             s->w, (int)s->in, 0.0f, s->xw, (int)s->gh);
+    const float *x = nn_in(m, n, 0)->data;
+    if (s->wp)
+        nn_sgemm_packed(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp, 0.0f,
+                        s->xw, (int)s->gh);
+    else
+        nn_sgemm(0, 1, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->w, (int)s->in,
+                 0.0f, s->xw, (int)s->gh);
     if (!s->wb)
         return;
     int64_t keep = kind_of(n) == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
@@ -371,10 +423,13 @@ static void recurrent_products(struct nn_model *m, const struct nn_node *n,
 {
     int64_t H = s->hid, gh = s->gh;
     int gru = kind_of(n) == RNN_GRU;
-    int lbr = n->p[R_LBR] != 0;
-    int cols = (int)(gru && !lbr ? 2 * H : gh);
-    nn_sgemm(0, 1, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->r, (int)H, 0.0f, s->rec,
-             (int)gh);
+    int cols = (int)recurrent_cols(n);
+    if (s->rp)
+        nn_sgemm_packed(0, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->rp, 0.0f, s->rec,
+                        (int)gh);
+    else
+        nn_sgemm(0, 1, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->r, (int)H, 0.0f,
+                 s->rec, (int)gh);
     for (int64_t b = 0; b < s->batch; b++) {
         float *g = s->xw + row_of(n, t, b) * gh;
         const float *rec = s->rec + b * gh;
@@ -387,7 +442,12 @@ static void recurrent_products(struct nn_model *m, const struct nn_node *n,
                 s->rh[b * H + k] = g[H + k] * s->h[b * H + k];
         }
     }
-    if (gru && !lbr)
+    if (cols == gh)
+        return;
+    if (s->rhp)
+        nn_sgemm_packed(0, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->rhp, 0.0f,
+                        s->rec + 2 * H, (int)gh);
+    else
         nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H,
                  (int)H, 0.0f, s->rec + 2 * H, (int)gh);
 }
@@ -485,6 +545,12 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
         s.rb = bias ? s.wb + s.gh : NULL;
         s.peep = kind_of(n) == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid
                                                 : NULL;
+        if (n->p[R_PACKED]) {
+            int64_t wsz, rsz, per_dir = packed_floats(n, &wsz, &rsz);
+            s.wp = n->packed + n->p[R_SCRATCH_CAP] + s.d * per_dir;
+            s.rp = s.wp + wsz;
+            s.rhp = recurrent_cols(n) < s.gh ? s.rp + rsz : NULL;
+        }
         run_direction(m, n, &s);
     }
     return 0;
