@@ -358,7 +358,7 @@ void nn_fuse(struct nn_model *m)
 {
     /* In this order: each pass sees the nodes the earlier ones left alive. */
     void (*const passes[])(struct nn_model *, struct nn_node *) = {
-        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm, fuse_layernorm,
+        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm,   fuse_layernorm,
         fuse_gelu,           fuse_linear,   fuse_transposed_a};
     for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++)
         for (int i = 0; i < m->n_nodes; i++)

@@ -66,7 +66,7 @@ struct nn_op {
     int (*infer)(struct nn_model *m, struct nn_node *n);
     int (*exec)(struct nn_model *m, struct nn_node *n);
     int shape_only; /* exec reads only its inputs' shapes (Shape): foldable once shapes are known */
-    int view; /* output 0 is input 0's data unchanged (Reshape): planned on the same memory */
+    int view;       /* output 0 is input 0's data unchanged (Reshape): planned on the same memory */
 };
 
 enum nn_activation { NN_ACT_NONE, NN_ACT_GELU };
@@ -111,7 +111,7 @@ struct nn_model {
     int n_meta;
     char **meta_key, **meta_value;
     int64_t params;
-    size_t weight_bytes; /* constants, packed copies of product operands included */
+    size_t weight_bytes;     /* constants, packed copies of product operands included */
     size_t max_tensor_bytes; /* planning refuses larger tensors */
     /* After planning. */
     int planned;

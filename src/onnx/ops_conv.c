@@ -28,7 +28,7 @@ enum {
     G_DIM,   /* then per normalised dimension: in, out, kernel, stride, dilation, pads */
 };
 enum { D_IN, D_OUT, D_K, D_S, D_DIL, D_PAD, D_PAD_END, D_SLOTS };
-#define G_AT(d, k) (G_DIM + (d) * D_SLOTS + (k))
+#define G_AT(d, k) (G_DIM + (d)*D_SLOTS + (k))
 
 /* Ints attribute `name` of length want into v, or dflt everywhere when absent. */
 static int ints_attr(struct nn_model *m, struct nn_node *n, const char *name, int want,
@@ -61,8 +61,10 @@ static int window_geometry(struct nn_model *m, struct nn_node *n, const struct n
     int same_lower = strcmp(auto_pad, "SAME_LOWER") == 0;
     int valid = strcmp(auto_pad, "VALID") == 0;
     if (!same_upper && !same_lower && !valid && strcmp(auto_pad, "NOTSET") != 0)
-        return nn_node_fail(m, n, AE_EINVAL, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, "
-                            "SAME_LOWER, VALID", auto_pad);
+        return nn_node_fail(m, n, AE_EINVAL,
+                            "auto_pad '%s' is not one of NOTSET, SAME_UPPER, "
+                            "SAME_LOWER, VALID",
+                            auto_pad);
     int ceil_mode = (int)nn_attr_int(n, "ceil_mode", 0) != 0;
     if (ceil_mode && !ceil_allowed)
         return nn_node_fail(m, n, AE_EINVAL, "ceil_mode is not an attribute of this operator");
@@ -179,8 +181,7 @@ static int conv_operands(struct nn_model *m, struct nn_node *n, const struct nn_
     return rc;
 }
 
-static int check_bias(struct nn_model *m, struct nn_node *n, const struct nn_tensor *b,
-                      int64_t mo)
+static int check_bias(struct nn_model *m, struct nn_node *n, const struct nn_tensor *b, int64_t mo)
 {
     if (b && (b->dtype != NN_FLOAT || b->numel != mo))
         return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
@@ -360,8 +361,8 @@ static int transpose_dim(struct nn_model *m, struct nn_node *n, int64_t *g, int6
         g[D_PAD] = pb;
         g[D_OUT] = full - pb - pe;
         if (g[D_OUT] < 1)
-            return nn_node_fail(m, n, AE_ESHAPE, "pads %lld, %lld leave no output",
-                                (long long)pb, (long long)pe);
+            return nn_node_fail(m, n, AE_ESHAPE, "pads %lld, %lld leave no output", (long long)pb,
+                                (long long)pe);
     }
     return 0;
 }
@@ -397,9 +398,10 @@ static int transpose_geometry(struct nn_model *m, struct nn_node *n, const struc
         if (k < 1 || st < 1 || dl < 1 || k > lim || st > lim || dl > lim || pads[i] < 0 ||
             pads[i + nsp] < 0 || pads[i] > lim || pads[i + nsp] > lim || outpad[i] < 0 ||
             outpad[i] >= (st > dl ? st : dl) || shape[i] > lim)
-            return nn_node_fail(m, n, AE_EINVAL, "kernel %lld, stride %lld, dilation %lld, pads "
-                                "or output_padding out of range", (long long)k, (long long)st,
-                                (long long)dl);
+            return nn_node_fail(m, n, AE_EINVAL,
+                                "kernel %lld, stride %lld, dilation %lld, pads "
+                                "or output_padding out of range",
+                                (long long)k, (long long)st, (long long)dl);
         g[D_IN] = in, g[D_K] = k, g[D_S] = st, g[D_DIL] = dl, g[D_PAD_END] = 0;
         int64_t full = st * (in - 1) + outpad[i] + (k - 1) * dl + 1;
         rc = transpose_dim(m, n, g, full, shape[i], upper, valid ? 0 : pads[i],
@@ -424,8 +426,10 @@ static int conv_transpose_infer(struct nn_model *m, struct nn_node *n)
     int nsp = x->rank - 2;
     int64_t group = nn_attr_int(n, "group", 1), c = x->dims[1];
     if (group < 1 || group > c || c % group != 0 || w->dims[0] != c)
-        return nn_node_fail(m, n, AE_ESHAPE, "%lld input channels, W [%lld, ...] and group %lld "
-                            "do not fit", (long long)c, (long long)w->dims[0], (long long)group);
+        return nn_node_fail(m, n, AE_ESHAPE,
+                            "%lld input channels, W [%lld, ...] and group %lld "
+                            "do not fit",
+                            (long long)c, (long long)w->dims[0], (long long)group);
     int64_t mo = w->dims[1] * group;
     rc = check_bias(m, n, b, mo);
     n->p[G_M] = mo;
@@ -468,8 +472,8 @@ static void transpose_plane(const struct nn_node *n, const float *xp, const floa
                     const float *xr = xp + (id * g1[D_IN] + ih) * g2[D_IN];
                     const float *wr = wp + (kd * g1[D_K] + kh) * g2[D_K];
                     for (int64_t kw = 0; kw < g2[D_K]; kw++)
-                        scatter_row(yr, xr, wr[kw], kw * g2[D_DIL] - g2[D_PAD], g2[D_S],
-                                    g2[D_IN], g2[D_OUT]);
+                        scatter_row(yr, xr, wr[kw], kw * g2[D_DIL] - g2[D_PAD], g2[D_S], g2[D_IN],
+                                    g2[D_OUT]);
                 }
         }
 }
@@ -516,8 +520,8 @@ static int pool_infer(struct nn_model *m, struct nn_node *n, int is_max)
     if (rc != 0)
         return rc;
     n->p[G_M] = x->dims[1];
-    n->p[G_EXTRA] = is_max ? nn_attr_int(n, "storage_order", 0)
-                           : nn_attr_int(n, "count_include_pad", 0);
+    n->p[G_EXTRA] =
+        is_max ? nn_attr_int(n, "storage_order", 0) : nn_attr_int(n, "count_include_pad", 0);
     int64_t dims[2 + SP];
     int r = out_dims_nchw(n, x->dims[1], dims);
     rc = nn_set_output(m, n, 0, NN_FLOAT, r, dims);
@@ -879,8 +883,8 @@ static int batchnorm_last_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
-const struct nn_op nn_op_batchnorm_last = {"BatchNormalization(last axis)", 1,
-                                           batchnorm_last_infer, batchnorm_last_exec, 0, 0};
+const struct nn_op nn_op_batchnorm_last = {
+    "BatchNormalization(last axis)", 1, batchnorm_last_infer, batchnorm_last_exec, 0, 0};
 
 int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn)
 {

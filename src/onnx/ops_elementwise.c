@@ -788,7 +788,7 @@ static int dropout_exec(struct nn_model *m, struct nn_node *n)
 
 #define BIN_ENTRY(NAME, opname)                                                                    \
     {                                                                                              \
-        NAME, 7, opname##_infer, opname##_exec, 0, 0                                                \
+        NAME, 7, opname##_infer, opname##_exec, 0, 0                                               \
     }
 
 const struct nn_op nn_ops_elementwise[] = {

@@ -19,14 +19,14 @@ static int pad_infer(struct nn_model *m, struct nn_node *n)
         return nn_node_fail(m, n, AE_EINVAL, "needs an input");
     const struct nn_attr *ma = nn_attr_get(n, "mode");
     const char *mode = ma && ma->s ? ma->s : "constant";
-    int kind = strcmp(mode, "constant") == 0 ? PAD_CONSTANT
+    int kind = strcmp(mode, "constant") == 0  ? PAD_CONSTANT
                : strcmp(mode, "reflect") == 0 ? PAD_REFLECT
                : strcmp(mode, "edge") == 0    ? PAD_EDGE
                : strcmp(mode, "wrap") == 0    ? PAD_WRAP
                                               : -1;
     if (kind < 0)
-        return nn_node_fail(m, n, AE_EINVAL, "mode '%s' is not one of constant, reflect, edge, wrap",
-                            mode);
+        return nn_node_fail(m, n, AE_EINVAL,
+                            "mode '%s' is not one of constant, reflect, edge, wrap", mode);
     int r = x->rank;
     int64_t pb[NN_MAX_RANK] = {0}, pe[NN_MAX_RANK] = {0};
     if (n->opset < 11) {
@@ -119,8 +119,8 @@ static inline void copy_element(char *dst, const char *src, size_t es)
 }
 
 /* Element k of an output row over the input row src (NULL: the row lies in a constant pad). */
-static void pad_element(char *o, const char *src, int64_t k, int64_t in_len, int64_t lead,
-                        int kind, const unsigned char *fill, size_t es)
+static void pad_element(char *o, const char *src, int64_t k, int64_t in_len, int64_t lead, int kind,
+                        const unsigned char *fill, size_t es)
 {
     int64_t j = src ? pad_source(k - lead, in_len, kind) : -1;
     copy_element(o + (size_t)k * es, j < 0 ? (const char *)fill : src + (size_t)j * es, es);
@@ -128,8 +128,8 @@ static void pad_element(char *o, const char *src, int64_t k, int64_t in_len, int
 
 /* One output row of the innermost dimension: the positions before and after the input by the
  * mode, the input row in between as one copy. */
-static void pad_row(char *o, const char *src, int64_t inner, int64_t in_len, int64_t lead,
-                    int kind, const unsigned char *fill, size_t es)
+static void pad_row(char *o, const char *src, int64_t inner, int64_t in_len, int64_t lead, int kind,
+                    const unsigned char *fill, size_t es)
 {
     int64_t a = lead < 0 ? 0 : lead < inner ? lead : inner;
     int64_t b = lead + in_len < inner ? lead + in_len : inner;
@@ -153,7 +153,7 @@ static int pad_exec(struct nn_model *m, struct nn_node *n)
     /* The fill value in the tensor's own type. */
     unsigned char fill[8] = {0};
     const struct nn_tensor *vt = n->opset < 11 ? NULL : nn_in(m, n, 2);
-    double v = n->opset < 11 ? nn_attr_float(n, "value", 0.0f)
+    double v = n->opset < 11          ? nn_attr_float(n, "value", 0.0f)
                : vt && vt->numel == 1 ? nn_tensor_double(vt, 0)
                                       : 0.0;
     if (x->dtype == NN_FLOAT) {

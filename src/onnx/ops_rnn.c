@@ -18,30 +18,51 @@
 
 enum rnn_kind { RNN_PLAIN, RNN_GRU, RNN_LSTM };
 enum rnn_act {
-    ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_AFFINE, ACT_LEAKY_RELU, ACT_THRESHOLDED_RELU,
-    ACT_SCALED_TANH, ACT_HARD_SIGMOID, ACT_ELU, ACT_SOFTSIGN, ACT_SOFTPLUS, ACT_COUNT
+    ACT_SIGMOID,
+    ACT_TANH,
+    ACT_RELU,
+    ACT_AFFINE,
+    ACT_LEAKY_RELU,
+    ACT_THRESHOLDED_RELU,
+    ACT_SCALED_TANH,
+    ACT_HARD_SIGMOID,
+    ACT_ELU,
+    ACT_SOFTSIGN,
+    ACT_SOFTPLUS,
+    ACT_COUNT
 };
 
 /* Parameter slots (n->p). Activations: 3 per direction, their alpha/beta in the node's floats
  * are not enough, so they are stored as float bits in p too. */
 enum {
-    R_SEQ, R_BATCH, R_IN, R_HID, R_DIRS, R_GATES, R_LAYOUT, R_REVERSE, R_LBR, R_CLIP,
+    R_SEQ,
+    R_BATCH,
+    R_IN,
+    R_HID,
+    R_DIRS,
+    R_GATES,
+    R_LAYOUT,
+    R_REVERSE,
+    R_LBR,
+    R_CLIP,
     R_SCRATCH_CAP, /* floats of n->packed before the packed weights, set once while planning */
     R_PACKED,      /* 1: constant W and R packed for nn_sgemm_packed after the scratch */
     R_ACT,         /* 6 activations (3 per direction) */
-    R_ALPHA = R_ACT + 6, R_BETA = R_ALPHA + 6, R_END = R_BETA + 6
+    R_ALPHA = R_ACT + 6,
+    R_BETA = R_ALPHA + 6,
+    R_END = R_BETA + 6
 };
 _Static_assert(R_END <= NN_MAX_PARAMS, "RNN parameters fit the node");
 
 static const char *const act_names[ACT_COUNT] = {
-    "Sigmoid", "Tanh", "Relu", "Affine", "LeakyRelu", "ThresholdedRelu",
-    "ScaledTanh", "HardSigmoid", "Elu", "Softsign", "Softplus"};
+    "Sigmoid",    "Tanh",        "Relu", "Affine",   "LeakyRelu", "ThresholdedRelu",
+    "ScaledTanh", "HardSigmoid", "Elu",  "Softsign", "Softplus"};
 
 static int kind_of(const struct nn_node *n)
 {
-    return strcmp(n->op->name, "GRU") == 0 ? RNN_GRU
+    return strcmp(n->op->name, "GRU") == 0    ? RNN_GRU
            : strcmp(n->op->name, "LSTM") == 0 ? RNN_LSTM
-                                               : RNN_PLAIN;
+                                              : RNN_PLAIN;
 }
 
 static int64_t float_bits(float f)
@@ -70,8 +91,8 @@ static void act_defaults(int a, float *alpha, float *beta)
  * with activation_alpha / activation_beta, into the node's parameters. */
 static int parse_activations(struct nn_model *m, struct nn_node *n, int per_dir, int dirs)
 {
-    static const int defaults[3][3] = {{ACT_TANH}, {ACT_SIGMOID, ACT_TANH},
-                                       {ACT_SIGMOID, ACT_TANH, ACT_TANH}};
+    static const int defaults[3][3] = {
+        {ACT_TANH}, {ACT_SIGMOID, ACT_TANH}, {ACT_SIGMOID, ACT_TANH, ACT_TANH}};
     const struct nn_attr *a = nn_attr_get(n, "activations");
     const struct nn_attr *al = nn_attr_get(n, "activation_alpha");
     const struct nn_attr *be = nn_attr_get(n, "activation_beta");
@@ -134,8 +155,7 @@ static float act_scalar(int a, float alpha, float beta, float x)
 }
 
 /* x = act_i(clip(x)) for count floats; act_i is activation slot i of the node. */
-static void activate(struct nn_model *m, const struct nn_node *n, int i, float *x,
-                     int64_t count)
+static void activate(struct nn_model *m, const struct nn_node *n, int i, float *x, int64_t count)
 {
     float clip = bits_float(n->p[R_CLIP]);
     if (clip > 0.0f)
@@ -184,8 +204,7 @@ static int check_optional_inputs(struct nn_model *m, struct nn_node *n)
     const struct nn_tensor *lens = nn_in(m, n, 4);
     if (rc == 0 && lens &&
         ((lens->dtype != NN_INT32 && lens->dtype != NN_INT64) || lens->numel != batch))
-        rc = nn_node_fail(m, n, AE_ESHAPE, "sequence_lens must be %lld integers",
-                          (long long)batch);
+        rc = nn_node_fail(m, n, AE_ESHAPE, "sequence_lens must be %lld integers", (long long)batch);
     if (rc == 0 && nn_in(m, n, 5))
         rc = check_dims(m, n, 5, "initial_h", 3, state);
     if (rc == 0 && kind_of(n) == RNN_LSTM && nn_in(m, n, 6))
@@ -205,8 +224,10 @@ static int read_geometry(struct nn_model *m, struct nn_node *n)
     const char *d = dir && dir->s ? dir->s : "forward";
     int bidi = strcmp(d, "bidirectional") == 0, reverse = strcmp(d, "reverse") == 0;
     if (!bidi && !reverse && strcmp(d, "forward") != 0)
-        return nn_node_fail(m, n, AE_EINVAL, "direction '%s' is not forward, reverse or "
-                            "bidirectional", d);
+        return nn_node_fail(m, n, AE_EINVAL,
+                            "direction '%s' is not forward, reverse or "
+                            "bidirectional",
+                            d);
     if (kind_of(n) == RNN_LSTM && nn_attr_int(n, "input_forget", 0) != 0)
         return nn_node_fail(m, n, AE_EUNSUPPORTED, "input_forget=1 is not supported");
     int layout = n->opset >= 14 && nn_attr_int(n, "layout", 0) != 0;
@@ -312,7 +333,10 @@ static int rnn_infer(struct nn_model *m, struct nn_node *n)
     int kind = kind_of(n);
     int rc = read_geometry(m, n);
     if (rc == 0)
-        rc = parse_activations(m, n, kind == RNN_LSTM ? 3 : kind == RNN_GRU ? 2 : 1,
+        rc = parse_activations(m, n,
+                               kind == RNN_LSTM  ? 3
+                               : kind == RNN_GRU ? 2
+                                                 : 1,
                                (int)n->p[R_DIRS]);
     if (rc == 0)
         rc = reserve_scratch(m, n);
@@ -353,8 +377,7 @@ static int64_t seq_len(struct nn_model *m, const struct nn_node *n, int64_t b)
 
 /* xw = X W^T + Wb + Rb for every step (GRU with linear_before_reset keeps Rb of its third gate
  * for the recurrent part). */
-static void input_products(struct nn_model *m, const struct nn_node *n,
-                           const struct rnn_dir *s)
+static void input_products(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s)
 {
     int64_t rows = s->seq * s->batch;
     const float *x = nn_in(m, n, 0)->data;
@@ -375,8 +398,8 @@ static void input_products(struct nn_model *m, const struct nn_node *n,
 }
 
 /* LSTM, one batch row: g = [i o f c] pre-activations, h and c updated in place. */
-static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                     float *g, float *h, float *c)
+static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
+                     float *h, float *c)
 {
     int64_t H = s->hid;
     float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
@@ -403,8 +426,8 @@ static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct r
 
 /* GRU, one batch row: g = [z r h] pre-activations of the input side plus the recurrent z and r,
  * rec_h the recurrent product of the third gate. */
-static void gru_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                    float *g, const float *rec_h, float *h)
+static void gru_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
+                    const float *rec_h, float *h)
 {
     int64_t H = s->hid;
     float *gz = g, *gr = g + H, *gh = g + 2 * H;
@@ -418,8 +441,8 @@ static void gru_row(struct nn_model *m, const struct nn_node *n, const struct rn
 
 /* The recurrent products of one step for the whole batch into rec (GRU: z and r gates, then,
  * without linear_before_reset, the third gate over r * h), and the z, r activations. */
-static void recurrent_products(struct nn_model *m, const struct nn_node *n,
-                               const struct rnn_dir *s, int64_t t)
+static void recurrent_products(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                               int64_t t)
 {
     int64_t H = s->hid, gh = s->gh;
     int gru = kind_of(n) == RNN_GRU;
@@ -428,8 +451,8 @@ static void recurrent_products(struct nn_model *m, const struct nn_node *n,
         nn_sgemm_packed(0, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->rp, 0.0f, s->rec,
                         (int)gh);
     else
-        nn_sgemm(0, 1, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->r, (int)H, 0.0f,
-                 s->rec, (int)gh);
+        nn_sgemm(0, 1, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->r, (int)H, 0.0f, s->rec,
+                 (int)gh);
     for (int64_t b = 0; b < s->batch; b++) {
         float *g = s->xw + row_of(n, t, b) * gh;
         const float *rec = s->rec + b * gh;
@@ -448,12 +471,12 @@ static void recurrent_products(struct nn_model *m, const struct nn_node *n,
         nn_sgemm_packed(0, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->rhp, 0.0f,
                         s->rec + 2 * H, (int)gh);
     else
-        nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H,
-                 (int)H, 0.0f, s->rec + 2 * H, (int)gh);
+        nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H, (int)H,
+                 0.0f, s->rec + 2 * H, (int)gh);
 }
 
-static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                   int64_t t, int64_t b)
+static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t,
+                   int64_t b)
 {
     struct nn_tensor *y = nn_out(m, n, 0);
     if (!y)
@@ -465,8 +488,7 @@ static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn
 }
 
 /* One time step of one direction for every batch row still inside its sequence. */
-static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                 int64_t t)
+static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t)
 {
     recurrent_products(m, n, s, t);
     int kind = kind_of(n);
@@ -497,8 +519,8 @@ static void state_rows(const struct nn_node *n, const struct rnn_dir *s, float *
                        int to_tensor)
 {
     for (int64_t b = 0; b < s->batch; b++) {
-        int64_t at = n->p[R_LAYOUT] ? (b * n->p[R_DIRS] + s->d) * s->hid
-                                    : (s->d * s->batch + b) * s->hid;
+        int64_t at =
+            n->p[R_LAYOUT] ? (b * n->p[R_DIRS] + s->d) * s->hid : (s->d * s->batch + b) * s->hid;
         float *src = to_tensor ? buf + b * s->hid : t + at;
         float *dst = to_tensor ? t + at : buf + b * s->hid;
         memcpy(dst, src, (size_t)s->hid * sizeof *dst);
@@ -543,8 +565,8 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
         s.r = (const float *)nn_in(m, n, 2)->data + s.d * s.gh * s.hid;
         s.wb = bias ? (const float *)bias->data + s.d * 2 * s.gh : NULL;
         s.rb = bias ? s.wb + s.gh : NULL;
-        s.peep = kind_of(n) == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid
-                                                : NULL;
+        s.peep =
+            kind_of(n) == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid : NULL;
         if (n->p[R_PACKED]) {
             int64_t wsz, rsz, per_dir = packed_floats(n, &wsz, &rsz);
             s.wp = n->packed + n->p[R_SCRATCH_CAP] + s.d * per_dir;
