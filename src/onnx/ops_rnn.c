@@ -397,31 +397,56 @@ static void input_products(struct nn_model *m, const struct nn_node *n, const st
     }
 }
 
-/* LSTM, one batch row: g = [i o f c] pre-activations, h and c updated in place. */
+/* LSTM, one batch row: g = [i o f c] pre-activations (or, when activated, i, o, f and c~ already
+ * through their functions), h and c updated in place. */
 static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
-                     float *h, float *c)
+                     float *h, float *c, int activated)
 {
     int64_t H = s->hid;
     float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
-    if (s->peep)
-        for (int64_t k = 0; k < H; k++) {
+    int a = 3 * s->d;
+    if (!activated) {
+        for (int64_t k = 0; s->peep && k < H; k++) {
             gi[k] += s->peep[k] * c[k];
             gf[k] += s->peep[2 * H + k] * c[k];
         }
-    int a = 3 * s->d;
-    activate(m, n, a, gi, H);
-    activate(m, n, a, gf, H);
-    activate(m, n, a + 1, gc, H);
+        activate(m, n, a, gi, H);
+        activate(m, n, a, gf, H);
+        activate(m, n, a + 1, gc, H);
+    }
     for (int64_t k = 0; k < H; k++)
         c[k] = gf[k] * c[k] + gi[k] * gc[k];
-    if (s->peep)
-        for (int64_t k = 0; k < H; k++)
+    if (!activated) {
+        for (int64_t k = 0; s->peep && k < H; k++)
             go[k] += s->peep[H + k] * c[k];
-    activate(m, n, a, go, H);
+        activate(m, n, a, go, H);
+    }
     memcpy(gc, c, (size_t)H * sizeof *gc);
     activate(m, n, a + 2, gc, H);
     for (int64_t k = 0; k < H; k++)
         h[k] = go[k] * gc[k];
+}
+
+/* Whether an LSTM step can put its gates through their functions for the whole batch at once:
+ * no peepholes (o would need the new c) and the step's rows contiguous in xw. */
+static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
+{
+    return kind_of(n) == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
+}
+
+/* i, o, f and c~ of every row of step t in two calls: f over the [batch, 4H] block, g over the
+ * c gates set aside in rec (free once the recurrent products are added). */
+static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
+                                const struct rnn_dir *s, int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    float *g0 = s->xw + row_of(n, t, 0) * gh;
+    for (int64_t b = 0; b < s->batch; b++)
+        memcpy(s->rec + b * H, g0 + b * gh + 3 * H, (size_t)H * sizeof *g0);
+    activate(m, n, 3 * s->d, g0, s->batch * gh);
+    activate(m, n, 3 * s->d + 1, s->rec, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++)
+        memcpy(g0 + b * gh + 3 * H, s->rec + b * H, (size_t)H * sizeof *g0);
 }
 
 /* GRU, one batch row: g = [z r h] pre-activations of the input side plus the recurrent z and r,
@@ -491,7 +516,9 @@ static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn
 static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t)
 {
     recurrent_products(m, n, s, t);
-    int kind = kind_of(n);
+    int kind = kind_of(n), batched = lstm_batched(n, s);
+    if (batched)
+        lstm_activate_block(m, n, s, t);
     for (int64_t b = 0; b < s->batch; b++) {
         float *y = y_at(m, n, s, t, b), *h = s->h + b * s->hid;
         if (t >= seq_len(m, n, b)) {
@@ -501,7 +528,7 @@ static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_d
         }
         float *g = s->xw + row_of(n, t, b) * s->gh;
         if (kind == RNN_LSTM) {
-            lstm_row(m, n, s, g, h, s->c + b * s->hid);
+            lstm_row(m, n, s, g, h, s->c + b * s->hid, batched);
         } else if (kind == RNN_GRU) {
             gru_row(m, n, s, g, s->rec + b * s->gh + 2 * s->hid, h);
         } else {
