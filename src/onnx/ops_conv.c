@@ -42,6 +42,13 @@ static int ints_attr(struct nn_model *m, struct nn_node *n, const char *name, in
     return 0;
 }
 
+/* A dimension of size 1 in front of a tensor with fewer than SP spatial dimensions. */
+static void unit_dim(int64_t *g)
+{
+    g[D_IN] = g[D_OUT] = g[D_K] = g[D_S] = g[D_DIL] = 1;
+    g[D_PAD] = g[D_PAD_END] = 0;
+}
+
 /* Fills the geometry of a window of size kernel[nsp] over x's spatial dimensions from the node's
  * auto_pad, pads, strides, dilations and ceil_mode attributes. */
 static int window_geometry(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
@@ -72,8 +79,7 @@ static int window_geometry(struct nn_model *m, struct nn_node *n, const struct n
     for (int d = 0; d < SP; d++) {
         int64_t *g = &n->p[G_AT(d, 0)];
         if (d < off) {
-            g[D_IN] = g[D_OUT] = g[D_K] = g[D_S] = g[D_DIL] = 1;
-            g[D_PAD] = g[D_PAD_END] = 0;
+            unit_dim(g);
             continue;
         }
         int i = d - off;
@@ -390,8 +396,7 @@ static int transpose_geometry(struct nn_model *m, struct nn_node *n, const struc
     for (int d = 0, i = 0; d < SP && rc == 0; d++) {
         int64_t *g = &n->p[G_AT(d, 0)];
         if (d < SP - nsp) {
-            g[D_IN] = g[D_OUT] = g[D_K] = g[D_S] = g[D_DIL] = 1;
-            g[D_PAD] = g[D_PAD_END] = 0;
+            unit_dim(g);
             continue;
         }
         int64_t in = x->dims[2 + i], k = kernel[i], st = strides[i], dl = dil[i];

@@ -12,6 +12,24 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Defines name(x, y, n): y[k] = f1(x[k]) for k < n (y may be x). Whole blocks of 16 go through
+ * the loop the compiler vectorises; the last partial block through a zero-padded copy, so a
+ * short row (a recurrent layer's 24 gates) is not left to a scalar loop. */
+#define VK_MAP(name, f1)                                                                           \
+    static void name(const float *x, float *y, int64_t n)                                          \
+    {                                                                                              \
+        int64_t full = n / 16 * 16;                                                                \
+        for (int64_t k = 0; k < full; k++)                                                         \
+            y[k] = f1(x[k]);                                                                       \
+        if (full == n)                                                                             \
+            return;                                                                                \
+        float t[16] = {0};                                                                         \
+        memcpy(t, x + full, (size_t)(n - full) * sizeof *t);                                       \
+        for (int j = 0; j < 16; j++)                                                               \
+            t[j] = f1(t[j]);                                                                       \
+        memcpy(y + full, t, (size_t)(n - full) * sizeof *t);                                       \
+    }
+
 /* e^x for x in [-25, 0]: 2^n times a degree-6 polynomial on the remainder. */
 static inline float nn_vec_exp_neg(float x)
 {
@@ -84,11 +102,7 @@ static inline float vk_exp1(float x)
     return x != x ? x : y;
 }
 
-static void vk_exp(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_exp1(x[k]);
-}
+VK_MAP(vk_exp, vk_exp1)
 
 /* tanh: its odd Taylor polynomial up to x^21 for |x| < 0.55 (truncation below 1e-9 relative;
  * below that 1 - 2 / (e^2|x| + 1) would cancel), else that formula with the sign of x; +-1 for
@@ -114,11 +128,7 @@ static inline float vk_tanh1(float x)
     return x != x ? x : y;
 }
 
-static void vk_tanh(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_tanh1(x[k]);
-}
+VK_MAP(vk_tanh, vk_tanh1)
 
 /* sigmoid: e = e^-|x|, s = 1 / (1 + e); s for x >= 0, e * s below (no overflow, and the tiny
  * values of very negative x keep their relative accuracy). */
@@ -130,11 +140,7 @@ static inline float vk_sigmoid1(float x)
     return x != x ? x : y;
 }
 
-static void vk_sigmoid(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_sigmoid1(x[k]);
-}
+VK_MAP(vk_sigmoid, vk_sigmoid1)
 
 /* erf: the Maclaurin series of erf up to x^21 for |x| < 0.9 (relative truncation below 2e-9),
  * else 1 - A&S 7.1.26's erfc with the sign of x (absolute error 1.5e-7 on values >= 0.79). */
@@ -163,11 +169,7 @@ static inline float vk_erf1(float x)
     return x != x ? x : y;
 }
 
-static void vk_erf(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_erf1(x[k]);
-}
+VK_MAP(vk_erf, vk_erf1)
 
 /* y = softmax(x) over n contiguous floats (y may be x): the maximum and the sum in 16 partial
  * lanes so that both loops vectorise, e^(x - max) by vk_exp1, one multiply by 1 / sum. */
