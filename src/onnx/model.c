@@ -205,6 +205,19 @@ static int copy_attr(struct nn_model *m, const Onnx__NodeProto *np, const Onnx__
         if (a->s.len)
             memcpy(out->s, a->s.data, a->s.len);
         out->s[a->s.len] = 0;
+    } else if (a->n_strings) { /* a list of strings (RNN activations): joined with ',' */
+        size_t len = 0;
+        for (size_t i = 0; i < a->n_strings; i++)
+            len += a->strings[i].len + 1;
+        out->s = malloc(len);
+        if (!out->s)
+            return fail(m, AE_ENOMEM, "out of memory");
+        char *w = out->s;
+        for (size_t i = 0; i < a->n_strings; i++) {
+            for (size_t k = 0; k < a->strings[i].len; k++) /* a ',' inside a name would split it */
+                *w++ = a->strings[i].data[k] == ',' ? ' ' : (char)a->strings[i].data[k];
+            *w++ = i + 1 < a->n_strings ? ',' : 0;
+        }
     }
     if (a->n_ints) {
         out->ints = malloc(sizeof *out->ints * a->n_ints);
@@ -350,6 +363,12 @@ static int check_operators(struct nn_model *m, const Onnx__GraphProto *g)
     return AE_EUNSUPPORTED;
 }
 
+static int is_recurrent(const char *op_type)
+{
+    return strcmp(op_type, "RNN") == 0 || strcmp(op_type, "GRU") == 0 ||
+           strcmp(op_type, "LSTM") == 0;
+}
+
 static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
 {
     const char *op_type = np->op_type ? np->op_type : "";
@@ -390,7 +409,11 @@ static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
         n->in[i] = idx;
         m->t[idx].consumers++;
     }
-    if (np->n_output == 0 || !np->output[0] || !np->output[0][0])
+    /* The recurrent layers may omit their first output (Y) and keep only the last state. */
+    int any_output = 0;
+    for (size_t i = 0; i < np->n_output; i++)
+        any_output |= np->output[i] && np->output[i][0] && (i == 0 || is_recurrent(op_type));
+    if (!any_output)
         return fail(m, AE_EPARSE, "node '%s' (%s) has no output", n->name, op_type);
     for (size_t i = 0; i < np->n_output; i++) {
         const char *out = np->output[i];

@@ -231,17 +231,50 @@ static void block_free(struct free_list *fl, size_t off, size_t size)
     }
 }
 
+/* The tensor whose memory tensor i shares (itself, unless a view node made it): root[] is filled
+ * in run order, so a view of a view finds the first one. */
+static int view_root(const struct nn_model *m, const struct nn_node *n, const int *root)
+{
+    if (!n->op->view || n->n_in < 1 || n->n_out < 1 || n->in[0] < 0 || n->out[0] < 0)
+        return -1;
+    const struct nn_tensor *x = &m->t[n->in[0]], *y = &m->t[n->out[0]];
+    if (!is_arena_tensor(x) || x->dtype != y->dtype || y->cap > m->t[root[n->in[0]]].cap)
+        return -1;
+    return root[n->in[0]];
+}
+
+/* root[i]: the tensor whose block tensor i lives in (views share their input's); a root's
+ * last_use is extended to its views' last readers. */
+static void find_views(struct nn_model *m, int *root)
+{
+    for (int i = 0; i < m->n_tensors; i++)
+        root[i] = i;
+    for (int pos = 0; pos < m->n_run; pos++) {
+        const struct nn_node *n = &m->nodes[m->run[pos]];
+        int r = view_root(m, n, root);
+        if (r < 0)
+            continue;
+        int y = n->out[0];
+        root[y] = r;
+        if (m->t[y].last_use > m->t[r].last_use)
+            m->t[r].last_use = m->t[y].last_use;
+    }
+}
+
 /* Assigns every arena tensor an offset and allocates the arena. */
 static int place_tensors(struct nn_model *m)
 {
     struct free_list fl = {0};
     fl.off = malloc(sizeof(size_t) * (size_t)(m->n_tensors + 1));
     fl.len = malloc(sizeof(size_t) * (size_t)(m->n_tensors + 1));
-    if (!fl.off || !fl.len) {
+    int *root = malloc(sizeof *root * (size_t)(m->n_tensors + 1));
+    if (!fl.off || !fl.len || !root) {
         free(fl.off);
         free(fl.len);
+        free(root);
         return AE_ENOMEM;
     }
+    find_views(m, root);
     for (int i = 0; i < m->n_inputs; i++) {
         struct nn_tensor *t = &m->t[m->inputs[i]];
         t->offset = block_alloc(&fl, round_up(t->cap ? t->cap : 1));
@@ -251,25 +284,28 @@ static int place_tensors(struct nn_model *m)
         for (int k = 0; k < n->n_out; k++) {
             struct nn_tensor *t = nn_out(m, n, k);
             if (t)
-                t->offset = block_alloc(&fl, round_up(t->cap ? t->cap : 1));
+                t->offset = root[n->out[k]] != n->out[k]
+                                ? m->t[root[n->out[k]]].offset
+                                : block_alloc(&fl, round_up(t->cap ? t->cap : 1));
         }
-        for (int k = 0; k < n->n_in; k++) {
-            struct nn_tensor *t = nn_in(m, n, k);
-            /* A node may read one tensor twice (x * x): free it once. */
+        for (int k = 0; k < n->n_in + n->n_out; k++) {
+            int i = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+            if (i < 0 || !is_arena_tensor(&m->t[root[i]]) || m->t[root[i]].last_use != pos)
+                continue;
+            /* A node may read one block twice (x * x, or x and a view of x): free it once. */
             int seen = 0;
-            for (int j = 0; j < k; j++)
-                seen |= n->in[j] == n->in[k];
-            if (t && !seen && is_arena_tensor(t) && t->last_use == pos)
-                block_free(&fl, t->offset, round_up(t->cap ? t->cap : 1));
-        }
-        for (int k = 0; k < n->n_out; k++) {
-            struct nn_tensor *t = nn_out(m, n, k);
-            if (t && t->last_use == pos)
+            for (int j = 0; j < k; j++) {
+                int o = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
+                seen |= o >= 0 && root[o] == root[i];
+            }
+            const struct nn_tensor *t = &m->t[root[i]];
+            if (!seen)
                 block_free(&fl, t->offset, round_up(t->cap ? t->cap : 1));
         }
     }
     free(fl.off);
     free(fl.len);
+    free(root);
     m->arena_bytes = fl.end ? fl.end : NN_ALIGN;
     m->plan_live_bytes = 0;
     if (plan_reserve(m, m->arena_bytes) != 0)
