@@ -215,11 +215,19 @@ int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t v
 
 int etcd_range(struct etcd_client *c, const char *key, int prefix, struct etcd_kv **kvs, int *n)
 {
+    return etcd_range_since(c, key, prefix, 0, kvs, n);
+}
+
+int etcd_range_since(struct etcd_client *c, const char *key, int prefix, int64_t min_mod_rev,
+                     struct etcd_kv **kvs, int *n)
+{
     *kvs = NULL;
     *n = 0;
     json_t *req = json_pack("{s:o}", "key", b64s(key));
     if (req && prefix)
         json_object_set_new(req, "range_end", prefix_end(key));
+    if (req && min_mod_rev > 0)
+        json_object_set_new(req, "min_mod_revision", i64(min_mod_rev));
     CALL("/v3/kv/range", req, 0, etcd_decode_range(body, len, status, kvs, n, msg, sizeof(msg)));
 }
 

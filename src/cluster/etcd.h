@@ -83,6 +83,9 @@ int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t v
 /* Every pair whose key starts with prefix (prefix = 1) or equals key (prefix = 0), in key
  * order. *kvs (n entries; NULL when none) is owned by the caller: etcd_kvs_free. */
 int etcd_range(struct etcd_client *c, const char *key, int prefix, struct etcd_kv **kvs, int *n);
+/* etcd_range of the pairs modified at revision min_mod_rev or later (0: all). */
+int etcd_range_since(struct etcd_client *c, const char *key, int prefix, int64_t min_mod_rev,
+                     struct etcd_kv **kvs, int *n);
 /* Deletes the keys in [from, to) (to = NULL: the key from alone); *deleted (may be NULL) gets the
  * count. */
 int etcd_delete_range(struct etcd_client *c, const char *from, const char *to, int64_t *deleted);

@@ -57,5 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cluster_recommendation r;
     if (cluster_recommendation_decode(p, n, &r, err, sizeof(err)) == 0 && r.ceiling < r.floor)
         abort();
+    struct cluster_exec x;
+    if (cluster_exec_decode(p, n, &x, err, sizeof(err)) == 0 && (x.count < 0 || !x.blueprint[0]))
+        abort();
     return 0;
 }
