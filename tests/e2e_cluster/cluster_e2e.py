@@ -23,6 +23,9 @@ TTM = {"enabled": True, "input_window_minutes": 8, "prediction_horizon": 2,
 CONTROLLER = {"cpu_scale_up_threshold": 1.0, "cpu_scale_down_threshold": 0.0,
               "warm_up_period_ms": 0, "slice_cooldown_ms": 1000}
 HOT_CALLS = 5000.0
+# each node's own load in its preloaded history: (invocations per minute, ready instances), so
+# that any two followers get different recommendations from the leader
+LOADS = [(6000.0, 1.0), (12000.0, 2.0), (24000.0, 4.0)]
 
 
 class Etcd:
@@ -90,7 +93,7 @@ def by_name(nodes, name):
     return [n for n in nodes if n.name == name][0]
 
 
-def make_nodes(root, etcd, runs_file):
+def make_nodes(root, endpoints, runs_file, lease_ms=LEASE_MS):
     nodes = []
     for k in range(3):
         name = "n%d" % k
@@ -99,14 +102,16 @@ def make_nodes(root, etcd, runs_file):
             "node": {"id": name},
             "ttm": dict(TTM, model_path=os.path.join(ARGS.models, "good.onnx")),
             "controller": CONTROLLER,
-            "cluster": {"etcd_endpoints": [etcd.client], "lease_ttl_ms": LEASE_MS},
+            "cluster": {"etcd_endpoints": endpoints, "lease_ttl_ms": lease_ms},
         }, blueprints=[{"name": "web", "max_instances": 8,
                         "scale_command": ["/bin/sh", "-c", cmd]}])
         n.name = name
         # its own history of 8 minutes, so every node's windows are full from the start
         n.start()
         check(n.stop() == 0, "node exits 0 on SIGTERM")
-        insert_minutes(n.db(), "web", steady_history(8, minute_now() - 60000))
+        calls, ready = LOADS[k]
+        insert_minutes(n.db(), "web", steady_history(8, minute_now() - 60000,
+                                                     invocations=calls, ready=ready))
         nodes.append(n)
     return nodes
 
@@ -122,6 +127,36 @@ def runs(path):
             if len(p) == 3:
                 out.append((p[0], int(p[1]), int(p[2])))
     return out
+
+
+def check_own_recommendations(leader, followers):
+    """Each follower applies the floor the leader forecast from that follower's own windows, and
+    followers with different loads get different floors."""
+    floors = {}
+    for f in followers:
+        mine = f.wait_for(lambda: (lambda ms: ms[0] if ms and ms[0]["hasForecast"] else None)(
+            [m for m in leader.status()["members"] if m["node"] == f.name]), 20,
+            "the leader's forecast for %s" % f.name)
+        rec = f.wait_for(lambda: (lambda r: r if r and r["floor"] == mine["floor"] else None)(
+            f.get_json("/api/blueprints")[0]["recommendation"]), 25,
+            "follower %s applies the floor forecast for it (%s)" % (f.name, mine))
+        floors[f.name] = rec["floor"]
+    check(len(set(floors.values())) == len(floors),
+          "followers with different loads get different floors: %s" % floors)
+    print("per-member floors from the leader: %s" % floors)
+
+
+def check_exec_handover(all_runs, old, new):
+    """The new leader continues from the count the old one applied, and no count is run twice
+    in a row by two nodes."""
+    last_old = max(i for i, r in enumerate(all_runs) if r[0] == old)
+    first_new = min(i for i, r in enumerate(all_runs) if r[0] == new and i > last_old)
+    check(all_runs[first_new][1] >= all_runs[last_old][1],
+          "the new leader %s starts from the applied count %d, not below: %s"
+          % (new, all_runs[last_old][1], all_runs))
+    for a, b in zip(all_runs, all_runs[1:]):
+        check(not (a[0] != b[0] and a[1] == b[1]),
+              "the same change actuated by two nodes: %s then %s" % (a, b))
 
 
 def push_hot(node):
@@ -145,7 +180,7 @@ def main():
     nodes = []
     try:
         etcd.start()
-        nodes = make_nodes(root, etcd, runs_file)
+        nodes = make_nodes(root, [etcd.client], runs_file)
         for n in nodes:
             n.start()
 
@@ -173,6 +208,7 @@ def main():
             check(rec["source"] == "leader", "follower %s applies the leader's: %s"
                   % (f.name, rec))
             print("follower %s applies %s" % (f.name, rec))
+        check_own_recommendations(L, followers)
         m = L.metrics()
         check(m.get(("aether_cluster_leader", frozenset())) == 1.0, "leader gauge on the leader")
         check(followers[0].metrics().get(("aether_cluster_leader", frozenset())) == 0.0,
@@ -191,6 +227,16 @@ def main():
                        TTM["evaluation_interval_ms"] / 1000 * 2 + 5, "the new leader's forecast")
         check(all(b["state"] == "FORECASTING" for b in s["blueprints"]),
               "new leader's first forecast without WAITING_FOR_HISTORY: %s" % s["blueprints"])
+        # the other member's window came from etcd only: forecast in that same first evaluation
+        other = [f for f in followers if f is not N][0]
+        peers = [m for m in s["members"] if m["node"] == other.name]
+        check(len(peers) == 1 and peers[0]["state"] == "FORECASTING"
+              and peers[0]["forecastMs"] == s["lastEvaluation"]
+              and peers[0]["historyMinutes"] >= TTM["input_window_minutes"],
+              "the new leader's first evaluation forecasts %s from etcd: %s"
+              % (other.name, s["members"]))
+        print("new leader %s forecast %s from etcd at its first evaluation: %s"
+              % (new, other.name, peers[0]))
         L.start()  # back as a follower
 
         # 3. SIGSTOP the leader past its lease: no scale_command run by it afterwards
@@ -220,6 +266,7 @@ def main():
         check(set(actors) <= {P.name, Q.name}, "only leaders actuated: %s" % actors)
         check(any(r[0] == Q.name for r in runs(runs_file)), "the new leader %s actuated" % Q.name)
         print("runs: %s" % runs(runs_file))
+        check_exec_handover(runs(runs_file), P.name, Q.name)
         check(P.get_json("/api/cluster")["role"] == "follower", "the old leader follows")
 
         # 4. etcd stopped: reactive scaling goes on; one leader again once it is back
