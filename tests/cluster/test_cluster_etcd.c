@@ -260,6 +260,48 @@ static void test_client_calls(void **state)
 
 /* ---- the runtime ---- */
 
+/* The leader's thread reads the other members' minutes into its inbox (the follower f
+ * published 3); a follower's inbox stays empty. */
+static void expect_peer_minutes(struct cluster **m, int l, int f, const char *fname)
+{
+    struct cluster_minute_record *recs = NULL;
+    int n = 0, got = 0;
+    long term = 0;
+    for (int64_t end = mono_ms() + 5000; got < 3 && mono_ms() < end; sleep_ms(100)) {
+        assert_int_equal(cluster_take_peer_minutes(m[l], &recs, &n, &term), 0);
+        for (int k = 0; k < n; k++)
+            assert_string_equal(recs[k].node, fname);
+        got += n;
+        free(recs);
+    }
+    assert_int_equal(got, 3);
+    assert_true(term >= 1);
+    sleep_ms(TTL_MS / 2); /* more rounds: nothing is read twice */
+    assert_int_equal(cluster_take_peer_minutes(m[l], &recs, &n, &term), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(cluster_take_peer_minutes(m[f], &recs, &n, &term), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(term, 0);
+}
+
+/* Only the leader records an exec count; every member reads it back. */
+static void expect_exec_records(struct cluster **m, int l, const char *lname)
+{
+    char why[1024];
+    int f = (l + 1) % 3;
+    assert_int_equal(cluster_fence_exec(m[f], "web", 7, why, sizeof(why)), 0);
+    assert_non_null(strstr(why, "not the leader"));
+    assert_int_equal(cluster_fence_exec(m[l], "web", 4, why, sizeof(why)), 1);
+    struct cluster_exec x = {0};
+    int seen = 0;
+    for (int64_t end = mono_ms() + 5000; !seen && mono_ms() < end; sleep_ms(100))
+        seen = cluster_exec_get(m[f], "web", &x) == 0;
+    assert_true(seen);
+    assert_int_equal(x.count, 4);
+    assert_string_equal(x.leader, lname);
+    assert_int_equal(cluster_exec_get(m[f], "db", &x), AE_ENOENT);
+}
+
 static void test_leader_failover_fencing(void **state)
 {
     (void)state;
@@ -319,6 +361,8 @@ static void test_leader_failover_fencing(void **state)
     assert_true(ae_minute_has(&recs[2].minute, 0));
     assert_false(ae_minute_has(&recs[2].minute, 1));
     free(recs);
+    expect_peer_minutes(m, l, f, names[f]);
+    expect_exec_records(m, l, names[l]);
 
     /* A recommendation from a follower is never written; the leader's reaches its node. */
     struct cluster_recommendation r = {
@@ -349,6 +393,10 @@ static void test_leader_failover_fencing(void **state)
     assert_int_equal(cluster_still_leader(m[l], why, sizeof(why)), 0);
     print_message("old leader: %s\n", why);
     assert_non_null(strstr(why, "the leadership was lost"));
+    assert_int_equal(cluster_fence_exec(m[l], "web", 9, why, sizeof(why)), 0);
+    struct cluster_exec x;
+    assert_int_equal(cluster_exec_get(m[l], "web", &x), 0);
+    assert_int_equal(x.count, 4); /* the fenced-out run left no record */
 
     int l2 = -1;
     while (mono_ms() - revoked_at < FAILOVER_MS) {
