@@ -29,25 +29,34 @@ LOADS = [(6000.0, 1.0), (12000.0, 2.0), (24000.0, 4.0)]
 
 
 class Etcd:
-    """One etcd member on free loopback ports with a scratch data directory."""
+    """One etcd member on free loopback ports with a scratch data directory; alone, or one of
+    the members named in initial_cluster (set by etcd_cluster)."""
 
-    def __init__(self, binary, root):
+    def __init__(self, binary, root, name="e0"):
         self.binary = binary
-        self.data = os.path.join(root, "etcd-data")
+        self.name = name
+        self.data = os.path.join(root, "etcd-data-" + name)
         self.client = "http://127.0.0.1:%d" % free_port()
         self.peer = "http://127.0.0.1:%d" % free_port()
-        self.log = os.path.join(root, "etcd.log")
+        self.initial_cluster = name + "=" + self.peer
+        self.log = os.path.join(root, "etcd-%s.log" % name)
         self.proc = None
 
-    def start(self):
+    def launch(self):
         log = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "--name", "e0", "--data-dir", self.data,
+            [self.binary, "--name", self.name, "--data-dir", self.data,
              "--listen-client-urls", self.client, "--advertise-client-urls", self.client,
              "--listen-peer-urls", self.peer, "--initial-advertise-peer-urls", self.peer,
-             "--initial-cluster", "e0=" + self.peer],
+             "--initial-cluster", self.initial_cluster],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
+
+    def start(self):
+        self.launch()
+        self.wait_healthy()
+
+    def wait_healthy(self):
         end = time.time() + 15
         while time.time() < end:
             try:
@@ -64,6 +73,18 @@ class Etcd:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
+
+
+def etcd_cluster(binary, root, size):
+    """size etcd members forming one cluster, started and healthy."""
+    members = [Etcd(binary, root, "e%d" % k) for k in range(size)]
+    initial = ",".join(m.name + "=" + m.peer for m in members)
+    for m in members:
+        m.initial_cluster = initial
+        m.launch()
+    for m in members:
+        m.wait_healthy()
+    return members
 
 
 def cluster_of(nodes):
@@ -167,12 +188,76 @@ def push_hot(node):
         pass
 
 
-def main():
-    etcd_bin = os.environ.get("AETHER_ETCD") or shutil.which("etcd") or (
+def etcd_binary():
+    return os.environ.get("AETHER_ETCD") or shutil.which("etcd") or (
         "/usr/bin/etcd" if os.path.exists("/usr/bin/etcd") else None)
+
+
+ETCD3_LEASE_MS = 5000  # covers etcd's own raft election when a member dies (docs/cluster.md)
+
+
+def etcd_member_down():
+    """3-member etcd, the member every node talks to first killed: the same leader throughout,
+    and the followers keep receiving fresh recommendations through the other two."""
+    root = tempfile.mkdtemp(prefix="aether-cluster-etcd3-")
+    CREATED_DIRS.append(root)
+    etcds, nodes = [], []
+    try:
+        etcds = etcd_cluster(etcd_binary(), root, 3)
+        nodes = make_nodes(root, [e.client for e in etcds], os.path.join(root, "runs.txt"),
+                           ETCD3_LEASE_MS)
+        for n in nodes:
+            n.start()
+        leader, took = wait_one_leader(nodes, 15)
+        print("leader %s after %.2f s" % (leader, took))
+        followers = [n for n in nodes if n.name != leader]
+        for f in followers:
+            f.wait_for(lambda: f.get_json("/api/blueprints")[0]["recommendation"], 25,
+                       "the leader's recommendation on %s" % f.name)
+        t_kill = int(time.time() * 1000)
+        etcds[0].proc.send_signal(signal.SIGKILL)
+        etcds[0].proc.wait()
+        etcds[0].proc = None
+        end = time.time() + 2 * ETCD3_LEASE_MS / 1000
+        polls = 0
+        while time.time() < end:
+            ls = leaders(nodes)
+            check(ls == [leader], "the leader %s keeps leading with one etcd member down: %s"
+                  % (leader, cluster_of(nodes)))
+            polls += 1
+            time.sleep(0.25)
+        print("%s led throughout %d polls over %.0f s after etcd member e0 was killed"
+              % (leader, polls, 2 * ETCD3_LEASE_MS / 1000))
+        for f in followers:
+            rec = f.wait_for(lambda: (lambda r: r if r and r["issued"] > t_kill else None)(
+                f.get_json("/api/blueprints")[0]["recommendation"]), 25,
+                "a recommendation issued after the kill on %s" % f.name)
+            print("follower %s applies %s" % (f.name, rec))
+        for n in nodes:
+            doc = n.get_json("/api/cluster")
+            check(doc["etcd"]["reachable"] is True, "%s reaches etcd: %s" % (n.name, doc))
+            n.stop()
+        print("PASS")
+        cleanup()
+        return 0
+    except Failure as e:
+        print("FAIL: %s\n(logs kept in %s and the nodes' directories)" % (e, root))
+        return 1
+    finally:
+        for n in nodes:
+            if n.proc is not None:
+                n.stop(signal.SIGKILL)
+        for e in etcds:
+            e.stop()
+
+
+def main():
+    etcd_bin = etcd_binary()
     if not etcd_bin:
         print("SKIP: no etcd binary (install etcd-server, or set AETHER_ETCD)")
         return 77
+    if ARGS.case == "etcd3":
+        return etcd_member_down()
     root = tempfile.mkdtemp(prefix="aether-cluster-e2e-")
     CREATED_DIRS.append(root)
     etcd = Etcd(etcd_bin, root)
@@ -313,5 +398,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--node", required=True)
     ap.add_argument("--models", required=True)
+    ap.add_argument("--case", choices=["nodes", "etcd3"], default="nodes",
+                    help="nodes: one etcd, failover, fencing, etcd down; etcd3: a 3-member etcd "
+                    "with one member killed")
     ARGS = ap.parse_args()
     sys.exit(main())
