@@ -42,6 +42,8 @@ struct cluster_options {
     const char *prefix;     /* every key starts with it, e.g. "/aether/"; must end with '/' */
     int lease_ttl_ms;       /* 2000..3600000; etcd counts in seconds, so rounded up to one */
     int request_timeout_ms; /* per etcd request and endpoint; 0 = lease_ttl_ms / 6, 200..2000 */
+    const char *username;   /* etcd user to authenticate as; NULL or "" = no authentication */
+    const char *password;   /* its password (copied) */
 };
 
 /* Why a member is or is not the leader. */

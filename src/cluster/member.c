@@ -54,6 +54,7 @@ struct cluster {
     int inbox_n, inbox_cap;
     long term;               /* leadership terms begun by this member */
     int64_t minutes_rev;     /* next read of the minutes starts at this revision (0 = all) */
+    char token[ETCD_TOKEN_MAX]; /* the thread's latest etcd auth token, for the fencing calls */
 };
 
 const char *cluster_reason_text(enum cluster_reason r)
@@ -497,6 +498,7 @@ static void *member_main(void *arg)
         int64_t started = now_ms(CLOCK_MONOTONIC);
         round_with_etcd(c, &e, &lease);
         pthread_mutex_lock(&c->mu);
+        memcpy(c->token, e.token, sizeof(c->token));
         int64_t wake_at = started + c->round_ms;
         while (!c->stop) {
             int64_t left = wake_at - now_ms(CLOCK_MONOTONIC);
@@ -571,6 +573,9 @@ int cluster_start(const struct cluster_options *o, struct cluster **out, char *e
     }
     int rc =
         etcd_client_init(&c->proto, o->etcd_endpoints, o->endpoint_count, timeout, err, errlen);
+    if (rc == 0 && o->username && o->username[0])
+        rc = etcd_client_set_auth(&c->proto, o->username, o->password ? o->password : "", err,
+                                  errlen);
     if (rc != 0) {
         free(c);
         return rc;
@@ -709,10 +714,11 @@ static int fenced_put(struct cluster *c, const char *key, const char *value, cha
         snprintf(why, whylen, "not the leader: %s", st.why);
         return 0;
     }
+    struct etcd_client e = c->proto;
     pthread_mutex_lock(&c->mu);
     struct etcd_leader_key lk = c->lk;
+    memcpy(e.token, c->token, sizeof(e.token));
     pthread_mutex_unlock(&c->mu);
-    struct etcd_client e = c->proto;
     int ok = 0;
     int rc = etcd_txn_put_if_created(&e, lk.key, lk.rev, key, value, value ? strlen(value) : 0, 0,
                                      &ok);

@@ -1,6 +1,9 @@
 /* The node's side of cluster mode (see ncluster.h). */
 #include "ncluster.h"
 
+#include "aether/error.h"
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,33 @@ void nclu_member_name(const struct ae_config *cfg, char *out, size_t len)
     snprintf(out, len, "%s", host);
 }
 
+/* The first line of the password file (without its line break) into buf. 0, or AE_EIO /
+ * AE_EINVAL with a message naming the file. */
+static int read_password(const char *path, char *buf, size_t size, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cluster.password_file \"%s\": cannot open: %s", path,
+                 strerror(errno));
+        return AE_EIO;
+    }
+    int got = fgets(buf, (int)size, f) != NULL;
+    fclose(f);
+    size_t n = got ? strcspn(buf, "\r\n") : 0;
+    if (got)
+        buf[n] = '\0';
+    if (n == 0) {
+        snprintf(err, errlen, "cluster.password_file \"%s\": the first line is empty", path);
+        return AE_EINVAL;
+    }
+    if (n >= size - 1) {
+        snprintf(err, errlen, "cluster.password_file \"%s\": the password is longer than %zu "
+                 "bytes", path, size - 2);
+        return AE_EINVAL;
+    }
+    return 0;
+}
+
 int nclu_open(const struct ae_config *cfg, struct cluster **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -27,14 +57,26 @@ int nclu_open(const struct ae_config *cfg, struct cluster **out, char *err, size
         return 0;
     char name[CLUSTER_NAME_MAX];
     nclu_member_name(cfg, name, sizeof name);
+    char password[256] = "";
+    if (cc->username[0]) {
+        int rc = read_password(cc->password_file, password, sizeof password, err, errlen);
+        if (rc)
+            return rc;
+    }
     struct cluster_options o = {
         .etcd_endpoints = (const char *const *)cc->etcd_endpoints,
         .endpoint_count = cc->etcd_endpoints_count,
         .name = name,
         .prefix = cc->prefix,
         .lease_ttl_ms = cc->lease_ttl_ms,
+        .username = cc->username,
+        .password = password,
     };
-    return cluster_start(&o, out, err, errlen);
+    int rc = cluster_start(&o, out, err, errlen); /* copies it */
+    volatile char *wipe = password;
+    for (size_t i = 0; i < sizeof password; i++)
+        wipe[i] = 0;
+    return rc;
 }
 
 void nclu_follow(struct cluster *c, const char *blueprint, int64_t now_ms, struct scl_input *in)

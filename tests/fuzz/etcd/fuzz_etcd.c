@@ -43,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (etcd_decode_campaign(p, n, status, &lk, err, sizeof(err)) == 0 &&
         (strlen(lk.key) == 0 || lk.rev <= 0))
         abort();
+    char token[ETCD_TOKEN_MAX];
+    if (etcd_decode_authenticate(p, n, status, token, sizeof(token), err, sizeof(err)) == 0 &&
+        (strlen(token) == 0 || strlen(token) >= sizeof(token)))
+        abort();
     struct etcd_kv kv;
     if (etcd_decode_leader(p, n, status, &kv, err, sizeof(err)) == 0)
         etcd_kv_free(&kv);
