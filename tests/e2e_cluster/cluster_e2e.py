@@ -3,6 +3,7 @@ started and stopped here. Leadership, TTM on the leader only, recommendations th
 failover after kill -9, fencing of an exec actuator across SIGSTOP/SIGCONT, and etcd stopped and
 restarted. Exit 77 (ctest SKIP) when no etcd binary is installed."""
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -251,6 +252,79 @@ def etcd_member_down():
             e.stop()
 
 
+def etcd_post(etcd, path, doc, token=None):
+    req = urllib.request.Request(etcd.client + path, data=json.dumps(doc).encode(),
+                                 headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", token)
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def auth_node(root, etcd, name, user, password):
+    """A node authenticating as user with password (None: no password file written)."""
+    pw_file = os.path.join(root, name + ".pass")
+    if password is not None:
+        with open(pw_file, "w") as f:
+            f.write(password + "\n")
+        os.chmod(pw_file, 0o600)
+    n = Node(ARGS.node, sections={
+        "node": {"id": name},
+        "cluster": {"etcd_endpoints": [etcd.client], "lease_ttl_ms": LEASE_MS,
+                    "username": user, "password_file": pw_file}})
+    n.name = name
+    return n, pw_file
+
+
+def etcd_with_auth():
+    """etcd with authentication on: the node with the right password leads, the one with a wrong
+    password is not the leader and says why, one whose password file is missing does not start
+    and names the file."""
+    root = tempfile.mkdtemp(prefix="aether-cluster-auth-")
+    CREATED_DIRS.append(root)
+    etcd = Etcd(etcd_binary(), root)
+    nodes = []
+    try:
+        etcd.start()
+        etcd_post(etcd, "/v3/auth/role/add", {"name": "root"})
+        etcd_post(etcd, "/v3/auth/user/add", {"name": "root", "password": "s3cret"})
+        etcd_post(etcd, "/v3/auth/user/grant", {"user": "root", "role": "root"})
+        etcd_post(etcd, "/v3/auth/enable", {})
+        good, _ = auth_node(root, etcd, "good", "root", "s3cret")
+        bad, _ = auth_node(root, etcd, "bad", "root", "wrong")
+        nodes = [good, bad]
+        for n in nodes:
+            n.start()
+        leader, took = wait_one_leader(nodes, 10)
+        check(leader == "good", "the node with the right password leads: %s" % cluster_of(nodes))
+        print("leader %s after %.2f s with etcd authentication" % (leader, took))
+        doc = bad.wait_for(lambda: (lambda d: d if d["etcd"]["error"] and "authentication failed"
+                                    in d["etcd"]["error"] else None)(
+            bad.get_json("/api/cluster")), 10, "the wrong password reported")
+        check(doc["role"] == "follower", "a node that cannot authenticate follows: %s" % doc)
+        print("wrong password: %s" % doc["etcd"]["error"])
+        missing, pw_file = auth_node(root, etcd, "missing", "root", None)
+        missing.start(wait=False)
+        rc = missing.proc.wait(10)
+        missing.proc = None
+        check(rc != 0 and pw_file in missing.log() and "cannot open" in missing.log(),
+              "a missing password file stops the node, naming it (exit %s): %s"
+              % (rc, missing.log()[-600:]))
+        for n in nodes:
+            n.stop()
+        print("PASS")
+        cleanup()
+        return 0
+    except Failure as e:
+        print("FAIL: %s\n(logs kept in %s and the nodes' directories)" % (e, root))
+        return 1
+    finally:
+        for n in nodes:
+            if n.proc is not None:
+                n.stop(signal.SIGKILL)
+        etcd.stop()
+
+
 def main():
     etcd_bin = etcd_binary()
     if not etcd_bin:
@@ -258,6 +332,8 @@ def main():
         return 77
     if ARGS.case == "etcd3":
         return etcd_member_down()
+    if ARGS.case == "auth":
+        return etcd_with_auth()
     root = tempfile.mkdtemp(prefix="aether-cluster-e2e-")
     CREATED_DIRS.append(root)
     etcd = Etcd(etcd_bin, root)
@@ -398,8 +474,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--node", required=True)
     ap.add_argument("--models", required=True)
-    ap.add_argument("--case", choices=["nodes", "etcd3"], default="nodes",
+    ap.add_argument("--case", choices=["nodes", "etcd3", "auth"], default="nodes",
                     help="nodes: one etcd, failover, fencing, etcd down; etcd3: a 3-member etcd "
-                    "with one member killed")
+                    "with one member killed; auth: etcd with authentication")
     ARGS = ap.parse_args()
     sys.exit(main())
