@@ -32,7 +32,7 @@
 #define CLUSTER_OUTBOX_MINUTES 1024 /* closed minutes waiting to be published */
 #define CLUSTER_MINUTES_KEPT 120    /* per member and blueprint, in etcd */
 #define CLUSTER_WHY_MAX 1024
-#define CLUSTER_INBOX_MINUTES 16384 /* other members' minutes read, waiting for the leader's node */
+#define CLUSTER_INBOX_MINUTES 16384 /* other members' minutes read, for the leader's node */
 #define CLUSTER_EXECS_MAX 64        /* exec counts read back (one per blueprint) */
 
 struct cluster_options {

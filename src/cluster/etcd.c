@@ -142,7 +142,6 @@ static int post(struct etcd_client *c, const char *path, json_t *req, int blocki
     return rc;
 }
 
-
 /* Sets last_error to "etcd <endpoint> <path>: <msg>" after a decoder's verdict rc. */
 static int verdict(struct etcd_client *c, int rc, int which, const char *path, const char *msg)
 {
@@ -214,13 +213,15 @@ static json_t *prefix_end(const char *prefix)
         return verdict(c, rc_, which, path, msg);                                                  \
     } while (0)
 
-int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *password,
-                         char *err, size_t errlen)
+int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *password, char *err,
+                         size_t errlen)
 {
     if (strlen(user) >= sizeof(c->user) || strlen(password) >= sizeof(c->password) ||
         !password[0]) {
-        snprintf(err, errlen, "etcd user \"%.40s\": the name and a non-empty password must be "
-                 "shorter than %d bytes", user, ETCD_USER_MAX);
+        snprintf(err, errlen,
+                 "etcd user \"%.40s\": the name and a non-empty password must be "
+                 "shorter than %d bytes",
+                 user, ETCD_USER_MAX);
         return AE_EINVAL;
     }
     snprintf(c->user, sizeof(c->user), "%s", user);
@@ -235,8 +236,7 @@ int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *pa
 static int authenticate_once(struct etcd_client *c)
 {
     CALL(AUTH_PATH, json_pack("{s:s,s:s}", "name", c->user, "password", c->password), 0,
-         etcd_decode_authenticate(body, len, status, c->token, sizeof(c->token), msg,
-                                  sizeof(msg)));
+         etcd_decode_authenticate(body, len, status, c->token, sizeof(c->token), msg, sizeof(msg)));
 }
 
 int etcd_authenticate(struct etcd_client *c)

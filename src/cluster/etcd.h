@@ -78,8 +78,8 @@ int etcd_client_init(struct etcd_client *c, const char *const *endpoints, int n,
 
 /* Authenticates as user with password from now on (copied). AE_EINVAL with a message when
  * either is longer than ETCD_USER_MAX - 1 bytes or the password is empty. */
-int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *password,
-                         char *err, size_t errlen);
+int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *password, char *err,
+                         size_t errlen);
 /* Asks etcd for a token for the client's user into c->token (done by every call as needed),
  * waiting at least 2 s per endpoint (etcd checks the password with bcrypt). AE_EIO with etcd's
  * message ("authentication failed, invalid user ID or password"). */

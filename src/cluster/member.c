@@ -52,8 +52,8 @@ struct cluster {
     int execs_n;
     struct cluster_minute_record *inbox; /* other members' minutes, while leading */
     int inbox_n, inbox_cap;
-    long term;               /* leadership terms begun by this member */
-    int64_t minutes_rev;     /* next read of the minutes starts at this revision (0 = all) */
+    long term;                  /* leadership terms begun by this member */
+    int64_t minutes_rev;        /* next read of the minutes starts at this revision (0 = all) */
     char token[ETCD_TOKEN_MAX]; /* the thread's latest etcd auth token, for the fencing calls */
 };
 
@@ -720,8 +720,8 @@ static int fenced_put(struct cluster *c, const char *key, const char *value, cha
     memcpy(e.token, c->token, sizeof(e.token));
     pthread_mutex_unlock(&c->mu);
     int ok = 0;
-    int rc = etcd_txn_put_if_created(&e, lk.key, lk.rev, key, value, value ? strlen(value) : 0, 0,
-                                     &ok);
+    int rc =
+        etcd_txn_put_if_created(&e, lk.key, lk.rev, key, value, value ? strlen(value) : 0, 0, &ok);
     if (rc != 0) {
         snprintf(why, whylen, "etcd unreachable: %s", e.last_error);
         return 0;

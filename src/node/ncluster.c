@@ -42,8 +42,10 @@ static int read_password(const char *path, char *buf, size_t size, char *err, si
         return AE_EINVAL;
     }
     if (n >= size - 1) {
-        snprintf(err, errlen, "cluster.password_file \"%s\": the password is longer than %zu "
-                 "bytes", path, size - 2);
+        snprintf(err, errlen,
+                 "cluster.password_file \"%s\": the password is longer than %zu "
+                 "bytes",
+                 path, size - 2);
         return AE_EINVAL;
     }
     return 0;

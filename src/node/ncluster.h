@@ -1,7 +1,8 @@
 /* The node's side of cluster mode (docs/cluster.md): starting its cluster member from [cluster],
  * reading the leader's recommendation for a blueprint into the control step's input, the
  * leader's forecasts for every other member from their published minutes (npeers.h), the
- * fencing gate before a cluster-level (exec) actuation and the count it stands at. The member runtime itself is include/aether/cluster.h. */
+ * fencing gate before a cluster-level (exec) actuation and the count it stands at. The member
+ * runtime itself is include/aether/cluster.h. */
 #ifndef AETHER_NODE_NCLUSTER_H
 #define AETHER_NODE_NCLUSTER_H
 

@@ -559,7 +559,8 @@ static void follow_cluster(struct node *n)
     cluster_status(n->cluster, &n->cstatus);
     int leads = n->cstatus.leader;
     if (leads != scl_is_leader(n->step)) {
-        nlog(NLOG_INFO, "cluster", "%s", leads ? "this node leads the cluster now" : n->cstatus.why);
+        nlog(NLOG_INFO, "cluster", "%s",
+             leads ? "this node leads the cluster now" : n->cstatus.why);
         for (int i = 0; leads && i < n->nbp; i++)
             n->bps[i].exec_adopted_ms = INT64_MIN; /* take the last leader's count once */
     }
@@ -573,8 +574,10 @@ static void follow_cluster(struct node *n)
             nclu_exec_count(n->cluster, name, leads, b->cfg->name, &b->exec_adopted_ms, &count) &&
             count != b->s->requested) {
             if (leads)
-                nlog(NLOG_INFO, "cluster", "blueprint %s: continuing from %d instances, the count "
-                     "the previous leader applied", b->cfg->name, count);
+                nlog(NLOG_INFO, "cluster",
+                     "blueprint %s: continuing from %d instances, the count "
+                     "the previous leader applied",
+                     b->cfg->name, count);
             b->s->requested = count;
         }
     }

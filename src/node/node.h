@@ -39,7 +39,7 @@ struct node_bp_view {
     int has_snapshot;
     struct ae_snapshot last_snapshot; /* the newest second folded */
     int has_decision;
-    struct ae_decision last_decision; /* last change or TTM recommendation */
+    struct ae_decision last_decision;               /* last change or TTM recommendation */
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
     char last_result[512];
     int history_minutes; /* closed minutes held */

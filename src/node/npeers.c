@@ -15,8 +15,8 @@
 
 struct npeers {
     const struct ae_config *cfg;
-    int nbp, slots; /* slots = PEERS_MAX * nbp */
-    struct cfg_blueprint *bps; /* the manager's blueprint k = cfg's blueprint k % nbp */
+    int nbp, slots;                    /* slots = PEERS_MAX * nbp */
+    struct cfg_blueprint *bps;         /* the manager's blueprint k = cfg's blueprint k % nbp */
     char (*members)[CLUSTER_NAME_MAX]; /* PEERS_MAX rows, "" = free */
     agg **history;                     /* slots */
     struct adt *ctl;                   /* slots: receive the recommendations */

@@ -19,7 +19,7 @@ struct npeers_view {
     char member[CLUSTER_NAME_MAX];
     const char *blueprint; /* borrowed from the config */
     enum ttm_bp_state state;
-    int minutes;     /* closed minutes held */
+    int minutes; /* closed minutes held */
     int has_forecast;
     int64_t forecast_ms;
     int floor, ceiling; /* of the last forecast */

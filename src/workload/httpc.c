@@ -148,7 +148,7 @@ static void start(struct httpc_request *r, const char *accept)
         }
     const char *ctype = r->content_type ? r->content_type : "application/octet-stream";
     size_t body_len = r->body ? r->body_len : 0;
-    const char *auth = r->authorization;
+    const char *auth = r->auth_header;
     if (auth && strpbrk(auth, "\r\n")) {
         finish(r, 0, "bad Authorization value (a line break in it)");
         return;
@@ -303,9 +303,8 @@ void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int ti
     }
 }
 
-int httpc_post_json(const char *url, const char *json, const char *authorization,
-                    size_t max_body, int timeout_ms, struct httpc_response *out, char *err,
-                    size_t errlen)
+int httpc_post_json(const char *url, const char *json, const char *authorization, size_t max_body,
+                    int timeout_ms, struct httpc_response *out, char *err, size_t errlen)
 {
     struct httpc_request req;
     memset(&req, 0, sizeof(req));
@@ -316,7 +315,7 @@ int httpc_post_json(const char *url, const char *json, const char *authorization
     req.body_len = strlen(json);
     req.content_type = "application/json";
     req.any_status = 1;
-    req.authorization = authorization;
+    req.auth_header = authorization;
     httpc_get_all(&req, 1, "application/json", timeout_ms);
     if (!req.ok) {
         snprintf(err, errlen, "%s", req.error);

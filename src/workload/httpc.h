@@ -50,7 +50,7 @@ struct httpc_request {
     const char *content_type; /* Content-Type of the body; NULL = "application/octet-stream" */
     int any_status;           /* ok once any whole response is read: the caller checks
                                * resp.status (and reads the body of an error) */
-    const char *authorization; /* the Authorization header's value (borrowed); NULL = none */
+    const char *auth_header;  /* the Authorization header's value (borrowed); NULL = none */
     /* out */
     int ok; /* 1: status 200 (any status with any_status) and the whole body (or headers) read */
     char error[224];            /* why not ok, e.g. "timed out after 800 ms" */
@@ -76,9 +76,8 @@ void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int ti
  * in *out (status, body; the caller frees it with httpc_response_free), or -1 with the reason in
  * err (as httpc_request.error: "cannot connect: Connection refused", "timed out after 500 ms",
  * "body larger than 65536 bytes"...; *out holds nothing to free then). json is borrowed. */
-int httpc_post_json(const char *url, const char *json, const char *authorization,
-                    size_t max_body, int timeout_ms, struct httpc_response *out, char *err,
-                    size_t errlen);
+int httpc_post_json(const char *url, const char *json, const char *authorization, size_t max_body,
+                    int timeout_ms, struct httpc_response *out, char *err, size_t errlen);
 
 /* Frees what a request owns after httpc_get_all (its body); the request may then be reused. */
 void httpc_request_free(struct httpc_request *r);

@@ -745,14 +745,12 @@ static void test_paused_leader_is_fenced(void **state)
 
 /* POSTs json to path on etcd member 0 with token (NULL: none); returns the HTTP status and
  * copies the body into out. */
-static int admin_post(const char *path, const char *json, const char *token, char *out,
-                      size_t size)
+static int admin_post(const char *path, const char *json, const char *token, char *out, size_t size)
 {
     char url[128], err[224];
     snprintf(url, sizeof(url), "%s%s", fx.urls[0], path);
     struct httpc_response resp;
-    assert_int_equal(httpc_post_json(url, json, token, 1 << 16, 2000, &resp, err, sizeof(err)),
-                     0);
+    assert_int_equal(httpc_post_json(url, json, token, 1 << 16, 2000, &resp, err, sizeof(err)), 0);
     snprintf(out, size, "%s", resp.body ? resp.body : "");
     int status = resp.status;
     httpc_response_free(&resp);
@@ -763,12 +761,14 @@ static int admin_post(const char *path, const char *json, const char *token, cha
 static void enable_auth(void)
 {
     char body[4096];
-    assert_int_equal(admin_post("/v3/auth/role/add", "{\"name\":\"root\"}", NULL, body,
-                                sizeof(body)), 200);
+    assert_int_equal(
+        admin_post("/v3/auth/role/add", "{\"name\":\"root\"}", NULL, body, sizeof(body)), 200);
     assert_int_equal(admin_post("/v3/auth/user/add", "{\"name\":\"root\",\"password\":\"rootpw\"}",
-                                NULL, body, sizeof(body)), 200);
+                                NULL, body, sizeof(body)),
+                     200);
     assert_int_equal(admin_post("/v3/auth/user/grant", "{\"user\":\"root\",\"role\":\"root\"}",
-                                NULL, body, sizeof(body)), 200);
+                                NULL, body, sizeof(body)),
+                     200);
     assert_int_equal(admin_post("/v3/auth/enable", "{}", NULL, body, sizeof(body)), 200);
 }
 
@@ -814,8 +814,8 @@ static void test_authentication(void **state)
     assert_int_equal(admin_post("/v3/auth/disable", "{}", root.token, body, sizeof(body)), 200);
     assert_int_equal(admin_post("/v3/auth/enable", "{}", NULL, body, sizeof(body)), 200);
     /* the old tokens are dead indeed */
-    assert_int_not_equal(admin_post("/v3/kv/range", "{\"key\":\"YQ==\"}", root.token, body,
-                                    sizeof(body)), 200);
+    assert_int_not_equal(
+        admin_post("/v3/kv/range", "{\"key\":\"YQ==\"}", root.token, body, sizeof(body)), 200);
     assert_non_null(strstr(body, "invalid auth token"));
     int still = cluster_still_leader(good, why, sizeof(why));
     print_message("fencing check right after: %s\n", why);
