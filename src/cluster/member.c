@@ -112,6 +112,8 @@ static void set_role(struct cluster *c, int leader, enum cluster_reason reason, 
         c->minutes_rev = 0;
         c->inbox_n = 0;
     }
+    if (!leader || leader != c->st.leader)
+        c->st.peers_read = 0;
     if (!leader)
         c->recs_out_n = 0; /* queued while leading: never written by a member that does not */
     c->st.leader = leader;
@@ -353,18 +355,27 @@ static int flush_recommendations(struct cluster *c, struct etcd_client *e, int64
     }
 }
 
+/* The pairs under <prefix><sub> modified at revision since or later (0: all); a failure is
+ * recorded (etcd_failed). */
+static int range_under(struct cluster *c, struct etcd_client *e, const char *sub, int64_t since,
+                       struct etcd_kv **kvs, int *n)
+{
+    char key[CLUSTER_PREFIX_MAX + CLUSTER_NAME_MAX + 32];
+    snprintf(key, sizeof(key), "%s%s", c->prefix, sub);
+    int rc = etcd_range_since(e, key, 1, since, kvs, n);
+    if (rc != 0)
+        etcd_failed(c, e, rc);
+    return rc;
+}
+
 /* Reads the exec counts the leaders recorded. */
 static int refresh_execs(struct cluster *c, struct etcd_client *e)
 {
-    char key[CLUSTER_PREFIX_MAX + 16];
-    snprintf(key, sizeof(key), "%sexec/", c->prefix);
     struct etcd_kv *kvs;
     int n;
-    int rc = etcd_range(e, key, 1, &kvs, &n);
-    if (rc != 0) {
-        etcd_failed(c, e, rc);
+    int rc = range_under(c, e, "exec/", 0, &kvs, &n);
+    if (rc != 0)
         return rc;
-    }
     pthread_mutex_lock(&c->mu);
     c->execs_n = 0;
     for (int i = 0; i < n && c->execs_n < CLUSTER_EXECS_MAX; i++) {
@@ -408,15 +419,11 @@ static int read_peer_minutes(struct cluster *c, struct etcd_client *e)
     pthread_mutex_unlock(&c->mu);
     if (!leading)
         return 0;
-    char key[CLUSTER_PREFIX_MAX + 16];
-    snprintf(key, sizeof(key), "%sminutes/", c->prefix);
     struct etcd_kv *kvs;
     int count;
-    int rc = etcd_range_since(e, key, 1, since, &kvs, &count);
-    if (rc != 0) {
-        etcd_failed(c, e, rc);
+    int rc = range_under(c, e, "minutes/", since, &kvs, &count);
+    if (rc != 0)
         return rc;
-    }
     int64_t newest = since - 1;
     for (int i = 0; i < count; i++)
         newest = kvs[i].mod_revision > newest ? kvs[i].mod_revision : newest;
@@ -427,6 +434,7 @@ static int read_peer_minutes(struct cluster *c, struct etcd_client *e)
     if (term == c->term && n >= 0) { /* not a read of a term that ended meanwhile */
         inbox_add(c, recs, n);
         c->minutes_rev = newest + 1;
+        c->st.peers_read = c->st.leader;
     }
     pthread_mutex_unlock(&c->mu);
     free(recs);
@@ -436,15 +444,11 @@ static int read_peer_minutes(struct cluster *c, struct etcd_client *e)
 /* Reads the member list and this member's recommendations. */
 static int refresh(struct cluster *c, struct etcd_client *e)
 {
-    char key[512];
-    snprintf(key, sizeof(key), "%smembers/", c->prefix);
     struct etcd_kv *kvs;
     int n;
-    int rc = etcd_range(e, key, 1, &kvs, &n);
-    if (rc != 0) {
-        etcd_failed(c, e, rc);
+    int rc = range_under(c, e, "members/", 0, &kvs, &n);
+    if (rc != 0)
         return rc;
-    }
     pthread_mutex_lock(&c->mu);
     c->st.member_count = 0;
     for (int i = 0; i < n && c->st.member_count < CLUSTER_MEMBERS_MAX; i++)
@@ -453,12 +457,11 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     pthread_mutex_unlock(&c->mu);
     etcd_kvs_free(kvs, n);
 
-    snprintf(key, sizeof(key), "%srecommendations/%s/", c->prefix, c->name);
-    rc = etcd_range(e, key, 1, &kvs, &n);
-    if (rc != 0) {
-        etcd_failed(c, e, rc);
+    char sub[CLUSTER_NAME_MAX + 32];
+    snprintf(sub, sizeof(sub), "recommendations/%s/", c->name);
+    rc = range_under(c, e, sub, 0, &kvs, &n);
+    if (rc != 0)
         return rc;
-    }
     pthread_mutex_lock(&c->mu);
     c->recs_in_n = 0;
     for (int i = 0; i < n && c->recs_in_n < CLUSTER_RECS_MAX; i++) {
@@ -477,14 +480,14 @@ static void round_with_etcd(struct cluster *c, struct etcd_client *e, int64_t *l
     if (keep_lease(c, e, lease) != 0)
         return;
     int rc = settle_leadership(c, e, *lease);
+    if (!rc) /* first: a new leader's forecasts wait for it */
+        rc = read_peer_minutes(c, e);
     if (!rc)
         rc = flush_minutes(c, e, *lease);
     if (!rc)
         rc = flush_recommendations(c, e, *lease);
     if (!rc)
         rc = refresh(c, e);
-    if (!rc)
-        rc = read_peer_minutes(c, e);
     if (rc == AE_ENOENT)
         *lease = 0; /* a write under the lease found it gone (etcd_failed said so) */
 }

@@ -556,15 +556,17 @@ static void run_step(struct node *n, int64_t now_ms)
  * (leading) the other members' minutes read from etcd. Never waits for etcd. Lock held. */
 static void follow_cluster(struct node *n)
 {
+    int led = n->cstatus.leader;
     cluster_status(n->cluster, &n->cstatus);
     int leads = n->cstatus.leader;
-    if (leads != scl_is_leader(n->step)) {
+    if (leads != led) {
         nlog(NLOG_INFO, "cluster", "%s",
              leads ? "this node leads the cluster now" : n->cstatus.why);
         for (int i = 0; leads && i < n->nbp; i++)
             n->bps[i].exec_adopted_ms = INT64_MIN; /* take the last leader's count once */
     }
-    scl_set_leader(n->step, leads);
+    /* The TTM tier starts once the other members' windows are in (a round trip later). */
+    scl_set_leader(n->step, leads && n->cstatus.peers_read);
     char name[CLUSTER_NAME_MAX];
     nclu_member_name(&n->cfg, name, sizeof name);
     for (int i = 0; i < n->nbp; i++) {
