@@ -194,18 +194,29 @@ static void no_orphans_when_parent_is_killed(void **state)
     assert_true(process_gone(worker));
 }
 
+/* An empty temporary file named into path (a mkstemp template). */
+static void temp_file(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* An exec blueprint named "api" with scale_command argv[0..n-1]. */
+static void exec_blueprint(struct cfg_blueprint *bp, const char *const *argv, size_t n)
+{
+    cfg_blueprint_defaults(bp);
+    snprintf(bp->name, sizeof(bp->name), "api");
+    bp->actuator = CFG_ACTUATOR_EXEC;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(cfg_strv_append(&bp->scale_command, &bp->scale_command_count, argv[i]), 0);
+}
+
 static void exec_runs_scale_command_with_arguments(void **state)
 {
     (void)state;
     char log[] = "/tmp/aether-exec-test-XXXXXX";
-    int fd = mkstemp(log);
-    assert_true(fd >= 0);
-    close(fd);
-    struct cfg_blueprint bp;
-    cfg_blueprint_defaults(&bp);
-    snprintf(bp.name, sizeof(bp.name), "api");
-    bp.actuator = CFG_ACTUATOR_EXEC;
-    bp.max_instances = 5;
+    temp_file(log);
     /* Logs its arguments; the first run for 4 instances fails with exit 3, later ones work. */
     char script[768];
     snprintf(script, sizeof(script),
@@ -213,8 +224,9 @@ static void exec_runs_scale_command_with_arguments(void **state)
              "test \"$1\" != 4 || test -e %s.failed-once || { touch %s.failed-once; exit 3; }",
              log, log, log);
     const char *argv[] = {"/bin/sh", "-c", script, "{blueprint}", "{instances}"};
-    for (size_t i = 0; i < 5; i++)
-        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
+    struct cfg_blueprint bp;
+    exec_blueprint(&bp, argv, 5);
+    bp.max_instances = 5;
     assert_int_equal(
         cfg_strv_append(&bp.metrics_urls, &bp.metrics_urls_count, "http://127.0.0.1:1/metrics"), 0);
     char err[256], result[512];
@@ -378,18 +390,12 @@ static void exec_gate_refuses_and_allows(void **state)
 {
     (void)state;
     char log[] = "/tmp/aether-exec-gate-XXXXXX";
-    int fd = mkstemp(log);
-    assert_true(fd >= 0);
-    close(fd);
-    struct cfg_blueprint bp;
-    cfg_blueprint_defaults(&bp);
-    snprintf(bp.name, sizeof(bp.name), "api");
-    bp.actuator = CFG_ACTUATOR_EXEC;
+    temp_file(log);
     char script[256];
     snprintf(script, sizeof(script), "echo \"$0\" >> %s", log);
     const char *argv[] = {"/bin/sh", "-c", script, "{instances}"};
-    for (size_t i = 0; i < 4; i++)
-        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
+    struct cfg_blueprint bp;
+    exec_blueprint(&bp, argv, 4);
     char err[256], result[512];
     struct actuator *a = actuator_open(&bp, err, sizeof(err));
     assert_non_null(a);
