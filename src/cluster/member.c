@@ -734,6 +734,12 @@ static int fenced_put(struct cluster *c, const char *key, const char *value, cha
                  "election key %s is gone or was created again (not at revision "
                  "%lld): the leadership was lost",
                  lk.key, (long long)lk.rev);
+        pthread_mutex_lock(&c->mu); /* proven lost: not the leader from now on */
+        if (c->st.leader && c->lk.rev == lk.rev && strcmp(c->lk.key, lk.key) == 0) {
+            set_role(c, 0, CLUSTER_NO_LEADER, "the election key is gone");
+            c->st.leader_name[0] = '\0';
+        }
+        pthread_mutex_unlock(&c->mu);
         return 0;
     }
     snprintf(why, whylen, "leading");

@@ -569,7 +569,9 @@ static void follow_cluster(struct node *n)
     scl_set_leader(n->step, leads && n->cstatus.peers_read);
     char name[CLUSTER_NAME_MAX];
     nclu_member_name(&n->cfg, name, sizeof name);
-    for (int i = 0; i < n->nbp; i++) {
+    /* Without etcd or a leader the recorded count may be stale: tier 1 goes on alone. */
+    int follow_count = leads || (n->cstatus.etcd_reachable && n->cstatus.leader_name[0]);
+    for (int i = 0; follow_count && i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
         int count;
         if (b->cfg->actuator == CFG_ACTUATOR_EXEC &&

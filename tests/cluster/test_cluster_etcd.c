@@ -403,10 +403,8 @@ static void test_leader_failover_fencing(void **state)
     assert_int_equal(cluster_still_leader(m[l], why, sizeof(why)), 0);
     print_message("old leader: %s\n", why);
     assert_non_null(strstr(why, "the leadership was lost"));
-    assert_int_equal(cluster_fence_exec(m[l], "web", 9, why, sizeof(why)), 0);
-    struct cluster_exec x;
-    assert_int_equal(cluster_exec_get(m[l], "web", &x), 0);
-    assert_int_equal(x.count, 4); /* the fenced-out run left no record */
+    cluster_status(m[l], &st);
+    assert_false(st.leader); /* a failed fencing check ends the leadership at once */
 
     int l2 = -1;
     while (mono_ms() - revoked_at < FAILOVER_MS) {
@@ -421,6 +419,10 @@ static void test_leader_failover_fencing(void **state)
     assert_true(l2 >= 0 && l2 != l);
     assert_int_equal(cluster_still_leader(m[l2], why, sizeof(why)), 1);
     assert_int_equal(cluster_still_leader(m[l], why, sizeof(why)), 0);
+    assert_int_equal(cluster_fence_exec(m[l], "web", 9, why, sizeof(why)), 0);
+    struct cluster_exec x;
+    assert_int_equal(cluster_exec_get(m[l], "web", &x), 0);
+    assert_int_equal(x.count, 4); /* the fenced-out run left no record */
     cluster_status(m[l], &st);
     assert_true(st.leader_changes >= 2); /* gained, then lost */
     /* The old leader's recommendation went with its lease. */
