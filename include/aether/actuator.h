@@ -58,6 +58,17 @@ struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t
  * AE_ERANGE (with a message; n is clamped and still applied) when n was out of range. */
 int actuator_set_desired(struct actuator *a, int n, char *err, size_t errlen);
 
+/* A check a run must pass right before it starts, on the actuator's thread (the node's lock is
+ * not held, so it may wait, e.g. for etcd's fencing transaction). Returns 1 to run the command
+ * for count instances, 0 to skip it, with why in the buffer. */
+typedef int (*actuator_gate_fn)(void *ctx, const char *blueprint, int count, char *why,
+                                size_t whylen);
+
+/* Puts every later run of kinds with runs (exec) behind gate (NULL: none). A skipped run counts
+ * as a run (runs, run_count) whose result is "not run: <why>"; it is not retried, and the count
+ * it was for is not applied. Call before the first actuator_set_desired. */
+void actuator_set_gate(struct actuator *a, actuator_gate_fn gate, void *ctx);
+
 /* What runs now (never blocks). */
 void actuator_status(struct actuator *a, struct actuator_status *out);
 

@@ -32,6 +32,8 @@
 #define CLUSTER_OUTBOX_MINUTES 1024 /* closed minutes waiting to be published */
 #define CLUSTER_MINUTES_KEPT 120    /* per member and blueprint, in etcd */
 #define CLUSTER_WHY_MAX 1024
+#define CLUSTER_INBOX_MINUTES 16384 /* other members' minutes read, for the leader's node */
+#define CLUSTER_EXECS_MAX 64        /* exec counts read back (one per blueprint) */
 
 struct cluster_options {
     const char *const *etcd_endpoints; /* http:// URLs, 1..8; borrowed during cluster_start */
@@ -40,6 +42,8 @@ struct cluster_options {
     const char *prefix;     /* every key starts with it, e.g. "/aether/"; must end with '/' */
     int lease_ttl_ms;       /* 2000..3600000; etcd counts in seconds, so rounded up to one */
     int request_timeout_ms; /* per etcd request and endpoint; 0 = lease_ttl_ms / 6, 200..2000 */
+    const char *username;   /* etcd user to authenticate as; NULL or "" = no authentication */
+    const char *password;   /* its password (copied) */
 };
 
 /* Why a member is or is not the leader. */
@@ -72,7 +76,9 @@ struct cluster_status {
     int64_t etcd_errors;                /* failed etcd calls */
     int64_t minutes_published;          /* closed minutes written to etcd */
     int64_t minutes_dropped;            /* closed minutes dropped from a full outbox */
-    int member_count;                   /* members with a live lease, in name order */
+    int peers_read;   /* leading, and the other members' minutes were read in full for this
+                       * term (cluster_take_peer_minutes has them) */
+    int member_count; /* members with a live lease, in name order */
     char members[CLUSTER_MEMBERS_MAX][CLUSTER_NAME_MAX];
 };
 
@@ -91,6 +97,15 @@ struct cluster_minute_record {
     char node[CLUSTER_NAME_MAX];
     char blueprint[CLUSTER_NAME_MAX];
     struct ae_minute minute;
+};
+
+/* The count the leader last asked a cluster-level (exec) actuator for, recorded in etcd by the
+ * fencing transaction that let it run (so a new leader continues from it). */
+struct cluster_exec {
+    char blueprint[CLUSTER_NAME_MAX];
+    int count;
+    char leader[CLUSTER_NAME_MAX]; /* the member that ran it */
+    int64_t issued_ms;             /* Unix ms of the fencing transaction */
 };
 
 struct cluster;
@@ -131,6 +146,29 @@ int cluster_recommendation_get(struct cluster *c, const char *blueprint,
  * "election key ... is gone", "etcd unreachable: ..."). Blocks (see above). */
 int cluster_still_leader(struct cluster *c, char *why, size_t whylen);
 
+/* Fencing and record in one etcd transaction, for a cluster-level actuator about to run for
+ * blueprint with count instances: if this member's election key still exists at the revision
+ * it was elected with, writes exec/<blueprint> = {count, leader, issued_ms} (under no lease: it
+ * outlives the leader). Returns 1 when it did (run the command), 0 when not or when etcd cannot
+ * say, with why in the buffer (as cluster_still_leader). Blocks (see above): call it off the
+ * node's lock (the actuator's thread does). */
+int cluster_fence_exec(struct cluster *c, const char *blueprint, int count, char *why,
+                       size_t whylen);
+
+/* The count last recorded by cluster_fence_exec for blueprint by any member (read every round).
+ * Returns 0 with *out, or AE_ENOENT when none is known. */
+int cluster_exec_get(struct cluster *c, const char *blueprint, struct cluster_exec *out);
+
+/* While this member leads, its thread reads the minutes the other members publish: all of them
+ * in the first round of a leadership term, then those written since (by etcd revision). This
+ * hands them over (ordered by member, blueprint, minute within one read) and empties the inbox;
+ * never waits for etcd. *term counts the terms this member led: when it differs from the last
+ * call's, the minutes are a full read for a new term. Returns 0 with *out (n records, free()
+ * them; NULL when none) or AE_ENOMEM. Past CLUSTER_INBOX_MINUTES unread records the newest are
+ * dropped until the next full read. */
+int cluster_take_peer_minutes(struct cluster *c, struct cluster_minute_record **out, int *n,
+                              long *term);
+
 /* Reads every member's published minutes (ordered by member, blueprint, minute). Returns 0 with
  * *out (n records; the caller frees it with free(); NULL when none), or AE_EIO / AE_EPARSE with
  * a message. A record that does not decode is skipped and counted in *skipped (may be NULL).
@@ -149,5 +187,8 @@ int cluster_minute_decode(const char *text, size_t len, struct ae_minute *m, cha
 char *cluster_recommendation_encode(const struct cluster_recommendation *r);
 int cluster_recommendation_decode(const char *text, size_t len, struct cluster_recommendation *r,
                                   char *err, size_t errlen);
+char *cluster_exec_encode(const struct cluster_exec *x);
+int cluster_exec_decode(const char *text, size_t len, struct cluster_exec *x, char *err,
+                        size_t errlen);
 
 #endif

@@ -135,6 +135,8 @@ struct cfg_cluster {
     char name[CFG_NAME_MAX];  /* "" = node.id; [A-Za-z0-9._-] */
     int lease_ttl_ms;         /* 10000, 2000..3600000 */
     char prefix[CFG_CLUSTER_PREFIX_MAX]; /* "/aether/": starts and ends with '/' */
+    char username[CFG_NAME_MAX];         /* etcd user; "" = etcd without authentication */
+    char password_file[CFG_PATH_MAX];    /* file whose first line is that user's password */
 };
 
 /* [blueprint.metrics]: Prometheus metric names scraped from each instance. "" = unset. */

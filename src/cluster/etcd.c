@@ -13,6 +13,7 @@
 
 /* gRPC UNAVAILABLE: this endpoint cannot serve now (no quorum, shutting down); try another. */
 #define GRPC_UNAVAILABLE 14
+#define GRPC_UNAUTHENTICATED 16
 
 int etcd_client_init(struct etcd_client *c, const char *const *endpoints, int n, int timeout_ms,
                      char *err, size_t errlen)
@@ -65,27 +66,23 @@ static void append(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Posts req (consumed) to path on the endpoints in turn, starting at the current one. Returns 0
- * with the answer in *resp (any HTTP status but "unavailable"; the caller frees it) and the
- * endpoint that gave it in *which, or AE_EIO when none answered (last_error says why for each
- * endpoint). A call that blocks in etcd by design (blocking = 1: a campaign) and times out has
- * had its answer: it is not repeated on the next endpoint, which would only wait as long again. */
-static int post(struct etcd_client *c, const char *path, json_t *req, int blocking,
-                struct httpc_response *resp, int *which)
+/* Sends text to path on the endpoints in turn, starting at the current one. Returns 0 with the
+ * answer in *resp (any HTTP status but "unavailable"; the caller frees it) and the endpoint that
+ * gave it in *which, or AE_EIO when none answered (last_error says why for each endpoint). A
+ * call that blocks in etcd by design (blocking = 1: a campaign) and times out has had its
+ * answer: it is not repeated on the next endpoint, which would only wait as long again. */
+static int send_text(struct etcd_client *c, const char *path, const char *text, int blocking,
+                     struct httpc_response *resp, int *which)
 {
-    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
     memset(resp, 0, sizeof(*resp));
-    if (!text) {
-        snprintf(c->last_error, sizeof(c->last_error), "etcd %s: out of memory", path);
-        return AE_ENOMEM;
-    }
     snprintf(c->last_error, sizeof(c->last_error), "etcd %s: ", path);
     for (int i = 0; i < c->endpoint_count; i++) {
         int e = (c->current + i) % c->endpoint_count;
         char url[ETCD_URL_MAX + 64], why[224];
         snprintf(url, sizeof(url), "%s%s", c->endpoints[e], path);
-        if (httpc_post_json(url, text, ETCD_BODY_MAX, c->timeout_ms, resp, why, sizeof(why)) != 0) {
+        const char *token = c->token[0] ? c->token : NULL;
+        if (httpc_post_json(url, text, token, ETCD_BODY_MAX, c->timeout_ms, resp, why,
+                            sizeof(why)) != 0) {
             append(c->last_error, sizeof(c->last_error), "%s%s: %s", i ? "; " : "", c->endpoints[e],
                    why);
             if (blocking && strncmp(why, "timed out", 9) == 0)
@@ -104,11 +101,49 @@ static int post(struct etcd_client *c, const char *path, json_t *req, int blocki
         }
         c->current = e;
         *which = e;
-        free(text);
         return 0;
     }
-    free(text);
     return AE_EIO;
+}
+
+#define AUTH_PATH "/v3/auth/authenticate"
+
+/* 1 when etcd turned the call down for its token (expired, or auth was re-enabled): code 16,
+ * or (etcd 3.4's election API) code 2 with the message. */
+static int token_rejected(const struct etcd_client *c, const struct httpc_response *resp)
+{
+    int code = -1;
+    char why[256];
+    return c->user[0] && resp->status != 200 &&
+           etcd_decode_error(resp->body, resp->body_len, resp->status, &code, why, sizeof(why)) &&
+           (code == GRPC_UNAUTHENTICATED || strstr(why, "invalid auth token"));
+}
+
+/* Posts req (consumed) to path as send_text does, authenticated when the client has a user:
+ * a token is fetched first when there is none, and once more when etcd rejects it. */
+static int post(struct etcd_client *c, const char *path, json_t *req, int blocking,
+                struct httpc_response *resp, int *which)
+{
+    char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    memset(resp, 0, sizeof(*resp));
+    if (!text) {
+        snprintf(c->last_error, sizeof(c->last_error), "etcd %s: out of memory", path);
+        return AE_ENOMEM;
+    }
+    int auth = c->user[0] && strcmp(path, AUTH_PATH) != 0;
+    int rc = auth && !c->token[0] ? etcd_authenticate(c) : 0;
+    if (rc == 0)
+        rc = send_text(c, path, text, blocking, resp, which);
+    if (rc == 0 && auth && token_rejected(c, resp)) {
+        httpc_response_free(resp);
+        c->token[0] = '\0';
+        rc = etcd_authenticate(c);
+        if (rc == 0)
+            rc = send_text(c, path, text, blocking, resp, which);
+    }
+    free(text);
+    return rc;
 }
 
 /* Sets last_error to "etcd <endpoint> <path>: <msg>" after a decoder's verdict rc. */
@@ -182,6 +217,43 @@ static json_t *prefix_end(const char *prefix)
         return verdict(c, rc_, which, path, msg);                                                  \
     } while (0)
 
+int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *password, char *err,
+                         size_t errlen)
+{
+    if (strlen(user) >= sizeof(c->user) || strlen(password) >= sizeof(c->password) ||
+        !password[0]) {
+        snprintf(err, errlen,
+                 "etcd user \"%.40s\": the name and a non-empty password must be "
+                 "shorter than %d bytes",
+                 user, ETCD_USER_MAX);
+        return AE_EINVAL;
+    }
+    snprintf(c->user, sizeof(c->user), "%s", user);
+    snprintf(c->password, sizeof(c->password), "%s", password);
+    c->token[0] = '\0';
+    return 0;
+}
+
+/* etcd checks a password with bcrypt, which takes a while on a busy host: give it time. */
+#define AUTH_TIMEOUT_MIN_MS 2000
+
+static int authenticate_once(struct etcd_client *c)
+{
+    CALL(AUTH_PATH, json_pack("{s:s,s:s}", "name", c->user, "password", c->password), 0,
+         etcd_decode_authenticate(body, len, status, c->token, sizeof(c->token), msg, sizeof(msg)));
+}
+
+int etcd_authenticate(struct etcd_client *c)
+{
+    c->token[0] = '\0';
+    int timeout = c->timeout_ms;
+    if (c->timeout_ms < AUTH_TIMEOUT_MIN_MS)
+        c->timeout_ms = AUTH_TIMEOUT_MIN_MS;
+    int rc = authenticate_once(c);
+    c->timeout_ms = timeout;
+    return rc;
+}
+
 int etcd_lease_grant(struct etcd_client *c, int64_t ttl_s, int64_t *id)
 {
     int64_t ttl = 0;
@@ -219,11 +291,19 @@ int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t v
 
 int etcd_range(struct etcd_client *c, const char *key, int prefix, struct etcd_kv **kvs, int *n)
 {
+    return etcd_range_since(c, key, prefix, 0, kvs, n);
+}
+
+int etcd_range_since(struct etcd_client *c, const char *key, int prefix, int64_t min_mod_rev,
+                     struct etcd_kv **kvs, int *n)
+{
     *kvs = NULL;
     *n = 0;
     json_t *req = json_pack("{s:o}", "key", b64s(key));
     if (req && prefix)
         json_object_set_new(req, "range_end", prefix_end(key));
+    if (req && min_mod_rev > 0)
+        json_object_set_new(req, "min_mod_revision", i64(min_mod_rev));
     CALL("/v3/kv/range", req, 0, etcd_decode_range(body, len, status, kvs, n, msg, sizeof(msg)));
 }
 

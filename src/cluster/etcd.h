@@ -32,6 +32,8 @@
 #define ETCD_KEY_MAX 512         /* longest key (decoded) the client handles */
 #define ETCD_BODY_MAX (8u << 20) /* longest response body read */
 #define ETCD_ERROR_MAX 768
+#define ETCD_USER_MAX 128  /* user name and password, incl. the NUL */
+#define ETCD_TOKEN_MAX 512 /* auth token, incl. the NUL */
 
 /* One key-value pair of a range, or the leader's key. key and value are decoded from base64,
  * NUL-terminated (the NUL not counted) and owned: free with etcd_kv_free / etcd_kvs_free. */
@@ -59,6 +61,11 @@ struct etcd_client {
     int current;    /* endpoint tried first: the last one that answered */
     int timeout_ms; /* per request and endpoint */
     char last_error[ETCD_ERROR_MAX];
+    /* etcd authentication (user "" = none): before its first call the client authenticates
+     * (/v3/auth/authenticate) and sends the token with every call; a token etcd no longer
+     * accepts (expired, auth re-enabled) is replaced once per call. */
+    char user[ETCD_USER_MAX], password[ETCD_USER_MAX];
+    char token[ETCD_TOKEN_MAX]; /* "" until authenticated */
 };
 
 /* ---- calls (etcd.c) ---- */
@@ -68,6 +75,15 @@ struct etcd_client {
  * supported"). endpoints are copied. */
 int etcd_client_init(struct etcd_client *c, const char *const *endpoints, int n, int timeout_ms,
                      char *err, size_t errlen);
+
+/* Authenticates as user with password from now on (copied). AE_EINVAL with a message when
+ * either is longer than ETCD_USER_MAX - 1 bytes or the password is empty. */
+int etcd_client_set_auth(struct etcd_client *c, const char *user, const char *password, char *err,
+                         size_t errlen);
+/* Asks etcd for a token for the client's user into c->token (done by every call as needed),
+ * waiting at least 2 s per endpoint (etcd checks the password with bcrypt). AE_EIO with etcd's
+ * message ("authentication failed, invalid user ID or password"). */
+int etcd_authenticate(struct etcd_client *c);
 
 /* A lease of ttl_s seconds; its ID in *id. */
 int etcd_lease_grant(struct etcd_client *c, int64_t ttl_s, int64_t *id);
@@ -83,6 +99,9 @@ int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t v
 /* Every pair whose key starts with prefix (prefix = 1) or equals key (prefix = 0), in key
  * order. *kvs (n entries; NULL when none) is owned by the caller: etcd_kvs_free. */
 int etcd_range(struct etcd_client *c, const char *key, int prefix, struct etcd_kv **kvs, int *n);
+/* etcd_range of the pairs modified at revision min_mod_rev or later (0: all). */
+int etcd_range_since(struct etcd_client *c, const char *key, int prefix, int64_t min_mod_rev,
+                     struct etcd_kv **kvs, int *n);
 /* Deletes the keys in [from, to) (to = NULL: the key from alone); *deleted (may be NULL) gets the
  * count. */
 int etcd_delete_range(struct etcd_client *c, const char *from, const char *to, int64_t *deleted);
@@ -120,6 +139,9 @@ int etcd_decode_error(const char *body, size_t len, int status, int *grpc_code, 
                       size_t errlen);
 int etcd_decode_grant(const char *body, size_t len, int status, int64_t *id, int64_t *ttl_s,
                       char *err, size_t errlen);
+/* /v3/auth/authenticate: the token (1..size-1 printable characters) into token. */
+int etcd_decode_authenticate(const char *body, size_t len, int status, char *token, size_t size,
+                             char *err, size_t errlen);
 int etcd_decode_keepalive(const char *body, size_t len, int status, int64_t *ttl_s, char *err,
                           size_t errlen);
 /* Any answer whose content does not matter beyond "no error" (put, revoke, resign...). */

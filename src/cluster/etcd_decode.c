@@ -278,6 +278,28 @@ int etcd_decode_grant(const char *body, size_t len, int status, int64_t *id, int
     return rc;
 }
 
+int etcd_decode_authenticate(const char *body, size_t len, int status, char *token, size_t size,
+                             char *err, size_t errlen)
+{
+    json_t *root;
+    int rc = open_answer(body, len, status, &root, err, errlen);
+    if (rc)
+        return rc;
+    json_t *t = json_object_get(root, "token");
+    const char *s = json_is_string(t) ? json_string_value(t) : NULL;
+    size_t n = s ? json_string_length(t) : 0;
+    int printable = s && n > 0 && n < size && strlen(s) == n;
+    for (size_t i = 0; printable && i < n; i++)
+        printable = (unsigned char)s[i] > ' ' && (unsigned char)s[i] < 0x7f;
+    if (printable)
+        memcpy(token, s, n + 1);
+    else
+        rc = fail(AE_EPARSE, err, errlen,
+                  "authenticate answer without a token of 1..%zu printable characters", size - 1);
+    json_decref(root);
+    return rc;
+}
+
 int etcd_decode_keepalive(const char *body, size_t len, int status, int64_t *ttl_s, char *err,
                           size_t errlen)
 {

@@ -48,6 +48,13 @@ struct cluster {
     int recs_out_n;
     struct cluster_recommendation *recs_in; /* CLUSTER_RECS_MAX, this member's, read back */
     int recs_in_n;
+    struct cluster_exec execs[CLUSTER_EXECS_MAX]; /* exec counts, read back every round */
+    int execs_n;
+    struct cluster_minute_record *inbox; /* other members' minutes, while leading */
+    int inbox_n, inbox_cap;
+    long term;                  /* leadership terms begun by this member */
+    int64_t minutes_rev;        /* next read of the minutes starts at this revision (0 = all) */
+    char token[ETCD_TOKEN_MAX]; /* the thread's latest etcd auth token, for the fencing calls */
 };
 
 const char *cluster_reason_text(enum cluster_reason r)
@@ -100,6 +107,13 @@ static void set_role(struct cluster *c, int leader, enum cluster_reason reason, 
 {
     if (leader != c->st.leader)
         c->st.leader_changes++;
+    if (leader && !c->st.leader) { /* a new term: the next read of the minutes is a full one */
+        c->term++;
+        c->minutes_rev = 0;
+        c->inbox_n = 0;
+    }
+    if (!leader || leader != c->st.leader)
+        c->st.peers_read = 0;
     if (!leader)
         c->recs_out_n = 0; /* queued while leading: never written by a member that does not */
     c->st.leader = leader;
@@ -341,18 +355,100 @@ static int flush_recommendations(struct cluster *c, struct etcd_client *e, int64
     }
 }
 
+/* The pairs under <prefix><sub> modified at revision since or later (0: all); a failure is
+ * recorded (etcd_failed). */
+static int range_under(struct cluster *c, struct etcd_client *e, const char *sub, int64_t since,
+                       struct etcd_kv **kvs, int *n)
+{
+    char key[CLUSTER_PREFIX_MAX + CLUSTER_NAME_MAX + 32];
+    snprintf(key, sizeof(key), "%s%s", c->prefix, sub);
+    int rc = etcd_range_since(e, key, 1, since, kvs, n);
+    if (rc != 0)
+        etcd_failed(c, e, rc);
+    return rc;
+}
+
+/* Reads the exec counts the leaders recorded. */
+static int refresh_execs(struct cluster *c, struct etcd_client *e)
+{
+    struct etcd_kv *kvs;
+    int n;
+    int rc = range_under(c, e, "exec/", 0, &kvs, &n);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    c->execs_n = 0;
+    for (int i = 0; i < n && c->execs_n < CLUSTER_EXECS_MAX; i++) {
+        char why[160];
+        if (cluster_exec_decode(kvs[i].value, kvs[i].value_len, &c->execs[c->execs_n], why,
+                                sizeof(why)) == 0)
+            c->execs_n++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    etcd_kvs_free(kvs, n);
+    return 0;
+}
+
+/* Appends the decoded minutes of other members to the inbox (mutex held). */
+static void inbox_add(struct cluster *c, const struct cluster_minute_record *recs, int n)
+{
+    if (c->inbox_n + n > c->inbox_cap) {
+        int cap = c->inbox_n + n < CLUSTER_INBOX_MINUTES ? c->inbox_n + n : CLUSTER_INBOX_MINUTES;
+        struct cluster_minute_record *grown =
+            cap > c->inbox_cap ? realloc(c->inbox, (size_t)cap * sizeof(*grown)) : c->inbox;
+        if (grown) {
+            c->inbox = grown;
+            c->inbox_cap = cap;
+        }
+    }
+    for (int i = 0; i < n && c->inbox_n < c->inbox_cap; i++)
+        if (strcmp(recs[i].node, c->name) != 0)
+            c->inbox[c->inbox_n++] = recs[i];
+}
+
+static int decode_minutes(const struct cluster *c, const struct etcd_kv *kvs, int count,
+                          struct cluster_minute_record **out, int *skipped);
+
+/* The leader reads the minutes written since its last read (all of them in a new term). */
+static int read_peer_minutes(struct cluster *c, struct etcd_client *e)
+{
+    pthread_mutex_lock(&c->mu);
+    int leading = c->st.leader;
+    int64_t since = c->minutes_rev;
+    long term = c->term;
+    pthread_mutex_unlock(&c->mu);
+    if (!leading)
+        return 0;
+    struct etcd_kv *kvs;
+    int count;
+    int rc = range_under(c, e, "minutes/", since, &kvs, &count);
+    if (rc != 0)
+        return rc;
+    int64_t newest = since - 1;
+    for (int i = 0; i < count; i++)
+        newest = kvs[i].mod_revision > newest ? kvs[i].mod_revision : newest;
+    struct cluster_minute_record *recs = NULL;
+    int n = decode_minutes(c, kvs, count, &recs, NULL);
+    etcd_kvs_free(kvs, count);
+    pthread_mutex_lock(&c->mu);
+    if (term == c->term && n >= 0) { /* not a read of a term that ended meanwhile */
+        inbox_add(c, recs, n);
+        c->minutes_rev = newest + 1;
+        c->st.peers_read = c->st.leader;
+    }
+    pthread_mutex_unlock(&c->mu);
+    free(recs);
+    return n < 0 ? n : 0;
+}
+
 /* Reads the member list and this member's recommendations. */
 static int refresh(struct cluster *c, struct etcd_client *e)
 {
-    char key[512];
-    snprintf(key, sizeof(key), "%smembers/", c->prefix);
     struct etcd_kv *kvs;
     int n;
-    int rc = etcd_range(e, key, 1, &kvs, &n);
-    if (rc != 0) {
-        etcd_failed(c, e, rc);
+    int rc = range_under(c, e, "members/", 0, &kvs, &n);
+    if (rc != 0)
         return rc;
-    }
     pthread_mutex_lock(&c->mu);
     c->st.member_count = 0;
     for (int i = 0; i < n && c->st.member_count < CLUSTER_MEMBERS_MAX; i++)
@@ -361,12 +457,11 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     pthread_mutex_unlock(&c->mu);
     etcd_kvs_free(kvs, n);
 
-    snprintf(key, sizeof(key), "%srecommendations/%s/", c->prefix, c->name);
-    rc = etcd_range(e, key, 1, &kvs, &n);
-    if (rc != 0) {
-        etcd_failed(c, e, rc);
+    char sub[CLUSTER_NAME_MAX + 32];
+    snprintf(sub, sizeof(sub), "recommendations/%s/", c->name);
+    rc = range_under(c, e, sub, 0, &kvs, &n);
+    if (rc != 0)
         return rc;
-    }
     pthread_mutex_lock(&c->mu);
     c->recs_in_n = 0;
     for (int i = 0; i < n && c->recs_in_n < CLUSTER_RECS_MAX; i++) {
@@ -377,7 +472,7 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     }
     pthread_mutex_unlock(&c->mu);
     etcd_kvs_free(kvs, n);
-    return 0;
+    return refresh_execs(c, e);
 }
 
 static void round_with_etcd(struct cluster *c, struct etcd_client *e, int64_t *lease)
@@ -385,6 +480,8 @@ static void round_with_etcd(struct cluster *c, struct etcd_client *e, int64_t *l
     if (keep_lease(c, e, lease) != 0)
         return;
     int rc = settle_leadership(c, e, *lease);
+    if (!rc) /* first: a new leader's forecasts wait for it */
+        rc = read_peer_minutes(c, e);
     if (!rc)
         rc = flush_minutes(c, e, *lease);
     if (!rc)
@@ -404,6 +501,7 @@ static void *member_main(void *arg)
         int64_t started = now_ms(CLOCK_MONOTONIC);
         round_with_etcd(c, &e, &lease);
         pthread_mutex_lock(&c->mu);
+        memcpy(c->token, e.token, sizeof(c->token));
         int64_t wake_at = started + c->round_ms;
         while (!c->stop) {
             int64_t left = wake_at - now_ms(CLOCK_MONOTONIC);
@@ -444,6 +542,7 @@ static void member_free(struct cluster *c)
     free(c->outbox);
     free(c->recs_out);
     free(c->recs_in);
+    free(c->inbox);
     free(c);
 }
 
@@ -477,6 +576,9 @@ int cluster_start(const struct cluster_options *o, struct cluster **out, char *e
     }
     int rc =
         etcd_client_init(&c->proto, o->etcd_endpoints, o->endpoint_count, timeout, err, errlen);
+    if (rc == 0 && o->username && o->username[0])
+        rc = etcd_client_set_auth(&c->proto, o->username, o->password ? o->password : "", err,
+                                  errlen);
     if (rc != 0) {
         free(c);
         return rc;
@@ -604,7 +706,10 @@ int cluster_recommendation_get(struct cluster *c, const char *blueprint,
     return rc;
 }
 
-int cluster_still_leader(struct cluster *c, char *why, size_t whylen)
+/* The fencing transaction: succeeds only while this member's election key exists at the
+ * revision it was elected with; puts key = value (key NULL: nothing) when it does. */
+static int fenced_put(struct cluster *c, const char *key, const char *value, char *why,
+                      size_t whylen)
 {
     struct cluster_status st;
     cluster_status(c, &st);
@@ -612,12 +717,14 @@ int cluster_still_leader(struct cluster *c, char *why, size_t whylen)
         snprintf(why, whylen, "not the leader: %s", st.why);
         return 0;
     }
+    struct etcd_client e = c->proto;
     pthread_mutex_lock(&c->mu);
     struct etcd_leader_key lk = c->lk;
+    memcpy(e.token, c->token, sizeof(e.token));
     pthread_mutex_unlock(&c->mu);
-    struct etcd_client e = c->proto;
     int ok = 0;
-    int rc = etcd_txn_put_if_created(&e, lk.key, lk.rev, NULL, NULL, 0, 0, &ok);
+    int rc =
+        etcd_txn_put_if_created(&e, lk.key, lk.rev, key, value, value ? strlen(value) : 0, 0, &ok);
     if (rc != 0) {
         snprintf(why, whylen, "etcd unreachable: %s", e.last_error);
         return 0;
@@ -627,10 +734,90 @@ int cluster_still_leader(struct cluster *c, char *why, size_t whylen)
                  "election key %s is gone or was created again (not at revision "
                  "%lld): the leadership was lost",
                  lk.key, (long long)lk.rev);
+        pthread_mutex_lock(&c->mu); /* proven lost: not the leader from now on */
+        if (c->st.leader && c->lk.rev == lk.rev && strcmp(c->lk.key, lk.key) == 0) {
+            set_role(c, 0, CLUSTER_NO_LEADER, "the election key is gone");
+            c->st.leader_name[0] = '\0';
+        }
+        pthread_mutex_unlock(&c->mu);
         return 0;
     }
     snprintf(why, whylen, "leading");
     return 1;
+}
+
+int cluster_still_leader(struct cluster *c, char *why, size_t whylen)
+{
+    return fenced_put(c, NULL, NULL, why, whylen);
+}
+
+int cluster_fence_exec(struct cluster *c, const char *blueprint, int count, char *why,
+                       size_t whylen)
+{
+    if (!good_name(blueprint, 1) || count < 0) {
+        snprintf(why, whylen, "bad exec record: blueprint \"%s\", count %d",
+                 blueprint ? blueprint : "", count);
+        return 0;
+    }
+    struct cluster_exec x = {.count = count, .issued_ms = now_ms(CLOCK_REALTIME)};
+    snprintf(x.blueprint, sizeof(x.blueprint), "%s", blueprint);
+    snprintf(x.leader, sizeof(x.leader), "%s", c->name);
+    char key[CLUSTER_PREFIX_MAX + CLUSTER_NAME_MAX + 16];
+    snprintf(key, sizeof(key), "%sexec/%s", c->prefix, blueprint);
+    char *value = cluster_exec_encode(&x);
+    if (!value) {
+        snprintf(why, whylen, "out of memory");
+        return 0;
+    }
+    int ok = fenced_put(c, key, value, why, whylen);
+    free(value);
+    if (ok) { /* known at once, before the next round reads it back */
+        pthread_mutex_lock(&c->mu);
+        int i = 0;
+        while (i < c->execs_n && strcmp(c->execs[i].blueprint, blueprint) != 0)
+            i++;
+        if (i < CLUSTER_EXECS_MAX) {
+            c->execs[i] = x;
+            c->execs_n += i == c->execs_n;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    return ok;
+}
+
+int cluster_exec_get(struct cluster *c, const char *blueprint, struct cluster_exec *out)
+{
+    int rc = AE_ENOENT;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < c->execs_n && rc; i++)
+        if (strcmp(c->execs[i].blueprint, blueprint) == 0) {
+            *out = c->execs[i];
+            rc = 0;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cluster_take_peer_minutes(struct cluster *c, struct cluster_minute_record **out, int *n,
+                              long *term)
+{
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&c->mu);
+    *term = c->term;
+    int rc = 0;
+    if (c->inbox_n > 0) {
+        *out = malloc((size_t)c->inbox_n * sizeof(**out));
+        if (*out) {
+            memcpy(*out, c->inbox, (size_t)c->inbox_n * sizeof(**out));
+            *n = c->inbox_n;
+            c->inbox_n = 0;
+        } else {
+            rc = AE_ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }
 
 /* Splits "<prefix>minutes/<node>/<blueprint>/<minute>" into r's names. */
@@ -654,12 +841,42 @@ static int split_minute_key(const struct cluster *c, const char *key,
     return 0;
 }
 
+/* Decodes minute pairs into a new array (*out; NULL when none); returns how many, or AE_ENOMEM.
+ * A pair that does not decode is skipped and counted in *skipped (may be NULL). */
+static int decode_minutes(const struct cluster *c, const struct etcd_kv *kvs, int count,
+                          struct cluster_minute_record **out, int *skipped)
+{
+    *out = NULL;
+    struct cluster_minute_record *recs = count ? calloc((size_t)count, sizeof(*recs)) : NULL;
+    if (count && !recs)
+        return AE_ENOMEM;
+    int k = 0, skip = 0;
+    for (int i = 0; i < count; i++) {
+        char why[160];
+        if (split_minute_key(c, kvs[i].key, &recs[k]) != 0 ||
+            cluster_minute_decode(kvs[i].value, kvs[i].value_len, &recs[k].minute, why,
+                                  sizeof(why)) != 0)
+            skip++;
+        else
+            k++;
+    }
+    if (k == 0) {
+        free(recs);
+        recs = NULL;
+    }
+    *out = recs;
+    if (skipped)
+        *skipped = skip;
+    return k;
+}
+
 int cluster_read_minutes(struct cluster *c, struct cluster_minute_record **out, int *n,
                          int *skipped, char *err, size_t errlen)
 {
     *out = NULL;
     *n = 0;
-    int skip = 0;
+    if (skipped)
+        *skipped = 0;
     struct etcd_client e = c->proto;
     char key[CLUSTER_PREFIX_MAX + 16];
     snprintf(key, sizeof(key), "%sminutes/", c->prefix);
@@ -670,30 +887,12 @@ int cluster_read_minutes(struct cluster *c, struct cluster_minute_record **out, 
         snprintf(err, errlen, "%s", e.last_error);
         return rc;
     }
-    struct cluster_minute_record *recs = count ? calloc((size_t)count, sizeof(*recs)) : NULL;
-    if (count && !recs) {
-        etcd_kvs_free(kvs, count);
-        snprintf(err, errlen, "out of memory for %d minutes", count);
-        return AE_ENOMEM;
-    }
-    int k = 0;
-    for (int i = 0; i < count; i++) {
-        char why[160];
-        if (split_minute_key(c, kvs[i].key, &recs[k]) != 0 ||
-            cluster_minute_decode(kvs[i].value, kvs[i].value_len, &recs[k].minute, why,
-                                  sizeof(why)) != 0)
-            skip++;
-        else
-            k++;
-    }
+    int k = decode_minutes(c, kvs, count, out, skipped);
     etcd_kvs_free(kvs, count);
-    if (k == 0) {
-        free(recs);
-        recs = NULL;
+    if (k < 0) {
+        snprintf(err, errlen, "out of memory for %d minutes", count);
+        return k;
     }
-    *out = recs;
     *n = k;
-    if (skipped)
-        *skipped = skip;
     return 0;
 }

@@ -189,3 +189,32 @@ int cluster_recommendation_decode(const char *text, size_t len, struct cluster_r
     json_decref(root);
     return rc;
 }
+
+char *cluster_exec_encode(const struct cluster_exec *x)
+{
+    return dump(json_pack("{s:s,s:i,s:s,s:I}", "blueprint", x->blueprint, "count", x->count,
+                          "leader", x->leader, "issued_ms", (json_int_t)x->issued_ms));
+}
+
+int cluster_exec_decode(const char *text, size_t len, struct cluster_exec *x, char *err,
+                        size_t errlen)
+{
+    memset(x, 0, sizeof(*x));
+    json_t *root = load(text, len, err, errlen);
+    if (!root)
+        return AE_EPARSE;
+    long long count = 0, issued = 0;
+    int rc = get_name(root, "blueprint", x->blueprint, sizeof(x->blueprint), err, errlen);
+    if (!rc)
+        rc = get_name(root, "leader", x->leader, sizeof(x->leader), err, errlen);
+    if (!rc)
+        rc = get_int(root, "count", 0, 1000000, &count, err, errlen);
+    if (!rc)
+        rc = get_int(root, "issued_ms", 0, INT64_MAX, &issued, err, errlen);
+    if (!rc) {
+        x->count = (int)count;
+        x->issued_ms = issued;
+    }
+    json_decref(root);
+    return rc;
+}

@@ -201,6 +201,13 @@ const struct cfg_key cfg_keys[] = {
              "leader that stops renewing it loses the leadership this long after."},
     {CLUSTER, "prefix", STRING_KEY(cluster_t, prefix),
      .help = "Prefix of every key the cluster writes in etcd; starts and ends with `/`."},
+    {CLUSTER, "username", STRING_KEY(cluster_t, username), .default_text = "\"\" (no auth)",
+     .help = "etcd user the node authenticates as (etcd with `auth enable`); empty means etcd "
+             "without authentication."},
+    {CLUSTER, "password_file", STRING_KEY(cluster_t, password_file), .flags = CFG_PATH,
+     .default_text = "\"\"",
+     .help = "File whose first line is the password of `username` (keep it readable by the "
+             "node only); required with `username`."},
 
     {BP, "name", STRING_KEY(bp_t, name), .flags = CFG_REQUIRED,
      .help = "Unique name: lowercase letters, digits and `-`."},

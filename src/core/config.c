@@ -285,6 +285,9 @@ int cfg_cluster_validate(const struct cfg_cluster *c, char *err, size_t errlen)
                     "cluster.name = \"%s\" may only hold letters, digits, '.', '_' and '-'",
                     c->name);
     CHECK(check_int("cluster.lease_ttl_ms", c->lease_ttl_ms, 2000, 3600000, err, errlen));
+    if (c->username[0] && !c->password_file[0])
+        return fail(AE_EINVAL, err, errlen, "cluster.username = \"%s\" needs cluster.password_file",
+                    c->username);
     size_t n = strlen(c->prefix);
     if (n < 2 || c->prefix[0] != '/' || c->prefix[n - 1] != '/')
         return fail(AE_EINVAL, err, errlen,

@@ -112,6 +112,27 @@ static json_t *selection_json(const struct sel *s)
     return o;
 }
 
+/* The leader's forecasts for the other members' windows (an empty list elsewhere). */
+static json_t *members_json(const struct node_view *v)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < v->npeers; k++) {
+        const struct npeers_view *p = &v->peers[k];
+        json_t *m = json_object();
+        json_object_set_new(m, "node", json_text(p->member));
+        json_object_set_new(m, "blueprint", json_text(p->blueprint));
+        json_object_set_new(m, "state", json_string(ttm_bp_state_name(p->state)));
+        json_object_set_new(m, "historyMinutes", json_integer(p->minutes));
+        json_object_set_new(m, "hasForecast", json_boolean(p->has_forecast));
+        json_object_set_new(m, "forecastMs",
+                            p->has_forecast ? json_integer(p->forecast_ms) : json_null());
+        json_object_set_new(m, "floor", json_integer(p->floor));
+        json_object_set_new(m, "ceiling", json_integer(p->ceiling));
+        json_array_append_new(a, m);
+    }
+    return a;
+}
+
 /* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
 static struct node_view *take_view(struct node *n, struct http_response *resp)
 {
@@ -169,6 +190,7 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_array_append_new(bps, b);
     }
     json_object_set_new(o, "hasForecast", json_boolean(any));
+    json_object_set_new(o, "members", members_json(v));
     if (v->last_forecast >= 0 && v->bps[v->last_forecast].has_ttm)
         json_object_set_new(o, "lastForecast", forecast_json(&v->bps[v->last_forecast].ttm));
     else

@@ -1,7 +1,8 @@
 /* The node's side of cluster mode (docs/cluster.md): starting its cluster member from [cluster],
- * reading the leader's recommendation for a blueprint into the control step's input, publishing
- * the leader's forecasts as recommendations for every member, and the fencing check before a
- * cluster-level (exec) actuation. The member runtime itself is include/aether/cluster.h. */
+ * reading the leader's recommendation for a blueprint into the control step's input, the
+ * leader's forecasts for every other member from their published minutes (npeers.h), the
+ * fencing gate before a cluster-level (exec) actuation and the count it stands at. The member
+ * runtime itself is include/aether/cluster.h. */
 #ifndef AETHER_NODE_NCLUSTER_H
 #define AETHER_NODE_NCLUSTER_H
 
@@ -11,6 +12,7 @@
 #include "aether/cluster.h"
 #include "aether/config.h"
 #include "aether/scaler.h"
+#include "npeers.h"
 
 /* The member's name: [cluster] name, else node.id, else the host name. Writes at most len bytes
  * (NUL included) into out. */
@@ -24,16 +26,33 @@ int nclu_open(const struct ae_config *cfg, struct cluster **out, char *err, size
  * has not expired at now_ms (has_remote = 0 otherwise). */
 void nclu_follow(struct cluster *c, const char *blueprint, int64_t now_ms, struct scl_input *in);
 
-/* On the leader, after an evaluation made forecast f (at now_ms) for blueprint bp: queues its
- * floor/ceiling for every other member listed in st, expiring 2 x interval_ms after now_ms. No
- * ceiling (0) travels as bp's max_instances, which never lowers a count. Returns how many were
- * queued. */
-int nclu_publish(struct cluster *c, const struct cluster_status *st, const struct cfg_blueprint *bp,
-                 const struct scl_forecast *f, int64_t now_ms, int interval_ms);
+/* Queues the minutes the node already holds for blueprint (reloaded from its history at start),
+ * so a leader forecasts for this member from its first evaluation. Returns how many. */
+int nclu_publish_history(struct cluster *c, const char *blueprint, const agg *history);
 
-/* Whether this node may run a cluster-level actuator now: it leads (st) and etcd confirms it
- * (cluster_still_leader, which blocks for at most the request timeout per endpoint). 1 or 0
- * with why in the buffer. */
-int nclu_may_actuate(struct cluster *c, const struct cluster_status *st, char *why, size_t len);
+/* On the leader, before its TTM evaluation: moves the other members' minutes the member read
+ * from etcd into their windows (all of them again when a new leadership term began: *term is
+ * the term the windows belong to). Returns how many minutes were added, or a negative AE_E*
+ * code with a message. */
+int nclu_sync_peers(struct cluster *c, struct npeers *p, long *term, char *err, size_t errlen);
+
+/* On the leader, after its TTM evaluation at now_ms: one batched evaluation of the other
+ * members' windows, and for every member listed in st whose window forecast, its own
+ * floor/ceiling queued for it, expiring 2 x [ttm] evaluation_interval_ms after now_ms. No
+ * ceiling (0) travels as the blueprint's max_instances, which never lowers a count. Returns how
+ * many were queued. */
+int nclu_publish(struct cluster *c, const struct cluster_status *st, struct npeers *p,
+                 const struct ae_config *cfg, int64_t now_ms);
+
+/* The fencing gate of a cluster-level (exec) actuator (actuator_gate_fn, ctx = the member): runs
+ * on the actuator's thread, so the etcd transaction never holds the node's lock. */
+int nclu_exec_gate(void *ctx, const char *blueprint, int count, char *why, size_t whylen);
+
+/* The count a cluster-level actuator stands at, as the leaders recorded it in etcd: a follower
+ * always takes it (so whoever leads next starts from it); a leader takes a record only when
+ * another member wrote it and it is newer than *adopted_ms (the one taken last), i.e. once after
+ * a failover. Returns 1 with *count when the blueprint's requested count should become it. */
+int nclu_exec_count(struct cluster *c, const char *self, int is_leader, const char *blueprint,
+                    int64_t *adopted_ms, int *count);
 
 #endif

@@ -43,6 +43,7 @@ struct node_bp {
     int64_t last_decision_id; /* its row in the store, 0 when it could not be written */
     int64_t last_forecast_ms; /* made_ms of the last forecast written to the store */
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
+    int64_t exec_adopted_ms; /* cluster exec: issued_ms of the recorded count taken last */
 };
 
 /* Everything from `lock` on is guarded by it. */
@@ -73,6 +74,8 @@ struct node {
     long store_errors;
     struct cluster *cluster;       /* owned; NULL = a single node */
     struct cluster_status cstatus; /* the member's state as of the last tick */
+    struct npeers *peers;          /* the leader's windows of the other members (cluster only) */
+    long peers_term;               /* the leadership term those windows were read in */
     atomic_int stop;
 };
 
@@ -273,6 +276,9 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         cluster_status(n->cluster, &n->cstatus);
         nlog(NLOG_INFO, "cluster", "member of the cluster on %s (and %d more endpoints)",
              n->cfg.cluster.etcd_endpoints[0], n->cfg.cluster.etcd_endpoints_count - 1);
+        for (int i = 0; i < n->nbp; i++)
+            nclu_publish_history(n->cluster, n->bps[i].cfg->name, n->bps[i].history);
+        rc = npeers_open(&n->cfg, &n->peers, err, errlen);
     }
     return rc;
 }
@@ -310,7 +316,8 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
         .extensions_dir = n->cfg.node.extensions_dir,
         .window = n->cfg.ttm.input_window_minutes,
         .horizon = n->cfg.ttm.prediction_horizon,
-        .max_batch = n->nbp > 0 ? n->nbp : 1,
+        /* a leader forecasts every member's blueprints in one batch */
+        .max_batch = (n->nbp > 0 ? n->nbp : 1) * (n->cluster ? CLUSTER_MEMBERS_MAX : 1),
         .builtin = n->builtin_engine,
         .max_plan_bytes = (size_t)n->cfg.ttm.max_model_memory_mb << 20,
     };
@@ -331,6 +338,8 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     if (rc == 0) {
         n->predictor = p;
         n->model_error[0] = '\0';
+        if (n->peers && npeers_set_predictor(n->peers, p, err, errlen) != 0)
+            nlog(NLOG_ERROR, "cluster", "the members' windows have no model: %s", err);
         scl_evaluate_next(n->step); /* state and forecasts right away */
         if (is_reload)
             n->reloads_ok++;
@@ -480,11 +489,12 @@ static void apply_change(struct node *n, struct node_bp *b, int bi, const struct
 {
     char result[300];
     int asked = 0;
-    char fence[CLUSTER_WHY_MAX];
     if (b->has_actuator && n->cluster && b->cfg->actuator == CFG_ACTUATOR_EXEC &&
-        !nclu_may_actuate(n->cluster, &n->cstatus, fence, sizeof fence)) {
+        !n->cstatus.leader) {
+        /* the leader's actuator thread fences each run with etcd (nclu_exec_gate) */
         snprintf(result, sizeof result,
-                 "not applied: exec runs on the cluster's leader only: %.200s", fence);
+                 "not applied: exec runs on the cluster's leader only: not the leader (%.200s)",
+                 n->cstatus.why);
     } else if (b->has_actuator) {
         char why[256] = "";
         int rc = b->actuator.set_desired(b->actuator.state, bi, o->desired, why, sizeof why);
@@ -541,6 +551,8 @@ static void run_step(struct node *n, int64_t now_ms)
     enum ttm_state before = ttm_get_state(t);
     double t0 = node_mono_s();
     if (scl_step(n->step, now_ms, 0, n->step_in, n->step_out)) {
+        if (n->peers && n->cstatus.leader)
+            nclu_publish(n->cluster, &n->cstatus, n->peers, &n->cfg, now_ms);
         n->last_eval_ms = now_ms;
         n->last_eval_s = node_mono_s() - t0;
         nlog(NLOG_DEBUG, "ttm", "evaluation took %.1f ms", n->last_eval_s * 1000.0);
@@ -554,15 +566,49 @@ static void run_step(struct node *n, int64_t now_ms)
     for (int i = 0; i < n->nbp; i++) {
         const struct scl_output *o = &n->step_out[i];
         store_forecast(n, i);
-        const struct scl_forecast *f = &n->bps[i].s->forecast;
-        if (n->cluster && n->cstatus.leader && f->count > 0 && f->made_ms == now_ms)
-            nclu_publish(n->cluster, &n->cstatus, n->bps[i].cfg, f, now_ms,
-                         n->cfg.ttm.evaluation_interval_ms);
         if (o->ttm_decision)
             record_ttm_decision(n, &n->bps[i], o->ttm_decision);
         if (o->changed)
             apply_change(n, &n->bps[i], i, o);
     }
+}
+
+/* The member's state for this tick: the leadership, the exec counts the leaders recorded, and
+ * (leading) the other members' minutes read from etcd. Never waits for etcd. Lock held. */
+static void follow_cluster(struct node *n)
+{
+    int led = n->cstatus.leader;
+    cluster_status(n->cluster, &n->cstatus);
+    int leads = n->cstatus.leader;
+    if (leads != led) {
+        nlog(NLOG_INFO, "cluster", "%s",
+             leads ? "this node leads the cluster now" : n->cstatus.why);
+        for (int i = 0; leads && i < n->nbp; i++)
+            n->bps[i].exec_adopted_ms = INT64_MIN; /* take the last leader's count once */
+    }
+    /* The TTM tier starts once the other members' windows are in (a round trip later). */
+    scl_set_leader(n->step, leads && n->cstatus.peers_read);
+    char name[CLUSTER_NAME_MAX];
+    nclu_member_name(&n->cfg, name, sizeof name);
+    /* Without etcd or a leader the recorded count may be stale: tier 1 goes on alone. */
+    int follow_count = leads || (n->cstatus.etcd_reachable && n->cstatus.leader_name[0]);
+    for (int i = 0; follow_count && i < n->nbp; i++) {
+        struct node_bp *b = &n->bps[i];
+        int count;
+        if (b->cfg->actuator == CFG_ACTUATOR_EXEC &&
+            nclu_exec_count(n->cluster, name, leads, b->cfg->name, &b->exec_adopted_ms, &count) &&
+            count != b->s->requested) {
+            if (leads)
+                nlog(NLOG_INFO, "cluster",
+                     "blueprint %s: continuing from %d instances, the count "
+                     "the previous leader applied",
+                     b->cfg->name, count);
+            b->s->requested = count;
+        }
+    }
+    char err[256];
+    if (leads && nclu_sync_peers(n->cluster, n->peers, &n->peers_term, err, sizeof err) < 0)
+        nlog(NLOG_ERROR, "cluster", "%s", err);
 }
 
 void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
@@ -573,13 +619,8 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
         lagstat_add(&n->lag, lag > 0 ? lag : 0);
     }
     n->ticks++;
-    if (n->cluster) {
-        cluster_status(n->cluster, &n->cstatus);
-        if (n->cstatus.leader != scl_is_leader(n->step))
-            nlog(NLOG_INFO, "cluster", "%s",
-                 n->cstatus.leader ? "this node leads the cluster now" : n->cstatus.why);
-        scl_set_leader(n->step, n->cstatus.leader);
-    }
+    if (n->cluster)
+        follow_cluster(n);
     int64_t sec = floor_to(now_ms, 1000) - 1000; /* the second that just ended */
     for (int i = 0; i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
@@ -722,6 +763,7 @@ void node_free(struct node *n)
     http_stop(n->http);
     cluster_stop(n->cluster); /* resigns: another member takes over within a round */
     n->cluster = NULL;
+    npeers_free(n->peers);
     for (int i = 0; n->bps && i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
         struct ae_minute closed;
@@ -746,6 +788,11 @@ void node_free(struct node *n)
     pthread_mutex_destroy(&n->lock);
     pthread_mutex_destroy(&n->reload_lock);
     free(n);
+}
+
+struct cluster *node_cluster(struct node *n)
+{
+    return n->cluster;
 }
 
 const struct ae_config *node_config(const struct node *n)
@@ -816,6 +863,17 @@ static void view_blueprint(const struct node *n, int i, struct node_bp_view *v)
     }
 }
 
+/* Copies the leader's windows of the other members into the view (none on a follower). Lock
+ * held. */
+static void view_peers(const struct node *n, struct node_view *v)
+{
+    int count = n->peers && scl_is_leader(n->step) ? npeers_count(n->peers) : 0;
+    v->peers = count ? calloc((size_t)count, sizeof *v->peers) : NULL;
+    v->npeers = v->peers ? count : 0;
+    for (int k = 0; k < v->npeers; k++)
+        npeers_get(n->peers, k, &v->peers[k]);
+}
+
 int node_view_take(struct node *n, struct node_view **out)
 {
     *out = NULL;
@@ -842,6 +900,7 @@ int node_view_take(struct node *n, struct node_view **out)
     v->cluster_enabled = n->cluster != NULL;
     if (n->cluster)
         v->cluster = n->cstatus;
+    view_peers(n, v);
     v->is_leader = scl_is_leader(n->step);
     snprintf(v->ttm_error, sizeof v->ttm_error, "%s", ttm_last_error(t));
     ttm_get_counters(t, &v->ttm_counters);
@@ -865,5 +924,6 @@ void node_view_free(struct node_view *v)
     if (!v)
         return;
     free(v->bps);
+    free(v->peers);
     free(v);
 }

@@ -18,6 +18,7 @@
 #include "aether/snapshot.h"
 #include "aether/ttm.h"
 #include "lagstat.h"
+#include "npeers.h"
 #include "sources.h"
 #include "store.h"
 
@@ -38,7 +39,7 @@ struct node_bp_view {
     int has_snapshot;
     struct ae_snapshot last_snapshot; /* the newest second folded */
     int has_decision;
-    struct ae_decision last_decision; /* last change or TTM recommendation */
+    struct ae_decision last_decision;               /* last change or TTM recommendation */
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
     char last_result[512];
     int history_minutes; /* closed minutes held */
@@ -76,12 +77,17 @@ struct node_view {
     int cluster_enabled;           /* [cluster] etcd_endpoints is non-empty */
     int is_leader;                 /* runs the TTM tier (always 1 for a single node) */
     struct cluster_status cluster; /* the member's state as of the last tick (cluster only) */
+    int npeers;                    /* the leader's windows of the other members */
+    struct npeers_view *peers;     /* npeers entries (member, blueprint), or NULL */
 };
 
 /* Copies the node's state under its lock into a new view. Returns 0 and *out (caller frees with
  * node_view_free), or AE_ENOMEM. */
 int node_view_take(struct node *n, struct node_view **out);
 void node_view_free(struct node_view *v);
+
+/* The node's cluster member (owned by the node), or NULL for a single node. */
+struct cluster *node_cluster(struct node *n);
 
 /* The node's config (owned by the node, never changed after node_open; borrowed). */
 const struct ae_config *node_config(const struct node *n);

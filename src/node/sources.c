@@ -21,8 +21,10 @@
 #include "aether/actuator.h"
 #include "aether/collector.h"
 #include "aether/error.h"
-#include "aether/promql.h"
 #include "aether/log.h"
+#include "aether/promql.h"
+#include "ncluster.h"
+#include "node.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,7 +243,8 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
                                         act_close};
         node_set_actuator(n, i, &a);
         if (cfg->cluster.etcd_endpoints_count > 0 && b->cfg->actuator == CFG_ACTUATOR_EXEC) {
-            /* a cluster-level actuator: run by the leader only, on a change (node.c fences it) */
+            /* a cluster-level actuator: run by the leader only, each run fenced with etcd */
+            actuator_set_gate(b->act, nclu_exec_gate, node_cluster(n));
             nlog(NLOG_INFO, "actuator", "blueprint %s: exec actuator, run by the cluster's leader",
                  b->cfg->name);
             continue;

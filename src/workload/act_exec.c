@@ -30,6 +30,19 @@ struct exec_state {
     int64_t retry_ms; /* a failed run is retried from then on */
 };
 
+/* The gate refused the run for n (mu not held): recorded as a run that did not start. */
+static void exec_skip(struct actuator *a, int n, const char *why)
+{
+    struct exec_state *x = a->impl;
+    pthread_mutex_lock(&a->mu);
+    snprintf(a->last_result, sizeof(a->last_result), "not run: %s", why);
+    x->running = 0;
+    x->failed = 0; /* nothing to retry: the count is no longer this node's to apply */
+    x->runs++;
+    x->run_count = n;
+    pthread_mutex_unlock(&a->mu);
+}
+
 static void exec_run(struct actuator *a, int n)
 {
     char count[16];
@@ -160,8 +173,14 @@ static int exec_tick(struct actuator *a)
         return 0;
     x->pending = 0;
     x->running = 1;
+    actuator_gate_fn gate = a->gate;
+    void *ctx = a->gate_ctx;
     pthread_mutex_unlock(&a->mu);
-    exec_run(a, desired);
+    char why[1024];
+    if (gate && !gate(ctx, a->bp.name, desired, why, sizeof(why)))
+        exec_skip(a, desired, why);
+    else
+        exec_run(a, desired);
     pthread_mutex_lock(&a->mu);
     return x->pending;
 }

@@ -150,6 +150,14 @@ int actuator_set_desired(struct actuator *a, int n, char *err, size_t errlen)
     return rc;
 }
 
+void actuator_set_gate(struct actuator *a, actuator_gate_fn gate, void *ctx)
+{
+    pthread_mutex_lock(&a->mu);
+    a->gate = gate;
+    a->gate_ctx = ctx;
+    pthread_mutex_unlock(&a->mu);
+}
+
 void actuator_fail(struct actuator *a, const char *fmt, ...)
 {
     va_list ap;

@@ -28,6 +28,8 @@ struct actuator {
     char last_failure[256];           /* the most recent failure, kept after recovery (mu) */
     long failures_total;              /* failures so far (guarded by mu) */
     void *impl;                       /* the kind's own state, owned by the kind */
+    actuator_gate_fn gate;            /* checked before each run, or NULL (guarded by mu) */
+    void *gate_ctx;
 };
 
 /* One kind of actuator. Every function gets the actuator; "mu held" means a->mu is locked by the

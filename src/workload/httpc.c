@@ -153,8 +153,13 @@ static void start(struct httpc_request *r, const char *accept)
         }
     const char *ctype = r->content_type ? r->content_type : "application/octet-stream";
     size_t body_len = r->body ? r->body_len : 0;
+    const char *auth = r->auth_header;
+    if (auth && strpbrk(auth, "\r\n")) {
+        finish(r, 0, "bad Authorization value (a line break in it)");
+        return;
+    }
     size_t cap = strlen(method) + strlen(u.path) + strlen(u.authority) + strlen(accept) +
-                 strlen(ctype) + body_len + 160;
+                 strlen(ctype) + (auth ? strlen(auth) + 20 : 0) + body_len + 160;
     r->text = malloc(cap);
     if (!r->text) {
         finish(r, 0, "out of memory");
@@ -165,6 +170,8 @@ static void start(struct httpc_request *r, const char *accept)
     if (len > 0 && r->body)
         len += snprintf(r->text + len, cap - (size_t)len,
                         "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, body_len);
+    if (len > 0 && auth)
+        len += snprintf(r->text + len, cap - (size_t)len, "Authorization: %s\r\n", auth);
     if (len > 0)
         len += snprintf(r->text + len, cap - (size_t)len, "Connection: close\r\n\r\n");
     if (len < 0 || (size_t)len + body_len >= cap) {
@@ -374,8 +381,8 @@ void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int ti
     }
 }
 
-int httpc_post_json(const char *url, const char *json, size_t max_body, int timeout_ms,
-                    struct httpc_response *out, char *err, size_t errlen)
+int httpc_post_json(const char *url, const char *json, const char *authorization, size_t max_body,
+                    int timeout_ms, struct httpc_response *out, char *err, size_t errlen)
 {
     struct httpc_request req;
     memset(&req, 0, sizeof(req));
@@ -386,6 +393,7 @@ int httpc_post_json(const char *url, const char *json, size_t max_body, int time
     req.body_len = strlen(json);
     req.content_type = "application/json";
     req.any_status = 1;
+    req.auth_header = authorization;
     httpc_get_all(&req, 1, "application/json", timeout_ms);
     if (!req.ok) {
         snprintf(err, errlen, "%s", req.error);

@@ -63,6 +63,7 @@ struct httpc_request {
                                * resp.status (and reads the body of an error) */
     const char *ca_file;      /* https://: PEM file of trusted CAs; NULL = the system's */
     int tls_insecure;         /* https://: 1 = no certificate or host name check */
+    const char *auth_header;  /* the Authorization header's value (borrowed); NULL = none */
     /* out */
     int ok; /* 1: status 200 (any status with any_status) and the whole body (or headers) read */
     char error[224];            /* why not ok, e.g. "timed out after 800 ms" */
@@ -85,13 +86,14 @@ struct httpc_request {
 void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int timeout_ms);
 
 /* One blocking POST of a JSON body to url (the etcd gateway's calling convention): sends
- * `Content-Type: application/json` and `Accept: application/json`, reads a response of any
+ * `Content-Type: application/json`, `Accept: application/json` and, when authorization is not
+ * NULL, `Authorization: <authorization>` (etcd's auth token), reads a response of any
  * status whose body is at most max_body bytes, within timeout_ms. Returns 0 with the response
  * in *out (status, body; the caller frees it with httpc_response_free), or -1 with the reason in
  * err (as httpc_request.error: "cannot connect: Connection refused", "timed out after 500 ms",
  * "body larger than 65536 bytes"...; *out holds nothing to free then). json is borrowed. */
-int httpc_post_json(const char *url, const char *json, size_t max_body, int timeout_ms,
-                    struct httpc_response *out, char *err, size_t errlen);
+int httpc_post_json(const char *url, const char *json, const char *authorization, size_t max_body,
+                    int timeout_ms, struct httpc_response *out, char *err, size_t errlen);
 
 /* Frees what a request owns after httpc_get_all (its body); the request may then be reused. */
 void httpc_request_free(struct httpc_request *r);

@@ -11,6 +11,7 @@
 #include "aether/error.h"
 #include "etcd.h"
 #include "etcd_fixture.h"
+#include "httpc.h"
 #include "helpers.h"
 
 #include <setjmp.h>
@@ -42,13 +43,17 @@ static struct etcdfx fx;
 static struct cluster *running[8];
 static pid_t children[3];
 
-static struct cluster *member_ttl(int endpoints, const char *name, int ttl_ms)
+/* A member on the first `endpoints` etcd members, authenticating as user (NULL: none). */
+static struct cluster *member_as(int endpoints, const char *name, int ttl_ms, const char *user,
+                                 const char *password)
 {
     struct cluster_options o = {.etcd_endpoints = fx.urls,
                                 .endpoint_count = endpoints,
                                 .name = name,
                                 .prefix = "/aether-test/",
-                                .lease_ttl_ms = ttl_ms};
+                                .lease_ttl_ms = ttl_ms,
+                                .username = user,
+                                .password = password};
     struct cluster *c = NULL;
     char err[256];
     int rc = cluster_start(&o, &c, err, sizeof(err));
@@ -61,6 +66,11 @@ static struct cluster *member_ttl(int endpoints, const char *name, int ttl_ms)
             break;
         }
     return c;
+}
+
+static struct cluster *member_ttl(int endpoints, const char *name, int ttl_ms)
+{
+    return member_as(endpoints, name, ttl_ms, NULL, NULL);
 }
 
 static struct cluster *member(int endpoints, const char *name)
@@ -260,6 +270,48 @@ static void test_client_calls(void **state)
 
 /* ---- the runtime ---- */
 
+/* The leader's thread reads the other members' minutes into its inbox (the follower f
+ * published 3); a follower's inbox stays empty. */
+static void expect_peer_minutes(struct cluster **m, int l, int f, const char *fname)
+{
+    struct cluster_minute_record *recs = NULL;
+    int n = 0, got = 0;
+    long term = 0;
+    for (int64_t end = mono_ms() + 5000; got < 3 && mono_ms() < end; sleep_ms(100)) {
+        assert_int_equal(cluster_take_peer_minutes(m[l], &recs, &n, &term), 0);
+        for (int k = 0; k < n; k++)
+            assert_string_equal(recs[k].node, fname);
+        got += n;
+        free(recs);
+    }
+    assert_int_equal(got, 3);
+    assert_true(term >= 1);
+    sleep_ms(TTL_MS / 2); /* more rounds: nothing is read twice */
+    assert_int_equal(cluster_take_peer_minutes(m[l], &recs, &n, &term), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(cluster_take_peer_minutes(m[f], &recs, &n, &term), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(term, 0);
+}
+
+/* Only the leader records an exec count; every member reads it back. */
+static void expect_exec_records(struct cluster **m, int l, const char *lname)
+{
+    char why[1024];
+    int f = (l + 1) % 3;
+    assert_int_equal(cluster_fence_exec(m[f], "web", 7, why, sizeof(why)), 0);
+    assert_non_null(strstr(why, "not the leader"));
+    assert_int_equal(cluster_fence_exec(m[l], "web", 4, why, sizeof(why)), 1);
+    struct cluster_exec x = {0};
+    int seen = 0;
+    for (int64_t end = mono_ms() + 5000; !seen && mono_ms() < end; sleep_ms(100))
+        seen = cluster_exec_get(m[f], "web", &x) == 0;
+    assert_true(seen);
+    assert_int_equal(x.count, 4);
+    assert_string_equal(x.leader, lname);
+    assert_int_equal(cluster_exec_get(m[f], "db", &x), AE_ENOENT);
+}
+
 static void test_leader_failover_fencing(void **state)
 {
     (void)state;
@@ -319,6 +371,8 @@ static void test_leader_failover_fencing(void **state)
     assert_true(ae_minute_has(&recs[2].minute, 0));
     assert_false(ae_minute_has(&recs[2].minute, 1));
     free(recs);
+    expect_peer_minutes(m, l, f, names[f]);
+    expect_exec_records(m, l, names[l]);
 
     /* A recommendation from a follower is never written; the leader's reaches its node. */
     struct cluster_recommendation r = {
@@ -349,6 +403,8 @@ static void test_leader_failover_fencing(void **state)
     assert_int_equal(cluster_still_leader(m[l], why, sizeof(why)), 0);
     print_message("old leader: %s\n", why);
     assert_non_null(strstr(why, "the leadership was lost"));
+    cluster_status(m[l], &st);
+    assert_false(st.leader); /* a failed fencing check ends the leadership at once */
 
     int l2 = -1;
     while (mono_ms() - revoked_at < FAILOVER_MS) {
@@ -363,6 +419,10 @@ static void test_leader_failover_fencing(void **state)
     assert_true(l2 >= 0 && l2 != l);
     assert_int_equal(cluster_still_leader(m[l2], why, sizeof(why)), 1);
     assert_int_equal(cluster_still_leader(m[l], why, sizeof(why)), 0);
+    assert_int_equal(cluster_fence_exec(m[l], "web", 9, why, sizeof(why)), 0);
+    struct cluster_exec x;
+    assert_int_equal(cluster_exec_get(m[l], "web", &x), 0);
+    assert_int_equal(x.count, 4); /* the fenced-out run left no record */
     cluster_status(m[l], &st);
     assert_true(st.leader_changes >= 2); /* gained, then lost */
     /* The old leader's recommendation went with its lease. */
@@ -685,6 +745,100 @@ static void test_paused_leader_is_fenced(void **state)
     etcdfx_stop(&fx);
 }
 
+/* POSTs json to path on etcd member 0 with token (NULL: none); returns the HTTP status and
+ * copies the body into out. */
+static int admin_post(const char *path, const char *json, const char *token, char *out, size_t size)
+{
+    char url[128], err[224];
+    snprintf(url, sizeof(url), "%s%s", fx.urls[0], path);
+    struct httpc_response resp;
+    assert_int_equal(httpc_post_json(url, json, token, 1 << 16, 2000, &resp, err, sizeof(err)), 0);
+    snprintf(out, size, "%s", resp.body ? resp.body : "");
+    int status = resp.status;
+    httpc_response_free(&resp);
+    return status;
+}
+
+/* Turns etcd's authentication on with user root / "rootpw" (etcd's gateway, as etcdctl would). */
+static void enable_auth(void)
+{
+    char body[4096];
+    assert_int_equal(
+        admin_post("/v3/auth/role/add", "{\"name\":\"root\"}", NULL, body, sizeof(body)), 200);
+    assert_int_equal(admin_post("/v3/auth/user/add", "{\"name\":\"root\",\"password\":\"rootpw\"}",
+                                NULL, body, sizeof(body)),
+                     200);
+    assert_int_equal(admin_post("/v3/auth/user/grant", "{\"user\":\"root\",\"role\":\"root\"}",
+                                NULL, body, sizeof(body)),
+                     200);
+    assert_int_equal(admin_post("/v3/auth/enable", "{}", NULL, body, sizeof(body)), 200);
+}
+
+/* etcd with authentication: a member with the right password leads and publishes; wrong or no
+ * credentials are not the leader and say why; a token etcd stops accepting (auth disabled and
+ * enabled again) is replaced without losing the leadership. */
+static void test_authentication(void **state)
+{
+    (void)state;
+    start_or_skip(1);
+    enable_auth();
+    struct cluster *good = member_as(1, "node-a", TTL_MS, "root", "rootpw");
+    int l = wait_sole_leader(&good, 1, FAILOVER_MS);
+    assert_int_equal(l, 0);
+    struct cluster *bad = member_as(1, "node-b", TTL_MS, "root", "wrong");
+    struct cluster *anon = member(1, "node-c");
+    struct cluster_status st;
+    for (int64_t end = mono_ms() + FAILOVER_MS; mono_ms() < end; sleep_ms(100)) {
+        cluster_status(bad, &st);
+        if (strstr(st.why, "authentication failed"))
+            break;
+    }
+    print_message("wrong password: %s\n", st.why);
+    assert_false(st.leader);
+    assert_non_null(strstr(st.why, "authentication failed"));
+    for (int64_t end = mono_ms() + FAILOVER_MS; mono_ms() < end; sleep_ms(100)) {
+        cluster_status(anon, &st);
+        if (strstr(st.why, "user name is empty"))
+            break;
+    }
+    print_message("no credentials: %s\n", st.why);
+    assert_false(st.leader);
+    assert_non_null(strstr(st.why, "user name is empty"));
+    char why[1024];
+    assert_int_equal(cluster_still_leader(good, why, sizeof(why)), 1);
+
+    /* Tokens die with auth disable; the member fetches a new one on the next call. */
+    struct etcd_client root;
+    char err[256], body[4096];
+    assert_int_equal(etcd_client_init(&root, fx.urls, 1, 1000, err, sizeof(err)), 0);
+    assert_int_equal(etcd_client_set_auth(&root, "root", "rootpw", err, sizeof(err)), 0);
+    assert_int_equal(etcd_authenticate(&root), 0);
+    assert_int_equal(admin_post("/v3/auth/disable", "{}", root.token, body, sizeof(body)), 200);
+    assert_int_equal(admin_post("/v3/auth/enable", "{}", NULL, body, sizeof(body)), 200);
+    /* the old tokens are dead indeed */
+    assert_int_not_equal(
+        admin_post("/v3/kv/range", "{\"key\":\"YQ==\"}", root.token, body, sizeof(body)), 200);
+    assert_non_null(strstr(body, "invalid auth token"));
+    int still = cluster_still_leader(good, why, sizeof(why));
+    print_message("fencing check right after: %s\n", why);
+    assert_int_equal(still, 1);
+    cluster_status(good, &st);
+    int64_t errors = st.etcd_errors;
+    for (int k = 0; k < 6; k++) {
+        sleep_ms(TTL_MS / 3);
+        cluster_status(good, &st);
+        assert_true(st.leader);
+        assert_true(st.etcd_reachable);
+    }
+    print_message("after auth was re-enabled: %s, etcd errors %lld -> %lld\n", st.why,
+                  (long long)errors, (long long)st.etcd_errors);
+    assert_int_equal(st.etcd_errors, errors);
+    stop_member(good);
+    stop_member(bad);
+    stop_member(anon);
+    etcdfx_stop(&fx);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -695,6 +849,7 @@ int main(void)
         cmocka_unit_test_teardown(test_three_member_etcd, teardown),
         cmocka_unit_test_teardown(test_minutes_bounded_and_leased, teardown),
         cmocka_unit_test_teardown(test_paused_leader_is_fenced, teardown),
+        cmocka_unit_test_teardown(test_authentication, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -292,6 +292,29 @@ static void test_recommendation_record(void **state)
     expect_msg(err, "field \"node\" is not a name");
 }
 
+static void test_exec_record(void **state)
+{
+    (void)state;
+    struct cluster_exec x = {
+        .blueprint = "web", .count = 4, .leader = "node-a", .issued_ms = 1700000040000LL};
+    char *text = cluster_exec_encode(&x);
+    struct cluster_exec back;
+    char err[256];
+    assert_int_equal(cluster_exec_decode(text, strlen(text), &back, err, sizeof(err)), 0);
+    free(text);
+    assert_memory_equal(&back, &x, sizeof(x));
+    assert_int_equal(cluster_exec_decode(S("{\"blueprint\":\"w\",\"leader\":\"l\",\"count\":-1,"
+                                           "\"issued_ms\":0}"),
+                                         &back, err, sizeof(err)),
+                     AE_EPARSE);
+    expect_msg(err, "field \"count\" = -1 is out of range 0..");
+    assert_int_equal(
+        cluster_exec_decode(S("{\"blueprint\":\"web\",\"leader\":\"l\"}"), &back, err, sizeof(err)),
+        AE_EPARSE);
+    expect_msg(err, "field \"count\"");
+    assert_int_equal(cluster_exec_decode(S("[1]"), &back, err, sizeof(err)), AE_EPARSE);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -345,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_minute_record),
         cmocka_unit_test(test_recommendation_record),
+        cmocka_unit_test(test_exec_record),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -200,12 +200,16 @@ static void test_cluster_section(void **state)
     assert_string_equal(c.cluster.name, "");
     assert_int_equal(c.cluster.lease_ttl_ms, 10000);
     assert_string_equal(c.cluster.prefix, "/aether/");
+    assert_string_equal(c.cluster.username, "");
     cfg_sources_free(src);
     cfg_free(&c);
 
     load_ok("[cluster]\netcd_endpoints = [\"http://10.0.0.1:2379\", \"http://10.0.0.2:2379\"]\n"
-            "name = \"node-1.eu_west\"\nlease_ttl_ms = 5000\nprefix = \"/prod/aether/\"\n",
+            "name = \"node-1.eu_west\"\nlease_ttl_ms = 5000\nprefix = \"/prod/aether/\"\n"
+            "username = \"aether\"\npassword_file = \"/etc/aether/etcd.pass\"\n",
             &c, &src);
+    assert_string_equal(c.cluster.username, "aether");
+    assert_string_equal(c.cluster.password_file, "/etc/aether/etcd.pass");
     assert_int_equal(c.cluster.etcd_endpoints_count, 2);
     assert_string_equal(c.cluster.etcd_endpoints[1], "http://10.0.0.2:2379");
     assert_null(c.cluster.etcd_endpoints[2]);
@@ -223,6 +227,8 @@ static void test_cluster_section(void **state)
                "2000..3600000", NULL);
     load_fails(AE_EINVAL, "[cluster]\nprefix = \"aether\"\n",
                "cluster.prefix = \"aether\" must start and end with '/'", NULL);
+    load_fails(AE_EINVAL, "[cluster]\nusername = \"aether\"\n",
+               "cluster.username = \"aether\" needs cluster.password_file", NULL);
     load_fails(AE_EINVAL, "[cluster]\nname = \"a/b\"\n",
                "cluster.name = \"a/b\" may only hold letters, digits", NULL);
     load_fails(AE_ERANGE,
@@ -494,6 +500,8 @@ static void test_table_is_complete(void **state)
                               "cluster.name",
                               "cluster.lease_ttl_ms",
                               "cluster.prefix",
+                              "cluster.username",
+                              "cluster.password_file",
                               "blueprint.name",
                               "blueprint.actuator",
                               "blueprint.min_instances",

@@ -194,18 +194,29 @@ static void no_orphans_when_parent_is_killed(void **state)
     assert_true(process_gone(worker));
 }
 
+/* An empty temporary file named into path (a mkstemp template). */
+static void temp_file(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* An exec blueprint named "api" with scale_command argv[0..n-1]. */
+static void exec_blueprint(struct cfg_blueprint *bp, const char *const *argv, size_t n)
+{
+    cfg_blueprint_defaults(bp);
+    snprintf(bp->name, sizeof(bp->name), "api");
+    bp->actuator = CFG_ACTUATOR_EXEC;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(cfg_strv_append(&bp->scale_command, &bp->scale_command_count, argv[i]), 0);
+}
+
 static void exec_runs_scale_command_with_arguments(void **state)
 {
     (void)state;
     char log[] = "/tmp/aether-exec-test-XXXXXX";
-    int fd = mkstemp(log);
-    assert_true(fd >= 0);
-    close(fd);
-    struct cfg_blueprint bp;
-    cfg_blueprint_defaults(&bp);
-    snprintf(bp.name, sizeof(bp.name), "api");
-    bp.actuator = CFG_ACTUATOR_EXEC;
-    bp.max_instances = 5;
+    temp_file(log);
     /* Logs its arguments; the first run for 4 instances fails with exit 3, later ones work. */
     char script[768];
     snprintf(script, sizeof(script),
@@ -213,8 +224,9 @@ static void exec_runs_scale_command_with_arguments(void **state)
              "test \"$1\" != 4 || test -e %s.failed-once || { touch %s.failed-once; exit 3; }",
              log, log, log);
     const char *argv[] = {"/bin/sh", "-c", script, "{blueprint}", "{instances}"};
-    for (size_t i = 0; i < 5; i++)
-        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
+    struct cfg_blueprint bp;
+    exec_blueprint(&bp, argv, 5);
+    bp.max_instances = 5;
     assert_int_equal(
         cfg_strv_append(&bp.metrics_urls, &bp.metrics_urls_count, "http://127.0.0.1:1/metrics"), 0);
     char err[256], result[512];
@@ -344,6 +356,83 @@ static void exec_command_not_started(void **state)
     cfg_blueprint_free(&bp);
 }
 
+struct gate_calls {
+    int allow, calls, last_count;
+    char blueprint[64];
+};
+
+static int test_gate(void *ctx, const char *blueprint, int count, char *why, size_t whylen)
+{
+    struct gate_calls *g = ctx;
+    g->calls++;
+    g->last_count = count;
+    snprintf(g->blueprint, sizeof(g->blueprint), "%s", blueprint);
+    snprintf(why, whylen, "gate closed for %d", count);
+    return g->allow;
+}
+
+/* Waits until the exec actuator has finished `runs` runs; returns its status. */
+static struct actuator_status wait_runs(struct actuator *a, int runs)
+{
+    struct actuator_status st;
+    for (int i = 0; i < 200; i++) {
+        actuator_status(a, &st);
+        if (st.runs >= runs && !st.starting)
+            break;
+        sleep_ms(20);
+    }
+    return st;
+}
+
+/* A gate checked right before each run: refused, the command does not run, the run is recorded
+ * as "not run: <why>" and not retried; allowed, it runs. */
+static void exec_gate_refuses_and_allows(void **state)
+{
+    (void)state;
+    char log[] = "/tmp/aether-exec-gate-XXXXXX";
+    temp_file(log);
+    char script[256];
+    snprintf(script, sizeof(script), "echo \"$0\" >> %s", log);
+    const char *argv[] = {"/bin/sh", "-c", script, "{instances}"};
+    struct cfg_blueprint bp;
+    exec_blueprint(&bp, argv, 4);
+    char err[256], result[512];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    struct gate_calls g = {.allow = 0};
+    actuator_set_gate(a, test_gate, &g);
+    actuator_set_desired(a, 2, err, sizeof(err));
+    struct actuator_status st = wait_runs(a, 1);
+    assert_int_equal(st.runs, 1);
+    assert_int_equal(st.run_count, 2);
+    assert_int_equal(st.ready, 0); /* not applied */
+    assert_int_equal(st.failed, 0);
+    actuator_last_result(a, result, sizeof(result));
+    assert_string_equal(result, "not run: gate closed for 2");
+    assert_string_equal(g.blueprint, "api");
+    sleep_ms(1500); /* past the first retry delay of a failed run: none */
+    actuator_status(a, &st);
+    assert_int_equal(st.runs, 1);
+    assert_int_equal(g.calls, 1);
+
+    g.allow = 1;
+    actuator_set_desired(a, 3, err, sizeof(err));
+    st = wait_runs(a, 2);
+    assert_int_equal(st.ready, 3);
+    assert_int_equal(g.calls, 2);
+    assert_int_equal(g.last_count, 3);
+    actuator_close(a);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[64] = "", more[64];
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_null(fgets(more, sizeof(more), f)); /* only the allowed run ran */
+    fclose(f);
+    unlink(log);
+    assert_string_equal(line, "3\n");
+    cfg_blueprint_free(&bp);
+}
+
 /* The process kind has no runs and needs a command. */
 static void process_kind_checks_its_keys(void **state)
 {
@@ -370,6 +459,7 @@ int main(void)
         cmocka_unit_test(exec_runs_scale_command_with_arguments),
         cmocka_unit_test(exec_close_does_not_wait_for_a_slow_command),
         cmocka_unit_test(exec_command_not_started),
+        cmocka_unit_test(exec_gate_refuses_and_allows),
         cmocka_unit_test(process_kind_checks_its_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -483,7 +483,7 @@ static void test_post_json(void **state)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/lease/keepalive", o.port);
     struct httpc_response resp;
     char err[224] = "";
-    int rc = httpc_post_json(url, "{\"ID\":\"7\"}", 1000, 2000, &resp, err, sizeof(err));
+    int rc = httpc_post_json(url, "{\"ID\":\"7\"}", "tok.en1", 1000, 2000, &resp, err, sizeof(err));
     oneshot_stop(&o);
     if (rc != 0)
         print_message("%s\n", err);
@@ -494,7 +494,8 @@ static void test_post_json(void **state)
     snprintf(want, sizeof(want),
              "POST /v3/lease/keepalive HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
              "Accept: application/json\r\nContent-Type: application/json\r\n"
-             "Content-Length: 10\r\nConnection: close\r\n\r\n{\"ID\":\"7\"}",
+             "Content-Length: 10\r\nAuthorization: tok.en1\r\nConnection: close\r\n\r\n"
+             "{\"ID\":\"7\"}",
              o.port);
     assert_string_equal(o.request, want);
     httpc_response_free(&resp);
@@ -502,22 +503,26 @@ static void test_post_json(void **state)
     /* A 200 answer the same way; and the parser's limits still apply to a POST's answer. */
     assert_true(oneshot_start(&o, AF_INET, chunked_answer));
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/kv/range", o.port);
-    assert_int_equal(httpc_post_json(url, "{}", 1000, 2000, &resp, err, sizeof(err)), 0);
+    assert_int_equal(httpc_post_json(url, "{}", NULL, 1000, 2000, &resp, err, sizeof(err)), 0);
     oneshot_stop(&o);
     assert_int_equal(resp.status, 200);
     assert_string_equal(resp.body, "up 1\nup 2\n");
     httpc_response_free(&resp);
     assert_true(oneshot_start(&o, AF_INET, chunked_answer));
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/kv/range", o.port);
-    assert_int_equal(httpc_post_json(url, "{}", 4, 2000, &resp, err, sizeof(err)), -1);
+    assert_int_equal(httpc_post_json(url, "{}", NULL, 4, 2000, &resp, err, sizeof(err)), -1);
     oneshot_stop(&o);
     assert_string_equal(err, "body larger than 4 bytes");
     assert_null(resp.body);
 
     /* Nobody listening: the transport's message. */
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/kv/range", free_port());
-    assert_int_equal(httpc_post_json(url, "{}", 1000, 2000, &resp, err, sizeof(err)), -1);
+    assert_int_equal(httpc_post_json(url, "{}", NULL, 1000, 2000, &resp, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot connect: Connection refused");
+    /* A header value that would split the request: refused before anything is sent. */
+    assert_int_equal(httpc_post_json(url, "{}", "a\r\nX: y", 1000, 2000, &resp, err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "bad Authorization value (a line break in it)");
 }
 
 /* A method with a space in it would split the request line: refused before anything is sent. */

@@ -43,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (etcd_decode_campaign(p, n, status, &lk, err, sizeof(err)) == 0 &&
         (strlen(lk.key) == 0 || lk.rev <= 0))
         abort();
+    char token[ETCD_TOKEN_MAX];
+    if (etcd_decode_authenticate(p, n, status, token, sizeof(token), err, sizeof(err)) == 0 &&
+        (strlen(token) == 0 || strlen(token) >= sizeof(token)))
+        abort();
     struct etcd_kv kv;
     if (etcd_decode_leader(p, n, status, &kv, err, sizeof(err)) == 0)
         etcd_kv_free(&kv);
@@ -56,6 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct cluster_recommendation r;
     if (cluster_recommendation_decode(p, n, &r, err, sizeof(err)) == 0 && r.ceiling < r.floor)
+        abort();
+    struct cluster_exec x;
+    if (cluster_exec_decode(p, n, &x, err, sizeof(err)) == 0 && (x.count < 0 || !x.blueprint[0]))
         abort();
     return 0;
 }
