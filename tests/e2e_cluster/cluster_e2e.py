@@ -341,6 +341,9 @@ def one_etcd(root, nodes, etcds):
     # 1. exactly one leader; TTM RUNNING on it only; recommendations reach the followers
     leader, took = wait_one_leader(nodes, 10)
     print("leader %s after %.2f s" % (leader, took))
+    for n in nodes:  # a node still in its first etcd round names no leader yet
+        n.wait_for(lambda: n.get_json("/api/cluster")["leader"] == leader, 10,
+                   "%s names the leader" % n.name)
     c = cluster_of(nodes)
     for name, doc in c.items():
         for key in ["enabled", "name", "role", "leader", "members", "leaseTtlMs", "etcd"]:
@@ -407,9 +410,8 @@ def one_etcd(root, nodes, etcds):
     others = [n for n in nodes if n is not P]
     new, _ = wait_one_leader(others, LEASE_MS / 1000 + 5)
     Q = by_name(nodes, new)
-    for _ in range(4):
-        push_hot(Q)
-        time.sleep(1)
+    Q.wait_for(lambda: push_hot(Q) or time.sleep(1) or any(r[0] == Q.name for r in runs(runs_file)),
+               15, "a scale_command run by the new leader %s" % Q.name)
     P.proc.send_signal(signal.SIGCONT)
     for _ in range(4):
         push_hot(P)
