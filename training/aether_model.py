@@ -10,9 +10,10 @@ AetherTSMixer (the default model):
      saturation changes how it behaves next;
   2. L TSMixer blocks: an MLP over time (W -> hidden -> W) applied to every feature's series with
      shared weights, then an MLP over the features at every minute, both with residuals;
-  3. a temporal head W -> H giving, per feature, the change from the last minute in units of that
-     feature's recent minute-to-minute movement (local_scale): out = last + local * delta.
-     delta = 0 is persistence, which is where training starts.
+  3. a temporal head W -> H giving, per feature, the change from a simple baseline (the mean of
+     the last base_k minutes; base_k = 1 is the last minute) in units of that feature's recent
+     minute-to-minute movement (local_scale): out = baseline + local * delta. delta = 0 is the
+     baseline, which is where training starts.
 AetherMixer is the spec's reference mixer (DESIGN.md section 5) with the same normalisation and
 a change relative to the window scale; train.py --arch mixer builds it.
 
@@ -153,12 +154,14 @@ class AetherTSMixer(nn.Module):
     it behaves next (queueing), and the per-window scaling hides that."""
 
     def __init__(self, window=60, horizon=1, features=series.N_FEATURES, time_hidden=128,
-                 feature_hidden=32, layers=2, dropout=0.1, levels=()):
+                 feature_hidden=32, layers=2, dropout=0.1, levels=(), base_k=1):
         super().__init__()
         levels = list(levels)
+        if not 1 <= base_k <= window:
+            raise ValueError(f"base_k {base_k}: must be in 1..window ({window})")
         self.config = dict(window=window, horizon=horizon, features=features,
                            time_hidden=time_hidden, feature_hidden=feature_hidden,
-                           layers=layers, dropout=dropout, levels=levels)
+                           layers=layers, dropout=dropout, levels=levels, base_k=base_k)
         self.levels = levels
         channels = features + len(levels)
         self.blocks = nn.ModuleList(
@@ -177,7 +180,9 @@ class AetherTSMixer(nn.Module):
         for block in self.blocks:
             t = block(t)  # [B, C + levels, W]
         delta = self.head(t).transpose(1, 2)[:, :, :features]  # [B, H, C]
-        return x[:, -1:, :] + local_scale(x, self.config["window"]) * delta
+        k = self.config["base_k"]
+        base = x[:, -1:, :] if k == 1 else x[:, -k:, :].mean(dim=1, keepdim=True)
+        return base + local_scale(x, self.config["window"]) * delta
 
     def error_scale(self, x):
         return local_scale(x, self.config["window"])

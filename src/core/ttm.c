@@ -232,11 +232,20 @@ static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bu
         }
 }
 
+_Static_assert(CFG_MAX_SELECTION_WINDOW == SEL_WINDOW_MAX, "selection window bound");
+
 /* auto: the selection of b starts (cold start) at now, once. */
 static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
 {
     if (t->cfg.forecaster == FCR_AUTO && !b->sel_started) {
-        sel_init(&b->sel, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
+        const struct sel_params p = {
+            .steps = t->cfg.selection_steps,
+            .window = t->cfg.selection_window_minutes,
+            .min_samples = t->cfg.selection_min_samples,
+            .margin = t->cfg.selection_margin,
+            .dwell_ms = (int64_t)t->cfg.selection_dwell_minutes * AE_MINUTE_MS,
+        };
+        sel_init(&b->sel, &p, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
         b->sel_started = 1;
     }
 }
