@@ -223,7 +223,12 @@ static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen
     CHECK(check_int("ttm.selection_window_minutes", c->selection_window_minutes,
                     CFG_RANGE_SELECTION_WINDOW, err, errlen));
     CHECK(check_int("ttm.selection_min_samples", c->selection_min_samples, 1,
-                    c->selection_window_minutes, err, errlen));
+                    CFG_MAX_SELECTION_WINDOW, err, errlen));
+    if (c->selection_min_samples > c->selection_window_minutes)
+        return fail(AE_EINVAL, err, errlen,
+                    "ttm.selection_min_samples = %d must be at most "
+                    "ttm.selection_window_minutes = %d",
+                    c->selection_min_samples, c->selection_window_minutes);
     CHECK(check_double("ttm.selection_margin", c->selection_margin, CFG_RANGE_SELECTION_MARGIN,
                        err, errlen));
     return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
