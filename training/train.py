@@ -67,6 +67,13 @@ def parse_args(argv):
     p.add_argument("--base-k", type=positive_int, default=1,
                    help="tsmixer: the output is a change from the mean of the last K minutes "
                         "(default 1: the last minute)")
+    p.add_argument("--mixture", default="",
+                   help="tsmixer: comma-separated simple forecasts (of "
+                        + ",".join(series.SIMPLE_FORECASTS) + ") whose gated mean, the gate "
+                        "learned per feature and step, is the output (default none: a change "
+                        "from the last minute)")
+    p.add_argument("--no-residual", dest="residual", action="store_false",
+                   help="tsmixer --mixture: no learned correction on top of the gated mean")
     p.add_argument("--d-model", type=positive_int, default=None,
                    help="tsmixer: feature MLP width (default 32); mixer: model width (64)")
     p.add_argument("--layers", type=positive_int, default=None,
@@ -104,6 +111,10 @@ def parse_args(argv):
     if unknown:
         p.error(f"--levels: unknown feature(s) {', '.join(unknown)}")
     args.level_indices = [series.FEATURES.index(n) for n in names]
+    args.mixture_names = [n.strip() for n in args.mixture.split(",") if n.strip()]
+    unknown = [n for n in args.mixture_names if n not in series.SIMPLE_FORECASTS]
+    if unknown:
+        p.error(f"--mixture: unknown simple forecast(s) {', '.join(unknown)}")
     return args
 
 
@@ -221,7 +232,8 @@ def main(argv=None):
                                            feature_hidden=args.d_model or 32,
                                            layers=args.layers or 2,
                                            dropout=args.dropout, levels=args.level_indices,
-                                           base_k=args.base_k)
+                                           base_k=args.base_k, mixture=args.mixture_names,
+                                           residual=args.residual)
     else:
         model = aether_model.AetherMixer(W, H, d_model=args.d_model or 64, layers=args.layers or 3,
                                          expansion=args.expansion, dropout=args.dropout)
