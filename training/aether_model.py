@@ -212,9 +212,10 @@ class AetherTSMixer(nn.Module):
         self.blocks = nn.ModuleList(
             [TimeFeatureBlock(window, channels, time_hidden, feature_hidden, dropout)
              for _ in range(layers)])
-        self.head = Dense(window, horizon)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        if residual or not mixture:  # the change from the baseline (unused by a plain mixture)
+            self.head = Dense(window, horizon)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         if mixture:  # per feature and step, the weights of the simple forecasts (uniform at 0)
             # one per simple forecast (stacked, not reshaped, so the export keeps static shapes)
             self.gates = nn.ModuleList([Dense(window + 1, horizon) for _ in mixture])
