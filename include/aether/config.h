@@ -20,7 +20,7 @@
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
-#define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
+#define CFG_MAX_SCALE_IN_WINDOW 60  /* ttm.scale_in_window_minutes at most */
 #define CFG_MAX_SELECTION_WINDOW 60 /* ttm.selection_window_minutes at most (SEL_WINDOW_MAX) */
 
 /* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's

@@ -19,8 +19,8 @@
 #include "aether/decision.h"
 #include "aether/forecaster.h"
 
-#define SEL_CANDIDATES FCR_AUTO /* model .. linear: the forecaster table without auto */
-#define SEL_WINDOW_MAX 60       /* resolved minutes per step a ring can keep */
+#define SEL_CANDIDATES FCR_AUTO            /* model .. linear: the forecaster table without auto */
+#define SEL_WINDOW_MAX 60                  /* resolved minutes per step a ring can keep */
 #define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
 
 /* The selection constants ([ttm] selection_* keys; defaults in sel_params_defaults). */
@@ -65,8 +65,7 @@ struct sel {
 
 /* Starts with `initial` active (the cold-start choice) since now_ms, nothing scored, with the
  * constants p (out-of-range values clamped; p->steps 0 or above the horizon: the horizon). */
-void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initial,
-              int64_t now_ms);
+void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initial, int64_t now_ms);
 
 /* Candidate c forecast invocations inv[0..len-1] for the minutes first_ms, first_ms + 1 min, ...
  * (inv[h - 1] at step h). Replaces an earlier forecast of c with the same first_ms. */
@@ -89,8 +88,8 @@ double sel_score(const struct sel *s, int c);
  * is below the active score x (1 - margin) and the active one has driven dwell_ms since
  * it won on its score (no dwell for the cold-start choice or a fallback); the
  * best scored challenger takes over at once when the active one is unscored or unavailable (the
- * cold-start choice when nothing is scored, or the first available one in table order). Sets s->why. Returns the active
- * candidate, or -1 when none is available. */
+ * cold-start choice when nothing is scored, or the first available one in table order). Sets
+ * s->why. Returns the active candidate, or -1 when none is available. */
 int sel_choose(struct sel *s, const int *available, int64_t now_ms);
 
 #endif

@@ -229,8 +229,8 @@ static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen
                     "ttm.selection_min_samples = %d must be at most "
                     "ttm.selection_window_minutes = %d",
                     c->selection_min_samples, c->selection_window_minutes);
-    CHECK(check_double("ttm.selection_margin", c->selection_margin, CFG_RANGE_SELECTION_MARGIN,
-                       err, errlen));
+    CHECK(check_double("ttm.selection_margin", c->selection_margin, CFG_RANGE_SELECTION_MARGIN, err,
+                       errlen));
     return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
                      CFG_RANGE_SELECTION_DWELL, err, errlen);
 }
@@ -241,8 +241,9 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_enum("ttm.forecaster", (int)c->forecaster, fcr_kind_names, FCR_KIND_COUNT, err,
                      errlen));
     if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
-        return fail(AE_EINVAL, err, errlen,
-                    "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
+        return fail(
+            AE_EINVAL, err, errlen,
+            "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
     CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, CFG_RANGE_WINDOW_MINUTES,
                     err, errlen));
     CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, CFG_RANGE_HORIZON_MINUTES, err,

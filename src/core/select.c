@@ -24,8 +24,7 @@ static int clamp(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initial,
-              int64_t now_ms)
+void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initial, int64_t now_ms)
 {
     memset(s, 0, sizeof *s);
     s->p = *p;
@@ -111,7 +110,8 @@ void sel_observe(struct sel *s, int64_t minute_ms, double actual)
             double base = actual_at(s, minute_ms - h * AE_MINUTE_MS);
             if (isnan(base))
                 continue;
-            ring_push(&s->ring[c][h - 1], s->p.window, fabs(p->inv[h - 1] - actual), fabs(base - actual));
+            ring_push(&s->ring[c][h - 1], s->p.window, fabs(p->inv[h - 1] - actual),
+                      fabs(base - actual));
         }
 }
 
@@ -187,8 +187,8 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
     if (!available[a] || isnan(a_score)) {
         if (best >= 0) {
             snprintf(s->why, sizeof s->why, "%s %s; %s has the lowest error %.3f", name_a,
-                     available[a] ? "not scored yet" : "cannot forecast now",
-                     fcr_kind_names[best], best_score);
+                     available[a] ? "not scored yet" : "cannot forecast now", fcr_kind_names[best],
+                     best_score);
             take(s, best, 1, now_ms);
             return s->active;
         }
@@ -200,8 +200,8 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
                 c = k;
         if (c < 0)
             return -1;
-        snprintf(s->why, sizeof s->why, "%s cannot forecast now and nothing is scored: %s",
-                 name_a, fcr_kind_names[c]);
+        snprintf(s->why, sizeof s->why, "%s cannot forecast now and nothing is scored: %s", name_a,
+                 fcr_kind_names[c]);
         take(s, c, 0, now_ms);
         return s->active;
     }
@@ -216,8 +216,8 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
     double bar = a_score * (1 - s->p.margin);
     if (!(best_score < bar)) {
         snprintf(s->why, sizeof s->why,
-                 "%s %.3f is within the margin of %s %.3f (needs below %.3f)",
-                 fcr_kind_names[best], best_score, name_a, a_score, bar);
+                 "%s %.3f is within the margin of %s %.3f (needs below %.3f)", fcr_kind_names[best],
+                 best_score, name_a, a_score, bar);
         return a;
     }
     if (s->by_score && now_ms - s->active_since_ms < s->p.dwell_ms) {

@@ -182,8 +182,8 @@ static void defaults_and_clamping(void **state)
     assert_int_equal(s.p.steps, 3); /* scored up to the start-up delay, not the whole horizon */
     sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 2); /* never beyond the horizon */
-    p = (struct sel_params){.steps = 0, .window = 99, .min_samples = 80, .margin = 0.9,
-                            .dwell_ms = -1};
+    p = (struct sel_params){
+        .steps = 0, .window = 99, .min_samples = 80, .margin = 0.9, .dwell_ms = -1};
     sel_init(&s, &p, 4, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 4); /* 0: the horizon */
     assert_int_equal(s.p.window, SEL_WINDOW_MAX);
@@ -197,8 +197,7 @@ static void defaults_and_clamping(void **state)
 static void configured_steps_window_margin_and_dwell(void **state)
 {
     (void)state;
-    struct sel_params p = {.steps = 1, .window = 3, .min_samples = 2, .margin = 0,
-                           .dwell_ms = 0};
+    struct sel_params p = {.steps = 1, .window = 3, .min_samples = 2, .margin = 0, .dwell_ms = 0};
     struct sel s;
     sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
     /* a ramp of 10 per minute; drift forecasts step 1 off by e1[m], step 2 far off (unscored) */
