@@ -43,7 +43,7 @@ struct ttm_bp {
     int64_t target_minute[TTM_TARGET_SLOTS];
     int target[TTM_TARGET_SLOTS];
     int raised[TTM_TARGET_SLOTS];
-    int issued; /* the held target of the last recommendation, 0 before any */
+    int issued; /* the ceiling of the last recommendation, 0 before any */
 };
 
 struct ttm {
@@ -429,7 +429,7 @@ static void bound_churn(ttm *t, struct ttm_bp *b, int requested, int64_t now)
     int raised = b->issued > 0 && requested > b->issued ? requested : 0;
     int held, ceiling;
     stabilised_target(t, b, target, raised, now, &held, &ceiling);
-    b->issued = held;
+    b->issued = ceiling;
     if (r->floor > 0)
         r->floor = held;
     r->ceiling = t->cfg.forecast_ceiling && r->ceiling > 0 ? ceiling : 0;
