@@ -193,8 +193,8 @@ static void defaults_and_clamping(void **state)
 }
 
 /* steps 1 of a horizon of 2: step 2 is neither kept nor scored; a window of 3 minutes keeps the
- * last 3; 2 samples score; margin 0 and no dwell switch at the first lower score. */
-static void configured_steps_window_margin_and_dwell(void **state)
+ * last 3; 2 samples score. */
+static void configured_steps_and_window(void **state)
 {
     (void)state;
     struct sel_params p = {.steps = 1, .window = 3, .min_samples = 2, .margin = 0, .dwell_ms = 0};
@@ -217,10 +217,43 @@ static void configured_steps_window_margin_and_dwell(void **state)
     assert_int_equal(n, 3);
     assert_float_equal(sel_score(&s, FCR_DRIFT), 4.0 / 30, 1e-6);
     assert_int_equal(sel_choose(&s, all, T0 + 6 * MIN), FCR_DRIFT);
-    /* scored once minute 2 resolved (2 samples: 10 / 20 = 0.5 < persistence's 1): drift won at
-     * the evaluation in minute 3, with margin 0 and no dwell */
+    /* scored once minute 2 resolved (2 samples: 10 / 20 = 0.5) while the active persistence
+     * is not scored: drift took over at the evaluation in minute 3 */
     assert_int_equal(s.switches, 1);
     assert_int_equal(s.active_since_ms, T0 + 3 * MIN);
+}
+
+/* margin 0.5, dwell 5 min, 2 samples: linear (score 0.3) wins once scored; a model at 0.14 is
+ * below 0.3 x (1 - 0.5) = 0.15 and takes over when linear has driven 5 minutes; one at 0.16
+ * never does. */
+static void configured_margin_and_dwell(void **state)
+{
+    (void)state;
+    struct sel_params p = {
+        .steps = 1, .window = 60, .min_samples = 2, .margin = 0.5, .dwell_ms = 5 * MIN};
+    for (int beats = 1; beats >= 0; beats--) {
+        struct sel s;
+        sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
+        double err[SEL_CANDIDATES] = {NAN, NAN, 5, NAN, NAN, 3};
+        /* minute 1 resolves in the evaluation of minute 2, minute 2 in that of minute 3 */
+        assert_int_equal(evaluate(&s, 1, err, all), FCR_PERSISTENCE);
+        assert_int_equal(evaluate(&s, 2, err, all), FCR_PERSISTENCE);
+        assert_int_equal(evaluate(&s, 3, err, all), FCR_LINEAR);
+        assert_int_equal(s.active_since_ms, T0 + 3 * MIN);
+        err[FCR_MODEL] = beats ? 1.4 : 1.6; /* forecasts from minute 4: scored in minute 6 */
+        assert_int_equal(evaluate(&s, 4, err, all), FCR_LINEAR);
+        assert_int_equal(evaluate(&s, 5, err, all), FCR_LINEAR);
+        for (int m = 6; m <= 20; m++) {
+            int expect = beats && m >= 8 ? FCR_MODEL : FCR_LINEAR;
+            assert_int_equal(evaluate(&s, m, err, all), expect);
+            if (beats && m < 8)
+                assert_non_null(strstr(s.why, "drives for 5 min"));
+            if (!beats)
+                assert_non_null(strstr(s.why, "within the margin"));
+        }
+        assert_float_equal(sel_score(&s, FCR_MODEL), beats ? 0.14 : 0.16, 1e-4);
+        assert_int_equal(s.switches, beats ? 2 : 1);
+    }
 }
 
 int main(void)
@@ -231,7 +264,8 @@ int main(void)
         cmocka_unit_test(a_flat_series_keeps_persistence),
         cmocka_unit_test(nothing_available),
         cmocka_unit_test(defaults_and_clamping),
-        cmocka_unit_test(configured_steps_window_margin_and_dwell),
+        cmocka_unit_test(configured_steps_and_window),
+        cmocka_unit_test(configured_margin_and_dwell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
