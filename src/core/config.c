@@ -40,6 +40,9 @@ void cfg_api_defaults(struct cfg_api *out)
 {
     memset(out, 0, sizeof *out);
     SET_STR(out->bind, "127.0.0.1:8080");
+    out->max_connections_per_client = 32;
+    out->request_timeout_ms = 10000;
+    out->max_concurrent_exports = 4;
 }
 
 void cfg_controller_defaults(struct cfg_controller *out)
@@ -58,6 +61,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     memset(out, 0, sizeof *out);
     out->enabled = 0;
     SET_STR(out->model_path, "models/ttm-aether.onnx");
+    out->max_model_memory_mb = 1024;
     out->input_window_minutes = 30;
     out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
@@ -105,6 +109,9 @@ void cfg_blueprint_defaults(struct cfg_blueprint *out)
     out->startup_timeout_ms = 30000;
     out->stop_grace_ms = 10000;
     cfg_metrics_names_defaults(&out->metrics);
+    out->prometheus.query_timeout_ms = 2000;
+    out->prometheus.tls_verify = 1;
+    out->prometheus.backfill_minutes = 120;
 }
 
 void cfg_defaults(struct ae_config *out)
@@ -189,6 +196,19 @@ int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen)
     if (!ok || port < 1 || port > 65535)
         return fail(AE_EINVAL, err, errlen,
                     "api.bind = \"%s\" must be host:port with a port in 1..65535", c->bind);
+    size_t tlen = strnlen(c->token, sizeof c->token);
+    if (tlen >= sizeof c->token)
+        return fail(AE_EINVAL, err, errlen, "api.token is longer than %d bytes", CFG_TOKEN_MAX - 1);
+    for (size_t i = 0; i < tlen; i++)
+        if (c->token[i] <= ' ' || c->token[i] == 0x7f)
+            return fail(AE_EINVAL, err, errlen,
+                        "api.token must be printable ASCII without spaces (byte %zu is not)", i);
+    CHECK(check_int("api.max_connections_per_client", c->max_connections_per_client,
+                    CFG_RANGE_CLIENT_CONNECTIONS, err, errlen));
+    CHECK(check_int("api.request_timeout_ms", c->request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS,
+                    err, errlen));
+    CHECK(check_int("api.max_concurrent_exports", c->max_concurrent_exports,
+                    CFG_RANGE_CONCURRENT_EXPORTS, err, errlen));
     return 0;
 }
 
@@ -259,6 +279,8 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,
                     CFG_RANGE_SCALE_IN_WINDOW, err, errlen));
     CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
+    CHECK(check_int("ttm.max_model_memory_mb", c->max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB,
+                    err, errlen));
     return check_ttm_selection(c, err, errlen);
 }
 
@@ -314,6 +336,22 @@ static int valid_metric_name(const char *s)
             return 0;
     }
     return 1;
+}
+
+/* [blueprint.prometheus] of blueprint name: the URL's scheme and the two ranges. */
+static int check_prometheus(const char *name, const struct cfg_prometheus *p, char *err,
+                            size_t errlen)
+{
+    if (p->url[0] && strncmp(p->url, "http://", 7) != 0 && strncmp(p->url, "https://", 8) != 0)
+        return fail(AE_EINVAL, err, errlen,
+                    "blueprint.%s.prometheus.url = \"%s\" must be an http:// or https:// URL", name,
+                    p->url);
+    char key[CFG_NAME_MAX + 64];
+    snprintf(key, sizeof key, "blueprint.%s.prometheus.query_timeout_ms", name);
+    CHECK(check_int(key, p->query_timeout_ms, CFG_RANGE_PROM_TIMEOUT_MS, err, errlen));
+    snprintf(key, sizeof key, "blueprint.%s.prometheus.backfill_minutes", name);
+    CHECK(check_int(key, p->backfill_minutes, CFG_RANGE_PROM_BACKFILL_MINUTES, err, errlen));
+    return 0;
 }
 
 int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, size_t errlen)
@@ -387,7 +425,7 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
                         "blueprint.%s.metrics.%s = \"%s\" is not a Prometheus metric name", b->name,
                         names[i].key, names[i].value);
 #undef KEY
-    return 0;
+    return check_prometheus(b->name, &b->prometheus, err, errlen);
 }
 
 int cfg_validate(const struct ae_config *c, char *err, size_t errlen)

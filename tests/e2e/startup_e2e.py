@@ -91,7 +91,7 @@ def case_check_config_model_missing():
     check(rc == 0 and "warning" not in out, "no warning with TTM disabled: %s" % out)
 
 
-def history_csv(path, minutes, start_ms=1767571200000, broken_line=None):
+def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, bad_cell="lots"):
     """A training-data CSV of `minutes` rows (the tdata format), optionally with a bad cell."""
     names = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
              "gc_pause_ms", "latency_p50", "latency_p95", "latency_p99", "error_rate",
@@ -103,7 +103,7 @@ def history_csv(path, minutes, start_ms=1767571200000, broken_line=None):
                    0.001, 6000]
             cells = ["%g" % v for v in row]
             if broken_line == i + 2:
-                cells[4] = "lots"
+                cells[4] = bad_cell
             f.write("%d,%s\n" % (start_ms + i * 60000, ",".join(cells)))
 
 
@@ -117,6 +117,10 @@ def case_import_history():
     history_csv(csv_path, 90, broken_line=40)
     rc, out = run_once(node, "import-history", csv_path, "--config", config)
     check(rc == 1 and "day.csv:40" in out, "a bad cell is reported by line (%d): %s" % (rc, out))
+    history_csv(csv_path, 90, broken_line=12, bad_cell="1.7e308")
+    rc, out = run_once(node, "import-history", csv_path, "--config", config)
+    check(rc == 1 and "day.csv:12: invocations = 1.7e+308 is outside its plausible range" in out,
+          "an implausible value is refused by line (%d): %s" % (rc, out))
     history_csv(csv_path, 90)
     rc, out = run_once(node, "import-history", csv_path, "--config", config, "--blueprint", "db")
     check(rc == 1 and "--blueprint db: no blueprint" in out, "unknown blueprint (%d): %s" % (rc, out))
