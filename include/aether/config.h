@@ -23,7 +23,8 @@
 #define CFG_TOKEN_MAX 256 /* api.token (incl. the NUL): the one limit the loader, the node and
                              the HTTP server share */
 #define CFG_TOKEN_FILE "api-token" /* in node.data_dir: the token generated when unset */
-#define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
+#define CFG_MAX_SCALE_IN_WINDOW 60  /* ttm.scale_in_window_minutes at most */
+#define CFG_MAX_SELECTION_WINDOW 60 /* ttm.selection_window_minutes at most (SEL_WINDOW_MAX) */
 
 /* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's
  * validation (cfg_*_validate) checks it and the loader's key table (src/config/cfg_schema.c)
@@ -44,6 +45,10 @@
 #define CFG_RANGE_CONFIDENCE 0, 1
 #define CFG_RANGE_UPPER_BOUND_UTIL 0.1, 1
 #define CFG_RANGE_SCALE_IN_WINDOW 0, CFG_MAX_SCALE_IN_WINDOW
+#define CFG_RANGE_SELECTION_STEPS 0, CONF_MAX_HORIZON
+#define CFG_RANGE_SELECTION_WINDOW 1, CFG_MAX_SELECTION_WINDOW
+#define CFG_RANGE_SELECTION_MARGIN 0, 0.5
+#define CFG_RANGE_SELECTION_DWELL 0, 1440
 #define CFG_RANGE_MIN_INSTANCES 0, 10000
 #define CFG_RANGE_MAX_INSTANCES 1, 10000
 #define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
@@ -124,6 +129,12 @@ struct cfg_ttm {
     int scale_in_window_minutes;    /* 30, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the
                                        held count only below every target of this window */
     int forecast_ceiling;           /* 1: forecasts hold a ceiling too; 0: floor only */
+    /* forecaster = auto: the selection's constants (select.h, struct sel_params) */
+    int selection_steps;          /* 3, 0..CONF_MAX_HORIZON: steps 1..S scored; 0 = horizon */
+    int selection_window_minutes; /* 60, 1..CFG_MAX_SELECTION_WINDOW: resolved minutes kept */
+    int selection_min_samples;    /* 10, 1..selection_window_minutes: before a score */
+    double selection_margin;      /* 0.10, 0..0.5: a challenger must be this much better */
+    int selection_dwell_minutes;  /* 30, 0..1440: least time a winner drives */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

@@ -185,6 +185,24 @@ const struct cfg_key cfg_keys[] = {
     {TTM, "forecast_ceiling", BOOL_KEY(ttm_t, forecast_ceiling),
      .help = "Forecasts hold a ceiling as well as a floor (they also scale in). false = floor "
              "only: forecasts only ever add instances and tier 1 scales in."},
+    {TTM, "selection_steps", INT_RANGE_KEY(ttm_t, selection_steps, CFG_RANGE_SELECTION_STEPS),
+     .help = "forecaster = auto: candidates are scored at steps 1..this many minutes ahead (set "
+             "it to the instances' start-up delay: those are the forecasts sizing acts on in "
+             "time); 0 = the whole horizon."},
+    {TTM, "selection_window_minutes",
+     INT_RANGE_KEY(ttm_t, selection_window_minutes, CFG_RANGE_SELECTION_WINDOW),
+     .help = "forecaster = auto: a candidate's recent error is over this many resolved minutes "
+             "at each step."},
+    {TTM, "selection_min_samples",
+     INT_KEY(ttm_t, selection_min_samples, 1, CFG_MAX_SELECTION_WINDOW),
+     .help = "forecaster = auto: resolved minutes at every step before a candidate is scored "
+             "(at most selection_window_minutes)."},
+    {TTM, "selection_margin", DOUBLE_RANGE_KEY(ttm_t, selection_margin, CFG_RANGE_SELECTION_MARGIN),
+     .help = "forecaster = auto: a challenger takes over only with a score below the active "
+             "one's x (1 - margin)."},
+    {TTM, "selection_dwell_minutes",
+     INT_RANGE_KEY(ttm_t, selection_dwell_minutes, CFG_RANGE_SELECTION_DWELL),
+     .help = "forecaster = auto: a candidate that won on its score drives at least this long."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

@@ -71,6 +71,11 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->forecaster = FCR_AUTO;
     out->scale_in_window_minutes = 30;
     out->forecast_ceiling = 1;
+    out->selection_steps = 3;
+    out->selection_window_minutes = 60;
+    out->selection_min_samples = 10;
+    out->selection_margin = 0.10;
+    out->selection_dwell_minutes = 30;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -231,6 +236,25 @@ int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t er
     return 0;
 }
 
+static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen)
+{
+    CHECK(check_int("ttm.selection_steps", c->selection_steps, CFG_RANGE_SELECTION_STEPS, err,
+                    errlen));
+    CHECK(check_int("ttm.selection_window_minutes", c->selection_window_minutes,
+                    CFG_RANGE_SELECTION_WINDOW, err, errlen));
+    CHECK(check_int("ttm.selection_min_samples", c->selection_min_samples, 1,
+                    CFG_MAX_SELECTION_WINDOW, err, errlen));
+    if (c->selection_min_samples > c->selection_window_minutes)
+        return fail(AE_EINVAL, err, errlen,
+                    "ttm.selection_min_samples = %d must be at most "
+                    "ttm.selection_window_minutes = %d",
+                    c->selection_min_samples, c->selection_window_minutes);
+    CHECK(check_double("ttm.selection_margin", c->selection_margin, CFG_RANGE_SELECTION_MARGIN, err,
+                       errlen));
+    return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
+                     CFG_RANGE_SELECTION_DWELL, err, errlen);
+}
+
 int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
 {
     CHECK(check_int("ttm.enabled", c->enabled, 0, 1, err, errlen));
@@ -257,7 +281,7 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
     CHECK(check_int("ttm.max_model_memory_mb", c->max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB,
                     err, errlen));
-    return 0;
+    return check_ttm_selection(c, err, errlen);
 }
 
 /* A member name: [A-Za-z0-9._-], as it appears in etcd keys. */

@@ -89,7 +89,7 @@ static json_t *selection_json(const struct sel *s)
     json_object_set_new(o, "reason", json_text(s->why));
     json_object_set_new(o, "activeSince", json_integer(s->active_since_ms));
     json_object_set_new(o, "switches", json_integer(s->switches));
-    json_object_set_new(o, "steps", json_integer(s->steps));
+    json_object_set_new(o, "steps", json_integer(s->p.steps));
     json_t *cands = json_array();
     for (int c = 0; c < SEL_CANDIDATES; c++) {
         json_t *k = json_object();
@@ -97,7 +97,7 @@ static json_t *selection_json(const struct sel *s)
         json_object_set_new(k, "score", num_or_null(sel_score(s, c)));
         json_t *err = json_array(), *mae = json_array();
         int samples = 0;
-        for (int h = 1; h <= s->steps; h++) {
+        for (int h = 1; h <= s->p.steps; h++) {
             int n;
             json_array_append_new(err, num_or_null(sel_error(s, c, h, &n)));
             json_array_append_new(mae, num_or_null(sel_mae(s, c, h)));
