@@ -10,6 +10,7 @@
 #include "aether/collector.h"
 
 #include "aether/error.h"
+#include "aether/monowait.h"
 #include "aether/prom.h"
 #include "httpc.h"
 #include "spawn.h"
@@ -346,20 +347,8 @@ static void *scrape_thread(void *arg)
             scrape_round(c, &buf);
         int64_t next = start + c->opt.interval_ms;
         pthread_mutex_lock(&c->mu);
-        while (!c->stop && spawn_now_ms() < next) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            int64_t wait = next - spawn_now_ms();
-            if (wait <= 0)
-                break;
-            until.tv_sec += wait / 1000;
-            until.tv_nsec += (wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&c->cv, &c->mu, &until);
-        }
+        while (!c->stop && spawn_now_ms() < next)
+            mono_cond_wait_ms(&c->cv, &c->mu, next - spawn_now_ms());
     }
     pthread_mutex_unlock(&c->mu);
     free(buf.t);
@@ -393,7 +382,7 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
     else
         collector_default_options(&c->opt);
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    mono_cond_init(&c->cv);
     if (pthread_create(&c->thread, NULL, scrape_thread, c) != 0) {
         snprintf(err, errlen, "blueprint %s: cannot start the scrape thread", bp->name);
         pthread_mutex_destroy(&c->mu);
