@@ -55,8 +55,15 @@ static json_t *recommendation_json(const struct fcst_recommendation *r)
     return o;
 }
 
-/* lastForecast of one blueprint, or null before its first forecast. */
-static json_t *forecast_json(const struct ttm_bp_status *st)
+/* 1 when a forecast made at made_ms with horizon minutes no longer covers node time now_ms: the
+ * last minute it predicts has ended. */
+static int forecast_stale(int64_t made_ms, int horizon, int64_t now_ms)
+{
+    return now_ms >= ae_minute_floor(made_ms) + (int64_t)horizon * 60000;
+}
+
+/* lastForecast of one blueprint at node time now_ms, or null before its first forecast. */
+static json_t *forecast_json(const struct ttm_bp_status *st, int64_t now_ms)
 {
     if (!st->has_forecast || !st->forecast)
         return json_null();
@@ -64,6 +71,8 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     json_object_set_new(o, "blueprint", json_string(st->name));
     json_object_set_new(o, "timestamp", json_integer(st->forecast_ms));
     json_object_set_new(o, "horizon", json_integer(st->horizon));
+    json_object_set_new(o, "stale",
+                        json_boolean(forecast_stale(st->forecast_ms, st->horizon, now_ms)));
     json_t *preds = json_array();
     for (int h = 0; h < st->horizon; h++) {
         json_t *row = json_object();
@@ -157,7 +166,7 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_object_set_new(b, "name", json_string(bv->cfg->name));
         json_object_set_new(b, "state", json_string(ttm_bp_state_name(st->state)));
         json_object_set_new(b, "hasForecast", json_boolean(st->has_forecast));
-        json_object_set_new(b, "lastForecast", forecast_json(st));
+        json_object_set_new(b, "lastForecast", forecast_json(st, v->now_ms));
         json_object_set_new(b, "confidence", num_or_null(st->confidence));
         json_object_set_new(b, "skill", num_or_null(st->skill));
         json_object_set_new(b, "forecaster",
@@ -170,9 +179,11 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     }
     json_object_set_new(o, "hasForecast", json_boolean(any));
     if (v->last_forecast >= 0 && v->bps[v->last_forecast].has_ttm)
-        json_object_set_new(o, "lastForecast", forecast_json(&v->bps[v->last_forecast].ttm));
+        json_object_set_new(o, "lastForecast",
+                            forecast_json(&v->bps[v->last_forecast].ttm, v->now_ms));
     else
         json_object_set_new(o, "lastForecast", json_null());
+    json_object_set_new(o, "nodeTime", json_integer(v->now_ms));
     json_object_set_new(o, "lastEvaluation",
                         v->last_eval_ms >= 0 ? json_integer(v->last_eval_ms) : json_null());
     node_view_free(v);
