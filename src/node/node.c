@@ -7,6 +7,7 @@
 #include "aether/hostmem.h"
 #include "aether/scaler.h"
 #include "api.h"
+#include "apred.h"
 #include "http.h"
 #include "log.h"
 #include "mload.h"
@@ -52,7 +53,8 @@ struct node_bp {
 #define NODE_WRITE_QUEUE_PER_BP 1024
 #define NODE_PRUNE_EVERY_S 3600.0
 #define NODE_PUSH_AHEAD_MS 5000 /* how far ahead of node time a pushed second may be */
-#define NODE_DRAIN_MS 5000 /* how long a stopping node keeps trying to write what is queued */
+#define NODE_DRAIN_MS 5000
+#define NODE_INFERENCE_WAIT_MS 250 /* the loop waits this long (at most) for an evaluation */ /* how long a stopping node keeps trying to write what is queued */
 /* A tick running longer than this many intervals (and at least NODE_STALL_MIN_S) is a stall. */
 #define NODE_STALL_INTERVALS 5
 #define NODE_STALL_MIN_S 5.0
@@ -90,6 +92,7 @@ struct node {
     struct cluster *cluster;       /* owned; NULL = a single node */
     struct cluster_status cstatus; /* the member's state as of the last tick */
     atomic_int stop;
+    atomic_int evaluate_again; /* an evaluation ended off the loop: use its result at once */
 };
 
 int64_t node_now_ms(void)
@@ -335,6 +338,22 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
     return 0;
 }
 
+/* An evaluation ended on the inference thread (apred.h): the next tick evaluates again and picks
+ * up its result. */
+static void inference_done(void *ctx)
+{
+    struct node *n = ctx;
+    atomic_store(&n->evaluate_again, 1);
+}
+
+/* How long a tick waits for an evaluation: a quarter of the loop's interval, at most
+ * NODE_INFERENCE_WAIT_MS. */
+static int64_t inference_wait_ms(const struct node *n)
+{
+    int64_t quarter = n->cfg.controller.evaluation_interval_ms / 4;
+    return quarter < NODE_INFERENCE_WAIT_MS ? quarter : NODE_INFERENCE_WAIT_MS;
+}
+
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
 {
     if (!n->cfg.ttm.enabled) {
@@ -352,8 +371,13 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     };
     ae_predictor *p = NULL;
     int rc = mload_open(&req, &p, err, errlen);
+    if (rc == 0 && !(p = apred_wrap(p, inference_wait_ms(n), n->cfg.ttm.evaluation_interval_ms,
+                                    inference_done, n))) {
+        snprintf(err, errlen, "out of memory starting the inference thread");
+        rc = AE_ENOMEM;
+    }
     pthread_mutex_lock(&n->lock);
-    ae_predictor *old = n->predictor;
+    ae_predictor *old = n->predictor, *retired = NULL;
     if (rc == 0) {
         rc = ttm_set_predictor(scl_ttm(n->step), p, err, errlen);
         if (rc != 0) {
@@ -370,7 +394,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
         scl_evaluate_next(n->step); /* state and forecasts right away */
         if (is_reload)
             n->reloads_ok++;
-        ae_predictor_close(old);
+        retired = old;
     } else {
         if (is_reload)
             n->reloads_failed++;
@@ -381,6 +405,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
             snprintf(n->model_error, sizeof n->model_error, "%s", err);
     }
     pthread_mutex_unlock(&n->lock);
+    ae_predictor_close(retired); /* outside the lock: it waits for an evaluation it runs */
     pthread_mutex_unlock(&n->reload_lock);
     if (rc != 0) {
         if (old)
@@ -604,6 +629,8 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
         if (n->cluster && !n->cstatus.leader)
             nclu_follow(n->cluster, b->cfg->name, now_ms, &n->step_in[i]);
     }
+    if (atomic_exchange(&n->evaluate_again, 0))
+        scl_evaluate_next(n->step);
     run_step(n, now_ms);
     double mono = node_mono_s();
     if (mono - n->last_prune_mono_s >= NODE_PRUNE_EVERY_S) { /* retention, hourly */
