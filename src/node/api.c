@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long POST /api/ttm/reload waits for the load before it answers 202 (still loading). */
+#define API_RELOAD_WAIT_MS 1000
+
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
 {
@@ -371,7 +374,14 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
     struct node *n = ctx;
     char err[1024];
     nlog(NLOG_INFO, "ttm", "model reload requested over HTTP");
-    int rc = node_load_model(n, 1, err, sizeof err);
+    int rc = node_reload_within(n, API_RELOAD_WAIT_MS, err, sizeof err);
+    const char *path = node_config(n)->ttm.model_path;
+    if (rc == AE_EAGAIN) {
+        reply_json(resp, 202,
+                   json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath",
+                             path, "detail", err));
+        return;
+    }
     if (rc == AE_ESTATE) {
         http_error(resp, 409, "%s", err);
         return;
@@ -382,7 +392,6 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    const char *path = node_config(n)->ttm.model_path;
     json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
     reply_json(resp, 200, o);
 }

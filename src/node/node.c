@@ -5,6 +5,7 @@
 
 #include "aether/error.h"
 #include "aether/hostmem.h"
+#include "aether/monowait.h"
 #include "aether/scaler.h"
 #include "api.h"
 #include "apred.h"
@@ -59,6 +60,16 @@ struct node_bp {
 #define NODE_STALL_INTERVALS 5
 #define NODE_STALL_MIN_S 5.0
 
+/* A reload on a thread of its own (node_reload_within); guarded by its own mutex. */
+struct node_bg_reload {
+    pthread_mutex_t mu;
+    pthread_cond_t done;
+    pthread_t thread;
+    int running, joinable;
+    int rc;
+    char err[1024];
+};
+
 /* Everything from `lock` on is guarded by it. */
 struct node {
     struct ae_config cfg; /* owned; never changed after node_open */
@@ -67,6 +78,7 @@ struct node {
     struct swriter *writer;  /* every history write goes through it */
     struct http_server *http;
     pthread_mutex_t reload_lock; /* one model load at a time */
+    struct node_bg_reload bg;    /* a reload asked for over HTTP, run on a thread of its own */
     pthread_mutex_t lock;
     struct node_bp *bps; /* cfg.blueprint_count, in config order */
     int nbp;
@@ -329,6 +341,8 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
     }
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->reload_lock, NULL);
+    pthread_mutex_init(&n->bg.mu, NULL);
+    mono_cond_init(&n->bg.done);
     int rc = node_build(n, cfg, builtin, now_ms, err, errlen);
     if (rc) {
         node_free(n);
@@ -417,6 +431,61 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     } else if (is_reload) {
         nlog(NLOG_INFO, "ttm", "model reloaded from %s", n->cfg.ttm.model_path);
     }
+    return rc;
+}
+
+static void *bg_reload_main(void *arg)
+{
+    struct node *n = arg;
+    char err[sizeof n->bg.err];
+    int rc = node_load_model(n, 1, err, sizeof err);
+    pthread_mutex_lock(&n->bg.mu);
+    n->bg.rc = rc;
+    snprintf(n->bg.err, sizeof n->bg.err, "%s", err);
+    n->bg.running = 0;
+    pthread_cond_broadcast(&n->bg.done);
+    pthread_mutex_unlock(&n->bg.mu);
+    return NULL;
+}
+
+/* Starts the reload thread (bg.mu held). 0 or AE_ENOMEM with a message. */
+static int bg_reload_start(struct node *n, char *err, size_t errlen)
+{
+    if (n->bg.joinable) /* the previous one has ended */
+        pthread_join(n->bg.thread, NULL);
+    n->bg.joinable = 0;
+    int rc = pthread_create(&n->bg.thread, NULL, bg_reload_main, n);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start a reload thread: %s", strerror(rc));
+        return AE_ENOMEM;
+    }
+    n->bg.running = n->bg.joinable = 1;
+    return 0;
+}
+
+int node_reload_within(struct node *n, int64_t wait_ms, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    pthread_mutex_lock(&n->bg.mu);
+    int rc = AE_EAGAIN;
+    if (n->bg.running)
+        snprintf(err, errlen, "a model reload is already running");
+    else if ((rc = bg_reload_start(n, err, errlen)) == 0)
+        rc = AE_EAGAIN;
+    else
+        goto out;
+    double until = node_mono_s() + (double)wait_ms / 1000.0, now;
+    while (n->bg.running && (now = node_mono_s()) < until)
+        mono_cond_wait_ms(&n->bg.done, &n->bg.mu, (int64_t)((until - now) * 1000.0) + 1);
+    if (!n->bg.running) {
+        rc = n->bg.rc;
+        snprintf(err, errlen, "%s", n->bg.err);
+    } else if (err[0] == '\0') {
+        snprintf(err, errlen, "the model is still loading; /api/ttm/status shows the outcome");
+    }
+out:
+    pthread_mutex_unlock(&n->bg.mu);
     return rc;
 }
 
@@ -858,6 +927,8 @@ void node_free(struct node *n)
     if (!n)
         return;
     http_stop(n->http);
+    if (n->bg.joinable) /* no new reload can start: the API is stopped */
+        pthread_join(n->bg.thread, NULL);
     cluster_stop(n->cluster); /* resigns: another member takes over within a round */
     n->cluster = NULL;
     for (int i = 0; n->bps && i < n->nbp; i++) {
@@ -884,6 +955,8 @@ void node_free(struct node *n)
     free(n->step_out);
     pthread_mutex_destroy(&n->lock);
     pthread_mutex_destroy(&n->reload_lock);
+    pthread_cond_destroy(&n->bg.done);
+    pthread_mutex_destroy(&n->bg.mu);
     free(n);
 }
 

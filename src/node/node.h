@@ -124,6 +124,12 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
  * Returns 0, or a negative AE_E* code with the message in err. Thread-safe. */
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen);
 
+/* node_load_model(is_reload = 1) on a thread of its own, waiting at most wait_ms for it (so an
+ * API thread is never held by a slow load): its result when it ended in time, AE_EAGAIN with a
+ * message when it is still running (its outcome shows in the view: model_error, reloads_ok and
+ * reloads_failed) or when a reload started earlier is still running. */
+int node_reload_within(struct node *n, int64_t wait_ms, char *err, size_t errlen);
+
 /* Starts the HTTP API on api.bind. 0 or a negative AE_E* code with a message. */
 int node_start_http(struct node *n, char *err, size_t errlen);
 

@@ -219,7 +219,15 @@ def case_slow_model():
         check(st["lastEvaluation"] > first, "evaluations go on: %s" % st["lastEvaluation"])
         check(st["lastForecast"]["timestamp"] > s["lastForecast"]["timestamp"],
               "a forecast made by the slow model arrived")
-        n.wait_log(r"DEBUG .*ttm.*evaluation took")
+        # A reload of the slow model (its warm-up takes 3 s) does not hold the API.
+        code, body = n.post("/api/ttm/reload")
+        check(code == 202 and body["reloading"] is True, "slow reload answers 202: %d %s"
+              % (code, body))
+        loop_healthy(n)
+        n.wait_for(lambda: metric(n.metrics(), "aether_ttm_model_reloads_total", result="ok") == 1,
+                   20, "the slow reload to end")
+        n.wait_log(r"model reloaded from")
+        loop_healthy(n)
     finally:
         n.stop()
 
