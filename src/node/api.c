@@ -378,8 +378,8 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
     const char *path = node_config(n)->ttm.model_path;
     if (rc == AE_EAGAIN) {
         reply_json(resp, 202,
-                   json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath",
-                             path, "detail", err));
+                   json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath", path,
+                             "detail", err));
         return;
     }
     if (rc == AE_ESTATE) {

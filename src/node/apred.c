@@ -24,8 +24,8 @@ struct apred {
     /* The one job: its input, output and state. */
     float *in, *out;
     int batch;
-    int running;      /* handed over, not ended */
-    int has_result;   /* ended; rc and out hold its answer for input `in` */
+    int running;    /* handed over, not ended */
+    int has_result; /* ended; rc and out hold its answer for input `in` */
     int rc;
     char msg[256];
     double started_s; /* monotonic */

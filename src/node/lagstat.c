@@ -19,7 +19,7 @@ void lagstat_add(struct lagstat *l, double seconds)
 }
 
 const double lag_duration_bounds[LAG_DURATION_BUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                         0.25,  0.5,   1,    2.5,   10};
+                                                          0.25,  0.5,   1,    2.5,   10};
 
 void lagstat_add_duration(struct lagstat *l, double seconds)
 {

@@ -14,12 +14,12 @@ extern const double lag_duration_bounds[LAG_DURATION_BUCKETS];
 struct lagstat {
     double ring[LAG_WINDOW]; /* seconds */
     int next;
-    int count;       /* valid entries, <= LAG_WINDOW */
-    long total;      /* ticks recorded since start */
-    double last;     /* seconds */
-    double sum;      /* seconds, since start */
-    double max_seen; /* seconds, since start */
-    long missed;     /* ticks skipped since start */
+    int count;                                      /* valid entries, <= LAG_WINDOW */
+    long total;                                     /* ticks recorded since start */
+    double last;                                    /* seconds */
+    double sum;                                     /* seconds, since start */
+    double max_seen;                                /* seconds, since start */
+    long missed;                                    /* ticks skipped since start */
     long duration_counts[LAG_DURATION_BUCKETS + 1]; /* per bucket (not cumulative), +Inf last */
     double duration_sum;                            /* seconds */
     long duration_total;

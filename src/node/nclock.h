@@ -32,9 +32,9 @@ enum nclock_event {
 struct nclock {
     int64_t base_ms; /* node time at base_mono_s */
     double base_mono_s;
-    int64_t offset_ms;        /* wall minus node time at the last reading */
-    int64_t suspect_since_ms; /* node time a forward step was first seen, -1 when none */
-    int behind;               /* the wall clock is behind node time (a backward step) */
+    int64_t offset_ms;               /* wall minus node time at the last reading */
+    int64_t suspect_since_ms;        /* node time a forward step was first seen, -1 when none */
+    int behind;                      /* the wall clock is behind node time (a backward step) */
     long forward, backward, ignored; /* steps seen since start */
 };
 

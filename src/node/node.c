@@ -55,7 +55,10 @@ struct node_bp {
 #define NODE_PRUNE_EVERY_S 3600.0
 #define NODE_PUSH_AHEAD_MS 5000 /* how far ahead of node time a pushed second may be */
 #define NODE_DRAIN_MS 5000
-#define NODE_INFERENCE_WAIT_MS 250 /* the loop waits this long (at most) for an evaluation */ /* how long a stopping node keeps trying to write what is queued */
+#define NODE_INFERENCE_WAIT_MS                                                                     \
+    250 /* the loop waits this long (at most) for an evaluation */ /* how long a stopping node     \
+                                                                      keeps trying to write what   \
+                                                                      is queued */
 /* A tick running longer than this many intervals (and at least NODE_STALL_MIN_S) is a stall. */
 #define NODE_STALL_INTERVALS 5
 #define NODE_STALL_MIN_S 5.0
@@ -74,8 +77,8 @@ struct node_bg_reload {
 struct node {
     struct ae_config cfg; /* owned; never changed after node_open */
     ae_predictor_open_fn builtin_engine;
-    struct store *store;     /* used by the writer thread once it runs */
-    struct swriter *writer;  /* every history write goes through it */
+    struct store *store;    /* used by the writer thread once it runs */
+    struct swriter *writer; /* every history write goes through it */
     struct http_server *http;
     pthread_mutex_t reload_lock; /* one model load at a time */
     struct node_bg_reload bg;    /* a reload asked for over HTTP, run on a thread of its own */
@@ -95,12 +98,12 @@ struct node {
     int64_t last_eval_ms;
     double last_eval_s; /* duration of the step that last evaluated TTM */
     double last_prune_mono_s;
-    int64_t last_decision_id; /* the node numbers decisions itself: their rows are written later */
-    struct nclock clock;      /* node time (see nclock.h); read by the control loop */
+    int64_t last_decision_id;  /* the node numbers decisions itself: their rows are written later */
+    struct nclock clock;       /* node time (see nclock.h); read by the control loop */
     struct watchdog *watchdog; /* set and cleared by node_run (under the lock) */
     long stalls_before;        /* stalls counted by watchdogs of earlier node_run calls */
     long ticks;
-    int loop_nice; /* the control loop thread's nice value */
+    int loop_nice;                 /* the control loop thread's nice value */
     struct cluster *cluster;       /* owned; NULL = a single node */
     struct cluster_status cstatus; /* the member's state as of the last tick */
     atomic_int stop;
@@ -314,8 +317,9 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
     if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
         return rc;
     /* From here on the writer thread owns the store handle. */
-    if ((rc = swriter_start(n->store, NODE_WRITE_QUEUE_BASE + (long)n->nbp * NODE_WRITE_QUEUE_PER_BP,
-                            &n->writer, err, errlen)) != 0)
+    if ((rc =
+             swriter_start(n->store, NODE_WRITE_QUEUE_BASE + (long)n->nbp * NODE_WRITE_QUEUE_PER_BP,
+                           &n->writer, err, errlen)) != 0)
         return rc;
     swriter_prune(n->writer, now_ms);
     n->last_prune_mono_s = node_mono_s();

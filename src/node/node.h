@@ -46,7 +46,7 @@ struct node_bp_view {
     int has_snapshot;
     struct ae_snapshot last_snapshot; /* the newest second folded */
     int has_decision;
-    struct ae_decision last_decision; /* last change or TTM recommendation */
+    struct ae_decision last_decision;               /* last change or TTM recommendation */
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
     char last_result[512];
     int history_minutes; /* closed minutes held */
@@ -80,9 +80,9 @@ struct node_view {
     long ticks;
     struct swriter_stats writes; /* the history's write queue */
     struct lagstat lag;
-    long stalls;         /* ticks the watchdog saw stalled */
-    struct nclock clock; /* node time and the wall clock's steps */
-    int64_t now_ms;      /* node time when the view was taken */
+    long stalls;                   /* ticks the watchdog saw stalled */
+    struct nclock clock;           /* node time and the wall clock's steps */
+    int64_t now_ms;                /* node time when the view was taken */
     int loop_nice;                 /* the control loop thread's nice value */
     int cluster_enabled;           /* [cluster] etcd_endpoints is non-empty */
     int is_leader;                 /* runs the TTM tier (always 1 for a single node) */

@@ -82,11 +82,11 @@ int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t
 #define STORE_PRUNE_TABLES 3
 extern const char *const store_prune_tables[STORE_PRUNE_TABLES]; /* minutes, decisions, forecasts */
 struct store_prune_report {
-    int64_t cutoff_ms;                  /* rows with ts < cutoff_ms were due */
-    int deleted[STORE_PRUNE_TABLES];    /* rows deleted per table */
-    int64_t kept[STORE_PRUNE_TABLES];   /* rows left per table (counted only when some went) */
-    int total;                          /* rows deleted in all */
-    int more;                           /* a table hit max_rows: more rows are due */
+    int64_t cutoff_ms;                /* rows with ts < cutoff_ms were due */
+    int deleted[STORE_PRUNE_TABLES];  /* rows deleted per table */
+    int64_t kept[STORE_PRUNE_TABLES]; /* rows left per table (counted only when some went) */
+    int total;                        /* rows deleted in all */
+    int more;                         /* a table hit max_rows: more rows are due */
 };
 /* The cutoff for now_ms, the newest stored minute's start (INT64_MIN when there is none). */
 int64_t store_prune_cutoff(int64_t now_ms, int64_t newest_minute_ms, int retention_days);

@@ -20,11 +20,11 @@ struct op {
     struct op *next;
     enum op_kind kind;
     char *bp;
-    struct ae_minute minute;      /* OP_MINUTE */
-    struct store_decision d;      /* OP_DECISION: strings below */
+    struct ae_minute minute;                        /* OP_MINUTE */
+    struct store_decision d;                        /* OP_DECISION: strings below */
     char *tier, *action, *reason, *inputs, *result; /* OP_DECISION; result also OP_RESULT */
-    int64_t id;                   /* OP_RESULT */
-    int64_t made_ms, first_ms;    /* OP_FORECAST; made_ms is now_ms for OP_PRUNE */
+    int64_t id;                                     /* OP_RESULT */
+    int64_t made_ms, first_ms; /* OP_FORECAST; made_ms is now_ms for OP_PRUNE */
     int horizon;
     float *values;
     double confidence;
@@ -41,7 +41,7 @@ struct swriter {
     int stop;
     double drain_until_s; /* monotonic; set by swriter_stop */
     struct swriter_stats st;
-    long failing;         /* failed attempts in the current streak */
+    long failing; /* failed attempts in the current streak */
     double last_log_s;
 };
 
@@ -203,9 +203,8 @@ static void log_prune(const struct store *s, const struct store_prune_report *r)
          "%s %s: pruned rows older than %lld: %d minutes, %d decisions, %d forecasts (%lld, "
          "%lld, %lld left)%s",
          large ? "large prune of" : "retention of", store_path(s), (long long)r->cutoff_ms,
-         r->deleted[0], r->deleted[1], r->deleted[2], (long long)r->kept[0],
-         (long long)r->kept[1], (long long)r->kept[2],
-         r->more ? "; more are due, the next prune goes on" : "");
+         r->deleted[0], r->deleted[1], r->deleted[2], (long long)r->kept[0], (long long)r->kept[1],
+         (long long)r->kept[2], r->more ? "; more are due, the next prune goes on" : "");
 }
 
 /* Performs o on the store. 0 when done (or nothing to do), else the store's error. */
@@ -298,8 +297,10 @@ static void write_head(struct swriter *w)
     long depth = w->st.depth, failing = w->failing;
     pthread_mutex_unlock(&w->mu);
     if (log_it)
-        nlog(NLOG_ERROR, "history", "write failed, kept in memory and retried (%ld queued, %ld "
-             "failed attempts): %s", depth, failing, err);
+        nlog(NLOG_ERROR, "history",
+             "write failed, kept in memory and retried (%ld queued, %ld "
+             "failed attempts): %s",
+             depth, failing, err);
     pthread_mutex_lock(&w->mu);
     if (!w->stop)
         mono_cond_wait_ms(&w->wake, &w->mu, backoff_ms(failing));

@@ -15,7 +15,7 @@
 
 #define SWRITER_RETRY_MIN_MS 100
 #define SWRITER_RETRY_MAX_MS 5000
-#define SWRITER_PRUNE_MAX_ROWS 20000 /* per table and prune */
+#define SWRITER_PRUNE_MAX_ROWS 20000  /* per table and prune */
 #define SWRITER_PRUNE_WARN_SHARE 0.10 /* a prune deleting more of a table than this logs a WARN */
 
 struct swriter;

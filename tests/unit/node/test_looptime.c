@@ -67,9 +67,9 @@ static void test_lasting_forward_step_adopted(void **state)
     int confirm_s = NCLOCK_CONFIRM_MS / 1000;
     assert_int_equal(run(&c, 10, 10 + confirm_s, h2, NCLOCK_SUSPECT, &now), 1);
     assert_true(now == T0 + (9 + confirm_s) * 1000LL); /* not yet adopted */
-    assert_int_equal(nclock_read(&c, T0 + (10 + confirm_s) * 1000LL + h2, 100.0 + 10 + confirm_s,
-                                 &now),
-                     NCLOCK_FORWARD);
+    assert_int_equal(
+        nclock_read(&c, T0 + (10 + confirm_s) * 1000LL + h2, 100.0 + 10 + confirm_s, &now),
+        NCLOCK_FORWARD);
     assert_true(now == T0 + (10 + confirm_s) * 1000LL + h2);
     assert_true(c.forward == 1 && nclock_offset_ms(&c) == 0);
     assert_int_equal(run(&c, 11 + confirm_s, 20 + confirm_s, h2, NCLOCK_NONE, &now), 9);
@@ -117,7 +117,7 @@ static void test_duration_histogram(void **state)
     lagstat_add_duration(&l, 3.5);
     lagstat_add_duration(&l, 60);
     assert_int_equal(l.duration_counts[0], 2);
-    assert_int_equal(l.duration_counts[7], 1); /* (0.25, 0.5] */
+    assert_int_equal(l.duration_counts[7], 1);  /* (0.25, 0.5] */
     assert_int_equal(l.duration_counts[10], 1); /* (2.5, 10] */
     assert_int_equal(l.duration_counts[LAG_DURATION_BUCKETS], 1);
     assert_int_equal(l.duration_total, 5);

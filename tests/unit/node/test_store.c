@@ -366,8 +366,13 @@ static void test_decision_ids_from_the_caller(void **state)
     int64_t max;
     assert_int_equal(store_max_decision_id(s, &max, err, sizeof err), 0);
     assert_true(max == 0);
-    struct store_decision d = {.id = 41, .ts_ms = 1000, .blueprint = "web", .tier = "ttm",
-                               .action = "hold", .reason = "x", .inputs_json = "{}",
+    struct store_decision d = {.id = 41,
+                               .ts_ms = 1000,
+                               .blueprint = "web",
+                               .tier = "ttm",
+                               .action = "hold",
+                               .reason = "x",
+                               .inputs_json = "{}",
                                .result = "no action"};
     int64_t id = 0;
     assert_int_equal(store_put_decision(s, &d, &id, err, sizeof err), 0);

@@ -55,8 +55,8 @@ static int stored_minutes(struct store *s)
     char err[512];
     assert_int_equal(store_reader_open(s, &r, err, sizeof err), 0);
     int n = 0;
-    assert_int_equal(store_each_minute(r, "web", INT64_MIN, INT64_MAX, count_cb, &n, err, sizeof err),
-                     0);
+    assert_int_equal(
+        store_each_minute(r, "web", INT64_MIN, INT64_MAX, count_cb, &n, err, sizeof err), 0);
     store_close(r);
     return n;
 }
@@ -160,9 +160,16 @@ static void test_permanent_failure_dropped(void **state)
     assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
     struct swriter *w;
     assert_int_equal(swriter_start(s, 10, &w, err, sizeof err), 0);
-    struct store_decision d = {.id = 5, .ts_ms = T0, .blueprint = "web", .tier = "reactive",
-                               .action = "scale_up", .from = 1, .to = 2, .reason = "cpu",
-                               .inputs_json = "{}", .result = "requested"};
+    struct store_decision d = {.id = 5,
+                               .ts_ms = T0,
+                               .blueprint = "web",
+                               .tier = "reactive",
+                               .action = "scale_up",
+                               .from = 1,
+                               .to = 2,
+                               .reason = "cpu",
+                               .inputs_json = "{}",
+                               .result = "requested"};
     assert_int_equal(swriter_put_decision(w, &d), 0);
     assert_int_equal(swriter_put_decision(w, &d), 0); /* the same id again */
     assert_int_equal(swriter_set_result(w, 5, "done"), 0);
@@ -209,8 +216,9 @@ static int fill_disk(const char *path)
     return fd;
 }
 
-/* Disk full on an 8 MiB tmpfs (room for the database and its write-ahead log): the writes stay queued and retried, none dropped, and all land
- * once space is freed. Skipped where the test may not mount a tmpfs. */
+/* Disk full on an 8 MiB tmpfs (room for the database and its write-ahead log): the writes stay
+ * queued and retried, none dropped, and all land once space is freed. Skipped where the test may
+ * not mount a tmpfs. */
 static void test_disk_full(void **state)
 {
     (void)state;
