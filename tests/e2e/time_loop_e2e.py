@@ -9,15 +9,14 @@ the milliseconds the test writes to a file. locked_history: a second SQLite conn
 history's write lock. slow_model: the test build's "slow-inference" fault point makes every
 inference take 3 s. In each the control loop must keep ticking (no missed tick, no stall) and
 the API must keep answering."""
-import argparse
-import json
 import os
 import sqlite3
 import subprocess
 import sys
 import time
 
-from e2e_lib import Node, check, insert_minutes, metric, minute_now, run_case, steady_history
+from e2e_lib import (Node, check, insert_minutes, metric, minute_now, parse_case_args, run_case,
+                     steady_history)
 
 ARGS = None
 DAY_MS = 86400000
@@ -232,16 +231,6 @@ def case_slow_model():
         n.stop()
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--case", required=True)
-    p.add_argument("--node", required=True)
-    p.add_argument("--shim", required=True)
-    p.add_argument("--models", required=True)
-    ARGS = p.parse_args()
-    return run_case(ARGS.case, globals())
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = parse_case_args("node", "shim", "models")
+    sys.exit(run_case(ARGS.case, globals()))

@@ -88,17 +88,25 @@ static void put_minutes(struct swriter *w, int from, int count)
     }
 }
 
-/* A second connection holds the write lock: the writes stay queued, retried, then all land. */
-static void test_locked_database(void **state)
+/* Opens the store in dir into *s, and a second connection that holds its write lock. */
+static sqlite3 *open_locked(struct store **s)
 {
-    (void)state;
     char err[512], path[300];
-    struct store *s;
-    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    assert_int_equal(store_open(dir, 14, s, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/" STORE_FILE_NAME, dir);
     sqlite3 *other;
     assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
     assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    return other;
+}
+
+/* A second connection holds the write lock: the writes stay queued, retried, then all land. */
+static void test_locked_database(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    sqlite3 *other = open_locked(&s);
 
     struct swriter *w;
     assert_int_equal(swriter_start(s, 100, &w, err, sizeof err), 0);
@@ -126,13 +134,9 @@ static void test_locked_database(void **state)
 static void test_full_queue_drops_and_counts(void **state)
 {
     (void)state;
-    char err[512], path[300];
+    char err[512];
     struct store *s;
-    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
-    snprintf(path, sizeof path, "%s/" STORE_FILE_NAME, dir);
-    sqlite3 *other;
-    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = open_locked(&s);
     struct swriter *w;
     assert_int_equal(swriter_start(s, 3, &w, err, sizeof err), 0);
     put_minutes(w, 0, 3);
