@@ -6,7 +6,7 @@
 #include "aether/features.h"
 #include "dashboard.h"
 #include "jtext.h"
-#include "log.h"
+#include "aether/nlog.h"
 #include "metrics.h"
 #include "ncluster.h"
 #include "node.h"

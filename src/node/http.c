@@ -3,7 +3,7 @@
 #include "http.h"
 
 #include "aether/error.h"
-#include "log.h"
+#include "aether/nlog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include "aether/cfgload.h"
 #include "aether/error.h"
 #include "engine.h"
-#include "log.h"
+#include "aether/nlog.h"
 #include "http.h"
 #include "import.h"
 #include "node.h"

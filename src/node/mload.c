@@ -4,7 +4,7 @@
 #include "aether/error.h"
 #include "aether/features.h"
 #include "fault.h"
-#include "log.h"
+#include "aether/nlog.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include "api.h"
 #include "apred.h"
 #include "http.h"
-#include "log.h"
+#include "aether/nlog.h"
 #include "mload.h"
 #include "ncluster.h"
 #include "reqparse.h"

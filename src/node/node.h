@@ -23,7 +23,7 @@
 #include "aether/predictor.h"
 #include "aether/snapshot.h"
 #include "aether/ttm.h"
-#include "lagstat.h"
+#include "aether/lagstat.h"
 #include "nclock.h"
 #include "sources.h"
 #include "store.h"

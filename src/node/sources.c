@@ -19,7 +19,7 @@
 #include "aether/actuator.h"
 #include "aether/collector.h"
 #include "aether/error.h"
-#include "log.h"
+#include "aether/nlog.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 
 #include "aether/error.h"
 #include "aether/monowait.h"
-#include "log.h"
+#include "aether/nlog.h"
 
 #include <pthread.h>
 #include <stdio.h>

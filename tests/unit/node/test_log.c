@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "aether/nlog.h"
 
 #include <jansson.h>
 #include <string.h>

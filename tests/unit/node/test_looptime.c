@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "lagstat.h"
+#include "aether/lagstat.h"
 #include "nclock.h"
 #include "watchdog.h"
 

@@ -1,5 +1,5 @@
-/* Control-loop lag statistics (see lagstat.h). */
-#include "lagstat.h"
+/* Control-loop lag statistics (see aether/lagstat.h). */
+#include "aether/lagstat.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* Node logging (see log.h): timestamps in UTC ISO 8601 with milliseconds; JSON lines carry
+/* Node logging (see aether/nlog.h): timestamps in UTC ISO 8601 with milliseconds; JSON lines carry
  * ts, level, component and msg so log shippers need no parsing rules. */
-#include "log.h"
+#include "aether/nlog.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
