@@ -22,6 +22,8 @@
 
 /* How long POST /api/ttm/reload waits for the load before it answers 202 (still loading). */
 #define API_RELOAD_WAIT_MS 1000
+/* How long a read of the history waits for the writes queued before it. */
+#define API_HISTORY_WAIT_MS 250
 
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
@@ -122,6 +124,14 @@ static json_t *selection_json(const struct sel *s)
     }
     json_object_set_new(o, "candidates", cands);
     return o;
+}
+
+/* A read-only handle on the history (caller closes with store_close), after the writes queued so
+ * far have landed (waiting at most API_HISTORY_WAIT_MS: a failing disk must not hold the API). */
+static int open_history(struct node *n, struct store **out, char *err, size_t errlen)
+{
+    node_flush_history(n, API_HISTORY_WAIT_MS);
+    return store_reader_open(node_store(n), out, err, errlen);
 }
 
 /* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
@@ -353,7 +363,7 @@ static void h_decisions(void *ctx, const struct http_request *req, struct http_r
         return;
     }
     struct store *r;
-    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
+    if (open_history(n, &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
         return;
     }
@@ -580,7 +590,7 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
         http_error(resp, 500, "out of memory");
         return;
     }
-    if (store_reader_open(node_store(n), &e->reader, err, sizeof err) != 0) {
+    if (open_history(n, &e->reader, err, sizeof err) != 0) {
         free(e);
         http_error(resp, 500, "%s", err);
         return;
@@ -647,7 +657,7 @@ static void h_forecasts(void *ctx, const struct http_request *req, struct http_r
         return;
     char err[512] = "";
     struct store *r;
-    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
+    if (open_history(n, &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
         return;
     }

@@ -102,7 +102,8 @@ const struct ae_config *node_config(const struct node *n);
 struct store *node_store(struct node *n);
 
 /* Waits until the history writer has written everything queued so far, at most timeout_ms:
- * 0 or AE_ETIMEOUT. */
+ * 0 or AE_ETIMEOUT. HTTP handlers call it before they read the history, so an answer shows the
+ * decisions and minutes the node state already shows (unless the disk is failing). */
 int node_flush_history(struct node *n, int64_t timeout_ms);
 
 /* The port the API listens on, 0 before node_start_http. */

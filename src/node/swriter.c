@@ -34,14 +34,16 @@ struct swriter {
     struct store *store;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    pthread_cond_t drained; /* signalled when the queue becomes empty */
+    pthread_cond_t drained; /* signalled whenever a write finishes */
     pthread_t thread;
     struct op *head, *tail;
     long capacity;
     int stop;
     double drain_until_s; /* monotonic; set by swriter_stop */
     struct swriter_stats st;
-    long failing; /* failed attempts in the current streak */
+    long failing;       /* failed attempts in the current streak */
+    long long queued;   /* writes accepted into the queue since start */
+    long long finished; /* of those, written or given up */
     double last_log_s;
 };
 
@@ -98,6 +100,7 @@ static int enqueue(struct swriter *w, struct op *o)
         w->head = o;
     w->tail = o;
     w->st.depth++;
+    w->queued++;
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->mu);
     return 0;
@@ -252,9 +255,9 @@ static void pop_head(struct swriter *w)
     if (!w->head)
         w->tail = NULL;
     w->st.depth--;
+    w->finished++;
     op_free(o);
-    if (!w->head)
-        pthread_cond_broadcast(&w->drained);
+    pthread_cond_broadcast(&w->drained);
 }
 
 /* The milliseconds to wait after the n-th consecutive failure. */
@@ -360,10 +363,11 @@ int swriter_flush(struct swriter *w, int64_t timeout_ms)
 {
     double until = mono_now() + (double)timeout_ms / 1000.0;
     pthread_mutex_lock(&w->mu);
+    long long target = w->queued; /* what was queued before this call */
     double now;
-    while (w->head && (now = mono_now()) < until)
+    while (w->finished < target && (now = mono_now()) < until)
         mono_cond_wait_ms(&w->drained, &w->mu, (int64_t)((until - now) * 1000.0) + 1);
-    int rc = w->head ? AE_ETIMEOUT : 0;
+    int rc = w->finished < target ? AE_ETIMEOUT : 0;
     pthread_mutex_unlock(&w->mu);
     return rc;
 }

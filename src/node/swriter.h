@@ -43,8 +43,8 @@ int swriter_prune(struct swriter *w, int64_t now_ms);
 
 void swriter_get_stats(struct swriter *w, struct swriter_stats *out);
 
-/* Waits until every queued write is done (or given up), at most timeout_ms. 0, or AE_ETIMEOUT
- * when writes are still queued. */
+/* Waits until every write queued before this call is done (or given up), at most timeout_ms.
+ * 0, or AE_ETIMEOUT when some of them are still queued. */
 int swriter_flush(struct swriter *w, int64_t timeout_ms);
 
 /* Stops the writer: what is queued is written first, trying for at most drain_ms; what is still
