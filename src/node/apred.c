@@ -26,6 +26,7 @@ struct apred {
     int batch;
     int running;    /* handed over, not ended */
     int has_result; /* ended; rc and out hold its answer for input `in` */
+    int late;       /* predict() returned before it ended: `done` is due when it ends */
     int rc;
     char msg[256];
     double started_s; /* monotonic */
@@ -67,7 +68,9 @@ static void *inference_main(void *arg)
         a->running = 0;
         a->has_result = 1;
         pthread_cond_broadcast(&a->cv);
-        if (a->done) {
+        int late = a->late;
+        a->late = 0;
+        if (late && a->done) {
             pthread_mutex_unlock(&a->mu);
             a->done(a->done_ctx);
             pthread_mutex_lock(&a->mu);
@@ -106,8 +109,10 @@ static int answer(struct apred *a, float *out, char *err, size_t errlen)
     double until = mono_now() + (double)a->wait_ms / 1000.0, now;
     while (a->running && (now = mono_now()) < until)
         mono_cond_wait_ms(&a->cv, &a->mu, (int64_t)((until - now) * 1000.0) + 1);
-    if (!a->has_result)
+    if (!a->has_result) {
+        a->late = 1;
         return still_running(a, "this evaluation", err, errlen);
+    }
     a->has_result = 0; /* each answer is used once */
     if (a->rc == 0)
         memcpy(out, a->out, out_floats(a, a->batch) * sizeof *out);
@@ -134,6 +139,7 @@ static int apred_predict(void *state, const float *in, int batch, float *out, ch
             a->batch = batch;
             a->running = 1;
             a->has_result = 0;
+            a->late = 0;
             a->started_s = mono_now();
             pthread_cond_broadcast(&a->cv);
         }

@@ -200,6 +200,11 @@ def case_slow_model():
         s = n.wait_for(lambda: (lambda s: s if s["hasForecast"] else None)(n.status()), 25,
                        "a first forecast")
         first = s["lastEvaluation"]
+        # Off the loop's thread a fast model still runs once per ttm.evaluation_interval_ms.
+        before = metric(n.metrics(), "aether_ttm_evaluations_total")
+        time.sleep(12)
+        ran = metric(n.metrics(), "aether_ttm_evaluations_total") - before
+        check(1 <= ran <= 2, "%d evaluations in 12 s at a 10-s interval" % ran)
         with open(n.faults, "w") as f:
             f.write("slow-inference\n")
         slowest, t_end = 0.0, time.time() + 25

@@ -83,6 +83,7 @@ static void fill(float *in, float v)
 static void test_fast_model_answers_in_the_call(void **state)
 {
     (void)state;
+    atomic_store(&done_calls, 0);
     struct scripted *s = scripted_new(0);
     ae_predictor *p = apred_wrap(&s->self, 2000, 10000, on_done, NULL);
     assert_non_null(p);
@@ -98,6 +99,7 @@ static void test_fast_model_answers_in_the_call(void **state)
     p->info(p->state, &info);
     assert_int_equal(info.window, W);
     ae_predictor_close(p);
+    assert_int_equal(atomic_load(&done_calls), 0); /* answered in the call: nothing is late */
 }
 
 static void test_slow_model_answers_later(void **state)
