@@ -512,6 +512,13 @@ static int all_finite(const float *v, size_t n)
  * forecast is recorded for scoring here; the series candidates are recorded minute by minute in
  * record_series), and the selection picks the one that drives. Returns its rows, or NULL when no
  * candidate could forecast. */
+/* Blueprint i forecast in this evaluation: the status shows the first such by name. */
+static void note_last_forecast(ttm *t, int i)
+{
+    if (t->last_forecast_bp < 0 || strcmp(t->bps[i].name, t->bps[t->last_forecast_bp].name) < 0)
+        t->last_forecast_bp = i;
+}
+
 static const float *auto_forecast(ttm *t, int i, int64_t now)
 {
     struct ttm_bp *b = &t->bps[i];
@@ -545,6 +552,27 @@ static const float *auto_forecast(ttm *t, int i, int64_t now)
         return NULL;
     b->forecaster = a;
     return cand + (size_t)a * hn;
+}
+
+/* One batched predict over the model's `rows` rows; each row's blueprint gets the call's code in
+ * model_rc (AE_EAGAIN: the predictor is still evaluating off this thread, what is in force
+ * stays). The first failure's message goes to model_msg. Returns 1 when a call was pending. */
+static int run_model(ttm *t, int rows, size_t wn, size_t hn, char model_msg[AE_REASON_MAX])
+{
+    int pending = 0;
+    for (int start = 0; start < rows; start += t->info.max_batch) {
+        int batch = rows - start < t->info.max_batch ? rows - start : t->info.max_batch;
+        char msg[AE_REASON_MAX] = "";
+        int rc = t->pred->predict(t->pred->state, t->in + (size_t)start * wn, batch,
+                                  t->out + (size_t)start * hn, msg, sizeof msg);
+        pending |= rc == AE_EAGAIN;
+        if (rc && rc != AE_EAGAIN && !model_msg[0])
+            snprintf(model_msg, AE_REASON_MAX, "inference failed: %.100s",
+                     msg[0] ? msg : ae_strerror(rc));
+        for (int r = start; r < start + batch; r++)
+            t->bps[t->rows[r]].model_rc = rc;
+    }
+    return pending;
 }
 
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp)
@@ -594,21 +622,9 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
         }
     }
 
-    /* One batched predict over the model rows. */
     int failed = 0;
     char model_msg[AE_REASON_MAX] = "";
-    for (int start = 0; with_model && start < rows; start += t->info.max_batch) {
-        int batch = rows - start < t->info.max_batch ? rows - start : t->info.max_batch;
-        char msg[AE_REASON_MAX] = "";
-        int rc = t->pred->predict(t->pred->state, t->in + (size_t)start * wn, batch,
-                                  t->out + (size_t)start * hn, msg, sizeof msg);
-        if (rc) {
-            snprintf(model_msg, sizeof model_msg, "inference failed: %.100s",
-                     msg[0] ? msg : ae_strerror(rc));
-            for (int r = start; r < start + batch; r++)
-                t->bps[t->rows[r]].model_rc = rc;
-        }
-    }
+    int pending = with_model ? run_model(t, rows, wn, hn, model_msg) : 0;
 
     int forecast_any = 0;
     t->last_forecast_bp = -1;
@@ -616,6 +632,12 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
         struct ttm_bp *b = &t->bps[i];
         if (b->row < 0 && !b->series_ready)
             continue;
+        if (kind == FCR_MODEL && b->model_rc == AE_EAGAIN) { /* its last forecast stays */
+            if (b->state == TTM_BP_FORECASTING)
+                note_last_forecast(t, i);
+            continue;
+        }
+        int model_failed = b->model_rc && b->model_rc != AE_EAGAIN; /* auto: pending is no error */
         forecast_any = 1;
         const float *rows_out = NULL;
         if (kind == FCR_AUTO) {
@@ -637,20 +659,21 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
             if (bp[i].controller)
                 adt_drop(bp[i].controller, b->error);
         }
-        if (b->state == TTM_BP_FORECASTING && b->model_rc && kind == FCR_AUTO)
+        if (b->state == TTM_BP_FORECASTING && model_failed && kind == FCR_AUTO)
             snprintf(b->error, sizeof b->error, "model: %.100s", model_msg); /* auto went on */
-        if (b->state == TTM_BP_ERROR || b->model_rc) {
+        if (b->state == TTM_BP_ERROR || model_failed) {
             if (!failed)
                 snprintf(t->error, sizeof t->error, "blueprint %s: %s", b->name, b->error);
             failed = 1;
         }
-        if (b->state != TTM_BP_ERROR &&
-            (t->last_forecast_bp < 0 || strcmp(b->name, t->bps[t->last_forecast_bp].name) < 0))
-            t->last_forecast_bp = i;
+        if (b->state != TTM_BP_ERROR)
+            note_last_forecast(t, i);
     }
     if (!forecast_any) {
-        t->state = TTM_RUNNING;
-        t->error[0] = 0;
+        if (!pending) {
+            t->state = TTM_RUNNING;
+            t->error[0] = 0;
+        }
         return t->state;
     }
     t->counters.evaluations++;

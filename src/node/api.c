@@ -20,6 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long POST /api/ttm/reload waits for the load before it answers 202 (still loading). */
+#define API_RELOAD_WAIT_MS 1000
+/* How long a read of the history waits for the writes queued before it. */
+#define API_HISTORY_WAIT_MS 250
+
 /* A number, or null when it is not finite (JSON has no NaN). */
 static json_t *num_or_null(double v)
 {
@@ -55,8 +60,15 @@ static json_t *recommendation_json(const struct fcst_recommendation *r)
     return o;
 }
 
-/* lastForecast of one blueprint, or null before its first forecast. */
-static json_t *forecast_json(const struct ttm_bp_status *st)
+/* 1 when a forecast made at made_ms with horizon minutes no longer covers node time now_ms: the
+ * last minute it predicts has ended. */
+static int forecast_stale(int64_t made_ms, int horizon, int64_t now_ms)
+{
+    return now_ms >= ae_minute_floor(made_ms) + (int64_t)horizon * 60000;
+}
+
+/* lastForecast of one blueprint at node time now_ms, or null before its first forecast. */
+static json_t *forecast_json(const struct ttm_bp_status *st, int64_t now_ms)
 {
     if (!st->has_forecast || !st->forecast)
         return json_null();
@@ -64,6 +76,8 @@ static json_t *forecast_json(const struct ttm_bp_status *st)
     json_object_set_new(o, "blueprint", json_string(st->name));
     json_object_set_new(o, "timestamp", json_integer(st->forecast_ms));
     json_object_set_new(o, "horizon", json_integer(st->horizon));
+    json_object_set_new(o, "stale",
+                        json_boolean(forecast_stale(st->forecast_ms, st->horizon, now_ms)));
     json_t *preds = json_array();
     for (int h = 0; h < st->horizon; h++) {
         json_t *row = json_object();
@@ -133,6 +147,14 @@ static json_t *members_json(const struct node_view *v)
     return a;
 }
 
+/* A read-only handle on the history (caller closes with store_close), after the writes queued so
+ * far have landed (waiting at most API_HISTORY_WAIT_MS: a failing disk must not hold the API). */
+static int open_history(struct node *n, struct store **out, char *err, size_t errlen)
+{
+    node_flush_history(n, API_HISTORY_WAIT_MS);
+    return store_reader_open(node_store(n), out, err, errlen);
+}
+
 /* The node's state for one answer (free with node_view_free), or NULL after answering 500. */
 static struct node_view *take_view(struct node *n, struct http_response *resp)
 {
@@ -178,7 +200,7 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
         json_object_set_new(b, "name", json_string(bv->cfg->name));
         json_object_set_new(b, "state", json_string(ttm_bp_state_name(st->state)));
         json_object_set_new(b, "hasForecast", json_boolean(st->has_forecast));
-        json_object_set_new(b, "lastForecast", forecast_json(st));
+        json_object_set_new(b, "lastForecast", forecast_json(st, v->now_ms));
         json_object_set_new(b, "confidence", num_or_null(st->confidence));
         json_object_set_new(b, "skill", num_or_null(st->skill));
         json_object_set_new(b, "forecaster",
@@ -192,9 +214,11 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     json_object_set_new(o, "hasForecast", json_boolean(any));
     json_object_set_new(o, "members", members_json(v));
     if (v->last_forecast >= 0 && v->bps[v->last_forecast].has_ttm)
-        json_object_set_new(o, "lastForecast", forecast_json(&v->bps[v->last_forecast].ttm));
+        json_object_set_new(o, "lastForecast",
+                            forecast_json(&v->bps[v->last_forecast].ttm, v->now_ms));
     else
         json_object_set_new(o, "lastForecast", json_null());
+    json_object_set_new(o, "nodeTime", json_integer(v->now_ms));
     json_object_set_new(o, "lastEvaluation",
                         v->last_eval_ms >= 0 ? json_integer(v->last_eval_ms) : json_null());
     node_view_free(v);
@@ -361,7 +385,7 @@ static void h_decisions(void *ctx, const struct http_request *req, struct http_r
         return;
     }
     struct store *r;
-    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
+    if (open_history(n, &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
         return;
     }
@@ -382,7 +406,14 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
     struct node *n = ctx;
     char err[1024];
     nlog(NLOG_INFO, "ttm", "model reload requested over HTTP");
-    int rc = node_load_model(n, 1, err, sizeof err);
+    int rc = node_reload_within(n, API_RELOAD_WAIT_MS, err, sizeof err);
+    const char *path = node_config(n)->ttm.model_path;
+    if (rc == AE_EAGAIN) {
+        reply_json(resp, 202,
+                   json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath", path,
+                             "detail", err));
+        return;
+    }
     if (rc == AE_ESTATE) {
         http_error(resp, 409, "%s", err);
         return;
@@ -393,7 +424,6 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
                    kept ? " (the running model stays in place)" : " (TTM stays inactive)");
         return;
     }
-    const char *path = node_config(n)->ttm.model_path;
     json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
     reply_json(resp, 200, o);
 }
@@ -583,7 +613,7 @@ static void h_training_data(void *ctx, const struct http_request *req, struct ht
         http_error(resp, 500, "out of memory");
         return;
     }
-    if (store_reader_open(node_store(n), &e->reader, err, sizeof err) != 0) {
+    if (open_history(n, &e->reader, err, sizeof err) != 0) {
         free(e);
         http_error(resp, 500, "%s", err);
         return;
@@ -650,7 +680,7 @@ static void h_forecasts(void *ctx, const struct http_request *req, struct http_r
         return;
     char err[512] = "";
     struct store *r;
-    if (store_reader_open(node_store(n), &r, err, sizeof err) != 0) {
+    if (open_history(n, &r, err, sizeof err) != 0) {
         http_error(resp, 500, "%s", err);
         return;
     }

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int fault_active(const char *name)
 {
@@ -40,6 +41,10 @@ static int fault_predict(void *state, const float *in, int batch, float *out, ch
     if (fault_active("inference")) {
         snprintf(err, errlen, "injected inference failure (fault point \"inference\")");
         return AE_EINFER;
+    }
+    if (fault_active("slow-inference")) {
+        struct timespec slow = {FAULT_SLOW_INFERENCE_S, 0};
+        nanosleep(&slow, NULL);
     }
     return f->inner->predict(f->inner->state, in, batch, out, err, errlen);
 }

@@ -10,8 +10,12 @@
 
 #include "aether/predictor.h"
 
+#define FAULT_SLOW_INFERENCE_S 3
+
 /* Points in the node:
- *   "inference"   every predict() of the loaded model fails ("injected inference failure").
+ *   "inference"        every predict() of the loaded model fails ("injected inference failure").
+ *   "slow-inference"   every predict() of the loaded model (the warm-up at load too) first sleeps
+ *                      FAULT_SLOW_INFERENCE_S seconds: a slow but valid model.
  * fault_active() and fault_wrap_predictor() are defined in fault.c, which each executable
  * compiles itself (with or without AETHER_FAULT_INJECTION); the aether_node library has none. */
 

@@ -1,3 +1,4 @@
+
 /* Prometheus metrics of the node (see metrics.h). */
 #include "metrics.h"
 
@@ -141,6 +142,60 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
     }
 }
 
+/* The history's write queue (swriter.h). */
+static void history_write_metrics(const struct node_view *n, struct sbuf *b)
+{
+    counter(b, "aether_history_write_errors_total",
+            "Failed attempts to write to the SQLite history (each retry counts).",
+            (double)n->writes.errors);
+    counter(b, "aether_history_writes_dropped_total",
+            "History writes lost: the write queue was full or the write could never succeed.",
+            (double)n->writes.dropped);
+    gauge(b, "aether_history_write_queue_depth",
+          "History writes waiting for the writer thread (kept in memory until written).",
+          (double)n->writes.depth);
+}
+
+/* How long control-loop ticks ran, as a Prometheus histogram. */
+static void tick_duration_metrics(const struct lagstat *l, struct sbuf *b)
+{
+    const char *name = "aether_control_loop_tick_duration_seconds";
+    prom_write_family(b, name, "histogram", "How long control-loop ticks ran.");
+    long cumulative = 0;
+    char le[32], bucket[64];
+    snprintf(bucket, sizeof bucket, "%s_bucket", name);
+    for (int k = 0; k <= LAG_DURATION_BUCKETS; k++) {
+        cumulative += l->duration_counts[k];
+        if (k < LAG_DURATION_BUCKETS)
+            snprintf(le, sizeof le, "%g", lag_duration_bounds[k]);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        prom_write_sample(b, bucket, (const char *[]){"le", le, NULL}, (double)cumulative);
+    }
+    char sum[64], count[64];
+    snprintf(sum, sizeof sum, "%s_sum", name);
+    snprintf(count, sizeof count, "%s_count", name);
+    prom_write_sample(b, sum, NULL, l->duration_sum);
+    prom_write_sample(b, count, NULL, (double)l->duration_total);
+}
+
+/* Node time against the wall clock (nclock.h). */
+static void clock_metrics(const struct nclock *c, struct sbuf *b)
+{
+    gauge(b, "aether_clock_offset_seconds",
+          "Wall clock minus node time: > 0 while a forward step is watched, < 0 after a "
+          "backward step.",
+          (double)nclock_offset_ms(c) / 1000.0);
+    prom_write_family(b, "aether_clock_steps_total", "counter",
+                      "Steps of the wall clock seen, by kind: forward (adopted), ignored (a "
+                      "short jump ahead), backward (never adopted).");
+    const char *kinds[] = {"forward", "ignored", "backward"};
+    const long counts[] = {c->forward, c->ignored, c->backward};
+    for (int k = 0; k < 3; k++)
+        prom_write_sample(b, "aether_clock_steps_total", (const char *[]){"kind", kinds[k], NULL},
+                          (double)counts[k]);
+}
+
 static void node_metrics(const struct node_view *n, struct sbuf *b)
 {
     prom_write_family(b, "aether_instances", "gauge", "Instances per blueprint, by state.");
@@ -208,8 +263,7 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
                                                    ae_tier_name((enum ae_tier)t), "action",
                                                    ae_action_name((enum ae_action)a), NULL},
                                   (double)n->bps[k].decisions[t][a]);
-    counter(b, "aether_history_write_errors_total", "Failed writes to the SQLite history.",
-            (double)n->store_errors);
+    history_write_metrics(n, b);
 
     const struct lagstat *l = &n->lag;
     prom_write_family(b, "aether_control_loop_lag_seconds", "summary",
@@ -228,6 +282,12 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
     gauge(b, "aether_control_loop_last_lag_seconds", "Lag of the latest control-loop tick.",
           l->last);
     gauge(b, "aether_control_loop_nice", "Nice value of the control-loop thread.", n->loop_nice);
+    counter(b, "aether_control_loop_missed_ticks_total",
+            "Ticks skipped because the loop fell more than an interval behind.", (double)l->missed);
+    counter(b, "aether_control_loop_stalls_total",
+            "Ticks the watchdog saw running far longer than the interval.", (double)n->stalls);
+    tick_duration_metrics(l, b);
+    clock_metrics(&n->clock, b);
 }
 
 /* Cluster mode; a single node is its own leader and counts no changes or etcd errors. */

@@ -5,15 +5,19 @@
 
 #include "aether/error.h"
 #include "aether/hostmem.h"
+#include "aether/monowait.h"
 #include "aether/scaler.h"
 #include "backfill.h"
 #include "access.h"
 #include "api.h"
+#include "apred.h"
 #include "http.h"
 #include "aether/log.h"
 #include "mload.h"
 #include "ncluster.h"
 #include "reqparse.h"
+#include "swriter.h"
+#include "watchdog.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -46,13 +50,41 @@ struct node_bp {
     int64_t exec_adopted_ms; /* cluster exec: issued_ms of the recorded count taken last */
 };
 
+/* The write queue has room for an hour of writes while the disk is full or the database locked:
+ * per blueprint and hour 60 minutes, 60 forecasts, up to 120 TTM records and the reactive
+ * changes and their results, with margin. */
+#define NODE_WRITE_QUEUE_BASE 1024
+#define NODE_WRITE_QUEUE_PER_BP 1024
+#define NODE_PRUNE_EVERY_S 3600.0
+#define NODE_PUSH_AHEAD_MS 5000 /* how far ahead of node time a pushed second may be */
+#define NODE_DRAIN_MS 5000
+#define NODE_INFERENCE_WAIT_MS                                                                     \
+    250 /* the loop waits this long (at most) for an evaluation */ /* how long a stopping node     \
+                                                                      keeps trying to write what   \
+                                                                      is queued */
+/* A tick running longer than this many intervals (and at least NODE_STALL_MIN_S) is a stall. */
+#define NODE_STALL_INTERVALS 5
+#define NODE_STALL_MIN_S 5.0
+
+/* A reload on a thread of its own (node_reload_within); guarded by its own mutex. */
+struct node_bg_reload {
+    pthread_mutex_t mu;
+    pthread_cond_t done;
+    pthread_t thread;
+    int running, joinable;
+    int rc;
+    char err[1024];
+};
+
 /* Everything from `lock` on is guarded by it. */
 struct node {
     struct ae_config cfg; /* owned; never changed after node_open */
     ae_predictor_open_fn builtin_engine;
-    struct store *store;
+    struct store *store;    /* used by the writer thread once it runs */
+    struct swriter *writer; /* every history write goes through it */
     struct http_server *http;
     pthread_mutex_t reload_lock; /* one model load at a time */
+    struct node_bg_reload bg;    /* a reload asked for over HTTP, run on a thread of its own */
     pthread_mutex_t lock;
     struct node_bp *bps; /* cfg.blueprint_count, in config order */
     int nbp;
@@ -68,15 +100,19 @@ struct node {
     struct lagstat lag;
     int64_t last_eval_ms;
     double last_eval_s; /* duration of the step that last evaluated TTM */
-    int64_t last_prune_ms;
+    double last_prune_mono_s;
+    int64_t last_decision_id;  /* the node numbers decisions itself: their rows are written later */
+    struct nclock clock;       /* node time (see nclock.h); read by the control loop */
+    struct watchdog *watchdog; /* set and cleared by node_run (under the lock) */
+    long stalls_before;        /* stalls counted by watchdogs of earlier node_run calls */
     long ticks;
-    int loop_nice; /* the control loop thread's nice value */
-    long store_errors;
+    int loop_nice;                 /* the control loop thread's nice value */
     struct cluster *cluster;       /* owned; NULL = a single node */
     struct cluster_status cstatus; /* the member's state as of the last tick */
     struct npeers *peers;          /* the leader's windows of the other members (cluster only) */
     long peers_term;               /* the leadership term those windows were read in */
     atomic_int stop;
+    atomic_int evaluate_again; /* an evaluation ended off the loop: use its result at once */
 };
 
 int64_t node_now_ms(void)
@@ -211,6 +247,26 @@ static int preload_forecasters(struct node *n, int64_t now_ms, char *err, size_t
     return rc;
 }
 
+/* Starts node time at now_ms, or just after the newest stored minute when the wall clock is behind
+ * it (a backward step before a restart must not rewrite stored minutes). */
+static int start_clock(struct node *n, int64_t now_ms, char *err, size_t errlen)
+{
+    int64_t newest;
+    int rc = store_newest_minute(n->store, &newest, err, errlen);
+    if (rc)
+        return rc;
+    int64_t start = now_ms;
+    if (newest != INT64_MIN && newest + 60000 > now_ms) {
+        start = newest + 60000;
+        nlog(NLOG_WARN, "node",
+             "the wall clock (%lld) is behind the newest stored minute (%lld): node time starts "
+             "at %lld, %.1f s ahead of the wall clock",
+             (long long)now_ms, (long long)newest, (long long)start, (start - now_ms) / 1000.0);
+    }
+    nclock_init(&n->clock, start, node_mono_s());
+    return 0;
+}
+
 /* node_open's work on a zeroed node; on failure the caller frees it. */
 static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_fn builtin,
                       int64_t now_ms, char *err, size_t errlen)
@@ -228,13 +284,11 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         rc = access_resolve_token(&n->cfg.api, n->cfg.node.data_dir, err, errlen);
     if (rc)
         return rc;
-    rc = store_prune(n->store, now_ms, err, errlen);
-    n->last_prune_ms = now_ms;
-    if (rc < 0)
+    if ((rc = start_clock(n, now_ms, err, errlen)) != 0)
         return rc;
-    if (rc > 0)
-        nlog(NLOG_INFO, "history", "pruned %d rows older than %d days", rc,
-             n->cfg.node.history_retention_days);
+    now_ms = nclock_peek(&n->clock, node_mono_s());
+    if ((rc = store_max_decision_id(n->store, &n->last_decision_id, err, errlen)) != 0)
+        return rc;
 
     size_t count = (size_t)(n->cfg.blueprint_count > 0 ? n->cfg.blueprint_count : 1);
     n->bps = calloc(count, sizeof *n->bps);
@@ -270,6 +324,13 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         return rc;
     if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
         return rc;
+    /* From here on the writer thread owns the store handle. */
+    if ((rc =
+             swriter_start(n->store, NODE_WRITE_QUEUE_BASE + (long)n->nbp * NODE_WRITE_QUEUE_PER_BP,
+                           &n->writer, err, errlen)) != 0)
+        return rc;
+    swriter_prune(n->writer, now_ms);
+    n->last_prune_mono_s = node_mono_s();
     rc = nclu_open(&n->cfg, &n->cluster, err, errlen);
     if (rc == 0 && n->cluster) {
         scl_set_leader(n->step, 0); /* until etcd says otherwise */
@@ -295,6 +356,8 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
     }
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->reload_lock, NULL);
+    pthread_mutex_init(&n->bg.mu, NULL);
+    mono_cond_init(&n->bg.done);
     int rc = node_build(n, cfg, builtin, now_ms, err, errlen);
     if (rc) {
         node_free(n);
@@ -302,6 +365,22 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
     }
     *out = n;
     return 0;
+}
+
+/* An evaluation ended on the inference thread (apred.h): the next tick evaluates again and picks
+ * up its result. */
+static void inference_done(void *ctx)
+{
+    struct node *n = ctx;
+    atomic_store(&n->evaluate_again, 1);
+}
+
+/* How long a tick waits for an evaluation: a quarter of the loop's interval, at most
+ * NODE_INFERENCE_WAIT_MS. */
+static int64_t inference_wait_ms(const struct node *n)
+{
+    int64_t quarter = n->cfg.controller.evaluation_interval_ms / 4;
+    return quarter < NODE_INFERENCE_WAIT_MS ? quarter : NODE_INFERENCE_WAIT_MS;
 }
 
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
@@ -323,8 +402,13 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     };
     ae_predictor *p = NULL;
     int rc = mload_open(&req, &p, err, errlen);
+    if (rc == 0 && !(p = apred_wrap(p, inference_wait_ms(n), n->cfg.ttm.evaluation_interval_ms,
+                                    inference_done, n))) {
+        snprintf(err, errlen, "out of memory starting the inference thread");
+        rc = AE_ENOMEM;
+    }
     pthread_mutex_lock(&n->lock);
-    ae_predictor *old = n->predictor;
+    ae_predictor *old = n->predictor, *retired = NULL;
     if (rc == 0) {
         rc = ttm_set_predictor(scl_ttm(n->step), p, err, errlen);
         if (rc != 0) {
@@ -343,7 +427,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
         scl_evaluate_next(n->step); /* state and forecasts right away */
         if (is_reload)
             n->reloads_ok++;
-        ae_predictor_close(old);
+        retired = old;
     } else {
         if (is_reload)
             n->reloads_failed++;
@@ -354,6 +438,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
             snprintf(n->model_error, sizeof n->model_error, "%s", err);
     }
     pthread_mutex_unlock(&n->lock);
+    ae_predictor_close(retired); /* outside the lock: it waits for an evaluation it runs */
     pthread_mutex_unlock(&n->reload_lock);
     if (rc != 0) {
         if (old)
@@ -365,6 +450,61 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     } else if (is_reload) {
         nlog(NLOG_INFO, "ttm", "model reloaded from %s", n->cfg.ttm.model_path);
     }
+    return rc;
+}
+
+static void *bg_reload_main(void *arg)
+{
+    struct node *n = arg;
+    char err[sizeof n->bg.err];
+    int rc = node_load_model(n, 1, err, sizeof err);
+    pthread_mutex_lock(&n->bg.mu);
+    n->bg.rc = rc;
+    snprintf(n->bg.err, sizeof n->bg.err, "%s", err);
+    n->bg.running = 0;
+    pthread_cond_broadcast(&n->bg.done);
+    pthread_mutex_unlock(&n->bg.mu);
+    return NULL;
+}
+
+/* Starts the reload thread (bg.mu held). 0 or AE_ENOMEM with a message. */
+static int bg_reload_start(struct node *n, char *err, size_t errlen)
+{
+    if (n->bg.joinable) /* the previous one has ended */
+        pthread_join(n->bg.thread, NULL);
+    n->bg.joinable = 0;
+    int rc = pthread_create(&n->bg.thread, NULL, bg_reload_main, n);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start a reload thread: %s", strerror(rc));
+        return AE_ENOMEM;
+    }
+    n->bg.running = n->bg.joinable = 1;
+    return 0;
+}
+
+int node_reload_within(struct node *n, int64_t wait_ms, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    pthread_mutex_lock(&n->bg.mu);
+    int rc = AE_EAGAIN;
+    if (n->bg.running)
+        snprintf(err, errlen, "a model reload is already running");
+    else if ((rc = bg_reload_start(n, err, errlen)) == 0)
+        rc = AE_EAGAIN;
+    else
+        goto out;
+    double until = node_mono_s() + (double)wait_ms / 1000.0, now;
+    while (n->bg.running && (now = node_mono_s()) < until)
+        mono_cond_wait_ms(&n->bg.done, &n->bg.mu, (int64_t)((until - now) * 1000.0) + 1);
+    if (!n->bg.running) {
+        rc = n->bg.rc;
+        snprintf(err, errlen, "%s", n->bg.err);
+    } else if (err[0] == '\0') {
+        snprintf(err, errlen, "the model is still loading; /api/ttm/status shows the outcome");
+    }
+out:
+    pthread_mutex_unlock(&n->bg.mu);
     return rc;
 }
 
@@ -391,6 +531,7 @@ static int64_t record_decision(struct node *n, struct node_bp *b, const struct a
         b->decisions[d->tier][d->action]++;
     char *inputs = inputs_json(d);
     struct store_decision row = {
+        .id = ++n->last_decision_id,
         .ts_ms = d->timestamp_ms,
         .blueprint = b->cfg->name,
         .tier = ae_tier_name(d->tier),
@@ -401,12 +542,7 @@ static int64_t record_decision(struct node *n, struct node_bp *b, const struct a
         .inputs_json = inputs ? inputs : "{}",
         .result = result,
     };
-    char err[512];
-    int64_t id = 0;
-    if (store_put_decision(n->store, &row, &id, err, sizeof err) != 0) {
-        n->store_errors++;
-        nlog(NLOG_ERROR, "history", "%s", err);
-    }
+    int64_t id = swriter_put_decision(n->writer, &row) == 0 ? row.id : 0;
     b->last_decision_id = id;
     nlog(d->action == AE_ACTION_HOLD ? NLOG_DEBUG : NLOG_INFO, "decision",
          "blueprint %s: %s %s %d -> %d (%s) inputs %s: %s", b->cfg->name, ae_tier_name(d->tier),
@@ -427,13 +563,7 @@ static void attach_run_result(struct node *n, struct node_bp *b)
     s->runs_seen = b->status.runs;
     if (!s->asked_id || b->status.run_count != s->asked_count || !b->status.run_result[0])
         return;
-    char err[512];
-    int rc =
-        store_set_decision_result(n->store, s->asked_id, b->status.run_result, err, sizeof err);
-    if (rc == AE_EIO) {
-        n->store_errors++;
-        nlog(NLOG_ERROR, "history", "%s", err);
-    }
+    swriter_set_result(n->writer, s->asked_id, b->status.run_result);
     if (s->asked_id == b->last_decision_id)
         snprintf(b->last_result, sizeof b->last_result, "%s", b->status.run_result);
 }
@@ -443,11 +573,7 @@ static void store_minute(struct node *n, struct node_bp *b, const struct ae_minu
     if (n->cluster && cluster_publish_minute(n->cluster, b->cfg->name, m) != 0)
         nlog(NLOG_ERROR, "cluster", "blueprint %s: minute %lld not published", b->cfg->name,
              (long long)m->start_ms);
-    char err[512];
-    if (store_put_minute(n->store, b->cfg->name, m, err, sizeof err) != 0) {
-        n->store_errors++;
-        nlog(NLOG_ERROR, "history", "%s", err);
-    }
+    swriter_put_minute(n->writer, b->cfg->name, m);
 }
 
 /* Says (within a budget) which collected values were dropped as implausible. */
@@ -536,12 +662,8 @@ static void store_forecast(struct node *n, int i)
         !st.forecast || st.forecast_ms == b->last_forecast_ms)
         return;
     b->last_forecast_ms = st.forecast_ms;
-    char err[512];
-    if (store_put_forecast(n->store, b->cfg->name, st.forecast_ms, ae_minute_floor(st.forecast_ms),
-                           st.horizon, st.forecast, st.confidence, err, sizeof err) != 0) {
-        n->store_errors++;
-        nlog(NLOG_ERROR, "history", "%s", err);
-    }
+    swriter_put_forecast(n->writer, b->cfg->name, st.forecast_ms, ae_minute_floor(st.forecast_ms),
+                         st.horizon, st.forecast, st.confidence);
 }
 
 /* The control step over every blueprint, with the TTM evaluation's logs and timing. Lock held. */
@@ -613,6 +735,7 @@ static void follow_cluster(struct node *n)
 
 void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
 {
+    double tick_start = node_mono_s();
     pthread_mutex_lock(&n->lock);
     if (deadline_mono_s >= 0) {
         double lag = node_mono_s() - deadline_mono_s;
@@ -641,13 +764,16 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
         if (n->cluster && !n->cstatus.leader)
             nclu_follow(n->cluster, b->cfg->name, now_ms, &n->step_in[i]);
     }
+    if (atomic_exchange(&n->evaluate_again, 0))
+        scl_evaluate_next(n->step);
     run_step(n, now_ms);
-    if (now_ms - n->last_prune_ms >= 3600000) { /* retention, hourly */
-        char err[512];
-        n->last_prune_ms = now_ms;
-        if (store_prune(n->store, now_ms, err, sizeof err) < 0)
-            nlog(NLOG_ERROR, "history", "%s", err);
+    double mono = node_mono_s();
+    if (mono - n->last_prune_mono_s >= NODE_PRUNE_EVERY_S) { /* retention, hourly */
+        n->last_prune_mono_s = mono;
+        swriter_prune(n->writer, now_ms);
     }
+    if (deadline_mono_s >= 0)
+        lagstat_add_duration(&n->lag, node_mono_s() - tick_start);
     pthread_mutex_unlock(&n->lock);
 }
 
@@ -669,13 +795,73 @@ void node_request_stop(struct node *n)
     atomic_store(&n->stop, 1);
 }
 
-/* The first deadline: just after the next multiple of the interval in wall-clock time (so 1-s
- * ticks fold each second right after it ends), expressed on the monotonic clock. */
-static double aligned_deadline(int64_t interval_ms)
+/* The first deadline: just after the next multiple of the interval in node time (so 1-s ticks
+ * fold each second right after it ends), expressed on the monotonic clock. */
+static double aligned_deadline(struct node *n, int64_t interval_ms)
 {
-    int64_t now = node_now_ms();
+    double mono = node_mono_s();
+    pthread_mutex_lock(&n->lock);
+    int64_t now = nclock_peek(&n->clock, mono);
+    pthread_mutex_unlock(&n->lock);
     int64_t next = floor_to(now, interval_ms) + interval_ms + 2;
-    return node_mono_s() + (double)(next - now) / 1000.0;
+    return mono + (double)(next - now) / 1000.0;
+}
+
+/* Logs what a reading of the clocks found (lock not held). */
+static void log_clock_event(enum nclock_event e, int64_t offset_ms, int64_t now_ms)
+{
+    switch (e) {
+    case NCLOCK_SUSPECT:
+        nlog(NLOG_WARN, "node",
+             "the wall clock jumped %.1f s ahead of node time %lld; it is adopted if it stays "
+             "there for %d s",
+             offset_ms / 1000.0, (long long)now_ms, NCLOCK_CONFIRM_MS / 1000);
+        break;
+    case NCLOCK_FORWARD:
+        nlog(NLOG_WARN, "node",
+             "the wall clock stepped forward and stayed: node time follows it to %lld (the "
+             "minutes in between stay a gap)",
+             (long long)now_ms);
+        break;
+    case NCLOCK_IGNORED:
+        nlog(NLOG_WARN, "node", "the wall clock's jump ahead was short-lived and is ignored");
+        break;
+    case NCLOCK_BACKWARD:
+        nlog(NLOG_WARN, "node",
+             "the wall clock stepped back by %.1f s: node time keeps going on the monotonic "
+             "clock (%lld), minutes never go backwards; pushed timestamps on the stepped clock "
+             "are shifted by the step",
+             -offset_ms / 1000.0, (long long)now_ms);
+        break;
+    case NCLOCK_REJOINED:
+        nlog(NLOG_INFO, "node", "the wall clock is back in line with node time");
+        break;
+    case NCLOCK_NONE:
+        break;
+    }
+}
+
+/* Node time now: reads the wall and monotonic clocks and logs any step. */
+static int64_t read_clock(struct node *n)
+{
+    int64_t wall = node_now_ms();
+    double mono = node_mono_s();
+    int64_t now;
+    pthread_mutex_lock(&n->lock);
+    enum nclock_event e = nclock_read(&n->clock, wall, mono, &now);
+    int64_t offset = nclock_offset_ms(&n->clock);
+    pthread_mutex_unlock(&n->lock);
+    log_clock_event(e, offset, now);
+    return now;
+}
+
+/* Counts the ticks skipped when the loop fell behind (more than an interval). */
+static void count_missed(struct node *n, long missed)
+{
+    pthread_mutex_lock(&n->lock);
+    n->lag.missed += missed;
+    pthread_mutex_unlock(&n->lock);
+    nlog(NLOG_WARN, "node", "control loop fell behind: %ld ticks skipped", missed);
 }
 
 /* Raises the calling thread's priority (Linux: nice is per thread) when the process may. */
@@ -695,11 +881,23 @@ static void raise_loop_priority(struct node *n)
     n->loop_nice = getpriority(PRIO_PROCESS, 0);
 }
 
+/* Starts the watchdog for ticks of interval_ms (a failure only loses its log lines). */
+static void start_watchdog(struct node *n, int64_t interval_ms)
+{
+    double stall = (double)interval_ms * NODE_STALL_INTERVALS / 1000.0;
+    char err[256];
+    if (watchdog_start(stall > NODE_STALL_MIN_S ? stall : NODE_STALL_MIN_S, &n->watchdog, err,
+                       sizeof err) != 0)
+        nlog(NLOG_WARN, "node", "%s", err);
+}
+
 void node_run(struct node *n)
 {
     const int64_t interval = n->cfg.controller.evaluation_interval_ms;
+    const double interval_s = (double)interval / 1000.0;
     raise_loop_priority(n);
-    double deadline = aligned_deadline(interval);
+    start_watchdog(n, interval);
+    double deadline = aligned_deadline(n, interval);
     while (!atomic_load(&n->stop)) {
         struct timespec ts;
         ts.tv_sec = (time_t)deadline;
@@ -709,12 +907,70 @@ void node_run(struct node *n)
         if (atomic_load(&n->stop))
             break;
         /* The lag counts from the scheduled deadline, so a tick that overran delays (and shows
-         * in) the next one; more than one interval behind, the schedule is realigned. */
-        node_tick(n, node_now_ms(), deadline);
-        deadline += (double)interval / 1000.0;
-        if (node_mono_s() - deadline > (double)interval / 1000.0)
-            deadline = aligned_deadline(interval);
+         * in) the next one; more than one interval behind, the ticks in between are counted as
+         * missed and the schedule is realigned. */
+        watchdog_tick_begin(n->watchdog, n->ticks + 1, node_mono_s());
+        node_tick(n, read_clock(n), deadline);
+        watchdog_tick_end(n->watchdog, node_mono_s());
+        deadline += interval_s;
+        long missed = lagstat_missed_ticks(node_mono_s() - deadline, interval_s);
+        if (missed > 0) {
+            count_missed(n, missed);
+            deadline = aligned_deadline(n, interval);
+        }
     }
+    pthread_mutex_lock(&n->lock);
+    struct watchdog *w = n->watchdog;
+    n->stalls_before += watchdog_stalls(w);
+    n->watchdog = NULL;
+    pthread_mutex_unlock(&n->lock);
+    watchdog_stop(w);
+}
+
+/* 1 when the second starting at sec (node time) can still take a push for blueprint b at node
+ * time now: not folded yet and at most NODE_PUSH_AHEAD_MS ahead. *newest is the newest folded
+ * second. */
+static int push_accepts(const struct node_bp *b, int64_t sec, int64_t now, int64_t *newest)
+{
+    *newest = b->has_snapshot ? b->last_snapshot.timestamp_ms : INT64_MIN;
+    if (*newest < floor_to(now, 1000) - 2000) /* before the first tick, or stalled */
+        *newest = floor_to(now, 1000) - 2000;
+    return sec > *newest && sec <= now + NODE_PUSH_AHEAD_MS;
+}
+
+/* The second (node time) a push at wall-clock wall_ms is for, in *sec: 0, or AE_ERANGE with a
+ * message. A timestamp is taken as node time; when the wall clock has stepped
+ * away from node time (nclock.h) and it does not fit, it is taken as a reading of the stepped
+ * wall clock and shifted by the step. Lock held. */
+static int push_second(struct node *n, const struct node_bp *b, const struct req_push *p,
+                       int64_t wall_ms, int64_t *sec, char *err, size_t errlen)
+{
+    int64_t offset = nclock_offset_ms(&n->clock);
+    int64_t now = wall_ms - offset, newest;
+    *sec = floor_to(p->has_timestamp ? p->timestamp_ms : now, 1000);
+    if (push_accepts(b, *sec, now, &newest))
+        return 0;
+    int64_t shifted = floor_to(p->timestamp_ms - offset, 1000);
+    if (p->has_timestamp && offset != 0 && push_accepts(b, shifted, now, &newest)) {
+        *sec = shifted;
+        return 0;
+    }
+    if (!p->has_timestamp)
+        snprintf(err, errlen, "blueprint %s: the current second %lld is already folded",
+                 b->cfg->name, (long long)*sec);
+    else if (*sec <= newest)
+        snprintf(err, errlen,
+                 "timestamp %lld is in a second the node has already folded (newest folded "
+                 "second starts at %lld, node time %lld, wall clock %+.1f s from it); omit "
+                 "\"timestamp\" to push for the current second",
+                 (long long)p->timestamp_ms, (long long)newest, (long long)now, offset / 1000.0);
+    else
+        snprintf(err, errlen,
+                 "timestamp %lld is more than %d s ahead of node time %lld (wall clock %+.1f s "
+                 "from it)",
+                 (long long)p->timestamp_ms, NODE_PUSH_AHEAD_MS / 1000, (long long)now,
+                 offset / 1000.0);
+    return AE_ERANGE;
 }
 
 int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms, char *err,
@@ -728,26 +984,9 @@ int node_push(struct node *n, const char *name, const struct req_push *p, int64_
         rc = AE_ENOENT;
         goto out;
     }
-    struct node_bp *b = &n->bps[bi];
-    int64_t sec = floor_to(p->has_timestamp ? p->timestamp_ms : now_ms, 1000);
-    int64_t newest_folded = b->has_snapshot ? b->last_snapshot.timestamp_ms : INT64_MIN;
-    if (newest_folded < floor_to(now_ms, 1000) - 2000) /* before the first tick, or stalled */
-        newest_folded = floor_to(now_ms, 1000) - 2000;
-    if (sec <= newest_folded) {
-        snprintf(err, errlen,
-                 "timestamp %lld is in a second the node has already folded (newest folded "
-                 "second starts at %lld); omit \"timestamp\" to push for the current second",
-                 (long long)p->timestamp_ms, (long long)newest_folded);
-        rc = AE_ERANGE;
-        goto out;
-    }
-    if (sec > now_ms + 5000) {
-        snprintf(err, errlen, "timestamp %lld is more than 5 s in the future (now %lld)",
-                 (long long)p->timestamp_ms, (long long)now_ms);
-        rc = AE_ERANGE;
-        goto out;
-    }
-    if (scl_push(b->s, sec, p->values, p->present) != 0) {
+    int64_t sec;
+    rc = push_second(n, &n->bps[bi], p, now_ms, &sec, err, errlen);
+    if (rc == 0 && scl_push(n->bps[bi].s, sec, p->values, p->present) != 0) {
         snprintf(err, errlen, "too many distinct seconds pushed ahead for blueprint %s", name);
         rc = AE_ERANGE;
     }
@@ -761,13 +1000,15 @@ void node_free(struct node *n)
     if (!n)
         return;
     http_stop(n->http);
+    if (n->bg.joinable) /* no new reload can start: the API is stopped */
+        pthread_join(n->bg.thread, NULL);
     cluster_stop(n->cluster); /* resigns: another member takes over within a round */
     n->cluster = NULL;
     npeers_free(n->peers);
     for (int i = 0; n->bps && i < n->nbp; i++) {
         struct node_bp *b = &n->bps[i];
         struct ae_minute closed;
-        if (b->history && n->store && agg_close(b->history, &closed) == 1)
+        if (b->history && n->writer && agg_close(b->history, &closed) == 1)
             store_minute(n, b, &closed);
         if (b->has_actuator && b->actuator.close)
             b->actuator.close(b->actuator.state);
@@ -776,6 +1017,7 @@ void node_free(struct node *n)
     for (int c = 0; c < n->ncollectors; c++)
         if (n->collectors[c].close)
             n->collectors[c].close(n->collectors[c].state);
+    swriter_stop(n->writer, NODE_DRAIN_MS);
     scl_free(n->step);
     ae_predictor_close(n->predictor);
     store_close(n->store);
@@ -787,6 +1029,8 @@ void node_free(struct node *n)
     free(n->step_out);
     pthread_mutex_destroy(&n->lock);
     pthread_mutex_destroy(&n->reload_lock);
+    pthread_cond_destroy(&n->bg.done);
+    pthread_mutex_destroy(&n->bg.mu);
     free(n);
 }
 
@@ -803,6 +1047,11 @@ const struct ae_config *node_config(const struct node *n)
 struct store *node_store(struct node *n)
 {
     return n->store;
+}
+
+int node_flush_history(struct node *n, int64_t timeout_ms)
+{
+    return swriter_flush(n->writer, timeout_ms);
 }
 
 int node_http_port(const struct node *n)
@@ -911,8 +1160,12 @@ int node_view_take(struct node *n, struct node_view **out)
     v->last_eval_ms = n->last_eval_ms;
     v->last_eval_s = n->last_eval_s;
     v->ticks = n->ticks;
-    v->store_errors = n->store_errors;
+    if (n->writer)
+        swriter_get_stats(n->writer, &v->writes);
     v->lag = n->lag;
+    v->stalls = n->stalls_before + watchdog_stalls(n->watchdog);
+    v->clock = n->clock;
+    v->now_ms = nclock_peek(&n->clock, node_mono_s());
     v->loop_nice = n->loop_nice;
     pthread_mutex_unlock(&n->lock);
     *out = v;

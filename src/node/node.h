@@ -1,11 +1,17 @@
 /* The node: one daemon's state and its control loop.
  *
- * Threads: the control loop (node_run) ticks every [controller] evaluation_interval_ms; the HTTP
- * server answers on its own thread; the main thread waits for signals and performs reloads. The
- * node's state is guarded by one lock inside node.c: the control loop holds it for a tick, the
- * HTTP handlers only to copy a node_view (or to accept a push). The store handle is used by the
- * control loop only (HTTP handlers open read-only handles of their own). Model loading happens
- * outside the lock and only a fully checked, warmed-up predictor is swapped in. */
+ * Threads: the control loop (node_run) ticks every [controller] evaluation_interval_ms on the
+ * monotonic clock; its watchdog (watchdog.h) logs a tick that stalls; the history writer
+ * (swriter.h) does every write to the store, so the loop never waits on SQLite; the HTTP server
+ * answers on its own thread; the main thread waits for signals and performs reloads. The node's
+ * state is guarded by one lock inside node.c: the control loop holds it for a tick, the HTTP
+ * handlers only to copy a node_view (or to accept a push). HTTP handlers read the history through
+ * read-only handles of their own. Model loading happens outside the lock and only a fully
+ * checked, warmed-up predictor is swapped in.
+ *
+ * Time: seconds, minutes, decisions and forecasts are stamped with node time (nclock.h): the
+ * wall clock carried by the monotonic clock, which never goes backwards and adopts a forward
+ * step only once it has lasted. */
 #ifndef AETHER_NODE_NODE_H
 #define AETHER_NODE_NODE_H
 
@@ -17,10 +23,12 @@
 #include "aether/predictor.h"
 #include "aether/snapshot.h"
 #include "aether/ttm.h"
-#include "lagstat.h"
+#include "aether/lagstat.h"
+#include "nclock.h"
 #include "npeers.h"
 #include "sources.h"
 #include "store.h"
+#include "swriter.h"
 
 /* Nice value the control loop asks for: scaling decisions must not wait behind API requests or
  * model reloads (those threads run at a lower priority, see main.c). Needs CAP_SYS_NICE; without
@@ -71,8 +79,11 @@ struct node_view {
     int64_t last_eval_ms; /* -1 before the first TTM evaluation */
     double last_eval_s;   /* duration of the control step that last evaluated TTM */
     long ticks;
-    long store_errors;
+    struct swriter_stats writes; /* the history's write queue */
     struct lagstat lag;
+    long stalls;                   /* ticks the watchdog saw stalled */
+    struct nclock clock;           /* node time and the wall clock's steps */
+    int64_t now_ms;                /* node time when the view was taken */
     int loop_nice;                 /* the control loop thread's nice value */
     int cluster_enabled;           /* [cluster] etcd_endpoints is non-empty */
     int is_leader;                 /* runs the TTM tier (always 1 for a single node) */
@@ -93,8 +104,13 @@ struct cluster *node_cluster(struct node *n);
 const struct ae_config *node_config(const struct node *n);
 
 /* The history store (owned by the node): HTTP handlers open read-only handles from it
- * (store_reader_open); only the control loop writes through it. */
+ * (store_reader_open); only the history writer thread writes through it. */
 struct store *node_store(struct node *n);
+
+/* Waits until the history writer has written everything queued so far, at most timeout_ms:
+ * 0 or AE_ETIMEOUT. HTTP handlers call it before they read the history, so an answer shows the
+ * decisions and minutes the node state already shows (unless the disk is failing). */
+int node_flush_history(struct node *n, int64_t timeout_ms);
 
 /* The port the API listens on, 0 before node_start_http. */
 int node_http_port(const struct node *n);
@@ -115,10 +131,16 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
  * Returns 0, or a negative AE_E* code with the message in err. Thread-safe. */
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen);
 
+/* node_load_model(is_reload = 1) on a thread of its own, waiting at most wait_ms for it (so an
+ * API thread is never held by a slow load): its result when it ended in time, AE_EAGAIN with a
+ * message when it is still running (its outcome shows in the view: model_error, reloads_ok and
+ * reloads_failed) or when a reload started earlier is still running. */
+int node_reload_within(struct node *n, int64_t wait_ms, char *err, size_t errlen);
+
 /* Starts the HTTP API on api.bind. 0 or a negative AE_E* code with a message. */
 int node_start_http(struct node *n, char *err, size_t errlen);
 
-/* One control-loop tick at wall-clock now_ms: folds the second that just ended, then runs the
+/* One control-loop tick at node time now_ms: folds the second that just ended, then runs the
  * control step (scl_step) and hands changes to the actuators. deadline_mono_s is when the tick was
  * due on the monotonic clock (its lateness is the control-loop lag), or < 0 to record no lag.
  * Takes the lock. */
@@ -129,8 +151,11 @@ void node_run(struct node *n);
 void node_request_stop(struct node *n);
 
 /* Folds pushed values into blueprint name's snapshot for the second holding ts (now when the
- * push has no timestamp). Returns 0, AE_ENOENT (no such blueprint) or AE_ERANGE (the second is
- * already folded, or more than a few seconds ahead), with a message. Takes the lock. */
+ * push has no timestamp); now_ms is the wall clock's reading. ts is node time; when the wall
+ * clock has stepped away from node time and ts does not fit, it is taken as a reading of the
+ * stepped wall clock and shifted by the step (see docs/operations.md). Returns 0, AE_ENOENT (no
+ * such blueprint) or AE_ERANGE (the second is already folded, or more than 5 s ahead), with a
+ * message. Takes the lock. */
 struct req_push;
 int node_push(struct node *n, const char *name, const struct req_push *p, int64_t now_ms, char *err,
               size_t errlen);

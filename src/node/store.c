@@ -58,6 +58,8 @@ static const char *const schema_v2 =
 static const char *const schema_v3 =
     "ALTER TABLE minutes ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0;";
 
+const char *const store_prune_tables[STORE_PRUNE_TABLES] = {"minutes", "decisions", "forecasts"};
+
 static int fail(sqlite3 *db, int code, const char *what, const char *path, char *err, size_t errlen)
 {
     if (err && errlen)
@@ -267,7 +269,7 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
                            -1, &s->put_backfill, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO decisions (ts, blueprint, tier, action, from_n, to_n,"
-                           " reason, inputs, result) VALUES (?,?,?,?,?,?,?,?,?)",
+                           " reason, inputs, result, id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                            -1, &s->put_decision, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "UPDATE decisions SET result = ? WHERE id = ?", -1,
                            &s->set_result, NULL) != SQLITE_OK ||
@@ -371,6 +373,10 @@ int store_put_decision(struct store *s, const struct store_decision *d, int64_t 
     bind_text_or_null(st, 7, d->reason);
     bind_text_or_null(st, 8, d->inputs_json);
     bind_text_or_null(st, 9, d->result);
+    if (d->id > 0)
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)d->id);
+    else
+        sqlite3_bind_null(st, 10);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -434,19 +440,89 @@ int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t
     return 0;
 }
 
-int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen)
+int64_t store_prune_cutoff(int64_t now_ms, int64_t newest_minute_ms, int retention_days)
 {
-    int64_t cutoff = now_ms - (int64_t)s->retention_days * 86400000LL;
-    char sql[160];
-    int total = 0;
-    const char *tables[] = {"minutes", "decisions", "forecasts"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE ts < %lld", tables[i], (long long)cutoff);
+    int64_t reference = now_ms;
+    if (newest_minute_ms != INT64_MIN && newest_minute_ms + 60000 < reference)
+        reference = newest_minute_ms + 60000;
+    return reference - (int64_t)retention_days * 86400000LL;
+}
+
+/* Runs sql (one integer column) and stores the first row's value in *out. */
+static int query_int64(struct store *s, const char *sql, int64_t *out, const char *what, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s->db, AE_EIO, what, s->path, err, errlen);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(s->db, AE_EIO, what, s->path, err, errlen);
+    return 0;
+}
+
+int store_newest_minute(struct store *s, int64_t *ts_ms, char *err, size_t errlen)
+{
+    *ts_ms = INT64_MIN;
+    return query_int64(s, "SELECT max(ts) FROM minutes", ts_ms, "reading the newest minute", err,
+                       errlen);
+}
+
+int store_max_decision_id(struct store *s, int64_t *id, char *err, size_t errlen)
+{
+    *id = 0;
+    return query_int64(s, "SELECT max(id) FROM decisions", id, "reading the decision ids", err,
+                       errlen);
+}
+
+int store_prune(struct store *s, int64_t now_ms, int max_rows, struct store_prune_report *r,
+                char *err, size_t errlen)
+{
+    *r = (struct store_prune_report){0};
+    int64_t newest;
+    int rc = store_newest_minute(s, &newest, err, errlen);
+    if (rc)
+        return rc;
+    r->cutoff_ms = store_prune_cutoff(now_ms, newest, s->retention_days);
+    const char *key[STORE_PRUNE_TABLES] = {"blueprint, ts", "id", "blueprint, ts, step, made"};
+    char sql[256];
+    for (int i = 0; i < STORE_PRUNE_TABLES; i++) {
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM %s WHERE (%s) IN (SELECT %s FROM %s WHERE ts < %lld ORDER BY ts"
+                 " LIMIT %d)",
+                 store_prune_tables[i], key[i], key[i], store_prune_tables[i],
+                 (long long)r->cutoff_ms, max_rows);
         if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
             return fail(s->db, AE_EIO, "pruning old history", s->path, err, errlen);
-        total += sqlite3_changes(s->db);
+        r->deleted[i] = sqlite3_changes(s->db);
+        r->more |= r->deleted[i] == max_rows;
+        r->total += r->deleted[i];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", store_prune_tables[i]);
+        if (r->deleted[i] > 0 &&
+            (rc = query_int64(s, sql, &r->kept[i], "counting history rows", err, errlen)) != 0)
+            return rc;
     }
-    return total;
+    return r->total;
+}
+
+int store_retryable(const struct store *s)
+{
+    switch (sqlite3_errcode(s->db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 #define MINUTE_COLUMNS                                                                             \

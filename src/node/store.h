@@ -25,6 +25,7 @@ struct store;
 /* One entry of the decision log. Strings are borrowed for the duration of the call that takes
  * or delivers them. */
 struct store_decision {
+    int64_t id; /* row id to write it under (> 0), or 0: the store picks the next one */
     int64_t ts_ms;
     const char *blueprint;
     const char *tier;   /* ae_tier_name: "reactive" | "ttm" */
@@ -82,10 +83,33 @@ int store_set_decision_result(struct store *s, int64_t id, const char *result, c
 int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t first_minute_ms,
                        int horizon, const float *values, double confidence, char *err,
                        size_t errlen);
-/* Deletes minutes, decisions and forecasts older than the retention before now_ms; returns rows
- * deleted
- * (>= 0) or a negative AE_E* code. */
-int store_prune(struct store *s, int64_t now_ms, char *err, size_t errlen);
+/* Retention: minutes, decisions and forecasts older than retention_days before a reference time
+ * are deleted. The reference is the newest stored minute's end, or now_ms when that is earlier,
+ * so that a clock reading far ahead can never empty the history; and each table loses at most
+ * max_rows rows per call (oldest first), so a large prune is spread over several runs. */
+#define STORE_PRUNE_TABLES 3
+extern const char *const store_prune_tables[STORE_PRUNE_TABLES]; /* minutes, decisions, forecasts */
+struct store_prune_report {
+    int64_t cutoff_ms;                /* rows with ts < cutoff_ms were due */
+    int deleted[STORE_PRUNE_TABLES];  /* rows deleted per table */
+    int64_t kept[STORE_PRUNE_TABLES]; /* rows left per table (counted only when some went) */
+    int total;                        /* rows deleted in all */
+    int more;                         /* a table hit max_rows: more rows are due */
+};
+/* The cutoff for now_ms, the newest stored minute's start (INT64_MIN when there is none). */
+int64_t store_prune_cutoff(int64_t now_ms, int64_t newest_minute_ms, int retention_days);
+/* Prunes as above. Returns rows deleted (>= 0, *r filled) or a negative AE_E* code. */
+int store_prune(struct store *s, int64_t now_ms, int max_rows, struct store_prune_report *r,
+                char *err, size_t errlen);
+
+/* Start of the newest stored minute of any blueprint, INT64_MIN when none. 0 or AE_EIO. */
+int store_newest_minute(struct store *s, int64_t *ts_ms, char *err, size_t errlen);
+/* The largest decision row id, 0 when none. 0 or AE_EIO. */
+int store_max_decision_id(struct store *s, int64_t *id, char *err, size_t errlen);
+
+/* 1 when the last failed call on s failed for a reason that may pass (the database is busy or
+ * locked, the disk is full, an I/O error, a read-only remount): the call is worth retrying. */
+int store_retryable(const struct store *s);
 
 /* Calls cb for each minute of bp with from_ms <= ts < to_ms, oldest first, reading in pages so
  * that long ranges never sit in memory. cb returns 0 to go on, non-zero to stop (that value is

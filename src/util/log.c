@@ -1,4 +1,4 @@
-/* Node logging (see log.h): timestamps in UTC ISO 8601 with milliseconds; JSON lines carry
+/* Node logging (see aether/log.h): timestamps in UTC ISO 8601 with milliseconds; JSON lines carry
  * ts, level, component and msg so log shippers need no parsing rules. */
 #include "aether/log.h"
 

@@ -8,6 +8,7 @@
 #include "actuator_internal.h"
 
 #include "aether/error.h"
+#include "aether/monowait.h"
 #include "spawn.h"
 
 #include <stdarg.h>
@@ -45,14 +46,7 @@ static void *actuator_thread(void *arg)
         int again = a->kind->tick(a);
         if (a->stop || again)
             continue;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&a->cv, &a->mu, &until);
+        mono_cond_wait_ms(&a->cv, &a->mu, TICK_MS);
     }
     pthread_mutex_unlock(&a->mu);
     a->kind->stop(a);
@@ -119,7 +113,7 @@ struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t
         return NULL;
     }
     pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->cv, NULL);
+    mono_cond_init(&a->cv);
     if (pthread_create(&a->thread, NULL, actuator_thread, a) != 0) {
         pthread_mutex_destroy(&a->mu);
         pthread_cond_destroy(&a->cv);

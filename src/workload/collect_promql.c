@@ -3,6 +3,7 @@
  * The thread builds every query's URL once, then each round sends them all through the module's
  * HTTP client in parallel (any status read, so that Prometheus' own error message reaches the
  * reason), decodes each answer and publishes the round under the mutex. */
+#include "aether/monowait.h"
 #include "aether/promql.h"
 
 #include "aether/error.h"
@@ -182,7 +183,7 @@ int promql_collector_open(const struct cfg_blueprint *bp, int interval_ms,
         return rc;
     }
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    mono_cond_init(&c->cv);
     if (pthread_create(&c->thread, NULL, query_thread, c) != 0) {
         pthread_mutex_destroy(&c->mu);
         pthread_cond_destroy(&c->cv);

@@ -10,6 +10,7 @@
 #include "aether/collector.h"
 
 #include "aether/error.h"
+#include "aether/monowait.h"
 #include "aether/prom.h"
 #include "httpc.h"
 #include "spawn.h"
@@ -383,7 +384,7 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
     else
         collector_default_options(&c->opt);
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    mono_cond_init(&c->cv);
     if (pthread_create(&c->thread, NULL, scrape_thread, c) != 0) {
         snprintf(err, errlen, "blueprint %s: cannot start the scrape thread", bp->name);
         pthread_mutex_destroy(&c->mu);

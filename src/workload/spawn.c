@@ -1,6 +1,8 @@
 /* Child processes for the actuators: fork + exec with the no-orphans setup (see spawn.h). */
 #include "spawn.h"
 
+#include "aether/monowait.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,17 +26,8 @@ int64_t spawn_now_ms(void)
 void spawn_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms)
 {
     int64_t wait = deadline_ms - spawn_now_ms();
-    if (wait <= 0)
-        return;
-    struct timespec until; /* the condition variable's clock is CLOCK_REALTIME */
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait / 1000;
-    until.tv_nsec += (wait % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(cv, mu, &until);
+    if (wait > 0)
+        mono_cond_wait_ms(cv, mu, wait); /* cv made by mono_cond_init */
 }
 
 void spawn_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv, int *stop)

@@ -56,6 +56,16 @@ def run_case(name, cases):
     return 0
 
 
+def parse_case_args(*required):
+    """The arguments of a case script: --case and each of `required` (option names without the
+    dashes), all required."""
+    import argparse
+    p = argparse.ArgumentParser()
+    for name in ("case",) + required:
+        p.add_argument("--" + name, required=True)
+    return p.parse_args()
+
+
 def check(cond, what):
     if not cond:
         raise Failure(what)

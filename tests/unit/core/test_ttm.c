@@ -22,6 +22,7 @@
 struct script {
     struct ae_predictor_info info;
     int fail;    /* predict() fails */
+    int pending; /* predict() answers AE_EAGAIN: still evaluating elsewhere */
     int nan_row; /* row whose output is NaN, -1 for none */
     int calls;
     int last_batch;
@@ -38,6 +39,10 @@ static int script_predict(void *state, const float *in, int batch, float *out, c
     if (s->fail) {
         snprintf(err, errlen, "scripted failure");
         return AE_EINFER;
+    }
+    if (s->pending) {
+        snprintf(err, errlen, "inference still running");
+        return AE_EAGAIN;
     }
     int w = s->info.window, h = s->info.horizon;
     for (int b = 0; b < batch; b++) {
@@ -285,6 +290,38 @@ static void inference_failure_is_error_then_recovers(void **state)
     assert_int_equal(ttm_evaluate(t, at(W) + 120000, 1, inputs), TTM_RUNNING);
     assert_int_equal(bp_state(0), TTM_BP_FORECASTING);
     assert_string_equal(ttm_last_error(t), "");
+}
+
+/* A predictor still evaluating (off the caller's thread) is no failure: the state, the forecast
+ * and the recommendation in force stay until it answers. */
+static void pending_evaluation_keeps_what_is_in_force(void **state)
+{
+    (void)state;
+    for (int b = 0; b < NBP; b++)
+        add_minutes(b, 0, W);
+    sc.inv = 4000;
+    assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_RUNNING);
+    assert_true(adts[0].has_rec);
+    int floor = adts[0].floor;
+    struct ttm_bp_status before;
+    ttm_get_blueprint(t, 0, &before);
+    sc.pending = 1;
+    assert_int_equal(ttm_evaluate(t, at(W) + 60000, 1, inputs), TTM_RUNNING);
+    struct ttm_bp_status st;
+    ttm_get_blueprint(t, 0, &st);
+    assert_int_equal(st.state, TTM_BP_FORECASTING);
+    assert_true(st.forecast_ms == before.forecast_ms);
+    assert_true(adts[0].has_rec);
+    assert_int_equal(adts[0].floor, floor);
+    assert_int_equal(ttm_last_forecast_blueprint(t), 1); /* "api", first by name, still shown */
+    struct ttm_counters c;
+    ttm_get_counters(t, &c);
+    assert_int_equal(c.failures, 0);
+    assert_string_equal(ttm_last_error(t), "");
+    sc.pending = 0;
+    assert_int_equal(ttm_evaluate(t, at(W) + 61000, 1, inputs), TTM_RUNNING);
+    ttm_get_blueprint(t, 0, &st);
+    assert_true(st.forecast_ms > before.forecast_ms);
 }
 
 static void non_finite_output_is_a_blueprint_error(void **state)
@@ -721,6 +758,7 @@ int main(void)
         T(cold_start_at_half_window_and_one_batch),
         T(batch_split_by_max_batch),
         T(inference_failure_is_error_then_recovers),
+        T(pending_evaluation_keeps_what_is_in_force),
         T(non_finite_output_is_a_blueprint_error),
         T(recommendations_counted_and_applied),
         T(low_confidence_holds),

@@ -144,6 +144,7 @@ static void test_seconds_minutes_decisions(void **state)
     assert_int_equal(v->bps[0].pushes, 20);
     assert_int_equal(v->bps[0].decisions[AE_TIER_REACTIVE][AE_ACTION_SCALE_UP], 2);
     node_view_free(v);
+    assert_int_equal(node_flush_history(n, 10000), 0);
     struct seen seen = {0};
     assert_int_equal(store_each_decision(node_store(n), "web", 10, seen_cb, &seen, err, sizeof err), 0);
     assert_int_equal(seen.count, 2);
@@ -167,6 +168,7 @@ static void test_seconds_minutes_decisions(void **state)
         node_tick(n, t + 2, -1);
     }
     int rows = 0;
+    assert_int_equal(node_flush_history(n, 10000), 0);
     assert_int_equal(
         store_each_minute(node_store(n), "web", INT64_MIN, INT64_MAX, count_cb, &rows, err, sizeof err),
         0);

@@ -177,7 +177,8 @@ static void test_decisions_and_retention(void **state)
     assert_string_equal(c.reasons[0], "api/r3/{\"cpu\":0.9}");
 
     /* Retention 1 day: entries at now-2d, now-1.5d go (strictly older than now-1d). */
-    int deleted = store_prune(s, now, err, sizeof err);
+    struct store_prune_report r;
+    int deleted = store_prune(s, now, 1000, &r, err, sizeof err);
     assert_int_equal(deleted, 2 + 2);
     memset(&c, 0, sizeof c);
     assert_int_equal(store_each_decision(s, NULL, 10, dcollect_cb, &c, err, sizeof err), 0);
@@ -286,11 +287,102 @@ static void test_forecasts(void **state)
     assert_int_equal(c.n, 1);
 
     /* Retention 1 day: all of them go once they are older than that. */
-    assert_int_equal(store_prune(s, now + 3 * day, err, sizeof err), 7);
+    struct store_prune_report r;
+    assert_int_equal(store_prune(s, now + 3 * day, 1000, &r, err, sizeof err), 7);
     memset(&c, 0, sizeof c);
     assert_int_equal(
         store_each_forecast(s, "web", INT64_MIN, INT64_MAX, fcollect_cb, &c, err, sizeof err), 0);
     assert_int_equal(c.n, 0);
+    store_close(s);
+}
+
+/* Retention counts from the newest stored minute, not from a clock reading: a reading 15 days
+ * ahead deletes nothing that is younger than the retention before the newest minute. */
+static void test_prune_relative_to_newest_minute(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    const int64_t day = 86400000LL, now = 100 * day;
+    for (int i = 0; i < 100; i++) {
+        struct ae_minute m = minute(now - (int64_t)(99 - i) * 60000, 0.2);
+        assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
+    }
+    int64_t newest;
+    assert_int_equal(store_newest_minute(s, &newest, err, sizeof err), 0);
+    assert_true(newest == now);
+    struct store_prune_report r;
+    assert_int_equal(store_prune(s, now + 15 * day, 1000, &r, err, sizeof err), 0);
+    assert_true(r.cutoff_ms == now + 60000 - 14 * day);
+    assert_int_equal(store_prune_cutoff(now, INT64_MIN, 14), now - 14 * day);
+    assert_int_equal(store_prune_cutoff(now - day, now, 14), now - 15 * day); /* clock behind */
+    struct collect *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    assert_int_equal(
+        store_each_minute(s, "web", INT64_MIN, INT64_MAX, collect_cb, c, err, sizeof err), 0);
+    assert_int_equal(c->n, 100);
+    free(c);
+    store_close(s);
+}
+
+/* One prune deletes at most max_rows per table, oldest first, and says more are due. */
+static void test_prune_bounded_per_run(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 1, &s, err, sizeof err), 0);
+    const int64_t day = 86400000LL, now = 100 * day;
+    for (int i = 0; i < 50; i++) { /* 50 old minutes, 2 days before the newest */
+        struct ae_minute m = minute(now - 2 * day + (int64_t)i * 60000, 0.2);
+        assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
+    }
+    struct ae_minute m = minute(now, 0.2);
+    assert_int_equal(store_put_minute(s, "web", &m, err, sizeof err), 0);
+    struct store_prune_report r;
+    assert_int_equal(store_prune(s, now, 20, &r, err, sizeof err), 20);
+    assert_int_equal(r.deleted[0], 20);
+    assert_true(r.more);
+    assert_true(r.kept[0] == 31);
+    assert_int_equal(store_prune(s, now, 20, &r, err, sizeof err), 20);
+    assert_int_equal(store_prune(s, now, 20, &r, err, sizeof err), 10);
+    assert_false(r.more);
+    assert_int_equal(store_prune(s, now, 20, &r, err, sizeof err), 0);
+    /* The oldest went first: the newest minute is still there. */
+    int64_t newest;
+    assert_int_equal(store_newest_minute(s, &newest, err, sizeof err), 0);
+    assert_true(newest == now);
+    store_close(s);
+}
+
+/* Decisions written under an id chosen by the caller keep it; the largest id is readable. */
+static void test_decision_ids_from_the_caller(void **state)
+{
+    (void)state;
+    char err[512];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    int64_t max;
+    assert_int_equal(store_max_decision_id(s, &max, err, sizeof err), 0);
+    assert_true(max == 0);
+    struct store_decision d = {.id = 41,
+                               .ts_ms = 1000,
+                               .blueprint = "web",
+                               .tier = "ttm",
+                               .action = "hold",
+                               .reason = "x",
+                               .inputs_json = "{}",
+                               .result = "no action"};
+    int64_t id = 0;
+    assert_int_equal(store_put_decision(s, &d, &id, err, sizeof err), 0);
+    assert_true(id == 41);
+    assert_int_equal(store_max_decision_id(s, &max, err, sizeof err), 0);
+    assert_true(max == 41);
+    assert_int_equal(store_set_decision_result(s, 41, "done", err, sizeof err), 0);
+    /* The same id twice is a constraint error, which is not worth retrying. */
+    assert_int_equal(store_put_decision(s, &d, &id, err, sizeof err), AE_EIO);
+    assert_false(store_retryable(s));
     store_close(s);
 }
 
@@ -467,6 +559,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging_and_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decisions_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decision_result_updated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_relative_to_newest_minute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_bounded_per_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decision_ids_from_the_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forecasts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forecast_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
