@@ -32,16 +32,16 @@ struct hw_state {
 struct fcr {
     enum fcr_kind kind;
     struct fcr_params p;
-    double *ring;       /* FCR_HISTORY_MINUTES values, slot = minute % FCR_HISTORY_MINUTES */
+    double *ring;        /* FCR_HISTORY_MINUTES values, slot = minute % FCR_HISTORY_MINUTES */
     int64_t first, last; /* absolute minutes of the first value held and the last observed */
     int has;
-    long observed;       /* minutes observed with a value */
-    long since_fit;      /* minutes observed since the last fit */
-    int fixed;           /* Holt-Winters parameters fixed by the caller: never refit */
-    int stale;           /* preloaded minutes not yet fitted: fit at the next observation */
+    long observed;  /* minutes observed with a value */
+    long since_fit; /* minutes observed since the last fit */
+    int fixed;      /* Holt-Winters parameters fixed by the caller: never refit */
+    int stale;      /* preloaded minutes not yet fitted: fit at the next observation */
     /* Holt-Winters */
     struct fcr_hw_fit fit;
-    struct hw_state hw;   /* state after the last observed minute (valid when fit.fits > 0) */
+    struct hw_state hw;    /* state after the last observed minute (valid when fit.fits > 0) */
     struct hw_state trial; /* scratch for the fit */
     /* linear */
     int linear_n;
@@ -75,8 +75,10 @@ fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t e
         return NULL;
     }
     if (p->drift_minutes < 1 || p->drift_minutes > 1440 || p->refit_minutes < 1) {
-        snprintf(err, errlen, "forecaster drift = %d minutes (1..1440) or refit = %d minutes "
-                 "(>= 1) is out of range", p->drift_minutes, p->refit_minutes);
+        snprintf(err, errlen,
+                 "forecaster drift = %d minutes (1..1440) or refit = %d minutes "
+                 "(>= 1) is out of range",
+                 p->drift_minutes, p->refit_minutes);
         return NULL;
     }
     fcr *f = calloc(1, sizeof *f);
@@ -153,16 +155,22 @@ static double damp_sum(double phi, int h)
     return s;
 }
 
-/* One update at minute t; returns the one-step error. */
-static double hw_update(const struct hw_params *q, struct hw_state *s, int m, int64_t t, double y)
+/* One update with y, slot = the season slot of its minute (NULL without a season); returns the
+ * one-step error. */
+static double hw_step(const struct hw_params *q, struct hw_state *s, double *slot, double y)
 {
-    double *slot = q->seasonal ? &s->season[pos_mod(t, m)] : NULL;
     double e = y - (s->level + q->phi * s->trend + (slot ? *slot : 0));
     s->level += q->phi * s->trend + q->alpha * e;
     s->trend = q->phi * s->trend + q->alpha * q->beta * e;
     if (slot)
         *slot += q->gamma * (1 - q->alpha) * e;
     return e;
+}
+
+/* One update at minute t; returns the one-step error. */
+static double hw_update(const struct hw_params *q, struct hw_state *s, int m, int64_t t, double y)
+{
+    return hw_step(q, s, q->seasonal ? &s->season[pos_mod(t, m)] : NULL, y);
 }
 
 /* Mean of the values held in [a, b), NAN when none. */
@@ -180,6 +188,34 @@ static double mean_of(const fcr *f, int64_t a, int64_t b)
     return n ? sum / (double)n : NAN;
 }
 
+/* The updates of minutes from .. f->last (all held), walking the ring and the season slots by
+ * index (the fit runs this once per trial: no modulo per minute); returns the sum of squared
+ * one-step errors of minutes whose previous minute was observed, their count in *points. */
+static double hw_pass(const fcr *f, const struct hw_params *q, struct hw_state *s, int64_t from,
+                      long *points)
+{
+    int m = f->p.season_minutes;
+    int ri = (int)pos_mod(from, FCR_HISTORY_MINUTES), si = (int)pos_mod(from, m);
+    double sse = 0;
+    int prev_observed = 1;
+    for (int64_t n = f->last - from + 1; n > 0; n--) {
+        double y = f->ring[ri];
+        if (isnan(y)) {
+            prev_observed = 0;
+        } else {
+            double e = hw_step(q, s, q->seasonal ? &s->season[si] : NULL, y);
+            if (prev_observed) {
+                sse += e * e;
+                (*points)++;
+            }
+            prev_observed = 1;
+        }
+        ri = ri + 1 == FCR_HISTORY_MINUTES ? 0 : ri + 1;
+        si = si + 1 == m ? 0 : si + 1;
+    }
+    return sse;
+}
+
 /* Runs Holt-Winters with q over the held history into s; returns the sum of squared one-step
  * errors of minutes whose previous minute was observed, with their count in *points.
  * Initial state: seasonal, from the first season (level its mean, season its deviations,
@@ -191,7 +227,6 @@ static double hw_run(const fcr *f, const struct hw_params *q, struct hw_state *s
     int64_t start = held_from(f);
     while (start <= f->last && isnan(at(f, start)))
         start++;
-    double sse = 0;
     *points = 0;
     int64_t run_from;
     if (q->seasonal) {
@@ -215,21 +250,7 @@ static double hw_run(const fcr *f, const struct hw_params *q, struct hw_state *s
             s->season[i] = 0;
         run_from = start + 1;
     }
-    int prev_observed = 1;
-    for (int64_t t = run_from; t <= f->last; t++) {
-        double y = at(f, t);
-        if (isnan(y)) {
-            prev_observed = 0;
-            continue;
-        }
-        double e = hw_update(q, s, m, t, y);
-        if (prev_observed) {
-            sse += e * e;
-            (*points)++;
-        }
-        prev_observed = 1;
-    }
-    return sse;
+    return run_from > f->last ? 0 : hw_pass(f, q, s, run_from, points);
 }
 
 static double logistic(double z)
@@ -346,7 +367,8 @@ static void nelder_mead(fcr *f, struct hw_search *s, double *u)
  * when the history spans two seasons (one to start it, one to learn from). */
 static void hw_fit(fcr *f)
 {
-    struct hw_search s = {.seasonal = f->last - held_from(f) + 1 >= 2 * (int64_t)f->p.season_minutes,
+    struct hw_search s = {.seasonal =
+                              f->last - held_from(f) + 1 >= 2 * (int64_t)f->p.season_minutes,
                           .z = {logit(0.5), logit(0.05), logit(0.1), logit(0.75)}};
     s.slot[s.dims++] = 0;
     s.slot[s.dims++] = 1;
@@ -483,9 +505,9 @@ static void holt_winters_update(fcr *f, int64_t m, double y)
 
 struct fcr_rule {
     double (*at)(const fcr *f, int h, double last); /* the forecast */
-    void (*fit)(fcr *f);                     /* NULL: nothing to fit */
-    int (*fitted)(const fcr *f);             /* 1 once a fit exists */
-    void (*update)(fcr *f, int64_t m, double y); /* NULL: the ring is the whole state */
+    void (*fit)(fcr *f);                            /* NULL: nothing to fit */
+    int (*fitted)(const fcr *f);                    /* 1 once a fit exists */
+    void (*update)(fcr *f, int64_t m, double y);    /* NULL: the ring is the whole state */
 };
 
 static int hw_fitted(const fcr *f)
