@@ -556,22 +556,37 @@ int fcr_preload(fcr *f, int64_t minute_ms, double y)
     return 0;
 }
 
+/* 1 when the kind fits and enough minutes are held for it. */
+static int can_fit(const fcr *f)
+{
+    return rules[f->kind].fit && !f->fixed && f->observed >= FCR_FIT_MIN_MINUTES;
+}
+
+static void fit_now(fcr *f)
+{
+    rules[f->kind].fit(f); /* leaves the state after the newest minute */
+    f->since_fit = 0;
+    f->stale = 0;
+}
+
 int fcr_observe(fcr *f, int64_t minute_ms, double y)
 {
     int64_t m = minute_ms / MINUTE_MS;
     if (!store(f, m, y))
         return 0;
     const struct fcr_rule *r = &rules[f->kind];
-    int due = r->fit && !f->fixed && f->observed >= FCR_FIT_MIN_MINUTES &&
-              (f->stale || f->since_fit >= f->p.refit_minutes || !r->fitted(f));
-    f->stale = 0;
-    if (due) {
-        r->fit(f); /* leaves the state after the newest minute */
-        f->since_fit = 0;
-    } else if (r->update) {
+    if (can_fit(f) && (f->stale || f->since_fit >= f->p.refit_minutes || !r->fitted(f)))
+        fit_now(f);
+    else if (r->update)
         r->update(f, m, y);
-    }
+    f->stale = 0;
     return 0;
+}
+
+void fcr_preload_end(fcr *f)
+{
+    if (f->stale && can_fit(f))
+        fit_now(f);
 }
 
 int64_t fcr_last_minute(const fcr *f)

@@ -21,8 +21,8 @@ struct core_ctl {
     scl *step; /* one blueprint: bp */
     int started;
     ae_predictor *predictor;
-    struct sim_fcst_log log; /* the forecasts' invocations, for scoring */
-    long forecasts_seen;     /* the state's forecast count at the previous second */
+    struct sim_fcst_log log;     /* the forecasts' invocations, for scoring */
+    long forecasts_seen;         /* the state's forecast count at the previous second */
     long driven[FCR_KIND_COUNT]; /* forecasts made by each forecaster */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
@@ -81,7 +81,10 @@ static int core_forecast(struct sim_controller *c, int64_t minute_ms, int step, 
 static void core_preload(struct sim_controller *c, const struct ae_minute *m)
 {
     struct core_ctl *k = c->state;
-    ttm_preload(scl_ttm(k->step), 0, m);
+    if (m)
+        ttm_preload(scl_ttm(k->step), 0, m);
+    else
+        ttm_preload_end(scl_ttm(k->step), 0);
 }
 
 static void core_report(struct sim_controller *c, struct sim_result *r)
@@ -110,13 +113,13 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
         if (st.selection) {
             sim_result_extra(r, "forecaster_switches", (double)st.selection->switches);
             static const char *const share[SEL_CANDIDATES] = {
-                "driven_model",         "driven_persistence",   "driven_drift",
+                "driven_model",          "driven_persistence",  "driven_drift",
                 "driven_seasonal_naive", "driven_holt_winters", "driven_linear"};
             for (int c = 0; c < SEL_CANDIDATES; c++)
                 sim_result_extra(r, share[c],
                                  n.predictions ? (double)k->driven[c] / (double)n.predictions : 0);
             static const char *const score[SEL_CANDIDATES] = {
-                "score_model",          "score_persistence",   "score_drift",
+                "score_model",          "score_persistence",  "score_drift",
                 "score_seasonal_naive", "score_holt_winters", "score_linear"};
             for (int c = 0; c < SEL_CANDIDATES; c++)
                 sim_result_extra(r, score[c], sel_score(st.selection, c));
