@@ -244,6 +244,11 @@ def bench_trace(r, trace):
     val_futs = submit_validation(r, log, trace, model)
     fixed = submit_fixed(r, log, trace, r.args.split, model)
     val = choose_tunables(*val_futs)
+    for f, c in val["chosen"].items():
+        print(f"bench-scaling: {trace['name']}: {f} tuned on the validation slice over "
+              f"{c['grid']} points: u_b {c['bound']:.2f}, conf {c['conf']:.1f} ({c['slo']:,} SLO "
+              f"min, saving {pct(c['saving'])} against the validation HPA at "
+              f"{c['hpa_target'] or '-'})", flush=True)
     test, defaults = test_part(r, log, trace, r.args.split, model, val, fixed)
     x = dict(trace=trace, model=dict(path=r.show([model]), kind=kind, what=what), val=val,
              test=test, defaults=defaults, commands=log, seconds=time.monotonic() - t0)

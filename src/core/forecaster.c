@@ -155,22 +155,70 @@ static double damp_sum(double phi, int h)
     return s;
 }
 
-/* One update with y, slot = the season slot of its minute (NULL without a season); returns the
- * one-step error. */
-static double hw_step(const struct hw_params *q, struct hw_state *s, double *slot, double y)
+/* The recursion's coefficients, as its products are formed: alpha, alpha beta, gamma (1 - alpha)
+ * and phi. */
+struct hw_coef {
+    double alpha, ab, g1, phi;
+};
+
+static struct hw_coef hw_coef_of(const struct hw_params *q)
 {
-    double e = y - (s->level + q->phi * s->trend + (slot ? *slot : 0));
-    s->level += q->phi * s->trend + q->alpha * e;
-    s->trend = q->phi * s->trend + q->alpha * q->beta * e;
+    struct hw_coef k = {q->alpha, q->alpha * q->beta, q->gamma * (1 - q->alpha), q->phi};
+    return k;
+}
+
+/* One update with y of level, trend and slot (the season slot of its minute; NULL without a
+ * season); returns the one-step error. Level and trend are passed by address so that a loop
+ * over many minutes keeps them in registers. */
+static inline double hw_step(const struct hw_coef *k, double *level, double *trend, double *slot,
+                             double y)
+{
+    double pt = k->phi * *trend;
+    double sv = slot ? *slot : 0;
+    double e = y - (*level + pt + sv);
+    *level += pt + k->alpha * e;
+    *trend = pt + k->ab * e;
     if (slot)
-        *slot += q->gamma * (1 - q->alpha) * e;
+        *slot = sv + k->g1 * e;
     return e;
 }
 
 /* One update at minute t; returns the one-step error. */
 static double hw_update(const struct hw_params *q, struct hw_state *s, int m, int64_t t, double y)
 {
-    return hw_step(q, s, q->seasonal ? &s->season[pos_mod(t, m)] : NULL, y);
+    struct hw_coef k = hw_coef_of(q);
+    return hw_step(&k, &s->level, &s->trend, q->seasonal ? &s->season[pos_mod(t, m)] : NULL, y);
+}
+
+/* The updates of minutes from .. f->last (all held), walking the ring and the season slots by
+ * index (the fit runs this once per trial: no modulo per minute); returns the sum of squared
+ * one-step errors of minutes whose previous minute was observed, their count in *points. */
+static double hw_pass(const fcr *f, const struct hw_params *q, struct hw_state *s, int64_t from,
+                      long *points)
+{
+    int m = f->p.season_minutes;
+    int ri = (int)pos_mod(from, FCR_HISTORY_MINUTES), si = (int)pos_mod(from, m);
+    struct hw_coef k = hw_coef_of(q);
+    double level = s->level, trend = s->trend, sse = 0;
+    int prev_observed = 1;
+    for (int64_t n = f->last - from + 1; n > 0; n--) {
+        double y = f->ring[ri];
+        if (isnan(y)) {
+            prev_observed = 0;
+        } else {
+            double e = hw_step(&k, &level, &trend, q->seasonal ? &s->season[si] : NULL, y);
+            if (prev_observed) {
+                sse += e * e;
+                (*points)++;
+            }
+            prev_observed = 1;
+        }
+        ri = ri + 1 == FCR_HISTORY_MINUTES ? 0 : ri + 1;
+        si = si + 1 == m ? 0 : si + 1;
+    }
+    s->level = level;
+    s->trend = trend;
+    return sse;
 }
 
 /* Mean of the values held in [a, b), NAN when none. */
@@ -186,34 +234,6 @@ static double mean_of(const fcr *f, int64_t a, int64_t b)
         }
     }
     return n ? sum / (double)n : NAN;
-}
-
-/* The updates of minutes from .. f->last (all held), walking the ring and the season slots by
- * index (the fit runs this once per trial: no modulo per minute); returns the sum of squared
- * one-step errors of minutes whose previous minute was observed, their count in *points. */
-static double hw_pass(const fcr *f, const struct hw_params *q, struct hw_state *s, int64_t from,
-                      long *points)
-{
-    int m = f->p.season_minutes;
-    int ri = (int)pos_mod(from, FCR_HISTORY_MINUTES), si = (int)pos_mod(from, m);
-    double sse = 0;
-    int prev_observed = 1;
-    for (int64_t n = f->last - from + 1; n > 0; n--) {
-        double y = f->ring[ri];
-        if (isnan(y)) {
-            prev_observed = 0;
-        } else {
-            double e = hw_step(q, s, q->seasonal ? &s->season[si] : NULL, y);
-            if (prev_observed) {
-                sse += e * e;
-                (*points)++;
-            }
-            prev_observed = 1;
-        }
-        ri = ri + 1 == FCR_HISTORY_MINUTES ? 0 : ri + 1;
-        si = si + 1 == m ? 0 : si + 1;
-    }
-    return sse;
 }
 
 /* Runs Holt-Winters with q over the held history into s; returns the sum of squared one-step

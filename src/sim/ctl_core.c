@@ -164,6 +164,8 @@ struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, ch
         core_free(&k->base);
         return NULL;
     }
+    if (k)
+        scl_skip_records(k->step);
     return k ? &k->base : NULL;
 }
 
@@ -223,6 +225,7 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
     if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||
         (k->predictor && ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen)))
         goto fail;
+    scl_skip_records(k->step);
     k->base.forecast = core_forecast;
     k->base.preload = core_preload;
     k->base.report = core_report;
