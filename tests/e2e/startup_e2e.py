@@ -109,6 +109,15 @@ def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, invocat
             f.write("%d,%s\n" % (start_ms + i * 60000, ",".join(cells)))
 
 
+def wait_first_forecast(node, what):
+    """/api/ttm/status once it has a forecast (within 15 s of start)."""
+    def forecast():
+        body = node.try_get("/api/ttm/status")
+        status = json.loads(body) if body else {}
+        return status if status.get("hasForecast") else None
+    return node.wait_for(forecast, 15, what)
+
+
 def case_import_history():
     node = Node(ARGS.node, sections={"ttm": {
         "enabled": True, "model_path": os.path.join(ARGS.source, "models", "ttm-aether.onnx"),
@@ -134,11 +143,7 @@ def case_import_history():
     check(rc == 0 and "note:" not in out, "shifted import (%d): %s" % (rc, out))
     node.start()
     try:
-        def forecast():
-            body = node.try_get("/api/ttm/status")
-            status = json.loads(body) if body else {}
-            return status if status.get("hasForecast") else None
-        status = node.wait_for(forecast, 15, "a forecast right after start")
+        status = wait_first_forecast(node, "a forecast right after start")
         check(status["state"] == "RUNNING", "TTM running: %s" % status["state"])
         # The running node holds the history: a second import is refused by the lock.
         rc, out = run_once(node, "import-history", csv_path, "--config", config)
@@ -171,11 +176,7 @@ def case_forecaster_preload():
           "three days imported (%d): %s" % (rc, out))
     node.start()
     try:
-        def forecast():
-            body = node.try_get("/api/ttm/status")
-            status = json.loads(body) if body else {}
-            return status if status.get("hasForecast") else None
-        status = node.wait_for(forecast, 15, "a forecast in the first evaluation")
+        status = wait_first_forecast(node, "a forecast in the first evaluation")
         log = node.log()
         check(re.search(r"blueprint web: %d stored minutes for the holt-winters forecaster"
                         % minutes, log), "the stored days are preloaded: %s" % log[-2000:])
