@@ -348,8 +348,8 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         t.upper_bound_utilization = o->upper_bound_util;
         t.scale_in_window_minutes = o->scale_in_window;
         t.forecast_ceiling = o->forecast_ceiling;
-        return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances, err,
-                               errlen);
+        return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances,
+                               err, errlen);
     }
     if (strcmp(name, "hpa") == 0)
         return sim_ctl_hpa_new(&hp, err, errlen);
@@ -447,11 +447,9 @@ int main(int argc, char **argv)
         }
     }
     if (from_pct >= 0)
-        from_ms =
-            load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
+        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     if (to_pct >= 0)
-        to_ms =
-            load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
+        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     /* The trace before --from: history the fitted forecasters learn from before the run. */
     struct sim_load before = {0};
     if (o.from && from_ms > load.start_ms) {
