@@ -257,7 +257,7 @@ def bench_trace(r, trace):
     for f, c in val["chosen"].items():
         with r.lock:
             print(f"bench-scaling: {trace['name']}: {f} tuned on the validation slice over "
-              f"{c['grid']} points: u_b {c['bound']:.2f}, conf {c['conf']:.1f} ({c['slo']:,} SLO "
+                  f"{c['grid']} points: u_b {c['bound']:.2f}, conf {c['conf']:.1f} ({c['slo']:,} SLO "
                   f"min, saving {pct(c['saving'])} against the validation HPA at "
                   f"{c['hpa_target'] or '-'})", flush=True)
     test, defaults = test_part(r, log, trace, r.args.split, model, val, fixed)
