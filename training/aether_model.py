@@ -10,9 +10,10 @@ AetherTSMixer (the default model):
      saturation changes how it behaves next;
   2. L TSMixer blocks: an MLP over time (W -> hidden -> W) applied to every feature's series with
      shared weights, then an MLP over the features at every minute, both with residuals;
-  3. a temporal head W -> H giving, per feature, the change from the last minute in units of that
-     feature's recent minute-to-minute movement (local_scale): out = last + local * delta.
-     delta = 0 is persistence, which is where training starts.
+  3. a temporal head W -> H giving, per feature, the change from a simple baseline (the mean of
+     the last base_k minutes; base_k = 1 is the last minute) in units of that feature's recent
+     minute-to-minute movement (local_scale): out = baseline + local * delta. delta = 0 is the
+     baseline, which is where training starts.
 AetherMixer is the spec's reference mixer (DESIGN.md section 5) with the same normalisation and
 a change relative to the window scale; train.py --arch mixer builds it.
 
@@ -147,37 +148,112 @@ class TimeFeatureBlock(nn.Module):
         return f.transpose(1, 2)
 
 
+def simple_forecasts(x, horizon, window, names):
+    """[B, C, H, J]: the simple forecasts `names` (of SIMPLE_FORECASTS) of every feature of x
+    [B, W, C] at steps 1..H. window is x.shape[1] as a Python int (constant slices in the
+    export)."""
+    last = x[:, -1, :]
+    level = last[:, :, None]
+    steps = torch.arange(1, horizon + 1, dtype=x.dtype)
+    zeros = torch.zeros(horizon, dtype=x.dtype)  # broadcasts [B, C, 1] to [B, C, H] (an Add)
+
+    def mean_of(k):
+        return x[:, -min(k, window):, :].mean(dim=1)[:, :, None] + zeros
+
+    def drift(k, most):  # the mean change of the last k minutes, continued for most steps
+        k = min(k, window - 1)
+        if k < 1:
+            return level + zeros
+        change = ((last - x[:, -1 - k, :]) / k)[:, :, None]
+        return level + change * (torch.clamp(steps, max=float(most)) if most else steps)
+
+    make = {"last": lambda: level + zeros, "mean3": lambda: mean_of(3),
+            "mean10": lambda: mean_of(10), "meanW": lambda: mean_of(window),
+            "drift1x2": lambda: drift(1, 2), "drift1": lambda: drift(1, 0),
+            "drift5": lambda: drift(5, 0)}
+    return torch.stack([make[n]() for n in names], dim=3)
+
+
+SIMPLE_FORECASTS = series.SIMPLE_FORECASTS
+
+
+def roughness(x):
+    """[B, C, 1]: per feature of x [B, W, C], sqrt(mean second difference^2 / mean first
+    difference^2) over the window: about 1.7 for white noise, 1.4 for a random walk, near 0 for
+    a smooth or piecewise-linear series. Scale-free, so the gate sees how noisy a series is
+    whatever its level."""
+    d1 = x[:, 1:, :] - x[:, :-1, :]
+    d2 = d1[:, 1:, :] - d1[:, :-1, :]
+    ratio = ((d2 * d2).mean(dim=1) + SCALE_EPS) / ((d1 * d1).mean(dim=1) + SCALE_EPS)
+    return torch.sqrt(ratio)[:, :, None]
+
+
 class AetherTSMixer(nn.Module):
     """levels: features that are ratios in 0..1 (train.py gives cpu_usage) and are also given to the
     network unnormalised, as extra channels: how close a service is to saturation changes how
     it behaves next (queueing), and the per-window scaling hides that."""
 
     def __init__(self, window=60, horizon=1, features=series.N_FEATURES, time_hidden=128,
-                 feature_hidden=32, layers=2, dropout=0.1, levels=()):
+                 feature_hidden=32, layers=2, dropout=0.1, levels=(), base_k=1,
+                 mixture=(), residual=True):
         super().__init__()
-        levels = list(levels)
+        levels, mixture = list(levels), list(mixture)
+        unknown = [n for n in mixture if n not in SIMPLE_FORECASTS]
+        if unknown:
+            raise ValueError(f"unknown simple forecast(s) {', '.join(unknown)}")
+        if not 1 <= base_k <= window:
+            raise ValueError(f"base_k {base_k}: must be in 1..window ({window})")
         self.config = dict(window=window, horizon=horizon, features=features,
                            time_hidden=time_hidden, feature_hidden=feature_hidden,
-                           layers=layers, dropout=dropout, levels=levels)
+                           layers=layers, dropout=dropout, levels=levels, base_k=base_k,
+                           mixture=mixture, residual=residual)
         self.levels = levels
         channels = features + len(levels)
         self.blocks = nn.ModuleList(
             [TimeFeatureBlock(window, channels, time_hidden, feature_hidden, dropout)
              for _ in range(layers)])
-        self.head = Dense(window, horizon)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        if residual or not mixture:  # the change from the baseline (unused by a plain mixture)
+            self.head = Dense(window, horizon)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+        if mixture:  # per feature and step, the weights of the simple forecasts (uniform at 0)
+            # one per simple forecast (stacked, not reshaped, so the export keeps static shapes)
+            self.gates = nn.ModuleList([Dense(window + 1, horizon) for _ in mixture])
+            for gate in self.gates:
+                nn.init.zeros_(gate.weight)
+                nn.init.zeros_(gate.bias)
 
     def forward(self, x):  # x [B, W, C] raw values
         mean, scale = window_stats(x)
         z = (x - mean) / scale
         features = self.config["features"]
+        if self.config["mixture"]:
+            return self.mixture_forward(x, z, features)
         inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
         t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
         for block in self.blocks:
             t = block(t)  # [B, C + levels, W]
         delta = self.head(t).transpose(1, 2)[:, :, :features]  # [B, H, C]
-        return x[:, -1:, :] + local_scale(x, self.config["window"]) * delta
+        k = self.config["base_k"]
+        base = x[:, -1:, :] if k == 1 else x[:, -k:, :].mean(dim=1, keepdim=True)
+        return base + local_scale(x, self.config["window"]) * delta
+
+    def mixture_forward(self, x, z, features):
+        """out = the gated mean of the simple forecasts (+ local x delta with residual)."""
+        window, horizon = self.config["window"], self.config["horizon"]
+        inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
+        t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
+        for block in self.blocks:
+            t = block(t)
+        t = t[:, :features, :]  # [B, C, W]
+        names = self.config["mixture"]
+        gate_in = torch.cat([t, roughness(x)], dim=2)  # [B, C, W + 1]
+        logits = torch.stack([gate(gate_in) for gate in self.gates], dim=3)  # [B, C, H, J]
+        weights = torch.softmax(logits, dim=3)
+        out = (weights * simple_forecasts(x, horizon, window, names)).sum(dim=3)  # [B, C, H]
+        if self.config["residual"]:
+            out = out + local_scale(x, window).transpose(1, 2) * self.head(t)
+        return out.transpose(1, 2)
 
     def error_scale(self, x):
         return local_scale(x, self.config["window"])

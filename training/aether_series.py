@@ -41,6 +41,11 @@ CPU = FEATURES.index("cpu_usage")
 INVOCATIONS = FEATURES.index("invocations")
 MINUTE_MS = 60_000
 
+# The simple forecasts a mixture model (aether_model.AetherTSMixer) weighs: the last minute; the
+# means of the last 3, 10 and W minutes; the last one-minute change continued for at most 2 steps
+# or for every step; the mean change of the last 5 minutes continued for every step.
+SIMPLE_FORECASTS = ("last", "mean3", "mean10", "meanW", "drift1x2", "drift1", "drift5")
+
 
 class DataError(Exception):
     """Bad input data; the message names the file and, where known, the line, column and value."""

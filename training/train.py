@@ -64,6 +64,16 @@ def parse_args(argv):
     p.add_argument("--levels", default="cpu_usage",
                    help="tsmixer: comma-separated ratio features also given unnormalised "
                         "(default cpu_usage; empty for none)")
+    p.add_argument("--base-k", type=positive_int, default=1,
+                   help="tsmixer: the output is a change from the mean of the last K minutes "
+                        "(default 1: the last minute)")
+    p.add_argument("--mixture", default="",
+                   help="tsmixer: comma-separated simple forecasts (of "
+                        + ",".join(series.SIMPLE_FORECASTS) + ") whose gated mean, the gate "
+                        "learned per feature and step, is the output (default none: a change "
+                        "from the last minute)")
+    p.add_argument("--no-residual", dest="residual", action="store_false",
+                   help="tsmixer --mixture: no learned correction on top of the gated mean")
     p.add_argument("--d-model", type=positive_int, default=None,
                    help="tsmixer: feature MLP width (default 32); mixer: model width (64)")
     p.add_argument("--layers", type=positive_int, default=None,
@@ -90,6 +100,7 @@ def parse_args(argv):
          f"--learning-rate {args.learning_rate}: must be > 0"),
         (0 <= args.dropout < 1, f"--dropout {args.dropout}: must be in [0, 1)"),
         (0 <= args.short_share <= 1, f"--short-share {args.short_share}: must be in [0, 1]"),
+        (args.base_k <= args.seq_len, f"--base-k {args.base_k}: must be at most --seq-len"),
         (args.focus_weight > 0, f"--focus-weight {args.focus_weight}: must be > 0"),
     ]
     for ok, message in checks:
@@ -100,6 +111,10 @@ def parse_args(argv):
     if unknown:
         p.error(f"--levels: unknown feature(s) {', '.join(unknown)}")
     args.level_indices = [series.FEATURES.index(n) for n in names]
+    args.mixture_names = [n.strip() for n in args.mixture.split(",") if n.strip()]
+    unknown = [n for n in args.mixture_names if n not in series.SIMPLE_FORECASTS]
+    if unknown:
+        p.error(f"--mixture: unknown simple forecast(s) {', '.join(unknown)}")
     return args
 
 
@@ -216,7 +231,9 @@ def main(argv=None):
         model = aether_model.AetherTSMixer(W, H, time_hidden=args.time_hidden,
                                            feature_hidden=args.d_model or 32,
                                            layers=args.layers or 2,
-                                           dropout=args.dropout, levels=args.level_indices)
+                                           dropout=args.dropout, levels=args.level_indices,
+                                           base_k=args.base_k, mixture=args.mixture_names,
+                                           residual=args.residual)
     else:
         model = aether_model.AetherMixer(W, H, d_model=args.d_model or 64, layers=args.layers or 3,
                                          expansion=args.expansion, dropout=args.dropout)

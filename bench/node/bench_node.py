@@ -80,8 +80,11 @@ def populate(db, blueprints, minutes=60):
             load = 0.4 + 0.2 * ((i + 7 * k) % 30) / 30.0
             inv = 6000 * load / 0.4
             vals = [load, 0.3, 0.4, 12.0, inv, 0.0, 10.0, 20.0, 30.0, 0.001, inv]
-            con.execute("INSERT OR REPLACE INTO minutes VALUES (?,?,%s,%s,?,?,?,?)"
-                        % (",".join("?" * 11), ",".join("?" * 11)),
+            con.execute("INSERT OR REPLACE INTO minutes (blueprint, ts, %s, %s, samples, ready,"
+                        " requested, estimated) VALUES (?,?,%s,%s,?,?,?,?)"
+                        % (",".join("v%d" % i for i in range(11)),
+                           ",".join("c%d" % i for i in range(11)), ",".join("?" * 11),
+                           ",".join("?" * 11)),
                         [bp, start] + vals + [60] * 11 + [60, 1.0, 1.0, 0])
     con.commit()
     con.close()

@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
+
+#include "latency.h"
 
 #define FEATURES 11
 
@@ -70,19 +70,6 @@ static int check(status_t st, const char *what)
     const char *msg = ORT_FN(ORT_GET_ERROR_MESSAGE, const char *(*)(status_t))(st);
     fprintf(stderr, "ort_c_bench: %s: %s\n", what, msg);
     return 1;
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int positive(const char *opt, const char *v)
@@ -170,11 +157,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ort_c_bench: out of memory\n");
         return 1;
     }
-    unsigned seed = 12345; /* the window aether-model bench uses */
-    for (size_t i = 0; i < n_in; i++) {
-        seed = seed * 1103515245u + 12345u;
-        in[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
+    bench_fill_window(in, n_in); /* the window aether-model bench uses */
     const int64_t shape[3] = {batch, window, FEATURES};
     rc = rc || check(ORT_FN(ORT_CREATE_TENSOR_WITH_DATA,
                             status_t (*)(void *, void *, size_t, const int64_t *, size_t, int,
@@ -187,11 +170,10 @@ int main(int argc, char **argv)
     typedef void (*release_fn)(void *);
     float sink = 0.0f;
     int warmup = iterations / 10 > 10 ? iterations / 10 : 10;
-    double total = 0.0;
     for (int i = 0; !rc && i < warmup + iterations; i++) {
         void *output = NULL;
         const void *inputs[1] = {input};
-        double t0 = now_us();
+        double t0 = bench_now_us();
         rc = check(ORT_FN(ORT_RUN, run_fn)(session, NULL, in_names, inputs, 1, out_names, 1,
                                            &output),
                    "Run");
@@ -203,22 +185,13 @@ int main(int argc, char **argv)
         if (!rc)
             sink += y[0];
         ORT_FN(ORT_RELEASE_VALUE, release_fn)(output);
-        double dt = now_us() - t0;
-        if (i >= warmup) {
+        double dt = bench_now_us() - t0;
+        if (i >= warmup)
             lat[i - warmup] = dt;
-            total += dt;
-        }
     }
     if (!rc) {
-        qsort(lat, (size_t)iterations, sizeof *lat, cmp_double);
-        int p99 = (int)((double)iterations * 0.99);
-        p99 = p99 >= iterations ? iterations - 1 : p99;
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        printf("latency_us min=%.1f median=%.1f p99=%.1f\n", lat[0], lat[iterations / 2], lat[p99]);
-        printf("throughput inferences_per_s=%.0f batch=%d\n",
-               total > 0 ? (double)iterations * batch / (total / 1e6) : 0.0, batch);
-        printf("memory peak_rss_kb=%ld\n", ru.ru_maxrss);
+        bench_print_latency(lat, iterations, batch);
+        printf("memory peak_rss_kb=%ld\n", bench_peak_rss_kb());
         printf("onnxruntime version=%s checksum=%g\n", get_base()->get_version_string(),
                (double)sink);
     }

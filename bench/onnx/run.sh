@@ -10,7 +10,8 @@
 # 1. writes the models: the shipped ones (models/*.onnx), the reference mixer
 #    (tests/onnx/reference_mixer.py, W=60 H=1), a TinyTimeMixer at IBM's r1 size
 #    (tests/onnx/tinytimemixer.py, W=512 H=96, random weights), and DLinear, PatchTST with
-#    BatchNorm and a TCN (tests/onnx/forecasters.py, W=60 H=3);
+#    BatchNorm, a TCN and two-layer bidirectional GRU and LSTM forecasters
+#    (tests/onnx/forecasters.py, W=60 H=3);
 # 2. installs onnxruntime-node into a scratch folder under the build dir if it is not there yet
 #    (npm install --ignore-scripts: the linux-x64 libonnxruntime ships inside the package);
 # 3. for every model and batch, runs ROUNDS times alternately `aether-model bench` and
@@ -78,7 +79,7 @@ MIXER_FLOPS=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))[
 "$PYTHON" "$ROOT/tests/onnx/tinytimemixer.py" --output-dir "$WORK/ttm" >/dev/null 2>&1 ||
     die "tests/onnx/tinytimemixer.py failed"
 cp "$WORK/ttm/model.onnx" "$WORK/models/ttm-r1.onnx"
-for family in dlinear patchtst_bn tcn; do
+for family in dlinear patchtst_bn tcn gru lstm; do
     "$PYTHON" "$ROOT/tests/onnx/forecasters.py" --family "$family" --output-dir "$WORK/$family" >/dev/null 2>&1 ||
         die "tests/onnx/forecasters.py --family $family failed"
     cp "$WORK/$family/model.onnx" "$WORK/models/$family.onnx"

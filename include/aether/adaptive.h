@@ -25,6 +25,7 @@ struct adt {
     struct fcst_recommendation last_rec;
     int has_last_rec;
     char drop_reason[AE_REASON_MAX]; /* why the last recommendation was dropped, "" if none */
+    int64_t raised_ms;               /* when tier 1 last scaled up; INT64_MIN before */
 };
 
 /* Starts a blueprint's controller at start_ms (warm-up counts from here) with no

@@ -10,7 +10,7 @@
  *            at call time: cpu_usage = mean over instances of CPU seconds per second /
  *            cpu_limit_cores, heap_usage = mean of RSS / memory_limit_bytes;
  *   scrape   a thread per blueprint fetches every target's metrics page each second (the
- *            module's http:// GET client, all targets in parallel, one timeout per round, a
+ *            module's http(s):// GET client, all targets in parallel, one timeout per round, a
  *            body size cap, Accept negotiating OpenMetrics 1.0 / text
  *            0.0.4, parser chosen by Content-Type) and the fill copies its latest result:
  *            invocations and event_count (request counter delta per second, counter resets

@@ -19,8 +19,12 @@
 #include "aether/forecaster.h"
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
-#define CFG_PATH_MAX 1024 /* paths, URLs, bind address, token, metric names (incl. the NUL) */
-#define CFG_MAX_SCALE_IN_WINDOW 60 /* ttm.scale_in_window_minutes at most */
+#define CFG_PATH_MAX 1024 /* paths, URLs, bind address, metric names (incl. the NUL) */
+#define CFG_TOKEN_MAX 256 /* api.token (incl. the NUL): the one limit the loader, the node and
+                             the HTTP server share */
+#define CFG_TOKEN_FILE "api-token" /* in node.data_dir: the token generated when unset */
+#define CFG_MAX_SCALE_IN_WINDOW 60  /* ttm.scale_in_window_minutes at most */
+#define CFG_MAX_SELECTION_WINDOW 60 /* ttm.selection_window_minutes at most (SEL_WINDOW_MAX) */
 
 /* The numeric range (lo, hi) of each key that has a fixed one, defined once: the core's
  * validation (cfg_*_validate) checks it and the loader's key table (src/config/cfg_schema.c)
@@ -28,6 +32,10 @@
  * min..max, port_base + max_instances) are checked by the core on top. */
 #define CFG_RANGE_RETENTION_DAYS 1, 3650
 #define CFG_RANGE_CPU_THRESHOLD 0, 1
+#define CFG_RANGE_CLIENT_CONNECTIONS 1, 1024
+#define CFG_RANGE_REQUEST_TIMEOUT_MS 100, 600000
+#define CFG_RANGE_CONCURRENT_EXPORTS 1, 64
+#define CFG_RANGE_MODEL_MEMORY_MB 1, 65536
 #define CFG_RANGE_CONTROLLER_INTERVAL_MS 1, 3600000
 #define CFG_RANGE_WARM_UP_MS 0, 86400000
 #define CFG_RANGE_COOLDOWN_MS 0, 86400000
@@ -37,12 +45,18 @@
 #define CFG_RANGE_CONFIDENCE 0, 1
 #define CFG_RANGE_UPPER_BOUND_UTIL 0.1, 1
 #define CFG_RANGE_SCALE_IN_WINDOW 0, CFG_MAX_SCALE_IN_WINDOW
+#define CFG_RANGE_SELECTION_STEPS 0, CONF_MAX_HORIZON
+#define CFG_RANGE_SELECTION_WINDOW 1, CFG_MAX_SELECTION_WINDOW
+#define CFG_RANGE_SELECTION_MARGIN 0, 0.5
+#define CFG_RANGE_SELECTION_DWELL 0, 1440
 #define CFG_RANGE_MIN_INSTANCES 0, 10000
 #define CFG_RANGE_MAX_INSTANCES 1, 10000
 #define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
 #define CFG_RANGE_PORT 1, 65535
 #define CFG_RANGE_STARTUP_TIMEOUT_MS 1, 3600000
 #define CFG_RANGE_STOP_GRACE_MS 0, 3600000
+#define CFG_RANGE_PROM_TIMEOUT_MS 100, 60000
+#define CFG_RANGE_PROM_BACKFILL_MINUTES 0, 10080
 
 /* Enumerated values: the enum, and the spelling used in TOML at the same index. */
 enum cfg_log_level {
@@ -80,8 +94,14 @@ struct cfg_node {
 
 /* [api] */
 struct cfg_api {
-    char bind[CFG_PATH_MAX];  /* "127.0.0.1:8080": host:port, port 1..65535 */
-    char token[CFG_PATH_MAX]; /* "" = none; when set, POST requests must carry it */
+    char bind[CFG_PATH_MAX];   /* "127.0.0.1:8080": host:port, port 1..65535 */
+    char token[CFG_TOKEN_MAX]; /* when given, POST requests must carry it; "" = none */
+    int token_given;           /* 0: api.token not written; the node generates one into
+                                  data_dir/CFG_TOKEN_FILE (or reads the one it made before) */
+    int allow_remote_without_token; /* 0: a bind that is not loopback needs a token */
+    int max_connections_per_client; /* 32, 1..1024: open connections one address may hold */
+    int request_timeout_ms;         /* 10000, 100..600000: headers and body must arrive within */
+    int max_concurrent_exports;     /* 4, 1..64: streamed training-data exports at once */
 };
 
 /* [controller]: the reactive tier (decision tree, tier 1). */
@@ -98,6 +118,7 @@ struct cfg_controller {
 struct cfg_ttm {
     int enabled;                    /* 0 */
     char model_path[CFG_PATH_MAX];  /* "models/ttm-aether.onnx" */
+    int max_model_memory_mb;        /* 1024, 1..65536: weights + planned tensors of a model */
     int input_window_minutes;       /* 30, 1..120 */
     int prediction_horizon;         /* 5, 1..10 */
     int evaluation_interval_ms;     /* 60000, 10000..300000 */
@@ -108,6 +129,12 @@ struct cfg_ttm {
     int scale_in_window_minutes;    /* 30, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the
                                        held count only below every target of this window */
     int forecast_ceiling;           /* 1: forecasts hold a ceiling too; 0: floor only */
+    /* forecaster = auto: the selection's constants (select.h, struct sel_params) */
+    int selection_steps;          /* 3, 0..CONF_MAX_HORIZON: steps 1..S scored; 0 = horizon */
+    int selection_window_minutes; /* 60, 1..CFG_MAX_SELECTION_WINDOW: resolved minutes kept */
+    int selection_min_samples;    /* 10, 1..selection_window_minutes: before a score */
+    double selection_margin;      /* 0.10, 0..0.5: a challenger must be this much better */
+    int selection_dwell_minutes;  /* 30, 0..1440: least time a winner drives */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */
@@ -127,6 +154,20 @@ struct cfg_metrics_names {
     char errors_total[CFG_PATH_MAX];      /* "http_request_errors_total" */
     char latency_histogram[CFG_PATH_MAX]; /* "http_request_duration_seconds" */
     char gc_pause_total[CFG_PATH_MAX];    /* "" (unset) */
+};
+
+/* [blueprint.prometheus]: features read by PromQL from an existing Prometheus (docs/config.md,
+ * "Prometheus as a source"). url "" = none. queries[f] "" = the default query of feature f
+ * (built from [blueprint.metrics] and selector, see collector.h), "off" = not queried. */
+#define CFG_PROMQL_MAX 512
+struct cfg_prometheus {
+    char url[CFG_PATH_MAX];      /* "" = no Prometheus source; http:// or https:// base URL */
+    int query_timeout_ms;        /* 2000, CFG_RANGE_PROM_TIMEOUT_MS */
+    char selector[CFG_PATH_MAX]; /* "" = every series; label matchers put into default queries */
+    char ca_file[CFG_PATH_MAX];  /* "" = the system's CAs; PEM bundle for https:// */
+    int tls_verify;              /* 1; 0 = accept any certificate (testing only) */
+    int backfill_minutes;        /* 120, CFG_RANGE_PROM_BACKFILL_MINUTES; 0 = no backfill */
+    char queries[AE_FEATURE_COUNT][CFG_PROMQL_MAX];
 };
 
 /* One entry of a blueprint's env table. Both strings heap-owned by the blueprint. */
@@ -163,6 +204,7 @@ struct cfg_blueprint {
     int metrics_urls_count;
 
     struct cfg_metrics_names metrics;
+    struct cfg_prometheus prometheus;
 };
 
 /* The whole file. */

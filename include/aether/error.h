@@ -21,7 +21,8 @@
     X(ETIMEOUT, -11, "timed out")                                                                  \
     X(EEXIST, -12, "already exists")                                                               \
     X(EAGAIN, -13, "not ready yet")                                                                \
-    X(EINFER, -14, "inference failed")
+    X(EINFER, -14, "inference failed")                                                             \
+    X(EPERM, -15, "not permitted")
 
 enum ae_status {
     AE_OK = 0,

@@ -43,6 +43,15 @@ const char *ae_feature_unit(int i);
 /* How feature i folds into a minute; AE_FOLD_MEAN for an out-of-range i. */
 enum ae_fold ae_feature_fold(int i);
 
+/* The largest plausible per-second value of feature i (snapshot units; every feature's least is
+ * 0); 0 for an out-of-range i. Pushed and scraped values outside 0..max are refused. */
+double ae_feature_max(int i);
+/* 1 when v is finite and within 0..ae_feature_max(i), else 0. */
+int ae_feature_plausible(int i, double v);
+/* The largest plausible value of feature i in a minute aggregate: ae_feature_max, times 60 for
+ * the features a minute sums (AE_FOLD_SUM). */
+double ae_feature_minute_max(int i);
+
 /* Index of the feature with this exact name, or -1 when there is none (NULL gives -1). */
 int ae_feature_lookup(const char *name);
 

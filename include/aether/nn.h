@@ -69,6 +69,14 @@ const char *nn_model_metadata(const nn_model *m, const char *key);
  * fails to plan with AE_ERANGE. For callers that load untrusted files with tight memory. */
 void nn_model_set_tensor_limit(nn_model *m, size_t max_bytes);
 
+/* Caps the memory a model may hold in all: weights, folded constants, the tensors of the planning
+ * run and the arena (default NN_DEFAULT_PLAN_BYTES). A plan that would pass it fails with
+ * AE_ERANGE and a message giving the limit. nn_set_plan_limit sets the default for models loaded
+ * afterwards (process-wide, thread-safe); 0 restores NN_DEFAULT_PLAN_BYTES. */
+#define NN_DEFAULT_PLAN_BYTES ((size_t)1 << 30)
+void nn_model_set_plan_limit(nn_model *m, size_t max_bytes);
+void nn_set_plan_limit(size_t max_bytes);
+
 /* Sets the shape of input i. Before planning any shape compatible with the declaration; after
  * planning the same rank and a shape whose tensors fit the plan (checked by the next run).
  * Returns 0, AE_EINVAL or AE_ESHAPE with a message. Allocates nothing. */

@@ -4,10 +4,10 @@
  * recent error drives the TTM tier, with a margin and a minimum dwell so that it does not flap.
  *
  * Error of candidate c at step h: the sum of |predicted - actual| invocations over the last
- * SEL_WINDOW minutes resolved at that step, divided by the sum of persistence's error at the
+ * `window` minutes resolved at that step, divided by the sum of persistence's error at the
  * same step over the same minutes (persistence at step h predicts the minute h minutes before),
  * so 1 = as good as repeating the last minute, below 1 better. Score of c = the mean of its
- * errors over steps 1..S; a candidate is scored once every step has SEL_MIN_SAMPLES minutes.
+ * errors over steps 1..S; a candidate is scored once every step has `min_samples` minutes.
  *
  * Plain data, nothing allocated, no clock (times are the caller's Unix ms). */
 #ifndef AETHER_SELECT_H
@@ -19,12 +19,20 @@
 #include "aether/decision.h"
 #include "aether/forecaster.h"
 
-#define SEL_CANDIDATES FCR_AUTO   /* model .. linear: the forecaster table without auto */
-#define SEL_WINDOW 60             /* resolved minutes per step kept for the error */
-#define SEL_MIN_SAMPLES 10        /* minutes at every step before a candidate is scored */
-#define SEL_MARGIN 0.10           /* a challenger must score below active x (1 - margin) */
-#define SEL_DWELL_MS (30 * 60000) /* and the active one must have driven for this long */
+#define SEL_CANDIDATES FCR_AUTO            /* model .. linear: the forecaster table without auto */
+#define SEL_WINDOW_MAX 60                  /* resolved minutes per step a ring can keep */
 #define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
+
+/* The selection constants ([ttm] selection_* keys; defaults in sel_params_defaults). */
+struct sel_params {
+    int steps;        /* S: steps 1..S scored (0 = the whole horizon); 3 */
+    int window;       /* resolved minutes per step kept for the error, 1..SEL_WINDOW_MAX; 60 */
+    int min_samples;  /* minutes at every step before a candidate is scored, 1..window; 10 */
+    double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10 */
+    int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
+};
+
+void sel_params_defaults(struct sel_params *p);
 
 /* One forecast of invocations waiting for its minutes: minute first_ms is step 1. */
 struct sel_pending {
@@ -33,14 +41,14 @@ struct sel_pending {
     float inv[CONF_MAX_HORIZON];
 };
 
-/* The last SEL_WINDOW (candidate error, persistence error) pairs of one step. */
+/* The last `window` (candidate error, persistence error) pairs of one step. */
 struct sel_ring {
-    float err[SEL_WINDOW], naive[SEL_WINDOW];
+    float err[SEL_WINDOW_MAX], naive[SEL_WINDOW_MAX];
     int head, count;
 };
 
 struct sel {
-    int steps; /* S: steps scored, 1..CONF_MAX_HORIZON */
+    struct sel_params p; /* p.steps resolved: 1..CONF_MAX_HORIZON */
     struct sel_pending pending[SEL_CANDIDATES][SEL_PENDING];
     struct sel_ring ring[SEL_CANDIDATES][CONF_MAX_HORIZON];
     /* actual invocations of the last minutes (NAN = missing), for persistence's error */
@@ -55,8 +63,9 @@ struct sel {
     char why[AE_REASON_MAX]; /* why the active one drives */
 };
 
-/* Starts with `initial` active (the cold-start choice) since now_ms, nothing scored. */
-void sel_init(struct sel *s, int steps, int initial, int64_t now_ms);
+/* Starts with `initial` active (the cold-start choice) since now_ms, nothing scored, with the
+ * constants p (out-of-range values clamped; p->steps 0 or above the horizon: the horizon). */
+void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initial, int64_t now_ms);
 
 /* Candidate c forecast invocations inv[0..len-1] for the minutes first_ms, first_ms + 1 min, ...
  * (inv[h - 1] at step h). Replaces an earlier forecast of c with the same first_ms. */
@@ -76,11 +85,11 @@ double sel_score(const struct sel *s, int c);
 
 /* Chooses the candidate that drives from now_ms among those with available[c] != 0 (they could
  * forecast now): the active one stays while it is available, unless a scored challenger's score
- * is below the active score x (1 - SEL_MARGIN) and the active one has driven SEL_DWELL_MS since
+ * is below the active score x (1 - margin) and the active one has driven dwell_ms since
  * it won on its score (no dwell for the cold-start choice or a fallback); the
  * best scored challenger takes over at once when the active one is unscored or unavailable (the
- * cold-start choice when nothing is scored, or the first available one in table order). Sets s->why. Returns the active
- * candidate, or -1 when none is available. */
+ * cold-start choice when nothing is scored, or the first available one in table order). Sets
+ * s->why. Returns the active candidate, or -1 when none is available. */
 int sel_choose(struct sel *s, const int *available, int64_t now_ms);
 
 #endif

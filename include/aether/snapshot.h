@@ -54,6 +54,9 @@ void ae_snapshot_init(struct ae_snapshot *s, int64_t timestamp_ms);
 
 /* Sets feature i to v and clears its missing bit. Ignores an out-of-range i. */
 void ae_snapshot_set(struct ae_snapshot *s, int i, double v);
+/* Marks missing every present feature whose value is not ae_feature_plausible (non-finite,
+ * negative, past the feature's maximum). Returns the AE_FEATURE_BITs dropped (0: none). */
+uint32_t ae_snapshot_drop_implausible(struct ae_snapshot *s);
 
 /* 1 when feature i has a value in the snapshot, else 0 (also for an out-of-range i). */
 int ae_snapshot_has(const struct ae_snapshot *s, int i);

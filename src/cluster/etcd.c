@@ -36,6 +36,10 @@ int etcd_client_init(struct etcd_client *c, const char *const *endpoints, int n,
         memcpy(c->endpoints[i], endpoints[i], len);
         c->endpoints[i][len] = '\0';
         int bad = httpc_url_parse(c->endpoints[i], &u, why, sizeof(why)) != 0;
+        if (!bad && u.tls) {
+            snprintf(why, sizeof(why), "only http:// URLs are supported"); /* no TLS to etcd */
+            bad = 1;
+        }
         if (!bad && strcmp(u.path, "/") != 0) {
             snprintf(why, sizeof(why), "has a path"); /* the calls append /v3/... themselves */
             bad = 1;

@@ -298,11 +298,13 @@ static int apply_strv(struct loader *L, const struct cfg_key *k, const toml_valu
             return type_error(L, k, item, item_key);
         if (string_value(L, item, 0, item_key, &s))
             return L->status;
-        if ((k->flags & CFG_HTTP_URL) && strncmp(s, "http://", 7) != 0) {
+        int http = strncmp(s, "http://", 7) == 0, https = strncmp(s, "https://", 8) == 0;
+        if (((k->flags & CFG_HTTP_URL) && !http) || ((k->flags & CFG_WEB_URL) && !http && !https)) {
             char quoted[CFG_PATH_MAX + 8];
             cfg_toml_quote(s, quoted, sizeof(quoted));
-            return lfail(L, AE_EINVAL, toml_line(item), "%s = %s: only http:// URLs are supported",
-                         item_key, quoted);
+            return lfail(L, AE_EINVAL, toml_line(item), "%s = %s: only %s URLs are supported",
+                         item_key, quoted,
+                         (k->flags & CFG_WEB_URL) ? "http:// and https://" : "http://");
         }
         if (cfg_strv_append(list, count, s))
             return lfail(L, AE_ENOMEM, 0, "out of memory");
@@ -346,7 +348,10 @@ static const apply_fn apply_by_type[] = {
 static int apply_value(struct loader *L, const struct cfg_key *k, const toml_value *v, void *base,
                        const char *key)
 {
-    return apply_by_type[k->type](L, k, v, base, key);
+    int rc = apply_by_type[k->type](L, k, v, base, key);
+    if (rc == 0 && (k->flags & CFG_RECORDS_GIVEN))
+        *(int *)((char *)base + k->given) = 1;
+    return rc;
 }
 
 /* Edit distance of two short words (for "did you mean"). */
@@ -395,8 +400,10 @@ static int unknown_key(struct loader *L, enum cfg_section_id sec, const char *pr
         if (n > 0 && (size_t)n < sizeof(known) - used)
             used += (size_t)n;
     }
-    if (sec == CFG_SEC_BLUEPRINT && used + 10 < sizeof(known))
-        snprintf(known + used, sizeof(known) - used, ", metrics");
+    if (sec == CFG_SEC_BLUEPRINT && used + 24 < sizeof(known))
+        snprintf(known + used, sizeof(known) - used, ", metrics, prometheus");
+    if (sec == CFG_SEC_BLUEPRINT_PROMETHEUS && used + 10 < sizeof(known))
+        snprintf(known + used, sizeof(known) - used, ", queries");
     if (guess)
         return lfail(L, AE_EINVAL, line, "unknown key %s.%s (did you mean %s?)", prefix, name,
                      guess);
@@ -418,16 +425,17 @@ static int load_entry(struct loader *L, enum cfg_section_id sec, const char *nam
         if (prefixes[p])
             ae_errf(key[p], sizeof(key[p]), 0, "%s.%s", prefixes[p], name);
     const char *shown = prefixes[1] ? key[1] : key[0];
-    if (sec == CFG_SEC_BLUEPRINT && strcmp(name, "metrics") == 0) {
+    int subsec = cfg_subsection(sec, name);
+    if (subsec >= 0) {
         if (toml_type_of(v) != TOML_TABLE)
-            return lfail(L, AE_EINVAL, toml_line(v), "%s must be a table ([blueprint.metrics])",
-                         shown);
+            return lfail(L, AE_EINVAL, toml_line(v), "%s must be a table ([%s])", shown,
+                         cfg_sections[subsec].name);
         const char *const sub[2] = {key[0], prefixes[1] ? key[1] : NULL};
         const char *const none[2] = {NULL, NULL};
         for (int p = 0; p < 2; p++)
             if (sub[p] && note_source(L, sub[p], toml_line(v)))
                 return L->status;
-        return load_table(L, CFG_SEC_BLUEPRINT_METRICS, v, base, sub, none);
+        return load_table(L, (enum cfg_section_id)subsec, v, base, sub, none);
     }
     const struct cfg_key *k = cfg_key_find(sec, name);
     if (!k)

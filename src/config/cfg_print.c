@@ -37,7 +37,11 @@ static void print_row(FILE *out, const struct cfg_key *k, const void *base, cons
                 sizeof(origin) - strlen(origin) - 1);
     if (k->flags & CFG_SECRET)
         strncat(origin, " (hidden)", sizeof(origin) - strlen(origin) - 1);
-    snprintf(assign, sizeof(assign), "%s = %s", k->name, value);
+    /* A key whose absence means something (api.token: generate one) is printed as a comment
+     * when it was not written, so that the printout read back keeps that meaning. */
+    int unwritten =
+        (k->flags & CFG_RECORDS_GIVEN) && !*(const int *)((const char *)base + k->given);
+    snprintf(assign, sizeof(assign), "%s%s = %s", unwritten ? "# " : "", k->name, value);
     fprintf(out, "%-48s # %s\n", assign, origin);
 }
 
@@ -61,15 +65,18 @@ int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources 
     }
     for (int b = 0; b < c->blueprint_count; b++) {
         struct cfg_blueprint *bp = &cc->blueprints[b];
-        for (int s = CFG_SEC_BLUEPRINT; s <= CFG_SEC_BLUEPRINT_METRICS; s++) {
-            fprintf(out, s == CFG_SEC_BLUEPRINT ? "\n[[blueprint]]\n" : "\n[blueprint.metrics]\n");
+        for (int s = CFG_SEC_BLUEPRINT; s <= CFG_SEC_BLUEPRINT_QUERIES; s++) {
+            const char *sub = cfg_sections[s].name + strlen("blueprint");
+            if (s == CFG_SEC_BLUEPRINT)
+                fprintf(out, "\n[[blueprint]]\n");
+            else
+                fprintf(out, "\n[%s]\n", cfg_sections[s].name);
             for (size_t i = 0; i < cfg_key_count; i++) {
                 const struct cfg_key *k = &cfg_keys[i];
                 if ((int)k->section != s || !applies(k, bp->actuator))
                     continue;
                 char key[128];
-                snprintf(key, sizeof(key), "blueprint[%d].%s%s", b,
-                         s == CFG_SEC_BLUEPRINT ? "" : "metrics.", k->name);
+                snprintf(key, sizeof(key), "blueprint[%d]%s.%s", b, sub, k->name);
                 print_row(out, k, bp, key, sources, file);
             }
         }

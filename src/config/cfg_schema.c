@@ -31,6 +31,14 @@
 #define CLUSTER .section = CFG_SEC_CLUSTER
 #define BP .section = CFG_SEC_BLUEPRINT
 #define BPM .section = CFG_SEC_BLUEPRINT_METRICS
+#define BPP .section = CFG_SEC_BLUEPRINT_PROMETHEUS
+#define BPQ .section = CFG_SEC_BLUEPRINT_QUERIES
+/* One PromQL query per feature, keyed by the FeatureIndex name. */
+#define QUERY_KEY(name_, f, help_)                                                                 \
+    {                                                                                              \
+        BPQ, name_, STRING_KEY(bp_t, prometheus.queries[f]), .default_text = "(see help)",         \
+                                                             .help = help_                         \
+    }
 /* the actuator kinds a blueprint key applies to */
 #define PROCESS CFG_KIND(CFG_ACTUATOR_PROCESS)
 #define EXEC CFG_KIND(CFG_ACTUATOR_EXEC)
@@ -61,6 +69,17 @@ const struct cfg_section_info cfg_sections[CFG_SEC_COUNT] = {
                                    "Names of the Prometheus metrics scraped from each instance of "
                                    "the blueprint above it (each a Prometheus metric name); an "
                                    "empty name means the metric is not scraped."},
+    [CFG_SEC_BLUEPRINT_PROMETHEUS] = {"blueprint.prometheus",
+                                      "Features read by PromQL from an existing Prometheus "
+                                      "(`/api/v1/query`, once a second), and the history "
+                                      "backfilled from it on start (`/api/v1/query_range`); see "
+                                      "\"Prometheus as a source\" above."},
+    [CFG_SEC_BLUEPRINT_QUERIES] = {"blueprint.prometheus.queries",
+                                   "One PromQL query per feature, keyed by the FeatureIndex name, "
+                                   "each giving one number in the 1-second snapshot's unit; `\"\"` "
+                                   "is the default query (built from `[blueprint.metrics]` and "
+                                   "`selector`, listed in the help), `\"off\"` queries nothing. "
+                                   "Features without a default are queried only when written."},
 };
 
 const struct cfg_key cfg_keys[] = {
@@ -82,9 +101,26 @@ const struct cfg_key cfg_keys[] = {
 
     {API, "bind", STRING_KEY(api_t, bind),
      .help = "Address of the HTTP API and `/metrics`, as host:port (port 1..65535)."},
-    {API, "token", STRING_KEY(api_t, token), .flags = CFG_SECRET,
-     .help = "When set, POST requests must carry `Authorization: Bearer <token>`; empty means no "
-             "token. Never printed."},
+    {API, "token", STRING_KEY(api_t, token), .flags = CFG_SECRET | CFG_RECORDS_GIVEN,
+     .given = offsetof(api_t, token_given),
+     .default_text = "(generated into data_dir/" CFG_TOKEN_FILE ")",
+     .help = "POST requests must carry `Authorization: Bearer <token>` (at most 255 printable "
+             "bytes). Not written: the node generates one at first start into "
+             "`data_dir/" CFG_TOKEN_FILE "` (mode 0600) and logs where it is. `\"\"` turns the "
+             "check off (a warning is logged). Never printed."},
+    {API, "allow_remote_without_token", BOOL_KEY(api_t, allow_remote_without_token),
+     .help = "Lets the node start without a token on an address other than loopback (anyone who "
+             "reaches the port can then push metrics and reload the model)."},
+    {API, "max_connections_per_client",
+     INT_RANGE_KEY(api_t, max_connections_per_client, CFG_RANGE_CLIENT_CONNECTIONS),
+     .help = "Open connections one client address may hold; more are refused."},
+    {API, "request_timeout_ms",
+     INT_RANGE_KEY(api_t, request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS),
+     .help = "A connection whose request headers and body have not arrived within this (or that "
+             "stays idle this long) is closed."},
+    {API, "max_concurrent_exports",
+     INT_RANGE_KEY(api_t, max_concurrent_exports, CFG_RANGE_CONCURRENT_EXPORTS),
+     .help = "Training-data exports streamed at once; more are answered 503."},
 
     {CTRL, "cpu_scale_up_threshold",
      DOUBLE_RANGE_KEY(ctrl_t, cpu_scale_up_threshold, CFG_RANGE_CPU_THRESHOLD),
@@ -112,6 +148,11 @@ const struct cfg_key cfg_keys[] = {
              "reactive tier works alone."},
     {TTM, "model_path", STRING_KEY(ttm_t, model_path), .flags = CFG_PATH,
      .help = "The ONNX model file."},
+    {TTM, "max_model_memory_mb",
+     INT_RANGE_KEY(ttm_t, max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB),
+     .help = "Memory one model may take in all, in MiB (weights, folded constants, the tensors "
+             "of planning and the arena); a model asking for more is rejected and the running "
+             "one kept."},
     {TTM, "input_window_minutes",
      INT_RANGE_KEY(ttm_t, input_window_minutes, CFG_RANGE_WINDOW_MINUTES),
      .help = "Minutes of history the model reads (W); must match the model."},
@@ -144,6 +185,24 @@ const struct cfg_key cfg_keys[] = {
     {TTM, "forecast_ceiling", BOOL_KEY(ttm_t, forecast_ceiling),
      .help = "Forecasts hold a ceiling as well as a floor (they also scale in). false = floor "
              "only: forecasts only ever add instances and tier 1 scales in."},
+    {TTM, "selection_steps", INT_RANGE_KEY(ttm_t, selection_steps, CFG_RANGE_SELECTION_STEPS),
+     .help = "forecaster = auto: candidates are scored at steps 1..this many minutes ahead (set "
+             "it to the instances' start-up delay: those are the forecasts sizing acts on in "
+             "time); 0 = the whole horizon."},
+    {TTM, "selection_window_minutes",
+     INT_RANGE_KEY(ttm_t, selection_window_minutes, CFG_RANGE_SELECTION_WINDOW),
+     .help = "forecaster = auto: a candidate's recent error is over this many resolved minutes "
+             "at each step."},
+    {TTM, "selection_min_samples",
+     INT_KEY(ttm_t, selection_min_samples, 1, CFG_MAX_SELECTION_WINDOW),
+     .help = "forecaster = auto: resolved minutes at every step before a candidate is scored "
+             "(at most selection_window_minutes)."},
+    {TTM, "selection_margin", DOUBLE_RANGE_KEY(ttm_t, selection_margin, CFG_RANGE_SELECTION_MARGIN),
+     .help = "forecaster = auto: a challenger takes over only with a score below the active "
+             "one's x (1 - margin)."},
+    {TTM, "selection_dwell_minutes",
+     INT_RANGE_KEY(ttm_t, selection_dwell_minutes, CFG_RANGE_SELECTION_DWELL),
+     .help = "forecaster = auto: a candidate that won on its score drives at least this long."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},
@@ -210,9 +269,10 @@ const struct cfg_key cfg_keys[] = {
      .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
              "are replaced."},
     {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count), .kinds = EXEC,
-     .flags = CFG_HTTP_URL, .default_text = "[]",
-     .help = "*exec*: `http://` URLs scraped for metrics (`https://` is refused: the scraper "
-             "has no TLS); without them only pushed metrics (`POST /api/metrics/{blueprint}`) "
+     .flags = CFG_WEB_URL, .default_text = "[]",
+     .help = "*exec*: `http://` or `https://` URLs scraped for metrics (TLS as set in "
+             "`[blueprint.prometheus]`: ca_file, tls_verify); without them only pushed metrics "
+             "(`POST /api/metrics/{blueprint}`) "
              "are used."},
 
     {BPM, "requests_total", STRING_KEY(bp_t, metrics.requests_total),
@@ -223,7 +283,64 @@ const struct cfg_key cfg_keys[] = {
      .help = "Histogram of request durations in seconds (its `_bucket`, `_sum` and `_count`)."},
     {BPM, "gc_pause_total", STRING_KEY(bp_t, metrics.gc_pause_total),
      .default_text = "\"\" (unset)", .help = "Counter of garbage-collection pause seconds."},
+
+    {BPP, "url", STRING_KEY(bp_t, prometheus.url), .default_text = "\"\" (none)",
+     .help = "Base URL of the Prometheus server (`http://` or `https://`), e.g. "
+             "`http://127.0.0.1:9090`; empty means no Prometheus source."},
+    {BPP, "query_timeout_ms",
+     INT_RANGE_KEY(bp_t, prometheus.query_timeout_ms, CFG_RANGE_PROM_TIMEOUT_MS),
+     .help = "Time limit of one round of queries (and of each backfill request), in "
+             "milliseconds; a query not answered by then leaves its feature missing."},
+    {BPP, "selector", STRING_KEY(bp_t, prometheus.selector),
+     .help = "Label matchers put into every default query, e.g. `job=\"web\"`; empty selects "
+             "every series of the metric."},
+    {BPP, "ca_file", STRING_KEY(bp_t, prometheus.ca_file), .flags = CFG_PATH,
+     .default_text = "\"\" (system CAs)",
+     .help = "PEM file of the certificate authorities an `https://` server is verified "
+             "against (also used for the blueprint's https:// scrape targets)."},
+    {BPP, "tls_verify", BOOL_KEY(bp_t, prometheus.tls_verify),
+     .help = "Verify the certificate and host name of `https://` servers; false accepts any "
+             "certificate (for tests only)."},
+    {BPP, "backfill_minutes",
+     INT_RANGE_KEY(bp_t, prometheus.backfill_minutes, CFG_RANGE_PROM_BACKFILL_MINUTES),
+     .help = "Minutes of history read from Prometheus on start into the store (minutes the "
+             "store already has are kept); at least the model window makes forecasts start at "
+             "once, more feeds the forecaster selection (`ttm.forecaster = \"auto\"` reads up "
+             "to 7 days). 0 disables the backfill."},
+
+    QUERY_KEY("cpu_usage", AE_F_CPU_USAGE,
+              "Default: `sum(rate(process_cpu_seconds_total{S}[1m])) / "
+              "count(process_cpu_seconds_total{S}) / cpu_limit_cores`."),
+    QUERY_KEY("heap_usage", AE_F_HEAP_USAGE,
+              "Default: `avg(process_resident_memory_bytes{S}) / memory_limit_bytes`."),
+    QUERY_KEY("event_loop_lag_ms", AE_F_EVENT_LOOP_LAG_MS, "No default."),
+    QUERY_KEY("latency_ms", AE_F_LATENCY_MS,
+              "Default: `1000 * sum(rate(H_sum{S}[1m])) / sum(rate(H_count{S}[1m]))`, H = "
+              "metrics.latency_histogram."),
+    QUERY_KEY("invocations", AE_F_INVOCATIONS,
+              "Requests per second. Default: `sum(rate(R{S}[1m]))`, R = metrics.requests_total."),
+    QUERY_KEY("gc_pause_ms", AE_F_GC_PAUSE_MS,
+              "Default (only with metrics.gc_pause_total = G): `1000 * sum(rate(G{S}[1m]))`."),
+    QUERY_KEY("latency_p50", AE_F_LATENCY_P50,
+              "Default: `1000 * histogram_quantile(0.5, sum by (le) (rate(H_bucket{S}[1m])))`."),
+    QUERY_KEY("latency_p95", AE_F_LATENCY_P95, "Default: as latency_p50 with 0.95."),
+    QUERY_KEY("latency_p99", AE_F_LATENCY_P99, "Default: as latency_p50 with 0.99."),
+    QUERY_KEY("error_rate", AE_F_ERROR_RATE,
+              "Default: `sum(rate(E{S}[1m])) / sum(rate(R{S}[1m]))`, E = metrics.errors_total."),
+    QUERY_KEY("event_count", AE_F_EVENT_COUNT,
+              "Events per second. Default: the invocations query."),
 };
+
+int cfg_subsection(enum cfg_section_id parent, const char *name)
+{
+    if (parent == CFG_SEC_BLUEPRINT && strcmp(name, "metrics") == 0)
+        return CFG_SEC_BLUEPRINT_METRICS;
+    if (parent == CFG_SEC_BLUEPRINT && strcmp(name, "prometheus") == 0)
+        return CFG_SEC_BLUEPRINT_PROMETHEUS;
+    if (parent == CFG_SEC_BLUEPRINT_PROMETHEUS && strcmp(name, "queries") == 0)
+        return CFG_SEC_BLUEPRINT_QUERIES;
+    return -1;
+}
 
 const size_t cfg_key_count = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
 

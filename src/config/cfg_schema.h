@@ -16,8 +16,10 @@ enum cfg_section_id {
     CFG_SEC_CONTROLLER,
     CFG_SEC_TTM,
     CFG_SEC_CLUSTER,
-    CFG_SEC_BLUEPRINT,         /* [[blueprint]]: fields of struct cfg_blueprint */
-    CFG_SEC_BLUEPRINT_METRICS, /* [blueprint.metrics]: also fields of struct cfg_blueprint */
+    CFG_SEC_BLUEPRINT,            /* [[blueprint]]: fields of struct cfg_blueprint */
+    CFG_SEC_BLUEPRINT_METRICS,    /* [blueprint.metrics]: also fields of struct cfg_blueprint */
+    CFG_SEC_BLUEPRINT_PROMETHEUS, /* [blueprint.prometheus]: also fields of the blueprint */
+    CFG_SEC_BLUEPRINT_QUERIES,    /* [blueprint.prometheus.queries]: also fields of it */
     CFG_SEC_COUNT
 };
 
@@ -33,13 +35,15 @@ enum cfg_type {
 };
 
 enum cfg_key_flags {
-    CFG_REQUIRED = 1u << 0,      /* no default: the key must be written */
-    CFG_MIN_EXCLUSIVE = 1u << 1, /* value must be > min rather than >= min */
-    CFG_NO_MAX = 1u << 2,        /* no upper bound */
-    CFG_NONEMPTY = 1u << 3,      /* arrays: at least one element when written */
-    CFG_PATH = 1u << 6,          /* a path, relative to the working directory */
-    CFG_SECRET = 1u << 7,        /* never printed */
-    CFG_HTTP_URL = 1u << 8,      /* arrays of strings: each an http:// URL (no TLS client) */
+    CFG_REQUIRED = 1u << 0,       /* no default: the key must be written */
+    CFG_MIN_EXCLUSIVE = 1u << 1,  /* value must be > min rather than >= min */
+    CFG_NO_MAX = 1u << 2,         /* no upper bound */
+    CFG_NONEMPTY = 1u << 3,       /* arrays: at least one element when written */
+    CFG_PATH = 1u << 6,           /* a path, relative to the working directory */
+    CFG_SECRET = 1u << 7,         /* never printed */
+    CFG_HTTP_URL = 1u << 8,       /* arrays of strings: each an http:// URL (etcd: no TLS) */
+    CFG_WEB_URL = 1u << 9,        /* arrays of strings: each an http:// or https:// URL */
+    CFG_RECORDS_GIVEN = 1u << 10, /* writing the key sets the int at `given` to 1 */
 };
 
 struct cfg_key {
@@ -54,17 +58,22 @@ struct cfg_key {
     unsigned flags;           /* enum cfg_key_flags */
     unsigned kinds;           /* blueprint keys: the CFG_KIND()s they apply to; 0 = every kind */
     const char *default_text; /* shown instead of the struct default (derived ones) */
+    size_t given;             /* CFG_RECORDS_GIVEN: offset of the int marking the key written */
     const char *help;
 };
 
 struct cfg_section_info {
-    const char *name; /* "node", ..., "blueprint", "blueprint.metrics" */
+    const char *name; /* "node", ..., "blueprint", "blueprint.metrics", ... */
     const char *help;
 };
 
 extern const struct cfg_key cfg_keys[];
 extern const size_t cfg_key_count;
 extern const struct cfg_section_info cfg_sections[CFG_SEC_COUNT];
+
+/* The sub-table of a blueprint section (`metrics` of [[blueprint]], `queries` of
+ * [blueprint.prometheus]): its section, or -1 when name is none. */
+int cfg_subsection(enum cfg_section_id parent, const char *name);
 
 /* The row of `name` in `section`, or NULL. */
 const struct cfg_key *cfg_key_find(enum cfg_section_id section, const char *name);

@@ -8,6 +8,7 @@ void adt_init(struct adt *a, int64_t start_ms)
 {
     memset(a, 0, sizeof *a);
     tree_gate_init(&a->gate, start_ms);
+    a->raised_ms = INT64_MIN;
 }
 
 void adt_drop(struct adt *a, const char *reason)
@@ -66,7 +67,8 @@ int adt_decide(struct adt *a, const struct cfg_controller *c, int ttm_interval_m
     } else if (floor > n) {
         desired = floor;
         by_forecast = 1;
-    } else if (ceiling > 0 && ceiling < n) {
+    } else if (ceiling > 0 && ceiling < n && a->rec_time_ms > a->raised_ms) {
+        /* (a ceiling made before tier 1's last scale-up does not undo it) */
         desired = n - 1;
         by_forecast = 1;
     } else {
@@ -105,6 +107,8 @@ int adt_decide(struct adt *a, const struct cfg_controller *c, int ttm_interval_m
     }
     if (desired != n)
         tree_gate_record(&a->gate, now_ms);
+    if (desired > n && !by_forecast)
+        a->raised_ms = now_ms;
     d.to = desired;
     d.action = desired > n   ? AE_ACTION_SCALE_UP
                : desired < n ? AE_ACTION_SCALE_DOWN

@@ -40,6 +40,9 @@ void cfg_api_defaults(struct cfg_api *out)
 {
     memset(out, 0, sizeof *out);
     SET_STR(out->bind, "127.0.0.1:8080");
+    out->max_connections_per_client = 32;
+    out->request_timeout_ms = 10000;
+    out->max_concurrent_exports = 4;
 }
 
 void cfg_controller_defaults(struct cfg_controller *out)
@@ -58,6 +61,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     memset(out, 0, sizeof *out);
     out->enabled = 0;
     SET_STR(out->model_path, "models/ttm-aether.onnx");
+    out->max_model_memory_mb = 1024;
     out->input_window_minutes = 30;
     out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
@@ -67,6 +71,11 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->forecaster = FCR_AUTO;
     out->scale_in_window_minutes = 30;
     out->forecast_ceiling = 1;
+    out->selection_steps = 3;
+    out->selection_window_minutes = 60;
+    out->selection_min_samples = 10;
+    out->selection_margin = 0.10;
+    out->selection_dwell_minutes = 30;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -100,6 +109,9 @@ void cfg_blueprint_defaults(struct cfg_blueprint *out)
     out->startup_timeout_ms = 30000;
     out->stop_grace_ms = 10000;
     cfg_metrics_names_defaults(&out->metrics);
+    out->prometheus.query_timeout_ms = 2000;
+    out->prometheus.tls_verify = 1;
+    out->prometheus.backfill_minutes = 120;
 }
 
 void cfg_defaults(struct ae_config *out)
@@ -184,6 +196,19 @@ int cfg_api_validate(const struct cfg_api *c, char *err, size_t errlen)
     if (!ok || port < 1 || port > 65535)
         return fail(AE_EINVAL, err, errlen,
                     "api.bind = \"%s\" must be host:port with a port in 1..65535", c->bind);
+    size_t tlen = strnlen(c->token, sizeof c->token);
+    if (tlen >= sizeof c->token)
+        return fail(AE_EINVAL, err, errlen, "api.token is longer than %d bytes", CFG_TOKEN_MAX - 1);
+    for (size_t i = 0; i < tlen; i++)
+        if (c->token[i] <= ' ' || c->token[i] == 0x7f)
+            return fail(AE_EINVAL, err, errlen,
+                        "api.token must be printable ASCII without spaces (byte %zu is not)", i);
+    CHECK(check_int("api.max_connections_per_client", c->max_connections_per_client,
+                    CFG_RANGE_CLIENT_CONNECTIONS, err, errlen));
+    CHECK(check_int("api.request_timeout_ms", c->request_timeout_ms, CFG_RANGE_REQUEST_TIMEOUT_MS,
+                    err, errlen));
+    CHECK(check_int("api.max_concurrent_exports", c->max_concurrent_exports,
+                    CFG_RANGE_CONCURRENT_EXPORTS, err, errlen));
     return 0;
 }
 
@@ -211,14 +236,34 @@ int cfg_controller_validate(const struct cfg_controller *c, char *err, size_t er
     return 0;
 }
 
+static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen)
+{
+    CHECK(check_int("ttm.selection_steps", c->selection_steps, CFG_RANGE_SELECTION_STEPS, err,
+                    errlen));
+    CHECK(check_int("ttm.selection_window_minutes", c->selection_window_minutes,
+                    CFG_RANGE_SELECTION_WINDOW, err, errlen));
+    CHECK(check_int("ttm.selection_min_samples", c->selection_min_samples, 1,
+                    CFG_MAX_SELECTION_WINDOW, err, errlen));
+    if (c->selection_min_samples > c->selection_window_minutes)
+        return fail(AE_EINVAL, err, errlen,
+                    "ttm.selection_min_samples = %d must be at most "
+                    "ttm.selection_window_minutes = %d",
+                    c->selection_min_samples, c->selection_window_minutes);
+    CHECK(check_double("ttm.selection_margin", c->selection_margin, CFG_RANGE_SELECTION_MARGIN, err,
+                       errlen));
+    return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
+                     CFG_RANGE_SELECTION_DWELL, err, errlen);
+}
+
 int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
 {
     CHECK(check_int("ttm.enabled", c->enabled, 0, 1, err, errlen));
     CHECK(check_enum("ttm.forecaster", (int)c->forecaster, fcr_kind_names, FCR_KIND_COUNT, err,
                      errlen));
     if (c->enabled && c->forecaster == FCR_MODEL && !c->model_path[0])
-        return fail(AE_EINVAL, err, errlen,
-                    "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
+        return fail(
+            AE_EINVAL, err, errlen,
+            "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model");
     CHECK(check_int("ttm.input_window_minutes", c->input_window_minutes, CFG_RANGE_WINDOW_MINUTES,
                     err, errlen));
     CHECK(check_int("ttm.prediction_horizon", c->prediction_horizon, CFG_RANGE_HORIZON_MINUTES, err,
@@ -234,7 +279,9 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
     CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,
                     CFG_RANGE_SCALE_IN_WINDOW, err, errlen));
     CHECK(check_int("ttm.forecast_ceiling", c->forecast_ceiling, 0, 1, err, errlen));
-    return 0;
+    CHECK(check_int("ttm.max_model_memory_mb", c->max_model_memory_mb, CFG_RANGE_MODEL_MEMORY_MB,
+                    err, errlen));
+    return check_ttm_selection(c, err, errlen);
 }
 
 /* A member name: [A-Za-z0-9._-], as it appears in etcd keys. */
@@ -289,6 +336,22 @@ static int valid_metric_name(const char *s)
             return 0;
     }
     return 1;
+}
+
+/* [blueprint.prometheus] of blueprint name: the URL's scheme and the two ranges. */
+static int check_prometheus(const char *name, const struct cfg_prometheus *p, char *err,
+                            size_t errlen)
+{
+    if (p->url[0] && strncmp(p->url, "http://", 7) != 0 && strncmp(p->url, "https://", 8) != 0)
+        return fail(AE_EINVAL, err, errlen,
+                    "blueprint.%s.prometheus.url = \"%s\" must be an http:// or https:// URL", name,
+                    p->url);
+    char key[CFG_NAME_MAX + 64];
+    snprintf(key, sizeof key, "blueprint.%s.prometheus.query_timeout_ms", name);
+    CHECK(check_int(key, p->query_timeout_ms, CFG_RANGE_PROM_TIMEOUT_MS, err, errlen));
+    snprintf(key, sizeof key, "blueprint.%s.prometheus.backfill_minutes", name);
+    CHECK(check_int(key, p->backfill_minutes, CFG_RANGE_PROM_BACKFILL_MINUTES, err, errlen));
+    return 0;
 }
 
 int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, size_t errlen)
@@ -362,7 +425,7 @@ int cfg_blueprint_validate(const struct cfg_blueprint *b, int index, char *err, 
                         "blueprint.%s.metrics.%s = \"%s\" is not a Prometheus metric name", b->name,
                         names[i].key, names[i].value);
 #undef KEY
-    return 0;
+    return check_prometheus(b->name, &b->prometheus, err, errlen);
 }
 
 int cfg_validate(const struct ae_config *c, char *err, size_t errlen)

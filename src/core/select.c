@@ -10,10 +10,30 @@
 /* Tiny offset so that a flat series (persistence exact) gives 1 for an exact candidate, not 0/0. */
 #define SEL_EPS 1e-9
 
-void sel_init(struct sel *s, int steps, int initial, int64_t now_ms)
+void sel_params_defaults(struct sel_params *p)
+{
+    p->steps = 3;
+    p->window = 60;
+    p->min_samples = 10;
+    p->margin = 0.10;
+    p->dwell_ms = 30 * AE_MINUTE_MS;
+}
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initial, int64_t now_ms)
 {
     memset(s, 0, sizeof *s);
-    s->steps = steps < 1 ? 1 : steps > CONF_MAX_HORIZON ? CONF_MAX_HORIZON : steps;
+    s->p = *p;
+    horizon = clamp(horizon, 1, CONF_MAX_HORIZON);
+    s->p.steps = p->steps < 1 || p->steps > horizon ? horizon : p->steps;
+    s->p.window = clamp(p->window, 1, SEL_WINDOW_MAX);
+    s->p.min_samples = clamp(p->min_samples, 1, s->p.window);
+    s->p.margin = p->margin > 0 ? (p->margin < 0.5 ? p->margin : 0.5) : 0;
+    s->p.dwell_ms = p->dwell_ms > 0 ? p->dwell_ms : 0;
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++)
             s->pending[c][k].first_ms = INT64_MIN;
@@ -57,11 +77,11 @@ static double actual_at(const struct sel *s, int64_t minute_ms)
     return NAN;
 }
 
-static void ring_push(struct sel_ring *r, double err, double naive)
+static void ring_push(struct sel_ring *r, int window, double err, double naive)
 {
-    int slot = (r->head + r->count) % SEL_WINDOW;
-    if (r->count == SEL_WINDOW)
-        r->head = (r->head + 1) % SEL_WINDOW;
+    int slot = (r->head + r->count) % window;
+    if (r->count == window)
+        r->head = (r->head + 1) % window;
     else
         r->count++;
     r->err[slot] = (float)err;
@@ -84,13 +104,14 @@ void sel_observe(struct sel *s, int64_t minute_ms, double actual)
             if (p->first_ms == INT64_MIN || minute_ms < p->first_ms)
                 continue;
             int64_t h = (minute_ms - p->first_ms) / AE_MINUTE_MS + 1;
-            if (h > p->len || h > s->steps)
+            if (h > p->len || h > s->p.steps)
                 continue;
             /* persistence at step h: the minute h minutes before */
             double base = actual_at(s, minute_ms - h * AE_MINUTE_MS);
             if (isnan(base))
                 continue;
-            ring_push(&s->ring[c][h - 1], fabs(p->inv[h - 1] - actual), fabs(base - actual));
+            ring_push(&s->ring[c][h - 1], s->p.window, fabs(p->inv[h - 1] - actual),
+                      fabs(base - actual));
         }
 }
 
@@ -98,7 +119,7 @@ double sel_error(const struct sel *s, int c, int h, int *samples)
 {
     if (samples)
         *samples = 0;
-    if (c < 0 || c >= SEL_CANDIDATES || h < 1 || h > s->steps)
+    if (c < 0 || c >= SEL_CANDIDATES || h < 1 || h > s->p.steps)
         return NAN;
     const struct sel_ring *r = &s->ring[c][h - 1];
     if (samples)
@@ -115,7 +136,7 @@ double sel_error(const struct sel *s, int c, int h, int *samples)
 
 double sel_mae(const struct sel *s, int c, int h)
 {
-    if (c < 0 || c >= SEL_CANDIDATES || h < 1 || h > s->steps)
+    if (c < 0 || c >= SEL_CANDIDATES || h < 1 || h > s->p.steps)
         return NAN;
     const struct sel_ring *r = &s->ring[c][h - 1];
     if (r->count == 0)
@@ -129,14 +150,14 @@ double sel_mae(const struct sel *s, int c, int h)
 double sel_score(const struct sel *s, int c)
 {
     double sum = 0;
-    for (int h = 1; h <= s->steps; h++) {
+    for (int h = 1; h <= s->p.steps; h++) {
         int n;
         double e = sel_error(s, c, h, &n);
-        if (n < SEL_MIN_SAMPLES)
+        if (n < s->p.min_samples)
             return NAN;
         sum += e;
     }
-    return sum / s->steps;
+    return sum / s->p.steps;
 }
 
 static void take(struct sel *s, int c, int by_score, int64_t now_ms)
@@ -166,8 +187,8 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
     if (!available[a] || isnan(a_score)) {
         if (best >= 0) {
             snprintf(s->why, sizeof s->why, "%s %s; %s has the lowest error %.3f", name_a,
-                     available[a] ? "not scored yet" : "cannot forecast now",
-                     fcr_kind_names[best], best_score);
+                     available[a] ? "not scored yet" : "cannot forecast now", fcr_kind_names[best],
+                     best_score);
             take(s, best, 1, now_ms);
             return s->active;
         }
@@ -179,8 +200,8 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
                 c = k;
         if (c < 0)
             return -1;
-        snprintf(s->why, sizeof s->why, "%s cannot forecast now and nothing is scored: %s",
-                 name_a, fcr_kind_names[c]);
+        snprintf(s->why, sizeof s->why, "%s cannot forecast now and nothing is scored: %s", name_a,
+                 fcr_kind_names[c]);
         take(s, c, 0, now_ms);
         return s->active;
     }
@@ -192,21 +213,21 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
         }
         return a;
     }
-    double bar = a_score * (1 - SEL_MARGIN);
+    double bar = a_score * (1 - s->p.margin);
     if (!(best_score < bar)) {
         snprintf(s->why, sizeof s->why,
-                 "%s %.3f is within the margin of %s %.3f (needs below %.3f)",
-                 fcr_kind_names[best], best_score, name_a, a_score, bar);
+                 "%s %.3f is within the margin of %s %.3f (needs below %.3f)", fcr_kind_names[best],
+                 best_score, name_a, a_score, bar);
         return a;
     }
-    if (s->by_score && now_ms - s->active_since_ms < SEL_DWELL_MS) {
+    if (s->by_score && now_ms - s->active_since_ms < s->p.dwell_ms) {
         snprintf(s->why, sizeof s->why, "%s %.3f beats %s %.3f but %s drives for %d min first",
                  fcr_kind_names[best], best_score, name_a, a_score, name_a,
-                 SEL_DWELL_MS / 60000);
+                 (int)(s->p.dwell_ms / AE_MINUTE_MS));
         return a;
     }
     snprintf(s->why, sizeof s->why, "%s %.3f below %s %.3f x (1 - %.2f)", fcr_kind_names[best],
-             best_score, name_a, a_score, SEL_MARGIN);
+             best_score, name_a, a_score, s->p.margin);
     take(s, best, 1, now_ms);
     return s->active;
 }

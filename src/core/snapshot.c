@@ -72,3 +72,16 @@ double ae_histogram_quantile(const struct ae_histogram *h, double q)
             return h->upper_ms[i];
     return 0;
 }
+
+uint32_t ae_snapshot_drop_implausible(struct ae_snapshot *s)
+{
+    uint32_t dropped = 0;
+    for (int i = 0; i < AE_FEATURE_COUNT; i++) {
+        if ((s->missing & AE_FEATURE_BIT(i)) || ae_feature_plausible(i, s->values[i]))
+            continue;
+        s->values[i] = 0.0;
+        s->missing |= AE_FEATURE_BIT(i);
+        dropped |= AE_FEATURE_BIT(i);
+    }
+    return dropped;
+}

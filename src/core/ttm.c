@@ -38,9 +38,12 @@ struct ttm_bp {
     int forecaster; /* the kind that made the newest forecast */
     struct sel sel; /* auto: the candidates' scores and the active one */
     int sel_started;
-    /* scale-in stabilisation: the largest target of each recent minute, by minute */
+    /* scale-in stabilisation: the largest target of each recent minute, by minute, and the
+     * largest count tier 1 raised above the held target in that minute (0 = none) */
     int64_t target_minute[TTM_TARGET_SLOTS];
     int target[TTM_TARGET_SLOTS];
+    int raised[TTM_TARGET_SLOTS];
+    int issued; /* the ceiling of the last recommendation, 0 before any */
 };
 
 struct ttm {
@@ -232,11 +235,20 @@ static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bu
         }
 }
 
+_Static_assert(CFG_MAX_SELECTION_WINDOW == SEL_WINDOW_MAX, "selection window bound");
+
 /* auto: the selection of b starts (cold start) at now, once. */
 static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
 {
     if (t->cfg.forecaster == FCR_AUTO && !b->sel_started) {
-        sel_init(&b->sel, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
+        const struct sel_params p = {
+            .steps = t->cfg.selection_steps,
+            .window = t->cfg.selection_window_minutes,
+            .min_samples = t->cfg.selection_min_samples,
+            .margin = t->cfg.selection_margin,
+            .dwell_ms = (int64_t)t->cfg.selection_dwell_minutes * AE_MINUTE_MS,
+        };
+        sel_init(&b->sel, &p, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
         b->sel_started = 1;
     }
 }
@@ -385,40 +397,56 @@ static void record_decision(ttm *t, struct ttm_bp *b, const struct ttm_bp_input 
     b->has_decision = 1;
 }
 
-/* Scale-in stabilisation: notes target F of this minute and returns the largest target of the
- * last ttm.scale_in_window_minutes minutes (this one included): a forecast may raise the held
- * count at once, but lowers it only once every target of the window is lower. */
-static int stabilised_target(ttm *t, struct ttm_bp *b, int target, int64_t now)
+/* Scale-in stabilisation: notes target F of this minute and the count tier 1 raised (0 = none),
+ * and returns in held the largest target of the last ttm.scale_in_window_minutes minutes (this
+ * one included) and in ceiling the larger of that and the largest raised count of the window: a
+ * forecast may raise the held count at once, but lowers it only once every target of the window
+ * is lower, and its ceiling never undoes a scale-up of tier 1 within the window. */
+static void stabilised_target(ttm *t, struct ttm_bp *b, int target, int raised, int64_t now,
+                              int *held, int *ceiling)
 {
     int64_t minute = ae_minute_floor(now) / AE_MINUTE_MS;
     int slot = (int)(minute % TTM_TARGET_SLOTS);
     if (b->target_minute[slot] != minute) {
         b->target_minute[slot] = minute;
         b->target[slot] = target;
-    } else if (target > b->target[slot]) {
-        b->target[slot] = target;
+        b->raised[slot] = raised;
+    } else {
+        b->target[slot] = target > b->target[slot] ? target : b->target[slot];
+        b->raised[slot] = raised > b->raised[slot] ? raised : b->raised[slot];
     }
-    int window = t->cfg.scale_in_window_minutes, held = target;
-    for (int k = 0; k < TTM_TARGET_SLOTS; k++)
-        if (b->target_minute[k] != INT64_MIN && b->target_minute[k] > minute - window &&
-            b->target_minute[k] <= minute && b->target[k] > held)
-            held = b->target[k];
-    return held;
+    int window = t->cfg.scale_in_window_minutes;
+    *held = target;
+    *ceiling = raised;
+    for (int k = 0; k < TTM_TARGET_SLOTS; k++) {
+        if (b->target_minute[k] == INT64_MIN || b->target_minute[k] <= minute - window ||
+            b->target_minute[k] > minute)
+            continue;
+        *held = b->target[k] > *held ? b->target[k] : *held;
+        *ceiling = b->raised[k] > *ceiling ? b->raised[k] : *ceiling;
+    }
+    *ceiling = *held > *ceiling ? *held : *ceiling;
 }
 
-/* Bounded churn on the analyzer's recommendation: the floor and ceiling become the stabilised
- * target; without ttm.forecast_ceiling the ceiling is dropped (forecasts only ever hold
- * instances up). A scale-down the window holds back becomes a hold. */
+/* Bounded churn on the analyzer's recommendation: the floor becomes the stabilised target and
+ * the ceiling the stabilised target or a count tier 1 raised within the window (so tier 1
+ * scaling up and the forecast's ceiling scaling in do not alternate); without
+ * ttm.forecast_ceiling the ceiling is dropped (forecasts only ever hold instances up). A
+ * scale-down the window holds back becomes a hold. */
 static void bound_churn(ttm *t, struct ttm_bp *b, int requested, int64_t now)
 {
     struct fcst_recommendation *r = &b->rec;
     if (r->floor <= 0 && r->ceiling <= 0)
         return;
-    int held = stabilised_target(t, b, r->floor > r->ceiling ? r->floor : r->ceiling, now);
+    int target = r->floor > r->ceiling ? r->floor : r->ceiling;
+    int raised = b->issued > 0 && requested > b->issued ? requested : 0;
+    int held, ceiling;
+    stabilised_target(t, b, target, raised, now, &held, &ceiling);
+    b->issued = ceiling;
     if (r->floor > 0)
         r->floor = held;
-    r->ceiling = t->cfg.forecast_ceiling && r->ceiling > 0 ? held : 0;
-    if (r->type == FCST_SCALE_DOWN && (held >= requested || r->ceiling == 0)) {
+    r->ceiling = t->cfg.forecast_ceiling && r->ceiling > 0 ? ceiling : 0;
+    if (r->type == FCST_SCALE_DOWN && (ceiling >= requested || r->ceiling == 0)) {
         r->type = FCST_HOLD;
         r->reason = FCST_REASON_STABLE;
         size_t len = strlen(r->text);
@@ -426,8 +454,12 @@ static void bound_churn(ttm *t, struct ttm_bp *b, int requested, int64_t now)
             snprintf(r->text + len, sizeof r->text - len,
                      "; scale-in held: target %d within the last %d min", held,
                      t->cfg.scale_in_window_minutes);
-        else
+        else if (r->ceiling == 0)
             snprintf(r->text + len, sizeof r->text - len, "; floor only: tier 1 scales in");
+        else
+            snprintf(r->text + len, sizeof r->text - len,
+                     "; scale-in held: tier 1 raised to %d within the last %d min", ceiling,
+                     t->cfg.scale_in_window_minutes);
     }
 }
 

@@ -6,12 +6,12 @@
 #include "aether/features.h"
 #include "dashboard.h"
 #include "jtext.h"
-#include "log.h"
+#include "aether/log.h"
 #include "metrics.h"
 #include "ncluster.h"
 #include "node.h"
 #include "reqparse.h"
-#include "sbuf.h"
+#include "aether/sbuf.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -89,7 +89,7 @@ static json_t *selection_json(const struct sel *s)
     json_object_set_new(o, "reason", json_text(s->why));
     json_object_set_new(o, "activeSince", json_integer(s->active_since_ms));
     json_object_set_new(o, "switches", json_integer(s->switches));
-    json_object_set_new(o, "steps", json_integer(s->steps));
+    json_object_set_new(o, "steps", json_integer(s->p.steps));
     json_t *cands = json_array();
     for (int c = 0; c < SEL_CANDIDATES; c++) {
         json_t *k = json_object();
@@ -97,7 +97,7 @@ static json_t *selection_json(const struct sel *s)
         json_object_set_new(k, "score", num_or_null(sel_score(s, c)));
         json_t *err = json_array(), *mae = json_array();
         int samples = 0;
-        for (int h = 1; h <= s->steps; h++) {
+        for (int h = 1; h <= s->p.steps; h++) {
             int n;
             json_array_append_new(err, num_or_null(sel_error(s, c, h, &n)));
             json_array_append_new(mae, num_or_null(sel_mae(s, c, h)));
@@ -388,8 +388,9 @@ static void h_push(void *ctx, const struct http_request *req, struct http_respon
     const char *body = http_body(req, &len);
     struct req_push p;
     char err[512];
-    if (req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err) != 0) {
-        http_error(resp, 400, "%s", err);
+    int parsed = req_parse_push(body, len, ae_feature_names(), &p, err, sizeof err);
+    if (parsed != 0) {
+        http_error(resp, parsed == AE_ERANGE ? 422 : 400, "%s", err);
         return;
     }
     int rc = node_push(n, name, &p, node_now_ms(), err, sizeof err);
@@ -433,7 +434,7 @@ static void render_row(struct export_stream *e, const struct ae_minute *m)
         sbuf_printf(b, "%lld", (long long)m->start_ms);
         for (int f = 0; f < AE_FEATURE_COUNT; f++) {
             sbuf_append(b, ",", 1);
-            if (ae_minute_has(m, f))
+            if (ae_minute_has(m, f) && isfinite(m->values[f]))
                 sbuf_number(b, m->values[f]);
         }
         sbuf_append(b, "\n", 1);
@@ -664,6 +665,41 @@ static void h_metrics(void *ctx, const struct http_request *req, struct http_res
     http_reply(resp, 200, METRICS_CONTENT_TYPE, text, len);
 }
 
+/* GET /api/keda/{blueprint}: what KEDA's metrics-api scaler reads (docs/kubernetes.md): the
+ * instances the node wants and the forecast's floor, both plain numbers (0 when no forecast
+ * holds a floor) so that a valueLocation of desiredInstances or forecastFloor always finds one. */
+static void h_keda(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct node *n = ctx;
+    const char *name = http_path(req) + strlen("/api/keda/");
+    if (!req_valid_blueprint(name)) {
+        http_error(resp, 400, "\"%.64s\" is not a blueprint name ([a-z0-9-], 1..63 chars)", name);
+        return;
+    }
+    struct node_view *v = take_view(n, resp);
+    if (!v)
+        return;
+    const struct node_bp_view *b = NULL;
+    for (int k = 0; k < v->nbp && !b; k++)
+        if (strcmp(v->bps[k].cfg->name, name) == 0)
+            b = &v->bps[k];
+    if (!b) {
+        node_view_free(v);
+        http_error(resp, 404, "no blueprint named \"%s\"", name);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "blueprint", json_string(b->cfg->name));
+    json_object_set_new(o, "desiredInstances", json_integer(b->requested));
+    json_object_set_new(o, "forecastFloor", json_integer(b->has_rec ? b->rec_floor : 0));
+    json_object_set_new(o, "forecastCeiling", json_integer(b->has_rec ? b->rec_ceiling : 0));
+    json_object_set_new(o, "readyInstances", json_integer(b->status.ready));
+    json_object_set_new(o, "min", json_integer(b->cfg->min_instances));
+    json_object_set_new(o, "max", json_integer(b->cfg->max_instances));
+    node_view_free(v);
+    reply_json(resp, 200, o);
+}
+
 const struct http_route api_routes[] = {
     {"GET", "/api/ttm/status", 0, 0, h_status},
     {"GET", "/api/ttm/training-data", 0, 0, h_training_data},
@@ -671,6 +707,7 @@ const struct http_route api_routes[] = {
     {"GET", "/api/blueprints", 0, 0, h_blueprints},
     {"GET", "/api/cluster", 0, 0, h_cluster},
     {"GET", "/api/decisions", 0, 0, h_decisions},
+    {"GET", "/api/keda/", 1, 0, h_keda},
     {"POST", "/api/ttm/reload", 0, 1, h_reload},
     {"POST", "/api/metrics/", 1, 1, h_push},
     {"GET", "/metrics", 0, 0, h_metrics},

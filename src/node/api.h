@@ -4,9 +4,10 @@
  *   GET  /api/ttm/training-data   minute history as JSON or CSV (?format=csv), streamed
  *   GET  /api/blueprints          instances, load and last decision per blueprint
  *   GET  /api/decisions           recent decisions, newest first (?blueprint=&limit=)
- *   POST /api/ttm/reload          reload the model (token when api.token is set)
+ *   POST /api/ttm/reload          reload the model (token)
  *   POST /api/metrics/{blueprint} push feature values for this second -> 202 (token)
  *   GET  /api/ttm/forecasts       every stored forecast step (?blueprint=&from=&to=)
+ *   GET  /api/keda/{blueprint}    desired instances and forecast floor, for KEDA's metrics-api
  *   GET  /metrics                 Prometheus text format 0.0.4
  *   GET  /, /dashboard, /dashboard/{file}   the dashboard (dashboard.h)
  *

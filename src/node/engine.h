@@ -11,4 +11,8 @@
 /* The linked engine's opener, or NULL when the executable was built without it (WITH_TTM=0). */
 ae_predictor_open_fn engine_builtin_open(void);
 
+/* Sets the memory cap of models opened afterwards (nn_set_plan_limit); no-op without the
+ * engine (the module has its own, see mload.h). */
+void engine_builtin_set_plan_limit(size_t max_bytes);
+
 #endif

@@ -49,6 +49,13 @@ static int to_minute(const struct tdata *d, size_t r, int64_t shift_ms, int inst
     for (int f = 0; f < TDATA_FEATURES; f++) {
         if (isnan(row->values[f]))
             continue;
+        double v = row->values[f], max = ae_feature_minute_max(f);
+        if (!(v >= 0 && v <= max)) {
+            snprintf(err, errlen,
+                     "%s:%zu: %s = %g is outside its plausible range 0..%g (%s per minute)", path,
+                     r + 2, ae_feature_name(f), v, max, ae_feature_unit(f));
+            return AE_ERANGE;
+        }
         m->values[f] = row->values[f];
         m->missing &= ~AE_FEATURE_BIT(f);
         m->samples[f] = IMPORT_SAMPLES;

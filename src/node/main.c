@@ -9,8 +9,9 @@
  *   aether-node import-history FILE    backfill the history from a training-data CSV (import.h) */
 #include "aether/cfgload.h"
 #include "aether/error.h"
+#include "access.h"
 #include "engine.h"
-#include "log.h"
+#include "aether/log.h"
 #include "http.h"
 #include "import.h"
 #include "node.h"
@@ -179,6 +180,8 @@ int main(int argc, char **argv)
                        NLOG_JSON == (int)CFG_LOG_JSON,
                    "log enums follow the config's order");
     nlog_setup((enum nlog_level)cfg.node.log_level, (enum nlog_format)cfg.node.log_format);
+    access_warn_writable("config", config);
+    engine_builtin_set_plan_limit((size_t)cfg.ttm.max_model_memory_mb << 20);
 
     /* Signals are taken synchronously by this thread (sigwait); every other thread inherits the
      * blocked mask, so no handler runs inside the control loop or the HTTP server. */

@@ -116,7 +116,7 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
         if (!n->bps[k].has_ttm || !s)
             continue;
         for (int c = 0; c < SEL_CANDIDATES; c++)
-            for (int h = 1; h <= s->steps; h++) {
+            for (int h = 1; h <= s->p.steps; h++) {
                 int samples;
                 double e = sel_error(s, c, h, &samples);
                 if (samples == 0)

@@ -3,8 +3,9 @@
 
 #include "aether/error.h"
 #include "aether/features.h"
+#include "access.h"
 #include "fault.h"
-#include "log.h"
+#include "aether/log.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,6 +20,29 @@ static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *module_handle; /* never closed: predictors' code lives in it */
 static ae_predictor_open_fn module_open;
 
+/* Hands the model memory cap to the module (when it has the symbol). */
+static void set_module_limit(size_t max_bytes)
+{
+    void *sym = dlsym(module_handle, MLOAD_LIMIT_SYMBOL);
+    void (*set_limit)(size_t) = NULL;
+    if (sym)
+        memcpy(&set_limit, &sym, sizeof set_limit);
+    if (set_limit)
+        set_limit(max_bytes);
+    else
+        nlog(NLOG_WARN, "ttm", "engine module has no %s: ttm.max_model_memory_mb not applied",
+             MLOAD_LIMIT_SYMBOL);
+}
+
+/* Nonzero (with the reason) unless the module and its directory belong to this user or root;
+ * warns when anyone may write either. */
+static int module_untrusted(const char *dir, const char *path, char *why, size_t whylen)
+{
+    access_warn_writable("node.extensions_dir", dir);
+    access_warn_writable("engine module", path);
+    return access_check_owner(dir, why, whylen) || access_check_owner(path, why, whylen);
+}
+
 ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *err, size_t errlen)
 {
     if (req->builtin)
@@ -29,11 +53,14 @@ ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *er
     ae_predictor_open_fn fn = module_open;
     if (!fn) {
         struct stat st;
+        char why[CFG_PATH_MAX + 256];
         if (stat(path, &st) != 0) {
             snprintf(err, errlen,
                      "No TTM predictor implementation available (this node is built without the "
                      "engine and %s does not exist)",
                      path);
+        } else if (module_untrusted(req->extensions_dir, path, why, sizeof why)) {
+            snprintf(err, errlen, "No TTM predictor implementation available (%s)", why);
         } else if (!(module_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
             snprintf(err, errlen, "No TTM predictor implementation available (cannot load %s: %s)",
                      path, dlerror());
@@ -48,6 +75,7 @@ ae_predictor_open_fn mload_find_engine(const struct mload_request *req, char *er
             } else {
                 memcpy(&fn, &sym, sizeof fn);
                 module_open = fn;
+                set_module_limit(req->max_plan_bytes);
                 nlog(NLOG_INFO, "ttm", "Loaded TTM engine module %s", path);
             }
         }
@@ -99,6 +127,7 @@ int mload_open(const struct mload_request *req, ae_predictor **out, char *err, s
         snprintf(err, errlen, "File not found: %s (ttm.model_path)", req->model_path);
         return AE_ENOENT;
     }
+    access_warn_writable("model", req->model_path);
     char why[1024] = "";
     ae_predictor *p =
         open_fn(req->model_path, req->window, req->horizon, req->max_batch, why, sizeof why);

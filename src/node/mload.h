@@ -23,7 +23,11 @@ struct mload_request {
     int horizon;                  /* [ttm] prediction_horizon */
     int max_batch;                /* number of blueprints (>= 1) */
     ae_predictor_open_fn builtin; /* the linked engine, or NULL (WITH_TTM=0) */
+    size_t max_plan_bytes;        /* [ttm] max_model_memory_mb, handed to the module (the linked
+                                     engine gets it from main.c) */
 };
+
+#define MLOAD_LIMIT_SYMBOL "aether_ttm_set_plan_limit"
 
 /* Finds the engine: req->builtin when set, else MLOAD_MODULE_SYMBOL from
  * <extensions_dir>/aether-ttm-onnx.so (loaded once, kept for the process lifetime). Returns NULL

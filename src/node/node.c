@@ -6,9 +6,11 @@
 #include "aether/error.h"
 #include "aether/hostmem.h"
 #include "aether/scaler.h"
+#include "backfill.h"
+#include "access.h"
 #include "api.h"
 #include "http.h"
-#include "log.h"
+#include "aether/log.h"
 #include "mload.h"
 #include "ncluster.h"
 #include "reqparse.h"
@@ -220,6 +222,8 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
 
     int rc = store_open(n->cfg.node.data_dir, n->cfg.node.history_retention_days, &n->store, err,
                         errlen);
+    if (rc == 0)
+        rc = access_resolve_token(&n->cfg.api, n->cfg.node.data_dir, err, errlen);
     if (rc)
         return rc;
     rc = store_prune(n->store, now_ms, err, errlen);
@@ -259,6 +263,7 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         }
     }
     sort_by_name(n);
+    backfill_all(n->store, &n->cfg, now_ms); /* before the reload, which then includes it */
     if ((rc = reload_history(n, now_ms, err, errlen)) != 0)
         return rc;
     if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
@@ -308,6 +313,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
         .horizon = n->cfg.ttm.prediction_horizon,
         .max_batch = n->nbp > 0 ? n->nbp : 1,
         .builtin = n->builtin_engine,
+        .max_plan_bytes = (size_t)n->cfg.ttm.max_model_memory_mb << 20,
     };
     ae_predictor *p = NULL;
     int rc = mload_open(&req, &p, err, errlen);
@@ -436,6 +442,20 @@ static void store_minute(struct node *n, struct node_bp *b, const struct ae_minu
     }
 }
 
+/* Says (within a budget) which collected values were dropped as implausible. */
+static void warn_implausible(const struct node_bp *b, uint32_t dropped)
+{
+    static struct nlog_limit limit = NLOG_LIMIT_INIT(5, 60.0);
+    for (int i = 0; dropped && i < AE_FEATURE_COUNT; i++)
+        if (dropped & AE_FEATURE_BIT(i)) {
+            nlog_limited(&limit, NLOG_WARN, "collect",
+                         "blueprint %s: collected %s is outside its plausible range 0..%g; the "
+                         "second counts it as missing",
+                         b->cfg->name, ae_feature_name(i), ae_feature_max(i));
+            dropped &= ~AE_FEATURE_BIT(i);
+        }
+}
+
 /* Builds the snapshot of the second starting at sec_ms and folds it into the history. */
 static void fold_second(struct node *n, int bi, int64_t sec_ms)
 {
@@ -448,6 +468,7 @@ static void fold_second(struct node *n, int bi, int64_t sec_ms)
     ae_snapshot_set(s, AE_F_EVENT_LOOP_LAG_MS, n->lag.last * 1000.0);
     for (int c = 0; c < n->ncollectors; c++)
         n->collectors[c].collect(n->collectors[c].state, bi, s);
+    warn_implausible(b, ae_snapshot_drop_implausible(s));
     scl_push_fold(b->s, sec_ms, s); /* pushed values win */
     b->has_snapshot = 1;
     struct ae_minute closed;
@@ -590,10 +611,17 @@ void node_tick(struct node *n, int64_t now_ms, double deadline_mono_s)
     pthread_mutex_unlock(&n->lock);
 }
 
+_Static_assert(HTTP_TOKEN_MAX == CFG_TOKEN_MAX,
+               "one api.token limit for the config and the server");
+
 int node_start_http(struct node *n, char *err, size_t errlen)
 {
-    return http_start(n->cfg.api.bind, api_routes, api_route_count, n, n->cfg.api.token, &n->http,
-                      err, errlen);
+    const struct cfg_api *api = &n->cfg.api;
+    struct http_options opt = {.token = api->token,
+                               .max_per_client = api->max_connections_per_client,
+                               .request_timeout_ms = api->request_timeout_ms,
+                               .max_streams = api->max_concurrent_exports};
+    return http_start(api->bind, api_routes, api_route_count, n, &opt, &n->http, err, errlen);
 }
 
 void node_request_stop(struct node *n)

@@ -10,16 +10,19 @@
  * the host's CPU and memory are not a blueprint's unless the host runs nothing else (a process
  * blueprint with no ready instance, or an exec blueprint whose instances run elsewhere, would
  * otherwise borrow numbers that are not its own).
- * Why features are missing (the scrape's reason) and actuator failures are logged when they
- * change, and the reason is shown in /api/blueprints as the blueprint's error when the actuator
- * has none. Each finished exec run is logged and its outcome handed to the node (run_result),
- * which writes it into the result of the decision that asked for it. */
+ * A blueprint with [blueprint.prometheus] url also has a Prometheus-query collector, run above
+ * the scrape (its PromQL answers win over what the instances' pages say).
+ * Why features are missing (the scrape's and the queries' reasons) and actuator failures are
+ * logged when they change, and the reasons are shown in /api/blueprints as the blueprint's error
+ * when the actuator has none. Each finished exec run is logged and its outcome handed to the node
+ * (run_result), which writes it into the result of the decision that asked for it. */
 #include "sources.h"
 
 #include "aether/actuator.h"
 #include "aether/collector.h"
 #include "aether/error.h"
-#include "log.h"
+#include "aether/promql.h"
+#include "aether/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +34,10 @@ struct wl_bp {
     const struct cfg_blueprint *cfg; /* borrowed from the node's config */
     struct actuator *act;
     struct collector *coll;
-    struct host_collector *host; /* only with host_metrics */
+    struct host_collector *host;    /* only with host_metrics */
+    struct promql_collector *query; /* only with [blueprint.prometheus] url */
     char last_reason[512];
+    char last_query_reason[512];
     int last_runs;        /* exec runs already logged */
     char last_error[256]; /* the actuator's error as last shown */
     long failures_seen;   /* its failures_total when last looked at */
@@ -63,6 +68,19 @@ static void collect_process(void *state, int bp, struct ae_snapshot *snap)
     collector_fill_process(b->coll, snap);
 }
 
+/* Logs reason under what when it differs from *last (then remembered there). */
+static void log_reason_change(const char *bp, const char *what, const char *reason, char *last,
+                              size_t cap)
+{
+    if (strcmp(reason, last) == 0)
+        return;
+    if (reason[0])
+        nlog(NLOG_WARN, "collector", "blueprint %s: metrics missing: %s", bp, reason);
+    else
+        nlog(NLOG_INFO, "collector", "blueprint %s: %s", bp, what);
+    snprintf(last, cap, "%s", reason);
+}
+
 static void collect_scrape(void *state, int bp, struct ae_snapshot *snap)
 {
     struct wl_sources *w = state;
@@ -72,13 +90,23 @@ static void collect_scrape(void *state, int bp, struct ae_snapshot *snap)
     collector_fill_scrape(b->coll, snap);
     char reason[sizeof(b->last_reason)];
     collector_reason(b->coll, reason, sizeof(reason));
-    if (strcmp(reason, b->last_reason) != 0) {
-        if (reason[0])
-            nlog(NLOG_WARN, "collector", "blueprint %s: metrics missing: %s", b->cfg->name, reason);
-        else
-            nlog(NLOG_INFO, "collector", "blueprint %s: every target scraped", b->cfg->name);
-        memcpy(b->last_reason, reason, sizeof(reason));
-    }
+    if (b->query && !b->cfg->metrics_urls_count && b->cfg->actuator == CFG_ACTUATOR_EXEC)
+        reason[0] = '\0'; /* nothing to scrape: the queries are this blueprint's source */
+    log_reason_change(b->cfg->name, "every target scraped", reason, b->last_reason,
+                      sizeof(b->last_reason));
+}
+
+static void collect_query(void *state, int bp, struct ae_snapshot *snap)
+{
+    struct wl_sources *w = state;
+    if (bp < 0 || bp >= w->n || !w->bps[bp].query)
+        return;
+    struct wl_bp *b = &w->bps[bp];
+    promql_collector_fill(b->query, snap);
+    char reason[sizeof(b->last_query_reason)];
+    promql_collector_reason(b->query, reason, sizeof(reason));
+    log_reason_change(b->cfg->name, "every Prometheus query answered", reason, b->last_query_reason,
+                      sizeof(b->last_query_reason));
 }
 
 static void close_sources(void *state)
@@ -87,6 +115,7 @@ static void close_sources(void *state)
     for (int i = 0; i < w->n; i++) {
         actuator_close(w->bps[i].act); /* normally already closed by the node */
         collector_close(w->bps[i].coll);
+        promql_collector_close(w->bps[i].query);
         host_collector_close(w->bps[i].host);
     }
     free(w->bps);
@@ -126,8 +155,12 @@ static void act_status(void *state, int bp, struct node_actuator_status *out)
     memcpy(b->last_error, st.error, sizeof(st.error));
     if (st.error[0])
         snprintf(out->error, sizeof(out->error), "%s", st.error);
-    else if (b->last_reason[0])
-        snprintf(out->error, sizeof(out->error), "metrics: %.240s", b->last_reason);
+    else if (b->last_reason[0] && b->last_query_reason[0])
+        snprintf(out->error, sizeof(out->error), "metrics: %.120s; %.120s", b->last_query_reason,
+                 b->last_reason);
+    else if (b->last_reason[0] || b->last_query_reason[0])
+        snprintf(out->error, sizeof(out->error), "metrics: %.240s",
+                 b->last_reason[0] ? b->last_reason : b->last_query_reason);
     out->runs = st.runs;
     out->run_count = st.run_count;
     if (st.runs == 0)
@@ -176,7 +209,7 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
         b->coll = collector_open(b->cfg, NULL, err, errlen);
         if (b->coll && b->cfg->host_metrics && !(b->host = host_collector_open()))
             snprintf(err, errlen, "out of memory");
-        else if (b->coll)
+        else if (b->coll && promql_collector_open(b->cfg, 1000, &b->query, err, errlen) == 0)
             b->act = actuator_open(b->cfg, err, errlen);
         if (!b->act) {
             w->n = i + 1;
@@ -190,6 +223,7 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
      * precedence order whatever the order they are added in. */
     const struct node_collector collectors[] = {
         {"scrape", NODE_SRC_SCRAPE, w, collect_scrape, close_sources},
+        {"prometheus", NODE_SRC_QUERY, w, collect_query, NULL},
         {"process", NODE_SRC_PROCESS, w, collect_process, NULL},
         {"host", NODE_SRC_HOST, w, collect_host, NULL},
     };

@@ -2,9 +2,9 @@
  *
  * Collectors fill the features they know into a blueprint's snapshot for the second that just
  * ended; the node runs them from the lowest source precedence to the highest (host, process,
- * scrape), then applies pushed values (POST /api/metrics/{blueprint}), so that when several know
- * a feature, push > scrape > process > host. Actuators take the desired instance count and
- * report what is running; both calls must return at once (work happens in the background).
+ * scrape, query), then applies pushed values (POST /api/metrics/{blueprint}), so that when several
+ * know a feature, push > query > scrape > process > host. Actuators take the desired instance count
+ * and report what is running; both calls must return at once (work happens in the background).
  *
  * The daemon asks node_attach_sources() (sources.c) to attach what this build provides. A
  * blueprint without an actuator is reported as "unavailable": its requested count is what the
@@ -18,7 +18,13 @@
 #include "aether/config.h"
 #include "aether/snapshot.h"
 
-enum node_source { NODE_SRC_HOST = 0, NODE_SRC_PROCESS, NODE_SRC_SCRAPE, NODE_SRC_PUSH };
+enum node_source {
+    NODE_SRC_HOST = 0,
+    NODE_SRC_PROCESS,
+    NODE_SRC_SCRAPE,
+    NODE_SRC_QUERY, /* PromQL against the blueprint's Prometheus */
+    NODE_SRC_PUSH
+};
 
 struct node_collector {
     const char *name;        /* for logs, static storage */

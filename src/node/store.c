@@ -1,5 +1,6 @@
 /* SQLite history of the node (see store.h). */
 #include "store.h"
+#include "store_recover.h"
 
 #include "aether/error.h"
 
@@ -17,6 +18,7 @@
 struct store {
     sqlite3 *db;
     sqlite3_stmt *put_minute;
+    sqlite3_stmt *put_backfill; /* a backfilled minute, only where none is stored */
     sqlite3_stmt *put_decision;
     sqlite3_stmt *set_result;
     sqlite3_stmt *put_forecast;
@@ -50,6 +52,11 @@ static const char *const schema_v2 =
     " v10 REAL,"
     " PRIMARY KEY (blueprint, ts, step, made)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS forecasts_by_ts ON forecasts (ts);";
+
+/* Version 3: minutes read from a Prometheus server on start (backfilled = 1) are told apart
+ * from the ones the node folded itself (0). */
+static const char *const schema_v3 =
+    "ALTER TABLE minutes ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0;";
 
 static int fail(sqlite3 *db, int code, const char *what, const char *path, char *err, size_t errlen)
 {
@@ -165,8 +172,9 @@ static int migrate(struct store *s, char *err, size_t errlen)
     }
     if (version == STORE_SCHEMA_VERSION)
         return 0;
-    /* One step per version: 0 -> 1 creates minutes and decisions, 1 -> 2 adds forecasts. */
-    const char *const steps[] = {schema_v1, schema_v2};
+    /* One step per version: 0 -> 1 creates minutes and decisions, 1 -> 2 adds forecasts, 2 -> 3
+     * marks backfilled minutes. */
+    const char *const steps[] = {schema_v1, schema_v2, schema_v3};
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
     int ok = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
@@ -222,6 +230,12 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         return AE_EINVAL;
     }
     struct store *s;
+    char aside[4200];
+    rc = store_set_aside_if_corrupt(path, aside, sizeof aside, err, errlen);
+    if (rc) {
+        close(lock_fd);
+        return rc;
+    }
     rc = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, errlen);
     if (rc) {
         close(lock_fd);
@@ -241,10 +255,16 @@ int store_open(const char *dir, int retention_days, struct store **out, char *er
         store_close(s);
         return rc;
     }
+    if (aside[0])
+        store_salvage(s->db, aside);
     if (sqlite3_prepare_v2(s->db,
                            "INSERT OR REPLACE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
-                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?)",
+                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?, 0)",
                            -1, &s->put_minute, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO minutes VALUES (?,?, ?,?,?,?,?,?,?,?,?,?,?,"
+                           " ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?, 1)",
+                           -1, &s->put_backfill, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO decisions (ts, blueprint, tier, action, from_n, to_n,"
                            " reason, inputs, result) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -276,6 +296,7 @@ void store_close(struct store *s)
     if (!s)
         return;
     sqlite3_finalize(s->put_minute);
+    sqlite3_finalize(s->put_backfill);
     sqlite3_finalize(s->put_decision);
     sqlite3_finalize(s->set_result);
     sqlite3_finalize(s->put_forecast);
@@ -290,16 +311,16 @@ const char *store_path(const struct store *s)
     return s->path;
 }
 
-int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
-                     size_t errlen)
+/* Runs statement st (put_minute or put_backfill) for minute m of bp. */
+static int write_minute(struct store *s, sqlite3_stmt *st, const char *bp,
+                        const struct ae_minute *m, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = s->put_minute;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, bp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->start_ms);
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (m->missing & AE_FEATURE_BIT(i))
-            sqlite3_bind_null(st, 3 + i);
+        if ((m->missing & AE_FEATURE_BIT(i)) || !isfinite(m->values[i]))
+            sqlite3_bind_null(st, 3 + i); /* nothing non-finite is ever stored */
         else
             sqlite3_bind_double(st, 3 + i, m->values[i]);
         sqlite3_bind_int(st, 3 + STORE_FEATURES + i, m->samples[i]);
@@ -313,6 +334,19 @@ int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m,
     if (rc != SQLITE_DONE)
         return fail(s->db, AE_EIO, "writing a minute", s->path, err, errlen);
     return 0;
+}
+
+int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
+                     size_t errlen)
+{
+    return write_minute(s, s->put_minute, bp, m, err, errlen);
+}
+
+int store_put_backfilled_minute(struct store *s, const char *bp, const struct ae_minute *m,
+                                char *err, size_t errlen)
+{
+    int rc = write_minute(s, s->put_backfill, bp, m, err, errlen);
+    return rc ? rc : sqlite3_changes(s->db) > 0;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
@@ -425,10 +459,11 @@ static void read_minute_row(sqlite3_stmt *st, struct ae_minute *m)
     ae_minute_init(m, sqlite3_column_int64(st, 0));
     m->missing = 0;
     for (int i = 0; i < STORE_FEATURES; i++) {
-        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL)
-            m->missing |= AE_FEATURE_BIT(i);
+        double v = sqlite3_column_double(st, 1 + i);
+        if (sqlite3_column_type(st, 1 + i) == SQLITE_NULL || !isfinite(v))
+            m->missing |= AE_FEATURE_BIT(i); /* a row written before values were checked */
         else
-            m->values[i] = sqlite3_column_double(st, 1 + i);
+            m->values[i] = v;
         m->samples[i] = sqlite3_column_int(st, 1 + STORE_FEATURES + i);
     }
     m->snapshots = sqlite3_column_int(st, 23);

@@ -15,7 +15,7 @@
 
 #include "aether/snapshot.h"
 
-#define STORE_SCHEMA_VERSION 2 /* 2: the forecasts table */
+#define STORE_SCHEMA_VERSION 3 /* 2: the forecasts table; 3: minutes.backfilled */
 #define STORE_FEATURES AE_FEATURE_COUNT
 #define STORE_FILE_NAME "aether.db"
 #define STORE_LOCK_NAME "aether.lock" /* held by the writer: one node per data_dir */
@@ -48,7 +48,9 @@ struct store_forecast {
  * writable, and the writer's lock <dir>/aether.lock free: a second writer in another process is
  * refused (AE_EIO, the message names node.data_dir and the holder's pid) while this one is open.
  * Returns 0 and *out, or a negative AE_E* code with a message naming the key or file in err.
- * Caller closes with store_close. The handle is for one writer thread. */
+ * Caller closes with store_close. The handle is for one writer thread.
+ * A database SQLite finds damaged (or not a database at all) is first moved aside, and the new
+ * one gets the rows that can still be read from it (store_recover.h). */
 int store_open(const char *dir, int retention_days, struct store **out, char *err, size_t errlen);
 /* Opens a second, read-only handle on the same file (for HTTP handlers, one per request or
  * per thread). Caller closes with store_close. */
@@ -60,6 +62,12 @@ const char *store_path(const struct store *s);
 /* Inserts or replaces the minute m of blueprint bp (one transaction). */
 int store_put_minute(struct store *s, const char *bp, const struct ae_minute *m, char *err,
                      size_t errlen);
+/* Writes minute m of bp read from elsewhere (the Prometheus backfill), marked backfilled = 1 in
+ * the minutes table, unless the store already holds that minute (which is kept). Returns 1 when
+ * written, 0 when kept, or AE_EIO with a message. A minute the node closes later replaces it
+ * (store_put_minute marks its minutes backfilled = 0). */
+int store_put_backfilled_minute(struct store *s, const char *bp, const struct ae_minute *m,
+                                char *err, size_t errlen);
 /* Appends a decision (one transaction); on success *id (when id is not NULL) is its row id, for
  * store_set_decision_result. */
 int store_put_decision(struct store *s, const struct store_decision *d, int64_t *id, char *err,

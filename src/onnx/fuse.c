@@ -5,6 +5,9 @@
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
  *   Transpose(last two axes) -> MatMul                         => MatMul reading A transposed
  *   Conv -> BatchNormalization (constant statistics)           => Conv, weights and bias folded
+ *   Transpose [0,2,1] -> BatchNormalization -> Transpose [0,2,1]
+ *                                                              => BatchNorm over the last axis
+ *   Pad with constant pads that are all zero                   => removed (readers read its input)
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div -> Mul g -> Add b
  *                                                              => LayerNormalization (last axis)
  *
@@ -273,21 +276,92 @@ static void fuse_batchnorm(struct nn_model *m, struct nn_node *conv)
         nn_fold_batchnorm_into_conv(m, conv, bn);
 }
 
+/* Whether Pad node n has constant pads, all zero (opset 11 on; earlier ones as the attribute). */
+static int pads_all_zero(const struct nn_model *m, const struct nn_node *n)
+{
+    if (n->opset < 11) {
+        const struct nn_attr *a = nn_attr_get(n, "pads");
+        for (int i = 0; a && i < a->n; i++)
+            if (a->ints[i] != 0)
+                return 0;
+        return a != NULL;
+    }
+    if (n->n_in < 2 || n->in[1] < 0)
+        return 0;
+    const struct nn_tensor *p = &m->t[n->in[1]];
+    if (p->kind != NN_T_CONST || (p->dtype != NN_INT64 && p->dtype != NN_INT32))
+        return 0;
+    for (int64_t i = 0; i < p->numel; i++)
+        if (nn_tensor_int(p, i) != 0)
+            return 0;
+    return 1;
+}
+
+/* A Pad that adds nothing (PyTorch's AvgPool1d exports one before every pool): its readers read
+ * its input instead. */
+static void drop_zero_pad(struct nn_model *m, struct nn_node *pad)
+{
+    if (!is_op(pad, "Pad") || pad->n_out != 1 || pad->in[0] < 0 || !pads_all_zero(m, pad))
+        return;
+    int x = pad->in[0], y = pad->out[0];
+    if (m->t[y].is_output || m->t[x].dtype != m->t[y].dtype)
+        return;
+    for (int i = 0; i < m->n_nodes; i++) {
+        struct nn_node *n = &m->nodes[i];
+        for (int k = 0; !n->dead && k < n->n_in; k++)
+            if (n->in[k] == y) {
+                n->in[k] = x;
+                m->t[x].consumers++;
+            }
+    }
+    for (int k = 0; k < pad->n_in; k++)
+        if (pad->in[k] >= 0)
+            m->t[pad->in[k]].consumers--;
+    m->t[y].consumers = 0;
+    kill(pad);
+}
+
+/* Whether node n is a Transpose [0, 2, 1] of a rank-3 tensor. */
+static int swaps_last_of_three(const struct nn_node *n)
+{
+    const struct nn_attr *perm = is_op(n, "Transpose") ? nn_attr_get(n, "perm") : NULL;
+    return perm && perm->n == 3 && n->n_in == 1 && n->in[0] >= 0 && swaps_last_two(n);
+}
+
+/* Transpose [0,2,1] -> BatchNormalization (constant statistics) -> Transpose [0,2,1]: one
+ * BatchNorm over the last axis, without the two copies. */
+static void fuse_batchnorm_last(struct nn_model *m, struct nn_node *bn)
+{
+    if (!is_op(bn, "BatchNormalization") || bn->n_in != 5 || bn->n_out != 1 || bn->in[0] < 0 ||
+        m->t[bn->in[0]].producer < 0 || nn_attr_int(bn, "training_mode", 0) != 0 ||
+        (bn->opset < 9 && nn_attr_int(bn, "spatial", 1) == 0))
+        return;
+    for (int i = 1; i < 5; i++)
+        if (bn->in[i] < 0 || m->t[bn->in[i]].kind != NN_T_CONST)
+            return;
+    struct nn_node *before = &m->nodes[m->t[bn->in[0]].producer];
+    struct nn_node *after = sole_reader(m, bn->out[0]);
+    if (before->dead || !swaps_last_of_three(before) || sole_reader(m, bn->in[0]) != bn ||
+        !swaps_last_of_three(after))
+        return;
+    int in[5];
+    for (int i = 0; i < 5; i++)
+        in[i] = i == 0 ? before->in[0] : bn->in[i];
+    m->t[bn->in[0]].consumers--;
+    m->t[bn->out[0]].consumers--;
+    rewire(m, bn, &nn_op_batchnorm_last, 5, in, after->out[0]);
+    kill(before);
+    kill(after);
+}
+
 void nn_fuse(struct nn_model *m)
 {
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_batchnorm(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_layernorm(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_gelu(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_linear(m, &m->nodes[i]);
-    for (int i = 0; i < m->n_nodes; i++)
-        if (!m->nodes[i].dead)
-            fuse_transposed_a(m, &m->nodes[i]);
+    /* In this order: each pass sees the nodes the earlier ones left alive. */
+    void (*const passes[])(struct nn_model *, struct nn_node *) = {
+        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm,   fuse_layernorm,
+        fuse_gelu,           fuse_linear,   fuse_transposed_a};
+    for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++)
+        for (int i = 0; i < m->n_nodes; i++)
+            if (!m->nodes[i].dead)
+                passes[p](m, &m->nodes[i]);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 
 #include "aether/error.h"
 #include "aether/fileio.h"
@@ -17,6 +18,9 @@
 /* Oldest and newest default-domain opsets accepted. Operators check their own versions. */
 #define NN_OPSET_MIN 1
 #define NN_OPSET_MAX 21
+
+/* The plan limit of models loaded from now on (nn_set_plan_limit). */
+static _Atomic size_t default_plan_bytes = NN_DEFAULT_PLAN_BYTES;
 
 static int fail(struct nn_model *m, int code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -31,8 +35,8 @@ static int vfail(struct nn_model *m, const struct nn_node *n, int code, const ch
         return code;
     size_t k = ae_errf(m->err, m->errlen, 0, "model %s: ", m->label);
     if (n)
-        k = ae_errf(m->err, m->errlen, k, "node '%s' (%s): ",
-                    n->name && n->name[0] ? n->name : "(unnamed)",
+        k = ae_errf(m->err, m->errlen, k,
+                    "node '%s' (%s): ", n->name && n->name[0] ? n->name : "(unnamed)",
                     n->op ? n->op->name : n->op_type);
     ae_verrf(m->err, m->errlen, k, fmt, ap);
     return code;
@@ -201,6 +205,19 @@ static int copy_attr(struct nn_model *m, const Onnx__NodeProto *np, const Onnx__
         if (a->s.len)
             memcpy(out->s, a->s.data, a->s.len);
         out->s[a->s.len] = 0;
+    } else if (a->n_strings) { /* a list of strings (RNN activations): joined with ',' */
+        size_t len = 0;
+        for (size_t i = 0; i < a->n_strings; i++)
+            len += a->strings[i].len + 1;
+        out->s = malloc(len);
+        if (!out->s)
+            return fail(m, AE_ENOMEM, "out of memory");
+        char *w = out->s;
+        for (size_t i = 0; i < a->n_strings; i++) {
+            for (size_t k = 0; k < a->strings[i].len; k++) /* a ',' inside a name would split it */
+                *w++ = a->strings[i].data[k] == ',' ? ' ' : (char)a->strings[i].data[k];
+            *w++ = i + 1 < a->n_strings ? ',' : 0;
+        }
     }
     if (a->n_ints) {
         out->ints = malloc(sizeof *out->ints * a->n_ints);
@@ -346,6 +363,12 @@ static int check_operators(struct nn_model *m, const Onnx__GraphProto *g)
     return AE_EUNSUPPORTED;
 }
 
+static int is_recurrent(const char *op_type)
+{
+    return strcmp(op_type, "RNN") == 0 || strcmp(op_type, "GRU") == 0 ||
+           strcmp(op_type, "LSTM") == 0;
+}
+
 static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
 {
     const char *op_type = np->op_type ? np->op_type : "";
@@ -386,7 +409,11 @@ static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
         n->in[i] = idx;
         m->t[idx].consumers++;
     }
-    if (np->n_output == 0 || !np->output[0] || !np->output[0][0])
+    /* The recurrent layers may omit their first output (Y) and keep only the last state. */
+    int any_output = 0;
+    for (size_t i = 0; i < np->n_output; i++)
+        any_output |= np->output[i] && np->output[i][0] && (i == 0 || is_recurrent(op_type));
+    if (!any_output)
         return fail(m, AE_EPARSE, "node '%s' (%s) has no output", n->name, op_type);
     for (size_t i = 0; i < np->n_output; i++) {
         const char *out = np->output[i];
@@ -529,6 +556,7 @@ int nn_model_load_buffer(const void *data, size_t len, const char *label, nn_mod
     }
     m->label = dup_str(label ? label : "(memory)");
     m->max_tensor_bytes = (size_t)NN_MAX_TENSOR_BYTES;
+    m->max_plan_bytes = atomic_load(&default_plan_bytes);
     m->err = err;
     m->errlen = errlen;
     m->file_bytes = (long long)len;
@@ -707,6 +735,16 @@ const char *nn_model_metadata(const nn_model *m, const char *key)
         if (strcmp(m->meta_key[i], key) == 0)
             return m->meta_value[i];
     return NULL;
+}
+
+void nn_model_set_plan_limit(nn_model *m, size_t max_bytes)
+{
+    m->max_plan_bytes = max_bytes ? max_bytes : NN_DEFAULT_PLAN_BYTES;
+}
+
+void nn_set_plan_limit(size_t max_bytes)
+{
+    atomic_store(&default_plan_bytes, max_bytes ? max_bytes : NN_DEFAULT_PLAN_BYTES);
 }
 
 void nn_model_set_tensor_limit(nn_model *m, size_t max_bytes)

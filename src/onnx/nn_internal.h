@@ -49,8 +49,8 @@ struct nn_attr {
     int type; /* ONNX AttributeType: 1 float, 2 int, 3 string, 4 tensor, 6 floats, 7 ints */
     float f;
     int64_t i;
-    char *s;
-    int n; /* number of ints */
+    char *s; /* a string, or a list of strings joined with ',' (type 8) */
+    int n;   /* number of ints */
     int64_t *ints;
     int n_floats;
     float *floats;
@@ -66,6 +66,7 @@ struct nn_op {
     int (*infer)(struct nn_model *m, struct nn_node *n);
     int (*exec)(struct nn_model *m, struct nn_node *n);
     int shape_only; /* exec reads only its inputs' shapes (Shape): foldable once shapes are known */
+    int view;       /* output 0 is input 0's data unchanged (Reshape): planned on the same memory */
 };
 
 enum nn_activation { NN_ACT_NONE, NN_ACT_GELU };
@@ -110,8 +111,10 @@ struct nn_model {
     int n_meta;
     char **meta_key, **meta_value;
     int64_t params;
-    size_t weight_bytes; /* constants, packed copies of product operands included */
+    size_t weight_bytes;     /* constants, packed copies of product operands included */
     size_t max_tensor_bytes; /* planning refuses larger tensors */
+    size_t max_plan_bytes;   /* weights + planning tensors + arena may not pass this */
+    size_t plan_live_bytes;  /* tensors the planner holds right now (outside the weights) */
     /* After planning. */
     int planned;
     int reinfer; /* an input shape changed since the last run */
@@ -188,6 +191,7 @@ extern const struct nn_op nn_ops_norm[];
 extern const struct nn_op nn_ops_shape[];
 extern const struct nn_op nn_ops_conv[];
 extern const struct nn_op nn_ops_pad_scan[];
+extern const struct nn_op nn_ops_rnn[];
 
 /* --- ops_conv.c --- */
 /* Folds BatchNormalization bn (inference, constant float statistics) into the Conv conv whose
@@ -195,6 +199,10 @@ extern const struct nn_op nn_ops_pad_scan[];
  * with no other reader), makes that beta conv's bias, conv writes bn's output and bn dies.
  * Returns 1 when folded, 0 when a condition does not hold (nothing changed). Planning time. */
 int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn);
+
+/* BatchNormalization over the last axis of its input, constant statistics (made by fuse.c from
+ * Transpose -> BatchNormalization -> Transpose, as PyTorch exports BatchNorm1d over tokens). */
+extern const struct nn_op nn_op_batchnorm_last;
 
 /* --- fuse.c --- */
 /* Rewrites known patterns (exported GELU, MatMul + bias [+ GELU]) into fused nodes. */

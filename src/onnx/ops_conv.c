@@ -1,5 +1,6 @@
 /* Operators over sliding windows of [N, C, spatial...] tensors: Conv, AveragePool, MaxPool,
- * GlobalAveragePool, GlobalMaxPool, and the per-channel BatchNormalization (inference form).
+ * ConvTranspose, GlobalAveragePool, GlobalMaxPool, and the per-channel BatchNormalization
+ * (inference form).
  *
  * One to three spatial dimensions. The window geometry (output size, stride, dilation, leading
  * pad per dimension) is worked out once by infer into the node's parameters, with fewer than three
@@ -12,6 +13,7 @@
 
 #include "gemm.h"
 #include "nn_internal.h"
+#include "vec.h"
 
 #define SP 3 /* spatial dimensions of the normalised geometry */
 
@@ -26,7 +28,7 @@ enum {
     G_DIM,   /* then per normalised dimension: in, out, kernel, stride, dilation, pads */
 };
 enum { D_IN, D_OUT, D_K, D_S, D_DIL, D_PAD, D_PAD_END, D_SLOTS };
-#define G_AT(d, k) (G_DIM + (d) * D_SLOTS + (k))
+#define G_AT(d, k) (G_DIM + (d)*D_SLOTS + (k))
 
 /* Ints attribute `name` of length want into v, or dflt everywhere when absent. */
 static int ints_attr(struct nn_model *m, struct nn_node *n, const char *name, int want,
@@ -38,6 +40,13 @@ static int ints_attr(struct nn_model *m, struct nn_node *n, const char *name, in
     for (int i = 0; i < want; i++)
         v[i] = a ? a->ints[i] : dflt;
     return 0;
+}
+
+/* A dimension of size 1 in front of a tensor with fewer than SP spatial dimensions. */
+static void unit_dim(int64_t *g)
+{
+    g[D_IN] = g[D_OUT] = g[D_K] = g[D_S] = g[D_DIL] = 1;
+    g[D_PAD] = g[D_PAD_END] = 0;
 }
 
 /* Fills the geometry of a window of size kernel[nsp] over x's spatial dimensions from the node's
@@ -59,8 +68,10 @@ static int window_geometry(struct nn_model *m, struct nn_node *n, const struct n
     int same_lower = strcmp(auto_pad, "SAME_LOWER") == 0;
     int valid = strcmp(auto_pad, "VALID") == 0;
     if (!same_upper && !same_lower && !valid && strcmp(auto_pad, "NOTSET") != 0)
-        return nn_node_fail(m, n, AE_EINVAL, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, "
-                            "SAME_LOWER, VALID", auto_pad);
+        return nn_node_fail(m, n, AE_EINVAL,
+                            "auto_pad '%s' is not one of NOTSET, SAME_UPPER, "
+                            "SAME_LOWER, VALID",
+                            auto_pad);
     int ceil_mode = (int)nn_attr_int(n, "ceil_mode", 0) != 0;
     if (ceil_mode && !ceil_allowed)
         return nn_node_fail(m, n, AE_EINVAL, "ceil_mode is not an attribute of this operator");
@@ -68,8 +79,7 @@ static int window_geometry(struct nn_model *m, struct nn_node *n, const struct n
     for (int d = 0; d < SP; d++) {
         int64_t *g = &n->p[G_AT(d, 0)];
         if (d < off) {
-            g[D_IN] = g[D_OUT] = g[D_K] = g[D_S] = g[D_DIL] = 1;
-            g[D_PAD] = g[D_PAD_END] = 0;
+            unit_dim(g);
             continue;
         }
         int i = d - off;
@@ -157,32 +167,50 @@ static int check_nchw(struct nn_model *m, struct nn_node *n, const struct nn_ten
 static int pack_taps(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
                      const struct nn_tensor *w);
 
-static int conv_infer(struct nn_model *m, struct nn_node *n)
+/* Checks X ([N, C, spatial...]) and W (float, X's rank) of a Conv or ConvTranspose and reads
+ * the kernel from W (kernel_shape, when given, must agree). */
+static int conv_operands(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
+                         const struct nn_tensor *w, int64_t *kernel)
 {
-    const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
     int rc = check_nchw(m, n, x);
     if (rc != 0)
         return rc;
     int nsp = x->rank - 2;
     if (!w || w->dtype != NN_FLOAT || w->rank != x->rank)
         return nn_node_fail(m, n, AE_ESHAPE, "W must be float of rank %d", x->rank);
+    rc = ints_attr(m, n, "kernel_shape", nsp, 0, kernel);
+    for (int i = 0; rc == 0 && i < nsp; i++) {
+        if (nn_attr_get(n, "kernel_shape") && kernel[i] != w->dims[2 + i])
+            return nn_node_fail(m, n, AE_ESHAPE, "kernel_shape does not match W");
+        kernel[i] = w->dims[2 + i];
+    }
+    return rc;
+}
+
+static int check_bias(struct nn_model *m, struct nn_node *n, const struct nn_tensor *b, int64_t mo)
+{
+    if (b && (b->dtype != NN_FLOAT || b->numel != mo))
+        return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
+    return 0;
+}
+
+static int conv_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
+    int64_t kernel[SP];
+    int rc = conv_operands(m, n, x, w, kernel);
+    if (rc != 0)
+        return rc;
+    int nsp = x->rank - 2;
     int64_t group = nn_attr_int(n, "group", 1);
     int64_t c = x->dims[1], mo = w->dims[0];
     if (group < 1 || c % group != 0 || mo % group != 0 || w->dims[1] * group != c)
         return nn_node_fail(m, n, AE_ESHAPE,
                             "%lld input channels, W [%lld, %lld, ...] and group %lld do not fit",
                             (long long)c, (long long)mo, (long long)w->dims[1], (long long)group);
-    if (b && (b->dtype != NN_FLOAT || b->numel != mo))
-        return nn_node_fail(m, n, AE_ESHAPE, "B must be float with %lld elements", (long long)mo);
-    int64_t kernel[SP];
-    rc = ints_attr(m, n, "kernel_shape", nsp, 0, kernel);
+    rc = check_bias(m, n, b, mo);
     if (rc != 0)
         return rc;
-    for (int i = 0; i < nsp; i++) {
-        if (nn_attr_get(n, "kernel_shape") && kernel[i] != w->dims[2 + i])
-            return nn_node_fail(m, n, AE_ESHAPE, "kernel_shape does not match W");
-        kernel[i] = w->dims[2 + i];
-    }
     rc = window_geometry(m, n, x, nsp, kernel, 0);
     if (rc != 0)
         return rc;
@@ -318,6 +346,167 @@ static int conv_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
+/* ---- ConvTranspose(X, W, B): W is [C, M / group, kernel...] ---- */
+
+/* Leading pad and output size of one dimension: from output_shape (with auto_pad or not), from
+ * auto_pad SAME (output = input * stride), or from the pads. ONNX's rule splits the total
+ * padding (rounding down) with the larger half at the end for SAME_UPPER, at the start
+ * otherwise. */
+static int transpose_dim(struct nn_model *m, struct nn_node *n, int64_t *g, int64_t full,
+                         int64_t want, int same_upper, int64_t pb, int64_t pe)
+{
+    if (want >= 0) {
+        /* A negative total (an output_shape beyond the full one) adds zeros at the end. */
+        int64_t total = full - want, half = total >= 0 ? total / 2 : -((1 - total) / 2);
+        if (want < 1)
+            return nn_node_fail(m, n, AE_ESHAPE, "output_shape %lld is not positive",
+                                (long long)want);
+        g[D_PAD] = same_upper ? half : total - half;
+        g[D_OUT] = want;
+    } else {
+        g[D_PAD] = pb;
+        g[D_OUT] = full - pb - pe;
+        if (g[D_OUT] < 1)
+            return nn_node_fail(m, n, AE_ESHAPE, "pads %lld, %lld leave no output", (long long)pb,
+                                (long long)pe);
+    }
+    return 0;
+}
+
+static int transpose_geometry(struct nn_model *m, struct nn_node *n, const struct nn_tensor *x,
+                              int nsp, const int64_t *kernel)
+{
+    int64_t pads[2 * SP], strides[SP], dil[SP], outpad[SP], shape[SP];
+    const struct nn_attr *os = nn_attr_get(n, "output_shape");
+    int rc = ints_attr(m, n, "strides", nsp, 1, strides);
+    rc = rc ? rc : ints_attr(m, n, "dilations", nsp, 1, dil);
+    rc = rc ? rc : ints_attr(m, n, "pads", 2 * nsp, 0, pads);
+    rc = rc ? rc : ints_attr(m, n, "output_padding", nsp, 0, outpad);
+    if (rc == 0 && os && os->n != nsp && os->n != nsp + 2)
+        rc = nn_node_fail(m, n, AE_EINVAL, "output_shape has %d entries", os->n);
+    if (rc != 0)
+        return rc;
+    const struct nn_attr *ap = nn_attr_get(n, "auto_pad");
+    const char *auto_pad = ap && ap->s ? ap->s : "NOTSET";
+    int same = strncmp(auto_pad, "SAME_", 5) == 0, upper = strcmp(auto_pad, "SAME_UPPER") == 0;
+    int valid = strcmp(auto_pad, "VALID") == 0;
+    for (int i = 0; i < nsp; i++)
+        shape[i] = os ? os->ints[os->n - nsp + i] : same ? x->dims[2 + i] * strides[i] : -1;
+    const int64_t lim = NN_MAX_TENSOR_BYTES;
+    for (int d = 0, i = 0; d < SP && rc == 0; d++) {
+        int64_t *g = &n->p[G_AT(d, 0)];
+        if (d < SP - nsp) {
+            unit_dim(g);
+            continue;
+        }
+        int64_t in = x->dims[2 + i], k = kernel[i], st = strides[i], dl = dil[i];
+        if (k < 1 || st < 1 || dl < 1 || k > lim || st > lim || dl > lim || pads[i] < 0 ||
+            pads[i + nsp] < 0 || pads[i] > lim || pads[i + nsp] > lim || outpad[i] < 0 ||
+            outpad[i] >= (st > dl ? st : dl) || shape[i] > lim)
+            return nn_node_fail(m, n, AE_EINVAL,
+                                "kernel %lld, stride %lld, dilation %lld, pads "
+                                "or output_padding out of range",
+                                (long long)k, (long long)st, (long long)dl);
+        g[D_IN] = in, g[D_K] = k, g[D_S] = st, g[D_DIL] = dl, g[D_PAD_END] = 0;
+        int64_t full = st * (in - 1) + outpad[i] + (k - 1) * dl + 1;
+        rc = transpose_dim(m, n, g, full, shape[i], upper, valid ? 0 : pads[i],
+                           valid ? 0 : pads[i + nsp]);
+        i++;
+    }
+    double work = (double)x->numel * (double)n->p[G_M] / (double)n->p[G_GROUP];
+    for (int d = 0; d < SP && rc == 0; d++)
+        work *= (double)n->p[G_AT(d, D_K)];
+    if (rc == 0 && work > 1e12)
+        return nn_node_fail(m, n, AE_ERANGE, "the windows would take %.3g multiply-adds", work);
+    return rc;
+}
+
+static int conv_transpose_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0), *w = nn_in(m, n, 1), *b = nn_in(m, n, 2);
+    int64_t kernel[SP];
+    int rc = conv_operands(m, n, x, w, kernel);
+    if (rc != 0)
+        return rc;
+    int nsp = x->rank - 2;
+    int64_t group = nn_attr_int(n, "group", 1), c = x->dims[1];
+    if (group < 1 || group > c || c % group != 0 || w->dims[0] != c)
+        return nn_node_fail(m, n, AE_ESHAPE,
+                            "%lld input channels, W [%lld, ...] and group %lld "
+                            "do not fit",
+                            (long long)c, (long long)w->dims[0], (long long)group);
+    int64_t mo = w->dims[1] * group;
+    rc = check_bias(m, n, b, mo);
+    n->p[G_M] = mo;
+    n->p[G_GROUP] = group;
+    if (rc == 0)
+        rc = transpose_geometry(m, n, x, nsp, kernel);
+    if (rc != 0)
+        return rc;
+    int64_t dims[2 + SP];
+    int r = out_dims_nchw(n, mo, dims);
+    return nn_set_output(m, n, 0, NN_FLOAT, r, dims);
+}
+
+/* y[i * s + t] += w * x[i] for the inputs i < in whose output lies in [0, out). */
+static void scatter_row(float *y, const float *x, float w, int64_t t, int64_t s, int64_t in,
+                        int64_t out)
+{
+    int64_t lo = t >= 0 ? 0 : (-t + s - 1) / s;
+    int64_t hi = out - 1 - t < 0 ? 0 : (out - 1 - t) / s + 1;
+    hi = hi < in ? hi : in;
+    for (int64_t i = lo; i < hi; i++)
+        y[i * s + t] += w * x[i];
+}
+
+/* Adds one input channel's plane xp, through its kernel wp, to one output plane yp. */
+static void transpose_plane(const struct nn_node *n, const float *xp, const float *wp, float *yp)
+{
+    const int64_t *g0 = &n->p[G_AT(0, 0)], *g1 = &n->p[G_AT(1, 0)], *g2 = &n->p[G_AT(2, 0)];
+    for (int64_t kd = 0; kd < g0[D_K]; kd++)
+        for (int64_t id = 0; id < g0[D_IN]; id++) {
+            int64_t od = id * g0[D_S] + kd * g0[D_DIL] - g0[D_PAD];
+            if (od < 0 || od >= g0[D_OUT])
+                continue;
+            for (int64_t kh = 0; kh < g1[D_K]; kh++)
+                for (int64_t ih = 0; ih < g1[D_IN]; ih++) {
+                    int64_t oh = ih * g1[D_S] + kh * g1[D_DIL] - g1[D_PAD];
+                    if (oh < 0 || oh >= g1[D_OUT])
+                        continue;
+                    float *yr = yp + (od * g1[D_OUT] + oh) * g2[D_OUT];
+                    const float *xr = xp + (id * g1[D_IN] + ih) * g2[D_IN];
+                    const float *wr = wp + (kd * g1[D_K] + kh) * g2[D_K];
+                    for (int64_t kw = 0; kw < g2[D_K]; kw++)
+                        scatter_row(yr, xr, wr[kw], kw * g2[D_DIL] - g2[D_PAD], g2[D_S], g2[D_IN],
+                                    g2[D_OUT]);
+                }
+        }
+}
+
+static int conv_transpose_exec(struct nn_model *m, struct nn_node *n)
+{
+    const float *x = nn_in(m, n, 0)->data, *w = nn_in(m, n, 1)->data;
+    const struct nn_tensor *bt = nn_in(m, n, 2);
+    float *y = nn_out(m, n, 0)->data;
+    const int64_t *g0 = &n->p[G_AT(0, 0)], *g1 = &n->p[G_AT(1, 0)], *g2 = &n->p[G_AT(2, 0)];
+    int64_t batch = n->p[G_N], c = n->p[G_C], mo = n->p[G_M], group = n->p[G_GROUP];
+    int64_t cg = c / group, mg = mo / group;
+    int64_t in_plane = g0[D_IN] * g1[D_IN] * g2[D_IN];
+    int64_t out_plane = g0[D_OUT] * g1[D_OUT] * g2[D_OUT];
+    int64_t ktaps = g0[D_K] * g1[D_K] * g2[D_K];
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t co = 0; co < mo; co++) {
+            float *yp = y + (b * mo + co) * out_plane;
+            float b0 = bt ? ((const float *)bt->data)[co] : 0.0f;
+            for (int64_t k = 0; k < out_plane; k++)
+                yp[k] = b0;
+            int64_t gi = co / mg, ml = co % mg;
+            for (int64_t ci = gi * cg; ci < (gi + 1) * cg; ci++)
+                transpose_plane(n, x + (b * c + ci) * in_plane, w + (ci * mg + ml) * ktaps, yp);
+        }
+    return 0;
+}
+
 /* ---- AveragePool / MaxPool ---- */
 
 static int pool_infer(struct nn_model *m, struct nn_node *n, int is_max)
@@ -336,8 +525,8 @@ static int pool_infer(struct nn_model *m, struct nn_node *n, int is_max)
     if (rc != 0)
         return rc;
     n->p[G_M] = x->dims[1];
-    n->p[G_EXTRA] = is_max ? nn_attr_int(n, "storage_order", 0)
-                           : nn_attr_int(n, "count_include_pad", 0);
+    n->p[G_EXTRA] =
+        is_max ? nn_attr_int(n, "storage_order", 0) : nn_attr_int(n, "count_include_pad", 0);
     int64_t dims[2 + SP];
     int r = out_dims_nchw(n, x->dims[1], dims);
     rc = nn_set_output(m, n, 0, NN_FLOAT, r, dims);
@@ -379,15 +568,73 @@ static int64_t taps_inside(const int64_t *g, int64_t o, int64_t lo_bound, int64_
     return last >= first ? last - first + 1 : 0;
 }
 
+/* Whether the innermost dimension's windows are contiguous and unpadded (stride 1, dilation 1,
+ * no pads): every output then sums exactly k inputs, a stride-1 moving sum. */
+static int unit_windows(const int64_t *g)
+{
+    return g[D_S] == 1 && g[D_DIL] == 1 && g[D_PAD] == 0 && g[D_PAD_END] == 0;
+}
+
+/* Adds (or maxes) the input row xr into the output row yr over the innermost dimension's taps. */
+static void pool_row_taps(const int64_t *g, const float *xr, float *yr, int is_max)
+{
+    int64_t ow_n = g[D_OUT];
+    for (int64_t c = 0; c < g[D_K]; c++) {
+        int64_t t = c * g[D_DIL] - g[D_PAD], s = g[D_S], lo, hi;
+        valid_range(t, s, g[D_IN], ow_n, &lo, &hi);
+        const float *xs = xr + t;
+        if (is_max)
+            for (int64_t ow = lo; ow < hi; ow++)
+                yr[ow] = xs[ow * s] > yr[ow] ? xs[ow * s] : yr[ow];
+        else
+            for (int64_t ow = lo; ow < hi; ow++)
+                yr[ow] += xs[ow * s];
+    }
+}
+
+/* Divides the output row yr of averages by each output's count (cnt_dh: the taps of the outer
+ * dimensions); a row of unit windows has one divisor. */
+static void pool_row_divide(const int64_t *g, int64_t cnt_dh, int include_pad, float *yr)
+{
+    int64_t ow_n = g[D_OUT];
+    if (unit_windows(g)) {
+        float div = (float)(cnt_dh * g[D_K]);
+        for (int64_t ow = 0; ow < ow_n; ow++)
+            yr[ow] = cnt_dh > 0 ? yr[ow] / div : 0.0f;
+        return;
+    }
+    int64_t whi = include_pad ? g[D_IN] + g[D_PAD_END] : g[D_IN];
+    for (int64_t ow = 0; ow < ow_n; ow++) {
+        int64_t div = cnt_dh * taps_inside(g, ow, include_pad ? -g[D_PAD] : 0, whi);
+        yr[ow] = div > 0 ? yr[ow] / (float)div : 0.0f;
+    }
+}
+
+/* Averages of one output row (its sums in yr): divides each by its count of taps. */
+static void pool_row_average(const int64_t *const *g, int64_t od, int64_t oh, int include_pad,
+                             float *yr)
+{
+    int64_t cnt_dh = 1;
+    const int64_t od_oh[2] = {od, oh};
+    for (int d = 0; d < 2; d++) {
+        int64_t hi = include_pad ? g[d][D_IN] + g[d][D_PAD_END] : g[d][D_IN];
+        cnt_dh *= taps_inside(g[d], od_oh[d], include_pad ? -g[d][D_PAD] : 0, hi);
+    }
+    pool_row_divide(g[2], cnt_dh, include_pad, yr);
+}
+
 /* Pooling row by row: the output row is the accumulator; every kernel tap adds (or maxes) the
- * input row over the outputs whose input lies inside it, a loop the compiler vectorises; the
- * average's divisor is the product of the per-dimension counts. No Indices. */
-static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_max)
+ * input row over the outputs whose input lies inside it, a loop the compiler vectorises (a
+ * stride-1 unpadded average takes the moving-sum kernel of this CPU's level); the average's
+ * divisor is the product of the per-dimension counts. No Indices. */
+static void pool_rows(const struct nn_model *m, const struct nn_node *n, const float *x, float *y,
+                      int is_max)
 {
     const int64_t *g[SP] = {&n->p[G_AT(0, 0)], &n->p[G_AT(1, 0)], &n->p[G_AT(2, 0)]};
     int include_pad = !is_max && n->p[G_EXTRA];
     int64_t channels = n->p[G_N] * n->p[G_C];
     int64_t in_plane = g[0][D_IN] * g[1][D_IN] * g[2][D_IN], ow_n = g[2][D_OUT];
+    int moving_sum = !is_max && unit_windows(g[2]) && g[0][D_K] == 1 && g[1][D_K] == 1;
     for (int64_t ch = 0; ch < channels; ch++) {
         const float *xp = x + ch * in_plane;
         for (int64_t od = 0; od < g[0][D_OUT]; od++)
@@ -404,33 +651,14 @@ static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_
                         if (ih < 0 || ih >= g[1][D_IN])
                             continue;
                         const float *xr = xp + (id * g[1][D_IN] + ih) * g[2][D_IN];
-                        for (int64_t c = 0; c < g[2][D_K]; c++) {
-                            int64_t t = c * g[2][D_DIL] - g[2][D_PAD], s = g[2][D_S], lo, hi;
-                            valid_range(t, s, g[2][D_IN], ow_n, &lo, &hi);
-                            const float *xs = xr + t;
-                            if (is_max)
-                                for (int64_t ow = lo; ow < hi; ow++)
-                                    yr[ow] = xs[ow * s] > yr[ow] ? xs[ow * s] : yr[ow];
-                            else
-                                for (int64_t ow = lo; ow < hi; ow++)
-                                    yr[ow] += xs[ow * s];
-                        }
+                        if (moving_sum) /* the only row under the window: overwrites the zeros */
+                            m->vec->window_sum(xr, yr, ow_n, g[2][D_K]);
+                        else
+                            pool_row_taps(g[2], xr, yr, is_max);
                     }
                 }
-                if (is_max)
-                    continue;
-                int64_t cnt_dh = 1;
-                const int64_t od_oh[2] = {od, oh};
-                for (int d = 0; d < 2; d++) {
-                    int64_t hi = include_pad ? g[d][D_IN] + g[d][D_PAD_END] : g[d][D_IN];
-                    cnt_dh *= taps_inside(g[d], od_oh[d], include_pad ? -g[d][D_PAD] : 0, hi);
-                }
-                int64_t whi = include_pad ? g[2][D_IN] + g[2][D_PAD_END] : g[2][D_IN];
-                for (int64_t ow = 0; ow < ow_n; ow++) {
-                    int64_t div =
-                        cnt_dh * taps_inside(g[2], ow, include_pad ? -g[2][D_PAD] : 0, whi);
-                    yr[ow] = div > 0 ? yr[ow] / (float)div : 0.0f;
-                }
+                if (!is_max)
+                    pool_row_average(g, od, oh, include_pad, yr);
             }
     }
 }
@@ -438,7 +666,7 @@ static void pool_rows(const struct nn_node *n, const float *x, float *y, int is_
 static int pool_exec(struct nn_model *m, struct nn_node *n, int is_max)
 {
     if (!is_max || !nn_out(m, n, 1)) {
-        pool_rows(n, nn_in(m, n, 0)->data, nn_out(m, n, 0)->data, is_max);
+        pool_rows(m, n, nn_in(m, n, 0)->data, nn_out(m, n, 0)->data, is_max);
         return 0;
     }
     const struct nn_tensor *xt = nn_in(m, n, 0);
@@ -618,6 +846,51 @@ static int batchnorm_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
+/* ---- BatchNormalization over the last axis (fuse.c: Transpose -> BN -> Transpose) ---- */
+
+/* [..., C] with C statistics: the scale and shift of each channel, computed once into memory
+ * the node owns (the statistics are constants, checked by the fusion). */
+static int batchnorm_last_infer(struct nn_model *m, struct nn_node *n)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    if (!x || x->dtype != NN_FLOAT || x->rank < 1)
+        return nn_node_fail(m, n, AE_EUNSUPPORTED, "needs a float input");
+    int64_t ch = x->dims[x->rank - 1];
+    for (int i = 1; i < 5; i++) {
+        const struct nn_tensor *p = nn_in(m, n, i);
+        if (!p || p->dtype != NN_FLOAT || p->numel != ch)
+            return nn_node_fail(m, n, AE_ESHAPE, "input %d must be float with %lld elements", i,
+                                (long long)ch);
+    }
+    n->p[0] = ch ? x->numel / ch : 0;
+    n->p[1] = ch;
+    n->f[0] = nn_attr_float(n, "epsilon", 1e-5f);
+    if (!n->packed && ch > 0) {
+        n->packed = malloc(2 * (size_t)ch * sizeof *n->packed);
+        if (!n->packed)
+            return nn_node_fail(m, n, AE_ENOMEM, "out of memory");
+        m->weight_bytes += 2 * (size_t)ch * sizeof *n->packed;
+        for (int64_t c = 0; c < ch; c++)
+            batchnorm_channel(m, n, c, &n->packed[c], &n->packed[ch + c]);
+    }
+    return nn_set_output(m, n, 0, NN_FLOAT, x->rank, x->dims);
+}
+
+static int batchnorm_last_exec(struct nn_model *m, struct nn_node *n)
+{
+    const float *x = nn_in(m, n, 0)->data;
+    float *y = nn_out(m, n, 0)->data;
+    int64_t rows = n->p[0], ch = n->p[1];
+    const float *scale = n->packed, *shift = n->packed + ch;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < ch; c++)
+            y[r * ch + c] = x[r * ch + c] * scale[c] + shift[c];
+    return 0;
+}
+
+const struct nn_op nn_op_batchnorm_last = {
+    "BatchNormalization(last axis)", 1, batchnorm_last_infer, batchnorm_last_exec, 0, 0};
+
 int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn)
 {
     /* Conv(X, W[, B]) -> BN becomes Conv(X, W', B'): W'[co] = W[co] * s[co] and
@@ -678,11 +951,12 @@ int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct
 }
 
 const struct nn_op nn_ops_conv[] = {
-    {"Conv", 1, conv_infer, conv_exec, 0},
-    {"AveragePool", 1, average_pool_infer, average_pool_exec, 0},
-    {"MaxPool", 1, max_pool_infer, max_pool_exec, 0},
-    {"GlobalAveragePool", 1, global_pool_infer, global_average_pool_exec, 0},
-    {"GlobalMaxPool", 1, global_pool_infer, global_max_pool_exec, 0},
-    {"BatchNormalization", 6, batchnorm_infer, batchnorm_exec, 0},
-    {NULL, 0, NULL, NULL, 0},
+    {"Conv", 1, conv_infer, conv_exec, 0, 0},
+    {"ConvTranspose", 1, conv_transpose_infer, conv_transpose_exec, 0, 0},
+    {"AveragePool", 1, average_pool_infer, average_pool_exec, 0, 0},
+    {"MaxPool", 1, max_pool_infer, max_pool_exec, 0, 0},
+    {"GlobalAveragePool", 1, global_pool_infer, global_average_pool_exec, 0, 0},
+    {"GlobalMaxPool", 1, global_pool_infer, global_max_pool_exec, 0, 0},
+    {"BatchNormalization", 6, batchnorm_infer, batchnorm_exec, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0},
 };

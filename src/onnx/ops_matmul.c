@@ -185,7 +185,7 @@ void nn_matmul_set_trans_a(struct nn_node *n)
     n->p[MM_TRANS_A] = 1;
 }
 
-const struct nn_op nn_op_matmul_bias = {"MatMul+Add", 1, matmul_bias_infer, matmul_bias_exec, 0};
+const struct nn_op nn_op_matmul_bias = {"MatMul+Add", 1, matmul_bias_infer, matmul_bias_exec, 0, 0};
 
 /* Gemm: Y = alpha * op(A) @ op(B) + beta * C, C broadcast to [M, N]. */
 static int gemm_infer(struct nn_model *m, struct nn_node *n)
@@ -248,7 +248,7 @@ static int gemm_exec(struct nn_model *m, struct nn_node *n)
 }
 
 const struct nn_op nn_ops_matmul[] = {
-    {"MatMul", 1, matmul_infer, matmul_exec, 0},
-    {"Gemm", 7, gemm_infer, gemm_exec, 0},
-    {NULL, 0, NULL, NULL, 0},
+    {"MatMul", 1, matmul_infer, matmul_exec, 0, 0},
+    {"Gemm", 7, gemm_infer, gemm_exec, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0},
 };

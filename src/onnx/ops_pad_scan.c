@@ -19,14 +19,14 @@ static int pad_infer(struct nn_model *m, struct nn_node *n)
         return nn_node_fail(m, n, AE_EINVAL, "needs an input");
     const struct nn_attr *ma = nn_attr_get(n, "mode");
     const char *mode = ma && ma->s ? ma->s : "constant";
-    int kind = strcmp(mode, "constant") == 0 ? PAD_CONSTANT
+    int kind = strcmp(mode, "constant") == 0  ? PAD_CONSTANT
                : strcmp(mode, "reflect") == 0 ? PAD_REFLECT
                : strcmp(mode, "edge") == 0    ? PAD_EDGE
                : strcmp(mode, "wrap") == 0    ? PAD_WRAP
                                               : -1;
     if (kind < 0)
-        return nn_node_fail(m, n, AE_EINVAL, "mode '%s' is not one of constant, reflect, edge, wrap",
-                            mode);
+        return nn_node_fail(m, n, AE_EINVAL,
+                            "mode '%s' is not one of constant, reflect, edge, wrap", mode);
     int r = x->rank;
     int64_t pb[NN_MAX_RANK] = {0}, pe[NN_MAX_RANK] = {0};
     if (n->opset < 11) {
@@ -107,6 +107,41 @@ static int64_t pad_source(int64_t j, int64_t len, int kind)
     }
 }
 
+/* Copies one element of es bytes; the common sizes without a call to memcpy. */
+static inline void copy_element(char *dst, const char *src, size_t es)
+{
+    if (es == 4)
+        memcpy(dst, src, 4);
+    else if (es == 8)
+        memcpy(dst, src, 8);
+    else
+        memcpy(dst, src, es);
+}
+
+/* Element k of an output row over the input row src (NULL: the row lies in a constant pad). */
+static void pad_element(char *o, const char *src, int64_t k, int64_t in_len, int64_t lead, int kind,
+                        const unsigned char *fill, size_t es)
+{
+    int64_t j = src ? pad_source(k - lead, in_len, kind) : -1;
+    copy_element(o + (size_t)k * es, j < 0 ? (const char *)fill : src + (size_t)j * es, es);
+}
+
+/* One output row of the innermost dimension: the positions before and after the input by the
+ * mode, the input row in between as one copy. */
+static void pad_row(char *o, const char *src, int64_t inner, int64_t in_len, int64_t lead, int kind,
+                    const unsigned char *fill, size_t es)
+{
+    int64_t a = lead < 0 ? 0 : lead < inner ? lead : inner;
+    int64_t b = lead + in_len < inner ? lead + in_len : inner;
+    b = !src || b < a ? a : b;
+    for (int64_t k = 0; k < a; k++)
+        pad_element(o, src, k, in_len, lead, kind, fill, es);
+    if (b > a)
+        memcpy(o + (size_t)a * es, src + (size_t)(a - lead) * es, (size_t)(b - a) * es);
+    for (int64_t k = b; k < inner; k++)
+        pad_element(o, src, k, in_len, lead, kind, fill, es);
+}
+
 static int pad_exec(struct nn_model *m, struct nn_node *n)
 {
     const struct nn_tensor *x = nn_in(m, n, 0);
@@ -118,7 +153,7 @@ static int pad_exec(struct nn_model *m, struct nn_node *n)
     /* The fill value in the tensor's own type. */
     unsigned char fill[8] = {0};
     const struct nn_tensor *vt = n->opset < 11 ? NULL : nn_in(m, n, 2);
-    double v = n->opset < 11 ? nn_attr_float(n, "value", 0.0f)
+    double v = n->opset < 11          ? nn_attr_float(n, "value", 0.0f)
                : vt && vt->numel == 1 ? nn_tensor_double(vt, 0)
                                       : 0.0;
     if (x->dtype == NN_FLOAT) {
@@ -157,19 +192,7 @@ static int pad_exec(struct nn_model *m, struct nn_node *n)
                 outside = 1;
             base += j * ist[d];
         }
-        for (int64_t k = 0; k < inner; k++) {
-            int64_t j = outside ? -1 : pad_source(k - lead, in_len, kind);
-            if (j < 0)
-                memcpy(o + (size_t)k * es, fill, es);
-            else if (j == k - lead) {
-                /* The run of positions inside the input row: one copy. */
-                int64_t run = in_len - j < inner - k ? in_len - j : inner - k;
-                memcpy(o + (size_t)k * es, src + (size_t)(base + j) * es, (size_t)run * es);
-                k += run - 1;
-            } else {
-                memcpy(o + (size_t)k * es, src + (size_t)(base + j) * es, es);
-            }
-        }
+        pad_row(o, outside ? NULL : src + (size_t)base * es, inner, in_len, lead, kind, fill, es);
         for (int d = r - 2; d >= 0; d--) {
             if (++idx[d] < y->dims[d])
                 break;
@@ -337,8 +360,8 @@ static int topk_exec(struct nn_model *m, struct nn_node *n)
 }
 
 const struct nn_op nn_ops_pad_scan[] = {
-    {"Pad", 2, pad_infer, pad_exec, 0},
-    {"CumSum", 11, cumsum_infer, cumsum_exec, 0},
-    {"TopK", 1, topk_infer, topk_exec, 0},
-    {NULL, 0, NULL, NULL, 0},
+    {"Pad", 2, pad_infer, pad_exec, 0, 0},
+    {"CumSum", 11, cumsum_infer, cumsum_exec, 0, 0},
+    {"TopK", 1, topk_infer, topk_exec, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0},
 };

@@ -89,7 +89,8 @@ static int transpose_exec(struct nn_model *m, struct nn_node *n)
     return 0;
 }
 
-/* ---- Reshape family: the data is copied unchanged, only the shape differs ---- */
+/* ---- Reshape family: the data is unchanged, only the shape differs. The planner places the
+ * output on its input's memory (nn_op.view), so the copy below only runs in the dry run. ---- */
 
 static int copy_exec(struct nn_model *m, struct nn_node *n)
 {
@@ -753,22 +754,22 @@ static int argmin_infer(struct nn_model *m, struct nn_node *n)
 }
 
 const struct nn_op nn_ops_shape[] = {
-    {"Split", 2, split_infer, split_exec, 0},
-    {"Tile", 6, tile_infer, tile_exec, 0},
-    {"Size", 1, size_infer, size_exec, 1},
-    {"ArgMax", 1, argmax_infer, arg_exec, 0},
-    {"ArgMin", 1, argmin_infer, arg_exec, 0},
-    {"Transpose", 1, transpose_infer, transpose_exec, 0},
-    {"Reshape", 5, reshape_infer, copy_exec, 0},
-    {"Flatten", 1, flatten_infer, copy_exec, 0},
-    {"Squeeze", 1, squeeze_infer, copy_exec, 0},
-    {"Unsqueeze", 1, unsqueeze_infer, copy_exec, 0},
-    {"Concat", 4, concat_infer, concat_exec, 0},
-    {"Slice", 1, slice_infer, slice_exec, 0},
-    {"Gather", 1, gather_infer, gather_exec, 0},
-    {"Shape", 1, shape_infer, shape_exec, 1},
-    {"Expand", 8, expand_infer, expand_exec, 0},
-    {"ConstantOfShape", 9, const_of_shape_infer, const_of_shape_exec, 0},
-    {"Range", 11, range_infer, range_exec, 0},
-    {NULL, 0, NULL, NULL, 0},
+    {"Split", 2, split_infer, split_exec, 0, 0},
+    {"Tile", 6, tile_infer, tile_exec, 0, 0},
+    {"Size", 1, size_infer, size_exec, 1, 0},
+    {"ArgMax", 1, argmax_infer, arg_exec, 0, 0},
+    {"ArgMin", 1, argmin_infer, arg_exec, 0, 0},
+    {"Transpose", 1, transpose_infer, transpose_exec, 0, 0},
+    {"Reshape", 5, reshape_infer, copy_exec, 0, 1},
+    {"Flatten", 1, flatten_infer, copy_exec, 0, 1},
+    {"Squeeze", 1, squeeze_infer, copy_exec, 0, 1},
+    {"Unsqueeze", 1, unsqueeze_infer, copy_exec, 0, 1},
+    {"Concat", 4, concat_infer, concat_exec, 0, 0},
+    {"Slice", 1, slice_infer, slice_exec, 0, 0},
+    {"Gather", 1, gather_infer, gather_exec, 0, 0},
+    {"Shape", 1, shape_infer, shape_exec, 1, 0},
+    {"Expand", 8, expand_infer, expand_exec, 0, 0},
+    {"ConstantOfShape", 9, const_of_shape_infer, const_of_shape_exec, 0, 0},
+    {"Range", 11, range_infer, range_exec, 0, 0},
+    {NULL, 0, NULL, NULL, 0, 0},
 };

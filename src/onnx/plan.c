@@ -23,6 +23,32 @@ static size_t round_up(size_t n)
     return (n + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN;
 }
 
+/* Counts bytes the planner is about to hold: AE_ERANGE with a message when the weights, the
+ * tensors held and these would pass the model's plan limit. */
+static int plan_reserve(struct nn_model *m, size_t bytes)
+{
+    size_t held = m->weight_bytes + m->plan_live_bytes;
+    if (held > m->max_plan_bytes || bytes > m->max_plan_bytes - held) {
+        snprintf(m->err, m->errlen,
+                 "model %s: needs more memory than the plan limit of %zu MiB (%zu MiB held, "
+                 "%zu MiB more asked)",
+                 m->label, m->max_plan_bytes >> 20, held >> 20, bytes >> 20);
+        return AE_ERANGE;
+    }
+    m->plan_live_bytes += bytes;
+    return 0;
+}
+
+/* Frees a planning tensor's buffer and stops counting it. */
+static void plan_drop(struct nn_model *m, struct nn_tensor *t)
+{
+    if (!t->data)
+        return;
+    m->plan_live_bytes -= t->cap < m->plan_live_bytes ? t->cap : m->plan_live_bytes;
+    free(t->data);
+    t->data = NULL;
+}
+
 /* Infers and executes one node on temporary buffers. Outputs get malloc'ed memory. */
 static int eval_with_malloc(struct nn_model *m, struct nn_node *n)
 {
@@ -34,7 +60,9 @@ static int eval_with_malloc(struct nn_model *m, struct nn_node *n)
         if (!t)
             continue;
         size_t bytes = tensor_bytes(t);
-        free(t->data);
+        plan_drop(m, t);
+        if (plan_reserve(m, bytes) != 0)
+            return AE_ERANGE;
         t->data = calloc(1, round_up(bytes ? bytes : 1));
         if (!t->data)
             return nn_node_fail(m, n, AE_ENOMEM, "out of memory for %zu bytes", bytes);
@@ -61,7 +89,8 @@ static int fold_constants(struct nn_model *m)
             struct nn_tensor *t = nn_out(m, n, k);
             if (t) {
                 t->kind = NN_T_CONST;
-                m->weight_bytes += t->cap;
+                m->plan_live_bytes -= t->cap < m->plan_live_bytes ? t->cap : m->plan_live_bytes;
+                m->weight_bytes += t->cap; /* from the planner's tensors to the weights */
             }
         }
         for (int k = 0; k < n->n_in; k++)
@@ -113,6 +142,8 @@ static int dry_run(struct nn_model *m, const void *const *input_data)
     for (int i = 0; i < m->n_inputs; i++) {
         struct nn_tensor *t = &m->t[m->inputs[i]];
         t->cap = tensor_bytes(t);
+        if (plan_reserve(m, t->cap) != 0)
+            return AE_ERANGE;
         t->data = calloc(1, round_up(t->cap ? t->cap : 1));
         if (!t->data)
             return AE_ENOMEM;
@@ -124,25 +155,19 @@ static int dry_run(struct nn_model *m, const void *const *input_data)
         rc = eval_with_malloc(m, n);
         for (int k = 0; k < n->n_in; k++) {
             struct nn_tensor *t = nn_in(m, n, k);
-            if (t && is_arena_tensor(t) && t->last_use == pos) {
-                free(t->data);
-                t->data = NULL;
-            }
+            if (t && is_arena_tensor(t) && t->last_use == pos)
+                plan_drop(m, t);
         }
         for (int k = 0; k < n->n_out; k++) {
             struct nn_tensor *t = nn_out(m, n, k);
-            if (t && t->last_use == pos) {
-                free(t->data);
-                t->data = NULL;
-            }
+            if (t && t->last_use == pos)
+                plan_drop(m, t);
         }
     }
-    for (int i = 0; i < m->n_tensors; i++) {
-        if (is_arena_tensor(&m->t[i])) {
-            free(m->t[i].data);
-            m->t[i].data = NULL;
-        }
-    }
+    for (int i = 0; i < m->n_tensors; i++)
+        if (is_arena_tensor(&m->t[i]))
+            plan_drop(m, &m->t[i]);
+    m->plan_live_bytes = 0;
     return rc;
 }
 
@@ -206,17 +231,50 @@ static void block_free(struct free_list *fl, size_t off, size_t size)
     }
 }
 
+/* The tensor whose memory tensor i shares (itself, unless a view node made it): root[] is filled
+ * in run order, so a view of a view finds the first one. */
+static int view_root(const struct nn_model *m, const struct nn_node *n, const int *root)
+{
+    if (!n->op->view || n->n_in < 1 || n->n_out < 1 || n->in[0] < 0 || n->out[0] < 0)
+        return -1;
+    const struct nn_tensor *x = &m->t[n->in[0]], *y = &m->t[n->out[0]];
+    if (!is_arena_tensor(x) || x->dtype != y->dtype || y->cap > m->t[root[n->in[0]]].cap)
+        return -1;
+    return root[n->in[0]];
+}
+
+/* root[i]: the tensor whose block tensor i lives in (views share their input's); a root's
+ * last_use is extended to its views' last readers. */
+static void find_views(struct nn_model *m, int *root)
+{
+    for (int i = 0; i < m->n_tensors; i++)
+        root[i] = i;
+    for (int pos = 0; pos < m->n_run; pos++) {
+        const struct nn_node *n = &m->nodes[m->run[pos]];
+        int r = view_root(m, n, root);
+        if (r < 0)
+            continue;
+        int y = n->out[0];
+        root[y] = r;
+        if (m->t[y].last_use > m->t[r].last_use)
+            m->t[r].last_use = m->t[y].last_use;
+    }
+}
+
 /* Assigns every arena tensor an offset and allocates the arena. */
 static int place_tensors(struct nn_model *m)
 {
     struct free_list fl = {0};
     fl.off = malloc(sizeof(size_t) * (size_t)(m->n_tensors + 1));
     fl.len = malloc(sizeof(size_t) * (size_t)(m->n_tensors + 1));
-    if (!fl.off || !fl.len) {
+    int *root = malloc(sizeof *root * (size_t)(m->n_tensors + 1));
+    if (!fl.off || !fl.len || !root) {
         free(fl.off);
         free(fl.len);
+        free(root);
         return AE_ENOMEM;
     }
+    find_views(m, root);
     for (int i = 0; i < m->n_inputs; i++) {
         struct nn_tensor *t = &m->t[m->inputs[i]];
         t->offset = block_alloc(&fl, round_up(t->cap ? t->cap : 1));
@@ -226,26 +284,32 @@ static int place_tensors(struct nn_model *m)
         for (int k = 0; k < n->n_out; k++) {
             struct nn_tensor *t = nn_out(m, n, k);
             if (t)
-                t->offset = block_alloc(&fl, round_up(t->cap ? t->cap : 1));
+                t->offset = root[n->out[k]] != n->out[k]
+                                ? m->t[root[n->out[k]]].offset
+                                : block_alloc(&fl, round_up(t->cap ? t->cap : 1));
         }
-        for (int k = 0; k < n->n_in; k++) {
-            struct nn_tensor *t = nn_in(m, n, k);
-            /* A node may read one tensor twice (x * x): free it once. */
+        for (int k = 0; k < n->n_in + n->n_out; k++) {
+            int i = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+            if (i < 0 || !is_arena_tensor(&m->t[root[i]]) || m->t[root[i]].last_use != pos)
+                continue;
+            /* A node may read one block twice (x * x, or x and a view of x): free it once. */
             int seen = 0;
-            for (int j = 0; j < k; j++)
-                seen |= n->in[j] == n->in[k];
-            if (t && !seen && is_arena_tensor(t) && t->last_use == pos)
-                block_free(&fl, t->offset, round_up(t->cap ? t->cap : 1));
-        }
-        for (int k = 0; k < n->n_out; k++) {
-            struct nn_tensor *t = nn_out(m, n, k);
-            if (t && t->last_use == pos)
+            for (int j = 0; j < k; j++) {
+                int o = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
+                seen |= o >= 0 && root[o] == root[i];
+            }
+            const struct nn_tensor *t = &m->t[root[i]];
+            if (!seen)
                 block_free(&fl, t->offset, round_up(t->cap ? t->cap : 1));
         }
     }
     free(fl.off);
     free(fl.len);
+    free(root);
     m->arena_bytes = fl.end ? fl.end : NN_ALIGN;
+    m->plan_live_bytes = 0;
+    if (plan_reserve(m, m->arena_bytes) != 0)
+        return AE_ERANGE;
     m->arena = aligned_alloc(NN_ALIGN, m->arena_bytes);
     if (!m->arena)
         return AE_ENOMEM;
@@ -305,7 +369,7 @@ int nn_model_plan_with_inputs(nn_model *m, const void *const *input_data, char *
         rc = dry_run(m, input_data);
     if (rc == 0) {
         rc = place_tensors(m);
-        if (rc != 0)
+        if (rc == AE_ENOMEM)
             snprintf(err, errlen, "model %s: out of memory for the arena", m->label);
     }
     if (rc == 0) {

@@ -20,9 +20,12 @@ nn_gelu_fn *nn_vec_gelu_best(void);
  * accuracy against libm is in docs/engine.md (tests/onnx/test_vec.c checks the bounds). NaN in
  * gives NaN out. Allocate nothing; thread-safe. */
 typedef void nn_vec_map_fn(const float *x, float *y, int64_t n);
+/* y[o] = x[o] + ... + x[o + k - 1] for o < n (x holds n + k - 1 floats). */
+typedef void nn_vec_window_fn(const float *x, float *y, int64_t n, int64_t k);
 struct nn_vec_kernels {
     const char *level; /* "avx512", "avx2" or "baseline"; static string */
     nn_vec_map_fn *exp, *tanh, *sigmoid, *erf, *softmax;
+    nn_vec_window_fn *window_sum; /* stride-1 moving sums (AveragePool) */
 };
 
 /* The kernels of each level, NULL when this build has none (the CPU may still lack them). */

@@ -12,6 +12,24 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Defines name(x, y, n): y[k] = f1(x[k]) for k < n (y may be x). Whole blocks of 16 go through
+ * the loop the compiler vectorises; the last partial block through a zero-padded copy, so a
+ * short row (a recurrent layer's 24 gates) is not left to a scalar loop. */
+#define VK_MAP(name, f1)                                                                           \
+    static void name(const float *x, float *y, int64_t n)                                          \
+    {                                                                                              \
+        int64_t full = n / 16 * 16;                                                                \
+        for (int64_t k = 0; k < full; k++)                                                         \
+            y[k] = f1(x[k]);                                                                       \
+        if (full == n)                                                                             \
+            return;                                                                                \
+        float t[16] = {0};                                                                         \
+        memcpy(t, x + full, (size_t)(n - full) * sizeof *t);                                       \
+        for (int j = 0; j < 16; j++)                                                               \
+            t[j] = f1(t[j]);                                                                       \
+        memcpy(y + full, t, (size_t)(n - full) * sizeof *t);                                       \
+    }
+
 /* e^x for x in [-25, 0]: 2^n times a degree-6 polynomial on the remainder. */
 static inline float nn_vec_exp_neg(float x)
 {
@@ -84,11 +102,7 @@ static inline float vk_exp1(float x)
     return x != x ? x : y;
 }
 
-static void vk_exp(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_exp1(x[k]);
-}
+VK_MAP(vk_exp, vk_exp1)
 
 /* tanh: its odd Taylor polynomial up to x^21 for |x| < 0.55 (truncation below 1e-9 relative;
  * below that 1 - 2 / (e^2|x| + 1) would cancel), else that formula with the sign of x; +-1 for
@@ -114,11 +128,7 @@ static inline float vk_tanh1(float x)
     return x != x ? x : y;
 }
 
-static void vk_tanh(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_tanh1(x[k]);
-}
+VK_MAP(vk_tanh, vk_tanh1)
 
 /* sigmoid: e = e^-|x|, s = 1 / (1 + e); s for x >= 0, e * s below (no overflow, and the tiny
  * values of very negative x keep their relative accuracy). */
@@ -130,11 +140,7 @@ static inline float vk_sigmoid1(float x)
     return x != x ? x : y;
 }
 
-static void vk_sigmoid(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_sigmoid1(x[k]);
-}
+VK_MAP(vk_sigmoid, vk_sigmoid1)
 
 /* erf: the Maclaurin series of erf up to x^21 for |x| < 0.9 (relative truncation below 2e-9),
  * else 1 - A&S 7.1.26's erfc with the sign of x (absolute error 1.5e-7 on values >= 0.79). */
@@ -163,11 +169,7 @@ static inline float vk_erf1(float x)
     return x != x ? x : y;
 }
 
-static void vk_erf(const float *x, float *y, int64_t n)
-{
-    for (int64_t k = 0; k < n; k++)
-        y[k] = vk_erf1(x[k]);
-}
+VK_MAP(vk_erf, vk_erf1)
 
 /* y = softmax(x) over n contiguous floats (y may be x): the maximum and the sum in 16 partial
  * lanes so that both loops vectorise, e^(x - max) by vk_exp1, one multiply by 1 / sum. */
@@ -207,4 +209,50 @@ static void vk_softmax(const float *x, float *y, int64_t n)
         y[j] *= inv;
 }
 
-#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax
+/* y[j] = x[j] + ... + x[j + k - 1] for j < width, in registers: each tap is one load and one
+ * add per vector, with no store. The even and the odd taps go to two sums, added at the end, so
+ * that two chains of dependent adds run side by side. Inlined with a constant width so that the
+ * sums stay registers. */
+static inline void vk_window_block(const float *x, float *y, int64_t k, const int width)
+{
+    float even[32], odd[32];
+    for (int j = 0; j < width; j++)
+        even[j] = odd[j] = 0.0f;
+    int64_t t = 0;
+    for (; t + 2 <= k; t += 2)
+        for (int j = 0; j < width; j++) {
+            even[j] += x[t + j];
+            odd[j] += x[t + 1 + j];
+        }
+    for (int j = 0; j < width; j++)
+        y[j] = (t < k ? even[j] + x[t + j] : even[j]) + odd[j];
+}
+
+/* y[o] = x[o] + x[o + 1] + ... + x[o + k - 1] for o < n (the sums of a stride-1 moving
+ * average). Blocks of the widest of 32, 16 or 8 outputs that fits, the last
+ * one overlapping the one before (it recomputes the same sums), so that no output is left to a
+ * scalar loop whose k dependent adds would each wait for the previous one. */
+static void vk_window_sum(const float *x, float *y, int64_t n, int64_t k)
+{
+    const int widths[3] = {32, 16, 8};
+    for (int w = 0; w < 3; w++) {
+        int width = widths[w];
+        if (n < width)
+            continue;
+        for (int64_t o = 0;; o += width) {
+            int64_t at = o + width <= n ? o : n - width;
+            if (width == 32)
+                vk_window_block(x + at, y + at, k, 32);
+            else if (width == 16)
+                vk_window_block(x + at, y + at, k, 16);
+            else
+                vk_window_block(x + at, y + at, k, 8);
+            if (at + width >= n)
+                return;
+        }
+    }
+    for (int64_t o = 0; o < n; o++)
+        vk_window_block(x + o, y + o, k, 1);
+}
+
+#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax, vk_window_sum

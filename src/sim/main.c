@@ -35,7 +35,7 @@ struct options {
     int season_minutes;
     int64_t ttm_interval_ms;
     double confidence_threshold, upper_bound_util;
-    int scale_in_window, forecast_ceiling;
+    int scale_in_window, forecast_ceiling, selection_steps;
     int json, quiet, help;
     const char *export_features, *plot;
 };
@@ -105,6 +105,9 @@ static const struct opt opts[] = {
      "TTM ttm.scale_in_window_minutes (default: the config default)"},
     {"forecast-ceiling", OPT_INT, O(forecast_ceiling),
      "TTM ttm.forecast_ceiling: 1 floor and ceiling, 0 floor only (default: the config default)"},
+    {"selection-steps", OPT_INT, O(selection_steps),
+     "TTM ttm.selection_steps: auto scores steps 1..N, 0 = the horizon (default: the config "
+     "default)"},
     {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
     {"export-features", OPT_STRING, O(export_features),
      "write the first controller's per-minute features as training-data CSV"},
@@ -152,6 +155,7 @@ static void defaults(struct options *o)
     o->upper_bound_util = ttm.upper_bound_utilization;
     o->scale_in_window = ttm.scale_in_window_minutes;
     o->forecast_ceiling = ttm.forecast_ceiling;
+    o->selection_steps = ttm.selection_steps;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -234,6 +238,7 @@ static int check_ranges(const struct options *o)
         {"upper-bound-util", o->upper_bound_util, 0.1, 1},
         {"scale-in-window", o->scale_in_window, 0, CFG_MAX_SCALE_IN_WINDOW},
         {"forecast-ceiling", o->forecast_ceiling, 0, 1},
+        {"selection-steps", o->selection_steps, CFG_RANGE_SELECTION_STEPS},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi)) {
@@ -348,8 +353,9 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         t.upper_bound_utilization = o->upper_bound_util;
         t.scale_in_window_minutes = o->scale_in_window;
         t.forecast_ceiling = o->forecast_ceiling;
-        return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances,
-                               err, errlen);
+        t.selection_steps = o->selection_steps;
+        return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances, err,
+                               errlen);
     }
     if (strcmp(name, "hpa") == 0)
         return sim_ctl_hpa_new(&hp, err, errlen);
@@ -447,9 +453,11 @@ int main(int argc, char **argv)
         }
     }
     if (from_pct >= 0)
-        from_ms = load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
+        from_ms =
+            load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     if (to_pct >= 0)
-        to_ms = load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
+        to_ms =
+            load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
     /* The trace before --from: history the fitted forecasters learn from before the run. */
     struct sim_load before = {0};
     if (o.from && from_ms > load.start_ms) {

@@ -5,6 +5,7 @@
 
 #include "aether/error.h"
 #include "httpc.h"
+#include "kin.h"
 #include "portowner.h"
 #include "spawn.h"
 
@@ -30,6 +31,7 @@ struct instance {
     int64_t retry_at_ms; /* BACKOFF: when to start again */
     int failures;        /* consecutive failures, for the back-off */
     int killed;          /* STOPPING: SIGKILL sent */
+    struct kin kin;      /* what the instance started, found when it is stopped */
 };
 
 struct process_state {
@@ -136,10 +138,16 @@ static void sup_failed(struct actuator *a, int i, int64_t now, const char *why)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* Signals the instance, its process group and every descendant found (also those that left
+ * the group with setsid()). */
 static void sup_signal(struct instance *in, int sig)
 {
-    if (in->pid > 0 && kill(-in->pid, sig) != 0)
-        kill(in->pid, sig); /* the group may not exist yet */
+    if (in->pid > 0) {
+        kin_collect(&in->kin, in->pid);
+        if (kill(-in->pid, sig) != 0)
+            kill(in->pid, sig); /* the group may not exist yet */
+    }
+    kin_signal(&in->kin, sig);
 }
 
 static void sup_begin_stop(struct actuator *a, int i, int64_t now)
@@ -163,6 +171,8 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
 {
     for (int i = 0; i < a->bp.max_instances; i++) {
         struct instance *in = &inst_of(a)[i];
+        if (in->kin.n)
+            kin_reap(&in->kin);
         if (in->pid > 0) {
             int status;
             pid_t r = waitpid(in->pid, &status, WNOHANG);
@@ -170,6 +180,8 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                 char why[64];
                 spawn_describe_status(status, why, sizeof(why));
                 if (in->state == INST_STOPPING) {
+                    /* Descendants outliving a stopped instance had their SIGTERM: none stays. */
+                    kin_signal(&in->kin, SIGKILL);
                     pthread_mutex_lock(&a->mu);
                     in->state = INST_EMPTY;
                     in->pid = 0;
@@ -177,6 +189,9 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
                         sup_recovered(a, i);
                     pthread_mutex_unlock(&a->mu);
                 } else {
+                    /* What the instance left in its process group goes with it (the group's id
+                     * cannot be reused while members remain), so a restart starts clean. */
+                    kill(-in->pid, SIGKILL);
                     sup_failed(a, i, now, why);
                     if (i < desired) {
                         pthread_mutex_lock(&a->mu);
@@ -237,19 +252,23 @@ static void sup_tick(struct actuator *a, int desired, int64_t now)
     }
 }
 
-/* Stops every instance: SIGTERM now, SIGKILL after the grace period, reaps them all. */
+/* Stops every instance and its descendants: SIGTERM now, SIGKILL after the grace period (or as
+ * soon as the instance has exited, for descendants), reaps them all. */
 static void sup_stop_all(struct actuator *a)
 {
     int64_t start = spawn_now_ms();
     for (int i = 0; i < a->bp.max_instances; i++)
         sup_begin_stop(a, i, start);
     for (;;) {
-        int left = 0;
+        int left = 0, kin_left = 0;
         int64_t now = spawn_now_ms();
         sup_tick(a, 0, now);
-        for (int i = 0; i < a->bp.max_instances; i++)
+        for (int i = 0; i < a->bp.max_instances; i++) {
             left += inst_of(a)[i].state != INST_EMPTY;
-        if (!left)
+            kin_left += inst_of(a)[i].kin.n;
+        }
+        /* Descendants got SIGKILL with their instance; a few moments for them to be gone. */
+        if (!left && (!kin_left || now - start > a->bp.stop_grace_ms + 2000))
             return;
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
@@ -262,6 +281,7 @@ static int process_open(struct actuator *a, char *err, size_t errlen)
         snprintf(err, errlen, "blueprint %s: the process actuator needs a command", a->bp.name);
         return AE_EINVAL;
     }
+    kin_become_subreaper(); /* orphaned descendants come back to us, not to init */
     struct process_state *p = calloc(1, sizeof(*p));
     if (p)
         p->inst =

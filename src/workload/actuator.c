@@ -199,12 +199,6 @@ void actuator_close(struct actuator *a)
 {
     if (!a)
         return;
-    pthread_mutex_lock(&a->mu);
-    a->stop = 1;
-    pthread_cond_signal(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-    pthread_join(a->thread, NULL);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->cv);
+    spawn_thread_stop(a->thread, &a->mu, &a->cv, &a->stop);
     actuator_free(a);
 }

@@ -277,6 +277,8 @@ static void scrape_round(struct collector *c, struct round_buffers *buf)
         memset(&f[i], 0, sizeof(f[i]));
         f[i].url = t[i].url;
         f[i].max_body = c->opt.max_body_bytes;
+        f[i].ca_file = c->bp.prometheus.ca_file[0] ? c->bp.prometheus.ca_file : NULL;
+        f[i].tls_insecure = !c->bp.prometheus.tls_verify; /* https:// targets, as for queries */
     }
     httpc_get_all(f, n, PROM_ACCEPT_HEADER, c->opt.timeout_ms);
     double now = wall_s();
@@ -346,20 +348,8 @@ static void *scrape_thread(void *arg)
             scrape_round(c, &buf);
         int64_t next = start + c->opt.interval_ms;
         pthread_mutex_lock(&c->mu);
-        while (!c->stop && spawn_now_ms() < next) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            int64_t wait = next - spawn_now_ms();
-            if (wait <= 0)
-                break;
-            until.tv_sec += wait / 1000;
-            until.tv_nsec += (wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&c->cv, &c->mu, &until);
-        }
+        while (!c->stop && spawn_now_ms() < next)
+            spawn_wait_until(&c->cv, &c->mu, next);
     }
     pthread_mutex_unlock(&c->mu);
     free(buf.t);
@@ -493,13 +483,7 @@ void collector_close(struct collector *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&c->mu);
-    c->stop = 1;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
+    spawn_thread_stop(c->thread, &c->mu, &c->cv, &c->stop);
     free(c->targets);
     free(c->spare);
     free(c);

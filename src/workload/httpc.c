@@ -25,12 +25,13 @@ static int url_fail(char *err, size_t errlen, const char *msg)
 int httpc_url_parse(const char *url, struct httpc_url *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    if (strncmp(url, "http://", 7) != 0)
-        return url_fail(err, errlen, "only http:// URLs are supported");
+    out->tls = strncmp(url, "https://", 8) == 0;
+    if (strncmp(url, "http://", 7) != 0 && !out->tls)
+        return url_fail(err, errlen, "only http:// and https:// URLs are supported");
     for (const char *c = url; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f)
             return url_fail(err, errlen, "the URL contains a space or control character");
-    const char *auth = url + 7;
+    const char *auth = url + (out->tls ? 8 : 7);
     size_t alen = strcspn(auth, "/?#");
     if (memchr(auth, '@', alen))
         return url_fail(err, errlen, "user names in URLs are not supported");
@@ -58,7 +59,7 @@ int httpc_url_parse(const char *url, struct httpc_url *out, char *err, size_t er
     memcpy(out->host, host, hlen);
     size_t rlen = (size_t)(auth + alen - rest);
     if (rlen == 0) {
-        memcpy(out->port, "80", 3);
+        snprintf(out->port, sizeof(out->port), "%s", out->tls ? "443" : "80");
     } else {
         if (rest[0] != ':' || rlen < 2 || rlen > 6)
             return url_fail(err, errlen, "bad port");
@@ -85,6 +86,8 @@ int httpc_url_parse(const char *url, struct httpc_url *out, char *err, size_t er
 
 static void finish(struct httpc_request *r, int ok, const char *fmt, ...)
 {
+    httpc_tls_close(r->tls);
+    r->tls = NULL;
     if (r->fd >= 0)
         close(r->fd);
     r->fd = -1;
@@ -140,6 +143,8 @@ static void start(struct httpc_request *r, const char *accept)
         finish(r, 0, "%s", err);
         return;
     }
+    r->use_tls = u.tls;
+    snprintf(r->host, sizeof(r->host), "%s", u.host);
     const char *method = r->method ? r->method : "GET";
     for (const char *c = method; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f) {
@@ -190,8 +195,17 @@ static void on_connected(struct httpc_request *r)
     socklen_t sl = sizeof(soerr);
     if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
         soerr = errno;
-    if (soerr == 0) {
+    if (soerr == 0 && !r->use_tls) {
         r->phase = HTTPC_SENDING;
+        return;
+    }
+    if (soerr == 0) {
+        char err[sizeof(r->error)];
+        if (httpc_tls_open(r->fd, r->host, r->ca_file, r->tls_insecure, &r->tls, err,
+                           sizeof(err)) != 0)
+            finish(r, 0, "%s", err);
+        else
+            r->phase = HTTPC_HANDSHAKE;
         return;
     }
     r->last_errno = soerr;
@@ -200,8 +214,36 @@ static void on_connected(struct httpc_request *r)
     connect_next(r);
 }
 
+static void on_handshake(struct httpc_request *r)
+{
+    char err[sizeof(r->error)];
+    int rc = httpc_tls_handshake(r->tls, err, sizeof(err));
+    if (rc < 0)
+        finish(r, 0, "%s", err);
+    else if (rc > 0)
+        r->phase = HTTPC_SENDING;
+}
+
+/* Sends over TLS: what on_writable does with send(2). */
+static void tls_writable(struct httpc_request *r)
+{
+    char err[sizeof(r->error)];
+    ssize_t w = httpc_tls_send(r->tls, r->text + r->sent, r->text_len - r->sent, err, sizeof(err));
+    if (w < 0) {
+        finish(r, 0, "%s", err);
+        return;
+    }
+    r->sent += (size_t)w;
+    if (r->sent == r->text_len)
+        r->phase = HTTPC_RECEIVING;
+}
+
 static void on_writable(struct httpc_request *r)
 {
+    if (r->tls) {
+        tls_writable(r);
+        return;
+    }
     ssize_t w = send(r->fd, r->text + r->sent, r->text_len - r->sent, MSG_NOSIGNAL);
     if (w < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -221,8 +263,39 @@ static int satisfied(const struct httpc_request *r, int rc)
     return r->headers_only && httpc_response_headers_done(&r->resp) && r->resp.status == 200;
 }
 
+/* Feeds got bytes of buf (0 = the stream ended) to the parser; finishes when that settles it. */
+static void take_bytes(struct httpc_request *r, const char *buf, ssize_t got)
+{
+    int rc =
+        got > 0 ? httpc_response_feed(&r->resp, buf, (size_t)got) : httpc_response_finish(&r->resp);
+    if (satisfied(r, rc))
+        finish(r, 1, NULL);
+    else if (rc == HTTPC_ERROR)
+        finish(r, 0, "%s", r->resp.error);
+}
+
+/* Reads over TLS until the session has nothing more decrypted (records may hold more than one
+ * poll wake-up's worth). */
+static void tls_readable(struct httpc_request *r)
+{
+    char buf[16384], err[sizeof(r->error)];
+    while (r->phase == HTTPC_RECEIVING) {
+        ssize_t got = httpc_tls_recv(r->tls, buf, sizeof(buf), err, sizeof(err));
+        if (got == -2)
+            return;
+        if (got == -1)
+            finish(r, 0, "%s", err);
+        else
+            take_bytes(r, buf, got);
+    }
+}
+
 static void on_readable(struct httpc_request *r)
 {
+    if (r->tls) {
+        tls_readable(r);
+        return;
+    }
     char buf[16384];
     ssize_t got = recv(r->fd, buf, sizeof(buf), 0);
     if (got < 0) {
@@ -230,12 +303,15 @@ static void on_readable(struct httpc_request *r)
             finish(r, 0, "receive failed: %s", strerror(errno));
         return;
     }
-    int rc =
-        got > 0 ? httpc_response_feed(&r->resp, buf, (size_t)got) : httpc_response_finish(&r->resp);
-    if (satisfied(r, rc))
-        finish(r, 1, NULL);
-    else if (rc == HTTPC_ERROR)
-        finish(r, 0, "%s", r->resp.error);
+    take_bytes(r, buf, got);
+}
+
+/* What the poll loop waits for on request r's socket. */
+static short wanted_events(const struct httpc_request *r)
+{
+    if (r->phase == HTTPC_HANDSHAKE)
+        return httpc_tls_wants_write(r->tls) ? POLLOUT : POLLIN;
+    return r->phase == HTTPC_RECEIVING ? POLLIN : POLLOUT;
 }
 
 void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int timeout_ms)
@@ -261,7 +337,7 @@ void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int ti
                 continue;
             }
             pfd[k].fd = r->fd;
-            pfd[k].events = r->phase == HTTPC_RECEIVING ? POLLIN : POLLOUT;
+            pfd[k].events = wanted_events(r);
             pfd[k].revents = 0;
             which[k++] = i;
         }
@@ -279,6 +355,8 @@ void httpc_get_all(struct httpc_request *reqs, int n, const char *accept, int ti
             struct httpc_request *r = &reqs[which[j]];
             if (r->phase == HTTPC_CONNECTING)
                 on_connected(r);
+            if (r->phase == HTTPC_HANDSHAKE)
+                on_handshake(r);
             if (r->phase == HTTPC_SENDING)
                 on_writable(r);
             else if (r->phase == HTTPC_RECEIVING && pfd[j].events == POLLIN)

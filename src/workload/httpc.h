@@ -8,7 +8,9 @@
  * `Content-Length` when it carries a body); the response goes through the parser in
  * httpc_response.h. A request is a GET unless it names another method; the cluster module's
  * etcd client posts JSON through httpc_post_json, a blocking one-request call over the same
- * machinery. There is no TLS (https:// is refused), no redirect, no proxy and no keep-alive.
+ * machinery. https:// requests run the same way over a TLS session on their socket (httpc_tls.h:
+ * GnuTLS, the certificate verified unless the request says otherwise). There is no redirect, no
+ * proxy and no keep-alive.
  * Host names are resolved with getaddrinfo before the sockets are opened, which blocks for as
  * long as the resolver takes (it counts against the time limit). Thread-safe: no globals, each
  * call works only on the requests it is given. */
@@ -16,6 +18,7 @@
 #define AETHER_WORKLOAD_HTTPC_H
 
 #include "httpc_response.h"
+#include "httpc_tls.h"
 
 #include <netdb.h>
 #include <stddef.h>
@@ -23,19 +26,27 @@
 #define HTTPC_HOST_MAX 256
 #define HTTPC_PATH_MAX 2048
 
-/* The parts of http://host[:port][/path][?query] that a request needs. */
+/* The parts of http(s)://host[:port][/path][?query] that a request needs. */
 struct httpc_url {
+    int tls;                            /* https:// */
     char host[HTTPC_HOST_MAX];          /* name or address, IPv6 without its brackets */
-    char port[6];                       /* decimal, "80" when the URL has none */
+    char port[6];                       /* decimal, "80" (https: "443") when the URL has none */
     char authority[HTTPC_HOST_MAX + 8]; /* host[:port] as written, for the Host header */
     char path[HTTPC_PATH_MAX]; /* "/" when the URL has none; query kept, fragment dropped */
 };
 
-/* Splits url into out. Returns 0, or -1 with a message in err (e.g. "only http:// URLs are
- * supported", "bad port"). */
+/* Splits url into out. Returns 0, or -1 with a message in err (e.g. "only http:// and https://
+ * URLs are supported", "bad port"). */
 int httpc_url_parse(const char *url, struct httpc_url *out, char *err, size_t errlen);
 
-enum httpc_phase { HTTPC_IDLE, HTTPC_CONNECTING, HTTPC_SENDING, HTTPC_RECEIVING, HTTPC_FINISHED };
+enum httpc_phase {
+    HTTPC_IDLE,
+    HTTPC_CONNECTING,
+    HTTPC_HANDSHAKE, /* https:// only: the TLS handshake */
+    HTTPC_SENDING,
+    HTTPC_RECEIVING,
+    HTTPC_FINISHED
+};
 
 /* One request (a GET unless method says otherwise). The caller fills the inputs (the rest
  * zeroed) and reads the outputs after httpc_get_all; httpc_request_free releases the body. */
@@ -50,6 +61,8 @@ struct httpc_request {
     const char *content_type; /* Content-Type of the body; NULL = "application/octet-stream" */
     int any_status;           /* ok once any whole response is read: the caller checks
                                * resp.status (and reads the body of an error) */
+    const char *ca_file;      /* https://: PEM file of trusted CAs; NULL = the system's */
+    int tls_insecure;         /* https://: 1 = no certificate or host name check */
     /* out */
     int ok; /* 1: status 200 (any status with any_status) and the whole body (or headers) read */
     char error[224];            /* why not ok, e.g. "timed out after 800 ms" */
@@ -59,7 +72,10 @@ struct httpc_request {
     int fd;
     struct addrinfo *addrs, *next_addr;
     int last_errno; /* of the last failed connect, for the message */
-    char *text;     /* the request, owned */
+    int use_tls;
+    char host[HTTPC_HOST_MAX]; /* https://: the name the certificate must carry */
+    struct httpc_tls *tls;     /* https://: the session, once connected */
+    char *text;                /* the request, owned */
     size_t text_len, sent;
 };
 

@@ -21,6 +21,33 @@ int64_t spawn_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void spawn_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms)
+{
+    int64_t wait = deadline_ms - spawn_now_ms();
+    if (wait <= 0)
+        return;
+    struct timespec until; /* the condition variable's clock is CLOCK_REALTIME */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait / 1000;
+    until.tv_nsec += (wait % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cv, mu, &until);
+}
+
+void spawn_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv, int *stop)
+{
+    pthread_mutex_lock(mu);
+    *stop = 1;
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(mu);
+    pthread_join(thread, NULL);
+    pthread_mutex_destroy(mu);
+    pthread_cond_destroy(cv);
+}
+
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void child_setup_and_exec(char *const argv[], char *const envp[], int out_fd, int err_pipe,
                                  pid_t parent)

@@ -6,6 +6,7 @@
 #ifndef AETHER_WORKLOAD_SPAWN_H
 #define AETHER_WORKLOAD_SPAWN_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,5 +31,14 @@ void spawn_describe_status(int status, char *buf, size_t len);
 
 /* CLOCK_MONOTONIC in ms. */
 int64_t spawn_now_ms(void);
+
+/* Waits on cv (mu held, as pthread_cond_wait) until it is signalled or spawn_now_ms() reaches
+ * deadline_ms; returns at once when the deadline has passed. Callers loop on their own stop
+ * flag. */
+void spawn_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms);
+
+/* Ends a module thread that loops until *stop under mu, waiting on cv: sets *stop, wakes it,
+ * joins it, then destroys mu and cv (the thread's owner frees the rest). */
+void spawn_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv, int *stop);
 
 #endif

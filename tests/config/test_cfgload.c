@@ -276,9 +276,9 @@ static void test_blueprint_rules(void **state)
                "t.toml:4: blueprint.web.metrics_path = \"metrics\" must start with '/'", NULL);
     load_fails(AE_EINVAL,
                "[[blueprint]]\nname = \"api\"\nactuator = \"exec\"\nscale_command = [\"s\"]\n"
-               "metrics_urls = [\"http://a/m\",\n  \"https://b/m\"]\n",
-               "t.toml:6: blueprint.api.metrics_urls[1] = \"https://b/m\": only http:// URLs are "
-               "supported",
+               "metrics_urls = [\"https://a/m\",\n  \"ftp://b/m\"]\n",
+               "t.toml:6: blueprint.api.metrics_urls[1] = \"ftp://b/m\": only http:// and "
+               "https:// URLs are supported",
                NULL);
 }
 
@@ -300,6 +300,16 @@ static void test_cross_field_and_syntax(void **state)
     assert_int_equal(c.blueprint_count, 0);
 }
 
+/* cfg_print_effective's text into *out (caller frees). */
+static void printout(const struct ae_config *c, const cfg_sources *src, char **out)
+{
+    size_t len = 0;
+    FILE *mem = open_memstream(out, &len);
+    assert_non_null(mem);
+    assert_int_equal(cfg_print_effective(mem, c, src), 0);
+    fclose(mem);
+}
+
 /* The printout says where each value came from, masks the token, and is itself a config that
  * loads back to the same values. */
 static void test_effective_printout(void **state)
@@ -311,11 +321,7 @@ static void test_effective_printout(void **state)
     cfg_sources *src;
     load_ok(text, &c, &src);
     char *out = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&out, &len);
-    assert_non_null(mem);
-    assert_int_equal(cfg_print_effective(mem, &c, src), 0);
-    fclose(mem);
+    printout(&c, src, &out);
     assert_non_null(strstr(out, "enabled = true"));
     assert_non_null(strstr(out, "# t.toml:4"));
     assert_non_null(strstr(out, "history_retention_days = 14"));
@@ -422,6 +428,33 @@ static void test_table_ranges_match_core(void **state)
     assert_true(checked >= 15);
 }
 
+/* api.token: unset (generate one), "" (written: no token), one length limit, no spaces; an
+ * unwritten token prints as a comment so the printout keeps meaning "generate". */
+static void test_token_rules(void **state)
+{
+    (void)state;
+    struct ae_config c;
+    load_ok("", &c, NULL);
+    assert_int_equal(c.api.token_given, 0);
+    char *out = NULL;
+    printout(&c, NULL, &out);
+    assert_non_null(strstr(out, "# token = \"\""));
+    free(out);
+    cfg_free(&c);
+    load_ok("[api]\ntoken = \"\"\n", &c, NULL);
+    assert_int_equal(c.api.token_given, 1);
+    assert_string_equal(c.api.token, "");
+    cfg_free(&c);
+    char text[400];
+    snprintf(text, sizeof text, "[api]\ntoken = \"%0255d\"\n", 7);
+    load_ok(text, &c, NULL);
+    assert_int_equal(strlen(c.api.token), 255);
+    cfg_free(&c);
+    snprintf(text, sizeof text, "[api]\ntoken = \"%0256d\"\n", 7);
+    load_fails(AE_EINVAL, text, "t.toml:2", "api.token is 256 bytes long; at most 255", NULL);
+    load_fails(AE_EINVAL, "[api]\ntoken = \"a b\"\n", "api.token must be printable", NULL);
+}
+
 /* Every key in the table is reachable from a file, and the core's defaults are what an empty
  * file yields (the table holds no defaults of its own). */
 static void test_table_is_complete(void **state)
@@ -435,6 +468,10 @@ static void test_table_is_complete(void **state)
                               "node.log_format",
                               "api.bind",
                               "api.token",
+                              "api.allow_remote_without_token",
+                              "api.max_connections_per_client",
+                              "api.request_timeout_ms",
+                              "api.max_concurrent_exports",
                               "controller.cpu_scale_up_threshold",
                               "controller.cpu_scale_down_threshold",
                               "controller.call_rate_scale_up_threshold",
@@ -443,6 +480,7 @@ static void test_table_is_complete(void **state)
                               "controller.slice_cooldown_ms",
                               "ttm.enabled",
                               "ttm.model_path",
+                              "ttm.max_model_memory_mb",
                               "ttm.input_window_minutes",
                               "ttm.prediction_horizon",
                               "ttm.evaluation_interval_ms",
@@ -451,6 +489,11 @@ static void test_table_is_complete(void **state)
                               "ttm.forecaster",
                               "ttm.scale_in_window_minutes",
                               "ttm.forecast_ceiling",
+                              "ttm.selection_steps",
+                              "ttm.selection_window_minutes",
+                              "ttm.selection_min_samples",
+                              "ttm.selection_margin",
+                              "ttm.selection_dwell_minutes",
                               "ttm.mode",
                               "cluster.etcd_endpoints",
                               "cluster.name",
@@ -475,7 +518,24 @@ static void test_table_is_complete(void **state)
                               "blueprint.metrics.requests_total",
                               "blueprint.metrics.errors_total",
                               "blueprint.metrics.latency_histogram",
-                              "blueprint.metrics.gc_pause_total"};
+                              "blueprint.metrics.gc_pause_total",
+                              "blueprint.prometheus.url",
+                              "blueprint.prometheus.query_timeout_ms",
+                              "blueprint.prometheus.selector",
+                              "blueprint.prometheus.ca_file",
+                              "blueprint.prometheus.tls_verify",
+                              "blueprint.prometheus.backfill_minutes",
+                              "blueprint.prometheus.queries.cpu_usage",
+                              "blueprint.prometheus.queries.heap_usage",
+                              "blueprint.prometheus.queries.event_loop_lag_ms",
+                              "blueprint.prometheus.queries.latency_ms",
+                              "blueprint.prometheus.queries.invocations",
+                              "blueprint.prometheus.queries.gc_pause_ms",
+                              "blueprint.prometheus.queries.latency_p50",
+                              "blueprint.prometheus.queries.latency_p95",
+                              "blueprint.prometheus.queries.latency_p99",
+                              "blueprint.prometheus.queries.error_rate",
+                              "blueprint.prometheus.queries.event_count"};
     size_t n = sizeof(expected) / sizeof(expected[0]);
     assert_int_equal(cfg_key_count, n);
     for (size_t i = 0; i < n; i++) {
@@ -497,6 +557,44 @@ static void test_table_is_complete(void **state)
     assert_string_equal(def, "\"127.0.0.1:8080\"");
 }
 
+/* [blueprint.prometheus] and its queries table load into the blueprint; mistakes name the line
+ * and the key. */
+static void test_prometheus_section(void **state)
+{
+    (void)state;
+    struct ae_config c;
+    load_ok(BP_WEB "[blueprint.prometheus]\nurl = \"https://prom:9090/\"\nquery_timeout_ms = 500\n"
+                   "selector = \"job=\\\"web\\\"\"\nca_file = \"ca.pem\"\nbackfill_minutes = 60\n"
+                   "[blueprint.prometheus.queries]\n"
+                   "invocations = \"sum(rate(http_requests_total{job=\\\"api\\\"}[1m]))\"\n"
+                   "latency_p99 = \"off\"\n",
+            &c, NULL);
+    const struct cfg_prometheus *p = &c.blueprints[0].prometheus;
+    assert_string_equal(p->url, "https://prom:9090/");
+    assert_int_equal(p->query_timeout_ms, 500);
+    assert_string_equal(p->selector, "job=\"web\"");
+    assert_string_equal(p->ca_file, "ca.pem");
+    assert_int_equal(p->tls_verify, 1);
+    assert_int_equal(p->backfill_minutes, 60);
+    assert_string_equal(p->queries[AE_F_INVOCATIONS],
+                        "sum(rate(http_requests_total{job=\"api\"}[1m]))");
+    assert_string_equal(p->queries[AE_F_LATENCY_P99], "off");
+    assert_string_equal(p->queries[AE_F_CPU_USAGE], "");
+    cfg_free(&c);
+
+    load_fails(AE_EINVAL, BP_WEB "[blueprint.prometheus]\nurl = \"prom:9090\"\n",
+               "blueprint.web.prometheus.url = \"prom:9090\" must be an http:// or https:// URL",
+               NULL);
+    load_fails(AE_ERANGE, BP_WEB "[blueprint.prometheus]\nquery_timeout_ms = 5\n",
+               "t.toml:5: blueprint.web.prometheus.query_timeout_ms = 5", NULL);
+    load_fails(AE_EINVAL, BP_WEB "[blueprint.prometheus.queries]\ninvocation = \"up\"\n",
+               "t.toml:5: unknown key blueprint.web.prometheus.queries.invocation (did you mean "
+               "invocations?)",
+               NULL);
+    load_fails(AE_EINVAL, BP_WEB "prometheus = 3\n",
+               "blueprint.web.prometheus must be a table ([blueprint.prometheus])", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +610,8 @@ int main(void)
         cmocka_unit_test(test_table_ranges_match_core),
         cmocka_unit_test(test_cluster_section),
         cmocka_unit_test(test_table_is_complete),
+        cmocka_unit_test(test_prometheus_section),
+        cmocka_unit_test(test_token_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,12 @@ import urllib.request
 FEATURES = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
             "gc_pause_ms", "latency_p50", "latency_p95", "latency_p99", "error_rate",
             "event_count"]
+# A closed minute as the node stores it: the columns every history schema since v1 has (later
+# columns, such as v3's backfilled, keep their defaults).
+MINUTE_INSERT = ("INSERT OR REPLACE INTO minutes (blueprint, ts, %s, %s, samples, ready, requested,"
+                 " estimated) VALUES (?,?,%s,%s,?,?,?,?)"
+                 % (",".join("v%d" % i for i in range(11)), ",".join("c%d" % i for i in range(11)),
+                    ",".join("?" * 11), ",".join("?" * 11)))
 
 
 class Failure(Exception):
@@ -71,6 +77,19 @@ def toml_value(v):
     return json.dumps(v)
 
 
+def table_lines(name, keys):
+    """The TOML lines of a table's keys, then of its sub-tables ([name.key] for a dict value),
+    then an empty line."""
+    lines = ["%s = %s" % (k, toml_value(v)) for k, v in keys.items() if not isinstance(v, dict)]
+    lines.append("")
+    for k, v in keys.items():
+        if isinstance(v, dict):
+            lines.append("[%s.%s]" % (name, k))
+            lines += table_lines("%s.%s" % (name, k), v)
+    return lines
+NODE_TOKEN = object()  # Node.post's default: the node's own token
+
+
 class Node:
     """One daemon under test. sections: {"ttm": {...}, ...}; blueprints: list of dicts."""
 
@@ -109,8 +128,7 @@ class Node:
                  "scale_command": ["/bin/sh", "-c", "exit 0"]}
             b.update(bp)
             lines.append("[[blueprint]]")
-            lines += ["%s = %s" % (k, toml_value(v)) for k, v in b.items()]
-            lines.append("")
+            lines += table_lines("blueprint", b)
         self.config = os.path.join(self.dir, "aether.toml")
         with open(self.config, "w") as f:
             f.write("\n".join(lines))
@@ -193,8 +211,19 @@ class Node:
         except (OSError, urllib.error.URLError):
             return None
 
-    def post(self, path, obj=None, token=None, raw=None):
+    def token(self):
+        """The API token: the configured one, else the one the node generated into data_dir."""
+        configured = self.sections.get("api", {}).get("token")
+        if configured is not None:
+            return configured
+        with open(os.path.join(self.sections["node"]["data_dir"], "api-token")) as f:
+            return f.read().strip()
+
+    def post(self, path, obj=None, token=NODE_TOKEN, raw=None):
+        """POST with the node's token by default; token="" sends none, a string sends that."""
         headers = {"Content-Type": "application/json"}
+        if token is NODE_TOKEN:
+            token = self.token()
         if token:
             headers["Authorization"] = "Bearer " + token
         body = raw if raw is not None else (json.dumps(obj) if obj is not None else "")
@@ -244,14 +273,12 @@ def minute_now():
 
 def insert_minutes(db_path, blueprint, rows):
     """rows: list of (start_ms, {feature: value}, ready_mean). Writes closed minutes the way the
-    node stores them (history schema v1, see docs/operations.md)."""
+    node stores them (see docs/operations.md)."""
     con = sqlite3.connect(db_path)
     for start, values, ready in rows:
         vals = [values.get(f) for f in FEATURES]
         counts = [60 if v is not None else 0 for v in vals]
-        con.execute("INSERT OR REPLACE INTO minutes VALUES (?,?,%s,%s,?,?,?,?)"
-                    % (",".join("?" * 11), ",".join("?" * 11)),
-                    [blueprint, start] + vals + counts + [60, ready, ready, 0])
+        con.execute(MINUTE_INSERT, [blueprint, start] + vals + counts + [60, ready, ready, 0])
     con.commit()
     con.close()
 

@@ -59,6 +59,28 @@ def export(path, window, horizon, val_wape, schema="1", gain=1.0):
     onnx.save(m, path)
 
 
+def export_memory_hog(path, window=8, horizon=2, repeats=16384):
+    """A file of a few hundred bytes whose plan needs megabytes: the input tiled `repeats` times
+    along the features, then sliced back to [batch, horizon, 11]."""
+    from onnx import TensorProto, helper
+    ints = lambda name, v: helper.make_tensor(name, TensorProto.INT64, [len(v)], v)
+    graph = helper.make_graph(
+        [helper.make_node("Tile", ["input", "repeats"], ["wide"]),
+         helper.make_node("Slice", ["wide", "starts", "ends", "axes"], ["output"])],
+        "memory_hog",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", window, 11])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", horizon, 11])],
+        [ints("repeats", [1, 1, repeats]), ints("starts", [window - horizon, 0]),
+         ints("ends", [window, 11]), ints("axes", [1, 2])])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    for k, v in {"aether.schema_version": "1", "aether.window": str(window),
+                 "aether.horizon": str(horizon), "aether.val_wape": "0.1"}.items():
+        p = m.metadata_props.add()
+        p.key, p.value = k, v
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -67,6 +89,7 @@ def main():
     export(os.path.join(out, "rising.onnx"), 8, 2, 0.1, gain=2.0)
     export(os.path.join(out, "window16.onnx"), 16, 2, 0.1)
     export(os.path.join(out, "schema2.onnx"), 8, 2, 0.1, schema="2")
+    export_memory_hog(os.path.join(out, "memory_hog.onnx"))
     with open(os.path.join(out, "corrupt.onnx"), "wb") as f:
         f.write(bytes((i * 73 + 11) % 256 for i in range(4096)))
     print("models written to", out)

@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.parse
 
-from e2e_lib import (FEATURES, Node, check, insert_minutes, metric,
+from e2e_lib import (FEATURES, NODE_TOKEN, Node, check, insert_minutes, metric,
                      minute_now, steady_history, run_case)
 
 ARGS = None
@@ -54,7 +54,7 @@ def with_history(node, minutes=8, **kw):
     return node
 
 
-def push(node, bp, values, token=None, status=202):
+def push(node, bp, values, token=NODE_TOKEN, status=202):
     code, body = node.post("/api/metrics/" + bp, {"values": values}, token=token)
     check(code == status, "push to %s: %d %s (expected %d)" % (bp, code, body, status))
     return body
@@ -114,7 +114,7 @@ def case_api_reactive_only():
         check(bps[0]["max"] == 3 and bps[0]["requested"] == 1, "api blueprint: %s" % bps[0])
 
         # Token: POST needs it, GET does not.
-        code, body = n.post("/api/metrics/web", {"values": {"cpu_usage": 0.5}})
+        code, body = n.post("/api/metrics/web", {"values": {"cpu_usage": 0.5}}, token="")
         check(code == 401 and "error" in body, "push without token: %d %s" % (code, body))
         code, body = n.post("/api/ttm/reload", token="wrong")
         check(code == 401, "reload with a wrong token: %d" % code)

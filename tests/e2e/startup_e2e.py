@@ -92,7 +92,8 @@ def case_check_config_model_missing():
     check(rc == 0 and "warning" not in out, "no warning with TTM disabled: %s" % out)
 
 
-def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, invocations=None):
+def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, bad_cell="lots",
+                invocations=None):
     """A training-data CSV of `minutes` rows (the tdata format), optionally with a bad cell;
     invocations(i) gives row i's invocations (default: a small ripple around 6000)."""
     names = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
@@ -105,7 +106,7 @@ def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, invocat
             row = [0.3 + 0.1 * (i % 7) / 7, 0.4, 1.0, 12, inv, 0, 10, 20, 30, 0.001, 6000]
             cells = ["%g" % v for v in row]
             if broken_line == i + 2:
-                cells[4] = "lots"
+                cells[4] = bad_cell
             f.write("%d,%s\n" % (start_ms + i * 60000, ",".join(cells)))
 
 
@@ -128,6 +129,10 @@ def case_import_history():
     history_csv(csv_path, 90, broken_line=40)
     rc, out = run_once(node, "import-history", csv_path, "--config", config)
     check(rc == 1 and "day.csv:40" in out, "a bad cell is reported by line (%d): %s" % (rc, out))
+    history_csv(csv_path, 90, broken_line=12, bad_cell="1.7e308")
+    rc, out = run_once(node, "import-history", csv_path, "--config", config)
+    check(rc == 1 and "day.csv:12: invocations = 1.7e+308 is outside its plausible range" in out,
+          "an implausible value is refused by line (%d): %s" % (rc, out))
     history_csv(csv_path, 90)
     rc, out = run_once(node, "import-history", csv_path, "--config", config, "--blueprint", "db")
     check(rc == 1 and "--blueprint db: no blueprint" in out, "unknown blueprint (%d): %s" % (rc, out))

@@ -6,7 +6,7 @@ import math
 import random
 import sqlite3
 
-from e2e_lib import FEATURES
+from e2e_lib import FEATURES, MINUTE_INSERT
 
 MINUTE = 60000
 
@@ -60,8 +60,7 @@ def seed(db_path, blueprint, minutes, end_start_ms, base, horizon, seed_value=1)
         ready = max(1, requested - (1 if i % 37 == 0 else 0))
         v = features(loads[i], ready)
         vals = [v[f] for f in FEATURES]
-        con.execute("INSERT OR REPLACE INTO minutes VALUES (?,?,%s,%s,?,?,?,?)"
-                    % (",".join("?" * 11), ",".join("?" * 11)),
+        con.execute(MINUTE_INSERT,
                     [blueprint, ts] + vals + [60] * 11 + [60, float(ready), float(requested), 0])
         for h in range(1, horizon + 1):
             target = loads[i + h - 1] * (1 + rng.gauss(0, 0.03 * h))

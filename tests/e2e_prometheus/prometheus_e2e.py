@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -153,27 +154,39 @@ def case_grafana_rules():
 
 
 class Prometheus:
-    def __init__(self, targets):
+    """Debian's prometheus on loopback scraping `targets` ({job: [host:port]}) every second,
+    storing into `data` (a TSDB directory, e.g. made by promtool) or a fresh one."""
+
+    def __init__(self, targets, data=None, tls=None):
+        """tls: (certificate, key) PEM files: Prometheus serves https:// with them."""
         self.dir = scratch("aether-prometheus-")
+        self.data = data or os.path.join(self.dir, "data")
         self.port = free_port()
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
+        self.ssl = ssl.create_default_context(cafile=tls[0]) if tls else None
+        web = []
+        if tls:
+            web_cfg = os.path.join(self.dir, "web.yml")
+            with open(web_cfg, "w") as f:
+                f.write("tls_server_config:\n  cert_file: %s\n  key_file: %s\n" % tls)
+            web = ["--web.config.file=" + web_cfg]
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "scrape_configs:\n")
+                    "scrape_configs:%s\n" % ("" if targets else " []"))
             for job, addrs in targets.items():
                 f.write("  - job_name: %s\n    static_configs:\n      - targets: [%s]\n"
                         % (job, ", ".join('"%s"' % a for a in addrs)))
         self.log = open(os.path.join(self.dir, "prometheus.log"), "ab")
         self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + self.dir + "/data",
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+            [PROMETHEUS, "--config.file=" + cfg, "--storage.tsdb.path=" + self.data,
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"] + web,
             stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_for(lambda: self.get("/-/ready", raw=True), 30, "prometheus to be ready")
 
     def get(self, path, raw=False):
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path),
-                                        timeout=5) as r:
+            with urllib.request.urlopen(self.url + path, timeout=5, context=self.ssl) as r:
                 body = r.read()
                 return body if raw else json.loads(body)
         except OSError:
@@ -270,7 +283,9 @@ def case_scrape():
             n.stop()
 
 
-def main():
+def main(cases=None):
+    """Runs the case named by --case: one of this script's, or of `cases` (another script's
+    globals(), whose ARGS is then set too: the Prometheus scripts share their options)."""
     global ARGS
     p = argparse.ArgumentParser()
     p.add_argument("--case", required=True)
@@ -279,7 +294,9 @@ def main():
     p.add_argument("--models")
     p.add_argument("--source", required=True)
     ARGS = p.parse_args()
-    return run_case(ARGS.case, globals())
+    if cases is not None:
+        cases["ARGS"] = ARGS
+    return run_case(ARGS.case, globals() if cases is None else cases)
 
 
 if __name__ == "__main__":

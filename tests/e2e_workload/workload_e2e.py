@@ -360,6 +360,59 @@ def case_no_orphans(args):
     check(not left, "orphaned workers after SIGKILL of the node: %r" % left)
 
 
+def case_setsid_grandchild_stopped(args):
+    """A grandchild that left its instance's process group with setsid() is stopped with the
+    instance when the node stops cleanly."""
+    node, base = process_node(args, min_i=1, max_i=1)
+    marker = os.path.join(node.dir, "grandchild.%d" % base)
+    node.blueprints[0]["command"] = [
+        "/bin/sh", "-c", "setsid sleep 300 & echo $! > %s; exec %s --port {port}"
+        % (marker, args.worker)]
+    node.start()
+    try:
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == 1, 30, "the instance ready")
+        pid = int(open(marker).read())
+        check(os.getsid(pid) == pid and os.getpgid(pid) != os.getpgid(node.proc.pid),
+              "the grandchild %d runs in a session of its own" % pid)
+    finally:
+        node.stop()
+    end = time.time() + 5
+    while time.time() < end and running(pid):
+        time.sleep(0.1)
+    check(not running(pid), "the setsid grandchild %d outlived a clean stop" % pid)
+
+
+def case_crashed_instance_group_cleared(args):
+    """When an instance dies on its own, what it left in its process group is killed before the
+    restart (a child holding the port or the work would otherwise linger)."""
+    node, base = process_node(args, min_i=1, max_i=1)
+    marker = os.path.join(node.dir, "child.%d" % base)
+    node.blueprints[0]["command"] = [
+        "/bin/sh", "-c", "sleep 300 & echo $! > %s; exec %s --port {port}" % (marker, args.worker)]
+    node.start()
+    try:
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == 1, 30, "the instance ready")
+        child = int(open(marker).read())
+        worker = worker_pids(args.worker, base, 1)[base]
+        os.kill(worker, signal.SIGKILL)
+        end = time.time() + 5
+        while time.time() < end and running(child):
+            time.sleep(0.1)
+        check(not running(child), "the crashed instance's child %d still runs" % child)
+        node.wait_for(lambda: blueprint(node, "web")["ready"] == 1, 30, "the instance restarted")
+    finally:
+        node.stop()
+
+
+def running(pid):
+    """True when pid runs (a zombie does not count)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

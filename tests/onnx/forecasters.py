@@ -10,6 +10,8 @@ accuracy checks against PyTorch.
   tcn          temporal convolution network: causal dilated Conv1d blocks (1, 2, 4) with
                BatchNorm (folded into the convolutions by the engine) and ReLU, 1x1 residual
                projection, linear head on the last time step
+  gru, lstm    recurrent forecasters: two bidirectional GRU / LSTM layers over the window
+               (batch_first), a linear head on the last step's output
 
 Every model maps `input` [batch, W, 11] to `output` [batch, H, 11] (the predictor contract). The
 script writes model.onnx, input.csv (one window) and expected.csv (PyTorch's output) into
@@ -132,7 +134,21 @@ class TCN(nn.Module):
         return self.head(y).reshape(-1, self.horizon, FEATURES)
 
 
-FAMILIES = {"dlinear": DLinear, "patchtst_bn": PatchTSTBatchNorm, "tcn": TCN}
+class Recurrent(nn.Module):
+    def __init__(self, window, horizon, cell, hidden=24, layers=2):
+        super().__init__()
+        self.horizon = horizon
+        self.rnn = cell(FEATURES, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, horizon * FEATURES)
+
+    def forward(self, x):  # [B, W, C]
+        y, _ = self.rnn(x)
+        return self.head(y[:, -1]).reshape(-1, self.horizon, FEATURES)
+
+
+FAMILIES = {"dlinear": DLinear, "patchtst_bn": PatchTSTBatchNorm, "tcn": TCN,
+            "gru": lambda w, h: Recurrent(w, h, nn.GRU),
+            "lstm": lambda w, h: Recurrent(w, h, nn.LSTM)}
 
 
 def randomize_norms(model, generator):

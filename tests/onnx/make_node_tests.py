@@ -5,8 +5,9 @@ Writes one folder per case into OUT (model.onnx + test_data_set_0/{input,output}
 `aether-model conformance OUT`: float CumSum (libonnx-testdata's are double), Pad's wrap mode
 (opset 19) and reflect with pads wider than the input, Pad with axes (18), 1-D and 2-D Conv with
 groups, dilations and asymmetric pads, a Conv followed by BatchNormalization (folded by the
-engine), TopK with ties, 1-D pooling with dilations (AveragePool 19) and ceil_mode, Gelu (20),
-and operators declared at opset 21. Expected values come from PyTorch and numpy, not from the
+engine), ConvTranspose, BatchNormalization after Gemm / MatMul and over tokens, a reverse GRU
+with sequence_lens, TopK with ties, 1-D pooling with dilations (AveragePool 19) and ceil_mode,
+Gelu (20), and operators declared at opset 21. Expected values come from PyTorch and numpy, not from the
 engine.
 
 Run with Debian's interpreter: /usr/bin/python3 make_node_tests.py OUT
@@ -32,7 +33,8 @@ def write_case(out, name, nodes, inputs, outputs, opset, initializers=()):
 
     graph = helper.make_graph(nodes, name, [info(n, a) for n, a in inputs],
                               [info(n, a) for n, a in outputs],
-                              [numpy_helper.from_array(a, n) for n, a in initializers])
+                              [a if isinstance(a, TensorProto) else numpy_helper.from_array(a, n)
+                               for n, a in initializers])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
     d = os.path.join(out, "test_" + name)
@@ -131,6 +133,84 @@ def conv_cases(out):
                [("w", w), ("g", g), ("beta", beta), ("mean", mean), ("var", var)])
 
 
+def conv_transpose_cases(out):
+    # 1-D: groups, stride, dilation, pads, output_padding, bias (PyTorch's ConvTranspose1d).
+    x, w, b = rand(2, 4, 7), rand(4, 3, 3), rand(6)
+    y = F.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b),
+                           stride=3, padding=2, output_padding=1, groups=2, dilation=2).numpy()
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[3], pads=[2, 2],
+                            output_padding=[1], group=2, dilations=[2])
+    write_case(out, "conv_transpose1d_groups_stride_dilation", [node], [("x", x)], [("y", y)],
+               11, [("w", w), ("b", b)])
+    # 2-D, no bias, asymmetric strides.
+    x, w = rand(1, 3, 4, 5), rand(3, 2, 2, 3)
+    y = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=(2, 1),
+                           padding=(0, 1)).numpy()
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 1], pads=[0, 1, 0, 1])
+    write_case(out, "conv_transpose2d_strides", [node], [("x", x)], [("y", y)], 11, [("w", w)])
+
+
+def batchnorm_cases(out):
+    """BatchNormalization without a Conv before it: after Gemm ([N, C]), after MatMul
+    ([N, C, L], channels on axis 1), and between two Transposes (BatchNorm1d over tokens, which
+    the engine runs over the last axis)."""
+    g, beta, mean = rand(5), rand(5), rand(5)
+    var = (np.abs(rand(5)) + 0.5).astype(np.float32)
+    stats = [("g", g), ("beta", beta), ("mean", mean), ("var", var)]
+    bn = lambda c: F.batch_norm(c, torch.from_numpy(mean), torch.from_numpy(var),
+                                torch.from_numpy(g), torch.from_numpy(beta), training=False,
+                                eps=1e-4)
+    norm = helper.make_node("BatchNormalization", ["c", "g", "beta", "mean", "var"], ["y"],
+                            epsilon=1e-4)
+    x, w, b = rand(3, 4), rand(5, 4), rand(5)
+    y = bn(torch.from_numpy(x @ w.T + b)).numpy()
+    gemm = helper.make_node("Gemm", ["x", "w", "b"], ["c"], transB=1)
+    write_case(out, "gemm_batchnorm", [gemm, norm], [("x", x)], [("y", y)], 15,
+               [("w", w), ("b", b)] + stats)
+    x, w = rand(2, 6, 3), rand(5, 6)
+    y = bn(torch.from_numpy(w @ x)).numpy()
+    mm = helper.make_node("MatMul", ["w", "x"], ["c"])
+    write_case(out, "matmul_batchnorm", [mm, norm], [("x", x)], [("y", y)], 15,
+               [("w", w)] + stats)
+    x = rand(2, 7, 5)
+    y = bn(torch.from_numpy(x).transpose(1, 2)).transpose(1, 2).numpy()
+    nodes = [helper.make_node("Transpose", ["x"], ["c"], perm=[0, 2, 1]),
+             helper.make_node("BatchNormalization", ["c", "g", "beta", "mean", "var"], ["n"],
+                              epsilon=1e-4),
+             helper.make_node("Transpose", ["n"], ["y"], perm=[0, 2, 1])]
+    write_case(out, "batchnorm_tokens_last_axis", nodes, [("x", x)],
+               [("y", np.ascontiguousarray(y))], 15, stats)
+
+
+def gru_reverse_cases(out):
+    """A reverse GRU with sequence_lens: PyTorch's GRU (linear_before_reset=1) run on each
+    sequence's valid steps backwards; ONNX orders the gates z, r, h where PyTorch has r, z, n."""
+    seq, batch, inp, hid, lens = 5, 2, 3, 4, [5, 3]
+    torch.manual_seed(5)
+    gru = torch.nn.GRU(inp, hid)
+    x = rand(seq, batch, inp)
+    order = lambda t: np.concatenate([t[hid:2 * hid], t[:hid], t[2 * hid:]]).astype(np.float32)
+    w = order(gru.weight_ih_l0.detach().numpy())[None]
+    r = order(gru.weight_hh_l0.detach().numpy())[None]
+    b = np.concatenate([order(gru.bias_ih_l0.detach().numpy()),
+                        order(gru.bias_hh_l0.detach().numpy())])[None]
+    y = np.zeros((seq, 1, batch, hid), np.float32)
+    y_h = np.zeros((1, batch, hid), np.float32)
+    with torch.no_grad():
+        for i, n in enumerate(lens):
+            steps = torch.from_numpy(x[:n, i:i + 1][::-1].copy())
+            ys, h = gru(steps)
+            y[:n, 0, i] = ys[:, 0].numpy()[::-1]
+            y_h[0, i] = h[0, 0].numpy()
+    node = helper.make_node("GRU", ["x", "w", "r", "b", "lens"], ["y", "y_h"], hidden_size=hid,
+                            direction="reverse", linear_before_reset=1)
+    graph_inputs = [("x", x)]
+    inits = [("w", w), ("r", r), ("b", b.astype(np.float32))]
+    lens_t = numpy_helper.from_array(np.array(lens, np.int32), "lens")
+    write_case(out, "gru_reverse_sequence_lens", [node], graph_inputs,
+               [("y", y), ("y_h", y_h)], 14, inits + [("lens", lens_t)])
+
+
 def topk_cases(out):
     x = np.array([[3, 1, 3, 2, 3, 0], [5, 5, 4, 4, 6, 6]], np.float32)
     for largest in (1, 0):
@@ -189,7 +269,8 @@ def newer_opset_cases(out):
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for make in (cumsum_cases, pad_cases, conv_cases, topk_cases, pool_cases, newer_opset_cases):
+    for make in (cumsum_cases, pad_cases, conv_cases, conv_transpose_cases, batchnorm_cases,
+                 gru_reverse_cases, topk_cases, pool_cases, newer_opset_cases):
         make(out)
 
 

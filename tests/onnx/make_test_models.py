@@ -137,6 +137,27 @@ def model(graph, meta=None, opset=17):
     return m
 
 
+def recurrent_model():
+    """An LSTM (layout 1) whose output sequence, reshaped, feeds a bidirectional GRU; its final
+    states [batch, 2, F] are the forecast (H = 2): the recurrent layers for the allocation test."""
+    rng = np.random.default_rng(3)
+    r = lambda *shape: (0.3 * rng.standard_normal(shape)).astype(np.float32)
+    inits = [numpy_helper.from_array(a, n) for n, a in (
+        ("lw", r(1, 4 * F, F)), ("lr", r(1, 4 * F, F)), ("lb", r(1, 8 * F)),
+        ("gw", r(2, 3 * F, F)), ("gr", r(2, 3 * F, F)), ("gb", r(2, 6 * F)),
+        ("shape", np.array([0, W, F], np.int64)))]
+    nodes = [helper.make_node("LSTM", ["input", "lw", "lr", "lb"], ["seq"], hidden_size=F,
+                              layout=1),
+             helper.make_node("Reshape", ["seq", "shape"], ["flat"]),
+             helper.make_node("GRU", ["flat", "gw", "gr", "gb"], ["", "output"], hidden_size=F,
+                              layout=1, direction="bidirectional", linear_before_reset=1)]
+    graph = helper.make_graph(
+        nodes, "tiny_recurrent",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", W, F])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", H, F])], inits)
+    return model(graph, opset=14)
+
+
 def write_csv(path, rows):
     with open(path, "w", encoding="ascii") as f:
         f.write(",".join("f%d" % i for i in range(F)) + "\n")  # header, skipped by the reader
@@ -186,6 +207,8 @@ def main(out):
     g.output[0].name = "output"
     onnx.save(model(g, meta={"aether.schema_version": "1", "aether.inputs": " exog "}),
               os.path.join(out, "tiny_exog.onnx"))
+
+    onnx.save(recurrent_model(), os.path.join(out, "tiny_recurrent.onnx"))
 
     bad = {}
     unlisted = onnx.ModelProto()

@@ -1,6 +1,6 @@
 /* The predictor contract over a real model: batches of any size up to max_batch give each row the
  * result it gets alone, out-of-range batches are refused, the loadable module aether-ttm-onnx.so
- * opens the same predictor through its one exported symbol, and extra named inputs (metadata
+ * opens the same predictor through its exported opener, and extra named inputs (metadata
  * aether.inputs) take their defaults or the values set, broadcast or per row. */
 #include <dlfcn.h>
 #include <math.h>

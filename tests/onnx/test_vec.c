@@ -188,6 +188,33 @@ static double softmax_error(const struct nn_vec_kernels *k)
     return worst;
 }
 
+/* Moving sums of every row length 1..80 and window 1..30 against a double reference: each within
+ * the float summation bound k * 2^-24 * sum |x|, so a dropped, repeated or misplaced tap fails. */
+static void window_sums(const struct nn_vec_kernels *k)
+{
+    enum { MAXN = 80, MAXK = 30 };
+    float x[MAXN + MAXK], y[MAXN + 1];
+    unsigned long long s = 2463534242ULL;
+    for (int i = 0; i < MAXN + MAXK; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        x[i] = (float)((double)(s >> 40) / (double)(1ULL << 24) * 2.0 - 1.0);
+    }
+    for (int n = 1; n <= MAXN; n++)
+        for (int kw = 1; kw <= MAXK; kw++) {
+            y[n] = 12345.0f; /* the kernel writes n outputs, not one more */
+            k->window_sum(x, y, n, kw);
+            assert_true(y[n] == 12345.0f);
+            for (int o = 0; o < n; o++) {
+                double ref = 0.0, mag = 0.0;
+                for (int t = 0; t < kw; t++)
+                    ref += x[o + t], mag += fabs(x[o + t]);
+                if (fabs((double)y[o] - ref) > kw * 6e-8 * mag + 1e-30)
+                    fail_msg("%s window_sum n=%d k=%d output %d: %.9g, expected %.9g", k->level, n,
+                             kw, o, (double)y[o], ref);
+            }
+        }
+}
+
 /* Bounds: the largest values measured on the development machine (docs/engine.md) rounded up. */
 #define EXP_ULP 1.5
 #define TANH_ULP 2.0
@@ -207,6 +234,7 @@ static void check_level(const struct nn_vec_kernels *k)
         printf("%-8s softmax  max relative error %.3g\n", k->level, sm);
     assert_true(sm <= SOFTMAX_REL);
     special_values(k);
+    window_sums(k);
 }
 
 static void test_baseline(void **state)

@@ -113,6 +113,10 @@ class BadInputs(unittest.TestCase):
         self.fails("train.py", ["--data", data, "--validation-split", "1.5"], "--validation-split")
         self.fails("train.py", ["--data", data, "--epochs", "0"], "--epochs", "positive")
         self.fails("train.py", ["--data", data, "--learning-rate", "-1"], "--learning-rate")
+        self.fails("train.py", ["--data", data, "--mixture", "last,drift9"], "--mixture",
+                   "unknown simple forecast(s) drift9")
+        self.fails("train.py", ["--data", data, "--base-k", "40", "--seq-len", "30"],
+                   "--base-k 40: must be at most --seq-len")
 
     def test_train_rejects_bad_corpora(self):
         folder = self.path("empty-corpus")

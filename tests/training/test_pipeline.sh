@@ -77,6 +77,14 @@ EOF
         --output h5.pt >h5.log
     $PY "$TRAINING/export_onnx.py" --model h5.pt --output h5.onnx "$@" >h5-export.log
     grep -q "output \['batch', 5, 11\]" h5-export.log || { cat h5-export.log; fail "H=5"; }
+    # The default model's architecture (a gated mean of simple forecasts) trains and exports,
+    # and the engine's output matches PyTorch's.
+    $PY "$TRAINING/train.py" --data missing.csv --epochs 1 --horizon 5 --seq-len 30 \
+        --mixture last,mean3,mean10,meanW,drift1x2,drift5 --no-residual --levels "" \
+        --output mix.pt >mix.log || { cat mix.log; fail "mixture training"; }
+    $PY "$TRAINING/export_onnx.py" --model mix.pt --output mix.onnx "$@" >mix-export.log ||
+        { cat mix-export.log; fail "mixture export"; }
+    grep -q "Validation passed" mix-export.log || { cat mix-export.log; fail "mixture validation"; }
     # The spec's reference mixer still trains and exports.
     $PY "$TRAINING/train.py" --data missing.csv --epochs 1 --arch mixer --output mixer.pt >mixer.log
     grep -q "Model parameters: 123,664" mixer.log || { cat mixer.log; fail "reference mixer size"; }

@@ -213,6 +213,8 @@ static void test_url(void **state)
         {"http://h?q", "h", "80", "h", "/?q"},
         {"http://[::1]:8080/m", "::1", "8080", "[::1]:8080", "/m"},
         {"http://[fe80::1]", "fe80::1", "80", "[fe80::1]", "/"},
+        {"https://prom.example:9443/api", "prom.example", "9443", "prom.example:9443", "/api"},
+        {"https://h", "h", "443", "h", "/"},
     };
     struct httpc_url u;
     char err[128];
@@ -222,12 +224,13 @@ static void test_url(void **state)
         assert_string_equal(u.port, good[i].port);
         assert_string_equal(u.authority, good[i].authority);
         assert_string_equal(u.path, good[i].path);
+        assert_int_equal(u.tls, strncmp(good[i].url, "https", 5) == 0);
     }
     static const struct {
         const char *url, *message;
     } bad[] = {
-        {"https://h/metrics", "only http:// URLs are supported"},
-        {"ftp://h/", "only http:// URLs are supported"},
+        {"ftp://h/", "only http:// and https:// URLs are supported"},
+        {"HTTPS://h/", "only http:// and https:// URLs are supported"},
         {"http://", "the URL has no host"},
         {"http:///x", "the URL has no host"},
         {"http://:80/x", "the URL has no host"},
@@ -437,7 +440,8 @@ static void test_parallel(void **state)
     assert_string_equal(req[2].error, "HTTP status 404");
     assert_string_equal(req[3].error, "body larger than 65536 bytes");
     assert_string_equal(req[4].error, "cannot connect: Connection refused");
-    assert_string_equal(req[5].error, "only http:// URLs are supported");
+    /* https:// to a plain HTTP server: the TLS handshake fails with a reason */
+    assert_non_null(strstr(req[5].error, "TLS handshake with 127.0.0.1 failed: "));
     for (int i = 0; i < 6; i++)
         httpc_request_free(&req[i]);
     /* Zero requests: nothing to do, returns at once. */

@@ -9,25 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "latency.h"
 #include "tool.h"
 
 #define FEATURES 11
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int cmd_bench(int argc, char **argv)
 {
@@ -65,37 +51,23 @@ int cmd_bench(int argc, char **argv)
     float *out = malloc((size_t)batch * (size_t)horizon * FEATURES * sizeof *out);
     double *lat = malloc(sizeof *lat * (size_t)iterations);
     int rc = in && out && lat ? 0 : 1;
-    /* A fixed pseudo-random window (LCG), values in [-1, 1). */
-    unsigned seed = 12345;
-    for (size_t i = 0; rc == 0 && i < n_in; i++) {
-        seed = seed * 1103515245u + 12345u;
-        in[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
+    if (rc == 0)
+        bench_fill_window(in, n_in);
     int warmup = iterations / 10 > 10 ? iterations / 10 : 10;
     for (int i = 0; rc == 0 && i < warmup; i++)
         rc = p->predict(p->state, in, batch, out, err, sizeof err);
-    double total = 0;
     for (int i = 0; rc == 0 && i < iterations; i++) {
-        double t0 = now_us();
+        double t0 = bench_now_us();
         rc = p->predict(p->state, in, batch, out, err, sizeof err);
-        lat[i] = now_us() - t0;
-        total += lat[i];
+        lat[i] = bench_now_us() - t0;
     }
     if (rc != 0) {
         fprintf(stderr, "%s\n", in && out && lat ? err : "out of memory");
     } else {
-        qsort(lat, (size_t)iterations, sizeof *lat, cmp_double);
-        int p99 = (int)((double)iterations * 0.99);
-        if (p99 >= iterations)
-            p99 = iterations - 1;
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
         const nn_model *m = nn_predictor_model(p);
-        printf("latency_us min=%.1f median=%.1f p99=%.1f\n", lat[0], lat[iterations / 2], lat[p99]);
-        printf("throughput inferences_per_s=%.0f batch=%d\n",
-               total > 0 ? (double)iterations * batch / (total / 1e6) : 0.0, batch);
+        bench_print_latency(lat, iterations, batch);
         printf("memory arena_bytes=%zu weight_bytes=%zu peak_rss_kb=%ld\n", nn_model_arena_bytes(m),
-               nn_model_weight_bytes(m), ru.ru_maxrss);
+               nn_model_weight_bytes(m), bench_peak_rss_kb());
     }
     free(in);
     free(out);

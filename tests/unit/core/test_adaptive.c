@@ -282,8 +282,9 @@ static void floor_and_ceiling_make_n_track_the_fleet(void **state)
     }
     assert_int_equal(steps, 3);
     assert_int_equal(n, 3);
-    /* stable at 3: held both ways; load beyond the forecast still adds one, and the ceiling
-     * takes it back to F once the load is gone */
+    /* stable at 3: held both ways; load beyond the forecast still adds one; a ceiling made
+     * before that scale-up does not undo it (tier 1 and the ceiling would alternate), the
+     * next recommendation's does */
     now += 60000;
     r = rec(FCST_HOLD, 3, 3);
     r.reason = FCST_REASON_STABLE;
@@ -294,7 +295,10 @@ static void floor_and_ceiling_make_n_track_the_fleet(void **state)
     assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 1000, &d), 4);
     assert_int_equal(d.tier, AE_TIER_REACTIVE);
     in = at(0.5, 4);
-    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 11000, &d), 3);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now + 11000, &d), 4);
+    now += 60000;
+    adt_apply(&a, CFG_TTM_ACTIVE, &r, now);
+    assert_int_equal(adt_decide(&a, &ctl, TTM_MS, &in, now, &d), 3);
     assert_int_equal(d.tier, AE_TIER_TTM);
     assert_string_equal(d.reason, "forecast ceiling 3");
 }

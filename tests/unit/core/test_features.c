@@ -93,12 +93,35 @@ static void histogram_quantiles(void **state)
     assert_true(ae_histogram_quantile(&empty, 0.5) < 0);
 }
 
+/* Implausible values (negative, non-finite, past the feature's maximum) become missing. */
+static void implausible_values_dropped(void **state)
+{
+    (void)state;
+    struct ae_snapshot s;
+    ae_snapshot_init(&s, 0);
+    ae_snapshot_set(&s, AE_F_INVOCATIONS, 1.7e308);
+    ae_snapshot_set(&s, AE_F_CPU_USAGE, 0.5);
+    ae_snapshot_set(&s, AE_F_ERROR_RATE, NAN);
+    ae_snapshot_set(&s, AE_F_LATENCY_MS, -1);
+    ae_snapshot_set(&s, AE_F_EVENT_COUNT, 1e9);
+    uint32_t dropped = ae_snapshot_drop_implausible(&s);
+    assert_int_equal(dropped, AE_FEATURE_BIT(AE_F_INVOCATIONS) | AE_FEATURE_BIT(AE_F_ERROR_RATE) |
+                                  AE_FEATURE_BIT(AE_F_LATENCY_MS));
+    assert_true(s.missing & AE_FEATURE_BIT(AE_F_INVOCATIONS));
+    assert_false(s.missing & AE_FEATURE_BIT(AE_F_CPU_USAGE));
+    assert_false(s.missing & AE_FEATURE_BIT(AE_F_EVENT_COUNT));
+    assert_true(ae_feature_plausible(AE_F_ERROR_RATE, 1.0));
+    assert_false(ae_feature_plausible(AE_F_ERROR_RATE, 1.01));
+    assert_false(ae_feature_plausible(AE_F_CPU_USAGE, INFINITY));
+    assert_false(ae_feature_plausible(AE_FEATURE_COUNT, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(schema_order_names_units), cmocka_unit_test(lookup_rejects_unknown),
         cmocka_unit_test(snapshot_missing_mask),    cmocka_unit_test(minute_floor_handles_negative),
-        cmocka_unit_test(histogram_quantiles),
+        cmocka_unit_test(histogram_quantiles),      cmocka_unit_test(implausible_values_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

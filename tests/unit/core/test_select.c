@@ -16,11 +16,20 @@
 
 static int all[SEL_CANDIDATES] = {1, 1, 1, 1, 1, 1};
 
+/* The default constants, all of a horizon of `steps` scored. */
+static void start(struct sel *s, int steps)
+{
+    struct sel_params p;
+    sel_params_defaults(&p);
+    p.steps = 0;
+    sel_init(s, &p, steps, FCR_PERSISTENCE, T0);
+}
+
 static void errors_scaled_by_persistence_at_each_step(void **state)
 {
     (void)state;
     struct sel s;
-    sel_init(&s, 2, FCR_PERSISTENCE, T0);
+    start(&s, 2);
     sel_observe(&s, T0, 10);
     sel_observe(&s, T0 + MIN, 12);
     /* made in minute 2 after minute 1 closed: minute 2 is step 1, minute 3 step 2 */
@@ -45,7 +54,7 @@ static void errors_scaled_by_persistence_at_each_step(void **state)
     /* a step beyond S, a candidate without forecasts */
     assert_true(isnan(sel_error(&s, FCR_DRIFT, 3, &n)));
     assert_true(isnan(sel_error(&s, FCR_MODEL, 1, &n)));
-    /* not scored before SEL_MIN_SAMPLES at every step */
+    /* not scored before min_samples (10) at every step */
     assert_true(isnan(sel_score(&s, FCR_DRIFT)));
     /* a minute whose persistence base is missing is not scored; a repeated minute is ignored */
     sel_record(&s, FCR_DRIFT, T0 + 5 * MIN, (const float[]){20, 20}, 2);
@@ -73,12 +82,12 @@ static void cold_start_then_lowest_error_with_margin_and_dwell(void **state)
 {
     (void)state;
     struct sel s;
-    sel_init(&s, 1, FCR_PERSISTENCE, T0);
+    start(&s, 1);
     /* no model yet; drift off by 5 (score 0.5), linear by 3 (0.3), the others as persistence */
     int no_model[SEL_CANDIDATES] = {0, 1, 1, 1, 1, 1};
     double err[SEL_CANDIDATES] = {NAN, -10, 5, -10, -10, 3};
     int m = 1;
-    for (; m <= SEL_MIN_SAMPLES; m++) { /* 10 resolved after the evaluation in minute 11 */
+    for (; m <= s.p.min_samples; m++) { /* 10 resolved after the evaluation in minute 11 */
         assert_int_equal(evaluate(&s, m, err, no_model), FCR_PERSISTENCE);
         assert_non_null(strstr(s.why, "cold start"));
     }
@@ -93,7 +102,7 @@ static void cold_start_then_lowest_error_with_margin_and_dwell(void **state)
 
     /* the model arrives with an error of 2.8: 0.28 is not below 0.3 x 0.9 = 0.27 */
     err[FCR_MODEL] = 2.8;
-    for (int k = 0; k < SEL_MIN_SAMPLES + 5; k++, m++)
+    for (int k = 0; k < s.p.min_samples + 5; k++, m++)
         assert_int_equal(evaluate(&s, m, err, all), FCR_LINEAR);
     assert_float_equal(sel_score(&s, FCR_MODEL), 0.28, 1e-4);
     assert_non_null(strstr(s.why, "within the margin"));
@@ -109,8 +118,9 @@ static void cold_start_then_lowest_error_with_margin_and_dwell(void **state)
         assert_true(m < 200);
     }
     assert_true(held > 0);
-    assert_true(T0 + m * MIN - since >= SEL_DWELL_MS);
-    assert_true(T0 + (m - 1) * MIN - since < SEL_DWELL_MS);
+    assert_true(T0 + m * MIN - since >= s.p.dwell_ms);
+    assert_true(T0 + (m - 1) * MIN - since < s.p.dwell_ms);
+    assert_int_equal(s.p.dwell_ms, 30 * MIN);
     assert_int_equal(s.active, FCR_MODEL);
     assert_int_equal(s.switches, 2);
     assert_true(sel_score(&s, FCR_MODEL) < 0.27);
@@ -132,7 +142,7 @@ static void a_flat_series_keeps_persistence(void **state)
     /* constant demand: persistence is exact, a candidate off by 1 scores about 1e9, one that is
      * exact too scores 1 (the epsilon keeps 0/0 finite) */
     struct sel s;
-    sel_init(&s, 1, FCR_PERSISTENCE, T0);
+    start(&s, 1);
     for (int m = 1; m <= 30; m++) {
         sel_observe(&s, T0 + (m - 1) * MIN, 100);
         sel_record(&s, FCR_PERSISTENCE, T0 + m * MIN, (const float[]){100}, 1);
@@ -149,12 +159,101 @@ static void nothing_available(void **state)
 {
     (void)state;
     struct sel s;
-    sel_init(&s, 1, FCR_PERSISTENCE, T0);
+    start(&s, 1);
     int none[SEL_CANDIDATES] = {0};
     assert_int_equal(sel_choose(&s, none, T0), -1);
     int model_only[SEL_CANDIDATES] = {1, 0, 0, 0, 0, 0};
     assert_int_equal(sel_choose(&s, model_only, T0), FCR_MODEL);
     assert_non_null(strstr(s.why, "nothing is scored"));
+}
+
+static void defaults_and_clamping(void **state)
+{
+    (void)state;
+    struct sel_params p;
+    sel_params_defaults(&p);
+    assert_int_equal(p.steps, 3);
+    assert_int_equal(p.window, 60);
+    assert_int_equal(p.min_samples, 10);
+    assert_float_equal(p.margin, 0.10, 1e-12);
+    assert_int_equal(p.dwell_ms, 30 * MIN);
+    struct sel s;
+    sel_init(&s, &p, 5, FCR_PERSISTENCE, T0);
+    assert_int_equal(s.p.steps, 3); /* scored up to the start-up delay, not the whole horizon */
+    sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
+    assert_int_equal(s.p.steps, 2); /* never beyond the horizon */
+    p = (struct sel_params){
+        .steps = 0, .window = 99, .min_samples = 80, .margin = 0.9, .dwell_ms = -1};
+    sel_init(&s, &p, 4, FCR_PERSISTENCE, T0);
+    assert_int_equal(s.p.steps, 4); /* 0: the horizon */
+    assert_int_equal(s.p.window, SEL_WINDOW_MAX);
+    assert_int_equal(s.p.min_samples, SEL_WINDOW_MAX);
+    assert_float_equal(s.p.margin, 0.5, 1e-12);
+    assert_int_equal(s.p.dwell_ms, 0);
+}
+
+/* steps 1 of a horizon of 2: step 2 is neither kept nor scored; a window of 3 minutes keeps the
+ * last 3; 2 samples score. */
+static void configured_steps_and_window(void **state)
+{
+    (void)state;
+    struct sel_params p = {.steps = 1, .window = 3, .min_samples = 2, .margin = 0, .dwell_ms = 0};
+    struct sel s;
+    sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
+    /* a ramp of 10 per minute; drift forecasts step 1 off by e1[m], step 2 far off (unscored) */
+    const double e1[] = {0, 5, 5, 2, 1, 1}; /* e1[m]: minute m */
+    for (int m = 1; m <= 5; m++) {
+        sel_observe(&s, T0 + (m - 1) * MIN, 10.0 * (m - 1));
+        float v[2] = {(float)(10.0 * m + e1[m]), (float)(10.0 * (m + 1) + 500)};
+        sel_record(&s, FCR_DRIFT, T0 + m * MIN, v, 2);
+        sel_choose(&s, all, T0 + m * MIN);
+    }
+    sel_observe(&s, T0 + 5 * MIN, 50);
+    int n;
+    assert_true(isnan(sel_error(&s, FCR_DRIFT, 2, &n)));
+    /* minutes 1..5 resolved at step 1 with errors 5, 5, 2, 1, 1 (persistence's 10 each); the
+     * window keeps the last 3: (2 + 1 + 1) / 30 */
+    assert_float_equal(sel_error(&s, FCR_DRIFT, 1, &n), 4.0 / 30, 1e-6);
+    assert_int_equal(n, 3);
+    assert_float_equal(sel_score(&s, FCR_DRIFT), 4.0 / 30, 1e-6);
+    assert_int_equal(sel_choose(&s, all, T0 + 6 * MIN), FCR_DRIFT);
+    /* scored once minute 2 resolved (2 samples: 10 / 20 = 0.5) while the active persistence
+     * is not scored: drift took over at the evaluation in minute 3 */
+    assert_int_equal(s.switches, 1);
+    assert_int_equal(s.active_since_ms, T0 + 3 * MIN);
+}
+
+/* margin 0.5, dwell 5 min, 2 samples: linear (score 0.3) wins once scored; a model at 0.14 is
+ * below 0.3 x (1 - 0.5) = 0.15 and takes over when linear has driven 5 minutes; one at 0.16
+ * never does. */
+static void configured_margin_and_dwell(void **state)
+{
+    (void)state;
+    struct sel_params p = {
+        .steps = 1, .window = 60, .min_samples = 2, .margin = 0.5, .dwell_ms = 5 * MIN};
+    for (int beats = 1; beats >= 0; beats--) {
+        struct sel s;
+        sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
+        double err[SEL_CANDIDATES] = {NAN, NAN, 5, NAN, NAN, 3};
+        /* minute 1 resolves in the evaluation of minute 2, minute 2 in that of minute 3 */
+        assert_int_equal(evaluate(&s, 1, err, all), FCR_PERSISTENCE);
+        assert_int_equal(evaluate(&s, 2, err, all), FCR_PERSISTENCE);
+        assert_int_equal(evaluate(&s, 3, err, all), FCR_LINEAR);
+        assert_int_equal(s.active_since_ms, T0 + 3 * MIN);
+        err[FCR_MODEL] = beats ? 1.4 : 1.6; /* forecasts from minute 4: scored in minute 6 */
+        assert_int_equal(evaluate(&s, 4, err, all), FCR_LINEAR);
+        assert_int_equal(evaluate(&s, 5, err, all), FCR_LINEAR);
+        for (int m = 6; m <= 20; m++) {
+            int expect = beats && m >= 8 ? FCR_MODEL : FCR_LINEAR;
+            assert_int_equal(evaluate(&s, m, err, all), expect);
+            if (beats && m < 8)
+                assert_non_null(strstr(s.why, "drives for 5 min"));
+            if (!beats)
+                assert_non_null(strstr(s.why, "within the margin"));
+        }
+        assert_float_equal(sel_score(&s, FCR_MODEL), beats ? 0.14 : 0.16, 1e-4);
+        assert_int_equal(s.switches, beats ? 2 : 1);
+    }
 }
 
 int main(void)
@@ -164,6 +263,9 @@ int main(void)
         cmocka_unit_test(cold_start_then_lowest_error_with_margin_and_dwell),
         cmocka_unit_test(a_flat_series_keeps_persistence),
         cmocka_unit_test(nothing_available),
+        cmocka_unit_test(defaults_and_clamping),
+        cmocka_unit_test(configured_steps_and_window),
+        cmocka_unit_test(configured_margin_and_dwell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

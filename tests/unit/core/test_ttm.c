@@ -643,6 +643,41 @@ static void scale_in_waits_for_the_window(void **state)
     }
 }
 
+/* The ceiling never undoes tier 1's scale-up: a count raised above the last ceiling is held as
+ * the ceiling for the window (the floor stays the forecast's), then the forecast scales in. */
+static void tier1_scale_up_is_held_as_the_ceiling(void **state)
+{
+    (void)state;
+    struct cfg_ttm c = tcfg;
+    c.scale_in_window_minutes = 3;
+    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
+    add_minutes(0, 0, W);
+    struct ttm_bp_input in = {hist[0], 2, 2, &adts[0]};
+    sc.inv = 3600; /* F = 4 throughout */
+    ttm_evaluate(d, at(W), 1, &in);
+    assert_int_equal(adts[0].ceiling, 4);
+    in.requested = 6; /* tier 1 added two instances after that evaluation */
+    for (int k = 1; k <= 4; k++) {
+        add_minutes(0, W + k - 1, W + k);
+        ttm_evaluate(d, at(W + k), 1, &in);
+        struct ttm_bp_status st;
+        ttm_get_blueprint(d, 0, &st);
+        assert_int_equal(st.recommendation.target_instances, 4);
+        assert_int_equal(adts[0].floor, 4);
+        /* raised in minute W + 1: in the window of W + 1 .. W + 3 */
+        assert_int_equal(adts[0].ceiling, k <= 3 ? 6 : 4);
+        if (k <= 3) {
+            assert_int_equal(st.recommendation.type, FCST_HOLD);
+            assert_non_null(strstr(st.recommendation.text, "tier 1 raised to 6"));
+        } else {
+            assert_int_equal(st.recommendation.type, FCST_SCALE_DOWN);
+        }
+    }
+    ttm_free(d);
+}
+
 /* auto after a restart: minutes preloaded into the forecasters score the simple candidates as
  * they go (each forecast from the minutes before it), so the first evaluation can already
  * choose by score. */
@@ -696,6 +731,7 @@ int main(void)
         T(auto_forecasts_from_the_first_minute),
         T(auto_scores_preloaded_minutes),
         T(scale_in_waits_for_the_window),
+        T(tier1_scale_up_is_held_as_the_ceiling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "aether/log.h"
 
 #include <jansson.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fds[2];
@@ -54,10 +55,38 @@ static void test_levels_and_formats(void **state)
     nlog_setup(NLOG_INFO, NLOG_TEXT);
 }
 
+/* A limit of 3 lines a minute: 100 calls write 3 lines; the count of the others is reported
+ * with the first line of the next window (a window of 0.2 s here). */
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    nlog_set_fd(fds[1]);
+    nlog_setup(NLOG_INFO, NLOG_TEXT);
+    static struct nlog_limit lim = NLOG_LIMIT_INIT(3, 0.2);
+    for (int i = 0; i < 100; i++)
+        nlog_limited(&lim, NLOG_WARN, "http", "bad request %d", i);
+    char buf[4096];
+    capture(buf, sizeof buf);
+    int lines = 0;
+    for (const char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, 3);
+    assert_non_null(strstr(buf, "bad request 2\n"));
+    nanosleep(&(struct timespec){0, 250 * 1000 * 1000}, NULL);
+    nlog_limited(&lim, NLOG_WARN, "http", "bad request again");
+    capture(buf, sizeof buf);
+    assert_non_null(strstr(buf, "bad request again (97 similar lines suppressed before this one)"));
+    nlog_set_fd(2);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels_and_formats),
+        cmocka_unit_test(test_rate_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

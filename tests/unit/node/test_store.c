@@ -372,6 +372,55 @@ static void test_migrates_v1(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
     sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT backfilled FROM minutes", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0); /* the old minute is the node's own */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* Backfilled minutes go only where the store has none, are marked in the file, and give way to
+ * a minute the node closes itself. */
+static void test_backfilled_minutes_marked(void **state)
+{
+    (void)state;
+    char err[512], path[300];
+    struct store *s;
+    assert_int_equal(store_open(dir, 14, &s, err, sizeof err), 0);
+    struct ae_minute own, fill;
+    ae_minute_init(&own, 120000);
+    own.values[AE_F_INVOCATIONS] = 100;
+    own.missing &= ~AE_FEATURE_BIT(AE_F_INVOCATIONS);
+    assert_int_equal(store_put_minute(s, "web", &own, err, sizeof err), 0);
+    fill = own;
+    fill.values[AE_F_INVOCATIONS] = 7;
+    assert_int_equal(store_put_backfilled_minute(s, "web", &fill, err, sizeof err), 0); /* kept */
+    fill.start_ms = 60000;
+    assert_int_equal(store_put_backfilled_minute(s, "web", &fill, err, sizeof err), 1);
+    fill.start_ms = 180000;
+    assert_int_equal(store_put_backfilled_minute(s, "web", &fill, err, sizeof err), 1);
+    own.start_ms = 180000; /* the node's own minute replaces the backfilled one */
+    assert_int_equal(store_put_minute(s, "web", &own, err, sizeof err), 0);
+    struct ae_minute m[3];
+    assert_int_equal(store_read_latest(s, "web", INT64_MAX, m, 3, err, sizeof err), 3);
+    assert_true(m[0].values[AE_F_INVOCATIONS] == 7 && m[1].values[AE_F_INVOCATIONS] == 100 &&
+                m[2].values[AE_F_INVOCATIONS] == 100);
+    store_close(s);
+    snprintf(path, sizeof path, "%s/aether.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT ts, backfilled FROM minutes ORDER BY ts", -1, &st, NULL),
+        SQLITE_OK);
+    const int want[3][2] = {{60000, 1}, {120000, 0}, {180000, 0}};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), want[i][0]);
+        assert_int_equal(sqlite3_column_int(st, 1), want[i][1]);
+    }
+    sqlite3_finalize(st);
     sqlite3_close(db);
 }
 
@@ -422,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forecast_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backfilled_minutes_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

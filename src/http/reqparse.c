@@ -2,6 +2,7 @@
 #include "reqparse.h"
 
 #include "aether/error.h"
+#include "aether/features.h"
 #include "aether/trace.h"
 
 #include <ctype.h>
@@ -67,8 +68,12 @@ int req_parse_push(const char *body, size_t len, const char *const *names, struc
             goto out;
         }
         double v = json_number_value(val);
-        if (!isfinite(v) || v < 0) {
-            snprintf(err, errlen, "values.%s = %g must be a finite number >= 0", key, v);
+        if (!ae_feature_plausible(idx, v)) {
+            snprintf(err, errlen,
+                     "values.%s = %g is outside its plausible range 0..%g (%s per "
+                     "second)",
+                     key, v, ae_feature_max(idx), ae_feature_unit(idx));
+            rc = AE_ERANGE;
             goto out;
         }
         out->values[idx] = v;

@@ -1,9 +1,12 @@
-/* HTTP server on libmicrohttpd (see http.h). One internal polling thread serves every
- * connection; request bodies are capped at HTTP_MAX_BODY. */
+/* HTTP server on libmicrohttpd (see http.h). One internal polling thread (epoll, non-blocking
+ * sockets) serves every connection; request bodies are capped at HTTP_MAX_BODY; deadline.c
+ * watches that requests arrive in time. */
 #include "http.h"
 
+#include "deadline.h"
+
 #include "aether/error.h"
-#include "log.h"
+#include "aether/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +29,15 @@ struct http_server {
     int nroutes;
     void *ctx;
     pthread_mutex_t token_lock;
-    char token[256];
+    char token[HTTP_TOKEN_MAX];
     int port;
+    struct deadline_watch *deadlines;
+    atomic_int streams; /* streamed answers in progress */
+    int max_streams;
 };
+
+/* Malformed requests and libmicrohttpd's own complaints: a few lines a minute at most. */
+static struct nlog_limit request_log = NLOG_LIMIT_INIT(10, 60.0);
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -135,6 +145,7 @@ struct stream_adapter {
     http_stream_fn fn;
     void *ctx;
     void (*free_ctx)(void *ctx);
+    struct http_server *server; /* its stream count */
 };
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -154,24 +165,45 @@ static void stream_done(void *cls)
     struct stream_adapter *a = cls;
     if (a->free_ctx)
         a->free_ctx(a->ctx);
+    atomic_fetch_sub(&a->server->streams, 1);
     free(a);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+/* The answer of a stream, or NULL (the stream freed). Past the cap: a 503 in resp instead. */
+static struct MHD_Response *stream_response(struct http_server *s, struct http_response *resp)
 {
-    struct MHD_Response *r = NULL;
-    if (resp->stream) {
-        struct stream_adapter *a = malloc(sizeof *a);
-        if (a) {
-            *a = (struct stream_adapter){resp->stream, resp->stream_ctx, resp->stream_free};
-            r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, a,
-                                                  stream_done);
-            if (!r)
-                free(a);
-        }
-        if (!r && resp->stream_free)
+    if (atomic_fetch_add(&s->streams, 1) >= s->max_streams) {
+        atomic_fetch_sub(&s->streams, 1);
+        if (resp->stream_free)
             resp->stream_free(resp->stream_ctx);
-    } else {
+        resp->stream = NULL;
+        http_error(resp, 503, "%d streamed answers are already being sent; retry later",
+                   s->max_streams);
+        return NULL;
+    }
+    struct MHD_Response *r = NULL;
+    struct stream_adapter *a = malloc(sizeof *a);
+    if (a) {
+        *a = (struct stream_adapter){resp->stream, resp->stream_ctx, resp->stream_free, s};
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, a,
+                                              stream_done);
+        if (!r)
+            free(a);
+    }
+    if (!r) {
+        atomic_fetch_sub(&s->streams, 1);
+        if (resp->stream_free)
+            resp->stream_free(resp->stream_ctx);
+    }
+    return r;
+}
+
+static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn,
+                                     struct http_response *resp)
+{
+    /* A stream past the cap comes back as a 503 whole-body answer (resp->stream cleared). */
+    struct MHD_Response *r = resp->stream ? stream_response(s, resp) : NULL;
+    if (!resp->stream) {
         r = MHD_create_response_from_buffer(resp->len, resp->body ? resp->body : (void *)"",
                                             resp->body ? MHD_RESPMEM_MUST_FREE
                                                        : MHD_RESPMEM_PERSISTENT);
@@ -203,7 +235,9 @@ static void dispatch(struct http_server *s, struct http_request *req, struct htt
         return;
     }
     if (s->routes[i].needs_token && !token_ok(s, req)) {
-        http_error(resp, 401, "missing or wrong API token (api.token is set)");
+        http_error(resp, 401,
+                   "missing or wrong API token: send \"Authorization: Bearer <token>\" with "
+                   "api.token, or the token the node generated into <data_dir>/api-token");
         return;
     }
     s->routes[i].handler(s->ctx, req, resp);
@@ -244,17 +278,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->conn = conn;
     req->method = method;
     req->path = url;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info)
+        deadline_pause(s->deadlines, info->socket_context);
     struct http_response resp = {0};
     dispatch(s, req, &resp);
-    return send_response(conn, &resp);
+    return send_response(s, conn, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)cls;
-    (void)conn;
     (void)code;
+    struct http_server *s = cls;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info)
+        deadline_restart(s->deadlines, info->socket_context);
     struct http_request *req = *con_cls;
     if (req) {
         free(req->body);
@@ -266,7 +307,45 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    nlog_v(NLOG_WARN, "http", fmt, ap);
+    nlog_limited_v(&request_log, NLOG_WARN, "http", fmt, ap);
+}
+
+/* "127.0.0.1:50412" for the log. */
+static void peer_text(struct MHD_Connection *conn, char *out, size_t size)
+{
+    snprintf(out, size, "?");
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return;
+    char host[INET6_ADDRSTRLEN] = "?";
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(out, size, "%s:%u", host, ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        snprintf(out, size, "[%s]:%u", host, ntohs(in6->sin6_port));
+    }
+}
+
+/* Connections come and go: each is watched for its request deadline while open. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        char peer[64];
+        peer_text(conn, peer, sizeof peer);
+        *socket_context = info ? deadline_add(s->deadlines, info->connect_fd, peer) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        deadline_remove(s->deadlines, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* bind(2) under another name: the parameter called `bind` shadows it in the callers. */
@@ -314,6 +393,22 @@ int http_parse_bind(const char *bind, struct sockaddr_storage *out, char *err, s
     return 0;
 }
 
+int http_bind_is_loopback(const char *bind)
+{
+    struct sockaddr_storage addr;
+    char err[256];
+    if (http_parse_bind(bind, &addr, err, sizeof err) != 0)
+        return 0;
+    if (addr.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)&addr)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            return a->s6_addr[12] == 127;
+        return IN6_IS_ADDR_LOOPBACK(a);
+    }
+    uint32_t ip = ntohl(((const struct sockaddr_in *)&addr)->sin_addr.s_addr);
+    return (ip >> 24) == 127;
+}
+
 int http_probe_bind(const char *bind, char *err, size_t errlen)
 {
     struct sockaddr_storage addr;
@@ -339,11 +434,14 @@ int http_probe_bind(const char *bind, char *err, size_t errlen)
     return 0;
 }
 
-void http_set_token(struct http_server *s, const char *token)
+int http_set_token(struct http_server *s, const char *token)
 {
+    if (token && strlen(token) >= sizeof s->token)
+        return AE_EINVAL;
     pthread_mutex_lock(&s->token_lock);
     snprintf(s->token, sizeof s->token, "%s", token ? token : "");
     pthread_mutex_unlock(&s->token_lock);
+    return 0;
 }
 
 /* The port of addr (host order); libmicrohttpd only uses it in its messages. */
@@ -354,10 +452,53 @@ static uint16_t addr_port(const struct sockaddr_storage *addr)
     return ntohs(((const struct sockaddr_in *)addr)->sin_port);
 }
 
+/* The options with defaults filled in. */
+static struct http_options effective_options(const struct http_options *opt)
+{
+    struct http_options o = opt ? *opt : (struct http_options){0};
+    if (o.max_per_client <= 0)
+        o.max_per_client = 32;
+    if (o.request_timeout_ms <= 0)
+        o.request_timeout_ms = 10000;
+    if (o.max_streams <= 0)
+        o.max_streams = 4;
+    return o;
+}
+
+static struct MHD_Daemon *start_mhd(struct http_server *s, struct sockaddr_storage *addr,
+                                    const struct http_options *o)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    if (addr->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    /* libmicrohttpd's own timeout is for inactivity (whole seconds): it drops an answer the
+     * client stopped reading; deadline.c bounds the time a request may take to arrive. */
+    unsigned idle_s = (unsigned)((o->request_timeout_ms + 999) / 1000);
+    return MHD_start_daemon(flags, addr_port(addr), NULL, NULL, on_request, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)o->max_per_client, MHD_OPTION_END);
+}
+
+static void server_free(struct http_server *s)
+{
+    deadline_close(s->deadlines);
+    pthread_mutex_destroy(&s->token_lock);
+    free(s);
+}
+
 int http_start(const char *bind, const struct http_route *routes, int nroutes, void *ctx,
-               const char *token, struct http_server **out, char *err, size_t errlen)
+               const struct http_options *opt, struct http_server **out, char *err, size_t errlen)
 {
     *out = NULL;
+    struct http_options o = effective_options(opt);
+    if (o.token && strlen(o.token) >= HTTP_TOKEN_MAX) {
+        snprintf(err, errlen, "api.token is longer than %d bytes", HTTP_TOKEN_MAX - 1);
+        return AE_EINVAL;
+    }
     struct sockaddr_storage addr;
     int rc = http_parse_bind(bind, &addr, err, errlen);
     if (rc == 0)
@@ -371,20 +512,18 @@ int http_start(const char *bind, const struct http_route *routes, int nroutes, v
     s->routes = routes;
     s->nroutes = nroutes;
     s->ctx = ctx;
-    http_set_token(s, token);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->mhd = MHD_start_daemon(flags, addr_port(&addr), NULL, NULL, on_request, s,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                              s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+    s->max_streams = o.max_streams;
+    http_set_token(s, o.token);
+    if (deadline_open(o.request_timeout_ms, &s->deadlines) != 0) {
+        server_free(s);
+        snprintf(err, errlen, "out of memory");
+        return AE_ENOMEM;
+    }
+    s->mhd = start_mhd(s, &addr, &o);
     if (!s->mhd) {
         snprintf(err, errlen, "api.bind = \"%s\": cannot listen (address in use or not local?)",
                  bind);
-        pthread_mutex_destroy(&s->token_lock);
-        free(s);
+        server_free(s);
         return AE_EIO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -403,6 +542,5 @@ void http_stop(struct http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->mhd);
-    pthread_mutex_destroy(&s->token_lock);
-    free(s);
+    server_free(s);
 }

@@ -1,5 +1,5 @@
 /* Growable text buffer (see sbuf.h). */
-#include "sbuf.h"
+#include "aether/sbuf.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -45,7 +45,13 @@ static void test_push_rejects(void **state)
         {"{\"values\": 3}", "\"values\" must be an object"},
         {"{\"values\": {\"cpu\": 1}}", "unknown feature \"cpu\""},
         {"{\"values\": {\"cpu_usage\": \"high\"}}", "values.cpu_usage must be a number"},
-        {"{\"values\": {\"cpu_usage\": -1}}", ">= 0"},
+        {"{\"values\": {\"cpu_usage\": -1}}",
+         "values.cpu_usage = -1 is outside its plausible range 0..100"},
+        {"{\"values\": {\"invocations\": 1.7e308}}",
+         "values.invocations = 1.7e+308 is outside its plausible range 0..1e+09"},
+        {"{\"values\": {\"error_rate\": 1.5}}",
+         "values.error_rate = 1.5 is outside its plausible range 0..1"},
+        {"{\"values\": {\"latency_ms\": 1e300}}", "latency_ms"},
         {"{\"timestamp\": \"now\", \"values\": {\"cpu_usage\": 1}}", "Unix milliseconds"},
         {"{\"timestamp\": 1.5, \"values\": {\"cpu_usage\": 1}}", "Unix milliseconds"},
         {"{\"value\": {\"cpu_usage\": 1}}", "unknown field \"value\""},
@@ -61,10 +67,15 @@ static void test_push_rejects(void **state)
             fail_msg("case %zu (%s): message \"%s\" lacks \"%s\"", i, cases[i].body, err,
                      cases[i].needle);
     }
-    /* Not NUL-terminated: only len bytes are read. */
-    char raw[] = {'{', '}', 'x'};
+    /* Out-of-range values are AE_ERANGE (the API answers 422), the rest of the rejects not. */
     char err[256];
     struct req_push p;
+    const char *huge = "{\"values\": {\"invocations\": 1.7e308}}";
+    assert_int_equal(req_parse_push(huge, strlen(huge), names, &p, err, sizeof err), AE_ERANGE);
+    const char *edge = "{\"values\": {\"invocations\": 1e9, \"error_rate\": 1}}";
+    assert_int_equal(req_parse_push(edge, strlen(edge), names, &p, err, sizeof err), 0);
+    /* Not NUL-terminated: only len bytes are read. */
+    char raw[] = {'{', '}', 'x'};
     assert_true(req_parse_push(raw, 2, names, &p, err, sizeof err) < 0);
 }
 

@@ -127,7 +127,8 @@ static struct http_server *start(const char *token)
 {
     char err[256];
     struct http_server *s;
-    assert_int_equal(http_start("127.0.0.1:0", routes, 4, NULL, token, &s, err, sizeof err), 0);
+    struct http_options opt = {.token = token};
+    assert_int_equal(http_start("127.0.0.1:0", routes, 4, NULL, &opt, &s, err, sizeof err), 0);
     assert_true(http_port(s) > 0);
     return s;
 }
@@ -247,6 +248,42 @@ static void test_bind_parse(void **state)
     http_stop(s);
 }
 
+/* One token limit: 255 bytes work, 256 are refused (never cut); loopback is told apart. */
+static void test_token_limit_and_loopback(void **state)
+{
+    (void)state;
+    char longest[HTTP_TOKEN_MAX], too_long[HTTP_TOKEN_MAX + 1], err[256];
+    memset(longest, 'a', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    memset(too_long, 'b', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    struct http_server *s = start(longest);
+    char req[1024];
+    snprintf(req, sizeof req,
+             "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: "
+             "2\r\nConnection: close\r\n\r\nhi",
+             longest);
+    char *resp = get(http_port(s), req);
+    assert_non_null(strstr(resp, " 202 "));
+    free(resp);
+    assert_int_equal(http_set_token(s, too_long), AE_EINVAL);
+    resp = get(http_port(s), req); /* the old token still holds */
+    assert_non_null(strstr(resp, " 202 "));
+    free(resp);
+    http_stop(s);
+    struct http_options opt = {.token = too_long};
+    assert_int_equal(http_start("127.0.0.1:0", routes, 4, NULL, &opt, &s, err, sizeof err),
+                     AE_EINVAL);
+    assert_non_null(strstr(err, "longer than 255 bytes"));
+    assert_true(http_bind_is_loopback("127.0.0.1:8080"));
+    assert_true(http_bind_is_loopback("127.9.9.9:1"));
+    assert_true(http_bind_is_loopback("[::1]:8080"));
+    assert_true(http_bind_is_loopback("localhost:8080"));
+    assert_false(http_bind_is_loopback("0.0.0.0:8080"));
+    assert_false(http_bind_is_loopback("[::]:8080"));
+    assert_false(http_bind_is_loopback("garbage"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_token_and_body),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_bind_parse),
+        cmocka_unit_test(test_token_limit_and_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,8 @@
  *
  * Appends never fail loudly: on allocation failure the buffer sets `oom` and ignores further
  * appends, so a renderer can write straight through and check once at the end. */
-#ifndef AETHER_NODE_SBUF_H
-#define AETHER_NODE_SBUF_H
+#ifndef AETHER_SBUF_H
+#define AETHER_SBUF_H
 
 #include <stddef.h>
 

@@ -3,10 +3,10 @@
  * GET /metrics renders every metric family through these calls: one HELP/TYPE header per
  * family, then its samples. Names must match [a-zA-Z_:][a-zA-Z0-9_:]*, label names
  * [a-zA-Z_][a-zA-Z0-9_]*; label values and help text are escaped as the format requires. */
-#ifndef AETHER_NODE_PROM_WRITE_H
-#define AETHER_NODE_PROM_WRITE_H
+#ifndef AETHER_PROM_WRITE_H
+#define AETHER_PROM_WRITE_H
 
-#include "sbuf.h"
+#include "aether/sbuf.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

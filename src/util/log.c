@@ -1,6 +1,6 @@
 /* Node logging (see log.h): timestamps in UTC ISO 8601 with milliseconds; JSON lines carry
  * ts, level, component and msg so log shippers need no parsing rules. */
-#include "log.h"
+#include "aether/log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -94,4 +94,53 @@ void nlog_v(enum nlog_level level, const char *comp, const char *fmt, va_list ap
     }
     ssize_t w = write(atomic_load(&g_fd), line, len);
     (void)w;
+}
+
+/* 1 when lim lets one more line through now; *suppressed gets the count held back before it. */
+static int limit_take(struct nlog_limit *lim, long *suppressed)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    pthread_mutex_lock(&lim->lock);
+    if (now - lim->window_start_s >= lim->period_s) {
+        lim->window_start_s = now;
+        lim->used = 0;
+    }
+    int allowed = lim->used < lim->burst;
+    *suppressed = 0;
+    if (allowed) {
+        lim->used++;
+        *suppressed = lim->suppressed;
+        lim->suppressed = 0;
+    } else {
+        lim->suppressed++;
+    }
+    pthread_mutex_unlock(&lim->lock);
+    return allowed;
+}
+
+void nlog_limited_v(struct nlog_limit *lim, enum nlog_level level, const char *comp,
+                    const char *fmt, va_list ap)
+{
+    if ((int)level < atomic_load(&g_min_level))
+        return;
+    long suppressed;
+    if (!limit_take(lim, &suppressed))
+        return;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (suppressed > 0)
+        nlog(level, comp, "%s (%ld similar lines suppressed before this one)", msg, suppressed);
+    else
+        nlog(level, comp, "%s", msg);
+}
+
+void nlog_limited(struct nlog_limit *lim, enum nlog_level level, const char *comp, const char *fmt,
+                  ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nlog_limited_v(lim, level, comp, fmt, ap);
+    va_end(ap);
 }

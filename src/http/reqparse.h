@@ -1,8 +1,8 @@
 /* Parsing of what clients send the node: the push-metrics body, time bounds and small integer
  * query parameters. Pure functions (no I/O), fuzzed by tests/fuzz/http. Every rejection writes
  * a message naming the field and the value. */
-#ifndef AETHER_NODE_REQPARSE_H
-#define AETHER_NODE_REQPARSE_H
+#ifndef AETHER_REQPARSE_H
+#define AETHER_REQPARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,9 +18,10 @@ struct req_push {
 };
 
 /* Parses a push body of len bytes (need not be NUL-terminated) against the feature names
- * (REQ_FEATURES of them, in FeatureIndex order). Unknown names, non-numbers, negative or
- * non-finite values, an empty "values" object and trailing garbage are errors.
- * Returns 0 or AE_EPARSE / AE_EINVAL with a message in err. */
+ * (REQ_FEATURES of them, in FeatureIndex order). Unknown names, non-numbers, an empty "values"
+ * object and trailing garbage are errors (AE_EPARSE / AE_EINVAL); a value outside its feature's
+ * plausible range (ae_feature_plausible: negative, non-finite, too large) is AE_ERANGE, with a
+ * message naming the feature and the range. Returns 0 or the code with a message in err. */
 int req_parse_push(const char *body, size_t len, const char *const *names, struct req_push *out,
                    char *err, size_t errlen);
 

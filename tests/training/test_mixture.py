@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""The mixture model's parts against values worked by hand: each simple forecast, the roughness
+the gate reads, the untrained gate (the plain mean of the simple forecasts) and bad names."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "training"))
+
+import torch  # noqa: E402
+
+import aether_model  # noqa: E402
+import aether_series as series  # noqa: E402
+
+W, H = 12, 3
+
+
+def window(values):
+    """[1, W, 11]: values in every feature."""
+    x = torch.tensor(values, dtype=torch.float32)[None, :, None]
+    return x.repeat(1, 1, series.N_FEATURES)
+
+
+class SimpleForecasts(unittest.TestCase):
+    def test_each_forecast(self):
+        # 0, 1, ..., 9, then 20, 26: last 26, last change 6, mean change of the last 5 minutes
+        # (26 - 6) / 5 = 4 (the minute 5 before the last holds 6)
+        x = window(list(range(10)) + [20, 26])
+        names = series.SIMPLE_FORECASTS
+        f = aether_model.simple_forecasts(x, H, W, names)[0, series.INVOCATIONS]  # [H, J]
+        got = {n: f[:, j].tolist() for j, n in enumerate(names)}
+        self.assertEqual(got["last"], [26, 26, 26])
+        for h in range(H):
+            self.assertAlmostEqual(got["mean3"][h], (9 + 20 + 26) / 3, places=4)
+            self.assertAlmostEqual(got["mean10"][h], (sum(range(2, 10)) + 46) / 10, places=4)
+            self.assertAlmostEqual(got["meanW"][h], (45 + 46) / 12, places=4)
+        self.assertEqual(got["drift1x2"], [32, 38, 38])  # the change for at most 2 steps
+        self.assertEqual(got["drift1"], [32, 38, 44])
+        for h in range(H):
+            self.assertAlmostEqual(got["drift5"][h], 26 + 4.0 * (h + 1), places=4)
+
+    def test_roughness(self):
+        line = window([2.0 * k for k in range(W)])
+        self.assertAlmostEqual(aether_model.roughness(line)[0, 0, 0].item(), 0, places=3)
+        # +1, -1, ...: first differences +-2, second differences +-4: sqrt(16 / 4) = 2
+        zigzag = window([float(k % 2) for k in range(W)])
+        self.assertAlmostEqual(aether_model.roughness(zigzag)[0, 0, 0].item(), 2, places=4)
+
+    def test_untrained_gate_is_the_mean(self):
+        names = ["last", "drift1"]
+        net = aether_model.AetherTSMixer(W, H, mixture=names, residual=False, levels=[])
+        x = window([float(k) for k in range(W)])
+        out = net.eval()(x)[0, :, series.INVOCATIONS].tolist()
+        self.assertEqual(out, [11.5, 12, 12.5])  # mean of 11 and 12, 13, 14
+
+    def test_unknown_name(self):
+        with self.assertRaisesRegex(ValueError, "unknown simple forecast"):
+            aether_model.AetherTSMixer(W, H, mixture=["last", "nope"])
+
+
+if __name__ == "__main__":
+    unittest.main()
