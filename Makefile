@@ -12,7 +12,7 @@
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
 #   make bench-engine   our inference engine vs ONNX Runtime's C API on the shipped and reference models (bench/onnx)
 #   make bench-scaling  controllers compared on the real traces -> docs/benchmarks.md
-#                       (BENCH_FLAGS=--reuse-models keeps models trained by an earlier run)
+#                       (BENCH_FLAGS="--loo-models DIR" evaluates leave-one-out models, zero-shot)
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml

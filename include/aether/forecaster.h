@@ -60,8 +60,8 @@ struct fcr_hw_fit {
 
 typedef struct fcr fcr;
 
-/* A forecaster of one series. kind must not be FCR_MODEL or FCR_AUTO. Returns NULL with a message in err on
- * a bad kind or parameter, or out of memory. Free with fcr_free. */
+/* A forecaster of one series. kind must not be FCR_MODEL or FCR_AUTO. Returns NULL with a message
+ * in err on a bad kind or parameter, or out of memory. Free with fcr_free. */
 fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t errlen);
 void fcr_free(fcr *f);
 
@@ -74,6 +74,12 @@ int fcr_observe(fcr *f, int64_t minute_ms, double y);
  * minutes): stored, but the fit is deferred to the next fcr_observe, which fits once on
  * everything held. Until then forecasts are those of the state before the preload. */
 int fcr_preload(fcr *f, int64_t minute_ms, double y);
+
+/* Ends a bulk preload: fits once on everything held now (Holt-Winters, linear) instead of at
+ * the next fcr_observe, so that the next forecast already uses the fit (a node's first
+ * evaluation after a restart). Nothing happens when no preloaded minute waits for a fit or fewer
+ * than FCR_FIT_MIN_MINUTES are held. */
+void fcr_preload_end(fcr *f);
 
 /* The start of the last minute observed with a value, or INT64_MIN before any. */
 int64_t fcr_last_minute(const fcr *f);

@@ -98,6 +98,11 @@ void scl_free(scl *s);
  * first TTM evaluation one [ttm] interval later. Call once before the first step. */
 void scl_start(scl *s, int64_t now_ms);
 
+/* From now on scl_step leaves scl_output.decision unfilled: the same decisions without their
+ * record (reason text and inputs), for a caller that never reads it (the simulator, where
+ * formatting the record every simulated second is a good part of the run time). */
+void scl_skip_records(scl *s);
+
 /* The TTM manager (borrowed, owned by s): for ttm_set_predictor and the status readers. */
 ttm *scl_ttm(scl *s);
 const ttm *scl_ttm_const(const scl *s);

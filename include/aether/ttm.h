@@ -88,11 +88,11 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
              const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen);
 void ttm_free(ttm *t);
 
-/* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it after ttm_free or after replacing it;
- * NULL = no model). The model's window and horizon must equal input_window_minutes and
- * prediction_horizon, its features 11, its schema version 0 (unstated) or 1: otherwise returns
- * AE_ESHAPE/AE_ESCHEMA with a message naming both numbers, and the manager keeps no predictor.
- * Resets every blueprint's confidence tracker to the model's val_wape. */
+/* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it
+ * after ttm_free or after replacing it; NULL = no model). The model's window and horizon must equal
+ * input_window_minutes and prediction_horizon, its features 11, its schema version 0 (unstated) or
+ * 1: otherwise returns AE_ESHAPE/AE_ESCHEMA with a message naming both numbers, and the manager
+ * keeps no predictor. Resets every blueprint's confidence tracker to the model's val_wape. */
 int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen);
 
 /* Feeds one stored minute of blueprint i to its series forecaster (ttm.forecaster other than
@@ -101,6 +101,11 @@ int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen);
  * Oldest first, before the first evaluation that sees newer minutes; a minute not after the
  * newest fed is ignored. May refit Holt-Winters or linear. AE_EINVAL when i is out of range. */
 int ttm_preload(ttm *t, int i, const struct ae_minute *m);
+
+/* After the last ttm_preload of blueprint i: its fitted forecasters fit on what was fed
+ * (fcr_preload_end), so the first evaluation forecasts with the fit. AE_EINVAL when i is out of
+ * range. */
+int ttm_preload_end(ttm *t, int i);
 
 /* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). First
  * feeds the minutes closed since the last call to each blueprint's confidence tracker. When TTM

@@ -49,11 +49,12 @@ int adt_decide(struct adt *a, const struct cfg_controller *c, int ttm_interval_m
     ae_decision_init(&d, now_ms, AE_TIER_REACTIVE, n);
     const struct tree_thresholds configured = {c->cpu_scale_up_threshold,
                                                c->cpu_scale_down_threshold};
-    int s = tree_rule(&configured, c->call_rate_scale_up_threshold, in, &d);
+    /* without out (no record wanted) tier 1 skips formatting its reason and inputs */
+    int s = tree_rule(&configured, c->call_rate_scale_up_threshold, in, out ? &d : NULL);
     int floor = a->has_rec ? a->floor : 0, ceiling = a->has_rec ? a->ceiling : 0;
-    if (floor > 0)
+    if (floor > 0 && out)
         ae_decision_add(&d, "floor", floor);
-    if (ceiling > 0)
+    if (ceiling > 0 && out)
         ae_decision_add(&d, "ceiling", ceiling);
 
     int desired, by_forecast = 0;

@@ -173,24 +173,46 @@ double conf_skill(const struct conf_tracker *t)
     return 1 - model / persistence;
 }
 
+/* The k-th smallest (from 0) of v[0..n-1], reordering v: Hoare's selection, O(n) on average,
+ * in place (no allocation). */
+static double kth_smallest(double *v, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double x = v[i];
+                v[i++] = v[j];
+                v[j--] = x;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break; /* between j and i: every value there equals the pivot */
+    }
+    return v[k];
+}
+
 double conf_demand_headroom(const struct conf_tracker *t, double q)
 {
     int n = t->shortfall_total < CONF_SHORTFALL_WINDOW ? (int)t->shortfall_total
                                                        : CONF_SHORTFALL_WINDOW;
     if (n == 0)
         return 0;
-    /* Insertion sort of a copy: at most 240 values once a minute, and unlike qsort() it never
-     * allocates (glibc's qsort may call malloc for arrays over 1 KiB). */
-    double sorted[CONF_SHORTFALL_WINDOW];
-    for (int i = 0; i < n; i++) {
-        double v = t->shortfall[i];
-        int j = i;
-        for (; j > 0 && sorted[j - 1] > v; j--)
-            sorted[j] = sorted[j - 1];
-        sorted[j] = v;
-    }
+    double copy[CONF_SHORTFALL_WINDOW];
+    memcpy(copy, t->shortfall, (size_t)n * sizeof *copy);
     /* the smallest value with at least a fraction q of them at or below it */
     int k = (int)ceil(q * n - 1e-9) - 1;
     k = k < 0 ? 0 : k >= n ? n - 1 : k;
-    return sorted[k] > 0 ? sorted[k] : 0;
+    double v = kth_smallest(copy, n, k);
+    return v > 0 ? v : 0;
 }

@@ -32,16 +32,16 @@ struct hw_state {
 struct fcr {
     enum fcr_kind kind;
     struct fcr_params p;
-    double *ring;       /* FCR_HISTORY_MINUTES values, slot = minute % FCR_HISTORY_MINUTES */
+    double *ring;        /* FCR_HISTORY_MINUTES values, slot = minute % FCR_HISTORY_MINUTES */
     int64_t first, last; /* absolute minutes of the first value held and the last observed */
     int has;
-    long observed;       /* minutes observed with a value */
-    long since_fit;      /* minutes observed since the last fit */
-    int fixed;           /* Holt-Winters parameters fixed by the caller: never refit */
-    int stale;           /* preloaded minutes not yet fitted: fit at the next observation */
+    long observed;  /* minutes observed with a value */
+    long since_fit; /* minutes observed since the last fit */
+    int fixed;      /* Holt-Winters parameters fixed by the caller: never refit */
+    int stale;      /* preloaded minutes not yet fitted: fit at the next observation */
     /* Holt-Winters */
     struct fcr_hw_fit fit;
-    struct hw_state hw;   /* state after the last observed minute (valid when fit.fits > 0) */
+    struct hw_state hw;    /* state after the last observed minute (valid when fit.fits > 0) */
     struct hw_state trial; /* scratch for the fit */
     /* linear */
     int linear_n;
@@ -75,8 +75,10 @@ fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t e
         return NULL;
     }
     if (p->drift_minutes < 1 || p->drift_minutes > 1440 || p->refit_minutes < 1) {
-        snprintf(err, errlen, "forecaster drift = %d minutes (1..1440) or refit = %d minutes "
-                 "(>= 1) is out of range", p->drift_minutes, p->refit_minutes);
+        snprintf(err, errlen,
+                 "forecaster drift = %d minutes (1..1440) or refit = %d minutes "
+                 "(>= 1) is out of range",
+                 p->drift_minutes, p->refit_minutes);
         return NULL;
     }
     fcr *f = calloc(1, sizeof *f);
@@ -153,16 +155,70 @@ static double damp_sum(double phi, int h)
     return s;
 }
 
+/* The recursion's coefficients, as its products are formed: alpha, alpha beta, gamma (1 - alpha)
+ * and phi. */
+struct hw_coef {
+    double alpha, ab, g1, phi;
+};
+
+static struct hw_coef hw_coef_of(const struct hw_params *q)
+{
+    struct hw_coef k = {q->alpha, q->alpha * q->beta, q->gamma * (1 - q->alpha), q->phi};
+    return k;
+}
+
+/* One update with y of level, trend and slot (the season slot of its minute; NULL without a
+ * season); returns the one-step error. Level and trend are passed by address so that a loop
+ * over many minutes keeps them in registers. */
+static inline double hw_step(const struct hw_coef *k, double *level, double *trend, double *slot,
+                             double y)
+{
+    double pt = k->phi * *trend;
+    double sv = slot ? *slot : 0;
+    double e = y - (*level + pt + sv);
+    *level += pt + k->alpha * e;
+    *trend = pt + k->ab * e;
+    if (slot)
+        *slot = sv + k->g1 * e;
+    return e;
+}
+
 /* One update at minute t; returns the one-step error. */
 static double hw_update(const struct hw_params *q, struct hw_state *s, int m, int64_t t, double y)
 {
-    double *slot = q->seasonal ? &s->season[pos_mod(t, m)] : NULL;
-    double e = y - (s->level + q->phi * s->trend + (slot ? *slot : 0));
-    s->level += q->phi * s->trend + q->alpha * e;
-    s->trend = q->phi * s->trend + q->alpha * q->beta * e;
-    if (slot)
-        *slot += q->gamma * (1 - q->alpha) * e;
-    return e;
+    struct hw_coef k = hw_coef_of(q);
+    return hw_step(&k, &s->level, &s->trend, q->seasonal ? &s->season[pos_mod(t, m)] : NULL, y);
+}
+
+/* The updates of minutes from .. f->last (all held), walking the ring and the season slots by
+ * index (the fit runs this once per trial: no modulo per minute); returns the sum of squared
+ * one-step errors of minutes whose previous minute was observed, their count in *points. */
+static double hw_pass(const fcr *f, const struct hw_params *q, struct hw_state *s, int64_t from,
+                      long *points)
+{
+    int m = f->p.season_minutes;
+    int ri = (int)pos_mod(from, FCR_HISTORY_MINUTES), si = (int)pos_mod(from, m);
+    struct hw_coef k = hw_coef_of(q);
+    double level = s->level, trend = s->trend, sse = 0;
+    int prev_observed = 1;
+    for (int64_t n = f->last - from + 1; n > 0; n--) {
+        double y = f->ring[ri];
+        if (isnan(y)) {
+            prev_observed = 0;
+        } else {
+            double e = hw_step(&k, &level, &trend, q->seasonal ? &s->season[si] : NULL, y);
+            if (prev_observed) {
+                sse += e * e;
+                (*points)++;
+            }
+            prev_observed = 1;
+        }
+        ri = ri + 1 == FCR_HISTORY_MINUTES ? 0 : ri + 1;
+        si = si + 1 == m ? 0 : si + 1;
+    }
+    s->level = level;
+    s->trend = trend;
+    return sse;
 }
 
 /* Mean of the values held in [a, b), NAN when none. */
@@ -191,7 +247,6 @@ static double hw_run(const fcr *f, const struct hw_params *q, struct hw_state *s
     int64_t start = held_from(f);
     while (start <= f->last && isnan(at(f, start)))
         start++;
-    double sse = 0;
     *points = 0;
     int64_t run_from;
     if (q->seasonal) {
@@ -215,21 +270,7 @@ static double hw_run(const fcr *f, const struct hw_params *q, struct hw_state *s
             s->season[i] = 0;
         run_from = start + 1;
     }
-    int prev_observed = 1;
-    for (int64_t t = run_from; t <= f->last; t++) {
-        double y = at(f, t);
-        if (isnan(y)) {
-            prev_observed = 0;
-            continue;
-        }
-        double e = hw_update(q, s, m, t, y);
-        if (prev_observed) {
-            sse += e * e;
-            (*points)++;
-        }
-        prev_observed = 1;
-    }
-    return sse;
+    return run_from > f->last ? 0 : hw_pass(f, q, s, run_from, points);
 }
 
 static double logistic(double z)
@@ -346,7 +387,8 @@ static void nelder_mead(fcr *f, struct hw_search *s, double *u)
  * when the history spans two seasons (one to start it, one to learn from). */
 static void hw_fit(fcr *f)
 {
-    struct hw_search s = {.seasonal = f->last - held_from(f) + 1 >= 2 * (int64_t)f->p.season_minutes,
+    struct hw_search s = {.seasonal =
+                              f->last - held_from(f) + 1 >= 2 * (int64_t)f->p.season_minutes,
                           .z = {logit(0.5), logit(0.05), logit(0.1), logit(0.75)}};
     s.slot[s.dims++] = 0;
     s.slot[s.dims++] = 1;
@@ -483,9 +525,9 @@ static void holt_winters_update(fcr *f, int64_t m, double y)
 
 struct fcr_rule {
     double (*at)(const fcr *f, int h, double last); /* the forecast */
-    void (*fit)(fcr *f);                     /* NULL: nothing to fit */
-    int (*fitted)(const fcr *f);             /* 1 once a fit exists */
-    void (*update)(fcr *f, int64_t m, double y); /* NULL: the ring is the whole state */
+    void (*fit)(fcr *f);                            /* NULL: nothing to fit */
+    int (*fitted)(const fcr *f);                    /* 1 once a fit exists */
+    void (*update)(fcr *f, int64_t m, double y);    /* NULL: the ring is the whole state */
 };
 
 static int hw_fitted(const fcr *f)
@@ -534,22 +576,37 @@ int fcr_preload(fcr *f, int64_t minute_ms, double y)
     return 0;
 }
 
+/* 1 when the kind fits and enough minutes are held for it. */
+static int can_fit(const fcr *f)
+{
+    return rules[f->kind].fit && !f->fixed && f->observed >= FCR_FIT_MIN_MINUTES;
+}
+
+static void fit_now(fcr *f)
+{
+    rules[f->kind].fit(f); /* leaves the state after the newest minute */
+    f->since_fit = 0;
+    f->stale = 0;
+}
+
 int fcr_observe(fcr *f, int64_t minute_ms, double y)
 {
     int64_t m = minute_ms / MINUTE_MS;
     if (!store(f, m, y))
         return 0;
     const struct fcr_rule *r = &rules[f->kind];
-    int due = r->fit && !f->fixed && f->observed >= FCR_FIT_MIN_MINUTES &&
-              (f->stale || f->since_fit >= f->p.refit_minutes || !r->fitted(f));
-    f->stale = 0;
-    if (due) {
-        r->fit(f); /* leaves the state after the newest minute */
-        f->since_fit = 0;
-    } else if (r->update) {
+    if (can_fit(f) && (f->stale || f->since_fit >= f->p.refit_minutes || !r->fitted(f)))
+        fit_now(f);
+    else if (r->update)
         r->update(f, m, y);
-    }
+    f->stale = 0;
     return 0;
+}
+
+void fcr_preload_end(fcr *f)
+{
+    if (f->stale && can_fit(f))
+        fit_now(f);
 }
 
 int64_t fcr_last_minute(const fcr *f)

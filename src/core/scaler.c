@@ -17,6 +17,7 @@ struct scl {
     ttm *ttm;                    /* owned */
     int64_t next_eval_ms;        /* the next TTM slot */
     int is_leader;               /* 1 = runs the TTM tier (a single node is its own leader) */
+    int no_records;              /* 1 = scl_output.decision is not filled (scl_skip_records) */
 };
 
 int scl_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
@@ -75,6 +76,11 @@ void scl_start(scl *s, int64_t now_ms)
     for (int i = 0; i < s->count; i++)
         adt_init(&s->bps[i].controller, now_ms);
     s->next_eval_ms = now_ms + s->ttm_cfg.evaluation_interval_ms;
+}
+
+void scl_skip_records(scl *s)
+{
+    s->no_records = 1;
 }
 
 ttm *scl_ttm(scl *s)
@@ -204,7 +210,7 @@ static void decide(scl *s, struct scl_bp *b, const struct scl_input *in, int64_t
     ti.min_instances = b->cfg->min_instances;
     ti.max_instances = b->cfg->max_instances;
     int desired = adt_decide(&b->controller, &s->ctl, s->ttm_cfg.evaluation_interval_ms, &ti,
-                             now_ms, &out->decision);
+                             now_ms, s->no_records ? NULL : &out->decision);
     out->desired = desired;
     out->changed = desired != b->requested;
     b->requested = desired;

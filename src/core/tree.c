@@ -24,27 +24,33 @@ int tree_rule(const struct tree_thresholds *t, double call_rate_up, const struct
     /* With nothing serving yet a measured cpu (pushed, or the host's) is taken as it is. */
     double cpu = serving > 0 ? in->cpu_usage * serving / counted : in->cpu_usage;
     double per_instance = in->calls_per_s / (counted > 1 ? counted : 1);
-    char reason[AE_REASON_MAX];
-    int step = 0;
+    /* which rule fired: 0 cpu up, 1 calls up, 2 cpu down, 3 none */
+    int step = 0, rule = 3;
     if (in->has_cpu && cpu > t->cpu_up + AE_CMP_EPS) {
         step = 1;
-        snprintf(reason, sizeof reason, "cpu_usage %.3f > %.3f", cpu, t->cpu_up);
+        rule = 0;
     } else if (in->has_calls && per_instance > call_rate_up + AE_CMP_EPS) {
         step = 1;
-        snprintf(reason, sizeof reason, "calls per instance %.1f/s > %.1f/s", per_instance,
-                 call_rate_up);
+        rule = 1;
     } else if (in->has_cpu && cpu < t->cpu_down - AE_CMP_EPS && in->requested > in->min_instances) {
         step = -1;
-        snprintf(reason, sizeof reason, "cpu_usage %.3f < %.3f", cpu, t->cpu_down);
-    } else {
-        snprintf(reason, sizeof reason, "%s",
-                 in->has_cpu || in->has_calls ? "within thresholds" : "no cpu or call metrics");
+        rule = 2;
     }
-    if (counted > serving && (in->has_cpu || in->has_calls))
-        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
-                 " (over %d requested, %d ready)", counted, serving);
-    if (why) {
-        snprintf(why->reason, sizeof why->reason, "%s", reason);
+    if (why) { /* the record: formatted only when asked for (once a second per blueprint) */
+        char *reason = why->reason;
+        size_t len = sizeof why->reason;
+        if (rule == 0)
+            snprintf(reason, len, "cpu_usage %.3f > %.3f", cpu, t->cpu_up);
+        else if (rule == 1)
+            snprintf(reason, len, "calls per instance %.1f/s > %.1f/s", per_instance, call_rate_up);
+        else if (rule == 2)
+            snprintf(reason, len, "cpu_usage %.3f < %.3f", cpu, t->cpu_down);
+        else
+            snprintf(reason, len, "%s",
+                     in->has_cpu || in->has_calls ? "within thresholds" : "no cpu or call metrics");
+        if (counted > serving && (in->has_cpu || in->has_calls))
+            snprintf(reason + strlen(reason), len - strlen(reason),
+                     " (over %d requested, %d ready)", counted, serving);
         if (in->has_cpu) {
             ae_decision_add(why, "cpu_usage", in->cpu_usage);
             ae_decision_add(why, "cpu_usage_requested", cpu);

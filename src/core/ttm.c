@@ -277,6 +277,19 @@ int ttm_preload(ttm *t, int i, const struct ae_minute *m)
     return 0;
 }
 
+int ttm_preload_end(ttm *t, int i)
+{
+    if (i < 0 || i >= t->count)
+        return AE_EINVAL;
+    struct ttm_bp *b = &t->bps[i];
+    for (int c = 0; c < SEL_CANDIDATES; c++)
+        if (b->inv[c]) {
+            fcr_preload_end(b->inv[c]);
+            fcr_preload_end(b->cpu[c]);
+        }
+    return 0;
+}
+
 /* auto: each series candidate's forecast of the minutes from minute_ms on, made with what it
  * has observed before that minute (as if forecast when the minute before closed), recorded for
  * scoring. So the simple candidates are scored on every minute, also on the stored minutes a

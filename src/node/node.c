@@ -240,6 +240,7 @@ static int preload_forecasters(struct node *n, int64_t now_ms, char *err, size_t
         }
         for (int k = 0; k < got; k++)
             ttm_preload(scl_ttm(n->step), i, &buf[k]);
+        ttm_preload_end(scl_ttm(n->step), i);
         nlog(NLOG_INFO, "history", "blueprint %s: %d stored minutes for the %s forecaster",
              n->bps[i].cfg->name, got, fcr_kind_names[n->cfg.ttm.forecaster]);
     }

@@ -64,7 +64,8 @@ struct sim_controller {
      * sets *out when it had such a forecast, else 0. */
     int (*forecast)(struct sim_controller *c, int64_t minute_ms, int step, double *out);
     /* Optional (NULL): one minute of history before the simulated part (oldest first, before the
-     * run), for forecasters that fit on history: only invocations are set. */
+     * run), for forecasters that fit on history: only invocations are set. NULL after the last
+     * minute: the preload is over (fit on it now, as a node does at start). */
     void (*preload)(struct sim_controller *c, const struct ae_minute *m);
     /* Optional (NULL): adds controller-specific figures to the result at the end of a run. */
     void (*report)(struct sim_controller *c, struct sim_result *r);

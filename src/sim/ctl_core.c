@@ -21,8 +21,8 @@ struct core_ctl {
     scl *step; /* one blueprint: bp */
     int started;
     ae_predictor *predictor;
-    struct sim_fcst_log log; /* the forecasts' invocations, for scoring */
-    long forecasts_seen;     /* the state's forecast count at the previous second */
+    struct sim_fcst_log log;     /* the forecasts' invocations, for scoring */
+    long forecasts_seen;         /* the state's forecast count at the previous second */
     long driven[FCR_KIND_COUNT]; /* forecasts made by each forecaster */
     /* How the forecasts were used: holds for low confidence, and seconds during which a floor or
      * a ceiling was in force (reported as extras). */
@@ -81,7 +81,10 @@ static int core_forecast(struct sim_controller *c, int64_t minute_ms, int step, 
 static void core_preload(struct sim_controller *c, const struct ae_minute *m)
 {
     struct core_ctl *k = c->state;
-    ttm_preload(scl_ttm(k->step), 0, m);
+    if (m)
+        ttm_preload(scl_ttm(k->step), 0, m);
+    else
+        ttm_preload_end(scl_ttm(k->step), 0);
 }
 
 static void core_report(struct sim_controller *c, struct sim_result *r)
@@ -98,6 +101,11 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "holds_low_confidence", (double)k->low_confidence);
     sim_result_extra(r, "floor_minutes", k->floor_s / 60.0);
     sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
+    /* the tunables the run had, so that a report can say what it measured */
+    sim_result_extra(r, "upper_bound_utilization", k->ttm_cfg.upper_bound_utilization);
+    sim_result_extra(r, "confidence_threshold", k->ttm_cfg.confidence_threshold);
+    sim_result_extra(r, "scale_in_window_minutes", k->ttm_cfg.scale_in_window_minutes);
+    sim_result_extra(r, "forecast_ceiling", k->ttm_cfg.forecast_ceiling);
     struct ttm_bp_status st;
     if (ttm_get_blueprint(t, 0, &st) == 0) {
         sim_result_extra(r, "final_confidence", st.confidence);
@@ -105,13 +113,13 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
         if (st.selection) {
             sim_result_extra(r, "forecaster_switches", (double)st.selection->switches);
             static const char *const share[SEL_CANDIDATES] = {
-                "driven_model",         "driven_persistence",   "driven_drift",
+                "driven_model",          "driven_persistence",  "driven_drift",
                 "driven_seasonal_naive", "driven_holt_winters", "driven_linear"};
             for (int c = 0; c < SEL_CANDIDATES; c++)
                 sim_result_extra(r, share[c],
                                  n.predictions ? (double)k->driven[c] / (double)n.predictions : 0);
             static const char *const score[SEL_CANDIDATES] = {
-                "score_model",          "score_persistence",   "score_drift",
+                "score_model",          "score_persistence",  "score_drift",
                 "score_seasonal_naive", "score_holt_winters", "score_linear"};
             for (int c = 0; c < SEL_CANDIDATES; c++)
                 sim_result_extra(r, score[c], sel_score(st.selection, c));
@@ -156,6 +164,8 @@ struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, ch
         core_free(&k->base);
         return NULL;
     }
+    if (k)
+        scl_skip_records(k->step);
     return k ? &k->base : NULL;
 }
 
@@ -215,6 +225,7 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
     if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||
         (k->predictor && ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen)))
         goto fail;
+    scl_skip_records(k->step);
     k->base.forecast = core_forecast;
     k->base.preload = core_preload;
     k->base.report = core_report;

@@ -232,7 +232,9 @@ static int pred_forecast(struct sim_controller *c, int64_t minute_ms, int step, 
 static void pred_preload(struct sim_controller *c, const struct ae_minute *m)
 {
     struct pred_ctl *k = c->state;
-    if (ae_minute_has(m, AE_F_INVOCATIONS))
+    if (!m)
+        fcr_preload_end(k->f);
+    else if (ae_minute_has(m, AE_F_INVOCATIONS))
         fcr_preload(k->f, m->start_ms, m->values[AE_F_INVOCATIONS]);
 }
 

@@ -379,6 +379,7 @@ static void preload(struct sim_controller *c, const struct sim_load *before)
         m.snapshots = 60;
         c->preload(c, &m);
     }
+    c->preload(c, NULL); /* the end: fit on it now */
 }
 
 int main(int argc, char **argv)

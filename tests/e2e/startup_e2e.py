@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 from e2e_lib import Node, check, run_case
 
@@ -91,20 +92,31 @@ def case_check_config_model_missing():
     check(rc == 0 and "warning" not in out, "no warning with TTM disabled: %s" % out)
 
 
-def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, bad_cell="lots"):
-    """A training-data CSV of `minutes` rows (the tdata format), optionally with a bad cell."""
+def history_csv(path, minutes, start_ms=1767571200000, broken_line=None, bad_cell="lots",
+                invocations=None):
+    """A training-data CSV of `minutes` rows (the tdata format), optionally with a bad cell;
+    invocations(i) gives row i's invocations (default: a small ripple around 6000)."""
     names = ["cpu_usage", "heap_usage", "event_loop_lag_ms", "latency_ms", "invocations",
              "gc_pause_ms", "latency_p50", "latency_p95", "latency_p99", "error_rate",
              "event_count"]
     with open(path, "w") as f:
         f.write("timestamp," + ",".join(names) + "\n")
         for i in range(minutes):
-            row = [0.3 + 0.1 * (i % 7) / 7, 0.4, 1.0, 12, 6000 + 50 * (i % 11), 0, 10, 20, 30,
-                   0.001, 6000]
+            inv = invocations(i) if invocations else 6000 + 50 * (i % 11)
+            row = [0.3 + 0.1 * (i % 7) / 7, 0.4, 1.0, 12, inv, 0, 10, 20, 30, 0.001, 6000]
             cells = ["%g" % v for v in row]
             if broken_line == i + 2:
                 cells[4] = bad_cell
             f.write("%d,%s\n" % (start_ms + i * 60000, ",".join(cells)))
+
+
+def wait_first_forecast(node, what):
+    """/api/ttm/status once it has a forecast (within 15 s of start)."""
+    def forecast():
+        body = node.try_get("/api/ttm/status")
+        status = json.loads(body) if body else {}
+        return status if status.get("hasForecast") else None
+    return node.wait_for(forecast, 15, what)
 
 
 def case_import_history():
@@ -136,16 +148,49 @@ def case_import_history():
     check(rc == 0 and "note:" not in out, "shifted import (%d): %s" % (rc, out))
     node.start()
     try:
-        def forecast():
-            body = node.try_get("/api/ttm/status")
-            status = json.loads(body) if body else {}
-            return status if status.get("hasForecast") else None
-        status = node.wait_for(forecast, 15, "a forecast right after start")
+        status = wait_first_forecast(node, "a forecast right after start")
         check(status["state"] == "RUNNING", "TTM running: %s" % status["state"])
         # The running node holds the history: a second import is refused by the lock.
         rc, out = run_once(node, "import-history", csv_path, "--config", config)
         check(rc == 1 and "is in use by another aether-node" in out,
               "import while the node runs (%d): %s" % (rc, out))
+    finally:
+        node.stop()
+
+
+def case_forecaster_preload():
+    """The node feeds its stored days to the fitted forecasters at start: with three imported
+    days that each hold a half-hour surge starting two minutes after the newest stored minute's
+    time of day, Holt-Winters fitted on them forecasts the surge in the first evaluation (a
+    forecaster that knew only the last minutes, or the aggregator's window, would say 6,000)."""
+    node = Node(ARGS.node, sections={"ttm": {
+        "enabled": True, "model_path": os.path.join(ARGS.source, "models", "ttm-aether.onnx"),
+        "input_window_minutes": 30, "prediction_horizon": 5, "forecaster": "holt-winters"}})
+    config = os.path.join(node.dir, "aether.toml")
+    csv_path = os.path.join(node.dir, "days.csv")
+    minutes = 3 * 1440
+    last = int(time.time() // 60) - 1  # the newest closed minute (absolute)
+    first = last - minutes + 1
+    surge = (last + 2) % 1440  # the surge starts at this minute of every day
+
+    def invocations(i):
+        return 12000 if (first + i - surge) % 1440 < 30 else 6000
+    history_csv(csv_path, minutes, start_ms=first * 60000, invocations=invocations)
+    rc, out = run_once(node, "import-history", csv_path, "--config", config)
+    check(rc == 0 and "imported %d minutes of blueprint web" % minutes in out,
+          "three days imported (%d): %s" % (rc, out))
+    node.start()
+    try:
+        status = wait_first_forecast(node, "a forecast in the first evaluation")
+        log = node.log()
+        check(re.search(r"blueprint web: %d stored minutes for the holt-winters forecaster"
+                        % minutes, log), "the stored days are preloaded: %s" % log[-2000:])
+        b = status["blueprints"][0]
+        check(b["forecaster"] == "holt-winters", "Holt-Winters drives: %s" % b["forecaster"])
+        inv = [p["invocations"] for p in b["lastForecast"]["predictions"]]
+        check(max(inv) > 10000,
+              "the first forecast has the daily surge of the stored days (12,000 from the "
+              "surge's minute; the newest minutes say 6,000): %s" % inv)
     finally:
         node.stop()
 

@@ -47,7 +47,7 @@ static void persistence_repeats_the_last_value(void **state)
         assert_float_equal(out[k], 30, 1e-12);
     assert_int_equal(fcr_forecast(f, 2 * MIN, 1, out), AE_EINVAL); /* not after the last */
     assert_int_equal(fcr_forecast(f, 3 * MIN, FCR_MAX_STEPS + 1, out), AE_EINVAL);
-    fcr_observe(f, 2 * MIN, 99); /* history is not rewritten */
+    fcr_observe(f, 2 * MIN, 99);  /* history is not rewritten */
     fcr_observe(f, 3 * MIN, NAN); /* a missing minute teaches nothing */
     assert_int_equal(fcr_forecast(f, 3 * MIN, 1, out), 0);
     assert_float_equal(out[0], 30, 1e-12);
@@ -197,6 +197,40 @@ static void holt_winters_without_two_seasons_is_not_seasonal(void **state)
     fcr_free(f);
 }
 
+static void preload_end_fits_at_once(void **state)
+{
+    (void)state;
+    /* two days of a daily square wave, preloaded in bulk: no fit until the preload ends */
+    fcr *f = make(FCR_HOLT_WINTERS, 1440, 0);
+    for (int t = 0; t < 2 * 1440; t++)
+        fcr_preload(f, (int64_t)t * MIN, t % 1440 < 60 ? 200.0 : 100.0);
+    struct fcr_hw_fit fit;
+    fcr_hw_get_fit(f, &fit);
+    assert_int_equal(fit.fits, 0);
+    double out[3];
+    assert_int_equal(fcr_forecast(f, 2 * 1440 * MIN, 3, out), 0);
+    assert_float_equal(out[0], 100.0, 1e-9); /* unfitted: the last value */
+    fcr_preload_end(f);
+    fcr_hw_get_fit(f, &fit);
+    assert_int_equal(fit.fits, 1);
+    assert_int_equal(fit.seasonal, 1);
+    /* the next day starts with the hour at 200: the fitted season says so */
+    assert_int_equal(fcr_forecast(f, 2 * 1440 * MIN, 3, out), 0);
+    for (int k = 0; k < 3; k++)
+        assert_float_equal(out[k], 200.0, 5.0);
+    fcr_preload_end(f); /* nothing waits: no second fit */
+    fcr_hw_get_fit(f, &fit);
+    assert_int_equal(fit.fits, 1);
+    fcr_free(f);
+    /* persistence has nothing to fit: the call is harmless */
+    f = make(FCR_PERSISTENCE, 0, 0);
+    fcr_preload(f, 0, 7.0);
+    fcr_preload_end(f);
+    assert_int_equal(fcr_forecast(f, MIN, 1, out), 0);
+    assert_float_equal(out[0], 7.0, 1e-12);
+    fcr_free(f);
+}
+
 static void linear_continues_a_line_and_fits_its_window(void **state)
 {
     (void)state;
@@ -245,6 +279,7 @@ int main(void)
         cmocka_unit_test(holt_winters_recursion_by_hand),
         cmocka_unit_test(holt_winters_fit_recovers_known_parameters),
         cmocka_unit_test(holt_winters_without_two_seasons_is_not_seasonal),
+        cmocka_unit_test(preload_end_fits_at_once),
         cmocka_unit_test(linear_continues_a_line_and_fits_its_window),
         cmocka_unit_test(bad_arguments_are_refused_with_a_message),
     };

@@ -144,6 +144,34 @@ static void tier1_input_and_the_state_requested(void **state)
     close_step(&f);
 }
 
+/* Without records (scl_skip_records) the decisions are the same, second by second, over a cpu
+ * series that scales up, holds, and scales down; the record is left as it was. */
+static void skipping_records_keeps_the_decisions(void **state)
+{
+    (void)state;
+    struct fixture with, without;
+    open_step(&with);
+    open_step(&without);
+    scl_skip_records(without.s);
+    static const double cpu[] = {0.95, 0.95, 0.5, 0.1, 0.1, 0.95, 0.3, 0.05, 0.05, 0.05};
+    for (int i = 0; i < 200; i++) {
+        double c = cpu[(i / 20) % 10];
+        ae_snapshot_set(&with.snap, AE_F_CPU_USAGE, c);
+        ae_snapshot_set(&without.snap, AE_F_CPU_USAGE, c);
+        struct scl_output a, b;
+        memset(&b.decision, 0x5a, sizeof b.decision);
+        step(&with, T0 + 1000 * (i + 1), 0, &a);
+        step(&without, T0 + 1000 * (i + 1), 0, &b);
+        assert_int_equal(a.desired, b.desired);
+        assert_int_equal(a.changed, b.changed);
+        assert_int_equal((unsigned char)b.decision.reason[0], 0x5a); /* not written */
+        assert_true(a.decision.reason[0] != 0);
+    }
+    assert_int_equal(scl_bp(with.s, 0)->requested, scl_bp(without.s, 0)->requested);
+    close_step(&with);
+    close_step(&without);
+}
+
 static void pushed_values_wait_for_their_second(void **state)
 {
     (void)state;
@@ -259,6 +287,7 @@ int main(void)
         cmocka_unit_test(a_gap_restarts_the_schedule_only_when_resumed),
         cmocka_unit_test(evaluate_next_evaluates_at_the_next_step),
         cmocka_unit_test(tier1_input_and_the_state_requested),
+        cmocka_unit_test(skipping_records_keeps_the_decisions),
         cmocka_unit_test(pushed_values_wait_for_their_second),
         cmocka_unit_test(a_follower_applies_the_leaders_floor_until_it_expires),
         cmocka_unit_test(open_rejects_bad_arguments),
