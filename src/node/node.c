@@ -519,7 +519,7 @@ static void run_step(struct node *n, int64_t now_ms)
     ttm *t = scl_ttm(n->step);
     enum ttm_state before = ttm_get_state(t);
     double t0 = node_mono_s();
-    if (scl_step(n->step, now_ms, 0, n->step_in, n->step_out)) {
+    if (scl_step(n->step, now_ms, n->step_in, n->step_out)) {
         n->last_eval_ms = now_ms;
         n->last_eval_s = node_mono_s() - t0;
         nlog(NLOG_DEBUG, "ttm", "evaluation took %.1f ms", n->last_eval_s * 1000.0);
