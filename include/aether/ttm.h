@@ -88,11 +88,11 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
              const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen);
 void ttm_free(ttm *t);
 
-/* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it after ttm_free or after replacing it;
- * NULL = no model). The model's window and horizon must equal input_window_minutes and
- * prediction_horizon, its features 11, its schema version 0 (unstated) or 1: otherwise returns
- * AE_ESHAPE/AE_ESCHEMA with a message naming both numbers, and the manager keeps no predictor.
- * Resets every blueprint's confidence tracker to the model's val_wape. */
+/* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it
+ * after ttm_free or after replacing it; NULL = no model). The model's window and horizon must equal
+ * input_window_minutes and prediction_horizon, its features 11, its schema version 0 (unstated) or
+ * 1: otherwise returns AE_ESHAPE/AE_ESCHEMA with a message naming both numbers, and the manager
+ * keeps no predictor. Resets every blueprint's confidence tracker to the model's val_wape. */
 int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen);
 
 /* Feeds one stored minute of blueprint i to its series forecaster (ttm.forecaster other than
