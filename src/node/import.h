@@ -1,7 +1,8 @@
 /* `aether-node import-history`: backfills a blueprint's minute history from training data: the
  * CSV that /api/ttm/training-data?format=csv exports and training/generate_synthetic.py writes
- * (aether/tdata.h), or the JSON that /api/ttm/training-data exports (import_json.h), so the forecaster has its window on the next start instead of
- * after W real minutes. The node must not be running on the same data_dir (the store's lock). */
+ * (aether/tdata.h), or the JSON that /api/ttm/training-data exports (import_json.h), so the
+ * forecaster has its window on the next start instead of after W real minutes. The node must not be
+ * running on the same data_dir (the store's lock). */
 #ifndef AETHER_NODE_IMPORT_H
 #define AETHER_NODE_IMPORT_H
 
@@ -24,10 +25,10 @@ struct import_result {
     char blueprint[64];
 };
 
-/* Imports the file at path (JSON when it starts with '{', else CSV) into cfg's history (node.data_dir): every row is one closed minute of
- * the blueprint (a present value counts as 60 samples), replacing a stored minute at the same
- * time. Returns 0 and *res, or a negative AE_E* code with a message naming the file, line, key or
- * value. */
+/* Imports the file at path (JSON when it starts with '{', else CSV) into cfg's history
+ * (node.data_dir): every row is one closed minute of the blueprint (a present value counts as 60
+ * samples), replacing a stored minute at the same time. Returns 0 and *res, or a negative AE_E*
+ * code with a message naming the file, line, key or value. */
 int import_history(const struct ae_config *cfg, const char *path, const struct import_opts *o,
                    struct import_result *res, char *err, size_t errlen);
 
