@@ -170,7 +170,8 @@ static void exec_run(struct actuator *a, int n)
 
 /* mu held: what a good status line means. The orchestrator's requested count differing from the
  * node's (someone else scaled it, or a run was lost) makes the node run scale_command again, at
- * most once a status period after its last run. */
+ * most once a status period after its last run, and only once a run has set the node's count
+ * (before that the node has asked for nothing). */
 static void take_status(struct actuator *a, int ready, int requested)
 {
     struct exec_state *x = a->impl;
@@ -180,7 +181,7 @@ static void take_status(struct actuator *a, int ready, int requested)
     if (x->status_failed && !x->failed)
         a->error[0] = '\0';
     x->status_failed = 0;
-    if (requested != a->desired && !x->running && !x->pending && !x->failed &&
+    if (x->runs > 0 && requested != a->desired && !x->running && !x->pending && !x->failed &&
         spawn_now_ms() - x->run_end_ms >= EXEC_STATUS_PERIOD_MS) {
         x->applied = requested;
         x->pending = 1;

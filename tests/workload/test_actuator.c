@@ -284,6 +284,96 @@ static void exec_runs_scale_command_with_arguments(void **state)
     cfg_blueprint_free(&bp);
 }
 
+/* Polls until st.ready == ready and st.starting == starting (or 7 s pass). */
+static void wait_status(struct actuator *a, int ready, int starting, struct actuator_status *st)
+{
+    for (int i = 0; i < 350; i++) {
+        actuator_status(a, st);
+        if (st->ready == ready && st->starting == starting)
+            return;
+        sleep_ms(20);
+    }
+}
+
+static void exec_status_command_gives_ready(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/aether-exec-status-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char answer[64], log[64], cmd[256];
+    snprintf(answer, sizeof(answer), "%s/answer", dir);
+    snprintf(log, sizeof(log), "%s/log", dir);
+    FILE *f = fopen(answer, "w");
+    assert_non_null(f);
+    fputs("1 3\n", f); /* the orchestrator already runs something */
+    fclose(f);
+    struct cfg_blueprint bp;
+    cfg_blueprint_defaults(&bp);
+    snprintf(bp.name, sizeof(bp.name), "api");
+    bp.actuator = CFG_ACTUATOR_EXEC;
+    bp.max_instances = 5;
+    snprintf(cmd, sizeof(cmd), "echo \"$1\" >> %s", log);
+    const char *scale[] = {"/bin/sh", "-c", cmd, "{blueprint}", "{instances}"};
+    const char *status[] = {"/bin/cat", answer};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, scale[i]), 0);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(cfg_strv_append(&bp.status_command, &bp.status_command_count, status[i]),
+                         0);
+    char err[256];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    struct actuator_status st;
+    /* Before the node asks for a count: what the orchestrator says, and no scale run. */
+    wait_status(a, 1, 1, &st);
+    assert_int_equal(st.ready, 1);
+    assert_int_equal(st.starting, 1);
+    assert_int_equal(access(log, F_OK), -1);
+    /* Asked for 2: scale_command runs, ready stays what the orchestrator says. */
+    f = fopen(answer, "w");
+    fputs("1 2\n", f);
+    fclose(f);
+    assert_int_equal(actuator_set_desired(a, 2, err, sizeof(err)), 0);
+    for (int i = 0; i < 200 && access(log, F_OK) != 0; i++)
+        sleep_ms(20);
+    assert_int_equal(access(log, F_OK), 0);
+    wait_status(a, 1, 1, &st);
+    assert_int_equal(st.ready, 1);
+    assert_int_equal(st.requested, 2);
+    /* The second instance becomes ready: seen at the next status run (every 5 s). */
+    f = fopen(answer, "w");
+    fputs("2 2\n", f);
+    fclose(f);
+    wait_status(a, 2, 0, &st);
+    assert_int_equal(st.ready, 2);
+    assert_int_equal(st.starting, 0);
+    assert_string_equal(st.error, "");
+    /* Bad output: an error naming the blueprint and the output; ready keeps the last answer. */
+    f = fopen(answer, "w");
+    fputs("two\n", f);
+    fclose(f);
+    for (int i = 0; i < 350 && !st.failed; i++) {
+        sleep_ms(20);
+        actuator_status(a, &st);
+    }
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.ready, 2);
+    assert_string_equal(st.error, "blueprint api status_command printed \"two\": expected one "
+                                  "line \"READY REQUESTED\" (value 1 is not a whole number "
+                                  "0..1000000)");
+    actuator_close(a);
+    f = fopen(log, "r");
+    char line[16] = "";
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_string_equal(line, "2\n");
+    assert_null(fgets(line, sizeof(line), f)); /* one run: the count never drifted */
+    fclose(f);
+    unlink(answer);
+    unlink(log);
+    rmdir(dir);
+    cfg_blueprint_free(&bp);
+}
+
 static void exec_close_does_not_wait_for_a_slow_command(void **state)
 {
     (void)state;
@@ -368,6 +458,7 @@ int main(void)
         cmocka_unit_test(port_taken_by_another_program_is_not_ready),
         cmocka_unit_test(no_orphans_when_parent_is_killed),
         cmocka_unit_test(exec_runs_scale_command_with_arguments),
+        cmocka_unit_test(exec_status_command_gives_ready),
         cmocka_unit_test(exec_close_does_not_wait_for_a_slow_command),
         cmocka_unit_test(exec_command_not_started),
         cmocka_unit_test(process_kind_checks_its_keys),
