@@ -194,6 +194,24 @@ static void no_orphans_when_parent_is_killed(void **state)
     assert_true(process_gone(worker));
 }
 
+/* Blueprint "api" of the exec actuator, up to 5 instances, no commands yet. */
+static void exec_blueprint(struct cfg_blueprint *bp)
+{
+    cfg_blueprint_defaults(bp);
+    snprintf(bp->name, sizeof(bp->name), "api");
+    bp->actuator = CFG_ACTUATOR_EXEC;
+    bp->max_instances = 5;
+}
+
+/* Replaces the file at path with text. */
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static void exec_runs_scale_command_with_arguments(void **state)
 {
     (void)state;
@@ -202,10 +220,7 @@ static void exec_runs_scale_command_with_arguments(void **state)
     assert_true(fd >= 0);
     close(fd);
     struct cfg_blueprint bp;
-    cfg_blueprint_defaults(&bp);
-    snprintf(bp.name, sizeof(bp.name), "api");
-    bp.actuator = CFG_ACTUATOR_EXEC;
-    bp.max_instances = 5;
+    exec_blueprint(&bp);
     /* Logs its arguments; the first run for 4 instances fails with exit 3, later ones work. */
     char script[768];
     snprintf(script, sizeof(script),
@@ -303,15 +318,9 @@ static void exec_status_command_gives_ready(void **state)
     char answer[64], log[64], cmd[256];
     snprintf(answer, sizeof(answer), "%s/answer", dir);
     snprintf(log, sizeof(log), "%s/log", dir);
-    FILE *f = fopen(answer, "w");
-    assert_non_null(f);
-    fputs("1 3\n", f); /* the orchestrator already runs something */
-    fclose(f);
+    write_text(answer, "1 3\n"); /* the orchestrator already runs something */
     struct cfg_blueprint bp;
-    cfg_blueprint_defaults(&bp);
-    snprintf(bp.name, sizeof(bp.name), "api");
-    bp.actuator = CFG_ACTUATOR_EXEC;
-    bp.max_instances = 5;
+    exec_blueprint(&bp);
     snprintf(cmd, sizeof(cmd), "echo \"$1\" >> %s", log);
     const char *scale[] = {"/bin/sh", "-c", cmd, "{blueprint}", "{instances}"};
     const char *status[] = {"/bin/cat", answer};
@@ -330,9 +339,7 @@ static void exec_status_command_gives_ready(void **state)
     assert_int_equal(st.starting, 1);
     assert_int_equal(access(log, F_OK), -1);
     /* Asked for 2: scale_command runs, ready stays what the orchestrator says. */
-    f = fopen(answer, "w");
-    fputs("1 2\n", f);
-    fclose(f);
+    write_text(answer, "1 2\n");
     assert_int_equal(actuator_set_desired(a, 2, err, sizeof(err)), 0);
     for (int i = 0; i < 200 && access(log, F_OK) != 0; i++)
         sleep_ms(20);
@@ -341,17 +348,13 @@ static void exec_status_command_gives_ready(void **state)
     assert_int_equal(st.ready, 1);
     assert_int_equal(st.requested, 2);
     /* The second instance becomes ready: seen at the next status run (every 5 s). */
-    f = fopen(answer, "w");
-    fputs("2 2\n", f);
-    fclose(f);
+    write_text(answer, "2 2\n");
     wait_status(a, 2, 0, &st);
     assert_int_equal(st.ready, 2);
     assert_int_equal(st.starting, 0);
     assert_string_equal(st.error, "");
     /* Bad output: an error naming the blueprint and the output; ready keeps the last answer. */
-    f = fopen(answer, "w");
-    fputs("two\n", f);
-    fclose(f);
+    write_text(answer, "two\n");
     for (int i = 0; i < 350 && !st.failed; i++) {
         sleep_ms(20);
         actuator_status(a, &st);
@@ -362,7 +365,7 @@ static void exec_status_command_gives_ready(void **state)
                                   "line \"READY REQUESTED\" (value 1 is not a whole number "
                                   "0..1000000)");
     actuator_close(a);
-    f = fopen(log, "r");
+    FILE *f = fopen(log, "r");
     char line[16] = "";
     assert_non_null(fgets(line, sizeof(line), f));
     assert_string_equal(line, "2\n");
