@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from e2e_lib import CREATED_DIRS, Failure, Node, check, run_case  # noqa: E402
 
 ARGS = None
-DAY_SECONDS = 60  # the day of demo-load replayed in this many seconds (the README: 5 minutes)
+# The day of demo-load is replayed in this many seconds (the README: 300, `make demo-load`).
+DAY_SECONDS = int(os.environ.get("AETHER_README_DAY_S", "60"))
 
 
 def section(text, title):
@@ -150,12 +151,16 @@ def walkthrough(node, text):
         node.shell(kill.group(1))
         node.wait_log(r"killed by signal 9", 10)
         node.wait_log(r"recovered: .*killed by signal 9", 40)
-        # The night trough, while the evening's load still runs: back to 1.
+        # The night trough: back to 1. Replayed in a minute the evening lasts seconds, and on a
+        # busy machine the last scale-down may come just after the day ends: 30 s are allowed.
         seen = []
         while load.poll() is None:
             seen.append(node.demo()["ready"])
             time.sleep(0.5)
-        check(1 in seen, "ready never back to 1 before the day ended: %r" % seen)
+        if 1 not in seen[len(seen) // 2:]:
+            node.wait_for(lambda: node.demo()["ready"] == 1, 30,
+                          "ready back to 1 in the night trough (during the day: %r; now %r)"
+                          % (seen, node.demo()))
     finally:
         if load.poll() is None:
             load.kill()
