@@ -8,6 +8,7 @@ usage: workload_e2e.py --case NAME --node AETHER_NODE --worker AETHER_WORKER --l
 import argparse
 import http.server
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -396,6 +397,7 @@ def case_exec_examples(args):
         finally:
             rc = node.stop()
         check(rc == 0, "%s: node exit status %r" % (kind, rc))
+        shutil.rmtree(orch)
 
 
 def case_exec_status_errors(args):
@@ -428,6 +430,7 @@ def case_exec_status_errors(args):
     finally:
         rc = node.stop()
     check(rc == 0, "node exit status %r" % rc)
+    shutil.rmtree(orch)
 
 
 def case_host_metrics(args):
