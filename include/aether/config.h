@@ -202,6 +202,8 @@ struct cfg_blueprint {
     /* actuator = "exec" */
     char **scale_command; /* heap argv + NULL; {blueprint} {instances}; required for exec */
     int scale_command_count;
+    char **status_command; /* heap argv + NULL; {blueprint}; may be empty (ready = last run) */
+    int status_command_count;
     char **metrics_urls; /* heap, metrics_urls_count http(s) URLs + a NULL; may be empty */
     int metrics_urls_count;
 

@@ -1,5 +1,6 @@
 /* The control step of one node: the one place where the per-second tier-1 input is assembled, the
- * TTM manager is scheduled (every [ttm] evaluation_interval_ms, resumed after a gap in time), and
+ * TTM manager is scheduled (on a grid of [ttm] evaluation_interval_ms aligned to Unix time, so an
+ * evaluation is the first step after a minute closed), and
  * each blueprint's adaptive decision is taken. The daemon (src/node), the simulator (src/sim) and
  * the tests call scl_step() with their own clock and measurements; none of them schedules TTM or
  * calls adt_decide() on its own.
@@ -95,7 +96,8 @@ int scl_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
 void scl_free(scl *s);
 
 /* Starts every blueprint's adaptive tree at now_ms (warm-up counts from here) and schedules the
- * first TTM evaluation one [ttm] interval later. Call once before the first step. */
+ * first TTM evaluation at the first slot of the grid after now_ms (see scl_step). Call once before
+ * the first step. */
 void scl_start(scl *s, int64_t now_ms);
 
 /* From now on scl_step leaves scl_output.decision unfilled: the same decisions without their
@@ -131,12 +133,13 @@ void scl_evaluate_next(scl *s);
  *  3. each blueprint's tier-1 input (cpu and call rate of in[i].snapshot, in[i].ready, the
  *     state's requested count, the config's min/max) goes through adt_decide(); the state's
  *     requested count becomes the result.
- * Schedule: an evaluation is due once now_ms reaches the next slot; the slot then moves one
- * interval on (to now_ms + interval when that is not later than now_ms). resumed = 1 (the clock
- * jumped over a gap) makes an overdue slot due at now_ms. Returns 1 when TTM was evaluated, else
- * 0. Allocates nothing. */
-int scl_step(scl *s, int64_t now_ms, int resumed, const struct scl_input *in,
-             struct scl_output *out);
+ * Schedule: the slots are the Unix-ms multiples of the [ttm] interval (every minute boundary for
+ * 60 s, every fifth for 5 min, six a minute for 10 s). An evaluation is due once now_ms reaches the
+ * next slot; the slot then moves to the first one after now_ms (a gap or a stalled clock skips the
+ * slots it missed). So with an interval of whole minutes every evaluation is the first step after a
+ * minute closed, and its forecast's first minute (the one holding now_ms) has just begun. Returns 1
+ * when TTM was evaluated, else 0. Allocates nothing. */
+int scl_step(scl *s, int64_t now_ms, const struct scl_input *in, struct scl_output *out);
 
 /* Holds values pushed for the second starting at second_ms (values[f] for each AE_FEATURE_BIT(f)
  * in present) until scl_push_fold() folds that second. Returns 0, or AE_ERANGE when every slot

@@ -117,11 +117,20 @@ int ttm_preload_end(ttm *t, int i);
  * blueprint's forecast comes from its own forecaster, fed every closed minute. */
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp);
 
+/* The node state. Before the first evaluation it follows from the config, the leadership and the
+ * predictor: ttm_new, ttm_set_predictor and ttm_set_leader set STOPPED (with its reason) or, when
+ * the manager could forecast, RUNNING with every blueprint WAITING_FOR_HISTORY; afterwards each
+ * evaluation sets it. */
 enum ttm_state ttm_get_state(const ttm *t);
+
+/* Whether this node leads (1 at first); the next ttm_evaluate's is_leader overrides it. Sets
+ * STOPPED ("not the leader") at once when 0, RUNNING when it becomes 1 and nothing else stops the
+ * manager. */
+void ttm_set_leader(ttm *t, int is_leader);
 /* The message of the last failure ("" when none); borrowed. */
 const char *ttm_last_error(const ttm *t);
-/* Why the last evaluation left the manager STOPPED ("TTM disabled", "not the leader", "no model
- * loaded"; static storage), or "" when it did not. */
+/* Why the manager is STOPPED ("TTM disabled", "not the leader", "no model loaded"; static
+ * storage), or "" when it is not. */
 const char *ttm_stopped_reason(const ttm *t);
 void ttm_get_counters(const ttm *t, struct ttm_counters *out);
 /* Fills the status of blueprint i; AE_EINVAL when i is out of range. */

@@ -264,9 +264,10 @@ const struct cfg_key cfg_keys[] = {
      .help = "*process*: path of each instance's Prometheus metrics, starting with `/`; an "
              "instance is ready once it answers there."},
     {BP, "startup_timeout_ms",
-     INT_RANGE_KEY(bp_t, startup_timeout_ms, CFG_RANGE_STARTUP_TIMEOUT_MS), .kinds = PROCESS,
+     INT_RANGE_KEY(bp_t, startup_timeout_ms, CFG_RANGE_STARTUP_TIMEOUT_MS), .kinds = PROCESS | EXEC,
      .help = "*process*: an instance not ready within this long is counted as failed and "
-             "restarted, in milliseconds."},
+             "restarted; *exec*: a `scale_command` or `status_command` run still going after "
+             "this long is killed and counts as failed. In milliseconds."},
     {BP, "stop_grace_ms", INT_RANGE_KEY(bp_t, stop_grace_ms, CFG_RANGE_STOP_GRACE_MS),
      .kinds = PROCESS,
      .help = "*process*: time between SIGTERM and SIGKILL when stopping an instance, in "
@@ -275,6 +276,12 @@ const struct cfg_key cfg_keys[] = {
      .flags = CFG_NONEMPTY, .default_text = "(required)",
      .help = "*exec*: command run to set the instance count; `{blueprint}` and `{instances}` "
              "are replaced."},
+    {BP, "status_command", STRV_KEY(bp_t, status_command, status_command_count), .kinds = EXEC,
+     .default_text = "[]",
+     .help = "*exec*: command printing the orchestrator's count as one line `READY REQUESTED` "
+             "(two whole numbers, e.g. `2 3`), run every 5 s and after each `scale_command` "
+             "run; `{blueprint}` is replaced. With it the blueprint's ready count is the "
+             "orchestrator's; without it, the count of the last successful run."},
     {BP, "metrics_urls", STRV_KEY(bp_t, metrics_urls, metrics_urls_count), .kinds = EXEC,
      .flags = CFG_WEB_URL, .default_text = "[]",
      .help = "*exec*: `http://` or `https://` URLs scraped for metrics (TLS as set in "

@@ -538,6 +538,7 @@ void cfg_blueprint_free(struct cfg_blueprint *b)
 {
     free_strv(&b->command, &b->command_count);
     free_strv(&b->scale_command, &b->scale_command_count);
+    free_strv(&b->status_command, &b->status_command_count);
     free_strv(&b->metrics_urls, &b->metrics_urls_count);
     for (int i = 0; i < b->env_count; i++) {
         free(b->env[i].name);

@@ -71,11 +71,21 @@ void scl_free(scl *s)
     free(s);
 }
 
+/* The first slot of the evaluation grid (Unix-ms multiples of the interval) after now_ms. */
+static int64_t slot_after(const scl *s, int64_t now_ms)
+{
+    int64_t interval = s->ttm_cfg.evaluation_interval_ms;
+    int64_t rem = now_ms % interval;
+    if (rem < 0)
+        rem += interval;
+    return now_ms - rem + interval;
+}
+
 void scl_start(scl *s, int64_t now_ms)
 {
     for (int i = 0; i < s->count; i++)
         adt_init(&s->bps[i].controller, now_ms);
-    s->next_eval_ms = now_ms + s->ttm_cfg.evaluation_interval_ms;
+    s->next_eval_ms = slot_after(s, now_ms);
 }
 
 void scl_skip_records(scl *s)
@@ -111,6 +121,7 @@ int scl_count(const scl *s)
 void scl_set_leader(scl *s, int is_leader)
 {
     s->is_leader = is_leader != 0;
+    ttm_set_leader(s->ttm, s->is_leader);
 }
 
 int scl_is_leader(const scl *s)
@@ -123,17 +134,12 @@ void scl_evaluate_next(scl *s)
     s->next_eval_ms = INT64_MIN;
 }
 
-/* 1 when the TTM slot has come (and moves it on), else 0. */
-static int evaluation_due(scl *s, int64_t now_ms, int resumed)
+/* 1 when the TTM slot has come (and moves it to the next slot of the grid), else 0. */
+static int evaluation_due(scl *s, int64_t now_ms)
 {
-    if (resumed && s->next_eval_ms < now_ms)
-        s->next_eval_ms = now_ms;
     if (now_ms < s->next_eval_ms)
         return 0;
-    int64_t interval = s->ttm_cfg.evaluation_interval_ms;
-    s->next_eval_ms += interval;
-    if (s->next_eval_ms <= now_ms)
-        s->next_eval_ms = now_ms + interval;
+    s->next_eval_ms = slot_after(s, now_ms);
     return 1;
 }
 
@@ -216,12 +222,11 @@ static void decide(scl *s, struct scl_bp *b, const struct scl_input *in, int64_t
     b->requested = desired;
 }
 
-int scl_step(scl *s, int64_t now_ms, int resumed, const struct scl_input *in,
-             struct scl_output *out)
+int scl_step(scl *s, int64_t now_ms, const struct scl_input *in, struct scl_output *out)
 {
     for (int i = 0; i < s->count; i++)
         out[i].ttm_decision = NULL;
-    int evaluated = evaluation_due(s, now_ms, resumed);
+    int evaluated = evaluation_due(s, now_ms);
     if (evaluated)
         evaluate(s, now_ms, in, out);
     for (int i = 0; i < s->count; i++) {

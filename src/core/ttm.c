@@ -62,10 +62,13 @@ struct ttm {
     struct ae_minute scratch[AGG_HISTORY_MINUTES];
     enum ttm_state state;
     char error[256];
-    const char *stopped; /* why the last evaluation stopped, static text, "" = it did not */
+    const char *stopped; /* why the manager is STOPPED, static text, "" = it is not */
+    int is_leader;       /* as of the last ttm_evaluate or ttm_set_leader (1 at first) */
     struct ttm_counters counters;
     int last_forecast_bp;
 };
+
+static void settle_state(ttm *t);
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -109,6 +112,7 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
     t->ctl = *ctl;
     t->count = blueprint_count;
     t->state = TTM_STOPPED;
+    t->is_leader = 1;
     t->last_forecast_bp = -1;
     for (int i = 0; i < blueprint_count; i++) {
         struct ttm_bp *b = &t->bps[i];
@@ -138,6 +142,7 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
         b->forecast = t->forecasts + (size_t)i * h * AE_FEATURE_COUNT;
         conf_init(&b->conf, -1);
     }
+    settle_state(t);
     return t;
 }
 
@@ -160,6 +165,36 @@ void ttm_free(ttm *t)
     free(t);
 }
 
+/* Why the manager cannot forecast now (static text), or NULL when it can. */
+static const char *stop_reason(const ttm *t)
+{
+    if (!t->cfg.enabled)
+        return "TTM disabled";
+    if (!t->is_leader)
+        return "not the leader";
+    if (t->cfg.forecaster == FCR_MODEL && !t->pred)
+        return "no model loaded";
+    return NULL;
+}
+
+/* The state between evaluations: STOPPED when it cannot forecast, RUNNING (every blueprint
+ * waiting for its first evaluation) when it could and was STOPPED; ERROR and RUNNING stay. */
+static void settle_state(ttm *t)
+{
+    const char *why = stop_reason(t);
+    t->stopped = why ? why : "";
+    if (why)
+        t->state = TTM_STOPPED;
+    else if (t->state == TTM_STOPPED)
+        t->state = TTM_RUNNING;
+}
+
+void ttm_set_leader(ttm *t, int is_leader)
+{
+    t->is_leader = is_leader != 0;
+    settle_state(t);
+}
+
 int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen)
 {
     t->pred = NULL;
@@ -171,8 +206,10 @@ int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen)
         b->has_decision = 0;
         b->error[0] = 0;
     }
-    if (!p)
+    if (!p) {
+        settle_state(t);
         return 0;
+    }
     struct ae_predictor_info info;
     memset(&info, 0, sizeof info);
     p->info(p->state, &info);
@@ -201,12 +238,14 @@ int ttm_set_predictor(ttm *t, ae_predictor *p, char *err, size_t errlen)
     }
     if (rc) {
         set_err(err, errlen, msg);
+        settle_state(t);
         return rc;
     }
     t->pred = p;
     t->info = info;
     for (int i = 0; i < t->count; i++)
         conf_init(&t->bps[i].conf, info.val_wape);
+    settle_state(t);
     return 0;
 }
 
@@ -593,10 +632,8 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
     for (int i = 0; i < t->count; i++)
         observe_new_minutes(t, &t->bps[i], bp[i].history, now_ms);
     enum fcr_kind kind = t->cfg.forecaster;
-    const char *stopped = !t->cfg.enabled                 ? "TTM disabled"
-                          : !is_leader                    ? "not the leader"
-                          : kind == FCR_MODEL && !t->pred ? "no model loaded"
-                                                          : NULL;
+    t->is_leader = is_leader != 0;
+    const char *stopped = stop_reason(t);
     t->stopped = stopped ? stopped : "";
     if (stopped) {
         t->state = TTM_STOPPED;

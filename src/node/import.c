@@ -1,10 +1,12 @@
-/* Backfilling the history from a training-data CSV (see import.h). */
+/* Backfilling the history from training data, CSV or JSON (see import.h). */
 #include "import.h"
 
 #include "aether/cfgload.h"
 #include "aether/error.h"
+#include "aether/fileio.h"
 #include "aether/snapshot.h"
 #include "aether/tdata.h"
+#include "import_json.h"
 #include "store.h"
 
 #include <errno.h>
@@ -33,35 +35,86 @@ static const struct cfg_blueprint *pick_blueprint(const struct ae_config *cfg, c
     return NULL;
 }
 
-/* The minute of row r of d (line r + 2 of the file), moved by shift_ms. */
-static int to_minute(const struct tdata *d, size_t r, int64_t shift_ms, int instances,
+/* What a file holds: its rows, and for JSON each row's counts and the blueprint it names. */
+struct import_file {
+    struct tdata *d;
+    struct import_counts *counts; /* NULL for CSV */
+    char blueprint[64];           /* "" when the file names none */
+};
+
+static void file_free(struct import_file *f)
+{
+    tdata_free(f->d);
+    free(f->counts);
+}
+
+/* Reads path as JSON when its first non-blank byte is '{', else as CSV. */
+static int read_rows(const char *path, struct import_file *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ae_read_file(path, &text, &len, err, errlen);
+    if (rc)
+        return rc;
+    size_t i = strspn(text, " \t\r\n");
+    if (i < len && text[i] == '{')
+        rc = import_json_parse(path, text, len, &f->d, &f->counts, f->blueprint,
+                               sizeof f->blueprint, err, errlen);
+    else
+        rc = tdata_parse(path, text, len, &f->d, err, errlen);
+    free(text);
+    if (rc == 0 && f->d->rows == 0) {
+        snprintf(err, errlen, "%s: no rows to import", path);
+        rc = AE_EINVAL;
+    }
+    if (rc)
+        file_free(f);
+    return rc;
+}
+
+/* The minute of row r (CSV line r + 2, JSON rows[r]), moved by shift_ms. */
+static int to_minute(const struct import_file *f, size_t r, int64_t shift_ms, int instances,
                      const char *path, struct ae_minute *m, char *err, size_t errlen)
 {
-    const struct tdata_row *row = &d->row[r];
+    const struct tdata_row *row = &f->d->row[r];
     if (row->timestamp_ms % AE_MINUTE_MS != 0) {
+        char where[48];
+        if (f->counts)
+            snprintf(where, sizeof where, ": rows[%zu].timestamp", r);
+        else
+            snprintf(where, sizeof where, ":%zu: timestamp", r + 2);
         snprintf(err, errlen,
-                 "%s:%zu: timestamp %lld is not the start of a minute (a multiple "
+                 "%s%s %lld is not the start of a minute (a multiple "
                  "of 60000 ms)",
-                 path, r + 2, (long long)row->timestamp_ms);
+                 path, where, (long long)row->timestamp_ms);
         return AE_EINVAL;
     }
     ae_minute_init(m, row->timestamp_ms + shift_ms);
-    for (int f = 0; f < TDATA_FEATURES; f++) {
-        if (isnan(row->values[f]))
+    for (int k = 0; k < TDATA_FEATURES; k++) {
+        if (isnan(row->values[k]))
             continue;
-        double v = row->values[f], max = ae_feature_minute_max(f);
+        double v = row->values[k], max = ae_feature_minute_max(k);
         if (!(v >= 0 && v <= max)) {
-            snprintf(err, errlen,
-                     "%s:%zu: %s = %g is outside its plausible range 0..%g (%s per minute)", path,
-                     r + 2, ae_feature_name(f), v, max, ae_feature_unit(f));
+            char where[48];
+            if (f->counts)
+                snprintf(where, sizeof where, ": rows[%zu]:", r);
+            else
+                snprintf(where, sizeof where, ":%zu:", r + 2);
+            snprintf(err, errlen, "%s%s %s = %g is outside its plausible range 0..%g (%s per minute)",
+                     path, where, ae_feature_name(k), v, max, ae_feature_unit(k));
             return AE_ERANGE;
         }
-        m->values[f] = row->values[f];
-        m->missing &= ~AE_FEATURE_BIT(f);
-        m->samples[f] = IMPORT_SAMPLES;
+        m->values[k] = row->values[k];
+        m->missing &= ~AE_FEATURE_BIT(k);
+        m->samples[k] = IMPORT_SAMPLES;
     }
     m->snapshots = IMPORT_SAMPLES;
     m->ready_mean = m->requested_mean = instances;
+    if (f->counts && !isnan(f->counts[r].ready))
+        m->ready_mean = f->counts[r].ready;
+    if (f->counts && !isnan(f->counts[r].requested))
+        m->requested_mean = f->counts[r].requested;
     return 0;
 }
 
@@ -69,31 +122,30 @@ int import_history(const struct ae_config *cfg, const char *path, const struct i
                    struct import_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    const struct cfg_blueprint *bp = pick_blueprint(cfg, o->blueprint, err, errlen);
-    if (!bp)
+    struct import_file f;
+    int rc = read_rows(path, &f, err, errlen);
+    if (rc)
+        return rc;
+    const char *name = o->blueprint ? o->blueprint : f.blueprint[0] ? f.blueprint : NULL;
+    const struct cfg_blueprint *bp = pick_blueprint(cfg, name, err, errlen);
+    if (!bp) {
+        file_free(&f);
         return AE_EINVAL;
+    }
     if (o->instances < 1 || o->instances > bp->max_instances) {
         snprintf(err, errlen, "--instances %d is out of range 1..%d (blueprint %s max_instances)",
                  o->instances, bp->max_instances, bp->name);
+        file_free(&f);
         return AE_ERANGE;
-    }
-    struct tdata *d = NULL;
-    int rc = tdata_load(path, &d, err, errlen);
-    if (rc)
-        return rc;
-    if (d->rows == 0) {
-        snprintf(err, errlen, "%s: no rows to import", path);
-        tdata_free(d);
-        return AE_EINVAL;
     }
     int64_t shift = 0;
     if (o->shift_to_now)
-        shift = ae_minute_floor(o->now_ms) - AE_MINUTE_MS - d->row[d->rows - 1].timestamp_ms;
+        shift = ae_minute_floor(o->now_ms) - AE_MINUTE_MS - f.d->row[f.d->rows - 1].timestamp_ms;
     struct store *s = NULL;
     rc = store_open(cfg->node.data_dir, cfg->node.history_retention_days, &s, err, errlen);
-    for (size_t r = 0; rc == 0 && r < d->rows; r++) {
+    for (size_t r = 0; rc == 0 && r < f.d->rows; r++) {
         struct ae_minute m;
-        rc = to_minute(d, r, shift, o->instances, path, &m, err, errlen);
+        rc = to_minute(&f, r, shift, o->instances, path, &m, err, errlen);
         if (rc == 0)
             rc = store_put_minute(s, bp->name, &m, err, errlen);
         if (rc == 0) {
@@ -105,14 +157,15 @@ int import_history(const struct ae_config *cfg, const char *path, const struct i
     }
     snprintf(res->blueprint, sizeof res->blueprint, "%s", bp->name);
     store_close(s);
-    tdata_free(d);
+    file_free(&f);
     return rc;
 }
 
 static int usage(FILE *to)
 {
     fprintf(to, "usage: aether-node import-history FILE [--config FILE] [--blueprint NAME]\n"
-                "                                [--instances N] [--shift-to-now]\n");
+                "                                [--instances N] [--shift-to-now]\n"
+                "FILE: training data as /api/ttm/training-data exports it, JSON or CSV\n");
     return 2;
 }
 

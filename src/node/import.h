@@ -1,7 +1,8 @@
-/* `aether-node import-history`: backfills a blueprint's minute history from a training-data CSV
- * (the format /api/ttm/training-data?format=csv exports and training/generate_synthetic.py
- * writes, see aether/tdata.h), so the forecaster has its window on the next start instead of
- * after W real minutes. The node must not be running on the same data_dir (the store's lock). */
+/* `aether-node import-history`: backfills a blueprint's minute history from training data: the
+ * CSV that /api/ttm/training-data?format=csv exports and training/generate_synthetic.py writes
+ * (aether/tdata.h), or the JSON that /api/ttm/training-data exports (import_json.h), so the
+ * forecaster has its window on the next start instead of after W real minutes. The node must not be
+ * running on the same data_dir (the store's lock). */
 #ifndef AETHER_NODE_IMPORT_H
 #define AETHER_NODE_IMPORT_H
 
@@ -11,8 +12,9 @@
 #include "aether/config.h"
 
 struct import_opts {
-    const char *blueprint; /* NULL: the only one configured */
-    int instances;         /* ready = requested for every imported minute (CSV has no count) */
+    const char *blueprint; /* NULL: the one a JSON file names, else the only one configured */
+    int instances;         /* ready = requested for every imported minute without its own
+                            * counts (CSV has none; JSON rows have ready and requested) */
     int shift_to_now;      /* move the series so its newest minute is the one before now_ms */
     int64_t now_ms;
 };
@@ -23,10 +25,10 @@ struct import_result {
     char blueprint[64];
 };
 
-/* Imports the CSV at path into cfg's history (node.data_dir): every row is one closed minute of
- * the blueprint (a present value counts as 60 samples), replacing a stored minute at the same
- * time. Returns 0 and *res, or a negative AE_E* code with a message naming the file, line, key or
- * value. */
+/* Imports the file at path (JSON when it starts with '{', else CSV) into cfg's history
+ * (node.data_dir): every row is one closed minute of the blueprint (a present value counts as 60
+ * samples), replacing a stored minute at the same time. Returns 0 and *res, or a negative AE_E*
+ * code with a message naming the file, line, key or value. */
 int import_history(const struct ae_config *cfg, const char *path, const struct import_opts *o,
                    struct import_result *res, char *err, size_t errlen);
 

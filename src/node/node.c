@@ -673,7 +673,7 @@ static void run_step(struct node *n, int64_t now_ms)
     ttm *t = scl_ttm(n->step);
     enum ttm_state before = ttm_get_state(t);
     double t0 = node_mono_s();
-    if (scl_step(n->step, now_ms, 0, n->step_in, n->step_out)) {
+    if (scl_step(n->step, now_ms, n->step_in, n->step_out)) {
         if (n->peers && n->cstatus.leader)
             nclu_publish(n->cluster, &n->cstatus, n->peers, &n->cfg, now_ms);
         n->last_eval_ms = now_ms;

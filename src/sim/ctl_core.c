@@ -48,7 +48,7 @@ static int core_desired(struct sim_controller *c, const struct sim_view *v, int 
     b->requested = v->requested;
     struct scl_input in = {.history = v->history, .snapshot = v->snapshot, .ready = v->ready};
     struct scl_output o;
-    scl_step(k->step, v->now_ms, v->resumed, &in, &o);
+    scl_step(k->step, v->now_ms, &in, &o);
     if (b->forecast.count != k->forecasts_seen) {
         k->forecasts_seen = b->forecast.count;
         double inv[SIM_MAX_STEPS];

@@ -382,6 +382,206 @@ static void preload(struct sim_controller *c, const struct sim_load *before)
     c->preload(c, NULL); /* the end: fit on it now */
 }
 
+/* --from and --to: a time, or a share of the trace (pct >= 0) resolved once it is loaded. */
+struct bounds {
+    int64_t from_ms, to_ms;
+    double from_pct, to_pct;
+};
+
+/* The trace reader's options and the bounds from o. Returns 0, or 2 (usage error, reported). */
+static int read_options(const struct options *o, struct trace_options *to, struct bounds *b)
+{
+    char err[1024];
+    *to = (struct trace_options){.time_column = o->time_column,
+                                 .value_column = o->value_column,
+                                 .mask_column = o->mask_column};
+    if (o->time_format && trace_parse_time_format(o->time_format, &to->time_format)) {
+        fprintf(stderr,
+                "aether-sim: --time-format '%s': expected auto, datetime, unix-s, "
+                "unix-ms or minute\n",
+                o->time_format);
+        return 2;
+    }
+    if (o->step && trace_parse_step(o->step, &to->step_ms, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: --step: %s\n", err);
+        return 2;
+    }
+    *b = (struct bounds){.from_pct = -1, .to_pct = -1};
+    if (o->from && parse_bound("--from", o->from, to->time_format, &b->from_ms, &b->from_pct))
+        return 2;
+    if (o->to && parse_bound("--to", o->to, to->time_format, &b->to_ms, &b->to_pct))
+        return 2;
+    return 0;
+}
+
+/* The whole trace as per-minute demand. Returns 0, or 1 (reported). */
+static int load_trace(const struct options *o, const struct trace_options *to,
+                      struct sim_load *load)
+{
+    char err[1024];
+    struct trace *tr;
+    if (trace_load(o->trace, to, &tr, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        return 1;
+    }
+    int rc =
+        sim_load_from_trace(tr, o->scale, (int)(o->max_fill_ms / 60000), load, err, sizeof err);
+    if (!o->quiet) {
+        char desc[2048];
+        trace_describe(tr, desc, sizeof desc);
+        fprintf(stderr, "aether-sim: %s: %s\n", o->trace, desc);
+    }
+    trace_free(tr);
+    if (rc) {
+        fprintf(stderr, "aether-sim: %s: %s\n", o->trace, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Capacity is sized on the whole trace, so that a split into parts keeps one sizing. Returns 0,
+ * or 1 (reported). */
+static int size_capacity(const struct options *o, const struct sim_load *load, double *capacity)
+{
+    *capacity = o->capacity;
+    if (*capacity > 0)
+        return 0;
+    double peak = sim_load_percentile(load, o->peak_percentile);
+    *capacity = peak / (o->peak_instances * o->peak_util);
+    if (!(*capacity > 0)) {
+        fprintf(stderr, "aether-sim: the trace's peak load is 0: give --capacity\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* Cuts load to --from/--to; the trace before --from goes to *before (history the fitted
+ * forecasters learn from before the run). Returns 0, or 1 (reported). */
+static int split_load(const struct options *o, struct bounds *b, struct sim_load *load,
+                      struct sim_load *before)
+{
+    char err[1024];
+    if (b->from_pct >= 0)
+        b->from_ms = load->start_ms +
+                     (int64_t)floor(b->from_pct / 100.0 * (double)load->minutes) * AE_MINUTE_MS;
+    if (b->to_pct >= 0)
+        b->to_ms = load->start_ms +
+                   (int64_t)floor(b->to_pct / 100.0 * (double)load->minutes) * AE_MINUTE_MS;
+    if (o->from && b->from_ms > load->start_ms) {
+        size_t n = (size_t)((b->from_ms - load->start_ms) / AE_MINUTE_MS);
+        before->start_ms = load->start_ms;
+        before->minutes = n < load->minutes ? n : load->minutes;
+        before->demand = malloc((before->minutes ? before->minutes : 1) * sizeof *before->demand);
+        if (!before->demand) {
+            fprintf(stderr, "aether-sim: out of memory\n");
+            return 1;
+        }
+        memcpy(before->demand, load->demand, before->minutes * sizeof *before->demand);
+    }
+    if ((o->from || o->to) && sim_load_slice(load, o->from != NULL, b->from_ms, o->to != NULL,
+                                             b->to_ms, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static void describe_run(const struct sim_load *load, double capacity, const struct options *o,
+                         int max_instances)
+{
+    size_t skipped = 0;
+    for (size_t i = 0; i < load->minutes; i++)
+        skipped += isnan(load->demand[i]) != 0;
+    char a[32], b[32];
+    fprintf(stderr,
+            "aether-sim: simulating %s .. %s: %zu minutes, %zu of them skipped; in the whole "
+            "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
+            "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
+            trace_format_time(load->start_ms, a, sizeof a),
+            trace_format_time(load->start_ms + (int64_t)load->minutes * 60000, b, sizeof b),
+            load->minutes - skipped, skipped, load->filled_runs, load->filled_minutes,
+            load->skipped_runs, load->skipped_minutes, capacity, o->min_instances, max_instances,
+            (long long)(o->startup_ms / 1000));
+}
+
+/* What one run of the simulation needs besides the controller. */
+struct run_setup {
+    const struct options *o;
+    const struct sim_load *load, *before;
+    struct sim_params params;
+    double capacity;
+};
+
+/* Runs controller `name` into *result (and *timeline with --plot; features exported on the
+ * first). Returns 0; 1 when *result holds but exporting the features failed; -1 when there is no
+ * result (each reported). */
+static int run_one(const struct run_setup *r, const char *name, int first,
+                   struct sim_result *result, struct sim_timeline *timeline)
+{
+    char err[1024];
+    const struct options *o = r->o;
+    struct sim_controller *c =
+        make_controller(name, o, r->load, r->capacity, r->params.max_instances, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "aether-sim: %s: %s\n", name, err);
+        return -1;
+    }
+    if (c->preload)
+        preload(c, r->before);
+    tdata_writer *w = NULL;
+    if (first && o->export_features && tdata_writer_open(o->export_features, &w, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        sim_controller_free(c);
+        return -1;
+    }
+    int rc = sim_run(r->load, &r->params, c, w, o->plot ? timeline : NULL, result, err, sizeof err);
+    sim_controller_free(c);
+    int status = 0;
+    char werr[512];
+    if (w && tdata_writer_close(w, werr, sizeof werr)) {
+        fprintf(stderr, "aether-sim: %s\n", werr);
+        status = 1;
+    }
+    if (rc) {
+        fprintf(stderr, "aether-sim: %s: %s\n", name, err);
+        return -1;
+    }
+    return status;
+}
+
+/* Every controller in names, then the report (table or JSON, and the plot). Returns the exit
+ * status. */
+static int run_all(const struct run_setup *r, const char *const *names, int ncontrollers)
+{
+    char err[1024];
+    const struct options *o = r->o;
+    struct sim_result results[MAX_CONTROLLERS];
+    struct sim_timeline timelines[MAX_CONTROLLERS];
+    memset(results, 0, sizeof results);
+    memset(timelines, 0, sizeof timelines);
+    int done = 0, status = 0;
+    for (int i = 0; i < ncontrollers && status == 0; i++) {
+        int rc = run_one(r, names[i], i == 0, &results[i], &timelines[i]);
+        if (rc >= 0)
+            done++;
+        status = rc != 0;
+    }
+    if (done > 0) {
+        if (o->json)
+            sim_report_json(stdout, results, done);
+        else
+            sim_report_table(stdout, results, done);
+    }
+    if (status == 0 && o->plot &&
+        sim_report_svg(o->plot, o->trace, results, timelines, done, err, sizeof err)) {
+        fprintf(stderr, "aether-sim: %s\n", err);
+        status = 1;
+    }
+    for (int i = 0; i < done; i++)
+        sim_timeline_free(&timelines[i]);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -399,161 +599,38 @@ int main(int argc, char **argv)
     }
     if (check_ranges(&o))
         return 2;
-    char err[1024];
-    struct trace_options to = {
-        .time_column = o.time_column, .value_column = o.value_column, .mask_column = o.mask_column};
-    if (o.time_format && trace_parse_time_format(o.time_format, &to.time_format)) {
-        fprintf(stderr,
-                "aether-sim: --time-format '%s': expected auto, datetime, unix-s, "
-                "unix-ms or minute\n",
-                o.time_format);
-        return 2;
-    }
-    if (o.step && trace_parse_step(o.step, &to.step_ms, err, sizeof err)) {
-        fprintf(stderr, "aether-sim: --step: %s\n", err);
-        return 2;
-    }
-    int64_t from_ms = 0, to_ms = 0;
-    double from_pct = -1, to_pct = -1;
-    if (o.from && parse_bound("--from", o.from, to.time_format, &from_ms, &from_pct))
-        return 2;
-    if (o.to && parse_bound("--to", o.to, to.time_format, &to_ms, &to_pct))
+    struct trace_options to;
+    struct bounds bounds;
+    if (read_options(&o, &to, &bounds))
         return 2;
     const char *names[MAX_CONTROLLERS];
     int ncontrollers = controller_list(o.controllers, names);
     if (ncontrollers < 0)
         return 2;
 
-    struct trace *tr;
-    if (trace_load(o.trace, &to, &tr, err, sizeof err)) {
-        fprintf(stderr, "aether-sim: %s\n", err);
+    struct sim_load load, before = {0};
+    if (load_trace(&o, &to, &load))
         return 1;
-    }
-    struct sim_load load;
-    int rc = sim_load_from_trace(tr, o.scale, (int)(o.max_fill_ms / 60000), &load, err, sizeof err);
-    if (!o.quiet) {
-        char desc[2048];
-        trace_describe(tr, desc, sizeof desc);
-        fprintf(stderr, "aether-sim: %s: %s\n", o.trace, desc);
-    }
-    trace_free(tr);
-    if (rc) {
-        fprintf(stderr, "aether-sim: %s: %s\n", o.trace, err);
-        return 1;
-    }
-    /* Capacity is sized on the whole trace, so that a split into parts keeps one sizing. */
-    double capacity = o.capacity;
-    if (capacity <= 0) {
-        double peak = sim_load_percentile(&load, o.peak_percentile);
-        capacity = peak / (o.peak_instances * o.peak_util);
-        if (!(capacity > 0)) {
-            fprintf(stderr, "aether-sim: the trace's peak load is 0: give --capacity\n");
-            sim_load_free(&load);
-            return 1;
-        }
-    }
-    if (from_pct >= 0)
-        from_ms =
-            load.start_ms + (int64_t)floor(from_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
-    if (to_pct >= 0)
-        to_ms =
-            load.start_ms + (int64_t)floor(to_pct / 100.0 * (double)load.minutes) * AE_MINUTE_MS;
-    /* The trace before --from: history the fitted forecasters learn from before the run. */
-    struct sim_load before = {0};
-    if (o.from && from_ms > load.start_ms) {
-        size_t n = (size_t)((from_ms - load.start_ms) / AE_MINUTE_MS);
-        before.start_ms = load.start_ms;
-        before.minutes = n < load.minutes ? n : load.minutes;
-        before.demand = malloc((before.minutes ? before.minutes : 1) * sizeof *before.demand);
-        if (!before.demand) {
-            fprintf(stderr, "aether-sim: out of memory\n");
-            sim_load_free(&load);
-            return 1;
-        }
-        memcpy(before.demand, load.demand, before.minutes * sizeof *before.demand);
-    }
-    if ((o.from || o.to) &&
-        sim_load_slice(&load, o.from != NULL, from_ms, o.to != NULL, to_ms, err, sizeof err)) {
-        fprintf(stderr, "aether-sim: %s\n", err);
-        sim_load_free(&load);
-        free(before.demand);
-        return 1;
-    }
+    double capacity;
+    int status = size_capacity(&o, &load, &capacity) || split_load(&o, &bounds, &load, &before);
     int max_instances = o.max_instances > 0 ? o.max_instances : 3 * o.peak_instances;
-    if (!o.quiet) {
-        size_t skipped = 0;
-        for (size_t i = 0; i < load.minutes; i++)
-            skipped += isnan(load.demand[i]) != 0;
-        char a[32], b[32];
-        fprintf(stderr,
-                "aether-sim: simulating %s .. %s: %zu minutes, %zu of them skipped; in the whole "
-                "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
-                "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
-                trace_format_time(load.start_ms, a, sizeof a),
-                trace_format_time(load.start_ms + (int64_t)load.minutes * 60000, b, sizeof b),
-                load.minutes - skipped, skipped, load.filled_runs, load.filled_minutes,
-                load.skipped_runs, load.skipped_minutes, capacity, o.min_instances, max_instances,
-                (long long)(o.startup_ms / 1000));
-    }
-
-    struct sim_params p = {.service = {.capacity_per_min = capacity,
-                                       .service_ms = o.service_ms,
-                                       .timeout_ms = o.timeout_ms,
-                                       .overload_util = 0.99},
-                           .startup_ms = o.startup_ms,
-                           .min_instances = o.min_instances,
-                           .max_instances = max_instances,
-                           .initial_instances = o.initial_instances,
-                           .slo_util = o.slo_util};
-    struct sim_result results[MAX_CONTROLLERS];
-    struct sim_timeline timelines[MAX_CONTROLLERS];
-    memset(timelines, 0, sizeof timelines);
-    int done = 0, status = 0;
-    for (int i = 0; i < ncontrollers && status == 0; i++) {
-        struct sim_controller *c =
-            make_controller(names[i], &o, &load, capacity, max_instances, err, sizeof err);
-        if (!c) {
-            fprintf(stderr, "aether-sim: %s: %s\n", names[i], err);
-            status = 1;
-            break;
-        }
-        if (c->preload)
-            preload(c, &before);
-        tdata_writer *w = NULL;
-        if (i == 0 && o.export_features &&
-            tdata_writer_open(o.export_features, &w, err, sizeof err)) {
-            fprintf(stderr, "aether-sim: %s\n", err);
-            sim_controller_free(c);
-            status = 1;
-            break;
-        }
-        rc = sim_run(&load, &p, c, w, o.plot ? &timelines[i] : NULL, &results[i], err, sizeof err);
-        sim_controller_free(c);
-        char werr[512];
-        if (w && tdata_writer_close(w, werr, sizeof werr)) {
-            fprintf(stderr, "aether-sim: %s\n", werr);
-            status = 1;
-        }
-        if (rc) {
-            fprintf(stderr, "aether-sim: %s: %s\n", names[i], err);
-            status = 1;
-            break;
-        }
-        done++;
-    }
-    if (done > 0) {
-        if (o.json)
-            sim_report_json(stdout, results, done);
-        else
-            sim_report_table(stdout, results, done);
-    }
-    if (status == 0 && o.plot &&
-        sim_report_svg(o.plot, o.trace, results, timelines, done, err, sizeof err)) {
-        fprintf(stderr, "aether-sim: %s\n", err);
-        status = 1;
-    }
-    for (int i = 0; i < done; i++)
-        sim_timeline_free(&timelines[i]);
+    if (status == 0 && !o.quiet)
+        describe_run(&load, capacity, &o, max_instances);
+    struct run_setup r = {.o = &o,
+                          .load = &load,
+                          .before = &before,
+                          .capacity = capacity,
+                          .params = {.service = {.capacity_per_min = capacity,
+                                                 .service_ms = o.service_ms,
+                                                 .timeout_ms = o.timeout_ms,
+                                                 .overload_util = 0.99},
+                                     .startup_ms = o.startup_ms,
+                                     .min_instances = o.min_instances,
+                                     .max_instances = max_instances,
+                                     .initial_instances = o.initial_instances,
+                                     .slo_util = o.slo_util}};
+    if (status == 0)
+        status = run_all(&r, names, ncontrollers);
     sim_load_free(&load);
     free(before.demand);
     return status;

@@ -60,6 +60,7 @@ static void actuator_free(struct actuator *a)
         a->kind->free(a);
     spawn_env_free(a->command);
     spawn_env_free(a->scale_command);
+    spawn_env_free(a->status_command);
     spawn_env_free(a->metrics_urls);
     spawn_env_free(a->envp);
     free(a);
@@ -78,9 +79,10 @@ static int copy_lists(struct actuator *a, const struct cfg_blueprint *bp)
     if (ok) {
         a->command = strv_copy(bp->command, bp->command_count);
         a->scale_command = strv_copy(bp->scale_command, bp->scale_command_count);
+        a->status_command = strv_copy(bp->status_command, bp->status_command_count);
         a->metrics_urls = strv_copy(bp->metrics_urls, bp->metrics_urls_count);
         a->envp = spawn_env_build(names, values, bp->env_count);
-        ok = a->command && a->scale_command && a->metrics_urls && a->envp;
+        ok = a->command && a->scale_command && a->status_command && a->metrics_urls && a->envp;
     }
     free(names);
     free(values);
@@ -95,7 +97,7 @@ struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t
         return NULL;
     }
     a->bp = *bp;
-    a->bp.command = a->bp.scale_command = a->bp.metrics_urls = NULL;
+    a->bp.command = a->bp.scale_command = a->bp.status_command = a->bp.metrics_urls = NULL;
     a->bp.env = NULL;
     if ((unsigned)bp->actuator >= CFG_ACTUATOR_COUNT || !kinds[bp->actuator]) {
         snprintf(err, errlen, "blueprint %s: no actuator of kind %d", bp->name, (int)bp->actuator);

@@ -16,7 +16,7 @@ struct actuator_kind;
 struct actuator {
     const struct actuator_kind *kind;
     struct cfg_blueprint bp; /* scalar copy; list members below are our own copies */
-    char **command, **scale_command, **metrics_urls;
+    char **command, **scale_command, **status_command, **metrics_urls;
     char **envp;
     pthread_t thread;
     pthread_mutex_t mu;

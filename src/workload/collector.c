@@ -377,7 +377,7 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
         return NULL;
     }
     c->bp = *bp;
-    c->bp.command = c->bp.scale_command = c->bp.metrics_urls = NULL;
+    c->bp.command = c->bp.scale_command = c->bp.status_command = c->bp.metrics_urls = NULL;
     c->bp.env = NULL;
     if (opt)
         c->opt = *opt;

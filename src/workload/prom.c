@@ -658,63 +658,87 @@ static const char *group_key(struct parser *p, const struct prom_parsed_sample *
     return key;
 }
 
-static int check_om_sample(struct parser *p, struct prom_parsed_sample *s, const char *suffix)
+/* What a sample's type and suffix allow: whether it may carry an exemplar, the label its
+ * group key leaves out (le, quantile, the stateset's own), and a bucket's le. */
+struct om_rules {
+    int exemplar_ok;
+    const char *skip;
+    double le;
+};
+
+static int check_om_histogram(struct parser *p, const struct prom_parsed_sample *s,
+                              const char *suffix, struct om_rules *r)
 {
-    const struct prom_parsed_family *f = &p->doc->families[s->family];
-    enum prom_type t = f->type;
     const char *name = s->name;
     double v = s->value;
-    int exemplar_ok = 0;
-    const char *skip = NULL;
-    double le = 0;
+    if (strcmp(suffix, "_bucket") == 0) {
+        r->exemplar_ok = 1;
+        r->skip = "le";
+        const char *lev = prom_label_value(s, "le");
+        if (!lev)
+            return fail(p, "histogram bucket %s has no le label", name);
+        if (parse_number(p, lev, strlen(lev), NUM_CANONICAL, &r->le) != 0 || isnan(r->le))
+            return fail(p, "histogram bucket %s has an invalid le=\"%s\"", name, lev);
+    }
+    if (strcmp(suffix, "_gsum") == 0) {
+        if (isnan(v))
+            return fail(p, "%s is NaN", name);
+    } else if (strcmp(suffix, "_created") != 0 && (isnan(v) || v < 0)) {
+        return fail(p, "%s has an invalid value %g (must be >= 0)", name, v);
+    }
+    return 0;
+}
 
-    switch (t) {
+static int check_om_summary(struct parser *p, const struct prom_parsed_sample *s,
+                            const char *suffix, struct om_rules *r)
+{
+    const char *name = s->name;
+    double v = s->value;
+    if (suffix[0] == '\0') {
+        r->skip = "quantile";
+        const char *q = prom_label_value(s, "quantile");
+        double qv;
+        if (!q)
+            return fail(p, "summary sample %s has no quantile label", name);
+        if (parse_number(p, q, strlen(q), NUM_CANONICAL, &qv) != 0 || !(qv >= 0 && qv <= 1))
+            return fail(p, "summary %s has an invalid quantile=\"%s\" (must be 0..1)", name, q);
+        if (v < 0)
+            return fail(p, "summary quantile %s has a negative value %g", name, v);
+    } else if (strcmp(suffix, "_created") != 0 && (isnan(v) || v < 0)) {
+        return fail(p, "%s has an invalid value %g (must be >= 0)", name, v);
+    }
+    return 0;
+}
+
+/* The value and labels a sample of its family's type must have, and its exemplar. */
+static int check_om_value(struct parser *p, const struct prom_parsed_sample *s, const char *suffix,
+                          struct om_rules *r)
+{
+    const struct prom_parsed_family *f = &p->doc->families[s->family];
+    const char *name = s->name;
+    double v = s->value;
+    int rc = 0;
+    switch (f->type) {
     case PROM_TYPE_COUNTER:
         if (strcmp(suffix, "_total") == 0) {
-            exemplar_ok = 1;
+            r->exemplar_ok = 1;
             if (isnan(v) || v < 0)
                 return fail(p, "counter %s has an invalid value %g (must be >= 0)", name, v);
         }
         break;
     case PROM_TYPE_HISTOGRAM:
     case PROM_TYPE_GAUGEHISTOGRAM:
-        if (strcmp(suffix, "_bucket") == 0) {
-            exemplar_ok = 1;
-            skip = "le";
-            const char *lev = prom_label_value(s, "le");
-            if (!lev)
-                return fail(p, "histogram bucket %s has no le label", name);
-            if (parse_number(p, lev, strlen(lev), NUM_CANONICAL, &le) != 0 || isnan(le))
-                return fail(p, "histogram bucket %s has an invalid le=\"%s\"", name, lev);
-        }
-        if (strcmp(suffix, "_gsum") == 0) {
-            if (isnan(v))
-                return fail(p, "%s is NaN", name);
-        } else if (strcmp(suffix, "_created") != 0 && (isnan(v) || v < 0)) {
-            return fail(p, "%s has an invalid value %g (must be >= 0)", name, v);
-        }
+        rc = check_om_histogram(p, s, suffix, r);
         break;
     case PROM_TYPE_SUMMARY:
-        if (suffix[0] == '\0') {
-            skip = "quantile";
-            const char *q = prom_label_value(s, "quantile");
-            double qv;
-            if (!q)
-                return fail(p, "summary sample %s has no quantile label", name);
-            if (parse_number(p, q, strlen(q), NUM_CANONICAL, &qv) != 0 || !(qv >= 0 && qv <= 1))
-                return fail(p, "summary %s has an invalid quantile=\"%s\" (must be 0..1)", name, q);
-            if (v < 0)
-                return fail(p, "summary quantile %s has a negative value %g", name, v);
-        } else if (strcmp(suffix, "_created") != 0 && (isnan(v) || v < 0)) {
-            return fail(p, "%s has an invalid value %g (must be >= 0)", name, v);
-        }
+        rc = check_om_summary(p, s, suffix, r);
         break;
     case PROM_TYPE_INFO:
         if (v != 1)
             return fail(p, "info %s must have the value 1, not %g", name, v);
         break;
     case PROM_TYPE_STATESET:
-        skip = f->name;
+        r->skip = f->name;
         if (!prom_label_value(s, f->name))
             return fail(p, "stateset sample %s has no label %s", name, f->name);
         if (v != 0 && v != 1)
@@ -723,19 +747,27 @@ static int check_om_sample(struct parser *p, struct prom_parsed_sample *s, const
     default:
         break;
     }
-    if (s->has_exemplar && !exemplar_ok)
+    if (rc)
+        return rc;
+    if (s->has_exemplar && !r->exemplar_ok)
         return fail(p, "%s cannot have an exemplar (only counter _total and histogram _bucket)",
                     name);
+    return 0;
+}
 
-    /* Grouping and timestamp order. */
+/* Grouping and timestamp order: the samples of one label set (less r->skip) come together, with
+ * timestamps on all or none, never going backwards. */
+static int check_om_group(struct parser *p, const struct prom_parsed_sample *s, const char *skip,
+                          int hist)
+{
+    const struct prom_parsed_family *f = &p->doc->families[s->family];
     const char *key = group_key(p, s, skip);
     if (!key)
         return oom(p);
-    int hist = t == PROM_TYPE_HISTOGRAM || t == PROM_TYPE_GAUGEHISTOGRAM;
     if (p->group && strcmp(p->group, key) == 0) {
         if (s->has_timestamp != p->group_has_ts)
             return fail(p, "%s mixes samples with and without timestamps", f->name);
-        if (s->has_timestamp && s->timestamp_s < p->group_ts && t != PROM_TYPE_INFO)
+        if (s->has_timestamp && s->timestamp_s < p->group_ts && f->type != PROM_TYPE_INFO)
             return fail(p, "timestamps of %s go backwards (%g after %g)", f->name, s->timestamp_s,
                         p->group_ts);
         if (hist && s->has_timestamp && s->timestamp_s != p->group_ts) {
@@ -755,9 +787,20 @@ static int check_om_sample(struct parser *p, struct prom_parsed_sample *s, const
     }
     p->group_has_ts = s->has_timestamp;
     p->group_ts = s->timestamp_s;
-    if (hist)
-        return add_to_histogram_point(p, suffix, s, le);
     return 0;
+}
+
+static int check_om_sample(struct parser *p, struct prom_parsed_sample *s, const char *suffix)
+{
+    enum prom_type t = p->doc->families[s->family].type;
+    struct om_rules r = {0, NULL, 0};
+    int hist = t == PROM_TYPE_HISTOGRAM || t == PROM_TYPE_GAUGEHISTOGRAM;
+    int rc = check_om_value(p, s, suffix, &r);
+    if (rc == 0)
+        rc = check_om_group(p, s, r.skip, hist);
+    if (rc == 0 && hist)
+        rc = add_to_histogram_point(p, suffix, s, r.le);
+    return rc;
 }
 
 /* ---- samples ---- */
@@ -887,6 +930,109 @@ static int assign_family(struct parser *p, const char *name, size_t n, size_t *f
     return 0;
 }
 
+/* The value at s[*i], after one space (OpenMetrics) or any blanks (text format); *i moves past
+ * it. */
+static int parse_value(struct parser *p, const char *s, size_t n, size_t *i,
+                       struct prom_parsed_sample *smp)
+{
+    char shown[64];
+    size_t before = *i;
+    if (p->om && *i < n && s[*i] == ' ')
+        (*i)++;
+    else if (!p->om)
+        skip_blanks(s, n, i);
+    if (*i == before)
+        return fail(p, "%s: expected a space and a value after the %s", smp->name,
+                    p->nlabels ? "labels" : "name");
+    size_t e = (size_t)token_end(s, n, *i, p->om);
+    if (e == *i)
+        return fail(p, "%s: missing value", smp->name);
+    if (parse_number(p, s + *i, e - *i, NUM_VALUE, &smp->value) != 0)
+        return fail(p, "%s: invalid value '%s'", smp->name,
+                    show(s + *i, e - *i, shown, sizeof(shown)));
+    *i = e;
+    return 0;
+}
+
+/* OpenMetrics: what may follow the value at s[i]: " TIMESTAMP", " # EXEMPLAR", or both. */
+static int parse_om_tail(struct parser *p, const char *s, size_t n, size_t i,
+                         struct prom_parsed_sample *smp)
+{
+    char shown[64];
+    if (i >= n)
+        return 0;
+    i++; /* the single space */
+    if (i < n && s[i] == '#')
+        return parse_exemplar(p, s, n, i + 1, smp);
+    size_t e = (size_t)token_end(s, n, i, 1);
+    if (parse_number(p, s + i, e - i, NUM_REAL, &smp->timestamp_s) != 0)
+        return fail(p, "%s: invalid timestamp '%s'", smp->name,
+                    show(s + i, e - i, shown, sizeof(shown)));
+    smp->has_timestamp = 1;
+    if (e < n) {
+        if (e + 1 >= n || s[e + 1] != '#')
+            return fail(p, "%s: unexpected text after the timestamp", smp->name);
+        return parse_exemplar(p, s, n, e + 2, smp);
+    }
+    return 0;
+}
+
+/* Text format: an optional timestamp in integer milliseconds after the value at s[i]. */
+static int parse_text_tail(struct parser *p, const char *s, size_t n, size_t i,
+                           struct prom_parsed_sample *smp)
+{
+    char shown[64];
+    skip_blanks(s, n, &i);
+    if (i >= n)
+        return 0;
+    size_t e = (size_t)token_end(s, n, i, 0);
+    size_t k = i;
+    if (s[k] == '-' || s[k] == '+')
+        k++;
+    int ok = k < e;
+    for (; k < e; k++)
+        ok = ok && is_digit(s[k]);
+    if (!ok)
+        return fail(p, "%s: invalid timestamp '%s' (integer milliseconds expected)", smp->name,
+                    show(s + i, e - i, shown, sizeof(shown)));
+    char *buf = scratch(p, e - i);
+    if (!buf)
+        return oom(p);
+    memcpy(buf, s + i, e - i);
+    buf[e - i] = '\0';
+    smp->timestamp_s = strtod(buf, NULL) / 1000.0;
+    smp->has_timestamp = 1;
+    i = e;
+    skip_blanks(s, n, &i);
+    if (i < n)
+        return fail(p, "%s: unexpected text after the timestamp", smp->name);
+    return 0;
+}
+
+/* A parsed sample into its family (with its labels), checked in OpenMetrics mode. */
+static int store_sample(struct parser *p, struct prom_parsed_sample *smp, size_t name_len)
+{
+    const char *suffix;
+    int rc = assign_family(p, smp->name, name_len, &smp->family, &suffix);
+    if (rc)
+        return rc;
+    if (p->nlabels) {
+        struct prom_label *l = arena_alloc(p->doc->arena, p->nlabels * sizeof(*l));
+        if (!l)
+            return oom(p);
+        memcpy(l, p->labels, p->nlabels * sizeof(*l));
+        smp->labels = l;
+        smp->nlabels = p->nlabels;
+    }
+    p->cur_has_samples = 1;
+    if (p->om) {
+        rc = check_om_sample(p, smp, suffix);
+        if (rc)
+            return rc;
+    }
+    return add_sample(p, smp);
+}
+
 static int parse_sample(struct parser *p, const char *s, size_t n)
 {
     char shown[64];
@@ -914,89 +1060,12 @@ static int parse_sample(struct parser *p, const char *s, size_t n)
     } else {
         i = after_name;
     }
-    /* value, after one space (OpenMetrics) or any blanks (text format) */
-    size_t before = i;
-    if (p->om && i < n && s[i] == ' ')
-        i++;
-    else if (!p->om)
-        skip_blanks(s, n, &i);
-    if (i == before)
-        return fail(p, "%s: expected a space and a value after the %s", name,
-                    p->nlabels ? "labels" : "name");
-    size_t e = (size_t)token_end(s, n, i, p->om);
-    if (e == i)
-        return fail(p, "%s: missing value", name);
-    if (parse_number(p, s + i, e - i, NUM_VALUE, &smp.value) != 0)
-        return fail(p, "%s: invalid value '%s'", name, show(s + i, e - i, shown, sizeof(shown)));
-    i = e;
-    /* timestamp and exemplar */
-    if (p->om) {
-        if (i < n) {
-            i++; /* the single space */
-            if (i < n && s[i] == '#') {
-                int rc = parse_exemplar(p, s, n, i + 1, &smp);
-                if (rc)
-                    return rc;
-            } else {
-                e = (size_t)token_end(s, n, i, 1);
-                if (parse_number(p, s + i, e - i, NUM_REAL, &smp.timestamp_s) != 0)
-                    return fail(p, "%s: invalid timestamp '%s'", name,
-                                show(s + i, e - i, shown, sizeof(shown)));
-                smp.has_timestamp = 1;
-                if (e < n) {
-                    if (e + 1 >= n || s[e + 1] != '#')
-                        return fail(p, "%s: unexpected text after the timestamp", name);
-                    int rc = parse_exemplar(p, s, n, e + 2, &smp);
-                    if (rc)
-                        return rc;
-                }
-            }
-        }
-    } else {
-        skip_blanks(s, n, &i);
-        if (i < n) {
-            e = (size_t)token_end(s, n, i, 0);
-            size_t k = i;
-            if (s[k] == '-' || s[k] == '+')
-                k++;
-            int ok = k < e;
-            for (; k < e; k++)
-                ok = ok && is_digit(s[k]);
-            if (!ok)
-                return fail(p, "%s: invalid timestamp '%s' (integer milliseconds expected)", name,
-                            show(s + i, e - i, shown, sizeof(shown)));
-            char *buf = scratch(p, e - i);
-            if (!buf)
-                return oom(p);
-            memcpy(buf, s + i, e - i);
-            buf[e - i] = '\0';
-            smp.timestamp_s = strtod(buf, NULL) / 1000.0;
-            smp.has_timestamp = 1;
-            i = e;
-            skip_blanks(s, n, &i);
-            if (i < n)
-                return fail(p, "%s: unexpected text after the timestamp", name);
-        }
-    }
-    const char *suffix;
-    int rc = assign_family(p, name, name_len, &smp.family, &suffix);
-    if (rc)
-        return rc;
-    if (p->nlabels) {
-        struct prom_label *l = arena_alloc(p->doc->arena, p->nlabels * sizeof(*l));
-        if (!l)
-            return oom(p);
-        memcpy(l, p->labels, p->nlabels * sizeof(*l));
-        smp.labels = l;
-        smp.nlabels = p->nlabels;
-    }
-    p->cur_has_samples = 1;
-    if (p->om) {
-        rc = check_om_sample(p, &smp, suffix);
-        if (rc)
-            return rc;
-    }
-    return add_sample(p, &smp);
+    int rc = parse_value(p, s, n, &i, &smp);
+    if (rc == 0)
+        rc = p->om ? parse_om_tail(p, s, n, i, &smp) : parse_text_tail(p, s, n, i, &smp);
+    if (rc == 0)
+        rc = store_sample(p, &smp, name_len);
+    return rc;
 }
 
 /* ---- metadata lines ---- */
@@ -1052,96 +1121,121 @@ static int check_unit_fits(struct parser *p, const struct prom_parsed_family *f)
     return 0;
 }
 
-static int parse_metadata(struct parser *p, const char *s, size_t n)
+enum md_kind { MD_COMMENT, MD_HELP, MD_TYPE, MD_UNIT };
+
+/* The keyword after '#' (HELP, TYPE, or in OpenMetrics UNIT) into *kind, *i past it; MD_COMMENT
+ * for a plain comment of the text format. */
+static int metadata_keyword(struct parser *p, const char *s, size_t n, size_t *i,
+                            enum md_kind *kind)
 {
     char shown[64];
-    size_t i = 1;
+    *i = 1;
     if (p->om) {
         if (n < 2 || s[1] != ' ')
             return fail(p, "comment lines are not allowed in OpenMetrics: '%s'",
                         show(s, n, shown, sizeof(shown)));
-        i = 2;
+        *i = 2;
     } else {
-        skip_blanks(s, n, &i);
+        skip_blanks(s, n, i);
     }
-    size_t kw = i;
-    while (i < n && s[i] != ' ' && s[i] != '\t')
-        i++;
-    size_t kwl = i - kw;
-    int help = kwl == 4 && memcmp(s + kw, "HELP", 4) == 0;
-    int type = kwl == 4 && memcmp(s + kw, "TYPE", 4) == 0;
-    int unit = p->om && kwl == 4 && memcmp(s + kw, "UNIT", 4) == 0;
-    if (!help && !type && !unit) {
-        if (p->om)
-            return fail(p, "unknown metadata '%s' (expected HELP, TYPE, UNIT or EOF)",
-                        show(s + kw, kwl, shown, sizeof(shown)));
-        return 0; /* a plain comment in the text format */
-    }
-    const char *kwname = help ? "HELP" : type ? "TYPE" : "UNIT";
-    if (i >= n || s[i] != ' ')
+    size_t kw = *i;
+    while (*i < n && s[*i] != ' ' && s[*i] != '\t')
+        (*i)++;
+    size_t kwl = *i - kw;
+    *kind = MD_COMMENT;
+    if (kwl == 4 && memcmp(s + kw, "HELP", 4) == 0)
+        *kind = MD_HELP;
+    else if (kwl == 4 && memcmp(s + kw, "TYPE", 4) == 0)
+        *kind = MD_TYPE;
+    else if (p->om && kwl == 4 && memcmp(s + kw, "UNIT", 4) == 0)
+        *kind = MD_UNIT;
+    if (*kind == MD_COMMENT && p->om)
+        return fail(p, "unknown metadata '%s' (expected HELP, TYPE, UNIT or EOF)",
+                    show(s + kw, kwl, shown, sizeof(shown)));
+    return 0;
+}
+
+/* The metric name after the keyword at s[*i] (s[*ns..*ns + *nl)), and the separator before the
+ * rest, *i past it. *kind becomes MD_COMMENT for a text-format "# HELP" with nothing after. */
+static int metadata_name(struct parser *p, const char *s, size_t n, size_t *i, enum md_kind *kind,
+                         size_t *ns, size_t *nl)
+{
+    char shown[64];
+    const char *kwname = *kind == MD_HELP ? "HELP" : *kind == MD_TYPE ? "TYPE" : "UNIT";
+    if (*i >= n || s[*i] != ' ')
         return fail(p, "# %s needs a metric name", kwname);
     if (p->om)
-        i++;
+        (*i)++;
     else
-        skip_blanks(s, n, &i);
-    size_t ns = i;
-    while (i < n && is_name_char(s[i]))
-        i++;
-    size_t nl = i - ns;
-    if (nl == 0 || !is_name_start(s[ns])) {
-        if (!p->om && nl == 0)
-            return 0; /* "# HELP" with nothing after: a comment */
+        skip_blanks(s, n, i);
+    *ns = *i;
+    while (*i < n && is_name_char(s[*i]))
+        (*i)++;
+    *nl = *i - *ns;
+    if (*nl == 0 || !is_name_start(s[*ns])) {
+        if (!p->om && *nl == 0) {
+            *kind = MD_COMMENT; /* "# HELP" with nothing after: a comment */
+            return 0;
+        }
         return fail(p, "# %s: invalid metric name '%s'", kwname,
-                    show(s + ns, n - ns, shown, sizeof(shown)));
+                    show(s + *ns, n - *ns, shown, sizeof(shown)));
     }
-    if (i >= n || (s[i] != ' ' && (p->om || s[i] != '\t'))) {
-        if (i < n)
+    if (*i >= n || (s[*i] != ' ' && (p->om || s[*i] != '\t'))) {
+        if (*i < n)
             return fail(p, "# %s: invalid metric name '%s'", kwname,
-                        show(s + ns, n - ns, shown, sizeof(shown)));
-        if (!p->om && help)
-            i = n; /* 0.0.4: HELP with an empty text */
+                        show(s + *ns, n - *ns, shown, sizeof(shown)));
+        if (!p->om && *kind == MD_HELP)
+            *i = n; /* 0.0.4: HELP with an empty text */
         else
-            return fail(p, "# %s %s: missing %s", kwname, show(s + ns, nl, shown, sizeof(shown)),
-                        help   ? "help text"
-                        : type ? "type"
-                               : "unit");
+            return fail(p, "# %s %s: missing %s", kwname, show(s + *ns, *nl, shown, sizeof(shown)),
+                        *kind == MD_HELP   ? "help text"
+                        : *kind == MD_TYPE ? "type"
+                                           : "unit");
     } else if (p->om) {
-        i++;
+        (*i)++;
     } else {
-        skip_blanks(s, n, &i);
+        skip_blanks(s, n, i);
     }
-    const char *rest = s + i;
-    size_t rl = n - i;
-    int rc = metadata_family(p, s + ns, nl);
-    if (rc)
-        return rc;
-    struct prom_parsed_family *f = &p->doc->families[p->cur];
-    if (help) {
-        if (p->cur_has_help)
-            return fail(p, "second HELP line for %s", f->name);
-        p->cur_has_help = 1;
-        f->help = unescape(p, rest, rl);
-        return f->help ? 0 : oom(p);
-    }
-    if (type) {
-        enum prom_type t;
-        if (!p->om)
-            while (rl > 0 && (rest[rl - 1] == ' ' || rest[rl - 1] == '\t'))
-                rl--;
-        if (parse_type_word(rest, rl, p->om, &t) != 0)
-            return fail(p, "# TYPE %s: unknown type '%s'", f->name,
-                        show(rest, rl, shown, sizeof(shown)));
-        if (p->cur_has_type)
-            return fail(p, "second TYPE line for %s", f->name);
-        p->cur_has_type = 1;
-        f->type = t;
-        if (p->om)
-            for (const char *const *sx = suffixes_for(t); *sx; sx++)
-                if ((rc = claim_name(p, p->cur, *sx)) != 0)
-                    return rc;
-        return check_unit_fits(p, f);
-    }
-    /* UNIT */
+    return 0;
+}
+
+static int metadata_help(struct parser *p, struct prom_parsed_family *f, const char *rest,
+                         size_t rl)
+{
+    if (p->cur_has_help)
+        return fail(p, "second HELP line for %s", f->name);
+    p->cur_has_help = 1;
+    f->help = unescape(p, rest, rl);
+    return f->help ? 0 : oom(p);
+}
+
+static int metadata_type(struct parser *p, struct prom_parsed_family *f, const char *rest,
+                         size_t rl)
+{
+    char shown[64];
+    enum prom_type t;
+    if (!p->om)
+        while (rl > 0 && (rest[rl - 1] == ' ' || rest[rl - 1] == '\t'))
+            rl--;
+    if (parse_type_word(rest, rl, p->om, &t) != 0)
+        return fail(p, "# TYPE %s: unknown type '%s'", f->name,
+                    show(rest, rl, shown, sizeof(shown)));
+    if (p->cur_has_type)
+        return fail(p, "second TYPE line for %s", f->name);
+    p->cur_has_type = 1;
+    f->type = t;
+    int rc;
+    if (p->om)
+        for (const char *const *sx = suffixes_for(t); *sx; sx++)
+            if ((rc = claim_name(p, p->cur, *sx)) != 0)
+                return rc;
+    return check_unit_fits(p, f);
+}
+
+static int metadata_unit(struct parser *p, struct prom_parsed_family *f, const char *rest,
+                         size_t rl)
+{
+    char shown[64];
     for (size_t k = 0; k < rl; k++)
         if (!is_name_char(rest[k]))
             return fail(p, "# UNIT %s: invalid unit '%s'", f->name,
@@ -1158,6 +1252,25 @@ static int parse_metadata(struct parser *p, const char *s, size_t n)
     if (!f->unit)
         return oom(p);
     return check_unit_fits(p, f);
+}
+
+static int parse_metadata(struct parser *p, const char *s, size_t n)
+{
+    size_t i, ns = 0, nl = 0;
+    enum md_kind kind = MD_COMMENT;
+    int rc = metadata_keyword(p, s, n, &i, &kind);
+    if (rc == 0 && kind != MD_COMMENT)
+        rc = metadata_name(p, s, n, &i, &kind, &ns, &nl);
+    if (rc || kind == MD_COMMENT)
+        return rc;
+    if ((rc = metadata_family(p, s + ns, nl)) != 0)
+        return rc;
+    struct prom_parsed_family *f = &p->doc->families[p->cur];
+    if (kind == MD_HELP)
+        return metadata_help(p, f, s + i, n - i);
+    if (kind == MD_TYPE)
+        return metadata_type(p, f, s + i, n - i);
+    return metadata_unit(p, f, s + i, n - i);
 }
 
 /* ---- driver ---- */

@@ -278,6 +278,18 @@ static void test_blueprint_rules(void **state)
                "[[blueprint]]\nport_base = 9000\nname = \"b\"\nactuator = \"exec\"\n"
                "scale_command = [\"s\"]\n",
                "t.toml:2: blueprint.b.port_base applies only to actuator \"process\"", NULL);
+    load_fails(AE_EINVAL, BP_WEB "status_command = [\"s\"]\n",
+               "t.toml:4: blueprint.web.status_command applies only to actuator \"exec\"", NULL);
+    /* startup_timeout_ms bounds the exec runs too */
+    struct ae_config ok;
+    const char *exec_bp = "[[blueprint]]\nname = \"b\"\nactuator = \"exec\"\n"
+                          "scale_command = [\"s\"]\nstatus_command = [\"q\", \"{blueprint}\"]\n"
+                          "startup_timeout_ms = 2000\n";
+    load_ok(exec_bp, &ok, NULL);
+    assert_int_equal(ok.blueprints[0].status_command_count, 2);
+    assert_string_equal(ok.blueprints[0].status_command[1], "{blueprint}");
+    assert_int_equal(ok.blueprints[0].startup_timeout_ms, 2000);
+    cfg_free(&ok);
     load_fails(AE_EINVAL, BP_WEB "metrics_path = \"metrics\"\n",
                "t.toml:4: blueprint.web.metrics_path = \"metrics\" must start with '/'", NULL);
     load_fails(AE_EINVAL,
@@ -522,6 +534,7 @@ static void test_table_is_complete(void **state)
                               "blueprint.startup_timeout_ms",
                               "blueprint.stop_grace_ms",
                               "blueprint.scale_command",
+                              "blueprint.status_command",
                               "blueprint.metrics_urls",
                               "blueprint.metrics.requests_total",
                               "blueprint.metrics.errors_total",

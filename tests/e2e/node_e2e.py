@@ -203,6 +203,8 @@ def case_auto_without_model():
                      minutes=3)
     n.start()
     try:
+        first = n.status()  # the first answer, before the first evaluation
+        check(first["state"] == "RUNNING", "no STOPPED before the first evaluation: %s" % first)
         n.wait_log(r"WARN.*File not found: models/absent.onnx")
         s = wait_forecast(n)
         check("File not found" in (s["error"] or ""), "status says why: %s" % s["error"])

@@ -154,8 +154,37 @@ def case_import_history():
         rc, out = run_once(node, "import-history", csv_path, "--config", config)
         check(rc == 1 and "is in use by another aether-node" in out,
               "import while the node runs (%d): %s" % (rc, out))
+        exported = node.try_get("/api/ttm/training-data")
     finally:
         node.stop()
+    import_json_export(exported)
+
+
+def import_json_export(exported):
+    """The JSON that /api/ttm/training-data exported goes back in through import-history, into
+    another node's empty history; broken JSON is refused naming the line or the field."""
+    exported = exported.decode()
+    rows = json.loads(exported)["rows"]
+    check(len(rows) >= 90, "the export holds the imported day: %d rows" % len(rows))
+    other = Node(ARGS.node)
+    config = os.path.join(other.dir, "aether.toml")
+    path = os.path.join(other.dir, "export.json")
+    with open(path, "w") as f:
+        f.write(exported)
+    rc, out = run_once(other, "import-history", path, "--config", config)
+    check(rc == 0 and "imported %d minutes of blueprint web" % len(rows) in out,
+          "JSON export imported (%d): %s" % (rc, out))
+    doc = json.loads(exported)
+    doc["rows"][1]["values"][4] = "lots"
+    for text, needle in [(json.dumps(doc), 'rows[1].values[4] (invocations) is "lots"'),
+                         (exported[:-40], "export.json:1:"),
+                         (json.dumps({"schemaVersion": 2, "rows": []}), "schemaVersion is 2"),
+                         (json.dumps({"rows": [{"values": [0] * 11}]}),
+                          "rows[0].timestamp is (missing)")]:
+        with open(path, "w") as f:
+            f.write(text)
+        rc, out = run_once(other, "import-history", path, "--config", config)
+        check(rc == 1 and needle in out, "refused naming %r (%d): %s" % (needle, rc, out))
 
 
 def case_forecaster_preload():

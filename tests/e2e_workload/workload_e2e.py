@@ -8,6 +8,7 @@ usage: workload_e2e.py --case NAME --node AETHER_NODE --worker AETHER_WORKER --l
 import argparse
 import http.server
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -325,6 +326,111 @@ def case_exec_arguments(args):
     finally:
         rc = node.stop()
     check(rc == 0, "node exit status %r" % rc)
+
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+FAKES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_orchestrator")
+
+
+def example_node(args, kind, orch, instances=2):
+    """A node whose exec blueprint "web" is scaled by the example scripts of examples/exec/KIND,
+    with a fake orchestrator (tests/e2e_workload/fake_orchestrator) first on PATH."""
+    scripts = os.path.join(SOURCE, "examples", "exec", kind)
+    return Node(args.node, env={"PATH": FAKES + os.pathsep + os.environ["PATH"],
+                                "FAKE_ORCH_DIR": orch},
+                blueprints=[{"name": "web", "actuator": "exec", "min_instances": 1,
+                             "max_instances": 4, "instances": instances,
+                             "scale_command": [os.path.join(scripts, "scale.sh"), "{blueprint}",
+                                               "{instances}"],
+                             "status_command": [os.path.join(scripts, "status.sh"),
+                                                "{blueprint}"]}])
+
+
+def orchestrator_requested(kind, orch):
+    """What the fake orchestrator was asked for: the units started, or spec.replicas."""
+    if kind == "systemd":
+        units = os.path.join(orch, "units")
+        return len(os.listdir(units)) if os.path.isdir(units) else 0
+    spec = os.path.join(orch, "deploy", "web")
+    return int(open(spec).read()) if os.path.exists(spec) else 0
+
+
+def set_orchestrator_requested(kind, orch, n):
+    """Someone else scales the service behind the node's back."""
+    if kind == "systemd":
+        for unit in os.listdir(os.path.join(orch, "units")):
+            if int(unit.split("@")[1].split(".")[0]) > n:
+                os.remove(os.path.join(orch, "units", unit))
+    else:
+        with open(os.path.join(orch, "deploy", "web"), "w") as f:
+            f.write("%d\n" % n)
+
+
+def case_exec_examples(args):
+    """The systemd and kubectl examples of examples/exec against a fake orchestrator: the node
+    scales through scale.sh and its ready count is what status.sh reports (capped by the fake's
+    capacity), not the count it asked for; a count changed behind its back is set again."""
+    for kind in ["systemd", "kubectl"]:
+        orch = tempfile.mkdtemp(prefix="aether-orch-")
+        with open(os.path.join(orch, "capacity"), "w") as f:
+            f.write("1\n")  # only one instance can become ready
+        node = example_node(args, kind, orch).start()
+        try:
+            node.wait_for(lambda: orchestrator_requested(kind, orch) == 2, 10,
+                          "%s: the orchestrator asked for 2" % kind)
+            b = node.wait_for(lambda: blueprint(node, "web")["ready"] == 1 and
+                              blueprint(node, "web"), 15, "%s: ready = 1 as reported" % kind)
+            check(b["requested"] == 2, "%s: requested %r" % (kind, b))
+            with open(os.path.join(orch, "capacity"), "w") as f:
+                f.write("10\n")
+            node.wait_for(lambda: blueprint(node, "web")["ready"] == 2, 15,
+                          "%s: ready = 2 once the orchestrator has room" % kind)
+            runs = node.log().count("scale_command for 2 instances: exit 0")
+            set_orchestrator_requested(kind, orch, 1)
+            node.wait_for(lambda: node.log().count("scale_command for 2 instances: exit 0") > runs,
+                          20, "%s: after an outside scale-down, the node runs scale.sh again" % kind)
+            node.wait_for(lambda: orchestrator_requested(kind, orch) == 2 and
+                          blueprint(node, "web")["ready"] == 2, 15,
+                          "%s: the count set again and ready" % kind)
+            check("command" not in (blueprint(node, "web").get("error") or ""),
+                  "%s: no actuator error: %r" % (kind, blueprint(node, "web")))
+        finally:
+            rc = node.stop()
+        check(rc == 0, "%s: node exit status %r" % (kind, rc))
+        shutil.rmtree(orch)
+
+
+def case_exec_status_errors(args):
+    """A status_command that prints something else, or fails, is an error naming the blueprint
+    and the output; it clears once the command answers well again."""
+    orch = tempfile.mkdtemp(prefix="aether-orch-")
+    answer = os.path.join(orch, "answer")
+    with open(answer, "w") as f:
+        f.write("banana\n")
+    node = Node(args.node, blueprints=[{
+        "name": "api", "actuator": "exec", "instances": 2, "max_instances": 4,
+        "scale_command": ["/bin/sh", "-c", "exit 0"],
+        "status_command": ["/bin/sh", "-c", 'cat "$0"; [ "$(cat "$0")" != fail ]', answer]}])
+    node.start()
+    try:
+        want = ('blueprint api status_command printed "banana": expected one line '
+                '"READY REQUESTED" (value 1 is not a whole number 0..1000000)')
+        b = node.wait_for(lambda: want in (blueprint(node, "api").get("error") or "") and
+                          blueprint(node, "api"), 15, "the bad output named")
+        with open(answer, "w") as f:
+            f.write("fail\n")
+        node.wait_for(lambda: "status_command: exit 1: fail" in
+                      (blueprint(node, "api").get("error") or ""), 15, "a failed run named")
+        with open(answer, "w") as f:
+            f.write("1 2\n")
+        b = node.wait_for(lambda: "status_command" not in (blueprint(node, "api").get("error") or "")
+                          and blueprint(node, "api"), 15, "the error cleared")
+        check(b["ready"] == 1, "ready from the status line: %r" % b)
+        node.wait_log(r"status_command printed", 5)
+    finally:
+        rc = node.stop()
+    check(rc == 0, "node exit status %r" % rc)
+    shutil.rmtree(orch)
 
 
 def case_host_metrics(args):

@@ -194,29 +194,33 @@ static void no_orphans_when_parent_is_killed(void **state)
     assert_true(process_gone(worker));
 }
 
-/* An empty temporary file named into path (a mkstemp template). */
-static void temp_file(char *path)
-{
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-}
-
-/* An exec blueprint named "api" with scale_command argv[0..n-1]. */
-static void exec_blueprint(struct cfg_blueprint *bp, const char *const *argv, size_t n)
+/* Blueprint "api" of the exec actuator, up to 5 instances, no commands yet. */
+static void exec_blueprint(struct cfg_blueprint *bp)
 {
     cfg_blueprint_defaults(bp);
     snprintf(bp->name, sizeof(bp->name), "api");
     bp->actuator = CFG_ACTUATOR_EXEC;
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(cfg_strv_append(&bp->scale_command, &bp->scale_command_count, argv[i]), 0);
+    bp->max_instances = 5;
+}
+
+/* Replaces the file at path with text. */
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }
 
 static void exec_runs_scale_command_with_arguments(void **state)
 {
     (void)state;
     char log[] = "/tmp/aether-exec-test-XXXXXX";
-    temp_file(log);
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    struct cfg_blueprint bp;
+    exec_blueprint(&bp);
     /* Logs its arguments; the first run for 4 instances fails with exit 3, later ones work. */
     char script[768];
     snprintf(script, sizeof(script),
@@ -224,9 +228,8 @@ static void exec_runs_scale_command_with_arguments(void **state)
              "test \"$1\" != 4 || test -e %s.failed-once || { touch %s.failed-once; exit 3; }",
              log, log, log);
     const char *argv[] = {"/bin/sh", "-c", script, "{blueprint}", "{instances}"};
-    struct cfg_blueprint bp;
-    exec_blueprint(&bp, argv, 5);
-    bp.max_instances = 5;
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
     assert_int_equal(
         cfg_strv_append(&bp.metrics_urls, &bp.metrics_urls_count, "http://127.0.0.1:1/metrics"), 0);
     char err[256], result[512];
@@ -293,6 +296,84 @@ static void exec_runs_scale_command_with_arguments(void **state)
     assert_string_equal(line1, "api 3\n");
     assert_string_equal(line2, "api 4\n");
     assert_string_equal(line3, "api 4\n");
+    cfg_blueprint_free(&bp);
+}
+
+/* Polls until st.ready == ready and st.starting == starting (or 7 s pass). */
+static void wait_status(struct actuator *a, int ready, int starting, struct actuator_status *st)
+{
+    for (int i = 0; i < 350; i++) {
+        actuator_status(a, st);
+        if (st->ready == ready && st->starting == starting)
+            return;
+        sleep_ms(20);
+    }
+}
+
+static void exec_status_command_gives_ready(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/aether-exec-status-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char answer[64], log[64], cmd[256];
+    snprintf(answer, sizeof(answer), "%s/answer", dir);
+    snprintf(log, sizeof(log), "%s/log", dir);
+    write_text(answer, "1 3\n"); /* the orchestrator already runs something */
+    struct cfg_blueprint bp;
+    exec_blueprint(&bp);
+    snprintf(cmd, sizeof(cmd), "echo \"$1\" >> %s", log);
+    const char *scale[] = {"/bin/sh", "-c", cmd, "{blueprint}", "{instances}"};
+    const char *status[] = {"/bin/cat", answer};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, scale[i]), 0);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(cfg_strv_append(&bp.status_command, &bp.status_command_count, status[i]),
+                         0);
+    char err[256];
+    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    assert_non_null(a);
+    struct actuator_status st;
+    /* Before the node asks for a count: what the orchestrator says, and no scale run. */
+    wait_status(a, 1, 1, &st);
+    assert_int_equal(st.ready, 1);
+    assert_int_equal(st.starting, 1);
+    assert_int_equal(access(log, F_OK), -1);
+    /* Asked for 2: scale_command runs, ready stays what the orchestrator says. */
+    write_text(answer, "1 2\n");
+    assert_int_equal(actuator_set_desired(a, 2, err, sizeof(err)), 0);
+    for (int i = 0; i < 200 && access(log, F_OK) != 0; i++)
+        sleep_ms(20);
+    assert_int_equal(access(log, F_OK), 0);
+    wait_status(a, 1, 1, &st);
+    assert_int_equal(st.ready, 1);
+    assert_int_equal(st.requested, 2);
+    /* The second instance becomes ready: seen at the next status run (every 5 s). */
+    write_text(answer, "2 2\n");
+    wait_status(a, 2, 0, &st);
+    assert_int_equal(st.ready, 2);
+    assert_int_equal(st.starting, 0);
+    assert_string_equal(st.error, "");
+    /* Bad output: an error naming the blueprint and the output; ready keeps the last answer. */
+    write_text(answer, "two\n");
+    for (int i = 0; i < 350 && !st.failed; i++) {
+        sleep_ms(20);
+        actuator_status(a, &st);
+    }
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.ready, 2);
+    assert_string_equal(st.error, "blueprint api status_command printed \"two\": expected one "
+                                  "line \"READY REQUESTED\" (value 1 is not a whole number "
+                                  "0..1000000)");
+    actuator_close(a);
+    FILE *f = fopen(log, "r");
+    char line[16] = "";
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_string_equal(line, "2\n");
+    assert_null(fgets(line, sizeof(line), f)); /* one run: the count never drifted */
+    fclose(f);
+    unlink(answer);
+    unlink(log);
+    rmdir(dir);
     cfg_blueprint_free(&bp);
 }
 
@@ -390,12 +471,16 @@ static void exec_gate_refuses_and_allows(void **state)
 {
     (void)state;
     char log[] = "/tmp/aether-exec-gate-XXXXXX";
-    temp_file(log);
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
     char script[256];
     snprintf(script, sizeof(script), "echo \"$0\" >> %s", log);
     const char *argv[] = {"/bin/sh", "-c", script, "{instances}"};
     struct cfg_blueprint bp;
-    exec_blueprint(&bp, argv, 4);
+    exec_blueprint(&bp);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
     char err[256], result[512];
     struct actuator *a = actuator_open(&bp, err, sizeof(err));
     assert_non_null(a);
@@ -457,6 +542,7 @@ int main(void)
         cmocka_unit_test(port_taken_by_another_program_is_not_ready),
         cmocka_unit_test(no_orphans_when_parent_is_killed),
         cmocka_unit_test(exec_runs_scale_command_with_arguments),
+        cmocka_unit_test(exec_status_command_gives_ready),
         cmocka_unit_test(exec_close_does_not_wait_for_a_slow_command),
         cmocka_unit_test(exec_command_not_started),
         cmocka_unit_test(exec_gate_refuses_and_allows),

@@ -198,18 +198,87 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    static struct load l;
+/* The command line beyond what struct load keeps. */
+struct args {
     struct trace_options topt;
-    memset(&topt, 0, sizeof(topt));
-    const char *trace_path = NULL, *path = "/work", *ports = NULL;
-    const char *from_text = NULL, *to_text = NULL;
-    double concurrency = 8;
-    l.scale = 1;
-    l.time_scale = 1;
-    l.max_rps = 2000;
-    l.per_minute = 1;
+    const char *trace_path, *path, *ports, *from_text, *to_text;
+    double concurrency;
+};
+
+/* --url v: a loopback http:// URL added to the targets. Returns 0, or 2 (reported). */
+static int add_url(struct load *l, const char *v)
+{
+    if (!is_loopback_url(v)) {
+        fprintf(stderr,
+                "aether-load: --url %s: only http:// URLs on loopback "
+                "(127.0.0.1, localhost, [::1]) are allowed\n",
+                v);
+        return 2;
+    }
+    if (l->nurls == MAX_URLS) {
+        fprintf(stderr, "aether-load: at most %d URLs\n", MAX_URLS);
+        return 2;
+    }
+    l->urls[l->nurls++] = strdup(v);
+    return 0;
+}
+
+/* One option opt with its value v. Returns 0, or 2 (reported). */
+static int parse_option(struct load *l, struct args *g, const char *opt, const char *v)
+{
+    int bad = 0;
+    if (strcmp(opt, "--trace") == 0)
+        g->trace_path = v;
+    else if (strcmp(opt, "--time-column") == 0)
+        g->topt.time_column = v;
+    else if (strcmp(opt, "--value-column") == 0)
+        g->topt.value_column = v;
+    else if (strcmp(opt, "--time-format") == 0)
+        bad = trace_parse_time_format(v, &g->topt.time_format) != 0;
+    else if (strcmp(opt, "--step") == 0) {
+        char err[256];
+        if (trace_parse_step(v, &g->topt.step_ms, err, sizeof(err)) != 0) {
+            fprintf(stderr, "aether-load: --step: %s\n", err);
+            return 2;
+        }
+    } else if (strcmp(opt, "--per") == 0) {
+        bad = strcmp(v, "minute") != 0 && strcmp(v, "second") != 0;
+        l->per_minute = strcmp(v, "minute") == 0;
+    } else if (strcmp(opt, "--scale") == 0)
+        bad = parse_double(v, 0, 1e6, &l->scale);
+    else if (strcmp(opt, "--time-scale") == 0)
+        bad = parse_double(v, 0.001, 1e6, &l->time_scale);
+    else if (strcmp(opt, "--duration") == 0)
+        bad = parse_double(v, 0.1, 1e7, &l->duration_s);
+    else if (strcmp(opt, "--concurrency") == 0)
+        bad = parse_double(v, 1, MAX_THREADS, &g->concurrency);
+    else if (strcmp(opt, "--max-rps") == 0)
+        bad = parse_double(v, 0.01, 1e5, &l->max_rps);
+    else if (strcmp(opt, "--from") == 0)
+        g->from_text = v;
+    else if (strcmp(opt, "--to") == 0)
+        g->to_text = v;
+    else if (strcmp(opt, "--path") == 0)
+        g->path = v;
+    else if (strcmp(opt, "--ports") == 0)
+        g->ports = v;
+    else if (strcmp(opt, "--url") == 0)
+        return add_url(l, v);
+    else {
+        fprintf(stderr, "aether-load: unknown option %s\n", opt);
+        usage(stderr);
+        return 2;
+    }
+    if (bad) {
+        fprintf(stderr, "aether-load: %s %s: invalid value\n", opt, v);
+        return 2;
+    }
+    return 0;
+}
+
+/* The whole command line. Returns -1 to go on, else the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, struct load *l, struct args *g)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -217,7 +286,7 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--quiet") == 0) {
-            l.quiet = 1;
+            l->quiet = 1;
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
@@ -225,104 +294,63 @@ int main(int argc, char **argv)
             fprintf(stderr, "aether-load: %s needs a value\n", a);
             return 2;
         }
-        int bad = 0;
-        if (strcmp(a, "--trace") == 0)
-            trace_path = v;
-        else if (strcmp(a, "--time-column") == 0)
-            topt.time_column = v;
-        else if (strcmp(a, "--value-column") == 0)
-            topt.value_column = v;
-        else if (strcmp(a, "--time-format") == 0)
-            bad = trace_parse_time_format(v, &topt.time_format) != 0;
-        else if (strcmp(a, "--step") == 0) {
-            char err[256];
-            if (trace_parse_step(v, &topt.step_ms, err, sizeof(err)) != 0) {
-                fprintf(stderr, "aether-load: --step: %s\n", err);
-                return 2;
-            }
-        } else if (strcmp(a, "--per") == 0) {
-            bad = strcmp(v, "minute") != 0 && strcmp(v, "second") != 0;
-            l.per_minute = strcmp(v, "minute") == 0;
-        } else if (strcmp(a, "--scale") == 0)
-            bad = parse_double(v, 0, 1e6, &l.scale);
-        else if (strcmp(a, "--time-scale") == 0)
-            bad = parse_double(v, 0.001, 1e6, &l.time_scale);
-        else if (strcmp(a, "--duration") == 0)
-            bad = parse_double(v, 0.1, 1e7, &l.duration_s);
-        else if (strcmp(a, "--concurrency") == 0)
-            bad = parse_double(v, 1, MAX_THREADS, &concurrency);
-        else if (strcmp(a, "--max-rps") == 0)
-            bad = parse_double(v, 0.01, 1e5, &l.max_rps);
-        else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
-            int from = strcmp(a, "--from") == 0;
-            if (from)
-                from_text = v;
-            else
-                to_text = v;
-        } else if (strcmp(a, "--path") == 0)
-            path = v;
-        else if (strcmp(a, "--ports") == 0)
-            ports = v;
-        else if (strcmp(a, "--url") == 0) {
-            if (!is_loopback_url(v)) {
-                fprintf(stderr,
-                        "aether-load: --url %s: only http:// URLs on loopback "
-                        "(127.0.0.1, localhost, [::1]) are allowed\n",
-                        v);
-                return 2;
-            }
-            if (l.nurls == MAX_URLS) {
-                fprintf(stderr, "aether-load: at most %d URLs\n", MAX_URLS);
-                return 2;
-            }
-            l.urls[l.nurls++] = strdup(v);
-        } else {
-            fprintf(stderr, "aether-load: unknown option %s\n", a);
-            usage(stderr);
+        if (parse_option(l, g, a, v))
             return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "aether-load: %s %s: invalid value\n", a, v);
-            return 2;
-        }
     }
-    if (ports) {
-        int lo, hi;
-        char tail;
-        if (sscanf(ports, "%d-%d%c", &lo, &hi, &tail) != 2 || lo < 1 || hi > 65535 || lo > hi ||
-            hi - lo >= MAX_URLS - l.nurls) {
-            fprintf(stderr, "aether-load: --ports %s: expected LO-HI, at most %d ports\n", ports,
-                    MAX_URLS);
-            return 2;
-        }
-        for (int p = lo; p <= hi; p++) {
-            char url[512];
-            snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", p, path);
-            l.urls[l.nurls++] = strdup(url);
-        }
+    return -1;
+}
+
+/* --ports LO-HI: http://127.0.0.1:PORT<path> for each. Returns 0, or 2 (reported). */
+static int add_ports(struct load *l, const char *ports, const char *path)
+{
+    int lo, hi;
+    char tail;
+    if (sscanf(ports, "%d-%d%c", &lo, &hi, &tail) != 2 || lo < 1 || hi > 65535 || lo > hi ||
+        hi - lo >= MAX_URLS - l->nurls) {
+        fprintf(stderr, "aether-load: --ports %s: expected LO-HI, at most %d ports\n", ports,
+                MAX_URLS);
+        return 2;
     }
-    if (!trace_path || !topt.time_column || !topt.value_column || l.nurls == 0) {
+    for (int p = lo; p <= hi; p++) {
+        char url[512];
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", p, path);
+        l->urls[l->nurls++] = strdup(url);
+    }
+    return 0;
+}
+
+/* The targets, the required options, and --from/--to read in the time column's format (after
+ * --time-format is known). Returns 0, or 2 (reported). */
+static int check_args(struct load *l, struct args *g)
+{
+    if (g->ports && add_ports(l, g->ports, g->path))
+        return 2;
+    if (!g->trace_path || !g->topt.time_column || !g->topt.value_column || l->nurls == 0) {
         fprintf(stderr, "aether-load: --trace, --time-column, --value-column and a target "
                         "(--url or --ports) are required\n");
         usage(stderr);
         return 2;
     }
-
-    /* --from/--to are read in the time column's format (after --time-format is known). */
-    if (from_text && trace_parse_time(from_text, topt.time_format, &topt.from_ms) != 0) {
-        fprintf(stderr, "aether-load: --from %s: not a time\n", from_text);
+    if (g->from_text && trace_parse_time(g->from_text, g->topt.time_format, &g->topt.from_ms)) {
+        fprintf(stderr, "aether-load: --from %s: not a time\n", g->from_text);
         return 2;
     }
-    if (to_text && trace_parse_time(to_text, topt.time_format, &topt.to_ms) != 0) {
-        fprintf(stderr, "aether-load: --to %s: not a time\n", to_text);
+    if (g->to_text && trace_parse_time(g->to_text, g->topt.time_format, &g->topt.to_ms)) {
+        fprintf(stderr, "aether-load: --to %s: not a time\n", g->to_text);
         return 2;
     }
-    topt.has_from = from_text != NULL;
-    topt.has_to = to_text != NULL;
+    g->topt.has_from = g->from_text != NULL;
+    g->topt.has_to = g->to_text != NULL;
+    return 0;
+}
 
+/* Loads the trace into *out (and l->trace) and says what will be replayed. Returns 0, or 1
+ * (reported). */
+static int open_trace(struct load *l, const struct args *g, struct trace **out)
+{
     struct trace *tr = NULL;
     char err[512];
-    if (trace_load(trace_path, &topt, &tr, err, sizeof(err)) != 0) {
+    if (trace_load(g->trace_path, &g->topt, &tr, err, sizeof(err)) != 0) {
         fprintf(stderr, "aether-load: %s\n", err);
         return 1;
     }
@@ -338,58 +366,88 @@ int main(int argc, char **argv)
             "aether-load: replaying %.1f trace minutes in %.1f real seconds against %d target(s); "
             "missing slots repeat the last value\n",
             (double)tr->len * (double)tr->step_ms / (double)AE_MINUTE_MS,
-            (double)tr->len * (double)tr->step_ms / 1000.0 / l.time_scale, l.nurls);
+            (double)tr->len * (double)tr->step_ms / 1000.0 / l->time_scale, l->nurls);
     fprintf(stderr, "aether-load: counters: ok = answered 2xx/3xx; errors = answered with another"
                     " HTTP status; failed = no answer (refused by every target, reset, or no"
                     " reply within 5 s); skipped = due by the trace but never sent, because more"
                     " than 1 s of backlog built up (targets, --concurrency or --max-rps could not"
                     " keep up)\n");
-    l.trace = tr;
+    l->trace = *out = tr;
+    return 0;
+}
 
+/* The progress line of second t. */
+static void print_second(struct load *l, double t, unsigned long long sent_now)
+{
+    char when[32];
+    int64_t trace_ms = l->trace->start_ms + (int64_t)(t * l->time_scale * 1000.0);
+    double rate = rate_at(l, t);
+    printf("t=%6.1fs trace=%s target=%7.1f/s sent=%7llu/s ok=%llu errors=%llu "
+           "failed=%llu skipped=%llu\n",
+           t, trace_format_time(trace_ms, when, sizeof(when)), rate < 0 ? 0 : rate, sent_now,
+           (unsigned long long)atomic_load(&l->ok),
+           (unsigned long long)atomic_load(&l->http_errors),
+           (unsigned long long)atomic_load(&l->failures),
+           (unsigned long long)atomic_load(&l->skipped));
+    fflush(stdout);
+}
+
+/* nthreads senders until the trace ends, --duration passes or a signal comes; then the totals. */
+static void replay(struct load *l, int nthreads)
+{
+    l->start_s = now_s();
+    pthread_t threads[MAX_THREADS];
+    int started = 0;
+    for (; started < nthreads; started++)
+        if (pthread_create(&threads[started], NULL, sender, l) != 0)
+            break;
+    unsigned long long last_sent = 0;
+    while (!atomic_load(&l->stop) && !interrupted) {
+        sleep_s(1.0);
+        double t = now_s() - l->start_s;
+        if (l->duration_s > 0 && t >= l->duration_s)
+            break;
+        unsigned long long sent = atomic_load(&l->sent);
+        if (!l->quiet)
+            print_second(l, t, sent - last_sent);
+        last_sent = sent;
+    }
+    atomic_store(&l->stop, 1);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    printf("aether-load: done: sent %llu, ok %llu, HTTP errors %llu, failed %llu (no answer),"
+           " skipped %llu (not sent: backlog over 1 s)\n",
+           (unsigned long long)atomic_load(&l->sent), (unsigned long long)atomic_load(&l->ok),
+           (unsigned long long)atomic_load(&l->http_errors),
+           (unsigned long long)atomic_load(&l->failures),
+           (unsigned long long)atomic_load(&l->skipped));
+}
+
+int main(int argc, char **argv)
+{
+    static struct load l;
+    struct args g;
+    memset(&g, 0, sizeof(g));
+    g.path = "/work";
+    g.concurrency = 8;
+    l.scale = 1;
+    l.time_scale = 1;
+    l.max_rps = 2000;
+    l.per_minute = 1;
+    int rc = parse_args(argc, argv, &l, &g);
+    if (rc >= 0)
+        return rc;
+    if (check_args(&l, &g))
+        return 2;
+    struct trace *tr;
+    if (open_trace(&l, &g, &tr))
+        return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&l.mu, NULL);
-    l.start_s = now_s();
-    int nthreads = (int)concurrency;
-    pthread_t threads[MAX_THREADS];
-    int started = 0;
-    for (; started < nthreads; started++)
-        if (pthread_create(&threads[started], NULL, sender, &l) != 0)
-            break;
-
-    unsigned long long last_sent = 0;
-    while (!atomic_load(&l.stop) && !interrupted) {
-        sleep_s(1.0);
-        double t = now_s() - l.start_s;
-        if (l.duration_s > 0 && t >= l.duration_s)
-            break;
-        unsigned long long sent = atomic_load(&l.sent);
-        if (!l.quiet) {
-            char when[32];
-            int64_t trace_ms = tr->start_ms + (int64_t)(t * l.time_scale * 1000.0);
-            double rate = rate_at(&l, t);
-            printf("t=%6.1fs trace=%s target=%7.1f/s sent=%7llu/s ok=%llu errors=%llu "
-                   "failed=%llu skipped=%llu\n",
-                   t, trace_format_time(trace_ms, when, sizeof(when)), rate < 0 ? 0 : rate,
-                   sent - last_sent, (unsigned long long)atomic_load(&l.ok),
-                   (unsigned long long)atomic_load(&l.http_errors),
-                   (unsigned long long)atomic_load(&l.failures),
-                   (unsigned long long)atomic_load(&l.skipped));
-            fflush(stdout);
-        }
-        last_sent = sent;
-    }
-    atomic_store(&l.stop, 1);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    printf("aether-load: done: sent %llu, ok %llu, HTTP errors %llu, failed %llu (no answer),"
-           " skipped %llu (not sent: backlog over 1 s)\n",
-           (unsigned long long)atomic_load(&l.sent), (unsigned long long)atomic_load(&l.ok),
-           (unsigned long long)atomic_load(&l.http_errors),
-           (unsigned long long)atomic_load(&l.failures),
-           (unsigned long long)atomic_load(&l.skipped));
+    replay(&l, (int)g.concurrency);
     for (int i = 0; i < l.nurls; i++)
         free(l.urls[i]);
     trace_free(tr);

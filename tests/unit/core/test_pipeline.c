@@ -129,7 +129,7 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
             o.cpu = demand(m) * COST / ready;
             struct scl_input in = {.history = history, .snapshot = &s, .ready = ready};
             struct scl_output out;
-            int evaluated = scl_step(step, now, 0, &in, &out);
+            int evaluated = scl_step(step, now, &in, &out);
             /* the schedule: one evaluation a minute, at its first second, from minute 1 */
             assert_int_equal(evaluated, m > 0 && sec == 0);
             if (sec == 0) {

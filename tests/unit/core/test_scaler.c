@@ -45,53 +45,62 @@ static void close_step(struct fixture *f)
     agg_free(f->history);
 }
 
-static int step(struct fixture *f, int64_t now, int resumed, struct scl_output *out)
+static int step(struct fixture *f, int64_t now, struct scl_output *out)
 {
     struct scl_output ignored;
     struct scl_input in = {.history = f->history, .snapshot = &f->snap, .ready = 2};
-    return scl_step(f->s, now, resumed, &in, out ? out : &ignored);
+    return scl_step(f->s, now, &in, out ? out : &ignored);
 }
 
-static void evaluates_once_per_interval(void **state)
+static void evaluates_just_after_each_minute_closes(void **state)
 {
     (void)state;
     struct fixture f;
     open_step(&f);
-    int evaluations = 0;
-    for (int64_t t = T0; t < T0 + 180000; t += 1000) {
-        int e = step(&f, t, 0, NULL);
-        evaluations += e;
-        /* one interval after the start, then every interval */
-        assert_int_equal(e, t == T0 + 60000 || t == T0 + 120000);
+    scl_free(f.s); /* started mid-minute, as a node is */
+    char err[256];
+    assert_int_equal(scl_open(&f.tc, &f.ctl, &f.bp, 1, &f.s, err, sizeof err), 0);
+    scl_start(f.s, T0 + 25003);
+    for (int64_t t = T0 + 25003; t < T0 + 180000; t += 1000) {
+        int e = step(&f, t, NULL);
+        /* the first tick of each minute, never one interval after the start */
+        assert_int_equal(e, t == T0 + 60003 || t == T0 + 120003);
     }
-    assert_int_equal(evaluations, 2);
+    close_step(&f);
+
+    /* 5 minutes: the Unix-time multiples of 300 s only (T0 + 60 s is one) */
+    open_step(&f);
+    scl_free(f.s);
+    f.tc.evaluation_interval_ms = 300000;
+    assert_int_equal(scl_open(&f.tc, &f.ctl, &f.bp, 1, &f.s, err, sizeof err), 0);
+    scl_start(f.s, T0);
+    int evaluations = 0;
+    for (int64_t t = T0; t < T0 + 900000; t += 1000) {
+        int e = step(&f, t, NULL);
+        evaluations += e;
+        assert_int_equal(e, t % 300000 == 0);
+    }
+    assert_int_equal(evaluations, 3);
     close_step(&f);
 }
 
-static void a_gap_restarts_the_schedule_only_when_resumed(void **state)
+static void a_gap_skips_the_slots_it_missed(void **state)
 {
     (void)state;
-    struct fixture kept, resumed;
-    open_step(&kept);
-    open_step(&resumed);
-    for (int64_t t = T0; t < T0 + 60000; t += 1000) {
-        assert_int_equal(step(&kept, t, 0, NULL), 0);
-        assert_int_equal(step(&resumed, t, 0, NULL), 0);
-    }
-    /* 30 s are skipped: the slot at T0 + 60 s is overdue in both */
-    assert_int_equal(step(&kept, T0 + 90000, 0, NULL), 1);
-    assert_int_equal(step(&resumed, T0 + 90000, 1, NULL), 1);
-    /* without resumption the phase stays (next at T0 + 120 s); with it, one interval from the
-     * resumption (T0 + 150 s) */
-    assert_int_equal(step(&kept, T0 + 120000, 0, NULL), 1);
-    assert_int_equal(step(&resumed, T0 + 120000, 0, NULL), 0);
-    assert_int_equal(step(&resumed, T0 + 150000, 0, NULL), 1);
-    /* far behind (more than an interval): the next slot is one interval from now */
-    assert_int_equal(step(&kept, T0 + 400000, 0, NULL), 1);
-    assert_int_equal(step(&kept, T0 + 420000, 0, NULL), 0);
-    assert_int_equal(step(&kept, T0 + 460000, 0, NULL), 1);
-    close_step(&kept);
-    close_step(&resumed);
+    struct fixture f;
+    open_step(&f);
+    for (int64_t t = T0; t < T0 + 60000; t += 1000)
+        assert_int_equal(step(&f, t, NULL), 0);
+    /* 30 s are skipped: the slot at T0 + 60 s is overdue, the next stays on the grid */
+    assert_int_equal(step(&f, T0 + 90000, NULL), 1);
+    assert_int_equal(step(&f, T0 + 119000, NULL), 0);
+    assert_int_equal(step(&f, T0 + 120000, NULL), 1);
+    /* far behind (several slots missed): one evaluation, then the next minute boundary */
+    assert_int_equal(step(&f, T0 + 400000, NULL), 1);
+    assert_int_equal(step(&f, T0 + 401000, NULL), 0);
+    assert_int_equal(step(&f, T0 + 419000, NULL), 0);
+    assert_int_equal(step(&f, T0 + 420000, NULL), 1);
+    close_step(&f);
 }
 
 static void evaluate_next_evaluates_at_the_next_step(void **state)
@@ -99,11 +108,12 @@ static void evaluate_next_evaluates_at_the_next_step(void **state)
     (void)state;
     struct fixture f;
     open_step(&f);
-    assert_int_equal(step(&f, T0 + 1000, 0, NULL), 0);
+    assert_int_equal(step(&f, T0 + 1000, NULL), 0);
     scl_evaluate_next(f.s);
-    assert_int_equal(step(&f, T0 + 2000, 0, NULL), 1);
-    assert_int_equal(step(&f, T0 + 61000, 0, NULL), 0);
-    assert_int_equal(step(&f, T0 + 62000, 0, NULL), 1);
+    assert_int_equal(step(&f, T0 + 2000, NULL), 1);
+    /* then back on the grid */
+    assert_int_equal(step(&f, T0 + 59000, NULL), 0);
+    assert_int_equal(step(&f, T0 + 60000, NULL), 1);
     close_step(&f);
 }
 
@@ -120,7 +130,7 @@ static void tier1_input_and_the_state_requested(void **state)
     /* 0.95 on 2 ready, 2 requested: +1 */
     ae_snapshot_set(&f.snap, AE_F_CPU_USAGE, 0.95);
     struct scl_output out;
-    step(&f, T0 + 1000, 0, &out);
+    step(&f, T0 + 1000, &out);
     assert_int_equal(out.changed, 1);
     assert_int_equal(out.desired, 3);
     assert_int_equal(b->requested, 3);
@@ -130,7 +140,7 @@ static void tier1_input_and_the_state_requested(void **state)
     assert_null(out.ttm_decision);
     /* the same cpu on 2 ready of 3 requested: 0.95 x 2/3 = 0.63 holds (the requested count is the
      * state's, not the snapshot's) */
-    step(&f, T0 + 20000, 0, &out);
+    step(&f, T0 + 20000, &out);
     assert_int_equal(out.changed, 0);
     assert_int_equal(out.desired, 3);
     assert_int_equal(out.decision.action, AE_ACTION_HOLD);
@@ -138,7 +148,7 @@ static void tier1_input_and_the_state_requested(void **state)
     f.bp.max_instances = 3;
     ae_snapshot_set(&f.snap, AE_F_CPU_USAGE, 1.0);
     struct scl_input in = {.history = f.history, .snapshot = &f.snap, .ready = 3};
-    scl_step(f.s, T0 + 40000, 0, &in, &out);
+    scl_step(f.s, T0 + 40000, &in, &out);
     assert_int_equal(out.desired, 3);
     assert_non_null(strstr(out.decision.reason, "at max_instances 3"));
     close_step(&f);
@@ -160,8 +170,8 @@ static void skipping_records_keeps_the_decisions(void **state)
         ae_snapshot_set(&without.snap, AE_F_CPU_USAGE, c);
         struct scl_output a, b;
         memset(&b.decision, 0x5a, sizeof b.decision);
-        step(&with, T0 + 1000 * (i + 1), 0, &a);
-        step(&without, T0 + 1000 * (i + 1), 0, &b);
+        step(&with, T0 + 1000 * (i + 1), &a);
+        step(&without, T0 + 1000 * (i + 1), &b);
         assert_int_equal(a.desired, b.desired);
         assert_int_equal(a.changed, b.changed);
         assert_int_equal((unsigned char)b.decision.reason[0], 0x5a); /* not written */
@@ -248,20 +258,20 @@ static void a_follower_applies_the_leaders_floor_until_it_expires(void **state)
     struct scl_output out;
     int64_t t = T0 + 1000;
     for (; t <= T0 + 1000 + 2 * interval; t += 1000) {
-        scl_step(f.s, t, 0, &in, &out);
+        scl_step(f.s, t, &in, &out);
         assert_int_equal(out.desired, 5); /* held through the evaluation at T0 + interval */
     }
     assert_int_equal(ttm_get_state(scl_ttm_const(f.s)), TTM_STOPPED);
     assert_string_equal(ttm_stopped_reason(scl_ttm_const(f.s)), "not the leader");
     /* past 2 x the interval since it was issued: tier 1 alone (low cpu: one down) */
-    scl_step(f.s, t + 1000, 0, &in, &out);
+    scl_step(f.s, t + 1000, &in, &out);
     assert_true(out.desired < 5);
 
     /* the leader ignores a remote recommendation */
     scl_set_leader(f.s, 1);
     in.remote_issued_ms = t + 2000;
     in.remote_floor = 9;
-    scl_step(f.s, t + 2000, 0, &in, &out);
+    scl_step(f.s, t + 2000, &in, &out);
     assert_true(out.desired < 9);
     close_step(&f);
 }
@@ -283,8 +293,8 @@ static void open_rejects_bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(evaluates_once_per_interval),
-        cmocka_unit_test(a_gap_restarts_the_schedule_only_when_resumed),
+        cmocka_unit_test(evaluates_just_after_each_minute_closes),
+        cmocka_unit_test(a_gap_skips_the_slots_it_missed),
         cmocka_unit_test(evaluate_next_evaluates_at_the_next_step),
         cmocka_unit_test(tier1_input_and_the_state_requested),
         cmocka_unit_test(skipping_records_keeps_the_decisions),

@@ -154,7 +154,7 @@ static void stopped_when_disabled_not_leader_or_no_model(void **state)
     (void)state;
     for (int b = 0; b < NBP; b++)
         add_minutes(b, 0, W);
-    assert_int_equal(ttm_get_state(t), TTM_STOPPED); /* before the first evaluation */
+    assert_int_equal(ttm_get_state(t), TTM_RUNNING); /* model loaded, before any evaluation */
     assert_string_equal(ttm_bp_state_name(bp_state(0)), "WAITING_FOR_HISTORY");
     adts[0].has_rec = 1; /* pretend a floor was held */
     adts[0].floor = 5;
@@ -174,6 +174,40 @@ static void stopped_when_disabled_not_leader_or_no_model(void **state)
     assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_STOPPED);
     assert_int_equal(sc.calls, 1);
     assert_string_equal(ttm_state_name(TTM_STOPPED), "STOPPED");
+}
+
+static void state_before_the_first_evaluation(void **state)
+{
+    (void)state;
+    assert_int_equal(ttm_get_state(t), TTM_RUNNING); /* setup loaded the model */
+    assert_string_equal(ttm_stopped_reason(t), "");
+    ttm_set_leader(t, 0);
+    assert_int_equal(ttm_get_state(t), TTM_STOPPED);
+    assert_string_equal(ttm_stopped_reason(t), "not the leader");
+    ttm_set_leader(t, 1);
+    assert_int_equal(ttm_get_state(t), TTM_RUNNING);
+    assert_int_equal(ttm_set_predictor(t, NULL, err, sizeof err), 0);
+    assert_int_equal(ttm_get_state(t), TTM_STOPPED);
+    assert_string_equal(ttm_stopped_reason(t), "no model loaded");
+    sc.info.window = W + 1; /* refused: still no model */
+    assert_int_not_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    assert_int_equal(ttm_get_state(t), TTM_STOPPED);
+    sc.info.window = W;
+    assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
+    assert_int_equal(ttm_get_state(t), TTM_RUNNING);
+    assert_int_equal(sc.calls, 0); /* none of this evaluated */
+    ttm_free(t);
+
+    tcfg.forecaster = FCR_AUTO; /* needs no model */
+    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(ttm_get_state(t), TTM_RUNNING);
+    ttm_free(t);
+    tcfg.enabled = 0;
+    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(ttm_get_state(t), TTM_STOPPED);
+    assert_string_equal(ttm_stopped_reason(t), "TTM disabled");
 }
 
 static void predictor_must_match_config(void **state)
@@ -754,6 +788,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(stopped_when_disabled_not_leader_or_no_model),
+        T(state_before_the_first_evaluation),
         T(predictor_must_match_config),
         T(cold_start_at_half_window_and_one_batch),
         T(batch_split_by_max_batch),
