@@ -48,6 +48,9 @@ struct node_bp {
     int64_t last_forecast_ms; /* made_ms of the last forecast written to the store */
     long decisions[AE_TIER_COUNT][AE_ACTION_COUNT]; /* recorded for this blueprint */
     int64_t exec_adopted_ms; /* cluster exec: issued_ms of the recorded count taken last */
+    int exec_given;          /* cluster exec: the count last handed to the actuator or taken from
+                              * the record (set at the first tick: exec_given_set) */
+    int exec_given_set;
 };
 
 /* The write queue has room for an hour of writes while the disk is full or the database locked:
@@ -637,6 +640,10 @@ static void apply_change(struct node *n, struct node_bp *b, int bi, const struct
                  cfg_actuator_names[b->cfg->actuator]);
     }
     int64_t id = record_decision(n, b, &o->decision, result);
+    if (asked && n->cluster && b->cfg->actuator == CFG_ACTUATOR_EXEC) {
+        b->exec_given = o->desired;
+        b->exec_given_set = 1;
+    }
     if (asked) {
         b->s->asked_id = id;
         b->s->asked_count = o->desired;
@@ -696,6 +703,30 @@ static void run_step(struct node *n, int64_t now_ms)
     }
 }
 
+/* Cluster exec: a count tier 1 decided while this node could not actuate (a follower, or etcd
+ * out of reach) is handed to the actuator once this node leads, so a new leader runs it instead
+ * of waiting for the next change. Lock held. */
+static void lead_exec_catch_up(struct node_bp *b, int bi, int leads)
+{
+    if (!b->has_actuator || b->cfg->actuator != CFG_ACTUATOR_EXEC)
+        return;
+    if (!b->exec_given_set) {
+        b->exec_given = b->s->requested;
+        b->exec_given_set = 1;
+    }
+    if (!leads || b->s->requested == b->exec_given)
+        return;
+    char why[256] = "";
+    int count = b->s->requested;
+    if (b->actuator.set_desired(b->actuator.state, bi, count, why, sizeof why) == 0)
+        nlog(NLOG_INFO, "cluster",
+             "blueprint %s: leading: %d instances handed to the exec actuator", b->cfg->name,
+             count);
+    else
+        nlog(NLOG_WARN, "cluster", "blueprint %s: actuator exec failed: %s", b->cfg->name, why);
+    b->exec_given = count;
+}
+
 /* The member's state for this tick: the leadership, the exec counts the leaders recorded, and
  * (leading) the other members' minutes read from etcd. Never waits for etcd. Lock held. */
 static void follow_cluster(struct node *n)
@@ -727,8 +758,12 @@ static void follow_cluster(struct node *n)
                      "the previous leader applied",
                      b->cfg->name, count);
             b->s->requested = count;
+            b->exec_given = count;
+            b->exec_given_set = 1;
         }
     }
+    for (int i = 0; i < n->nbp; i++)
+        lead_exec_catch_up(&n->bps[i], i, leads);
     char err[256];
     if (leads && nclu_sync_peers(n->cluster, n->peers, &n->peers_term, err, sizeof err) < 0)
         nlog(NLOG_ERROR, "cluster", "%s", err);

@@ -525,7 +525,7 @@ static void test_three_member_etcd(void **state)
     start_or_skip(3);
     /* A longer lease here: losing the raft leader stalls etcd's answers for an election
      * (about a second, more on a loaded machine), which a 2 s lease barely covers. */
-    const int ttl = 5000;
+    const int ttl = 10000;
     struct cluster *m[2] = {member_ttl(3, "n1", ttl), member_ttl(3, "n2", ttl)};
     /* Each member's first lease, as soon as it has one. */
     int64_t first_lease[2] = {0, 0};

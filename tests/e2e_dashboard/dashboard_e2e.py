@@ -51,6 +51,8 @@ def seeded_node():
 def case_forecasts_api():
     n, end = seeded_node()
     try:
+        # The status first: the forecast it shows was made before the rows below were read.
+        st = [b for b in n.status()["blueprints"] if b["name"] == "web"][0]["lastForecast"]
         doc = n.get_json("/api/ttm/forecasts?blueprint=web")
         check(doc["blueprint"] == "web" and doc["features"] == FEATURES, "header: %s"
               % {k: doc[k] for k in ("blueprint", "features")})
@@ -61,7 +63,6 @@ def case_forecasts_api():
         check(all(len(r["values"]) == 11 and r["step"] in (1, 2) for r in rows), "row shape")
         # The node's own forecast is stored: step 1 predicts the minute of the evaluation, step
         # 2 the next; both made at the status' forecast time with its values.
-        st = [b for b in n.status()["blueprints"] if b["name"] == "web"][0]["lastForecast"]
         mine = [r for r in rows if r["madeAt"] == st["timestamp"]]
         first = st["timestamp"] // 60000 * 60000
         check([(r["minute"], r["step"]) for r in mine] == [(first, 1), (first + 60000, 2)],
