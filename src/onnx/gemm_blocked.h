@@ -190,27 +190,36 @@ static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float al
  * k in two separate sums, so 2 * panels * NR / width chains overlap. */
 static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *t, int k)
 {
-    float even[ROW_PANELS * NR], odd[ROW_PANELS * NR];
-    for (int j = 0; j < panels * NR; j++)
-        even[j] = odd[j] = 0.0f;
+    float even[ROW_PANELS][NR], odd[ROW_PANELS][NR];
+    for (int q = 0; q < panels; q++)
+        for (int j = 0; j < NR; j++)
+            even[q][j] = odd[q][j] = 0.0f;
     const float *a = t->a, *b = t->b;
+    const long a_col = t->a_col, b_row = t->b_row;
     int p = 0;
     for (; p + 1 < k; p += 2) {
-        const float a0 = a[p * t->a_col], a1 = a[(p + 1) * t->a_col];
-        const float *b0 = b + p * t->b_row, *b1 = b0 + t->b_row;
-        for (int j = 0; j < panels * NR; j++) {
-            even[j] += a0 * b0[j];
-            odd[j] += a1 * b1[j];
-        }
+        const float a0 = a[p * a_col], a1 = a[(p + 1) * a_col];
+        const float *b0 = b + p * b_row, *b1 = b0 + b_row;
+        for (int q = 0; q < panels; q++)
+            for (int j = 0; j < NR; j++) {
+                even[q][j] += a0 * b0[q * NR + j];
+                odd[q][j] += a1 * b1[q * NR + j];
+            }
     }
     if (p < k)
-        for (int j = 0; j < panels * NR; j++)
-            even[j] += a[p * t->a_col] * b[p * t->b_row + j];
-    for (int j = 0; j < panels * NR; j++)
-        if (j < t->cols) {
-            const float v = t->alpha * (even[j] + odd[j]);
-            t->c[j] = t->beta == 0.0f ? v : v + t->beta * t->c[j];
-        }
+        for (int q = 0; q < panels; q++)
+            for (int j = 0; j < NR; j++)
+                even[q][j] += a[p * a_col] * b[p * b_row + q * NR + j];
+    /* As in micro_tile: constant indices into the sums, masked stores past cols. */
+    const float alpha = t->alpha, beta = t->beta;
+    const int cols = t->cols;
+    float *c = t->c;
+    for (int q = 0; q < panels; q++)
+        for (int j = 0; j < NR; j++)
+            if (q * NR + j < cols)
+                c[q * NR + j] = beta == 0.0f
+                                    ? alpha * (even[q][j] + odd[q][j])
+                                    : alpha * (even[q][j] + odd[q][j]) + beta * c[q * NR + j];
 }
 
 typedef void row_fn(const struct tile_args *t, int k);

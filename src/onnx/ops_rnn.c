@@ -47,6 +47,7 @@ enum {
     R_CLIP,
     R_SCRATCH_CAP, /* floats of n->packed before the packed weights, set once while planning */
     R_PACKED,      /* 1: constant W and R packed for nn_sgemm_packed after the scratch */
+    R_KIND,        /* enum rnn_kind, read once while planning (a run compares no strings) */
     R_ACT,         /* 6 activations (3 per direction) */
     R_ALPHA = R_ACT + 6,
     R_BETA = R_ALPHA + 6,
@@ -270,7 +271,7 @@ static int64_t round16(int64_t v)
 /* Columns of the first recurrent product (GRU without linear_before_reset: z and r only). */
 static int64_t recurrent_cols(const struct nn_node *n)
 {
-    int gru_split = kind_of(n) == RNN_GRU && !n->p[R_LBR];
+    int gru_split = n->p[R_KIND] == RNN_GRU && !n->p[R_LBR];
     return gru_split ? 2 * n->p[R_HID] : n->p[R_GATES] * n->p[R_HID];
 }
 
@@ -331,6 +332,7 @@ static int rnn_infer(struct nn_model *m, struct nn_node *n)
     int64_t cap = n->packed ? n->p[R_SCRATCH_CAP] : 0;
     n->p[R_SCRATCH_CAP] = cap;
     int kind = kind_of(n);
+    n->p[R_KIND] = kind;
     int rc = read_geometry(m, n);
     if (rc == 0)
         rc = parse_activations(m, n,
@@ -389,7 +391,7 @@ static void input_products(struct nn_model *m, const struct nn_node *n, const st
                  0.0f, s->xw, (int)s->gh);
     if (!s->wb)
         return;
-    int64_t keep = kind_of(n) == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
+    int64_t keep = n->p[R_KIND] == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
     for (int64_t i = 0; i < rows; i++) {
         float *row = s->xw + i * s->gh;
         for (int64_t j = 0; j < s->gh; j++)
@@ -397,30 +399,38 @@ static void input_products(struct nn_model *m, const struct nn_node *n, const st
     }
 }
 
-/* LSTM, one batch row: g = [i o f c] pre-activations (or, when activated, i, o, f and c~ already
- * through their functions), h and c updated in place. */
+static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t,
+                   int64_t b)
+{
+    struct nn_tensor *y = nn_out(m, n, 0);
+    if (!y)
+        return NULL;
+    int64_t dirs = n->p[R_DIRS];
+    int64_t at = n->p[R_LAYOUT] ? ((b * s->seq + t) * dirs + s->d) * s->hid
+                                : ((t * dirs + s->d) * s->batch + b) * s->hid;
+    return (float *)y->data + at;
+}
+
+/* LSTM with peepholes, one batch row: g = [i o f c] pre-activations, h and c updated in place
+ * (o needs the new c, so the gates go through their functions one row at a time). */
 static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
-                     float *h, float *c, int activated)
+                     float *h, float *c)
 {
     int64_t H = s->hid;
     float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
     int a = 3 * s->d;
-    if (!activated) {
-        for (int64_t k = 0; s->peep && k < H; k++) {
-            gi[k] += s->peep[k] * c[k];
-            gf[k] += s->peep[2 * H + k] * c[k];
-        }
-        activate(m, n, a, gi, H);
-        activate(m, n, a, gf, H);
-        activate(m, n, a + 1, gc, H);
+    for (int64_t k = 0; s->peep && k < H; k++) {
+        gi[k] += s->peep[k] * c[k];
+        gf[k] += s->peep[2 * H + k] * c[k];
     }
+    activate(m, n, a, gi, H);
+    activate(m, n, a, gf, H);
+    activate(m, n, a + 1, gc, H);
     for (int64_t k = 0; k < H; k++)
         c[k] = gf[k] * c[k] + gi[k] * gc[k];
-    if (!activated) {
-        for (int64_t k = 0; s->peep && k < H; k++)
-            go[k] += s->peep[H + k] * c[k];
-        activate(m, n, a, go, H);
-    }
+    for (int64_t k = 0; s->peep && k < H; k++)
+        go[k] += s->peep[H + k] * c[k];
+    activate(m, n, a, go, H);
     memcpy(gc, c, (size_t)H * sizeof *gc);
     activate(m, n, a + 2, gc, H);
     for (int64_t k = 0; k < H; k++)
@@ -431,22 +441,60 @@ static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct r
  * no peepholes (o would need the new c) and the step's rows contiguous in xw. */
 static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
 {
-    return kind_of(n) == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
+    return n->p[R_KIND] == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
 }
 
-/* i, o, f and c~ of every row of step t in two calls: f over the [batch, 4H] block, g over the
- * c gates set aside in rec (free once the recurrent products are added). */
+/* i, o, f and c~ of every row of step t. One row: i, o, f are contiguous, so two calls in
+ * place; more rows: f over the [batch, 4H] block, g over the c gates set aside in rec (free
+ * once the recurrent products are added), put back after. */
 static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
                                 const struct rnn_dir *s, int64_t t)
 {
     int64_t H = s->hid, gh = s->gh;
     float *g0 = s->xw + row_of(n, t, 0) * gh;
+    if (s->batch == 1) {
+        activate(m, n, 3 * s->d, g0, 3 * H);
+        activate(m, n, 3 * s->d + 1, g0 + 3 * H, H);
+        return;
+    }
     for (int64_t b = 0; b < s->batch; b++)
         memcpy(s->rec + b * H, g0 + b * gh + 3 * H, (size_t)H * sizeof *g0);
     activate(m, n, 3 * s->d, g0, s->batch * gh);
     activate(m, n, 3 * s->d + 1, s->rec, s->batch * H);
     for (int64_t b = 0; b < s->batch; b++)
         memcpy(g0 + b * gh + 3 * H, s->rec + b * H, (size_t)H * sizeof *g0);
+}
+
+/* One LSTM step without peepholes for the whole batch: the gates in lstm_activate_block, the new
+ * c of every row still inside its sequence, then h(c) of all rows in one call into rec. */
+static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                              int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    const float *g0 = s->xw + row_of(n, t, 0) * gh;
+    lstm_activate_block(m, n, s, t);
+    for (int64_t b = 0; b < s->batch; b++) {
+        const float *g = g0 + b * gh;
+        float *c = s->c + b * H;
+        if (t < seq_len(m, n, b))
+            for (int64_t k = 0; k < H; k++)
+                c[k] = g[2 * H + k] * c[k] + g[k] * g[3 * H + k];
+    }
+    memcpy(s->rec, s->c, (size_t)(s->batch * H) * sizeof *s->rec);
+    activate(m, n, 3 * s->d + 2, s->rec, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++) {
+        float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
+        const float *go = g0 + b * gh + H, *tc = s->rec + b * H;
+        if (t >= seq_len(m, n, b)) {
+            if (y)
+                memset(y, 0, (size_t)H * sizeof *y);
+            continue;
+        }
+        for (int64_t k = 0; k < H; k++)
+            h[k] = go[k] * tc[k];
+        if (y)
+            memcpy(y, h, (size_t)H * sizeof *y);
+    }
 }
 
 /* GRU, one batch row: g = [z r h] pre-activations of the input side plus the recurrent z and r,
@@ -470,7 +518,7 @@ static void recurrent_products(struct nn_model *m, const struct nn_node *n, cons
                                int64_t t)
 {
     int64_t H = s->hid, gh = s->gh;
-    int gru = kind_of(n) == RNN_GRU;
+    int gru = n->p[R_KIND] == RNN_GRU;
     int cols = (int)recurrent_cols(n);
     if (s->rp)
         nn_sgemm_packed(0, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->rp, 0.0f, s->rec,
@@ -500,25 +548,15 @@ static void recurrent_products(struct nn_model *m, const struct nn_node *n, cons
                  0.0f, s->rec + 2 * H, (int)gh);
 }
 
-static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t,
-                   int64_t b)
-{
-    struct nn_tensor *y = nn_out(m, n, 0);
-    if (!y)
-        return NULL;
-    int64_t dirs = n->p[R_DIRS];
-    int64_t at = n->p[R_LAYOUT] ? ((b * s->seq + t) * dirs + s->d) * s->hid
-                                : ((t * dirs + s->d) * s->batch + b) * s->hid;
-    return (float *)y->data + at;
-}
-
 /* One time step of one direction for every batch row still inside its sequence. */
 static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t)
 {
     recurrent_products(m, n, s, t);
-    int kind = kind_of(n), batched = lstm_batched(n, s);
-    if (batched)
-        lstm_activate_block(m, n, s, t);
+    int kind = (int)n->p[R_KIND];
+    if (lstm_batched(n, s)) {
+        lstm_step_batched(m, n, s, t);
+        return;
+    }
     for (int64_t b = 0; b < s->batch; b++) {
         float *y = y_at(m, n, s, t, b), *h = s->h + b * s->hid;
         if (t >= seq_len(m, n, b)) {
@@ -528,7 +566,7 @@ static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_d
         }
         float *g = s->xw + row_of(n, t, b) * s->gh;
         if (kind == RNN_LSTM) {
-            lstm_row(m, n, s, g, h, s->c + b * s->hid, batched);
+            lstm_row(m, n, s, g, h, s->c + b * s->hid);
         } else if (kind == RNN_GRU) {
             gru_row(m, n, s, g, s->rec + b * s->gh + 2 * s->hid, h);
         } else {
@@ -561,7 +599,7 @@ static void run_direction(struct nn_model *m, const struct nn_node *n, struct rn
     memset(s->c, 0, (size_t)(s->batch * s->hid) * sizeof *s->c);
     if (h0)
         state_rows(n, s, h0->data, s->h, 0);
-    if (c0 && kind_of(n) == RNN_LSTM)
+    if (c0 && n->p[R_KIND] == RNN_LSTM)
         state_rows(n, s, c0->data, s->c, 0);
     input_products(m, n, s);
     int backward = n->p[R_REVERSE] || s->d == 1;
@@ -570,7 +608,7 @@ static void run_direction(struct nn_model *m, const struct nn_node *n, struct rn
     struct nn_tensor *yh = nn_out(m, n, 1), *yc = nn_out(m, n, 2);
     if (yh)
         state_rows(n, s, yh->data, s->h, 1);
-    if (yc && kind_of(n) == RNN_LSTM)
+    if (yc && n->p[R_KIND] == RNN_LSTM)
         state_rows(n, s, yc->data, s->c, 1);
 }
 
@@ -593,7 +631,7 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
         s.wb = bias ? (const float *)bias->data + s.d * 2 * s.gh : NULL;
         s.rb = bias ? s.wb + s.gh : NULL;
         s.peep =
-            kind_of(n) == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid : NULL;
+            n->p[R_KIND] == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid : NULL;
         if (n->p[R_PACKED]) {
             int64_t wsz, rsz, per_dir = packed_floats(n, &wsz, &rsz);
             s.wp = n->packed + n->p[R_SCRATCH_CAP] + s.d * per_dir;
