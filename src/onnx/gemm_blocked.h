@@ -191,13 +191,17 @@ static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float al
 static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *t, int k)
 {
     float even[ROW_PANELS][NR], odd[ROW_PANELS][NR];
-    for (int q = 0; q < panels; q++)
-        for (int j = 0; j < NR; j++)
-            even[q][j] = odd[q][j] = 0.0f;
     const float *a = t->a, *b = t->b;
     const long a_col = t->a_col, b_row = t->b_row;
-    int p = 0;
-    for (; p + 1 < k; p += 2) {
+    /* An odd k starts the even sums at row 0, so the loop below always takes rows in pairs. */
+    const int first = k & 1;
+    const float a_first = first ? a[0] : 0.0f;
+    for (int q = 0; q < panels; q++)
+        for (int j = 0; j < NR; j++) {
+            even[q][j] = first ? a_first * b[q * NR + j] : 0.0f;
+            odd[q][j] = 0.0f;
+        }
+    for (int p = first; p < k; p += 2) {
         const float a0 = a[p * a_col], a1 = a[(p + 1) * a_col];
         const float *b0 = b + p * b_row, *b1 = b0 + b_row;
         for (int q = 0; q < panels; q++)
@@ -206,10 +210,6 @@ static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *
                 odd[q][j] += a1 * b1[q * NR + j];
             }
     }
-    if (p < k)
-        for (int q = 0; q < panels; q++)
-            for (int j = 0; j < NR; j++)
-                even[q][j] += a[p * a_col] * b[p * b_row + q * NR + j];
     /* As in micro_tile: constant indices into the sums, masked stores past cols. */
     const float alpha = t->alpha, beta = t->beta;
     const int cols = t->cols;
