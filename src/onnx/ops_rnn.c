@@ -256,11 +256,12 @@ static int read_geometry(struct nn_model *m, struct nn_node *n)
     return rc;
 }
 
-/* Scratch floats: X W^T for every step, the recurrent product, h, c and r * h of the batch. */
+/* Scratch floats: X W^T for every step, the recurrent product, h, c, r * h (or GRU's third gate)
+ * and GRU's z and r of the batch. */
 static int64_t scratch_floats(const struct nn_node *n)
 {
     int64_t gh = n->p[R_GATES] * n->p[R_HID], rows = n->p[R_SEQ] * n->p[R_BATCH];
-    return rows * gh + n->p[R_BATCH] * (gh + 3 * n->p[R_HID]);
+    return rows * gh + n->p[R_BATCH] * (gh + 5 * n->p[R_HID]);
 }
 
 static int64_t round16(int64_t v)
@@ -361,7 +362,7 @@ struct rnn_dir {
     int64_t seq, batch, in, hid, gh;
     const float *w, *r, *wb, *rb, *peep; /* wb, rb, peep may be NULL */
     const float *wp, *rp, *rhp;          /* packed W^T, R^T, GRU's third R^T, or NULL */
-    float *xw, *rec, *h, *c, *rh;
+    float *xw, *rec, *h, *c, *rh, *zr; /* zr: GRU's [batch, 2H] z and r */
 };
 
 /* Row of time step t, batch entry b in a [seq, batch] (layout 0) or [batch, seq] order. */
@@ -522,62 +523,97 @@ static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const
     }
 }
 
-/* GRU, one batch row: g = [z r h] pre-activations of the input side plus the recurrent z and r,
- * rec_h the recurrent product of the third gate. */
-static void gru_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
-                    const float *rec_h, float *h)
+/* The recurrent products of one step for the whole batch into rec: all gates (GRU with
+ * linear_before_reset too), or GRU's z and r only. */
+static void recurrent_products(const struct nn_node *n, const struct rnn_dir *s)
 {
-    int64_t H = s->hid;
-    float *gz = g, *gr = g + H, *gh = g + 2 * H;
-    const float *rbh = s->rb ? s->rb + 2 * H : NULL;
-    for (int64_t k = 0; k < H; k++)
-        gh[k] += n->p[R_LBR] ? gr[k] * (rec_h[k] + (rbh ? rbh[k] : 0.0f)) : rec_h[k];
-    activate(m, n, 2 * s->d + 1, gh, H);
-    for (int64_t k = 0; k < H; k++)
-        h[k] = (1.0f - gz[k]) * gh[k] + gz[k] * h[k];
-}
-
-/* The recurrent products of one step for the whole batch into rec (GRU: z and r gates, then,
- * without linear_before_reset, the third gate over r * h), and the z, r activations. */
-static void recurrent_products(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                               int64_t t)
-{
-    int64_t H = s->hid, gh = s->gh;
-    int gru = n->p[R_KIND] == RNN_GRU;
     int cols = (int)recurrent_cols(n);
     if (s->rp)
-        nn_sgemm_packed(0, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->rp, 0.0f, s->rec,
-                        (int)gh);
+        nn_sgemm_packed(0, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->rp, 0.0f,
+                        s->rec, (int)s->gh);
     else
-        nn_sgemm(0, 1, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->r, (int)H, 0.0f, s->rec,
-                 (int)gh);
+        nn_sgemm(0, 1, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->r,
+                 (int)s->hid, 0.0f, s->rec, (int)s->gh);
+}
+
+/* Adds the recurrent products to the input side of gates [0, upto) of every row of step t. */
+static void add_recurrent(const struct nn_node *n, const struct rnn_dir *s, int64_t t,
+                          int64_t upto)
+{
     for (int64_t b = 0; b < s->batch; b++) {
-        float *g = s->xw + row_of(n, t, b) * gh;
-        const float *rec = s->rec + b * gh;
-        int64_t upto = gru ? 2 * H : gh;
+        float *g = s->xw + row_of(n, t, b) * s->gh;
+        const float *rec = s->rec + b * s->gh;
         for (int64_t j = 0; j < upto; j++)
             g[j] += rec[j];
-        if (gru) {
-            activate(m, n, 2 * s->d, g, 2 * H);
-            for (int64_t k = 0; k < H; k++)
-                s->rh[b * H + k] = g[H + k] * s->h[b * H + k];
-        }
     }
-    if (cols == gh)
-        return;
-    if (s->rhp)
-        nn_sgemm_packed(0, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->rhp, 0.0f,
-                        s->rec + 2 * H, (int)gh);
-    else
-        nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H, (int)H,
-                 0.0f, s->rec + 2 * H, (int)gh);
+}
+
+/* GRU's third gate before its function, for every row into rh: the input side plus
+ * r * (R_h h + Rb_h) with linear_before_reset, else plus R_h (r * h), whose product needs
+ * r * h of the whole batch first. */
+static void gru_candidate(const struct nn_node *n, const struct rnn_dir *s, int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    const float *rbh = s->rb ? s->rb + 2 * H : NULL;
+    if (!n->p[R_LBR]) {
+        for (int64_t b = 0; b < s->batch; b++)
+            for (int64_t k = 0; k < H; k++)
+                s->rh[b * H + k] = s->zr[b * 2 * H + H + k] * s->h[b * H + k];
+        if (s->rhp)
+            nn_sgemm_packed(0, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->rhp, 0.0f,
+                            s->rec + 2 * H, (int)gh);
+        else
+            nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H,
+                     (int)H, 0.0f, s->rec + 2 * H, (int)gh);
+    }
+    for (int64_t b = 0; b < s->batch; b++) {
+        const float *g = s->xw + row_of(n, t, b) * gh + 2 * H, *rec = s->rec + b * gh + 2 * H;
+        const float *r = s->zr + b * 2 * H + H;
+        float *out = s->rh + b * H;
+        for (int64_t k = 0; k < H; k++)
+            out[k] = n->p[R_LBR] ? g[k] + r[k] * (rec[k] + (rbh ? rbh[k] : 0.0f)) : g[k] + rec[k];
+    }
+}
+
+/* One GRU step for the whole batch: z and r of every row in one call (zr), the candidate of every
+ * row in one call (rh), then h of the rows still inside their sequence. */
+static void gru_step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                     int64_t t)
+{
+    int64_t H = s->hid;
+    for (int64_t b = 0; b < s->batch; b++) {
+        const float *g = s->xw + row_of(n, t, b) * s->gh, *rec = s->rec + b * s->gh;
+        for (int64_t j = 0; j < 2 * H; j++)
+            s->zr[b * 2 * H + j] = g[j] + rec[j];
+    }
+    activate(m, n, 2 * s->d, s->zr, s->batch * 2 * H);
+    gru_candidate(n, s, t);
+    activate(m, n, 2 * s->d + 1, s->rh, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++) {
+        float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
+        const float *z = s->zr + b * 2 * H, *hc = s->rh + b * H;
+        if (t >= seq_len(m, n, b)) {
+            if (y)
+                memset(y, 0, (size_t)H * sizeof *y);
+            continue;
+        }
+        for (int64_t k = 0; k < H; k++)
+            h[k] = (1.0f - z[k]) * hc[k] + z[k] * h[k];
+        if (y)
+            memcpy(y, h, (size_t)H * sizeof *y);
+    }
 }
 
 /* One time step of one direction for every batch row still inside its sequence. */
 static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t)
 {
-    recurrent_products(m, n, s, t);
+    recurrent_products(n, s);
     int kind = (int)n->p[R_KIND];
+    if (kind == RNN_GRU) {
+        gru_step(m, n, s, t);
+        return;
+    }
+    add_recurrent(n, s, t, s->gh);
     if (lstm_batched(n, s)) {
         lstm_step_batched(m, n, s, t);
         return;
@@ -592,8 +628,6 @@ static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_d
         float *g = s->xw + row_of(n, t, b) * s->gh;
         if (kind == RNN_LSTM) {
             lstm_row(m, n, s, g, h, s->c + b * s->hid);
-        } else if (kind == RNN_GRU) {
-            gru_row(m, n, s, g, s->rec + b * s->gh + 2 * s->hid, h);
         } else {
             activate(m, n, s->d, g, s->hid);
             memcpy(h, g, (size_t)s->hid * sizeof *h);
@@ -649,6 +683,7 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
     s.h = s.rec + s.batch * s.gh;
     s.c = s.h + s.batch * s.hid;
     s.rh = s.c + s.batch * s.hid;
+    s.zr = s.rh + s.batch * s.hid;
     const struct nn_tensor *bias = nn_in(m, n, 3), *peep = nn_in(m, n, 7);
     for (s.d = 0; s.d < n->p[R_DIRS]; s.d++) {
         s.w = (const float *)nn_in(m, n, 1)->data + s.d * s.gh * s.in;
