@@ -174,6 +174,23 @@ static void activate(struct nn_model *m, const struct nn_node *n, int i, float *
     }
 }
 
+/* activate, except that a Tanh without clip runs as tanh(x) = 2 sigmoid(2x) - 1: the sigmoid
+ * kernel is the shorter one (absolute error a few 1e-8; the relative error near 0 is larger,
+ * which a recurrent state, multiplied and summed, does not see). */
+static void activate_by_sigmoid(struct nn_model *m, const struct nn_node *n, int i, float *x,
+                                int64_t count)
+{
+    if (n->p[R_ACT + i] != ACT_TANH || bits_float(n->p[R_CLIP]) > 0.0f) {
+        activate(m, n, i, x, count);
+        return;
+    }
+    for (int64_t k = 0; k < count; k++)
+        x[k] *= 2.0f;
+    m->vec->sigmoid(x, x, count);
+    for (int64_t k = 0; k < count; k++)
+        x[k] = 2.0f * x[k] - 1.0f;
+}
+
 /* ---- shapes ---- */
 
 /* Requires optional input i, when present, to be float of exactly the given dims. */
@@ -447,8 +464,7 @@ static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
 
 /* Whether the LSTM's f and g are ONNX's defaults, Sigmoid and Tanh, without clip: then
  * tanh(x) = 2 sigmoid(2x) - 1 puts all four gates of every row through one sigmoid call (more
- * vectors per call to overlap, no copies), with an absolute error of a few 1e-8 on c~; h's
- * tanh(c), when it is Tanh, goes the same way (sigmoid is the shorter kernel). */
+ * vectors per call to overlap, no copies), with an absolute error of a few 1e-8 on c~. */
 static int lstm_one_sigmoid(const struct nn_node *n, const struct rnn_dir *s)
 {
     int a = 3 * s->d;
@@ -497,17 +513,8 @@ static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const
             for (int64_t k = 0; k < H; k++)
                 c[k] = g[2 * H + k] * c[k] + g[k] * g[3 * H + k];
     }
-    int64_t count = s->batch * H;
-    if (lstm_one_sigmoid(n, s) && n->p[R_ACT + 3 * s->d + 2] == ACT_TANH) {
-        for (int64_t k = 0; k < count; k++)
-            s->rec[k] = 2.0f * s->c[k];
-        m->vec->sigmoid(s->rec, s->rec, count);
-        for (int64_t k = 0; k < count; k++)
-            s->rec[k] = 2.0f * s->rec[k] - 1.0f;
-    } else {
-        memcpy(s->rec, s->c, (size_t)count * sizeof *s->rec);
-        activate(m, n, 3 * s->d + 2, s->rec, count);
-    }
+    memcpy(s->rec, s->c, (size_t)(s->batch * H) * sizeof *s->rec);
+    activate_by_sigmoid(m, n, 3 * s->d + 2, s->rec, s->batch * H);
     for (int64_t b = 0; b < s->batch; b++) {
         float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
         const float *go = g0 + b * gh + H, *tc = s->rec + b * H;
@@ -588,7 +595,7 @@ static void gru_step(struct nn_model *m, const struct nn_node *n, const struct r
     }
     activate(m, n, 2 * s->d, s->zr, s->batch * 2 * H);
     gru_candidate(n, s, t);
-    activate(m, n, 2 * s->d + 1, s->rh, s->batch * H);
+    activate_by_sigmoid(m, n, 2 * s->d + 1, s->rh, s->batch * H);
     for (int64_t b = 0; b < s->batch; b++) {
         float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
         const float *z = s->zr + b * 2 * H, *hc = s->rh + b * H;
