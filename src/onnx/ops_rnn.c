@@ -473,8 +473,8 @@ static int lstm_one_sigmoid(const struct nn_node *n, const struct rnn_dir *s)
 }
 
 /* i, o, f and c~ of every row of step t, over the [batch, 4H] block. In one sigmoid call when
- * lstm_one_sigmoid; otherwise f over the block and g over the c gates set aside in rec (free
- * once the recurrent products are added), put back after. */
+ * lstm_one_sigmoid; otherwise f over the block and g over the c gates set aside in rec (an LSTM's
+ * recurrent products go straight into xw), put back after. */
 static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
                                 const struct rnn_dir *s, int64_t t)
 {
@@ -530,29 +530,18 @@ static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const
     }
 }
 
-/* The recurrent products of one step for the whole batch into rec: all gates (GRU with
- * linear_before_reset too), or GRU's z and r only. */
-static void recurrent_products(const struct nn_node *n, const struct rnn_dir *s)
+/* The recurrent products of one step for the whole batch: C = h R^T + beta C, C's rows ldc
+ * floats apart; all gates, or GRU's z and r only (without linear_before_reset). */
+static void recurrent_products(const struct nn_node *n, const struct rnn_dir *s, float *c,
+                               int64_t ldc, float beta)
 {
     int cols = (int)recurrent_cols(n);
     if (s->rp)
-        nn_sgemm_packed(0, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->rp, 0.0f,
-                        s->rec, (int)s->gh);
+        nn_sgemm_packed(0, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->rp, beta,
+                        c, (int)ldc);
     else
         nn_sgemm(0, 1, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->r,
-                 (int)s->hid, 0.0f, s->rec, (int)s->gh);
-}
-
-/* Adds the recurrent products to the input side of gates [0, upto) of every row of step t. */
-static void add_recurrent(const struct nn_node *n, const struct rnn_dir *s, int64_t t,
-                          int64_t upto)
-{
-    for (int64_t b = 0; b < s->batch; b++) {
-        float *g = s->xw + row_of(n, t, b) * s->gh;
-        const float *rec = s->rec + b * s->gh;
-        for (int64_t j = 0; j < upto; j++)
-            g[j] += rec[j];
-    }
+                 (int)s->hid, beta, c, (int)ldc);
 }
 
 /* GRU's third gate before its function, for every row into rh: the input side plus
@@ -614,13 +603,15 @@ static void gru_step(struct nn_model *m, const struct nn_node *n, const struct r
 /* One time step of one direction for every batch row still inside its sequence. */
 static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t)
 {
-    recurrent_products(n, s);
     int kind = (int)n->p[R_KIND];
     if (kind == RNN_GRU) {
+        recurrent_products(n, s, s->rec, s->gh, 0.0f);
         gru_step(m, n, s, t);
         return;
     }
-    add_recurrent(n, s, t, s->gh);
+    /* added straight onto the input side of step t's rows */
+    recurrent_products(n, s, s->xw + row_of(n, t, 0) * s->gh,
+                       (n->p[R_LAYOUT] ? s->seq : 1) * s->gh, 1.0f);
     if (lstm_batched(n, s)) {
         lstm_step_batched(m, n, s, t);
         return;
