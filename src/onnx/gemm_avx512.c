@@ -1,7 +1,7 @@
 /* nn_sgemm's kernel for CPUs with AVX-512F and FMA (32 registers of 16 floats). 12 x 32
  * micro-tiles: 24 registers of sums, 2 for a row of B, 1 for A. One-row products over a packed
- * B sum 4 panels at once (16 registers: 128 columns, even and odd k apart). Compiled with -mavx512f -mfma
- * -mprefer-vector-width=512 (gemm.cmake); without those flags it builds nothing and
+ * B sum 4 panels at once (16 registers: 128 columns, even and odd k apart). Compiled with -mavx512f
+ * -mfma -mprefer-vector-width=512 (gemm.cmake); without those flags it builds nothing and
  * nn_gemm_avx512 returns NULL. */
 #include "gemm_kernel.h"
 

@@ -224,7 +224,7 @@ static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *
 
 typedef void row_fn(const struct tile_args *t, int k);
 #define ROW(P)                                                                                     \
-    static void row_##P(const struct tile_args *t, int k)                                         \
+    static void row_##P(const struct tile_args *t, int k)                                          \
     {                                                                                              \
         row_panels(P <= ROW_PANELS ? P : ROW_PANELS, t, k);                                        \
     }

@@ -379,7 +379,7 @@ struct rnn_dir {
     int64_t seq, batch, in, hid, gh;
     const float *w, *r, *wb, *rb, *peep; /* wb, rb, peep may be NULL */
     const float *wp, *rp, *rhp;          /* packed W^T, R^T, GRU's third R^T, or NULL */
-    float *xw, *rec, *h, *c, *rh, *zr; /* zr: GRU's [batch, 2H] z and r */
+    float *xw, *rec, *h, *c, *rh, *zr;   /* zr: GRU's [batch, 2H] z and r */
 };
 
 /* Row of time step t, batch entry b in a [seq, batch] (layout 0) or [batch, seq] order. */
@@ -540,8 +540,8 @@ static void recurrent_products(const struct nn_node *n, const struct rnn_dir *s,
         nn_sgemm_packed(0, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->rp, beta,
                         c, (int)ldc);
     else
-        nn_sgemm(0, 1, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->r,
-                 (int)s->hid, beta, c, (int)ldc);
+        nn_sgemm(0, 1, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->r, (int)s->hid,
+                 beta, c, (int)ldc);
 }
 
 /* GRU's third gate before its function, for every row into rh: the input side plus
@@ -610,8 +610,8 @@ static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_d
         return;
     }
     /* added straight onto the input side of step t's rows */
-    recurrent_products(n, s, s->xw + row_of(n, t, 0) * s->gh,
-                       (n->p[R_LAYOUT] ? s->seq : 1) * s->gh, 1.0f);
+    recurrent_products(n, s, s->xw + row_of(n, t, 0) * s->gh, (n->p[R_LAYOUT] ? s->seq : 1) * s->gh,
+                       1.0f);
     if (lstm_batched(n, s)) {
         lstm_step_batched(m, n, s, t);
         return;

@@ -302,8 +302,9 @@ static void test_packed_one_row(void **state)
         for (int i = 0; i < 13; i++)
             for (int d = 0; d < 6; d++) {
                 int t = (i + d) % 3; /* 0: beta 0.5, 1: A transposed, 2: beta 0 over NaN */
-                struct problem p = {t == 1, (i + d) & 1, 1,    widths[i], depths[d],
-                                    0.75f,  t == 2 ? 0.0f : 0.5f,      1,         t == 2};
+                float beta = t == 2 ? 0.0f : 0.5f;
+                struct problem p = {t == 1, (i + d) & 1, 1, widths[i], depths[d], 0.75f, beta, 1,
+                                    t == 2};
                 check_problem(variant_packed_sgemm, v[kv].name, &p);
                 check_problem(packed_sgemm, "packed", &p);
             }
