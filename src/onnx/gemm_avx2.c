@@ -10,6 +10,7 @@
 #define NN_GEMM_PACKED_NAME sgemm_avx2_packed
 #define NN_GEMM_MR 3
 #define NN_GEMM_NR 32
+#define NN_GEMM_ROW_PANELS 1
 #include "gemm_blocked.h"
 
 nn_sgemm_fn *nn_gemm_avx2(void)

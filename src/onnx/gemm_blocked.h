@@ -6,6 +6,8 @@
  *   NN_GEMM_PACKED_NAME  the name of its variant over a B packed once (nn_sgemm_packed_fn)
  *   NN_GEMM_MR    rows of C per micro-tile
  *   NN_GEMM_NR    columns of C per micro-tile (a multiple of the vector width)
+ *   NN_GEMM_ROW_PANELS  panels of NR columns a one-row product over a packed B sums at once
+ *                 (twice that many NR-wide sums must fit the registers beside a row of B)
  * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
  * broadcast element of A (AVX-512: 12 x 32 floats = 24 of 32 zmm registers).
  *
@@ -28,9 +30,10 @@
 #error "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
 #endif
 
-enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256 };
+enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256, ROW_PANELS = NN_GEMM_ROW_PANELS };
 
 _Static_assert(MR >= 1 && MR <= 12, "1..12 rows per micro-tile");
+_Static_assert(ROW_PANELS >= 1 && ROW_PANELS <= 4, "1..4 panels per one-row product");
 _Static_assert((int)sizeof(float) * KC * NR <= NN_GEMM_STACK_BYTES, "packed panel fits");
 
 /* Where the micro-kernel reads: element (i, p) of op(A) is a[i * a_row + p * a_col]; row p of the
@@ -181,8 +184,80 @@ static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float al
     gemm_body(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
 }
 
+/* One row of C over a packed B (a matrix-vector product, e.g. a recurrent step at batch 1).
+ * The MR x NR tile would run it as NR / vector-width chains of k dependent multiply-adds; here
+ * `panels` panels of NR columns (a constant in every caller) are summed at once, even and odd
+ * k in two separate sums, so 2 * panels * NR / width chains overlap. */
+static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *t, int k)
+{
+    float even[ROW_PANELS][NR], odd[ROW_PANELS][NR];
+    const float *a = t->a, *b = t->b;
+    const long a_col = t->a_col, b_row = t->b_row;
+    /* An odd k starts the even sums at row 0, so the loop below always takes rows in pairs. */
+    const int first = k & 1;
+    const float a_first = first ? a[0] : 0.0f;
+    for (int q = 0; q < panels; q++)
+        for (int j = 0; j < NR; j++) {
+            even[q][j] = first ? a_first * b[q * NR + j] : 0.0f;
+            odd[q][j] = 0.0f;
+        }
+    for (int p = first; p < k; p += 2) {
+        const float a0 = a[p * a_col], a1 = a[(p + 1) * a_col];
+        const float *b0 = b + p * b_row, *b1 = b0 + b_row;
+        for (int q = 0; q < panels; q++)
+            for (int j = 0; j < NR; j++) {
+                even[q][j] += a0 * b0[q * NR + j];
+                odd[q][j] += a1 * b1[q * NR + j];
+            }
+    }
+    /* As in micro_tile: constant indices into the sums, masked stores past cols. */
+    const float alpha = t->alpha, beta = t->beta;
+    const int cols = t->cols;
+    float *c = t->c;
+    for (int q = 0; q < panels; q++)
+        for (int j = 0; j < NR; j++)
+            if (q * NR + j < cols)
+                c[q * NR + j] = beta == 0.0f
+                                    ? alpha * (even[q][j] + odd[q][j])
+                                    : alpha * (even[q][j] + odd[q][j]) + beta * c[q * NR + j];
+}
+
+typedef void row_fn(const struct tile_args *t, int k);
+#define ROW(P)                                                                                     \
+    static void row_##P(const struct tile_args *t, int k)                                          \
+    {                                                                                              \
+        row_panels(P <= ROW_PANELS ? P : ROW_PANELS, t, k);                                        \
+    }
+ROW(1)
+ROW(2)
+ROW(3)
+ROW(4)
+static row_fn *const rows_of_panels[5] = {0, row_1, row_2, row_3, row_4};
+
+/* C[1 x n] = alpha * a * B + beta * C over the packed B (row stride ldbp, zeros past n). */
+static void gemm_one_row(int n, int k, float alpha, const float *a, long a_col, const float *bp,
+                         int ldbp, float beta, float *c)
+{
+    struct tile_args t = {0};
+    t.a = a;
+    t.a_col = a_col;
+    t.b_row = ldbp;
+    t.alpha = alpha;
+    t.beta = beta;
+    for (int j0 = 0; j0 < n; j0 += ROW_PANELS * NR) {
+        const int cols = n - j0 < ROW_PANELS * NR ? n - j0 : ROW_PANELS * NR;
+        t.b = bp + j0;
+        t.c = c + j0;
+        t.cols = cols;
+        rows_of_panels[(cols + NR - 1) / NR](&t, k);
+    }
+}
+
 static void NN_GEMM_PACKED_NAME(int trans_a, int m, int n, int k, float alpha, const float *a,
                                 int lda, const float *bp, int ldbp, float beta, float *c, int ldc)
 {
-    gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1);
+    if (m == 1)
+        gemm_one_row(n, k, alpha, a, trans_a ? lda : 1, bp, ldbp, beta, c);
+    else
+        gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1);
 }

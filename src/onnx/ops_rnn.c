@@ -47,6 +47,7 @@ enum {
     R_CLIP,
     R_SCRATCH_CAP, /* floats of n->packed before the packed weights, set once while planning */
     R_PACKED,      /* 1: constant W and R packed for nn_sgemm_packed after the scratch */
+    R_KIND,        /* enum rnn_kind, read once while planning (a run compares no strings) */
     R_ACT,         /* 6 activations (3 per direction) */
     R_ALPHA = R_ACT + 6,
     R_BETA = R_ALPHA + 6,
@@ -173,6 +174,23 @@ static void activate(struct nn_model *m, const struct nn_node *n, int i, float *
     }
 }
 
+/* activate, except that a Tanh without clip runs as tanh(x) = 2 sigmoid(2x) - 1: the sigmoid
+ * kernel is the shorter one (absolute error a few 1e-8; the relative error near 0 is larger,
+ * which a recurrent state, multiplied and summed, does not see). */
+static void activate_by_sigmoid(struct nn_model *m, const struct nn_node *n, int i, float *x,
+                                int64_t count)
+{
+    if (n->p[R_ACT + i] != ACT_TANH || bits_float(n->p[R_CLIP]) > 0.0f) {
+        activate(m, n, i, x, count);
+        return;
+    }
+    for (int64_t k = 0; k < count; k++)
+        x[k] *= 2.0f;
+    m->vec->sigmoid(x, x, count);
+    for (int64_t k = 0; k < count; k++)
+        x[k] = 2.0f * x[k] - 1.0f;
+}
+
 /* ---- shapes ---- */
 
 /* Requires optional input i, when present, to be float of exactly the given dims. */
@@ -255,11 +273,12 @@ static int read_geometry(struct nn_model *m, struct nn_node *n)
     return rc;
 }
 
-/* Scratch floats: X W^T for every step, the recurrent product, h, c and r * h of the batch. */
+/* Scratch floats: X W^T for every step, the recurrent product, h, c, r * h (or GRU's third gate)
+ * and GRU's z and r of the batch. */
 static int64_t scratch_floats(const struct nn_node *n)
 {
     int64_t gh = n->p[R_GATES] * n->p[R_HID], rows = n->p[R_SEQ] * n->p[R_BATCH];
-    return rows * gh + n->p[R_BATCH] * (gh + 3 * n->p[R_HID]);
+    return rows * gh + n->p[R_BATCH] * (gh + 5 * n->p[R_HID]);
 }
 
 static int64_t round16(int64_t v)
@@ -270,7 +289,7 @@ static int64_t round16(int64_t v)
 /* Columns of the first recurrent product (GRU without linear_before_reset: z and r only). */
 static int64_t recurrent_cols(const struct nn_node *n)
 {
-    int gru_split = kind_of(n) == RNN_GRU && !n->p[R_LBR];
+    int gru_split = n->p[R_KIND] == RNN_GRU && !n->p[R_LBR];
     return gru_split ? 2 * n->p[R_HID] : n->p[R_GATES] * n->p[R_HID];
 }
 
@@ -331,6 +350,7 @@ static int rnn_infer(struct nn_model *m, struct nn_node *n)
     int64_t cap = n->packed ? n->p[R_SCRATCH_CAP] : 0;
     n->p[R_SCRATCH_CAP] = cap;
     int kind = kind_of(n);
+    n->p[R_KIND] = kind;
     int rc = read_geometry(m, n);
     if (rc == 0)
         rc = parse_activations(m, n,
@@ -359,7 +379,7 @@ struct rnn_dir {
     int64_t seq, batch, in, hid, gh;
     const float *w, *r, *wb, *rb, *peep; /* wb, rb, peep may be NULL */
     const float *wp, *rp, *rhp;          /* packed W^T, R^T, GRU's third R^T, or NULL */
-    float *xw, *rec, *h, *c, *rh;
+    float *xw, *rec, *h, *c, *rh, *zr;   /* zr: GRU's [batch, 2H] z and r */
 };
 
 /* Row of time step t, batch entry b in a [seq, batch] (layout 0) or [batch, seq] order. */
@@ -389,115 +409,12 @@ static void input_products(struct nn_model *m, const struct nn_node *n, const st
                  0.0f, s->xw, (int)s->gh);
     if (!s->wb)
         return;
-    int64_t keep = kind_of(n) == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
+    int64_t keep = n->p[R_KIND] == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
     for (int64_t i = 0; i < rows; i++) {
         float *row = s->xw + i * s->gh;
         for (int64_t j = 0; j < s->gh; j++)
             row[j] += s->wb[j] + (j < keep ? s->rb[j] : 0.0f);
     }
-}
-
-/* LSTM, one batch row: g = [i o f c] pre-activations (or, when activated, i, o, f and c~ already
- * through their functions), h and c updated in place. */
-static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
-                     float *h, float *c, int activated)
-{
-    int64_t H = s->hid;
-    float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
-    int a = 3 * s->d;
-    if (!activated) {
-        for (int64_t k = 0; s->peep && k < H; k++) {
-            gi[k] += s->peep[k] * c[k];
-            gf[k] += s->peep[2 * H + k] * c[k];
-        }
-        activate(m, n, a, gi, H);
-        activate(m, n, a, gf, H);
-        activate(m, n, a + 1, gc, H);
-    }
-    for (int64_t k = 0; k < H; k++)
-        c[k] = gf[k] * c[k] + gi[k] * gc[k];
-    if (!activated) {
-        for (int64_t k = 0; s->peep && k < H; k++)
-            go[k] += s->peep[H + k] * c[k];
-        activate(m, n, a, go, H);
-    }
-    memcpy(gc, c, (size_t)H * sizeof *gc);
-    activate(m, n, a + 2, gc, H);
-    for (int64_t k = 0; k < H; k++)
-        h[k] = go[k] * gc[k];
-}
-
-/* Whether an LSTM step can put its gates through their functions for the whole batch at once:
- * no peepholes (o would need the new c) and the step's rows contiguous in xw. */
-static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
-{
-    return kind_of(n) == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
-}
-
-/* i, o, f and c~ of every row of step t in two calls: f over the [batch, 4H] block, g over the
- * c gates set aside in rec (free once the recurrent products are added). */
-static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
-                                const struct rnn_dir *s, int64_t t)
-{
-    int64_t H = s->hid, gh = s->gh;
-    float *g0 = s->xw + row_of(n, t, 0) * gh;
-    for (int64_t b = 0; b < s->batch; b++)
-        memcpy(s->rec + b * H, g0 + b * gh + 3 * H, (size_t)H * sizeof *g0);
-    activate(m, n, 3 * s->d, g0, s->batch * gh);
-    activate(m, n, 3 * s->d + 1, s->rec, s->batch * H);
-    for (int64_t b = 0; b < s->batch; b++)
-        memcpy(g0 + b * gh + 3 * H, s->rec + b * H, (size_t)H * sizeof *g0);
-}
-
-/* GRU, one batch row: g = [z r h] pre-activations of the input side plus the recurrent z and r,
- * rec_h the recurrent product of the third gate. */
-static void gru_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
-                    const float *rec_h, float *h)
-{
-    int64_t H = s->hid;
-    float *gz = g, *gr = g + H, *gh = g + 2 * H;
-    const float *rbh = s->rb ? s->rb + 2 * H : NULL;
-    for (int64_t k = 0; k < H; k++)
-        gh[k] += n->p[R_LBR] ? gr[k] * (rec_h[k] + (rbh ? rbh[k] : 0.0f)) : rec_h[k];
-    activate(m, n, 2 * s->d + 1, gh, H);
-    for (int64_t k = 0; k < H; k++)
-        h[k] = (1.0f - gz[k]) * gh[k] + gz[k] * h[k];
-}
-
-/* The recurrent products of one step for the whole batch into rec (GRU: z and r gates, then,
- * without linear_before_reset, the third gate over r * h), and the z, r activations. */
-static void recurrent_products(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                               int64_t t)
-{
-    int64_t H = s->hid, gh = s->gh;
-    int gru = kind_of(n) == RNN_GRU;
-    int cols = (int)recurrent_cols(n);
-    if (s->rp)
-        nn_sgemm_packed(0, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->rp, 0.0f, s->rec,
-                        (int)gh);
-    else
-        nn_sgemm(0, 1, (int)s->batch, cols, (int)H, 1.0f, s->h, (int)H, s->r, (int)H, 0.0f, s->rec,
-                 (int)gh);
-    for (int64_t b = 0; b < s->batch; b++) {
-        float *g = s->xw + row_of(n, t, b) * gh;
-        const float *rec = s->rec + b * gh;
-        int64_t upto = gru ? 2 * H : gh;
-        for (int64_t j = 0; j < upto; j++)
-            g[j] += rec[j];
-        if (gru) {
-            activate(m, n, 2 * s->d, g, 2 * H);
-            for (int64_t k = 0; k < H; k++)
-                s->rh[b * H + k] = g[H + k] * s->h[b * H + k];
-        }
-    }
-    if (cols == gh)
-        return;
-    if (s->rhp)
-        nn_sgemm_packed(0, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->rhp, 0.0f,
-                        s->rec + 2 * H, (int)gh);
-    else
-        nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H, (int)H,
-                 0.0f, s->rec + 2 * H, (int)gh);
 }
 
 static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t,
@@ -512,13 +429,193 @@ static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn
     return (float *)y->data + at;
 }
 
+/* LSTM with peepholes, one batch row: g = [i o f c] pre-activations, h and c updated in place
+ * (o needs the new c, so the gates go through their functions one row at a time). */
+static void lstm_row(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, float *g,
+                     float *h, float *c)
+{
+    int64_t H = s->hid;
+    float *gi = g, *go = g + H, *gf = g + 2 * H, *gc = g + 3 * H;
+    int a = 3 * s->d;
+    for (int64_t k = 0; s->peep && k < H; k++) {
+        gi[k] += s->peep[k] * c[k];
+        gf[k] += s->peep[2 * H + k] * c[k];
+    }
+    activate(m, n, a, gi, H);
+    activate(m, n, a, gf, H);
+    activate(m, n, a + 1, gc, H);
+    for (int64_t k = 0; k < H; k++)
+        c[k] = gf[k] * c[k] + gi[k] * gc[k];
+    for (int64_t k = 0; s->peep && k < H; k++)
+        go[k] += s->peep[H + k] * c[k];
+    activate(m, n, a, go, H);
+    memcpy(gc, c, (size_t)H * sizeof *gc);
+    activate(m, n, a + 2, gc, H);
+    for (int64_t k = 0; k < H; k++)
+        h[k] = go[k] * gc[k];
+}
+
+/* Whether an LSTM step can put its gates through their functions for the whole batch at once:
+ * no peepholes (o would need the new c) and the step's rows contiguous in xw. */
+static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
+{
+    return n->p[R_KIND] == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
+}
+
+/* Whether the LSTM's f and g are ONNX's defaults, Sigmoid and Tanh, without clip: then
+ * tanh(x) = 2 sigmoid(2x) - 1 puts all four gates of every row through one sigmoid call (more
+ * vectors per call to overlap, no copies), with an absolute error of a few 1e-8 on c~. */
+static int lstm_one_sigmoid(const struct nn_node *n, const struct rnn_dir *s)
+{
+    int a = 3 * s->d;
+    return n->p[R_ACT + a] == ACT_SIGMOID && n->p[R_ACT + a + 1] == ACT_TANH &&
+           bits_float(n->p[R_CLIP]) <= 0.0f;
+}
+
+/* i, o, f and c~ of every row of step t, over the [batch, 4H] block. In one sigmoid call when
+ * lstm_one_sigmoid; otherwise f over the block and g over the c gates set aside in rec (an LSTM's
+ * recurrent products go straight into xw), put back after. */
+static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
+                                const struct rnn_dir *s, int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    float *g0 = s->xw + row_of(n, t, 0) * gh;
+    if (lstm_one_sigmoid(n, s)) {
+        for (int64_t b = 0; b < s->batch; b++)
+            for (int64_t k = 3 * H; k < gh; k++)
+                g0[b * gh + k] *= 2.0f;
+        m->vec->sigmoid(g0, g0, s->batch * gh);
+        for (int64_t b = 0; b < s->batch; b++)
+            for (int64_t k = 3 * H; k < gh; k++)
+                g0[b * gh + k] = 2.0f * g0[b * gh + k] - 1.0f;
+        return;
+    }
+    for (int64_t b = 0; b < s->batch; b++)
+        memcpy(s->rec + b * H, g0 + b * gh + 3 * H, (size_t)H * sizeof *g0);
+    activate(m, n, 3 * s->d, g0, s->batch * gh);
+    activate(m, n, 3 * s->d + 1, s->rec, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++)
+        memcpy(g0 + b * gh + 3 * H, s->rec + b * H, (size_t)H * sizeof *g0);
+}
+
+/* One LSTM step without peepholes for the whole batch: the gates in lstm_activate_block, the new
+ * c of every row still inside its sequence, then h(c) of all rows in one call into rec. */
+static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                              int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    const float *g0 = s->xw + row_of(n, t, 0) * gh;
+    lstm_activate_block(m, n, s, t);
+    for (int64_t b = 0; b < s->batch; b++) {
+        const float *g = g0 + b * gh;
+        float *c = s->c + b * H;
+        if (t < seq_len(m, n, b))
+            for (int64_t k = 0; k < H; k++)
+                c[k] = g[2 * H + k] * c[k] + g[k] * g[3 * H + k];
+    }
+    memcpy(s->rec, s->c, (size_t)(s->batch * H) * sizeof *s->rec);
+    activate_by_sigmoid(m, n, 3 * s->d + 2, s->rec, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++) {
+        float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
+        const float *go = g0 + b * gh + H, *tc = s->rec + b * H;
+        if (t >= seq_len(m, n, b)) {
+            if (y)
+                memset(y, 0, (size_t)H * sizeof *y);
+            continue;
+        }
+        for (int64_t k = 0; k < H; k++)
+            h[k] = go[k] * tc[k];
+        if (y)
+            memcpy(y, h, (size_t)H * sizeof *y);
+    }
+}
+
+/* The recurrent products of one step for the whole batch: C = h R^T + beta C, C's rows ldc
+ * floats apart; all gates, or GRU's z and r only (without linear_before_reset). */
+static void recurrent_products(const struct nn_node *n, const struct rnn_dir *s, float *c,
+                               int64_t ldc, float beta)
+{
+    int cols = (int)recurrent_cols(n);
+    if (s->rp)
+        nn_sgemm_packed(0, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->rp, beta,
+                        c, (int)ldc);
+    else
+        nn_sgemm(0, 1, (int)s->batch, cols, (int)s->hid, 1.0f, s->h, (int)s->hid, s->r, (int)s->hid,
+                 beta, c, (int)ldc);
+}
+
+/* GRU's third gate before its function, for every row into rh: the input side plus
+ * r * (R_h h + Rb_h) with linear_before_reset, else plus R_h (r * h), whose product needs
+ * r * h of the whole batch first. */
+static void gru_candidate(const struct nn_node *n, const struct rnn_dir *s, int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    const float *rbh = s->rb ? s->rb + 2 * H : NULL;
+    if (!n->p[R_LBR]) {
+        for (int64_t b = 0; b < s->batch; b++)
+            for (int64_t k = 0; k < H; k++)
+                s->rh[b * H + k] = s->zr[b * 2 * H + H + k] * s->h[b * H + k];
+        if (s->rhp)
+            nn_sgemm_packed(0, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->rhp, 0.0f,
+                            s->rec + 2 * H, (int)gh);
+        else
+            nn_sgemm(0, 1, (int)s->batch, (int)H, (int)H, 1.0f, s->rh, (int)H, s->r + 2 * H * H,
+                     (int)H, 0.0f, s->rec + 2 * H, (int)gh);
+    }
+    for (int64_t b = 0; b < s->batch; b++) {
+        const float *g = s->xw + row_of(n, t, b) * gh + 2 * H, *rec = s->rec + b * gh + 2 * H;
+        const float *r = s->zr + b * 2 * H + H;
+        float *out = s->rh + b * H;
+        for (int64_t k = 0; k < H; k++)
+            out[k] = n->p[R_LBR] ? g[k] + r[k] * (rec[k] + (rbh ? rbh[k] : 0.0f)) : g[k] + rec[k];
+    }
+}
+
+/* One GRU step for the whole batch: z and r of every row in one call (zr), the candidate of every
+ * row in one call (rh), then h of the rows still inside their sequence. */
+static void gru_step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                     int64_t t)
+{
+    int64_t H = s->hid;
+    for (int64_t b = 0; b < s->batch; b++) {
+        const float *g = s->xw + row_of(n, t, b) * s->gh, *rec = s->rec + b * s->gh;
+        for (int64_t j = 0; j < 2 * H; j++)
+            s->zr[b * 2 * H + j] = g[j] + rec[j];
+    }
+    activate(m, n, 2 * s->d, s->zr, s->batch * 2 * H);
+    gru_candidate(n, s, t);
+    activate_by_sigmoid(m, n, 2 * s->d + 1, s->rh, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++) {
+        float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
+        const float *z = s->zr + b * 2 * H, *hc = s->rh + b * H;
+        if (t >= seq_len(m, n, b)) {
+            if (y)
+                memset(y, 0, (size_t)H * sizeof *y);
+            continue;
+        }
+        for (int64_t k = 0; k < H; k++)
+            h[k] = (1.0f - z[k]) * hc[k] + z[k] * h[k];
+        if (y)
+            memcpy(y, h, (size_t)H * sizeof *y);
+    }
+}
+
 /* One time step of one direction for every batch row still inside its sequence. */
 static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t)
 {
-    recurrent_products(m, n, s, t);
-    int kind = kind_of(n), batched = lstm_batched(n, s);
-    if (batched)
-        lstm_activate_block(m, n, s, t);
+    int kind = (int)n->p[R_KIND];
+    if (kind == RNN_GRU) {
+        recurrent_products(n, s, s->rec, s->gh, 0.0f);
+        gru_step(m, n, s, t);
+        return;
+    }
+    /* added straight onto the input side of step t's rows */
+    recurrent_products(n, s, s->xw + row_of(n, t, 0) * s->gh, (n->p[R_LAYOUT] ? s->seq : 1) * s->gh,
+                       1.0f);
+    if (lstm_batched(n, s)) {
+        lstm_step_batched(m, n, s, t);
+        return;
+    }
     for (int64_t b = 0; b < s->batch; b++) {
         float *y = y_at(m, n, s, t, b), *h = s->h + b * s->hid;
         if (t >= seq_len(m, n, b)) {
@@ -528,9 +625,7 @@ static void step(struct nn_model *m, const struct nn_node *n, const struct rnn_d
         }
         float *g = s->xw + row_of(n, t, b) * s->gh;
         if (kind == RNN_LSTM) {
-            lstm_row(m, n, s, g, h, s->c + b * s->hid, batched);
-        } else if (kind == RNN_GRU) {
-            gru_row(m, n, s, g, s->rec + b * s->gh + 2 * s->hid, h);
+            lstm_row(m, n, s, g, h, s->c + b * s->hid);
         } else {
             activate(m, n, s->d, g, s->hid);
             memcpy(h, g, (size_t)s->hid * sizeof *h);
@@ -561,7 +656,7 @@ static void run_direction(struct nn_model *m, const struct nn_node *n, struct rn
     memset(s->c, 0, (size_t)(s->batch * s->hid) * sizeof *s->c);
     if (h0)
         state_rows(n, s, h0->data, s->h, 0);
-    if (c0 && kind_of(n) == RNN_LSTM)
+    if (c0 && n->p[R_KIND] == RNN_LSTM)
         state_rows(n, s, c0->data, s->c, 0);
     input_products(m, n, s);
     int backward = n->p[R_REVERSE] || s->d == 1;
@@ -570,7 +665,7 @@ static void run_direction(struct nn_model *m, const struct nn_node *n, struct rn
     struct nn_tensor *yh = nn_out(m, n, 1), *yc = nn_out(m, n, 2);
     if (yh)
         state_rows(n, s, yh->data, s->h, 1);
-    if (yc && kind_of(n) == RNN_LSTM)
+    if (yc && n->p[R_KIND] == RNN_LSTM)
         state_rows(n, s, yc->data, s->c, 1);
 }
 
@@ -586,6 +681,7 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
     s.h = s.rec + s.batch * s.gh;
     s.c = s.h + s.batch * s.hid;
     s.rh = s.c + s.batch * s.hid;
+    s.zr = s.rh + s.batch * s.hid;
     const struct nn_tensor *bias = nn_in(m, n, 3), *peep = nn_in(m, n, 7);
     for (s.d = 0; s.d < n->p[R_DIRS]; s.d++) {
         s.w = (const float *)nn_in(m, n, 1)->data + s.d * s.gh * s.in;
@@ -593,7 +689,7 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
         s.wb = bias ? (const float *)bias->data + s.d * 2 * s.gh : NULL;
         s.rb = bias ? s.wb + s.gh : NULL;
         s.peep =
-            kind_of(n) == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid : NULL;
+            n->p[R_KIND] == RNN_LSTM && peep ? (const float *)peep->data + s.d * 3 * s.hid : NULL;
         if (n->p[R_PACKED]) {
             int64_t wsz, rsz, per_dir = packed_floats(n, &wsz, &rsz);
             s.wp = n->packed + n->p[R_SCRATCH_CAP] + s.d * per_dir;

@@ -269,6 +269,48 @@ static void test_packed_b(void **state)
     check_problem(packed_sgemm, "packed", &mixer);
 }
 
+/* The variant whose packed kernel variant_packed_sgemm runs (set by the test). */
+static const struct nn_gemm_variant *packed_variant;
+
+/* B packed at the variant's own panel width, then that variant's packed kernel. */
+static void variant_packed_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                                 const float *a, int lda, const float *b, int ldb, float beta,
+                                 float *c, int ldc)
+{
+    int panel = packed_variant->panel, stride = (n + panel - 1) / panel * panel;
+    float *bp = malloc(sizeof(float) * ((size_t)k * stride + 1));
+    assert_non_null(bp);
+    for (int p = 0; p < k; p++)
+        for (int j = 0; j < stride; j++)
+            bp[(long)p * stride + j] =
+                j >= n ? 0.0f : trans_b ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
+    packed_variant->packed(trans_a, m, n, k, alpha, a, lda, bp, stride, beta, c, ldc);
+    free(bp);
+}
+
+/* One-row products over a packed B (the recurrent step at batch 1 takes its own kernel): every
+ * level, widths around the panel and multi-panel edges, odd and even k, both layouts of A. */
+static void test_packed_one_row(void **state)
+{
+    (void)state;
+    struct nn_gemm_variant v[4];
+    int count = nn_gemm_variants(v, 4);
+    static const int widths[] = {1, 7, 24, 31, 32, 33, 72, 96, 127, 128, 129, 200, 257};
+    static const int depths[] = {1, 2, 3, 24, 25, 300};
+    for (int kv = 0; kv < count; kv++) {
+        packed_variant = &v[kv];
+        for (int i = 0; i < 13; i++)
+            for (int d = 0; d < 6; d++) {
+                int t = (i + d) % 3; /* 0: beta 0.5, 1: A transposed, 2: beta 0 over NaN */
+                float beta = t == 2 ? 0.0f : 0.5f;
+                struct problem p = {t == 1, (i + d) & 1, 1, widths[i], depths[d], 0.75f, beta, 1,
+                                    t == 2};
+                check_problem(variant_packed_sgemm, v[kv].name, &p);
+                check_problem(packed_sgemm, "packed", &p);
+            }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_long_k),
         cmocka_unit_test(test_mixer_shapes),
         cmocka_unit_test(test_packed_b),
+        cmocka_unit_test(test_packed_one_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
