@@ -3,7 +3,7 @@
  * blueprint with enough history, runs ONE batched predict() through the ae_predictor table,
  * tracks each blueprint's confidence, analyses each forecast and hands the recommendation to the
  * blueprint's adaptive decision tree. It is pure: no clock, no files, no threads; the predictor is
- * borrowed. All buffers are allocated by ttm_new(); an evaluation allocates nothing.
+ * borrowed. All buffers are allocated by ttm_open(); an evaluation allocates nothing.
  *
  * Node state: STOPPED (disabled, not leader, or no predictor with ttm.forecaster = model),
  * RUNNING, ERROR (the last evaluation had an inference failure). Per blueprint:
@@ -82,10 +82,12 @@ struct ttm_counters {
 };
 
 /* A manager for blueprint_count blueprints (names borrowed and must outlive it, each with its
- * [[blueprint]] min/max/cpu_limit_cores) under the given [ttm] and [controller] sections (copied).
- * Returns NULL with a message in err on bad arguments or out of memory. Free with ttm_free(). */
-ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
-             const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen);
+ * [[blueprint]] min/max/cpu_limit_cores) under the given [ttm] and [controller] sections (copied)
+ * in *out. Returns 0, or AE_EINVAL / AE_ERANGE (bad arguments or sections) or AE_ENOMEM with a
+ * message in err and *out set to NULL. Free with ttm_free(). */
+int ttm_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
+             const struct cfg_blueprint *blueprints, int blueprint_count, ttm **out, char *err,
+             size_t errlen);
 void ttm_free(ttm *t);
 
 /* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it
