@@ -109,7 +109,7 @@ int ttm_preload(ttm *t, int i, const struct ae_minute *m);
  * range. */
 int ttm_preload_end(ttm *t, int i);
 
-/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). First
+/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_open). First
  * feeds the minutes closed since the last call to each blueprint's confidence tracker. When TTM
  * is disabled, is_leader is 0 or there is no predictor it then only drops every recommendation
  * (STOPPED). Otherwise one batched predict() for every blueprint with enough history, analysis,
@@ -120,7 +120,7 @@ int ttm_preload_end(ttm *t, int i);
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp);
 
 /* The node state. Before the first evaluation it follows from the config, the leadership and the
- * predictor: ttm_new, ttm_set_predictor and ttm_set_leader set STOPPED (with its reason) or, when
+ * predictor: ttm_open, ttm_set_predictor and ttm_set_leader set STOPPED (with its reason) or, when
  * the manager could forecast, RUNNING with every blueprint WAITING_FOR_HISTORY; afterwards each
  * evaluation sets it. */
 enum ttm_state ttm_get_state(const ttm *t);
