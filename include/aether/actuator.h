@@ -50,9 +50,10 @@ struct actuator_target {
 };
 
 /* Creates the actuator of a blueprint (bp must have passed cfg_validate and
- * cfg_blueprint_resolve; it is copied). Nothing runs until actuator_set_desired. Returns NULL
- * with a message in err when out of memory or a thread cannot start. Free with actuator_close. */
-struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t errlen);
+ * cfg_blueprint_resolve; it is copied) in *out. Nothing runs until actuator_set_desired. Returns 0,
+ * or AE_EINVAL (unknown kind or the kind refused bp), AE_ENOMEM or AE_EIO (the thread cannot
+ * start) with a message in err and *out set to NULL. Free with actuator_close. */
+int actuator_open(const struct cfg_blueprint *bp, struct actuator **out, char *err, size_t errlen);
 
 /* Asks for n instances, clamped to [0, max_instances]; returns at once (the thread acts). 0, or
  * AE_ERANGE (with a message; n is clamped and still applied) when n was out of range. */

@@ -12,6 +12,7 @@
 #ifndef AETHER_AGGREGATOR_H
 #define AETHER_AGGREGATOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "aether/snapshot.h"
@@ -22,9 +23,10 @@
 
 typedef struct agg agg;
 
-/* A new, empty aggregator; NULL when out of memory. Caller frees with agg_free(). All memory is
- * allocated here: adding, closing and reading never allocate. */
-agg *agg_new(void);
+/* A new, empty aggregator in *out: 0, or AE_EINVAL (out is NULL) / AE_ENOMEM with a message in err
+ * (may be NULL) and *out set to NULL. Caller frees with agg_free(). All memory is allocated here:
+ * adding, closing and reading never allocate. */
+int agg_open(agg **out, char *err, size_t errlen);
 void agg_free(agg *a);
 
 /* Folds one snapshot. If it belongs to a later minute than the open one, the open minute closes

@@ -40,11 +40,11 @@ void collector_default_options(struct collector_options *out);
 
 struct collector;
 
-/* Creates the collector of a blueprint (bp is copied: metric names, limits, name) and starts
- * its scrape thread. opt may be NULL (defaults). Returns NULL with a message in err. Free with
- * collector_close. */
-struct collector *collector_open(const struct cfg_blueprint *bp,
-                                 const struct collector_options *opt, char *err, size_t errlen);
+/* Creates the collector of a blueprint (bp is copied: metric names, limits, name) in *out and
+ * starts its scrape thread. opt may be NULL (defaults). Returns 0, or AE_ENOMEM / AE_EIO (the
+ * thread cannot start) with a message in err and *out set to NULL. Free with collector_close. */
+int collector_open(const struct cfg_blueprint *bp, const struct collector_options *opt,
+                   struct collector **out, char *err, size_t errlen);
 
 /* Most targets one collector scrapes (instances of a blueprint or metrics_urls); more are
  * ignored. */

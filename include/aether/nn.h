@@ -134,10 +134,11 @@ const char *nn_dtype_name(int dtype);
 /* The predictor of include/aether/predictor.h over a model file: input "input" [batch, W, 11],
  * output "output" [batch, H, 11], arena planned for max_batch. Checks aether.schema_version
  * ("Model trained with a different feature schema"), runs one warm-up inference. A model without
- * aether.schema_version loads; the warning is in nn_predictor_warning(). NULL on failure with the
- * message in err. Caller releases with ae_predictor_close(). */
-ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int max_batch, char *err,
-                                size_t errlen);
+ * aether.schema_version loads; the warning is in nn_predictor_warning(). Returns 0 with the
+ * predictor in *out, or a negative AE_E* code with the message in err and *out set to NULL.
+ * Caller releases with ae_predictor_close(). */
+int nn_predictor_open(const char *path, int window, int horizon, int max_batch, ae_predictor **out,
+                      char *err, size_t errlen);
 
 /* The model behind a predictor opened by nn_predictor_open (borrowed; for metadata and logging). */
 const nn_model *nn_predictor_model(const ae_predictor *p);

@@ -31,11 +31,11 @@ struct ae_predictor {
     void (*close)(ae_predictor *self);
 };
 
-/* Opens a model for the configured window and horizon, planning memory for max_batch rows.
- * Returns NULL on failure with a message naming the file and the problem in err.
- * Caller releases the result with ae_predictor_close(). */
-typedef ae_predictor *(*ae_predictor_open_fn)(const char *path, int window, int horizon,
-                                              int max_batch, char *err, size_t errlen);
+/* Opens a model for the configured window and horizon, planning memory for max_batch rows, into
+ * *out. Returns 0, or a negative AE_E* code with a message naming the file and the problem in err
+ * and *out set to NULL. Caller releases the result with ae_predictor_close(). */
+typedef int (*ae_predictor_open_fn)(const char *path, int window, int horizon, int max_batch,
+                                    ae_predictor **out, char *err, size_t errlen);
 
 static inline void ae_predictor_close(ae_predictor *p)
 {

@@ -3,7 +3,7 @@
  * blueprint with enough history, runs ONE batched predict() through the ae_predictor table,
  * tracks each blueprint's confidence, analyses each forecast and hands the recommendation to the
  * blueprint's adaptive decision tree. It is pure: no clock, no files, no threads; the predictor is
- * borrowed. All buffers are allocated by ttm_new(); an evaluation allocates nothing.
+ * borrowed. All buffers are allocated by ttm_open(); an evaluation allocates nothing.
  *
  * Node state: STOPPED (disabled, not leader, or no predictor with ttm.forecaster = model),
  * RUNNING, ERROR (the last evaluation had an inference failure). Per blueprint:
@@ -82,10 +82,12 @@ struct ttm_counters {
 };
 
 /* A manager for blueprint_count blueprints (names borrowed and must outlive it, each with its
- * [[blueprint]] min/max/cpu_limit_cores) under the given [ttm] and [controller] sections (copied).
- * Returns NULL with a message in err on bad arguments or out of memory. Free with ttm_free(). */
-ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
-             const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen);
+ * [[blueprint]] min/max/cpu_limit_cores) under the given [ttm] and [controller] sections (copied)
+ * in *out. Returns 0, or AE_EINVAL / AE_ERANGE (bad arguments or sections) or AE_ENOMEM with a
+ * message in err and *out set to NULL. Free with ttm_free(). */
+int ttm_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
+             const struct cfg_blueprint *blueprints, int blueprint_count, ttm **out, char *err,
+             size_t errlen);
 void ttm_free(ttm *t);
 
 /* Hands over the predictor (borrowed; used only when ttm.forecaster is model; the caller closes it
@@ -107,7 +109,7 @@ int ttm_preload(ttm *t, int i, const struct ae_minute *m);
  * range. */
 int ttm_preload_end(ttm *t, int i);
 
-/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_new). First
+/* One evaluation at now_ms over bp[0..blueprint_count-1] (the order given to ttm_open). First
  * feeds the minutes closed since the last call to each blueprint's confidence tracker. When TTM
  * is disabled, is_leader is 0 or there is no predictor it then only drops every recommendation
  * (STOPPED). Otherwise one batched predict() for every blueprint with enough history, analysis,
@@ -118,7 +120,7 @@ int ttm_preload_end(ttm *t, int i);
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp);
 
 /* The node state. Before the first evaluation it follows from the config, the leadership and the
- * predictor: ttm_new, ttm_set_predictor and ttm_set_leader set STOPPED (with its reason) or, when
+ * predictor: ttm_open, ttm_set_predictor and ttm_set_leader set STOPPED (with its reason) or, when
  * the manager could forecast, RUNNING with every blueprint WAITING_FOR_HISTORY; afterwards each
  * evaluation sets it. */
 enum ttm_state ttm_get_state(const ttm *t);

@@ -1,5 +1,5 @@
 /* Minute aggregator: 1-second snapshots in, closed minute aggregates out, and the model input
- * built from the kept minutes. Everything is sized in agg_new(); nothing allocates afterwards.
+ * built from the kept minutes. Everything is sized in agg_open(); nothing allocates afterwards.
  * The kept minutes are a plain array, oldest first (the oldest is shifted out once a minute when
  * full), so the model-input rule can run over it as over any array of minutes. */
 #include <stdlib.h>
@@ -28,9 +28,18 @@ struct agg {
     struct open_minute open;
 };
 
-agg *agg_new(void)
+int agg_open(agg **out, char *err, size_t errlen)
 {
-    return calloc(1, sizeof(agg));
+    if (!out) {
+        ae_errf(err, errlen, 0, "agg_open: out is NULL");
+        return AE_EINVAL;
+    }
+    *out = calloc(1, sizeof(agg));
+    if (!*out) {
+        ae_errf(err, errlen, 0, "aggregator: out of memory");
+        return AE_ENOMEM;
+    }
+    return 0;
 }
 
 void agg_free(agg *a)
@@ -311,5 +320,6 @@ int agg_model_input(const agg *a, int window, int64_t now_ms, float *out)
 {
     if (!a)
         return AE_EINVAL;
-    return ae_model_input(a->minutes, a->count, window, ae_minute_floor(now_ms) - AE_MINUTE_MS, out);
+    return ae_model_input(a->minutes, a->count, window, ae_minute_floor(now_ms) - AE_MINUTE_MS,
+                          out);
 }

@@ -52,10 +52,10 @@ int scl_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
         for (int k = 0; k < SCL_PUSH_SLOTS; k++)
             b->push[k].second_ms = -1;
     }
-    s->ttm = ttm_new(ttm_cfg, ctl, blueprints, blueprint_count, err, errlen);
-    if (!s->ttm) {
+    int rc = ttm_open(ttm_cfg, ctl, blueprints, blueprint_count, &s->ttm, err, errlen);
+    if (rc) {
         scl_free(s);
-        return AE_EINVAL;
+        return rc;
     }
     *out = s;
     return 0;

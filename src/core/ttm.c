@@ -2,7 +2,7 @@
  * confidence tracking, analysis, and the hand-over of each recommendation to the blueprint's
  * adaptive decision tree. The forecast comes from the model (one batched predict) or from the
  * configured series forecaster (forecaster.h) of each blueprint; either fills the same output
- * rows, so what follows is the same path. All buffers are sized in ttm_new(); ttm_evaluate()
+ * rows, so what follows is the same path. All buffers are sized in ttm_open(); ttm_evaluate()
  * allocates nothing. */
 #include <math.h>
 #include <stdio.h>
@@ -76,37 +76,80 @@ static void set_err(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
-ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
-             const struct cfg_blueprint *blueprints, int blueprint_count, char *err, size_t errlen)
+/* Every buffer of a manager for count blueprints (at least one row each); 0 or AE_ENOMEM. */
+static int alloc_buffers(ttm *t, const struct cfg_ttm *ttm_cfg, int count)
+{
+    size_t n = count ? (size_t)count : 1;
+    size_t w = (size_t)ttm_cfg->input_window_minutes, h = (size_t)ttm_cfg->prediction_horizon;
+    t->bps = calloc(n, sizeof *t->bps);
+    t->in = calloc(n * w * AE_FEATURE_COUNT, sizeof *t->in);
+    t->out = calloc(n * h * AE_FEATURE_COUNT, sizeof *t->out);
+    t->forecasts = calloc(n * h * AE_FEATURE_COUNT, sizeof *t->forecasts);
+    t->rows = calloc(n, sizeof *t->rows);
+    t->last = calloc(n * AE_FEATURE_COUNT, sizeof *t->last);
+    if (ttm_cfg->forecaster == FCR_AUTO)
+        t->cand = calloc(n * SEL_CANDIDATES * h * AE_FEATURE_COUNT, sizeof *t->cand);
+    if (!t->bps || !t->in || !t->out || !t->forecasts || !t->rows || !t->last ||
+        (ttm_cfg->forecaster == FCR_AUTO && !t->cand))
+        return AE_ENOMEM;
+    return 0;
+}
+
+/* Blueprint i of t from bp: its series forecasters and limits. 0, or AE_EINVAL with the
+ * forecaster's message in err. */
+static int init_bp(ttm *t, int i, const struct cfg_blueprint *bp, char *err, size_t errlen)
+{
+    struct ttm_bp *b = &t->bps[i];
+    b->fed_ms = INT64_MIN;
+    b->forecaster = t->cfg.forecaster;
+    for (int k = 0; k < TTM_TARGET_SLOTS; k++)
+        b->target_minute[k] = INT64_MIN;
+    for (int c = FCR_MODEL + 1; c < SEL_CANDIDATES; c++) {
+        if (t->cfg.forecaster != FCR_AUTO && (int)t->cfg.forecaster != c)
+            continue;
+        struct fcr_params fp;
+        char msg[256];
+        fcr_params_defaults(&fp);
+        b->inv[c] = fcr_new(c, &fp, msg, sizeof msg);
+        b->cpu[c] = b->inv[c] ? fcr_new(c, &fp, msg, sizeof msg) : NULL;
+        if (!b->cpu[c]) {
+            set_err(err, errlen, msg);
+            return AE_EINVAL;
+        }
+    }
+    b->name = bp->name;
+    b->min_instances = bp->min_instances;
+    b->max_instances = bp->max_instances;
+    b->cpu_limit_cores = bp->cpu_limit_cores;
+    b->state = TTM_BP_WAITING_FOR_HISTORY;
+    b->forecast = t->forecasts + (size_t)i * t->cfg.prediction_horizon * AE_FEATURE_COUNT;
+    conf_init(&b->conf, -1);
+    return 0;
+}
+
+int ttm_open(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
+             const struct cfg_blueprint *blueprints, int blueprint_count, ttm **out, char *err,
+             size_t errlen)
 {
     char msg[256];
-    if (!ttm_cfg || !ctl || blueprint_count < 0 || (blueprint_count && !blueprints)) {
-        set_err(err, errlen, "ttm_new: invalid arguments");
-        return NULL;
+    if (out)
+        *out = NULL;
+    if (!out || !ttm_cfg || !ctl || blueprint_count < 0 || (blueprint_count && !blueprints)) {
+        set_err(err, errlen, "ttm_open: invalid arguments");
+        return AE_EINVAL;
     }
-    if (cfg_ttm_validate(ttm_cfg, msg, sizeof msg) ||
-        cfg_controller_validate(ctl, msg, sizeof msg)) {
+    int rc = cfg_ttm_validate(ttm_cfg, msg, sizeof msg);
+    if (!rc)
+        rc = cfg_controller_validate(ctl, msg, sizeof msg);
+    if (rc) {
         set_err(err, errlen, msg);
-        return NULL;
+        return rc;
     }
     ttm *t = calloc(1, sizeof *t);
-    size_t n = blueprint_count ? (size_t)blueprint_count : 1;
-    size_t w = (size_t)ttm_cfg->input_window_minutes, h = (size_t)ttm_cfg->prediction_horizon;
-    if (t) {
-        t->bps = calloc(n, sizeof *t->bps);
-        t->in = calloc(n * w * AE_FEATURE_COUNT, sizeof *t->in);
-        t->out = calloc(n * h * AE_FEATURE_COUNT, sizeof *t->out);
-        t->forecasts = calloc(n * h * AE_FEATURE_COUNT, sizeof *t->forecasts);
-        t->rows = calloc(n, sizeof *t->rows);
-        t->last = calloc(n * AE_FEATURE_COUNT, sizeof *t->last);
-        if (ttm_cfg->forecaster == FCR_AUTO)
-            t->cand = calloc(n * SEL_CANDIDATES * h * AE_FEATURE_COUNT, sizeof *t->cand);
-    }
-    if (!t || !t->bps || !t->in || !t->out || !t->forecasts || !t->rows || !t->last ||
-        (ttm_cfg->forecaster == FCR_AUTO && !t->cand)) {
+    if (!t || alloc_buffers(t, ttm_cfg, blueprint_count)) {
         ttm_free(t);
-        set_err(err, errlen, "ttm_new: out of memory");
-        return NULL;
+        set_err(err, errlen, "ttm_open: out of memory");
+        return AE_ENOMEM;
     }
     t->cfg = *ttm_cfg;
     t->ctl = *ctl;
@@ -114,36 +157,14 @@ ttm *ttm_new(const struct cfg_ttm *ttm_cfg, const struct cfg_controller *ctl,
     t->state = TTM_STOPPED;
     t->is_leader = 1;
     t->last_forecast_bp = -1;
-    for (int i = 0; i < blueprint_count; i++) {
-        struct ttm_bp *b = &t->bps[i];
-        b->fed_ms = INT64_MIN;
-        b->forecaster = ttm_cfg->forecaster;
-        for (int k = 0; k < TTM_TARGET_SLOTS; k++)
-            b->target_minute[k] = INT64_MIN;
-        for (int c = FCR_MODEL + 1; c < SEL_CANDIDATES; c++) {
-            if (ttm_cfg->forecaster != FCR_AUTO && (int)ttm_cfg->forecaster != c)
-                continue;
-            struct fcr_params fp;
-            fcr_params_defaults(&fp);
-            b->inv[c] = fcr_new(c, &fp, msg, sizeof msg);
-            b->cpu[c] = b->inv[c] ? fcr_new(c, &fp, msg, sizeof msg) : NULL;
-            if (!b->cpu[c]) {
-                t->count = i + 1;
-                ttm_free(t);
-                set_err(err, errlen, msg);
-                return NULL;
-            }
+    for (int i = 0; i < blueprint_count; i++)
+        if ((rc = init_bp(t, i, &blueprints[i], err, errlen)) != 0) {
+            ttm_free(t);
+            return rc;
         }
-        b->name = blueprints[i].name;
-        b->min_instances = blueprints[i].min_instances;
-        b->max_instances = blueprints[i].max_instances;
-        b->cpu_limit_cores = blueprints[i].cpu_limit_cores;
-        b->state = TTM_BP_WAITING_FOR_HISTORY;
-        b->forecast = t->forecasts + (size_t)i * h * AE_FEATURE_COUNT;
-        conf_init(&b->conf, -1);
-    }
     settle_state(t);
-    return t;
+    *out = t;
+    return 0;
 }
 
 void ttm_free(ttm *t)

@@ -129,9 +129,8 @@ int mload_open(const struct mload_request *req, ae_predictor **out, char *err, s
     }
     access_warn_writable("model", req->model_path);
     char why[1024] = "";
-    ae_predictor *p =
-        open_fn(req->model_path, req->window, req->horizon, req->max_batch, why, sizeof why);
-    if (!p) {
+    ae_predictor *p = NULL;
+    if (open_fn(req->model_path, req->window, req->horizon, req->max_batch, &p, why, sizeof why)) {
         snprintf(err, errlen, "%s", why[0] ? why : "model could not be loaded");
         return AE_EPARSE;
     }

@@ -316,11 +316,8 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         b->cfg = &n->cfg.blueprints[i];
         b->s = scl_bp(n->step, i);
         b->last_forecast_ms = INT64_MIN;
-        b->history = agg_new();
-        if (!b->history) {
-            snprintf(err, errlen, "out of memory");
-            return AE_ENOMEM;
-        }
+        if ((rc = agg_open(&b->history, err, errlen)) != 0)
+            return rc;
     }
     sort_by_name(n);
     backfill_all(n->store, &n->cfg, now_ms); /* before the reload, which then includes it */

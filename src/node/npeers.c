@@ -43,18 +43,16 @@ void npeers_free(struct npeers *p)
 int npeers_reset(struct npeers *p, char *err, size_t errlen)
 {
     ttm_free(p->t);
-    p->t = ttm_new(&p->cfg->ttm, &p->cfg->controller, p->bps, p->slots, err, errlen);
-    if (!p->t)
-        return AE_ENOMEM;
+    int rc = ttm_open(&p->cfg->ttm, &p->cfg->controller, p->bps, p->slots, &p->t, err, errlen);
+    if (rc)
+        return rc;
     memset(p->members, 0, sizeof(*p->members) * PEERS_MAX);
     for (int k = 0; k < p->slots; k++) {
         agg_free(p->history[k]);
-        p->history[k] = agg_new();
         adt_init(&p->ctl[k], 0);
-        if (!p->history[k]) {
-            snprintf(err, errlen, "out of memory");
-            return AE_ENOMEM;
-        }
+        rc = agg_open(&p->history[k], err, errlen);
+        if (rc)
+            return rc;
     }
     return npeers_set_predictor(p, p->pred, err, errlen);
 }

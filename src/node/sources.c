@@ -192,6 +192,23 @@ static void act_close(void *state)
     b->act = NULL;
 }
 
+/* The collector, host collector, query collector and actuator of b->cfg. 0, or a negative AE_E*
+ * code with a message (what opened is for close_sources). */
+static int open_blueprint_sources(struct wl_bp *b, char *err, size_t errlen)
+{
+    int rc = collector_open(b->cfg, NULL, &b->coll, err, errlen);
+    if (rc)
+        return rc;
+    if (b->cfg->host_metrics && !(b->host = host_collector_open())) {
+        ae_errf(err, errlen, 0, "out of memory");
+        return AE_ENOMEM;
+    }
+    rc = promql_collector_open(b->cfg, 1000, &b->query, err, errlen);
+    if (rc)
+        return rc;
+    return actuator_open(b->cfg, &b->act, err, errlen);
+}
+
 int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, size_t errlen)
 {
     struct wl_sources *w = calloc(1, sizeof(*w));
@@ -208,17 +225,12 @@ int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, 
     for (int i = 0; i < cfg->blueprint_count; i++) {
         struct wl_bp *b = &w->bps[i];
         b->cfg = &cfg->blueprints[i];
-        b->coll = collector_open(b->cfg, NULL, err, errlen);
-        if (b->coll && b->cfg->host_metrics && !(b->host = host_collector_open()))
-            snprintf(err, errlen, "out of memory");
-        else if (b->coll && promql_collector_open(b->cfg, 1000, &b->query, err, errlen) == 0)
-            b->act = actuator_open(b->cfg, err, errlen);
-        if (!b->act) {
-            w->n = i + 1;
-            close_sources(w);
-            return AE_EINVAL;
-        }
         w->n = i + 1;
+        int rc = open_blueprint_sources(b, err, errlen);
+        if (rc) {
+            close_sources(w);
+            return rc;
+        }
     }
     /* The first one registered owns w (its close frees the workload and its threads), so that
      * from then on the node frees w whichever registration fails; the node runs them in

@@ -20,13 +20,13 @@
 
 /* One input beyond the window. */
 struct nn_extra_input {
-    int index;          /* in the model's inputs */
-    int dtype;          /* NN_FLOAT, NN_INT64 or NN_INT32 */
-    int rank;           /* of the tensor, batch included */
+    int index; /* in the model's inputs */
+    int dtype; /* NN_FLOAT, NN_INT64 or NN_INT32 */
+    int rank;  /* of the tensor, batch included */
     int64_t dims[NN_MAX_RANK];
-    int64_t per_row;    /* elements per batch row */
-    int64_t rows;       /* rows of values held: 1 (broadcast to the batch) up to max_batch; 0 unset */
-    void *values;       /* max_batch * per_row elements of dtype, owned */
+    int64_t per_row; /* elements per batch row */
+    int64_t rows;    /* rows of values held: 1 (broadcast to the batch) up to max_batch; 0 unset */
+    void *values;    /* max_batch * per_row elements of dtype, owned */
 };
 
 struct nn_predictor {
@@ -167,8 +167,8 @@ static int setup_extra_inputs(struct nn_predictor *p, int max_batch, char *err, 
         for (const char *s = list; s && *s;) {
             while (*s == ' ' || *s == ',')
                 s++;
-            if (strncmp(s, name, len) == 0 && (s[len] == 0 || s[len] == ',' || s[len] == '=' ||
-                                               s[len] == ' ')) {
+            if (strncmp(s, name, len) == 0 &&
+                (s[len] == 0 || s[len] == ',' || s[len] == '=' || s[len] == ' ')) {
                 entry = s;
                 break;
             }
@@ -249,8 +249,10 @@ static int setup_extra_inputs(struct nn_predictor *p, int max_batch, char *err, 
             snprintf(name, sizeof name, "%.*s", (int)(len < 255 ? len : 255), s);
             int idx = nn_model_input_index(m, name);
             if (idx < 0 || idx == p->in) {
-                snprintf(err, errlen, "model %s: aether.inputs lists '%s', which is not an extra "
-                         "input of the model", m->label, name);
+                snprintf(err, errlen,
+                         "model %s: aether.inputs lists '%s', which is not an extra "
+                         "input of the model",
+                         m->label, name);
                 return AE_EINVAL;
             }
         }
@@ -343,18 +345,11 @@ static int check_model(struct nn_predictor *p, int window, int horizon, char *er
     return 0;
 }
 
-ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int max_batch, char *err,
-                                size_t errlen)
+/* Loads path into p, checks it against window and horizon and plans its arena for max_batch
+ * rows. 0, or a negative AE_E* code with the message in err. */
+static int load_and_plan(struct nn_predictor *p, const char *path, int window, int horizon,
+                         int max_batch, char *err, size_t errlen)
 {
-    if (window < 1 || horizon < 1 || max_batch < 1) {
-        snprintf(err, errlen, "model %s: window, horizon and max_batch must be positive", path);
-        return NULL;
-    }
-    struct nn_predictor *p = calloc(1, sizeof *p);
-    if (!p) {
-        snprintf(err, errlen, "model %s: out of memory", path);
-        return NULL;
-    }
     int rc = nn_model_load_file(path, &p->m, err, errlen);
     if (rc == 0)
         rc = check_model(p, window, horizon, err, errlen);
@@ -380,23 +375,13 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
             rc = AE_ESHAPE;
         }
     }
-    if (rc != 0) {
-        predictor_close(&p->base);
-        return NULL;
-    }
-    p->batch = max_batch;
-    p->info.window = window;
-    p->info.horizon = horizon;
-    p->info.features = AE_FEATURE_COUNT;
-    p->info.max_batch = max_batch;
-    p->info.val_wape = meta_number(p->m, "aether.val_wape", -1.0);
-    p->info.val_skill = meta_number(p->m, "aether.val_skill", NAN);
-    p->base.state = p;
-    p->base.predict = predictor_predict;
-    p->base.info = predictor_info;
-    p->base.close = predictor_close;
-    /* Warm-up: the first run re-checks every shape against the arena (planning ran on zeros;
-     * here the extra inputs hold their defaults, zeros where they have none). */
+    return rc;
+}
+
+/* The first run re-checks every shape against the arena (planning ran on zeros; here the extra
+ * inputs hold their defaults, zeros where they have none). 0 or the run's code. */
+static int warm_up(struct nn_predictor *p, int max_batch, char *err, size_t errlen)
+{
     for (int i = 0; i < p->n_extra; i++) {
         const struct nn_extra_input *e = &p->extra[i];
         size_t row_bytes = (size_t)e->per_row * nn_dtype_size(e->dtype);
@@ -404,12 +389,43 @@ ae_predictor *nn_predictor_open(const char *path, int window, int horizon, int m
         for (int b = 0; b < max_batch && e->rows; b++)
             memcpy(dst + (size_t)b * row_bytes, e->values, row_bytes);
     }
-    rc = nn_model_run(p->m, err, errlen);
+    return nn_model_run(p->m, err, errlen);
+}
+
+int nn_predictor_open(const char *path, int window, int horizon, int max_batch, ae_predictor **out,
+                      char *err, size_t errlen)
+{
+    *out = NULL;
+    if (window < 1 || horizon < 1 || max_batch < 1) {
+        snprintf(err, errlen, "model %s: window, horizon and max_batch must be positive", path);
+        return AE_EINVAL;
+    }
+    struct nn_predictor *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "model %s: out of memory", path);
+        return AE_ENOMEM;
+    }
+    int rc = load_and_plan(p, path, window, horizon, max_batch, err, errlen);
+    if (rc == 0) {
+        p->batch = max_batch;
+        p->info.window = window;
+        p->info.horizon = horizon;
+        p->info.features = AE_FEATURE_COUNT;
+        p->info.max_batch = max_batch;
+        p->info.val_wape = meta_number(p->m, "aether.val_wape", -1.0);
+        p->info.val_skill = meta_number(p->m, "aether.val_skill", NAN);
+        p->base.state = p;
+        p->base.predict = predictor_predict;
+        p->base.info = predictor_info;
+        p->base.close = predictor_close;
+        rc = warm_up(p, max_batch, err, errlen);
+    }
     if (rc != 0) {
         predictor_close(&p->base);
-        return NULL;
+        return rc;
     }
-    return &p->base;
+    *out = &p->base;
+    return 0;
 }
 
 const nn_model *nn_predictor_model(const ae_predictor *p)
@@ -467,8 +483,10 @@ int nn_predictor_set_input(ae_predictor *p, const char *name, const double *valu
         }
         for (int64_t k = 0; k < count; k++)
             if (!value_fits(e->dtype, values[k])) {
-                snprintf(err, errlen, "model %s: input '%s' value %d (%g) is not a whole number "
-                         "in range", np->m->label, name, (int)k, values[k]);
+                snprintf(err, errlen,
+                         "model %s: input '%s' value %d (%g) is not a whole number "
+                         "in range",
+                         np->m->label, name, (int)k, values[k]);
                 return AE_EINVAL;
             }
         for (int64_t k = 0; k < count; k++)

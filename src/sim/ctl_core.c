@@ -218,8 +218,7 @@ struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const s
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
     if (model_path && (k->ttm_cfg.forecaster == FCR_MODEL || k->ttm_cfg.forecaster == FCR_AUTO)) {
-        k->predictor = nn_predictor_open(model_path, window, horizon, 1, err, errlen);
-        if (!k->predictor)
+        if (nn_predictor_open(model_path, window, horizon, 1, &k->predictor, err, errlen))
             goto fail;
     }
     if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||

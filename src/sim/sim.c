@@ -121,7 +121,6 @@ static void score_result(const struct scorer *s, struct sim_result *out)
     out->mase = out->mase_by_step[0];
 }
 
-
 static int export_minute(tdata_writer *w, const struct ae_minute *m)
 {
     double v[AE_FEATURE_COUNT];
@@ -334,7 +333,6 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
                     .export_to = export_to,
                     .timeline = timeline,
                     .out = out,
-                    .a = agg_new(),
                     .cached_offered = -1,
                     .cached_ready = -1};
     scorer_init(&r.sc);
@@ -343,7 +341,8 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
     ae_snapshot_init(&r.cached_snap, 0);
     scorer_init(&r.sc);
     int rc = 0;
-    if (!r.a || !r.f.ready_at || !r.minute_p95 || (timeline && timeline_alloc(timeline, l))) {
+    if (agg_open(&r.a, NULL, 0) || !r.f.ready_at || !r.minute_p95 ||
+        (timeline && timeline_alloc(timeline, l))) {
         snprintf(err, errlen, "simulation: out of memory");
         rc = AE_ENOMEM;
     } else {

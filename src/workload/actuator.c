@@ -89,41 +89,50 @@ static int copy_lists(struct actuator *a, const struct cfg_blueprint *bp)
     return ok ? 0 : AE_ENOMEM;
 }
 
-struct actuator *actuator_open(const struct cfg_blueprint *bp, char *err, size_t errlen)
+/* The actuator of bp before its thread starts: lists copied, the kind opened. 0, or a negative
+ * AE_E* code with a message (a is then for actuator_free). */
+static int prepare(struct actuator *a, const struct cfg_blueprint *bp, char *err, size_t errlen)
 {
-    struct actuator *a = calloc(1, sizeof(*a));
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
     a->bp = *bp;
     a->bp.command = a->bp.scale_command = a->bp.status_command = a->bp.metrics_urls = NULL;
     a->bp.env = NULL;
     if ((unsigned)bp->actuator >= CFG_ACTUATOR_COUNT || !kinds[bp->actuator]) {
-        snprintf(err, errlen, "blueprint %s: no actuator of kind %d", bp->name, (int)bp->actuator);
-        actuator_free(a);
-        return NULL;
+        ae_errf(err, errlen, 0, "blueprint %s: no actuator of kind %d", bp->name,
+                (int)bp->actuator);
+        return AE_EINVAL;
     }
     if (copy_lists(a, bp) != 0) {
-        snprintf(err, errlen, "out of memory");
-        actuator_free(a);
-        return NULL;
+        ae_errf(err, errlen, 0, "out of memory");
+        return AE_ENOMEM;
     }
     a->kind = kinds[bp->actuator];
-    if (a->kind->open(a, err, errlen) != 0) {
+    return a->kind->open(a, err, errlen);
+}
+
+int actuator_open(const struct cfg_blueprint *bp, struct actuator **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct actuator *a = calloc(1, sizeof(*a));
+    if (!a) {
+        ae_errf(err, errlen, 0, "out of memory");
+        return AE_ENOMEM;
+    }
+    int rc = prepare(a, bp, err, errlen);
+    if (rc) {
         actuator_free(a);
-        return NULL;
+        return rc;
     }
     pthread_mutex_init(&a->mu, NULL);
     mono_cond_init(&a->cv);
     if (pthread_create(&a->thread, NULL, actuator_thread, a) != 0) {
         pthread_mutex_destroy(&a->mu);
         pthread_cond_destroy(&a->cv);
-        snprintf(err, errlen, "blueprint %s: cannot start the actuator thread", bp->name);
+        ae_errf(err, errlen, 0, "blueprint %s: cannot start the actuator thread", bp->name);
         actuator_free(a);
-        return NULL;
+        return AE_EIO;
     }
-    return a;
+    *out = a;
+    return 0;
 }
 
 int actuator_set_desired(struct actuator *a, int n, char *err, size_t errlen)

@@ -359,22 +359,29 @@ static void *scrape_thread(void *arg)
     return NULL;
 }
 
-struct collector *collector_open(const struct cfg_blueprint *bp,
-                                 const struct collector_options *opt, char *err, size_t errlen)
+/* Frees what collector_open allocated (the thread must not run); NULL is a no-op. */
+static void collector_free(struct collector *c)
 {
+    if (!c)
+        return;
+    free(c->targets);
+    free(c->spare);
+    free(c);
+}
+
+int collector_open(const struct cfg_blueprint *bp, const struct collector_options *opt,
+                   struct collector **out, char *err, size_t errlen)
+{
+    *out = NULL;
     struct collector *c = calloc(1, sizeof(*c));
     if (c) {
         c->targets = calloc(COLLECTOR_MAX_TARGETS, sizeof(*c->targets));
         c->spare = calloc(COLLECTOR_MAX_TARGETS, sizeof(*c->spare));
     }
     if (!c || !c->targets || !c->spare) {
-        if (c) {
-            free(c->targets);
-            free(c->spare);
-            free(c);
-        }
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+        collector_free(c);
+        ae_errf(err, errlen, 0, "out of memory");
+        return AE_ENOMEM;
     }
     c->bp = *bp;
     c->bp.command = c->bp.scale_command = c->bp.status_command = c->bp.metrics_urls = NULL;
@@ -386,15 +393,14 @@ struct collector *collector_open(const struct cfg_blueprint *bp,
     pthread_mutex_init(&c->mu, NULL);
     mono_cond_init(&c->cv);
     if (pthread_create(&c->thread, NULL, scrape_thread, c) != 0) {
-        snprintf(err, errlen, "blueprint %s: cannot start the scrape thread", bp->name);
+        ae_errf(err, errlen, 0, "blueprint %s: cannot start the scrape thread", bp->name);
         pthread_mutex_destroy(&c->mu);
         pthread_cond_destroy(&c->cv);
-        free(c->targets);
-        free(c->spare);
-        free(c);
-        return NULL;
+        collector_free(c);
+        return AE_EIO;
     }
-    return c;
+    *out = c;
+    return 0;
 }
 
 void collector_set_targets(struct collector *c, const struct actuator_target *t, int n)
@@ -485,7 +491,5 @@ void collector_close(struct collector *c)
     if (!c)
         return;
     spawn_thread_stop(c->thread, &c->mu, &c->cv, &c->stop);
-    free(c->targets);
-    free(c->spare);
-    free(c);
+    collector_free(c);
 }

@@ -16,7 +16,8 @@ static void expect_rejected(const char *file, int window, int horizon, const cha
 {
     char path[512], err[1024] = "";
     snprintf(path, sizeof path, "%s/%s", AETHER_TEST_MODELS, file);
-    ae_predictor *p = nn_predictor_open(path, window, horizon, 1, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(path, window, horizon, 1, &p, err, sizeof err);
     if (p || !strstr(err, needle) || !strstr(err, path))
         print_error("%s: expected an error naming the file and containing \"%s\", got \"%s\"\n",
                     file, needle, err);
@@ -59,8 +60,8 @@ static void test_every_unsupported_node_listed(void **state)
     expect_rejected(f, 6, 2, "unsupported operator Op (domain x.y) in node 'custom'");
     /* A buffer too small for the whole list ends it with the number left out. */
     char err[160] = "";
-    ae_predictor *p =
-        nn_predictor_open(AETHER_TEST_MODELS "/bad_unsupported_ops.onnx", 6, 2, 1, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(AETHER_TEST_MODELS "/bad_unsupported_ops.onnx", 6, 2, 1, &p, err, sizeof err);
     assert_null(p);
     assert_non_null(strstr(err, "more)"));
     assert_true(strlen(err) < sizeof err);
@@ -104,8 +105,8 @@ static void test_no_schema_loads_with_warning(void **state)
 {
     (void)state;
     char err[1024] = "";
-    ae_predictor *p =
-        nn_predictor_open(AETHER_TEST_MODELS "/noschema.onnx", 6, 2, 1, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(AETHER_TEST_MODELS "/noschema.onnx", 6, 2, 1, &p, err, sizeof err);
     assert_non_null(p);
     assert_non_null(nn_predictor_warning(p));
     assert_non_null(strstr(nn_predictor_warning(p), "aether.schema_version"));
@@ -121,7 +122,8 @@ static void test_info_from_metadata(void **state)
 {
     (void)state;
     char err[1024] = "";
-    ae_predictor *p = nn_predictor_open(AETHER_TEST_MODELS "/tiny.onnx", 6, 2, 3, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(AETHER_TEST_MODELS "/tiny.onnx", 6, 2, 3, &p, err, sizeof err);
     assert_non_null(p);
     assert_null(nn_predictor_warning(p));
     struct ae_predictor_info info;

@@ -31,7 +31,8 @@ static void test_batches_match_single_rows(void **state)
 {
     (void)state;
     char err[1024];
-    ae_predictor *p = nn_predictor_open(TINY, W, H, MAX_BATCH, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(TINY, W, H, MAX_BATCH, &p, err, sizeof err);
     assert_non_null(p);
     static float in[MAX_BATCH * W * F], out[MAX_BATCH * H * F], one[H * F];
     fill(in, MAX_BATCH * W * F);
@@ -64,8 +65,10 @@ static void test_module_exports_the_predictor(void **state)
     memcpy(&open_fn, &sym, sizeof open_fn);
     assert_null(dlsym(lib, "nn_predictor_open")); /* the engine stays hidden */
     char err[1024];
-    ae_predictor *viamod = open_fn(TINY, W, H, 1, err, sizeof err);
-    ae_predictor *direct = nn_predictor_open(TINY, W, H, 1, err, sizeof err);
+    ae_predictor *viamod = NULL;
+    open_fn(TINY, W, H, 1, &viamod, err, sizeof err);
+    ae_predictor *direct = NULL;
+    nn_predictor_open(TINY, W, H, 1, &direct, err, sizeof err);
     assert_non_null(viamod);
     assert_non_null(direct);
     static float in[W * F], a[H * F], b[H * F];
@@ -73,7 +76,9 @@ static void test_module_exports_the_predictor(void **state)
     assert_int_equal(viamod->predict(viamod->state, in, 1, a, err, sizeof err), 0);
     assert_int_equal(direct->predict(direct->state, in, 1, b, err, sizeof err), 0);
     assert_memory_equal(a, b, sizeof a);
-    assert_null(open_fn("/nonexistent/model.onnx", W, H, 1, err, sizeof err));
+    ae_predictor *missing = NULL;
+    assert_int_not_equal(open_fn("/nonexistent/model.onnx", W, H, 1, &missing, err, sizeof err), 0);
+    assert_null(missing);
     assert_non_null(strstr(err, "File not found"));
     ae_predictor_close(viamod);
     ae_predictor_close(direct);
@@ -86,9 +91,10 @@ static void test_extra_inputs(void **state)
 {
     (void)state;
     char err[1024];
-    ae_predictor *base = nn_predictor_open(TINY, W, H, MAX_BATCH, err, sizeof err);
-    ae_predictor *p =
-        nn_predictor_open(AETHER_TEST_MODELS "/tiny_freq.onnx", W, H, MAX_BATCH, err, sizeof err);
+    ae_predictor *base = NULL;
+    nn_predictor_open(TINY, W, H, MAX_BATCH, &base, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(AETHER_TEST_MODELS "/tiny_freq.onnx", W, H, MAX_BATCH, &p, err, sizeof err);
     assert_non_null(base);
     if (!p)
         print_error("%s\n", err);
@@ -141,7 +147,7 @@ static void test_extra_inputs(void **state)
     ae_predictor_close(p);
 
     /* No default: predict() refuses until the input is set. */
-    p = nn_predictor_open(AETHER_TEST_MODELS "/tiny_exog.onnx", W, H, 2, err, sizeof err);
+    nn_predictor_open(AETHER_TEST_MODELS "/tiny_exog.onnx", W, H, 2, &p, err, sizeof err);
     assert_non_null(p);
     assert_int_equal(p->predict(p->state, in, 1, got, err, sizeof err), AE_EINVAL);
     assert_non_null(strstr(err, "input 'exog' has no value"));
@@ -160,7 +166,8 @@ static void expect_open_error(const char *file, const char *needle)
 {
     char path[512], err[1024] = "";
     snprintf(path, sizeof path, "%s/%s", AETHER_TEST_MODELS, file);
-    ae_predictor *p = nn_predictor_open(path, W, H, 1, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(path, W, H, 1, &p, err, sizeof err);
     if (p || !strstr(err, needle))
         print_error("%s: expected \"%s\", got \"%s\"\n", file, needle, err);
     assert_null(p);

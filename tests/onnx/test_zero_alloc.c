@@ -19,7 +19,8 @@ static void test_hook_sees_the_engine(void **state)
     char err[1024];
     alloc_count = 0;
     alloc_counting = 1;
-    ae_predictor *p = nn_predictor_open(AETHER_TEST_MODELS "/tiny.onnx", 6, 2, 1, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(AETHER_TEST_MODELS "/tiny.onnx", 6, 2, 1, &p, err, sizeof err);
     alloc_counting = 0;
     assert_non_null(p);
     assert_true(alloc_count > 10);
@@ -31,7 +32,8 @@ static void predict_allocates_nothing(const char *path)
 {
     enum { W = 6, H = 2, F = 11, MAX_BATCH = 4 };
     char err[1024];
-    ae_predictor *p = nn_predictor_open(path, W, H, MAX_BATCH, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(path, W, H, MAX_BATCH, &p, err, sizeof err);
     if (!p)
         fail_msg("%s", err);
     static float in[MAX_BATCH * W * F], out[MAX_BATCH * H * F];
@@ -68,8 +70,8 @@ static void test_extra_inputs_allocate_nothing(void **state)
     (void)state;
     enum { W = 6, H = 2, F = 11, MAX_BATCH = 3 };
     char err[1024];
-    ae_predictor *p =
-        nn_predictor_open(AETHER_TEST_MODELS "/tiny_freq.onnx", W, H, MAX_BATCH, err, sizeof err);
+    ae_predictor *p = NULL;
+    nn_predictor_open(AETHER_TEST_MODELS "/tiny_freq.onnx", W, H, MAX_BATCH, &p, err, sizeof err);
     assert_non_null(p);
     static float in[MAX_BATCH * W * F], out[MAX_BATCH * H * F];
     const double one[] = {1}, rows[] = {3, 0, 2};

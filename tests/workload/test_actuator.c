@@ -55,7 +55,8 @@ static void process_scale_restart_stop(void **state)
     struct cfg_blueprint bp;
     worker_blueprint(&bp, 3);
     char err[256];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     assert_int_equal(actuator_set_desired(a, 2, err, sizeof(err)), 0);
     assert_true(wait_ready(a, 2, 15000));
@@ -114,7 +115,8 @@ static void process_bad_command_fails_with_reason(void **state)
     bp.port_base = free_port();
     assert_int_equal(cfg_strv_append(&bp.command, &bp.command_count, "./no-such-program"), 0);
     char err[256];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     actuator_set_desired(a, 1, err, sizeof(err));
     struct actuator_status st;
@@ -137,12 +139,14 @@ static void port_taken_by_another_program_is_not_ready(void **state)
     struct cfg_blueprint bp;
     worker_blueprint(&bp, 1);
     char err[256];
-    struct actuator *owner = actuator_open(&bp, err, sizeof(err));
+    struct actuator *owner = NULL;
+    assert_int_equal(actuator_open(&bp, &owner, err, sizeof(err)), 0);
     actuator_set_desired(owner, 1, err, sizeof(err));
     assert_true(wait_ready(owner, 1, 15000));
     /* A second supervisor on the same port: its worker cannot bind and exits, while the first
      * one's worker answers the probe. It must not count as ready. */
-    struct actuator *second = actuator_open(&bp, err, sizeof(err));
+    struct actuator *second = NULL;
+    assert_int_equal(actuator_open(&bp, &second, err, sizeof(err)), 0);
     actuator_set_desired(second, 1, err, sizeof(err));
     struct actuator_status st;
     int failed_seen = 0;
@@ -170,7 +174,8 @@ static void no_orphans_when_parent_is_killed(void **state)
         struct cfg_blueprint bp;
         worker_blueprint(&bp, 1);
         char err[256];
-        struct actuator *a = actuator_open(&bp, err, sizeof(err));
+        struct actuator *a = NULL;
+        assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
         actuator_set_desired(a, 1, err, sizeof(err));
         struct actuator_target t[1];
         for (int i = 0; i < 300 && actuator_targets(a, t, 1) < 1; i++)
@@ -233,7 +238,8 @@ static void exec_runs_scale_command_with_arguments(void **state)
     assert_int_equal(
         cfg_strv_append(&bp.metrics_urls, &bp.metrics_urls_count, "http://127.0.0.1:1/metrics"), 0);
     char err[256], result[512];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     assert_int_equal(actuator_set_desired(a, 3, err, sizeof(err)), 0);
     struct actuator_status st;
@@ -330,7 +336,8 @@ static void exec_status_command_gives_ready(void **state)
         assert_int_equal(cfg_strv_append(&bp.status_command, &bp.status_command_count, status[i]),
                          0);
     char err[256];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     struct actuator_status st;
     /* Before the node asks for a count: what the orchestrator says, and no scale run. */
@@ -388,7 +395,8 @@ static void exec_close_does_not_wait_for_a_slow_command(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
     char err[256];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     actuator_set_desired(a, 2, err, sizeof(err));
     struct actuator_status st;
@@ -418,7 +426,8 @@ static void exec_command_not_started(void **state)
         cfg_strv_append(&bp.scale_command, &bp.scale_command_count, "/nonexistent/aether-scale"),
         0);
     char err[256], result[512] = "";
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     actuator_set_desired(a, 2, err, sizeof(err));
     struct actuator_status st;
@@ -482,7 +491,8 @@ static void exec_gate_refuses_and_allows(void **state)
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(cfg_strv_append(&bp.scale_command, &bp.scale_command_count, argv[i]), 0);
     char err[256], result[512];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     struct gate_calls g = {.allow = 0};
     actuator_set_gate(a, test_gate, &g);
@@ -526,10 +536,13 @@ static void process_kind_checks_its_keys(void **state)
     cfg_blueprint_defaults(&bp);
     snprintf(bp.name, sizeof(bp.name), "web");
     char err[256];
-    assert_null(actuator_open(&bp, err, sizeof(err)));
+    struct actuator *refused = NULL;
+    assert_int_equal(actuator_open(&bp, &refused, err, sizeof(err)), AE_EINVAL);
+    assert_null(refused);
     assert_string_equal(err, "blueprint web: the process actuator needs a command");
     bp.actuator = CFG_ACTUATOR_EXEC;
-    assert_null(actuator_open(&bp, err, sizeof(err)));
+    assert_int_equal(actuator_open(&bp, &refused, err, sizeof(err)), AE_EINVAL);
+    assert_null(refused);
     assert_string_equal(err, "blueprint web: the exec actuator needs a scale_command");
     cfg_blueprint_free(&bp);
 }

@@ -37,7 +37,8 @@ static void scrape_real_workers(void **state)
     struct cfg_blueprint bp;
     worker_blueprint(&bp, "0.5");
     char err[256];
-    struct actuator *a = actuator_open(&bp, err, sizeof(err));
+    struct actuator *a = NULL;
+    assert_int_equal(actuator_open(&bp, &a, err, sizeof(err)), 0);
     assert_non_null(a);
     actuator_set_desired(a, 2, err, sizeof(err));
     struct actuator_target t[4];
@@ -48,7 +49,8 @@ static void scrape_real_workers(void **state)
     struct collector_options opt;
     collector_default_options(&opt);
     opt.interval_ms = 500;
-    struct collector *c = collector_open(&bp, &opt, err, sizeof(err));
+    struct collector *c = NULL;
+    assert_int_equal(collector_open(&bp, &opt, &c, err, sizeof(err)), 0);
     assert_non_null(c);
     collector_set_targets(c, t, 2);
     struct ae_snapshot snap;
@@ -109,7 +111,8 @@ static void misbehaving_targets_make_features_missing(void **state)
     opt.timeout_ms = 400;
     opt.max_body_bytes = 64 * 1024;
     char err[256];
-    struct collector *c = collector_open(&bp, &opt, err, sizeof(err));
+    struct collector *c = NULL;
+    assert_int_equal(collector_open(&bp, &opt, &c, err, sizeof(err)), 0);
     assert_non_null(c);
     struct actuator_target t[4];
     memset(t, 0, sizeof(t));
@@ -134,7 +137,7 @@ static void misbehaving_targets_make_features_missing(void **state)
     testsrv_stop(s);
 
     /* No targets at all. */
-    c = collector_open(&bp, &opt, err, sizeof(err));
+    assert_int_equal(collector_open(&bp, &opt, &c, err, sizeof(err)), 0);
     sleep_ms(500);
     collector_reason(c, reason, sizeof(reason));
     assert_string_equal(reason, "no ready instance or metrics URL to scrape");
@@ -156,7 +159,8 @@ static void counter_reset_is_not_negative(void **state)
     collector_default_options(&opt);
     opt.interval_ms = 250;
     char err[256];
-    struct collector *c = collector_open(&bp, &opt, err, sizeof(err));
+    struct collector *c = NULL;
+    assert_int_equal(collector_open(&bp, &opt, &c, err, sizeof(err)), 0);
     struct actuator_target t;
     memset(&t, 0, sizeof(t));
     snprintf(t.url, sizeof(t.url), "http://127.0.0.1:%d/counter", testsrv_port(s));

@@ -41,8 +41,8 @@ int cmd_bench(int argc, char **argv)
     if (tool_model_dims(path, 0, 0, &window, &horizon) != 0)
         return 1;
     char err[1024];
-    ae_predictor *p = nn_predictor_open(path, window, horizon, batch, err, sizeof err);
-    if (!p) {
+    ae_predictor *p = NULL;
+    if (nn_predictor_open(path, window, horizon, batch, &p, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -130,8 +130,8 @@ int cmd_validate(int argc, char **argv)
     if (tool_model_dims(path, want_w, want_h, &window, &horizon) != 0)
         return 1;
     char err[1024];
-    ae_predictor *p = nn_predictor_open(path, window, horizon, 1, err, sizeof err);
-    if (!p) {
+    ae_predictor *p = NULL;
+    if (nn_predictor_open(path, window, horizon, 1, &p, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         printf("Validation failed\n");
         return 1;
@@ -328,8 +328,8 @@ int cmd_run(int argc, char **argv)
         return 1;
     }
     char err[1024];
-    ae_predictor *p = nn_predictor_open(path, window, horizon, 1, err, sizeof err);
-    if (!p) {
+    ae_predictor *p = NULL;
+    if (nn_predictor_open(path, window, horizon, 1, &p, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         free(in);
         return 1;

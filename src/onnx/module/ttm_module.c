@@ -6,13 +6,14 @@
  * The engine itself is linked in statically and hidden. */
 #include "aether/nn.h"
 
-/* Same contract as nn_predictor_open(): NULL on failure with the message in err; the caller
- * releases the result with ae_predictor_close(). */
-__attribute__((visibility("default"))) ae_predictor *
-aether_ttm_predictor_open(const char *path, int window, int horizon, int max_batch, char *err,
-                          size_t errlen)
+/* Same contract as nn_predictor_open(): 0 with *out, or a negative AE_E* code with the message
+ * in err; the caller releases the result with ae_predictor_close(). */
+__attribute__((visibility("default"))) int aether_ttm_predictor_open(const char *path, int window,
+                                                                     int horizon, int max_batch,
+                                                                     ae_predictor **out, char *err,
+                                                                     size_t errlen)
 {
-    return nn_predictor_open(path, window, horizon, max_batch, err, errlen);
+    return nn_predictor_open(path, window, horizon, max_batch, out, err, errlen);
 }
 
 /* Same contract as nn_set_plan_limit(). */

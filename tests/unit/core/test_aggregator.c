@@ -19,8 +19,7 @@ static agg *a;
 static int setup(void **state)
 {
     (void)state;
-    a = agg_new();
-    return a ? 0 : -1;
+    return agg_open(&a, NULL, 0) ? -1 : 0;
 }
 
 static int teardown(void **state)

@@ -64,7 +64,8 @@ static void aggregator_under_random_streams(void **state)
 {
     (void)state;
     static float in[AGG_MAX_WINDOW * AE_FEATURE_COUNT];
-    agg *a = agg_new();
+    agg *a = NULL;
+    assert_int_equal(agg_open(&a, NULL, 0), 0);
     int64_t t = 1700000040000LL;
     for (int step = 0; step < 40000; step++) {
         /* mostly the next second; sometimes a jump of minutes, a repeat, or a step back */

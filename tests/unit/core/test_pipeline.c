@@ -102,7 +102,8 @@ static void run_loop(int ttm_enabled, int startup_s, struct run *r)
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     scl_start(step, T0);
     struct scl_bp *b = scl_bp(step, 0);
-    agg *history = agg_new();
+    agg *history = NULL;
+    assert_int_equal(agg_open(&history, NULL, 0), 0);
 
     int64_t last_change_ms = INT64_MIN / 2;
     memset(r, 0, sizeof *r);

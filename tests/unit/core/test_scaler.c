@@ -34,7 +34,7 @@ static void open_step(struct fixture *f)
     char err[256];
     assert_int_equal(scl_open(&f->tc, &f->ctl, &f->bp, 1, &f->s, err, sizeof err), 0);
     scl_start(f->s, T0);
-    f->history = agg_new();
+    assert_int_equal(agg_open(&f->history, NULL, 0), 0);
     assert_non_null(f->history);
     ae_snapshot_init(&f->snap, T0);
 }
@@ -240,7 +240,7 @@ static void a_follower_applies_the_leaders_floor_until_it_expires(void **state)
     char err[256];
     assert_int_equal(scl_open(&f.tc, &f.ctl, &f.bp, 1, &f.s, err, sizeof err), 0);
     scl_start(f.s, T0);
-    f.history = agg_new();
+    assert_int_equal(agg_open(&f.history, NULL, 0), 0);
     assert_non_null(f.history);
     ae_snapshot_init(&f.snap, T0);
     ae_snapshot_set(&f.snap, AE_F_CPU_USAGE, 0.05); /* tier 1 alone would scale down */

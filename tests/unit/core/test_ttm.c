@@ -123,11 +123,11 @@ static int setup(void **state)
     for (int b = 0; b < NBP; b++) {
         cfg_blueprint_defaults(&bps[b]);
         strcpy(bps[b].name, names[b]);
-        hist[b] = agg_new();
+        assert_int_equal(agg_open(&hist[b], NULL, 0), 0);
         adt_init(&adts[b], T0);
         inputs[b] = (struct ttm_bp_input){hist[b], 2, 2, &adts[b]};
     }
-    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &t, err, sizeof err), 0);
     assert_non_null(t);
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     return 0;
@@ -169,7 +169,7 @@ static void stopped_when_disabled_not_leader_or_no_model(void **state)
     assert_int_equal(sc.calls, 1);
     ttm_free(t);
     tcfg.enabled = 0;
-    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &t, err, sizeof err), 0);
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     assert_int_equal(ttm_evaluate(t, at(W), 1, inputs), TTM_STOPPED);
     assert_int_equal(sc.calls, 1);
@@ -199,12 +199,12 @@ static void state_before_the_first_evaluation(void **state)
     ttm_free(t);
 
     tcfg.forecaster = FCR_AUTO; /* needs no model */
-    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &t, err, sizeof err), 0);
     assert_non_null(t);
     assert_int_equal(ttm_get_state(t), TTM_RUNNING);
     ttm_free(t);
     tcfg.enabled = 0;
-    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &t, err, sizeof err), 0);
     assert_non_null(t);
     assert_int_equal(ttm_get_state(t), TTM_STOPPED);
     assert_string_equal(ttm_stopped_reason(t), "TTM disabled");
@@ -233,7 +233,9 @@ static void predictor_must_match_config(void **state)
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     /* bad config is refused at creation */
     tcfg.input_window_minutes = 500;
-    assert_null(ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err));
+    ttm *refused = t;
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &refused, err, sizeof err), AE_ERANGE);
+    assert_null(refused);
     assert_string_equal(err, "ttm.input_window_minutes = 500 is out of range 1..120");
 }
 
@@ -472,11 +474,12 @@ static void shortfalls_add_headroom(void **state)
     (void)state;
     ttm_free(t);
     tcfg.upper_bound_utilization = 0.5;
-    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &t, err, sizeof err), 0);
     assert_non_null(t);
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     add_minutes(0, 0, W);
-    agg *empty = agg_new();
+    agg *empty = NULL;
+    assert_int_equal(agg_open(&empty, NULL, 0), 0);
     inputs[1].history = empty;
     inputs[2].history = empty;
     /* 12 forecasts of 1140 requests for minutes that had 1200: 60 short each (WAPE 0.05) */
@@ -509,7 +512,8 @@ static void confidence_earned_from_resolved_forecasts(void **state)
     sc.info.val_wape = -1;
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     add_minutes(0, 0, W);
-    agg *empty = agg_new(); /* the other two blueprints have no history */
+    agg *empty = NULL;
+    assert_int_equal(agg_open(&empty, NULL, 0), 0); /* the other two blueprints have no history */
     inputs[1].history = empty;
     inputs[2].history = empty;
     /* the model predicts exactly what then happens: after 10 resolved, confidence 1 */
@@ -538,7 +542,7 @@ static void forecast_only_records(void **state)
     (void)state;
     ttm_free(t);
     tcfg.mode = CFG_TTM_FORECAST_ONLY;
-    t = ttm_new(&tcfg, &ctl, bps, NBP, err, sizeof err);
+    assert_int_equal(ttm_open(&tcfg, &ctl, bps, NBP, &t, err, sizeof err), 0);
     assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
     for (int b = 0; b < NBP; b++)
         add_minutes(b, 0, W);
@@ -579,9 +583,11 @@ static void series_forecaster_drives_the_same_path(void **state)
     c.prediction_horizon = 2;
     c.model_path[0] = 0; /* no model needed */
     for (int preload = 0; preload <= 1; preload++) {
-        ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+        ttm *d = NULL;
+        assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
         assert_non_null(d);
-        agg *h = agg_new();
+        agg *h = NULL;
+        assert_int_equal(agg_open(&h, NULL, 0), 0);
         struct adt a;
         adt_init(&a, T0);
         struct ttm_bp_input in = {h, 2, 2, &a};
@@ -623,10 +629,12 @@ static void auto_forecasts_from_the_first_minute(void **state)
     (void)state;
     struct cfg_ttm c = tcfg;
     c.forecaster = FCR_AUTO;
-    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    ttm *d = NULL;
+    assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
     assert_non_null(d);
     assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
-    agg *h = agg_new();
+    agg *h = NULL;
+    assert_int_equal(agg_open(&h, NULL, 0), 0);
     struct adt a;
     adt_init(&a, T0);
     struct ttm_bp_input in = {h, 2, 2, &a};
@@ -677,7 +685,8 @@ static void scale_in_waits_for_the_window(void **state)
         struct cfg_ttm c = tcfg;
         c.scale_in_window_minutes = 3;
         c.forecast_ceiling = ceiling;
-        ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+        ttm *d = NULL;
+        assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
         assert_non_null(d);
         assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
         add_minutes(0, 0, W);
@@ -710,7 +719,7 @@ static void scale_in_waits_for_the_window(void **state)
         }
         ttm_free(d);
         agg_free(hist[0]);
-        hist[0] = agg_new();
+        assert_int_equal(agg_open(&hist[0], NULL, 0), 0);
     }
 }
 
@@ -721,7 +730,8 @@ static void tier1_scale_up_is_held_as_the_ceiling(void **state)
     (void)state;
     struct cfg_ttm c = tcfg;
     c.scale_in_window_minutes = 3;
-    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    ttm *d = NULL;
+    assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
     assert_non_null(d);
     assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
     add_minutes(0, 0, W);
@@ -757,9 +767,11 @@ static void auto_scores_preloaded_minutes(void **state)
     (void)state;
     struct cfg_ttm c = tcfg;
     c.forecaster = FCR_AUTO;
-    ttm *d = ttm_new(&c, &ctl, bps, 1, err, sizeof err);
+    ttm *d = NULL;
+    assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
     assert_non_null(d);
-    agg *h = agg_new();
+    agg *h = NULL;
+    assert_int_equal(agg_open(&h, NULL, 0), 0);
     struct adt a;
     adt_init(&a, T0);
     struct ttm_bp_input in = {h, 2, 2, &a};

@@ -62,11 +62,12 @@ static void the_wrappers_see_the_core(void **state)
     (void)state;
     alloc_count = 0;
     alloc_counting = 1;
-    agg *a = agg_new();
+    agg *a = NULL;
+    assert_int_equal(agg_open(&a, NULL, 0), 0);
     agg_free(a);
     alloc_counting = 0;
     assert_non_null(a);
-    assert_true(alloc_count >= 2); /* agg_new's allocation and agg_free's release */
+    assert_true(alloc_count >= 2); /* agg_open's allocation and agg_free's release */
 }
 
 static void two_hours(enum fcr_kind kind)
@@ -86,11 +87,13 @@ static void two_hours(enum fcr_kind kind)
     cfg_blueprint_defaults(&bp);
     strcpy(bp.name, "web");
     bp.max_instances = 50;
-    agg *history = agg_new();
+    agg *history = NULL;
+    assert_int_equal(agg_open(&history, NULL, 0), 0);
     assert_non_null(history);
     /* with auto the churn bound's ring is exercised too */
     tcfg.scale_in_window_minutes = kind == FCR_AUTO ? 10 : 0;
-    ttm *t = ttm_new(&tcfg, &ctl, &bp, 1, err, sizeof err);
+    ttm *t = NULL;
+    assert_int_equal(ttm_open(&tcfg, &ctl, &bp, 1, &t, err, sizeof err), 0);
     assert_non_null(t);
     if (kind == FCR_MODEL || kind == FCR_AUTO)
         assert_int_equal(ttm_set_predictor(t, &pred, err, sizeof err), 0);
