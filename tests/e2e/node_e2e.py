@@ -357,9 +357,10 @@ def case_low_confidence():
         check(rec["type"] == "hold" and rec["reason"] == "LOW_CONFIDENCE", "no action: %s" % rec)
         check(rec.get("floorInstances") == 1 and "ceilingInstances" not in rec,
               "an uncertain forecast holds a floor only: %s" % rec)
-        ds = n.get_json("/api/decisions?blueprint=web")
-        ttm = [d for d in ds if d["tier"] == "ttm"]
-        check(ttm and all(d["action"] == "hold" for d in ttm), "ttm held: %s" % ds)
+        # Decisions reach the history through its writer thread: wait for the first one.
+        ttm = n.wait_for(lambda: [d for d in n.get_json("/api/decisions?blueprint=web")
+                                 if d["tier"] == "ttm"], 10, "the ttm decision stored")
+        check(all(d["action"] == "hold" for d in ttm), "ttm held: %s" % ttm)
         # An uncertain forecast may keep instances (a floor: the 1 it needs), never remove any.
         check(all(d["inputs"]["floor"] == 1 and d["inputs"]["ceiling"] == 0 for d in ttm),
               "floor only: %s" % ttm)
