@@ -302,7 +302,10 @@ static void test_exec_record(void **state)
     char err[256];
     assert_int_equal(cluster_exec_decode(text, strlen(text), &back, err, sizeof(err)), 0);
     free(text);
-    assert_memory_equal(&back, &x, sizeof(x));
+    assert_string_equal(back.blueprint, x.blueprint); /* field by field: padding is not data */
+    assert_int_equal(back.count, x.count);
+    assert_string_equal(back.leader, x.leader);
+    assert_int_equal(back.issued_ms, x.issued_ms);
     assert_int_equal(cluster_exec_decode(S("{\"blueprint\":\"w\",\"leader\":\"l\",\"count\":-1,"
                                            "\"issued_ms\":0}"),
                                          &back, err, sizeof(err)),

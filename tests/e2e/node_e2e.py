@@ -383,9 +383,11 @@ def forecast_mode(mode):
               "rising forecast advises a scale-up to 2: %s" % rec)
         check(rec.get("floorInstances") == 2 and rec.get("ceilingInstances") == 2,
               "floor and ceiling in the status: %s" % rec)
+        # Decisions reach the history through its writer thread: wait for the TTM one.
+        ttm = n.wait_for(lambda: [d for d in n.get_json("/api/decisions?blueprint=web")
+                                  if d["tier"] == "ttm" and d["action"] == "scale_up"], 10,
+                         "the ttm scale_up stored")
         ds = n.node_decisions = n.get_json("/api/decisions?blueprint=web")
-        ttm = [d for d in ds if d["tier"] == "ttm" and d["action"] == "scale_up"]
-        check(ttm, "ttm scale_up recorded: %s" % ds)
         check(ttm[-1]["inputs"]["floor"] == 2 and ttm[-1]["inputs"]["ceiling"] == 2,
               "the forecast holds floor and ceiling 2: %s" % ttm[-1])
         return n, rec
