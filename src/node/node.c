@@ -18,6 +18,7 @@
 #include "reqparse.h"
 #include "swriter.h"
 #include "watchdog.h"
+#include "wbudget.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -50,11 +51,6 @@ struct node_bp {
     int64_t exec_adopted_ms; /* cluster exec: issued_ms of the recorded count taken last */
 };
 
-/* The write queue has room for an hour of writes while the disk is full or the database locked:
- * per blueprint and hour 60 minutes, 60 forecasts, up to 120 TTM records and the reactive
- * changes and their results, with margin. */
-#define NODE_WRITE_QUEUE_BASE 1024
-#define NODE_WRITE_QUEUE_PER_BP 1024
 #define NODE_PRUNE_EVERY_S 3600.0
 #define NODE_PUSH_AHEAD_MS 5000 /* how far ahead of node time a pushed second may be */
 #define NODE_DRAIN_MS 5000 /* how long a stopping node keeps trying to write what is queued */
@@ -322,9 +318,9 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
     if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
         return rc;
     /* From here on the writer thread owns the store handle. */
-    if ((rc =
-             swriter_start(n->store, NODE_WRITE_QUEUE_BASE + (long)n->nbp * NODE_WRITE_QUEUE_PER_BP,
-                           &n->writer, err, errlen)) != 0)
+    /* The queue holds an hour of writes while the disk is full or the database locked. */
+    if ((rc = swriter_start(n->store, wbudget_queue_capacity(&n->cfg), &n->writer, err,
+                            errlen)) != 0)
         return rc;
     swriter_prune(n->writer, now_ms);
     n->last_prune_mono_s = node_mono_s();
