@@ -424,8 +424,8 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
         http_error(resp, 503, "%s", err);
         return;
     }
-    const char *detail = rc == 0 ? "the model is loading; /api/ttm/status \"reload\" shows the outcome"
-                                 : err;
+    const char *detail =
+        rc == 0 ? "the model is loading; /api/ttm/status \"reload\" shows the outcome" : err;
     reply_json(resp, 202,
                json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath",
                          node_config(n)->ttm.model_path, "detail", detail));

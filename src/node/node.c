@@ -53,7 +53,7 @@ struct node_bp {
 
 #define NODE_PRUNE_EVERY_S 3600.0
 #define NODE_PUSH_AHEAD_MS 5000 /* how far ahead of node time a pushed second may be */
-#define NODE_DRAIN_MS 5000 /* how long a stopping node keeps trying to write what is queued */
+#define NODE_DRAIN_MS 5000      /* how long a stopping node keeps trying to write what is queued */
 /* A tick running longer than this many intervals (and at least NODE_STALL_MIN_S) is a stall. */
 #define NODE_STALL_INTERVALS 5
 #define NODE_STALL_MIN_S 5.0
@@ -319,8 +319,8 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
         return rc;
     /* From here on the writer thread owns the store handle. */
     /* The queue holds an hour of writes while the disk is full or the database locked. */
-    if ((rc = swriter_start(n->store, wbudget_queue_capacity(&n->cfg), &n->writer, err,
-                            errlen)) != 0)
+    if ((rc = swriter_start(n->store, wbudget_queue_capacity(&n->cfg), &n->writer, err, errlen)) !=
+        0)
         return rc;
     swriter_prune(n->writer, now_ms);
     n->last_prune_mono_s = node_mono_s();
@@ -388,8 +388,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     };
     ae_predictor *p = NULL;
     int rc = mload_open(&req, &p, err, errlen);
-    if (rc == 0 &&
-        !(p = apred_wrap(p, 0, n->cfg.ttm.evaluation_interval_ms, inference_done, n))) {
+    if (rc == 0 && !(p = apred_wrap(p, 0, n->cfg.ttm.evaluation_interval_ms, inference_done, n))) {
         snprintf(err, errlen, "out of memory starting the inference thread");
         rc = AE_ENOMEM;
     }
@@ -490,7 +489,7 @@ int node_reload_start(struct node *n, char *err, size_t errlen)
 static enum node_reload_state reload_state(struct node *n, char *err, size_t errlen)
 {
     pthread_mutex_lock(&n->bg.mu);
-    enum node_reload_state st = n->bg.running   ? NODE_RELOAD_RUNNING
+    enum node_reload_state st = n->bg.running     ? NODE_RELOAD_RUNNING
                                 : !n->bg.joinable ? NODE_RELOAD_NONE
                                 : n->bg.rc == 0   ? NODE_RELOAD_OK
                                                   : NODE_RELOAD_FAILED;

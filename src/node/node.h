@@ -65,7 +65,12 @@ struct node_bp_view {
 };
 
 /* The last reload asked for over HTTP (node_reload_start). */
-enum node_reload_state { NODE_RELOAD_NONE, NODE_RELOAD_RUNNING, NODE_RELOAD_OK, NODE_RELOAD_FAILED };
+enum node_reload_state {
+    NODE_RELOAD_NONE,
+    NODE_RELOAD_RUNNING,
+    NODE_RELOAD_OK,
+    NODE_RELOAD_FAILED
+};
 
 /* The whole node as the API and the metrics see it at one moment. */
 struct node_view {
@@ -81,8 +86,8 @@ struct node_view {
     long reloads_ok, reloads_failed;
     enum node_reload_state reload; /* the last reload asked for over HTTP */
     char reload_error[1024];       /* why it failed, "" unless reload is NODE_RELOAD_FAILED */
-    int64_t last_eval_ms; /* -1 before the first TTM evaluation */
-    double last_eval_s;   /* duration of the control step that last evaluated TTM */
+    int64_t last_eval_ms;          /* -1 before the first TTM evaluation */
+    double last_eval_s;            /* duration of the control step that last evaluated TTM */
     long ticks;
     struct swriter_stats writes; /* the history's write queue */
     struct lagstat lag;

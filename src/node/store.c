@@ -23,7 +23,7 @@ struct store {
     sqlite3_stmt *set_result;
     sqlite3_stmt *put_forecast;
     int retention_days;
-    int lock_fd; /* the writer's lock on <data_dir>/aether.lock (owned), -1 for readers */
+    int lock_fd;          /* the writer's lock on <data_dir>/aether.lock (owned), -1 for readers */
     int rolled_back_code; /* SQLite's code of a failure a ROLLBACK has since reset, or 0 */
     char path[4096];
 };

@@ -13,8 +13,8 @@ long wbudget_hour_per_bp(const struct ae_config *cfg)
     long minutes = WBUDGET_HOUR_MS / 60000;
     long ttm = cfg->ttm.enabled ? 2 * per_hour(cfg->ttm.evaluation_interval_ms) : 0;
     long gap = c->slice_cooldown_ms > c->evaluation_interval_ms ? c->slice_cooldown_ms
-                                                                 : c->evaluation_interval_ms;
-    long changes = 2 * per_hour(gap); /* the decision and its result */
+                                                                : c->evaluation_interval_ms;
+    long changes = 2 * per_hour(gap);   /* the decision and its result */
     return minutes + ttm + changes + 1; /* + the hourly prune */
 }
 

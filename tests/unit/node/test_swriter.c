@@ -311,9 +311,16 @@ static long put_second(struct swriter *w, const char *bp, long sec, int64_t *nex
     assert_int_equal(swriter_put_forecast(w, bp, t, t - t % 60000, 2, values, 0.9), 0);
     const char *tiers[] = {"ttm", "reactive"};
     for (int k = 0; k < 2; k++) {
-        struct store_decision d = {.id = (*next_id)++, .ts_ms = t, .blueprint = bp,
-                                   .tier = tiers[k], .action = "scale_up", .from = 1, .to = 2,
-                                   .reason = "test", .inputs_json = "{}", .result = "pending"};
+        struct store_decision d = {.id = (*next_id)++,
+                                   .ts_ms = t,
+                                   .blueprint = bp,
+                                   .tier = tiers[k],
+                                   .action = "scale_up",
+                                   .from = 1,
+                                   .to = 2,
+                                   .reason = "test",
+                                   .inputs_json = "{}",
+                                   .result = "pending"};
         assert_int_equal(swriter_put_decision(w, &d), 0);
     }
     assert_int_equal(swriter_set_result(w, *next_id - 1, "requested 2"), 0);
