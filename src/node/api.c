@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How long POST /api/ttm/reload waits for the load before it answers 202 (still loading). */
-#define API_RELOAD_WAIT_MS 1000
 /* How long a read of the history waits for the writes queued before it. */
 #define API_HISTORY_WAIT_MS 250
 
@@ -165,6 +163,14 @@ static struct node_view *take_view(struct node *n, struct http_response *resp)
     return NULL;
 }
 
+/* The last reload asked for over HTTP: {"state": "none"|"running"|"ok"|"failed", "error"}. */
+static json_t *reload_json(const struct node_view *v)
+{
+    static const char *const names[] = {"none", "running", "ok", "failed"};
+    return json_pack("{s:s,s:o}", "state", names[v->reload], "error",
+                     v->reload_error[0] ? json_text(v->reload_error) : json_null());
+}
+
 static void h_status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
@@ -186,6 +192,7 @@ static void h_status(void *ctx, const struct http_request *req, struct http_resp
     const char *error = v->model_error[0] ? v->model_error : v->ttm_error;
     json_object_set_new(o, "error", *error ? json_text(error) : json_null());
     json_object_set_new(o, "reason", v->ttm_reason[0] ? json_text(v->ttm_reason) : json_null());
+    json_object_set_new(o, "reload", reload_json(v));
     json_object_set_new(o, "leader", json_boolean(v->is_leader));
 
     int any = 0;
@@ -400,32 +407,28 @@ static void h_decisions(void *ctx, const struct http_request *req, struct http_r
     reply_json(resp, 200, c.arr);
 }
 
+/* Starts the load on a thread of its own and answers at once: 202, the outcome shows in
+ * /api/ttm/status ("reload"). */
 static void h_reload(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)req;
     struct node *n = ctx;
     char err[1024];
     nlog(NLOG_INFO, "ttm", "model reload requested over HTTP");
-    int rc = node_reload_within(n, API_RELOAD_WAIT_MS, err, sizeof err);
-    const char *path = node_config(n)->ttm.model_path;
-    if (rc == AE_EAGAIN) {
-        reply_json(resp, 202,
-                   json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath", path,
-                             "detail", err));
-        return;
-    }
+    int rc = node_reload_start(n, err, sizeof err);
     if (rc == AE_ESTATE) {
         http_error(resp, 409, "%s", err);
         return;
     }
-    if (rc != 0) {
-        int kept = node_model_loaded(n);
-        http_error(resp, 422, "%s%s", err,
-                   kept ? " (the running model stays in place)" : " (TTM stays inactive)");
+    if (rc != 0 && rc != AE_EAGAIN) {
+        http_error(resp, 503, "%s", err);
         return;
     }
-    json_t *o = json_pack("{s:b,s:s}", "reloaded", 1, "modelPath", path);
-    reply_json(resp, 200, o);
+    const char *detail =
+        rc == 0 ? "the model is loading; /api/ttm/status \"reload\" shows the outcome" : err;
+    reply_json(resp, 202,
+               json_pack("{s:b,s:b,s:s,s:s}", "reloaded", 0, "reloading", 1, "modelPath",
+                         node_config(n)->ttm.model_path, "detail", detail));
 }
 
 static void h_push(void *ctx, const struct http_request *req, struct http_response *resp)

@@ -18,6 +18,7 @@
 #include "reqparse.h"
 #include "swriter.h"
 #include "watchdog.h"
+#include "wbudget.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -53,23 +54,14 @@ struct node_bp {
     int exec_given_set;
 };
 
-/* The write queue has room for an hour of writes while the disk is full or the database locked:
- * per blueprint and hour 60 minutes, 60 forecasts, up to 120 TTM records and the reactive
- * changes and their results, with margin. */
-#define NODE_WRITE_QUEUE_BASE 1024
-#define NODE_WRITE_QUEUE_PER_BP 1024
 #define NODE_PRUNE_EVERY_S 3600.0
 #define NODE_PUSH_AHEAD_MS 5000 /* how far ahead of node time a pushed second may be */
-#define NODE_DRAIN_MS 5000
-#define NODE_INFERENCE_WAIT_MS                                                                     \
-    250 /* the loop waits this long (at most) for an evaluation */ /* how long a stopping node     \
-                                                                      keeps trying to write what   \
-                                                                      is queued */
+#define NODE_DRAIN_MS 5000      /* how long a stopping node keeps trying to write what is queued */
 /* A tick running longer than this many intervals (and at least NODE_STALL_MIN_S) is a stall. */
 #define NODE_STALL_INTERVALS 5
 #define NODE_STALL_MIN_S 5.0
 
-/* A reload on a thread of its own (node_reload_within); guarded by its own mutex. */
+/* A reload on a thread of its own (node_reload_start); guarded by its own mutex. */
 struct node_bg_reload {
     pthread_mutex_t mu;
     pthread_cond_t done;
@@ -326,9 +318,9 @@ static int node_build(struct node *n, struct ae_config *cfg, ae_predictor_open_f
     if ((rc = preload_forecasters(n, now_ms, err, errlen)) != 0)
         return rc;
     /* From here on the writer thread owns the store handle. */
-    if ((rc =
-             swriter_start(n->store, NODE_WRITE_QUEUE_BASE + (long)n->nbp * NODE_WRITE_QUEUE_PER_BP,
-                           &n->writer, err, errlen)) != 0)
+    /* The queue holds an hour of writes while the disk is full or the database locked. */
+    if ((rc = swriter_start(n->store, wbudget_queue_capacity(&n->cfg), &n->writer, err, errlen)) !=
+        0)
         return rc;
     swriter_prune(n->writer, now_ms);
     n->last_prune_mono_s = node_mono_s();
@@ -369,19 +361,12 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
 }
 
 /* An evaluation ended on the inference thread (apred.h): the next tick evaluates again and picks
- * up its result. */
+ * up its result. The loop never waits for inference (apred_wrap with wait_ms 0), so the lock is
+ * never held while a model runs. */
 static void inference_done(void *ctx)
 {
     struct node *n = ctx;
     atomic_store(&n->evaluate_again, 1);
-}
-
-/* How long a tick waits for an evaluation: a quarter of the loop's interval, at most
- * NODE_INFERENCE_WAIT_MS. */
-static int64_t inference_wait_ms(const struct node *n)
-{
-    int64_t quarter = n->cfg.controller.evaluation_interval_ms / 4;
-    return quarter < NODE_INFERENCE_WAIT_MS ? quarter : NODE_INFERENCE_WAIT_MS;
 }
 
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
@@ -403,8 +388,7 @@ int node_load_model(struct node *n, int is_reload, char *err, size_t errlen)
     };
     ae_predictor *p = NULL;
     int rc = mload_open(&req, &p, err, errlen);
-    if (rc == 0 && !(p = apred_wrap(p, inference_wait_ms(n), n->cfg.ttm.evaluation_interval_ms,
-                                    inference_done, n))) {
+    if (rc == 0 && !(p = apred_wrap(p, 0, n->cfg.ttm.evaluation_interval_ms, inference_done, n))) {
         snprintf(err, errlen, "out of memory starting the inference thread");
         rc = AE_ENOMEM;
     }
@@ -483,30 +467,35 @@ static int bg_reload_start(struct node *n, char *err, size_t errlen)
     return 0;
 }
 
-int node_reload_within(struct node *n, int64_t wait_ms, char *err, size_t errlen)
+int node_reload_start(struct node *n, char *err, size_t errlen)
 {
     if (errlen)
         err[0] = '\0';
+    if (!n->cfg.ttm.enabled) {
+        snprintf(err, errlen, "TTM is disabled (ttm.enabled = false)");
+        return AE_ESTATE;
+    }
     pthread_mutex_lock(&n->bg.mu);
     int rc = AE_EAGAIN;
     if (n->bg.running)
         snprintf(err, errlen, "a model reload is already running");
-    else if ((rc = bg_reload_start(n, err, errlen)) == 0)
-        rc = AE_EAGAIN;
     else
-        goto out;
-    double until = node_mono_s() + (double)wait_ms / 1000.0, now;
-    while (n->bg.running && (now = node_mono_s()) < until)
-        mono_cond_wait_ms(&n->bg.done, &n->bg.mu, (int64_t)((until - now) * 1000.0) + 1);
-    if (!n->bg.running) {
-        rc = n->bg.rc;
-        snprintf(err, errlen, "%s", n->bg.err);
-    } else if (err[0] == '\0') {
-        snprintf(err, errlen, "the model is still loading; /api/ttm/status shows the outcome");
-    }
-out:
+        rc = bg_reload_start(n, err, errlen);
     pthread_mutex_unlock(&n->bg.mu);
     return rc;
+}
+
+/* The HTTP reload's state and, when it failed, why (into err). Takes bg.mu, never the lock. */
+static enum node_reload_state reload_state(struct node *n, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&n->bg.mu);
+    enum node_reload_state st = n->bg.running     ? NODE_RELOAD_RUNNING
+                                : !n->bg.joinable ? NODE_RELOAD_NONE
+                                : n->bg.rc == 0   ? NODE_RELOAD_OK
+                                                  : NODE_RELOAD_FAILED;
+    snprintf(err, errlen, "%s", st == NODE_RELOAD_FAILED ? n->bg.err : "");
+    pthread_mutex_unlock(&n->bg.mu);
+    return st;
 }
 
 /* The decision's inputs as a JSON object text (caller frees), or NULL. */
@@ -1190,6 +1179,7 @@ int node_view_take(struct node *n, struct node_view **out)
     snprintf(v->model_error, sizeof v->model_error, "%s", n->model_error);
     v->reloads_ok = n->reloads_ok;
     v->reloads_failed = n->reloads_failed;
+    v->reload = reload_state(n, v->reload_error, sizeof v->reload_error);
     v->last_eval_ms = n->last_eval_ms;
     v->last_eval_s = n->last_eval_s;
     v->ticks = n->ticks;

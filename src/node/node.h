@@ -64,6 +64,14 @@ struct node_bp_view {
     struct sel selection; /* ttm.selection points here (ttm.forecaster = auto) */
 };
 
+/* The last reload asked for over HTTP (node_reload_start). */
+enum node_reload_state {
+    NODE_RELOAD_NONE,
+    NODE_RELOAD_RUNNING,
+    NODE_RELOAD_OK,
+    NODE_RELOAD_FAILED
+};
+
 /* The whole node as the API and the metrics see it at one moment. */
 struct node_view {
     int nbp;
@@ -76,8 +84,10 @@ struct node_view {
     int model_loaded;
     char model_error[1024]; /* why there is no model (or why the last reload failed), or "" */
     long reloads_ok, reloads_failed;
-    int64_t last_eval_ms; /* -1 before the first TTM evaluation */
-    double last_eval_s;   /* duration of the control step that last evaluated TTM */
+    enum node_reload_state reload; /* the last reload asked for over HTTP */
+    char reload_error[1024];       /* why it failed, "" unless reload is NODE_RELOAD_FAILED */
+    int64_t last_eval_ms;          /* -1 before the first TTM evaluation */
+    double last_eval_s;            /* duration of the control step that last evaluated TTM */
     long ticks;
     struct swriter_stats writes; /* the history's write queue */
     struct lagstat lag;
@@ -131,11 +141,11 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
  * Returns 0, or a negative AE_E* code with the message in err. Thread-safe. */
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen);
 
-/* node_load_model(is_reload = 1) on a thread of its own, waiting at most wait_ms for it (so an
- * API thread is never held by a slow load): its result when it ended in time, AE_EAGAIN with a
- * message when it is still running (its outcome shows in the view: model_error, reloads_ok and
- * reloads_failed) or when a reload started earlier is still running. */
-int node_reload_within(struct node *n, int64_t wait_ms, char *err, size_t errlen);
+/* Starts node_load_model(is_reload = 1) on a thread of its own and returns at once (an API
+ * thread is never held by a load): 0 when it started, AE_EAGAIN with a message when a reload
+ * started earlier is still running, AE_ESTATE when TTM is disabled, AE_ENOMEM. Its outcome shows
+ * in the view (reload, reload_error, model_error, reloads_ok and reloads_failed). */
+int node_reload_start(struct node *n, char *err, size_t errlen);
 
 /* Starts the HTTP API on api.bind. 0 or a negative AE_E* code with a message. */
 int node_start_http(struct node *n, char *err, size_t errlen);

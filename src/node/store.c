@@ -23,7 +23,8 @@ struct store {
     sqlite3_stmt *set_result;
     sqlite3_stmt *put_forecast;
     int retention_days;
-    int lock_fd; /* the writer's lock on <data_dir>/aether.lock (owned), -1 for readers */
+    int lock_fd;          /* the writer's lock on <data_dir>/aether.lock (owned), -1 for readers */
+    int rolled_back_code; /* SQLite's code of a failure a ROLLBACK has since reset, or 0 */
     char path[4096];
 };
 
@@ -434,6 +435,7 @@ int store_put_forecast(struct store *s, const char *bp, int64_t made_ms, int64_t
     sqlite3_reset(st);
     if (rc != SQLITE_DONE || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         int code = fail(s->db, AE_EIO, "writing a forecast", s->path, err, errlen);
+        s->rolled_back_code = sqlite3_errcode(s->db); /* for store_retryable */
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return code;
     }
@@ -508,9 +510,11 @@ int store_prune(struct store *s, int64_t now_ms, int max_rows, struct store_prun
     return r->total;
 }
 
-int store_retryable(const struct store *s)
+int store_retryable(struct store *s)
 {
-    switch (sqlite3_errcode(s->db) & 0xff) {
+    int code = s->rolled_back_code ? s->rolled_back_code : sqlite3_errcode(s->db);
+    s->rolled_back_code = 0;
+    switch (code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_FULL:

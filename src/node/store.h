@@ -109,7 +109,7 @@ int store_max_decision_id(struct store *s, int64_t *id, char *err, size_t errlen
 
 /* 1 when the last failed call on s failed for a reason that may pass (the database is busy or
  * locked, the disk is full, an I/O error, a read-only remount): the call is worth retrying. */
-int store_retryable(const struct store *s);
+int store_retryable(struct store *s); /* reads the failure once */
 
 /* Calls cb for each minute of bp with from_ms <= ts < to_ms, oldest first, reading in pages so
  * that long ranges never sit in memory. cb returns 0 to go on, non-zero to stop (that value is

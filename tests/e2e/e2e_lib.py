@@ -246,6 +246,14 @@ class Node:
     def status(self):
         return self.get_json("/api/ttm/status")
 
+    def reload_model(self, timeout=20):
+        """POST /api/ttm/reload: answers 202 at once; waits for the load to end and returns the
+        outcome from /api/ttm/status, {"state": "ok"|"failed", "error": ...}."""
+        code, body = self.post("/api/ttm/reload")
+        check(code == 202 and body["reloading"] is True, "reload answers 202: %d %s" % (code, body))
+        return self.wait_for(lambda: (lambda r: r if r["state"] != "running" else None)(
+            self.status()["reload"]), timeout, "the reload to end")
+
     def metrics(self):
         code, headers, body = self.get("/metrics")
         check(code == 200, "/metrics status %d" % code)

@@ -331,10 +331,10 @@ def case_model_memory_cap():
     n.wait_log(r"Warm-up inference complete")
     shutil.copy(os.path.join(ARGS.models, "memory_hog.onnx"), live)
     print("memory_hog.onnx: %d bytes" % os.path.getsize(live))
-    code, body = n.post("/api/ttm/reload")
-    err = (body or {}).get("error", "")
-    check(code == 422 and "plan limit of 1 MiB" in err and "running model stays" in err,
-          "reload of a model over the cap: %d %s" % (code, body))
+    r = n.reload_model()
+    err = r["error"] or ""
+    check(r["state"] == "failed" and "plan limit of 1 MiB" in err, "reload of a model over the cap: %s" % r)
+    check("previous model kept" in (n.status()["error"] or ""), "the running model stays")
     n.stop()
     n.sections["ttm"]["max_model_memory_mb"] = 64
     n.start()
@@ -391,9 +391,9 @@ def case_module_owner_checked():
     n.wait_log(r"Loaded TTM engine module")
     n.wait_log(r"Warm-up inference complete")
     shutil.copy(os.path.join(ARGS.models, "memory_hog.onnx"), live)
-    code, body = n.post("/api/ttm/reload")
-    check(code == 422 and "plan limit of 1 MiB" in (body or {}).get("error", ""),
-          "the module applies ttm.max_model_memory_mb: %d %s" % (code, body))
+    r = n.reload_model()
+    check(r["state"] == "failed" and "plan limit of 1 MiB" in (r["error"] or ""),
+          "the module applies ttm.max_model_memory_mb: %s" % r)
     n.stop()
 
 

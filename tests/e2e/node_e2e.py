@@ -434,9 +434,8 @@ def case_reload():
         wait_forecast(n)
         for bad, needle in [("corrupt.onnx", ""), ("window16.onnx", "16")]:
             shutil.copy(model(bad), live)
-            code, body = n.post("/api/ttm/reload")
-            check(code == 422 and "running model stays" in body["error"] and needle in
-                  body["error"], "bad reload: %d %s" % (code, body))
+            r = n.reload_model()
+            check(r["state"] == "failed" and needle in r["error"], "bad reload: %s" % r)
             s = n.status()
             check(s["active"] and s["state"] == "RUNNING", "old model kept: %s" % s)
             check("previous model kept" in s["error"], "status says why: %s" % s["error"])
@@ -452,8 +451,8 @@ def case_reload():
         n.wait_log(r"model reloaded from")
         s = n.status()
         check(s["error"] is None and s["active"], "reloaded: %s" % s)
-        code, body = n.post("/api/ttm/reload")
-        check(code == 200 and body["reloaded"] is True, "HTTP reload: %d %s" % (code, body))
+        r = n.reload_model()
+        check(r["state"] == "ok" and r["error"] is None, "HTTP reload: %s" % r)
         m = n.metrics()
         check(metric(m, "aether_ttm_model_reloads_total", result="ok") == 2, "reloads ok counted")
         check(metric(m, "aether_ttm_model_reloads_total", result="failed") == 3, "failures counted")

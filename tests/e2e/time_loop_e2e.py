@@ -207,15 +207,18 @@ def case_slow_model():
         check(1 <= ran <= 2, "%d evaluations in 12 s at a 10-s interval" % ran)
         with open(n.faults, "w") as f:
             f.write("slow-inference\n")
-        slowest, t_end = 0.0, time.time() + 25
+        slowest, slowest_metrics, t_end = 0.0, 0.0, time.time() + 25
         while time.time() < t_end:
             t0 = time.time()
             loop_healthy(n)
+            t1 = time.time()
             st = n.status()
+            slowest_metrics = max(slowest_metrics, t1 - t0)
             slowest = max(slowest, time.time() - t0)
             check(st["state"] == "RUNNING", "state stays RUNNING: %s" % st["state"])
             check(st["lastForecast"] is not None, "the last forecast stays shown")
-            time.sleep(0.5)
+            time.sleep(0.1)
+        print("slowest /metrics answer while inference takes 3 s: %.3f s" % slowest_metrics)
         print("slowest /metrics + /api/ttm/status pair while inference takes 3 s: %.3f s"
               % slowest)
         check(slowest < 2.0, "the API waited for inference: %.1f s" % slowest)
@@ -224,13 +227,20 @@ def case_slow_model():
         check(st["lastForecast"]["timestamp"] > s["lastForecast"]["timestamp"],
               "a forecast made by the slow model arrived")
         # A reload of the slow model (its warm-up takes 3 s) does not hold the API.
+        t0 = time.time()
         code, body = n.post("/api/ttm/reload")
+        print("POST /api/ttm/reload of a model whose warm-up takes 3 s answered in %.3f s"
+              % (time.time() - t0))
         check(code == 202 and body["reloading"] is True, "slow reload answers 202: %d %s"
               % (code, body))
+        check(n.status()["reload"]["state"] == "running", "status shows the reload running")
+        code, body = n.post("/api/ttm/reload")
+        check(code == 202 and "already running" in body["detail"], "a second reload: %s" % body)
         loop_healthy(n)
         n.wait_for(lambda: metric(n.metrics(), "aether_ttm_model_reloads_total", result="ok") == 1,
                    20, "the slow reload to end")
         n.wait_log(r"model reloaded from")
+        check(n.status()["reload"] == {"state": "ok", "error": None}, "status shows the outcome")
         loop_healthy(n)
     finally:
         n.stop()

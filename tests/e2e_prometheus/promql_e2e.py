@@ -253,8 +253,11 @@ def case_backfill():
     try:
         n.start()
         n.wait_log(r"blueprint api: backfilled \d+ minutes from Prometheus")
-        first = n.wait_for(lambda: (lambda s: s if s["lastEvaluation"] else None)(n.status()),
-                           30, "the first TTM evaluation")
+        n.wait_for(lambda: n.status()["lastEvaluation"], 30, "the first TTM evaluation")
+        # The loop never waits for inference: the first evaluation's result is taken at the
+        # next tick (1 s), with no new window of history.
+        first = n.wait_for(lambda: (lambda s: s if s["hasForecast"] else None)(n.status()),
+                           5, "the first evaluation's forecast")
         entry = [b for b in first["blueprints"] if b["name"] == "api"][0]
         check(entry["hasForecast"] and entry["state"] == "FORECASTING",
               "forecast in the first evaluation: %s" % entry)

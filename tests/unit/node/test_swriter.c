@@ -11,6 +11,7 @@
 #include "aether/error.h"
 #include "store.h"
 #include "swriter.h"
+#include "wbudget.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,6 +221,17 @@ static int fill_disk(const char *path)
     return fd;
 }
 
+/* Mounts an 8 MiB tmpfs at dir/mnt, or skips the test where it may not. */
+static void mount_tiny_tmpfs(char *mnt, size_t len)
+{
+    snprintf(mnt, len, "%s/mnt", dir);
+    assert_int_equal(mkdir(mnt, 0700), 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=8m") != 0) {
+        fprintf(stderr, "cannot mount a tmpfs (%s): disk-full case skipped\n", strerror(errno));
+        skip();
+    }
+}
+
 /* Disk full on an 8 MiB tmpfs (room for the database and its write-ahead log): the writes stay
  * queued and retried, none dropped, and all land once space is freed. Skipped where the test may
  * not mount a tmpfs. */
@@ -227,12 +239,7 @@ static void test_disk_full(void **state)
 {
     (void)state;
     char mnt[300], err[512], filler[320];
-    snprintf(mnt, sizeof mnt, "%s/mnt", dir);
-    assert_int_equal(mkdir(mnt, 0700), 0);
-    if (mount("tmpfs", mnt, "tmpfs", 0, "size=8m") != 0) {
-        fprintf(stderr, "cannot mount a tmpfs (%s): disk-full case skipped\n", strerror(errno));
-        skip();
-    }
+    mount_tiny_tmpfs(mnt, sizeof mnt);
     struct store *s;
     assert_int_equal(store_open(mnt, 14, &s, err, sizeof err), 0);
     struct swriter *w;
@@ -258,6 +265,116 @@ static void test_disk_full(void **state)
     store_close(s);
 }
 
+/* A count of rows in the store file under mnt (SQL text sql). */
+static long count_rows(const char *mnt, const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/" STORE_FILE_NAME, mnt);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The worst configuration the budget must cover in the test below: TTM at its shortest
+ * interval (10 s) and a reactive change at every cooldown (10 s), on two blueprints. */
+static void hour_config(struct ae_config *cfg)
+{
+    cfg_defaults(cfg);
+    cfg->ttm.enabled = 1;
+    cfg->ttm.evaluation_interval_ms = 10000;
+    cfg->controller.evaluation_interval_ms = 1000;
+    cfg->controller.slice_cooldown_ms = 10000;
+    cfg->blueprint_count = 2;
+}
+
+/* One second of blueprint bp's writes at second sec of the hour: a closed minute at the end of
+ * each minute; every 10 s a forecast, a TTM decision and a reactive change (decision, then its
+ * result). Returns how many writes it queued. */
+static long put_second(struct swriter *w, const char *bp, long sec, int64_t *next_id)
+{
+    int64_t t = T0 + sec * 1000;
+    long n = 0;
+    if (sec % 60 == 59) {
+        struct ae_minute m = minute(T0 + (sec / 60) * 60000LL);
+        assert_int_equal(swriter_put_minute(w, bp, &m), 0);
+        n++;
+    }
+    if (sec % 10 != 0)
+        return n;
+    float values[2 * STORE_FEATURES] = {0};
+    assert_int_equal(swriter_put_forecast(w, bp, t, t - t % 60000, 2, values, 0.9), 0);
+    const char *tiers[] = {"ttm", "reactive"};
+    for (int k = 0; k < 2; k++) {
+        struct store_decision d = {.id = (*next_id)++,
+                                   .ts_ms = t,
+                                   .blueprint = bp,
+                                   .tier = tiers[k],
+                                   .action = "scale_up",
+                                   .from = 1,
+                                   .to = 2,
+                                   .reason = "test",
+                                   .inputs_json = "{}",
+                                   .result = "pending"};
+        assert_int_equal(swriter_put_decision(w, &d), 0);
+    }
+    assert_int_equal(swriter_set_result(w, *next_id - 1, "requested 2"), 0);
+    return n + 4;
+}
+
+/* An hour of writes for two blueprints at the shortest TTM interval and cooldown arrives while
+ * the disk is full: the queue the node sizes for that configuration takes all of it (none
+ * dropped) and every minute, decision, result and forecast lands once space is freed. */
+static void test_hour_of_disk_full(void **state)
+{
+    (void)state;
+    char mnt[300], err[512], filler[320];
+    mount_tiny_tmpfs(mnt, sizeof mnt);
+    struct ae_config cfg;
+    hour_config(&cfg);
+    const long hour_per_bp = 60 + 4 * 360; /* what put_second queues per blueprint */
+    assert_true(wbudget_hour_per_bp(&cfg) >= hour_per_bp);
+    struct store *s;
+    assert_int_equal(store_open(mnt, 14, &s, err, sizeof err), 0);
+    struct swriter *w;
+    assert_int_equal(swriter_start(s, wbudget_queue_capacity(&cfg), &w, err, sizeof err), 0);
+    snprintf(filler, sizeof filler, "%s/filler", mnt);
+    int fd = fill_disk(filler);
+    int64_t next_id = 1;
+    long queued = 0;
+    for (long sec = 0; sec < WBUDGET_HOUR_MS / 1000; sec++) {
+        queued += put_second(w, "web", sec, &next_id);
+        queued += put_second(w, "api", sec, &next_id);
+    }
+    assert_int_equal(queued, 2 * hour_per_bp);
+    assert_int_equal(swriter_prune(w, T0 + WBUDGET_HOUR_MS), 0);
+    wait_errors(w, 2);
+    struct swriter_stats st;
+    swriter_get_stats(w, &st);
+    assert_true(st.depth > queued / 2); /* the disk refuses them: they wait in memory */
+    assert_int_equal(st.dropped, 0);
+
+    close(fd);
+    assert_int_equal(unlink(filler), 0);
+    assert_int_equal(swriter_flush(w, 60000), 0);
+    swriter_get_stats(w, &st);
+    assert_int_equal(st.dropped, 0);
+    swriter_stop(w, 1000);
+    store_close(s);
+    assert_int_equal(count_rows(mnt, "SELECT count(*) FROM minutes"), 2 * 60);
+    assert_int_equal(count_rows(mnt, "SELECT count(*) FROM decisions"), 2 * 2 * 360);
+    assert_int_equal(count_rows(mnt, "SELECT count(*) FROM decisions WHERE result = "
+                                     "'requested 2'"),
+                     2 * 360);
+    assert_int_equal(count_rows(mnt, "SELECT count(DISTINCT blueprint || made) FROM forecasts"),
+                     2 * 360);
+}
+
 /* Unmounts the tmpfs of test_disk_full (if it got that far), then removes the directory. */
 static int teardown_mount(void **state)
 {
@@ -275,6 +392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permanent_failure_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown_mount),
+        cmocka_unit_test_setup_teardown(test_hour_of_disk_full, setup, teardown_mount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
