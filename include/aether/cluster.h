@@ -76,8 +76,8 @@ struct cluster_status {
     int64_t etcd_errors;                /* failed etcd calls */
     int64_t minutes_published;          /* closed minutes written to etcd */
     int64_t minutes_dropped;            /* closed minutes dropped from a full outbox */
-    int peers_read;   /* leading, and the other members' minutes were read in full for this
-                       * term (cluster_take_peer_minutes has them) */
+    int peers_read;   /* leading, and the exec counts and the other members' minutes were read
+                       * in full for this term (cluster_take_peer_minutes has them) */
     int member_count; /* members with a live lease, in name order */
     char members[CLUSTER_MEMBERS_MAX][CLUSTER_NAME_MAX];
 };

@@ -472,7 +472,7 @@ static int refresh(struct cluster *c, struct etcd_client *e)
     }
     pthread_mutex_unlock(&c->mu);
     etcd_kvs_free(kvs, n);
-    return refresh_execs(c, e);
+    return 0;
 }
 
 static void round_with_etcd(struct cluster *c, struct etcd_client *e, int64_t *lease)
@@ -480,6 +480,8 @@ static void round_with_etcd(struct cluster *c, struct etcd_client *e, int64_t *l
     if (keep_lease(c, e, lease) != 0)
         return;
     int rc = settle_leadership(c, e, *lease);
+    if (!rc) /* before peers_read is set: a new leader's exec runs wait for the counts */
+        rc = refresh_execs(c, e);
     if (!rc) /* first: a new leader's forecasts wait for it */
         rc = read_peer_minutes(c, e);
     if (!rc)

@@ -611,6 +611,11 @@ static void apply_change(struct node *n, struct node_bp *b, int bi, const struct
         snprintf(result, sizeof result,
                  "not applied: exec runs on the cluster's leader only: not the leader (%.200s)",
                  n->cstatus.why);
+    } else if (b->has_actuator && n->cluster && b->cfg->actuator == CFG_ACTUATOR_EXEC &&
+               !n->cstatus.peers_read) {
+        /* a new leader first reads the counts the previous one ran (follow_cluster adopts) */
+        snprintf(result, sizeof result,
+                 "not applied: leading, the exec counts recorded in etcd not read yet");
     } else if (b->has_actuator) {
         char why[256] = "";
         int rc = b->actuator.set_desired(b->actuator.state, bi, o->desired, why, sizeof why);
@@ -749,7 +754,7 @@ static void follow_cluster(struct node *n)
         }
     }
     for (int i = 0; i < n->nbp; i++)
-        lead_exec_catch_up(&n->bps[i], i, leads);
+        lead_exec_catch_up(&n->bps[i], i, leads && n->cstatus.peers_read);
     char err[256];
     if (leads && nclu_sync_peers(n->cluster, n->peers, &n->peers_term, err, sizeof err) < 0)
         nlog(NLOG_ERROR, "cluster", "%s", err);
