@@ -48,9 +48,10 @@ def makefile_default(name):
 
 
 def free_range(count):
-    """A base port with count free ports from it."""
+    """A base port with count free ports from it, below the kernel's ephemeral range (from 32768
+    by default), where the other tests' sockets and outgoing connections take their ports."""
     for _ in range(200):
-        base = random.randint(20000, 50000)
+        base = random.randint(20000, 32000 - count)
         try:
             for p in range(base, base + count):
                 with socket.socket() as s:
