@@ -167,10 +167,17 @@ def simple_forecasts(x, horizon, window, names):
         change = ((last - x[:, -1 - k, :]) / k)[:, :, None]
         return level + change * (torch.clamp(steps, max=float(most)) if most else steps)
 
+    def ewm(alpha):  # weights alpha (1 - alpha)^age over the window, normalised to sum 1
+        age = torch.arange(window - 1, -1, -1, dtype=x.dtype)
+        w = (1.0 - alpha) ** age
+        w = (w / w.sum())[None, :, None]
+        return (x * w).sum(dim=1)[:, :, None] + zeros
+
     make = {"last": lambda: level + zeros, "mean3": lambda: mean_of(3),
             "mean10": lambda: mean_of(10), "meanW": lambda: mean_of(window),
             "drift1x2": lambda: drift(1, 2), "drift1": lambda: drift(1, 0),
-            "drift5": lambda: drift(5, 0)}
+            "drift5": lambda: drift(5, 0), "ewm0.3": lambda: ewm(0.3),
+            "ewm0.5": lambda: ewm(0.5)}
     return torch.stack([make[n]() for n in names], dim=3)
 
 

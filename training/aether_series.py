@@ -43,8 +43,10 @@ MINUTE_MS = 60_000
 
 # The simple forecasts a mixture model (aether_model.AetherTSMixer) weighs: the last minute; the
 # means of the last 3, 10 and W minutes; the last one-minute change continued for at most 2 steps
-# or for every step; the mean change of the last 5 minutes continued for every step.
-SIMPLE_FORECASTS = ("last", "mean3", "mean10", "meanW", "drift1x2", "drift1", "drift5")
+# or for every step; the mean change of the last 5 minutes continued for every step; the
+# exponentially weighted level of the window with alpha 0.3 or 0.5 (a noisy level's best guess).
+SIMPLE_FORECASTS = ("last", "mean3", "mean10", "meanW", "drift1x2", "drift1", "drift5",
+                    "ewm0.3", "ewm0.5")
 
 
 class DataError(Exception):

@@ -40,6 +40,16 @@ class SimpleForecasts(unittest.TestCase):
         for h in range(H):
             self.assertAlmostEqual(got["drift5"][h], 26 + 4.0 * (h + 1), places=4)
 
+    def test_exponential_levels(self):
+        # 0 for 10 minutes, then 10, 20: alpha 0.5 weighs the ages 0, 1, 2.. as 1, 1/2, 1/4..
+        x = window([0.0] * 10 + [10.0, 20.0])
+        f = aether_model.simple_forecasts(x, H, W, ["ewm0.5", "ewm0.3"])[0, series.INVOCATIONS]
+        norm5 = sum(0.5 ** a for a in range(W))
+        norm3 = sum(0.7 ** a for a in range(W))
+        for h in range(H):
+            self.assertAlmostEqual(f[h, 0].item(), (20 + 10 * 0.5) / norm5, places=4)
+            self.assertAlmostEqual(f[h, 1].item(), (20 + 10 * 0.7) / norm3, places=4)
+
     def test_roughness(self):
         line = window([2.0 * k for k in range(W)])
         self.assertAlmostEqual(aether_model.roughness(line)[0, 0, 0].item(), 0, places=3)
