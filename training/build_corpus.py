@@ -157,6 +157,28 @@ def build_synthetic(out, manifest, seed, variants, days):
                 f"spikes every {shape.spike_gap:.0f} min")
 
 
+def noisy_level(rng, minutes):
+    """A load that is noise around a slowly moving level: a random-walk level (requests per
+    minute, 100..100,000) with a level shift about every 3 hours, plus white noise of 3..15%
+    (as a busy fleet of small functions looks minute by minute)."""
+    base = float(np.exp(rng.uniform(np.log(100), np.log(100000))))
+    walk = np.cumsum(rng.normal(0.0, rng.uniform(0.0005, 0.004), minutes))
+    shifts = np.cumsum(np.where(rng.random(minutes) < 1 / 180, rng.normal(0, 0.1, minutes), 0))
+    level = base * np.exp(walk + shifts)
+    return np.maximum(level * (1 + rng.normal(0, rng.uniform(0.03, 0.15), minutes)), 0.0)
+
+
+def build_noisy(sim, out, manifest, seed, count, days):
+    """count noisy-level series (noisy_level), replayed by the simulator."""
+    rng = np.random.default_rng(seed + 13)  # its own stream: changes no other file
+    work = os.path.join(out, "load")
+    os.makedirs(work, exist_ok=True)
+    for k in range(count):
+        load = noisy_level(rng, days * generate_synthetic.DAY_MIN)
+        replay(sim, out, work, manifest, f"synthetic-noisylevel-{k}.csv", "synthetic",
+               "synthetic: noise around a moving level", [(29_000_000, load)])
+
+
 def replay(sim, out, work, manifest, name, family, what, runs):
     """Writes runs [(first minute, load)] as a load trace and replays it into out/name."""
     load_file = os.path.join(work, name)
@@ -221,6 +243,8 @@ def main(argv=None):
     p.add_argument("--coarse", type=int, default=0,
                    help="copies per real trace (not Bitbrains, already 5-minute) whose load is "
                         "recorded every 2, 5 or 10 minutes and interpolated (default 0)")
+    p.add_argument("--noisy-levels", type=int, default=0,
+                   help="synthetic series of noise around a moving level (default 0)")
     p.add_argument("--only", default="",
                    help="comma-separated real trace families to use (default: all)")
     args = p.parse_args(argv)
@@ -229,7 +253,8 @@ def main(argv=None):
     for flag, value, least in (("--synthetic-variants", args.synthetic_variants, 1),
                                ("--synthetic-days", args.synthetic_days, 1),
                                ("--augmentations", args.augmentations, 0),
-                               ("--coarse", args.coarse, 0)):
+                               ("--coarse", args.coarse, 0),
+                               ("--noisy-levels", args.noisy_levels, 0)):
         if value < least:
             p.error(f"{flag} {value}: must be at least {least}")
     os.makedirs(args.out, exist_ok=True)
@@ -239,6 +264,9 @@ def main(argv=None):
     try:
         print(f"Synthetic series -> {args.out}")
         build_synthetic(args.out, manifest, args.seed, args.synthetic_variants,
+                        args.synthetic_days)
+        if args.noisy_levels:
+            build_noisy(args.sim, args.out, manifest, args.seed, args.noisy_levels,
                         args.synthetic_days)
         if not os.path.isdir(args.traces):
             print(f"build_corpus.py: note: no traces folder at {args.traces}: the corpus is "
