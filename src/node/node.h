@@ -3,8 +3,8 @@
  * Threads: the control loop (node_run) ticks every [controller] evaluation_interval_ms on the
  * monotonic clock; its watchdog (watchdog.h) logs a tick that stalls; the history writer
  * (swriter.h) does every write to the store, so the loop never waits on SQLite; the HTTP server
- * answers on its own thread; the main thread waits for signals (a reload runs on a thread of its own). The node's
- * state is guarded by one lock inside node.c: the control loop holds it for a tick, the HTTP
+ * answers on its own thread; the main thread waits for signals (a reload runs on a thread of its
+ * own). The node's state is guarded by one lock inside node.c: the control loop holds it for a tick, the HTTP
  * handlers only to copy a node_view (or to accept a push). HTTP handlers read the history through
  * read-only handles of their own. Model loading happens outside the lock and only a fully
  * checked, warmed-up predictor is swapped in.

@@ -180,7 +180,8 @@ def case_locked_history():
                    "the queue to drain")
         ds = n.get_json("/api/decisions?blueprint=web&limit=20")
         check(any(d["action"] == "scale_up" for d in ds), "the queued decisions landed: %s" % ds)
-        check(metric(n.metrics(), "aether_history_writes_dropped_total") == 0, "nothing dropped")
+        check(all(metric(n.metrics(), "aether_history_dropped_total", kind=k) == 0
+                  for k in ("minute", "decision", "result", "forecast", "prune")), "nothing dropped")
         n.wait_log(r"writes succeed again")
         loop_healthy(n)
     finally:
