@@ -163,11 +163,23 @@ static struct node_view *take_view(struct node *n, struct http_response *resp)
     return NULL;
 }
 
-/* The last reload asked for over HTTP: {"state": "none"|"running"|"ok"|"failed", "error"}. */
+/* A Unix-ms time as JSON: the number, or null when it is -1. */
+static json_t *time_or_null(int64_t ms)
+{
+    return ms < 0 ? json_null() : json_integer(ms);
+}
+
+/* The last reload (HTTP or SIGHUP): {"state": "none"|"running"|"ok"|"failed", "what", "source",
+ * "requestedAt", "finishedAt", "error"}. */
 static json_t *reload_json(const struct node_view *v)
 {
     static const char *const names[] = {"none", "running", "ok", "failed"};
-    return json_pack("{s:s,s:o}", "state", names[v->reload], "error",
+    static const char *const sources[] = {"http", "sighup"};
+    int none = v->reload == NODE_RELOAD_NONE;
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}", "state", names[v->reload], "what", "model",
+                     "source", none ? json_null() : json_string(sources[v->reload_source]),
+                     "requestedAt", time_or_null(v->reload_requested_ms), "finishedAt",
+                     time_or_null(v->reload_finished_ms), "error",
                      v->reload_error[0] ? json_text(v->reload_error) : json_null());
 }
 
@@ -415,7 +427,7 @@ static void h_reload(void *ctx, const struct http_request *req, struct http_resp
     struct node *n = ctx;
     char err[1024];
     nlog(NLOG_INFO, "ttm", "model reload requested over HTTP");
-    int rc = node_reload_start(n, err, sizeof err);
+    int rc = node_reload_start(n, NODE_RELOAD_HTTP, err, sizeof err);
     if (rc == AE_ESTATE) {
         http_error(resp, 409, "%s", err);
         return;

@@ -143,11 +143,11 @@ static void serve_signals(struct node *node, const sigset_t *signals)
         if (sigwait(signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
+            /* the same path as POST /api/ttm/reload: the load runs on its own thread, the
+             * outcome shows in /api/ttm/status "reload" */
             nlog(NLOG_INFO, "ttm", "SIGHUP: reloading the model");
-            if (node_config(node)->ttm.enabled)
-                node_load_model(node, 1, err, sizeof err);
-            else
-                nlog(NLOG_WARN, "ttm", "SIGHUP ignored: TTM is disabled (ttm.enabled = false)");
+            if (node_reload_start(node, NODE_RELOAD_SIGHUP, err, sizeof err) != 0)
+                nlog(NLOG_WARN, "ttm", "SIGHUP ignored: %s", err);
             continue;
         }
         nlog(NLOG_INFO, "node", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -148,9 +148,13 @@ static void history_write_metrics(const struct node_view *n, struct sbuf *b)
     counter(b, "aether_history_write_errors_total",
             "Failed attempts to write to the SQLite history (each retry counts).",
             (double)n->writes.errors);
-    counter(b, "aether_history_writes_dropped_total",
-            "History writes lost: the write queue was full or the write could never succeed.",
-            (double)n->writes.dropped);
+    prom_write_family(b, "aether_history_dropped_total", "counter",
+                      "History writes lost, by kind: the write queue was full or the write could "
+                      "never succeed (each one has an ERROR line).");
+    for (int k = 0; k < SWRITER_KINDS; k++)
+        prom_write_sample(b, "aether_history_dropped_total",
+                          (const char *[]){"kind", swriter_kind_names[k], NULL},
+                          (double)n->writes.dropped_kind[k]);
     gauge(b, "aether_history_write_queue_depth",
           "History writes waiting for the writer thread (kept in memory until written).",
           (double)n->writes.depth);

@@ -69,6 +69,8 @@ struct node_bg_reload {
     int running, joinable;
     int rc;
     char err[1024];
+    enum node_reload_source source; /* what asked for the last one */
+    int64_t requested_ms, finished_ms; /* Unix ms; finished_ms -1 while it runs */
 };
 
 /* Everything from `lock` on is guarded by it. */
@@ -446,6 +448,7 @@ static void *bg_reload_main(void *arg)
     pthread_mutex_lock(&n->bg.mu);
     n->bg.rc = rc;
     snprintf(n->bg.err, sizeof n->bg.err, "%s", err);
+    n->bg.finished_ms = node_now_ms();
     n->bg.running = 0;
     pthread_cond_broadcast(&n->bg.done);
     pthread_mutex_unlock(&n->bg.mu);
@@ -467,7 +470,7 @@ static int bg_reload_start(struct node *n, char *err, size_t errlen)
     return 0;
 }
 
-int node_reload_start(struct node *n, char *err, size_t errlen)
+int node_reload_start(struct node *n, enum node_reload_source source, char *err, size_t errlen)
 {
     if (errlen)
         err[0] = '\0';
@@ -477,25 +480,33 @@ int node_reload_start(struct node *n, char *err, size_t errlen)
     }
     pthread_mutex_lock(&n->bg.mu);
     int rc = AE_EAGAIN;
-    if (n->bg.running)
+    if (n->bg.running) {
         snprintf(err, errlen, "a model reload is already running");
-    else
-        rc = bg_reload_start(n, err, errlen);
+    } else if ((rc = bg_reload_start(n, err, errlen)) == 0) {
+        n->bg.source = source;
+        n->bg.requested_ms = node_now_ms();
+        n->bg.finished_ms = -1;
+    }
     pthread_mutex_unlock(&n->bg.mu);
     return rc;
 }
 
-/* The HTTP reload's state and, when it failed, why (into err). Takes bg.mu, never the lock. */
-static enum node_reload_state reload_state(struct node *n, char *err, size_t errlen)
+/* The last reload's state, source, times and, when it failed, why. Takes bg.mu, never the
+ * lock. */
+static void reload_view(struct node *n, struct node_view *v)
 {
     pthread_mutex_lock(&n->bg.mu);
     enum node_reload_state st = n->bg.running     ? NODE_RELOAD_RUNNING
                                 : !n->bg.joinable ? NODE_RELOAD_NONE
                                 : n->bg.rc == 0   ? NODE_RELOAD_OK
                                                   : NODE_RELOAD_FAILED;
-    snprintf(err, errlen, "%s", st == NODE_RELOAD_FAILED ? n->bg.err : "");
+    v->reload = st;
+    v->reload_source = n->bg.source;
+    v->reload_requested_ms = st == NODE_RELOAD_NONE ? -1 : n->bg.requested_ms;
+    v->reload_finished_ms = st == NODE_RELOAD_NONE ? -1 : n->bg.finished_ms;
+    snprintf(v->reload_error, sizeof v->reload_error, "%s",
+             st == NODE_RELOAD_FAILED ? n->bg.err : "");
     pthread_mutex_unlock(&n->bg.mu);
-    return st;
 }
 
 /* The decision's inputs as a JSON object text (caller frees), or NULL. */
@@ -1184,7 +1195,7 @@ int node_view_take(struct node *n, struct node_view **out)
     snprintf(v->model_error, sizeof v->model_error, "%s", n->model_error);
     v->reloads_ok = n->reloads_ok;
     v->reloads_failed = n->reloads_failed;
-    v->reload = reload_state(n, v->reload_error, sizeof v->reload_error);
+    reload_view(n, v);
     v->last_eval_ms = n->last_eval_ms;
     v->last_eval_s = n->last_eval_s;
     v->ticks = n->ticks;

@@ -3,8 +3,8 @@
  * Threads: the control loop (node_run) ticks every [controller] evaluation_interval_ms on the
  * monotonic clock; its watchdog (watchdog.h) logs a tick that stalls; the history writer
  * (swriter.h) does every write to the store, so the loop never waits on SQLite; the HTTP server
- * answers on its own thread; the main thread waits for signals and performs reloads. The node's
- * state is guarded by one lock inside node.c: the control loop holds it for a tick, the HTTP
+ * answers on its own thread; the main thread waits for signals (a reload runs on a thread of its
+ * own). The node's state is guarded by one lock inside node.c: the control loop holds it for a tick, the HTTP
  * handlers only to copy a node_view (or to accept a push). HTTP handlers read the history through
  * read-only handles of their own. Model loading happens outside the lock and only a fully
  * checked, warmed-up predictor is swapped in.
@@ -64,7 +64,13 @@ struct node_bp_view {
     struct sel selection; /* ttm.selection points here (ttm.forecaster = auto) */
 };
 
-/* The last reload asked for over HTTP (node_reload_start). */
+/* What asked for a reload (node_reload_start). */
+enum node_reload_source {
+    NODE_RELOAD_HTTP,  /* POST /api/ttm/reload */
+    NODE_RELOAD_SIGHUP /* the node's process got SIGHUP */
+};
+
+/* The last reload (node_reload_start). */
 enum node_reload_state {
     NODE_RELOAD_NONE,
     NODE_RELOAD_RUNNING,
@@ -84,8 +90,10 @@ struct node_view {
     int model_loaded;
     char model_error[1024]; /* why there is no model (or why the last reload failed), or "" */
     long reloads_ok, reloads_failed;
-    enum node_reload_state reload; /* the last reload asked for over HTTP */
-    char reload_error[1024];       /* why it failed, "" unless reload is NODE_RELOAD_FAILED */
+    enum node_reload_state reload; /* the last reload (HTTP or SIGHUP) */
+    enum node_reload_source reload_source;
+    int64_t reload_requested_ms, reload_finished_ms; /* Unix ms; -1 before one / while it runs */
+    char reload_error[1024]; /* why it failed, "" unless reload is NODE_RELOAD_FAILED */
     int64_t last_eval_ms;          /* -1 before the first TTM evaluation */
     double last_eval_s;            /* duration of the control step that last evaluated TTM */
     long ticks;
@@ -141,11 +149,12 @@ int node_open(struct ae_config *cfg, ae_predictor_open_fn builtin, int64_t now_m
  * Returns 0, or a negative AE_E* code with the message in err. Thread-safe. */
 int node_load_model(struct node *n, int is_reload, char *err, size_t errlen);
 
-/* Starts node_load_model(is_reload = 1) on a thread of its own and returns at once (an API
- * thread is never held by a load): 0 when it started, AE_EAGAIN with a message when a reload
+/* Starts node_load_model(is_reload = 1) on a thread of its own and returns at once (neither an
+ * API thread nor the signal thread is held by a load); source is what asked for it: 0 when it
+ * started, AE_EAGAIN with a message when a reload
  * started earlier is still running, AE_ESTATE when TTM is disabled, AE_ENOMEM. Its outcome shows
  * in the view (reload, reload_error, model_error, reloads_ok and reloads_failed). */
-int node_reload_start(struct node *n, char *err, size_t errlen);
+int node_reload_start(struct node *n, enum node_reload_source source, char *err, size_t errlen);
 
 /* Starts the HTTP API on api.bind. 0 or a negative AE_E* code with a message. */
 int node_start_http(struct node *n, char *err, size_t errlen);

@@ -13,7 +13,16 @@
 
 #define SWRITER_LOG_EVERY_S 60.0
 
-enum op_kind { OP_MINUTE, OP_DECISION, OP_RESULT, OP_FORECAST, OP_PRUNE };
+enum op_kind {
+    OP_MINUTE = SWRITER_MINUTE,
+    OP_DECISION = SWRITER_DECISION,
+    OP_RESULT = SWRITER_RESULT,
+    OP_FORECAST = SWRITER_FORECAST,
+    OP_PRUNE = SWRITER_PRUNE
+};
+
+const char *const swriter_kind_names[SWRITER_KINDS] = {"minute", "decision", "result", "forecast",
+                                                        "prune"};
 
 /* One queued write; its strings and values are owned copies. */
 struct op {
@@ -79,19 +88,47 @@ static char *dup_or_null(const char *s, int *ok)
     return d;
 }
 
+/* What a write is about, for the line that says it was lost: "minute 1767225600000 of
+ * blueprint web", "decision 42 of blueprint web", "forecast made at ... of blueprint web". */
+static void describe_op(const struct op *o, char *buf, size_t len)
+{
+    int64_t at = o->kind == OP_MINUTE     ? o->minute.start_ms
+                 : o->kind == OP_DECISION ? o->d.ts_ms
+                 : o->kind == OP_RESULT   ? o->id
+                                          : o->made_ms;
+    const char *what = o->kind == OP_DECISION ? "decision at"
+                       : o->kind == OP_RESULT ? "result of decision"
+                       : o->kind == OP_FORECAST ? "forecast made at"
+                       : o->kind == OP_PRUNE    ? "prune at"
+                                                : "minute";
+    snprintf(buf, len, "%s %lld%s%s", what, (long long)at, o->bp ? " of blueprint " : "",
+             o->bp ? o->bp : "");
+}
+
+/* Counts and logs one lost write of kind (o may be NULL: out of memory building it). */
+static void drop_op(struct swriter *w, enum op_kind kind, const struct op *o, const char *why)
+{
+    pthread_mutex_lock(&w->mu);
+    w->st.dropped++;
+    w->st.dropped_kind[kind]++;
+    long dropped = w->st.dropped;
+    pthread_mutex_unlock(&w->mu);
+    char what[160] = "";
+    if (o)
+        describe_op(o, what, sizeof what);
+    nlog(NLOG_ERROR, "history", "%s: a %s write was dropped%s%s (%ld dropped so far)", why,
+         swriter_kind_names[kind], o ? ": " : "", what, dropped);
+}
+
 /* Appends o to the queue, or drops it when the queue is full (or o is NULL: out of memory). */
-static int enqueue(struct swriter *w, struct op *o)
+static int enqueue(struct swriter *w, enum op_kind kind, struct op *o)
 {
     pthread_mutex_lock(&w->mu);
     int full = w->st.depth >= w->capacity;
     if (!o || full) {
-        w->st.dropped++;
-        long dropped = w->st.dropped;
         pthread_mutex_unlock(&w->mu);
+        drop_op(w, kind, o, full ? "the write queue is full" : "out of memory");
         op_free(o);
-        if (dropped == 1 || dropped % 100 == 0)
-            nlog(NLOG_ERROR, "history", "%s: a history write was dropped (%ld so far)",
-                 full ? "the write queue is full" : "out of memory", dropped);
         return AE_ENOMEM;
     }
     if (w->tail)
@@ -126,7 +163,7 @@ int swriter_put_minute(struct swriter *w, const char *bp, const struct ae_minute
     struct op *o = op_new(OP_MINUTE, bp);
     if (o)
         o->minute = *m;
-    return enqueue(w, o);
+    return enqueue(w, OP_MINUTE, o);
 }
 
 int swriter_put_decision(struct swriter *w, const struct store_decision *d)
@@ -146,7 +183,7 @@ int swriter_put_decision(struct swriter *w, const struct store_decision *d)
         op_free(o);
         o = NULL;
     }
-    return enqueue(w, o);
+    return enqueue(w, OP_DECISION, o);
 }
 
 int swriter_set_result(struct swriter *w, int64_t id, const char *result)
@@ -161,7 +198,7 @@ int swriter_set_result(struct swriter *w, int64_t id, const char *result)
         op_free(o);
         o = NULL;
     }
-    return enqueue(w, o);
+    return enqueue(w, OP_RESULT, o);
 }
 
 int swriter_put_forecast(struct swriter *w, const char *bp, int64_t made_ms,
@@ -182,7 +219,7 @@ int swriter_put_forecast(struct swriter *w, const char *bp, int64_t made_ms,
         o->horizon = horizon;
         o->confidence = confidence;
     }
-    return enqueue(w, o);
+    return enqueue(w, OP_FORECAST, o);
 }
 
 int swriter_prune(struct swriter *w, int64_t now_ms)
@@ -190,7 +227,7 @@ int swriter_prune(struct swriter *w, int64_t now_ms)
     struct op *o = op_new(OP_PRUNE, NULL);
     if (o)
         o->made_ms = now_ms;
-    return enqueue(w, o);
+    return enqueue(w, OP_PRUNE, o);
 }
 
 /* Logs what a prune did: INFO normally, WARN when it took a large share of a table or left more
@@ -273,6 +310,7 @@ static int64_t backoff_ms(long n)
 static void write_head(struct swriter *w)
 {
     struct op *o = w->head;
+    enum op_kind kind = o->kind; /* o is freed by pop_head */
     pthread_mutex_unlock(&w->mu);
     char err[512] = "";
     int rc = apply(w->store, o, err, sizeof err);
@@ -285,11 +323,12 @@ static void write_head(struct swriter *w)
         if (rc == 0)
             w->st.written++;
         else
-            w->st.dropped++;
+            w->st.dropped++, w->st.dropped_kind[kind]++;
         long depth = w->st.depth;
         pthread_mutex_unlock(&w->mu);
         if (rc != 0)
-            nlog(NLOG_ERROR, "history", "a write that cannot succeed was dropped: %s", err);
+            nlog(NLOG_ERROR, "history", "a %s write that cannot succeed was dropped: %s",
+                 swriter_kind_names[kind], err);
         else if (failed > 0)
             nlog(NLOG_INFO, "history", "writes succeed again after %ld failed attempts; %ld queued",
                  failed, depth);

@@ -20,11 +20,24 @@
 
 struct swriter;
 
+/* The kinds of write, in the order of swriter_stats.dropped_kind. */
+enum swriter_kind {
+    SWRITER_MINUTE,
+    SWRITER_DECISION,
+    SWRITER_RESULT,
+    SWRITER_FORECAST,
+    SWRITER_PRUNE,
+    SWRITER_KINDS
+};
+/* "minute", "decision", "result", "forecast", "prune" (the metric's kind label). */
+extern const char *const swriter_kind_names[SWRITER_KINDS];
+
 struct swriter_stats {
     long depth;   /* writes waiting */
     long written; /* writes done */
     long errors;  /* failed attempts (each retry counts) */
     long dropped; /* writes lost: the queue was full or the write could never succeed */
+    long dropped_kind[SWRITER_KINDS]; /* the same, by kind */
 };
 
 /* Starts the writer on store s (borrowed; only the writer uses it from now on) with room for
@@ -32,7 +45,8 @@ struct swriter_stats {
 int swriter_start(struct store *s, long capacity, struct swriter **out, char *err, size_t errlen);
 
 /* Queue one write (the arguments are copied). Return 0, or AE_ENOMEM when the queue is full or
- * memory is short (the write is dropped and counted). */
+ * memory is short (the write is dropped, counted by kind and logged with its kind, blueprint and
+ * time: every dropped write has an ERROR line). */
 int swriter_put_minute(struct swriter *w, const char *bp, const struct ae_minute *m);
 int swriter_put_decision(struct swriter *w, const struct store_decision *d);
 int swriter_set_result(struct swriter *w, int64_t id, const char *result);

@@ -424,6 +424,20 @@ def case_active_scale_up():
         n.stop()
 
 
+def sighup_reload(n, timeout=20):
+    """Sends SIGHUP and waits for /api/ttm/status "reload" to show a SIGHUP reload that ended
+    after it was sent; returns that "reload" object."""
+    sent_ms = int(time.time() * 1000)
+    n.send_signal(signal.SIGHUP)
+
+    def ended():
+        r = n.status()["reload"]
+        done = (r["source"] == "sighup" and r["state"] in ("ok", "failed")
+                and r["requestedAt"] >= sent_ms - 1000 and r["finishedAt"] >= r["requestedAt"])
+        return r if done else None
+    return n.wait_for(ended, timeout, "the SIGHUP reload to show in the status")
+
+
 def case_reload():
     work = make_node().dir
     live = os.path.join(work, "model.onnx")
@@ -439,20 +453,24 @@ def case_reload():
             s = n.status()
             check(s["active"] and s["state"] == "RUNNING", "old model kept: %s" % s)
             check("previous model kept" in s["error"], "status says why: %s" % s["error"])
-        # SIGHUP with a bad file: same.
-        n.send_signal(signal.SIGHUP)
+        # SIGHUP with a bad file: same, through the same path, shown in the status.
+        r = sighup_reload(n)
+        check(r["state"] == "failed" and "16" in r["error"], "bad SIGHUP reload: %s" % r)
         n.wait_log(r"model reload failed, the running model stays")
         before = n.metrics()[("ttm_predictions_count_total", frozenset())]
         n.wait_for(lambda: n.metrics()[("ttm_predictions_count_total", frozenset())] > before,
                    15, "forecasts to go on with the old model")
         # A good file replaces it, over SIGHUP and over HTTP.
         shutil.copy(model("lowconf.onnx"), live)
-        n.send_signal(signal.SIGHUP)
+        r = sighup_reload(n)
+        check(r["state"] == "ok" and r["error"] is None and r["what"] == "model",
+              "SIGHUP reload: %s" % r)
         n.wait_log(r"model reloaded from")
         s = n.status()
         check(s["error"] is None and s["active"], "reloaded: %s" % s)
         r = n.reload_model()
-        check(r["state"] == "ok" and r["error"] is None, "HTTP reload: %s" % r)
+        check(r["state"] == "ok" and r["error"] is None and r["source"] == "http",
+              "HTTP reload: %s" % r)
         m = n.metrics()
         check(metric(m, "aether_ttm_model_reloads_total", result="ok") == 2, "reloads ok counted")
         check(metric(m, "aether_ttm_model_reloads_total", result="failed") == 3, "failures counted")

@@ -180,7 +180,8 @@ def case_locked_history():
                    "the queue to drain")
         ds = n.get_json("/api/decisions?blueprint=web&limit=20")
         check(any(d["action"] == "scale_up" for d in ds), "the queued decisions landed: %s" % ds)
-        check(metric(n.metrics(), "aether_history_writes_dropped_total") == 0, "nothing dropped")
+        check(all(metric(n.metrics(), "aether_history_dropped_total", kind=k) == 0
+                  for k in ("minute", "decision", "result", "forecast", "prune")), "nothing dropped")
         n.wait_log(r"writes succeed again")
         loop_healthy(n)
     finally:
@@ -240,7 +241,10 @@ def case_slow_model():
         n.wait_for(lambda: metric(n.metrics(), "aether_ttm_model_reloads_total", result="ok") == 1,
                    20, "the slow reload to end")
         n.wait_log(r"model reloaded from")
-        check(n.status()["reload"] == {"state": "ok", "error": None}, "status shows the outcome")
+        r = n.status()["reload"]
+        check(r["state"] == "ok" and r["error"] is None and r["source"] == "http"
+              and r["what"] == "model" and r["finishedAt"] - r["requestedAt"] >= 3000,
+              "status shows the outcome of the 3-s load: %s" % r)
         loop_healthy(n)
     finally:
         n.stop()

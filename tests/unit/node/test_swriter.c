@@ -148,6 +148,8 @@ static void test_full_queue_drops_and_counts(void **state)
     struct swriter_stats st;
     swriter_get_stats(w, &st);
     assert_int_equal(st.dropped, 2);
+    assert_int_equal(st.dropped_kind[SWRITER_MINUTE], 2);
+    assert_int_equal(st.dropped_kind[SWRITER_DECISION], 0);
     sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(other);
     assert_int_equal(swriter_flush(w, 20000), 0);
@@ -184,6 +186,8 @@ static void test_permanent_failure_dropped(void **state)
     swriter_get_stats(w, &st);
     assert_int_equal(st.written, 3);
     assert_int_equal(st.dropped, 1);
+    assert_int_equal(st.dropped_kind[SWRITER_DECISION], 1);
+    assert_int_equal(st.dropped_kind[SWRITER_MINUTE], 0);
     assert_int_equal(stored_minutes(s), 1);
     swriter_stop(w, 1000);
     store_close(s);
