@@ -14,6 +14,7 @@
 #include "httpc.h"
 #include "helpers.h"
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -656,6 +657,51 @@ static void read_line(const char *path, char *buf, size_t size)
     }
 }
 
+/* 1 when every thread of pid is stopped (state T in /proc/<pid>/task/<tid>/stat). */
+static int all_threads_stopped(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int stopped = 1, seen = 0;
+    for (struct dirent *e; stopped && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char stat[128], buf[512];
+        snprintf(stat, sizeof(stat), "%s/%.32s/stat", path, e->d_name);
+        read_line(stat, buf, sizeof(buf));
+        char *p = strrchr(buf, ')');
+        stopped = p && p[1] == ' ' && p[2] == 'T';
+        seen++;
+    }
+    closedir(d);
+    return stopped && seen > 0;
+}
+
+/* SIGSTOP to pid, then waits until all its threads are stopped: kill() returns before the
+ * signal takes effect, and a loaded host may run the target for a while in between. */
+static void pause_process(pid_t pid)
+{
+    kill(pid, SIGSTOP);
+    int64_t end = mono_ms() + 20000;
+    while (!all_threads_stopped(pid) && mono_ms() < end)
+        sleep_ms(5);
+    assert_true(all_threads_stopped(pid));
+}
+
+/* Waits up to ms for the status file's line to start with want ('0': not the leader). */
+static void wait_status(const char *path, char want, char *line, size_t size, int ms)
+{
+    for (int64_t end = mono_ms() + ms; mono_ms() < end; sleep_ms(50)) {
+        read_line(path, line, size);
+        if (line[0] == want)
+            return;
+    }
+    read_line(path, line, size);
+}
+
 /* Three member processes each run a fenced "actuation" (see member_child.c). The leader is
  * paused with SIGSTOP past its lease TTL: another member leads within TTL + 5 s; once resumed,
  * the old leader's fencing check fails, so it writes no action dated after its pause, and the
@@ -687,8 +733,10 @@ static void test_paused_leader_is_fenced(void **state)
     int old = leader[1] - '0';
     sleep_ms(700); /* the leader acts a few times */
 
-    int64_t stopped = wall_ms(), stopped_mono = mono_ms();
-    kill(children[old], SIGSTOP);
+    /* Dated once every thread is stopped: the child may act until the signal takes effect. */
+    int64_t stopped_mono = mono_ms();
+    pause_process(children[old]);
+    int64_t stopped = wall_ms();
     char now[64] = "";
     while (mono_ms() - stopped_mono < FAILOVER_MS) {
         etcd_leader_name(&admin, now, sizeof(now));
@@ -702,10 +750,10 @@ static void test_paused_leader_is_fenced(void **state)
     int fresh = now[1] - '0';
     sleep_ms(700);
     kill(children[old], SIGCONT);
-    sleep_ms(TTL_MS); /* the old leader wakes, fails its check and rejoins as a follower */
-
+    /* the old leader wakes, fails its check and rejoins as a follower (within a round or two;
+     * generous for a loaded host) */
     char line[1100];
-    read_line(status[old], line, sizeof(line));
+    wait_status(status[old], '0', line, sizeof(line), FAILOVER_MS);
     print_message("old leader after resuming: %s", line);
     assert_true(line[0] == '0');
     etcd_leader_name(&admin, now, sizeof(now));
@@ -842,6 +890,8 @@ static void test_authentication(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("AETHER_TEST_FILTER")) /* one test only, e.g. to repeat it */
+        cmocka_set_test_filter(getenv("AETHER_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_client_calls, teardown),
         cmocka_unit_test_teardown(test_leader_failover_fencing, teardown),

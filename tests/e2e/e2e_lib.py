@@ -2,6 +2,7 @@
 with its own data directory and config, spoken to over HTTP. Python standard library only."""
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -71,10 +72,36 @@ def check(cond, what):
         raise Failure(what)
 
 
+def ephemeral_low():
+    """The first port of the kernel's ephemeral range (32768 when it cannot be read): ports from
+    there on go to other processes' outgoing connections, which could take a port between the
+    moment it is found free and the moment a test's server binds it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def port_block(count):
+    """A base port with count loopback ports free from it, below the ephemeral range."""
+    top = ephemeral_low() - count
+    if top <= 10000:
+        top = 65535 - count
+    for _ in range(500):
+        base = random.randint(10000, top)
+        try:
+            for p in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+    raise Failure("no %d free consecutive ports" % count)
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return port_block(1)
 
 
 def toml_value(v):

@@ -9,17 +9,15 @@ Exit 0 pass, 1 fail, 77 skipped (curl missing)."""
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from e2e_lib import CREATED_DIRS, Failure, Node, check, run_case  # noqa: E402
+from e2e_lib import CREATED_DIRS, Failure, Node, check, port_block, run_case  # noqa: E402
 
 ARGS = None
 # The day of demo-load is replayed in this many seconds (the README: 300, `make demo-load`).
@@ -47,21 +45,6 @@ def makefile_default(name):
     return m.group(1)
 
 
-def free_range(count):
-    """A base port with count free ports from it, below the kernel's ephemeral range (from 32768
-    by default), where the other tests' sockets and outgoing connections take their ports."""
-    for _ in range(200):
-        base = random.randint(20000, 32000 - count)
-        try:
-            for p in range(base, base + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-    raise Failure("no %d free consecutive ports" % count)
-
-
 class ReadmeNode(Node):
     """aether-node started as `make run` does (build/bin/aether-node --config aether.toml from
     the repository root), in a scratch root holding build/bin, models and training."""
@@ -73,7 +56,7 @@ class ReadmeNode(Node):
         os.symlink(os.path.abspath(ARGS.bin), os.path.join(self.dir, "build", "bin"))
         for d in ["models", "training"]:
             os.symlink(os.path.join(ARGS.source, d), os.path.join(self.dir, d))
-        self.worker_base = free_range(8)
+        self.worker_base = port_block(8)
         with open(os.path.join(ARGS.source, "aether.toml")) as f:
             text = f.read()
         for old, new in [('bind = "127.0.0.1:8080"', 'bind = "127.0.0.1:%d"' % self.port),

@@ -10,7 +10,6 @@ import http.server
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from e2e_lib import Failure, Node, check  # noqa: E402
+from e2e_lib import Failure, Node, check, port_block  # noqa: E402
 
 
 class WorkloadNode(Node):
@@ -37,27 +36,6 @@ class WorkloadNode(Node):
                                       if line != self.DEFAULT_EXEC)
         with open(self.config, "w") as f:
             f.write("[[blueprint]]".join(chunks))
-
-
-def port_block(n):
-    """A base port with n free consecutive ports after it."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n >= 65535:
-            continue
-        ok = True
-        for p in range(base, base + n):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise Failure("no block of %d free ports" % n)
 
 
 def answers(port):

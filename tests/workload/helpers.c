@@ -212,14 +212,33 @@ int free_port(void)
     return free_port_block(1);
 }
 
+/* The first port of the kernel's ephemeral range (32768 when it cannot be read): ports from
+ * there on are handed to other processes' outgoing connections, which could take a port between
+ * the moment it is found free and the moment a test's server binds it. */
+static int ephemeral_low(void)
+{
+    int lo = 32768, hi = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2)
+            lo = 32768;
+        fclose(f);
+    }
+    return lo;
+}
+
 int free_port_block(int n)
 {
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int base = try_bind(0);
-        if (base < 0 || base + n > 65535)
-            continue;
+    int top = ephemeral_low() - n; /* the block ends below the ephemeral range */
+    if (top <= 10000)
+        top = 65535 - n;
+    static unsigned seed; /* advances across calls: two picks in a row differ */
+    if (!seed)
+        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+    for (int attempt = 0; attempt < 500; attempt++) {
+        int base = 10000 + (int)(rand_r(&seed) % (unsigned)(top - 10000));
         int ok = 1;
-        for (int k = 1; k < n && ok; k++)
+        for (int k = 0; k < n && ok; k++)
             ok = try_bind(base + k) == base + k;
         if (ok)
             return base;

@@ -17,9 +17,10 @@ struct testsrv *testsrv_start(const double *sequence, int n);
 int testsrv_port(const struct testsrv *s);
 void testsrv_stop(struct testsrv *s);
 
-/* A TCP port that was free a moment ago (bound then closed). */
+/* A loopback TCP port that was free a moment ago (bound then closed), below the kernel's
+ * ephemeral range so that no outgoing connection takes it before the test binds it. */
 int free_port(void);
-/* The first of n consecutive ports that were free a moment ago, or -1. */
+/* The first of n consecutive such ports, or -1. */
 int free_port_block(int n);
 
 /* 1 when pid is gone or a zombie. */
