@@ -279,8 +279,7 @@ struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim
         snprintf(err, errlen, "%s controller: out of memory", kind);
         return NULL;
     }
-    k->f = fcr_new(hw ? FCR_HOLT_WINTERS : FCR_LINEAR, &fp, err, errlen);
-    if (!k->f) {
+    if (fcr_open(hw ? FCR_HOLT_WINTERS : FCR_LINEAR, &fp, &k->f, err, errlen) != 0) {
         free(k);
         return NULL;
     }
