@@ -49,8 +49,8 @@ struct actuator_target {
     int instance; /* instance index, or the URL's index */
 };
 
-/* Each blueprint's actuator kind checks its own rules (process: a command, port_base + max_instances
- * - 1 <= 65535; exec: a scale_command). A cfg_check_fn for cfg_load_file and cfg_check_file:
+/* Each blueprint's actuator kind checks its own rules (process: a command, and port_base +
+ * max_instances - 1 <= 65535; exec: a scale_command). A cfg_check_fn for cfg_load_file and cfg_check_file:
  * 0, or AE_EINVAL/AE_ERANGE with a message starting with the key it names, e.g.
  * "blueprint.web.command must not be empty for actuator \"process\"". */
 int actuator_check_config(const struct ae_config *c, char *err, size_t errlen);

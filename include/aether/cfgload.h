@@ -28,8 +28,8 @@ typedef struct cfg_sources cfg_sources;
 typedef int (*cfg_check_fn)(const struct ae_config *c, char *err, size_t errlen);
 
 /* Loads and validates a TOML file: defaults first, then every key of the file, then the core's
- * validation, then `check` (NULL: none), then the derived defaults of each blueprint (instances = min_instances,
- * memory_limit_bytes = host memory / max_instances; see cfg_blueprint_resolve).
+ * validation, then `check` (NULL: none), then the derived defaults of each blueprint (instances =
+ * min_instances, memory_limit_bytes = host memory / max_instances; see cfg_blueprint_resolve).
  * Returns 0 and fills *out (caller frees with cfg_free); when `sources` is not NULL also stores
  * where each key came from (caller frees with cfg_sources_free).
  * On failure returns AE_ENOENT/AE_EIO (file), AE_EPARSE (TOML syntax), AE_EINVAL (unknown key,
@@ -59,11 +59,11 @@ int cfg_sources_line(const cfg_sources *sources, const char *key);
  * `sources` may be NULL (every value is then reported as a default). Returns 0 or AE_EIO. */
 int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources *sources);
 
-/* `aether-node --check-config FILE`: loads FILE (with `check`, as cfg_load_file); when valid prints the effective config to
- * `out` and returns 0, else returns the error code with the message in err (nothing printed).
- * A valid file whose enabled TTM model cannot be read (ttm.model_path, relative to the working
- * directory) gets a "# warning: FILE:LINE: ttm.model_path = ..." line before the config; it is
- * still valid (the node starts, reactive only), so the return is 0. */
+/* `aether-node --check-config FILE`: loads FILE (with `check`, as cfg_load_file); when valid prints
+ * the effective config to `out` and returns 0, else returns the error code with the message in err
+ * (nothing printed). A valid file whose enabled TTM model cannot be read (ttm.model_path, relative
+ * to the working directory) gets a "# warning: FILE:LINE: ttm.model_path = ..." line before the
+ * config; it is still valid (the node starts, reactive only), so the return is 0. */
 int cfg_check_file(const char *path, cfg_check_fn check, FILE *out, char *err, size_t errlen);
 
 /* Writes the key reference (markdown: one table per section, from the schema table). This is

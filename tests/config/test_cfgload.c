@@ -51,8 +51,8 @@ static int odd_count_refused(const struct ae_config *c, char *err, size_t errlen
 {
     for (int i = 0; i < c->blueprint_count; i++)
         if (c->blueprints[i].max_instances % 2) {
-            snprintf(err, errlen, "blueprint.%s.max_instances = %d is odd",
-                     c->blueprints[i].name, c->blueprints[i].max_instances);
+            snprintf(err, errlen, "blueprint.%s.max_instances = %d is odd", c->blueprints[i].name,
+                     c->blueprints[i].max_instances);
             return AE_EINVAL;
         }
     return 0;
@@ -65,16 +65,16 @@ static void test_caller_check(void **state)
     char err[256];
     struct ae_config c;
     cfg_sources *src = (cfg_sources *)1;
-    assert_int_equal(cfg_load_string(text, strlen(text), "t.toml", odd_count_refused, &c, &src, err,
-                                     sizeof err),
-                     AE_EINVAL);
+    assert_int_equal(
+        cfg_load_string(text, strlen(text), "t.toml", odd_count_refused, &c, &src, err, sizeof err),
+        AE_EINVAL);
     assert_string_equal(err, "t.toml:4: blueprint.web.max_instances = 3 is odd");
     assert_null(src);
     assert_int_equal(c.blueprint_count, 0);
     text = BP_WEB "max_instances = 4\n";
-    assert_int_equal(cfg_load_string(text, strlen(text), "t.toml", odd_count_refused, &c, NULL, err,
-                                     sizeof err),
-                     0);
+    assert_int_equal(
+        cfg_load_string(text, strlen(text), "t.toml", odd_count_refused, &c, NULL, err, sizeof err),
+        0);
     assert_int_equal(c.blueprints[0].max_instances, 4);
     cfg_free(&c);
 }
@@ -341,7 +341,8 @@ static void test_cross_field_and_syntax(void **state)
     load_fails(AE_EPARSE, "[ttm]\nenabled = tru\n", "t.toml:2:11: expected a value", NULL);
     char err[256];
     struct ae_config c;
-    assert_int_equal(cfg_load_file("no/such/aether.toml", NULL, &c, NULL, err, sizeof(err)), AE_ENOENT);
+    assert_int_equal(cfg_load_file("no/such/aether.toml", NULL, &c, NULL, err, sizeof(err)),
+                     AE_ENOENT);
     assert_non_null(strstr(err, "no/such/aether.toml"));
     assert_int_equal(c.blueprint_count, 0);
 }

@@ -47,9 +47,10 @@ static void exec_rules(void **state)
 static void valid_configs_pass(void **state)
 {
     (void)state;
-    const char *text = "[[blueprint]]\nname = \"web\"\ncommand = [\"w\"]\nmax_instances = 10\n"
-                       "port_base = 65526\n"
-                       "[[blueprint]]\nname = \"b\"\nactuator = \"exec\"\nscale_command = [\"s\"]\n";
+    const char *text =
+        "[[blueprint]]\nname = \"web\"\ncommand = [\"w\"]\nmax_instances = 10\n"
+        "port_base = 65526\n"
+        "[[blueprint]]\nname = \"b\"\nactuator = \"exec\"\nscale_command = [\"s\"]\n";
     char err[512] = "";
     struct ae_config c;
     assert_int_equal(cfg_load_string(text, strlen(text), "t.toml", actuator_check_config, &c, NULL,
