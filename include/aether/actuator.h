@@ -49,7 +49,13 @@ struct actuator_target {
     int instance; /* instance index, or the URL's index */
 };
 
-/* Creates the actuator of a blueprint (bp must have passed cfg_validate and
+/* Each blueprint's actuator kind checks its own rules (process: a command, and port_base +
+ * max_instances - 1 <= 65535; exec: a scale_command). A cfg_check_fn for cfg_load_file and cfg_check_file:
+ * 0, or AE_EINVAL/AE_ERANGE with a message starting with the key it names, e.g.
+ * "blueprint.web.command must not be empty for actuator \"process\"". */
+int actuator_check_config(const struct ae_config *c, char *err, size_t errlen);
+
+/* Creates the actuator of a blueprint (bp must have passed cfg_validate, actuator_check_config and
  * cfg_blueprint_resolve; it is copied) in *out. Nothing runs until actuator_set_desired. Returns 0,
  * or AE_EINVAL (unknown kind or the kind refused bp), AE_ENOMEM or AE_EIO (the thread cannot
  * start) with a message in err and *out set to NULL. Free with actuator_close. */

@@ -21,9 +21,15 @@
 /* Where each key of a loaded file was written (file name and line); opaque. */
 typedef struct cfg_sources cfg_sources;
 
+/* A further check of a loaded config that passed cfg_validate, for rules the config library
+ * cannot know (each actuator kind's own, actuator_check_config). 0, or an AE_E* code with a
+ * message that starts with the key it names ("blueprint.web.command must ..."), like
+ * cfg_validate's: the loader prefixes the file and line of that key. */
+typedef int (*cfg_check_fn)(const struct ae_config *c, char *err, size_t errlen);
+
 /* Loads and validates a TOML file: defaults first, then every key of the file, then the core's
- * validation, then the derived defaults of each blueprint (instances = min_instances,
- * memory_limit_bytes = host memory / max_instances; see cfg_blueprint_resolve).
+ * validation, then `check` (NULL: none), then the derived defaults of each blueprint (instances =
+ * min_instances, memory_limit_bytes = host memory / max_instances; see cfg_blueprint_resolve).
  * Returns 0 and fills *out (caller frees with cfg_free); when `sources` is not NULL also stores
  * where each key came from (caller frees with cfg_sources_free).
  * On failure returns AE_ENOENT/AE_EIO (file), AE_EPARSE (TOML syntax), AE_EINVAL (unknown key,
@@ -31,12 +37,12 @@ typedef struct cfg_sources cfg_sources;
  * AE_ENOMEM; writes one message to err such as
  *   "aether.toml:12: ttm.input_window_minutes = 500 is out of range 1..120"
  * and leaves *out holding nothing to free (defaults, no blueprints), *sources NULL. */
-int cfg_load_file(const char *path, struct ae_config *out, cfg_sources **sources, char *err,
-                  size_t errlen);
+int cfg_load_file(const char *path, cfg_check_fn check, struct ae_config *out,
+                  cfg_sources **sources, char *err, size_t errlen);
 
 /* The same from text in memory; `name` (borrowed) stands for the file name in messages. */
-int cfg_load_string(const char *text, size_t len, const char *name, struct ae_config *out,
-                    cfg_sources **sources, char *err, size_t errlen);
+int cfg_load_string(const char *text, size_t len, const char *name, cfg_check_fn check,
+                    struct ae_config *out, cfg_sources **sources, char *err, size_t errlen);
 
 /* Frees what cfg_load_* stored in *sources (NULL is fine). */
 void cfg_sources_free(cfg_sources *sources);
@@ -53,12 +59,12 @@ int cfg_sources_line(const cfg_sources *sources, const char *key);
  * `sources` may be NULL (every value is then reported as a default). Returns 0 or AE_EIO. */
 int cfg_print_effective(FILE *out, const struct ae_config *c, const cfg_sources *sources);
 
-/* `aether-node --check-config FILE`: loads FILE; when valid prints the effective config to
- * `out` and returns 0, else returns the error code with the message in err (nothing printed).
- * A valid file whose enabled TTM model cannot be read (ttm.model_path, relative to the working
- * directory) gets a "# warning: FILE:LINE: ttm.model_path = ..." line before the config; it is
- * still valid (the node starts, reactive only), so the return is 0. */
-int cfg_check_file(const char *path, FILE *out, char *err, size_t errlen);
+/* `aether-node --check-config FILE`: loads FILE (with `check`, as cfg_load_file); when valid prints
+ * the effective config to `out` and returns 0, else returns the error code with the message in err
+ * (nothing printed). A valid file whose enabled TTM model cannot be read (ttm.model_path, relative
+ * to the working directory) gets a "# warning: FILE:LINE: ttm.model_path = ..." line before the
+ * config; it is still valid (the node starts, reactive only), so the return is 0. */
+int cfg_check_file(const char *path, cfg_check_fn check, FILE *out, char *err, size_t errlen);
 
 /* Writes the key reference (markdown: one table per section, from the schema table). This is
  * the generated part of docs/config.md. Returns 0 or AE_EIO. */

@@ -74,9 +74,9 @@ void collector_close(struct collector *c);
 
 struct host_collector;
 
-/* Reads /proc once to have a baseline. NULL when out of memory. Free with host_collector_close.
- */
-struct host_collector *host_collector_open(void);
+/* Reads /proc once to have a baseline, in *out (caller frees with host_collector_close). 0, or
+ * AE_ENOMEM with a message and *out NULL. */
+int host_collector_open(struct host_collector **out, char *err, size_t errlen);
 /* cpu_usage and heap_usage of the whole host since the previous call (heap only on the first).
  */
 void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap);

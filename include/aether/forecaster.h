@@ -60,9 +60,10 @@ struct fcr_hw_fit {
 
 typedef struct fcr fcr;
 
-/* A forecaster of one series. kind must not be FCR_MODEL or FCR_AUTO. Returns NULL with a message
- * in err on a bad kind or parameter, or out of memory. Free with fcr_free. */
-fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t errlen);
+/* A forecaster of one series in *out (caller frees with fcr_free). kind must not be FCR_MODEL or
+ * FCR_AUTO. Returns 0, or AE_EINVAL (bad kind), AE_ERANGE (bad parameter) or AE_ENOMEM with a
+ * message in err and *out NULL. */
+int fcr_open(enum fcr_kind kind, const struct fcr_params *p, fcr **out, char *err, size_t errlen);
 void fcr_free(fcr *f);
 
 /* The closed minute starting at minute_ms (a multiple of 60000) had value y. Minutes must come

@@ -583,8 +583,8 @@ static int line_of_message(const struct cfg_sources *src, const char *msg)
     }
 }
 
-static int load_tree(const toml_value *root, const char *name, struct ae_config *out,
-                     cfg_sources **sources, char *err, size_t errlen)
+static int load_tree(const toml_value *root, const char *name, cfg_check_fn check,
+                     struct ae_config *out, cfg_sources **sources, char *err, size_t errlen)
 {
     struct loader L = {.file = name, .cfg = out, .err = err, .errlen = errlen};
     L.src = calloc(1, sizeof(*L.src));
@@ -597,6 +597,8 @@ static int load_tree(const toml_value *root, const char *name, struct ae_config 
     if (load_document(&L, root) == 0) {
         char msg[512];
         int rc = cfg_validate(out, msg, sizeof(msg));
+        if (rc == 0 && check)
+            rc = check(out, msg, sizeof(msg));
         if (rc)
             lfail(&L, rc, line_of_message(L.src, msg), "%s", msg);
     }
@@ -616,8 +618,8 @@ static int load_tree(const toml_value *root, const char *name, struct ae_config 
     return 0;
 }
 
-int cfg_load_string(const char *text, size_t len, const char *name, struct ae_config *out,
-                    cfg_sources **sources, char *err, size_t errlen)
+int cfg_load_string(const char *text, size_t len, const char *name, cfg_check_fn check,
+                    struct ae_config *out, cfg_sources **sources, char *err, size_t errlen)
 {
     toml_value *root;
     if (sources)
@@ -627,13 +629,13 @@ int cfg_load_string(const char *text, size_t len, const char *name, struct ae_co
         cfg_defaults(out);
         return rc;
     }
-    rc = load_tree(root, name, out, sources, err, errlen);
+    rc = load_tree(root, name, check, out, sources, err, errlen);
     toml_free(root);
     return rc;
 }
 
-int cfg_load_file(const char *path, struct ae_config *out, cfg_sources **sources, char *err,
-                  size_t errlen)
+int cfg_load_file(const char *path, cfg_check_fn check, struct ae_config *out,
+                  cfg_sources **sources, char *err, size_t errlen)
 {
     toml_value *root;
     if (sources)
@@ -643,7 +645,7 @@ int cfg_load_file(const char *path, struct ae_config *out, cfg_sources **sources
         cfg_defaults(out);
         return rc;
     }
-    rc = load_tree(root, path, out, sources, err, errlen);
+    rc = load_tree(root, path, check, out, sources, err, errlen);
     toml_free(root);
     return rc;
 }

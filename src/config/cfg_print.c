@@ -102,11 +102,11 @@ static int warn_runtime(FILE *out, const char *path, const struct ae_config *c,
     return warnings;
 }
 
-int cfg_check_file(const char *path, FILE *out, char *err, size_t errlen)
+int cfg_check_file(const char *path, cfg_check_fn check, FILE *out, char *err, size_t errlen)
 {
     struct ae_config c;
     cfg_sources *sources = NULL;
-    int rc = cfg_load_file(path, &c, &sources, err, errlen);
+    int rc = cfg_load_file(path, check, &c, &sources, err, errlen);
     if (rc)
         return rc;
     fprintf(out, "# %s is valid.\n", path);

@@ -63,23 +63,24 @@ void fcr_params_defaults(struct fcr_params *p)
     p->damped = 1;
 }
 
-fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t errlen)
+int fcr_open(enum fcr_kind kind, const struct fcr_params *p, fcr **out, char *err, size_t errlen)
 {
+    *out = NULL;
     if ((int)kind <= FCR_MODEL || (int)kind >= FCR_AUTO) {
         snprintf(err, errlen, "forecaster kind %d is not a series forecaster", (int)kind);
-        return NULL;
+        return AE_EINVAL;
     }
     if (p->season_minutes < 2 || p->season_minutes > FCR_HISTORY_MINUTES / 2) {
         snprintf(err, errlen, "forecaster season = %d minutes is out of range 2..%d",
                  p->season_minutes, FCR_HISTORY_MINUTES / 2);
-        return NULL;
+        return AE_ERANGE;
     }
     if (p->drift_minutes < 1 || p->drift_minutes > 1440 || p->refit_minutes < 1) {
         snprintf(err, errlen,
                  "forecaster drift = %d minutes (1..1440) or refit = %d minutes "
                  "(>= 1) is out of range",
                  p->drift_minutes, p->refit_minutes);
-        return NULL;
+        return AE_ERANGE;
     }
     fcr *f = calloc(1, sizeof *f);
     if (f) {
@@ -90,14 +91,15 @@ fcr *fcr_new(enum fcr_kind kind, const struct fcr_params *p, char *err, size_t e
     if (!f || !f->ring || !f->hw.season || !f->trial.season) {
         fcr_free(f);
         snprintf(err, errlen, "forecaster: out of memory");
-        return NULL;
+        return AE_ENOMEM;
     }
     f->kind = kind;
     f->p = *p;
     f->last = INT64_MIN;
     for (int i = 0; i < FCR_HISTORY_MINUTES; i++)
         f->ring[i] = NAN;
-    return f;
+    *out = f;
+    return 0;
 }
 
 void fcr_free(fcr *f)

@@ -110,9 +110,8 @@ static int init_bp(ttm *t, int i, const struct cfg_blueprint *bp, char *err, siz
         struct fcr_params fp;
         char msg[256];
         fcr_params_defaults(&fp);
-        b->inv[c] = fcr_new(c, &fp, msg, sizeof msg);
-        b->cpu[c] = b->inv[c] ? fcr_new(c, &fp, msg, sizeof msg) : NULL;
-        if (!b->cpu[c]) {
+        if (fcr_open(c, &fp, &b->inv[c], msg, sizeof msg) != 0 ||
+            fcr_open(c, &fp, &b->cpu[c], msg, sizeof msg) != 0) {
             set_err(err, errlen, msg);
             return AE_EINVAL;
         }

@@ -1,6 +1,7 @@
 /* Backfilling the history from training data, CSV or JSON (see import.h). */
 #include "import.h"
 
+#include "aether/actuator.h"
 #include "aether/cfgload.h"
 #include "aether/error.h"
 #include "aether/fileio.h"
@@ -208,7 +209,7 @@ int import_main(int argc, char **argv, const char *default_config, int64_t now_m
         return usage(stderr);
     char err[2048];
     struct ae_config cfg;
-    if (cfg_load_file(config, &cfg, NULL, err, sizeof err) != 0) {
+    if (cfg_load_file(config, actuator_check_config, &cfg, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "aether-node: %s\n", err);
         return 1;
     }

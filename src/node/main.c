@@ -7,6 +7,7 @@
  *   aether-node --check-config FILE    validate FILE and print the effective configuration
  *   aether-node --version              version, commit, feature schema and engine
  *   aether-node import-history FILE    backfill the history from a training-data CSV (import.h) */
+#include "aether/actuator.h"
 #include "aether/cfgload.h"
 #include "aether/error.h"
 #include "access.h"
@@ -165,14 +166,14 @@ int main(int argc, char **argv)
         return rc;
     char err[2048];
     if (check) {
-        if (cfg_check_file(check, stdout, err, sizeof err) != 0) {
+        if (cfg_check_file(check, actuator_check_config, stdout, err, sizeof err) != 0) {
             fprintf(stderr, "aether-node: %s\n", err);
             return 1;
         }
         return 0;
     }
     struct ae_config cfg;
-    if (cfg_load_file(config, &cfg, NULL, err, sizeof err) != 0) {
+    if (cfg_load_file(config, actuator_check_config, &cfg, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "aether-node: %s\n", err);
         return 1;
     }

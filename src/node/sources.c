@@ -199,10 +199,8 @@ static int open_blueprint_sources(struct wl_bp *b, char *err, size_t errlen)
     int rc = collector_open(b->cfg, NULL, &b->coll, err, errlen);
     if (rc)
         return rc;
-    if (b->cfg->host_metrics && !(b->host = host_collector_open())) {
-        ae_errf(err, errlen, 0, "out of memory");
-        return AE_ENOMEM;
-    }
+    if (b->cfg->host_metrics && (rc = host_collector_open(&b->host, err, errlen)) != 0)
+        return rc;
     rc = promql_collector_open(b->cfg, 1000, &b->query, err, errlen);
     if (rc)
         return rc;

@@ -156,17 +156,21 @@ static struct core_ctl *core_alloc(const struct cfg_controller *ctl, const char 
     return k;
 }
 
-struct sim_controller *sim_ctl_reactive_new(const struct cfg_controller *ctl, char *err,
-                                            size_t errlen)
+int sim_ctl_reactive_open(const struct cfg_controller *ctl, struct sim_controller **out, char *err,
+                          size_t errlen)
 {
+    *out = NULL;
     struct core_ctl *k = core_alloc(ctl, "reactive", err, errlen);
-    if (k && scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) != 0) {
+    if (!k)
+        return AE_ENOMEM;
+    int rc = scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen);
+    if (rc) {
         core_free(&k->base);
-        return NULL;
+        return rc;
     }
-    if (k)
-        scl_skip_records(k->step);
-    return k ? &k->base : NULL;
+    scl_skip_records(k->step);
+    *out = &k->base;
+    return 0;
 }
 
 /* The model's window and horizon, from its metadata (aether.window / aether.horizon), else from
@@ -194,42 +198,46 @@ static int model_shape(const char *path, int *window, int *horizon, char *err, s
     return 0;
 }
 
-struct sim_controller *sim_ctl_ttm_new(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
-                                       const char *model_path, int horizon_default,
-                                       int min_instances, int max_instances, char *err,
-                                       size_t errlen)
+int sim_ctl_ttm_open(const struct cfg_controller *ctl, const struct cfg_ttm *ttm,
+                     const char *model_path, int horizon_default, int min_instances,
+                     int max_instances, struct sim_controller **out, char *err, size_t errlen)
 {
+    *out = NULL;
     const char *name = ttm->mode == CFG_TTM_FORECAST_ONLY ? "ttm-forecast-only" : "ttm";
     struct core_ctl *k = core_alloc(ctl, name, err, errlen);
     if (!k)
-        return NULL;
+        return AE_ENOMEM;
+    int rc;
     k->ttm_cfg = *ttm;
     k->ttm_cfg.enabled = 1;
     int window = k->ttm_cfg.input_window_minutes, horizon = horizon_default;
-    if (model_path && model_shape(model_path, &window, &horizon, err, errlen))
+    if (model_path && (rc = model_shape(model_path, &window, &horizon, err, errlen)) != 0)
         goto fail;
     k->ttm_cfg.input_window_minutes = window;
     k->ttm_cfg.prediction_horizon = horizon;
     snprintf(k->ttm_cfg.model_path, sizeof k->ttm_cfg.model_path, "%s",
              model_path ? model_path : "");
-    if (cfg_ttm_validate(&k->ttm_cfg, err, errlen))
+    if ((rc = cfg_ttm_validate(&k->ttm_cfg, err, errlen)) != 0)
         goto fail;
     k->bp.min_instances = min_instances;
     k->bp.max_instances = max_instances;
     k->bp.instances = min_instances;
     if (model_path && (k->ttm_cfg.forecaster == FCR_MODEL || k->ttm_cfg.forecaster == FCR_AUTO)) {
-        if (nn_predictor_open(model_path, window, horizon, 1, &k->predictor, err, errlen))
+        rc = nn_predictor_open(model_path, window, horizon, 1, &k->predictor, err, errlen);
+        if (rc)
             goto fail;
     }
-    if (scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen) ||
-        (k->predictor && ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen)))
+    if ((rc = scl_open(&k->ttm_cfg, &k->ctl, &k->bp, 1, &k->step, err, errlen)) != 0 ||
+        (k->predictor &&
+         (rc = ttm_set_predictor(scl_ttm(k->step), k->predictor, err, errlen)) != 0))
         goto fail;
     scl_skip_records(k->step);
     k->base.forecast = core_forecast;
     k->base.preload = core_preload;
     k->base.report = core_report;
-    return &k->base;
+    *out = &k->base;
+    return 0;
 fail:
     core_free(&k->base);
-    return NULL;
+    return rc;
 }

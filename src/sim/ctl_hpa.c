@@ -139,19 +139,22 @@ static void plain_free(struct sim_controller *c)
     free(c->state);
 }
 
-struct sim_controller *sim_ctl_hpa_new(const struct sim_hpa_params *p, char *err, size_t errlen)
+int sim_ctl_hpa_open(const struct sim_hpa_params *p, struct sim_controller **out, char *err,
+                     size_t errlen)
 {
+    *out = NULL;
     struct hpa_ctl *k = calloc(1, sizeof *k);
     if (!k) {
         snprintf(err, errlen, "hpa controller: out of memory");
-        return NULL;
+        return AE_ENOMEM;
     }
     k->hpa.p = *p;
     k->base.name = "hpa";
     k->base.state = k;
     k->base.desired = hpa_desired;
     k->base.free = plain_free;
-    return &k->base;
+    *out = &k->base;
+    return 0;
 }
 
 /* ---- HPA + classical forecast ---- */
@@ -262,14 +265,15 @@ static void pred_free(struct sim_controller *c)
     free(k);
 }
 
-struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim_hpa_params *p,
-                                              int64_t startup_ms, int season_minutes, char *err,
-                                              size_t errlen)
+int sim_ctl_predictive_open(const char *kind, const struct sim_hpa_params *p, int64_t startup_ms,
+                            int season_minutes, struct sim_controller **out, char *err,
+                            size_t errlen)
 {
+    *out = NULL;
     int hw = strcmp(kind, "holt-winters") == 0;
     if (!hw && strcmp(kind, "linear") != 0) {
         snprintf(err, errlen, "unknown forecasting baseline '%s'", kind);
-        return NULL;
+        return AE_EINVAL;
     }
     struct fcr_params fp;
     fcr_params_defaults(&fp);
@@ -277,14 +281,14 @@ struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim
     struct pred_ctl *k = calloc(1, sizeof *k);
     if (!k) {
         snprintf(err, errlen, "%s controller: out of memory", kind);
-        return NULL;
-    }
-    k->f = fcr_new(hw ? FCR_HOLT_WINTERS : FCR_LINEAR, &fp, err, errlen);
-    if (!k->f) {
-        free(k);
-        return NULL;
+        return AE_ENOMEM;
     }
     k->base.state = k;
+    int rc = fcr_open(hw ? FCR_HOLT_WINTERS : FCR_LINEAR, &fp, &k->f, err, errlen);
+    if (rc) {
+        pred_free(&k->base);
+        return rc;
+    }
     k->hpa.p = *p;
     int lead = (int)((startup_ms + AE_MINUTE_MS - 1) / AE_MINUTE_MS);
     k->lead = lead > SIM_MAX_STEPS - 1 ? SIM_MAX_STEPS - 1 : lead;
@@ -294,5 +298,6 @@ struct sim_controller *sim_ctl_predictive_new(const char *kind, const struct sim
     k->base.preload = pred_preload;
     k->base.report = pred_report;
     k->base.free = pred_free;
-    return &k->base;
+    *out = &k->base;
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "aether/error.h"
 #include "controllers.h"
 #include "sim.h"
 
@@ -38,17 +39,18 @@ static void oracle_free(struct sim_controller *c)
     free(c->state);
 }
 
-struct sim_controller *sim_ctl_oracle_new(const struct sim_load *load, double capacity_per_min,
-                                          double util, int64_t startup_ms, char *err, size_t errlen)
+int sim_ctl_oracle_open(const struct sim_load *load, double capacity_per_min, double util,
+                        int64_t startup_ms, struct sim_controller **out, char *err, size_t errlen)
 {
+    *out = NULL;
     if (!(capacity_per_min > 0) || !(util > 0)) {
         snprintf(err, errlen, "oracle: capacity and utilisation must be positive");
-        return NULL;
+        return AE_EINVAL;
     }
     struct oracle_ctl *k = calloc(1, sizeof *k);
     if (!k) {
         snprintf(err, errlen, "oracle controller: out of memory");
-        return NULL;
+        return AE_ENOMEM;
     }
     k->load = load;
     k->per_instance = capacity_per_min * util;
@@ -57,5 +59,6 @@ struct sim_controller *sim_ctl_oracle_new(const struct sim_load *load, double ca
     k->base.state = k;
     k->base.desired = oracle_desired;
     k->base.free = oracle_free;
-    return &k->base;
+    *out = &k->base;
+    return 0;
 }

@@ -312,10 +312,13 @@ static int controller_list(const char *spec, const char **names)
     return n;
 }
 
-static struct sim_controller *make_controller(const char *name, const struct options *o,
-                                              const struct sim_load *load, double capacity,
-                                              int max_instances, char *err, size_t errlen)
+/* The controller called name in *out (caller frees with sim_controller_free): 0, or a negative
+ * AE_E* code with a message and *out NULL. */
+static int make_controller(const char *name, const struct options *o, const struct sim_load *load,
+                           double capacity, int max_instances, struct sim_controller **out,
+                           char *err, size_t errlen)
 {
+    *out = NULL;
     struct cfg_controller ctl;
     cfg_controller_defaults(&ctl);
     struct sim_hpa_params hp;
@@ -325,14 +328,14 @@ static struct sim_controller *make_controller(const char *name, const struct opt
     hp.stabilization_ms = o->hpa_stabilization_ms;
     hp.sync_ms = o->hpa_sync_ms;
     if (strcmp(name, "reactive") == 0)
-        return sim_ctl_reactive_new(&ctl, err, errlen);
+        return sim_ctl_reactive_open(&ctl, out, err, errlen);
     if (strcmp(name, "ttm") == 0) {
         struct cfg_ttm t;
         cfg_ttm_defaults(&t);
         int mode = cfg_enum_parse(cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, o->mode);
         if (mode < 0) {
             snprintf(err, errlen, "--mode '%s': expected active or forecast-only", o->mode);
-            return NULL;
+            return AE_EINVAL;
         }
         int fk = fcr_kind_parse(o->forecaster);
         if (fk < 0) {
@@ -340,11 +343,11 @@ static struct sim_controller *make_controller(const char *name, const struct opt
                      "--forecaster '%s': expected model, persistence, drift, seasonal-naive, "
                      "holt-winters, linear or auto",
                      o->forecaster);
-            return NULL;
+            return AE_EINVAL;
         }
         if (fk == FCR_MODEL && !o->model) {
             snprintf(err, errlen, "the ttm controller with --forecaster model needs --model FILE");
-            return NULL;
+            return AE_EINVAL;
         }
         t.forecaster = (enum fcr_kind)fk;
         t.mode = (enum cfg_ttm_mode)mode;
@@ -354,15 +357,16 @@ static struct sim_controller *make_controller(const char *name, const struct opt
         t.scale_in_window_minutes = o->scale_in_window;
         t.forecast_ceiling = o->forecast_ceiling;
         t.selection_steps = o->selection_steps;
-        return sim_ctl_ttm_new(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances, err,
-                               errlen);
+        return sim_ctl_ttm_open(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances,
+                                out, err, errlen);
     }
     if (strcmp(name, "hpa") == 0)
-        return sim_ctl_hpa_new(&hp, err, errlen);
+        return sim_ctl_hpa_open(&hp, out, err, errlen);
     if (strcmp(name, "holt-winters") == 0 || strcmp(name, "linear") == 0)
-        return sim_ctl_predictive_new(name, &hp, o->startup_ms, o->season_minutes, err, errlen);
+        return sim_ctl_predictive_open(name, &hp, o->startup_ms, o->season_minutes, out, err,
+                                       errlen);
     double util = o->oracle_util > 0 ? o->oracle_util : o->slo_util;
-    return sim_ctl_oracle_new(load, capacity, util, o->startup_ms, err, errlen);
+    return sim_ctl_oracle_open(load, capacity, util, o->startup_ms, out, err, errlen);
 }
 
 /* Feeds the history before the simulated part to a controller, one minute of invocations each
@@ -520,9 +524,9 @@ static int run_one(const struct run_setup *r, const char *name, int first,
 {
     char err[1024];
     const struct options *o = r->o;
-    struct sim_controller *c =
-        make_controller(name, o, r->load, r->capacity, r->params.max_instances, err, sizeof err);
-    if (!c) {
+    struct sim_controller *c;
+    if (make_controller(name, o, r->load, r->capacity, r->params.max_instances, &c, err,
+                        sizeof err) != 0) {
         fprintf(stderr, "aether-sim: %s: %s\n", name, err);
         return -1;
     }

@@ -218,12 +218,11 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line into w, port, seed and bind. -1 to go on, else the exit code (usage and
+ * errors printed). */
+static int parse_args(int argc, char **argv, struct worker *w, long *port, long *seed,
+                      const char **bind)
 {
-    static struct worker w;
-    long port = -1, seed = (long)getpid();
-    const char *bind = "127.0.0.1";
-    w.work_us = 1000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -238,39 +237,51 @@ int main(int argc, char **argv)
         i++;
         char *end;
         if (strcmp(a, "--port") == 0) {
-            if (parse_long(v, 1, 65535, &port) != 0) {
+            if (parse_long(v, 1, 65535, port) != 0) {
                 fprintf(stderr, "aether-worker: --port %s is not a port 1..65535\n", v);
                 return 2;
             }
         } else if (strcmp(a, "--work-us") == 0) {
-            if (parse_long(v, 0, 10000000, &w.work_us) != 0) {
+            if (parse_long(v, 0, 10000000, &w->work_us) != 0) {
                 fprintf(stderr, "aether-worker: --work-us %s is not 0..10000000\n", v);
                 return 2;
             }
         } else if (strcmp(a, "--error-rate") == 0) {
-            w.error_rate = strtod(v, &end);
-            if (end == v || *end || !(w.error_rate >= 0 && w.error_rate <= 1)) {
+            w->error_rate = strtod(v, &end);
+            if (end == v || *end || !(w->error_rate >= 0 && w->error_rate <= 1)) {
                 fprintf(stderr, "aether-worker: --error-rate %s is not 0..1\n", v);
                 return 2;
             }
         } else if (strcmp(a, "--seed") == 0) {
-            if (parse_long(v, 0, 0x7fffffffL, &seed) != 0) {
+            if (parse_long(v, 0, 0x7fffffffL, seed) != 0) {
                 fprintf(stderr, "aether-worker: --seed %s is not a number\n", v);
                 return 2;
             }
         } else if (strcmp(a, "--bind") == 0) {
-            bind = v;
+            *bind = v;
         } else {
             fprintf(stderr, "aether-worker: unknown option %s\n", a);
             usage(stderr);
             return 2;
         }
     }
-    if (port < 0) {
+    if (*port < 0) {
         fprintf(stderr, "aether-worker: --port is required\n");
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct worker w;
+    long port = -1, seed = (long)getpid();
+    const char *bind = "127.0.0.1";
+    w.work_us = 1000;
+    int rc = parse_args(argc, argv, &w, &port, &seed, &bind);
+    if (rc >= 0)
+        return rc;
     w.rng = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + 1;
     pthread_mutex_init(&w.cpu, NULL);
     w.start_time = now_s(CLOCK_REALTIME);

@@ -229,12 +229,18 @@ static void status_run(struct actuator *a)
     pthread_mutex_unlock(&a->mu);
 }
 
-static int exec_open(struct actuator *a, char *err, size_t errlen)
+static int exec_check(const struct cfg_blueprint *bp, char *err, size_t errlen)
 {
-    if (a->bp.scale_command_count < 1) {
-        snprintf(err, errlen, "blueprint %s: the exec actuator needs a scale_command", a->bp.name);
+    if (bp->scale_command_count < 1) {
+        ae_errf(err, errlen, 0,
+                "blueprint.%s.scale_command must not be empty for actuator \"exec\"", bp->name);
         return AE_EINVAL;
     }
+    return 0;
+}
+
+static int exec_open(struct actuator *a, char *err, size_t errlen)
+{
     if (!(a->impl = calloc(1, sizeof(struct exec_state)))) {
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
@@ -316,6 +322,7 @@ static void exec_free(struct actuator *a)
 
 const struct actuator_kind actuator_exec_kind = {
     .run_label = "scale_command",
+    .check = exec_check,
     .open = exec_open,
     .wants = exec_wants,
     .tick = exec_tick,

@@ -275,12 +275,24 @@ static void sup_stop_all(struct actuator *a)
     }
 }
 
-static int process_open(struct actuator *a, char *err, size_t errlen)
+static int process_check(const struct cfg_blueprint *bp, char *err, size_t errlen)
 {
-    if (a->bp.command_count < 1) {
-        snprintf(err, errlen, "blueprint %s: the process actuator needs a command", a->bp.name);
+    if (bp->command_count < 1) {
+        ae_errf(err, errlen, 0, "blueprint.%s.command must not be empty for actuator \"process\"",
+                bp->name);
         return AE_EINVAL;
     }
+    int top = 65536 - bp->max_instances; /* the last instance's port is at most 65535 */
+    if (bp->port_base < 1 || bp->port_base > top) {
+        ae_errf(err, errlen, 0, "blueprint.%s.port_base = %d is out of range 1..%d", bp->name,
+                bp->port_base, top);
+        return AE_ERANGE;
+    }
+    return 0;
+}
+
+static int process_open(struct actuator *a, char *err, size_t errlen)
+{
     kin_become_subreaper(); /* orphaned descendants come back to us, not to init */
     struct process_state *p = calloc(1, sizeof(*p));
     if (p)
@@ -352,6 +364,7 @@ static void process_free(struct actuator *a)
 
 const struct actuator_kind actuator_process_kind = {
     .run_label = NULL,
+    .check = process_check,
     .open = process_open,
     .wants = process_wants,
     .tick = process_tick,

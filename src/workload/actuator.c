@@ -101,12 +101,31 @@ static int prepare(struct actuator *a, const struct cfg_blueprint *bp, char *err
                 (int)bp->actuator);
         return AE_EINVAL;
     }
+    int rc = kinds[bp->actuator]->check(bp, err, errlen);
+    if (rc)
+        return rc;
     if (copy_lists(a, bp) != 0) {
         ae_errf(err, errlen, 0, "out of memory");
         return AE_ENOMEM;
     }
     a->kind = kinds[bp->actuator];
     return a->kind->open(a, err, errlen);
+}
+
+int actuator_check_config(const struct ae_config *c, char *err, size_t errlen)
+{
+    for (int i = 0; i < c->blueprint_count; i++) {
+        const struct cfg_blueprint *b = &c->blueprints[i];
+        if ((unsigned)b->actuator >= CFG_ACTUATOR_COUNT || !kinds[b->actuator]) {
+            ae_errf(err, errlen, 0, "blueprint.%s.actuator: no actuator of kind %d", b->name,
+                    (int)b->actuator);
+            return AE_EINVAL;
+        }
+        int rc = kinds[b->actuator]->check(b, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int actuator_open(const struct cfg_blueprint *bp, struct actuator **out, char *err, size_t errlen)

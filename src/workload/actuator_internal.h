@@ -38,7 +38,11 @@ struct actuator_kind {
     /* What a finished run is called in logs and decision results ("scale_command"), or NULL when
      * the kind has no runs. */
     const char *run_label;
-    /* Checks the blueprint for this kind and allocates a->impl. 0, or a negative AE_E* code with
+    /* The kind's own rules for a blueprint that passed cfg_validate (bp borrowed): 0, or a
+     * negative AE_E* code with a message starting with the key it names, e.g.
+     * "blueprint.web.command must not be empty for actuator \"process\"". */
+    int (*check)(const struct cfg_blueprint *bp, char *err, size_t errlen);
+    /* Allocates a->impl (a->bp passed check). 0, or a negative AE_E* code with
      * a message. On failure the kind's free is called. */
     int (*open)(struct actuator *a, char *err, size_t errlen);
     /* mu held: n instances were asked for. Returns 1 when the thread should act on it (a->desired

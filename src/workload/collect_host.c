@@ -1,6 +1,7 @@
 /* The host collector (see include/aether/collector.h): cpu_usage from /proc/stat since the
  * previous reading, heap_usage from /proc/meminfo, for blueprints with host_metrics = true. */
 #include "aether/collector.h"
+#include "aether/error.h"
 
 #include "aether/hostmem.h"
 
@@ -30,12 +31,16 @@ static int read_host_cpu(unsigned long long *busy, unsigned long long *total)
     return 0;
 }
 
-struct host_collector *host_collector_open(void)
+int host_collector_open(struct host_collector **out, char *err, size_t errlen)
 {
     struct host_collector *h = calloc(1, sizeof(*h));
-    if (h)
-        h->have_cpu = read_host_cpu(&h->busy, &h->total) == 0;
-    return h;
+    *out = h;
+    if (!h) {
+        ae_errf(err, errlen, 0, "host collector: out of memory");
+        return AE_ENOMEM;
+    }
+    h->have_cpu = read_host_cpu(&h->busy, &h->total) == 0;
+    return 0;
 }
 
 void host_collector_fill(struct host_collector *h, struct ae_snapshot *snap)

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--check-config") == 0) {
         char err[1024];
-        int rc = cfg_check_file(argv[2], stdout, err, sizeof(err));
+        int rc = cfg_check_file(argv[2], NULL, stdout, err, sizeof(err));
         if (rc)
             fprintf(stderr, "%s\n", err);
         return rc ? 1 : 0;

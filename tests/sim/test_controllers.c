@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "aether/error.h"
 #include "aether/config.h"
 #include "controllers.h"
 #include "sim.h"
@@ -59,7 +60,8 @@ static struct sim_controller *hpa(double target)
     assert_float_equal(p.tolerance, 0.1, 0);
     assert_int_equal(p.stabilization_ms, 300000);
     p.target = target;
-    struct sim_controller *c = sim_ctl_hpa_new(&p, err, sizeof err);
+    struct sim_controller *c;
+    assert_int_equal(sim_ctl_hpa_open(&p, &c, err, sizeof err), 0);
     assert_non_null(c);
     assert_string_equal(c->name, "hpa");
     assert_null(c->forecast);
@@ -125,7 +127,8 @@ static void linear_baseline_extrapolates_a_line(void **state)
     (void)state;
     struct sim_hpa_params p;
     sim_hpa_defaults(&p);
-    struct sim_controller *c = sim_ctl_predictive_new("linear", &p, 180000, 1440, err, sizeof err);
+    struct sim_controller *c;
+    assert_int_equal(sim_ctl_predictive_open("linear", &p, 180000, 1440, &c, err, sizeof err), 0);
     assert_non_null(c);
     assert_string_equal(c->name, "linear");
     double f;
@@ -151,7 +154,9 @@ static void linear_baseline_extrapolates_a_line(void **state)
     int n = feed(c, 101 * 60000LL, 101 * 60000LL + 15000, 0.5, 2, 2);
     assert_int_equal(n, 3);
     sim_controller_free(c);
-    assert_null(sim_ctl_predictive_new("arima", &p, 180000, 1440, err, sizeof err));
+    assert_int_equal(sim_ctl_predictive_open("arima", &p, 180000, 1440, &c, err, sizeof err),
+                     AE_EINVAL);
+    assert_null(c);
     assert_string_equal(err, "unknown forecasting baseline 'arima'");
 }
 
@@ -160,8 +165,8 @@ static void holt_winters_learns_a_season(void **state)
     (void)state;
     struct sim_hpa_params p;
     sim_hpa_defaults(&p);
-    struct sim_controller *c =
-        sim_ctl_predictive_new("holt-winters", &p, 60000, 4, err, sizeof err);
+    struct sim_controller *c;
+    assert_int_equal(sim_ctl_predictive_open("holt-winters", &p, 60000, 4, &c, err, sizeof err), 0);
     assert_non_null(c);
     assert_string_equal(c->name, "holt-winters");
     const double season[4] = {10, 20, 40, 30};
@@ -200,7 +205,8 @@ static void oracle_at_the_slo_utilisation_violates_nothing(void **state)
         demand[i] = 378;
     struct sim_load l;
     assert_int_equal(sim_load_from_minutes(0, demand, 10, 15, &l, err, sizeof err), 0);
-    struct sim_controller *c = sim_ctl_oracle_new(&l, 60, 0.9, 60000, err, sizeof err);
+    struct sim_controller *c;
+    assert_int_equal(sim_ctl_oracle_open(&l, 60, 0.9, 60000, &c, err, sizeof err), 0);
     assert_non_null(c);
     struct sim_params p = {.service = {.capacity_per_min = 60,
                                        .service_ms = 50,
@@ -214,7 +220,7 @@ static void oracle_at_the_slo_utilisation_violates_nothing(void **state)
     struct sim_result r;
     assert_int_equal(sim_run(&l, &p, c, NULL, NULL, &r, err, sizeof err), 0);
     assert_int_equal(r.peak_requested, 7);
-    assert_true(r.mean_utilisation > 0.9); /* the float artefact is there ... */
+    assert_true(r.mean_utilisation > 0.9);        /* the float artefact is there ... */
     assert_int_equal(r.slo_violation_minutes, 0); /* ... and not counted */
     sim_controller_free(c);
     /* one request per minute more is a violation */
@@ -222,7 +228,7 @@ static void oracle_at_the_slo_utilisation_violates_nothing(void **state)
         demand[i] = 379;
     sim_load_free(&l);
     assert_int_equal(sim_load_from_minutes(0, demand, 10, 15, &l, err, sizeof err), 0);
-    c = sim_ctl_oracle_new(&l, 60, 0.9, 60000, err, sizeof err);
+    assert_int_equal(sim_ctl_oracle_open(&l, 60, 0.9, 60000, &c, err, sizeof err), 0);
     p.initial_instances = 7;
     /* the oracle wants 8 from the start; the first minute runs on the 7 ready */
     assert_int_equal(sim_run(&l, &p, c, NULL, NULL, &r, err, sizeof err), 0);
@@ -238,7 +244,8 @@ static void oracle_looks_ahead_by_the_startup_delay(void **state)
     double demand[5] = {60, 60, 600, 60, 60};
     struct sim_load l;
     assert_int_equal(sim_load_from_minutes(0, demand, 5, 15, &l, err, sizeof err), 0);
-    struct sim_controller *c = sim_ctl_oracle_new(&l, 60, 0.9, 60000, err, sizeof err);
+    struct sim_controller *c;
+    assert_int_equal(sim_ctl_oracle_open(&l, 60, 0.9, 60000, &c, err, sizeof err), 0);
     assert_non_null(c);
     assert_string_equal(c->name, "oracle");
     assert_int_equal(ask(c, 0, 0.5, 2, 2, NULL), 2);
@@ -255,7 +262,8 @@ static void reactive_is_the_core_tree(void **state)
     (void)state;
     struct cfg_controller ctl;
     cfg_controller_defaults(&ctl);
-    struct sim_controller *c = sim_ctl_reactive_new(&ctl, err, sizeof err);
+    struct sim_controller *c;
+    assert_int_equal(sim_ctl_reactive_open(&ctl, &c, err, sizeof err), 0);
     assert_non_null(c);
     assert_string_equal(c->name, "reactive");
     assert_null(c->forecast);

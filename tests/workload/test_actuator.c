@@ -528,7 +528,7 @@ static void exec_gate_refuses_and_allows(void **state)
     cfg_blueprint_free(&bp);
 }
 
-/* The process kind has no runs and needs a command. */
+/* actuator_open refuses what the kind's config check refuses, with the same message. */
 static void process_kind_checks_its_keys(void **state)
 {
     (void)state;
@@ -539,11 +539,11 @@ static void process_kind_checks_its_keys(void **state)
     struct actuator *refused = NULL;
     assert_int_equal(actuator_open(&bp, &refused, err, sizeof(err)), AE_EINVAL);
     assert_null(refused);
-    assert_string_equal(err, "blueprint web: the process actuator needs a command");
+    assert_string_equal(err, "blueprint.web.command must not be empty for actuator \"process\"");
     bp.actuator = CFG_ACTUATOR_EXEC;
     assert_int_equal(actuator_open(&bp, &refused, err, sizeof(err)), AE_EINVAL);
     assert_null(refused);
-    assert_string_equal(err, "blueprint web: the exec actuator needs a scale_command");
+    assert_string_equal(err, "blueprint.web.scale_command must not be empty for actuator \"exec\"");
     cfg_blueprint_free(&bp);
 }
 

@@ -195,7 +195,9 @@ static void counter_reset_is_not_negative(void **state)
 static void host_readings(void **state)
 {
     (void)state;
-    struct host_collector *h = host_collector_open();
+    struct host_collector *h = NULL;
+    char err[128];
+    assert_int_equal(host_collector_open(&h, err, sizeof err), 0);
     assert_non_null(h);
     sleep_ms(200);
     struct ae_snapshot snap;

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct ae_config cfg;
     cfg_sources *sources = NULL;
-    if (cfg_load_string((const char *)data, size, "fuzz.toml", &cfg, &sources, err, sizeof(err)) ==
+    if (cfg_load_string((const char *)data, size, "fuzz.toml", NULL, &cfg, &sources, err, sizeof(err)) ==
         0) {
         FILE *null = fopen("/dev/null", "w");
         if (null) {

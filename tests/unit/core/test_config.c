@@ -65,9 +65,6 @@ static void blueprint_defaults_and_lists(void **state)
     assert_string_equal(b->metrics.latency_histogram, "http_request_duration_seconds");
     assert_string_equal(b->metrics.gc_pause_total, "");
     strcpy(b->name, "web");
-    /* a process blueprint needs a command */
-    assert_int_equal(cfg_validate(&c, err, sizeof err), AE_EINVAL);
-    assert_string_equal(err, "blueprint.web.command must not be empty for actuator \"process\"");
     assert_int_equal(cfg_strv_append(&b->command, &b->command_count, "./server"), 0);
     assert_int_equal(cfg_strv_append(&b->command, &b->command_count, "--port={port}"), 0);
     assert_int_equal(b->command_count, 2);
@@ -88,8 +85,6 @@ static void blueprint_defaults_and_lists(void **state)
     b = cfg_blueprint_add(&c);
     strcpy(b->name, "web");
     b->actuator = CFG_ACTUATOR_EXEC;
-    assert_int_equal(cfg_validate(&c, err, sizeof err), AE_EINVAL);
-    assert_string_equal(err, "blueprint.web.scale_command must not be empty for actuator \"exec\"");
     assert_int_equal(cfg_strv_append(&b->scale_command, &b->scale_command_count, "scale.sh"), 0);
     assert_int_equal(cfg_strv_append(&b->metrics_urls, &b->metrics_urls_count, "ftp://x/m"), 0);
     assert_int_equal(cfg_validate(&c, err, sizeof err), AE_EINVAL);
@@ -149,7 +144,6 @@ MUT(m_bp_max, c->blueprints[0].max_instances = 0)
 MUT(m_bp_min_max, (c->blueprints[0].min_instances = 3, c->blueprints[0].max_instances = 2))
 MUT(m_bp_instances, c->blueprints[0].instances = 11)
 MUT(m_bp_cores, c->blueprints[0].cpu_limit_cores = 0)
-MUT(m_bp_port, c->blueprints[0].port_base = 65530)
 MUT(m_bp_path, strcpy(c->blueprints[0].metrics_path, "metrics"))
 MUT(m_bp_metric, strcpy(c->blueprints[0].metrics.requests_total, "http requests"))
 MUT(m_bp_memory, c->blueprints[0].memory_limit_bytes = -5)
@@ -194,7 +188,6 @@ static const struct bad_case bad_cases[] = {
      "blueprint.api.max_instances = 2 must be at least blueprint.api.min_instances = 3"},
     {m_bp_instances, AE_ERANGE, "blueprint.api.instances = 11 is out of range 1..10"},
     {m_bp_cores, AE_ERANGE, "blueprint.api.cpu_limit_cores = 0 is out of range 0.001..4096"},
-    {m_bp_port, AE_ERANGE, "blueprint.api.port_base = 65530 is out of range 1..65526"},
     {m_bp_path, AE_EINVAL, "blueprint.api.metrics_path = \"metrics\" must start with '/'"},
     {m_bp_metric, AE_EINVAL,
      "blueprint.api.metrics.requests_total = \"http requests\" is not a Prometheus metric name"},

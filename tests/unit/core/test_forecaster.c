@@ -24,7 +24,8 @@ static fcr *make(enum fcr_kind kind, int season, int drift)
     if (drift)
         p.drift_minutes = drift;
     char err[128] = "";
-    fcr *f = fcr_new(kind, &p, err, sizeof err);
+    fcr *f = NULL;
+    assert_int_equal(fcr_open(kind, &p, &f, err, sizeof err), 0);
     assert_non_null(f);
     return f;
 }
@@ -145,7 +146,8 @@ static void holt_winters_fit_recovers_known_parameters(void **state)
     p.season_minutes = m;
     p.refit_minutes = n - FCR_FIT_MIN_MINUTES;
     char err[128];
-    fcr *f = fcr_new(FCR_HOLT_WINTERS, &p, err, sizeof err);
+    fcr *f = NULL;
+    assert_int_equal(fcr_open(FCR_HOLT_WINTERS, &p, &f, err, sizeof err), 0);
     assert_non_null(f);
     /* the series of the innovations form of the same model; the fit after the last point
      * (refit_minutes = n - 1 after the first fit at FCR_FIT_MIN_MINUTES) sees all of it */
@@ -258,10 +260,13 @@ static void bad_arguments_are_refused_with_a_message(void **state)
     struct fcr_params p;
     fcr_params_defaults(&p);
     char err[128] = "";
-    assert_null(fcr_new(FCR_MODEL, &p, err, sizeof err));
+    fcr *f = (fcr *)1;
+    assert_int_equal(fcr_open(FCR_MODEL, &p, &f, err, sizeof err), AE_EINVAL);
+    assert_null(f);
     assert_non_null(strstr(err, "not a series forecaster"));
     p.season_minutes = 1;
-    assert_null(fcr_new(FCR_HOLT_WINTERS, &p, err, sizeof err));
+    assert_int_equal(fcr_open(FCR_HOLT_WINTERS, &p, &f, err, sizeof err), AE_ERANGE);
+    assert_null(f);
     assert_non_null(strstr(err, "season = 1 minutes"));
     assert_int_equal(fcr_kind_parse("holt-winters"), FCR_HOLT_WINTERS);
     assert_int_equal(fcr_kind_parse("seasonal-naive"), FCR_SEASONAL_NAIVE);
