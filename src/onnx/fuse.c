@@ -279,17 +279,45 @@ static void fuse_batchnorm(struct nn_model *m, struct nn_node *conv)
         nn_fold_batchnorm(m, conv, bn, 1, w->dims[0], w->numel / w->dims[0]);
 }
 
+/* Rank of tensor t before planning: known for inputs and constants, else derived through a few
+ * rank-keeping producers (-1 when not known). */
+static int rank_before_plan(const struct nn_model *m, int t, int depth)
+{
+    static const char *const same_rank[] = {
+        "Relu",    "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "Dropout", "BatchNormalization",
+        "Identity"};
+    if (t < 0 || m->t[t].rank >= 0 || depth > 16 || m->t[t].producer < 0)
+        return t < 0 ? -1 : m->t[t].rank;
+    const struct nn_node *p = &m->nodes[m->t[t].producer];
+    if (p->dead || !p->op || p->n_in < 1)
+        return -1;
+    if (is_op(p, "Gemm") || (is_op(p, "Flatten") && p->n_out == 1))
+        return 2;
+    if (p->op == &nn_op_gelu || p->op == &nn_op_batchnorm_last)
+        return rank_before_plan(m, p->in[0], depth + 1);
+    for (size_t i = 0; i < sizeof same_rank / sizeof same_rank[0]; i++)
+        if (is_op(p, same_rank[i]))
+            return rank_before_plan(m, p->in[0], depth + 1);
+    if (is_op(p, "MatMul") || p->op == &nn_op_matmul_bias) {
+        int ra = rank_before_plan(m, p->in[0], depth + 1),
+            rb = rank_before_plan(m, p->in[1], depth + 1);
+        return ra < 0 || rb < 0 ? -1 : ra > rb ? ra : rb;
+    }
+    return -1;
+}
+
 /* Gemm or MatMul(+Add) with a constant matrix weight -> BatchNormalization => the product with
  * the statistics folded into its weight and bias. BatchNormalization normalises axis 1, which is
  * the product's output axis only for a 2-D output: always for Gemm, for MatMul only when A is
- * known to be a matrix ([B, T, N] outputs normalise T, which the weight cannot carry). */
+ * known to be a matrix (rank_before_plan) ([B, T, N] outputs normalise T, which the weight cannot
+ * carry). */
 static void fuse_batchnorm_product(struct nn_model *m, struct nn_node *mm)
 {
     int gemm = is_op(mm, "Gemm"), matmul = is_op(mm, "MatMul") || mm->op == &nn_op_matmul_bias;
     if ((!gemm && !matmul) || mm->n_in < 2 || mm->in[0] < 0 || mm->in[1] < 0 ||
         mm->act != NN_ACT_NONE)
         return;
-    const struct nn_tensor *a = &m->t[mm->in[0]], *w = &m->t[mm->in[1]];
+    const struct nn_tensor *w = &m->t[mm->in[1]];
     struct nn_node *bn = sole_reader(m, mm->out[0]);
     if (!is_op(bn, "BatchNormalization") || bn->in[0] != mm->out[0] || w->rank != 2)
         return;
@@ -301,7 +329,7 @@ static void fuse_batchnorm_product(struct nn_model *m, struct nn_node *mm)
         if (nn_attr_float(mm, "beta", 1.0f) != 1.0f ||
             (c && (c->numel != n || (c->rank == 2 && c->dims[0] != 1))))
             return;
-    } else if (a->rank != 2) {
+    } else if (rank_before_plan(m, mm->in[0], 0) != 2) {
         return;
     }
     if (!nn_fold_batchnorm(m, mm, bn, tb ? 1 : k, n, tb ? k : 1))
@@ -392,7 +420,7 @@ void nn_fuse(struct nn_model *m)
 {
     /* In this order: each pass sees the nodes the earlier ones left alive. */
     void (*const passes[])(struct nn_model *, struct nn_node *) = {
-        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm,   fuse_layernorm,
+        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm,         fuse_layernorm,
         fuse_gelu,           fuse_linear,   fuse_batchnorm_product, fuse_transposed_a};
     for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++)
         for (int i = 0; i < m->n_nodes; i++)

@@ -184,6 +184,12 @@ def batchnorm_cases(out):
     write_case(out, "matmul_batchnorm_folded", [helper.make_node("MatMul", ["x", "w"], ["c"]),
                                                 norm], [("x", x)], [("y", y)], 15,
                [("w", w)] + stats)
+    # The same after a Relu: the engine derives that its input is a matrix.
+    y = bn(torch.from_numpy(np.maximum(x, 0) @ w)).numpy()
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("MatMul", ["r", "w"], ["c"]),
+             norm]
+    write_case(out, "relu_matmul_batchnorm_folded", nodes, [("x", x)], [("y", y)], 15,
+               [("w", w)] + stats)
     # [B, T, N] with T == N: BatchNorm normalises T, which the weight cannot carry (not folded).
     x = rand(2, 5, 4)
     y = bn(torch.from_numpy(x @ w)).numpy()

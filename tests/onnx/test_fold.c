@@ -33,6 +33,7 @@ static void test_folded(void **state)
     assert_int_equal(run_count("gemm_batchnorm_folded"), 1);
     assert_int_equal(run_count("matmul_add_batchnorm_folded"), 1);
     assert_int_equal(run_count("matmul_batchnorm_folded"), 1);
+    assert_int_equal(run_count("relu_matmul_batchnorm_folded"), 2);
 }
 
 static void test_not_folded(void **state)
