@@ -5,6 +5,7 @@
  *   MatMul+Add -> Gelu                                         => MatMul+Add with GELU epilogue
  *   Transpose(last two axes) -> MatMul                         => MatMul reading A transposed
  *   Conv -> BatchNormalization (constant statistics)           => Conv, weights and bias folded
+ *   Gemm / MatMul(+Add) -> BatchNormalization (2-D product)    => same, weights and bias folded
  *   Transpose [0,2,1] -> BatchNormalization -> Transpose [0,2,1]
  *                                                              => BatchNorm over the last axis
  *   Pad with constant pads that are all zero                   => removed (readers read its input)
@@ -269,11 +270,72 @@ static void fuse_transposed_a(struct nn_model *m, struct nn_node *mm)
 /* Conv -> BatchNormalization (inference, constant statistics) => Conv with folded weights. */
 static void fuse_batchnorm(struct nn_model *m, struct nn_node *conv)
 {
-    if (!is_op(conv, "Conv"))
+    if (!is_op(conv, "Conv") || conv->n_in < 2 || conv->in[1] < 0)
         return;
+    const struct nn_tensor *w = &m->t[conv->in[1]];
     struct nn_node *bn = sole_reader(m, conv->out[0]);
-    if (is_op(bn, "BatchNormalization") && bn->in[0] == conv->out[0])
-        nn_fold_batchnorm_into_conv(m, conv, bn);
+    if (w->rank >= 3 && w->dims[0] > 0 && is_op(bn, "BatchNormalization") &&
+        bn->in[0] == conv->out[0])
+        nn_fold_batchnorm(m, conv, bn, 1, w->dims[0], w->numel / w->dims[0]);
+}
+
+/* Rank of tensor t before planning: known for inputs and constants, else derived through a few
+ * rank-keeping producers (-1 when not known). */
+static int rank_before_plan(const struct nn_model *m, int t, int depth)
+{
+    static const char *const same_rank[] = {
+        "Relu",    "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "Dropout", "BatchNormalization",
+        "Identity"};
+    if (t < 0 || m->t[t].rank >= 0 || depth > 16 || m->t[t].producer < 0)
+        return t < 0 ? -1 : m->t[t].rank;
+    const struct nn_node *p = &m->nodes[m->t[t].producer];
+    if (p->dead || !p->op || p->n_in < 1)
+        return -1;
+    if (is_op(p, "Gemm") || (is_op(p, "Flatten") && p->n_out == 1))
+        return 2;
+    if (p->op == &nn_op_gelu || p->op == &nn_op_batchnorm_last)
+        return rank_before_plan(m, p->in[0], depth + 1);
+    for (size_t i = 0; i < sizeof same_rank / sizeof same_rank[0]; i++)
+        if (is_op(p, same_rank[i]))
+            return rank_before_plan(m, p->in[0], depth + 1);
+    if (is_op(p, "MatMul") || p->op == &nn_op_matmul_bias) {
+        int ra = rank_before_plan(m, p->in[0], depth + 1),
+            rb = rank_before_plan(m, p->in[1], depth + 1);
+        return ra < 0 || rb < 0 ? -1 : ra > rb ? ra : rb;
+    }
+    return -1;
+}
+
+/* Gemm or MatMul(+Add) with a constant matrix weight -> BatchNormalization => the product with
+ * the statistics folded into its weight and bias. BatchNormalization normalises axis 1, which is
+ * the product's output axis only for a 2-D output: always for Gemm, for MatMul only when A is
+ * known to be a matrix (rank_before_plan) ([B, T, N] outputs normalise T, which the weight cannot
+ * carry). */
+static void fuse_batchnorm_product(struct nn_model *m, struct nn_node *mm)
+{
+    int gemm = is_op(mm, "Gemm"), matmul = is_op(mm, "MatMul") || mm->op == &nn_op_matmul_bias;
+    if ((!gemm && !matmul) || mm->n_in < 2 || mm->in[0] < 0 || mm->in[1] < 0 ||
+        mm->act != NN_ACT_NONE)
+        return;
+    const struct nn_tensor *w = &m->t[mm->in[1]];
+    struct nn_node *bn = sole_reader(m, mm->out[0]);
+    if (!is_op(bn, "BatchNormalization") || bn->in[0] != mm->out[0] || w->rank != 2)
+        return;
+    int tb = gemm && nn_attr_int(mm, "transB", 0) != 0;
+    int64_t n = w->dims[tb ? 0 : 1], k = w->dims[tb ? 1 : 0];
+    if (gemm) {
+        /* The bias must be one value per output column, added once (beta 1). */
+        const struct nn_tensor *c = mm->n_in > 2 && mm->in[2] >= 0 ? &m->t[mm->in[2]] : NULL;
+        if (nn_attr_float(mm, "beta", 1.0f) != 1.0f ||
+            (c && (c->numel != n || (c->rank == 2 && c->dims[0] != 1))))
+            return;
+    } else if (rank_before_plan(m, mm->in[0], 0) != 2) {
+        return;
+    }
+    if (!nn_fold_batchnorm(m, mm, bn, tb ? 1 : k, n, tb ? k : 1))
+        return;
+    if (!gemm)
+        mm->op = &nn_op_matmul_bias;
 }
 
 /* Whether Pad node n has constant pads, all zero (opset 11 on; earlier ones as the attribute). */
@@ -358,8 +420,8 @@ void nn_fuse(struct nn_model *m)
 {
     /* In this order: each pass sees the nodes the earlier ones left alive. */
     void (*const passes[])(struct nn_model *, struct nn_node *) = {
-        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm,   fuse_layernorm,
-        fuse_gelu,           fuse_linear,   fuse_transposed_a};
+        fuse_batchnorm_last, drop_zero_pad, fuse_batchnorm,         fuse_layernorm,
+        fuse_gelu,           fuse_linear,   fuse_batchnorm_product, fuse_transposed_a};
     for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++)
         for (int i = 0; i < m->n_nodes; i++)
             if (!m->nodes[i].dead)

@@ -194,11 +194,14 @@ extern const struct nn_op nn_ops_pad_scan[];
 extern const struct nn_op nn_ops_rnn[];
 
 /* --- ops_conv.c --- */
-/* Folds BatchNormalization bn (inference, constant float statistics) into the Conv conv whose
- * output only bn reads: rewrites conv's weight and bn's beta in place (each must be a constant
- * with no other reader), makes that beta conv's bias, conv writes bn's output and bn dies.
+/* Folds BatchNormalization bn (inference, ch constant float statistics) into node (Conv, Gemm or
+ * MatMul+Add: input 1 the weight, optional input 2 a bias of ch floats) whose output only bn
+ * reads and whose output channel c comes from the weight's elements [., c, .] when it is viewed
+ * as [outer, ch, inner]. Rewrites the weight and bn's beta in place (each must be a constant with
+ * no other reader), makes that beta node's bias input, node writes bn's output and bn dies.
  * Returns 1 when folded, 0 when a condition does not hold (nothing changed). Planning time. */
-int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn);
+int nn_fold_batchnorm(struct nn_model *m, struct nn_node *node, struct nn_node *bn, int64_t outer,
+                      int64_t ch, int64_t inner);
 
 /* BatchNormalization over the last axis of its input, constant statistics (made by fuse.c from
  * Transpose -> BatchNormalization -> Transpose, as PyTorch exports BatchNorm1d over tokens). */

@@ -891,61 +891,65 @@ static int batchnorm_last_exec(struct nn_model *m, struct nn_node *n)
 const struct nn_op nn_op_batchnorm_last = {
     "BatchNormalization(last axis)", 1, batchnorm_last_infer, batchnorm_last_exec, 0, 0};
 
-int nn_fold_batchnorm_into_conv(struct nn_model *m, struct nn_node *conv, struct nn_node *bn)
+/* Whether BatchNormalization bn is the inference form with ch constant float statistics. */
+static int batchnorm_constant(struct nn_model *m, const struct nn_node *bn, int64_t ch)
 {
-    /* Conv(X, W[, B]) -> BN becomes Conv(X, W', B'): W'[co] = W[co] * s[co] and
-     * B' = (B - mean) * s + beta, s = scale / sqrt(var + eps), stored in the BN's beta tensor.
-     * W and beta are rewritten in place, so each must be a float constant read by this node
-     * only; the caller checked that the Conv's output has no other reader. */
-    if (conv->n_in < 2 || conv->n_out != 1 || bn->n_in != 5 || bn->n_out != 1)
-        return 0;
-    if (nn_attr_int(bn, "training_mode", 0) != 0 ||
+    if (bn->n_in != 5 || bn->n_out != 1 || nn_attr_int(bn, "training_mode", 0) != 0 ||
         (bn->opset < 9 && nn_attr_int(bn, "spatial", 1) == 0))
-        return 0;
-    struct nn_tensor *w = nn_in(m, conv, 1), *cb = nn_in(m, conv, 2), *beta = nn_in(m, bn, 2);
-    if (!w || !beta || w->kind != NN_T_CONST || w->consumers != 1 || w->dtype != NN_FLOAT ||
-        w->rank < 3 || w->dims[0] < 1)
-        return 0;
-    int64_t mo = w->dims[0];
-    if (beta->consumers != 1)
-        return 0;
-    if (cb && (cb->kind != NN_T_CONST || cb->dtype != NN_FLOAT || cb->numel != mo))
         return 0;
     for (int i = 1; i < 5; i++) {
         const struct nn_tensor *p = nn_in(m, bn, i);
-        if (!p || p->kind != NN_T_CONST || p->dtype != NN_FLOAT || p->numel != mo)
+        if (!p || p->kind != NN_T_CONST || p->dtype != NN_FLOAT || p->numel != ch)
             return 0;
     }
-    if (conv->n_in < 3) { /* planning time: the node gains its optional bias input */
-        int *in = realloc(conv->in, 3 * sizeof *in);
+    return 1;
+}
+
+int nn_fold_batchnorm(struct nn_model *m, struct nn_node *node, struct nn_node *bn, int64_t outer,
+                      int64_t ch, int64_t inner)
+{
+    /* node(X, W[, B]) -> BN becomes node(X, W', B'): W viewed as [outer, ch, inner],
+     * W'[., c, .] = W[., c, .] * s[c] and B' = (B - mean) * s + beta, s = scale / sqrt(var + eps),
+     * stored in the BN's beta tensor. W and beta are rewritten in place, so each must be a float
+     * constant read by this node only; the caller checked that node's output has no other
+     * reader and that its bias input, when present, holds ch floats. */
+    struct nn_tensor *w = nn_in(m, node, 1), *cb = nn_in(m, node, 2), *beta = nn_in(m, bn, 2);
+    if (node->n_in < 2 || node->n_out != 1 || !batchnorm_constant(m, bn, ch) || !w ||
+        w->kind != NN_T_CONST || w->consumers != 1 || w->dtype != NN_FLOAT ||
+        w->numel != outer * ch * inner || beta->consumers != 1)
+        return 0;
+    if (cb && (cb->kind != NN_T_CONST || cb->dtype != NN_FLOAT || cb->numel != ch))
+        return 0;
+    if (node->n_in < 3) { /* planning time: the node gains its optional bias input */
+        int *in = realloc(node->in, 3 * sizeof *in);
         if (!in)
             return 0;
-        conv->in = in;
+        node->in = in;
         in[2] = -1;
-        conv->n_in = 3;
+        node->n_in = 3;
     }
     float eps = nn_attr_float(bn, "epsilon", 1e-5f);
     const float *g = nn_in(m, bn, 1)->data, *mean = nn_in(m, bn, 3)->data;
     const float *var = nn_in(m, bn, 4)->data;
     float *wd = w->data, *bd = beta->data;
-    int64_t per = w->numel / mo;
-    for (int64_t c = 0; c < mo; c++) {
+    for (int64_t c = 0; c < ch; c++) {
         float s = g[c] / sqrtf(var[c] + eps);
-        for (int64_t k = 0; k < per; k++)
-            wd[c * per + k] *= s;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < inner; k++)
+                wd[(o * ch + c) * inner + k] *= s;
         float b0 = cb ? ((const float *)cb->data)[c] : 0.0f;
         bd[c] = (b0 - mean[c]) * s + bd[c];
     }
     if (cb)
         cb->consumers--;
-    conv->in[2] = bn->in[2];
+    node->in[2] = bn->in[2];
     for (int i = 1; i < 5; i++)
         if (i != 2)
             m->t[bn->in[i]].consumers--;
-    m->t[conv->out[0]].consumers--;
-    m->t[conv->out[0]].producer = -1;
-    conv->out[0] = bn->out[0];
-    m->t[bn->out[0]].producer = (int)(conv - m->nodes);
+    m->t[node->out[0]].consumers--;
+    m->t[node->out[0]].producer = -1;
+    node->out[0] = bn->out[0];
+    m->t[bn->out[0]].producer = (int)(node - m->nodes);
     bn->dead = 1;
     return 1;
 }

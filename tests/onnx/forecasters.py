@@ -10,6 +10,8 @@ accuracy checks against PyTorch.
   tcn          temporal convolution network: causal dilated Conv1d blocks (1, 2, 4) with
                BatchNorm (folded into the convolutions by the engine) and ReLU, 1x1 residual
                projection, linear head on the last time step
+  mlp_bn       Linear -> BatchNorm1d layers: over the window steps of a per-step embedding (not
+               foldable) and in an MLP on the flattened window (folded into the linear layers)
   gru, lstm    recurrent forecasters: two bidirectional GRU / LSTM layers over the window
                (batch_first), a linear head on the last step's output
 
@@ -146,7 +148,27 @@ class Recurrent(nn.Module):
         return self.head(y[:, -1]).reshape(-1, self.horizon, FEATURES)
 
 
+class MLPBatchNorm(nn.Module):
+    """Per-step embedding normalised over the window steps (BatchNorm1d on [B, W, D]: the
+    channels are the steps), then an MLP on the flattened window with Linear -> BatchNorm1d
+    layers (Gemm -> BatchNormalization, folded by the engine)."""
+
+    def __init__(self, window, horizon, d_model=8, hidden=48):
+        super().__init__()
+        self.horizon = horizon
+        self.embed = nn.Linear(FEATURES, d_model)
+        self.step_norm = nn.BatchNorm1d(window)
+        self.mlp = nn.Sequential(nn.Linear(window * d_model, hidden), nn.BatchNorm1d(hidden),
+                                 nn.ReLU(), nn.Linear(hidden, hidden, bias=False),
+                                 nn.BatchNorm1d(hidden), nn.Linear(hidden, horizon * FEATURES))
+
+    def forward(self, x):  # [B, W, C]
+        y = self.step_norm(self.embed(x))
+        return self.mlp(y.flatten(1)).reshape(-1, self.horizon, FEATURES)
+
+
 FAMILIES = {"dlinear": DLinear, "patchtst_bn": PatchTSTBatchNorm, "tcn": TCN,
+            "mlp_bn": MLPBatchNorm,
             "gru": lambda w, h: Recurrent(w, h, nn.GRU),
             "lstm": lambda w, h: Recurrent(w, h, nn.LSTM)}
 

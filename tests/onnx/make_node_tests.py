@@ -167,6 +167,35 @@ def batchnorm_cases(out):
     gemm = helper.make_node("Gemm", ["x", "w", "b"], ["c"], transB=1)
     write_case(out, "gemm_batchnorm", [gemm, norm], [("x", x)], [("y", y)], 15,
                [("w", w), ("b", b)] + stats)
+    # Folded into the product: Gemm with B not transposed and C of shape [1, N], MatMul + Add
+    # and a bias-less MatMul on a matrix input.
+    x, w, b = rand(3, 4), rand(4, 5), rand(1, 5)
+    y = bn(torch.from_numpy(x @ w + b)).numpy()
+    gemm = helper.make_node("Gemm", ["x", "w", "b"], ["c"])
+    write_case(out, "gemm_batchnorm_folded", [gemm, norm], [("x", x)], [("y", y)], 15,
+               [("w", w), ("b", b)] + stats)
+    b = rand(5)
+    y = bn(torch.from_numpy(x @ w + b)).numpy()
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["p"]),
+             helper.make_node("Add", ["p", "b"], ["c"]), norm]
+    write_case(out, "matmul_add_batchnorm_folded", nodes, [("x", x)], [("y", y)], 15,
+               [("w", w), ("b", b)] + stats)
+    y = bn(torch.from_numpy(x @ w)).numpy()
+    write_case(out, "matmul_batchnorm_folded", [helper.make_node("MatMul", ["x", "w"], ["c"]),
+                                                norm], [("x", x)], [("y", y)], 15,
+               [("w", w)] + stats)
+    # The same after a Relu: the engine derives that its input is a matrix.
+    y = bn(torch.from_numpy(np.maximum(x, 0) @ w)).numpy()
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("MatMul", ["r", "w"], ["c"]),
+             norm]
+    write_case(out, "relu_matmul_batchnorm_folded", nodes, [("x", x)], [("y", y)], 15,
+               [("w", w)] + stats)
+    # [B, T, N] with T == N: BatchNorm normalises T, which the weight cannot carry (not folded).
+    x = rand(2, 5, 4)
+    y = bn(torch.from_numpy(x @ w)).numpy()
+    write_case(out, "matmul_rank3_batchnorm", [helper.make_node("MatMul", ["x", "w"], ["c"]),
+                                               norm], [("x", x)], [("y", y)], 15,
+               [("w", w)] + stats)
     x, w = rand(2, 6, 3), rand(5, 6)
     y = bn(torch.from_numpy(w @ x)).numpy()
     mm = helper.make_node("MatMul", ["w", "x"], ["c"])
