@@ -8,8 +8,9 @@
  * the same step over the same minutes (persistence at step h predicts the minute h minutes
  * before), so 1 = as good as repeating the last minute, below 1 better. A miss is
  * predicted - actual invocations when over, and underforecast_weight x (actual - predicted) when
- * under: sizing pays for an under-forecast in SLO minutes, for an over-forecast in instances. Score of c = the mean of its
- * errors over steps 1..S; a candidate is scored once every step has `min_samples` minutes.
+ * under: sizing pays for an under-forecast in SLO minutes, for an over-forecast in instances. Score
+ * of c = the mean of its errors over steps 1..S; a candidate is scored once every step has
+ * `min_samples` minutes.
  *
  * Plain data, nothing allocated, no clock (times are the caller's Unix ms). */
 #ifndef AETHER_SELECT_H

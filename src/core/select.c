@@ -36,7 +36,7 @@ void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initia
     s->p.margin = p->margin > 0 ? (p->margin < 0.5 ? p->margin : 0.5) : 0;
     s->p.dwell_ms = p->dwell_ms > 0 ? p->dwell_ms : 0;
     double w = p->underforecast_weight;
-    s->p.underforecast_weight = w >= 1 ? (w <= SEL_UNDERFORECAST_WEIGHT_MAX ? w : SEL_UNDERFORECAST_WEIGHT_MAX) : 1;
+    s->p.underforecast_weight = w >= 1 ? fmin(w, SEL_UNDERFORECAST_WEIGHT_MAX) : 1; /* NAN: 1 */
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++)
             s->pending[c][k].first_ms = INT64_MIN;

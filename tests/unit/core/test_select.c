@@ -174,8 +174,12 @@ static void underforecast_weight_changes_the_winner(void **state)
         int winner;
     } want[] = {{1, 0.15, 0.2, FCR_DRIFT}, {3, 0.175, 0.15, FCR_LINEAR}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        struct sel_params p = {.steps = 1, .window = 60, .min_samples = 4, .margin = 0,
-                               .dwell_ms = 0, .underforecast_weight = want[i].w};
+        struct sel_params p = {.steps = 1,
+                               .window = 60,
+                               .min_samples = 4,
+                               .margin = 0,
+                               .dwell_ms = 0,
+                               .underforecast_weight = want[i].w};
         struct sel s;
         sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
         assert_float_equal(s.p.underforecast_weight, want[i].w, 1e-12);
@@ -223,9 +227,12 @@ static void defaults_and_clamping(void **state)
     assert_int_equal(s.p.steps, 3); /* scored up to the start-up delay, not the whole horizon */
     sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 2); /* never beyond the horizon */
-    p = (struct sel_params){
-        .steps = 0, .window = 99, .min_samples = 80, .margin = 0.9, .dwell_ms = -1,
-        .underforecast_weight = 20};
+    p = (struct sel_params){.steps = 0,
+                            .window = 99,
+                            .min_samples = 80,
+                            .margin = 0.9,
+                            .dwell_ms = -1,
+                            .underforecast_weight = 20};
     sel_init(&s, &p, 4, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 4); /* 0: the horizon */
     assert_int_equal(s.p.window, SEL_WINDOW_MAX);
@@ -280,8 +287,12 @@ static void configured_margin_and_dwell(void **state)
     for (int run = 0; run < 4; run++) {
         const int beats = run % 2 == 0;
         const double w = run < 2 ? 1 : 3;
-        struct sel_params p = {.steps = 1, .window = 60, .min_samples = 2, .margin = 0.5,
-                               .dwell_ms = 5 * MIN, .underforecast_weight = w};
+        struct sel_params p = {.steps = 1,
+                               .window = 60,
+                               .min_samples = 2,
+                               .margin = 0.5,
+                               .dwell_ms = 5 * MIN,
+                               .underforecast_weight = w};
         struct sel s;
         sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
         double err[SEL_CANDIDATES] = {NAN, NAN, 5, NAN, NAN, 3};
