@@ -71,3 +71,52 @@ def value_over(best, others):
     if best is None or not rest:
         return None
     return best - max(rest)
+
+
+def cost_on_frontier(points, slo):
+    """The cost of points' frontier at slo SLO-violation minutes: linear between the two frontier
+    points around slo (the operating-point sweep read as a curve), a point's own cost at its SLO;
+    beyond the least safe point the cheapest point with no more SLO minutes (the sweep gets no
+    cheaper there); None when slo is safer than every point (no extrapolation)."""
+    f = frontier(points)
+    if not f or slo < f[0]["slo"]:
+        return None
+    for lo, hi in zip(f, f[1:]):
+        if lo["slo"] <= slo <= hi["slo"]:
+            w = (slo - lo["slo"]) / (hi["slo"] - lo["slo"])
+            return lo["cost"] + w * (hi["cost"] - lo["cost"])
+    return cheapest_within(f, slo)["cost"]
+
+
+def value_against_frontier(point, sweep):
+    """1 - point's cost / the cost of sweep's frontier at point's SLO: what point saves over the
+    other path run as safe; None when sweep has no point that safe or a zero cost."""
+    c = cost_on_frontier(sweep, point["slo"])
+    if c is None or c <= 0:
+        return None
+    return 1.0 - point["cost"] / c
+
+
+def model_value_ff(model, simples):
+    """Model value, frontier against frontier. model and each of simples: dict(name, point (the
+    validation-chosen point), sweep (the operating-point sweep on the same part)).
+    forward = the model's point against each simple path's frontier at its SLO, the worst (the
+    best simple path) kept; reverse = each simple path's point against the model's frontier: 1 - the model
+    frontier's cost at the simple point's SLO / the simple point's cost, the worst kept. Each as (value, name of the simple path it is against); (None, None) when no
+    simple path can be compared that way."""
+    fwd = [(value_against_frontier(model["point"], s["sweep"]), s["name"]) for s in simples]
+    rev = [(_saving_of_frontier(model["sweep"], s["point"]), s["name"]) for s in simples]
+    return dict(forward=_worst(fwd), reverse=_worst(rev))
+
+
+def _saving_of_frontier(sweep, point):
+    """1 - the cost of sweep's frontier at point's SLO / point's cost; None when undefined."""
+    c = cost_on_frontier(sweep, point["slo"])
+    if c is None or point["cost"] <= 0:
+        return None
+    return 1.0 - c / point["cost"]
+
+
+def _worst(pairs):
+    ok = [p for p in pairs if p[0] is not None]
+    return min(ok) if ok else (None, None)

@@ -9,7 +9,7 @@ total invocations, the first three Bitbrains GWA-T-12 VM columns scaled to a loa
      training corpus holds, or a leave-one-out model from --loo-models (zero-shot); the benchmark
      trains none (provenance.py);
   3. on the validation slice: sweep the HPA's target and, for every forecaster driving the ttm
-     path (auto, model, persistence, drift, seasonal-naive, holt-winters), the ttm tunables
+     path (auto, model, persistence, drift, seasonal-naive, holt-winters, linear), the ttm tunables
      (ttm.upper_bound_utilization x ttm.confidence_threshold); choose each forecaster's operating
      point by the largest saving at equal SLO against the validation HPA sweep;
   4. on the test part: the HPA's target swept (0.10..0.90 by 0.02), the HPA-plus-forecast
@@ -45,13 +45,14 @@ PYTHON = "/usr/bin/python3"
 CONTROLLERS = "reactive,ttm,hpa,holt-winters,linear,oracle"
 # auto (the default: every forecaster side by side, the best recent one drives) and the model,
 # then the simple forecasters the model is judged against
-FORECASTERS = ("auto", "model", "persistence", "drift", "seasonal-naive", "holt-winters")
+FORECASTERS = ("auto", "model", "persistence", "drift", "seasonal-naive", "holt-winters",
+               "linear")
 SIMPLE = FORECASTERS[2:]
 # 0.10 .. 0.90: far below 0.50 so that a controller safer than the HPA at 0.50 still has an HPA
 # point to be compared with at equal SLO (on Bitbrains the HPA at 0.30 is not safe enough)
 HPA_TARGETS = [round(0.10 + 0.02 * i, 2) for i in range(41)]
 BASELINE_TARGETS = [round(0.30 + 0.10 * i, 2) for i in range(7)]   # 0.30 .. 0.90
-UPPER_BOUNDS = [round(0.60 + 0.05 * i, 2) for i in range(8)]       # 0.60 .. 0.95
+UPPER_BOUNDS = [round(0.60 + 0.05 * i, 2) for i in range(9)]       # 0.60 .. 1.00 (the range's top)
 VAL_UPPER_BOUNDS = UPPER_BOUNDS  # the whole test grid: the chosen point is one of its points
 # SLO levels of the frontier comparison: those of the HPA at these targets
 REFERENCE_TARGETS = ("0.50", "0.60", "0.70")
@@ -308,6 +309,7 @@ def summarise(x):
                        saving=saving, match=match)
     by = {row["name"]: row["saving"] for row in s["rows"]}
     s["model_value"] = fr.value_over(by["ttm / model"], [by[f"ttm / {f}"] for f in SIMPLE])
+    s["model_value_ff"] = model_value_ff(x)
     # frontier against frontier: at the SLO of the HPA at each reference target, the cheapest
     # swept point of each controller with no more SLO minutes
     s["frontier"] = []
@@ -330,6 +332,23 @@ def summarise(x):
     s["goals"] = goals(x, rows, s["shipped"])
     s["model_kind"] = x["model"]["kind"]
     return s
+
+
+def model_value_ff(x):
+    """Model value, frontier against frontier (frontier.model_value_ff): each path's
+    validation-chosen point against the other path's sweep on the test part."""
+    t = x["test"]
+
+    def path(f):
+        sweep = t["ttm"][f]["sweep"]
+        label = f"{x['val']['chosen'][f]['bound']:.2f}"
+        return dict(name=f, sweep=sweep, point=next(p for p in sweep if p["label"] == label))
+    return fr.model_value_ff(path("model"), [path(f) for f in SIMPLE])
+
+
+def ff_text(v):
+    """'+1.2 (vs drift)' for one direction of the frontier-against-frontier model value."""
+    return "n/a" if v[0] is None else f"{100 * v[0]:+.1f} (vs {v[1]})"
 
 
 def extras(res):
@@ -435,6 +454,18 @@ def verdict(name, s):
     else:
         parts.append(f"the model adds {100 * mv:+.1f} points over the best simple forecaster "
                      f"(`{best}`, {pct(rows['ttm / ' + best]['saving'])})")
+    ff = s["model_value_ff"]
+    fw, rv = ff["forward"], ff["reverse"]
+    if fw[0] is None and rv[0] is None:
+        parts.append("the model value frontier against frontier cannot be computed either (no "
+                     "simple forecaster's sweep reaches the model's SLO, nor the model's theirs)")
+    else:
+        texts = sorted([(v[0], f"{100 * v[0]:+.1f} points ({what} `{v[1]}`)")
+                        for v, what in ((fw, "the model's point against the frontier of"),
+                                        (rv, "the model's frontier against the point of"))
+                        if v[0] is not None])
+        parts.append("model value frontier against frontier: " +
+                     " and ".join(t for _, t in texts))
     fm = next(r for r in s["frontier"] if r["target"] == "0.60")
     if fm["model_value"] is not None:
         parts.append(f"frontier against frontier at the SLO of the HPA at 0.60 ({fm['slo']:,} "
@@ -472,9 +503,10 @@ def goals_table(results):
          "weekly pattern and never negative; model value > 0 where the model drives; step-3 and "
          "step-5 MASE < 1 and below drift's (zero-shot); actions <= 2x the HPA's.", "",
          "| trace | model | saving, auto (tuned) | saving, auto (shipped defaults) | "
-         "model value (points) | MASE step 3 / 5, model | MASE step 3 / 5, drift | "
+         "model value (points) | model value, frontier against frontier (worse / other "
+         "direction) | MASE step 3 / 5, model | MASE step 3 / 5, drift | "
          "actions x HPA, auto (tuned / defaults) | share driven by the model (defaults) |",
-         "|---|---|---:|---:|---:|---|---|---|---:|"]
+         "|---|---|---:|---:|---:|---:|---|---|---|---:|"]
     for x in results:
         g = x["summary"]["goals"]
         sv = [pct(g[k]) if g[k] is not None else
@@ -484,7 +516,10 @@ def goals_table(results):
         if x["summary"]["dominating"]:
             mv = f"none (dominated; raw {mv})"
         share = g["driven"].get("driven_model")
+        ff = sorted((x["summary"]["model_value_ff"][k] for k in ("forward", "reverse")),
+                    key=lambda v: (v[0] is None, v[0] or 0))
         L.append(f"| {x['trace']['name']} | {x['model']['kind']} | {sv[0]} | {sv[1]} | {mv} | "
+                 f"{ff_text(ff[0])} / {ff_text(ff[1])} | "
                  f"{num(g['mase3_model'], '.3f')} / {num(g['mase5_model'], '.3f')} | "
                  f"{num(g['mase3_drift'], '.3f')} / {num(g['mase5_drift'], '.3f')} | "
                  f"{num(g['actions_auto'], '.1f')} / {num(g['actions_shipped'], '.1f')} | "
@@ -534,7 +569,10 @@ def write_report(args, r, results, seconds):
          "point, a lower bound as long as a safer HPA costs more.",
          "- **Model value**: saving of `ttm` with the model minus the best saving of `ttm` "
          "driven by a simple forecaster (persistence, drift, seasonal-naive, fitted "
-         "Holt-Winters), each at its own validation-chosen tunables, through the same path.",
+         "Holt-Winters, linear: every simple candidate of `auto`), each at its own validation-chosen tunables, through the same path. "
+         "**Model value, frontier against frontier**: the same points, each compared with the "
+         "other path's test sweep at its own SLO minutes (defined in *Model value* below), so "
+         "that it exists where no HPA target is as safe.",
          "- Start-up delay 3 minutes; capacity sized so that the trace's 99.5th-percentile load "
          "needs 20 instances at 70%; SLO: a minute violates it when the load exceeds 90% of ready "
          "capacity (compared with the core's epsilon, 1e-9) or any request is dropped.",
@@ -567,8 +605,21 @@ def write_report(args, r, results, seconds):
           "point is safer than every HPA target has no saving and is left out of that maximum, "
           "so when such a forecaster dominates the model's point the raw difference is not "
           "credited to the model.", "",
-          "| trace | saving, model | best simple forecaster | its saving | model value (points) |",
-          "|---|---:|---|---:|---:|"]
+          "**Model value, frontier against frontier** needs no HPA match, so it is defined "
+          "where the first is not: *model's point vs the simple frontiers* = 1 - the cost of "
+          "`ttm` with the model at its validation-chosen point / the cost of each simple "
+          "forecaster's test sweep (over `ttm.upper_bound_utilization`) at the same SLO minutes, "
+          "linear between its frontier points (beyond its least safe point its cheapest point; "
+          "n/a when the model's point is safer than all of it), the worst over the simple "
+          "forecasters; *simple points vs the model's frontier* = 1 - the cost of the model's "
+          "sweep at each simple forecaster's validation-chosen point's SLO / that point's cost, "
+          "the worst. Positive = the model path is cheaper at equal SLO. Both read the test "
+          "sweeps, so they describe the frontiers; the points compared were chosen on validation.",
+          "",
+          "| trace | saving, model | best simple forecaster | its saving | model value (points) | "
+          "model value, frontier against frontier: model's point vs the simple frontiers | "
+          "simple points vs the model's frontier |",
+          "|---|---:|---|---:|---:|---:|---:|"]
     for x in results:
         s = x["summary"]
         by = {row["name"]: row["saving"] for row in s["rows"]}
@@ -576,8 +627,10 @@ def write_report(args, r, results, seconds):
         mv = mv_text(s["model_value"])
         if s["dominating"]:  # a simple forecaster is safer and cheaper: no credit for a saving
             mv = "none: dominated by " + ", ".join(s["dominating"]) + f" (raw {mv})"
+        ff = s["model_value_ff"]
         L.append(f"| {x['trace']['name']} | {pct(by['ttm / model'])} | {b or '-'} | "
-                 f"{pct(by['ttm / ' + b]) if b else 'n/a'} | {mv} |")
+                 f"{pct(by['ttm / ' + b]) if b else 'n/a'} | {mv} | {ff_text(ff['forward'])} | "
+                 f"{ff_text(ff['reverse'])} |")
     L += ["", "## Frontier against frontier (test part; descriptive)", "",
           "At the SLO level of the HPA at each reference target, the cheapest point of each "
           "controller's sweep on the test part with no more SLO-violation minutes, as a saving "

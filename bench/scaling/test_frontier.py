@@ -69,6 +69,47 @@ class Frontier(unittest.TestCase):
         self.assertIsNone(fr.value_over(None, [0.1]))
         self.assertIsNone(fr.value_over(0.1, [None, None]))
 
+    def test_cost_on_frontier_interpolates(self):
+        # HPA frontier: (2, 200), (10, 150), (20, 120), (40, 100)
+        self.assertAlmostEqual(fr.cost_on_frontier(HPA, 10), 150)
+        self.assertAlmostEqual(fr.cost_on_frontier(HPA, 6), 175)    # halfway 200 -> 150
+        self.assertAlmostEqual(fr.cost_on_frontier(HPA, 15), 135)   # halfway 150 -> 120
+        self.assertAlmostEqual(fr.cost_on_frontier(HPA, 25), 115)   # a quarter 120 -> 100
+        self.assertAlmostEqual(fr.cost_on_frontier(HPA, 90), 100)   # beyond: the cheapest
+        self.assertIsNone(fr.cost_on_frontier(HPA, 1))              # safer than every point
+        self.assertIsNone(fr.cost_on_frontier([], 5))
+
+    def test_value_against_frontier(self):
+        # 140 at 6 SLO minutes, where the frontier costs 175: 1 - 140/175 = 0.2
+        self.assertAlmostEqual(fr.value_against_frontier(pt(6, 140), HPA), 0.2)
+        self.assertAlmostEqual(fr.value_against_frontier(pt(25, 138), HPA), 1 - 138 / 115)
+        self.assertIsNone(fr.value_against_frontier(pt(0, 50), HPA))
+
+    def test_model_value_frontier_against_frontier(self):
+        model_sweep = [pt(50, 260), pt(30, 300), pt(10, 400)]
+        drift_sweep = [pt(12, 410), pt(8, 440), pt(4, 500)]
+        hw_sweep = [pt(40, 280), pt(20, 330), pt(11, 390)]
+        model = dict(name="model", point=model_sweep[1], sweep=model_sweep)
+        drift = dict(name="drift", point=drift_sweep[1], sweep=drift_sweep)
+        hw = dict(name="holt-winters", point=hw_sweep[2], sweep=hw_sweep)
+        v = fr.model_value_ff(model, [drift, hw])
+        # forward: the model's 300 at 30 SLO min; drift's frontier there (beyond its least safe
+        # point) costs 410: 1 - 300/410; Holt-Winters' interpolated 330 + (30-20)/(40-20) x
+        # (280-330) = 305: 1 - 300/305 = 0.0164, the worse of the two
+        self.assertEqual(v["forward"][1], "holt-winters")
+        self.assertAlmostEqual(v["forward"][0], 1 - 300 / 305)
+        # reverse: drift's point (8, 440) is safer than the model's whole frontier: no value;
+        # Holt-Winters' (11, 390): the model's frontier at 11 = 400 + (11-10)/(30-10) x (300-400)
+        # = 395, so 1 - 395/390 < 0
+        self.assertEqual(v["reverse"][1], "holt-winters")
+        self.assertAlmostEqual(v["reverse"][0], 1 - 395 / 390)
+        # nothing comparable
+        far = dict(name="x", point=pt(0, 10), sweep=[pt(0, 10)])
+        self.assertEqual(fr.model_value_ff(dict(name="m", point=pt(0, 5), sweep=[pt(0, 5)]),
+                                           []), dict(forward=(None, None),
+                                                     reverse=(None, None)))
+        self.assertEqual(fr.model_value_ff(model, [far])["reverse"], (None, None))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -49,6 +49,8 @@
 #define CFG_RANGE_SELECTION_WINDOW 1, CFG_MAX_SELECTION_WINDOW
 #define CFG_RANGE_SELECTION_MARGIN 0, 0.5
 #define CFG_RANGE_SELECTION_DWELL 0, 1440
+#define CFG_MAX_SELECTION_UNDERFORECAST_WEIGHT 10 /* SEL_UNDERFORECAST_WEIGHT_MAX */
+#define CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT 1, CFG_MAX_SELECTION_UNDERFORECAST_WEIGHT
 #define CFG_RANGE_MIN_INSTANCES 0, 10000
 #define CFG_RANGE_MAX_INSTANCES 1, 10000
 #define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
@@ -135,6 +137,7 @@ struct cfg_ttm {
     int selection_min_samples;    /* 10, 1..selection_window_minutes: before a score */
     double selection_margin;      /* 0.10, 0..0.5: a challenger must be this much better */
     int selection_dwell_minutes;  /* 30, 0..1440: least time a winner drives */
+    double selection_underforecast_weight; /* 1, 1..10: an under-forecast's weight in a score */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

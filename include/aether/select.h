@@ -3,11 +3,14 @@
  * when its minutes resolve, at every step 1..S of the horizon; the candidate with the lowest
  * recent error drives the TTM tier, with a margin and a minimum dwell so that it does not flap.
  *
- * Error of candidate c at step h: the sum of |predicted - actual| invocations over the last
- * `window` minutes resolved at that step, divided by the sum of persistence's error at the
- * same step over the same minutes (persistence at step h predicts the minute h minutes before),
- * so 1 = as good as repeating the last minute, below 1 better. Score of c = the mean of its
- * errors over steps 1..S; a candidate is scored once every step has `min_samples` minutes.
+ * Error of candidate c at step h: the sum of the weighted misses of its forecasts over the last
+ * `window` minutes resolved at that step, divided by the sum of persistence's weighted misses at
+ * the same step over the same minutes (persistence at step h predicts the minute h minutes
+ * before), so 1 = as good as repeating the last minute, below 1 better. A miss is
+ * predicted - actual invocations when over, and underforecast_weight x (actual - predicted) when
+ * under: sizing pays for an under-forecast in SLO minutes, for an over-forecast in instances. Score
+ * of c = the mean of its errors over steps 1..S; a candidate is scored once every step has
+ * `min_samples` minutes.
  *
  * Plain data, nothing allocated, no clock (times are the caller's Unix ms). */
 #ifndef AETHER_SELECT_H
@@ -22,6 +25,8 @@
 #define SEL_CANDIDATES FCR_AUTO            /* model .. linear: the forecaster table without auto */
 #define SEL_WINDOW_MAX 60                  /* resolved minutes per step a ring can keep */
 #define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
+#define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0 /* ttm.selection_underforecast_weight */
+#define SEL_UNDERFORECAST_WEIGHT_MAX 10.0
 
 /* The selection constants ([ttm] selection_* keys; defaults in sel_params_defaults). */
 struct sel_params {
@@ -30,6 +35,7 @@ struct sel_params {
     int min_samples;  /* minutes at every step before a candidate is scored, 1..window; 10 */
     double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10 */
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
+    double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
 };
 
 void sel_params_defaults(struct sel_params *p);
@@ -41,7 +47,7 @@ struct sel_pending {
     float inv[CONF_MAX_HORIZON];
 };
 
-/* The last `window` (candidate error, persistence error) pairs of one step. */
+/* The last `window` (candidate, persistence) signed misses (predicted - actual) of one step. */
 struct sel_ring {
     float err[SEL_WINDOW_MAX], naive[SEL_WINDOW_MAX];
     int head, count;

@@ -203,6 +203,11 @@ const struct cfg_key cfg_keys[] = {
     {TTM, "selection_dwell_minutes",
      INT_RANGE_KEY(ttm_t, selection_dwell_minutes, CFG_RANGE_SELECTION_DWELL),
      .help = "forecaster = auto: a candidate that won on its score drives at least this long."},
+    {TTM, "selection_underforecast_weight",
+     DOUBLE_RANGE_KEY(ttm_t, selection_underforecast_weight,
+                      CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT),
+     .help = "forecaster = auto: in a candidate's score an under-forecast (actual above the "
+             "forecast) weighs this many times an over-forecast of the same size."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

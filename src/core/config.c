@@ -76,6 +76,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->selection_min_samples = 10;
     out->selection_margin = 0.10;
     out->selection_dwell_minutes = 30;
+    out->selection_underforecast_weight = 1.0;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -251,6 +252,8 @@ static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen
                     c->selection_min_samples, c->selection_window_minutes);
     CHECK(check_double("ttm.selection_margin", c->selection_margin, CFG_RANGE_SELECTION_MARGIN, err,
                        errlen));
+    CHECK(check_double("ttm.selection_underforecast_weight", c->selection_underforecast_weight,
+                       CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT, err, errlen));
     return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
                      CFG_RANGE_SELECTION_DWELL, err, errlen);
 }

@@ -17,6 +17,7 @@ void sel_params_defaults(struct sel_params *p)
     p->min_samples = 10;
     p->margin = 0.10;
     p->dwell_ms = 30 * AE_MINUTE_MS;
+    p->underforecast_weight = SEL_UNDERFORECAST_WEIGHT_DEFAULT;
 }
 
 static int clamp(int v, int lo, int hi)
@@ -34,6 +35,8 @@ void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initia
     s->p.min_samples = clamp(p->min_samples, 1, s->p.window);
     s->p.margin = p->margin > 0 ? (p->margin < 0.5 ? p->margin : 0.5) : 0;
     s->p.dwell_ms = p->dwell_ms > 0 ? p->dwell_ms : 0;
+    double w = p->underforecast_weight;
+    s->p.underforecast_weight = w >= 1 ? fmin(w, SEL_UNDERFORECAST_WEIGHT_MAX) : 1; /* NAN: 1 */
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++)
             s->pending[c][k].first_ms = INT64_MIN;
@@ -110,9 +113,14 @@ void sel_observe(struct sel *s, int64_t minute_ms, double actual)
             double base = actual_at(s, minute_ms - h * AE_MINUTE_MS);
             if (isnan(base))
                 continue;
-            ring_push(&s->ring[c][h - 1], s->p.window, fabs(p->inv[h - 1] - actual),
-                      fabs(base - actual));
+            ring_push(&s->ring[c][h - 1], s->p.window, p->inv[h - 1] - actual, base - actual);
         }
+}
+
+/* A signed miss (predicted - actual) as the score counts it: under-forecasts weigh w. */
+static double weighted_miss(double miss, double w)
+{
+    return miss < 0 ? -miss * w : miss;
 }
 
 double sel_error(const struct sel *s, int c, int h, int *samples)
@@ -128,8 +136,8 @@ double sel_error(const struct sel *s, int c, int h, int *samples)
         return NAN;
     double e = 0, n = 0;
     for (int k = 0; k < r->count; k++) {
-        e += r->err[k];
-        n += r->naive[k];
+        e += weighted_miss(r->err[k], s->p.underforecast_weight);
+        n += weighted_miss(r->naive[k], s->p.underforecast_weight);
     }
     return (e + SEL_EPS) / (n + SEL_EPS);
 }
@@ -143,7 +151,7 @@ double sel_mae(const struct sel *s, int c, int h)
         return NAN;
     double e = 0;
     for (int k = 0; k < r->count; k++)
-        e += r->err[k];
+        e += fabsf(r->err[k]);
     return e / r->count;
 }
 

@@ -295,6 +295,8 @@ static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bu
 }
 
 _Static_assert(CFG_MAX_SELECTION_WINDOW == SEL_WINDOW_MAX, "selection window bound");
+_Static_assert((int)SEL_UNDERFORECAST_WEIGHT_MAX == CFG_MAX_SELECTION_UNDERFORECAST_WEIGHT,
+               "selection under-forecast weight bound");
 
 /* auto: the selection of b starts (cold start) at now, once. */
 static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
@@ -306,6 +308,7 @@ static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
             .min_samples = t->cfg.selection_min_samples,
             .margin = t->cfg.selection_margin,
             .dwell_ms = (int64_t)t->cfg.selection_dwell_minutes * AE_MINUTE_MS,
+            .underforecast_weight = t->cfg.selection_underforecast_weight,
         };
         sel_init(&b->sel, &p, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
         b->sel_started = 1;

@@ -91,7 +91,7 @@ static json_t *forecast_json(const struct ttm_bp_status *st, int64_t now_ms)
 }
 
 /* ttm.forecaster = auto: the active candidate, why, and every candidate's recent error per step
- * (scaled by persistence's at that step) and score; null otherwise. */
+ * (scaled by persistence's at that step, under-forecasts weighted) and score; null otherwise. */
 static json_t *selection_json(const struct sel *s)
 {
     if (!s)
@@ -102,6 +102,7 @@ static json_t *selection_json(const struct sel *s)
     json_object_set_new(o, "activeSince", json_integer(s->active_since_ms));
     json_object_set_new(o, "switches", json_integer(s->switches));
     json_object_set_new(o, "steps", json_integer(s->p.steps));
+    json_object_set_new(o, "underforecastWeight", json_real(s->p.underforecast_weight));
     json_t *cands = json_array();
     for (int c = 0; c < SEL_CANDIDATES; c++) {
         json_t *k = json_object();

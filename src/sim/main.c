@@ -36,6 +36,7 @@ struct options {
     int64_t ttm_interval_ms;
     double confidence_threshold, upper_bound_util;
     int scale_in_window, forecast_ceiling, selection_steps;
+    double selection_uf_weight;
     int json, quiet, help;
     const char *export_features, *plot;
 };
@@ -108,6 +109,9 @@ static const struct opt opts[] = {
     {"selection-steps", OPT_INT, O(selection_steps),
      "TTM ttm.selection_steps: auto scores steps 1..N, 0 = the horizon (default: the config "
      "default)"},
+    {"selection-underforecast-weight", OPT_DOUBLE, O(selection_uf_weight),
+     "TTM ttm.selection_underforecast_weight: auto weighs an under-forecast this many times an "
+     "over-forecast (default: the config default)"},
     {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
     {"export-features", OPT_STRING, O(export_features),
      "write the first controller's per-minute features as training-data CSV"},
@@ -156,6 +160,7 @@ static void defaults(struct options *o)
     o->scale_in_window = ttm.scale_in_window_minutes;
     o->forecast_ceiling = ttm.forecast_ceiling;
     o->selection_steps = ttm.selection_steps;
+    o->selection_uf_weight = ttm.selection_underforecast_weight;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -239,6 +244,8 @@ static int check_ranges(const struct options *o)
         {"scale-in-window", o->scale_in_window, 0, CFG_MAX_SCALE_IN_WINDOW},
         {"forecast-ceiling", o->forecast_ceiling, 0, 1},
         {"selection-steps", o->selection_steps, CFG_RANGE_SELECTION_STEPS},
+        {"selection-underforecast-weight", o->selection_uf_weight,
+         CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi)) {
@@ -357,6 +364,7 @@ static int make_controller(const char *name, const struct options *o, const stru
         t.scale_in_window_minutes = o->scale_in_window;
         t.forecast_ceiling = o->forecast_ceiling;
         t.selection_steps = o->selection_steps;
+        t.selection_underforecast_weight = o->selection_uf_weight;
         return sim_ctl_ttm_open(&ctl, &t, o->model, o->horizon, o->min_instances, max_instances,
                                 out, err, errlen);
     }

@@ -174,6 +174,8 @@ static void test_range_errors(void **state)
                "t.toml:2: ttm.confidence_threshold = nan is out of range 0..1", NULL);
     load_fails(AE_ERANGE, "[ttm]\nupper_bound_utilization = 0.05\n",
                "t.toml:2: ttm.upper_bound_utilization = 0.05 is out of range 0.1..1", NULL);
+    load_fails(AE_ERANGE, "[ttm]\nselection_underforecast_weight = 0.5\n",
+               "t.toml:2: ttm.selection_underforecast_weight = 0.5 is out of range 1..10", NULL);
     load_fails(AE_ERANGE, BP_WEB "max_instances = 99999999999\n",
                "t.toml:4: blueprint.web.max_instances = 99999999999 is out of range 1..10000",
                NULL);
@@ -541,6 +543,7 @@ static void test_table_is_complete(void **state)
                               "ttm.selection_min_samples",
                               "ttm.selection_margin",
                               "ttm.selection_dwell_minutes",
+                              "ttm.selection_underforecast_weight",
                               "ttm.mode",
                               "cluster.etcd_endpoints",
                               "cluster.name",

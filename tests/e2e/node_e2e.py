@@ -623,6 +623,7 @@ def case_forecaster_switch():
               "persistence scores 1 against itself: %s" % p)
         check(a["score"] < 0.9 * p["score"], "the active one beats it by the margin: %s" % a)
         check(len(a["errorByStep"]) == 2 and len(a["maeByStep"]) == 2, "one error per step")
+        check(sel["underforecastWeight"] == 1.0, "the default under-forecast weight: %s" % sel)
         # persistence misses a ramp of 50 a minute by 50 at step 1 and 100 at step 2
         check(abs(p["maeByStep"][0] - 50) < 1e-3 and abs(p["maeByStep"][1] - 100) < 1e-3,
               "persistence's error by step: %s" % p["maeByStep"])

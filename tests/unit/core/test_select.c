@@ -1,6 +1,6 @@
 /* Forecaster selection (select.h) against values worked by hand: the per-step error scaled by
- * persistence's, the score, the cold start, the margin, the dwell and the fallback when the
- * active candidate cannot forecast. */
+ * persistence's, the score, the under-forecast weight, the cold start, the margin, the dwell and
+ * the fallback when the active candidate cannot forecast. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +155,50 @@ static void a_flat_series_keeps_persistence(void **state)
     assert_true(sel_score(&s, FCR_LINEAR) > 1e6);
 }
 
+/* Steps 1, 4 samples, margin 0, dwell 0, under-forecasts weighing w. Demand 10, 20, 10, 20, 10 in
+ * minutes 0..4: persistence misses minutes 1..4 by -10, +10, -10, +10 (predicted - actual). Drift
+ * misses them by -2, +1, -2, +1 (small, mostly under), linear by +3, -1, +3, -1 (larger, mostly
+ * over).
+ *   w = 1: persistence 40; drift (2 + 1 + 2 + 1) / 40 = 0.15, linear (3 + 1 + 3 + 1) / 40 = 0.2:
+ *          drift wins.
+ *   w = 3: persistence 3 x 10 + 10 + 3 x 10 + 10 = 80; drift (6 + 1 + 6 + 1) / 80 = 0.175,
+ *          linear (3 + 3 + 3 + 3) / 80 = 0.15: linear wins.
+ * The mean absolute error does not depend on w: drift 1.5, linear 2. */
+static void underforecast_weight_changes_the_winner(void **state)
+{
+    (void)state;
+    const double demand[] = {10, 20, 10, 20, 10};
+    const float drift[] = {18, 11, 18, 11}, linear[] = {23, 9, 23, 9}; /* minutes 1..4 */
+    const struct {
+        double w, drift, linear;
+        int winner;
+    } want[] = {{1, 0.15, 0.2, FCR_DRIFT}, {3, 0.175, 0.15, FCR_LINEAR}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct sel_params p = {.steps = 1,
+                               .window = 60,
+                               .min_samples = 4,
+                               .margin = 0,
+                               .dwell_ms = 0,
+                               .underforecast_weight = want[i].w};
+        struct sel s;
+        sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
+        assert_float_equal(s.p.underforecast_weight, want[i].w, 1e-12);
+        sel_observe(&s, T0, demand[0]);
+        for (int m = 1; m <= 4; m++) {
+            sel_record(&s, FCR_DRIFT, T0 + m * MIN, &drift[m - 1], 1);
+            sel_record(&s, FCR_LINEAR, T0 + m * MIN, &linear[m - 1], 1);
+            sel_observe(&s, T0 + m * MIN, demand[m]);
+        }
+        assert_float_equal(sel_score(&s, FCR_DRIFT), want[i].drift, 1e-9);
+        assert_float_equal(sel_score(&s, FCR_LINEAR), want[i].linear, 1e-9);
+        assert_float_equal(sel_mae(&s, FCR_DRIFT, 1), 1.5, 1e-6);
+        assert_float_equal(sel_mae(&s, FCR_LINEAR, 1), 2, 1e-6);
+        int only[SEL_CANDIDATES] = {0, 1, 1, 0, 0, 1};
+        assert_int_equal(sel_choose(&s, only, T0 + 5 * MIN), want[i].winner);
+        assert_int_equal(s.switches, 1);
+    }
+}
+
 static void nothing_available(void **state)
 {
     (void)state;
@@ -177,19 +221,28 @@ static void defaults_and_clamping(void **state)
     assert_int_equal(p.min_samples, 10);
     assert_float_equal(p.margin, 0.10, 1e-12);
     assert_int_equal(p.dwell_ms, 30 * MIN);
+    assert_float_equal(p.underforecast_weight, 1, 1e-12);
     struct sel s;
     sel_init(&s, &p, 5, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 3); /* scored up to the start-up delay, not the whole horizon */
     sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 2); /* never beyond the horizon */
-    p = (struct sel_params){
-        .steps = 0, .window = 99, .min_samples = 80, .margin = 0.9, .dwell_ms = -1};
+    p = (struct sel_params){.steps = 0,
+                            .window = 99,
+                            .min_samples = 80,
+                            .margin = 0.9,
+                            .dwell_ms = -1,
+                            .underforecast_weight = 20};
     sel_init(&s, &p, 4, FCR_PERSISTENCE, T0);
     assert_int_equal(s.p.steps, 4); /* 0: the horizon */
     assert_int_equal(s.p.window, SEL_WINDOW_MAX);
     assert_int_equal(s.p.min_samples, SEL_WINDOW_MAX);
     assert_float_equal(s.p.margin, 0.5, 1e-12);
     assert_int_equal(s.p.dwell_ms, 0);
+    assert_float_equal(s.p.underforecast_weight, SEL_UNDERFORECAST_WEIGHT_MAX, 1e-12);
+    p.underforecast_weight = 0.5; /* below 1 (or unset): symmetric */
+    sel_init(&s, &p, 4, FCR_PERSISTENCE, T0);
+    assert_float_equal(s.p.underforecast_weight, 1, 1e-12);
 }
 
 /* steps 1 of a horizon of 2: step 2 is neither kept nor scored; a window of 3 minutes keeps the
@@ -225,13 +278,21 @@ static void configured_steps_and_window(void **state)
 
 /* margin 0.5, dwell 5 min, 2 samples: linear (score 0.3) wins once scored; a model at 0.14 is
  * below 0.3 x (1 - 0.5) = 0.15 and takes over when linear has driven 5 minutes; one at 0.16
- * never does. */
+ * never does. With under-forecasts weighing 3 the same holds a third lower: on the ramp
+ * persistence under-forecasts (its misses weigh 30) and the candidates over-forecast (theirs
+ * weigh 1): linear 0.1, the model 0.14 / 3 below 0.05 or 0.16 / 3 above. */
 static void configured_margin_and_dwell(void **state)
 {
     (void)state;
-    struct sel_params p = {
-        .steps = 1, .window = 60, .min_samples = 2, .margin = 0.5, .dwell_ms = 5 * MIN};
-    for (int beats = 1; beats >= 0; beats--) {
+    for (int run = 0; run < 4; run++) {
+        const int beats = run % 2 == 0;
+        const double w = run < 2 ? 1 : 3;
+        struct sel_params p = {.steps = 1,
+                               .window = 60,
+                               .min_samples = 2,
+                               .margin = 0.5,
+                               .dwell_ms = 5 * MIN,
+                               .underforecast_weight = w};
         struct sel s;
         sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
         double err[SEL_CANDIDATES] = {NAN, NAN, 5, NAN, NAN, 3};
@@ -251,7 +312,8 @@ static void configured_margin_and_dwell(void **state)
             if (!beats)
                 assert_non_null(strstr(s.why, "within the margin"));
         }
-        assert_float_equal(sel_score(&s, FCR_MODEL), beats ? 0.14 : 0.16, 1e-4);
+        assert_float_equal(sel_score(&s, FCR_LINEAR), 0.3 / w, 1e-4);
+        assert_float_equal(sel_score(&s, FCR_MODEL), (beats ? 0.14 : 0.16) / w, 1e-4);
         assert_int_equal(s.switches, beats ? 2 : 1);
     }
 }
@@ -262,6 +324,7 @@ int main(void)
         cmocka_unit_test(errors_scaled_by_persistence_at_each_step),
         cmocka_unit_test(cold_start_then_lowest_error_with_margin_and_dwell),
         cmocka_unit_test(a_flat_series_keeps_persistence),
+        cmocka_unit_test(underforecast_weight_changes_the_winner),
         cmocka_unit_test(nothing_available),
         cmocka_unit_test(defaults_and_clamping),
         cmocka_unit_test(configured_steps_and_window),
