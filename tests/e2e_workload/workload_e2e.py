@@ -439,9 +439,7 @@ def case_host_metrics(args):
 
 def case_no_orphans(args):
     node, base, pids = start_workers(args, 3)
-    node.proc.send_signal(signal.SIGKILL)
-    node.proc.wait()
-    node.proc = None
+    node.stop(signal.SIGKILL)
     end = time.time() + 5
     while time.time() < end and worker_pids(args.worker, base, 3):
         time.sleep(0.1)
