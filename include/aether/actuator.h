@@ -10,7 +10,10 @@
  *            answers 200, then "ready"; a crashed instance is restarted with exponential
  *            back-off (0.5 s doubling to 30 s); stopping sends SIGTERM to the instance's process
  *            group, then SIGKILL after stop_grace_ms. Every instance runs in its own process
- *            group with PR_SET_PDEATHSIG(SIGKILL), so none outlives a node that is killed.
+ *            group with PR_SET_PDEATHSIG(SIGKILL), so none outlives a node that is killed;
+ *            where cgroup v2 is writable, in its blueprint's cgroup too (actuator_cgroup_start),
+ *            so that what it starts is killed when the node stops or, after a SIGKILL of the
+ *            node, when it starts again.
  *   exec     runs `scale_command` (argv, "{blueprint}" and "{instances}" substituted) whenever
  *            the desired count differs from the last one applied, one run at a time, killed
  *            after startup_timeout_ms; a failed run is retried (1 s doubling to 60 s) until one
