@@ -103,8 +103,9 @@ static void sup_start_instance(struct actuator *a, int i, int64_t now)
     for (int k = 0; ok && k < a->bp.command_count; k++)
         ok = (argv[k] = spawn_substitute(a->command[k], keys, vals, 2)) != NULL;
     char err[256] = "out of memory";
-    pid_t pid = ok ? spawn_process_in(argv, a->envp, -1, ((struct process_state *)a->impl)->cg_fd, err,
-                                     sizeof(err)) : -1;
+    pid_t pid = ok ? spawn_process_in(argv, a->envp, -1, ((struct process_state *)a->impl)->cg_fd,
+                                      err, sizeof(err))
+                   : -1;
     spawn_env_free(argv);
     pthread_mutex_lock(&a->mu);
     if (pid > 0) {
