@@ -450,7 +450,7 @@ def case_no_orphans(args):
 def case_setsid_grandchild_stopped(args):
     """A grandchild that left its instance's process group with setsid() is stopped with the
     instance when the node stops cleanly."""
-    node, marker = setsid_node(args)
+    node, marker, base = setsid_node(args)
     node.start()
     try:
         pid = ready_grandchild(node, marker)
@@ -485,13 +485,13 @@ def case_crashed_instance_group_cleared(args):
 
 def setsid_node(args):
     """A node whose one instance starts a grandchild that calls setsid() and sleeps, writing its
-    pid to a marker file: (node, marker)."""
+    pid to a marker file: (node, marker, base)."""
     node, base = process_node(args, min_i=1, max_i=1)
     marker = os.path.join(node.dir, "grandchild.%d" % base)
     node.blueprints[0]["command"] = [
         "/bin/sh", "-c", "setsid sleep 300 & echo $! > %s; exec %s --port {port}"
         % (marker, args.worker)]
-    return node, marker
+    return node, marker, base
 
 
 def node_cgroup(node):
@@ -525,7 +525,7 @@ def wait_gone(pid, seconds):
 def case_cgroup_clean_stop(args):
     """With cgroup v2 every instance runs in its blueprint's cgroup; a clean stop leaves no
     process and no cgroup directory."""
-    node, marker = setsid_node(args)
+    node, marker, base = setsid_node(args)
     node.start()
     try:
         cg = node_cgroup(node)
@@ -543,15 +543,16 @@ def case_cgroup_clean_stop(args):
 def case_cgroup_kill9_leftovers(args):
     """After a SIGKILL of the node the setsid grandchild survives; the node restarted on the
     same data_dir kills it before it starts any instance, and says so."""
-    node, marker = setsid_node(args)
+    node, marker, base = setsid_node(args)
     node.start()
     try:
         cg = node_cgroup(node)
         pid = ready_grandchild(node, marker)
+        worker = worker_pids(args.worker, base, 1)[base]
         node.proc.send_signal(signal.SIGKILL)
         node.proc.wait()
         node.proc = None
-        time.sleep(0.5)
+        check(wait_gone(worker, 10), "the instance %d dies with the node" % worker)
         check(running(pid), "the grandchild %d survives the SIGKILL (the test's premise)" % pid)
         os.unlink(marker)
         node.start()

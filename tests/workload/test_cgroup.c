@@ -70,38 +70,73 @@ static int start(int *killed)
     return on;
 }
 
+/* The pid written to path followed by a newline, 0 before it is there. */
+static pid_t read_pid(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    char nl = 0;
+    if (f && fscanf(f, "%d%c", &pid, &nl) != 2)
+        pid = 0;
+    if (f)
+        fclose(f);
+    return nl == '\n' ? (pid_t)pid : 0;
+}
+
+/* 1 once pid runs the program named comm. */
+static int runs_program(pid_t pid, const char *comm)
+{
+    char path[64], buf[64] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fgets(buf, sizeof(buf), f) && strncmp(buf, comm, strlen(comm)) == 0;
+    fclose(f);
+    return ok;
+}
+
 /* Starts, in blueprint "web/1"'s cgroup, a shell that leaves a setsid() grandchild (its pid in
- * *grandchild) and becomes a sleep. Returns the shell's pid. */
+ * *grandchild) and becomes a sleep; returns once both sleep, so the cgroup holds exactly those
+ * two. Returns the shell's pid. */
 static pid_t start_instance(int fd, pid_t *grandchild)
 {
     char marker[128], script[512];
     snprintf(marker, sizeof(marker), "%s/grandchild", data_dir);
     unlink(marker);
-    snprintf(script, sizeof(script),
-             "setsid sleep 300 & echo $! > %s.tmp; mv %s.tmp %s; exec sleep 300", marker, marker,
-             marker);
+    snprintf(script, sizeof(script), "setsid sleep 300 & echo $! > %s; exec sleep 300", marker);
     char *argv[] = {"/bin/sh", "-c", script, NULL};
     extern char **environ;
     char err[256];
     pid_t pid = spawn_process_in(argv, environ, -1, fd, err, sizeof(err));
     assert_true(pid > 0);
-    FILE *f = NULL;
-    for (int t = 0; t < 20000 && !(f = fopen(marker, "r")); t += 20)
+    pid_t g = 0;
+    for (int t = 0; t < 20000; t += 20) {
+        if (!g)
+            g = read_pid(marker);
+        if (g && runs_program(g, "sleep") && runs_program(pid, "sleep"))
+            break;
         nap_ms(20);
-    assert_non_null(f);
-    int g = 0;
-    assert_int_equal(fscanf(f, "%d", &g), 1);
-    fclose(f);
-    *grandchild = (pid_t)g;
+    }
+    assert_true(g > 0 && runs_program(g, "sleep") && runs_program(pid, "sleep"));
+    *grandchild = g;
     char path[64], cg[1024] = "";
-    snprintf(path, sizeof(path), "/proc/%d/cgroup", g);
-    f = fopen(path, "r");
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)g);
+    FILE *f = fopen(path, "r");
     assert_non_null(f);
     size_t n = fread(cg, 1, sizeof(cg) - 1, f);
     fclose(f);
     cg[n] = '\0';
     assert_non_null(strstr(cg, "/bp-web_1-")); /* '/' is not a cgroup name character */
     return pid;
+}
+
+/* Whatever a failed check left: killed, and the node's cgroup removed. */
+static int teardown(void **state)
+{
+    (void)state;
+    actuator_cgroup_stop();
+    return 0;
 }
 
 static void test_blueprint_close_kills_and_removes(void **state)
@@ -154,8 +189,8 @@ int main(void)
     }
     actuator_cgroup_stop();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_blueprint_close_kills_and_removes),
-        cmocka_unit_test(test_leftovers_killed_on_restart),
+        cmocka_unit_test_teardown(test_blueprint_close_kills_and_removes, teardown),
+        cmocka_unit_test_teardown(test_leftovers_killed_on_restart, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char marker[128];
