@@ -10,7 +10,10 @@
  *            answers 200, then "ready"; a crashed instance is restarted with exponential
  *            back-off (0.5 s doubling to 30 s); stopping sends SIGTERM to the instance's process
  *            group, then SIGKILL after stop_grace_ms. Every instance runs in its own process
- *            group with PR_SET_PDEATHSIG(SIGKILL), so none outlives a node that is killed.
+ *            group with PR_SET_PDEATHSIG(SIGKILL), so none outlives a node that is killed;
+ *            where cgroup v2 is writable, in its blueprint's cgroup too (actuator_cgroup_start),
+ *            so that what it starts is killed when the node stops or, after a SIGKILL of the
+ *            node, when it starts again.
  *   exec     runs `scale_command` (argv, "{blueprint}" and "{instances}" substituted) whenever
  *            the desired count differs from the last one applied, one run at a time, killed
  *            after startup_timeout_ms; a failed run is retried (1 s doubling to 60 s) until one
@@ -94,6 +97,17 @@ const char *actuator_run_label(const struct actuator *a);
 
 /* Fills up to max scrape targets and returns how many there are. Never blocks. */
 int actuator_targets(struct actuator *a, struct actuator_target *out, int max);
+
+/* Once at start, before the first actuator_open: where cgroup v2 is writable at this process's
+ * own cgroup, the node's cgroup for data_dir (an existing directory) is made, named after the
+ * data_dir's real path so that a restarted node finds the one its previous run left, and every
+ * process still in it is killed (*killed: how many). Process actuators then put each instance
+ * in a cgroup of its blueprint's under it. Returns 1 when cgroups are used, 0 when not; msg says
+ * which ("cgroup v2 at PATH", or "no writable cgroup v2 (why): /proc walk"). */
+int actuator_cgroup_start(const char *data_dir, int *killed, char *msg, size_t len);
+
+/* After the last actuator_close: kills what is left in the node's cgroup and removes it. */
+void actuator_cgroup_stop(void);
 
 /* Stops what it started (process: SIGTERM, SIGKILL after stop_grace_ms, waits for every
  * instance) and frees a. NULL is allowed. Blocks for at most stop_grace_ms plus a moment. */

@@ -120,6 +120,7 @@ static void close_sources(void *state)
         promql_collector_close(w->bps[i].query);
         host_collector_close(w->bps[i].host);
     }
+    actuator_cgroup_stop(); /* after every actuator closed */
     free(w->bps);
     free(w->targets);
     free(w);
@@ -207,8 +208,22 @@ static int open_blueprint_sources(struct wl_bp *b, char *err, size_t errlen)
     return actuator_open(b->cfg, &b->act, err, errlen);
 }
 
+/* The process actuators' cgroups, and what a previous run of this data_dir left (after a
+ * SIGKILL of the node) killed before any instance starts. */
+static void start_cgroups(const struct ae_config *cfg)
+{
+    char msg[1024];
+    int killed = 0;
+    actuator_cgroup_start(cfg->node.data_dir, &killed, msg, sizeof(msg));
+    nlog(NLOG_INFO, "actuator", "instances are stopped with %s", msg);
+    if (killed > 0)
+        nlog(NLOG_WARN, "actuator",
+             "stopped %d process(es) left running by the previous run of this data_dir", killed);
+}
+
 int node_attach_sources(struct node *n, const struct ae_config *cfg, char *err, size_t errlen)
 {
+    start_cgroups(cfg);
     struct wl_sources *w = calloc(1, sizeof(*w));
     if (w) {
         w->bps = calloc((size_t)(cfg->blueprint_count ? cfg->blueprint_count : 1), sizeof(*w->bps));

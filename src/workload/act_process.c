@@ -4,6 +4,7 @@
 #include "actuator_internal.h"
 
 #include "aether/error.h"
+#include "cgroup.h"
 #include "httpc.h"
 #include "kin.h"
 #include "portowner.h"
@@ -38,6 +39,7 @@ struct process_state {
     struct instance *inst; /* max_instances slots; thread-owned, read under mu */
     int restarts;
     int error_instance; /* the instance a->error is about, -1 when none (guarded by mu) */
+    int cg_fd;          /* the blueprint's cgroup.procs (cgroup.h), -1 without a cgroup */
 };
 
 static struct instance *inst_of(struct actuator *a)
@@ -101,7 +103,9 @@ static void sup_start_instance(struct actuator *a, int i, int64_t now)
     for (int k = 0; ok && k < a->bp.command_count; k++)
         ok = (argv[k] = spawn_substitute(a->command[k], keys, vals, 2)) != NULL;
     char err[256] = "out of memory";
-    pid_t pid = ok ? spawn_process(argv, a->envp, -1, err, sizeof(err)) : -1;
+    pid_t pid = ok ? spawn_process_in(argv, a->envp, -1, ((struct process_state *)a->impl)->cg_fd,
+                                      err, sizeof(err))
+                   : -1;
     spawn_env_free(argv);
     pthread_mutex_lock(&a->mu);
     if (pid > 0) {
@@ -299,8 +303,10 @@ static int process_open(struct actuator *a, char *err, size_t errlen)
         p->inst =
             calloc((size_t)(a->bp.max_instances > 0 ? a->bp.max_instances : 1), sizeof(*p->inst));
     a->impl = p;
-    if (p)
+    if (p) {
         p->error_instance = -1;
+        p->cg_fd = cg_bp_open(a->bp.name);
+    }
     if (!p || !p->inst) {
         snprintf(err, errlen, "out of memory");
         return AE_ENOMEM;
@@ -356,8 +362,11 @@ static int process_targets(struct actuator *a, struct actuator_target *out, int 
 static void process_free(struct actuator *a)
 {
     struct process_state *p = a->impl;
-    if (p)
+    if (p) {
+        /* Instances were stopped one by one (the /proc walk); what escaped that ends here. */
+        cg_bp_close(a->bp.name, p->cg_fd);
         free(p->inst);
+    }
     free(p);
     a->impl = NULL;
 }

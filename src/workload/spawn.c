@@ -42,9 +42,13 @@ void spawn_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv
 }
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
-static void child_setup_and_exec(char *const argv[], char *const envp[], int out_fd, int err_pipe,
-                                 pid_t parent)
+static void child_setup_and_exec(char *const argv[], char *const envp[], int out_fd, int cg_fd,
+                                 int err_pipe, pid_t parent)
 {
+    if (cg_fd >= 0) { /* "0": the writing process, before it can start anything */
+        ssize_t cw = write(cg_fd, "0", 1);
+        (void)cw;
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -78,6 +82,12 @@ static void child_setup_and_exec(char *const argv[], char *const envp[], int out
 
 pid_t spawn_process(char *const argv[], char *const envp[], int out_fd, char *err, size_t errlen)
 {
+    return spawn_process_in(argv, envp, out_fd, -1, err, errlen);
+}
+
+pid_t spawn_process_in(char *const argv[], char *const envp[], int out_fd, int cg_procs_fd,
+                       char *err, size_t errlen)
+{
     int fds[2];
     if (pipe(fds) != 0) {
         snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
@@ -95,7 +105,7 @@ pid_t spawn_process(char *const argv[], char *const envp[], int out_fd, char *er
     }
     if (pid == 0) {
         close(fds[0]);
-        child_setup_and_exec(argv, envp, out_fd, fds[1], parent);
+        child_setup_and_exec(argv, envp, out_fd, cg_procs_fd, fds[1], parent);
     }
     close(fds[1]);
     /* Also set the group from the parent side, so a stop sent at once reaches the group. */

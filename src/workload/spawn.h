@@ -15,6 +15,11 @@
  * NULL-terminated). out_fd, when >= 0, becomes the child's stdout and stderr. Returns the pid,
  * or -1 with a message in err (e.g. "cannot execute ./x: No such file or directory"). */
 pid_t spawn_process(char *const argv[], char *const envp[], int out_fd, char *err, size_t errlen);
+/* spawn_process, the child joining a cgroup first: cg_procs_fd, when >= 0, is an open write
+ * descriptor of the cgroup's cgroup.procs (borrowed; see cgroup.h). A child that cannot join
+ * still runs (the /proc walk still stops it). */
+pid_t spawn_process_in(char *const argv[], char *const envp[], int out_fd, int cg_procs_fd,
+                       char *err, size_t errlen);
 
 /* The current environment plus names=values (names[i] replaces an existing entry). Caller frees
  * with spawn_env_free. NULL when out of memory. */

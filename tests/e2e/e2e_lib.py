@@ -196,11 +196,33 @@ class Node:
                 raise Failure("node did not stop within %d s after signal %d" % (timeout, sig))
         rc = self.proc.returncode if self.proc else None
         self.proc = None
+        if sig == signal.SIGKILL:
+            self.remove_cgroups()
         if sig in (signal.SIGTERM, signal.SIGINT) and rc not in (0, None):
             # A clean shutdown exits 0; anything else (a sanitizer report, a crash) fails.
             raise Failure("node exited %s after signal %d; log tail:\n%s"
                           % (rc, sig, self.log()[-4000:]))
         return rc
+
+    def remove_cgroups(self, timeout=10):
+        """Removes the cgroups a node that was killed left behind (the next start on its data_dir
+        would do it), once its instances are gone. Unmovable leftovers are a failure."""
+        dirs = set(re.findall(r"instances are stopped with cgroup v2 at (\S+)", self.log()))
+        for top in dirs:
+            end = time.time() + timeout
+            while os.path.isdir(top):
+                for sub in [os.path.join(top, e) for e in os.listdir(top)]:
+                    if os.path.isdir(sub):
+                        try:
+                            os.rmdir(sub)
+                        except OSError:
+                            pass
+                try:
+                    os.rmdir(top)
+                except OSError:
+                    if time.time() > end:
+                        raise Failure("cgroup %s still holds processes" % top)
+                    time.sleep(0.1)
 
     def log(self):
         with open(self.log_path, errors="replace") as f:

@@ -8,6 +8,7 @@ usage: workload_e2e.py --case NAME --node AETHER_NODE --worker AETHER_WORKER --l
 import argparse
 import http.server
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from e2e_lib import Failure, Node, check, port_block  # noqa: E402
+
+
+class Skip(Exception):
+    """The case cannot run here (exit 77, with the reason)."""
 
 
 class WorkloadNode(Node):
@@ -434,9 +439,7 @@ def case_host_metrics(args):
 
 def case_no_orphans(args):
     node, base, pids = start_workers(args, 3)
-    node.proc.send_signal(signal.SIGKILL)
-    node.proc.wait()
-    node.proc = None
+    node.stop(signal.SIGKILL)
     end = time.time() + 5
     while time.time() < end and worker_pids(args.worker, base, 3):
         time.sleep(0.1)
@@ -447,23 +450,15 @@ def case_no_orphans(args):
 def case_setsid_grandchild_stopped(args):
     """A grandchild that left its instance's process group with setsid() is stopped with the
     instance when the node stops cleanly."""
-    node, base = process_node(args, min_i=1, max_i=1)
-    marker = os.path.join(node.dir, "grandchild.%d" % base)
-    node.blueprints[0]["command"] = [
-        "/bin/sh", "-c", "setsid sleep 300 & echo $! > %s; exec %s --port {port}"
-        % (marker, args.worker)]
+    node, marker, base = setsid_node(args)
     node.start()
     try:
-        node.wait_for(lambda: blueprint(node, "web")["ready"] == 1, 30, "the instance ready")
-        pid = int(open(marker).read())
-        check(os.getsid(pid) == pid and os.getpgid(pid) != os.getpgid(node.proc.pid),
-              "the grandchild %d runs in a session of its own" % pid)
+        pid = ready_grandchild(node, marker)
+        check(os.getpgid(pid) != os.getpgid(node.proc.pid),
+              "the grandchild %d left the node's process group" % pid)
     finally:
         node.stop()
-    end = time.time() + 5
-    while time.time() < end and running(pid):
-        time.sleep(0.1)
-    check(not running(pid), "the setsid grandchild %d outlived a clean stop" % pid)
+    check(wait_gone(pid, 5), "the setsid grandchild %d outlived a clean stop" % pid)
 
 
 def case_crashed_instance_group_cleared(args):
@@ -488,6 +483,88 @@ def case_crashed_instance_group_cleared(args):
         node.stop()
 
 
+def setsid_node(args):
+    """A node whose one instance starts a grandchild that calls setsid() and sleeps, writing its
+    pid to a marker file: (node, marker, base)."""
+    node, base = process_node(args, min_i=1, max_i=1)
+    marker = os.path.join(node.dir, "grandchild.%d" % base)
+    node.blueprints[0]["command"] = [
+        "/bin/sh", "-c", "setsid sleep 300 & echo $! > %s; exec %s --port {port}"
+        % (marker, args.worker)]
+    return node, marker, base
+
+
+def node_cgroup(node):
+    """The node's cgroup directory from its start line; raises Skip when it uses none."""
+    rx = re.compile(r"instances are stopped with (cgroup v2 at (\S+)|no writable cgroup v2.*)")
+    node.wait_for(lambda: rx.search(node.log()[node.log_offset:]), 10,
+                  "the start line naming the stop mechanism")
+    m = rx.search(node.log()[node.log_offset:])
+    if not m.group(2):
+        raise Skip(m.group(1))
+    return m.group(2)
+
+
+def ready_grandchild(node, marker):
+    """Waits for the instance; returns the setsid grandchild's pid."""
+    node.wait_for(lambda: blueprint(node, "web")["ready"] == 1, 30, "the instance ready")
+    node.wait_for(lambda: os.path.exists(marker) and open(marker).read().strip(), 10,
+                  "the grandchild's pid")
+    pid = int(open(marker).read())
+    check(os.getsid(pid) == pid, "the grandchild %d runs in a session of its own" % pid)
+    return pid
+
+
+def wait_gone(pid, seconds):
+    end = time.time() + seconds
+    while time.time() < end and running(pid):
+        time.sleep(0.1)
+    return not running(pid)
+
+
+def case_cgroup_clean_stop(args):
+    """With cgroup v2 every instance runs in its blueprint's cgroup; a clean stop leaves no
+    process and no cgroup directory."""
+    node, marker, base = setsid_node(args)
+    node.start()
+    try:
+        cg = node_cgroup(node)
+        pid = ready_grandchild(node, marker)
+        with open("/proc/%d/cgroup" % pid) as f:
+            own = f.read()
+        check(os.path.dirname(cg) != cg and "/" + os.path.basename(cg) + "/bp-web-" in own,
+              "the grandchild %d is in the blueprint's cgroup under %s: %r" % (pid, cg, own))
+    finally:
+        node.stop()
+    check(wait_gone(pid, 10), "the setsid grandchild %d outlived a clean stop" % pid)
+    check(not os.path.exists(cg), "the node's cgroup %s is left after a clean stop" % cg)
+
+
+def case_cgroup_kill9_leftovers(args):
+    """After a SIGKILL of the node the setsid grandchild survives; the node restarted on the
+    same data_dir kills it before it starts any instance, and says so."""
+    node, marker, base = setsid_node(args)
+    node.start()
+    try:
+        cg = node_cgroup(node)
+        pid = ready_grandchild(node, marker)
+        worker = worker_pids(args.worker, base, 1)[base]
+        node.proc.send_signal(signal.SIGKILL)
+        node.proc.wait()
+        node.proc = None
+        check(wait_gone(worker, 10), "the instance %d dies with the node" % worker)
+        check(running(pid), "the grandchild %d survives the SIGKILL (the test's premise)" % pid)
+        os.unlink(marker)
+        node.start()
+        check(node_cgroup(node) == cg, "the restarted node uses the same cgroup %s" % cg)
+        check(wait_gone(pid, 10), "the grandchild %d outlived the restart" % pid)
+        node.wait_log(r"stopped 1 process\(es\) left running by the previous run", 10)
+        ready_grandchild(node, marker)  # the instance starts again, with a new grandchild
+    finally:
+        node.stop()
+    check(not os.path.exists(cg), "the node's cgroup %s is left after a clean stop" % cg)
+
+
 def running(pid):
     """True when pid runs (a zombie does not count)."""
     try:
@@ -509,6 +586,9 @@ def main():
     args = p.parse_args()
     try:
         CASES[args.case](args)
+    except Skip as e:
+        print("SKIP %s: %s" % (args.case, e))
+        return 77
     except Failure as e:
         print("FAIL %s: %s" % (args.case, e))
         return 1
