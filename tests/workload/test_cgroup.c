@@ -12,6 +12,7 @@
 #include "aether/actuator.h"
 #include "cgroup.h"
 #include "spawn.h"
+#include "helpers.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -31,26 +32,11 @@ static void nap_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* 1 while pid runs (a zombie does not count). */
-static int running(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z';
-}
-
 static int gone_within(pid_t pid, int ms)
 {
-    for (int t = 0; t < ms && running(pid); t += 20)
+    for (int t = 0; t < ms && !process_gone(pid); t += 20)
         nap_ms(20);
-    return !running(pid);
+    return process_gone(pid);
 }
 
 static int dir_exists(const char *p)
