@@ -20,7 +20,9 @@ static void gauge(struct sbuf *b, const char *name, const char *help, double v)
     prom_write_sample(b, name, NULL, v);
 }
 
-static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, struct sbuf *b)
+/* Node-wide TTM counters and gauges. */
+static void ttm_counter_metrics(const struct node_view *n, const struct ae_config *cfg,
+                                struct sbuf *b)
 {
     const struct ttm_counters c = n->ttm_counters;
     counter(b, "ttm_predictions_count_total", "Forecasts made (one per blueprint per evaluation).",
@@ -48,7 +50,11 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
         prom_write_sample(b, "aether_ttm_state",
                           (const char *[]){"state", ttm_state_name((enum ttm_state)s), NULL},
                           s == (int)state);
+}
 
+/* Per blueprint with a TTM tier: its state, confidence and skill. */
+static void ttm_blueprint_metrics(const struct node_view *n, struct sbuf *b)
+{
     prom_write_family(b, "aether_ttm_blueprint_state", "gauge",
                       "TTM state per blueprint: 1 for the current one.");
     for (int k = 0; k < n->nbp; k++) {
@@ -78,6 +84,11 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
             prom_write_sample(b, "aether_ttm_skill",
                               (const char *[]){"blueprint", n->bps[k].cfg->name, NULL}, st.skill);
     }
+}
+
+/* The last forecast of every blueprint, per feature and minute ahead. */
+static void ttm_forecast_value_metrics(const struct node_view *n, struct sbuf *b)
+{
     prom_write_family(b, "aether_ttm_forecast_value", "gauge",
                       "Last forecast per blueprint, feature and minute ahead (raw units).");
     for (int k = 0; k < n->nbp; k++) {
@@ -94,6 +105,11 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
                                   st.forecast[h * AE_FEATURE_COUNT + f]);
         }
     }
+}
+
+/* Which candidate forecaster drives each blueprint. */
+static void ttm_forecaster_active_metrics(const struct node_view *n, struct sbuf *b)
+{
     prom_write_family(b, "aether_ttm_forecaster_active", "gauge",
                       "1 for the forecaster that drives the blueprint's TTM tier, 0 for the "
                       "other candidates (ttm.forecaster = auto runs them all).");
@@ -108,27 +124,37 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
                                                    fcr_kind_names[c], NULL},
                                   c == st.forecaster);
     }
+}
+
+/* Recent error of each candidate of one blueprint's selection, per step. */
+static void ttm_selection_error_samples(const char *blueprint, const struct sel *s, struct sbuf *b)
+{
+    for (int c = 0; c < SEL_CANDIDATES; c++)
+        for (int h = 1; h <= s->p.steps; h++) {
+            int samples;
+            double e = sel_error(s, c, h, &samples);
+            if (samples == 0)
+                continue;
+            char step[16];
+            snprintf(step, sizeof step, "%d", h);
+            prom_write_sample(b, "aether_ttm_forecast_error",
+                              (const char *[]){"blueprint", blueprint, "forecaster",
+                                               fcr_kind_names[c], "step", step, NULL},
+                              e);
+        }
+}
+
+/* Candidate errors (ttm.forecaster = auto) and the last recommendation's target. */
+static void ttm_selection_metrics(const struct node_view *n, struct sbuf *b)
+{
     prom_write_family(b, "aether_ttm_forecast_error", "gauge",
                       "Recent error of each candidate forecaster of invocations at each step, "
                       "scaled by persistence's at that step (1 = as good as the last minute; "
                       "ttm.forecaster = auto).");
     for (int k = 0; k < n->nbp; k++) {
         const struct sel *s = n->bps[k].ttm.selection;
-        if (!n->bps[k].has_ttm || !s)
-            continue;
-        for (int c = 0; c < SEL_CANDIDATES; c++)
-            for (int h = 1; h <= s->p.steps; h++) {
-                int samples;
-                double e = sel_error(s, c, h, &samples);
-                if (samples == 0)
-                    continue;
-                char step[16];
-                snprintf(step, sizeof step, "%d", h);
-                prom_write_sample(b, "aether_ttm_forecast_error",
-                                  (const char *[]){"blueprint", n->bps[k].cfg->name, "forecaster",
-                                                   fcr_kind_names[c], "step", step, NULL},
-                                  e);
-            }
+        if (n->bps[k].has_ttm && s)
+            ttm_selection_error_samples(n->bps[k].cfg->name, s, b);
     }
     prom_write_family(b, "aether_ttm_recommendation_target_instances", "gauge",
                       "Floor (scale_up) or ceiling (scale_down) of the last recommendation.");
@@ -140,6 +166,15 @@ static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, 
                               (const char *[]){"blueprint", n->bps[k].cfg->name, NULL},
                               st.recommendation.target_instances);
     }
+}
+
+static void ttm_metrics(const struct node_view *n, const struct ae_config *cfg, struct sbuf *b)
+{
+    ttm_counter_metrics(n, cfg, b);
+    ttm_blueprint_metrics(n, b);
+    ttm_forecast_value_metrics(n, b);
+    ttm_forecaster_active_metrics(n, b);
+    ttm_selection_metrics(n, b);
 }
 
 /* The history's write queue (swriter.h). */
@@ -200,7 +235,8 @@ static void clock_metrics(const struct nclock *c, struct sbuf *b)
                           (double)counts[k]);
 }
 
-static void node_metrics(const struct node_view *n, struct sbuf *b)
+/* Instances per blueprint and state, then the per-blueprint configured bounds. */
+static void instance_metrics(const struct node_view *n, struct sbuf *b)
 {
     prom_write_family(b, "aether_instances", "gauge", "Instances per blueprint, by state.");
     for (int k = 0; k < n->nbp; k++) {
@@ -238,6 +274,11 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
                               (const char *[]){"blueprint", bp->cfg->name, NULL}, v);
         }
     }
+}
+
+/* Per blueprint: the last closed minute, accepted pushes and recorded decisions. */
+static void blueprint_input_metrics(const struct node_view *n, struct sbuf *b)
+{
     prom_write_family(b, "aether_minute_value", "gauge",
                       "Last closed minute per blueprint and feature (the forecaster's input, "
                       "in the feature's unit).");
@@ -267,8 +308,11 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
                                                    ae_tier_name((enum ae_tier)t), "action",
                                                    ae_action_name((enum ae_action)a), NULL},
                                   (double)n->bps[k].decisions[t][a]);
-    history_write_metrics(n, b);
+}
 
+/* The control loop's lag, nice value, missed ticks and stalls. */
+static void control_loop_metrics(const struct node_view *n, struct sbuf *b)
+{
     const struct lagstat *l = &n->lag;
     prom_write_family(b, "aether_control_loop_lag_seconds", "summary",
                       "How late control-loop ticks started after their deadline (quantiles over "
@@ -290,7 +334,15 @@ static void node_metrics(const struct node_view *n, struct sbuf *b)
             "Ticks skipped because the loop fell more than an interval behind.", (double)l->missed);
     counter(b, "aether_control_loop_stalls_total",
             "Ticks the watchdog saw running far longer than the interval.", (double)n->stalls);
-    tick_duration_metrics(l, b);
+}
+
+static void node_metrics(const struct node_view *n, struct sbuf *b)
+{
+    instance_metrics(n, b);
+    blueprint_input_metrics(n, b);
+    history_write_metrics(n, b);
+    control_loop_metrics(n, b);
+    tick_duration_metrics(&n->lag, b);
     clock_metrics(&n->clock, b);
 }
 
