@@ -583,10 +583,6 @@ static int all_finite(const float *v, size_t n)
     return 1;
 }
 
-/* auto: every candidate that can forecast blueprint i now does so into t->cand (the model's
- * forecast is recorded for scoring here; the series candidates are recorded minute by minute in
- * record_series), and the selection picks the one that drives. Returns its rows, or NULL when no
- * candidate could forecast. */
 /* Blueprint i forecast in this evaluation: the status shows the first such by name. */
 static void note_last_forecast(ttm *t, int i)
 {
@@ -594,6 +590,10 @@ static void note_last_forecast(ttm *t, int i)
         t->last_forecast_bp = i;
 }
 
+/* auto: every candidate that can forecast blueprint i now does so into t->cand (the model's
+ * forecast is recorded for scoring here; the series candidates are recorded minute by minute in
+ * record_series), and the selection picks the one that drives. Returns its rows, or NULL when no
+ * candidate could forecast. */
 static const float *auto_forecast(ttm *t, int i, int64_t now)
 {
     struct ttm_bp *b = &t->bps[i];
@@ -650,6 +650,110 @@ static int run_model(ttm *t, int rows, size_t wn, size_t hn, char model_msg[AE_R
     return pending;
 }
 
+/* Blueprint i's inputs for this evaluation: a model row in t->in (and its last minute in
+ * t->last) when the model or a fixed series forecaster can run, the last minute alone for auto's
+ * series candidates. Without either it waits for history. Appends its row to *rows. */
+static void prepare_input(ttm *t, int i, const struct ttm_bp_input *in, int with_model,
+                          int64_t now_ms, int *rows)
+{
+    enum fcr_kind kind = t->cfg.forecaster;
+    int w = t->cfg.input_window_minutes;
+    struct ttm_bp *b = &t->bps[i];
+    float *last = t->last + (size_t)i * AE_FEATURE_COUNT;
+    b->row = -1;
+    b->model_rc = 0;
+    b->series_ready = 0;
+    if (kind != FCR_AUTO || with_model) {
+        float *row = t->in + (size_t)*rows * w * AE_FEATURE_COUNT;
+        if (agg_model_input(in->history, w, now_ms, row) >= 0) {
+            b->row = *rows;
+            t->rows[(*rows)++] = i;
+            memcpy(last, row + (size_t)(w - 1) * AE_FEATURE_COUNT,
+                   AE_FEATURE_COUNT * sizeof *last);
+            b->series_ready = kind != FCR_MODEL;
+        }
+    }
+    if (kind == FCR_AUTO)
+        b->series_ready = agg_model_input(in->history, 1, now_ms, last) >= 0;
+    if (b->row < 0 && !b->series_ready) {
+        b->state = TTM_BP_WAITING_FOR_HISTORY;
+        if (in->controller)
+            adt_drop(in->controller, "waiting for history");
+    }
+}
+
+/* The rows that drive blueprint i's tier now, or NULL when no forecaster could forecast. */
+static const float *forecast_rows(ttm *t, int i, int64_t now_ms)
+{
+    enum fcr_kind kind = t->cfg.forecaster;
+    struct ttm_bp *b = &t->bps[i];
+    size_t hn = (size_t)t->cfg.prediction_horizon * AE_FEATURE_COUNT;
+    if (kind == FCR_AUTO)
+        return auto_forecast(t, i, now_ms);
+    if (kind == FCR_MODEL)
+        return b->model_rc ? NULL : t->out + (size_t)b->row * hn;
+    float *o = t->out + (size_t)b->row * hn;
+    series_forecast(t, b, kind, t->last + (size_t)i * AE_FEATURE_COUNT, now_ms, o);
+    return o;
+}
+
+/* Forecasts blueprint i and applies the result, or puts it in error. Sets *failed (and t->error
+ * on the first failure) when it erred or the model failed. Returns 1 when it forecast now, 0 when
+ * it waits for history or (fixed model) for the pending predictor. */
+static int evaluate_bp(ttm *t, int i, const struct ttm_bp_input *in, int64_t now_ms,
+                       const char *model_msg, int *failed)
+{
+    enum fcr_kind kind = t->cfg.forecaster;
+    struct ttm_bp *b = &t->bps[i];
+    if (b->row < 0 && !b->series_ready)
+        return 0;
+    if (kind == FCR_MODEL && b->model_rc == AE_EAGAIN) { /* its last forecast stays */
+        if (b->state == TTM_BP_FORECASTING)
+            note_last_forecast(t, i);
+        return 0;
+    }
+    int model_failed = b->model_rc && b->model_rc != AE_EAGAIN; /* auto: pending is no error */
+    const float *rows_out = forecast_rows(t, i, now_ms);
+    if (rows_out) {
+        use_forecast(t, i, rows_out, in, now_ms);
+    } else {
+        b->state = TTM_BP_ERROR;
+        snprintf(b->error, sizeof b->error, "%s",
+                 b->model_rc ? model_msg : "no forecaster could forecast");
+        if (in->controller)
+            adt_drop(in->controller, b->error);
+    }
+    if (b->state == TTM_BP_FORECASTING && model_failed && kind == FCR_AUTO)
+        snprintf(b->error, sizeof b->error, "model: %.100s", model_msg); /* auto went on */
+    if (b->state == TTM_BP_ERROR || model_failed) {
+        if (!*failed)
+            snprintf(t->error, sizeof t->error, "blueprint %s: %s", b->name, b->error);
+        *failed = 1;
+    }
+    if (b->state != TTM_BP_ERROR)
+        note_last_forecast(t, i);
+    return 1;
+}
+
+/* The node state after an evaluation; only one that forecast counts. */
+static enum ttm_state finish_evaluation(ttm *t, int forecast_any, int failed, int pending)
+{
+    if (!forecast_any) {
+        if (!pending) {
+            t->state = TTM_RUNNING;
+            t->error[0] = 0;
+        }
+        return t->state;
+    }
+    t->counters.evaluations++;
+    if (failed)
+        t->counters.failures++;
+    else
+        t->error[0] = 0;
+    t->state = failed ? TTM_ERROR : TTM_RUNNING;
+    return t->state;
+}
+
 enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct ttm_bp_input *bp)
 {
     for (int i = 0; i < t->count; i++)
@@ -666,96 +770,21 @@ enum ttm_state ttm_evaluate(ttm *t, int64_t now_ms, int is_leader, const struct 
 
     /* Inputs. The model (and a fixed series forecaster, whose readiness is the model's) needs
      * max(1, floor(W/2)) minutes; with auto the series candidates need one (cold start). */
-    int w = t->cfg.input_window_minutes, rows = 0;
-    size_t wn = (size_t)w * AE_FEATURE_COUNT;
-    size_t hn = (size_t)t->cfg.prediction_horizon * AE_FEATURE_COUNT;
+    int rows = 0;
     int with_model = t->pred && (kind == FCR_MODEL || kind == FCR_AUTO);
-    for (int i = 0; i < t->count; i++) {
-        struct ttm_bp *b = &t->bps[i];
-        float *last = t->last + (size_t)i * AE_FEATURE_COUNT;
-        b->row = -1;
-        b->model_rc = 0;
-        b->series_ready = 0;
-        if (kind != FCR_AUTO || with_model) {
-            float *in = t->in + (size_t)rows * wn;
-            if (agg_model_input(bp[i].history, w, now_ms, in) >= 0) {
-                b->row = rows;
-                t->rows[rows++] = i;
-                memcpy(last, in + (size_t)(w - 1) * AE_FEATURE_COUNT,
-                       AE_FEATURE_COUNT * sizeof *last);
-                b->series_ready = kind != FCR_MODEL;
-            }
-        }
-        if (kind == FCR_AUTO)
-            b->series_ready = agg_model_input(bp[i].history, 1, now_ms, last) >= 0;
-        if (b->row < 0 && !b->series_ready) {
-            b->state = TTM_BP_WAITING_FOR_HISTORY;
-            if (bp[i].controller)
-                adt_drop(bp[i].controller, "waiting for history");
-        }
-    }
+    for (int i = 0; i < t->count; i++)
+        prepare_input(t, i, &bp[i], with_model, now_ms, &rows);
 
-    int failed = 0;
     char model_msg[AE_REASON_MAX] = "";
+    size_t wn = (size_t)t->cfg.input_window_minutes * AE_FEATURE_COUNT;
+    size_t hn = (size_t)t->cfg.prediction_horizon * AE_FEATURE_COUNT;
     int pending = with_model ? run_model(t, rows, wn, hn, model_msg) : 0;
 
-    int forecast_any = 0;
+    int forecast_any = 0, failed = 0;
     t->last_forecast_bp = -1;
-    for (int i = 0; i < t->count; i++) {
-        struct ttm_bp *b = &t->bps[i];
-        if (b->row < 0 && !b->series_ready)
-            continue;
-        if (kind == FCR_MODEL && b->model_rc == AE_EAGAIN) { /* its last forecast stays */
-            if (b->state == TTM_BP_FORECASTING)
-                note_last_forecast(t, i);
-            continue;
-        }
-        int model_failed = b->model_rc && b->model_rc != AE_EAGAIN; /* auto: pending is no error */
-        forecast_any = 1;
-        const float *rows_out = NULL;
-        if (kind == FCR_AUTO) {
-            rows_out = auto_forecast(t, i, now_ms);
-        } else if (kind == FCR_MODEL) {
-            if (!b->model_rc)
-                rows_out = t->out + (size_t)b->row * hn;
-        } else {
-            float *o = t->out + (size_t)b->row * hn;
-            series_forecast(t, b, kind, t->last + (size_t)i * AE_FEATURE_COUNT, now_ms, o);
-            rows_out = o;
-        }
-        if (rows_out) {
-            use_forecast(t, i, rows_out, &bp[i], now_ms);
-        } else {
-            b->state = TTM_BP_ERROR;
-            snprintf(b->error, sizeof b->error, "%s",
-                     b->model_rc ? model_msg : "no forecaster could forecast");
-            if (bp[i].controller)
-                adt_drop(bp[i].controller, b->error);
-        }
-        if (b->state == TTM_BP_FORECASTING && model_failed && kind == FCR_AUTO)
-            snprintf(b->error, sizeof b->error, "model: %.100s", model_msg); /* auto went on */
-        if (b->state == TTM_BP_ERROR || model_failed) {
-            if (!failed)
-                snprintf(t->error, sizeof t->error, "blueprint %s: %s", b->name, b->error);
-            failed = 1;
-        }
-        if (b->state != TTM_BP_ERROR)
-            note_last_forecast(t, i);
-    }
-    if (!forecast_any) {
-        if (!pending) {
-            t->state = TTM_RUNNING;
-            t->error[0] = 0;
-        }
-        return t->state;
-    }
-    t->counters.evaluations++;
-    if (failed)
-        t->counters.failures++;
-    else
-        t->error[0] = 0;
-    t->state = failed ? TTM_ERROR : TTM_RUNNING;
-    return t->state;
+    for (int i = 0; i < t->count; i++)
+        forecast_any |= evaluate_bp(t, i, &bp[i], now_ms, model_msg, &failed);
+    return finish_evaluation(t, forecast_any, failed, pending);
 }
 
 enum ttm_state ttm_get_state(const ttm *t)
