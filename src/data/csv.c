@@ -54,90 +54,108 @@ static int is_blank_line(const char *p, const char *end)
     return p == end || *p == '\n';
 }
 
-int csv_next(struct csv_reader *r, char *err, size_t errlen)
+static void skip_blank_lines(struct csv_reader *r)
 {
-    /* Skip blank lines. */
     while (r->p < r->end && is_blank_line(r->p, r->end)) {
         const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
         r->p = nl ? nl + 1 : r->end;
         r->next_line++;
     }
+}
+
+/* Appends c to the field text at scratch[*used] (room is kept for the closing NUL). */
+static int push_char(struct csv_reader *r, size_t *used, char c)
+{
+    if (grow((void **)&r->scratch, &r->scratch_cap, *used + 2, 1))
+        return AE_ENOMEM;
+    r->scratch[(*used)++] = c;
+    return 0;
+}
+
+/* The text of a quoted field, r->p just after its opening quote; "" stands for one quote. */
+static int read_quoted(struct csv_reader *r, size_t *used, char *err, size_t errlen)
+{
+    for (;;) {
+        if (r->p >= r->end) {
+            snprintf(err, errlen, "%s:%ld: unterminated quoted field", r->name, r->line);
+            return AE_EPARSE;
+        }
+        char c = *r->p++;
+        if (c == '"') {
+            if (r->p >= r->end || *r->p != '"')
+                return 0;
+            r->p++;
+        } else if (c == '\n') {
+            r->next_line++;
+        }
+        if (push_char(r, used, c))
+            return AE_ENOMEM;
+    }
+}
+
+/* One field into scratch at *used, NUL-terminated. Returns 1 when another field of the record
+ * follows, 0 at the record's end, or a negative AE_E* code. */
+static int read_field(struct csv_reader *r, size_t *used, char *err, size_t errlen)
+{
+    /* Leading spaces of a field. */
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t'))
+        r->p++;
+    size_t last_content = *used;
+    if (r->p < r->end && *r->p == '"') {
+        r->p++;
+        int rc = read_quoted(r, used, err, errlen);
+        if (rc)
+            return rc;
+        last_content = *used;
+    }
+    /* Unquoted text (or anything after a closing quote, kept as written). */
+    while (r->p < r->end && *r->p != ',' && *r->p != '\n') {
+        char c = *r->p++;
+        if (push_char(r, used, c))
+            return AE_ENOMEM;
+        if (c != ' ' && c != '\t' && c != '\r')
+            last_content = *used;
+    }
+    *used = last_content; /* trailing spaces, tabs and the CR of CRLF */
+    if (grow((void **)&r->scratch, &r->scratch_cap, *used + 1, 1))
+        return AE_ENOMEM;
+    r->scratch[(*used)++] = '\0';
+    if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        return 1;
+    }
+    if (r->p < r->end && *r->p == '\n') {
+        r->p++;
+        r->next_line++;
+    }
+    return 0;
+}
+
+/* Reads the record's fields; their offsets into scratch go to r->start[0..*nstarts). */
+static int read_fields(struct csv_reader *r, size_t *nstarts, char *err, size_t errlen)
+{
+    size_t used = 0;
+    for (;;) {
+        if (grow((void **)&r->start, &r->start_cap, *nstarts + 1, sizeof *r->start))
+            return AE_ENOMEM;
+        r->start[(*nstarts)++] = used;
+        int rc = read_field(r, &used, err, errlen);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+int csv_next(struct csv_reader *r, char *err, size_t errlen)
+{
+    skip_blank_lines(r);
     if (r->p >= r->end)
         return 0;
     r->line = r->next_line;
     r->nfields = 0;
     /* Field offsets are recorded first (scratch may move while growing), pointers set at the end.
      */
-    size_t used = 0, nstarts = 0;
-    int rc = 0;
-    for (;;) {
-        if (grow((void **)&r->start, &r->start_cap, nstarts + 1, sizeof *r->start)) {
-            rc = AE_ENOMEM;
-            break;
-        }
-        r->start[nstarts++] = used;
-        /* Leading spaces of a field. */
-        while (r->p < r->end && (*r->p == ' ' || *r->p == '\t'))
-            r->p++;
-        int quoted = r->p < r->end && *r->p == '"';
-        size_t last_content = used;
-        if (quoted) {
-            r->p++;
-            for (;;) {
-                if (r->p >= r->end) {
-                    snprintf(err, errlen, "%s:%ld: unterminated quoted field", r->name, r->line);
-                    rc = AE_EPARSE;
-                    break;
-                }
-                char c = *r->p++;
-                if (c == '"') {
-                    if (r->p < r->end && *r->p == '"') {
-                        r->p++;
-                    } else {
-                        break;
-                    }
-                } else if (c == '\n') {
-                    r->next_line++;
-                }
-                if (grow((void **)&r->scratch, &r->scratch_cap, used + 2, 1)) {
-                    rc = AE_ENOMEM;
-                    break;
-                }
-                r->scratch[used++] = c;
-            }
-            if (rc)
-                break;
-            last_content = used;
-        }
-        /* Unquoted text (or anything after a closing quote, kept as written). */
-        while (r->p < r->end && *r->p != ',' && *r->p != '\n') {
-            char c = *r->p++;
-            if (grow((void **)&r->scratch, &r->scratch_cap, used + 2, 1)) {
-                rc = AE_ENOMEM;
-                break;
-            }
-            r->scratch[used++] = c;
-            if (c != ' ' && c != '\t' && c != '\r')
-                last_content = used;
-        }
-        if (rc)
-            break;
-        used = last_content; /* trailing spaces, tabs and the CR of CRLF */
-        if (grow((void **)&r->scratch, &r->scratch_cap, used + 1, 1)) {
-            rc = AE_ENOMEM;
-            break;
-        }
-        r->scratch[used++] = '\0';
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '\n') {
-            r->p++;
-            r->next_line++;
-        }
-        break;
-    }
+    size_t nstarts = 0;
+    int rc = read_fields(r, &nstarts, err, errlen);
     if (rc == 0 && grow((void **)&r->field, &r->field_cap, nstarts, sizeof *r->field))
         rc = AE_ENOMEM;
     if (rc == 0) {
