@@ -430,11 +430,9 @@ static int load_node(struct nn_model *m, const Onnx__NodeProto *np)
     return 0;
 }
 
-static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
+/* The opset of the default ONNX domain, which must be one the engine implements. */
+static int load_opset(struct nn_model *m, const Onnx__ModelProto *mp)
 {
-    const Onnx__GraphProto *g = mp->graph;
-    if (!g)
-        return fail(m, AE_EPARSE, "the file holds no graph (not an ONNX model?)");
     m->opset = -1;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = mp->opset_import[i];
@@ -448,23 +446,27 @@ static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
     if (m->opset < NN_OPSET_MIN || m->opset > NN_OPSET_MAX)
         return fail(m, AE_EUNSUPPORTED, "opset %lld is not supported (accepted: %d to %d)",
                     (long long)m->opset, NN_OPSET_MIN, NN_OPSET_MAX);
-    m->ir_version = mp->ir_version;
-    if (g->n_sparse_initializer)
-        return fail(m, AE_EUNSUPPORTED, "sparse initializers are not supported");
-    int rc = check_operators(m, g);
-    if (rc != 0)
-        return rc;
+    return 0;
+}
 
+static int load_initializers(struct nn_model *m, const Onnx__GraphProto *g)
+{
     for (size_t i = 0; i < g->n_initializer; i++) {
         const Onnx__TensorProto *p = g->initializer[i];
         int idx = add_tensor(m, p->name ? p->name : "", NN_T_CONST);
         if (idx < 0)
             return idx;
-        rc = set_const_from_proto(m, idx, p);
+        int rc = set_const_from_proto(m, idx, p);
         if (rc != 0)
             return rc;
         m->params += m->t[idx].numel;
     }
+    return 0;
+}
+
+/* The arrays of inputs, outputs (with their declared infos) and nodes, sized for the graph. */
+static int alloc_graph_arrays(struct nn_model *m, const Onnx__GraphProto *g)
+{
     m->inputs = calloc(g->n_input ? g->n_input : 1, sizeof *m->inputs);
     m->declared_in = calloc(g->n_input ? g->n_input : 1, sizeof *m->declared_in);
     m->outputs = calloc(g->n_output ? g->n_output : 1, sizeof *m->outputs);
@@ -472,6 +474,11 @@ static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
     m->nodes = calloc(g->n_node ? g->n_node : 1, sizeof *m->nodes);
     if (!m->inputs || !m->declared_in || !m->outputs || !m->declared_out || !m->nodes)
         return fail(m, AE_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int load_inputs(struct nn_model *m, const Onnx__GraphProto *g)
+{
     for (size_t i = 0; i < g->n_input; i++) {
         const Onnx__ValueInfoProto *v = g->input[i];
         const char *name = v->name ? v->name : "";
@@ -495,11 +502,11 @@ static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
         m->t[idx].dtype = info->dtype;
         m->inputs[m->n_inputs++] = idx;
     }
-    for (size_t i = 0; i < g->n_node; i++) {
-        int rc = load_node(m, g->node[i]);
-        if (rc != 0)
-            return rc;
-    }
+    return 0;
+}
+
+static int load_outputs(struct nn_model *m, const Onnx__GraphProto *g)
+{
     for (size_t i = 0; i < g->n_output; i++) {
         const Onnx__ValueInfoProto *v = g->output[i];
         const char *name = v->name ? v->name : "";
@@ -516,6 +523,28 @@ static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
         m->t[idx].is_output = 1;
         m->outputs[m->n_outputs++] = idx;
     }
+    return 0;
+}
+
+static int load_graph(struct nn_model *m, const Onnx__ModelProto *mp)
+{
+    const Onnx__GraphProto *g = mp->graph;
+    if (!g)
+        return fail(m, AE_EPARSE, "the file holds no graph (not an ONNX model?)");
+    int rc = load_opset(m, mp);
+    if (rc != 0)
+        return rc;
+    m->ir_version = mp->ir_version;
+    if (g->n_sparse_initializer)
+        return fail(m, AE_EUNSUPPORTED, "sparse initializers are not supported");
+    if ((rc = check_operators(m, g)) != 0 || (rc = load_initializers(m, g)) != 0 ||
+        (rc = alloc_graph_arrays(m, g)) != 0 || (rc = load_inputs(m, g)) != 0)
+        return rc;
+    for (size_t i = 0; i < g->n_node; i++)
+        if ((rc = load_node(m, g->node[i])) != 0)
+            return rc;
+    if ((rc = load_outputs(m, g)) != 0)
+        return rc;
     for (int i = 0; i < m->n_inputs; i++)
         m->declared_in[i].name = m->t[m->inputs[i]].name;
     for (int i = 0; i < m->n_outputs; i++)
