@@ -150,6 +150,119 @@ static int value_fits(int dtype, double v)
     return v == floor(v) && fabs(v) <= lim;
 }
 
+/* The entry "name" or "name=value" of name in the aether.inputs list, or NULL. */
+static const char *find_input_entry(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *s = list; s && *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        if (strncmp(s, name, len) == 0 &&
+            (s[len] == 0 || s[len] == ',' || s[len] == '=' || s[len] == ' '))
+            return s;
+        s = strchr(s, ',');
+    }
+    return NULL;
+}
+
+/* Describes model input i as the next extra input: its type, shape and a zeroed value buffer
+ * for max_batch rows. */
+static int add_extra_input(struct nn_predictor *p, int i, int max_batch, char *err, size_t errlen)
+{
+    const nn_model *m = p->m;
+    const char *name = m->t[m->inputs[i]].name;
+    if (p->n_extra == NN_MAX_EXTRA_INPUTS) {
+        snprintf(err, errlen, "model %s: more than %d extra inputs", m->label,
+                 NN_MAX_EXTRA_INPUTS);
+        return AE_EUNSUPPORTED;
+    }
+    struct nn_tensor_info ti;
+    nn_model_input_info(m, i, &ti);
+    struct nn_extra_input *e = &p->extra[p->n_extra];
+    if (ti.dtype != NN_FLOAT && ti.dtype != NN_INT64 && ti.dtype != NN_INT32) {
+        snprintf(err, errlen, "model %s: input '%s' is %s (float, int64 or int32 expected)",
+                 m->label, name, nn_dtype_name(ti.dtype));
+        return AE_EUNSUPPORTED;
+    }
+    if (ti.rank < 1) {
+        snprintf(err, errlen, "model %s: input '%s' needs a declared shape [batch, ...]",
+                 m->label, name);
+        return AE_ESHAPE;
+    }
+    e->index = i;
+    e->dtype = ti.dtype;
+    e->rank = ti.rank;
+    e->per_row = 1;
+    for (int d = 1; d < ti.rank; d++) {
+        if (ti.dims[d] < 1 || ti.dims[d] > 1000000) {
+            snprintf(err, errlen,
+                     "model %s: input '%s' dimension %d must be a fixed size (only the batch "
+                     "may vary)",
+                     m->label, name, d);
+            return AE_ESHAPE;
+        }
+        e->dims[d] = ti.dims[d];
+        e->per_row *= ti.dims[d];
+    }
+    e->values = calloc((size_t)max_batch * (size_t)e->per_row, nn_dtype_size(e->dtype));
+    p->n_extra++;
+    if (!e->values) {
+        snprintf(err, errlen, "model %s: out of memory", m->label);
+        return AE_ENOMEM;
+    }
+    return 0;
+}
+
+/* Fills extra input e with the default after its name in the list entry, when there is one
+ * ("name=value"). */
+static int set_extra_default(const nn_model *m, struct nn_extra_input *e, const char *name,
+                             const char *after_name, char *err, size_t errlen)
+{
+    const char *eq = after_name;
+    while (*eq == ' ')
+        eq++;
+    if (*eq != '=')
+        return 0;
+    char *end;
+    double v = strtod(eq + 1, &end);
+    while (*end == ' ')
+        end++;
+    if (end == eq + 1 || (*end != ',' && *end != 0) || !value_fits(e->dtype, v)) {
+        snprintf(err, errlen, "model %s: aether.inputs: the default of '%s' is not a %s",
+                 m->label, name, e->dtype == NN_FLOAT ? "number" : "whole number");
+        return AE_EINVAL;
+    }
+    for (int64_t k = 0; k < e->per_row; k++)
+        put_value(e, k, v);
+    e->rows = 1;
+    return 0;
+}
+
+/* Every name the aether.inputs list holds must be an extra input of the model. */
+static int check_listed_inputs(const struct nn_predictor *p, const char *list, char *err,
+                               size_t errlen)
+{
+    for (const char *s = list; s && *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t len = strcspn(s, "=, ");
+        if (len > 0) {
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(len < 255 ? len : 255), s);
+            int idx = nn_model_input_index(p->m, name);
+            if (idx < 0 || idx == p->in) {
+                snprintf(err, errlen,
+                         "model %s: aether.inputs lists '%s', which is not an extra "
+                         "input of the model",
+                         p->m->label, name);
+                return AE_EINVAL;
+            }
+        }
+        s = strchr(s, ',');
+    }
+    return 0;
+}
+
 /* Reads aether.inputs ("name[=default],...") and checks it against the model's inputs: every
  * input but "input" must be listed, every listed name must be an input. */
 static int setup_extra_inputs(struct nn_predictor *p, int max_batch, char *err, size_t errlen)
@@ -161,19 +274,7 @@ static int setup_extra_inputs(struct nn_predictor *p, int max_batch, char *err, 
         if (i == p->in)
             continue;
         const char *name = m->t[m->inputs[i]].name;
-        /* Find name in the list: an entry "name" or "name=value". */
-        const char *entry = NULL;
-        size_t len = strlen(name);
-        for (const char *s = list; s && *s;) {
-            while (*s == ' ' || *s == ',')
-                s++;
-            if (strncmp(s, name, len) == 0 &&
-                (s[len] == 0 || s[len] == ',' || s[len] == '=' || s[len] == ' ')) {
-                entry = s;
-                break;
-            }
-            s = strchr(s, ',');
-        }
+        const char *entry = find_input_entry(list, name);
         if (!entry) {
             snprintf(err, errlen,
                      "model %s: Expected input tensor named 'input' only, or the other inputs "
@@ -182,83 +283,14 @@ static int setup_extra_inputs(struct nn_predictor *p, int max_batch, char *err, 
                      m->label, name);
             return AE_EINVAL;
         }
-        if (p->n_extra == NN_MAX_EXTRA_INPUTS) {
-            snprintf(err, errlen, "model %s: more than %d extra inputs", m->label,
-                     NN_MAX_EXTRA_INPUTS);
-            return AE_EUNSUPPORTED;
-        }
-        struct nn_tensor_info ti;
-        nn_model_input_info(m, i, &ti);
-        struct nn_extra_input *e = &p->extra[p->n_extra];
-        if (ti.dtype != NN_FLOAT && ti.dtype != NN_INT64 && ti.dtype != NN_INT32) {
-            snprintf(err, errlen, "model %s: input '%s' is %s (float, int64 or int32 expected)",
-                     m->label, name, nn_dtype_name(ti.dtype));
-            return AE_EUNSUPPORTED;
-        }
-        if (ti.rank < 1) {
-            snprintf(err, errlen, "model %s: input '%s' needs a declared shape [batch, ...]",
-                     m->label, name);
-            return AE_ESHAPE;
-        }
-        e->index = i;
-        e->dtype = ti.dtype;
-        e->rank = ti.rank;
-        e->per_row = 1;
-        for (int d = 1; d < ti.rank; d++) {
-            if (ti.dims[d] < 1 || ti.dims[d] > 1000000) {
-                snprintf(err, errlen,
-                         "model %s: input '%s' dimension %d must be a fixed size (only the batch "
-                         "may vary)",
-                         m->label, name, d);
-                return AE_ESHAPE;
-            }
-            e->dims[d] = ti.dims[d];
-            e->per_row *= ti.dims[d];
-        }
-        e->values = calloc((size_t)max_batch * (size_t)e->per_row, nn_dtype_size(e->dtype));
-        p->n_extra++;
-        if (!e->values) {
-            snprintf(err, errlen, "model %s: out of memory", m->label);
-            return AE_ENOMEM;
-        }
-        const char *eq = entry + len;
-        while (*eq == ' ')
-            eq++;
-        if (*eq == '=') {
-            char *end;
-            double v = strtod(eq + 1, &end);
-            while (*end == ' ')
-                end++;
-            if (end == eq + 1 || (*end != ',' && *end != 0) || !value_fits(e->dtype, v)) {
-                snprintf(err, errlen, "model %s: aether.inputs: the default of '%s' is not a %s",
-                         m->label, name, e->dtype == NN_FLOAT ? "number" : "whole number");
-                return AE_EINVAL;
-            }
-            for (int64_t k = 0; k < e->per_row; k++)
-                put_value(e, k, v);
-            e->rows = 1;
-        }
+        int rc = add_extra_input(p, i, max_batch, err, errlen);
+        if (rc == 0)
+            rc = set_extra_default(m, &p->extra[p->n_extra - 1], name, entry + strlen(name), err,
+                                   errlen);
+        if (rc != 0)
+            return rc;
     }
-    /* Every listed name must be an input of the model. */
-    for (const char *s = list; s && *s;) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        size_t len = strcspn(s, "=, ");
-        if (len > 0) {
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(len < 255 ? len : 255), s);
-            int idx = nn_model_input_index(m, name);
-            if (idx < 0 || idx == p->in) {
-                snprintf(err, errlen,
-                         "model %s: aether.inputs lists '%s', which is not an extra "
-                         "input of the model",
-                         m->label, name);
-                return AE_EINVAL;
-            }
-        }
-        s = strchr(s, ',');
-    }
-    return 0;
+    return check_listed_inputs(p, list, err, errlen);
 }
 
 /* Parses metadata value as a double; def when absent or not a number. */
