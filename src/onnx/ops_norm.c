@@ -278,21 +278,11 @@ static double reduce_init(int kind)
     return kind == RED_MAX ? -INFINITY : kind == RED_MIN ? INFINITY : kind == RED_PROD ? 1.0 : 0.0;
 }
 
-static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
+/* Every output element starts at the reduction's identity. */
+static void reduce_fill_init(struct nn_tensor *y, int kind)
 {
-    const struct nn_tensor *x = nn_in(m, n, 0);
-    struct nn_tensor *y = nn_out(m, n, 0);
-    /* Output strides over the input's dimensions, 0 on reduced axes. */
-    int64_t ost[NN_MAX_RANK], s = 1;
-    for (int d = x->rank - 1; d >= 0; d--) {
-        ost[d] = n->p[d] ? 0 : s;
-        s *= n->p[d] ? 1 : x->dims[d];
-    }
-    int64_t count = y->numel ? x->numel / y->numel : 0;
-    int is_float = x->dtype == NN_FLOAT;
-    /* Floats accumulate in float (as the reference implementations), integers in int64. */
     for (int64_t i = 0; i < y->numel; i++) {
-        if (is_float)
+        if (y->dtype == NN_FLOAT)
             ((float *)y->data)[i] = (float)reduce_init(kind);
         else if (y->dtype == NN_INT64)
             ((int64_t *)y->data)[i] = kind == RED_MAX   ? INT64_MIN
@@ -303,49 +293,52 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
                                       : kind == RED_MIN ? INT32_MAX
                                                         : kind == RED_PROD;
     }
-    int64_t idx[NN_MAX_RANK] = {0}, o = 0;
-    for (int64_t i = 0; i < x->numel; i++) {
-        if (is_float) {
-            float v = (float)reduce_map(kind, ((const float *)x->data)[i]);
-            float *acc = (float *)y->data + o;
-            if (kind == RED_MAX)
-                *acc = v > *acc || isnan(v) ? v : *acc;
-            else if (kind == RED_MIN)
-                *acc = v < *acc || isnan(v) ? v : *acc;
-            else if (kind == RED_PROD)
-                *acc *= v;
-            else
-                *acc += v;
-        } else {
-            int64_t v = nn_tensor_int(x, i), a = nn_tensor_int(y, o);
-            if (kind == RED_SUM_SQUARE)
-                v = (int64_t)((uint64_t)v * (uint64_t)v);
-            else if (kind == RED_L1 && v < 0)
-                v = (int64_t)(0 - (uint64_t)v);
-            if (kind == RED_MAX)
-                a = v > a ? v : a;
-            else if (kind == RED_MIN)
-                a = v < a ? v : a;
-            else if (kind == RED_PROD)
-                a = (int64_t)((uint64_t)a * (uint64_t)v);
-            else
-                a = (int64_t)((uint64_t)a + (uint64_t)v);
-            if (y->dtype == NN_INT64)
-                ((int64_t *)y->data)[o] = a;
-            else
-                ((int32_t *)y->data)[o] = (int32_t)a;
-        }
-        for (int d = x->rank - 1; d >= 0; d--) {
-            idx[d]++;
-            o += ost[d];
-            if (idx[d] < x->dims[d])
-                break;
-            o -= ost[d] * x->dims[d];
-            idx[d] = 0;
-        }
-    }
+}
+
+/* Folds input element i of a float tensor into output element o (NaN wins max and min). */
+static inline void reduce_float(const struct nn_tensor *x, struct nn_tensor *y, int64_t i,
+                                int64_t o, int kind)
+{
+    float v = (float)reduce_map(kind, ((const float *)x->data)[i]);
+    float *acc = (float *)y->data + o;
+    if (kind == RED_MAX)
+        *acc = v > *acc || isnan(v) ? v : *acc;
+    else if (kind == RED_MIN)
+        *acc = v < *acc || isnan(v) ? v : *acc;
+    else if (kind == RED_PROD)
+        *acc *= v;
+    else
+        *acc += v;
+}
+
+/* Folds input element i of an integer tensor into output element o, wrapping on overflow. */
+static inline void reduce_int(const struct nn_tensor *x, struct nn_tensor *y, int64_t i,
+                              int64_t o, int kind)
+{
+    int64_t v = nn_tensor_int(x, i), a = nn_tensor_int(y, o);
+    if (kind == RED_SUM_SQUARE)
+        v = (int64_t)((uint64_t)v * (uint64_t)v);
+    else if (kind == RED_L1 && v < 0)
+        v = (int64_t)(0 - (uint64_t)v);
+    if (kind == RED_MAX)
+        a = v > a ? v : a;
+    else if (kind == RED_MIN)
+        a = v < a ? v : a;
+    else if (kind == RED_PROD)
+        a = (int64_t)((uint64_t)a * (uint64_t)v);
+    else
+        a = (int64_t)((uint64_t)a + (uint64_t)v);
+    if (y->dtype == NN_INT64)
+        ((int64_t *)y->data)[o] = a;
+    else
+        ((int32_t *)y->data)[o] = (int32_t)a;
+}
+
+/* The last step of mean, L2 and the log reductions over count elements each. */
+static void reduce_finish(struct nn_tensor *y, int kind, int64_t count)
+{
     for (int64_t i = 0; i < y->numel; i++) {
-        if (is_float) {
+        if (y->dtype == NN_FLOAT) {
             float *v = (float *)y->data + i;
             if (kind == RED_MEAN && count > 0)
                 *v /= (float)count;
@@ -360,6 +353,38 @@ static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
                 ((int32_t *)y->data)[i] = (int32_t)(((int32_t *)y->data)[i] / count);
         }
     }
+}
+
+static int reduce_exec(struct nn_model *m, struct nn_node *n, int kind)
+{
+    const struct nn_tensor *x = nn_in(m, n, 0);
+    struct nn_tensor *y = nn_out(m, n, 0);
+    /* Output strides over the input's dimensions, 0 on reduced axes. */
+    int64_t ost[NN_MAX_RANK], s = 1;
+    for (int d = x->rank - 1; d >= 0; d--) {
+        ost[d] = n->p[d] ? 0 : s;
+        s *= n->p[d] ? 1 : x->dims[d];
+    }
+    int64_t count = y->numel ? x->numel / y->numel : 0;
+    int is_float = x->dtype == NN_FLOAT;
+    /* Floats accumulate in float (as the reference implementations), integers in int64. */
+    reduce_fill_init(y, kind);
+    int64_t idx[NN_MAX_RANK] = {0}, o = 0;
+    for (int64_t i = 0; i < x->numel; i++) {
+        if (is_float)
+            reduce_float(x, y, i, o, kind);
+        else
+            reduce_int(x, y, i, o, kind);
+        for (int d = x->rank - 1; d >= 0; d--) {
+            idx[d]++;
+            o += ost[d];
+            if (idx[d] < x->dims[d])
+                break;
+            o -= ost[d] * x->dims[d];
+            idx[d] = 0;
+        }
+    }
+    reduce_finish(y, kind, count);
     return 0;
 }
 
