@@ -170,89 +170,112 @@ static void sup_begin_stop(struct actuator *a, int i, int64_t now)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* Reaps instance i's process when it has exited: a stopping one is gone, any other failed (and
+ * counts a restart when still wanted). Reaps its exited descendants first. */
+static void sup_reap(struct actuator *a, int i, int desired, int64_t now)
+{
+    struct instance *in = &inst_of(a)[i];
+    if (in->kin.n)
+        kin_reap(&in->kin);
+    if (in->pid <= 0)
+        return;
+    int status;
+    if (waitpid(in->pid, &status, WNOHANG) != in->pid)
+        return;
+    char why[64];
+    spawn_describe_status(status, why, sizeof(why));
+    if (in->state == INST_STOPPING) {
+        /* Descendants outliving a stopped instance had their SIGTERM: none stays. */
+        kin_signal(&in->kin, SIGKILL);
+        pthread_mutex_lock(&a->mu);
+        in->state = INST_EMPTY;
+        in->pid = 0;
+        if (i >= desired)
+            sup_recovered(a, i);
+        pthread_mutex_unlock(&a->mu);
+        return;
+    }
+    /* What the instance left in its process group goes with it (the group's id cannot be reused
+     * while members remain), so a restart starts clean. */
+    kill(-in->pid, SIGKILL);
+    sup_failed(a, i, now, why);
+    if (i < desired) {
+        pthread_mutex_lock(&a->mu);
+        ((struct process_state *)a->impl)->restarts++;
+        pthread_mutex_unlock(&a->mu);
+    }
+}
+
+/* A stopping instance still running after the grace period gets SIGKILL, once. */
+static void sup_kill_after_grace(struct actuator *a, struct instance *in, int64_t now)
+{
+    if (in->state == INST_STOPPING && !in->killed && now - in->since_ms >= a->bp.stop_grace_ms) {
+        sup_signal(in, SIGKILL);
+        in->killed = 1;
+    }
+}
+
+/* A starting instance becomes ready when its port answers, or fails after the start-up
+ * timeout. */
+static void sup_check_starting(struct actuator *a, int i, int64_t now)
+{
+    struct instance *in = &inst_of(a)[i];
+    /* Ready only if the port that answered is held by our instance's process group and our
+     * process still runs: another program on the port (ours is still starting, or failed to
+     * bind and is exiting) must not pass for the instance. Where /proc cannot tell who listens,
+     * the answer and a running process decide. */
+    if (sup_probe(a, a->bp.port_base + i) && sup_running(in->pid) &&
+        port_listened_by_group(a->bp.port_base + i, in->pid) != 0) {
+        pthread_mutex_lock(&a->mu);
+        in->state = INST_READY;
+        in->failures = 0;
+        sup_recovered(a, i);
+        pthread_mutex_unlock(&a->mu);
+    } else if (now - in->since_ms > a->bp.startup_timeout_ms) {
+        char why[96];
+        snprintf(why, sizeof(why), "not ready after %d ms; killed", a->bp.startup_timeout_ms);
+        sup_signal(in, SIGKILL);
+        waitpid(in->pid, NULL, 0);
+        sup_failed(a, i, now, why);
+    }
+}
+
+/* Moves wanted instance i on: start it (now or after its back-off) or probe it. */
+static void sup_advance(struct actuator *a, int i, int64_t now)
+{
+    struct instance *in = &inst_of(a)[i];
+    switch (in->state) {
+    case INST_EMPTY:
+        sup_start_instance(a, i, now);
+        break;
+    case INST_BACKOFF:
+        if (now >= in->retry_at_ms)
+            sup_start_instance(a, i, now);
+        break;
+    case INST_STARTING:
+        sup_check_starting(a, i, now);
+        break;
+    case INST_STOPPING: /* wanted again while stopping: let it end, then restart */
+        sup_kill_after_grace(a, in, now);
+        break;
+    case INST_READY:
+        break;
+    }
+}
+
 /* One pass: reap, stop the unwanted, kill the slow to stop, start and probe the wanted. */
 static void sup_tick(struct actuator *a, int desired, int64_t now)
 {
     for (int i = 0; i < a->bp.max_instances; i++) {
         struct instance *in = &inst_of(a)[i];
-        if (in->kin.n)
-            kin_reap(&in->kin);
-        if (in->pid > 0) {
-            int status;
-            pid_t r = waitpid(in->pid, &status, WNOHANG);
-            if (r == in->pid) {
-                char why[64];
-                spawn_describe_status(status, why, sizeof(why));
-                if (in->state == INST_STOPPING) {
-                    /* Descendants outliving a stopped instance had their SIGTERM: none stays. */
-                    kin_signal(&in->kin, SIGKILL);
-                    pthread_mutex_lock(&a->mu);
-                    in->state = INST_EMPTY;
-                    in->pid = 0;
-                    if (i >= desired)
-                        sup_recovered(a, i);
-                    pthread_mutex_unlock(&a->mu);
-                } else {
-                    /* What the instance left in its process group goes with it (the group's id
-                     * cannot be reused while members remain), so a restart starts clean. */
-                    kill(-in->pid, SIGKILL);
-                    sup_failed(a, i, now, why);
-                    if (i < desired) {
-                        pthread_mutex_lock(&a->mu);
-                        ((struct process_state *)a->impl)->restarts++;
-                        pthread_mutex_unlock(&a->mu);
-                    }
-                }
-            }
-        }
-        if (i >= desired) {
-            if (in->state != INST_EMPTY)
-                sup_begin_stop(a, i, now);
-            if (in->state == INST_STOPPING && !in->killed &&
-                now - in->since_ms >= a->bp.stop_grace_ms) {
-                sup_signal(in, SIGKILL);
-                in->killed = 1;
-            }
+        sup_reap(a, i, desired, now);
+        if (i < desired) {
+            sup_advance(a, i, now);
             continue;
         }
-        switch (in->state) {
-        case INST_EMPTY:
-            sup_start_instance(a, i, now);
-            break;
-        case INST_BACKOFF:
-            if (now >= in->retry_at_ms)
-                sup_start_instance(a, i, now);
-            break;
-        case INST_STARTING:
-            /* Ready only if the port that answered is held by our instance's process group
-             * and our process still runs: another program on the port (ours is still starting,
-             * or failed to bind and is exiting) must not pass for the instance. Where /proc
-             * cannot tell who listens, the answer and a running process decide. */
-            if (sup_probe(a, a->bp.port_base + i) && sup_running(in->pid) &&
-                port_listened_by_group(a->bp.port_base + i, in->pid) != 0) {
-                pthread_mutex_lock(&a->mu);
-                in->state = INST_READY;
-                in->failures = 0;
-                sup_recovered(a, i);
-                pthread_mutex_unlock(&a->mu);
-            } else if (now - in->since_ms > a->bp.startup_timeout_ms) {
-                char why[96];
-                snprintf(why, sizeof(why), "not ready after %d ms; killed",
-                         a->bp.startup_timeout_ms);
-                sup_signal(in, SIGKILL);
-                waitpid(in->pid, NULL, 0);
-                sup_failed(a, i, now, why);
-            }
-            break;
-        case INST_STOPPING: /* wanted again while stopping: let it end, then restart */
-            if (!in->killed && now - in->since_ms >= a->bp.stop_grace_ms) {
-                sup_signal(in, SIGKILL);
-                in->killed = 1;
-            }
-            break;
-        case INST_READY:
-            break;
-        }
+        if (in->state != INST_EMPTY)
+            sup_begin_stop(a, i, now);
+        sup_kill_after_grace(a, in, now);
     }
 }
 
