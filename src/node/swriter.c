@@ -13,27 +13,19 @@
 
 #define SWRITER_LOG_EVERY_S 60.0
 
-enum op_kind {
-    OP_MINUTE = SWRITER_MINUTE,
-    OP_DECISION = SWRITER_DECISION,
-    OP_RESULT = SWRITER_RESULT,
-    OP_FORECAST = SWRITER_FORECAST,
-    OP_PRUNE = SWRITER_PRUNE
-};
-
 const char *const swriter_kind_names[SWRITER_KINDS] = {"minute", "decision", "result", "forecast",
-                                                        "prune"};
+                                                       "prune"};
 
 /* One queued write; its strings and values are owned copies. */
 struct op {
     struct op *next;
-    enum op_kind kind;
+    enum swriter_kind kind;
     char *bp;
-    struct ae_minute minute;                        /* OP_MINUTE */
-    struct store_decision d;                        /* OP_DECISION: strings below */
-    char *tier, *action, *reason, *inputs, *result; /* OP_DECISION; result also OP_RESULT */
-    int64_t id;                                     /* OP_RESULT */
-    int64_t made_ms, first_ms; /* OP_FORECAST; made_ms is now_ms for OP_PRUNE */
+    struct ae_minute minute;                        /* SWRITER_MINUTE */
+    struct store_decision d;                        /* SWRITER_DECISION: strings below */
+    char *tier, *action, *reason, *inputs, *result; /* SWRITER_DECISION; result: RESULT too */
+    int64_t id;                                     /* SWRITER_RESULT */
+    int64_t made_ms, first_ms; /* SWRITER_FORECAST; made_ms is now_ms for SWRITER_PRUNE */
     int horizon;
     float *values;
     double confidence;
@@ -92,21 +84,21 @@ static char *dup_or_null(const char *s, int *ok)
  * blueprint web", "decision 42 of blueprint web", "forecast made at ... of blueprint web". */
 static void describe_op(const struct op *o, char *buf, size_t len)
 {
-    int64_t at = o->kind == OP_MINUTE     ? o->minute.start_ms
-                 : o->kind == OP_DECISION ? o->d.ts_ms
-                 : o->kind == OP_RESULT   ? o->id
-                                          : o->made_ms;
-    const char *what = o->kind == OP_DECISION ? "decision at"
-                       : o->kind == OP_RESULT ? "result of decision"
-                       : o->kind == OP_FORECAST ? "forecast made at"
-                       : o->kind == OP_PRUNE    ? "prune at"
-                                                : "minute";
+    int64_t at = o->kind == SWRITER_MINUTE     ? o->minute.start_ms
+                 : o->kind == SWRITER_DECISION ? o->d.ts_ms
+                 : o->kind == SWRITER_RESULT   ? o->id
+                                               : o->made_ms;
+    const char *what = o->kind == SWRITER_DECISION   ? "decision at"
+                       : o->kind == SWRITER_RESULT   ? "result of decision"
+                       : o->kind == SWRITER_FORECAST ? "forecast made at"
+                       : o->kind == SWRITER_PRUNE    ? "prune at"
+                                                     : "minute";
     snprintf(buf, len, "%s %lld%s%s", what, (long long)at, o->bp ? " of blueprint " : "",
              o->bp ? o->bp : "");
 }
 
 /* Counts and logs one lost write of kind (o may be NULL: out of memory building it). */
-static void drop_op(struct swriter *w, enum op_kind kind, const struct op *o, const char *why)
+static void drop_op(struct swriter *w, enum swriter_kind kind, const struct op *o, const char *why)
 {
     pthread_mutex_lock(&w->mu);
     w->st.dropped++;
@@ -121,7 +113,7 @@ static void drop_op(struct swriter *w, enum op_kind kind, const struct op *o, co
 }
 
 /* Appends o to the queue, or drops it when the queue is full (or o is NULL: out of memory). */
-static int enqueue(struct swriter *w, enum op_kind kind, struct op *o)
+static int enqueue(struct swriter *w, enum swriter_kind kind, struct op *o)
 {
     pthread_mutex_lock(&w->mu);
     int full = w->st.depth >= w->capacity;
@@ -143,7 +135,7 @@ static int enqueue(struct swriter *w, enum op_kind kind, struct op *o)
     return 0;
 }
 
-static struct op *op_new(enum op_kind kind, const char *bp)
+static struct op *op_new(enum swriter_kind kind, const char *bp)
 {
     struct op *o = calloc(1, sizeof *o);
     if (!o)
@@ -160,15 +152,15 @@ static struct op *op_new(enum op_kind kind, const char *bp)
 
 int swriter_put_minute(struct swriter *w, const char *bp, const struct ae_minute *m)
 {
-    struct op *o = op_new(OP_MINUTE, bp);
+    struct op *o = op_new(SWRITER_MINUTE, bp);
     if (o)
         o->minute = *m;
-    return enqueue(w, OP_MINUTE, o);
+    return enqueue(w, SWRITER_MINUTE, o);
 }
 
 int swriter_put_decision(struct swriter *w, const struct store_decision *d)
 {
-    struct op *o = op_new(OP_DECISION, d->blueprint);
+    struct op *o = op_new(SWRITER_DECISION, d->blueprint);
     int ok = o != NULL;
     if (o) {
         o->d = *d;
@@ -183,12 +175,12 @@ int swriter_put_decision(struct swriter *w, const struct store_decision *d)
         op_free(o);
         o = NULL;
     }
-    return enqueue(w, OP_DECISION, o);
+    return enqueue(w, SWRITER_DECISION, o);
 }
 
 int swriter_set_result(struct swriter *w, int64_t id, const char *result)
 {
-    struct op *o = op_new(OP_RESULT, NULL);
+    struct op *o = op_new(SWRITER_RESULT, NULL);
     int ok = o != NULL;
     if (o) {
         o->id = id;
@@ -198,14 +190,14 @@ int swriter_set_result(struct swriter *w, int64_t id, const char *result)
         op_free(o);
         o = NULL;
     }
-    return enqueue(w, OP_RESULT, o);
+    return enqueue(w, SWRITER_RESULT, o);
 }
 
 int swriter_put_forecast(struct swriter *w, const char *bp, int64_t made_ms,
                          int64_t first_minute_ms, int horizon, const float *values,
                          double confidence)
 {
-    struct op *o = op_new(OP_FORECAST, bp);
+    struct op *o = op_new(SWRITER_FORECAST, bp);
     size_t n = (size_t)(horizon > 0 ? horizon : 0) * STORE_FEATURES;
     if (o && n > 0 && !(o->values = malloc(n * sizeof *values))) {
         op_free(o);
@@ -219,15 +211,15 @@ int swriter_put_forecast(struct swriter *w, const char *bp, int64_t made_ms,
         o->horizon = horizon;
         o->confidence = confidence;
     }
-    return enqueue(w, OP_FORECAST, o);
+    return enqueue(w, SWRITER_FORECAST, o);
 }
 
 int swriter_prune(struct swriter *w, int64_t now_ms)
 {
-    struct op *o = op_new(OP_PRUNE, NULL);
+    struct op *o = op_new(SWRITER_PRUNE, NULL);
     if (o)
         o->made_ms = now_ms;
-    return enqueue(w, OP_PRUNE, o);
+    return enqueue(w, SWRITER_PRUNE, o);
 }
 
 /* Logs what a prune did: INFO normally, WARN when it took a large share of a table or left more
@@ -253,21 +245,23 @@ static int apply(struct store *s, const struct op *o, char *err, size_t errlen)
     struct store_prune_report r;
     int rc = 0;
     switch (o->kind) {
-    case OP_MINUTE:
+    case SWRITER_MINUTE:
         return store_put_minute(s, o->bp, &o->minute, err, errlen);
-    case OP_DECISION:
+    case SWRITER_DECISION:
         return store_put_decision(s, &o->d, NULL, err, errlen);
-    case OP_RESULT:
+    case SWRITER_RESULT:
         rc = store_set_decision_result(s, o->id, o->result, err, errlen);
         return rc == AE_ENOENT ? 0 : rc; /* pruned meanwhile: nothing to update */
-    case OP_FORECAST:
+    case SWRITER_FORECAST:
         return store_put_forecast(s, o->bp, o->made_ms, o->first_ms, o->horizon, o->values,
                                   o->confidence, err, errlen);
-    case OP_PRUNE:
+    case SWRITER_PRUNE:
         rc = store_prune(s, o->made_ms, SWRITER_PRUNE_MAX_ROWS, &r, err, errlen);
         if (rc >= 0)
             log_prune(s, &r);
         return rc < 0 ? rc : 0;
+    case SWRITER_KINDS: /* a count, never a queued kind */
+        break;
     }
     return 0;
 }
@@ -310,7 +304,7 @@ static int64_t backoff_ms(long n)
 static void write_head(struct swriter *w)
 {
     struct op *o = w->head;
-    enum op_kind kind = o->kind; /* o is freed by pop_head */
+    enum swriter_kind kind = o->kind; /* o is freed by pop_head */
     pthread_mutex_unlock(&w->mu);
     char err[512] = "";
     int rc = apply(w->store, o, err, sizeof err);
@@ -322,8 +316,10 @@ static void write_head(struct swriter *w)
         pop_head(w);
         if (rc == 0)
             w->st.written++;
-        else
-            w->st.dropped++, w->st.dropped_kind[kind]++;
+        else {
+            w->st.dropped++;
+            w->st.dropped_kind[kind]++;
+        }
         long depth = w->st.depth;
         pthread_mutex_unlock(&w->mu);
         if (rc != 0)

@@ -89,6 +89,18 @@ static int copy_lists(struct actuator *a, const struct cfg_blueprint *bp)
     return ok ? 0 : AE_ENOMEM;
 }
 
+/* bp's kind exists and its kind-specific rules hold. 0, or a negative AE_E* code with a
+ * message naming the key. */
+static int check_blueprint(const struct cfg_blueprint *bp, char *err, size_t errlen)
+{
+    if ((unsigned)bp->actuator >= CFG_ACTUATOR_COUNT || !kinds[bp->actuator]) {
+        ae_errf(err, errlen, 0, "blueprint.%s.actuator: no actuator of kind %d", bp->name,
+                (int)bp->actuator);
+        return AE_EINVAL;
+    }
+    return kinds[bp->actuator]->check(bp, err, errlen);
+}
+
 /* The actuator of bp before its thread starts: lists copied, the kind opened. 0, or a negative
  * AE_E* code with a message (a is then for actuator_free). */
 static int prepare(struct actuator *a, const struct cfg_blueprint *bp, char *err, size_t errlen)
@@ -96,12 +108,7 @@ static int prepare(struct actuator *a, const struct cfg_blueprint *bp, char *err
     a->bp = *bp;
     a->bp.command = a->bp.scale_command = a->bp.status_command = a->bp.metrics_urls = NULL;
     a->bp.env = NULL;
-    if ((unsigned)bp->actuator >= CFG_ACTUATOR_COUNT || !kinds[bp->actuator]) {
-        ae_errf(err, errlen, 0, "blueprint %s: no actuator of kind %d", bp->name,
-                (int)bp->actuator);
-        return AE_EINVAL;
-    }
-    int rc = kinds[bp->actuator]->check(bp, err, errlen);
+    int rc = check_blueprint(bp, err, errlen);
     if (rc)
         return rc;
     if (copy_lists(a, bp) != 0) {
@@ -115,13 +122,7 @@ static int prepare(struct actuator *a, const struct cfg_blueprint *bp, char *err
 int actuator_check_config(const struct ae_config *c, char *err, size_t errlen)
 {
     for (int i = 0; i < c->blueprint_count; i++) {
-        const struct cfg_blueprint *b = &c->blueprints[i];
-        if ((unsigned)b->actuator >= CFG_ACTUATOR_COUNT || !kinds[b->actuator]) {
-            ae_errf(err, errlen, 0, "blueprint.%s.actuator: no actuator of kind %d", b->name,
-                    (int)b->actuator);
-            return AE_EINVAL;
-        }
-        int rc = kinds[b->actuator]->check(b, err, errlen);
+        int rc = check_blueprint(&c->blueprints[i], err, errlen);
         if (rc)
             return rc;
     }
