@@ -91,4 +91,8 @@ double conf_skill(const struct conf_tracker *t);
  * fraction q of recent forecasts. */
 double conf_demand_headroom(const struct conf_tracker *t, double q);
 
+/* The q-quantile (0..1) of v[0..n-1], n >= 1: the smallest value with at least a fraction q of
+ * them at or below it. Reorders v; allocates nothing. */
+double conf_quantile(double *v, int n, double q);
+
 #endif

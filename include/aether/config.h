@@ -17,6 +17,7 @@
 #include "aether/aggregator.h"
 #include "aether/confidence.h"
 #include "aether/forecaster.h"
+#include "aether/select.h"
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, metric names (incl. the NUL) */
@@ -138,6 +139,7 @@ struct cfg_ttm {
     double selection_margin;      /* 0.10, 0..0.5: a challenger must be this much better */
     int selection_dwell_minutes;  /* 30, 0..1440: least time a winner drives */
     double selection_underforecast_weight; /* 1, 1..10: an under-forecast's weight in a score */
+    int selection_score; /* enum sel_score_kind, step: what a score measures (select.h) */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

@@ -9,8 +9,19 @@
  * before), so 1 = as good as repeating the last minute, below 1 better. A miss is
  * predicted - actual invocations when over, and underforecast_weight x (actual - predicted) when
  * under: sizing pays for an under-forecast in SLO minutes, for an over-forecast in instances. Score
- * of c = the mean of its errors over steps 1..S; a candidate is scored once every step has
- * `min_samples` minutes.
+ * of c (score kind "step") = the mean of its errors over steps 1..S; a candidate is scored once
+ * every step has `min_samples` minutes.
+ *
+ * The peak score kinds read what sizing reads, the peak: per forecast resolved at all its steps
+ * 1..S, its peak miss m = max predicted - max actual invocations over those minutes (persistence's:
+ * the minute before the forecast - that max). Over the last `window` resolved forecasts:
+ *   "peak":          cost = mean |m| + max(0, q(-m)), q = the FCST_HEADROOM_QUANTILE (0.95)
+ *                    quantile: the error of the peak plus the headroom the candidate itself would
+ *                    need for the actual peak to stay under its forecast peak in 95% of them;
+ *   "peak-quantile": cost = mean pinball loss of the forecast peak as the q-quantile of the
+ *                    actual peak: q x (-m) when under, (1 - q) x m when over.
+ * Score = cost of c / cost of persistence (+1e-9 on both); scored once `min_samples` forecasts
+ * have resolved. The under-forecast weight applies to "step" only.
  *
  * Plain data, nothing allocated, no clock (times are the caller's Unix ms). */
 #ifndef AETHER_SELECT_H
@@ -28,6 +39,10 @@
 #define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0 /* ttm.selection_underforecast_weight */
 #define SEL_UNDERFORECAST_WEIGHT_MAX 10.0
 
+/* ttm.selection_score: what a candidate's score measures (see above). */
+enum sel_score_kind { SEL_SCORE_STEP, SEL_SCORE_PEAK, SEL_SCORE_PEAK_QUANTILE, SEL_SCORE_COUNT };
+extern const char *const sel_score_names[SEL_SCORE_COUNT]; /* "step", "peak", "peak-quantile" */
+
 /* The selection constants ([ttm] selection_* keys; defaults in sel_params_defaults). */
 struct sel_params {
     int steps;        /* S: steps 1..S scored (0 = the whole horizon); 3 */
@@ -36,6 +51,7 @@ struct sel_params {
     double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10 */
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
     double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
+    int score;                   /* enum sel_score_kind; SEL_SCORE_STEP */
 };
 
 void sel_params_defaults(struct sel_params *p);
@@ -44,10 +60,12 @@ void sel_params_defaults(struct sel_params *p);
 struct sel_pending {
     int64_t first_ms; /* INT64_MIN = free */
     int len;
+    int peak_done; /* its peak miss is in the peak ring */
     float inv[CONF_MAX_HORIZON];
 };
 
-/* The last `window` (candidate, persistence) signed misses (predicted - actual) of one step. */
+/* The last `window` (candidate, persistence) signed misses (predicted - actual) of one step, or
+ * of the peak over steps 1..S. */
 struct sel_ring {
     float err[SEL_WINDOW_MAX], naive[SEL_WINDOW_MAX];
     int head, count;
@@ -57,6 +75,7 @@ struct sel {
     struct sel_params p; /* p.steps resolved: 1..CONF_MAX_HORIZON */
     struct sel_pending pending[SEL_CANDIDATES][SEL_PENDING];
     struct sel_ring ring[SEL_CANDIDATES][CONF_MAX_HORIZON];
+    struct sel_ring peak[SEL_CANDIDATES]; /* peak misses of forecasts resolved at steps 1..S */
     /* actual invocations of the last minutes (NAN = missing), for persistence's error */
     double actual[CONF_MAX_HORIZON + 1];
     int64_t actual_ms[CONF_MAX_HORIZON + 1];
@@ -86,7 +105,14 @@ void sel_observe(struct sel *s, int64_t minute_ms, double actual);
 double sel_error(const struct sel *s, int c, int h, int *samples);
 /* Candidate c's mean absolute error at step h in invocations per minute; NAN when none. */
 double sel_mae(const struct sel *s, int c, int h);
-/* Candidate c's score (mean error over steps 1..S), or NAN while it is not scored. */
+/* Candidate c's peak cost relative to persistence's under the score kind p.score ("peak" when
+ * it is "step"), and its resolved forecasts; NAN when none. */
+double sel_peak_error(const struct sel *s, int c, int *samples);
+/* Candidate c's headroom for its peak: max(0, the 0.95-quantile of max actual - max predicted)
+ * over its resolved forecasts, in invocations per minute; NAN when none. */
+double sel_peak_headroom(const struct sel *s, int c);
+/* Candidate c's score under p.score (step: mean error over steps 1..S; peak kinds:
+ * sel_peak_error), or NAN while it is not scored. */
 double sel_score(const struct sel *s, int c);
 
 /* Chooses the candidate that drives from now_ms among those with available[c] != 0 (they could

@@ -208,6 +208,12 @@ const struct cfg_key cfg_keys[] = {
                       CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT),
      .help = "forecaster = auto: in a candidate's score an under-forecast (actual above the "
              "forecast) weighs this many times an over-forecast of the same size."},
+    {TTM, "selection_score", ENUM_KEY(ttm_t, selection_score, sel_score_names, SEL_SCORE_COUNT),
+     .help = "forecaster = auto: what a candidate's score measures: `step` (its error at each "
+             "step 1..selection_steps), `peak` (the error of its forecast peak over those steps "
+             "plus the headroom it would need, the 95th percentile of its peak shortfalls) or "
+             "`peak-quantile` (the pinball loss of its peak as the 95th percentile of the "
+             "actual peak); each relative to persistence's."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

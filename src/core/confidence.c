@@ -202,6 +202,13 @@ static double kth_smallest(double *v, int n, int k)
     return v[k];
 }
 
+double conf_quantile(double *v, int n, double q)
+{
+    int k = (int)ceil(q * n - 1e-9) - 1;
+    k = k < 0 ? 0 : k >= n ? n - 1 : k;
+    return kth_smallest(v, n, k);
+}
+
 double conf_demand_headroom(const struct conf_tracker *t, double q)
 {
     int n = t->shortfall_total < CONF_SHORTFALL_WINDOW ? (int)t->shortfall_total
@@ -210,9 +217,6 @@ double conf_demand_headroom(const struct conf_tracker *t, double q)
         return 0;
     double copy[CONF_SHORTFALL_WINDOW];
     memcpy(copy, t->shortfall, (size_t)n * sizeof *copy);
-    /* the smallest value with at least a fraction q of them at or below it */
-    int k = (int)ceil(q * n - 1e-9) - 1;
-    k = k < 0 ? 0 : k >= n ? n - 1 : k;
-    double v = kth_smallest(copy, n, k);
+    double v = conf_quantile(copy, n, q);
     return v > 0 ? v : 0;
 }

@@ -77,6 +77,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->selection_margin = 0.10;
     out->selection_dwell_minutes = 30;
     out->selection_underforecast_weight = 1.0;
+    out->selection_score = SEL_SCORE_STEP;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -254,6 +255,8 @@ static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen
                        errlen));
     CHECK(check_double("ttm.selection_underforecast_weight", c->selection_underforecast_weight,
                        CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT, err, errlen));
+    CHECK(check_enum("ttm.selection_score", c->selection_score, sel_score_names, SEL_SCORE_COUNT,
+                     err, errlen));
     return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
                      CFG_RANGE_SELECTION_DWELL, err, errlen);
 }

@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aether/forecast.h"
 #include "aether/snapshot.h"
 
 /* Tiny offset so that a flat series (persistence exact) gives 1 for an exact candidate, not 0/0. */
 #define SEL_EPS 1e-9
+
+const char *const sel_score_names[SEL_SCORE_COUNT] = {"step", "peak", "peak-quantile"};
 
 void sel_params_defaults(struct sel_params *p)
 {
@@ -18,6 +21,7 @@ void sel_params_defaults(struct sel_params *p)
     p->margin = 0.10;
     p->dwell_ms = 30 * AE_MINUTE_MS;
     p->underforecast_weight = SEL_UNDERFORECAST_WEIGHT_DEFAULT;
+    p->score = SEL_SCORE_STEP;
 }
 
 static int clamp(int v, int lo, int hi)
@@ -37,6 +41,7 @@ void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initia
     s->p.dwell_ms = p->dwell_ms > 0 ? p->dwell_ms : 0;
     double w = p->underforecast_weight;
     s->p.underforecast_weight = w >= 1 ? fmin(w, SEL_UNDERFORECAST_WEIGHT_MAX) : 1; /* NAN: 1 */
+    s->p.score = p->score > 0 && p->score < SEL_SCORE_COUNT ? p->score : SEL_SCORE_STEP;
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++)
             s->pending[c][k].first_ms = INT64_MIN;
@@ -67,6 +72,7 @@ void sel_record(struct sel *s, int c, int64_t first_ms, const float *inv, int le
     if (!slot)
         slot = oldest;
     slot->first_ms = first_ms;
+    slot->peak_done = 0;
     slot->len = len < CONF_MAX_HORIZON ? len : CONF_MAX_HORIZON;
     memcpy(slot->inv, inv, (size_t)slot->len * sizeof *inv);
 }
@@ -91,6 +97,27 @@ static void ring_push(struct sel_ring *r, int window, double err, double naive)
     r->naive[slot] = (float)naive;
 }
 
+/* Once minute_ms reaches the last scored step of p (steps 1..n, n = min(len, S)): pushes its peak
+ * miss and persistence's (the minute before p's first) to ring r. Minutes not held are left out
+ * of the actual peak; nothing is pushed without persistence's minute or any actual one. */
+static void score_peak(struct sel *s, struct sel_pending *p, struct sel_ring *r, int64_t minute_ms)
+{
+    int n = p->len < s->p.steps ? p->len : s->p.steps;
+    if (p->peak_done || minute_ms < p->first_ms + (int64_t)(n - 1) * AE_MINUTE_MS)
+        return;
+    p->peak_done = 1;
+    double base = actual_at(s, p->first_ms - AE_MINUTE_MS);
+    double pred = -INFINITY, act = -INFINITY;
+    for (int h = 0; h < n; h++) {
+        pred = fmax(pred, p->inv[h]);
+        double a = actual_at(s, p->first_ms + (int64_t)h * AE_MINUTE_MS);
+        if (!isnan(a))
+            act = fmax(act, a);
+    }
+    if (!isnan(base) && act > -INFINITY)
+        ring_push(r, s->p.window, pred - act, base - act);
+}
+
 void sel_observe(struct sel *s, int64_t minute_ms, double actual)
 {
     if (s->last_ms != INT64_MIN && minute_ms <= s->last_ms)
@@ -103,9 +130,10 @@ void sel_observe(struct sel *s, int64_t minute_ms, double actual)
         return;
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++) {
-            const struct sel_pending *p = &s->pending[c][k];
+            struct sel_pending *p = &s->pending[c][k];
             if (p->first_ms == INT64_MIN || minute_ms < p->first_ms)
                 continue;
+            score_peak(s, p, &s->peak[c], minute_ms);
             int64_t h = (minute_ms - p->first_ms) / AE_MINUTE_MS + 1;
             if (h > p->len || h > s->p.steps)
                 continue;
@@ -155,8 +183,63 @@ double sel_mae(const struct sel *s, int c, int h)
     return e / r->count;
 }
 
+/* The headroom of the peak misses m[0..n-1] (predicted - actual peak): max(0, the
+ * FCST_HEADROOM_QUANTILE quantile of the shortfalls -m). */
+static double headroom(const float *m, int n)
+{
+    double shortfall[SEL_WINDOW_MAX];
+    for (int k = 0; k < n; k++)
+        shortfall[k] = -m[k];
+    return fmax(0, conf_quantile(shortfall, n, FCST_HEADROOM_QUANTILE));
+}
+
+/* The peak cost of the misses m[0..n-1] under kind (see select.h). */
+static double peak_cost(const float *m, int n, int kind)
+{
+    const double q = FCST_HEADROOM_QUANTILE;
+    double sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += kind == SEL_SCORE_PEAK_QUANTILE ? (m[k] < 0 ? -q * m[k] : (1 - q) * m[k])
+                                               : fabsf(m[k]);
+    return kind == SEL_SCORE_PEAK_QUANTILE ? sum / n : sum / n + headroom(m, n);
+}
+
+/* The peak ring of candidate c, or NULL when c is out of range or nothing resolved. */
+static const struct sel_ring *peak_ring(const struct sel *s, int c, int *samples)
+{
+    if (samples)
+        *samples = 0;
+    if (c < 0 || c >= SEL_CANDIDATES)
+        return NULL;
+    const struct sel_ring *r = &s->peak[c];
+    if (samples)
+        *samples = r->count;
+    return r->count > 0 ? r : NULL;
+}
+
+double sel_peak_error(const struct sel *s, int c, int *samples)
+{
+    const struct sel_ring *r = peak_ring(s, c, samples);
+    if (!r)
+        return NAN;
+    int kind = s->p.score == SEL_SCORE_STEP ? SEL_SCORE_PEAK : s->p.score;
+    return (peak_cost(r->err, r->count, kind) + SEL_EPS) /
+           (peak_cost(r->naive, r->count, kind) + SEL_EPS);
+}
+
+double sel_peak_headroom(const struct sel *s, int c)
+{
+    const struct sel_ring *r = peak_ring(s, c, NULL);
+    return r ? headroom(r->err, r->count) : NAN;
+}
+
 double sel_score(const struct sel *s, int c)
 {
+    if (s->p.score != SEL_SCORE_STEP) {
+        int n;
+        double e = sel_peak_error(s, c, &n);
+        return n < s->p.min_samples ? NAN : e;
+    }
     double sum = 0;
     for (int h = 1; h <= s->p.steps; h++) {
         int n;

@@ -90,8 +90,9 @@ static json_t *forecast_json(const struct ttm_bp_status *st, int64_t now_ms)
     return o;
 }
 
-/* ttm.forecaster = auto: the active candidate, why, and every candidate's recent error per step
- * (scaled by persistence's at that step, under-forecasts weighted) and score; null otherwise. */
+/* ttm.forecaster = auto: the active candidate, why, the score kind, and every candidate's recent
+ * error per step (scaled by persistence's at that step, under-forecasts weighted), its peak error
+ * and headroom, and its score; null otherwise. */
 static json_t *selection_json(const struct sel *s)
 {
     if (!s)
@@ -103,6 +104,7 @@ static json_t *selection_json(const struct sel *s)
     json_object_set_new(o, "switches", json_integer(s->switches));
     json_object_set_new(o, "steps", json_integer(s->p.steps));
     json_object_set_new(o, "underforecastWeight", json_real(s->p.underforecast_weight));
+    json_object_set_new(o, "scoreKind", json_string(sel_score_names[s->p.score]));
     json_t *cands = json_array();
     for (int c = 0; c < SEL_CANDIDATES; c++) {
         json_t *k = json_object();
@@ -119,6 +121,10 @@ static json_t *selection_json(const struct sel *s)
         json_object_set_new(k, "errorByStep", err);
         json_object_set_new(k, "maeByStep", mae);
         json_object_set_new(k, "samples", json_integer(samples));
+        int peaks;
+        json_object_set_new(k, "peakError", num_or_null(sel_peak_error(s, c, &peaks)));
+        json_object_set_new(k, "peakHeadroom", num_or_null(sel_peak_headroom(s, c)));
+        json_object_set_new(k, "peakSamples", json_integer(peaks));
         json_array_append_new(cands, k);
     }
     json_object_set_new(o, "candidates", cands);

@@ -112,6 +112,7 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
         sim_result_extra(r, "final_skill", st.skill);
         if (st.selection) {
             sim_result_extra(r, "forecaster_switches", (double)st.selection->switches);
+            sim_result_extra(r, "selection_score", st.selection->p.score);
             static const char *const share[SEL_CANDIDATES] = {
                 "driven_model",          "driven_persistence",  "driven_drift",
                 "driven_seasonal_naive", "driven_holt_winters", "driven_linear"};

@@ -22,7 +22,7 @@ struct options {
     const char *trace, *time_column, *value_column, *mask_column, *time_format, *step, *from, *to;
     double scale;
     int64_t max_fill_ms;
-    const char *controllers, *model, *mode, *forecaster;
+    const char *controllers, *model, *mode, *forecaster, *selection_score;
     int horizon;
     int64_t startup_ms;
     int peak_instances;
@@ -112,6 +112,9 @@ static const struct opt opts[] = {
     {"selection-underforecast-weight", OPT_DOUBLE, O(selection_uf_weight),
      "TTM ttm.selection_underforecast_weight: auto weighs an under-forecast this many times an "
      "over-forecast (default: the config default)"},
+    {"selection-score", OPT_STRING, O(selection_score),
+     "TTM ttm.selection_score: what auto's score measures: step | peak | peak-quantile (default: "
+     "the config default)"},
     {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
     {"export-features", OPT_STRING, O(export_features),
      "write the first controller's per-minute features as training-data CSV"},
@@ -161,6 +164,7 @@ static void defaults(struct options *o)
     o->forecast_ceiling = ttm.forecast_ceiling;
     o->selection_steps = ttm.selection_steps;
     o->selection_uf_weight = ttm.selection_underforecast_weight;
+    o->selection_score = sel_score_names[ttm.selection_score];
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -356,6 +360,13 @@ static int make_controller(const char *name, const struct options *o, const stru
             snprintf(err, errlen, "the ttm controller with --forecaster model needs --model FILE");
             return AE_EINVAL;
         }
+        int score = cfg_enum_parse(sel_score_names, SEL_SCORE_COUNT, o->selection_score);
+        if (score < 0) {
+            snprintf(err, errlen, "--selection-score '%s': expected step, peak or peak-quantile",
+                     o->selection_score);
+            return AE_EINVAL;
+        }
+        t.selection_score = score;
         t.forecaster = (enum fcr_kind)fk;
         t.mode = (enum cfg_ttm_mode)mode;
         t.evaluation_interval_ms = (int)o->ttm_interval_ms;
