@@ -26,12 +26,12 @@ sys.path.insert(0, HERE)
 import run  # noqa: E402  (the trace table and the validation slice)
 
 
-def sim(args, trace, w):
+def sim(args, trace, flags):
+    """`ttm` on the validation slice of trace at a 3-minute start-up with the extra flags."""
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
     argv += ["--from", f"{run.VALIDATION[0]}%", "--to", f"{run.VALIDATION[1]}%",
-             "--startup-delay", "3m", "--controller", "ttm", "--forecaster", "auto",
-             "--model", args.model, "--selection-underforecast-weight", f"{w:g}",
-             "--json", "--quiet"]
+             "--startup-delay", "3m", "--controller", "ttm", "--model", args.model,
+             "--json", "--quiet"] + flags
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(out)["ttm"]
 
@@ -67,7 +67,10 @@ def main():
     weights = sorted({1.0, *[float(w) for w in args.weights.split(",")]})
     traces = run.traces(args.traces)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futs = {(t["name"], w): pool.submit(sim, args, t, w) for t in traces for w in weights}
+        futs = {(t["name"], w): pool.submit(sim, args, t, ["--forecaster", "auto",
+                                                          "--selection-underforecast-weight",
+                                                          f"{w:g}"])
+                for t in traces for w in weights}
         res = {k: f.result() for k, f in futs.items()}
     totals = {w: dict(slo=0.0, cost=0.0) for w in weights}
     print("| trace | w | SLO min | inst-min | switches | drove |")

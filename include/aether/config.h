@@ -52,6 +52,7 @@
 #define CFG_RANGE_SELECTION_DWELL 0, 1440
 #define CFG_MAX_SELECTION_UNDERFORECAST_WEIGHT 10 /* SEL_UNDERFORECAST_WEIGHT_MAX */
 #define CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT 1, CFG_MAX_SELECTION_UNDERFORECAST_WEIGHT
+#define CFG_RANGE_SELECTION_PEAK_QUANTILE SEL_PEAK_QUANTILE_MIN, SEL_PEAK_QUANTILE_MAX
 #define CFG_RANGE_MIN_INSTANCES 0, 10000
 #define CFG_RANGE_MAX_INSTANCES 1, 10000
 #define CFG_RANGE_CPU_LIMIT_CORES 0.001, 4096
@@ -140,6 +141,7 @@ struct cfg_ttm {
     int selection_dwell_minutes;  /* 30, 0..1440: least time a winner drives */
     double selection_underforecast_weight; /* 1, 1..10: an under-forecast's weight in a score */
     int selection_score; /* enum sel_score_kind, step: what a score measures (select.h) */
+    double selection_peak_quantile; /* 0.95, 0.5..0.99: tau of the peak-quantile score */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

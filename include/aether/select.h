@@ -14,12 +14,15 @@
  *
  * The peak score kinds read what sizing reads, the peak: per forecast resolved at all its steps
  * 1..S, its peak miss m = max predicted - max actual invocations over those minutes (persistence's:
- * the minute before the forecast - that max). Over the last `window` resolved forecasts:
- *   "peak":          cost = mean |m| + max(0, q(-m)), q = the FCST_HEADROOM_QUANTILE (0.95)
- *                    quantile: the error of the peak plus the headroom the candidate itself would
- *                    need for the actual peak to stay under its forecast peak in 95% of them;
- *   "peak-quantile": cost = mean pinball loss of the forecast peak as the q-quantile of the
- *                    actual peak: q x (-m) when under, (1 - q) x m when over.
+ * the minute before the forecast - that max). Over the last SEL_PEAK_WINDOW (240, as many as the
+ * analyzer's headroom reads) resolved forecasts, with the pinball loss
+ * L_q(d) = (1 - q) d when d >= 0, -q d when d < 0:
+ *   "peak-quantile": cost = mean L_tau(m), tau = peak_quantile: the loss of the forecast peak
+ *                    read as the tau-quantile of the actual peak;
+ *   "peak":          cost = mean L_q(m + H) / (1 - q), q = FCST_HEADROOM_QUANTILE (0.95), H =
+ *                    max(0, the q-quantile of -m): sizing with the candidate's own headroom H
+ *                    over-provisions m + H when the actual peak stays under, and misses by
+ *                    -(m + H) (weighing q / (1 - q) = 19 times) when it does not.
  * Score = cost of c / cost of persistence (+1e-9 on both); scored once `min_samples` forecasts
  * have resolved. The under-forecast weight applies to "step" only.
  *
@@ -36,8 +39,12 @@
 #define SEL_CANDIDATES FCR_AUTO            /* model .. linear: the forecaster table without auto */
 #define SEL_WINDOW_MAX 60                  /* resolved minutes per step a ring can keep */
 #define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
+#define SEL_PEAK_WINDOW CONF_SHORTFALL_WINDOW /* resolved forecasts the peak scores read */
 #define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0 /* ttm.selection_underforecast_weight */
 #define SEL_UNDERFORECAST_WEIGHT_MAX 10.0
+#define SEL_PEAK_QUANTILE_DEFAULT 0.95 /* ttm.selection_peak_quantile */
+#define SEL_PEAK_QUANTILE_MIN 0.5
+#define SEL_PEAK_QUANTILE_MAX 0.99
 
 /* ttm.selection_score: what a candidate's score measures (see above). */
 enum sel_score_kind { SEL_SCORE_STEP, SEL_SCORE_PEAK, SEL_SCORE_PEAK_QUANTILE, SEL_SCORE_COUNT };
@@ -52,6 +59,7 @@ struct sel_params {
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
     double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
     int score;                   /* enum sel_score_kind; SEL_SCORE_STEP */
+    double peak_quantile;        /* tau of "peak-quantile", 0.5..0.99; 0.95 */
 };
 
 void sel_params_defaults(struct sel_params *p);
@@ -64,10 +72,15 @@ struct sel_pending {
     float inv[CONF_MAX_HORIZON];
 };
 
-/* The last `window` (candidate, persistence) signed misses (predicted - actual) of one step, or
- * of the peak over steps 1..S. */
+/* The last `window` (candidate, persistence) signed misses (predicted - actual) of one step. */
 struct sel_ring {
     float err[SEL_WINDOW_MAX], naive[SEL_WINDOW_MAX];
+    int head, count;
+};
+
+/* The last SEL_PEAK_WINDOW (candidate, persistence) signed misses of the peak over steps 1..S. */
+struct sel_peak_ring {
+    float err[SEL_PEAK_WINDOW], naive[SEL_PEAK_WINDOW];
     int head, count;
 };
 
@@ -75,7 +88,7 @@ struct sel {
     struct sel_params p; /* p.steps resolved: 1..CONF_MAX_HORIZON */
     struct sel_pending pending[SEL_CANDIDATES][SEL_PENDING];
     struct sel_ring ring[SEL_CANDIDATES][CONF_MAX_HORIZON];
-    struct sel_ring peak[SEL_CANDIDATES]; /* peak misses of forecasts resolved at steps 1..S */
+    struct sel_peak_ring peak[SEL_CANDIDATES]; /* peak misses of forecasts resolved at 1..S */
     /* actual invocations of the last minutes (NAN = missing), for persistence's error */
     double actual[CONF_MAX_HORIZON + 1];
     int64_t actual_ms[CONF_MAX_HORIZON + 1];

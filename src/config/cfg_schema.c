@@ -210,10 +210,16 @@ const struct cfg_key cfg_keys[] = {
              "forecast) weighs this many times an over-forecast of the same size."},
     {TTM, "selection_score", ENUM_KEY(ttm_t, selection_score, sel_score_names, SEL_SCORE_COUNT),
      .help = "forecaster = auto: what a candidate's score measures: `step` (its error at each "
-             "step 1..selection_steps), `peak` (the error of its forecast peak over those steps "
-             "plus the headroom it would need, the 95th percentile of its peak shortfalls) or "
-             "`peak-quantile` (the pinball loss of its peak as the 95th percentile of the "
-             "actual peak); each relative to persistence's."},
+             "step 1..selection_steps), `peak-quantile` (the pinball loss of its forecast peak "
+             "over those steps read as the selection_peak_quantile quantile of the actual peak) "
+             "or `peak` (what sizing with its own headroom, the 95th percentile of its peak "
+             "shortfalls, over-provisions, plus 19 x what it misses); each relative to "
+             "persistence's."},
+    {TTM, "selection_peak_quantile",
+     DOUBLE_RANGE_KEY(ttm_t, selection_peak_quantile, CFG_RANGE_SELECTION_PEAK_QUANTILE),
+     .help = "forecaster = auto, selection_score = peak-quantile: the quantile of the actual "
+             "peak a candidate's forecast peak is scored as (an under-forecast of the peak weighs "
+             "q / (1 - q) times an over-forecast)."},
     {TTM, "mode", ENUM_KEY(ttm_t, mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT),
      .help = "`forecast-only` records and exports recommendations without acting on them and "
              "leaves the thresholds alone."},

@@ -78,6 +78,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->selection_dwell_minutes = 30;
     out->selection_underforecast_weight = 1.0;
     out->selection_score = SEL_SCORE_STEP;
+    out->selection_peak_quantile = SEL_PEAK_QUANTILE_DEFAULT;
 }
 
 void cfg_cluster_defaults(struct cfg_cluster *out)
@@ -257,6 +258,8 @@ static int check_ttm_selection(const struct cfg_ttm *c, char *err, size_t errlen
                        CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT, err, errlen));
     CHECK(check_enum("ttm.selection_score", c->selection_score, sel_score_names, SEL_SCORE_COUNT,
                      err, errlen));
+    CHECK(check_double("ttm.selection_peak_quantile", c->selection_peak_quantile,
+                       CFG_RANGE_SELECTION_PEAK_QUANTILE, err, errlen));
     return check_int("ttm.selection_dwell_minutes", c->selection_dwell_minutes,
                      CFG_RANGE_SELECTION_DWELL, err, errlen);
 }

@@ -22,6 +22,7 @@ void sel_params_defaults(struct sel_params *p)
     p->dwell_ms = 30 * AE_MINUTE_MS;
     p->underforecast_weight = SEL_UNDERFORECAST_WEIGHT_DEFAULT;
     p->score = SEL_SCORE_STEP;
+    p->peak_quantile = SEL_PEAK_QUANTILE_DEFAULT;
 }
 
 static int clamp(int v, int lo, int hi)
@@ -42,6 +43,9 @@ void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initia
     double w = p->underforecast_weight;
     s->p.underforecast_weight = w >= 1 ? fmin(w, SEL_UNDERFORECAST_WEIGHT_MAX) : 1; /* NAN: 1 */
     s->p.score = p->score > 0 && p->score < SEL_SCORE_COUNT ? p->score : SEL_SCORE_STEP;
+    double q = p->peak_quantile;
+    s->p.peak_quantile = q >= SEL_PEAK_QUANTILE_MIN ? fmin(q, SEL_PEAK_QUANTILE_MAX)
+                                                    : SEL_PEAK_QUANTILE_DEFAULT; /* NAN too */
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++)
             s->pending[c][k].first_ms = INT64_MIN;
@@ -86,21 +90,29 @@ static double actual_at(const struct sel *s, int64_t minute_ms)
     return NAN;
 }
 
+/* Appends the pair (e, n) to the ring err/naive of `window` slots at *head holding *count. */
+static void ring_put(float *err, float *naive, int *head, int *count, int window, double e,
+                     double n)
+{
+    int slot = (*head + *count) % window;
+    if (*count == window)
+        *head = (*head + 1) % window;
+    else
+        (*count)++;
+    err[slot] = (float)e;
+    naive[slot] = (float)n;
+}
+
 static void ring_push(struct sel_ring *r, int window, double err, double naive)
 {
-    int slot = (r->head + r->count) % window;
-    if (r->count == window)
-        r->head = (r->head + 1) % window;
-    else
-        r->count++;
-    r->err[slot] = (float)err;
-    r->naive[slot] = (float)naive;
+    ring_put(r->err, r->naive, &r->head, &r->count, window, err, naive);
 }
 
 /* Once minute_ms reaches the last scored step of p (steps 1..n, n = min(len, S)): pushes its peak
  * miss and persistence's (the minute before p's first) to ring r. Minutes not held are left out
  * of the actual peak; nothing is pushed without persistence's minute or any actual one. */
-static void score_peak(struct sel *s, struct sel_pending *p, struct sel_ring *r, int64_t minute_ms)
+static void score_peak(struct sel *s, struct sel_pending *p, struct sel_peak_ring *r,
+                       int64_t minute_ms)
 {
     int n = p->len < s->p.steps ? p->len : s->p.steps;
     if (p->peak_done || minute_ms < p->first_ms + (int64_t)(n - 1) * AE_MINUTE_MS)
@@ -115,7 +127,7 @@ static void score_peak(struct sel *s, struct sel_pending *p, struct sel_ring *r,
             act = fmax(act, a);
     }
     if (!isnan(base) && act > -INFINITY)
-        ring_push(r, s->p.window, pred - act, base - act);
+        ring_put(r->err, r->naive, &r->head, &r->count, SEL_PEAK_WINDOW, pred - act, base - act);
 }
 
 void sel_observe(struct sel *s, int64_t minute_ms, double actual)
@@ -187,31 +199,33 @@ double sel_mae(const struct sel *s, int c, int h)
  * FCST_HEADROOM_QUANTILE quantile of the shortfalls -m). */
 static double headroom(const float *m, int n)
 {
-    double shortfall[SEL_WINDOW_MAX];
+    double shortfall[SEL_PEAK_WINDOW];
     for (int k = 0; k < n; k++)
         shortfall[k] = -m[k];
     return fmax(0, conf_quantile(shortfall, n, FCST_HEADROOM_QUANTILE));
 }
 
-/* The peak cost of the misses m[0..n-1] under kind (see select.h). */
-static double peak_cost(const float *m, int n, int kind)
+/* The peak cost of the misses m[0..n-1] under the constants p (see select.h). */
+static double peak_cost(const float *m, int n, const struct sel_params *p)
 {
-    const double q = FCST_HEADROOM_QUANTILE;
-    double sum = 0;
-    for (int k = 0; k < n; k++)
-        sum += kind == SEL_SCORE_PEAK_QUANTILE ? (m[k] < 0 ? -q * m[k] : (1 - q) * m[k])
-                                               : fabsf(m[k]);
-    return kind == SEL_SCORE_PEAK_QUANTILE ? sum / n : sum / n + headroom(m, n);
+    int peak = p->score != SEL_SCORE_PEAK_QUANTILE; /* "peak", also for "step"'s report */
+    double q = peak ? FCST_HEADROOM_QUANTILE : p->peak_quantile;
+    double h = peak ? headroom(m, n) : 0, sum = 0;
+    for (int k = 0; k < n; k++) {
+        double over = m[k] + h; /* forecast peak + headroom - actual peak */
+        sum += over >= 0 ? (1 - q) * over : -q * over;
+    }
+    return sum / n / (peak ? 1 - q : 1);
 }
 
 /* The peak ring of candidate c, or NULL when c is out of range or nothing resolved. */
-static const struct sel_ring *peak_ring(const struct sel *s, int c, int *samples)
+static const struct sel_peak_ring *peak_ring(const struct sel *s, int c, int *samples)
 {
     if (samples)
         *samples = 0;
     if (c < 0 || c >= SEL_CANDIDATES)
         return NULL;
-    const struct sel_ring *r = &s->peak[c];
+    const struct sel_peak_ring *r = &s->peak[c];
     if (samples)
         *samples = r->count;
     return r->count > 0 ? r : NULL;
@@ -219,17 +233,16 @@ static const struct sel_ring *peak_ring(const struct sel *s, int c, int *samples
 
 double sel_peak_error(const struct sel *s, int c, int *samples)
 {
-    const struct sel_ring *r = peak_ring(s, c, samples);
+    const struct sel_peak_ring *r = peak_ring(s, c, samples);
     if (!r)
         return NAN;
-    int kind = s->p.score == SEL_SCORE_STEP ? SEL_SCORE_PEAK : s->p.score;
-    return (peak_cost(r->err, r->count, kind) + SEL_EPS) /
-           (peak_cost(r->naive, r->count, kind) + SEL_EPS);
+    return (peak_cost(r->err, r->count, &s->p) + SEL_EPS) /
+           (peak_cost(r->naive, r->count, &s->p) + SEL_EPS);
 }
 
 double sel_peak_headroom(const struct sel *s, int c)
 {
-    const struct sel_ring *r = peak_ring(s, c, NULL);
+    const struct sel_peak_ring *r = peak_ring(s, c, NULL);
     return r ? headroom(r->err, r->count) : NAN;
 }
 

@@ -310,6 +310,7 @@ static void start_selection(ttm *t, struct ttm_bp *b, int64_t now)
             .dwell_ms = (int64_t)t->cfg.selection_dwell_minutes * AE_MINUTE_MS,
             .underforecast_weight = t->cfg.selection_underforecast_weight,
             .score = t->cfg.selection_score,
+            .peak_quantile = t->cfg.selection_peak_quantile,
         };
         sel_init(&b->sel, &p, t->cfg.prediction_horizon, FCR_PERSISTENCE, now);
         b->sel_started = 1;

@@ -36,7 +36,7 @@ struct options {
     int64_t ttm_interval_ms;
     double confidence_threshold, upper_bound_util;
     int scale_in_window, forecast_ceiling, selection_steps;
-    double selection_uf_weight;
+    double selection_uf_weight, selection_peak_quantile;
     int json, quiet, help;
     const char *export_features, *plot;
 };
@@ -115,6 +115,9 @@ static const struct opt opts[] = {
     {"selection-score", OPT_STRING, O(selection_score),
      "TTM ttm.selection_score: what auto's score measures: step | peak | peak-quantile (default: "
      "the config default)"},
+    {"selection-peak-quantile", OPT_DOUBLE, O(selection_peak_quantile),
+     "TTM ttm.selection_peak_quantile: the quantile the peak-quantile score reads (default: the "
+     "config default)"},
     {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
     {"export-features", OPT_STRING, O(export_features),
      "write the first controller's per-minute features as training-data CSV"},
@@ -165,6 +168,7 @@ static void defaults(struct options *o)
     o->selection_steps = ttm.selection_steps;
     o->selection_uf_weight = ttm.selection_underforecast_weight;
     o->selection_score = sel_score_names[ttm.selection_score];
+    o->selection_peak_quantile = ttm.selection_peak_quantile;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -250,6 +254,7 @@ static int check_ranges(const struct options *o)
         {"selection-steps", o->selection_steps, CFG_RANGE_SELECTION_STEPS},
         {"selection-underforecast-weight", o->selection_uf_weight,
          CFG_RANGE_SELECTION_UNDERFORECAST_WEIGHT},
+        {"selection-peak-quantile", o->selection_peak_quantile, CFG_RANGE_SELECTION_PEAK_QUANTILE},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi)) {
@@ -367,6 +372,7 @@ static int make_controller(const char *name, const struct options *o, const stru
             return AE_EINVAL;
         }
         t.selection_score = score;
+        t.selection_peak_quantile = o->selection_peak_quantile;
         t.forecaster = (enum fcr_kind)fk;
         t.mode = (enum cfg_ttm_mode)mode;
         t.evaluation_interval_ms = (int)o->ttm_interval_ms;

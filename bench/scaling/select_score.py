@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""The `auto` selection's score kind, chosen on the validation slices only.
+
+For each simulator trace of the scaling benchmark (run.traces): `ttm` on the benchmark's
+validation slice (run.VALIDATION: 52.5%..70% of the minutes, never the test part) at a 3-minute
+start-up and the shipped defaults (u_b and confidence threshold as configured), once with
+forecaster auto per ttm.selection_score in --scores, and once per fixed forecaster in --fixed
+(the simple ones and the model alone, through the same path), so the table shows whether `auto`
+lands at or near the best driver. Prints SLO-violation minutes, instance-minutes, switches and
+the share of minutes each candidate drove, per trace and summed over the traces.
+
+The rule, fixed before the run: a new score kind replaces "step" as the default only if its
+summed SLO minutes are lower at no more than --cost-slack (2%) above step's summed
+instance-minutes, or its instance-minutes are lower at no more SLO minutes; among several such
+kinds the one with the fewest SLO minutes (then instance-minutes); else "step" stays.
+
+usage: select_score.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
+                       [--scores step,peak,peak-quantile] [--fixed linear,...] [--jobs 2]
+                       [--json OUT]
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import run  # noqa: E402  (the trace table and the validation slice)
+from select_weight import drive_text, sim  # noqa: E402
+
+FIXED = "model,persistence,drift,seasonal-naive,holt-winters,linear"
+
+
+def choose(totals, slack):
+    """The score kind the rule above picks from the summed totals {kind: {slo, cost}}."""
+    base = totals["step"]
+    ok = [k for k, t in totals.items() if k != "step" and (
+        (t["slo"] < base["slo"] and t["cost"] <= base["cost"] * (1 + slack))
+        or (t["cost"] < base["cost"] and t["slo"] <= base["slo"]))]
+    return min(ok, key=lambda k: (totals[k]["slo"], totals[k]["cost"])) if ok else "step"
+
+
+def variants(args):
+    """(label, aether-sim flags): auto under each score kind, then each fixed forecaster."""
+    out = [(f"auto/{k}", ["--forecaster", "auto", "--selection-score", k])
+           for k in args.scores.split(",")]
+    out += [(f, ["--forecaster", f]) for f in args.fixed.split(",") if f]
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
+    p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
+    p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
+    p.add_argument("--scores", default="step,peak,peak-quantile")
+    p.add_argument("--fixed", default=FIXED)
+    p.add_argument("--cost-slack", type=float, default=0.02)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--json")
+    args = p.parse_args()
+    if not os.path.isdir(args.traces):
+        print(f"select_score: no traces in {args.traces}", file=sys.stderr)
+        return 77
+    if "step" not in args.scores.split(","):
+        args.scores = "step," + args.scores
+    traces = run.traces(args.traces)
+    vs = variants(args)
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futs = {(t["name"], label): pool.submit(sim, args, t, flags)
+                for t in traces for label, flags in vs}
+        res = {k: f.result() for k, f in futs.items()}
+    totals = {label: dict(slo=0.0, cost=0.0) for label, _ in vs}
+    print("| trace | driver | SLO min | inst-min | switches | drove |")
+    print("|---|---|---:|---:|---:|---|")
+    for t in traces:
+        for label, _ in vs:
+            x = res[(t["name"], label)]
+            totals[label]["slo"] += x["slo_violation_minutes"]
+            totals[label]["cost"] += x["instance_minutes"]
+            tail = (f"{x['forecaster_switches']:.0f} | {drive_text(x)} |"
+                    if label.startswith("auto/") else " | |")
+            print(f"| {t['name']} | {label} | {x['slo_violation_minutes']:.0f} | "
+                  f"{x['instance_minutes']:.0f} | {tail}")
+    for label, _ in vs:
+        print(f"| all | {label} | {totals[label]['slo']:.0f} | {totals[label]['cost']:.0f} | | |")
+    kinds = {label[len("auto/"):]: v for label, v in totals.items() if label.startswith("auto/")}
+    kind = choose(kinds, args.cost_slack)
+    print(f"chosen: selection_score = {kind}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(results={f"{k[0]} {k[1]}": v for k, v in res.items()},
+                           totals=totals, chosen=kind), f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
