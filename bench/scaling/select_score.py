@@ -4,18 +4,21 @@
 For each simulator trace of the scaling benchmark (run.traces): `ttm` on the benchmark's
 validation slice (run.VALIDATION: 52.5%..70% of the minutes, never the test part) at a 3-minute
 start-up and the shipped defaults (u_b and confidence threshold as configured), once with
-forecaster auto per ttm.selection_score in --scores, and once per fixed forecaster in --fixed
+forecaster auto per ttm.selection_score in --scores (peak-quantile once per
+ttm.selection_peak_quantile in --peak-quantiles), and once per fixed forecaster in --fixed
 (the simple ones and the model alone, through the same path), so the table shows whether `auto`
 lands at or near the best driver. Prints SLO-violation minutes, instance-minutes, switches and
 the share of minutes each candidate drove, per trace and summed over the traces.
 
-The rule, fixed before the run: a new score kind replaces "step" as the default only if its
-summed SLO minutes are lower at no more than --cost-slack (2%) above step's summed
-instance-minutes, or its instance-minutes are lower at no more SLO minutes; among several such
-kinds the one with the fewest SLO minutes (then instance-minutes); else "step" stays.
+The rule, fixed before the run: a new score (kind, and quantile for peak-quantile) replaces
+"step" as the default only if its summed SLO minutes are lower at no more than --cost-slack (2%)
+above step's summed instance-minutes, or its instance-minutes are lower at no more SLO minutes;
+among several such scores the one with the fewest SLO minutes (then instance-minutes); else
+"step" stays.
 
 usage: select_score.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
-                       [--scores step,peak,peak-quantile] [--fixed linear,...] [--jobs 2]
+                       [--scores step,peak,peak-quantile] [--peak-quantiles 0.5,0.8,0.95]
+                       [--fixed linear,...] [--jobs 2]
                        [--json OUT]
 """
 import argparse
@@ -44,8 +47,14 @@ def choose(totals, slack):
 
 def variants(args):
     """(label, aether-sim flags): auto under each score kind, then each fixed forecaster."""
-    out = [(f"auto/{k}", ["--forecaster", "auto", "--selection-score", k])
-           for k in args.scores.split(",")]
+    out = []
+    for k in args.scores.split(","):
+        flags = ["--forecaster", "auto", "--selection-score", k]
+        if k != "peak-quantile":
+            out.append((f"auto/{k}", flags))
+            continue
+        out += [(f"auto/{k}@{q}", flags + ["--selection-peak-quantile", q])
+                for q in args.peak_quantiles.split(",")]
     out += [(f, ["--forecaster", f]) for f in args.fixed.split(",") if f]
     return out
 
@@ -56,6 +65,7 @@ def main():
     p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
     p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
     p.add_argument("--scores", default="step,peak,peak-quantile")
+    p.add_argument("--peak-quantiles", default="0.5,0.65,0.8,0.9,0.95")
     p.add_argument("--fixed", default=FIXED)
     p.add_argument("--cost-slack", type=float, default=0.02)
     p.add_argument("--jobs", type=int, default=2)
