@@ -140,8 +140,8 @@ struct cfg_ttm {
     double selection_margin;      /* 0.10, 0..0.5: a challenger must be this much better */
     int selection_dwell_minutes;  /* 30, 0..1440: least time a winner drives */
     double selection_underforecast_weight; /* 1, 1..10: an under-forecast's weight in a score */
-    int selection_score; /* enum sel_score_kind, step: what a score measures (select.h) */
-    double selection_peak_quantile; /* 0.95, 0.5..0.99: tau of the peak-quantile score */
+    int selection_score; /* enum sel_score_kind, peak-quantile: what a score measures (select.h) */
+    double selection_peak_quantile; /* 0.65, 0.5..0.99: tau of the peak-quantile score */
 };
 
 /* [cluster]: cluster mode on etcd (docs/cluster.md). No endpoints = a single node. */

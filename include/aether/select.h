@@ -42,7 +42,7 @@
 #define SEL_PEAK_WINDOW CONF_SHORTFALL_WINDOW /* resolved forecasts the peak scores read */
 #define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0 /* ttm.selection_underforecast_weight */
 #define SEL_UNDERFORECAST_WEIGHT_MAX 10.0
-#define SEL_PEAK_QUANTILE_DEFAULT 0.95 /* ttm.selection_peak_quantile */
+#define SEL_PEAK_QUANTILE_DEFAULT 0.65 /* ttm.selection_peak_quantile */
 #define SEL_PEAK_QUANTILE_MIN 0.5
 #define SEL_PEAK_QUANTILE_MAX 0.99
 
@@ -58,8 +58,8 @@ struct sel_params {
     double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10 */
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
     double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
-    int score;                   /* enum sel_score_kind; SEL_SCORE_STEP */
-    double peak_quantile;        /* tau of "peak-quantile", 0.5..0.99; 0.95 */
+    int score;                   /* enum sel_score_kind; SEL_SCORE_PEAK_QUANTILE */
+    double peak_quantile;        /* tau of "peak-quantile", 0.5..0.99; 0.65 */
 };
 
 void sel_params_defaults(struct sel_params *p);

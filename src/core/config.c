@@ -77,7 +77,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->selection_margin = 0.10;
     out->selection_dwell_minutes = 30;
     out->selection_underforecast_weight = 1.0;
-    out->selection_score = SEL_SCORE_STEP;
+    out->selection_score = SEL_SCORE_PEAK_QUANTILE;
     out->selection_peak_quantile = SEL_PEAK_QUANTILE_DEFAULT;
 }
 

@@ -21,7 +21,7 @@ void sel_params_defaults(struct sel_params *p)
     p->margin = 0.10;
     p->dwell_ms = 30 * AE_MINUTE_MS;
     p->underforecast_weight = SEL_UNDERFORECAST_WEIGHT_DEFAULT;
-    p->score = SEL_SCORE_STEP;
+    p->score = SEL_SCORE_PEAK_QUANTILE;
     p->peak_quantile = SEL_PEAK_QUANTILE_DEFAULT;
 }
 
