@@ -18,7 +18,7 @@ among several such scores the one with the fewest SLO minutes (then instance-min
 
 usage: select_score.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
                        [--scores step,peak,peak-quantile] [--peak-quantiles 0.5,0.8,0.95]
-                       [--fixed linear,...] [--jobs 2]
+                       [--fixed linear,...] [--jobs 2] [--test-part]
                        [--json OUT]
 """
 import argparse
@@ -69,6 +69,9 @@ def main():
     p.add_argument("--fixed", default=FIXED)
     p.add_argument("--cost-slack", type=float, default=0.02)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--test-part", action="store_true",
+                   help="run the test part (70%%..100%%) instead, for information only: nothing "
+                   "may be chosen on it")
     p.add_argument("--json")
     args = p.parse_args()
     if not os.path.isdir(args.traces):
@@ -79,7 +82,8 @@ def main():
     traces = run.traces(args.traces)
     vs = variants(args)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futs = {(t["name"], label): pool.submit(sim, args, t, flags)
+        part = (70, 100) if args.test_part else run.VALIDATION
+        futs = {(t["name"], label): pool.submit(sim, args, t, flags, part)
                 for t in traces for label, flags in vs}
         res = {k: f.result() for k, f in futs.items()}
     totals = {label: dict(slo=0.0, cost=0.0) for label, _ in vs}
@@ -98,7 +102,10 @@ def main():
         print(f"| all | {label} | {totals[label]['slo']:.0f} | {totals[label]['cost']:.0f} | | |")
     kinds = {label[len("auto/"):]: v for label, v in totals.items() if label.startswith("auto/")}
     kind = choose(kinds, args.cost_slack)
-    print(f"chosen: selection_score = {kind}")
+    if args.test_part:
+        print(f"test part, for information only (the rule would say: {kind})")
+    else:
+        print(f"chosen: selection_score = {kind}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(results={f"{k[0]} {k[1]}": v for k, v in res.items()},

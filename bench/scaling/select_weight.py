@@ -26,10 +26,10 @@ sys.path.insert(0, HERE)
 import run  # noqa: E402  (the trace table and the validation slice)
 
 
-def sim(args, trace, flags):
-    """`ttm` on the validation slice of trace at a 3-minute start-up with the extra flags."""
+def sim(args, trace, flags, part=run.VALIDATION):
+    """`ttm` on part (percent from, to) of trace at a 3-minute start-up with the extra flags."""
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
-    argv += ["--from", f"{run.VALIDATION[0]}%", "--to", f"{run.VALIDATION[1]}%",
+    argv += ["--from", f"{part[0]}%", "--to", f"{part[1]}%",
              "--startup-delay", "3m", "--controller", "ttm", "--model", args.model,
              "--json", "--quiet"] + flags
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
