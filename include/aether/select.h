@@ -59,7 +59,7 @@ struct sel_params {
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
     double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
     int score;                   /* enum sel_score_kind; SEL_SCORE_PEAK_QUANTILE */
-    double peak_quantile;        /* tau of "peak-quantile", 0.5..0.99; 0.65 */
+    double peak_quantile;        /* tau of "peak-quantile", 0.5..0.99 (0: 0.65); 0.65 */
 };
 
 void sel_params_defaults(struct sel_params *p);

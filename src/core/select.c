@@ -44,8 +44,8 @@ void sel_init(struct sel *s, const struct sel_params *p, int horizon, int initia
     s->p.underforecast_weight = w >= 1 ? fmin(w, SEL_UNDERFORECAST_WEIGHT_MAX) : 1; /* NAN: 1 */
     s->p.score = p->score > 0 && p->score < SEL_SCORE_COUNT ? p->score : SEL_SCORE_STEP;
     double q = p->peak_quantile;
-    s->p.peak_quantile = q >= SEL_PEAK_QUANTILE_MIN ? fmin(q, SEL_PEAK_QUANTILE_MAX)
-                                                    : SEL_PEAK_QUANTILE_DEFAULT; /* NAN too */
+    s->p.peak_quantile = q > 0 ? fmin(fmax(q, SEL_PEAK_QUANTILE_MIN), SEL_PEAK_QUANTILE_MAX)
+                               : SEL_PEAK_QUANTILE_DEFAULT; /* 0 (unset) or NAN: the default */
     for (int c = 0; c < SEL_CANDIDATES; c++)
         for (int k = 0; k < SEL_PENDING; k++)
             s->pending[c][k].first_ms = INT64_MIN;

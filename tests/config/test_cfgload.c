@@ -176,6 +176,8 @@ static void test_range_errors(void **state)
                "t.toml:2: ttm.upper_bound_utilization = 0.05 is out of range 0.1..1", NULL);
     load_fails(AE_ERANGE, "[ttm]\nselection_underforecast_weight = 0.5\n",
                "t.toml:2: ttm.selection_underforecast_weight = 0.5 is out of range 1..10", NULL);
+    load_fails(AE_ERANGE, "[ttm]\nselection_peak_quantile = 0.3\n",
+               "t.toml:2: ttm.selection_peak_quantile = 0.3 is out of range 0.5..0.99", NULL);
     load_fails(AE_ERANGE, BP_WEB "max_instances = 99999999999\n",
                "t.toml:4: blueprint.web.max_instances = 99999999999 is out of range 1..10000",
                NULL);
@@ -196,6 +198,10 @@ static void test_type_errors(void **state)
                "t.toml:2: controller.cpu_scale_down_threshold must be a number (0..1)", NULL);
     load_fails(AE_EINVAL, "[node]\ndata_dir = 5\n",
                "t.toml:2: node.data_dir must be a string, found integer 5", NULL);
+    load_fails(AE_EINVAL, "[ttm]\nselection_score = \"mean\"\n",
+               "t.toml:2: ttm.selection_score = \"mean\" is not allowed: it must be one of: step, "
+               "peak, peak-quantile",
+               NULL);
     load_fails(AE_EINVAL, "[ttm]\nmode = \"passive\"\n",
                "t.toml:2: ttm.mode = \"passive\" is not allowed: it must be one of: active, "
                "forecast-only",
@@ -544,6 +550,8 @@ static void test_table_is_complete(void **state)
                               "ttm.selection_margin",
                               "ttm.selection_dwell_minutes",
                               "ttm.selection_underforecast_weight",
+                              "ttm.selection_score",
+                              "ttm.selection_peak_quantile",
                               "ttm.mode",
                               "cluster.etcd_endpoints",
                               "cluster.name",
