@@ -624,6 +624,12 @@ def case_forecaster_switch():
         check(a["score"] < 0.9 * p["score"], "the active one beats it by the margin: %s" % a)
         check(len(a["errorByStep"]) == 2 and len(a["maeByStep"]) == 2, "one error per step")
         check(sel["underforecastWeight"] == 1.0, "the default under-forecast weight: %s" % sel)
+        check(sel["scoreKind"] == "peak-quantile", "the default score kind: %s" % sel)
+        check(abs(p["peakError"] - 1.0) < 1e-6 and p["peakSamples"] >= 10,
+              "persistence's peak loss is 1 against itself: %s" % p)
+        check(a["score"] == a["peakError"], "the peak-quantile score is the peak loss: %s" % a)
+        # persistence misses the peak of steps 1..2 of the ramp (the minute before + 100) by 100
+        check(abs(p["peakHeadroom"] - 100) < 1e-3, "persistence's peak headroom: %s" % p)
         # persistence misses a ramp of 50 a minute by 50 at step 1 and 100 at step 2
         check(abs(p["maeByStep"][0] - 50) < 1e-3 and abs(p["maeByStep"][1] - 100) < 1e-3,
               "persistence's error by step: %s" % p["maeByStep"])
