@@ -105,6 +105,7 @@ static json_t *selection_json(const struct sel *s)
     json_object_set_new(o, "steps", json_integer(s->p.steps));
     json_object_set_new(o, "underforecastWeight", json_real(s->p.underforecast_weight));
     json_object_set_new(o, "scoreKind", json_string(sel_score_names[s->p.score]));
+    json_object_set_new(o, "peakQuantile", json_real(s->p.peak_quantile));
     json_t *cands = json_array();
     for (int c = 0; c < SEL_CANDIDATES; c++) {
         json_t *k = json_object();

@@ -624,7 +624,8 @@ def case_forecaster_switch():
         check(a["score"] < 0.9 * p["score"], "the active one beats it by the margin: %s" % a)
         check(len(a["errorByStep"]) == 2 and len(a["maeByStep"]) == 2, "one error per step")
         check(sel["underforecastWeight"] == 1.0, "the default under-forecast weight: %s" % sel)
-        check(sel["scoreKind"] == "peak-quantile", "the default score kind: %s" % sel)
+        check(sel["scoreKind"] == "peak-quantile" and sel["peakQuantile"] == 0.65,
+              "the default score: %s" % sel)
         check(abs(p["peakError"] - 1.0) < 1e-6 and p["peakSamples"] >= 10,
               "persistence's peak loss is 1 against itself: %s" % p)
         check(a["score"] == a["peakError"], "the peak-quantile score is the peak loss: %s" % a)
