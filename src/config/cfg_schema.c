@@ -174,7 +174,7 @@ const struct cfg_key cfg_keys[] = {
              "classical forecaster of invocations and cpu kept on the node's own history: "
              "`persistence`, `drift`, `seasonal-naive` (one day ago), `holt-winters` (fitted, "
              "daily season, damped trend), `linear` (fitted window); or `auto`: all of them side "
-             "by side per blueprint, the one with the lowest recent error over the horizon "
+             "by side per blueprint, the one with the lowest recent score (selection_score) "
              "drives (simple ones from the first minute, the model once it has history). The "
              "analyzer, sizing and confidence are the same whichever forecasts."},
     {TTM, "scale_in_window_minutes",
