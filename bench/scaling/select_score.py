@@ -28,10 +28,9 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import run  # noqa: E402  (the trace table and the validation slice)
-from select_weight import drive_text, sim  # noqa: E402
+from select_weight import add_common_args, drive_text, sim  # noqa: E402
 
 FIXED = "model,persistence,drift,seasonal-naive,holt-winters,linear"
 
@@ -61,18 +60,13 @@ def variants(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
-    p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
-    p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
+    add_common_args(p)
     p.add_argument("--scores", default="step,peak,peak-quantile")
     p.add_argument("--peak-quantiles", default="0.5,0.65,0.8,0.9,0.95")
     p.add_argument("--fixed", default=FIXED)
-    p.add_argument("--cost-slack", type=float, default=0.02)
-    p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--test-part", action="store_true",
                    help="run the test part (70%%..100%%) instead, for information only: nothing "
                    "may be chosen on it")
-    p.add_argument("--json")
     args = p.parse_args()
     if not os.path.isdir(args.traces):
         print(f"select_score: no traces in {args.traces}", file=sys.stderr)

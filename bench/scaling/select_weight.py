@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The `auto` selection's under-forecast weight, chosen on the validation slices only.
 
-For each simulator trace of the scaling benchmark (run.traces): `ttm` with forecaster auto at the
-shipped defaults (u_b and confidence threshold as configured), start-up delay 3 minutes, on the
+For each simulator trace of the scaling benchmark (run.traces): `ttm` with forecaster auto and
+the step score (the only one the weight applies to) at the shipped defaults (u_b and confidence threshold as configured), start-up delay 3 minutes, on the
 benchmark's validation slice (run.VALIDATION: 52.5%..70% of the minutes, never the test part),
 once per ttm.selection_underforecast_weight in --weights. Prints SLO-violation minutes,
 instance-minutes, the share of minutes each candidate drove and the switches, per trace and
@@ -51,15 +51,20 @@ def choose(totals, slack):
     return min(ok, key=lambda w: (totals[w]["slo"], totals[w]["cost"])) if ok else 1.0
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_common_args(p):
+    """The options every validation-slice script of the selection takes."""
     p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
     p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
     p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
-    p.add_argument("--weights", default="1,2,4")
     p.add_argument("--cost-slack", type=float, default=0.02)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--json")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(p)
+    p.add_argument("--weights", default="1,2,4")
     args = p.parse_args()
     if not os.path.isdir(args.traces):
         print(f"select_weight: no traces in {args.traces}", file=sys.stderr)
@@ -68,6 +73,7 @@ def main():
     traces = run.traces(args.traces)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {(t["name"], w): pool.submit(sim, args, t, ["--forecaster", "auto",
+                                                          "--selection-score", "step",
                                                           "--selection-underforecast-weight",
                                                           f"{w:g}"])
                 for t in traces for w in weights}

@@ -40,7 +40,7 @@
 #define SEL_WINDOW_MAX 60                  /* resolved minutes per step a ring can keep */
 #define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
 #define SEL_PEAK_WINDOW CONF_SHORTFALL_WINDOW /* resolved forecasts the peak scores read */
-#define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0 /* ttm.selection_underforecast_weight */
+#define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0  /* ttm.selection_underforecast_weight */
 #define SEL_UNDERFORECAST_WEIGHT_MAX 10.0
 #define SEL_PEAK_QUANTILE_DEFAULT 0.65 /* ttm.selection_peak_quantile */
 #define SEL_PEAK_QUANTILE_MIN 0.5

@@ -221,6 +221,21 @@ static void underforecast_weight_changes_the_winner(void **state)
     }
 }
 
+/* Each score kind's scores of drift and linear and the winner between them. */
+struct want {
+    int score;
+    double drift, linear;
+    int winner;
+};
+
+/* All `steps` scored under kind `score` (peak-quantile at 0.65), 4 samples, margin 0, dwell 0. */
+static void start_kind(struct sel *s, int steps, int score)
+{
+    struct sel_params p = {
+        .steps = steps, .window = 60, .min_samples = 4, .score = score, .peak_quantile = 0.65};
+    sel_init(s, &p, steps, FCR_PERSISTENCE, T0);
+}
+
 /* Steps 1..2 of a ramp of 10 per minute (actual(m) = 10 m), 4 forecasts, margin 0, dwell 0. A
  * forecast made for minutes f, f + 1: persistence repeats minute f - 1, 10 f - 10: it misses the
  * steps by -10 and -20 and the peak (10 f + 10) by -20.
@@ -232,17 +247,11 @@ static void underforecast_weight_changes_the_winner(void **state)
 static void the_peak_quantile_score_picks_the_better_peak(void **state)
 {
     (void)state;
-    const struct {
-        int score;
-        double drift, linear;
-        int winner;
-    } want[] = {{SEL_SCORE_STEP, 0.375, 0.275, FCR_LINEAR},
-                {SEL_SCORE_PEAK_QUANTILE, 0.25, 0.45, FCR_DRIFT}};
+    const struct want want[] = {{SEL_SCORE_STEP, 0.375, 0.275, FCR_LINEAR},
+                                {SEL_SCORE_PEAK_QUANTILE, 0.25, 0.45, FCR_DRIFT}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        struct sel_params p = {.steps = 2, .window = 60, .min_samples = 4, .score = want[i].score,
-                               .peak_quantile = 0.65};
         struct sel s;
-        sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
+        start_kind(&s, 2, want[i].score);
         int only[SEL_CANDIDATES] = {0, 1, 1, 0, 0, 1};
         sel_observe(&s, T0, 0);
         for (int f = 1; f <= 5; f++) { /* forecasts for minutes 1..5; 1..4 resolve both steps */
@@ -283,18 +292,12 @@ static void the_peak_score_forgives_a_bias_the_headroom_covers(void **state)
     (void)state;
     const double demand[] = {10, 20, 10, 20, 10};
     const float drift[] = {18, 11, 18, 11}, linear[] = {14, 4, 14, 4}; /* minutes 1..4 */
-    const struct {
-        int score;
-        double drift, linear;
-        int winner;
-    } want[] = {{SEL_SCORE_STEP, 0.15, 0.6, FCR_DRIFT},
-                {SEL_SCORE_PEAK, 0.15, 1e-10, FCR_LINEAR},
-                {SEL_SCORE_PEAK_QUANTILE, 0.165, 0.78, FCR_DRIFT}};
+    const struct want want[] = {{SEL_SCORE_STEP, 0.15, 0.6, FCR_DRIFT},
+                                {SEL_SCORE_PEAK, 0.15, 1e-10, FCR_LINEAR},
+                                {SEL_SCORE_PEAK_QUANTILE, 0.165, 0.78, FCR_DRIFT}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        struct sel_params p = {.steps = 1, .window = 60, .min_samples = 4, .score = want[i].score,
-                               .peak_quantile = 0.65};
         struct sel s;
-        sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
+        start_kind(&s, 1, want[i].score);
         sel_observe(&s, T0, demand[0]);
         for (int m = 1; m <= 4; m++) {
             sel_record(&s, FCR_DRIFT, T0 + m * MIN, &drift[m - 1], 1);
@@ -317,8 +320,11 @@ static void the_peak_score_forgives_a_bias_the_headroom_covers(void **state)
 static void a_peak_resolves_over_the_minutes_that_came(void **state)
 {
     (void)state;
-    struct sel_params p = {.steps = 2, .window = 60, .min_samples = 1,
-                           .score = SEL_SCORE_PEAK_QUANTILE, .peak_quantile = 0.5};
+    struct sel_params p = {.steps = 2,
+                           .window = 60,
+                           .min_samples = 1,
+                           .score = SEL_SCORE_PEAK_QUANTILE,
+                           .peak_quantile = 0.5};
     struct sel s;
     sel_init(&s, &p, 2, FCR_PERSISTENCE, T0);
     sel_observe(&s, T0, 10);
