@@ -21,10 +21,9 @@
 
 #define CFG_NAME_MAX 64   /* blueprint names, node id, log level (incl. the NUL) */
 #define CFG_PATH_MAX 1024 /* paths, URLs, bind address, metric names (incl. the NUL) */
-#define CFG_TOKEN_MAX                                                                              \
-    256 /* api.token (incl. the NUL): the one limit the loader, the node and                       \
-           the HTTP server share */
-#define CFG_TOKEN_FILE "api-token"  /* in node.data_dir: the token generated when unset */
+#define CFG_TOKEN_MAX 256 /* api.token (incl. the NUL): the one limit the loader, the node and
+                             the HTTP server share */
+#define CFG_TOKEN_FILE "api-token" /* in node.data_dir: the token generated when unset */
 #define CFG_MAX_SCALE_IN_WINDOW 60  /* ttm.scale_in_window_minutes at most */
 #define CFG_MAX_SELECTION_WINDOW 60 /* ttm.selection_window_minutes at most (SEL_WINDOW_MAX) */
 
@@ -99,10 +98,10 @@ struct cfg_node {
 
 /* [api] */
 struct cfg_api {
-    char bind[CFG_PATH_MAX];        /* "127.0.0.1:8080": host:port, port 1..65535 */
-    char token[CFG_TOKEN_MAX];      /* when given, POST requests must carry it; "" = none */
-    int token_given;                /* 0: api.token not written; the node generates one into
-                                       data_dir/CFG_TOKEN_FILE (or reads the one it made before) */
+    char bind[CFG_PATH_MAX];   /* "127.0.0.1:8080": host:port, port 1..65535 */
+    char token[CFG_TOKEN_MAX]; /* when given, POST requests must carry it; "" = none */
+    int token_given;           /* 0: api.token not written; the node generates one into
+                                  data_dir/CFG_TOKEN_FILE (or reads the one it made before) */
     int allow_remote_without_token; /* 0: a bind that is not loopback needs a token */
     int max_connections_per_client; /* 32, 1..1024: open connections one address may hold */
     int request_timeout_ms;         /* 10000, 100..600000: headers and body must arrive within */

@@ -670,7 +670,8 @@ static void prepare_input(ttm *t, int i, const struct ttm_bp_input *in, int with
         if (agg_model_input(in->history, w, now_ms, row) >= 0) {
             b->row = *rows;
             t->rows[(*rows)++] = i;
-            memcpy(last, row + (size_t)(w - 1) * AE_FEATURE_COUNT, AE_FEATURE_COUNT * sizeof *last);
+            memcpy(last, row + (size_t)(w - 1) * AE_FEATURE_COUNT,
+                   AE_FEATURE_COUNT * sizeof *last);
             b->series_ready = kind != FCR_MODEL;
         }
     }
