@@ -192,7 +192,7 @@ const struct cfg_key cfg_keys[] = {
     {TTM, "selection_window_minutes",
      INT_RANGE_KEY(ttm_t, selection_window_minutes, CFG_RANGE_SELECTION_WINDOW),
      .help = "forecaster = auto: a candidate's recent error is over this many resolved minutes "
-             "at each step."},
+             "at each step (the step score; the peak scores read the last 240 forecasts)."},
     {TTM, "selection_min_samples",
      INT_KEY(ttm_t, selection_min_samples, 1, CFG_MAX_SELECTION_WINDOW),
      .help = "forecaster = auto: resolved minutes at every step before a candidate is scored "
