@@ -77,11 +77,11 @@ def shortfall(pred, y):
     return np.where(np.isfinite(d), d, np.nan)
 
 
-def ring_quantile(values, ends, horizon, q):
+def ring_quantile(values, ends, horizon, q, floor=0.0, empty=0.0):
     """[S] per window, the q-quantile (core rule: the smallest value with at least a share q at
-    or below it, never below 0) of the values of the last RING windows resolved before it (end
-    at least horizon minutes earlier); 0 before any."""
-    out = np.zeros(len(ends))
+    or below it, never below floor: 0 in the core) of the values of the last RING windows
+    resolved before it (end at least horizon minutes earlier); `empty` before any."""
+    out = np.full(len(ends), float(empty))
     hist = collections.deque(maxlen=RING)
     j = 0
     for i, end in enumerate(ends):
@@ -91,7 +91,7 @@ def ring_quantile(values, ends, horizon, q):
             j += 1
         if hist:
             s = np.sort(np.fromiter(hist, float))
-            out[i] = max(0.0, s[int(np.ceil(q * len(s))) - 1])
+            out[i] = max(floor, s[int(np.ceil(q * len(s))) - 1])
     return out
 
 
@@ -131,6 +131,8 @@ def head_data(torch, model, paths, horizon, limit):
                                                                           None))):
             k = keep[sel]
             parts[part].append((feats[sel][k], np.clip(z[sel][k], -50, 50).astype(np.float32)))
+    if not parts[0]:
+        raise ValueError(f"{', '.join(paths)}: no series with 10 windows to train the head on")
     return [(np.concatenate([a for a, _ in p]), np.concatenate([b for _, b in p]))
             for p in parts]
 
@@ -183,7 +185,17 @@ def score_file(torch, model, head, data, horizon, q, min_history):
                                                                    horizon, rq)
     for c in HEAD_FACTORS:
         bounds[("head", c)] = np.maximum(peak + c * local * m, 0.0)
-    return actual_peak(samples.y)[scored], {k: v[scored] for k, v in bounds.items()}
+    # The head calibrated online by the ring (conformal): its own misses, additive (may also
+    # narrow it) or as a factor on its margin.
+    actual = actual_peak(samples.y)
+    upper = np.maximum(peak + local * m, 0.0)
+    margin = local * np.maximum(m, 0.1)
+    for rq in RING_QUANTILES:
+        bounds[("head+ring", rq)] = np.maximum(
+            upper + ring_quantile(actual - upper, samples.ends, horizon, rq, -np.inf), 0.0)
+        bounds[("head-x-ring", rq)] = peak + margin * ring_quantile(
+            (actual - peak) / margin, samples.ends, horizon, rq, -np.inf, 1.0)
+    return actual[scored], {k: v[scored] for k, v in bounds.items()}
 
 
 def coverage_width(actual, bound):
@@ -213,14 +225,19 @@ def main(argv=None):
     p.add_argument("--exclude", default="", help="corpus name prefixes left out of the head's "
                                                  "training (leave-one-out)")
     p.add_argument("--quantile", type=float, default=0.95)
-    p.add_argument("--windows-per-series", type=int, default=400)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--min-history", type=int, default=60)
+    p.add_argument("--windows-per-series", type=int, default=400,
+                   help="head training: at most this many windows of each series (0: all)")
+    p.add_argument("--epochs", type=int, default=40, help="head training epochs (default 40)")
+    p.add_argument("--min-history", type=int, default=60, choices=range(1, 121),
+                   metavar="1..120", help="score only windows with this much history (60)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     if not 0.5 <= args.quantile < 1:
         p.error(f"--quantile {args.quantile}: must be in [0.5, 1)")
+    if args.epochs < 1 or args.windows_per_series < 0:
+        p.error(f"--epochs {args.epochs} must be >= 1, --windows-per-series "
+                f"{args.windows_per_series} >= 0")
     import torch
     import aether_model
     import evaluate_steps
