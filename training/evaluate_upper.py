@@ -45,6 +45,8 @@ HIDDEN = 16
 RING_QUANTILES = (0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0)
 HEAD_FACTORS = (0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0)
 COVERAGES = (0.90, 0.95)
+# select: ring quantile and head factor applied together (one knob for the frontier)
+SELECT_PAIRS = tuple(zip(RING_QUANTILES, (0.4, 0.6, 1.0, 1.25, 1.5, 2.0, 2.5)))
 INV = series.INVOCATIONS
 
 
@@ -77,10 +79,9 @@ def shortfall(pred, y):
     return np.where(np.isfinite(d), d, np.nan)
 
 
-def ring_quantile(values, ends, horizon, q, floor=0.0, empty=0.0):
-    """[S] per window, the q-quantile (core rule: the smallest value with at least a share q at
-    or below it, never below floor: 0 in the core) of the values of the last RING windows
-    resolved before it (end at least horizon minutes earlier); `empty` before any."""
+def ring_apply(values, ends, horizon, stat, empty):
+    """[S] per window, stat(array) of the non-missing values of the last RING windows resolved
+    before it (those that end at least horizon minutes earlier); `empty` before any."""
     out = np.full(len(ends), float(empty))
     hist = collections.deque(maxlen=RING)
     j = 0
@@ -90,9 +91,30 @@ def ring_quantile(values, ends, horizon, q, floor=0.0, empty=0.0):
                 hist.append(values[j])
             j += 1
         if hist:
-            s = np.sort(np.fromiter(hist, float))
-            out[i] = max(floor, s[int(np.ceil(q * len(s))) - 1])
+            out[i] = stat(np.fromiter(hist, float))
     return out
+
+
+def ring_quantile(values, ends, horizon, q, floor=0.0, empty=0.0):
+    """ring_apply with the q-quantile (core rule: the smallest value with at least a share q
+    at or below it, never below floor: 0 in the core)."""
+    return ring_apply(values, ends, horizon,
+                      lambda v: max(floor, np.sort(v)[int(np.ceil(q * len(v))) - 1]), empty)
+
+
+def pinball_of(actual, bound, q):
+    """[S] the pinball loss of each bound at quantile q (NaN where actual is)."""
+    d = actual - bound
+    return np.maximum(q * d, (q - 1) * d)
+
+
+def select(actual, ring, head, ends, horizon, q):
+    """[S] True where the head's bound had the lower mean pinball loss over the last RING
+    resolved forecasts (the ring wins ties and before any)."""
+    mean = lambda v: float(np.mean(v))  # noqa: E731
+    ring_loss = ring_apply(pinball_of(actual, ring, q), ends, horizon, mean, 0.0)
+    head_loss = ring_apply(pinball_of(actual, head, q), ends, horizon, mean, 0.0)
+    return head_loss < ring_loss
 
 
 class Head:
@@ -195,6 +217,15 @@ def score_file(torch, model, head, data, horizon, q, min_history):
             upper + ring_quantile(actual - upper, samples.ends, horizon, rq, -np.inf), 0.0)
         bounds[("head-x-ring", rq)] = peak + margin * ring_quantile(
             (actual - peak) / margin, samples.ends, horizon, rq, -np.inf, 1.0)
+    # Per forecast the one of ring (q) and head (factor 1) with the lower recent pinball loss,
+    # then each knob pair of the two applied to the one chosen.
+    chosen = select(actual, peak + ring_quantile(short, samples.ends, horizon, q), upper,
+                    samples.ends, horizon, q)
+    for rq, c in SELECT_PAIRS:
+        bounds[("select", rq)] = np.where(chosen, np.maximum(peak + c * local * m, 0.0),
+                                          bounds[("ring", rq)])
+    print(f"  {os.path.basename(data.source)}: select chose the head for "
+          f"{np.mean(chosen[scored]):.3f} of the forecasts")
     return actual[scored], {k: v[scored] for k, v in bounds.items()}
 
 

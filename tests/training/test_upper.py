@@ -56,6 +56,25 @@ class Ring(unittest.TestCase):
         self.assertEqual(eu.ring_quantile(values, ends, 1, 0.5)[-1], 119)
 
 
+class Select(unittest.TestCase):
+    def test_pinball(self):
+        # q = 0.9: a miss of 10 costs 9, an excess of 10 costs 1
+        np.testing.assert_allclose(eu.pinball_of(np.array([20.0, 0.0, np.nan]),
+                                                 np.array([10.0, 10.0, 5.0]), 0.9),
+                                   [9.0, 1.0, np.nan])
+
+    def test_the_bound_with_the_lower_recent_loss_is_chosen(self):
+        # horizon 1; the ring always 10 over the actual (loss 0.5 each at q = 0.95), the head
+        # exact (loss 0) for the first three forecasts, then 100 under (loss 95)
+        actual = np.array([100.0, 100.0, 100.0, 100.0, 100.0, 100.0])
+        ring = actual + 10
+        head = np.array([100.0, 100.0, 100.0, 0.0, 0.0, 0.0])
+        got = eu.select(actual, ring, head, np.arange(6), 1, 0.95)
+        # e=0: nothing resolved, ring; e=1..3: head's mean 0 < 0.5; e=4: head's mean over
+        # {0, 0, 0, 95} = 23.75 > 0.5, ring; e=5 likewise
+        np.testing.assert_array_equal(got, [False, True, True, True, False, False])
+
+
 class Peaks(unittest.TestCase):
     def test_peak_and_shortfall_skip_missing_minutes(self):
         y = targets([[1.0, np.nan, 4.0], [np.nan, np.nan, np.nan], [2.0, 9.0, 3.0]])
