@@ -122,7 +122,7 @@ len(m["files"]) != 5)' corpus/manifest.json || fail "manifest"
         --windows-per-series 100 --epochs 2 >u.log || { cat u.log; fail "evaluate_upper.py"; }
     cat u.log
     grep -q "trained on 4 series (excluded: synthetic-steady)" u.log || fail "head corpus"
-    for m in ring ring-scaled head head+ring head-x-ring; do
+    for m in ring ring-scaled head head+ring head-x-ring select; do
         test "$(grep -c "^| synthetic | [0-9]* | $m | " u.log)" -eq 7 || fail "$m: not 7 points"
         grep -q "^| synthetic | $m | [0-9.na]* | [0-9.na]* |$" u.log || fail "$m: no width"
     done
