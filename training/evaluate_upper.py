@@ -2,7 +2,7 @@
 """Does a learned upper quantile of the demand peak size the fleet better than the headroom ring?
 
 Offline check on minute series the model has not seen (the test parts of the real traces). For
-every window it compares three upper bounds on the peak of the next H minutes' invocations (the
+every window it compares these upper bounds on the peak of the next H minutes' invocations (the
 number the forecast analyzer sizes the fleet's upper term from, docs/core.md):
   ring         the core's: point peak (max predicted invocations over the horizon, at least 0)
                + the q-quantile of the shortfalls (max over a forecast's minutes of actual -
@@ -14,7 +14,11 @@ number the forecast analyzer sizes the fleet's upper term from, docs/core.md):
   head         point peak + local scale x m, m from a small head (W + 1 -> 16 -> 1) on the
                frozen model's gate input for invocations (its blocks' output and roughness),
                trained with the pinball loss at quantile q on the corpus (minus --exclude):
-               the point forecast is untouched.
+               the point forecast is untouched;
+  head+ring    the head plus the q-quantile of its own recent misses (conformal; may narrow it);
+  head-x-ring  the head's margin times the q-quantile of recent misses in units of it;
+  select       per window, ring (q) or head (factor 1), whichever had the lower mean pinball
+               loss over the last 240 resolved forecasts.
 Per family it prints coverage (share of windows whose actual peak is at or under the bound) and
 width (mean(bound - actual peak) / mean(actual peak): the capacity held above the demand), each
 method swept over its own knob (ring: the quantile; head: a factor on m), and each method's
@@ -111,9 +115,8 @@ def pinball_of(actual, bound, q):
 def select(actual, ring, head, ends, horizon, q):
     """[S] True where the head's bound had the lower mean pinball loss over the last RING
     resolved forecasts (the ring wins ties and before any)."""
-    mean = lambda v: float(np.mean(v))  # noqa: E731
-    ring_loss = ring_apply(pinball_of(actual, ring, q), ends, horizon, mean, 0.0)
-    head_loss = ring_apply(pinball_of(actual, head, q), ends, horizon, mean, 0.0)
+    ring_loss = ring_apply(pinball_of(actual, ring, q), ends, horizon, np.mean, 0.0)
+    head_loss = ring_apply(pinball_of(actual, head, q), ends, horizon, np.mean, 0.0)
     return head_loss < ring_loss
 
 
@@ -137,7 +140,8 @@ def pinball(torch, m, z, q):
 
 def head_data(torch, model, paths, horizon, limit):
     """(train, validation) of (gate input, z = (actual peak - point peak) / local): the latest
-    20% of each series' windows validate, as train.py."""
+    20% of each series' windows validate, as train.py; z is clipped to +-50 units so that a
+    jump no window announces does not dominate the loss."""
     parts = ([], [])
     for path in paths:
         data = series.read_series(path)
@@ -261,8 +265,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=40, help="head training epochs (default 40)")
     p.add_argument("--min-history", type=int, default=60, choices=range(1, 121),
                    metavar="1..120", help="score only windows with this much history (60)")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=42, help="head initialisation and order (42)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = p.parse_args(argv)
     if not 0.5 <= args.quantile < 1:
         p.error(f"--quantile {args.quantile}: must be in [0.5, 1)")
