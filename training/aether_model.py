@@ -245,16 +245,26 @@ class AetherTSMixer(nn.Module):
         base = x[:, -1:, :] if k == 1 else x[:, -k:, :].mean(dim=1, keepdim=True)
         return base + local_scale(x, self.config["window"]) * delta
 
-    def mixture_forward(self, x, z, features):
-        """out = the gated mean of the simple forecasts (+ local x delta with residual)."""
-        window, horizon = self.config["window"], self.config["horizon"]
+    def mixture_hidden(self, x, z, features):
+        """[B, C, W + 1]: per feature, the blocks' output and the window's roughness (what the
+        gates read; evaluate_upper.py's upper head reads it too)."""
         inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
         t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
         for block in self.blocks:
             t = block(t)
-        t = t[:, :features, :]  # [B, C, W]
+        return torch.cat([t[:, :features, :], roughness(x)], dim=2)
+
+    def gate_input(self, x):
+        """mixture_hidden of raw windows x [B, W, C] (a mixture model only)."""
+        mean, scale = window_stats(x)
+        return self.mixture_hidden(x, (x - mean) / scale, self.config["features"])
+
+    def mixture_forward(self, x, z, features):
+        """out = the gated mean of the simple forecasts (+ local x delta with residual)."""
+        window, horizon = self.config["window"], self.config["horizon"]
+        gate_in = self.mixture_hidden(x, z, features)  # [B, C, W + 1]
+        t = gate_in[:, :, :window]
         names = self.config["mixture"]
-        gate_in = torch.cat([t, roughness(x)], dim=2)  # [B, C, W + 1]
         logits = torch.stack([gate(gate_in) for gate in self.gates], dim=3)  # [B, C, H, J]
         weights = torch.softmax(logits, dim=3)
         out = (weights * simple_forecasts(x, horizon, window, names)).sum(dim=3)  # [B, C, H]

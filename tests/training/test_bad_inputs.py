@@ -155,6 +155,13 @@ class BadInputs(unittest.TestCase):
                    "junk2.pt: not a checkpoint")
         self.fails("evaluate_steps.py", ["--model", junk, "--data", "x.csv", "--min-history",
                                          "500"], "--min-history")
+        self.fails("evaluate_upper.py", ["--model", junk, "--corpus", out, "--data", "x.csv"],
+                   "junk2.pt: not a checkpoint")
+        self.fails("evaluate_upper.py", ["--model", junk, "--corpus", out, "--data", "x.csv",
+                                         "--quantile", "1.5"], "--quantile 1.5: must be in")
+        h5 = os.path.join(TRAINING, "..", "models", "ttm-aether-h5.onnx")
+        self.fails("evaluate_upper.py", ["--model", h5, "--corpus", out, "--data", "x.csv"],
+                   "not a mixture model")
 
     # export_onnx.py and evaluate.py ------------------------------------------------------------
 

@@ -115,6 +115,17 @@ len(m["files"]) != 5)' corpus/manifest.json || fail "manifest"
     cat e.log
     test "$(grep -c "step [1-5]: MAE model" e.log)" -eq 5 || fail "not 5 steps scored"
     grep -q "^Goal" e.log || fail "no verdict"
+    # The upper-quantile check: a head trained on the other series, every method swept and
+    # compared at equal coverage on the left-out one.
+    $PY "$TRAINING/evaluate_upper.py" --model "$TRAINING/../models/ttm-aether.onnx" \
+        --corpus corpus --exclude synthetic-steady --data corpus/synthetic-steady-0.csv \
+        --windows-per-series 100 --epochs 2 >u.log || { cat u.log; fail "evaluate_upper.py"; }
+    cat u.log
+    grep -q "trained on 4 series (excluded: synthetic-steady)" u.log || fail "head corpus"
+    for m in ring ring-scaled head head+ring head-x-ring select; do
+        test "$(grep -c "^| synthetic | [0-9]* | $m | " u.log)" -eq 7 || fail "$m: not 7 points"
+        grep -q "^| synthetic | $m | [0-9.na]* | [0-9.na]* |$" u.log || fail "$m: no width"
+    done
     ;;
 corpus_real)
     TRACES=${AETHER_TRACES:-}
