@@ -140,7 +140,11 @@ static inline float vk_sigmoid1(float x)
     return x != x ? x : y;
 }
 
+/* A level with its own sigmoid (vec_avx512.c) names it VK_SIGMOID before including this file. */
+#ifndef VK_SIGMOID
+#define VK_SIGMOID vk_sigmoid
 VK_MAP(vk_sigmoid, vk_sigmoid1)
+#endif
 
 /* erf: the Maclaurin series of erf up to x^21 for |x| < 0.9 (relative truncation below 2e-9),
  * else 1 - A&S 7.1.26's erfc with the sign of x (absolute error 1.5e-7 on values >= 0.79). */
@@ -255,4 +259,4 @@ static void vk_window_sum(const float *x, float *y, int64_t n, int64_t k)
         vk_window_block(x + o, y + o, k, 1);
 }
 
-#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax, vk_window_sum
+#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, VK_SIGMOID, vk_erf, vk_softmax, vk_window_sum
