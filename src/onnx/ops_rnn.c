@@ -462,34 +462,24 @@ static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
     return n->p[R_KIND] == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
 }
 
-/* Whether the LSTM's f and g are ONNX's defaults, Sigmoid and Tanh, without clip: then
- * tanh(x) = 2 sigmoid(2x) - 1 puts all four gates of every row through one sigmoid call (more
- * vectors per call to overlap, no copies), with an absolute error of a few 1e-8 on c~. */
-static int lstm_one_sigmoid(const struct nn_node *n, const struct rnn_dir *s)
+/* Whether the LSTM's f, g and h are ONNX's defaults, Sigmoid, Tanh and Tanh, without clip: then
+ * the step runs on the lstm_gates and lstm_cell kernels, both computing tanh(x) as
+ * 2 sigmoid(2x) - 1 (absolute error a few 1e-8): all four gates of a row in one pass, the cell
+ * update and h in another. */
+static int lstm_default_acts(const struct nn_node *n, const struct rnn_dir *s)
 {
     int a = 3 * s->d;
     return n->p[R_ACT + a] == ACT_SIGMOID && n->p[R_ACT + a + 1] == ACT_TANH &&
-           bits_float(n->p[R_CLIP]) <= 0.0f;
+           n->p[R_ACT + a + 2] == ACT_TANH && bits_float(n->p[R_CLIP]) <= 0.0f;
 }
 
-/* i, o, f and c~ of every row of step t, over the [batch, 4H] block. In one sigmoid call when
- * lstm_one_sigmoid; otherwise f over the block and g over the c gates set aside in rec (an LSTM's
- * recurrent products go straight into xw), put back after. */
+/* i, o, f and c~ of every row of step t through their functions, over the [batch, 4H] block: f
+ * over the block and g over the c gates set aside in rec (an LSTM's recurrent products go
+ * straight into xw), put back after. */
 static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
-                                const struct rnn_dir *s, int64_t t)
+                                const struct rnn_dir *s, float *g0)
 {
     int64_t H = s->hid, gh = s->gh;
-    float *g0 = s->xw + row_of(n, t, 0) * gh;
-    if (lstm_one_sigmoid(n, s)) {
-        for (int64_t b = 0; b < s->batch; b++)
-            for (int64_t k = 3 * H; k < gh; k++)
-                g0[b * gh + k] *= 2.0f;
-        m->vec->sigmoid(g0, g0, s->batch * gh);
-        for (int64_t b = 0; b < s->batch; b++)
-            for (int64_t k = 3 * H; k < gh; k++)
-                g0[b * gh + k] = 2.0f * g0[b * gh + k] - 1.0f;
-        return;
-    }
     for (int64_t b = 0; b < s->batch; b++)
         memcpy(s->rec + b * H, g0 + b * gh + 3 * H, (size_t)H * sizeof *g0);
     activate(m, n, 3 * s->d, g0, s->batch * gh);
@@ -498,14 +488,12 @@ static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
         memcpy(g0 + b * gh + 3 * H, s->rec + b * H, (size_t)H * sizeof *g0);
 }
 
-/* One LSTM step without peepholes for the whole batch: the gates in lstm_activate_block, the new
- * c of every row still inside its sequence, then h(c) of all rows in one call into rec. */
-static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                              int64_t t)
+/* The new c and h of every row of step t still inside its sequence, from the activated gates
+ * g0, with any activations: c, then h(c) of all rows in one call into rec, then h. */
+static void lstm_cells_general(struct nn_model *m, const struct nn_node *n,
+                               const struct rnn_dir *s, int64_t t, const float *g0)
 {
     int64_t H = s->hid, gh = s->gh;
-    const float *g0 = s->xw + row_of(n, t, 0) * gh;
-    lstm_activate_block(m, n, s, t);
     for (int64_t b = 0; b < s->batch; b++) {
         const float *g = g0 + b * gh;
         float *c = s->c + b * H;
@@ -515,18 +503,37 @@ static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const
     }
     memcpy(s->rec, s->c, (size_t)(s->batch * H) * sizeof *s->rec);
     activate_by_sigmoid(m, n, 3 * s->d + 2, s->rec, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++)
+        if (t < seq_len(m, n, b))
+            for (int64_t k = 0; k < H; k++)
+                s->h[b * H + k] = g0[b * gh + H + k] * s->rec[b * H + k];
+}
+
+/* One LSTM step without peepholes for the whole batch: the gates, the cells of the rows still
+ * inside their sequence (all rows in one lstm_cell call without sequence_lens), then Y. */
+static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                              int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    float *g0 = s->xw + row_of(n, t, 0) * gh;
+    if (!lstm_default_acts(n, s)) {
+        lstm_activate_block(m, n, s, g0);
+        lstm_cells_general(m, n, s, t, g0);
+    } else {
+        m->vec->lstm_gates(g0, s->batch, gh, gh, 3 * H);
+        if (!nn_in(m, n, 4))
+            m->vec->lstm_cell(g0, gh, s->c, s->h, s->batch, H);
+        else
+            for (int64_t b = 0; b < s->batch; b++)
+                if (t < seq_len(m, n, b))
+                    m->vec->lstm_cell(g0 + b * gh, gh, s->c + b * H, s->h + b * H, 1, H);
+    }
     for (int64_t b = 0; b < s->batch; b++) {
-        float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
-        const float *go = g0 + b * gh + H, *tc = s->rec + b * H;
-        if (t >= seq_len(m, n, b)) {
-            if (y)
-                memset(y, 0, (size_t)H * sizeof *y);
-            continue;
-        }
-        for (int64_t k = 0; k < H; k++)
-            h[k] = go[k] * tc[k];
-        if (y)
-            memcpy(y, h, (size_t)H * sizeof *y);
+        float *y = y_at(m, n, s, t, b);
+        if (y && t >= seq_len(m, n, b))
+            memset(y, 0, (size_t)H * sizeof *y);
+        else if (y)
+            memcpy(y, s->h + b * H, (size_t)H * sizeof *y);
     }
 }
 
