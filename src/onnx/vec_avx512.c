@@ -122,7 +122,10 @@ static void lstm_gates_avx512(float *g, int64_t rows, int64_t ldg, int64_t strid
     const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
     for (int64_t r = 0; r < rows; r++) {
         float *row = g + r * ldg;
-        for (int64_t j = 0; j < stride; j += 16) {
+        int64_t j = 0;
+        for (; j + 16 <= nsig; j += 16)
+            _mm512_storeu_ps(row + j, sigmoid16(_mm512_loadu_ps(row + j)));
+        for (; j < stride; j += 16) {
             __mmask16 live = lanes_below(j, stride);
             __mmask16 tanh_lanes = (__mmask16)(~lanes_below(j, nsig > j ? nsig : j));
             __m512 x = _mm512_maskz_loadu_ps(live, row + j);
@@ -132,26 +135,66 @@ static void lstm_gates_avx512(float *g, int64_t rows, int64_t ldg, int64_t strid
     }
 }
 
-/* vk_lstm_cell, a vector of each row at a time: c = f c + i c~, h = o (2 sigmoid(2c) - 1). */
+/* Lanes lo..hi-1 of a vector (0 <= lo <= hi <= 16). */
+static inline __mmask16 lanes_between(int lo, int hi)
+{
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/* Where the 16 cells from flat index k (row b, column j of [rows, hid]) take their gates: up to
+ * 16 runs of lanes, each inside one row of g. */
+struct cell_runs {
+    int count;
+    __mmask16 mask[16];
+    const float *at[16]; /* g's address for lane 0 of the run's loads (its lanes masked) */
+};
+
+static inline void cell_runs(const float *g, int64_t ldg, int64_t hid, int64_t b, int64_t j,
+                             int lanes, struct cell_runs *runs)
+{
+    runs->count = 0;
+    for (int l = 0; l < lanes;) {
+        int len = hid - j < lanes - l ? (int)(hid - j) : lanes - l;
+        runs->mask[runs->count] = lanes_between(l, l + len);
+        runs->at[runs->count] = g + b * ldg + j - l;
+        runs->count++;
+        l += len, j += len;
+        if (j == hid)
+            j = 0, b++;
+    }
+}
+
+/* Gate `gate` (0 i, 1 o, 2 f, 3 c~) of the 16 cells the runs describe. */
+static inline __m512 cell_gate(const struct cell_runs *runs, int64_t hid, int gate)
+{
+    __m512 v = _mm512_setzero_ps();
+    for (int q = 0; q < runs->count; q++)
+        v = _mm512_mask_loadu_ps(v, runs->mask[q], runs->at[q] + gate * hid);
+    return v;
+}
+
+/* vk_lstm_cell over the flat [rows, hid] cells (c and h are contiguous), 16 at a time whatever
+ * the row length: a vector that spans two rows loads each row's gates with its own mask, so
+ * rows of 24 cells take 1.5 vectors each, not 2. c = f c + i c~, h = o (2 sigmoid(2c) - 1). */
 static void lstm_cell_avx512(const float *g, int64_t ldg, float *c, float *h, int64_t rows,
                              int64_t hid)
 {
     const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
-    for (int64_t r = 0; r < rows; r++) {
-        const float *gr = g + r * ldg;
-        float *cr = c + r * hid, *hr = h + r * hid;
-        for (int64_t j = 0; j < hid; j += 16) {
-            __mmask16 live = lanes_below(j, hid);
-            __m512 i = _mm512_maskz_loadu_ps(live, gr + j);
-            __m512 o = _mm512_maskz_loadu_ps(live, gr + hid + j);
-            __m512 f = _mm512_maskz_loadu_ps(live, gr + 2 * hid + j);
-            __m512 cc = _mm512_maskz_loadu_ps(live, gr + 3 * hid + j);
-            __m512 cn = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(live, cr + j),
-                                        _mm512_mul_ps(i, cc));
-            _mm512_mask_storeu_ps(cr + j, live, cn);
-            __m512 t = _mm512_fmsub_ps(sigmoid16(_mm512_add_ps(cn, cn)), two, one);
-            _mm512_mask_storeu_ps(hr + j, live, _mm512_mul_ps(o, t));
-        }
+    const int64_t n = rows * hid;
+    int64_t b = 0, j = 0; /* row and column of cell k */
+    for (int64_t k = 0; k < n; k += 16) {
+        __mmask16 live = lanes_below(k, n);
+        struct cell_runs runs;
+        cell_runs(g, ldg, hid, b, j, n - k < 16 ? (int)(n - k) : 16, &runs);
+        __m512 i = cell_gate(&runs, hid, 0), o = cell_gate(&runs, hid, 1);
+        __m512 f = cell_gate(&runs, hid, 2), cc = cell_gate(&runs, hid, 3);
+        __m512 cn = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(live, c + k), _mm512_mul_ps(i, cc));
+        _mm512_mask_storeu_ps(c + k, live, cn);
+        __m512 t = _mm512_fmsub_ps(sigmoid16(_mm512_add_ps(cn, cn)), two, one);
+        _mm512_mask_storeu_ps(h + k, live, _mm512_mul_ps(o, t));
+        j += 16;
+        b += j / hid;
+        j %= hid;
     }
 }
 
