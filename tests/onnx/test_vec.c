@@ -217,7 +217,7 @@ static void window_sums(const struct nn_vec_kernels *k)
 
 /* The LSTM kernels against a double reference, every row count 1..5 and hidden size 1..40 (so
  * rows shorter and longer than a vector, vectors spanning rows), a gate row stride wider than the
- * gates (ldg > stride, as a layout-1 batch would have): every output within LSTM_ABS of the
+ * gates (ldg > stride): every output within LSTM_ABS of the
  * reference (tanh by sigmoid: measured 1.8e-7 for the gates, 1.9e-7 for h, mostly near +-1),
  * nothing written outside the rows. */
 #define LSTM_ABS 2.5e-7
