@@ -11,13 +11,14 @@
 #include "gemm.h"
 #include "gemm_kernel.h"
 
-/* C = beta * C, with beta == 0 clearing C whatever it held (NaN included). */
-static void scale_c(int m, int n, float beta, float *c, int ldc)
+/* C = beta * C (+ bias on every row when not NULL), with beta == 0 clearing C whatever it held
+ * (NaN included). */
+static void scale_c(int m, int n, float beta, float *c, int ldc, const float *bias)
 {
     for (int i = 0; i < m; i++) {
         float *ci = c + (long)i * ldc;
         for (int j = 0; j < n; j++)
-            ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+            ci[j] = (beta == 0.0f ? 0.0f : beta * ci[j]) + (bias ? bias[j] : 0.0f);
     }
 }
 
@@ -94,7 +95,7 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
+        scale_c(m, n, beta, c, ldc, 0);
         return;
     }
     best_variant()->fn(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -116,15 +117,21 @@ void nn_sgemm_pack_b(int trans_b, int n, int k, const float *b, int ldb, float *
     }
 }
 
-void nn_sgemm_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
-                     const float *bp, float beta, float *c, int ldc)
+void nn_sgemm_packed_bias(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                          const float *bp, float beta, float *c, int ldc, const float *bias)
 {
     if (m <= 0 || n <= 0)
         return;
     if (k <= 0 || alpha == 0.0f) {
-        scale_c(m, n, beta, c, ldc);
+        scale_c(m, n, beta, c, ldc, bias);
         return;
     }
     best_variant()->packed(trans_a, m, n, k, alpha, a, lda, bp, nn_sgemm_packed_stride(n), beta,
-                           c, ldc);
+                           c, ldc, bias);
+}
+
+void nn_sgemm_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *bp, float beta, float *c, int ldc)
+{
+    nn_sgemm_packed_bias(trans_a, m, n, k, alpha, a, lda, bp, beta, c, ldc, 0);
 }

@@ -47,7 +47,8 @@ struct tile_args {
     float alpha, beta;
     float *c;
     long ldc;
-    int cols; /* columns of C to write, 1..NR */
+    int cols;          /* columns of C to write, 1..NR */
+    const float *bias; /* NULL, or the panel's columns of a bias added to every row */
 };
 
 /* The accumulators stay in registers only where the row count is a compile-time constant, so
@@ -84,16 +85,21 @@ static NN_GEMM_INLINE void micro_tile(const int rows, const struct tile_args *t)
      * the partial panel becomes masked stores. */
     const float alpha = t->alpha, beta = t->beta;
     const int cols = t->cols;
+    if (t->bias)
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = alpha * acc[i][j] + (j < cols ? t->bias[j] : 0.0f);
+    const float scale = t->bias ? 1.0f : alpha;
     for (int i = 0; i < rows; i++) {
         float *ci = t->c + i * t->ldc;
         if (beta == 0.0f) {
             for (int j = 0; j < NR; j++)
                 if (j < cols)
-                    ci[j] = alpha * acc[i][j];
+                    ci[j] = scale * acc[i][j];
         } else {
             for (int j = 0; j < NR; j++)
                 if (j < cols)
-                    ci[j] = alpha * acc[i][j] + beta * ci[j];
+                    ci[j] = scale * acc[i][j] + beta * ci[j];
         }
     }
 }
@@ -145,7 +151,8 @@ static void pack_b(float *dst, int trans_b, const float *b, long ldb, int p0, in
 /* b_padded: B is row-major with ldb >= n rounded up to NR and zeros past column n (packed once
  * by nn_gemm_pack_b), so every panel, the last partial one included, is read in place. */
 static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                      int lda, const float *b, int ldb, float beta, float *c, int ldc, int b_padded)
+                      int lda, const float *b, int ldb, float beta, float *c, int ldc, int b_padded,
+                      const float *bias)
 {
     float packed[KC * NR];
     const long a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
@@ -160,6 +167,7 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
         t.ldc = ldc;
         for (int j0 = 0; j0 < n; j0 += NR) {
             t.cols = n - j0 < NR ? n - j0 : NR;
+            t.bias = bias && p0 == 0 ? bias + j0 : 0; /* added once, with the first k block */
             if (b_padded || (!trans_b && t.cols == NR)) {
                 t.b = b + (long)p0 * ldb + j0;
                 t.b_row = ldb;
@@ -181,7 +189,7 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
 static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                          int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-    gemm_body(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+    gemm_body(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0);
 }
 
 /* One row of C over a packed B (a matrix-vector product, e.g. a recurrent step at batch 1).
@@ -214,12 +222,13 @@ static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *
     const float alpha = t->alpha, beta = t->beta;
     const int cols = t->cols;
     float *c = t->c;
+    const float *bias = t->bias;
     for (int q = 0; q < panels; q++)
         for (int j = 0; j < NR; j++)
-            if (q * NR + j < cols)
-                c[q * NR + j] = beta == 0.0f
-                                    ? alpha * (even[q][j] + odd[q][j])
-                                    : alpha * (even[q][j] + odd[q][j]) + beta * c[q * NR + j];
+            if (q * NR + j < cols) {
+                float v = alpha * (even[q][j] + odd[q][j]) + (bias ? bias[q * NR + j] : 0.0f);
+                c[q * NR + j] = beta == 0.0f ? v : v + beta * c[q * NR + j];
+            }
 }
 
 typedef void row_fn(const struct tile_args *t, int k);
@@ -234,9 +243,10 @@ ROW(3)
 ROW(4)
 static row_fn *const rows_of_panels[5] = {0, row_1, row_2, row_3, row_4};
 
-/* C[1 x n] = alpha * a * B + beta * C over the packed B (row stride ldbp, zeros past n). */
+/* C[1 x n] = alpha * a * B + beta * C (+ bias) over the packed B (row stride ldbp, zeros past
+ * n). */
 static void gemm_one_row(int n, int k, float alpha, const float *a, long a_col, const float *bp,
-                         int ldbp, float beta, float *c)
+                         int ldbp, float beta, float *c, const float *bias)
 {
     struct tile_args t = {0};
     t.a = a;
@@ -249,15 +259,17 @@ static void gemm_one_row(int n, int k, float alpha, const float *a, long a_col, 
         t.b = bp + j0;
         t.c = c + j0;
         t.cols = cols;
+        t.bias = bias ? bias + j0 : 0;
         rows_of_panels[(cols + NR - 1) / NR](&t, k);
     }
 }
 
 static void NN_GEMM_PACKED_NAME(int trans_a, int m, int n, int k, float alpha, const float *a,
-                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc)
+                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc,
+                                const float *bias)
 {
     if (m == 1)
-        gemm_one_row(n, k, alpha, a, trans_a ? lda : 1, bp, ldbp, beta, c);
+        gemm_one_row(n, k, alpha, a, trans_a ? lda : 1, bp, ldbp, beta, c, bias);
     else
-        gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1);
+        gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1, bias);
 }
