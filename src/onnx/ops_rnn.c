@@ -274,11 +274,11 @@ static int read_geometry(struct nn_model *m, struct nn_node *n)
 }
 
 /* Scratch floats: X W^T for every step, the recurrent product, h, c, r * h (or GRU's third gate)
- * and GRU's z and r of the batch. */
+ * and GRU's z and r of the batch, and the input product's bias. */
 static int64_t scratch_floats(const struct nn_node *n)
 {
     int64_t gh = n->p[R_GATES] * n->p[R_HID], rows = n->p[R_SEQ] * n->p[R_BATCH];
-    return rows * gh + n->p[R_BATCH] * (gh + 5 * n->p[R_HID]);
+    return rows * gh + n->p[R_BATCH] * (gh + 5 * n->p[R_HID]) + gh;
 }
 
 static int64_t round16(int64_t v)
@@ -380,6 +380,7 @@ struct rnn_dir {
     const float *w, *r, *wb, *rb, *peep; /* wb, rb, peep may be NULL */
     const float *wp, *rp, *rhp;          /* packed W^T, R^T, GRU's third R^T, or NULL */
     float *xw, *rec, *h, *c, *rh, *zr;   /* zr: GRU's [batch, 2H] z and r */
+    float *bias;                         /* the input product's bias, gh floats */
 };
 
 /* Row of time step t, batch entry b in a [seq, batch] (layout 0) or [batch, seq] order. */
@@ -396,25 +397,28 @@ static int64_t seq_len(struct nn_model *m, const struct nn_node *n, int64_t b)
 }
 
 /* xw = X W^T + Wb + Rb for every step (GRU with linear_before_reset keeps Rb of its third gate
- * for the recurrent part). */
+ * for the recurrent part): the two biases summed once, then added by the product as it stores
+ * its rows (over packed weights; otherwise xw starts as the bias rows and the product adds to
+ * them). */
 static void input_products(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s)
 {
     int64_t rows = s->seq * s->batch;
-    const float *x = nn_in(m, n, 0)->data;
-    if (s->wp)
-        nn_sgemm_packed(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp, 0.0f,
-                        s->xw, (int)s->gh);
-    else
-        nn_sgemm(0, 1, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->w, (int)s->in,
-                 0.0f, s->xw, (int)s->gh);
-    if (!s->wb)
-        return;
-    int64_t keep = n->p[R_KIND] == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
-    for (int64_t i = 0; i < rows; i++) {
-        float *row = s->xw + i * s->gh;
+    const float *x = nn_in(m, n, 0)->data, *bias = NULL;
+    if (s->wb) {
+        int64_t keep = n->p[R_KIND] == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
         for (int64_t j = 0; j < s->gh; j++)
-            row[j] += s->wb[j] + (j < keep ? s->rb[j] : 0.0f);
+            s->bias[j] = s->wb[j] + (j < keep ? s->rb[j] : 0.0f);
+        bias = s->bias;
     }
+    if (s->wp) {
+        nn_sgemm_packed_bias(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp,
+                             0.0f, s->xw, (int)s->gh, bias);
+        return;
+    }
+    for (int64_t i = 0; bias && i < rows; i++)
+        memcpy(s->xw + i * s->gh, bias, (size_t)s->gh * sizeof *bias);
+    nn_sgemm(0, 1, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->w, (int)s->in,
+             bias ? 1.0f : 0.0f, s->xw, (int)s->gh);
 }
 
 static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t,
@@ -689,6 +693,7 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
     s.c = s.h + s.batch * s.hid;
     s.rh = s.c + s.batch * s.hid;
     s.zr = s.rh + s.batch * s.hid;
+    s.bias = s.zr + s.batch * 2 * s.hid;
     const struct nn_tensor *bias = nn_in(m, n, 3), *peep = nn_in(m, n, 7);
     for (s.d = 0; s.d < n->p[R_DIRS]; s.d++) {
         s.w = (const float *)nn_in(m, n, 1)->data + s.d * s.gh * s.in;
