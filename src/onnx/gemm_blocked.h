@@ -8,6 +8,11 @@
  *   NN_GEMM_NR    columns of C per micro-tile (a multiple of the vector width)
  *   NN_GEMM_ROW_PANELS  panels of NR columns a one-row product over a packed B sums at once
  *                 (twice that many NR-wide sums must fit the registers beside a row of B)
+ *   NN_GEMM_NARROW  optional, 1: panels of 16 or 8 columns where fewer than 25 are left (a
+ *                 product with N = 8, 11 or 16 would otherwise compute 32 columns), through
+ *                 narrow_tile(width, rows), which the including file defines after this header
+ *                 (GCC 12 does not keep a narrow tile's sums in registers when it vectorises
+ *                 the plain C of micro_tile at those widths)
  * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
  * broadcast element of A (AVX-512: 12 x 32 floats = 24 of 32 zmm registers).
  *
@@ -28,6 +33,10 @@
 
 #if !defined(NN_GEMM_NAME) || !defined(NN_GEMM_PACKED_NAME)
 #error "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
+#endif
+
+#ifndef NN_GEMM_NARROW
+#define NN_GEMM_NARROW 0
 #endif
 
 enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256, ROW_PANELS = NN_GEMM_ROW_PANELS };
@@ -127,6 +136,37 @@ TILE(12)
 static tile_fn *const tiles[13] = {0,      tile_1, tile_2, tile_3,  tile_4,  tile_5, tile_6,
                                    tile_7, tile_8, tile_9, tile_10, tile_11, tile_12};
 
+#if NN_GEMM_NARROW
+_Static_assert(NR == 32, "narrow panels of 16 and 8 columns within panels of 32");
+/* The tile of `rows` rows (1..MR) of a panel of `width` (16 or 8) columns. */
+static tile_fn *narrow_tile(int width, int rows);
+#endif
+
+/* The width of the next panel when `left` columns remain: NR, or with NN_GEMM_NARROW 16 for
+ * 9..24 columns (17..24 then end with a panel of 8) and 8 for up to 8. */
+static int panel_width(int left)
+{
+#if NN_GEMM_NARROW
+    if (left <= 24)
+        return left <= 8 ? 8 : 16;
+#else
+    (void)left;
+#endif
+    return NR;
+}
+
+/* The tile of `rows` rows of a panel `width` columns wide. */
+static tile_fn *tile_for(int width, int rows)
+{
+#if NN_GEMM_NARROW
+    if (width < NR)
+        return narrow_tile(width, rows);
+#else
+    (void)width;
+#endif
+    return tiles[rows];
+}
+
 /* Copies columns j0..j0+cols-1 of op(B) rows p0..p0+kc-1 into dst[kc][NR], zero-padding the
  * columns past cols so the micro-kernel can always read NR of them. One conditional loop per
  * row rather than a copy plus a fill: the compiler turned those into memcpy/memset (rep movs,
@@ -165,8 +205,9 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
         t.alpha = alpha;
         t.beta = p0 == 0 ? beta : 1.0f; /* later k blocks add to the first one's result */
         t.ldc = ldc;
-        for (int j0 = 0; j0 < n; j0 += NR) {
-            t.cols = n - j0 < NR ? n - j0 : NR;
+        for (int j0 = 0; j0 < n; j0 += t.cols) {
+            const int width = panel_width(n - j0);
+            t.cols = n - j0 < width ? n - j0 : width;
             t.bias = bias && p0 == 0 ? bias + j0 : 0; /* added once, with the first k block */
             if (b_padded || (!trans_b && t.cols == NR)) {
                 t.b = b + (long)p0 * ldb + j0;
@@ -180,7 +221,7 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
                 const int rows = m - i0 < MR ? m - i0 : MR;
                 t.a = a + i0 * a_row + p0 * a_col;
                 t.c = c + (long)i0 * ldc + j0;
-                tiles[rows](&t);
+                tile_for(width, rows)(&t);
             }
         }
     }
