@@ -12,7 +12,9 @@
  *                 product with N = 8, 11 or 16 would otherwise compute 32 columns), through
  *                 narrow_tile(width, rows), which the including file defines after this header
  *                 (GCC 12 does not keep a narrow tile's sums in registers when it vectorises
- *                 the plain C of micro_tile at those widths)
+ *                 the plain C of micro_tile at those widths); it reads a row-major B in place
+ *                 (b_exact: only the panel's columns), so a small product's partial panel is
+ *                 not copied
  * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
  * broadcast element of A (AVX-512: 12 x 32 floats = 24 of 32 zmm registers).
  *
@@ -58,6 +60,7 @@ struct tile_args {
     long ldc;
     int cols;          /* columns of C to write, 1..NR */
     const float *bias; /* NULL, or the panel's columns of a bias added to every row */
+    int b_exact;       /* B's rows may end before the panel's width (narrow tiles only) */
 };
 
 /* The accumulators stay in registers only where the row count is a compile-time constant, so
@@ -209,7 +212,9 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
             const int width = panel_width(n - j0);
             t.cols = n - j0 < width ? n - j0 : width;
             t.bias = bias && p0 == 0 ? bias + j0 : 0; /* added once, with the first k block */
-            if (b_padded || (!trans_b && t.cols == NR)) {
+            const int in_place = b_padded || (!trans_b && (t.cols == NR || width < NR));
+            t.b_exact = in_place && !b_padded && t.cols < width;
+            if (in_place) {
                 t.b = b + (long)p0 * ldb + j0;
                 t.b_row = ldb;
             } else {
