@@ -62,21 +62,15 @@ static NN_GEMM_INLINE void narrow_rows(const int rows, const int wide, const int
     }
 }
 
-#define NARROW(R)                                                                                  \
-    static void narrow16_##R(const struct tile_args *t)                                            \
+#define NARROW_TILE(R, wide, name)                                                                 \
+    static void name(const struct tile_args *t)                                                    \
     {                                                                                              \
         if (t->b_exact)                                                                            \
-            narrow_rows(R, 1, 1, t);                                                               \
+            narrow_rows(R, wide, 1, t);                                                            \
         else                                                                                       \
-            narrow_rows(R, 1, 0, t);                                                               \
-    }                                                                                              \
-    static void narrow8_##R(const struct tile_args *t)                                             \
-    {                                                                                              \
-        if (t->b_exact)                                                                            \
-            narrow_rows(R, 0, 1, t);                                                               \
-        else                                                                                       \
-            narrow_rows(R, 0, 0, t);                                                               \
+            narrow_rows(R, wide, 0, t);                                                            \
     }
+#define NARROW(R) NARROW_TILE(R, 1, narrow16_##R) NARROW_TILE(R, 0, narrow8_##R)
 NARROW(1)
 NARROW(2)
 NARROW(3)

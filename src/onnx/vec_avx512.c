@@ -1,9 +1,12 @@
-/* GELU for CPUs with AVX-512F, 16 floats per step. Compiled with -mavx512f -mfma
- * (CMakeLists.txt); without those flags nn_vec_gelu_avx512 returns NULL.
+/* The vector kernels for CPUs with AVX-512F, 16 floats per step: vec_kernel.h's, with GELU,
+ * sigmoid and the LSTM kernels written with intrinsics. Compiled with -mavx512f -mfma
+ * (CMakeLists.txt); without those flags nn_vec_gelu_avx512 and nn_vec_kernels_avx512 return
+ * NULL.
  *
- * Same formula as vec_kernel.h (A&S 7.1.26 erf, polynomial exp), written with intrinsics so that
- * 1 / (1 + p|z|) uses the reciprocal estimate plus one Newton step (relative error ~1e-7)
- * instead of a division, which would otherwise dominate the loop. */
+ * Same formulas as vec_kernel.h (GELU: A&S 7.1.26 erf; e^x as 2^n times a polynomial), with FMAs,
+ * scalef for the 2^n, and the reciprocal estimate plus one Newton step (relative error ~1e-7)
+ * instead of a division, which would otherwise dominate the loop; the last partial vector of a
+ * sigmoid or LSTM row under a mask, not through a padded copy. */
 #include "vec.h"
 
 #if defined(__AVX512F__) && defined(__FMA__)
@@ -15,51 +18,10 @@
 #define VK_LSTM_CELL lstm_cell_avx512
 #include "vec_kernel.h"
 
-static inline __m512 gelu16(__m512 v)
-{
-    const __m512 one = _mm512_set1_ps(1.0f);
-    __m512 z = _mm512_mul_ps(v, _mm512_set1_ps(0.70710678f));
-    __m512 az = _mm512_min_ps(_mm512_abs_ps(z), _mm512_set1_ps(5.0f));
-    __m512 d = _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), az, one);
-    __m512 t = _mm512_rcp14_ps(d);
-    t = _mm512_mul_ps(t, _mm512_fnmadd_ps(d, t, _mm512_set1_ps(2.0f))); /* Newton step */
-    __m512 poly = _mm512_fmadd_ps(t, _mm512_set1_ps(1.061405429f), _mm512_set1_ps(-1.453152027f));
-    poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(1.421413741f));
-    poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(-0.284496736f));
-    poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(0.254829592f));
-    poly = _mm512_mul_ps(t, poly);
-    /* exp(-az^2) = 2^n * p(r), as nn_vec_exp_neg. */
-    __m512 x = _mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), az), az);
-    __m512 nf = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(0.00138888892f), _mm512_set1_ps(0.00833333377f));
-    p = _mm512_fmadd_ps(r, p, _mm512_set1_ps(0.0416666679f));
-    p = _mm512_fmadd_ps(r, p, _mm512_set1_ps(0.166666672f));
-    p = _mm512_fmadd_ps(r, p, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(r, p, one);
-    p = _mm512_fmadd_ps(r, p, one);
-    __m512 e = _mm512_scalef_ps(p, nf); /* p * 2^nf */
-    __m512 erf_abs = _mm512_fnmadd_ps(poly, e, one);
-    /* Give erf the sign of z: flip the sign bit where z is negative. */
-    __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
-    __m512 erf_z = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(erf_abs), sign));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(one, erf_z));
-}
-
-static void gelu_avx512(float *x, int64_t n)
-{
-    int64_t k = 0;
-    for (; k + 16 <= n; k += 16)
-        _mm512_storeu_ps(x + k, gelu16(_mm512_loadu_ps(x + k)));
-    gelu_avx512_tail(x + k, n - k);
-}
-
 /* e^x for x in [-104, 0] (the caller clamps): x = n ln2 + r, |r| <= ln2 / 2, e^r by the
- * degree-7 Taylor polynomial of vk_exp1 in FMAs (Estrin's scheme, with fewer dependent steps,
- * measured 3.1 ulp on the sigmoid against Horner's 2.7), 2^n applied by scalef, which rounds
- * subnormal results correctly. */
+ * degree-7 Taylor polynomial of vk_exp1 in FMAs (Horner: Estrin's scheme, with fewer dependent
+ * steps, measured 3.1 ulp on the sigmoid against Horner's 2.7), 2^n applied by scalef, which
+ * rounds subnormal results correctly. */
 static inline __m512 exp16_nonpositive(__m512 x)
 {
     __m512 nf = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
@@ -74,6 +36,35 @@ static inline __m512 exp16_nonpositive(__m512 x)
     p = _mm512_fmadd_ps(r, p, _mm512_set1_ps(1.0f));
     p = _mm512_fmadd_ps(r, p, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, nf);
+}
+
+static inline __m512 gelu16(__m512 v)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 z = _mm512_mul_ps(v, _mm512_set1_ps(0.70710678f));
+    __m512 az = _mm512_min_ps(_mm512_abs_ps(z), _mm512_set1_ps(5.0f));
+    __m512 d = _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), az, one);
+    __m512 t = _mm512_rcp14_ps(d);
+    t = _mm512_mul_ps(t, _mm512_fnmadd_ps(d, t, _mm512_set1_ps(2.0f))); /* Newton step */
+    __m512 poly = _mm512_fmadd_ps(t, _mm512_set1_ps(1.061405429f), _mm512_set1_ps(-1.453152027f));
+    poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(1.421413741f));
+    poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(-0.284496736f));
+    poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(0.254829592f));
+    poly = _mm512_mul_ps(t, poly);
+    __m512 e = exp16_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), az), az));
+    __m512 erf_abs = _mm512_fnmadd_ps(poly, e, one);
+    /* Give erf the sign of z: flip the sign bit where z is negative. */
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
+    __m512 erf_z = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(erf_abs), sign));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(one, erf_z));
+}
+
+static void gelu_avx512(float *x, int64_t n)
+{
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16)
+        _mm512_storeu_ps(x + k, gelu16(_mm512_loadu_ps(x + k)));
+    gelu_avx512_tail(x + k, n - k);
 }
 
 /* sigmoid as vk_sigmoid1 (e = e^-|x|, s = 1 / (1 + e), e * s for negative x), the division a

@@ -282,6 +282,29 @@ static void lstm_kernels(const struct nn_vec_kernels *k)
     assert_true(worst_h <= LSTM_ABS);
 }
 
+/* GELU (exact erf form) of every level over [-10, 10] against double precision: absolute error
+ * below GELU_ABS, the bound documented in vec.h. */
+#define GELU_ABS 1e-6
+static void gelu_accuracy(const char *level, nn_gelu_fn *gelu)
+{
+    enum { N = 1 << 20 };
+    float *x = malloc(sizeof(float) * N);
+    assert_non_null(x);
+    for (int i = 0; i < N; i++)
+        x[i] = -10.0f + 20.0f * (float)i / (float)(N - 1);
+    gelu(x, N);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) {
+        double xi = (double)(-10.0f + 20.0f * (float)i / (float)(N - 1));
+        double e = fabs((double)x[i] - 0.5 * xi * (1.0 + erf(xi / sqrt(2.0))));
+        worst = e > worst ? e : worst;
+    }
+    free(x);
+    if (verbose || worst > GELU_ABS)
+        printf("%-8s gelu     max absolute error %.3g\n", level, worst);
+    assert_true(worst <= GELU_ABS);
+}
+
 /* Bounds: the largest values measured on the development machine (docs/engine.md) rounded up. */
 #define EXP_ULP 1.5
 #define TANH_ULP 2.0
@@ -317,6 +340,7 @@ static void test_avx2(void **state)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (nn_vec_kernels_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         check_level(nn_vec_kernels_avx2());
+        gelu_accuracy("avx2", nn_vec_gelu_avx2());
         return;
     }
 #endif
@@ -329,6 +353,7 @@ static void test_avx512(void **state)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (nn_vec_kernels_avx512() && __builtin_cpu_supports("avx512f")) {
         check_level(nn_vec_kernels_avx512());
+        gelu_accuracy("avx512", nn_vec_gelu_avx512());
         return;
     }
 #endif
