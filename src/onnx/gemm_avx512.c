@@ -18,13 +18,12 @@
 #include <immintrin.h>
 
 /* A narrow panel's tile (NN_GEMM_NARROW): rows x 16 sums in one zmm per row, or rows x 8 in one
- * ymm (Zen 4 runs two 256-bit FMAs per cycle against one 512-bit: half a zmm would waste half
- * of each). `rows` and `wide` are constants in every caller; each k step is one load of B and
- * `rows` broadcasts of A. A row-major B that is not padded (t->b_exact) is read in place under
- * the mask of the panel's columns rather than copied; a padded one with plain loads (a masked
- * zmm load in the 8-wide tile cost 5% of a TinyTimeMixer's time). The store adds bias and beta C
- * under the mask of the columns (8-wide sums are widened to a zmm for it: AVX-512F has no masked ymm
- * store). */
+ * ymm (a zmm would leave half of each FMA's lanes idle). `rows`, `wide` and `masked` are
+ * constants in every caller; each k step is one load of B and `rows` broadcasts of A. A
+ * row-major B that is not padded (t->b_exact) is read in place under the mask of the panel's
+ * columns rather than copied; a padded one with plain loads (a masked zmm load in the 8-wide
+ * tile cost 5% of a TinyTimeMixer's time). The store adds bias and beta C under the mask of the
+ * columns (8-wide sums are widened to a zmm for it: AVX-512F has no masked ymm store). */
 static NN_GEMM_INLINE void narrow_rows(const int rows, const int wide, const int masked,
                                        const struct tile_args *t)
 {
