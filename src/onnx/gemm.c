@@ -126,8 +126,8 @@ void nn_sgemm_packed_bias(int trans_a, int m, int n, int k, float alpha, const f
         scale_c(m, n, beta, c, ldc, bias);
         return;
     }
-    best_variant()->packed(trans_a, m, n, k, alpha, a, lda, bp, nn_sgemm_packed_stride(n), beta,
-                           c, ldc, bias);
+    best_variant()->packed(trans_a, m, n, k, alpha, a, lda, bp, nn_sgemm_packed_stride(n), beta, c,
+                           ldc, bias);
 }
 
 void nn_sgemm_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,

@@ -88,8 +88,8 @@ static tile_fn *narrow_tile(int width, int rows)
     static tile_fn *const w16[13] = {0,           narrow16_1,  narrow16_2, narrow16_3, narrow16_4,
                                      narrow16_5,  narrow16_6,  narrow16_7, narrow16_8, narrow16_9,
                                      narrow16_10, narrow16_11, narrow16_12};
-    static tile_fn *const w8[13] = {0,          narrow8_1,  narrow8_2,  narrow8_3, narrow8_4,
-                                    narrow8_5,  narrow8_6,  narrow8_7,  narrow8_8, narrow8_9,
+    static tile_fn *const w8[13] = {0,          narrow8_1,  narrow8_2, narrow8_3, narrow8_4,
+                                    narrow8_5,  narrow8_6,  narrow8_7, narrow8_8, narrow8_9,
                                     narrow8_10, narrow8_11, narrow8_12};
     return width == 16 ? w16[rows] : w8[rows];
 }

@@ -112,8 +112,8 @@ static int matmul_run(const struct nn_node *n, const float *a, const float *b, f
     int ta = n->p[MM_TRANS_A] != 0;
     if (n->p[MM_FLAT]) {
         if (n->packed)
-            nn_sgemm_packed_bias(0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, n->packed, 0.0f,
-                                 y, N, bias);
+            nn_sgemm_packed_bias(0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, n->packed, 0.0f, y,
+                                 N, bias);
         else
             nn_sgemm(0, 0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, b, N, 0.0f, y, N);
         return n->packed != NULL;

@@ -411,8 +411,8 @@ static void input_products(struct nn_model *m, const struct nn_node *n, const st
         bias = s->bias;
     }
     if (s->wp) {
-        nn_sgemm_packed_bias(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp,
-                             0.0f, s->xw, (int)s->gh, bias);
+        nn_sgemm_packed_bias(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp, 0.0f,
+                             s->xw, (int)s->gh, bias);
         return;
     }
     for (int64_t i = 0; bias && i < rows; i++)
@@ -494,8 +494,8 @@ static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
 
 /* The new c and h of every row of step t still inside its sequence, from the activated gates
  * g0, with any activations: c, then h(c) of all rows in one call into rec, then h. */
-static void lstm_cells_general(struct nn_model *m, const struct nn_node *n,
-                               const struct rnn_dir *s, int64_t t, const float *g0)
+static void lstm_cells_general(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                               int64_t t, const float *g0)
 {
     int64_t H = s->hid, gh = s->gh;
     for (int64_t b = 0; b < s->batch; b++) {

@@ -73,8 +73,8 @@ static inline __m512 sigmoid16(__m512 v)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 a = _mm512_abs_ps(v);
-    __m512 e = exp16_nonpositive(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), a),
-                                               _mm512_set1_ps(-104.0f)));
+    __m512 e = exp16_nonpositive(
+        _mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), a), _mm512_set1_ps(-104.0f)));
     __m512 d = _mm512_add_ps(one, e);
     __m512 s = _mm512_rcp14_ps(d);
     s = _mm512_fmadd_ps(s, _mm512_fnmadd_ps(d, s, one), s); /* Newton step */

@@ -155,8 +155,7 @@ VK_MAP(vk_tanh_by_sigmoid, vk_tanh_by_sigmoid1)
 
 /* An LSTM step's gates in place: rows of `stride` floats, `ldg` apart, sigmoid over the first
  * nsig of each row (i, o, f), tanh by sigmoid over the rest (c~). */
-static inline void vk_lstm_gates(float *g, int64_t rows, int64_t ldg, int64_t stride,
-                                 int64_t nsig)
+static inline void vk_lstm_gates(float *g, int64_t rows, int64_t ldg, int64_t stride, int64_t nsig)
 {
     for (int64_t r = 0; r < rows; r++) {
         float *row = g + r * ldg;

@@ -300,8 +300,7 @@ static void variant_packed_sgemm(int trans_a, int trans_b, int m, int n, int k, 
         for (int j = 0; j < stride; j++)
             bp[(long)p * stride + j] =
                 j >= n ? 0.0f : trans_b ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
-    packed_variant->packed(trans_a, m, n, k, alpha, a, lda, bp, stride, beta, c, ldc,
-                           problem_bias);
+    packed_variant->packed(trans_a, m, n, k, alpha, a, lda, bp, stride, beta, c, ldc, problem_bias);
     free(bp);
 }
 
@@ -344,8 +343,9 @@ static void test_packed_bias(void **state)
         for (int i = 0; i < 6; i++)
             for (int r = 0; r < 4; r++) {
                 int t = (i + r) % 3; /* 0: beta 1, 1: A transposed, 2: beta 0 over NaN */
-                struct problem p = {t == 1, r & 1, rows[r], widths[i], (i + 1) * 7, 0.75f,
-                                    t == 2 ? 0.0f : 1.0f, 1, t == 2};
+                struct problem p = {
+                    t == 1, r & 1, rows[r], widths[i], (i + 1) * 7, 0.75f, t == 2 ? 0.0f : 1.0f,
+                    1,      t == 2};
                 check_problem(variant_packed_sgemm, v[kv].name, &p);
                 check_problem(packed_sgemm, "packed", &p);
             }

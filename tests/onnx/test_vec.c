@@ -251,7 +251,7 @@ static void lstm_kernels(const struct nn_vec_kernels *k)
             for (int r = 0; r < rows; r++)
                 for (int j = 0; j < ldg; j++) {
                     double x = g0[r * ldg + j];
-                    double ref = j >= 4 * hid   ? x /* past the gates: untouched */
+                    double ref = j >= 4 * hid  ? x /* past the gates: untouched */
                                  : j < 3 * hid ? ref_sigmoid(x)
                                                : ref_tanh_gate(x);
                     double e = fabs((double)g[r * ldg + j] - ref);
@@ -264,8 +264,8 @@ static void lstm_kernels(const struct nn_vec_kernels *k)
             for (int r = 0; r < rows; r++)
                 for (int j = 0; j < hid; j++) {
                     const float *gr = g + r * ldg;
-                    double cn = (double)gr[2 * hid + j] * c0[r * hid + j] +
-                                (double)gr[j] * gr[3 * hid + j];
+                    double cn =
+                        (double)gr[2 * hid + j] * c0[r * hid + j] + (double)gr[j] * gr[3 * hid + j];
                     double hn = (double)gr[hid + j] * tanh(cn);
                     /* c: within an ulp of |c| <= 5 and two rounded products */
                     if (fabs((double)c[r * hid + j] - cn) > 1e-6)
