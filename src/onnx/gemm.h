@@ -21,6 +21,10 @@ int nn_sgemm_packed_stride(int n);
 void nn_sgemm_pack_b(int trans_b, int n, int k, const float *b, int ldb, float *dst);
 void nn_sgemm_packed(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
                      const float *bp, float beta, float *c, int ldc);
+/* nn_sgemm_packed plus a bias: C = alpha * op(A) * B + beta * C + bias, the n floats of bias
+ * added to every row of C as the product is stored (no second pass over C). bias may be NULL. */
+void nn_sgemm_packed_bias(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                          const float *bp, float beta, float *c, int ldc, const float *bias);
 
 /* Name of the kernel nn_sgemm runs on this CPU ("avx512", "avx2" or "generic"), for reports.
  * Static string, never freed. */

@@ -8,6 +8,13 @@
  *   NN_GEMM_NR    columns of C per micro-tile (a multiple of the vector width)
  *   NN_GEMM_ROW_PANELS  panels of NR columns a one-row product over a packed B sums at once
  *                 (twice that many NR-wide sums must fit the registers beside a row of B)
+ *   NN_GEMM_NARROW  optional, 1: panels of 16 or 8 columns where fewer than 25 are left (a
+ *                 product with N = 8, 11 or 16 would otherwise compute 32 columns), through
+ *                 narrow_tile(width, rows), which the including file defines after this header
+ *                 (GCC 12 does not keep a narrow tile's sums in registers when it vectorises
+ *                 the plain C of micro_tile at those widths); it reads a row-major B in place
+ *                 (b_exact: only the panel's columns), so a small product's partial panel is
+ *                 not copied
  * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
  * broadcast element of A (AVX-512: 12 x 32 floats = 24 of 32 zmm registers).
  *
@@ -30,6 +37,10 @@
 #error "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
 #endif
 
+#ifndef NN_GEMM_NARROW
+#define NN_GEMM_NARROW 0
+#endif
+
 enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256, ROW_PANELS = NN_GEMM_ROW_PANELS };
 
 _Static_assert(MR >= 1 && MR <= 12, "1..12 rows per micro-tile");
@@ -47,7 +58,9 @@ struct tile_args {
     float alpha, beta;
     float *c;
     long ldc;
-    int cols; /* columns of C to write, 1..NR */
+    int cols;          /* columns of C to write, 1..NR */
+    const float *bias; /* NULL, or the panel's columns of a bias added to every row */
+    int b_exact;       /* B's rows may end before the panel's width (narrow tiles only) */
 };
 
 /* The accumulators stay in registers only where the row count is a compile-time constant, so
@@ -84,16 +97,21 @@ static NN_GEMM_INLINE void micro_tile(const int rows, const struct tile_args *t)
      * the partial panel becomes masked stores. */
     const float alpha = t->alpha, beta = t->beta;
     const int cols = t->cols;
+    if (t->bias)
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = alpha * acc[i][j] + (j < cols ? t->bias[j] : 0.0f);
+    const float scale = t->bias ? 1.0f : alpha;
     for (int i = 0; i < rows; i++) {
         float *ci = t->c + i * t->ldc;
         if (beta == 0.0f) {
             for (int j = 0; j < NR; j++)
                 if (j < cols)
-                    ci[j] = alpha * acc[i][j];
+                    ci[j] = scale * acc[i][j];
         } else {
             for (int j = 0; j < NR; j++)
                 if (j < cols)
-                    ci[j] = alpha * acc[i][j] + beta * ci[j];
+                    ci[j] = scale * acc[i][j] + beta * ci[j];
         }
     }
 }
@@ -121,6 +139,37 @@ TILE(12)
 static tile_fn *const tiles[13] = {0,      tile_1, tile_2, tile_3,  tile_4,  tile_5, tile_6,
                                    tile_7, tile_8, tile_9, tile_10, tile_11, tile_12};
 
+#if NN_GEMM_NARROW
+_Static_assert(NR == 32, "narrow panels of 16 and 8 columns within panels of 32");
+/* The tile of `rows` rows (1..MR) of a panel of `width` (16 or 8) columns. */
+static tile_fn *narrow_tile(int width, int rows);
+#endif
+
+/* The width of the next panel when `left` columns remain: NR, or with NN_GEMM_NARROW 16 for
+ * 9..24 columns (17..24 then end with a panel of 8) and 8 for up to 8. */
+static int panel_width(int left)
+{
+#if NN_GEMM_NARROW
+    if (left <= 24)
+        return left <= 8 ? 8 : 16;
+#else
+    (void)left;
+#endif
+    return NR;
+}
+
+/* The tile of `rows` rows of a panel `width` columns wide. */
+static tile_fn *tile_for(int width, int rows)
+{
+#if NN_GEMM_NARROW
+    if (width < NR)
+        return narrow_tile(width, rows);
+#else
+    (void)width;
+#endif
+    return tiles[rows];
+}
+
 /* Copies columns j0..j0+cols-1 of op(B) rows p0..p0+kc-1 into dst[kc][NR], zero-padding the
  * columns past cols so the micro-kernel can always read NR of them. One conditional loop per
  * row rather than a copy plus a fill: the compiler turned those into memcpy/memset (rep movs,
@@ -145,7 +194,8 @@ static void pack_b(float *dst, int trans_b, const float *b, long ldb, int p0, in
 /* b_padded: B is row-major with ldb >= n rounded up to NR and zeros past column n (packed once
  * by nn_gemm_pack_b), so every panel, the last partial one included, is read in place. */
 static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                      int lda, const float *b, int ldb, float beta, float *c, int ldc, int b_padded)
+                      int lda, const float *b, int ldb, float beta, float *c, int ldc, int b_padded,
+                      const float *bias)
 {
     float packed[KC * NR];
     const long a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
@@ -158,9 +208,13 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
         t.alpha = alpha;
         t.beta = p0 == 0 ? beta : 1.0f; /* later k blocks add to the first one's result */
         t.ldc = ldc;
-        for (int j0 = 0; j0 < n; j0 += NR) {
-            t.cols = n - j0 < NR ? n - j0 : NR;
-            if (b_padded || (!trans_b && t.cols == NR)) {
+        for (int j0 = 0; j0 < n; j0 += t.cols) {
+            const int width = panel_width(n - j0);
+            t.cols = n - j0 < width ? n - j0 : width;
+            t.bias = bias && p0 == 0 ? bias + j0 : 0; /* added once, with the first k block */
+            const int in_place = b_padded || (!trans_b && (t.cols == NR || width < NR));
+            t.b_exact = in_place && !b_padded && t.cols < width;
+            if (in_place) {
                 t.b = b + (long)p0 * ldb + j0;
                 t.b_row = ldb;
             } else {
@@ -172,7 +226,7 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
                 const int rows = m - i0 < MR ? m - i0 : MR;
                 t.a = a + i0 * a_row + p0 * a_col;
                 t.c = c + (long)i0 * ldc + j0;
-                tiles[rows](&t);
+                tile_for(width, rows)(&t);
             }
         }
     }
@@ -181,7 +235,7 @@ static void gemm_body(int trans_a, int trans_b, int m, int n, int k, float alpha
 static void NN_GEMM_NAME(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                          int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
-    gemm_body(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+    gemm_body(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0);
 }
 
 /* One row of C over a packed B (a matrix-vector product, e.g. a recurrent step at batch 1).
@@ -214,12 +268,13 @@ static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *
     const float alpha = t->alpha, beta = t->beta;
     const int cols = t->cols;
     float *c = t->c;
+    const float *bias = t->bias;
     for (int q = 0; q < panels; q++)
         for (int j = 0; j < NR; j++)
-            if (q * NR + j < cols)
-                c[q * NR + j] = beta == 0.0f
-                                    ? alpha * (even[q][j] + odd[q][j])
-                                    : alpha * (even[q][j] + odd[q][j]) + beta * c[q * NR + j];
+            if (q * NR + j < cols) {
+                float v = alpha * (even[q][j] + odd[q][j]) + (bias ? bias[q * NR + j] : 0.0f);
+                c[q * NR + j] = beta == 0.0f ? v : v + beta * c[q * NR + j];
+            }
 }
 
 typedef void row_fn(const struct tile_args *t, int k);
@@ -234,9 +289,10 @@ ROW(3)
 ROW(4)
 static row_fn *const rows_of_panels[5] = {0, row_1, row_2, row_3, row_4};
 
-/* C[1 x n] = alpha * a * B + beta * C over the packed B (row stride ldbp, zeros past n). */
+/* C[1 x n] = alpha * a * B + beta * C (+ bias) over the packed B (row stride ldbp, zeros past
+ * n). */
 static void gemm_one_row(int n, int k, float alpha, const float *a, long a_col, const float *bp,
-                         int ldbp, float beta, float *c)
+                         int ldbp, float beta, float *c, const float *bias)
 {
     struct tile_args t = {0};
     t.a = a;
@@ -249,15 +305,17 @@ static void gemm_one_row(int n, int k, float alpha, const float *a, long a_col, 
         t.b = bp + j0;
         t.c = c + j0;
         t.cols = cols;
+        t.bias = bias ? bias + j0 : 0;
         rows_of_panels[(cols + NR - 1) / NR](&t, k);
     }
 }
 
 static void NN_GEMM_PACKED_NAME(int trans_a, int m, int n, int k, float alpha, const float *a,
-                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc)
+                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc,
+                                const float *bias)
 {
     if (m == 1)
-        gemm_one_row(n, k, alpha, a, trans_a ? lda : 1, bp, ldbp, beta, c);
+        gemm_one_row(n, k, alpha, a, trans_a ? lda : 1, bp, ldbp, beta, c, bias);
     else
-        gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1);
+        gemm_body(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc, 1, bias);
 }

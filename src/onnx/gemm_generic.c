@@ -35,9 +35,13 @@ nn_sgemm_fn *nn_gemm_generic(void)
 
 /* Over a B packed once: row-major, nothing to skip (the generic level's panel width is 1). */
 static void sgemm_generic_packed(int trans_a, int m, int n, int k, float alpha, const float *a,
-                                 int lda, const float *bp, int ldbp, float beta, float *c, int ldc)
+                                 int lda, const float *bp, int ldbp, float beta, float *c, int ldc,
+                                 const float *bias)
 {
     sgemm_generic(trans_a, 0, m, n, k, alpha, a, lda, bp, ldbp, beta, c, ldc);
+    for (int i = 0; bias && i < m; i++)
+        for (int j = 0; j < n; j++)
+            c[(long)i * ldc + j] += bias[j];
 }
 
 nn_sgemm_packed_fn *nn_gemm_generic_packed(void)

@@ -14,10 +14,12 @@
 typedef void nn_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                          int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-/* C = alpha * op(A) * B + beta * C over a B packed once by nn_gemm_pack_b: row-major [k][ldbp],
- * ldbp = n rounded up to the level's panel width, zeros past column n. Same conditions. */
+/* C = alpha * op(A) * B + beta * C (+ bias, n floats added to every row, when not NULL) over a B
+ * packed once by nn_gemm_pack_b: row-major [k][ldbp], ldbp = n rounded up to the level's panel
+ * width, zeros past column n. Same conditions. */
 typedef void nn_sgemm_packed_fn(int trans_a, int m, int n, int k, float alpha, const float *a,
-                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc);
+                                int lda, const float *bp, int ldbp, float beta, float *c, int ldc,
+                                const float *bias);
 
 /* KC rows x NR columns of floats: 256 x 32 x 4 bytes. */
 #define NN_GEMM_STACK_BYTES (256 * 32 * 4)

@@ -103,23 +103,27 @@ static int matmul_shapes(struct nn_model *m, struct nn_node *n, const struct nn_
     return nn_set_output(m, n, 0, NN_FLOAT, r, dims);
 }
 
-static void matmul_run(const struct nn_node *n, const float *a, const float *b, float *y)
+/* y = op(A) @ B, plus bias (N floats, or NULL) on every row when B is packed (the product adds
+ * it as it stores); returns whether it added the bias. */
+static int matmul_run(const struct nn_node *n, const float *a, const float *b, float *y,
+                      const float *bias)
 {
     int M = (int)n->p[MM_M], K = (int)n->p[MM_K], N = (int)n->p[MM_N];
     int ta = n->p[MM_TRANS_A] != 0;
     if (n->p[MM_FLAT]) {
         if (n->packed)
-            nn_sgemm_packed(0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, n->packed, 0.0f, y, N);
+            nn_sgemm_packed_bias(0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, n->packed, 0.0f, y,
+                                 N, bias);
         else
             nn_sgemm(0, 0, (int)(M * n->p[MM_BATCH]), N, K, 1.0f, a, K, b, N, 0.0f, y, N);
-        return;
+        return n->packed != NULL;
     }
     int rb = (int)n->p[MM_BRANK];
     int64_t idx[MM_MAX_BATCH_RANK] = {0}, oa = 0, ob = 0;
     for (int64_t i = 0; i < n->p[MM_BATCH]; i++) {
         if (n->packed) /* B is shared by every product (ob stays 0) */
-            nn_sgemm_packed(ta, M, N, K, 1.0f, a + oa * M * K, ta ? M : K, n->packed, 0.0f,
-                            y + i * M * N, N);
+            nn_sgemm_packed_bias(ta, M, N, K, 1.0f, a + oa * M * K, ta ? M : K, n->packed, 0.0f,
+                                 y + i * M * N, N, bias);
         else
             nn_sgemm(ta, 0, M, N, K, 1.0f, a + oa * M * K, ta ? M : K, b + ob * K * N, N, 0.0f,
                      y + i * M * N, N);
@@ -134,6 +138,7 @@ static void matmul_run(const struct nn_node *n, const float *a, const float *b, 
             idx[d] = 0;
         }
     }
+    return n->packed != NULL;
 }
 
 static int matmul_infer(struct nn_model *m, struct nn_node *n)
@@ -146,7 +151,7 @@ static int matmul_infer(struct nn_model *m, struct nn_node *n)
 
 static int matmul_exec(struct nn_model *m, struct nn_node *n)
 {
-    matmul_run(n, nn_in(m, n, 0)->data, nn_in(m, n, 1)->data, nn_out(m, n, 0)->data);
+    matmul_run(n, nn_in(m, n, 0)->data, nn_in(m, n, 1)->data, nn_out(m, n, 0)->data, NULL);
     return 0;
 }
 
@@ -164,10 +169,11 @@ static int matmul_bias_infer(struct nn_model *m, struct nn_node *n)
 static int matmul_bias_exec(struct nn_model *m, struct nn_node *n)
 {
     struct nn_tensor *y = nn_out(m, n, 0);
-    matmul_run(n, nn_in(m, n, 0)->data, nn_in(m, n, 1)->data, y->data);
     const float *bias = nn_in(m, n, 2)->data;
     float *out = y->data;
     int64_t N = n->p[MM_N], rows = y->numel / (N ? N : 1);
+    if (matmul_run(n, nn_in(m, n, 0)->data, nn_in(m, n, 1)->data, out, bias))
+        rows = 0; /* added by the product */
     for (int64_t r = 0; r < rows; r++) {
         float *row = out + r * N;
         for (int64_t j = 0; j < N; j++)

@@ -175,8 +175,8 @@ static void activate(struct nn_model *m, const struct nn_node *n, int i, float *
 }
 
 /* activate, except that a Tanh without clip runs as tanh(x) = 2 sigmoid(2x) - 1: the sigmoid
- * kernel is the shorter one (absolute error a few 1e-8; the relative error near 0 is larger,
- * which a recurrent state, multiplied and summed, does not see). */
+ * kernel is the shorter one (absolute error up to 1.8e-7 near +-1; the relative error near 0 is
+ * larger, which a recurrent state, multiplied and summed, does not see). */
 static void activate_by_sigmoid(struct nn_model *m, const struct nn_node *n, int i, float *x,
                                 int64_t count)
 {
@@ -274,11 +274,11 @@ static int read_geometry(struct nn_model *m, struct nn_node *n)
 }
 
 /* Scratch floats: X W^T for every step, the recurrent product, h, c, r * h (or GRU's third gate)
- * and GRU's z and r of the batch. */
+ * and GRU's z and r of the batch, and the input product's bias. */
 static int64_t scratch_floats(const struct nn_node *n)
 {
     int64_t gh = n->p[R_GATES] * n->p[R_HID], rows = n->p[R_SEQ] * n->p[R_BATCH];
-    return rows * gh + n->p[R_BATCH] * (gh + 5 * n->p[R_HID]);
+    return rows * gh + n->p[R_BATCH] * (gh + 5 * n->p[R_HID]) + gh;
 }
 
 static int64_t round16(int64_t v)
@@ -380,6 +380,7 @@ struct rnn_dir {
     const float *w, *r, *wb, *rb, *peep; /* wb, rb, peep may be NULL */
     const float *wp, *rp, *rhp;          /* packed W^T, R^T, GRU's third R^T, or NULL */
     float *xw, *rec, *h, *c, *rh, *zr;   /* zr: GRU's [batch, 2H] z and r */
+    float *bias;                         /* the input product's bias, gh floats */
 };
 
 /* Row of time step t, batch entry b in a [seq, batch] (layout 0) or [batch, seq] order. */
@@ -396,25 +397,28 @@ static int64_t seq_len(struct nn_model *m, const struct nn_node *n, int64_t b)
 }
 
 /* xw = X W^T + Wb + Rb for every step (GRU with linear_before_reset keeps Rb of its third gate
- * for the recurrent part). */
+ * for the recurrent part): the two biases summed once, then added by the product as it stores
+ * its rows (over packed weights; otherwise xw starts as the bias rows and the product adds to
+ * them). */
 static void input_products(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s)
 {
     int64_t rows = s->seq * s->batch;
-    const float *x = nn_in(m, n, 0)->data;
-    if (s->wp)
-        nn_sgemm_packed(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp, 0.0f,
-                        s->xw, (int)s->gh);
-    else
-        nn_sgemm(0, 1, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->w, (int)s->in,
-                 0.0f, s->xw, (int)s->gh);
-    if (!s->wb)
-        return;
-    int64_t keep = n->p[R_KIND] == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
-    for (int64_t i = 0; i < rows; i++) {
-        float *row = s->xw + i * s->gh;
+    const float *x = nn_in(m, n, 0)->data, *bias = NULL;
+    if (s->wb) {
+        int64_t keep = n->p[R_KIND] == RNN_GRU && n->p[R_LBR] ? 2 * s->hid : s->gh;
         for (int64_t j = 0; j < s->gh; j++)
-            row[j] += s->wb[j] + (j < keep ? s->rb[j] : 0.0f);
+            s->bias[j] = s->wb[j] + (j < keep ? s->rb[j] : 0.0f);
+        bias = s->bias;
     }
+    if (s->wp) {
+        nn_sgemm_packed_bias(0, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->wp, 0.0f,
+                             s->xw, (int)s->gh, bias);
+        return;
+    }
+    for (int64_t i = 0; bias && i < rows; i++)
+        memcpy(s->xw + i * s->gh, bias, (size_t)s->gh * sizeof *bias);
+    nn_sgemm(0, 1, (int)rows, (int)s->gh, (int)s->in, 1.0f, x, (int)s->in, s->w, (int)s->in,
+             bias ? 1.0f : 0.0f, s->xw, (int)s->gh);
 }
 
 static float *y_at(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s, int64_t t,
@@ -462,34 +466,24 @@ static int lstm_batched(const struct nn_node *n, const struct rnn_dir *s)
     return n->p[R_KIND] == RNN_LSTM && !s->peep && (!n->p[R_LAYOUT] || s->batch == 1);
 }
 
-/* Whether the LSTM's f and g are ONNX's defaults, Sigmoid and Tanh, without clip: then
- * tanh(x) = 2 sigmoid(2x) - 1 puts all four gates of every row through one sigmoid call (more
- * vectors per call to overlap, no copies), with an absolute error of a few 1e-8 on c~. */
-static int lstm_one_sigmoid(const struct nn_node *n, const struct rnn_dir *s)
+/* Whether the LSTM's f, g and h are ONNX's defaults, Sigmoid, Tanh and Tanh, without clip: then
+ * the step runs on the lstm_gates and lstm_cell kernels, both computing tanh(x) as
+ * 2 sigmoid(2x) - 1 (absolute error up to 1.8e-7 near +-1): all four gates of a row in one
+ * pass, the cell update and h in another. */
+static int lstm_default_acts(const struct nn_node *n, const struct rnn_dir *s)
 {
     int a = 3 * s->d;
     return n->p[R_ACT + a] == ACT_SIGMOID && n->p[R_ACT + a + 1] == ACT_TANH &&
-           bits_float(n->p[R_CLIP]) <= 0.0f;
+           n->p[R_ACT + a + 2] == ACT_TANH && bits_float(n->p[R_CLIP]) <= 0.0f;
 }
 
-/* i, o, f and c~ of every row of step t, over the [batch, 4H] block. In one sigmoid call when
- * lstm_one_sigmoid; otherwise f over the block and g over the c gates set aside in rec (an LSTM's
- * recurrent products go straight into xw), put back after. */
+/* i, o, f and c~ of every row of step t through their functions, over the [batch, 4H] block: f
+ * over the block and g over the c gates set aside in rec (an LSTM's recurrent products go
+ * straight into xw), put back after. */
 static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
-                                const struct rnn_dir *s, int64_t t)
+                                const struct rnn_dir *s, float *g0)
 {
     int64_t H = s->hid, gh = s->gh;
-    float *g0 = s->xw + row_of(n, t, 0) * gh;
-    if (lstm_one_sigmoid(n, s)) {
-        for (int64_t b = 0; b < s->batch; b++)
-            for (int64_t k = 3 * H; k < gh; k++)
-                g0[b * gh + k] *= 2.0f;
-        m->vec->sigmoid(g0, g0, s->batch * gh);
-        for (int64_t b = 0; b < s->batch; b++)
-            for (int64_t k = 3 * H; k < gh; k++)
-                g0[b * gh + k] = 2.0f * g0[b * gh + k] - 1.0f;
-        return;
-    }
     for (int64_t b = 0; b < s->batch; b++)
         memcpy(s->rec + b * H, g0 + b * gh + 3 * H, (size_t)H * sizeof *g0);
     activate(m, n, 3 * s->d, g0, s->batch * gh);
@@ -498,14 +492,12 @@ static void lstm_activate_block(struct nn_model *m, const struct nn_node *n,
         memcpy(g0 + b * gh + 3 * H, s->rec + b * H, (size_t)H * sizeof *g0);
 }
 
-/* One LSTM step without peepholes for the whole batch: the gates in lstm_activate_block, the new
- * c of every row still inside its sequence, then h(c) of all rows in one call into rec. */
-static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
-                              int64_t t)
+/* The new c and h of every row of step t still inside its sequence, from the activated gates
+ * g0, with any activations: c, then h(c) of all rows in one call into rec, then h. */
+static void lstm_cells_general(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                               int64_t t, const float *g0)
 {
     int64_t H = s->hid, gh = s->gh;
-    const float *g0 = s->xw + row_of(n, t, 0) * gh;
-    lstm_activate_block(m, n, s, t);
     for (int64_t b = 0; b < s->batch; b++) {
         const float *g = g0 + b * gh;
         float *c = s->c + b * H;
@@ -515,18 +507,37 @@ static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const
     }
     memcpy(s->rec, s->c, (size_t)(s->batch * H) * sizeof *s->rec);
     activate_by_sigmoid(m, n, 3 * s->d + 2, s->rec, s->batch * H);
+    for (int64_t b = 0; b < s->batch; b++)
+        if (t < seq_len(m, n, b))
+            for (int64_t k = 0; k < H; k++)
+                s->h[b * H + k] = g0[b * gh + H + k] * s->rec[b * H + k];
+}
+
+/* One LSTM step without peepholes for the whole batch: the gates, the cells of the rows still
+ * inside their sequence (all rows in one lstm_cell call without sequence_lens), then Y. */
+static void lstm_step_batched(struct nn_model *m, const struct nn_node *n, const struct rnn_dir *s,
+                              int64_t t)
+{
+    int64_t H = s->hid, gh = s->gh;
+    float *g0 = s->xw + row_of(n, t, 0) * gh;
+    if (!lstm_default_acts(n, s)) {
+        lstm_activate_block(m, n, s, g0);
+        lstm_cells_general(m, n, s, t, g0);
+    } else {
+        m->vec->lstm_gates(g0, s->batch, gh, gh, 3 * H);
+        if (!nn_in(m, n, 4))
+            m->vec->lstm_cell(g0, gh, s->c, s->h, s->batch, H);
+        else
+            for (int64_t b = 0; b < s->batch; b++)
+                if (t < seq_len(m, n, b))
+                    m->vec->lstm_cell(g0 + b * gh, gh, s->c + b * H, s->h + b * H, 1, H);
+    }
     for (int64_t b = 0; b < s->batch; b++) {
-        float *y = y_at(m, n, s, t, b), *h = s->h + b * H;
-        const float *go = g0 + b * gh + H, *tc = s->rec + b * H;
-        if (t >= seq_len(m, n, b)) {
-            if (y)
-                memset(y, 0, (size_t)H * sizeof *y);
-            continue;
-        }
-        for (int64_t k = 0; k < H; k++)
-            h[k] = go[k] * tc[k];
-        if (y)
-            memcpy(y, h, (size_t)H * sizeof *y);
+        float *y = y_at(m, n, s, t, b);
+        if (y && t >= seq_len(m, n, b))
+            memset(y, 0, (size_t)H * sizeof *y);
+        else if (y)
+            memcpy(y, s->h + b * H, (size_t)H * sizeof *y);
     }
 }
 
@@ -682,6 +693,7 @@ static int rnn_exec(struct nn_model *m, struct nn_node *n)
     s.c = s.h + s.batch * s.hid;
     s.rh = s.c + s.batch * s.hid;
     s.zr = s.rh + s.batch * s.hid;
+    s.bias = s.zr + s.batch * 2 * s.hid;
     const struct nn_tensor *bias = nn_in(m, n, 3), *peep = nn_in(m, n, 7);
     for (s.d = 0; s.d < n->p[R_DIRS]; s.d++) {
         s.w = (const float *)nn_in(m, n, 1)->data + s.d * s.gh * s.in;

@@ -14,9 +14,10 @@
 
 /* Defines name(x, y, n): y[k] = f1(x[k]) for k < n (y may be x). Whole blocks of 16 go through
  * the loop the compiler vectorises; the last partial block through a zero-padded copy, so a
- * short row (a recurrent layer's 24 gates) is not left to a scalar loop. */
+ * short row (a recurrent layer's 24 gates) is not left to a scalar loop. Inline, so that a
+ * level which replaces one (vec_avx512.c) leaves the other unused without a warning. */
 #define VK_MAP(name, f1)                                                                           \
-    static void name(const float *x, float *y, int64_t n)                                          \
+    static inline void name(const float *x, float *y, int64_t n)                                   \
     {                                                                                              \
         int64_t full = n / 16 * 16;                                                                \
         for (int64_t k = 0; k < full; k++)                                                         \
@@ -142,6 +143,44 @@ static inline float vk_sigmoid1(float x)
 
 VK_MAP(vk_sigmoid, vk_sigmoid1)
 
+/* tanh(x) as 2 sigmoid(2x) - 1: the sigmoid's cost, an absolute error up to 1.8e-7 near +-1
+ * (the relative error near 0 is larger). For the LSTM kernels below, whose states are multiplied and
+ * summed. */
+static inline float vk_tanh_by_sigmoid1(float x)
+{
+    return 2.0f * vk_sigmoid1(2.0f * x) - 1.0f;
+}
+
+VK_MAP(vk_tanh_by_sigmoid, vk_tanh_by_sigmoid1)
+
+/* An LSTM step's gates in place: rows of `stride` floats, `ldg` apart, sigmoid over the first
+ * nsig of each row (i, o, f), tanh by sigmoid over the rest (c~). */
+static inline void vk_lstm_gates(float *g, int64_t rows, int64_t ldg, int64_t stride, int64_t nsig)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = g + r * ldg;
+        vk_sigmoid(row, row, nsig);
+        vk_tanh_by_sigmoid(row + nsig, row + nsig, stride - nsig);
+    }
+}
+
+/* The LSTM cell of `rows` rows after its gates: g rows [i o f c~] (4 * hid floats, ldg apart,
+ * activated), c and h rows of hid floats, contiguous: c = f c + i c~, h = o tanh(c) (tanh by
+ * sigmoid). */
+static inline void vk_lstm_cell(const float *g, int64_t ldg, float *c, float *h, int64_t rows,
+                                int64_t hid)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *gi = g + r * ldg, *go = gi + hid, *gf = gi + 2 * hid, *gc = gi + 3 * hid;
+        float *cr = c + r * hid, *hr = h + r * hid;
+        for (int64_t k = 0; k < hid; k++)
+            cr[k] = gf[k] * cr[k] + gi[k] * gc[k];
+        vk_tanh_by_sigmoid(cr, hr, hid);
+        for (int64_t k = 0; k < hid; k++)
+            hr[k] *= go[k];
+    }
+}
+
 /* erf: the Maclaurin series of erf up to x^21 for |x| < 0.9 (relative truncation below 2e-9),
  * else 1 - A&S 7.1.26's erfc with the sign of x (absolute error 1.5e-7 on values >= 0.79). */
 static inline float vk_erf1(float x)
@@ -255,4 +294,16 @@ static void vk_window_sum(const float *x, float *y, int64_t n, int64_t k)
         vk_window_block(x + o, y + o, k, 1);
 }
 
-#define NN_VEC_TABLE_ENTRIES vk_exp, vk_tanh, vk_sigmoid, vk_erf, vk_softmax, vk_window_sum
+/* The table of struct nn_vec_kernels; a level with its own version of a kernel (vec_avx512.c)
+ * names it before including this file. */
+#ifndef VK_SIGMOID
+#define VK_SIGMOID vk_sigmoid
+#endif
+#ifndef VK_LSTM_GATES
+#define VK_LSTM_GATES vk_lstm_gates
+#endif
+#ifndef VK_LSTM_CELL
+#define VK_LSTM_CELL vk_lstm_cell
+#endif
+#define NN_VEC_TABLE_ENTRIES                                                                       \
+    vk_exp, vk_tanh, VK_SIGMOID, vk_erf, vk_softmax, vk_window_sum, VK_LSTM_GATES, VK_LSTM_CELL

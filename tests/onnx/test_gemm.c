@@ -40,6 +40,11 @@ struct problem {
     int nan_c; /* C starts as NaN (only meaningful with beta == 0) */
 };
 
+/* Set by test_packed_bias: each problem gets a bias of n floats added to every row (the packed
+ * wrappers below pass problem_bias, NULL otherwise). */
+static int with_bias;
+static const float *problem_bias;
+
 /* Runs `fn` (or nn_sgemm when fn is NULL) on one random problem and checks every element. */
 static void check_problem(nn_sgemm_fn *fn, const char *name, const struct problem *p)
 {
@@ -62,6 +67,11 @@ static void check_problem(nn_sgemm_fn *fn, const char *name, const struct proble
         for (int j = 0; j < ldc; j++)
             c0[(long)i * ldc + j] = j >= p->n ? SENTINEL : p->nan_c ? NAN : next_value();
     memcpy(c, c0, sizeof(float) * (size_t)p->m * ldc);
+    float *bias = malloc(sizeof(float) * ((size_t)p->n + 1));
+    assert_non_null(bias);
+    for (int j = 0; j < p->n; j++)
+        bias[j] = 4.0f * next_value();
+    problem_bias = with_bias ? bias : NULL;
 
     if (fn)
         fn(p->trans_a, p->trans_b, p->m, p->n, p->k, p->alpha, a, lda, b, ldb, p->beta, c, ldc);
@@ -90,6 +100,10 @@ static void check_problem(nn_sgemm_fn *fn, const char *name, const struct proble
                 want += p->beta * (double)c0[(long)i * ldc + j];
                 magnitude += fabs(p->beta * (double)c0[(long)i * ldc + j]);
             }
+            if (with_bias) {
+                want += bias[j];
+                magnitude += fabs(bias[j]);
+            }
             /* float accumulation of k products in any order, plus the alpha/beta step */
             const double tolerance = 2.0 * (p->k + 3) * FLT_EPSILON * magnitude + 1e-30;
             if (!(fabs(got - want) <= tolerance))
@@ -99,10 +113,12 @@ static void check_problem(nn_sgemm_fn *fn, const char *name, const struct proble
                          i, j, got, want, tolerance);
         }
     }
+    problem_bias = NULL;
     free(a);
     free(b);
     free(c);
     free(c0);
+    free(bias);
 }
 
 /* The kernels to check: every usable variant, then nn_sgemm itself (fn NULL). */
@@ -246,7 +262,7 @@ static void packed_sgemm(int trans_a, int trans_b, int m, int n, int k, float al
     for (int p = 0; p < k; p++) /* zero past column n: the kernel reads whole panels */
         for (int j = n; j < stride; j++)
             assert_true(bp[(long)p * stride + j] == 0.0f);
-    nn_sgemm_packed(trans_a, m, n, k, alpha, a, lda, bp, beta, c, ldc);
+    nn_sgemm_packed_bias(trans_a, m, n, k, alpha, a, lda, bp, beta, c, ldc, problem_bias);
     free(bp);
 }
 
@@ -284,7 +300,7 @@ static void variant_packed_sgemm(int trans_a, int trans_b, int m, int n, int k, 
         for (int j = 0; j < stride; j++)
             bp[(long)p * stride + j] =
                 j >= n ? 0.0f : trans_b ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
-    packed_variant->packed(trans_a, m, n, k, alpha, a, lda, bp, stride, beta, c, ldc);
+    packed_variant->packed(trans_a, m, n, k, alpha, a, lda, bp, stride, beta, c, ldc, problem_bias);
     free(bp);
 }
 
@@ -311,6 +327,36 @@ static void test_packed_one_row(void **state)
     }
 }
 
+/* The bias epilogue of the packed kernels (nn_sgemm_packed_bias): every level, one row and
+ * several, both betas (0 over NaN), k longer than one k block (the bias is added once), widths
+ * around the panel, a product with nothing to multiply (k = 0: C = beta C + bias). */
+static void test_packed_bias(void **state)
+{
+    (void)state;
+    struct nn_gemm_variant v[4];
+    int count = nn_gemm_variants(v, 4);
+    with_bias = 1;
+    static const int widths[] = {1, 11, 32, 33, 96, 129};
+    static const int rows[] = {1, 5, 13, 60};
+    for (int kv = 0; kv < count; kv++) {
+        packed_variant = &v[kv];
+        for (int i = 0; i < 6; i++)
+            for (int r = 0; r < 4; r++) {
+                int t = (i + r) % 3; /* 0: beta 1, 1: A transposed, 2: beta 0 over NaN */
+                struct problem p = {
+                    t == 1, r & 1, rows[r], widths[i], (i + 1) * 7, 0.75f, t == 2 ? 0.0f : 1.0f,
+                    1,      t == 2};
+                check_problem(variant_packed_sgemm, v[kv].name, &p);
+                check_problem(packed_sgemm, "packed", &p);
+            }
+        struct problem lk = {0, 0, 13, 40, 600, 1.0f, 1.0f, 0, 0};
+        check_problem(variant_packed_sgemm, v[kv].name, &lk);
+    }
+    struct problem empty = {0, 0, 3, 20, 0, 1.0f, 0.5f, 1, 0};
+    check_problem(packed_sgemm, "packed", &empty);
+    with_bias = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_mixer_shapes),
         cmocka_unit_test(test_packed_b),
         cmocka_unit_test(test_packed_one_row),
+        cmocka_unit_test(test_packed_bias),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
