@@ -24,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import frontier  # noqa: E402
 import run  # noqa: E402
-from select_weight import add_common_args, sim  # noqa: E402
+from select_weight import (add_common_args, add_test_part_arg, no_traces,  # noqa: E402
+                           part_of, sim)
 
 
 def sweep_flags(score, bound):
@@ -50,17 +51,14 @@ def main():
     add_common_args(p)
     p.add_argument("--scores", default="step,peak-quantile")
     p.add_argument("--bounds", default="0.60,0.70,0.80,0.85,0.90,0.95,1.00")
-    p.add_argument("--test-part", action="store_true",
-                   help="run the test part (70%%..100%%) instead, for information only: nothing "
-                   "may be chosen on it")
+    add_test_part_arg(p)
     args = p.parse_args()
-    if not os.path.isdir(args.traces):
-        print(f"select_frontier: no traces in {args.traces}", file=sys.stderr)
+    if no_traces(args, "select_frontier"):
         return 77
     a, b = args.scores.split(",")
     bounds = [float(x) for x in args.bounds.split(",")]
     traces = run.traces(args.traces)
-    part = (70, 100) if args.test_part else run.VALIDATION
+    part = part_of(args)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {(t["name"], s, u): pool.submit(sim, args, t, sweep_flags(s, u), part)
                 for t in traces for s in (a, b) for u in bounds}

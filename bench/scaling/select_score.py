@@ -30,7 +30,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import run  # noqa: E402  (the trace table and the validation slice)
-from select_weight import add_common_args, drive_text, sim  # noqa: E402
+from select_weight import (add_common_args, add_test_part_arg, drive_text, no_traces,  # noqa: E402
+                           part_of, sim)
 
 FIXED = "model,persistence,drift,seasonal-naive,holt-winters,linear"
 
@@ -64,19 +65,16 @@ def main():
     p.add_argument("--scores", default="step,peak,peak-quantile")
     p.add_argument("--peak-quantiles", default="0.5,0.65,0.8,0.9,0.95")
     p.add_argument("--fixed", default=FIXED)
-    p.add_argument("--test-part", action="store_true",
-                   help="run the test part (70%%..100%%) instead, for information only: nothing "
-                   "may be chosen on it")
+    add_test_part_arg(p)
     args = p.parse_args()
-    if not os.path.isdir(args.traces):
-        print(f"select_score: no traces in {args.traces}", file=sys.stderr)
+    if no_traces(args, "select_score"):
         return 77
     if "step" not in args.scores.split(","):
         args.scores = "step," + args.scores
     traces = run.traces(args.traces)
     vs = variants(args)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        part = (70, 100) if args.test_part else run.VALIDATION
+        part = part_of(args)
         futs = {(t["name"], label): pool.submit(sim, args, t, flags, part)
                 for t in traces for label, flags in vs}
         res = {k: f.result() for k, f in futs.items()}

@@ -61,13 +61,32 @@ def add_common_args(p):
     p.add_argument("--json")
 
 
+def add_test_part_arg(p):
+    """--test-part, for the scripts that may also show the test part for information."""
+    p.add_argument("--test-part", action="store_true",
+                   help="run the test part (70%%..100%%) instead, for information only: nothing "
+                   "may be chosen on it")
+
+
+def part_of(args):
+    """The slice a script runs: the validation slice, or the test part with --test-part."""
+    return (70, 100) if args.test_part else run.VALIDATION
+
+
+def no_traces(args, name):
+    """True (after saying so) when args.traces is not a directory: the caller exits 77."""
+    if os.path.isdir(args.traces):
+        return False
+    print(f"{name}: no traces in {args.traces}", file=sys.stderr)
+    return True
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(p)
     p.add_argument("--weights", default="1,2,4")
     args = p.parse_args()
-    if not os.path.isdir(args.traces):
-        print(f"select_weight: no traces in {args.traces}", file=sys.stderr)
+    if no_traces(args, "select_weight"):
         return 77
     weights = sorted({1.0, *[float(w) for w in args.weights.split(",")]})
     traces = run.traces(args.traces)
