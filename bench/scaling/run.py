@@ -10,13 +10,14 @@ total invocations, the first three Bitbrains GWA-T-12 VM columns scaled to a loa
      trains none (provenance.py);
   3. on the validation slice: sweep the HPA's target and, for every forecaster driving the ttm
      path (auto, model, persistence, drift, seasonal-naive, holt-winters, linear), the ttm tunables
-     (ttm.upper_bound_utilization x ttm.confidence_threshold); choose each forecaster's operating
-     point by the largest saving at equal SLO against the validation HPA sweep;
+     (ttm.upper_bound_utilization x ttm.scale_in_window_minutes, the knob grid, x
+     ttm.confidence_threshold); choose each forecaster's operating point by the largest saving at
+     equal SLO against the validation HPA sweep;
   4. on the test part: the HPA's target swept (0.10..0.90 by 0.02), the HPA-plus-forecast
      baselines (holt-winters, linear) swept over the same target, every ttm forecaster swept over
-     ttm.upper_bound_utilization at its validation-chosen confidence threshold (the frontier,
-     which holds the chosen point), the oracle; the saving at equal SLO, the model value,
-     per-step forecast error, churn;
+     the knob grid at its validation-chosen confidence threshold (the frontier, which holds the
+     chosen point), the oracle; the saving at equal SLO, the model value, per-step forecast
+     error, churn;
   5. the fixed-default table (every controller at its defaults, ttm as shipped: auto) at a
      start-up delay of 3 min (--startups 1m,3m,5m adds others).
 Writes docs/benchmarks.md (tables, verdicts, how every tunable was chosen, exact commands).
@@ -53,7 +54,15 @@ SIMPLE = FORECASTERS[2:]
 HPA_TARGETS = [round(0.10 + 0.02 * i, 2) for i in range(41)]
 BASELINE_TARGETS = [round(0.30 + 0.10 * i, 2) for i in range(7)]   # 0.30 .. 0.90
 UPPER_BOUNDS = [round(0.60 + 0.05 * i, 2) for i in range(9)]       # 0.60 .. 1.00 (the range's top)
-VAL_UPPER_BOUNDS = UPPER_BOUNDS  # the whole test grid: the chosen point is one of its points
+# ttm.scale_in_window_minutes, tuned as an HPA's stabilisation window is: the config default (30)
+# with every upper bound, the shorter windows with a coarser upper-bound grid (fewer simulations)
+DEFAULT_WINDOW = 30
+SHORT_WINDOWS = (10, 20)
+SHORT_WINDOW_BOUNDS = (0.70, 0.80, 0.90, 1.00)
+# the knob grid (upper bound, window) of the validation choice and of the test frontier alike, so
+# that the chosen point is one of the frontier's points
+KNOBS = [(u, DEFAULT_WINDOW) for u in UPPER_BOUNDS] + \
+        [(u, w) for w in SHORT_WINDOWS for u in SHORT_WINDOW_BOUNDS]
 # SLO levels of the frontier comparison: those of the HPA at these targets
 REFERENCE_TARGETS = ("0.50", "0.60", "0.70")
 VAL_CONFIDENCE = (0.0, 0.7)
@@ -135,9 +144,21 @@ def point(res, key, label):
     return dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"], label=label, res=x)
 
 
-def ttm_flags(forecaster, model, bound, conf):
+def ttm_flags(forecaster, model, bound, window, conf):
     return ["--controller", "ttm", "--forecaster", forecaster, "--model", model,
-            "--upper-bound-util", f"{bound:.2f}", "--confidence-threshold", f"{conf:.2f}"]
+            "--upper-bound-util", f"{bound:.2f}", "--scale-in-window", str(window),
+            "--confidence-threshold", f"{conf:.2f}"]
+
+
+def ttm_template(model):
+    """The ttm flags of a sweep's command template, with the swept flags as placeholders."""
+    return ["--controller", "ttm", "--forecaster", "F", "--model", model,
+            "--upper-bound-util", "U", "--scale-in-window", "W", "--confidence-threshold", "C"]
+
+
+def knob_label(bound, window):
+    """A knob-grid point as the frontier tables show it: '0.95 w30'."""
+    return f"{bound:.2f} w{window}"
 
 
 def submit_sweep(r, log, trace, part, targets, kind="hpa"):
@@ -155,10 +176,20 @@ def sweep_points(futs, targets, kind="hpa"):
     return [point(res[t], kind, f"{t:.2f}") for t in targets]
 
 
-def grid_note(bounds, confs):
-    return ("F = " + ", ".join(FORECASTERS) + "; U = " + ", ".join(f"{u:.2f}" for u in bounds) +
-            "; C = " + (", ".join(f"{c:.1f}" for c in confs) if confs else
-                        "the validation choice of F"))
+def bounds_text(bounds):
+    return ", ".join(f"{u:.2f}" for u in bounds)
+
+
+def grid_text():
+    """The knob grid in words."""
+    return (f"U in {bounds_text(UPPER_BOUNDS)} at W = {DEFAULT_WINDOW} (the config default), "
+            f"U in {bounds_text(SHORT_WINDOW_BOUNDS)} at W = " +
+            ", ".join(str(w) for w in SHORT_WINDOWS) + f" ({len(KNOBS)} points)")
+
+
+def grid_note(confs):
+    return ("F = " + ", ".join(FORECASTERS) + "; " + grid_text() + "; C = " +
+            (", ".join(f"{c:.1f}" for c in confs) if confs else "the validation choice of F"))
 
 
 def submit_validation(r, log, trace, model):
@@ -166,12 +197,10 @@ def submit_validation(r, log, trace, model):
     part = ["--from", f"{VALIDATION[0]}%", "--to", f"{VALIDATION[1]}%", "--startup-delay", "3m"]
     hpa = submit_sweep(r, log, trace, part, HPA_TARGETS)
     r.template(log, f"ttm on the validation slice ({trace['name']})", trace,
-               part + ["--controller", "ttm", "--forecaster", "F", "--model", model,
-                       "--upper-bound-util", "U", "--confidence-threshold", "C"],
-               grid_note(VAL_UPPER_BOUNDS, VAL_CONFIDENCE))
-    ttm = r.submit([((f, u, c), f"validate ttm {f} {u} {c}", trace,
-                     part + ttm_flags(f, model, u, c))
-                    for f in FORECASTERS for u in VAL_UPPER_BOUNDS for c in VAL_CONFIDENCE])
+               part + ttm_template(model), grid_note(VAL_CONFIDENCE))
+    ttm = r.submit([((f, u, w, c), f"validate ttm {f} {u} w{w} {c}", trace,
+                     part + ttm_flags(f, model, u, w, c))
+                    for f in FORECASTERS for u, w in KNOBS for c in VAL_CONFIDENCE])
     return hpa, ttm
 
 
@@ -181,13 +210,16 @@ def choose_tunables(hpa_futs, ttm_futs):
     res = collect(ttm_futs)
     chosen = {}
     for f in FORECASTERS:
-        pts = [dict(point(res[(f, u, c)], "ttm", f"{u:.2f}/{c:.1f}"), bound=u, conf=c)
-               for u in VAL_UPPER_BOUNDS for c in VAL_CONFIDENCE]
+        pts = [dict(point(res[(f, u, w, c)], "ttm", f"{knob_label(u, w)}/{c:.1f}"), bound=u,
+                    window=w, conf=c)
+               for u, w in KNOBS for c in VAL_CONFIDENCE]
         best = fr.choose(pts, hpa)
         saving, match = fr.saving_at_equal_slo(best, hpa)
-        chosen[f] = dict(bound=best["bound"], conf=best["conf"], slo=best["slo"],
-                         cost=best["cost"], saving=saving,
+        chosen[f] = dict(bound=best["bound"], window=best["window"], conf=best["conf"],
+                         slo=best["slo"], cost=best["cost"], saving=saving,
                          hpa_target=match["label"] if match else None,
+                         actions=best["res"]["scaling_actions"],
+                         hpa_actions=match["res"]["scaling_actions"] if match else None,
                          minutes=best["res"]["minutes"], grid=len(pts))
     return dict(hpa=[dict(slo=p["slo"], cost=p["cost"], label=p["label"]) for p in hpa],
                 chosen=chosen, minutes=hpa[0]["res"]["minutes"])
@@ -226,20 +258,19 @@ def test_part(r, log, trace, split, model, val, fixed):
     the fixed sweeps gathered; the chosen point is on the frontier's grid."""
     part = ["--from", f"{split}%", "--startup-delay", "3m"]
     r.template(log, f"ttm frontier on the test part ({trace['name']})", trace,
-               part + ["--controller", "ttm", "--forecaster", "F", "--model", model,
-                       "--upper-bound-util", "U", "--confidence-threshold", "C"],
-               grid_note(UPPER_BOUNDS, None))
-    futs = r.submit([((f, u), f"test ttm {f} {u}", trace,
-                      part + ttm_flags(f, model, u, val["chosen"][f]["conf"]))
-                     for f in FORECASTERS for u in UPPER_BOUNDS])
+               part + ttm_template(model), grid_note(None))
+    futs = r.submit([((f, u, w), f"test ttm {f} {u} w{w}", trace,
+                      part + ttm_flags(f, model, u, w, val["chosen"][f]["conf"]))
+                     for f in FORECASTERS for u, w in KNOBS])
     out = dict(hpa=strip(sweep_points(fixed["hpa"], HPA_TARGETS)))
     for kind in ("holt-winters", "linear"):
         out[kind] = strip(sweep_points(fixed[kind], BASELINE_TARGETS, kind))
     res = collect(futs)
     out["ttm"] = {}
     for f in FORECASTERS:
-        pts = [dict(point(res[(f, u)], "ttm", f"{u:.2f}"), bound=u) for u in UPPER_BOUNDS]
-        out["ttm"][f] = dict(sweep=strip(pts), chosen=res[(f, val["chosen"][f]["bound"])]["ttm"])
+        c = val["chosen"][f]
+        pts = [point(res[(f, u, w)], "ttm", knob_label(u, w)) for u, w in KNOBS]
+        out["ttm"][f] = dict(sweep=strip(pts), chosen=res[(f, c["bound"], c["window"])]["ttm"])
     defaults = collect(fixed["defaults"])
     out["reactive"] = defaults["3m"]["reactive"]
     out["oracle"] = defaults["3m"]["oracle"]
@@ -258,7 +289,8 @@ def bench_trace(r, trace):
     for f, c in val["chosen"].items():
         with r.lock:
             print(f"bench-scaling: {trace['name']}: {f} tuned on the validation slice over "
-                  f"{c['grid']} points: u_b {c['bound']:.2f}, conf {c['conf']:.1f} ({c['slo']:,} SLO "
+                  f"{c['grid']} points: u_b {c['bound']:.2f}, window {c['window']}, conf "
+                  f"{c['conf']:.1f} ({c['slo']:,} SLO "
                   f"min, saving {pct(c['saving'])} against the validation HPA at "
                   f"{c['hpa_target'] or '-'})", flush=True)
     test, defaults = test_part(r, log, trace, r.args.split, model, val, fixed)
@@ -286,6 +318,7 @@ def summarise(x):
                               bound_saving=fr.saving_bound(p, hpa),
                               match=match, actions_per_day=c["scaling_actions_per_day"],
                               bound=x["val"]["chosen"][f]["bound"],
+                              window=x["val"]["chosen"][f]["window"],
                               conf=x["val"]["chosen"][f]["conf"]))
     for kind in ("holt-winters", "linear"):
         d = next(p for p in t[kind] if p["label"] == "0.60")
@@ -341,7 +374,8 @@ def model_value_ff(x):
 
     def path(f):
         sweep = t["ttm"][f]["sweep"]
-        label = f"{x['val']['chosen'][f]['bound']:.2f}"
+        c = x["val"]["chosen"][f]
+        label = knob_label(c["bound"], c["window"])
         return dict(name=f, sweep=sweep, point=next(p for p in sweep if p["label"] == label))
     return fr.model_value_ff(path("model"), [path(f) for f in SIMPLE])
 
@@ -419,8 +453,8 @@ def verdict(name, s):
     sh = s["shipped"]
     tun = "" if sh["bound"] is None else f", u_b {sh['bound']:.2f}, conf {sh['conf']:.1f}"
     parts = [f"`ttm` as shipped (`auto`, model {s['model_kind']}{tun}) "
-             f"{saving_phrase(s['shipped'])}; tuned on the validation slice (u_b {a['bound']:.2f}, "
-             f"conf {a['conf']:.1f}) it {saving_phrase(a)}"]
+             f"{saving_phrase(s['shipped'])}; tuned on the validation slice ({tunables_text(a)}) "
+             f"it {saving_phrase(a)}"]
     ratio = actions_ratio(a)
     if ratio is not None:
         parts.append(f"tuned `auto` scales {a['actions_per_day']:,.0f} times a day, {ratio:.1f}x "
@@ -479,14 +513,29 @@ def verdict(name, s):
     return f"**{name}**: " + "; ".join(parts) + "."
 
 
-def fixed_tunables(results):
-    """The ttm tunables the benchmark leaves at the config defaults, as the runs reported them."""
-    ex = extras(results[0]["defaults"]["3m"]["ttm"]) if results else {}
-    if "scale_in_window_minutes" not in ex:
-        return "`ttm.scale_in_window_minutes` and `ttm.forecast_ceiling` at the config defaults"
-    return (f"`ttm.scale_in_window_minutes` = {ex['scale_in_window_minutes']:.0f} and "
-            f"`ttm.forecast_ceiling` = {'true' if ex['forecast_ceiling'] else 'false'} (the "
-            "config defaults)")
+def tunables_text(row):
+    """A ttm operating point's validation-chosen tunables in words."""
+    return f"u_b {row['bound']:.2f}, window {row['window']} min, conf {row['conf']:.1f}"
+
+
+def shipped_extras(results):
+    return extras(results[0]["defaults"]["3m"]["ttm"]) if results else {}
+
+
+def ceiling_text(results):
+    """ttm.forecast_ceiling, which the benchmark leaves at the config default."""
+    ex = shipped_extras(results)
+    if "forecast_ceiling" not in ex:
+        return "`ttm.forecast_ceiling` at the config default"
+    return f"`ttm.forecast_ceiling` = {'true' if ex['forecast_ceiling'] else 'false'}"
+
+
+def shipped_tunables(results):
+    """The ttm keys of the shipped defaults that the runs report, besides u_b and conf."""
+    ex = shipped_extras(results)
+    window = ex.get("scale_in_window_minutes")
+    return ("" if window is None else f"`ttm.scale_in_window_minutes` = {window:.0f}, ") + \
+        ceiling_text(results)
 
 
 def num(v, fmt):
@@ -553,15 +602,19 @@ def write_report(args, r, results, seconds):
          "the last 7 days. drift's slope is over the last 5 minutes; seasonal-naive's season is "
          "1,440 minutes. These are fixed, not tuned.",
          "- Tunables of the forecast tier chosen on the validation slice, per forecaster "
-         "(auto, model and each simple one): `ttm.upper_bound_utilization` in " +
-         ", ".join(f"{u:.2f}" for u in VAL_UPPER_BOUNDS) +
-         " (the whole test grid) x `ttm.confidence_threshold` in " +
+         "(auto, model and each simple one, the same grid for every path): the knob grid of "
+         "`ttm.upper_bound_utilization` U and `ttm.scale_in_window_minutes` W (tuned as an "
+         "operator tunes an HPA's stabilisation window), " + grid_text() +
+         ": the shorter windows get the coarser U grid to keep the number of simulations in "
+         "check; x `ttm.confidence_threshold` in " +
          ", ".join(f"{c:.1f}" for c in VAL_CONFIDENCE) +
-         f" ({len(VAL_UPPER_BOUNDS) * len(VAL_CONFIDENCE)} points each), the pair with the "
+         f" ({len(KNOBS) * len(VAL_CONFIDENCE)} points each); the triple with the "
          "largest saving at equal SLO against the HPA swept on the same slice (ties: fewer SLO "
-         "minutes); the choice of each is in the table *How each tunable was chosen*. "
-         f"Fixed, not tuned here: {fixed_tunables(results)}; the headroom quantile (0.95) and "
-         "the tier-1 thresholds (constants of the core).",
+         "minutes); the choice of each is in the table *How each tunable was chosen*. Churn is "
+         "not part of the choice: the goal (scaling actions at most 2x the equal-SLO HPA "
+         "point's) is checked on the test part, in the column *x HPA's*. "
+         f"Fixed, not tuned here: {ceiling_text(results)} (the config default); the headroom "
+         "quantile (0.95) and the tier-1 thresholds (constants of the core).",
          "- **Saving at equal SLO**: 1 - (instance-minutes) / (instance-minutes of the cheapest "
          f"HPA target, swept {HPA_TARGETS[0]:.2f}..{HPA_TARGETS[-1]:.2f} by 0.02 on the test part, "
          "with no more SLO-violation minutes). Negative = costlier than an HPA that is as safe. "
@@ -589,8 +642,7 @@ def write_report(args, r, results, seconds):
     for x in results:
         s = x["summary"]
         for row in s["rows"]:
-            tun = (f"u_b {row['bound']:.2f}, conf {row['conf']:.1f}" if "bound" in row
-                   else "HPA target 0.60")
+            tun = tunables_text(row) if "bound" in row else "HPA target 0.60"
             m = row["match"]
             ratio = (f"{row['actions_per_day'] / m['actions_per_day']:.1f}"
                      if m and m["actions_per_day"] else "-")
@@ -608,7 +660,7 @@ def write_report(args, r, results, seconds):
           "**Model value, frontier against frontier** needs no HPA match, so it is defined "
           "where the first is not: *model's point vs the simple frontiers* = 1 - the cost of "
           "`ttm` with the model at its validation-chosen point / the cost of each simple "
-          "forecaster's test sweep (over `ttm.upper_bound_utilization`) at the same SLO minutes, "
+          "forecaster's test sweep (over the knob grid) at the same SLO minutes, "
           "linear between its frontier points (beyond its least safe point its cheapest point; "
           "n/a when the model's point is safer than all of it), the worst over the simple "
           "forecasters; *simple points vs the model's frontier* = 1 - the cost of the model's "
@@ -664,18 +716,23 @@ def write_report(args, r, results, seconds):
                      f"{steps_text(d.get('mae_by_step'), 1)} | "
                      f"{steps_text(d.get('mase_by_step'))} |")
     L += ["", "## How each tunable was chosen (validation slice)", "",
-          "| trace | forecaster | u_b | conf | val SLO min | val inst-min | val saving | "
-          "matched val HPA target |", "|---|---|---:|---:|---:|---:|---:|---|"]
+          "Actions x val HPA: the chosen point's scaling actions over the matched validation HPA "
+          "point's (for information: the choice does not read it).", "",
+          "| trace | forecaster | u_b | scale-in window (min) | conf | val SLO min | "
+          "val inst-min | val saving | matched val HPA target | actions x val HPA |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for x in results:
         for f in FORECASTERS:
             c = x["val"]["chosen"][f]
-            L.append(f"| {x['trace']['name']} | {f} | {c['bound']:.2f} | {c['conf']:.1f} | "
-                     f"{c['slo']:,} | {c['cost']:,.0f} | {pct(c['saving'])} | "
-                     f"{c['hpa_target'] or '-'} |")
+            ratio = (f"{c['actions'] / c['hpa_actions']:.1f}" if c["hpa_actions"] else "-")
+            L.append(f"| {x['trace']['name']} | {f} | {c['bound']:.2f} | {c['window']} | "
+                     f"{c['conf']:.1f} | {c['slo']:,} | {c['cost']:,.0f} | {pct(c['saving'])} | "
+                     f"{c['hpa_target'] or '-'} | {ratio} |")
     L += ["", "## Frontiers (test part, start-up 3 min)", "",
           "Each controller swept over its operating knob on the test part: the HPA and the "
-          "HPA-plus-forecast baselines over the HPA target, `ttm` over "
-          "`ttm.upper_bound_utilization` (at the validation-chosen confidence threshold). "
+          "HPA-plus-forecast baselines over the HPA target, `ttm` over the knob grid "
+          "(`ttm.upper_bound_utilization` and, after the `w`, `ttm.scale_in_window_minutes` in "
+          "minutes; at the validation-chosen confidence threshold). "
           "These sweeps use the test part and so are a description, not a tuned result: * marks "
           "the points on the controller's cost-vs-SLO frontier.", ""]
     for x in results:
@@ -698,7 +755,7 @@ def write_report(args, r, results, seconds):
     L += ["## Fixed defaults (every controller at its defaults)", "",
           "HPA target 0.6; `ttm` as shipped: `ttm.forecaster` = auto with the model, every `[ttm]` "
           "key at its config default (upper bound 0.85, confidence threshold 0.7, "
-          f"{fixed_tunables(results)}); holt-winters/linear = HPA 0.6 plus their forecast floor. "
+          f"{shipped_tunables(results)}); holt-winters/linear = HPA 0.6 plus their forecast floor. "
           "Kept for comparison with earlier runs; the equal-SLO tables above are the verdict.", ""]
     for x in results:
         for d in sorted(x["defaults"], key=lambda d: int(d[:-1])):
