@@ -9,14 +9,17 @@
              --export-features, as a node running tier 1 would have recorded it;
   augmented  the same training parts with the load changed (amplitude scaled around the mean,
              time stretched, noise, level shifts and a constant offset), replayed again by the
-             simulator so the features stay consistent with the load.
+             simulator so the features stay consistent with the load;
+  noisy      (--noisy-levels, --wandering-levels) synthetic noise around a moving level, the
+             second with a level that also wanders back and forth (make corpus builds 6).
 The test parts (the rest of each trace) are exported to TEST for evaluation only; nothing of them
 enters the corpus. Without the traces folder the corpus is synthetic only, and the builder says
 so. Everything is seeded: the same --seed and inputs give the same files.
 
 usage: build_corpus.py --out DIR [--test DIR] [--traces DIR] [--sim PATH] [--split 70]
                        [--seed 42] [--synthetic-variants 3] [--synthetic-days 2]
-                       [--augmentations 2] [--only FAMILIES]
+                       [--augmentations 2] [--coarse N] [--noisy-levels N]
+                       [--wandering-levels N] [--only FAMILIES]
 Writes DIR/*.csv (training-data CSV, one series each) and DIR/manifest.json (per file: family,
 kind, what it is, rows). A file's family (synthetic, nasa, azure, bitbrains) is the prefix of
 its name, so a leave-one-out training takes the files whose name does not start with it.

@@ -145,6 +145,8 @@ class BadInputs(unittest.TestCase):
         self.fails("build_corpus.py", ["--out", out, "--split", "0"], "--split 0: must be in 1..99")
         self.fails("build_corpus.py", ["--out", out, "--synthetic-days", "0"],
                    "--synthetic-days 0: must be at least 1")
+        self.fails("build_corpus.py", ["--out", out, "--wandering-levels", "-1"],
+                   "--wandering-levels -1: must be at least 0")
         traces = self.path("traces")
         os.makedirs(traces, exist_ok=True)
         self.fails("build_corpus.py", ["--out", out, "--traces", traces, "--synthetic-days", "1",

@@ -93,5 +93,26 @@ class SimpleForecasts(unittest.TestCase):
             aether_model.AetherTSMixer(W, H, mixture=["last", "nope"])
 
 
+class WanderingLevel(unittest.TestCase):
+    def test_mean_reverting_swing(self):
+        import numpy as np
+        import build_corpus
+        rng = np.random.default_rng(1)
+        swing = build_corpus.mean_reverting(rng, 200_000, 0.1, 10.0)
+        self.assertAlmostEqual(swing.std(), 0.1, delta=0.005)  # its stationary spread
+        lag1 = np.corrcoef(swing[1:], swing[:-1])[0, 1]
+        self.assertAlmostEqual(lag1, math.exp(-1 / 10), delta=0.01)  # forgets e in 10 minutes
+
+    def test_wandering_level_is_seeded_and_positive(self):
+        import numpy as np
+        import build_corpus
+        a = build_corpus.noisy_level(np.random.default_rng(3), 500, wander=True)
+        b = build_corpus.noisy_level(np.random.default_rng(3), 500, wander=True)
+        plain = build_corpus.noisy_level(np.random.default_rng(3), 500)
+        self.assertTrue((a == b).all())
+        self.assertTrue((a >= 0).all())
+        self.assertFalse((a == plain).all())
+
+
 if __name__ == "__main__":
     unittest.main()
