@@ -11,7 +11,7 @@
              time stretched, noise, level shifts and a constant offset), replayed again by the
              simulator so the features stay consistent with the load;
   noisy      (--noisy-levels, --wandering-levels) synthetic noise around a moving level, the
-             second with a level that also wanders back and forth (make corpus builds 6).
+             second with a level that also wanders back and forth (make corpus builds 6 of those).
 The test parts (the rest of each trace) are exported to TEST for evaluation only; nothing of them
 enters the corpus. Without the traces folder the corpus is synthetic only, and the builder says
 so. Everything is seeded: the same --seed and inputs give the same files.

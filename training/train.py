@@ -106,6 +106,7 @@ def parse_args(argv):
         (0 <= args.short_share <= 1, f"--short-share {args.short_share}: must be in [0, 1]"),
         (args.base_k <= args.seq_len, f"--base-k {args.base_k}: must be at most --seq-len"),
         (args.focus_weight > 0, f"--focus-weight {args.focus_weight}: must be > 0"),
+        (not args.gate_stats or args.mixture.strip(), "--gate-stats: needs --mixture"),
     ]
     for ok, message in checks:
         if not ok:

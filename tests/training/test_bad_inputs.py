@@ -77,6 +77,8 @@ class BadInputs(unittest.TestCase):
     def test_train_names_the_bad_file_line_and_value(self):
         good_row = f"{T0}," + ",".join(["1"] * 11) + "\n"
         self.fails("train.py", ["--data", self.path("missing.csv")], "missing.csv: file not found")
+        self.fails("train.py", ["--data", self.path("missing.csv"), "--gate-stats"],
+                   "--gate-stats: needs --mixture")
         cols = self.write("cols.csv", "timestamp,cpu_usage,invocations\n1,0.5,10\n")
         self.fails("train.py", ["--data", cols], "cols.csv line 1: missing column(s): heap_usage")
         bad = self.write("bad.csv", HEADER + good_row + f"{T0 + 60000},0.5,abc"
