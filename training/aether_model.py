@@ -195,6 +195,31 @@ def roughness(x):
     return torch.sqrt(ratio)[:, :, None]
 
 
+GATE_STATS = 3  # how many level statistics gate_stats gives each feature
+
+
+def gate_stats(x, window):
+    """[B, C, GATE_STATS]: per feature of x [B, W, C], scale-free numbers that say whether the
+    recent level has moved and how much of the window's spread is noise (what separates a noisy
+    level that moves, where a short mean wins, from a trend or a calm series):
+      tanh(|mean3 - meanW| / local), tanh(|mean3 - mean10| / local), with local the recent
+      minute-to-minute movement (local_scale): how far the short level is from the longer ones
+      in units of the noise;
+      1 - mean first difference^2 / (2 x variance): the window's lag-1 autocorrelation, about 0
+      for white noise around a level, near 1 for a smooth or trending series."""
+    local = local_scale(x, window)[:, 0, :]
+    mean3 = x[:, -min(3, window):, :].mean(dim=1)
+    mean10 = x[:, -min(10, window):, :].mean(dim=1)
+    mean_w, _ = window_stats(x)
+    centred = x - mean_w
+    var = (centred * centred).mean(dim=1)
+    d1 = x[:, 1:, :] - x[:, :-1, :]
+    rho = 1.0 - ((d1 * d1).mean(dim=1) + SCALE_EPS) / (2.0 * var + 2.0 * SCALE_EPS)
+    far = torch.tanh(torch.abs(mean3 - mean_w[:, 0, :]) / local)
+    near = torch.tanh(torch.abs(mean3 - mean10) / local)
+    return torch.stack([far, near, rho], dim=2)
+
+
 class AetherTSMixer(nn.Module):
     """levels: features that are ratios in 0..1 (train.py gives cpu_usage) and are also given to the
     network unnormalised, as extra channels: how close a service is to saturation changes how
@@ -202,7 +227,7 @@ class AetherTSMixer(nn.Module):
 
     def __init__(self, window=60, horizon=1, features=series.N_FEATURES, time_hidden=128,
                  feature_hidden=32, layers=2, dropout=0.1, levels=(), base_k=1,
-                 mixture=(), residual=True):
+                 mixture=(), residual=True, gate_stats=False):
         super().__init__()
         levels, mixture = list(levels), list(mixture)
         unknown = [n for n in mixture if n not in SIMPLE_FORECASTS]
@@ -213,7 +238,7 @@ class AetherTSMixer(nn.Module):
         self.config = dict(window=window, horizon=horizon, features=features,
                            time_hidden=time_hidden, feature_hidden=feature_hidden,
                            layers=layers, dropout=dropout, levels=levels, base_k=base_k,
-                           mixture=mixture, residual=residual)
+                           mixture=mixture, residual=residual, gate_stats=gate_stats)
         self.levels = levels
         channels = features + len(levels)
         self.blocks = nn.ModuleList(
@@ -225,7 +250,8 @@ class AetherTSMixer(nn.Module):
             nn.init.zeros_(self.head.bias)
         if mixture:  # per feature and step, the weights of the simple forecasts (uniform at 0)
             # one per simple forecast (stacked, not reshaped, so the export keeps static shapes)
-            self.gates = nn.ModuleList([Dense(window + 1, horizon) for _ in mixture])
+            gate_width = window + 1 + (GATE_STATS if gate_stats else 0)
+            self.gates = nn.ModuleList([Dense(gate_width, horizon) for _ in mixture])
             for gate in self.gates:
                 nn.init.zeros_(gate.weight)
                 nn.init.zeros_(gate.bias)
@@ -246,13 +272,17 @@ class AetherTSMixer(nn.Module):
         return base + local_scale(x, self.config["window"]) * delta
 
     def mixture_hidden(self, x, z, features):
-        """[B, C, W + 1]: per feature, the blocks' output and the window's roughness (what the
-        gates read; evaluate_upper.py's upper head reads it too)."""
+        """[B, C, W + 1 (+ GATE_STATS)]: per feature, the blocks' output, the window's roughness
+        and, with gate_stats, the level statistics of gate_stats() (what the gates read;
+        evaluate_upper.py's upper head reads it too)."""
         inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
         t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
         for block in self.blocks:
             t = block(t)
-        return torch.cat([t[:, :features, :], roughness(x)], dim=2)
+        parts = [t[:, :features, :], roughness(x)]
+        if self.config.get("gate_stats"):
+            parts.append(gate_stats(x, self.config["window"]))
+        return torch.cat(parts, dim=2)
 
     def gate_input(self, x):
         """mixture_hidden of raw windows x [B, W, C] (a mixture model only)."""
@@ -262,7 +292,7 @@ class AetherTSMixer(nn.Module):
     def mixture_forward(self, x, z, features):
         """out = the gated mean of the simple forecasts (+ local x delta with residual)."""
         window, horizon = self.config["window"], self.config["horizon"]
-        gate_in = self.mixture_hidden(x, z, features)  # [B, C, W + 1]
+        gate_in = self.mixture_hidden(x, z, features)  # [B, C, W + 1 (+ GATE_STATS)]
         t = gate_in[:, :, :window]
         names = self.config["mixture"]
         logits = torch.stack([gate(gate_in) for gate in self.gates], dim=3)  # [B, C, H, J]

@@ -9,14 +9,17 @@
              --export-features, as a node running tier 1 would have recorded it;
   augmented  the same training parts with the load changed (amplitude scaled around the mean,
              time stretched, noise, level shifts and a constant offset), replayed again by the
-             simulator so the features stay consistent with the load.
+             simulator so the features stay consistent with the load;
+  noisy      (--noisy-levels, --wandering-levels) synthetic noise around a moving level, the
+             second with a level that also wanders back and forth (make corpus builds 6 of those).
 The test parts (the rest of each trace) are exported to TEST for evaluation only; nothing of them
 enters the corpus. Without the traces folder the corpus is synthetic only, and the builder says
 so. Everything is seeded: the same --seed and inputs give the same files.
 
 usage: build_corpus.py --out DIR [--test DIR] [--traces DIR] [--sim PATH] [--split 70]
                        [--seed 42] [--synthetic-variants 3] [--synthetic-days 2]
-                       [--augmentations 2] [--only FAMILIES]
+                       [--augmentations 2] [--coarse N] [--noisy-levels N]
+                       [--wandering-levels N] [--only FAMILIES]
 Writes DIR/*.csv (training-data CSV, one series each) and DIR/manifest.json (per file: family,
 kind, what it is, rows). A file's family (synthetic, nasa, azure, bitbrains) is the prefix of
 its name, so a leave-one-out training takes the files whose name does not start with it.
@@ -157,26 +160,49 @@ def build_synthetic(out, manifest, seed, variants, days):
                 f"spikes every {shape.spike_gap:.0f} min")
 
 
-def noisy_level(rng, minutes):
+def noisy_level(rng, minutes, wander=False):
     """A load that is noise around a slowly moving level: a random-walk level (requests per
     minute, 100..100,000) with a level shift about every 3 hours, plus white noise of 3..15%
-    (as a busy fleet of small functions looks minute by minute)."""
+    (as a busy fleet of small functions looks minute by minute). With wander, the level also
+    wanders back and forth around that: a mean-reverting (AR(1)) swing of 3..20% that forgets
+    in 3..40 minutes, so the best guess of the next minutes is a short recent mean, neither the
+    last minute nor the window's mean."""
     base = float(np.exp(rng.uniform(np.log(100), np.log(100000))))
     walk = np.cumsum(rng.normal(0.0, rng.uniform(0.0005, 0.004), minutes))
     shifts = np.cumsum(np.where(rng.random(minutes) < 1 / 180, rng.normal(0, 0.1, minutes), 0))
+    noise = rng.normal(0, rng.uniform(0.03, 0.15), minutes)
+    if wander:
+        walk = walk + mean_reverting(rng, minutes, float(rng.uniform(0.03, 0.20)),
+                                     float(np.exp(rng.uniform(np.log(3), np.log(40)))))
     level = base * np.exp(walk + shifts)
-    return np.maximum(level * (1 + rng.normal(0, rng.uniform(0.03, 0.15), minutes)), 0.0)
+    return np.maximum(level * (1 + noise), 0.0)
 
 
-def build_noisy(sim, out, manifest, seed, count, days):
-    """count noisy-level series (noisy_level), replayed by the simulator."""
-    rng = np.random.default_rng(seed + 13)  # its own stream: changes no other file
+def mean_reverting(rng, minutes, spread, memory):
+    """[minutes] AR(1) series of stationary standard deviation spread, forgetting a factor e
+    every memory minutes."""
+    a = np.exp(-1.0 / memory)
+    shocks = rng.normal(0.0, spread * np.sqrt(1 - a * a), minutes)
+    out = np.empty(minutes)
+    value = float(rng.normal(0.0, spread))
+    for t in range(minutes):
+        value = a * value + shocks[t]
+        out[t] = value
+    return out
+
+
+def build_noisy(sim, out, manifest, seed, count, days, wander=False):
+    """count noisy-level series (noisy_level), replayed by the simulator; wander: with the
+    mean-reverting swing (own random stream and file names)."""
+    rng = np.random.default_rng(seed + (17 if wander else 13))  # own streams: no other file
     work = os.path.join(out, "load")
     os.makedirs(work, exist_ok=True)
+    kind = "wanderlevel" if wander else "noisylevel"
+    what = "noise around a wandering level" if wander else "noise around a moving level"
     for k in range(count):
-        load = noisy_level(rng, days * generate_synthetic.DAY_MIN)
-        replay(sim, out, work, manifest, f"synthetic-noisylevel-{k}.csv", "synthetic",
-               "synthetic: noise around a moving level", [(29_000_000, load)])
+        load = noisy_level(rng, days * generate_synthetic.DAY_MIN, wander)
+        replay(sim, out, work, manifest, f"synthetic-{kind}-{k}.csv", "synthetic",
+               f"synthetic: {what}", [(29_000_000, load)])
 
 
 def replay(sim, out, work, manifest, name, family, what, runs):
@@ -245,6 +271,9 @@ def main(argv=None):
                         "recorded every 2, 5 or 10 minutes and interpolated (default 0)")
     p.add_argument("--noisy-levels", type=int, default=0,
                    help="synthetic series of noise around a moving level (default 0)")
+    p.add_argument("--wandering-levels", type=int, default=0,
+                   help="synthetic series of noise around a level that also wanders back and "
+                        "forth (a mean-reverting swing; default 0)")
     p.add_argument("--only", default="",
                    help="comma-separated real trace families to use (default: all)")
     args = p.parse_args(argv)
@@ -254,7 +283,8 @@ def main(argv=None):
                                ("--synthetic-days", args.synthetic_days, 1),
                                ("--augmentations", args.augmentations, 0),
                                ("--coarse", args.coarse, 0),
-                               ("--noisy-levels", args.noisy_levels, 0)):
+                               ("--noisy-levels", args.noisy_levels, 0),
+                               ("--wandering-levels", args.wandering_levels, 0)):
         if value < least:
             p.error(f"{flag} {value}: must be at least {least}")
     os.makedirs(args.out, exist_ok=True)
@@ -268,6 +298,9 @@ def main(argv=None):
         if args.noisy_levels:
             build_noisy(args.sim, args.out, manifest, args.seed, args.noisy_levels,
                         args.synthetic_days)
+        if args.wandering_levels:
+            build_noisy(args.sim, args.out, manifest, args.seed, args.wandering_levels,
+                        args.synthetic_days, wander=True)
         if not os.path.isdir(args.traces):
             print(f"build_corpus.py: note: no traces folder at {args.traces}: the corpus is "
                   "SYNTHETIC ONLY (the shipped model is built with the real traces)")

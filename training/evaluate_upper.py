@@ -11,8 +11,9 @@ number the forecast analyzer sizes the fleet's upper term from, docs/core.md):
                RMS of the last 15 one-minute changes of invocations, aether_model.local_scale)
                and multiplied back by this window's: a state-dependent bound any forecaster
                can have, without a network;
-  head         point peak + local scale x m, m from a small head (W + 1 -> 16 -> 1) on the
-               frozen model's gate input for invocations (its blocks' output and roughness),
+  head         point peak + local scale x m, m from a small head (G -> 16 -> 1) on the
+               frozen model's gate input for invocations (its blocks' output, roughness and any
+               gate statistics; G wide),
                trained with the pinball loss at quantile q on the corpus (minus --exclude):
                the point forecast is untouched;
   head+ring    the head plus the q-quantile of its own recent misses (conformal; may narrow it);
@@ -55,7 +56,8 @@ INV = series.INVOCATIONS
 
 
 def window_parts(torch, model, x, batch=4096):
-    """(gate input of invocations [S, W + 1], point peak [S], local scale [S]) of windows x."""
+    """(gate input of invocations [S, G], point peak [S], local scale [S]) of windows x; G is
+    W + 1, or W + 4 for a model with gate statistics."""
     import aether_model
     window = model.config["window"]
     feats, peaks, scales = [], [], []
@@ -121,7 +123,7 @@ def select(actual, ring, head, ends, horizon, q):
 
 
 class Head:
-    """point peak + local x m(gate input): m from W + 1 -> HIDDEN -> 1 (GELU)."""
+    """point peak + local x m(gate input): m from G -> HIDDEN -> 1 (GELU)."""
 
     def __init__(self, torch, width):
         self.net = torch.nn.Sequential(torch.nn.Linear(width, HIDDEN), torch.nn.GELU(),

@@ -74,6 +74,10 @@ def parse_args(argv):
                         "from the last minute)")
     p.add_argument("--no-residual", dest="residual", action="store_false",
                    help="tsmixer --mixture: no learned correction on top of the gated mean")
+    p.add_argument("--gate-stats", action="store_true",
+                   help="tsmixer --mixture: the gates also read level statistics of the window "
+                        "(how far the short mean is from the longer ones, in noise units, and "
+                        "the lag-1 autocorrelation; aether_model.gate_stats)")
     p.add_argument("--d-model", type=positive_int, default=None,
                    help="tsmixer: feature MLP width (default 32); mixer: model width (64)")
     p.add_argument("--layers", type=positive_int, default=None,
@@ -102,6 +106,7 @@ def parse_args(argv):
         (0 <= args.short_share <= 1, f"--short-share {args.short_share}: must be in [0, 1]"),
         (args.base_k <= args.seq_len, f"--base-k {args.base_k}: must be at most --seq-len"),
         (args.focus_weight > 0, f"--focus-weight {args.focus_weight}: must be > 0"),
+        (not args.gate_stats or args.mixture.strip(), "--gate-stats: needs --mixture"),
     ]
     for ok, message in checks:
         if not ok:
@@ -233,7 +238,8 @@ def main(argv=None):
                                            layers=args.layers or 2,
                                            dropout=args.dropout, levels=args.level_indices,
                                            base_k=args.base_k, mixture=args.mixture_names,
-                                           residual=args.residual)
+                                           residual=args.residual,
+                                           gate_stats=args.gate_stats)
     else:
         model = aether_model.AetherMixer(W, H, d_model=args.d_model or 64, layers=args.layers or 3,
                                          expansion=args.expansion, dropout=args.dropout)

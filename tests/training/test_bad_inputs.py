@@ -77,6 +77,8 @@ class BadInputs(unittest.TestCase):
     def test_train_names_the_bad_file_line_and_value(self):
         good_row = f"{T0}," + ",".join(["1"] * 11) + "\n"
         self.fails("train.py", ["--data", self.path("missing.csv")], "missing.csv: file not found")
+        self.fails("train.py", ["--data", self.path("missing.csv"), "--gate-stats"],
+                   "--gate-stats: needs --mixture")
         cols = self.write("cols.csv", "timestamp,cpu_usage,invocations\n1,0.5,10\n")
         self.fails("train.py", ["--data", cols], "cols.csv line 1: missing column(s): heap_usage")
         bad = self.write("bad.csv", HEADER + good_row + f"{T0 + 60000},0.5,abc"
@@ -145,6 +147,8 @@ class BadInputs(unittest.TestCase):
         self.fails("build_corpus.py", ["--out", out, "--split", "0"], "--split 0: must be in 1..99")
         self.fails("build_corpus.py", ["--out", out, "--synthetic-days", "0"],
                    "--synthetic-days 0: must be at least 1")
+        self.fails("build_corpus.py", ["--out", out, "--wandering-levels", "-1"],
+                   "--wandering-levels -1: must be at least 0")
         traces = self.path("traces")
         os.makedirs(traces, exist_ok=True)
         self.fails("build_corpus.py", ["--out", out, "--traces", traces, "--synthetic-days", "1",

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The mixture model's parts against values worked by hand: each simple forecast, the roughness
 the gate reads, the untrained gate (the plain mean of the simple forecasts) and bad names."""
+import math
 import os
 import sys
 import unittest
@@ -57,6 +58,29 @@ class SimpleForecasts(unittest.TestCase):
         zigzag = window([float(k % 2) for k in range(W)])
         self.assertAlmostEqual(aether_model.roughness(zigzag)[0, 0, 0].item(), 2, places=4)
 
+    def test_gate_stats(self):
+        # 0 for 9 minutes, then 3, 3, 3: the short mean 3 is far from the window's 0.75 and from
+        # mean10's 0.9, in units of the recent movement sqrt(9 / 11 + (0.02 x 3)^2)
+        x = window([0.0] * 9 + [3.0] * 3)
+        got = aether_model.gate_stats(x, W)[0, series.INVOCATIONS].tolist()
+        local = math.sqrt(9 / 11 + 0.06 ** 2 + 1e-8)
+        self.assertAlmostEqual(got[0], math.tanh(2.25 / local), places=4)
+        self.assertAlmostEqual(got[1], math.tanh(2.1 / local), places=4)
+        # variance (9 x 0.75^2 + 3 x 2.25^2) / 12 = 1.6875; mean squared change 9 / 11
+        self.assertAlmostEqual(got[2], 1 - (9 / 11) / (2 * 1.6875), places=4)
+        zigzag = window([float(k % 2) for k in range(W)])  # variance 0.25, changes +-1
+        self.assertAlmostEqual(aether_model.gate_stats(zigzag, W)[0, 0, 2].item(), -1, places=4)
+        flat = window([5.0] * W)  # no movement at all: nothing far, finite
+        self.assertEqual(aether_model.gate_stats(flat, W)[0, 0, :2].tolist(), [0, 0])
+
+    def test_gate_stats_model(self):
+        net = aether_model.AetherTSMixer(W, H, mixture=["last", "drift1"], residual=False,
+                                         levels=[], gate_stats=True)
+        x = window([float(k) for k in range(W)])
+        width = W + 1 + aether_model.GATE_STATS
+        self.assertEqual(tuple(net.gate_input(x).shape), (1, series.N_FEATURES, width))
+        self.assertEqual(net.eval()(x)[0, :, series.INVOCATIONS].tolist(), [11.5, 12, 12.5])
+
     def test_untrained_gate_is_the_mean(self):
         names = ["last", "drift1"]
         net = aether_model.AetherTSMixer(W, H, mixture=names, residual=False, levels=[])
@@ -67,6 +91,27 @@ class SimpleForecasts(unittest.TestCase):
     def test_unknown_name(self):
         with self.assertRaisesRegex(ValueError, "unknown simple forecast"):
             aether_model.AetherTSMixer(W, H, mixture=["last", "nope"])
+
+
+class WanderingLevel(unittest.TestCase):
+    def test_mean_reverting_swing(self):
+        import numpy as np
+        import build_corpus
+        rng = np.random.default_rng(1)
+        swing = build_corpus.mean_reverting(rng, 200_000, 0.1, 10.0)
+        self.assertAlmostEqual(swing.std(), 0.1, delta=0.005)  # its stationary spread
+        lag1 = np.corrcoef(swing[1:], swing[:-1])[0, 1]
+        self.assertAlmostEqual(lag1, math.exp(-1 / 10), delta=0.01)  # forgets e in 10 minutes
+
+    def test_wandering_level_is_seeded_and_positive(self):
+        import numpy as np
+        import build_corpus
+        a = build_corpus.noisy_level(np.random.default_rng(3), 500, wander=True)
+        b = build_corpus.noisy_level(np.random.default_rng(3), 500, wander=True)
+        plain = build_corpus.noisy_level(np.random.default_rng(3), 500)
+        self.assertTrue((a == b).all())
+        self.assertTrue((a >= 0).all())
+        self.assertFalse((a == plain).all())
 
 
 if __name__ == "__main__":
