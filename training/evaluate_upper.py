@@ -56,19 +56,24 @@ INV = series.INVOCATIONS
 
 
 def window_parts(torch, model, x, batch=4096):
-    """(gate input of invocations [S, G], point peak [S], local scale [S]) of windows x; G is
-    W + 1, or W + 4 for a model with gate statistics."""
+    """(gate input of invocations [S, G], point forecast of invocations [S, H], local scale [S])
+    of windows x; G is W + 1, or W + 4 for a model with gate statistics."""
     import aether_model
     window = model.config["window"]
-    feats, peaks, scales = [], [], []
+    feats, preds, scales = [], [], []
     with torch.no_grad():
         for i in range(0, len(x), batch):
             xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch, -window:]))
             feats.append(model.gate_input(xb)[:, INV, :].numpy())
-            peaks.append(model(xb)[:, :, INV].clamp(min=0).amax(dim=1).numpy())
+            preds.append(model(xb)[:, :, INV].numpy())
             scales.append(aether_model.local_scale(xb, window)[:, 0, INV].numpy())
-    return (np.concatenate(feats).astype(np.float32), np.concatenate(peaks).astype(np.float64),
+    return (np.concatenate(feats).astype(np.float32), np.concatenate(preds).astype(np.float64),
             np.concatenate(scales).astype(np.float64))
+
+
+def point_peak(pred):
+    """[S]: the point forecast's peak over the horizon, at least 0 (what the analyzer sizes on)."""
+    return np.maximum(pred, 0.0).max(axis=1)
 
 
 def actual_peak(y):
@@ -151,8 +156,8 @@ def head_data(torch, model, paths, horizon, limit):
         samples = series.make_samples(series.prepare(data, w), w, horizon, limit)
         if len(samples) < 10:
             continue
-        feats, peak, local = window_parts(torch, model, samples.x)
-        z = (actual_peak(samples.y) - peak) / local
+        feats, pred, local = window_parts(torch, model, samples.x)
+        z = (actual_peak(samples.y) - point_peak(pred)) / local
         keep = np.isfinite(z)
         n_val = int(round(len(samples) * 0.2))
         for part, sel in ((0, slice(0, len(samples) - n_val)), (1, slice(len(samples) - n_val,
@@ -199,10 +204,8 @@ def score_file(torch, model, head, data, horizon, q, min_history):
     span = max(w, min_history)
     samples = series.make_samples(series.prepare(data, span), span, horizon)
     samples = samples.subset(samples.history >= w)  # forecasts that feed the rings
-    feats, peak, local = window_parts(torch, model, samples.x)
-    with torch.no_grad():
-        xw = torch.from_numpy(np.ascontiguousarray(samples.x[:, -w:]))
-        pred = model(xw)[:, :, INV].numpy().astype(np.float64)
+    feats, pred, local = window_parts(torch, model, samples.x)
+    peak = point_peak(pred)
     short = shortfall(pred, samples.y)
     scored = (samples.history >= span) & np.isfinite(actual_peak(samples.y))
     m = head.margin(torch, feats)
