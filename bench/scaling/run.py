@@ -62,10 +62,18 @@ UPPER_BOUNDS = [round(0.60 + 0.05 * i, 2) for i in range(9)]       # 0.60 .. 1.0
 DEFAULT_WINDOW = 30
 SHORT_WINDOWS = (10, 20)
 SHORT_WINDOW_BOUNDS = (0.70, 0.80, 0.90, 1.00)
-# the knob grid (upper bound, window) of the validation choice and of the test frontier alike, so
-# that the chosen point is one of the frontier's points
-KNOBS = [(u, DEFAULT_WINDOW) for u in UPPER_BOUNDS] + \
-        [(u, w) for w in SHORT_WINDOWS for u in SHORT_WINDOW_BOUNDS]
+# controller.cpu_scale_up_threshold, tier 1's target (the forecast's own sizing runs at it, so it
+# is ttm's counterpart of the HPA's target): the config default everywhere, and a higher one at the
+# upper bounds where it binds (at u_b >= it the headroom term no longer does)
+DEFAULT_TIER1 = 0.80
+HIGH_TIER1 = 0.90
+HIGH_TIER1_WINDOWS = (10, DEFAULT_WINDOW)
+HIGH_TIER1_BOUNDS = (0.90, 1.00)
+# the knob grid (upper bound, window, tier-1 target) of the validation choice and of the test
+# frontier alike, so that the chosen point is one of the frontier's points
+KNOBS = [(u, DEFAULT_WINDOW, DEFAULT_TIER1) for u in UPPER_BOUNDS] + \
+        [(u, w, DEFAULT_TIER1) for w in SHORT_WINDOWS for u in SHORT_WINDOW_BOUNDS] + \
+        [(u, w, HIGH_TIER1) for w in HIGH_TIER1_WINDOWS for u in HIGH_TIER1_BOUNDS]
 # SLO levels of the frontier comparison: those of the HPA at these targets
 REFERENCE_TARGETS = ("0.50", "0.60", "0.70")
 VAL_CONFIDENCE = (0.0, 0.7)
@@ -147,21 +155,31 @@ def point(res, key, label):
     return dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"], label=label, res=x)
 
 
-def ttm_flags(forecaster, model, bound, window, conf):
+def ttm_flags(forecaster, model, knob, conf):
+    bound, window, tier1 = knob
     return ["--controller", "ttm", "--forecaster", forecaster, "--model", model,
             "--upper-bound-util", f"{bound:.2f}", "--scale-in-window", str(window),
-            "--confidence-threshold", f"{conf:.2f}"]
+            "--scale-up-threshold", f"{tier1:.2f}", "--confidence-threshold", f"{conf:.2f}"]
 
 
 def ttm_template(model):
     """The ttm flags of a sweep's command template, with the swept flags as placeholders."""
     return ["--controller", "ttm", "--forecaster", "F", "--model", model,
-            "--upper-bound-util", "U", "--scale-in-window", "W", "--confidence-threshold", "C"]
+            "--upper-bound-util", "U", "--scale-in-window", "W", "--scale-up-threshold", "T1",
+            "--confidence-threshold", "C"]
 
 
-def knob_label(bound, window):
-    """A knob-grid point as the frontier tables show it: '0.95 w30'."""
-    return f"{bound:.2f} w{window}"
+def chosen_knob(c):
+    """The knob-grid point of a validation choice (results saved before the tier-1 target was a
+    knob hold the default)."""
+    return (c["bound"], c["window"], c.get("tier1", DEFAULT_TIER1))
+
+
+def knob_label(knob):
+    """A knob-grid point as the frontier tables show it: '0.95 w30', with a tier-1 target other
+    than the default '1.00 w10 t0.90'."""
+    bound, window, tier1 = knob
+    return f"{bound:.2f} w{window}" + ("" if tier1 == DEFAULT_TIER1 else f" t{tier1:.2f}")
 
 
 def stabilizations(kind):
@@ -204,7 +222,10 @@ def grid_text():
     """The knob grid in words."""
     return (f"U in {bounds_text(UPPER_BOUNDS)} at W = {DEFAULT_WINDOW} (the config default), "
             f"U in {bounds_text(SHORT_WINDOW_BOUNDS)} at W = " +
-            ", ".join(str(w) for w in SHORT_WINDOWS) + f" ({len(KNOBS)} points)")
+            ", ".join(str(w) for w in SHORT_WINDOWS) + f", all at T1 = {DEFAULT_TIER1:.2f} (the "
+            f"config default), and U in {bounds_text(HIGH_TIER1_BOUNDS)} at W = " +
+            ", ".join(str(w) for w in HIGH_TIER1_WINDOWS) + f" with T1 = {HIGH_TIER1:.2f} "
+            f"({len(KNOBS)} points)")
 
 
 def grid_note(confs):
@@ -218,9 +239,9 @@ def submit_validation(r, log, trace, model):
     hpa = submit_sweep(r, log, trace, part, HPA_TARGETS)
     r.template(log, f"ttm on the validation slice ({trace['name']})", trace,
                part + ttm_template(model), grid_note(VAL_CONFIDENCE))
-    ttm = r.submit([((f, u, w, c), f"validate ttm {f} {u} w{w} {c}", trace,
-                     part + ttm_flags(f, model, u, w, c))
-                    for f in FORECASTERS for u, w in KNOBS for c in VAL_CONFIDENCE])
+    ttm = r.submit([((f, k, c), f"validate ttm {f} {knob_label(k)} {c}", trace,
+                     part + ttm_flags(f, model, k, c))
+                    for f in FORECASTERS for k in KNOBS for c in VAL_CONFIDENCE])
     return hpa, ttm
 
 
@@ -230,12 +251,12 @@ def choose_tunables(hpa_futs, ttm_futs):
     res = collect(ttm_futs)
     chosen = {}
     for f in FORECASTERS:
-        pts = [dict(point(res[(f, u, w, c)], "ttm", f"{knob_label(u, w)}/{c:.1f}"), bound=u,
-                    window=w, conf=c)
-               for u, w in KNOBS for c in VAL_CONFIDENCE]
+        pts = [dict(point(res[(f, k, c)], "ttm", f"{knob_label(k)}/{c:.1f}"), knob=k, conf=c)
+               for k in KNOBS for c in VAL_CONFIDENCE]
         best = fr.choose(pts, hpa)
         saving, match = fr.saving_at_equal_slo(best, hpa)
-        chosen[f] = dict(bound=best["bound"], window=best["window"], conf=best["conf"],
+        bound, window, tier1 = best["knob"]
+        chosen[f] = dict(bound=bound, window=window, tier1=tier1, conf=best["conf"],
                          slo=best["slo"], cost=best["cost"], saving=saving,
                          hpa_target=match["label"] if match else None,
                          actions=best["res"]["scaling_actions"],
@@ -279,9 +300,9 @@ def test_part(r, log, trace, split, model, val, fixed):
     part = ["--from", f"{split}%", "--startup-delay", "3m"]
     r.template(log, f"ttm frontier on the test part ({trace['name']})", trace,
                part + ttm_template(model), grid_note(None))
-    futs = r.submit([((f, u, w), f"test ttm {f} {u} w{w}", trace,
-                      part + ttm_flags(f, model, u, w, val["chosen"][f]["conf"]))
-                     for f in FORECASTERS for u, w in KNOBS])
+    futs = r.submit([((f, k), f"test ttm {f} {knob_label(k)}", trace,
+                      part + ttm_flags(f, model, k, val["chosen"][f]["conf"]))
+                     for f in FORECASTERS for k in KNOBS])
     out = dict(hpa=strip(sweep_points(fixed["hpa"], HPA_TARGETS)))
     for kind in ("holt-winters", "linear"):
         out[kind] = strip(sweep_points(fixed[kind], BASELINE_TARGETS, kind))
@@ -289,8 +310,8 @@ def test_part(r, log, trace, split, model, val, fixed):
     out["ttm"] = {}
     for f in FORECASTERS:
         c = val["chosen"][f]
-        pts = [point(res[(f, u, w)], "ttm", knob_label(u, w)) for u, w in KNOBS]
-        out["ttm"][f] = dict(sweep=strip(pts), chosen=res[(f, c["bound"], c["window"])]["ttm"])
+        pts = [point(res[(f, k)], "ttm", knob_label(k)) for k in KNOBS]
+        out["ttm"][f] = dict(sweep=strip(pts), chosen=res[(f, chosen_knob(c))]["ttm"])
     defaults = collect(fixed["defaults"])
     out["reactive"] = defaults["3m"]["reactive"]
     out["oracle"] = defaults["3m"]["oracle"]
@@ -309,8 +330,7 @@ def bench_trace(r, trace):
     for f, c in val["chosen"].items():
         with r.lock:
             print(f"bench-scaling: {trace['name']}: {f} tuned on the validation slice over "
-                  f"{c['grid']} points: u_b {c['bound']:.2f}, window {c['window']}, conf "
-                  f"{c['conf']:.1f} ({c['slo']:,} SLO "
+                  f"{c['grid']} points: {tunables_text(c)} ({c['slo']:,} SLO "
                   f"min, saving {pct(c['saving'])} against the validation HPA at "
                   f"{c['hpa_target'] or '-'})", flush=True)
     test, defaults = test_part(r, log, trace, r.args.split, model, val, fixed)
@@ -339,6 +359,7 @@ def summarise(x):
                               match=match, actions_per_day=c["scaling_actions_per_day"],
                               bound=x["val"]["chosen"][f]["bound"],
                               window=x["val"]["chosen"][f]["window"],
+                              tier1=chosen_knob(x["val"]["chosen"][f])[2],
                               conf=x["val"]["chosen"][f]["conf"]))
     for kind in ("holt-winters", "linear"):
         d = next(p for p in t[kind] if p["label"] == "0.60")
@@ -395,7 +416,7 @@ def model_value_ff(x):
     def path(f):
         sweep = t["ttm"][f]["sweep"]
         c = x["val"]["chosen"][f]
-        label = knob_label(c["bound"], c["window"])
+        label = knob_label(chosen_knob(c))
         return dict(name=f, sweep=sweep, point=next(p for p in sweep if p["label"] == label))
     return fr.model_value_ff(path("model"), [path(f) for f in SIMPLE])
 
@@ -535,7 +556,9 @@ def verdict(name, s):
 
 def tunables_text(row):
     """A ttm operating point's validation-chosen tunables in words."""
-    return f"u_b {row['bound']:.2f}, window {row['window']} min, conf {row['conf']:.1f}"
+    tier1 = row.get("tier1", DEFAULT_TIER1)
+    return (f"u_b {row['bound']:.2f}, window {row['window']} min, " +
+            ("" if tier1 == DEFAULT_TIER1 else f"tier 1 {tier1:.2f}, ") + f"conf {row['conf']:.1f}")
 
 
 def shipped_extras(results):
@@ -623,18 +646,21 @@ def write_report(args, r, results, seconds):
          "1,440 minutes. These are fixed, not tuned.",
          "- Tunables of the forecast tier chosen on the validation slice, per forecaster "
          "(auto, model and each simple one, the same grid for every path): the knob grid of "
-         "`ttm.upper_bound_utilization` U and `ttm.scale_in_window_minutes` W (tuned as an "
-         "operator tunes an HPA's stabilisation window), " + grid_text() +
-         ": the shorter windows get the coarser U grid to keep the number of simulations in "
-         "check; x `ttm.confidence_threshold` in " +
+         "`ttm.upper_bound_utilization` U, `ttm.scale_in_window_minutes` W (tuned as an "
+         "operator tunes an HPA's stabilisation window) and `controller.cpu_scale_up_threshold` "
+         "T1 (tier 1's target, at which the forecast's peak is sized: `ttm`'s counterpart of the "
+         "HPA's target; it binds once U is above it), " + grid_text() +
+         ": the shorter windows and the higher T1 get coarser grids to keep the number of "
+         "simulations in check; x `ttm.confidence_threshold` in " +
          ", ".join(f"{c:.1f}" for c in VAL_CONFIDENCE) +
-         f" ({len(KNOBS) * len(VAL_CONFIDENCE)} points each); the triple with the "
+         f" ({len(KNOBS) * len(VAL_CONFIDENCE)} points each); the point with the "
          "largest saving at equal SLO against the HPA swept on the same slice (ties: fewer SLO "
          "minutes); the choice of each is in the table *How each tunable was chosen*. Churn is "
          "not part of the choice: the goal (scaling actions at most 2x the equal-SLO HPA "
          "point's) is checked on the test part, in the column *x HPA's*. "
          f"Fixed, not tuned here: {ceiling_text(results)} (the config default); the headroom "
-         "quantile (0.95) and the tier-1 thresholds (constants of the core).",
+         "quantile (0.95, a constant of the core) and tier 1's scale-down threshold (the config "
+         "default, 0.2).",
          "- **Saving at equal SLO**: 1 - (instance-minutes) / (instance-minutes of the cheapest "
          f"HPA target, swept {HPA_TARGETS[0]:.2f}..{HPA_TARGETS[-1]:.2f} by 0.02 on the test part, "
          "each at a scale-down stabilisation window of 5 min (the default; a point labelled "
@@ -740,21 +766,22 @@ def write_report(args, r, results, seconds):
     L += ["", "## How each tunable was chosen (validation slice)", "",
           "Actions x val HPA: the chosen point's scaling actions over the matched validation HPA "
           "point's (for information: the choice does not read it).", "",
-          "| trace | forecaster | u_b | scale-in window (min) | conf | val SLO min | "
+          "| trace | forecaster | u_b | scale-in window (min) | tier-1 target | conf | val SLO min | "
           "val inst-min | val saving | matched val HPA target | actions x val HPA |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for x in results:
         for f in FORECASTERS:
             c = x["val"]["chosen"][f]
             ratio = (f"{c['actions'] / c['hpa_actions']:.1f}" if c["hpa_actions"] else "-")
             L.append(f"| {x['trace']['name']} | {f} | {c['bound']:.2f} | {c['window']} | "
-                     f"{c['conf']:.1f} | {c['slo']:,} | {c['cost']:,.0f} | {pct(c['saving'])} | "
+                     f"{chosen_knob(c)[2]:.2f} | {c['conf']:.1f} | {c['slo']:,} | {c['cost']:,.0f} | {pct(c['saving'])} | "
                      f"{c['hpa_target'] or '-'} | {ratio} |")
     L += ["", "## Frontiers (test part, start-up 3 min)", "",
           "Each controller swept over its operating knob on the test part: the HPA and the "
           "HPA-plus-forecast baselines over the HPA target, `ttm` over the knob grid "
           "(`ttm.upper_bound_utilization` and, after the `w`, `ttm.scale_in_window_minutes` in "
-          "minutes; at the validation-chosen confidence threshold). "
+          "minutes, after a `t` tier 1's target `controller.cpu_scale_up_threshold` where it is "
+          "not the default; at the validation-chosen confidence threshold). "
           "These sweeps use the test part and so are a description, not a tuned result: * marks "
           "the points on the controller's cost-vs-SLO frontier.", ""]
     for x in results:

@@ -34,7 +34,7 @@ struct options {
     double oracle_util;
     int season_minutes;
     int64_t ttm_interval_ms;
-    double confidence_threshold, upper_bound_util;
+    double confidence_threshold, upper_bound_util, scale_up_threshold;
     int scale_in_window, forecast_ceiling, selection_steps;
     double selection_uf_weight, selection_peak_quantile;
     int json, quiet, help;
@@ -100,6 +100,8 @@ static const struct opt opts[] = {
     {"ttm-interval", OPT_DURATION, O(ttm_interval_ms),
      "TTM evaluation interval, simulated time (default 60s)"},
     {"confidence-threshold", OPT_DOUBLE, O(confidence_threshold), "TTM (default 0.7)"},
+    {"scale-up-threshold", OPT_DOUBLE, O(scale_up_threshold),
+     "tier 1's controller.cpu_scale_up_threshold (reactive and ttm; default 0.8)"},
     {"upper-bound-util", OPT_DOUBLE, O(upper_bound_util),
      "TTM ttm.upper_bound_utilization (default 0.85)"},
     {"scale-in-window", OPT_INT, O(scale_in_window),
@@ -162,6 +164,9 @@ static void defaults(struct options *o)
     struct cfg_ttm ttm;
     cfg_ttm_defaults(&ttm);
     o->confidence_threshold = ttm.confidence_threshold;
+    struct cfg_controller ctl;
+    cfg_controller_defaults(&ctl);
+    o->scale_up_threshold = ctl.cpu_scale_up_threshold;
     o->upper_bound_util = ttm.upper_bound_utilization;
     o->scale_in_window = ttm.scale_in_window_minutes;
     o->forecast_ceiling = ttm.forecast_ceiling;
@@ -337,6 +342,9 @@ static int make_controller(const char *name, const struct options *o, const stru
     *out = NULL;
     struct cfg_controller ctl;
     cfg_controller_defaults(&ctl);
+    ctl.cpu_scale_up_threshold = o->scale_up_threshold;
+    if (cfg_controller_validate(&ctl, err, errlen))
+        return AE_EINVAL; /* names the key and the value given with --scale-up-threshold */
     struct sim_hpa_params hp;
     sim_hpa_defaults(&hp);
     hp.target = o->hpa_target;

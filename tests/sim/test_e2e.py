@@ -133,6 +133,19 @@ with tempfile.TemporaryDirectory() as tmp:
     check("mase_by_step" not in r["hpa"], "the hpa has no forecast")
     check(abs(r["hpa"]["scaling_actions_per_day"] - r["hpa"]["scaling_actions"] * 4) < 1e-6,
           "actions per day over 6 hours")
+    # Tier 1's target: the forecast's peak is sized at it, so a higher one costs fewer instances.
+    cost = {}
+    for up in ("0.80", "0.90"):
+        r = json.loads(run(base + ["--controller", "ttm", "--forecaster", "persistence",
+                                   "--upper-bound-util", "1", "--scale-up-threshold", up,
+                                   "--json"]).stdout)["ttm"]
+        cost[up] = r["instance_minutes"]
+    check(cost["0.90"] < cost["0.80"],
+          f"--scale-up-threshold 0.90 runs fewer instance-minutes than 0.80 ({cost})")
+    p = run(base + ["--controller", "ttm", "--forecaster", "persistence",
+                    "--scale-up-threshold", "0.1"], expect_ok=False)
+    check(p.returncode == 1 and "controller.cpu_scale_up_threshold = 0.1" in p.stderr,
+          f"a tier-1 target below the scale-down threshold is named: {p.stderr.strip()}")
     p = run(base + ["--controller", "ttm", "--forecaster", "arima"], expect_ok=False)
     check(p.returncode == 1 and "--forecaster 'arima'" in p.stderr, "unknown forecaster named")
 
