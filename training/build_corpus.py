@@ -11,7 +11,9 @@
              time stretched, noise, level shifts and a constant offset), replayed again by the
              simulator so the features stay consistent with the load;
   noisy      (--noisy-levels, --wandering-levels) synthetic noise around a moving level, the
-             second with a level that also wanders back and forth (make corpus builds 6 of those).
+             second with a level that also wanders back and forth (make corpus builds 6 of those);
+  local      (--local-levels) synthetic noise around a level that moves minute by minute as
+             much as the noise, where an exponentially weighted recent mean wins.
 The test parts (the rest of each trace) are exported to TEST for evaluation only; nothing of them
 enters the corpus. Without the traces folder the corpus is synthetic only, and the builder says
 so. Everything is seeded: the same --seed and inputs give the same files.
@@ -19,7 +21,7 @@ so. Everything is seeded: the same --seed and inputs give the same files.
 usage: build_corpus.py --out DIR [--test DIR] [--traces DIR] [--sim PATH] [--split 70]
                        [--seed 42] [--synthetic-variants 3] [--synthetic-days 2]
                        [--augmentations 2] [--coarse N] [--noisy-levels N]
-                       [--wandering-levels N] [--only FAMILIES]
+                       [--wandering-levels N] [--local-levels N] [--only FAMILIES]
 Writes DIR/*.csv (training-data CSV, one series each) and DIR/manifest.json (per file: family,
 kind, what it is, rows). A file's family (synthetic, nasa, azure, bitbrains) is the prefix of
 its name, so a leave-one-out training takes the files whose name does not start with it.
@@ -178,6 +180,22 @@ def noisy_level(rng, minutes, wander=False):
     return np.maximum(level * (1 + noise), 0.0)
 
 
+def local_level(rng, minutes):
+    """A load whose level itself moves minute by minute as much as the noise around it (the
+    "local level" of a structural time-series model): a random walk of step 1..10% per minute
+    (in the log of the load) plus white noise of 0.6..2 times that step, so the best guess of
+    the next minutes is an exponentially weighted recent mean of weight about 0.3..0.8 on the
+    last minute, not the last minute alone (its noise) nor a long mean (the level has moved),
+    and no trend. A level shift about every 3 hours."""
+    base = float(np.exp(rng.uniform(np.log(100), np.log(100000))))
+    step = float(np.exp(rng.uniform(np.log(0.01), np.log(0.10))))
+    walk = np.cumsum(rng.normal(0.0, step, minutes))
+    walk = walk - np.linspace(0.0, walk[-1] - walk[0], minutes)  # no net trend over the series
+    shifts = np.cumsum(np.where(rng.random(minutes) < 1 / 180, rng.normal(0, 0.1, minutes), 0))
+    noise = rng.normal(0, step * float(rng.uniform(0.6, 2.0)), minutes)
+    return np.maximum(base * np.exp(walk + shifts) * (1 + noise), 0.0)
+
+
 def mean_reverting(rng, minutes, spread, memory):
     """[minutes] AR(1) series of stationary standard deviation spread, forgetting a factor e
     every memory minutes."""
@@ -189,6 +207,17 @@ def mean_reverting(rng, minutes, spread, memory):
         value = a * value + shocks[t]
         out[t] = value
     return out
+
+
+def build_local(sim, out, manifest, seed, count, days):
+    """count local-level series (local_level), replayed by the simulator (own random stream)."""
+    rng = np.random.default_rng(seed + 19)
+    work = os.path.join(out, "load")
+    os.makedirs(work, exist_ok=True)
+    for k in range(count):
+        load = local_level(rng, days * generate_synthetic.DAY_MIN)
+        replay(sim, out, work, manifest, f"synthetic-locallevel-{k}.csv", "synthetic",
+               "synthetic: noise around a level that moves as much as the noise", [(29_000_000, load)])
 
 
 def build_noisy(sim, out, manifest, seed, count, days, wander=False):
@@ -274,6 +303,9 @@ def main(argv=None):
     p.add_argument("--wandering-levels", type=int, default=0,
                    help="synthetic series of noise around a level that also wanders back and "
                         "forth (a mean-reverting swing; default 0)")
+    p.add_argument("--local-levels", type=int, default=0,
+                   help="synthetic series of noise around a level that moves minute by minute "
+                        "as much as the noise (a local-level random walk; default 0)")
     p.add_argument("--only", default="",
                    help="comma-separated real trace families to use (default: all)")
     args = p.parse_args(argv)
@@ -284,7 +316,8 @@ def main(argv=None):
                                ("--augmentations", args.augmentations, 0),
                                ("--coarse", args.coarse, 0),
                                ("--noisy-levels", args.noisy_levels, 0),
-                               ("--wandering-levels", args.wandering_levels, 0)):
+                               ("--wandering-levels", args.wandering_levels, 0),
+                               ("--local-levels", args.local_levels, 0)):
         if value < least:
             p.error(f"{flag} {value}: must be at least {least}")
     os.makedirs(args.out, exist_ok=True)
@@ -301,6 +334,9 @@ def main(argv=None):
         if args.wandering_levels:
             build_noisy(args.sim, args.out, manifest, args.seed, args.wandering_levels,
                         args.synthetic_days, wander=True)
+        if args.local_levels:
+            build_local(args.sim, args.out, manifest, args.seed, args.local_levels,
+                        args.synthetic_days)
         if not os.path.isdir(args.traces):
             print(f"build_corpus.py: note: no traces folder at {args.traces}: the corpus is "
                   "SYNTHETIC ONLY (the shipped model is built with the real traces)")
