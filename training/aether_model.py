@@ -289,14 +289,18 @@ class AetherTSMixer(nn.Module):
         mean, scale = window_stats(x)
         return self.mixture_hidden(x, (x - mean) / scale, self.config["features"])
 
+    def gate_weights(self, gate_in):
+        """[B, C, H, J]: the softmax weights of the J simple forecasts, from mixture_hidden."""
+        logits = torch.stack([gate(gate_in) for gate in self.gates], dim=3)
+        return torch.softmax(logits, dim=3)
+
     def mixture_forward(self, x, z, features):
         """out = the gated mean of the simple forecasts (+ local x delta with residual)."""
         window, horizon = self.config["window"], self.config["horizon"]
         gate_in = self.mixture_hidden(x, z, features)  # [B, C, W + 1 (+ GATE_STATS)]
         t = gate_in[:, :, :window]
         names = self.config["mixture"]
-        logits = torch.stack([gate(gate_in) for gate in self.gates], dim=3)  # [B, C, H, J]
-        weights = torch.softmax(logits, dim=3)
+        weights = self.gate_weights(gate_in)
         out = (weights * simple_forecasts(x, horizon, window, names)).sum(dim=3)  # [B, C, H]
         if self.config["residual"]:
             out = out + local_scale(x, window).transpose(1, 2) * self.head(t)

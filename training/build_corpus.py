@@ -209,27 +209,14 @@ def mean_reverting(rng, minutes, spread, memory):
     return out
 
 
-def build_local(sim, out, manifest, seed, count, days):
-    """count local-level series (local_level), replayed by the simulator (own random stream)."""
-    rng = np.random.default_rng(seed + 19)
+def build_levels(sim, out, manifest, rng, count, days, kind, what, make):
+    """count synthetic series make(rng, minutes) (the level generators above), replayed by the
+    simulator as DIR/synthetic-KIND-k.csv; rng is the kind's own stream, so that adding one kind
+    changes no other file."""
     work = os.path.join(out, "load")
     os.makedirs(work, exist_ok=True)
     for k in range(count):
-        load = local_level(rng, days * generate_synthetic.DAY_MIN)
-        replay(sim, out, work, manifest, f"synthetic-locallevel-{k}.csv", "synthetic",
-               "synthetic: noise around a level that moves as much as the noise", [(29_000_000, load)])
-
-
-def build_noisy(sim, out, manifest, seed, count, days, wander=False):
-    """count noisy-level series (noisy_level), replayed by the simulator; wander: with the
-    mean-reverting swing (own random stream and file names)."""
-    rng = np.random.default_rng(seed + (17 if wander else 13))  # own streams: no other file
-    work = os.path.join(out, "load")
-    os.makedirs(work, exist_ok=True)
-    kind = "wanderlevel" if wander else "noisylevel"
-    what = "noise around a wandering level" if wander else "noise around a moving level"
-    for k in range(count):
-        load = noisy_level(rng, days * generate_synthetic.DAY_MIN, wander)
+        load = make(rng, days * generate_synthetic.DAY_MIN)
         replay(sim, out, work, manifest, f"synthetic-{kind}-{k}.csv", "synthetic",
                f"synthetic: {what}", [(29_000_000, load)])
 
@@ -328,15 +315,17 @@ def main(argv=None):
         print(f"Synthetic series -> {args.out}")
         build_synthetic(args.out, manifest, args.seed, args.synthetic_variants,
                         args.synthetic_days)
-        if args.noisy_levels:
-            build_noisy(args.sim, args.out, manifest, args.seed, args.noisy_levels,
-                        args.synthetic_days)
-        if args.wandering_levels:
-            build_noisy(args.sim, args.out, manifest, args.seed, args.wandering_levels,
-                        args.synthetic_days, wander=True)
-        if args.local_levels:
-            build_local(args.sim, args.out, manifest, args.seed, args.local_levels,
-                        args.synthetic_days)
+        levels = ((args.noisy_levels, 13, "noisylevel", "noise around a moving level",
+                   noisy_level),
+                  (args.wandering_levels, 17, "wanderlevel", "noise around a wandering level",
+                   lambda rng, minutes: noisy_level(rng, minutes, wander=True)),
+                  (args.local_levels, 19, "locallevel",
+                   "noise around a level that moves as much as the noise", local_level))
+        for count, stream, kind, what, make in levels:
+            if count:
+                rng = np.random.default_rng(args.seed + stream)  # own stream: no other file moves
+                build_levels(args.sim, args.out, manifest, rng, count, args.synthetic_days, kind,
+                             what, make)
         if not os.path.isdir(args.traces):
             print(f"build_corpus.py: note: no traces folder at {args.traces}: the corpus is "
                   "SYNTHETIC ONLY (the shipped model is built with the real traces)")

@@ -20,6 +20,7 @@ import torch  # noqa: E402
 
 import aether_model  # noqa: E402
 import aether_series as series  # noqa: E402
+from evaluate_steps import step_errors  # noqa: E402
 
 
 def main(argv=None):
@@ -28,7 +29,7 @@ def main(argv=None):
     p.add_argument("--data", required=True, nargs="+", help="CSV files the model has not seen")
     p.add_argument("--feature", default="invocations", choices=series.FEATURES)
     p.add_argument("--tail", type=float, default=0.0)
-    p.add_argument("--candidates", default="last,mean3,mean10,meanW,drift1x2,drift5,ewm0.3,ewm0.5",
+    p.add_argument("--candidates", default=",".join(aether_model.SIMPLE_FORECASTS),
                    help="simple forecasts scored alone (default: every one the model knows)")
     args = p.parse_args(argv)
     model, _ = aether_model.load_checkpoint(args.model)
@@ -51,29 +52,22 @@ def main(argv=None):
             samples = samples.subset(keep)
         x = torch.from_numpy(np.ascontiguousarray(samples.x[:, -W:]))
         y = samples.y[:, :, f].astype(np.float64)
-        mask = ~np.isnan(y)
-        yz = np.nan_to_num(y)
-
-        def mae(pred):  # [S, H] -> [H]
-            return (np.where(mask, np.abs(pred - yz), 0).sum(0) / np.maximum(mask.sum(0), 1))
 
         with torch.no_grad():
             weights, preds = [], []
             for i in range(0, len(x), 4096):
                 xb = x[i:i + 4096]
-                gate_in = model.gate_input(xb)
-                logits = torch.stack([g(gate_in) for g in model.gates], dim=3)
-                weights.append(torch.softmax(logits, dim=3)[:, f].numpy())  # [B, H, J]
+                weights.append(model.gate_weights(model.gate_input(xb))[:, f].numpy())  # [B, H, J]
                 preds.append(model(xb)[:, :, f].numpy())
             simple = aether_model.simple_forecasts(x, H, W, cands)[:, f].numpy()  # [S, H, K]
         weights = np.concatenate(weights)
-        persist = mae(np.repeat(samples.x[:, -1:, f].astype(np.float64), H, axis=1))
+        persist = step_errors(np.repeat(samples.x[:, -1:, f].astype(np.float64), H, axis=1), y)
         print(f"{path}: {len(samples)} windows")
         print("step | " + " | ".join(f"w {n}" for n in names) + " | "
               + " | ".join(f"MASE {n}" for n in cands) + " | best fixed | model")
-        mase_c = np.array([mae(simple[:, :, k].astype(np.float64)) / persist
+        mase_c = np.array([step_errors(simple[:, :, k].astype(np.float64), y) / persist
                            for k in range(len(cands))])  # [K, H]
-        model_mase = mae(np.concatenate(preds).astype(np.float64)) / persist
+        model_mase = step_errors(np.concatenate(preds).astype(np.float64), y) / persist
         for h in range(H):
             best = int(mase_c[:, h].argmin())
             print(f"{h + 1} | " + " | ".join(f"{weights[:, h, j].mean():.2f}"
