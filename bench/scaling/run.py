@@ -352,14 +352,13 @@ def summarise(x):
     s = dict(rows=[])
     for f in FORECASTERS:
         c = t["ttm"][f]["chosen"]
+        bound, window, tier1 = chosen_knob(x["val"]["chosen"][f])
         p = dict(slo=c["slo_violation_minutes"], cost=c["instance_minutes"])
         saving, match = fr.saving_at_equal_slo(p, hpa)
         s["rows"].append(dict(name=f"ttm / {f}", slo=p["slo"], cost=p["cost"], saving=saving,
                               bound_saving=fr.saving_bound(p, hpa),
                               match=match, actions_per_day=c["scaling_actions_per_day"],
-                              bound=x["val"]["chosen"][f]["bound"],
-                              window=x["val"]["chosen"][f]["window"],
-                              tier1=chosen_knob(x["val"]["chosen"][f])[2],
+                              bound=bound, window=window, tier1=tier1,
                               conf=x["val"]["chosen"][f]["conf"]))
     for kind in ("holt-winters", "linear"):
         d = next(p for p in t[kind] if p["label"] == "0.60")
@@ -556,7 +555,7 @@ def verdict(name, s):
 
 def tunables_text(row):
     """A ttm operating point's validation-chosen tunables in words."""
-    tier1 = row.get("tier1", DEFAULT_TIER1)
+    tier1 = row["tier1"]
     return (f"u_b {row['bound']:.2f}, window {row['window']} min, " +
             ("" if tier1 == DEFAULT_TIER1 else f"tier 1 {tier1:.2f}, ") + f"conf {row['conf']:.1f}")
 
@@ -766,16 +765,16 @@ def write_report(args, r, results, seconds):
     L += ["", "## How each tunable was chosen (validation slice)", "",
           "Actions x val HPA: the chosen point's scaling actions over the matched validation HPA "
           "point's (for information: the choice does not read it).", "",
-          "| trace | forecaster | u_b | scale-in window (min) | tier-1 target | conf | val SLO min | "
-          "val inst-min | val saving | matched val HPA target | actions x val HPA |",
+          "| trace | forecaster | u_b | scale-in window (min) | tier-1 target | conf | "
+          "val SLO min | val inst-min | val saving | matched val HPA target | actions x val HPA |",
           "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for x in results:
         for f in FORECASTERS:
             c = x["val"]["chosen"][f]
             ratio = (f"{c['actions'] / c['hpa_actions']:.1f}" if c["hpa_actions"] else "-")
             L.append(f"| {x['trace']['name']} | {f} | {c['bound']:.2f} | {c['window']} | "
-                     f"{chosen_knob(c)[2]:.2f} | {c['conf']:.1f} | {c['slo']:,} | {c['cost']:,.0f} | {pct(c['saving'])} | "
-                     f"{c['hpa_target'] or '-'} | {ratio} |")
+                     f"{chosen_knob(c)[2]:.2f} | {c['conf']:.1f} | {c['slo']:,} | "
+                     f"{c['cost']:,.0f} | {pct(c['saving'])} | {c['hpa_target'] or '-'} | {ratio} |")
     L += ["", "## Frontiers (test part, start-up 3 min)", "",
           "Each controller swept over its operating knob on the test part: the HPA and the "
           "HPA-plus-forecast baselines over the HPA target, `ttm` over the knob grid "
