@@ -44,11 +44,13 @@ import provenance  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PYTHON = "/usr/bin/python3"
 CONTROLLERS = "reactive,ttm,hpa,holt-winters,linear,oracle"
-# auto (the default: every forecaster side by side, the best recent one drives) and the model,
-# then the simple forecasters the model is judged against
-FORECASTERS = ("auto", "model", "persistence", "drift", "seasonal-naive", "holt-winters",
-               "linear")
-SIMPLE = FORECASTERS[2:]
+# auto (the default: every forecaster side by side, the best recent one drives), auto without
+# the model (the same selection over the simple candidates only: the model ablated from the
+# shipped path), the model alone, then the simple forecasters the model is judged against
+AUTO_NO_MODEL = "auto-no-model"
+FORECASTERS = ("auto", AUTO_NO_MODEL, "model", "persistence", "drift", "seasonal-naive",
+               "holt-winters", "linear")
+SIMPLE = FORECASTERS[3:]
 # 0.10 .. 0.90: far below 0.50 so that a controller safer than the HPA at 0.50 still has an HPA
 # point to be compared with at equal SLO (on Bitbrains the HPA at 0.30 is not safe enough)
 HPA_TARGETS = [round(0.10 + 0.02 * i, 2) for i in range(41)]
@@ -155,9 +157,26 @@ def point(res, key, label):
     return dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"], label=label, res=x)
 
 
+def model_horizon(model):
+    """The horizon (minutes) written in a model file's metadata."""
+    import onnx
+    props = {p.key: p.value for p in onnx.load(model, load_external_data=False).metadata_props}
+    if "aether.horizon" not in props:
+        sys.exit(f"bench-scaling: {model}: no aether.horizon in the model's metadata")
+    return int(props["aether.horizon"])
+
+
+def forecaster_flags(forecaster, model):
+    """`auto` without the model runs auto with no model loaded, at the model's horizon, so that
+    it differs from `auto` only by the model's candidacy."""
+    if forecaster == AUTO_NO_MODEL:
+        return ["--forecaster", "auto", "--horizon", str(model_horizon(model))]
+    return ["--forecaster", forecaster, "--model", model]
+
+
 def ttm_flags(forecaster, model, knob, conf):
     bound, window, tier1 = knob
-    return ["--controller", "ttm", "--forecaster", forecaster, "--model", model,
+    return ["--controller", "ttm", *forecaster_flags(forecaster, model),
             "--upper-bound-util", f"{bound:.2f}", "--scale-in-window", str(window),
             "--scale-up-threshold", f"{tier1:.2f}", "--confidence-threshold", f"{conf:.2f}"]
 
@@ -229,7 +248,8 @@ def grid_text():
 
 
 def grid_note(confs):
-    return ("F = " + ", ".join(FORECASTERS) + "; " + grid_text() + "; C = " +
+    return ("F = " + ", ".join(FORECASTERS) + f" ({AUTO_NO_MODEL}: F = auto without --model, "
+            "--horizon the model's); " + grid_text() + "; C = " +
             (", ".join(f"{c:.1f}" for c in confs) if confs else "the validation choice of F"))
 
 
@@ -383,6 +403,9 @@ def summarise(x):
     by = {row["name"]: row["saving"] for row in s["rows"]}
     s["model_value"] = fr.value_over(by["ttm / model"], [by[f"ttm / {f}"] for f in SIMPLE])
     s["model_value_ff"] = model_value_ff(x)
+    # the model ablated from the shipped path: auto against auto over the simple candidates only
+    s["auto_model_value"] = fr.value_over(by["ttm / auto"], [by[f"ttm / {AUTO_NO_MODEL}"]])
+    s["auto_model_value_ff"] = model_value_ff(x, "auto", (AUTO_NO_MODEL,))
     # frontier against frontier: at the SLO of the HPA at each reference target, the cheapest
     # swept point of each controller with no more SLO minutes
     s["frontier"] = []
@@ -407,9 +430,10 @@ def summarise(x):
     return s
 
 
-def model_value_ff(x):
+def model_value_ff(x, model="model", others=SIMPLE):
     """Model value, frontier against frontier (frontier.model_value_ff): each path's
-    validation-chosen point against the other path's sweep on the test part."""
+    validation-chosen point against the other path's sweep on the test part; the model's path
+    against the simple ones', or `auto`'s against `auto` without the model."""
     t = x["test"]
 
     def path(f):
@@ -417,12 +441,26 @@ def model_value_ff(x):
         c = x["val"]["chosen"][f]
         label = knob_label(chosen_knob(c))
         return dict(name=f, sweep=sweep, point=next(p for p in sweep if p["label"] == label))
-    return fr.model_value_ff(path("model"), [path(f) for f in SIMPLE])
+    return fr.model_value_ff(path(model), [path(f) for f in others])
 
 
 def ff_text(v):
     """'+1.2 (vs drift)' for one direction of the frontier-against-frontier model value."""
     return "n/a" if v[0] is None else f"{100 * v[0]:+.1f} (vs {v[1]})"
+
+
+def ff_pair(ff):
+    """Both directions of a frontier-against-frontier value as text, the worse first."""
+    vs = sorted((ff[k] for k in ("forward", "reverse")), key=lambda v: (v[0] is None, v[0] or 0))
+    return [ff_text(v) for v in vs]
+
+
+def auto_value_text(s):
+    """The model's value inside `auto`: by the chosen points, then frontier against frontier
+    (points, without the name of the only other path)."""
+    vs = sorted((s["auto_model_value_ff"][k][0] for k in ("forward", "reverse")),
+                key=lambda v: (v is None, v or 0))
+    return f"{mv_text(s['auto_model_value'])}; " + " / ".join(mv_text(v) for v in vs)
 
 
 def extras(res):
@@ -540,6 +578,9 @@ def verdict(name, s):
                         if v[0] is not None])
         parts.append("model value frontier against frontier: " +
                      " and ".join(t for _, t in texts))
+    parts.append(f"the model's value inside `auto` (`auto` against `auto` without the model, "
+                 f"points by the chosen points; frontier against frontier): "
+                 f"{auto_value_text(s)}")
     fm = next(r for r in s["frontier"] if r["target"] == "0.60")
     if fm["model_value"] is not None:
         parts.append(f"frontier against frontier at the SLO of the HPA at 0.60 ({fm['slo']:,} "
@@ -595,9 +636,10 @@ def goals_table(results):
          "step-5 MASE < 1 and below drift's (zero-shot); actions <= 2x the HPA's.", "",
          "| trace | model | saving, auto (tuned) | saving, auto (shipped defaults) | "
          "model value (points) | model value, frontier against frontier (worse / other "
-         "direction) | MASE step 3 / 5, model | MASE step 3 / 5, drift | "
+         "direction) | the model's value inside auto (points; frontier against frontier, "
+         "worse / other) | MASE step 3 / 5, model | MASE step 3 / 5, drift | "
          "actions x HPA, auto (tuned / defaults) | share driven by the model (defaults) |",
-         "|---|---|---:|---:|---:|---:|---|---|---|---:|"]
+         "|---|---|---:|---:|---:|---:|---:|---|---|---|---:|"]
     for x in results:
         g = x["summary"]["goals"]
         sv = [pct(g[k]) if g[k] is not None else
@@ -607,10 +649,9 @@ def goals_table(results):
         if x["summary"]["dominating"]:
             mv = f"none (dominated; raw {mv})"
         share = g["driven"].get("driven_model")
-        ff = sorted((x["summary"]["model_value_ff"][k] for k in ("forward", "reverse")),
-                    key=lambda v: (v[0] is None, v[0] or 0))
+        ff = ff_pair(x["summary"]["model_value_ff"])
         L.append(f"| {x['trace']['name']} | {x['model']['kind']} | {sv[0]} | {sv[1]} | {mv} | "
-                 f"{ff_text(ff[0])} / {ff_text(ff[1])} | "
+                 f"{ff[0]} / {ff[1]} | {auto_value_text(x['summary'])} | "
                  f"{num(g['mase3_model'], '.3f')} / {num(g['mase5_model'], '.3f')} | "
                  f"{num(g['mase3_drift'], '.3f')} / {num(g['mase5_drift'], '.3f')} | "
                  f"{num(g['actions_auto'], '.1f')} / {num(g['actions_shipped'], '.1f')} | "
@@ -644,7 +685,7 @@ def write_report(args, r, results, seconds):
          "the last 7 days. drift's slope is over the last 5 minutes; seasonal-naive's season is "
          "1,440 minutes. These are fixed, not tuned.",
          "- Tunables of the forecast tier chosen on the validation slice, per forecaster "
-         "(auto, model and each simple one, the same grid for every path): the knob grid of "
+         "(auto, auto without the model, the model and each simple one, the same grid for every path): the knob grid of "
          "`ttm.upper_bound_utilization` U, `ttm.scale_in_window_minutes` W (tuned as an "
          "operator tunes an HPA's stabilisation window) and `controller.cpu_scale_up_threshold` "
          "T1 (tier 1's target, at which the forecast's peak is sized: `ttm`'s counterpart of the "
@@ -672,7 +713,10 @@ def write_report(args, r, results, seconds):
          "Holt-Winters, linear: every simple candidate of `auto`), each at its own validation-chosen tunables, through the same path. "
          "**Model value, frontier against frontier**: the same points, each compared with the "
          "other path's test sweep at its own SLO minutes (defined in *Model value* below), so "
-         "that it exists where no HPA target is as safe.",
+         "that it exists where no HPA target is as safe. **The model's value inside `auto`**: "
+         f"the same two measures for `auto` against `{AUTO_NO_MODEL}` (`auto` with no model "
+         "loaded: the same selection over the simple candidates only), the model ablated from "
+         "the shipped path.",
          "- Start-up delay 3 minutes; capacity sized so that the trace's 99.5th-percentile load "
          "needs 20 instances at 70%; SLO: a minute violates it when the load exceeds 90% of ready "
          "capacity (compared with the core's epsilon, 1e-9) or any request is dropped.",
