@@ -10,11 +10,18 @@ const COLORS = {actual: "#1d2330", step: ["#2a5db0", "#7b9be0", "#a3b8e8"], late
 
 const params = new URLSearchParams(location.search);
 const refreshMs = Math.max(1000, Number(params.get("refresh")) || 5000);
+const REQUEST_TIMEOUT_MS = 15000; // a request with no answer by then fails the refresh
 const state = {charts: {}, refreshes: 0, timer: null, busy: false};
 const $ = (id) => document.getElementById(id);
 
 async function getJSON(path) {
-  const r = await fetch(path, {cache: "no-store"});
+  let r;
+  try {
+    r = await fetch(path, {cache: "no-store", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)});
+  } catch (e) {
+    if (e.name !== "TimeoutError") throw e;
+    throw new Error(path + ": no answer within " + REQUEST_TIMEOUT_MS / 1000 + " s");
+  }
   const text = await r.text();
   if (!r.ok) {
     let msg = text;

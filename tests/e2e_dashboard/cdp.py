@@ -24,7 +24,7 @@ class Browser:
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-extensions", "--disable-background-networking", "--disable-sync",
-             "--disable-component-update", "--no-default-browser-check",
+             "--disable-component-update", "--no-default-browser-check", "--no-proxy-server",
              "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=%d" % self.port,
              "--user-data-dir=" + self.profile, "--window-size=%d,%d" % (width, height),
              "about:blank"],
@@ -94,15 +94,18 @@ class Browser:
             raise Failure("evaluating %s: %s" % (expr, r["exceptionDetails"]))
         return r["result"].get("value")
 
-    def wait_for(self, expr, timeout, what):
+    def wait_for(self, expr, timeout, what, explain=None):
+        """Polls expr until it is truthy; on timeout fails with the errors seen and, if given,
+        the value of the expression `explain` (the page's state, for the reader)."""
         end = time.time() + timeout
         while time.time() < end:
             v = self.evaluate(expr)
             if v:
                 return v
             self.pump(0.25)
-        raise Failure("timed out after %ss waiting for %s; errors: %s" % (timeout, what,
-                                                                         self.errors))
+        page = "; page: %s" % self.evaluate(explain) if explain else ""
+        raise Failure("timed out after %ss waiting for %s; errors: %s%s" % (timeout, what,
+                                                                           self.errors, page))
 
     def navigate(self, url):
         self.call("Page.navigate", url=url)

@@ -91,6 +91,14 @@ def case_forecasts_api():
         n.stop()
 
 
+# What the page is doing, for a failure message: where it is, whether its script runs and a
+# refresh is under way, and the error it shows.
+PAGE_STATE = ("JSON.stringify({href: location.href, readyState: document.readyState,"
+              " script: typeof aetherDashboard, busy: window.aetherDashboard &&"
+              " aetherDashboard.state.busy, shown: document.getElementById('error') &&"
+              " document.getElementById('error').textContent})")
+
+
 def chart_check(summary, chart, want):
     """want: {series label: minimum points}."""
     check(chart in summary, "chart %s drawn: %s" % (chart, list(summary)))
@@ -133,8 +141,8 @@ def case_dashboard():
         b = Browser(os.path.join(n.dir, "chromium.log"))
         url = "http://127.0.0.1:%d/?blueprint=web&range=21600&refresh=1000" % n.port
         b.navigate(url)
-        b.wait_for("document.body && Number(document.body.dataset.refreshes || 0) >= 1", 30,
-                   "the first refresh")
+        b.wait_for("document.body && Number(document.body.dataset.refreshes || 0) >= 1", 60,
+                   "the first refresh", explain=PAGE_STATE)
         summary = json.loads(b.evaluate("JSON.stringify(aetherDashboard.summary())"))
         print("charts (6 h):", json.dumps(summary))
         # A marker for each of the reactive tier's changes in the loaded history.
