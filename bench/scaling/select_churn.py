@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Forecaster choice and bounded churn, measured with the simulator on the test part of every
-shared trace (the part after --split%, start-up delay 3 minutes, the shipped 5-minute model
-zero-shot).
+shared trace (the part after --split%, start-up delay 3 minutes, the shipped default model,
+models/ttm-aether.onnx, unless --model names another; the shipped model's training corpus holds
+the traces' training parts, never their test parts).
 
-For each trace: the HPA swept over its target (the baseline frontier), then ttm in each variant
-below. For every variant it prints SLO-violation minutes, instance-minutes, scaling actions, the
-saving at equal SLO against the HPA sweep (frontier.saving_at_equal_slo: 1 - cost / cost of the
-cheapest HPA point with no more SLO minutes) and the actions as a multiple of the matched HPA
-point's.
+For each trace: the HPA swept as the scaling benchmark sweeps it (run.HPA_TARGETS at every
+stabilisation window of run.HPA_STABILIZATIONS: the baseline frontier, tuned as its users tune
+it), then ttm in each variant below. For every variant it prints SLO-violation minutes,
+instance-minutes, scaling actions, the saving at equal SLO against the HPA sweep
+(frontier.saving_at_equal_slo: 1 - cost / cost of the cheapest HPA point with no more SLO
+minutes; ">= x" against the HPA's safest point when no HPA point is as safe) and the actions as a
+multiple of the matched HPA point's.
 
 usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE] [--jobs 2]
                        [--only NAMES] [--json OUT]
@@ -25,7 +28,7 @@ sys.path.insert(0, HERE)
 import frontier  # noqa: E402
 import run  # noqa: E402  (the trace table)
 
-HPA_TARGETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
 # name: (forecaster, scale-in window minutes, forecast ceiling)
 VARIANTS = {
     "model, window 0, floor+ceiling": ("model", 0, 1),
@@ -33,6 +36,7 @@ VARIANTS = {
     "auto, window 10, floor+ceiling": ("auto", 10, 1),
     "auto, window 20, floor+ceiling": ("auto", 20, 1),
     "auto, window 30, floor+ceiling": ("auto", 30, 1),
+    "model, window 30, floor+ceiling": ("model", 30, 1),
     "auto, window 0, floor only": ("auto", 0, 0),
     "auto, window 10, floor only": ("auto", 10, 0),
     "model, window 10, floor only": ("model", 10, 0),
@@ -50,7 +54,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
     p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
-    p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether-h5.onnx"))
+    p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
     p.add_argument("--split", type=int, default=70)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--only")
@@ -64,8 +68,10 @@ def main():
         traces = [t for t in traces if t["name"] in args.only.split(",")]
     jobs = []
     for t in traces:
-        for target in HPA_TARGETS:
-            jobs.append((t, ("hpa", target), ["--controller", "hpa", "--hpa-target", str(target)]))
+        for target, window in HPA_POINTS:
+            jobs.append((t, ("hpa", target, window),
+                         ["--controller", "hpa", "--hpa-target", f"{target:.2f}"] +
+                         (["--hpa-stabilization", window] if window else [])))
         for name, (fc, window, ceiling) in VARIANTS.items():
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
@@ -80,31 +86,33 @@ def main():
     table = {}
     for t in traces:
         r = results[t["name"]]
-        hpa = [dict(slo=r[("hpa", x)]["slo_violation_minutes"],
-                    cost=r[("hpa", x)]["instance_minutes"],
-                    actions=r[("hpa", x)]["scaling_actions"], target=x) for x in HPA_TARGETS]
+        hpa = [dict(slo=r[key]["slo_violation_minutes"], cost=r[key]["instance_minutes"],
+                    actions=r[key]["scaling_actions"], label=run.sweep_label(*key[1:]))
+               for key in (("hpa",) + p for p in HPA_POINTS)]
         print(f"\n## {t['name']}")
+        print(f"HPA: {len(hpa)} points swept; the safest has "
+              f"{min(h['slo'] for h in hpa)} SLO minutes")
         print("| controller | SLO min | instance-min | actions | saving at equal SLO | "
-              "actions / matched HPA | matched HPA target | driven by |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
-        for h in hpa:
-            print(f"| hpa {h['target']:.1f} | {h['slo']} | {h['cost']:.0f} | {h['actions']} "
-                  "| | | | |")
+              "actions / matched HPA | matched HPA point | driven by |")
+        print("|---|---:|---:|---:|---:|---:|---|---|")
         for name in VARIANTS:
             x = r[("ttm", name)]
             pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
             saving, match = frontier.saving_at_equal_slo(pt, hpa)
+            bound = frontier.saving_bound(pt, hpa)
             ratio = x["scaling_actions"] / match["actions"] if match and match["actions"] else None
             ex = x.get("extra", x)
             driven = ", ".join(f"{k[7:]} {ex[k]:.2f}" for k in sorted(ex)
                                if k.startswith("driven_") and ex[k] >= 0.05)
+            shown = (f"{100 * saving:.1f}%" if saving is not None else
+                     f">= {100 * bound:.1f}%" if bound is not None else "n/a")
             print(f"| ttm {name} | {pt['slo']} | {pt['cost']:.0f} | {x['scaling_actions']} | "
-                  f"{'n/a' if saving is None else f'{100 * saving:.1f}%'} | "
-                  f"{'n/a' if ratio is None else f'{ratio:.2f}'} | "
-                  f"{'' if not match else match['target']} | {driven} |")
+                  f"{shown} | {'n/a' if ratio is None else f'{ratio:.2f}'} | "
+                  f"{match['label'] + ' (' + str(match['slo']) + ' SLO min)' if match else ''} "
+                  f"| {driven} |")
             table.setdefault(t["name"], {})[name] = dict(
                 slo=pt["slo"], cost=pt["cost"], actions=x["scaling_actions"], saving=saving,
-                actions_vs_hpa=ratio, driven=driven)
+                saving_bound=bound, matched_hpa=match, actions_vs_hpa=ratio, driven=driven)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(table, f, indent=1)
