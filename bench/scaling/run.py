@@ -211,6 +211,12 @@ def sweep_label(target, stabilization):
     return f"{target:.2f}" + (f" s{stabilization}" if stabilization else "")
 
 
+def sweep_flags(kind, target, stabilization):
+    """aether-sim's flags for one swept point of kind (hpa or an HPA-plus-forecast baseline)."""
+    return (["--controller", kind, "--hpa-target", f"{target:.2f}"] +
+            (["--hpa-stabilization", stabilization] if stabilization else []))
+
+
 def submit_sweep(r, log, trace, part, targets, kind="hpa"):
     """The controller (hpa or an HPA-plus-forecast baseline) at every target (the HPA also at
     every stabilisation window), queued."""
@@ -222,8 +228,7 @@ def submit_sweep(r, log, trace, part, targets, kind="hpa"):
     r.template(log, f"{kind} over its target ({trace['name']})", trace,
                part + ["--controller", kind, "--hpa-target", "T"] + swept, note)
     return r.submit([((t, w), f"{kind} target {sweep_label(t, w)}", trace,
-                      part + ["--controller", kind, "--hpa-target", f"{t:.2f}"] +
-                      (["--hpa-stabilization", w] if w else []))
+                      part + sweep_flags(kind, t, w))
                      for t in targets for w in windows])
 
 

@@ -43,6 +43,11 @@ VARIANTS = {
 }
 
 
+def matched_text(match):
+    """The matched HPA point as the table shows it: '0.78 s1m (0 SLO min)', or '' for none."""
+    return f"{match['label']} ({match['slo']} SLO min)" if match else ""
+
+
 def sim(args, trace, extra):
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
     argv += ["--from", f"{args.split}%", "--startup-delay", "3m", "--json", "--quiet"] + extra
@@ -69,9 +74,7 @@ def main():
     jobs = []
     for t in traces:
         for target, window in HPA_POINTS:
-            jobs.append((t, ("hpa", target, window),
-                         ["--controller", "hpa", "--hpa-target", f"{target:.2f}"] +
-                         (["--hpa-stabilization", window] if window else [])))
+            jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
         for name, (fc, window, ceiling) in VARIANTS.items():
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
@@ -108,8 +111,7 @@ def main():
                      f">= {100 * bound:.1f}%" if bound is not None else "n/a")
             print(f"| ttm {name} | {pt['slo']} | {pt['cost']:.0f} | {x['scaling_actions']} | "
                   f"{shown} | {'n/a' if ratio is None else f'{ratio:.2f}'} | "
-                  f"{match['label'] + ' (' + str(match['slo']) + ' SLO min)' if match else ''} "
-                  f"| {driven} |")
+                  f"{matched_text(match)} | {driven} |")
             table.setdefault(t["name"], {})[name] = dict(
                 slo=pt["slo"], cost=pt["cost"], actions=x["scaling_actions"], saving=saving,
                 saving_bound=bound, matched_hpa=match, actions_vs_hpa=ratio, driven=driven)
