@@ -15,14 +15,14 @@ const state = {charts: {}, refreshes: 0, timer: null, busy: false};
 const $ = (id) => document.getElementById(id);
 
 async function getJSON(path) {
-  let r;
-  try {
+  let r, text;
+  try {  // the timeout covers the body too
     r = await fetch(path, {cache: "no-store", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)});
+    text = await r.text();
   } catch (e) {
     if (e.name !== "TimeoutError") throw e;
     throw new Error(path + ": no answer within " + REQUEST_TIMEOUT_MS / 1000 + " s");
   }
-  const text = await r.text();
   if (!r.ok) {
     let msg = text;
     try { msg = JSON.parse(text).error; } catch (e) { /* not JSON: keep the text */ }
