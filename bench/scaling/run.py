@@ -59,10 +59,10 @@ HPA_TARGETS = [round(0.10 + 0.02 * i, 2) for i in range(41)]
 HPA_STABILIZATIONS = (None, "1m", "10m")
 BASELINE_TARGETS = [round(0.30 + 0.10 * i, 2) for i in range(7)]   # 0.30 .. 0.90
 UPPER_BOUNDS = [round(0.60 + 0.05 * i, 2) for i in range(9)]       # 0.60 .. 1.00 (the range's top)
-# ttm.scale_in_window_minutes, tuned as an HPA's stabilisation window is: the config default (30)
+# ttm.scale_in_window_minutes, tuned as an HPA's stabilisation window is: the config default (45)
 # with every upper bound, the shorter windows with a coarser upper-bound grid (fewer simulations)
-DEFAULT_WINDOW = 30
-SHORT_WINDOWS = (10, 20)
+DEFAULT_WINDOW = 45
+SHORT_WINDOWS = (10, 30)
 SHORT_WINDOW_BOUNDS = (0.70, 0.80, 0.90, 1.00)
 # controller.cpu_scale_up_threshold, tier 1's target (the forecast's own sizing runs at it, so it
 # is ttm's counterpart of the HPA's target): the config default everywhere, and a higher one at the

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Forecaster choice and bounded churn, measured with the simulator on the test part of every
-shared trace (the part after --split%, start-up delay 3 minutes, the shipped default model,
-models/ttm-aether.onnx, unless --model names another; the shipped model's training corpus holds
-the traces' training parts, never their test parts).
+"""Forecaster choice and bounded churn, measured with the simulator on the scaling benchmark's
+validation slice of every shared trace (run.VALIDATION: 52.5%..70% of the minutes, never the test
+part; --test-part runs the test part, the last 30%, for information only), start-up delay 3
+minutes, the shipped default model, models/ttm-aether.onnx, unless --model names another (the
+shipped model's training corpus holds the traces' training parts, never their test parts).
 
 For each trace: the HPA swept as the scaling benchmark sweeps it (run.HPA_TARGETS at every
 stabilisation window of run.HPA_STABILIZATIONS: the baseline frontier, tuned as its users tune
@@ -10,10 +11,17 @@ it), then ttm in each variant below. For every variant it prints SLO-violation m
 instance-minutes, scaling actions, the saving at equal SLO against the HPA sweep
 (frontier.saving_at_equal_slo: 1 - cost / cost of the cheapest HPA point with no more SLO
 minutes; ">= x" against the HPA's safest point when no HPA point is as safe) and the actions as a
-multiple of the matched HPA point's.
+multiple of the matched HPA point's (of the safest point's when none is as safe).
+
+The default's rule, fixed before the validation run (choose_default): among the `auto` variants
+whose actions are at most 2x the matched HPA point's on every trace, the one whose worst trace
+saves most (the saving, or its lower bound); the shipped default (window 45, floor and ceiling,
+which this rule chose when the default was 30: docs/core.md) stays unless that variant's
+worst-trace saving is at least 1 point higher and its mean saving over the traces is not lower.
+On the test part the rule's line is printed for information only.
 
 usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE] [--jobs 2]
-                       [--only NAMES] [--json OUT]
+                       [--only NAMES] [--test-part] [--json OUT]
 """
 import argparse
 import concurrent.futures
@@ -26,7 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import frontier  # noqa: E402
-import run  # noqa: E402  (the trace table)
+import run  # noqa: E402  (the trace table and the validation slice)
+from select_weight import add_test_part_arg, part_of  # noqa: E402
 
 HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
 # name: (forecaster, scale-in window minutes, forecast ceiling)
@@ -36,11 +45,17 @@ VARIANTS = {
     "auto, window 10, floor+ceiling": ("auto", 10, 1),
     "auto, window 20, floor+ceiling": ("auto", 20, 1),
     "auto, window 30, floor+ceiling": ("auto", 30, 1),
+    "auto, window 45, floor+ceiling": ("auto", 45, 1),
+    "auto, window 60, floor+ceiling": ("auto", 60, 1),
     "model, window 30, floor+ceiling": ("model", 30, 1),
     "auto, window 0, floor only": ("auto", 0, 0),
     "auto, window 10, floor only": ("auto", 10, 0),
+    "auto, window 30, floor only": ("auto", 30, 0),
     "model, window 10, floor only": ("model", 10, 0),
 }
+DEFAULT = "auto, window 45, floor+ceiling"
+MAX_ACTIONS_RATIO = 2.0
+MIN_GAIN = 0.01  # the worst-trace saving a variant must add to replace the default
 
 
 def matched_text(match):
@@ -48,9 +63,41 @@ def matched_text(match):
     return f"{match['label']} ({match['slo']} SLO min)" if match else ""
 
 
+def actions_ratio(actions, hpa_actions):
+    """actions as a multiple of the HPA point's; an HPA point with none allows none."""
+    if hpa_actions:
+        return actions / hpa_actions
+    return 0.0 if actions == 0 else float("inf")
+
+
+def choose_default(table):
+    """(chosen variant, text) by the rule in the docstring, from {trace: {variant: row}}, a row
+    holding 'saving' and 'saving_bound' (fractions or None) and 'actions_vs_hpa' (or None)."""
+    summary = {}
+    for name, (forecaster, _, _) in VARIANTS.items():
+        rows = [table[t][name] for t in table]
+        vals = [r["saving"] if r["saving"] is not None else r["saving_bound"] for r in rows]
+        if forecaster != "auto" or None in vals:
+            continue
+        churn_ok = all(r["actions_vs_hpa"] is not None and r["actions_vs_hpa"] <= MAX_ACTIONS_RATIO
+                       for r in rows)
+        summary[name] = dict(worst=min(vals), mean=sum(vals) / len(vals), churn_ok=churn_ok)
+    lines = [f"{n}: worst trace {100 * v['worst']:.1f}%, mean {100 * v['mean']:.1f}%"
+             + ("" if v["churn_ok"] else f", over {MAX_ACTIONS_RATIO:g}x the HPA's actions")
+             for n, v in summary.items()]
+    ok = {n: v for n, v in summary.items() if v["churn_ok"]}
+    best = max(ok, key=lambda n: (ok[n]["worst"], ok[n]["mean"])) if ok else DEFAULT
+    base = ok.get(DEFAULT)
+    if base and (ok[best]["worst"] - base["worst"] < MIN_GAIN or ok[best]["mean"] < base["mean"]):
+        best = DEFAULT
+    return best, "\n".join(lines + [f"chosen: {best}"])
+
+
 def sim(args, trace, extra):
+    part = part_of(args)
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
-    argv += ["--from", f"{args.split}%", "--startup-delay", "3m", "--json", "--quiet"] + extra
+    argv += ["--from", f"{part[0]}%", "--to", f"{part[1]}%", "--startup-delay", "3m",
+             "--json", "--quiet"] + extra
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -60,10 +107,10 @@ def main():
     p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
     p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
     p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
-    p.add_argument("--split", type=int, default=70)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--only")
     p.add_argument("--json")
+    add_test_part_arg(p)
     args = p.parse_args()
     if not os.path.isdir(args.traces):
         print(f"select_churn: no traces in {args.traces}", file=sys.stderr)
@@ -103,7 +150,9 @@ def main():
             pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
             saving, match = frontier.saving_at_equal_slo(pt, hpa)
             bound = frontier.saving_bound(pt, hpa)
-            ratio = x["scaling_actions"] / match["actions"] if match and match["actions"] else None
+            ref = match or (min(hpa, key=lambda h: (h["slo"], h["cost"]))
+                            if bound is not None else None)
+            ratio = actions_ratio(x["scaling_actions"], ref["actions"]) if ref else None
             ex = x.get("extra", x)
             driven = ", ".join(f"{k[7:]} {ex[k]:.2f}" for k in sorted(ex)
                                if k.startswith("driven_") and ex[k] >= 0.05)
@@ -115,9 +164,12 @@ def main():
             table.setdefault(t["name"], {})[name] = dict(
                 slo=pt["slo"], cost=pt["cost"], actions=x["scaling_actions"], saving=saving,
                 saving_bound=bound, matched_hpa=match, actions_vs_hpa=ratio, driven=driven)
+    chosen, text = choose_default(table)
+    where = "test part, for information only" if args.test_part else "validation slices"
+    print(f"\n## The default's rule, on the {where}\n{text}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(table, f, indent=1)
+            json.dump(dict(table=table, chosen=chosen), f, indent=1)
     return 0
 
 

@@ -130,7 +130,7 @@ struct cfg_ttm {
     double upper_bound_utilization; /* 0.85, 0.1..1 */
     enum cfg_ttm_mode mode;         /* active */
     enum fcr_kind forecaster;       /* auto: what forecasts (forecaster.h's table) */
-    int scale_in_window_minutes;    /* 30, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the
+    int scale_in_window_minutes;    /* 45, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the
                                        held count only below every target of this window */
     int forecast_ceiling;           /* 1: forecasts hold a ceiling too; 0: floor only */
     /* forecaster = auto: the selection's constants (select.h, struct sel_params) */

@@ -69,7 +69,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->upper_bound_utilization = 0.85;
     out->mode = CFG_TTM_ACTIVE;
     out->forecaster = FCR_AUTO;
-    out->scale_in_window_minutes = 30;
+    out->scale_in_window_minutes = 45;
     out->forecast_ceiling = 1;
     out->selection_steps = 3;
     out->selection_window_minutes = 60;

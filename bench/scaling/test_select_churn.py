@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""select_churn.py's default rule and churn ratio on hand-made tables (no traces needed)."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import select_churn as sc  # noqa: E402
+
+W10, W60 = "auto, window 10, floor+ceiling", "auto, window 60, floor+ceiling"
+DEF = sc.DEFAULT
+MODEL = "model, window 30, floor+ceiling"
+
+
+def row(saving, ratio, bound=None):
+    return dict(saving=saving, saving_bound=bound, actions_vs_hpa=ratio)
+
+
+def table(**per_trace):
+    """{trace: {variant: row}}: every variant not given saves 0 at 1x the HPA's actions."""
+    out = {}
+    for trace, rows in per_trace.items():
+        out[trace] = {name: row(0.0, 1.0) for name in sc.VARIANTS}
+        out[trace].update(rows)
+    return out
+
+
+class Rule(unittest.TestCase):
+    def test_default_stays_without_a_clear_gain(self):
+        # window 10's worst trace saves 0.5 points more than the default's: under the 1-point margin.
+        t = table(a={DEF: row(0.100, 1.0), W10: row(0.105, 1.5)},
+                  b={DEF: row(0.300, 1.0), W10: row(0.400, 1.5)})
+        self.assertEqual(sc.choose_default(t)[0], DEF)
+
+    def test_clear_gain_replaces_the_default(self):
+        t = table(a={DEF: row(0.10, 1.0), W10: row(0.20, 1.5)},
+                  b={DEF: row(0.30, 1.0), W10: row(0.30, 1.5)})
+        chosen, text = sc.choose_default(t)
+        self.assertEqual(chosen, W10)
+        self.assertIn(f"chosen: {W10}", text)
+
+    def test_a_lower_mean_keeps_the_default(self):
+        # window 10 gains 2 points on the worst trace over the default but loses 20 on the other.
+        t = table(a={DEF: row(0.10, 1.0), W10: row(0.12, 1.5)},
+                  b={DEF: row(0.50, 1.0), W10: row(0.30, 1.5)})
+        self.assertEqual(sc.choose_default(t)[0], DEF)
+
+    def test_churn_over_2x_on_any_trace_excludes(self):
+        t = table(a={DEF: row(0.10, 1.0), W10: row(0.30, 2.01)},
+                  b={DEF: row(0.10, 1.0), W10: row(0.30, 1.0)})
+        chosen, text = sc.choose_default(t)
+        self.assertEqual(chosen, DEF)
+        self.assertIn("over 2x the HPA's actions", text)
+
+    def test_a_default_over_2x_is_replaced_by_any_eligible_variant(self):
+        t = table(a={DEF: row(0.20, 3.0), W60: row(0.05, 1.0)},
+                  b={DEF: row(0.20, 1.0), W60: row(0.05, 1.0)})
+        # the default is over 2x on a; every other variant saves 0 at 1x but window 60
+        self.assertEqual(sc.choose_default(t)[0], W60)
+
+    def test_the_lower_bound_counts_and_the_model_alone_does_not(self):
+        t = table(a={DEF: row(0.10, 1.0), W10: row(None, 1.0, bound=0.40), MODEL: row(0.9, 1.0)},
+                  b={DEF: row(0.10, 1.0), W10: row(0.40, 1.0), MODEL: row(0.9, 1.0)})
+        self.assertEqual(sc.choose_default(t)[0], W10)
+
+    def test_a_variant_with_no_saving_nor_bound_is_not_eligible(self):
+        t = table(a={DEF: row(0.10, 1.0), W10: row(None, 1.0)},
+                  b={DEF: row(0.10, 1.0), W10: row(0.90, 1.0)})
+        self.assertEqual(sc.choose_default(t)[0], DEF)
+
+    def test_actions_ratio(self):
+        self.assertEqual(sc.actions_ratio(6, 4), 1.5)
+        self.assertEqual(sc.actions_ratio(0, 0), 0.0)
+        self.assertEqual(sc.actions_ratio(3, 0), float("inf"))
+
+
+if __name__ == "__main__":
+    unittest.main()
