@@ -25,6 +25,11 @@ def cheapest_within(points, slo):
     return min(ok, key=lambda p: (p["cost"], p["slo"])) if ok else None
 
 
+def safest(points):
+    """The point with the fewest SLO-violation minutes, then the cheapest."""
+    return min(points, key=lambda p: (p["slo"], p["cost"]))
+
+
 def saving_at_equal_slo(point, baseline):
     """(saving, matched baseline point): 1 - cost / cost of the cheapest baseline point with no
     more SLO minutes than point; (None, None) when the baseline has no such point."""
@@ -41,10 +46,10 @@ def saving_bound(point, baseline):
     a lower target holds more instances). None when the point is matched or not safer."""
     if not baseline or saving_at_equal_slo(point, baseline)[0] is not None:
         return None
-    safest = min(baseline, key=lambda p: (p["slo"], p["cost"]))
-    if point["slo"] >= safest["slo"] or safest["cost"] <= 0:
+    best = safest(baseline)
+    if point["slo"] >= best["slo"] or best["cost"] <= 0:
         return None
-    return 1.0 - point["cost"] / safest["cost"]
+    return 1.0 - point["cost"] / best["cost"]
 
 
 def dominates(a, b):
@@ -61,7 +66,7 @@ def choose(points, baseline):
     matched = [(s, p) for s, p in scored if s is not None]
     if matched:
         return max(matched, key=lambda sp: (sp[0], -sp[1]["slo"], -sp[1]["cost"]))[1]
-    return min(points, key=lambda p: (p["slo"], p["cost"]))
+    return safest(points)
 
 
 def value_over(best, others):

@@ -150,8 +150,7 @@ def main():
             pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
             saving, match = frontier.saving_at_equal_slo(pt, hpa)
             bound = frontier.saving_bound(pt, hpa)
-            ref = match or (min(hpa, key=lambda h: (h["slo"], h["cost"]))
-                            if bound is not None else None)
+            ref = match or (frontier.safest(hpa) if bound is not None else None)
             ratio = actions_ratio(x["scaling_actions"], ref["actions"]) if ref else None
             ex = x.get("extra", x)
             driven = ", ".join(f"{k[7:]} {ex[k]:.2f}" for k in sorted(ex)
