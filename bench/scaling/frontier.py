@@ -69,6 +69,31 @@ def choose(points, baseline):
     return safest(points)
 
 
+def actions_ratio(actions, reference_actions):
+    """actions as a multiple of a reference point's; a reference with none allows none."""
+    if reference_actions:
+        return actions / reference_actions
+    return 0.0 if actions == 0 else float("inf")
+
+
+def churn_reference(point, baseline):
+    """The baseline point whose scaling actions point's are held against: its equal-SLO match,
+    or the baseline's safest point when none is as safe; None for an empty baseline."""
+    match = saving_at_equal_slo(point, baseline)[1]
+    return match or (safest(baseline) if baseline else None)
+
+
+def within_churn(points, baseline, max_ratio):
+    """The points (dicts with 'actions', as the baseline's) whose scaling actions are at most
+    max_ratio times their churn reference's."""
+    out = []
+    for p in points:
+        ref = churn_reference(p, baseline)
+        if ref is not None and actions_ratio(p["actions"], ref["actions"]) <= max_ratio:
+            out.append(p)
+    return out
+
+
 def value_over(best, others):
     """best's saving minus the largest of others' savings (None entries left out); None when
     best's saving or all of the others are None."""

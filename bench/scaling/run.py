@@ -79,6 +79,7 @@ KNOBS = [(u, DEFAULT_WINDOW, DEFAULT_TIER1) for u in UPPER_BOUNDS] + \
 # SLO levels of the frontier comparison: those of the HPA at these targets
 REFERENCE_TARGETS = ("0.50", "0.60", "0.70")
 VAL_CONFIDENCE = (0.0, 0.7)
+MAX_ACTIONS_RATIO = 2.0  # the churn goal: at most 2x the equal-SLO HPA point's scaling actions
 VALIDATION = (52.5, 70)  # percent of the trace's minutes: the last quarter of the training part
 
 
@@ -272,21 +273,24 @@ def submit_validation(r, log, trace, model):
 
 def choose_tunables(hpa_futs, ttm_futs):
     """Every forecaster's tunables chosen on the validation slice (never the test part)."""
-    hpa = sweep_points(hpa_futs, HPA_TARGETS)
+    hpa = [dict(p, actions=p["res"]["scaling_actions"]) for p in sweep_points(hpa_futs, HPA_TARGETS)]
     res = collect(ttm_futs)
     chosen = {}
     for f in FORECASTERS:
-        pts = [dict(point(res[(f, k, c)], "ttm", f"{knob_label(k)}/{c:.1f}"), knob=k, conf=c)
+        pts = [dict(point(res[(f, k, c)], "ttm", f"{knob_label(k)}/{c:.1f}"), knob=k, conf=c,
+                    actions=res[(f, k, c)]["ttm"]["scaling_actions"])
                for k in KNOBS for c in VAL_CONFIDENCE]
-        best = fr.choose(pts, hpa)
+        within = fr.within_churn(pts, hpa, MAX_ACTIONS_RATIO)
+        best = fr.choose(within or pts, hpa)
         saving, match = fr.saving_at_equal_slo(best, hpa)
         bound, window, tier1 = best["knob"]
         chosen[f] = dict(bound=bound, window=window, tier1=tier1, conf=best["conf"],
                          slo=best["slo"], cost=best["cost"], saving=saving,
                          hpa_target=match["label"] if match else None,
                          actions=best["res"]["scaling_actions"],
-                         hpa_actions=match["res"]["scaling_actions"] if match else None,
-                         minutes=best["res"]["minutes"], grid=len(pts))
+                         hpa_actions=fr.churn_reference(best, hpa)["actions"],
+                         minutes=best["res"]["minutes"], grid=len(pts),
+                         within_churn=len(within))
     return dict(hpa=[dict(slo=p["slo"], cost=p["cost"], label=p["label"]) for p in hpa],
                 chosen=chosen, minutes=hpa[0]["res"]["minutes"])
 
@@ -473,7 +477,7 @@ def extras(res):
     return res.get("extra", res)
 
 
-def actions_ratio(row):
+def actions_vs_hpa(row):
     m = row["match"]
     return row["actions_per_day"] / m["actions_per_day"] if m and m["actions_per_day"] else None
 
@@ -491,7 +495,7 @@ def goals(x, rows, shipped):
                 saving_shipped=shipped["saving"], bound_shipped=shipped["bound_saving"],
                 mase3_model=step_mase(chosen["model"], 3), mase5_model=step_mase(chosen["model"], 5),
                 mase3_drift=step_mase(chosen["drift"], 3), mase5_drift=step_mase(chosen["drift"], 5),
-                actions_auto=actions_ratio(auto), actions_shipped=actions_ratio(shipped),
+                actions_auto=actions_vs_hpa(auto), actions_shipped=actions_vs_hpa(shipped),
                 driven=extras(x["defaults"]["3m"]["ttm"]))
 
 
@@ -538,7 +542,7 @@ def verdict(name, s):
     parts = [f"`ttm` as shipped (`auto`, model {s['model_kind']}{tun}) "
              f"{saving_phrase(s['shipped'])}; tuned on the validation slice ({tunables_text(a)}) "
              f"it {saving_phrase(a)}"]
-    ratio = actions_ratio(a)
+    ratio = actions_vs_hpa(a)
     if ratio is not None:
         parts.append(f"tuned `auto` scales {a['actions_per_day']:,.0f} times a day, {ratio:.1f}x "
                      f"the equal-SLO HPA's")
@@ -700,9 +704,12 @@ def write_report(args, r, results, seconds):
          ", ".join(f"{c:.1f}" for c in VAL_CONFIDENCE) +
          f" ({len(KNOBS) * len(VAL_CONFIDENCE)} points each); the point with the "
          "largest saving at equal SLO against the HPA swept on the same slice (ties: fewer SLO "
-         "minutes); the choice of each is in the table *How each tunable was chosen*. Churn is "
-         "not part of the choice: the goal (scaling actions at most 2x the equal-SLO HPA "
-         "point's) is checked on the test part, in the column *x HPA's*. "
+         "minutes); the choice of each is in the table *How each tunable was chosen*. Churn "
+         f"bounds the choice: only the points whose scaling actions are at most "
+         f"{MAX_ACTIONS_RATIO:g}x those of their equal-SLO HPA point on the same slice (of the "
+         "HPA's safest point where none is as safe), the churn goal's budget, are eligible; "
+         "where none is, every point is; the goal itself is checked on the test part, in the "
+         "column *x HPA's*. "
          f"Fixed, not tuned here: {ceiling_text(results)} (the config default); the headroom "
          "quantile (0.95, a constant of the core) and tier 1's scale-down threshold (the config "
          "default, 0.2).",
@@ -813,17 +820,21 @@ def write_report(args, r, results, seconds):
                      f"{steps_text(d.get('mase_by_step'))} |")
     L += ["", "## How each tunable was chosen (validation slice)", "",
           "Actions x val HPA: the chosen point's scaling actions over the matched validation HPA "
-          "point's (for information: the choice does not read it).", "",
+          "point's (the safest HPA point's when none is as safe). The choice is among the points "
+          f"at most {MAX_ACTIONS_RATIO:g}x; *within budget* counts them (of the grid's points), "
+          "and 0 means none was, so the choice fell back to every point.", "",
           "| trace | forecaster | u_b | scale-in window (min) | tier-1 target | conf | "
-          "val SLO min | val inst-min | val saving | matched val HPA target | actions x val HPA |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+          "val SLO min | val inst-min | val saving | matched val HPA target | actions x val HPA | "
+          "within budget |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     for x in results:
         for f in FORECASTERS:
             c = x["val"]["chosen"][f]
             ratio = (f"{c['actions'] / c['hpa_actions']:.1f}" if c["hpa_actions"] else "-")
             L.append(f"| {x['trace']['name']} | {f} | {c['bound']:.2f} | {c['window']} | "
                      f"{chosen_knob(c)[2]:.2f} | {c['conf']:.1f} | {c['slo']:,} | "
-                     f"{c['cost']:,.0f} | {pct(c['saving'])} | {c['hpa_target'] or '-'} | {ratio} |")
+                     f"{c['cost']:,.0f} | {pct(c['saving'])} | {c['hpa_target'] or '-'} | {ratio} | "
+                     f"{c.get('within_churn', '-')} of {c['grid']} |")
     L += ["", "## Frontiers (test part, start-up 3 min)", "",
           "Each controller swept over its operating knob on the test part: the HPA and the "
           "HPA-plus-forecast baselines over the HPA target, `ttm` over the knob grid "

@@ -54,20 +54,13 @@ VARIANTS = {
     "model, window 10, floor only": ("model", 10, 0),
 }
 DEFAULT = "auto, window 45, floor+ceiling"
-MAX_ACTIONS_RATIO = 2.0
+MAX_ACTIONS_RATIO = run.MAX_ACTIONS_RATIO
 MIN_GAIN = 0.01  # the worst-trace saving a variant must add to replace the default
 
 
 def matched_text(match):
     """The matched HPA point as the table shows it: '0.78 s1m (0 SLO min)', or '' for none."""
     return f"{match['label']} ({match['slo']} SLO min)" if match else ""
-
-
-def actions_ratio(actions, hpa_actions):
-    """actions as a multiple of the HPA point's; an HPA point with none allows none."""
-    if hpa_actions:
-        return actions / hpa_actions
-    return 0.0 if actions == 0 else float("inf")
 
 
 def choose_default(table):
@@ -150,8 +143,8 @@ def main():
             pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
             saving, match = frontier.saving_at_equal_slo(pt, hpa)
             bound = frontier.saving_bound(pt, hpa)
-            ref = match or (frontier.safest(hpa) if bound is not None else None)
-            ratio = actions_ratio(x["scaling_actions"], ref["actions"]) if ref else None
+            ref = frontier.churn_reference(pt, hpa)
+            ratio = frontier.actions_ratio(x["scaling_actions"], ref["actions"])
             ex = x.get("extra", x)
             driven = ", ".join(f"{k[7:]} {ex[k]:.2f}" for k in sorted(ex)
                                if k.startswith("driven_") and ex[k] >= 0.05)

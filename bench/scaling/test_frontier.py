@@ -58,6 +58,27 @@ class Frontier(unittest.TestCase):
         self.assertIsNone(fr.saving_bound(pt(10, 120), HPA))  # matched: no bound needed
         self.assertIsNone(fr.saving_bound(pt(2, 150), HPA))   # matched by the 0.6 point
 
+    def test_actions_ratio(self):
+        self.assertEqual(fr.actions_ratio(6, 4), 1.5)
+        self.assertEqual(fr.actions_ratio(0, 0), 0.0)
+        self.assertEqual(fr.actions_ratio(3, 0), float("inf"))
+
+    def test_churn_reference(self):
+        hpa = [dict(p, actions=a) for p, a in zip(HPA, (10, 20, 30, 40, 50))]
+        self.assertEqual(fr.churn_reference(pt(12, 140), hpa)["label"], "0.7")  # equal SLO
+        self.assertEqual(fr.churn_reference(pt(0, 300), hpa)["label"], "0.6")  # safer: safest
+        self.assertIsNone(fr.churn_reference(pt(0, 300), []))
+
+    def test_choice_within_the_churn_budget(self):
+        hpa = [dict(p, actions=a) for p, a in zip(HPA, (10, 20, 30, 40, 50))]
+        knob = [dict(pt(30, 90, "0.95"), actions=41),   # the best saving, 41 / 20 = 2.05x
+                dict(pt(12, 115, "0.85"), actions=60),  # 60 / 30 = 2x: in budget
+                dict(pt(1, 300, "0.6"), actions=100)]   # safer than all: 100 / 50 = 2x
+        within = fr.within_churn(knob, hpa, 2.0)
+        self.assertEqual([p["label"] for p in within], ["0.85", "0.6"])
+        self.assertEqual(fr.choose(within, hpa)["label"], "0.85")
+        self.assertEqual(fr.within_churn(knob, hpa, 1.5), [])
+
     def test_dominates(self):
         self.assertTrue(fr.dominates(pt(5, 100), pt(6, 100)))
         self.assertTrue(fr.dominates(pt(5, 90), pt(5, 100)))

@@ -68,11 +68,6 @@ class Rule(unittest.TestCase):
                   b={DEF: row(0.10, 1.0), W10: row(0.90, 1.0)})
         self.assertEqual(sc.choose_default(t)[0], DEF)
 
-    def test_actions_ratio(self):
-        self.assertEqual(sc.actions_ratio(6, 4), 1.5)
-        self.assertEqual(sc.actions_ratio(0, 0), 0.0)
-        self.assertEqual(sc.actions_ratio(3, 0), float("inf"))
-
 
 if __name__ == "__main__":
     unittest.main()
