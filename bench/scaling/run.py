@@ -155,7 +155,8 @@ def collect(futs):
 
 def point(res, key, label):
     x = res[key]
-    return dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"], label=label, res=x)
+    return dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"], label=label,
+                actions=x["scaling_actions"], res=x)
 
 
 def model_horizon(model):
@@ -273,12 +274,11 @@ def submit_validation(r, log, trace, model):
 
 def choose_tunables(hpa_futs, ttm_futs):
     """Every forecaster's tunables chosen on the validation slice (never the test part)."""
-    hpa = [dict(p, actions=p["res"]["scaling_actions"]) for p in sweep_points(hpa_futs, HPA_TARGETS)]
+    hpa = sweep_points(hpa_futs, HPA_TARGETS)
     res = collect(ttm_futs)
     chosen = {}
     for f in FORECASTERS:
-        pts = [dict(point(res[(f, k, c)], "ttm", f"{knob_label(k)}/{c:.1f}"), knob=k, conf=c,
-                    actions=res[(f, k, c)]["ttm"]["scaling_actions"])
+        pts = [dict(point(res[(f, k, c)], "ttm", f"{knob_label(k)}/{c:.1f}"), knob=k, conf=c)
                for k in KNOBS for c in VAL_CONFIDENCE]
         within = fr.within_churn(pts, hpa, MAX_ACTIONS_RATIO)
         best = fr.choose(within or pts, hpa)
@@ -287,7 +287,7 @@ def choose_tunables(hpa_futs, ttm_futs):
         chosen[f] = dict(bound=bound, window=window, tier1=tier1, conf=best["conf"],
                          slo=best["slo"], cost=best["cost"], saving=saving,
                          hpa_target=match["label"] if match else None,
-                         actions=best["res"]["scaling_actions"],
+                         actions=best["actions"],
                          hpa_actions=fr.churn_reference(best, hpa)["actions"],
                          minutes=best["res"]["minutes"], grid=len(pts),
                          within_churn=len(within))
@@ -297,7 +297,7 @@ def choose_tunables(hpa_futs, ttm_futs):
 
 def strip(points):
     return [dict(slo=p["slo"], cost=p["cost"], label=p["label"],
-                 actions=p["res"]["scaling_actions"],
+                 actions=p["actions"],
                  actions_per_day=p["res"]["scaling_actions_per_day"]) for p in points]
 
 
