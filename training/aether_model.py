@@ -220,6 +220,25 @@ def gate_stats(x, window):
     return torch.stack([far, near, rho], dim=2)
 
 
+def backtest_errors(x, window, horizon, names, origins):
+    """[B, C, J]: per feature of x [B, W, C], how each simple forecast `names` did inside the
+    window: from each of the last `origins` origins (the window cut s = 1..origins minutes
+    short), its forecast of the s minutes after the cut (at most horizon) against what came,
+    mean absolute error over all those (origin, step) pairs, divided by the mean of that error
+    over the J forecasts (1 = average, below 1 = better than the others on this series). What
+    `auto` does in the core between forecasters, as a number the gate can read."""
+    total, count = 0.0, 0
+    for s in range(1, min(origins, window - 2) + 1):
+        steps = min(s, horizon)
+        past = x[:, :window - s, :]
+        forecast = simple_forecasts(past, steps, window - s, names)  # [B, C, steps, J]
+        actual = x[:, window - s:window - s + steps, :].transpose(1, 2)[:, :, :, None]
+        total = total + torch.abs(forecast - actual).sum(dim=2)  # [B, C, J]
+        count += steps
+    error = total / count
+    return error / (error.mean(dim=2, keepdim=True) + SCALE_EPS)
+
+
 class AetherTSMixer(nn.Module):
     """levels: features that are ratios in 0..1 (train.py gives cpu_usage) and are also given to the
     network unnormalised, as extra channels: how close a service is to saturation changes how
@@ -227,7 +246,7 @@ class AetherTSMixer(nn.Module):
 
     def __init__(self, window=60, horizon=1, features=series.N_FEATURES, time_hidden=128,
                  feature_hidden=32, layers=2, dropout=0.1, levels=(), base_k=1,
-                 mixture=(), residual=True, gate_stats=False):
+                 mixture=(), residual=True, gate_stats=False, gate_backtest=0):
         super().__init__()
         levels, mixture = list(levels), list(mixture)
         unknown = [n for n in mixture if n not in SIMPLE_FORECASTS]
@@ -238,7 +257,8 @@ class AetherTSMixer(nn.Module):
         self.config = dict(window=window, horizon=horizon, features=features,
                            time_hidden=time_hidden, feature_hidden=feature_hidden,
                            layers=layers, dropout=dropout, levels=levels, base_k=base_k,
-                           mixture=mixture, residual=residual, gate_stats=gate_stats)
+                           mixture=mixture, residual=residual, gate_stats=gate_stats,
+                           gate_backtest=gate_backtest)
         self.levels = levels
         channels = features + len(levels)
         self.blocks = nn.ModuleList(
@@ -250,7 +270,8 @@ class AetherTSMixer(nn.Module):
             nn.init.zeros_(self.head.bias)
         if mixture:  # per feature and step, the weights of the simple forecasts (uniform at 0)
             # one per simple forecast (stacked, not reshaped, so the export keeps static shapes)
-            gate_width = window + 1 + (GATE_STATS if gate_stats else 0)
+            gate_width = (window + 1 + (GATE_STATS if gate_stats else 0)
+                          + (len(mixture) if gate_backtest else 0))
             self.gates = nn.ModuleList([Dense(gate_width, horizon) for _ in mixture])
             for gate in self.gates:
                 nn.init.zeros_(gate.weight)
@@ -272,8 +293,9 @@ class AetherTSMixer(nn.Module):
         return base + local_scale(x, self.config["window"]) * delta
 
     def mixture_hidden(self, x, z, features):
-        """[B, C, W + 1 (+ GATE_STATS)]: per feature, the blocks' output, the window's roughness
-        and, with gate_stats, the level statistics of gate_stats() (what the gates read;
+        """[B, C, W + 1 (+ GATE_STATS) (+ J)]: per feature, the blocks' output, the window's
+        roughness, with gate_stats the level statistics of gate_stats() and with gate_backtest
+        (a number of origins) the J simple forecasts' in-window errors of backtest_errors() (what the gates read;
         evaluate_upper.py's upper head reads it too)."""
         inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
         t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
@@ -282,6 +304,9 @@ class AetherTSMixer(nn.Module):
         parts = [t[:, :features, :], roughness(x)]
         if self.config.get("gate_stats"):
             parts.append(gate_stats(x, self.config["window"]))
+        if self.config.get("gate_backtest"):
+            parts.append(backtest_errors(x, self.config["window"], self.config["horizon"],
+                                         self.config["mixture"], self.config["gate_backtest"]))
         return torch.cat(parts, dim=2)
 
     def gate_input(self, x):

@@ -78,6 +78,10 @@ def parse_args(argv):
                    help="tsmixer --mixture: the gates also read level statistics of the window "
                         "(how far the short mean is from the longer ones, in noise units, and "
                         "the lag-1 autocorrelation; aether_model.gate_stats)")
+    p.add_argument("--gate-backtest", type=int, default=0, metavar="N",
+                   help="tsmixer --mixture: the gates also read how each simple forecast did "
+                        "from the last N origins inside the window, relative to the others "
+                        "(aether_model.backtest_errors; default 0, off)")
     p.add_argument("--d-model", type=positive_int, default=None,
                    help="tsmixer: feature MLP width (default 32); mixer: model width (64)")
     p.add_argument("--layers", type=positive_int, default=None,
@@ -107,6 +111,9 @@ def parse_args(argv):
         (args.base_k <= args.seq_len, f"--base-k {args.base_k}: must be at most --seq-len"),
         (args.focus_weight > 0, f"--focus-weight {args.focus_weight}: must be > 0"),
         (not args.gate_stats or args.mixture.strip(), "--gate-stats: needs --mixture"),
+        (not args.gate_backtest or args.mixture.strip(), "--gate-backtest: needs --mixture"),
+        (0 <= args.gate_backtest <= args.seq_len - 3,
+         f"--gate-backtest {args.gate_backtest}: must be in 0..--seq-len - 3"),
     ]
     for ok, message in checks:
         if not ok:
@@ -239,7 +246,8 @@ def main(argv=None):
                                            dropout=args.dropout, levels=args.level_indices,
                                            base_k=args.base_k, mixture=args.mixture_names,
                                            residual=args.residual,
-                                           gate_stats=args.gate_stats)
+                                           gate_stats=args.gate_stats,
+                                           gate_backtest=args.gate_backtest)
     else:
         model = aether_model.AetherMixer(W, H, d_model=args.d_model or 64, layers=args.layers or 3,
                                          expansion=args.expansion, dropout=args.dropout)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""The mixture model's parts against values worked by hand: each simple forecast, the roughness
-the gate reads, the untrained gate (the plain mean of the simple forecasts) and bad names."""
+"""The mixture model's parts against values worked by hand: each simple forecast, the roughness,
+level statistics and in-window backtest errors the gate reads, the untrained gate (the plain
+mean of the simple forecasts) and bad names."""
 import math
 import os
 import sys
@@ -80,6 +81,30 @@ class SimpleForecasts(unittest.TestCase):
         width = W + 1 + aether_model.GATE_STATS
         self.assertEqual(tuple(net.gate_input(x).shape), (1, series.N_FEATURES, width))
         self.assertEqual(net.eval()(x)[0, :, series.INVOCATIONS].tolist(), [11.5, 12, 12.5])
+
+    def test_backtest_errors(self):
+        # a line 0, 2, .., 22: drift1 continues it exactly; last, cut s = 1..5 minutes short,
+        # misses by 2 per step over min(s, 3) steps: 2, 2+4, 2+4+6, 12, 12 = 44 over 12 pairs
+        x = window([2.0 * k for k in range(W)])
+        got = aether_model.backtest_errors(x, W, H, ["last", "drift1"], 5)[0, series.INVOCATIONS]
+        mean = (44 / 12 + 0) / 2
+        self.assertAlmostEqual(got[0].item(), (44 / 12) / mean, places=4)  # 2: twice the mean
+        self.assertAlmostEqual(got[1].item(), 0, places=6)
+        flat = window([5.0] * W)  # every forecast exact: all 0, finite
+        self.assertEqual(aether_model.backtest_errors(flat, W, H, ["last", "mean3"], 5)[0, 0].tolist(),
+                         [0, 0])
+
+    def test_gate_backtest_model(self):
+        names = ["last", "drift1", "mean3"]
+        net = aether_model.AetherTSMixer(W, H, mixture=names, residual=False, levels=[],
+                                         gate_stats=True, gate_backtest=5)
+        x = window([float(k) for k in range(W)])
+        width = W + 1 + aether_model.GATE_STATS + len(names)
+        self.assertEqual(tuple(net.gate_input(x).shape), (1, series.N_FEATURES, width))
+        # untrained: the plain mean of 11, 12.., 10 (mean3 of 9, 10, 11 = 10)
+        out = net.eval()(x)[0, :, series.INVOCATIONS].tolist()
+        for h, want in enumerate([(11 + 12 + 10) / 3, (11 + 13 + 10) / 3, (11 + 14 + 10) / 3]):
+            self.assertAlmostEqual(out[h], want, places=4)
 
     def test_untrained_gate_is_the_mean(self):
         names = ["last", "drift1"]
