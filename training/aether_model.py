@@ -295,8 +295,8 @@ class AetherTSMixer(nn.Module):
     def mixture_hidden(self, x, z, features):
         """[B, C, W + 1 (+ GATE_STATS) (+ J)]: per feature, the blocks' output, the window's
         roughness, with gate_stats the level statistics of gate_stats() and with gate_backtest
-        (a number of origins) the J simple forecasts' in-window errors of backtest_errors() (what the gates read;
-        evaluate_upper.py's upper head reads it too)."""
+        (a number of origins) the J simple forecasts' in-window errors of backtest_errors()
+        (what the gates read; evaluate_upper.py's upper head reads it too)."""
         inputs = [z] + [x[:, :, f:f + 1] for f in self.levels]
         t = torch.cat(inputs, dim=2).transpose(1, 2) if self.levels else z.transpose(1, 2)
         for block in self.blocks:
