@@ -223,12 +223,13 @@ def gate_stats(x, window):
 def backtest_errors(x, window, horizon, names, origins):
     """[B, C, J]: per feature of x [B, W, C], how each simple forecast `names` did inside the
     window: from each of the last `origins` origins (the window cut s = 1..origins minutes
-    short), its forecast of the s minutes after the cut (at most horizon) against what came,
-    mean absolute error over all those (origin, step) pairs, divided by the mean of that error
-    over the J forecasts (1 = average, below 1 = better than the others on this series). What
-    `auto` does in the core between forecasters, as a number the gate can read."""
+    short; origins at most window - 3), its forecast of the s minutes after the cut (at most
+    horizon) against what came, mean absolute error over all those (origin, step) pairs,
+    divided by the mean of that error over the J forecasts (1 = average, below 1 = better than
+    the others on this series). What `auto` does in the core between forecasters, as a number
+    the gate can read."""
     total, count = 0.0, 0
-    for s in range(1, min(origins, window - 2) + 1):
+    for s in range(1, origins + 1):
         steps = min(s, horizon)
         past = x[:, :window - s, :]
         forecast = simple_forecasts(past, steps, window - s, names)  # [B, C, steps, J]
@@ -254,6 +255,9 @@ class AetherTSMixer(nn.Module):
             raise ValueError(f"unknown simple forecast(s) {', '.join(unknown)}")
         if not 1 <= base_k <= window:
             raise ValueError(f"base_k {base_k}: must be in 1..window ({window})")
+        if not 0 <= gate_backtest <= window - 3:  # the longest cut leaves 3 minutes before it
+            raise ValueError(f"gate_backtest {gate_backtest}: must be in 0..window - 3 "
+                             f"({window - 3})")
         self.config = dict(window=window, horizon=horizon, features=features,
                            time_hidden=time_hidden, feature_hidden=feature_hidden,
                            layers=layers, dropout=dropout, levels=levels, base_k=base_k,

@@ -106,6 +106,11 @@ class SimpleForecasts(unittest.TestCase):
         for h, want in enumerate([(11 + 12 + 10) / 3, (11 + 13 + 10) / 3, (11 + 14 + 10) / 3]):
             self.assertAlmostEqual(out[h], want, places=4)
 
+    def test_gate_backtest_bound(self):
+        aether_model.AetherTSMixer(W, H, mixture=["last"], gate_backtest=W - 3)
+        with self.assertRaisesRegex(ValueError, "gate_backtest 10: must be in 0..window - 3"):
+            aether_model.AetherTSMixer(W, H, mixture=["last"], gate_backtest=W - 2)
+
     def test_untrained_gate_is_the_mean(self):
         names = ["last", "drift1"]
         net = aether_model.AetherTSMixer(W, H, mixture=names, residual=False, levels=[])
