@@ -81,6 +81,10 @@ REFERENCE_TARGETS = ("0.50", "0.60", "0.70")
 VAL_CONFIDENCE = (0.0, 0.7)
 MAX_ACTIONS_RATIO = 2.0  # the churn goal: at most 2x the equal-SLO HPA point's scaling actions
 VALIDATION = (52.5, 70)  # percent of the trace's minutes: the last quarter of the training part
+# Every run first replays this much of the trace before its part, counted in no figure, so that
+# each controller is measured in the state it has after running (the core's longest memory, the
+# 240 forecasts of its headroom and selection rings), not from a cold start with a guessed fleet.
+WARM_UP = "240m"
 
 
 def traces(trace_dir):
@@ -128,7 +132,7 @@ class Runner:
 
     def argv(self, trace, extra):
         argv = [self.args.sim, "--trace", os.path.join(self.args.traces, trace["file"])]
-        return argv + trace["flags"] + extra + ["--json", "--quiet"]
+        return argv + trace["flags"] + ["--warm-up", WARM_UP] + extra + ["--json", "--quiet"]
 
     def template(self, log, what, trace, extra, note=None):
         """Records a command (a sweep once, with its swept flags as placeholders) in log."""
@@ -679,6 +683,12 @@ def write_report(args, r, results, seconds):
          f"- Split: chronological. Training = the first {args.split}% of each trace's minutes, "
          f"test = the rest. Validation = {VALIDATION[0]}%..{VALIDATION[1]}% (the last quarter of "
          "the training part). Nothing is chosen on the test part.",
+         f"- Warm-up: every run first replays the {WARM_UP[:-1]} minutes of the trace before its "
+         "part (`aether-sim --warm-up`), counted in no figure, for every controller alike: each "
+         "one is measured in the state it has after running that long (the core's longest "
+         "memory is the 240 forecasts of its headroom and selection rings; a node restores its "
+         "stored history at start), not from a cold start with a fleet sized for 60% "
+         "utilisation of the first minute.",
          "- The model: no model is trained by the benchmark. `ttm` runs with the model given "
          "(default: the shipped default model, `models/ttm-aether.onnx`, window 30, horizon 5), "
          "or on a trace whose family has a leave-one-out model in `--loo-models` (trained with "

@@ -67,6 +67,8 @@ struct sim_controller {
      * run), for forecasters that fit on history: only invocations are set. NULL after the last
      * minute: the preload is over (fit on it now, as a node does at start). */
     void (*preload)(struct sim_controller *c, const struct ae_minute *m);
+    /* Optional (NULL): the warm-up is over; what report() says counts from here on. */
+    void (*count_start)(struct sim_controller *c);
     /* Optional (NULL): adds controller-specific figures to the result at the end of a run. */
     void (*report)(struct sim_controller *c, struct sim_result *r);
     /* Frees the state and the struct. */

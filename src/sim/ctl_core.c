@@ -28,6 +28,9 @@ struct core_ctl {
      * a ceiling was in force (reported as extras). */
     long low_confidence;
     long floor_s, ceiling_s;
+    /* The core's counters when the warm-up ended: the report counts from there. */
+    struct ttm_counters at_count_start;
+    long switches_at_count_start;
 };
 
 static int core_desired(struct sim_controller *c, const struct sim_view *v, int *out, char *err,
@@ -87,12 +90,31 @@ static void core_preload(struct sim_controller *c, const struct ae_minute *m)
         ttm_preload_end(scl_ttm(k->step), 0);
 }
 
+/* The end of the warm-up: the forecasts driven, the holds and the core's counters so far are
+ * left out of the report. */
+static void core_count_start(struct sim_controller *c)
+{
+    struct core_ctl *k = c->state;
+    memset(k->driven, 0, sizeof k->driven);
+    k->low_confidence = k->floor_s = k->ceiling_s = 0;
+    const ttm *t = scl_ttm(k->step);
+    ttm_get_counters(t, &k->at_count_start);
+    struct ttm_bp_status st;
+    k->switches_at_count_start =
+        ttm_get_blueprint(t, 0, &st) == 0 && st.selection ? st.selection->switches : 0;
+}
+
 static void core_report(struct sim_controller *c, struct sim_result *r)
 {
     struct core_ctl *k = c->state;
     const ttm *t = scl_ttm(k->step);
     struct ttm_counters n;
     ttm_get_counters(t, &n);
+    const struct ttm_counters *n0 = &k->at_count_start;
+    n.predictions -= n0->predictions;
+    n.failures -= n0->failures;
+    for (int i = 0; i < FCST_TYPE_COUNT; i++)
+        n.recommendations[i] -= n0->recommendations[i];
     sim_result_extra(r, "predictions", (double)n.predictions);
     sim_result_extra(r, "rec_scale_up", (double)n.recommendations[FCST_SCALE_UP]);
     sim_result_extra(r, "rec_scale_down", (double)n.recommendations[FCST_SCALE_DOWN]);
@@ -111,7 +133,8 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
         sim_result_extra(r, "final_confidence", st.confidence);
         sim_result_extra(r, "final_skill", st.skill);
         if (st.selection) {
-            sim_result_extra(r, "forecaster_switches", (double)st.selection->switches);
+            sim_result_extra(r, "forecaster_switches",
+                             (double)(st.selection->switches - k->switches_at_count_start));
             sim_result_extra(r, "selection_score", st.selection->p.score);
             static const char *const share[SEL_CANDIDATES] = {
                 "driven_model",          "driven_persistence",  "driven_drift",
@@ -153,6 +176,7 @@ static struct core_ctl *core_alloc(const struct cfg_controller *ctl, const char 
     k->base.name = name;
     k->base.state = k;
     k->base.desired = core_desired;
+    k->base.count_start = core_count_start;
     k->base.free = core_free;
     return k;
 }

@@ -25,6 +25,7 @@ struct options {
     const char *controllers, *model, *mode, *forecaster, *selection_score;
     int horizon;
     int64_t startup_ms;
+    int64_t warmup_ms;
     int peak_instances;
     double peak_util, peak_percentile, capacity;
     int min_instances, max_instances, initial_instances;
@@ -60,6 +61,10 @@ static const struct opt opts[] = {
     {"from", OPT_STRING, O(from),
      "simulate from this time (datetime, the time column's unit, or P% of the trace)"},
     {"to", OPT_STRING, O(to), "simulate up to (excluding) this time (same forms)"},
+    {"warm-up", OPT_DURATION, O(warmup_ms),
+     "with --from: also run this much of the trace before it, counted in no figure, so that "
+     "every controller starts from the state it has after running that long (whole minutes; "
+     "default 0)"},
     {"scale", OPT_DOUBLE, O(scale), "requests per minute = value x scale (default 1)"},
     {"max-fill", OPT_DURATION, O(max_fill_ms),
      "bridge missing runs up to this long, skip longer ones (default 15m)"},
@@ -270,6 +275,10 @@ static int check_ranges(const struct options *o)
     if (o->capacity < 0 || o->max_instances < 0 || o->initial_instances < 0) {
         fprintf(stderr, "aether-sim: --capacity, --max-instances and --initial-instances must "
                         "not be negative\n");
+        return -1;
+    }
+    if (o->warmup_ms != 0 && !o->from) {
+        fprintf(stderr, "aether-sim: --warm-up needs --from: it runs the trace before --from\n");
         return -1;
     }
     return 0;
@@ -492,10 +501,11 @@ static int size_capacity(const struct options *o, const struct sim_load *load, d
     return 0;
 }
 
-/* Cuts load to --from/--to; the trace before --from goes to *before (history the fitted
- * forecasters learn from before the run). Returns 0, or 1 (reported). */
+/* Cuts load to --from/--to, starting --warm-up before --from (clamped to the trace's start;
+ * *warmup_minutes = how much of it was there); the trace before that goes to *before (history
+ * the fitted forecasters learn from before the run). Returns 0, or 1 (reported). */
 static int split_load(const struct options *o, struct bounds *b, struct sim_load *load,
-                      struct sim_load *before)
+                      struct sim_load *before, size_t *warmup_minutes)
 {
     char err[1024];
     if (b->from_pct >= 0)
@@ -504,6 +514,14 @@ static int split_load(const struct options *o, struct bounds *b, struct sim_load
     if (b->to_pct >= 0)
         b->to_ms = load->start_ms +
                    (int64_t)floor(b->to_pct / 100.0 * (double)load->minutes) * AE_MINUTE_MS;
+    *warmup_minutes = 0;
+    if (o->from) {
+        int64_t start = b->from_ms - o->warmup_ms / AE_MINUTE_MS * AE_MINUTE_MS;
+        start = start > load->start_ms ? start : load->start_ms;
+        if (start < b->from_ms)
+            *warmup_minutes = (size_t)((b->from_ms - start) / AE_MINUTE_MS);
+        b->from_ms = start;
+    }
     if (o->from && b->from_ms > load->start_ms) {
         size_t n = (size_t)((b->from_ms - load->start_ms) / AE_MINUTE_MS);
         before->start_ms = load->start_ms;
@@ -523,21 +541,29 @@ static int split_load(const struct options *o, struct bounds *b, struct sim_load
     return 0;
 }
 
-static void describe_run(const struct sim_load *load, double capacity, const struct options *o,
-                         int max_instances)
+static void describe_run(const struct sim_load *load, size_t warmup, double capacity,
+                         const struct options *o, int max_instances)
 {
-    size_t skipped = 0;
-    for (size_t i = 0; i < load->minutes; i++)
-        skipped += isnan(load->demand[i]) != 0;
     char a[32], b[32];
+    if (warmup > 0)
+        fprintf(stderr,
+                "aether-sim: warm-up %s .. %s: %zu minutes run first, counted in no "
+                "figure\n",
+                trace_format_time(load->start_ms, a, sizeof a),
+                trace_format_time(load->start_ms + (int64_t)warmup * AE_MINUTE_MS, b, sizeof b),
+                warmup);
+    int64_t start_ms = load->start_ms + (int64_t)warmup * AE_MINUTE_MS;
+    size_t minutes = load->minutes - warmup, skipped = 0;
+    for (size_t i = warmup; i < load->minutes; i++)
+        skipped += isnan(load->demand[i]) != 0;
     fprintf(stderr,
             "aether-sim: simulating %s .. %s: %zu minutes, %zu of them skipped; in the whole "
             "trace %zu short gaps (%zu min) bridged, %zu long gaps (%zu min) skipped; "
             "capacity %.4g requests/min per instance; instances %d..%d; start-up delay %llds\n",
-            trace_format_time(load->start_ms, a, sizeof a),
-            trace_format_time(load->start_ms + (int64_t)load->minutes * 60000, b, sizeof b),
-            load->minutes - skipped, skipped, load->filled_runs, load->filled_minutes,
-            load->skipped_runs, load->skipped_minutes, capacity, o->min_instances, max_instances,
+            trace_format_time(start_ms, a, sizeof a),
+            trace_format_time(start_ms + (int64_t)minutes * AE_MINUTE_MS, b, sizeof b),
+            minutes - skipped, skipped, load->filled_runs, load->filled_minutes, load->skipped_runs,
+            load->skipped_minutes, capacity, o->min_instances, max_instances,
             (long long)(o->startup_ms / 1000));
 }
 
@@ -649,10 +675,12 @@ int main(int argc, char **argv)
     if (load_trace(&o, &to, &load))
         return 1;
     double capacity;
-    int status = size_capacity(&o, &load, &capacity) || split_load(&o, &bounds, &load, &before);
+    size_t warmup = 0;
+    int status =
+        size_capacity(&o, &load, &capacity) || split_load(&o, &bounds, &load, &before, &warmup);
     int max_instances = o.max_instances > 0 ? o.max_instances : 3 * o.peak_instances;
     if (status == 0 && !o.quiet)
-        describe_run(&load, capacity, &o, max_instances);
+        describe_run(&load, warmup, capacity, &o, max_instances);
     struct run_setup r = {.o = &o,
                           .load = &load,
                           .before = &before,
@@ -665,7 +693,8 @@ int main(int argc, char **argv)
                                      .min_instances = o.min_instances,
                                      .max_instances = max_instances,
                                      .initial_instances = o.initial_instances,
-                                     .slo_util = o.slo_util}};
+                                     .slo_util = o.slo_util,
+                                     .warmup_minutes = warmup}};
     if (status == 0)
         status = run_all(&r, names, ncontrollers);
     sim_load_free(&load);

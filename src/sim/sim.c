@@ -65,17 +65,20 @@ static void fleet_set(struct fleet *f, int want, int64_t now_ms, int64_t startup
 }
 
 /* Forecast scoring at every step: the controller's and persistence's absolute errors over the
- * same minutes. The last SIM_MAX_STEPS minutes' invocations are kept by minute index. */
+ * same minutes, those from count_from_ms on. The last SIM_MAX_STEPS minutes' invocations are
+ * kept by minute index. */
 struct scorer {
+    int64_t count_from_ms;
     int64_t start[SIM_MAX_STEPS];
     double inv[SIM_MAX_STEPS]; /* NAN when that minute had no invocations */
     double err_model[SIM_MAX_STEPS], err_naive[SIM_MAX_STEPS];
     long n[SIM_MAX_STEPS];
 };
 
-static void scorer_init(struct scorer *s)
+static void scorer_init(struct scorer *s, int64_t count_from_ms)
 {
     memset(s, 0, sizeof *s);
+    s->count_from_ms = count_from_ms;
     for (int i = 0; i < SIM_MAX_STEPS; i++) {
         s->start[i] = INT64_MIN;
         s->inv[i] = NAN;
@@ -91,7 +94,8 @@ static int64_t slot_of(int64_t start_ms)
 static void score_minute(struct scorer *s, struct sim_controller *c, const struct ae_minute *m)
 {
     double actual = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
-    for (int h = 1; c->forecast && !isnan(actual) && h <= SIM_MAX_STEPS; h++) {
+    int counted = m->start_ms >= s->count_from_ms;
+    for (int h = 1; counted && c->forecast && !isnan(actual) && h <= SIM_MAX_STEPS; h++) {
         int64_t origin = m->start_ms - (int64_t)h * AE_MINUTE_MS;
         int64_t k = slot_of(origin);
         double pred;
@@ -135,14 +139,15 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int timeline_alloc(struct sim_timeline *t, const struct sim_load *l)
+/* The timeline of the minutes after the first `skip` of l. */
+static int timeline_alloc(struct sim_timeline *t, const struct sim_load *l, size_t skip)
 {
     memset(t, 0, sizeof *t);
-    t->minutes = l->minutes;
-    t->start_ms = l->start_ms;
-    t->needed = malloc(l->minutes * sizeof *t->needed);
-    t->ready = malloc(l->minutes * sizeof *t->ready);
-    t->requested = malloc(l->minutes * sizeof *t->requested);
+    t->minutes = l->minutes - skip;
+    t->start_ms = l->start_ms + (int64_t)skip * AE_MINUTE_MS;
+    t->needed = malloc(t->minutes * sizeof *t->needed);
+    t->ready = malloc(t->minutes * sizeof *t->ready);
+    t->requested = malloc(t->minutes * sizeof *t->requested);
     if (!t->needed || !t->ready || !t->requested) {
         sim_timeline_free(t);
         return AE_ENOMEM;
@@ -158,6 +163,8 @@ struct run {
     tdata_writer *export_to;       /* may be NULL */
     struct sim_timeline *timeline; /* may be NULL */
     struct sim_result *out;
+    int64_t count_from_ms; /* the first counted minute (after the warm-up) */
+    int counting;          /* the current minute counts */
     agg *a;
     struct fleet f;
     struct scorer sc;
@@ -176,7 +183,7 @@ struct run {
 static void minute_closed(struct run *r, const struct ae_minute *m)
 {
     score_minute(&r->sc, r->c, m);
-    if (r->export_to)
+    if (r->export_to && m->start_ms >= r->count_from_ms)
         export_minute(r->export_to, m);
 }
 
@@ -236,24 +243,35 @@ static int run_second(struct run *r, int64_t now, double offered_per_s, struct m
     want = want > p->max_instances ? p->max_instances : want;
     if (want != r->f.requested) {
         fleet_set(&r->f, want, now, p->startup_ms);
-        r->out->scaling_actions++;
+        if (r->counting)
+            r->out->scaling_actions++;
     }
+    m->requested += r->f.requested;
+    if (!r->counting)
+        return 0;
     if (r->f.requested > r->out->peak_requested)
         r->out->peak_requested = r->f.requested;
     r->inst_seconds += r->f.requested;
-    m->requested += r->f.requested;
     return 0;
 }
 
-/* Simulated minute m (60 seconds, or a skipped one), then its SLO and timeline entries. */
+/* Simulated minute m (60 seconds, or a skipped one), then, after the warm-up, its SLO and
+ * timeline entries. */
 static int run_minute(struct run *r, size_t m, char *err, size_t errlen)
 {
     const struct sim_load *l = r->l;
-    struct sim_timeline *tl = r->timeline;
+    size_t warmup = r->p->warmup_minutes;
+    if (m == warmup) {
+        r->counting = 1;
+        if (r->c->count_start)
+            r->c->count_start(r->c);
+    }
+    struct sim_timeline *tl = r->counting ? r->timeline : NULL;
+    size_t at = m - warmup; /* the timeline's index, used once counting */
     if (isnan(l->demand[m])) {
         r->resumed = 1;
         if (tl)
-            tl->needed[m] = tl->ready[m] = tl->requested[m] = NAN;
+            tl->needed[at] = tl->ready[at] = tl->requested[at] = NAN;
         return 0;
     }
     int64_t t0 = l->start_ms + (int64_t)m * AE_MINUTE_MS;
@@ -264,6 +282,8 @@ static int run_minute(struct run *r, size_t m, char *err, size_t errlen)
         if (rc < 0)
             return rc;
     }
+    if (!r->counting)
+        return 0;
     struct sim_result *out = r->out;
     out->minutes++;
     out->requests += sums.offered;
@@ -276,9 +296,9 @@ static int run_minute(struct run *r, size_t m, char *err, size_t errlen)
         out->slo_violation_minutes++;
     r->minute_p95[r->p95_count++] = sums.p95 / 60.0;
     if (tl) {
-        tl->needed[m] = l->demand[m] / r->p->service.capacity_per_min;
-        tl->ready[m] = sums.ready / 60.0;
-        tl->requested[m] = sums.requested / 60.0;
+        tl->needed[at] = l->demand[m] / r->p->service.capacity_per_min;
+        tl->ready[at] = sums.ready / 60.0;
+        tl->requested[at] = sums.requested / 60.0;
     }
     return 0;
 }
@@ -327,22 +347,28 @@ int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_con
         snprintf(err, errlen, "simulation: need 1 <= min <= max instances and a capacity > 0");
         return AE_EINVAL;
     }
+    if (p->warmup_minutes >= l->minutes) {
+        snprintf(err, errlen,
+                 "simulation: a warm-up of %zu minutes leaves nothing of the %zu minutes to count",
+                 p->warmup_minutes, l->minutes);
+        return AE_EINVAL;
+    }
     struct run r = {.l = l,
                     .p = p,
                     .c = c,
                     .export_to = export_to,
                     .timeline = timeline,
                     .out = out,
+                    .count_from_ms = l->start_ms + (int64_t)p->warmup_minutes * AE_MINUTE_MS,
                     .cached_offered = -1,
                     .cached_ready = -1};
-    scorer_init(&r.sc);
     r.f.ready_at = malloc((size_t)p->max_instances * sizeof *r.f.ready_at);
     r.minute_p95 = malloc((l->minutes ? l->minutes : 1) * sizeof *r.minute_p95);
     ae_snapshot_init(&r.cached_snap, 0);
-    scorer_init(&r.sc);
+    scorer_init(&r.sc, r.count_from_ms);
     int rc = 0;
     if (agg_open(&r.a, NULL, 0) || !r.f.ready_at || !r.minute_p95 ||
-        (timeline && timeline_alloc(timeline, l))) {
+        (timeline && timeline_alloc(timeline, l, p->warmup_minutes))) {
         snprintf(err, errlen, "simulation: out of memory");
         rc = AE_ENOMEM;
     } else {

@@ -28,6 +28,7 @@ struct sim_params {
     int initial_instances; /* ready at the start; 0 = enough for the first minute at 60% */
     double slo_util;       /* a minute violates the SLO above this utilisation of ready capacity
                             * (by more than AE_CMP_EPS: float sums are not exact) */
+    size_t warmup_minutes; /* the load's first minutes run but count in no figure (< minutes) */
 };
 
 /* One named figure a controller adds to its result (e.g. TTM's final confidence). */
@@ -60,7 +61,8 @@ struct sim_result {
     int extra_count;
 };
 
-/* Per-minute series of a run, for plots (all arrays of length minutes; NAN in skipped minutes). */
+/* Per-minute series of a run, for plots (all arrays of length minutes, the counted minutes
+ * after the warm-up; NAN in skipped minutes). */
 struct sim_timeline {
     size_t minutes;
     int64_t start_ms;
@@ -72,8 +74,11 @@ struct sim_timeline {
 /* Adds an extra figure to r (ignored when full). */
 void sim_result_extra(struct sim_result *r, const char *name, double value);
 
-/* Runs controller c over load l. export_to (may be NULL) receives every closed minute in the
- * training-data format; timeline (may be NULL) is allocated and filled (free with
+/* Runs controller c over load l. The first p->warmup_minutes run as every other minute (the
+ * controller sees them and learns from them) but count in no figure of *out, the timeline or the
+ * export: they bring the controller to the state it would have after running for that long,
+ * rather than starting it cold. export_to (may be NULL) receives every counted closed minute in
+ * the training-data format; timeline (may be NULL) is allocated and filled (free with
  * sim_timeline_free). Returns 0 and fills *out, or a negative AE_E* code with a message. */
 int sim_run(const struct sim_load *l, const struct sim_params *p, struct sim_controller *c,
             tdata_writer *export_to, struct sim_timeline *timeline, struct sim_result *out,

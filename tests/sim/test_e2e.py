@@ -90,6 +90,26 @@ with tempfile.TemporaryDirectory() as tmp:
     check(first["hpa"]["minutes"] == 180 and second["hpa"]["minutes"] == 180,
           "--to 50% / --from 50% split 360 minutes in two")
 
+    # A warm-up: the hour before --from runs first and counts in no figure, so ttm starts the
+    # counted part with its history (a forecast from the first counted minute on; cold, it waits
+    # for its window) and the counted minutes are the same 180.
+    loud = [a for a in base if a != "--quiet"]
+    split = ["--controller", "hpa,ttm", "--forecaster", "persistence", "--horizon", "3",
+             "--from", "50%", "--json"]
+    cold = json.loads(run(base + split).stdout)
+    p = run(loud + split + ["--warm-up", "60m"])
+    warm = json.loads(p.stdout)
+    check(warm["hpa"]["minutes"] == 180 and warm["ttm"]["minutes"] == 180,
+          "a warm-up adds no counted minute")
+    check(warm["ttm"]["predictions"] == 180 and cold["ttm"]["predictions"] < 180,
+          f"warm, ttm forecasts every counted minute ({warm['ttm']['predictions']}; cold "
+          f"{cold['ttm']['predictions']})")
+    check("warm-up 1970-01-01 02:00 .. 1970-01-01 03:00: 60 minutes run first" in p.stderr,
+          f"the warm-up is named: {p.stderr.strip()}")
+    p = run(base + ["--controller", "hpa", "--warm-up", "60m"], expect_ok=False)
+    check(p.returncode == 2 and "--warm-up needs --from" in p.stderr,
+          f"a warm-up without --from is refused: {p.stderr.strip()}")
+
     # The ttm controller with the shipped default model through the ONNX engine.
     model = os.path.join(SRC, "models", "ttm-aether.onnx")
     info = subprocess.run([os.path.join(os.path.dirname(SIM), "aether-model"), "validate", model],

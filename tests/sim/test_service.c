@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "aether/error.h"
 #include "service.h"
 #include "sim.h"
 
@@ -83,6 +84,9 @@ struct scripted {
     int after;
     long calls;
     long closed;
+    long count_starts;
+    int64_t count_start_ms; /* now_ms of the last call before count_start */
+    int64_t last_ms;
 };
 
 static int scripted_desired(struct sim_controller *c, const struct sim_view *v, int *out, char *err,
@@ -92,6 +96,7 @@ static int scripted_desired(struct sim_controller *c, const struct sim_view *v, 
     (void)errlen;
     struct scripted *s = c->state;
     s->calls++;
+    s->last_ms = v->now_ms;
     if (v->closed)
         s->closed++;
     *out = s->until_ms > 0 && v->now_ms >= s->until_ms ? s->after : s->want;
@@ -101,6 +106,13 @@ static int scripted_desired(struct sim_controller *c, const struct sim_view *v, 
 static void scripted_free(struct sim_controller *c)
 {
     (void)c;
+}
+
+static void scripted_count_start(struct sim_controller *c)
+{
+    struct scripted *s = c->state;
+    s->count_starts++;
+    s->count_start_ms = s->last_ms;
 }
 
 /* 1 to 10 instances, one ready at the start, 60 s start-up, SLO at 90%. */
@@ -179,6 +191,56 @@ static void three_minutes_by_hand(void **state)
     sim_load_free(&l);
 }
 
+static void warm_up_minutes_count_in_nothing(void **state)
+{
+    (void)state;
+    /* The three minutes by hand above after a warm-up of two minutes of the same load: the
+     * controller sees all five (300 calls) and its 3 instances are ready from second 60, so the
+     * counted minutes 2..4 have ready 3 and no violation, cost 3 x 3 = 9 instance-minutes, no
+     * drop and no action (the one action came in the warm-up); the timeline starts at minute 2.
+     * Then one scale-down to 1 at 150 s (minute 2, 30 s in): counted, and 30 x 3 + 150 x 1
+     * instance-seconds = 4 instance-minutes, minutes 2 (30 s at 1 instance) and 3, 4 violated. */
+    double demand[5] = {120, 120, 120, 120, 120};
+    struct sim_load l;
+    char err[256];
+    assert_int_equal(sim_load_from_minutes(0, demand, 5, 15, &l, err, sizeof err), 0);
+    struct sim_params p = one_minute_startup();
+    p.warmup_minutes = 2;
+    struct scripted s = {.want = 3};
+    struct sim_controller c = scripted_controller(&s);
+    c.count_start = scripted_count_start;
+    struct sim_result r;
+    struct sim_timeline t;
+    assert_int_equal(sim_run(&l, &p, &c, NULL, &t, &r, err, sizeof err), 0);
+    assert_int_equal(s.calls, 300);
+    assert_int_equal(s.count_starts, 1);
+    assert_int_equal(s.count_start_ms, 119000); /* after the last second of the warm-up */
+    assert_int_equal(r.minutes, 3);
+    assert_int_equal(r.slo_violation_minutes, 0);
+    assert_float_equal(r.instance_minutes, 9.0, 1e-9);
+    assert_int_equal(r.scaling_actions, 0);
+    assert_float_equal(r.requests, 360, 1e-9);
+    assert_float_equal(r.dropped, 0, 1e-9);
+    assert_int_equal(r.peak_requested, 3);
+    assert_int_equal(t.minutes, 3);
+    assert_int_equal(t.start_ms, 120000);
+    assert_float_equal(t.ready[0], 3, 0);
+    sim_timeline_free(&t);
+
+    s = (struct scripted){.want = 3, .until_ms = 150000, .after = 1};
+    assert_int_equal(sim_run(&l, &p, &c, NULL, NULL, &r, err, sizeof err), 0);
+    assert_int_equal(r.scaling_actions, 1);
+    assert_float_equal(r.instance_minutes, 4.0, 1e-9);
+    assert_int_equal(r.slo_violation_minutes, 3);
+    assert_int_equal(r.peak_requested, 3);
+
+    /* A warm-up that leaves nothing to count is refused. */
+    p.warmup_minutes = 5;
+    assert_int_equal(sim_run(&l, &p, &c, NULL, NULL, &r, err, sizeof err), AE_EINVAL);
+    assert_non_null(strstr(err, "warm-up of 5 minutes"));
+    sim_load_free(&l);
+}
+
 static void skipped_minutes_cost_nothing(void **state)
 {
     (void)state;
@@ -210,6 +272,7 @@ int main(void)
         cmocka_unit_test(mm1_response_time),
         cmocka_unit_test(one_second_under_and_over_capacity),
         cmocka_unit_test(three_minutes_by_hand),
+        cmocka_unit_test(warm_up_minutes_count_in_nothing),
         cmocka_unit_test(skipped_minutes_cost_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
