@@ -18,7 +18,8 @@ whose actions are at most 2x the matched HPA point's on every trace, the one who
 saves most (the saving, or its lower bound); the shipped default (window 45, floor and ceiling,
 which this rule chose when the default was 30: docs/core.md) stays unless that variant's
 worst-trace saving is at least 1 point higher and its mean saving over the traces is not lower.
-On the test part the rule's line is printed for information only.
+On the test part the rule's line is printed for information only. Every run warms up as the
+scaling benchmark's do (run.WARM_UP).
 
 usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE] [--jobs 2]
                        [--only NAMES] [--test-part] [--json OUT]
@@ -38,20 +39,25 @@ import run  # noqa: E402  (the trace table and the validation slice)
 from select_weight import add_test_part_arg, part_of  # noqa: E402
 
 HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
-# name: (forecaster, scale-in window minutes, forecast ceiling)
+# name: (forecaster, scale-in window minutes, forecast ceiling, ttm.upper_bound_utilization or
+# None for the config's default)
 VARIANTS = {
-    "model, window 0, floor+ceiling": ("model", 0, 1),
-    "auto, window 0, floor+ceiling": ("auto", 0, 1),
-    "auto, window 10, floor+ceiling": ("auto", 10, 1),
-    "auto, window 20, floor+ceiling": ("auto", 20, 1),
-    "auto, window 30, floor+ceiling": ("auto", 30, 1),
-    "auto, window 45, floor+ceiling": ("auto", 45, 1),
-    "auto, window 60, floor+ceiling": ("auto", 60, 1),
-    "model, window 30, floor+ceiling": ("model", 30, 1),
-    "auto, window 0, floor only": ("auto", 0, 0),
-    "auto, window 10, floor only": ("auto", 10, 0),
-    "auto, window 30, floor only": ("auto", 30, 0),
-    "model, window 10, floor only": ("model", 10, 0),
+    "model, window 0, floor+ceiling": ("model", 0, 1, None),
+    "auto, window 0, floor+ceiling": ("auto", 0, 1, None),
+    "auto, window 10, floor+ceiling": ("auto", 10, 1, None),
+    "auto, window 20, floor+ceiling": ("auto", 20, 1, None),
+    "auto, window 30, floor+ceiling": ("auto", 30, 1, None),
+    "auto, window 45, floor+ceiling": ("auto", 45, 1, None),
+    "auto, window 60, floor+ceiling": ("auto", 60, 1, None),
+    "model, window 30, floor+ceiling": ("model", 30, 1, None),
+    "auto, window 0, floor only": ("auto", 0, 0, None),
+    "auto, window 10, floor only": ("auto", 10, 0, None),
+    "auto, window 30, floor only": ("auto", 30, 0, None),
+    "model, window 10, floor only": ("model", 10, 0, None),
+    "auto, window 45, u_b 0.90": ("auto", 45, 1, 0.90),
+    "auto, window 45, u_b 0.95": ("auto", 45, 1, 0.95),
+    "auto, window 45, u_b 1.00": ("auto", 45, 1, 1.00),
+    "auto, window 30, u_b 1.00": ("auto", 30, 1, 1.00),
 }
 DEFAULT = "auto, window 45, floor+ceiling"
 MAX_ACTIONS_RATIO = run.MAX_ACTIONS_RATIO
@@ -67,7 +73,7 @@ def choose_default(table):
     """(chosen variant, text) by the rule in the docstring, from {trace: {variant: row}}, a row
     holding 'saving' and 'saving_bound' (fractions or None) and 'actions_vs_hpa' (or None)."""
     summary = {}
-    for name, (forecaster, _, _) in VARIANTS.items():
+    for name, (forecaster, _, _, _) in VARIANTS.items():
         rows = [table[t][name] for t in table]
         vals = [r["saving"] if r["saving"] is not None else r["saving_bound"] for r in rows]
         if forecaster != "auto" or None in vals:
@@ -89,8 +95,8 @@ def choose_default(table):
 def sim(args, trace, extra):
     part = part_of(args)
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
-    argv += ["--from", f"{part[0]}%", "--to", f"{part[1]}%", "--startup-delay", "3m",
-             "--json", "--quiet"] + extra
+    argv += ["--warm-up", run.WARM_UP, "--from", f"{part[0]}%", "--to", f"{part[1]}%",
+             "--startup-delay", "3m", "--json", "--quiet"] + extra
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -115,10 +121,11 @@ def main():
     for t in traces:
         for target, window in HPA_POINTS:
             jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
-        for name, (fc, window, ceiling) in VARIANTS.items():
+        for name, (fc, window, ceiling, bound) in VARIANTS.items():
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
-                          "--scale-in-window", str(window), "--forecast-ceiling", str(ceiling)]))
+                          "--scale-in-window", str(window), "--forecast-ceiling", str(ceiling)]
+                         + ([] if bound is None else ["--upper-bound-util", f"{bound:.2f}"])))
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {pool.submit(sim, args, t, extra): (t["name"], key) for t, key, extra in jobs}
