@@ -16,7 +16,8 @@
 #include "report.h"
 #include "sim.h"
 
-enum opt_kind { OPT_STRING, OPT_DOUBLE, OPT_INT, OPT_DURATION, OPT_FLAG };
+/* OPT_SPAN: a duration like OPT_DURATION, or 0 (none). */
+enum opt_kind { OPT_STRING, OPT_DOUBLE, OPT_INT, OPT_DURATION, OPT_SPAN, OPT_FLAG };
 
 struct options {
     const char *trace, *time_column, *value_column, *mask_column, *time_format, *step, *from, *to;
@@ -61,7 +62,7 @@ static const struct opt opts[] = {
     {"from", OPT_STRING, O(from),
      "simulate from this time (datetime, the time column's unit, or P% of the trace)"},
     {"to", OPT_STRING, O(to), "simulate up to (excluding) this time (same forms)"},
-    {"warm-up", OPT_DURATION, O(warmup_ms),
+    {"warm-up", OPT_SPAN, O(warmup_ms),
      "with --from: also run this much of the trace before it, counted in no figure, so that "
      "every controller starts from the state it has after running that long (whole minutes; "
      "default 0)"},
@@ -221,6 +222,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_INT:
             *(int *)field = (int)strtol(val, &end, 10);
             break;
+        case OPT_SPAN:
+            if (strcmp(val, "0") == 0) {
+                *(int64_t *)field = 0;
+                break;
+            }
+            /* fall through */
         case OPT_DURATION:
             if (trace_parse_step(val, (int64_t *)field, err, sizeof err)) {
                 fprintf(stderr, "aether-sim: --%s: %s\n", op->name, err);

@@ -106,6 +106,8 @@ with tempfile.TemporaryDirectory() as tmp:
           f"{cold['ttm']['predictions']})")
     check("warm-up 1970-01-01 02:00 .. 1970-01-01 03:00: 60 minutes run first" in p.stderr,
           f"the warm-up is named: {p.stderr.strip()}")
+    none = json.loads(run(base + split + ["--warm-up", "0"]).stdout)
+    check(none == cold, "--warm-up 0 is no warm-up")
     p = run(base + ["--controller", "hpa", "--warm-up", "60m"], expect_ok=False)
     check(p.returncode == 2 and "--warm-up needs --from" in p.stderr,
           f"a warm-up without --from is refused: {p.stderr.strip()}")
