@@ -342,6 +342,34 @@ class AetherTSMixer(nn.Module):
 ARCHITECTURES = {"AetherMixer": AetherMixer, "AetherTSMixer": AetherTSMixer}
 
 
+class Ensemble(nn.Module):
+    """The mean of the outputs of several trained models of one architecture, trained with
+    different seeds (export_onnx.py --model a.pt b.pt ...): the seed moves a single model's
+    error on a left-out trace by more than the recipes differ (docs/model.md), and the mean
+    cancels part of that. config is the members' config with members = their count."""
+
+    def __init__(self, members):
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        first = architecture_json(members[0])
+        if any(architecture_json(m) != first for m in members[1:]):
+            raise ValueError("ensemble members differ in architecture")
+        self.members = nn.ModuleList(members)
+        self.member_name = type(members[0]).__name__
+        self.config = dict(members[0].config, members=len(members))
+
+    def forward(self, x):
+        out = self.members[0](x)
+        for m in self.members[1:]:
+            out = out + m(x)
+        return out / len(self.members)
+
+    def gate_input(self, x):
+        """The members' gate inputs side by side (what evaluate_upper.py's head reads)."""
+        return torch.cat([m.gate_input(x) for m in self.members], dim=-1)
+
+
 def limit_threads(n):
     """Runs torch on n threads. Debian's torch calls the system BLAS (OpenBLAS), whose own
     thread pool torch.set_num_threads does not reach; on a busy machine its spinning threads
@@ -358,8 +386,10 @@ def parameter_count(model):
 
 
 def architecture_json(model):
-    """The constructor arguments, as recorded in the ONNX metadata (aether.architecture)."""
-    return json.dumps(dict(model.config, name=type(model).__name__), sort_keys=True)
+    """The constructor arguments, as recorded in the ONNX metadata (aether.architecture); an
+    ensemble's are its members' plus members = their count."""
+    name = model.member_name if isinstance(model, Ensemble) else type(model).__name__
+    return json.dumps(dict(model.config, name=name), sort_keys=True)
 
 
 def from_architecture(text):
@@ -367,10 +397,15 @@ def from_architecture(text):
     try:
         cfg = json.loads(text)
         name = cfg.pop("name", None)
+        members = cfg.pop("members", None)
         if name not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {name!r}")
-        return ARCHITECTURES[name](**cfg)
-    except (TypeError, json.JSONDecodeError) as e:
+        if members is None:
+            return ARCHITECTURES[name](**cfg)
+        if not isinstance(members, int) or not 1 <= members <= 16:
+            raise ValueError(f"members = {members!r}: 1..16 expected")
+        return Ensemble([ARCHITECTURES[name](**cfg) for _ in range(members)])
+    except (TypeError, AttributeError, json.JSONDecodeError) as e:
         raise ValueError(f"unreadable architecture {text!r}: {e}") from None
 
 

@@ -2,6 +2,9 @@
 """Exports a train.py checkpoint to the project's ONNX model file, and validates model files.
 
   export_onnx.py --model model.pt --output ttm-aether.onnx     export, then validate
+  export_onnx.py --model a.pt b.pt c.pt --output ttm-aether.onnx
+                                                               the mean of several checkpoints
+                                                               (seeds) as one model
   export_onnx.py --validate ttm-aether.onnx [--model model.pt] validate an existing file
 
 The file follows DESIGN.md "Model file": opset 17, input `input` float[batch, W, 11], output
@@ -78,6 +81,32 @@ def metadata(model, info):
     if "val_skill" in info:
         props["aether.val_skill"] = f"{info['val_skill']:.6f}"
     return props
+
+
+def load_members(paths):
+    """(model, info) of one checkpoint, or of the ensemble of several (aether_model.Ensemble:
+    the mean of their outputs): seeds joined by commas, val_wape and val_skill the members'
+    means (the ensemble's own are usually better: the initial confidence errs low). The
+    checkpoints must share architecture and training data. Raises ValueError naming the file."""
+    import aether_model
+    loaded = [aether_model.load_checkpoint(p) for p in paths]
+    if len(loaded) == 1:
+        return loaded[0]
+    models, infos = zip(*loaded)
+    for path, info in zip(paths[1:], infos[1:]):
+        if info.get("train_data") != infos[0].get("train_data"):
+            raise ValueError(f"{path}: trained on {info.get('train_data')!r}, {paths[0]} on "
+                             f"{infos[0].get('train_data')!r}: an ensemble's members share data")
+    try:
+        model = aether_model.Ensemble(list(models))
+    except ValueError as e:
+        raise ValueError(f"{', '.join(paths)}: {e}") from None
+    info = dict(seed=",".join(str(i.get("seed", "")) for i in infos),
+                train_data=infos[0].get("train_data", ""))
+    for key in ("val_wape", "val_skill"):
+        if all(key in i for i in infos):
+            info[key] = sum(i[key] for i in infos) / len(infos)
+    return model.eval(), info
 
 
 def export(model, info, output):
@@ -170,6 +199,11 @@ def model_from_file(onnx, torch, proto, meta):
     except ValueError as e:
         raise ValidationError(f"aether.architecture: {e}") from None
     inits = {i.name: i for i in proto.graph.initializer}
+    # The exporter keeps one of several equal parameters (layer norms no training step moved,
+    # say) and names the others as Identity nodes of it.
+    for node in proto.graph.node:
+        if node.op_type == "Identity" and node.input[0] in inits:
+            inits.setdefault(node.output[0], inits[node.input[0]])
     state = {}
     for name, param in model.state_dict().items():
         if name not in inits:
@@ -296,7 +330,8 @@ def validate(path, model=None, engine=None, require_engine=False):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description="Export a train.py checkpoint to ONNX and validate it.")
-    p.add_argument("--model", help="checkpoint from train.py")
+    p.add_argument("--model", nargs="+",
+                   help="checkpoint from train.py; several: export the mean of their outputs")
     p.add_argument("--output", help="ONNX file to write")
     p.add_argument("--validate", metavar="FILE", help="validate an existing ONNX file")
     p.add_argument("--aether-model", metavar="PATH",
@@ -306,17 +341,16 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not args.validate and not (args.model and args.output):
         p.error("give --model M --output F to export, or --validate FILE")
-    for path in (args.model, args.validate):
+    for path in (args.model or []) + [args.validate]:
         if path and not os.path.isfile(path):
             print(f"export_onnx.py: {path}: file not found", file=sys.stderr)
             return 2
     model = None
     if args.model:
         _imports()
-        import aether_model
-        print(f"Loading model from {args.model}...")
+        print(f"Loading model from {', '.join(args.model)}...")
         try:
-            model, info = aether_model.load_checkpoint(args.model)
+            model, info = load_members(args.model)
         except ValueError as e:
             print(f"export_onnx.py: {e}", file=sys.stderr)
             return 2

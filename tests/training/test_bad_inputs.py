@@ -178,6 +178,25 @@ class BadInputs(unittest.TestCase):
         self.fails("export_onnx.py", [], "give --model M --output F")
         self.fails("evaluate.py", ["--model", junk], "junk.pt: not a checkpoint")
 
+    def test_export_rejects_ensembles_that_do_not_fit_together(self):
+        import aether_model  # noqa: E402 (torch only for this test)
+
+        def checkpoint(name, data, names=("last", "drift1")):
+            net = aether_model.AetherTSMixer(8, 2, mixture=list(names), residual=False, levels=[])
+            aether_model.save_checkpoint(self.path(name), net, {"seed": 1, "train_data": data})
+            return self.path(name)
+        a = checkpoint("a.pt", "corpus A")
+        other_data = checkpoint("b.pt", "corpus B")
+        other_arch = checkpoint("c.pt", "corpus A", names=("last", "mean3"))
+        out = self.path("e.onnx")
+        self.fails("export_onnx.py", ["--model", a, other_data, "--output", out],
+                   "b.pt: trained on 'corpus B'", "an ensemble's members share data")
+        self.fails("export_onnx.py", ["--model", a, other_arch, "--output", out],
+                   "c.pt: ensemble members differ in architecture")
+        self.fails("export_onnx.py", ["--model", a, self.path("none.pt"), "--output", out],
+                   "none.pt: file not found")
+        self.assertFalse(os.path.exists(out))
+
     def test_validate_rejects_bad_model_files(self):
         self.fails("export_onnx.py", ["--validate", self.path("none.onnx")],
                    "none.onnx: file not found")

@@ -123,6 +123,54 @@ class SimpleForecasts(unittest.TestCase):
             aether_model.AetherTSMixer(W, H, mixture=["last", "nope"])
 
 
+class Ensemble(unittest.TestCase):
+    """The shipped model is the mean of several members trained with different seeds."""
+
+    @staticmethod
+    def member(seed, names=("last", "drift1")):
+        torch.manual_seed(seed)
+        net = aether_model.AetherTSMixer(W, H, mixture=list(names), residual=False, levels=[],
+                                         gate_stats=True)
+        with torch.no_grad():  # trained-looking gates: each member weighs the forecasts its way
+            for p in net.parameters():
+                p.add_(0.3 * torch.randn_like(p))
+        return net.eval()
+
+    def test_output_is_the_members_mean(self):
+        a, b, c = self.member(1), self.member(2), self.member(3)
+        x = window([float(k * 5 % 7) for k in range(W)])  # last 6, last change +5
+        ens = aether_model.Ensemble([a, b, c]).eval()
+        want = (a(x) + b(x) + c(x)) / 3
+        self.assertFalse(torch.allclose(a(x), b(x)), "the members must differ for this test")
+        self.assertTrue(torch.allclose(ens(x), want, atol=1e-6))
+        self.assertEqual(ens.config["members"], 3)
+        # the gate inputs side by side, for a head that reads them (evaluate_upper.py)
+        width = a.gate_input(x).shape[-1]
+        self.assertEqual(tuple(ens.gate_input(x).shape), (1, series.N_FEATURES, 3 * width))
+
+    def test_architecture_round_trip(self):
+        ens = aether_model.Ensemble([self.member(1), self.member(2)])
+        text = aether_model.architecture_json(ens)
+        again = aether_model.from_architecture(text)
+        self.assertIsInstance(again, aether_model.Ensemble)
+        again.load_state_dict(ens.state_dict())  # same parameter names, same shapes
+        x = window([float(k) for k in range(W)])
+        self.assertTrue(torch.equal(again.eval()(x), ens.eval()(x)))
+        single = aether_model.from_architecture(aether_model.architecture_json(self.member(1)))
+        self.assertIsInstance(single, aether_model.AetherTSMixer)
+
+    def test_bad_ensembles(self):
+        with self.assertRaisesRegex(ValueError, "at least one member"):
+            aether_model.Ensemble([])
+        with self.assertRaisesRegex(ValueError, "differ in architecture"):
+            aether_model.Ensemble([self.member(1), self.member(2, names=("last", "mean3"))])
+        text = aether_model.architecture_json(aether_model.Ensemble([self.member(1)]))
+        for bad in (0, 17, "2"):
+            with self.assertRaisesRegex(ValueError, "members = "):
+                aether_model.from_architecture(text.replace('"members": 1', f'"members": {bad!r}'
+                                                            .replace("'", '"')))
+
+
 class WanderingLevel(unittest.TestCase):
     def test_mean_reverting_swing(self):
         import numpy as np

@@ -85,6 +85,17 @@ EOF
     $PY "$TRAINING/export_onnx.py" --model mix.pt --output mix.onnx "$@" >mix-export.log ||
         { cat mix-export.log; fail "mixture export"; }
     grep -q "Validation passed" mix-export.log || { cat mix-export.log; fail "mixture validation"; }
+    # The shipped model's form: the mean of members trained with other seeds, one file that
+    # validates against the engine, also with PyTorch rebuilt from the file alone.
+    $PY "$TRAINING/train.py" --data missing.csv --epochs 1 --horizon 5 --seq-len 30 --seed 7 \
+        --mixture last,mean3,mean10,meanW,drift1x2,drift5 --no-residual --levels "" \
+        --output mix7.pt >mix7.log || { cat mix7.log; fail "second member"; }
+    $PY "$TRAINING/export_onnx.py" --model mix.pt mix7.pt --output ens.onnx "$@" >ens.log ||
+        { cat ens.log; fail "ensemble export"; }
+    grep -q "aether.train_seed = 42,7" ens.log || { cat ens.log; fail "ensemble seeds"; }
+    $PY "$TRAINING/export_onnx.py" --validate ens.onnx "$@" >ens-validate.log ||
+        { cat ens-validate.log; fail "ensemble validation"; }
+    grep -q "PyTorch reference rebuilt from the file" ens-validate.log || fail "ensemble rebuilt"
     # The spec's reference mixer still trains and exports.
     $PY "$TRAINING/train.py" --data missing.csv --epochs 1 --arch mixer --output mixer.pt >mixer.log
     grep -q "Model parameters: 123,664" mixer.log || { cat mixer.log; fail "reference mixer size"; }
