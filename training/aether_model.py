@@ -356,7 +356,6 @@ class Ensemble(nn.Module):
         if any(architecture_json(m) != first for m in members[1:]):
             raise ValueError("ensemble members differ in architecture")
         self.members = nn.ModuleList(members)
-        self.member_name = type(members[0]).__name__
         self.config = dict(members[0].config, members=len(members))
 
     def forward(self, x):
@@ -388,7 +387,7 @@ def parameter_count(model):
 def architecture_json(model):
     """The constructor arguments, as recorded in the ONNX metadata (aether.architecture); an
     ensemble's are its members' plus members = their count."""
-    name = model.member_name if isinstance(model, Ensemble) else type(model).__name__
+    name = type(model.members[0] if isinstance(model, Ensemble) else model).__name__
     return json.dumps(dict(model.config, name=name), sort_keys=True)
 
 
