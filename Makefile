@@ -12,7 +12,8 @@
 #   make demo-load PATTERN=diurnal   replay a synthetic load pattern against the demo workers
 #   make bench-engine   our inference engine vs ONNX Runtime's C API on the shipped and reference models (bench/onnx)
 #   make bench-scaling  controllers compared on the real traces -> docs/benchmarks.md
-#                       (BENCH_FLAGS="--loo-models DIR" evaluates leave-one-out models, zero-shot)
+#   make bench-scaling-zero-shot   the same with the leave-one-out models of make -C training loo
+#                       (training/out/loo), zero-shot on every trace -> docs/benchmarks-zero-shot.md
 SANITIZE ?= 0
 WITH_TTM ?= 1
 CONFIG   ?= aether.toml
@@ -29,7 +30,7 @@ endif
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAETHER_SANITIZE=$(SANITIZE) -DAETHER_WITH_TTM=$(WITH_TTM)
 
 .PHONY: all deps configure build test run run-cluster format fuzz clean demo demo-history demo-trace \
-        demo-load bench-engine bench-scaling
+        demo-load bench-engine bench-scaling bench-scaling-zero-shot
 all: build
 
 deps:
@@ -65,6 +66,15 @@ fuzz: deps
 
 bench-scaling: build
 	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling $(BENCH_FLAGS)
+
+LOO_MODELS ?= training/out/loo
+bench-scaling-zero-shot: build
+	@for f in nasa azure bitbrains; do test -f $(LOO_MODELS)/without-$$f.onnx || { \
+	    echo "bench-scaling-zero-shot: no $(LOO_MODELS)/without-$$f.onnx: run make -C training loo first"; \
+	    exit 1; }; done
+	$(PYTHON) bench/scaling/run.py --sim $(BUILD_DIR)/bin/aether-sim --work $(BUILD_DIR)/bench-scaling-zero-shot \
+	    --loo-models $(LOO_MODELS) --out docs/benchmarks-zero-shot.md \
+	    --notes bench/scaling/analysis-zero-shot.md $(BENCH_FLAGS)
 
 format:
 	@find include src tools tests bench -name '*.[ch]' 2>/dev/null | xargs -r clang-format -i
