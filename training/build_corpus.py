@@ -14,6 +14,12 @@
              second with a level that also wanders back and forth (make corpus builds 6 of those);
   local      (--local-levels) synthetic noise around a level that moves minute by minute as
              much as the noise, where an exponentially weighted recent mean wins.
+With --vary-fleet every series the simulator replays (augmented, coarse and level series) runs
+under an HPA at a target picked per file (FLEET_TARGETS, from --seed and the file's name)
+instead of the reactive controller: the same load seen through other fleets, so that the
+features that depend on the instance count (cpu, latency, event-loop lag) vary for the same
+demand, as they do when a forecast sizes the fleet. The real training parts and the test parts
+stay reactive (measured in docs/model.md, "Fleet-dependent inputs"; not in make corpus).
 The test parts (the rest of each trace) are exported to TEST for evaluation only; nothing of them
 enters the corpus. Without the traces folder the corpus is synthetic only, and the builder says
 so. Everything is seeded: the same --seed and inputs give the same files.
@@ -21,7 +27,8 @@ so. Everything is seeded: the same --seed and inputs give the same files.
 usage: build_corpus.py --out DIR [--test DIR] [--traces DIR] [--sim PATH] [--split 70]
                        [--seed 42] [--synthetic-variants 3] [--synthetic-days 2]
                        [--augmentations 2] [--coarse N] [--noisy-levels N]
-                       [--wandering-levels N] [--local-levels N] [--only FAMILIES]
+                       [--wandering-levels N] [--local-levels N] [--vary-fleet]
+                       [--only FAMILIES]
 Writes DIR/*.csv (training-data CSV, one series each) and DIR/manifest.json (per file: family,
 kind, what it is, rows). A file's family (synthetic, nasa, azure, bitbrains) is the prefix of
 its name, so a leave-one-out training takes the files whose name does not start with it.
@@ -32,6 +39,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 
 import aether_python
 
@@ -78,8 +86,22 @@ def real_traces(trace_dir):
     return out
 
 
-def run_sim(sim, argv):
-    cmd = [sim] + argv + ["--controller", "reactive", "--json", "--quiet"]
+REACTIVE = ("--controller", "reactive")
+FLEET_TARGETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # --vary-fleet: the HPA targets replays run at
+
+
+def fleet_flags(fleet_seed, name):
+    """The controller a replay of file name runs under: the reactive one, or with --vary-fleet
+    (fleet_seed = the corpus seed) an HPA at a target picked from the seed and the name alone,
+    so that adding a file changes no other file's fleet."""
+    if fleet_seed is None:
+        return REACTIVE
+    target = FLEET_TARGETS[zlib.crc32(f"{fleet_seed}:{name}".encode()) % len(FLEET_TARGETS)]
+    return ("--controller", "hpa", "--hpa-target", f"{target:.2f}")
+
+
+def run_sim(sim, argv, controller=REACTIVE):
+    cmd = [sim] + argv + list(controller) + ["--json", "--quiet"]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         raise CorpusError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()[-800:]}")
@@ -209,7 +231,7 @@ def mean_reverting(rng, minutes, spread, memory):
     return out
 
 
-def build_levels(sim, out, manifest, rng, count, days, kind, what, make):
+def build_levels(sim, out, manifest, rng, count, days, kind, what, make, fleet_seed):
     """count synthetic series make(rng, minutes) (the level generators above), replayed by the
     simulator as DIR/synthetic-KIND-k.csv; rng is the kind's own stream, so that adding one kind
     changes no other file."""
@@ -218,21 +240,25 @@ def build_levels(sim, out, manifest, rng, count, days, kind, what, make):
     for k in range(count):
         load = make(rng, days * generate_synthetic.DAY_MIN)
         replay(sim, out, work, manifest, f"synthetic-{kind}-{k}.csv", "synthetic",
-               f"synthetic: {what}", [(29_000_000, load)])
+               f"synthetic: {what}", [(29_000_000, load)], fleet_seed)
 
 
-def replay(sim, out, work, manifest, name, family, what, runs):
-    """Writes runs [(first minute, load)] as a load trace and replays it into out/name."""
+def replay(sim, out, work, manifest, name, family, what, runs, fleet_seed):
+    """Writes runs [(first minute, load)] as a load trace and replays it into out/name under
+    the controller of fleet_flags."""
     load_file = os.path.join(work, name)
     write_load(load_file, runs)
+    controller = fleet_flags(fleet_seed, name)
     run_sim(sim, ["--trace", load_file, "--time-column", "timestamp", "--value-column",
                   "load", "--time-format", "unix-ms", "--step", "1m", "--export-features",
-                  os.path.join(out, name)])
+                  os.path.join(out, name)], controller)
+    if controller != REACTIVE:
+        what += f"; replayed under the HPA at {controller[-1]}"
     add(manifest, out, name, family, what.split(":")[0], what)
 
 
 def build_real(out, test_dir, manifest, trace_dir, sim, split, seed, augmentations, only,
-               coarse):
+               coarse, fleet_seed):
     rng = np.random.default_rng(seed + 7)
     rng_coarse = np.random.default_rng(seed + 11)  # its own stream: --coarse changes no other file
     work = os.path.join(out, "load")
@@ -257,14 +283,14 @@ def build_real(out, test_dir, manifest, trace_dir, sim, split, seed, augmentatio
             aug = [(first, augment(load, rng, stretch)) for first, load in runs if len(load) > 1]
             replay(sim, out, work, manifest, f"{trace['name']}-aug{k}.csv", trace["family"],
                    f"augmented: {name} load time-stretched x{stretch}, amplitude, level shifts, "
-                   "offset, noise", aug)
+                   "offset, noise", aug, fleet_seed)
         for k in range(coarse if trace["family"] != "bitbrains" else 0):  # already 5-minute
             step = int(rng_coarse.choice([2, 5, 10]))
             runs_c = [(first, coarsen(augment(load, rng_coarse, 1.0), step)) for first, load in runs
                       if len(load) > step]
             replay(sim, out, work, manifest, f"{trace['name']}-coarse{k}.csv", trace["family"],
                    f"coarse: {name} load augmented, recorded every {step} minutes and "
-                   "interpolated", runs_c)
+                   "interpolated", runs_c, fleet_seed)
 
 
 def main(argv=None):
@@ -293,6 +319,10 @@ def main(argv=None):
     p.add_argument("--local-levels", type=int, default=0,
                    help="synthetic series of noise around a level that moves minute by minute "
                         "as much as the noise (a local-level random walk; default 0)")
+    p.add_argument("--vary-fleet", action="store_true",
+                   help="replay the simulated series under an HPA at a target picked per file "
+                        "(0.3..0.8) instead of the reactive controller, so that the "
+                        "fleet-dependent features vary for the same load (default off)")
     p.add_argument("--only", default="",
                    help="comma-separated real trace families to use (default: all)")
     args = p.parse_args(argv)
@@ -311,6 +341,7 @@ def main(argv=None):
     if args.test:
         os.makedirs(args.test, exist_ok=True)
     manifest = []
+    fleet_seed = args.seed if args.vary_fleet else None
     try:
         print(f"Synthetic series -> {args.out}")
         build_synthetic(args.out, manifest, args.seed, args.synthetic_variants,
@@ -325,7 +356,7 @@ def main(argv=None):
             if count:
                 rng = np.random.default_rng(args.seed + stream)  # own stream: no other file moves
                 build_levels(args.sim, args.out, manifest, rng, count, args.synthetic_days, kind,
-                             what, make)
+                             what, make, fleet_seed)
         if not os.path.isdir(args.traces):
             print(f"build_corpus.py: note: no traces folder at {args.traces}: the corpus is "
                   "SYNTHETIC ONLY (the shipped model is built with the real traces)")
@@ -337,14 +368,14 @@ def main(argv=None):
             print(f"Real traces from {args.traces} (training parts: first {args.split}%)")
             build_real(args.out, args.test, manifest, args.traces, args.sim, args.split,
                        args.seed, args.augmentations, [o for o in args.only.split(",") if o],
-                       args.coarse)
+                       args.coarse, fleet_seed)
             real = True
     except (CorpusError, series.DataError, ValueError, OSError) as e:
         print(f"build_corpus.py: {e}", file=sys.stderr)
         return 2
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(dict(seed=args.seed, split=args.split, real_traces=real, files=manifest), f,
-                  indent=1)
+        json.dump(dict(seed=args.seed, split=args.split, real_traces=real,
+                       vary_fleet=args.vary_fleet, files=manifest), f, indent=1)
     rows = sum(m["rows"] for m in manifest)
     print(f"Corpus: {len(manifest)} series, {rows} minutes"
           f"{'' if real else ' (synthetic only)'} -> {args.out}/manifest.json")

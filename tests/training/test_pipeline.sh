@@ -115,6 +115,36 @@ len(m["files"]) != 5)' corpus/manifest.json || fail "manifest"
     for f in corpus/*.csv; do cmp "$f" "corpus2/${f#corpus/}" || fail "same seed, other $f"; done
     # Different patterns and parameters: no two series alike.
     test "$(md5sum corpus/*.csv | cut -d' ' -f1 | sort -u | wc -l)" -eq 5 || fail "duplicates"
+    # --vary-fleet: a series the simulator replays keeps its load and gets another fleet's
+    # features (needs the simulator: AETHER_SIM, set by ctest when it is built).
+    if [ -n "${AETHER_SIM:-}" ]; then
+        for v in reactive vary; do
+            $PY "$TRAINING/build_corpus.py" --out "levels-$v" --traces "$WORK/no-traces" \
+                --sim "$AETHER_SIM" --synthetic-days 1 --synthetic-variants 1 --wandering-levels 2 \
+                $(test $v = vary && echo --vary-fleet) >levels.log ||
+                { cat levels.log; fail "build_corpus.py --wandering-levels 2 ($v)"; }
+        done
+        $PY - levels-reactive levels-vary <<'EOF' || fail "--vary-fleet"
+import csv, json, sys
+plain, varied = sys.argv[1:3]
+m = json.load(open(f"{varied}/manifest.json"))
+assert m["vary_fleet"] is True and json.load(open(f"{plain}/manifest.json"))["vary_fleet"] is False
+for k in range(2):
+    name = f"synthetic-wanderlevel-{k}.csv"
+    x, y = (list(csv.DictReader(open(f"{d}/{name}"))) for d in (plain, varied))
+    assert [r["invocations"] for r in x] == [r["invocations"] for r in y], f"{name}: load moved"
+    changed = sum(r["cpu_usage"] != s["cpu_usage"] for r, s in zip(x, y))
+    assert changed > len(x) // 10, f"{name}: cpu changed in {changed} of {len(x)} minutes only"
+    what = next(f["what"] for f in m["files"] if f["file"] == name)
+    assert "replayed under the HPA at 0." in what, what
+for f in m["files"]:
+    if "wanderlevel" not in f["file"]:  # generated directly, not replayed: the same bytes
+        assert open(f"{plain}/{f['file']}").read() == open(f"{varied}/{f['file']}").read()
+print("vary-fleet: load kept, cpu of another fleet")
+EOF
+    else
+        echo "note: AETHER_SIM unset, --vary-fleet not checked"
+    fi
     $PY "$TRAINING/train.py" --data corpus --exclude synthetic-steady,synthetic-ramp \
         --windows-per-series 300 --seq-len 40 --horizon 5 --epochs 1 --output c.pt >c.log ||
         { cat c.log; fail "train.py on a folder"; }
