@@ -8,7 +8,8 @@ once per ttm.selection_underforecast_weight in --weights. Prints SLO-violation m
 instance-minutes, the share of minutes each candidate drove and the switches, per trace and
 summed over the traces, and the rule's choice: the weight with the fewest summed SLO minutes
 whose summed instance-minutes are at most --cost-slack (2%) above weight 1's; 1 when none has
-fewer SLO minutes than weight 1.
+fewer SLO minutes than weight 1. Every run first replays the run.WARM_UP minutes before its part,
+as the scaling benchmark's runs do (select_score.py and select_frontier.py share this).
 
 usage: select_weight.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
                         [--weights 1,2,4] [--jobs 2] [--json OUT]
@@ -27,9 +28,10 @@ import run  # noqa: E402  (the trace table and the validation slice)
 
 
 def sim(args, trace, flags, part=run.VALIDATION):
-    """`ttm` on part (percent from, to) of trace at a 3-minute start-up with the extra flags."""
+    """`ttm` on part (percent from, to) of trace at a 3-minute start-up with the extra flags,
+    warmed up as the scaling benchmark's runs are (run.WARM_UP before the part)."""
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
-    argv += ["--from", f"{part[0]}%", "--to", f"{part[1]}%",
+    argv += ["--warm-up", run.WARM_UP, "--from", f"{part[0]}%", "--to", f"{part[1]}%",
              "--startup-delay", "3m", "--controller", "ttm", "--model", args.model,
              "--json", "--quiet"] + flags
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
