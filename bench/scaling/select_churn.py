@@ -28,7 +28,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import frontier  # noqa: E402
 import run  # noqa: E402  (the trace table and the validation slice)
-from select_weight import add_test_part_arg, part_of  # noqa: E402
+from select_weight import add_test_part_arg, part_of, simulate  # noqa: E402
 
 HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
 # name: (forecaster, scale-in window minutes, forecast ceiling, ttm.upper_bound_utilization or
@@ -92,13 +91,6 @@ def choose_default(table):
     return best, "\n".join(lines + [f"chosen: {best}"])
 
 
-def sim(args, trace, extra):
-    part = part_of(args)
-    argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
-    argv += ["--warm-up", run.WARM_UP, "--from", f"{part[0]}%", "--to", f"{part[1]}%",
-             "--startup-delay", "3m", "--json", "--quiet"] + extra
-    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
 
 
 def main():
@@ -128,7 +120,8 @@ def main():
                          + ([] if bound is None else ["--upper-bound-util", f"{bound:.2f}"])))
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futs = {pool.submit(sim, args, t, extra): (t["name"], key) for t, key, extra in jobs}
+        futs = {pool.submit(simulate, args, t, part_of(args), extra): (t["name"], key)
+                for t, key, extra in jobs}
         for f in concurrent.futures.as_completed(futs):
             name, key = futs[f]
             res = f.result()

@@ -9,7 +9,8 @@ instance-minutes, the share of minutes each candidate drove and the switches, pe
 summed over the traces, and the rule's choice: the weight with the fewest summed SLO minutes
 whose summed instance-minutes are at most --cost-slack (2%) above weight 1's; 1 when none has
 fewer SLO minutes than weight 1. Every run first replays the run.WARM_UP minutes before its part,
-as the scaling benchmark's runs do (select_score.py and select_frontier.py share this).
+as the scaling benchmark's runs do (select_score.py, select_frontier.py and select_churn.py
+share this: simulate).
 
 usage: select_weight.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
                         [--weights 1,2,4] [--jobs 2] [--json OUT]
@@ -27,15 +28,20 @@ sys.path.insert(0, HERE)
 import run  # noqa: E402  (the trace table and the validation slice)
 
 
-def sim(args, trace, flags, part=run.VALIDATION):
-    """`ttm` on part (percent from, to) of trace at a 3-minute start-up with the extra flags,
-    warmed up as the scaling benchmark's runs are (run.WARM_UP before the part)."""
+def simulate(args, trace, part, flags):
+    """aether-sim's JSON report of part (percent from, to) of trace at a 3-minute start-up with
+    the flags, warmed up as the scaling benchmark's runs are (run.WARM_UP before the part)."""
     argv = [args.sim, "--trace", os.path.join(args.traces, trace["file"])] + trace["flags"]
     argv += ["--warm-up", run.WARM_UP, "--from", f"{part[0]}%", "--to", f"{part[1]}%",
-             "--startup-delay", "3m", "--controller", "ttm", "--model", args.model,
-             "--json", "--quiet"] + flags
+             "--startup-delay", "3m", "--json", "--quiet"] + flags
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["ttm"]
+    return json.loads(out)
+
+
+def sim(args, trace, flags, part=run.VALIDATION):
+    """`ttm` with the model of args and the extra flags on part of trace (simulate)."""
+    ttm = ["--controller", "ttm", "--model", args.model]
+    return simulate(args, trace, part, ttm + flags)["ttm"]
 
 
 def drive_text(x):
