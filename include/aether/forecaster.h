@@ -1,14 +1,16 @@
 /* Forecasters: what drives the TTM decision path besides the ONNX model. One table of named
- * forecasters ("model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear"); the
- * TTM manager asks the model through its predictor and every other one through an fcr series,
- * so the analyzer, sizing and confidence path is the same whichever forecaster drives it.
+ * forecasters ("model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear",
+ * "periodic"); the TTM manager asks the model through its predictor and every other one through
+ * an fcr series, so the analyzer, sizing and confidence path is the same whichever forecaster
+ * drives it.
  *
  * An fcr is the forecaster of ONE per-minute series (e.g. a blueprint's invocations). It keeps
  * its own history, longer than the model window (a day for the season): a ring of the last
  * FCR_HISTORY_MINUTES minutes indexed by absolute minute (Unix ms / 60000), fed with each closed
  * minute. Everything is allocated by fcr_new; observing and forecasting allocate nothing.
- * Holt-Winters and linear fit their parameters on the history they hold (least squares of the
- * one-step errors), first when the ring holds FCR_FIT_MIN_MINUTES, then every refit_minutes.
+ * Holt-Winters, linear and periodic fit their parameters on the history they hold (least squares
+ * of the one-step errors), first when the ring holds FCR_FIT_MIN_MINUTES, then every
+ * refit_minutes (periodic: every FCR_PERIOD_REFIT_MINUTES, or refit_minutes when shorter).
  * Pure: no clock, no I/O, no globals. */
 #ifndef AETHER_FORECASTER_H
 #define AETHER_FORECASTER_H
@@ -25,19 +27,29 @@ enum fcr_kind {
     FCR_LINEAR,         /* least-squares line over the last n minutes, n fitted */
     FCR_AUTO,           /* all of the above side by side, the best by recent error drives
                            (select.h; not an fcr series) */
+    /* series forecasters a blueprint may be fixed to that auto does not run */
+    FCR_PERIODIC, /* the mean of the last FCR_PERIOD_CYCLES cycles at a fitted period of
+                     2..FCR_PERIOD_MAX minutes (persistence when none fits better) */
     FCR_KIND_COUNT
 };
 
-/* "model" "persistence" "drift" "seasonal-naive" "holt-winters" "linear" "auto"; static
- * storage. */
+/* "model" "persistence" "drift" "seasonal-naive" "holt-winters" "linear" "auto" "periodic";
+ * static storage. */
 extern const char *const fcr_kind_names[FCR_KIND_COUNT];
 
 /* The kind named name, or -1. */
 int fcr_kind_parse(const char *name);
 
+/* 1 when kind is a series forecaster (every kind but FCR_MODEL and FCR_AUTO). */
+int fcr_is_series(int kind);
+
 #define FCR_HISTORY_MINUTES (7 * 1440) /* minutes of history an fcr keeps */
 #define FCR_FIT_MIN_MINUTES 60         /* observed minutes before the first fit */
 #define FCR_MAX_STEPS 64               /* farthest step a forecast may ask for */
+#define FCR_PERIOD_MAX 180             /* longest period periodic fits, minutes */
+#define FCR_PERIOD_CYCLES 3            /* cycles periodic averages */
+#define FCR_PERIOD_FIT_MINUTES 1440    /* newest minutes periodic's fit scores */
+#define FCR_PERIOD_REFIT_MINUTES 60    /* periodic refits at least this often */
 
 struct fcr_params {
     int season_minutes; /* 1440; the season position is the absolute minute modulo it */
@@ -60,9 +72,9 @@ struct fcr_hw_fit {
 
 typedef struct fcr fcr;
 
-/* A forecaster of one series in *out (caller frees with fcr_free). kind must not be FCR_MODEL or
- * FCR_AUTO. Returns 0, or AE_EINVAL (bad kind), AE_ERANGE (bad parameter) or AE_ENOMEM with a
- * message in err and *out NULL. */
+/* A forecaster of one series in *out (caller frees with fcr_free). kind must be a series kind
+ * (fcr_is_series). Returns 0, or AE_EINVAL (bad kind), AE_ERANGE (bad parameter) or AE_ENOMEM
+ * with a message in err and *out NULL. */
 int fcr_open(enum fcr_kind kind, const struct fcr_params *p, fcr **out, char *err, size_t errlen);
 void fcr_free(fcr *f);
 
@@ -102,5 +114,9 @@ int fcr_hw_fix(fcr *f, const struct fcr_hw_fit *fit);
 
 /* The number of minutes linear fitted its line over (0 before the first fit or other kinds). */
 int fcr_linear_points(const fcr *f);
+
+/* The period periodic fitted, in minutes (0 before the first fit, when no period fitted better
+ * than persistence, or for other kinds). */
+int fcr_period(const fcr *f);
 
 #endif

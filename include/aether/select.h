@@ -36,9 +36,9 @@
 #include "aether/decision.h"
 #include "aether/forecaster.h"
 
-#define SEL_CANDIDATES FCR_AUTO            /* model .. linear: the forecaster table without auto */
-#define SEL_WINDOW_MAX 60                  /* resolved minutes per step a ring can keep */
-#define SEL_PENDING (CONF_MAX_HORIZON + 2) /* forecasts per candidate waiting to resolve */
+#define SEL_CANDIDATES FCR_AUTO               /* model .. linear: the kinds before auto */
+#define SEL_WINDOW_MAX 60                     /* resolved minutes per step a ring can keep */
+#define SEL_PENDING (CONF_MAX_HORIZON + 2)    /* forecasts per candidate waiting to resolve */
 #define SEL_PEAK_WINDOW CONF_SHORTFALL_WINDOW /* resolved forecasts the peak scores read */
 #define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0  /* ttm.selection_underforecast_weight */
 #define SEL_UNDERFORECAST_WEIGHT_MAX 10.0

@@ -173,10 +173,12 @@ const struct cfg_key cfg_keys[] = {
      .help = "What forecasts demand for the predictive tier: `model` (the ONNX model), or a "
              "classical forecaster of invocations and cpu kept on the node's own history: "
              "`persistence`, `drift`, `seasonal-naive` (one day ago), `holt-winters` (fitted, "
-             "daily season, damped trend), `linear` (fitted window); or `auto`: all of them side "
-             "by side per blueprint, the one with the lowest recent score (selection_score) "
-             "drives (simple ones from the first minute, the model once it has history). The "
-             "analyzer, sizing and confidence are the same whichever forecasts."},
+             "daily season, damped trend), `linear` (fitted window); or `auto`: all of these "
+             "side by side per blueprint, the one with the lowest recent score (selection_score) "
+             "drives (simple ones from the first minute, the model once it has history); or "
+             "`periodic` (the mean of the last three cycles at a fitted period of 2..180 minutes, "
+             "for recurring spikes such as timers; not one of auto's candidates). The analyzer, "
+             "sizing and confidence are the same whichever forecasts."},
     {TTM, "scale_in_window_minutes",
      INT_RANGE_KEY(ttm_t, scale_in_window_minutes, CFG_RANGE_SCALE_IN_WINDOW),
      .help = "Bounded churn: a forecast lowers the count it holds only once every target of the "

@@ -1,8 +1,8 @@
 /* Forecasters of one per-minute series (see forecaster.h): a ring of the last
- * FCR_HISTORY_MINUTES minutes and, per kind, a forecast rule. Holt-Winters and linear fit their
- * parameters on the ring by least squares of the one-step errors (Holt-Winters with a bounded
- * Nelder-Mead search, linear by trying each window length). Every buffer is allocated in
- * fcr_new; the fit works in those buffers. */
+ * FCR_HISTORY_MINUTES minutes and, per kind, a forecast rule. Holt-Winters, linear and periodic
+ * fit their parameters on the ring by least squares of the one-step errors (Holt-Winters with a
+ * bounded Nelder-Mead search, linear by trying each window length, periodic each period). Every
+ * buffer is allocated in fcr_new; the fit works in those buffers. */
 #include "aether/forecaster.h"
 
 #include <math.h>
@@ -17,8 +17,9 @@
 #define HW_MAX_EVALS 400
 #define PHI_MIN 0.8
 
-const char *const fcr_kind_names[FCR_KIND_COUNT] = {
-    "model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear", "auto"};
+const char *const fcr_kind_names[FCR_KIND_COUNT] = {"model",          "persistence",  "drift",
+                                                    "seasonal-naive", "holt-winters", "linear",
+                                                    "auto",           "periodic"};
 
 /* Window lengths linear chooses from (2 = the two-point slope). */
 static const int linear_candidates[] = {2, 3, 5, 10, 15, 30, 60};
@@ -45,7 +46,15 @@ struct fcr {
     struct hw_state trial; /* scratch for the fit */
     /* linear */
     int linear_n;
+    /* periodic */
+    int period;       /* 0: persistence */
+    long period_fits; /* fits so far */
+    double *scratch;  /* PERIOD_SCRATCH values: the minutes the fit reads, oldest first */
 };
+
+/* The minutes periodic's fit reads: the scored ones and FCR_PERIOD_CYCLES longest periods
+ * before them. */
+#define PERIOD_SCRATCH (FCR_PERIOD_FIT_MINUTES + FCR_PERIOD_CYCLES * FCR_PERIOD_MAX)
 
 int fcr_kind_parse(const char *name)
 {
@@ -53,6 +62,11 @@ int fcr_kind_parse(const char *name)
         if (strcmp(name, fcr_kind_names[i]) == 0)
             return i;
     return -1;
+}
+
+int fcr_is_series(int kind)
+{
+    return kind > FCR_MODEL && kind < FCR_KIND_COUNT && kind != FCR_AUTO;
 }
 
 void fcr_params_defaults(struct fcr_params *p)
@@ -66,7 +80,7 @@ void fcr_params_defaults(struct fcr_params *p)
 int fcr_open(enum fcr_kind kind, const struct fcr_params *p, fcr **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if ((int)kind <= FCR_MODEL || (int)kind >= FCR_AUTO) {
+    if (!fcr_is_series((int)kind)) {
         snprintf(err, errlen, "forecaster kind %d is not a series forecaster", (int)kind);
         return AE_EINVAL;
     }
@@ -87,8 +101,11 @@ int fcr_open(enum fcr_kind kind, const struct fcr_params *p, fcr **out, char *er
         f->ring = malloc(FCR_HISTORY_MINUTES * sizeof *f->ring);
         f->hw.season = calloc((size_t)p->season_minutes, sizeof *f->hw.season);
         f->trial.season = calloc((size_t)p->season_minutes, sizeof *f->trial.season);
+        if (kind == FCR_PERIODIC)
+            f->scratch = malloc(PERIOD_SCRATCH * sizeof *f->scratch);
     }
-    if (!f || !f->ring || !f->hw.season || !f->trial.season) {
+    if (!f || !f->ring || !f->hw.season || !f->trial.season ||
+        (kind == FCR_PERIODIC && !f->scratch)) {
         fcr_free(f);
         snprintf(err, errlen, "forecaster: out of memory");
         return AE_ENOMEM;
@@ -109,6 +126,7 @@ void fcr_free(fcr *f)
     free(f->ring);
     free(f->hw.season);
     free(f->trial.season);
+    free(f->scratch);
     free(f);
 }
 
@@ -479,6 +497,68 @@ static void linear_fit(fcr *f)
     }
 }
 
+/* ---- periodic: the mean of the last cycles at a fitted period ----
+ * The forecast of minute T = last + h is the mean of the values at T - k P for the
+ * FCR_PERIOD_CYCLES smallest k with T - k P <= last (those present; none: persistence). P is
+ * chosen among 2..pmax, pmax = min(FCR_PERIOD_MAX, held span / (FCR_PERIOD_CYCLES + 1)), by the
+ * least sum of squared one-step errors over the newest FCR_PERIOD_FIT_MINUTES minutes that every
+ * candidate can be scored on (minutes whose previous minute was observed); P stays 0
+ * (persistence) unless its sum is below persistence's on the same minutes. A recurring spike
+ * (a timer, a batch job) is then forecast before it comes, up to the period ahead. */
+
+/* The mean of x[i - c * period], c = 1..FCR_PERIOD_CYCLES, those present; NAN when none is. */
+static double cycle_mean(const double *x, long i, int period)
+{
+    double sum = 0;
+    int n = 0;
+    for (int c = 1; c <= FCR_PERIOD_CYCLES; c++) {
+        double v = x[i - (long)c * period];
+        if (!isnan(v)) {
+            sum += v;
+            n++;
+        }
+    }
+    return n ? sum / n : NAN;
+}
+
+static void periodic_fit(fcr *f)
+{
+    int64_t from = held_from(f);
+    int64_t pmax = (f->last - from + 1) / (FCR_PERIOD_CYCLES + 1);
+    if (pmax > FCR_PERIOD_MAX)
+        pmax = FCR_PERIOD_MAX;
+    f->period = 0;
+    f->period_fits++;
+    if (pmax < 2)
+        return;
+    int64_t t0 = from + FCR_PERIOD_CYCLES * pmax; /* the first scored minute */
+    if (t0 < f->last - FCR_PERIOD_FIT_MINUTES + 1)
+        t0 = f->last - FCR_PERIOD_FIT_MINUTES + 1;
+    int64_t base = t0 - FCR_PERIOD_CYCLES * pmax; /* scratch[0]'s minute, held */
+    long n = (long)(f->last - base + 1), i0 = (long)(t0 - base);
+    double *x = f->scratch;
+    for (long i = 0; i < n; i++)
+        x[i] = at(f, base + i);
+    double best = 0; /* persistence's sum */
+    for (long i = i0; i < n; i++)
+        if (!isnan(x[i]) && !isnan(x[i - 1]))
+            best += (x[i] - x[i - 1]) * (x[i] - x[i - 1]);
+    for (int period = 2; period <= (int)pmax; period++) {
+        double sse = 0;
+        for (long i = i0; i < n && sse < best; i++) {
+            if (isnan(x[i]) || isnan(x[i - 1]))
+                continue;
+            double v = cycle_mean(x, i, period);
+            double e = x[i] - (isnan(v) ? x[i - 1] : v);
+            sse += e * e;
+        }
+        if (sse < best) {
+            best = sse;
+            f->period = period;
+        }
+    }
+}
+
 /* ---- the rule table: one row per series forecaster ---- */
 
 /* The step-h forecast after the newest value `last`; NAN = no forecast of its own (the caller
@@ -514,6 +594,25 @@ static double linear_at(const fcr *f, int h, double last)
     return f->linear_n > 0 ? line_at(f, f->last, f->linear_n, f->last + h) : NAN;
 }
 
+static double periodic_at(const fcr *f, int h, double last)
+{
+    (void)last;
+    int period = f->period;
+    if (period == 0)
+        return NAN;
+    int64_t first_back = f->last + h - (int64_t)period * ((h + period - 1) / period);
+    double sum = 0;
+    int n = 0;
+    for (int c = 0; c < FCR_PERIOD_CYCLES; c++) {
+        double v = at(f, first_back - (int64_t)c * period);
+        if (!isnan(v)) {
+            sum += v;
+            n++;
+        }
+    }
+    return n ? sum / n : NAN;
+}
+
 /* Holt-Winters' state follows every new value with the fitted parameters. */
 static void holt_winters_update(fcr *f, int64_t m, double y)
 {
@@ -542,12 +641,18 @@ static int linear_fitted(const fcr *f)
     return f->linear_n > 0;
 }
 
+static int periodic_fitted(const fcr *f)
+{
+    return f->period_fits > 0;
+}
+
 static const struct fcr_rule rules[FCR_KIND_COUNT] = {
     [FCR_PERSISTENCE] = {persistence_at, NULL, NULL, NULL},
     [FCR_DRIFT] = {drift_at, NULL, NULL, NULL},
     [FCR_SEASONAL_NAIVE] = {seasonal_naive_at, NULL, NULL, NULL},
     [FCR_HOLT_WINTERS] = {holt_winters_at, hw_fit, hw_fitted, holt_winters_update},
     [FCR_LINEAR] = {linear_at, linear_fit, linear_fitted, NULL},
+    [FCR_PERIODIC] = {periodic_at, periodic_fit, periodic_fitted, NULL},
 };
 
 /* ---- observing and forecasting ---- */
@@ -584,6 +689,14 @@ static int can_fit(const fcr *f)
     return rules[f->kind].fit && !f->fixed && f->observed >= FCR_FIT_MIN_MINUTES;
 }
 
+/* Minutes between fits. */
+static long refit_every(const fcr *f)
+{
+    if (f->kind == FCR_PERIODIC && f->p.refit_minutes > FCR_PERIOD_REFIT_MINUTES)
+        return FCR_PERIOD_REFIT_MINUTES;
+    return f->p.refit_minutes;
+}
+
 static void fit_now(fcr *f)
 {
     rules[f->kind].fit(f); /* leaves the state after the newest minute */
@@ -597,7 +710,7 @@ int fcr_observe(fcr *f, int64_t minute_ms, double y)
     if (!store(f, m, y))
         return 0;
     const struct fcr_rule *r = &rules[f->kind];
-    if (can_fit(f) && (f->stale || f->since_fit >= f->p.refit_minutes || !r->fitted(f)))
+    if (can_fit(f) && (f->stale || f->since_fit >= refit_every(f) || !r->fitted(f)))
         fit_now(f);
     else if (r->update)
         r->update(f, m, y);
@@ -656,4 +769,9 @@ int fcr_hw_fix(fcr *f, const struct fcr_hw_fit *fit)
 int fcr_linear_points(const fcr *f)
 {
     return f->kind == FCR_LINEAR ? f->linear_n : 0;
+}
+
+int fcr_period(const fcr *f)
+{
+    return f->kind == FCR_PERIODIC ? f->period : 0;
 }

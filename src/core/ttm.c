@@ -30,7 +30,7 @@ struct ttm_bp {
     int has_decision;
     /* series forecasters by kind (the configured one, or every one with auto), fed every
      * closed minute; NULL for the model and kinds not run */
-    fcr *inv[SEL_CANDIDATES], *cpu[SEL_CANDIDATES];
+    fcr *inv[FCR_KIND_COUNT], *cpu[FCR_KIND_COUNT];
     int64_t fed_ms; /* start of the newest minute fed to them */
     /* this evaluation: the batch row of its model input (-1 = none), whether the series
      * forecasters could forecast, and the model's outcome */
@@ -104,8 +104,9 @@ static int init_bp(ttm *t, int i, const struct cfg_blueprint *bp, char *err, siz
     b->forecaster = t->cfg.forecaster;
     for (int k = 0; k < TTM_TARGET_SLOTS; k++)
         b->target_minute[k] = INT64_MIN;
-    for (int c = FCR_MODEL + 1; c < SEL_CANDIDATES; c++) {
-        if (t->cfg.forecaster != FCR_AUTO && (int)t->cfg.forecaster != c)
+    for (int c = 0; c < FCR_KIND_COUNT; c++) {
+        int automatic = t->cfg.forecaster == FCR_AUTO;
+        if (!fcr_is_series(c) || (automatic ? c >= SEL_CANDIDATES : (int)t->cfg.forecaster != c))
             continue;
         struct fcr_params fp;
         char msg[256];
@@ -171,7 +172,7 @@ void ttm_free(ttm *t)
     if (!t)
         return;
     for (int i = 0; t->bps && i < t->count; i++)
-        for (int c = 0; c < SEL_CANDIDATES; c++) {
+        for (int c = 0; c < FCR_KIND_COUNT; c++) {
             fcr_free(t->bps[i].inv[c]);
             fcr_free(t->bps[i].cpu[c]);
         }
@@ -287,7 +288,7 @@ static void feed_forecasters(struct ttm_bp *b, const struct ae_minute *m, int bu
     int (*feed)(fcr *, int64_t, double) = bulk ? fcr_preload : fcr_observe;
     double inv = ae_minute_has(m, AE_F_INVOCATIONS) ? m->values[AE_F_INVOCATIONS] : NAN;
     double cpu = ae_minute_has(m, AE_F_CPU_USAGE) ? m->values[AE_F_CPU_USAGE] : NAN;
-    for (int c = 0; c < SEL_CANDIDATES; c++)
+    for (int c = 0; c < FCR_KIND_COUNT; c++)
         if (b->inv[c]) {
             feed(b->inv[c], m->start_ms, inv);
             feed(b->cpu[c], m->start_ms, cpu);
@@ -346,7 +347,7 @@ int ttm_preload_end(ttm *t, int i)
     if (i < 0 || i >= t->count)
         return AE_EINVAL;
     struct ttm_bp *b = &t->bps[i];
-    for (int c = 0; c < SEL_CANDIDATES; c++)
+    for (int c = 0; c < FCR_KIND_COUNT; c++)
         if (b->inv[c]) {
             fcr_preload_end(b->inv[c]);
             fcr_preload_end(b->cpu[c]);

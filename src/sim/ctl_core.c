@@ -136,15 +136,17 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
             sim_result_extra(r, "forecaster_switches",
                              (double)(st.selection->switches - k->switches_at_count_start));
             sim_result_extra(r, "selection_score", st.selection->p.score);
-            static const char *const share[SEL_CANDIDATES] = {
-                "driven_model",          "driven_persistence",  "driven_drift",
-                "driven_seasonal_naive", "driven_holt_winters", "driven_linear"};
+            static const char *const share[] = {"driven_model",        "driven_persistence",
+                                                "driven_drift",        "driven_seasonal_naive",
+                                                "driven_holt_winters", "driven_linear"};
+            _Static_assert(sizeof share / sizeof *share == SEL_CANDIDATES, "one per candidate");
             for (int c = 0; c < SEL_CANDIDATES; c++)
                 sim_result_extra(r, share[c],
                                  n.predictions ? (double)k->driven[c] / (double)n.predictions : 0);
-            static const char *const score[SEL_CANDIDATES] = {
-                "score_model",          "score_persistence",  "score_drift",
-                "score_seasonal_naive", "score_holt_winters", "score_linear"};
+            static const char *const score[] = {"score_model",        "score_persistence",
+                                                "score_drift",        "score_seasonal_naive",
+                                                "score_holt_winters", "score_linear"};
+            _Static_assert(sizeof score / sizeof *score == SEL_CANDIDATES, "one per candidate");
             for (int c = 0; c < SEL_CANDIDATES; c++)
                 sim_result_extra(r, score[c], sel_score(st.selection, c));
         }

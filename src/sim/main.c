@@ -75,8 +75,8 @@ static const struct opt opts[] = {
     {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only (default active)"},
     {"forecaster", OPT_STRING, O(forecaster),
      "what drives ttm: model | persistence | drift | seasonal-naive | holt-winters | linear | "
-     "auto (default model; auto runs them all and the best recent one drives, the model only "
-     "with --model)"},
+     "periodic | auto (default model; auto runs the ones before it side by side and the best "
+     "recent one drives, the model only with --model)"},
     {"horizon", OPT_INT, O(horizon),
      "ttm horizon in minutes without --model (default 1; with --model the model's)"},
     {"startup-delay", OPT_DURATION, O(startup_ms), "instance start-up delay (default 3m)"},
@@ -381,7 +381,7 @@ static int make_controller(const char *name, const struct options *o, const stru
         if (fk < 0) {
             snprintf(err, errlen,
                      "--forecaster '%s': expected model, persistence, drift, seasonal-naive, "
-                     "holt-winters, linear or auto",
+                     "holt-winters, linear, periodic or auto",
                      o->forecaster);
             return AE_EINVAL;
         }

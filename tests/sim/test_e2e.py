@@ -136,7 +136,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # Every forecaster drives the same ttm path; per-step errors for every forecasting controller.
     h5 = os.path.join(SRC, "models", "ttm-aether-h5.onnx")
-    for fc in ("model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear"):
+    for fc in ("model", "persistence", "drift", "seasonal-naive", "holt-winters", "linear",
+               "periodic"):
         r = json.loads(run(base + ["--from", "50%", "--controller", "ttm", "--forecaster", fc,
                                    "--model", h5, "--json"]).stdout)["ttm"]
         check(len(r["mae_by_step"]) == 5 and len(r["mase_by_step"]) == 5,

@@ -165,7 +165,7 @@ static const struct bad_case bad_cases[] = {
      "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model"},
     {m_forecaster, AE_EINVAL,
      "ttm.forecaster = 9 is not one of model, persistence, drift, seasonal-naive, holt-winters, "
-     "linear, auto"},
+     "linear, auto, periodic"},
     {m_scale_in, AE_ERANGE, "ttm.scale_in_window_minutes = 61 is out of range 0..60"},
     {m_ceiling, AE_ERANGE, "ttm.forecast_ceiling = 2 is out of range 0..1"},
     {m_up, AE_ERANGE, "controller.cpu_scale_up_threshold = 1.2 is out of range 0..1"},

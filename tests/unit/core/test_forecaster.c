@@ -1,5 +1,5 @@
-/* Forecasters of one series: persistence, drift, seasonal-naive, linear and Holt-Winters against
- * values worked by hand; Holt-Winters fitted on a series generated from known parameters
+/* Forecasters of one series: persistence, drift, seasonal-naive, linear, periodic and Holt-Winters
+ * against values worked by hand; Holt-Winters fitted on a series generated from known parameters
  * recovers them; bad arguments give messages, not crashes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -254,6 +254,67 @@ static void linear_continues_a_line_and_fits_its_window(void **state)
     fcr_free(f);
 }
 
+/* A spike every 15 minutes (minute t % 15 == 7) of 100 + its cycle number t / 15, 10 between. */
+static double spiky(int t)
+{
+    return t % 15 == 7 ? 100 + t / 15 : 10;
+}
+
+static void periodic_forecasts_a_recurring_spike_before_it_comes(void **state)
+{
+    (void)state;
+    fcr *f = make(FCR_PERIODIC, 0, 0);
+    double out[18];
+    for (int t = 0; t < 59; t++)
+        fcr_observe(f, (int64_t)t * MIN, spiky(t));
+    assert_int_equal(fcr_period(f), 0); /* no fit before FCR_FIT_MIN_MINUTES: persistence */
+    assert_int_equal(fcr_forecast(f, 59 * MIN, 1, out), 0);
+    assert_float_equal(out[0], spiky(58), 1e-12);
+    for (int t = 59; t < 200; t++)
+        if (t != 187) /* one spike missing */
+            fcr_observe(f, (int64_t)t * MIN, spiky(t));
+    assert_int_equal(fcr_period(f), 15);
+    /* last minute 199; steps 1, 2: minutes 200, 201 from 185, 170, 155 and 186, 171, 156 */
+    assert_int_equal(fcr_forecast(f, 200 * MIN, 18, out), 0);
+    assert_float_equal(out[0], 10, 1e-12);
+    assert_float_equal(out[1], 10, 1e-12);
+    /* step 3, minute 202: the spikes of minutes 187 (missing), 172 and 157 = 111 and 110 */
+    assert_float_equal(out[2], 110.5, 1e-12);
+    /* step 18, minute 217, beyond one period: from 187 (missing), 172, 157 again */
+    assert_float_equal(out[17], 110.5, 1e-12);
+    assert_float_equal(out[16], 10, 1e-12);
+    /* the newest minute is a spike; step 15 (one period) reads it: 202, 187 (missing), 172 */
+    for (int t = 200; t <= 202; t++)
+        fcr_observe(f, (int64_t)t * MIN, spiky(t));
+    assert_int_equal(fcr_forecast(f, 217 * MIN, 1, out), 0);
+    assert_float_equal(out[0], (113 + 111) / 2.0, 1e-12);
+    fcr_free(f);
+}
+
+static void periodic_is_persistence_without_a_period(void **state)
+{
+    (void)state;
+    fcr *f = make(FCR_PERIODIC, 0, 0);
+    double out[2];
+    for (int t = 0; t < 300; t++)
+        fcr_observe(f, (int64_t)t * MIN, 3.0 * t + 5);
+    assert_int_equal(fcr_period(f), 0); /* a line: no cycle mean beats the last value */
+    assert_int_equal(fcr_forecast(f, 300 * MIN, 2, out), 0);
+    assert_float_equal(out[0], 3.0 * 299 + 5, 1e-12);
+    assert_float_equal(out[1], 3.0 * 299 + 5, 1e-12);
+    fcr_free(f);
+    /* a period longer than a quarter of the history is found once the history is long enough:
+       a spike every 20 minutes, refitted every FCR_PERIOD_REFIT_MINUTES */
+    f = make(FCR_PERIODIC, 0, 0);
+    for (int t = 0; t < 119; t++)
+        fcr_observe(f, (int64_t)t * MIN, t % 20 == 3 ? 90 : 10);
+    assert_int_not_equal(fcr_period(f), 20); /* fitted at 60 minutes: periods up to 15 */
+    fcr_observe(f, 119 * MIN, 10);
+    assert_int_equal(fcr_period(f), 20); /* refitted at 120: up to 30 */
+    assert_int_equal(fcr_forecast(f, 120 * MIN, 4, out), 0);
+    fcr_free(f);
+}
+
 static void bad_arguments_are_refused_with_a_message(void **state)
 {
     (void)state;
@@ -271,6 +332,7 @@ static void bad_arguments_are_refused_with_a_message(void **state)
     assert_int_equal(fcr_kind_parse("holt-winters"), FCR_HOLT_WINTERS);
     assert_int_equal(fcr_kind_parse("seasonal-naive"), FCR_SEASONAL_NAIVE);
     assert_int_equal(fcr_kind_parse("model"), FCR_MODEL);
+    assert_int_equal(fcr_kind_parse("periodic"), FCR_PERIODIC);
     assert_int_equal(fcr_kind_parse("arima"), -1);
     assert_int_equal(fcr_kind_parse(NULL), -1);
 }
@@ -286,6 +348,8 @@ int main(void)
         cmocka_unit_test(holt_winters_without_two_seasons_is_not_seasonal),
         cmocka_unit_test(preload_end_fits_at_once),
         cmocka_unit_test(linear_continues_a_line_and_fits_its_window),
+        cmocka_unit_test(periodic_forecasts_a_recurring_spike_before_it_comes),
+        cmocka_unit_test(periodic_is_persistence_without_a_period),
         cmocka_unit_test(bad_arguments_are_refused_with_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -621,6 +621,52 @@ static void series_forecaster_drives_the_same_path(void **state)
     }
 }
 
+/* ttm.forecaster = periodic (after auto in the table: not one of its candidates) drives a
+ * blueprint on its own: 120 minutes with a spike every 15 (minute i % 15 == 1), 112 of them
+ * preloaded; the forecast made in minute 120 has the spike of minute 121 at step 2, where
+ * persistence would repeat minute 119's level. */
+static void periodic_forecaster_drives_a_blueprint(void **state)
+{
+    (void)state;
+    struct cfg_ttm c = tcfg;
+    c.forecaster = FCR_PERIODIC;
+    c.prediction_horizon = 3;
+    c.model_path[0] = 0;
+    ttm *d = NULL;
+    assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
+    agg *h = NULL;
+    assert_int_equal(agg_open(&h, NULL, 0), 0);
+    struct adt a;
+    adt_init(&a, T0);
+    struct ttm_bp_input in = {h, 2, 2, &a};
+    for (int i = 0; i < 120; i++) {
+        struct ae_minute m;
+        ae_minute_init(&m, T0 + i * MIN);
+        m.values[AE_F_INVOCATIONS] = i % 15 == 1 ? 2000 : 200;
+        m.values[AE_F_CPU_USAGE] = m.values[AE_F_INVOCATIONS] / 4000;
+        m.missing &= ~(AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_INVOCATIONS));
+        m.ready_mean = 2;
+        m.snapshots = 60;
+        if (i < 112)
+            assert_int_equal(ttm_preload(d, 0, &m), 0);
+        else
+            assert_int_equal(agg_preload(h, &m), 0);
+    }
+    assert_int_equal(ttm_evaluate(d, at(120), 1, &in), TTM_RUNNING);
+    struct ttm_bp_status st;
+    assert_int_equal(ttm_get_blueprint(d, 0, &st), 0);
+    assert_int_equal(st.state, TTM_BP_FORECASTING);
+    assert_int_equal(st.forecaster, FCR_PERIODIC);
+    assert_null(st.selection);
+    assert_float_equal(st.forecast[AE_F_INVOCATIONS], 200, 1e-3);                        /* 120 */
+    assert_float_equal(st.forecast[AE_FEATURE_COUNT + AE_F_INVOCATIONS], 2000, 1e-3);    /* 121 */
+    assert_float_equal(st.forecast[2 * AE_FEATURE_COUNT + AE_F_INVOCATIONS], 200, 1e-3); /* 122 */
+    assert_float_equal(st.forecast[AE_FEATURE_COUNT + AE_F_CPU_USAGE], 0.5, 1e-6);
+    assert_int_equal(sc.calls, 0);
+    ttm_free(d);
+    agg_free(h);
+}
+
 /* ttm.forecaster = auto: a blueprint forecasts from its first closed minute (the simple
  * candidates, persistence until they are scored), the model joins once it has W/2 minutes, and
  * every candidate is recorded for scoring; the status says who drives and why. */
@@ -813,6 +859,7 @@ int main(void)
         T(confidence_earned_from_resolved_forecasts),
         T(forecast_only_records),
         T(series_forecaster_drives_the_same_path),
+        T(periodic_forecaster_drives_a_blueprint),
         T(auto_forecasts_from_the_first_minute),
         T(auto_scores_preloaded_minutes),
         T(scale_in_waits_for_the_window),
