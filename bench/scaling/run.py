@@ -2,15 +2,16 @@
 """Scaling benchmark: what the forecast tier is worth, at equal SLO, on the real traces.
 
 For each simulator trace of the shared traces README (NASA-HTTP requests, Azure Functions 2019
-total invocations, the first three Bitbrains GWA-T-12 VM columns scaled to a load):
+total invocations and, one trace each, the invocations of its busy trigger types, the first three
+Bitbrains GWA-T-12 VM columns scaled to a load):
   1. chronological split: the first --split% (70) of the trace's minutes for training, the rest
      for the test; the last quarter of the training part (52.5%..70%) is the validation slice;
   2. the model: the shipped default (--model), said to be in-corpus on a trace whose family its
      training corpus holds, or a leave-one-out model from --loo-models (zero-shot); the benchmark
      trains none (provenance.py);
   3. on the validation slice: sweep the HPA's target and, for every forecaster driving the ttm
-     path (auto, model, persistence, drift, seasonal-naive, holt-winters, linear), the ttm tunables
-     (ttm.upper_bound_utilization x ttm.scale_in_window_minutes, the knob grid, x
+     path (auto, model, persistence, drift, seasonal-naive, holt-winters, linear, periodic), the
+     ttm tunables (ttm.upper_bound_utilization x ttm.scale_in_window_minutes, the knob grid, x
      ttm.confidence_threshold); choose each forecaster's operating point by the largest saving at
      equal SLO against the validation HPA sweep;
   4. on the test part: the HPA's target swept (0.10..0.90 by 0.02), the HPA-plus-forecast
@@ -28,6 +29,7 @@ usage: run.py [--sim build/bin/aether-sim] [--traces DIR] [--work DIR] [--out do
 """
 
 import argparse
+import csv
 import concurrent.futures
 import json
 import os
@@ -49,8 +51,12 @@ CONTROLLERS = "reactive,ttm,hpa,holt-winters,linear,oracle"
 # shipped path), the model alone, then the simple forecasters the model is judged against
 AUTO_NO_MODEL = "auto-no-model"
 FORECASTERS = ("auto", AUTO_NO_MODEL, "model", "persistence", "drift", "seasonal-naive",
-               "holt-winters", "linear")
+               "holt-winters", "linear", "periodic")
 SIMPLE = FORECASTERS[3:]
+AZURE_TOTAL = "azure_functions_2019_500fn_8h_total_1min.csv"
+# a trigger type of the Azure Functions sample is a trace of its own from this mean volume
+# (invocations per minute) on: every type but the near-empty "others"
+TRIGGER_MIN_MEAN = 10
 # 0.10 .. 0.90: far below 0.50 so that a controller safer than the HPA at 0.50 still has an HPA
 # point to be compared with at equal SLO (on Bitbrains the HPA at 0.30 is not safe enough)
 HPA_TARGETS = [round(0.10 + 0.02 * i, 2) for i in range(41)]
@@ -87,8 +93,18 @@ VALIDATION = (52.5, 70)  # percent of the trace's minutes: the last quarter of t
 WARM_UP = "240m"
 
 
-def traces(trace_dir):
-    """The simulator traces of the README table, with their flags and upstream source."""
+def trigger_columns(path):
+    """The per-trigger columns (inv_*) of the Azure Functions total file whose mean is at least
+    TRIGGER_MIN_MEAN invocations per minute, in file order."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    cols = [c for c in rows[0] if c.startswith("inv_")]
+    return [c for c in cols if sum(float(r[c]) for r in rows) / len(rows) >= TRIGGER_MIN_MEAN]
+
+
+def traces(trace_dir, per_trigger=True):
+    """The simulator traces of the README table, with their flags and upstream source; with
+    per_trigger also one trace per Azure Functions trigger type (trigger_columns)."""
     bb = "bitbrains_rnd_top20vm_cpu_5min.csv"
     with open(os.path.join(trace_dir, bb)) as f:
         header = f.readline().strip().split(",")
@@ -100,12 +116,20 @@ def traces(trace_dir):
              source="NASA-HTTP logs (Kennedy Space Center WWW server, July-August 1995, "
                     "Internet Traffic Archive): requests per minute; the documented outage "
                     "masked"),
-        dict(name="azure", family="azure", file="azure_functions_2019_500fn_8h_total_1min.csv",
+        dict(name="azure", family="azure", file=AZURE_TOTAL,
              flags=["--time-column", "minute_of_day", "--value-column", "total_invocations",
                     "--step", "1m"],
              source="Azure Functions 2019 trace (Shahrad et al., ATC'20): total invocations per "
                     "minute of 500 busy functions, 8 hours"),
     ]
+    for col in trigger_columns(os.path.join(trace_dir, AZURE_TOTAL)) if per_trigger else []:
+        trigger = col[len("inv_"):]
+        out.append(dict(name=f"azure-{trigger}", family="azure", file=AZURE_TOTAL,
+                        flags=["--time-column", "minute_of_day", "--value-column", col,
+                               "--step", "1m"],
+                        source="Azure Functions 2019 trace (Shahrad et al., ATC'20): invocations "
+                               f"per minute of the {trigger}-triggered functions among 500 busy "
+                               "ones, 8 hours"))
     for vm in vms:
         out.append(dict(name=f"bitbrains-{vm.split('_')[0]}", family="bitbrains", file=bb,
                         flags=["--time-column", "unix_s", "--value-column", vm, "--step", "5m",
@@ -735,7 +759,7 @@ def write_report(args, r, results, seconds):
          "point, a lower bound as long as a safer HPA costs more.",
          "- **Model value**: saving of `ttm` with the model minus the best saving of `ttm` "
          "driven by a simple forecaster (persistence, drift, seasonal-naive, fitted "
-         "Holt-Winters, linear: every simple candidate of `auto`), each at its own validation-chosen tunables, through the same path. "
+         "Holt-Winters, linear: every simple candidate of `auto`; and periodic, which is not one), each at its own validation-chosen tunables, through the same path. "
          "**Model value, frontier against frontier**: the same points, each compared with the "
          "other path's test sweep at its own SLO minutes (defined in *Model value* below), so "
          "that it exists where no HPA target is as safe. **The model's value inside `auto`**: "

@@ -57,7 +57,7 @@ def main():
         return 77
     a, b = args.scores.split(",")
     bounds = [float(x) for x in args.bounds.split(",")]
-    traces = run.traces(args.traces)
+    traces = run.traces(args.traces, per_trigger=False)  # the five the rules were chosen on
     part = part_of(args)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {(t["name"], s, u): pool.submit(sim, args, t, sweep_flags(s, u), part)

@@ -97,7 +97,7 @@ def main():
     if no_traces(args, "select_weight"):
         return 77
     weights = sorted({1.0, *[float(w) for w in args.weights.split(",")]})
-    traces = run.traces(args.traces)
+    traces = run.traces(args.traces, per_trigger=False)  # the five the rules were chosen on
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {(t["name"], w): pool.submit(sim, args, t, ["--forecaster", "auto",
                                                           "--selection-score", "step",
