@@ -295,7 +295,7 @@ static void periodic_is_persistence_without_a_period(void **state)
 {
     (void)state;
     fcr *f = make(FCR_PERIODIC, 0, 0);
-    double out[2];
+    double out[4];
     for (int t = 0; t < 300; t++)
         fcr_observe(f, (int64_t)t * MIN, 3.0 * t + 5);
     assert_int_equal(fcr_period(f), 0); /* a line: no cycle mean beats the last value */
@@ -312,6 +312,8 @@ static void periodic_is_persistence_without_a_period(void **state)
     fcr_observe(f, 119 * MIN, 10);
     assert_int_equal(fcr_period(f), 20); /* refitted at 120: up to 30 */
     assert_int_equal(fcr_forecast(f, 120 * MIN, 4, out), 0);
+    assert_float_equal(out[0], 10, 1e-12); /* minute 120 from 100, 80, 60 */
+    assert_float_equal(out[3], 90, 1e-12); /* minute 123 from the spikes at 103, 83, 63 */
     fcr_free(f);
 }
 
