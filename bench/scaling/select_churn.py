@@ -13,16 +13,19 @@ instance-minutes, scaling actions, the saving at equal SLO against the HPA sweep
 minutes; ">= x" against the HPA's safest point when no HPA point is as safe) and the actions as a
 multiple of the matched HPA point's (of the safest point's when none is as safe).
 
+The traces are the scaling benchmark's eleven (run.traces: with the six per-trigger Azure
+Functions series; --five runs the five the rules were first chosen on).
+
 The default's rule, fixed before the validation run (choose_default): among the `auto` variants
 whose actions are at most 2x the matched HPA point's on every trace, the one whose worst trace
 saves most (the saving, or its lower bound); the shipped default (window 45, floor and ceiling,
-which this rule chose when the default was 30: docs/core.md) stays unless that variant's
-worst-trace saving is at least 1 point higher and its mean saving over the traces is not lower.
-On the test part the rule's line is printed for information only. Every run warms up as the
-scaling benchmark's do (run.WARM_UP).
+ttm.headroom_quantile 0.70: docs/core.md) stays unless that variant's worst-trace saving is at
+least 1 point higher and its mean saving over the traces is not lower. On the test part the
+rule's line is printed for information only. Every run warms up as the scaling benchmark's do
+(run.WARM_UP).
 
 usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE] [--jobs 2]
-                       [--only NAMES] [--test-part] [--json OUT]
+                       [--only NAMES] [--five] [--test-part] [--json OUT]
 """
 import argparse
 import concurrent.futures
@@ -38,25 +41,30 @@ import run  # noqa: E402  (the trace table and the validation slice)
 from select_weight import add_test_part_arg, part_of, simulate  # noqa: E402
 
 HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
-# name: (forecaster, scale-in window minutes, forecast ceiling, ttm.upper_bound_utilization or
-# None for the config's default)
+# name: (forecaster, scale-in window minutes, forecast ceiling, ttm.upper_bound_utilization,
+# ttm.headroom_quantile; None = the config's default)
 VARIANTS = {
-    "model, window 0, floor+ceiling": ("model", 0, 1, None),
-    "auto, window 0, floor+ceiling": ("auto", 0, 1, None),
-    "auto, window 10, floor+ceiling": ("auto", 10, 1, None),
-    "auto, window 20, floor+ceiling": ("auto", 20, 1, None),
-    "auto, window 30, floor+ceiling": ("auto", 30, 1, None),
-    "auto, window 45, floor+ceiling": ("auto", 45, 1, None),
-    "auto, window 60, floor+ceiling": ("auto", 60, 1, None),
-    "model, window 30, floor+ceiling": ("model", 30, 1, None),
-    "auto, window 0, floor only": ("auto", 0, 0, None),
-    "auto, window 10, floor only": ("auto", 10, 0, None),
-    "auto, window 30, floor only": ("auto", 30, 0, None),
-    "model, window 10, floor only": ("model", 10, 0, None),
-    "auto, window 45, u_b 0.90": ("auto", 45, 1, 0.90),
-    "auto, window 45, u_b 0.95": ("auto", 45, 1, 0.95),
-    "auto, window 45, u_b 1.00": ("auto", 45, 1, 1.00),
-    "auto, window 30, u_b 1.00": ("auto", 30, 1, 1.00),
+    "model, window 0, floor+ceiling": ("model", 0, 1, None, None),
+    "auto, window 0, floor+ceiling": ("auto", 0, 1, None, None),
+    "auto, window 10, floor+ceiling": ("auto", 10, 1, None, None),
+    "auto, window 20, floor+ceiling": ("auto", 20, 1, None, None),
+    "auto, window 30, floor+ceiling": ("auto", 30, 1, None, None),
+    "auto, window 45, floor+ceiling": ("auto", 45, 1, None, None),
+    "auto, window 60, floor+ceiling": ("auto", 60, 1, None, None),
+    "model, window 30, floor+ceiling": ("model", 30, 1, None, None),
+    "auto, window 0, floor only": ("auto", 0, 0, None, None),
+    "auto, window 10, floor only": ("auto", 10, 0, None, None),
+    "auto, window 30, floor only": ("auto", 30, 0, None, None),
+    "model, window 10, floor only": ("model", 10, 0, None, None),
+    "auto, window 45, u_b 0.90": ("auto", 45, 1, 0.90, None),
+    "auto, window 45, u_b 0.95": ("auto", 45, 1, 0.95, None),
+    "auto, window 45, u_b 1.00": ("auto", 45, 1, 1.00, None),
+    "auto, window 30, u_b 1.00": ("auto", 30, 1, 1.00, None),
+    "auto, window 45, headroom 0.50": ("auto", 45, 1, None, 0.50),
+    "auto, window 45, headroom 0.60": ("auto", 45, 1, None, 0.60),
+    "auto, window 45, headroom 0.80": ("auto", 45, 1, None, 0.80),
+    "auto, window 45, headroom 0.90": ("auto", 45, 1, None, 0.90),
+    "auto, window 45, headroom 0.95": ("auto", 45, 1, None, 0.95),
 }
 DEFAULT = "auto, window 45, floor+ceiling"
 MAX_ACTIONS_RATIO = run.MAX_ACTIONS_RATIO
@@ -72,7 +80,7 @@ def choose_default(table):
     """(chosen variant, text) by the rule in the docstring, from {trace: {variant: row}}, a row
     holding 'saving' and 'saving_bound' (fractions or None) and 'actions_vs_hpa' (or None)."""
     summary = {}
-    for name, (forecaster, _, _, _) in VARIANTS.items():
+    for name, (forecaster, *_) in VARIANTS.items():
         rows = [table[t][name] for t in table]
         vals = [r["saving"] if r["saving"] is not None else r["saving_bound"] for r in rows]
         if forecaster != "auto" or None in vals:
@@ -100,24 +108,29 @@ def main():
     p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--only")
+    p.add_argument("--five", action="store_true",
+                   help="only the five traces the rules were first chosen on (no per-trigger "
+                   "series)")
     p.add_argument("--json")
     add_test_part_arg(p)
     args = p.parse_args()
     if not os.path.isdir(args.traces):
         print(f"select_churn: no traces in {args.traces}", file=sys.stderr)
         return 77
-    traces = run.traces(args.traces, per_trigger=False)  # the five the rules were chosen on
+    traces = run.traces(args.traces, per_trigger=not args.five)
     if args.only:
         traces = [t for t in traces if t["name"] in args.only.split(",")]
     jobs = []
     for t in traces:
         for target, window in HPA_POINTS:
             jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
-        for name, (fc, window, ceiling, bound) in VARIANTS.items():
+        for name, (fc, window, ceiling, bound, headroom) in VARIANTS.items():
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
                           "--scale-in-window", str(window), "--forecast-ceiling", str(ceiling)]
-                         + ([] if bound is None else ["--upper-bound-util", f"{bound:.2f}"])))
+                         + ([] if bound is None else ["--upper-bound-util", f"{bound:.2f}"])
+                         + ([] if headroom is None
+                            else ["--headroom-quantile", f"{headroom:.2f}"])))
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {pool.submit(simulate, args, t, part_of(args), extra): (t["name"], key)

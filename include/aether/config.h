@@ -16,6 +16,7 @@
 
 #include "aether/aggregator.h"
 #include "aether/confidence.h"
+#include "aether/forecast.h"
 #include "aether/forecaster.h"
 #include "aether/select.h"
 
@@ -45,6 +46,7 @@
 #define CFG_RANGE_TTM_INTERVAL_MS 10000, 300000
 #define CFG_RANGE_CONFIDENCE 0, 1
 #define CFG_RANGE_UPPER_BOUND_UTIL 0.1, 1
+#define CFG_RANGE_HEADROOM_QUANTILE FCST_HEADROOM_QUANTILE_MIN, FCST_HEADROOM_QUANTILE_MAX
 #define CFG_RANGE_SCALE_IN_WINDOW 0, CFG_MAX_SCALE_IN_WINDOW
 #define CFG_RANGE_SELECTION_STEPS 0, CONF_MAX_HORIZON
 #define CFG_RANGE_SELECTION_WINDOW 1, CFG_MAX_SELECTION_WINDOW
@@ -128,6 +130,7 @@ struct cfg_ttm {
     int evaluation_interval_ms;     /* 60000, 10000..300000 */
     double confidence_threshold;    /* 0.7, 0..1 */
     double upper_bound_utilization; /* 0.85, 0.1..1 */
+    double headroom_quantile;       /* 0.70, 0.5..0.99: of recent under-forecasts, for sizing */
     enum cfg_ttm_mode mode;         /* active */
     enum fcr_kind forecaster;       /* auto: what forecasts (forecaster.h's table) */
     int scale_in_window_minutes;    /* 45, 0..CFG_MAX_SCALE_IN_WINDOW: a forecast lowers the

@@ -11,9 +11,12 @@
 #include "aether/snapshot.h"
 
 #define FCST_HISTORY_MINUTES 5 /* minutes of history the analyzer reads */
-/* The fleet is sized for the forecast's peak demand plus this quantile of recent under-forecasts
- * (confidence.h, conf_demand_headroom). */
-#define FCST_HEADROOM_QUANTILE 0.95
+/* ttm.headroom_quantile: the fleet is sized for the forecast's peak demand plus this quantile of
+ * recent under-forecasts (confidence.h, conf_demand_headroom); the default chosen on the
+ * validation slices (docs/core.md, "Bounded churn"). */
+#define FCST_HEADROOM_QUANTILE_DEFAULT 0.70
+#define FCST_HEADROOM_QUANTILE_MIN 0.5
+#define FCST_HEADROOM_QUANTILE_MAX 0.99
 /* A minute at this cpu or more is saturated: its cost per request is left out when others have
  * one. */
 #define FCST_SATURATED_UTIL 0.95
@@ -88,6 +91,11 @@ struct fcst_recommendation {
 
 /* Classifies one forecast. Always fills *out (a hold with a reason when it cannot act). */
 void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out);
+
+/* F for another demand peak: the fleet that keeps demand_peak at in's scale-up threshold and
+ * demand_peak plus in's headroom at its bound, at cost core-seconds per request, within in's
+ * [min, max] (fcst_analyze's F of a forecast sized by demand). */
+int fcst_fleet_for_peak(const struct fcst_input *in, double cost, double demand_peak);
 
 /* The names of FCST_TYPE_MAP and FCST_REASON_MAP (static storage); "unknown" for a value outside
  * the enum. */

@@ -19,7 +19,7 @@
  * L_q(d) = (1 - q) d when d >= 0, -q d when d < 0:
  *   "peak-quantile": cost = mean L_tau(m), tau = peak_quantile: the loss of the forecast peak
  *                    read as the tau-quantile of the actual peak;
- *   "peak":          cost = mean L_q(m + H) / (1 - q), q = FCST_HEADROOM_QUANTILE (0.95), H =
+ *   "peak":          cost = mean L_q(m + H) / (1 - q), q = SEL_PEAK_HEADROOM_QUANTILE (0.95), H =
  *                    max(0, the q-quantile of -m): sizing with the candidate's own headroom H
  *                    over-provisions m + H when the actual peak stays under, and misses by
  *                    -(m + H) (weighing q / (1 - q) = 19 times) when it does not.
@@ -40,7 +40,10 @@
 #define SEL_WINDOW_MAX 60                     /* resolved minutes per step a ring can keep */
 #define SEL_PENDING (CONF_MAX_HORIZON + 2)    /* forecasts per candidate waiting to resolve */
 #define SEL_PEAK_WINDOW CONF_SHORTFALL_WINDOW /* resolved forecasts the peak scores read */
-#define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0  /* ttm.selection_underforecast_weight */
+/* the headroom quantile of the "peak" score (the analyzer's headroom quantile when the score was
+ * chosen; the default score, "peak-quantile", does not read it) */
+#define SEL_PEAK_HEADROOM_QUANTILE 0.95
+#define SEL_UNDERFORECAST_WEIGHT_DEFAULT 1.0 /* ttm.selection_underforecast_weight */
 #define SEL_UNDERFORECAST_WEIGHT_MAX 10.0
 #define SEL_PEAK_QUANTILE_DEFAULT 0.65 /* ttm.selection_peak_quantile */
 #define SEL_PEAK_QUANTILE_MIN 0.5

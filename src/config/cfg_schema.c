@@ -166,9 +166,14 @@ const struct cfg_key cfg_keys[] = {
      .help = "Below it a forecast may only keep instances (a floor), never remove them."},
     {TTM, "upper_bound_utilization",
      DOUBLE_RANGE_KEY(ttm_t, upper_bound_utilization, CFG_RANGE_UPPER_BOUND_UTIL),
-     .help = "Utilisation the upper bound of predicted demand (the forecast peak plus the 95th "
-             "percentile of recent under-forecasts) may reach; the forecast peak itself is sized "
-             "at `cpu_scale_up_threshold`."},
+     .help = "Utilisation the upper bound of predicted demand (the forecast peak plus the "
+             "`headroom_quantile` of recent under-forecasts) may reach; the forecast peak itself "
+             "is sized at `cpu_scale_up_threshold`."},
+    {TTM, "headroom_quantile",
+     DOUBLE_RANGE_KEY(ttm_t, headroom_quantile, CFG_RANGE_HEADROOM_QUANTILE),
+     .help = "The upper bound of predicted demand is the forecast peak plus this quantile of the "
+             "last 240 forecasts' under-forecasts: higher keeps more spare capacity for demand "
+             "above the forecast (fewer SLO minutes, more instances)."},
     {TTM, "forecaster", ENUM_KEY(ttm_t, forecaster, fcr_kind_names, FCR_KIND_COUNT),
      .help = "What forecasts demand for the predictive tier: `model` (the ONNX model), or a "
              "classical forecaster of invocations and cpu kept on the node's own history: "

@@ -67,6 +67,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->evaluation_interval_ms = 60000;
     out->confidence_threshold = 0.7;
     out->upper_bound_utilization = 0.85;
+    out->headroom_quantile = FCST_HEADROOM_QUANTILE_DEFAULT;
     out->mode = CFG_TTM_ACTIVE;
     out->forecaster = FCR_AUTO;
     out->scale_in_window_minutes = 45;
@@ -283,6 +284,8 @@ int cfg_ttm_validate(const struct cfg_ttm *c, char *err, size_t errlen)
                        err, errlen));
     CHECK(check_double("ttm.upper_bound_utilization", c->upper_bound_utilization,
                        CFG_RANGE_UPPER_BOUND_UTIL, err, errlen));
+    CHECK(check_double("ttm.headroom_quantile", c->headroom_quantile, CFG_RANGE_HEADROOM_QUANTILE,
+                       err, errlen));
     CHECK(
         check_enum("ttm.mode", (int)c->mode, cfg_ttm_mode_names, CFG_TTM_MODE_COUNT, err, errlen));
     CHECK(check_int("ttm.scale_in_window_minutes", c->scale_in_window_minutes,

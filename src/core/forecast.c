@@ -110,6 +110,12 @@ static int fleet_needed(const struct fcst_input *in, struct fcst_recommendation 
                      in->max_instances);
 }
 
+int fcst_fleet_for_peak(const struct fcst_input *in, double cost, double demand_peak)
+{
+    struct fcst_recommendation r = {.sized_by_demand = 1, .demand_peak = demand_peak, .cost = cost};
+    return fleet_needed(in, &r);
+}
+
 void fcst_analyze(const struct fcst_input *in, struct fcst_recommendation *out)
 {
     memset(out, 0, sizeof *out);

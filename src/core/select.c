@@ -196,20 +196,20 @@ double sel_mae(const struct sel *s, int c, int h)
 }
 
 /* The headroom of the peak misses m[0..n-1] (predicted - actual peak): max(0, the
- * FCST_HEADROOM_QUANTILE quantile of the shortfalls -m). */
+ * SEL_PEAK_HEADROOM_QUANTILE quantile of the shortfalls -m). */
 static double headroom(const float *m, int n)
 {
     double shortfall[SEL_PEAK_WINDOW];
     for (int k = 0; k < n; k++)
         shortfall[k] = -m[k];
-    return fmax(0, conf_quantile(shortfall, n, FCST_HEADROOM_QUANTILE));
+    return fmax(0, conf_quantile(shortfall, n, SEL_PEAK_HEADROOM_QUANTILE));
 }
 
 /* The peak cost of the misses m[0..n-1] under the constants p (see select.h). */
 static double peak_cost(const float *m, int n, const struct sel_params *p)
 {
     int peak = p->score != SEL_SCORE_PEAK_QUANTILE; /* "peak", also for "step"'s report */
-    double q = peak ? FCST_HEADROOM_QUANTILE : p->peak_quantile;
+    double q = peak ? SEL_PEAK_HEADROOM_QUANTILE : p->peak_quantile;
     double h = peak ? headroom(m, n) : 0, sum = 0;
     for (int k = 0; k < n; k++) {
         double over = m[k] + h; /* forecast peak + headroom - actual peak */

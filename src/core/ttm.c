@@ -43,6 +43,9 @@ struct ttm_bp {
     int64_t target_minute[TTM_TARGET_SLOTS];
     int target[TTM_TARGET_SLOTS];
     int raised[TTM_TARGET_SLOTS];
+    /* the demand peak (NaN once confirmed or when not sized by demand) and the cost per request
+     * behind each minute's target, for confirm_targets */
+    double peak[TTM_TARGET_SLOTS], cost[TTM_TARGET_SLOTS];
     int issued; /* the ceiling of the last recommendation, 0 before any */
 };
 
@@ -474,12 +477,15 @@ static void stabilised_target(ttm *t, struct ttm_bp *b, int target, int raised, 
     int slot = (int)(minute % TTM_TARGET_SLOTS);
     if (b->target_minute[slot] != minute) {
         b->target_minute[slot] = minute;
-        b->target[slot] = target;
-        b->raised[slot] = raised;
-    } else {
-        b->target[slot] = target > b->target[slot] ? target : b->target[slot];
-        b->raised[slot] = raised > b->raised[slot] ? raised : b->raised[slot];
+        b->target[slot] = b->raised[slot] = 0;
     }
+    if (target > b->target[slot]) { /* with the peak and cost of the minute's largest target */
+        int by_demand = b->rec.sized_by_demand && !b->rec.cost_saturated;
+        b->target[slot] = target;
+        b->peak[slot] = by_demand ? b->rec.demand_peak : NAN;
+        b->cost[slot] = b->rec.cost;
+    }
+    b->raised[slot] = raised > b->raised[slot] ? raised : b->raised[slot];
     int window = t->cfg.scale_in_window_minutes;
     *held = target;
     *ceiling = raised;
@@ -498,6 +504,39 @@ static void stabilised_target(ttm *t, struct ttm_bp *b, int target, int raised, 
  * scaling up and the forecast's ceiling scaling in do not alternate); without
  * ttm.forecast_ceiling the ceiling is dropped (forecasts only ever hold instances up). A
  * scale-down the window holds back becomes a hold. */
+/* Scale-in stabilisation holds only peaks that were forecast and came: once every minute of
+ * the forecast made in a minute of the window has closed, that minute's target is lowered to
+ * the fleet for the smaller of its forecast peak and the actual peak of those minutes (at that
+ * minute's cost per request and the headroom of fi). Targets not sized by demand are held as
+ * they are. */
+static void confirm_targets(ttm *t, struct ttm_bp *b, const agg *history,
+                            const struct fcst_input *fi)
+{
+    const struct ae_minute *last = agg_last(history);
+    if (!last)
+        return;
+    int64_t newest = last->start_ms / AE_MINUTE_MS;
+    int h = t->cfg.prediction_horizon;
+    for (int k = 0; k < TTM_TARGET_SLOTS; k++) {
+        int64_t first = b->target_minute[k];
+        if (first == INT64_MIN || first + h - 1 > newest || !isfinite(b->peak[k]))
+            continue;
+        double actual = -1;
+        for (int64_t m = first; m < first + h; m++) {
+            const struct ae_minute *x = agg_find(history, m * AE_MINUTE_MS);
+            if (x && !(x->missing & AE_FEATURE_BIT(AE_F_INVOCATIONS)) &&
+                x->values[AE_F_INVOCATIONS] > actual)
+                actual = x->values[AE_F_INVOCATIONS];
+        }
+        if (actual < 0)
+            continue; /* none of its minutes has requests: held as it is */
+        double peak = actual < b->peak[k] ? actual : b->peak[k];
+        int confirmed = fcst_fleet_for_peak(fi, b->cost[k], peak);
+        b->target[k] = confirmed < b->target[k] ? confirmed : b->target[k];
+        b->peak[k] = NAN; /* confirmed once */
+    }
+}
+
 static void bound_churn(ttm *t, struct ttm_bp *b, int requested, int64_t now)
 {
     struct fcst_recommendation *r = &b->rec;
@@ -567,10 +606,11 @@ static void use_forecast(ttm *t, int i, const float *out, const struct ttm_bp_in
         .max_instances = b->max_instances,
         .cpu_limit_cores = b->cpu_limit_cores,
         .cfg_cpu_up = t->ctl.cpu_scale_up_threshold,
-        .demand_headroom = conf_demand_headroom(&b->conf, FCST_HEADROOM_QUANTILE),
+        .demand_headroom = conf_demand_headroom(&b->conf, t->cfg.headroom_quantile),
         .bound_util = t->cfg.upper_bound_utilization,
     };
     fcst_analyze(&fi, &b->rec);
+    confirm_targets(t, b, in->history, &fi);
     bound_churn(t, b, in->requested, now);
     t->counters.recommendations[b->rec.type]++;
     if (in->controller)

@@ -125,6 +125,7 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
     /* the tunables the run had, so that a report can say what it measured */
     sim_result_extra(r, "upper_bound_utilization", k->ttm_cfg.upper_bound_utilization);
+    sim_result_extra(r, "headroom_quantile", k->ttm_cfg.headroom_quantile);
     sim_result_extra(r, "confidence_threshold", k->ttm_cfg.confidence_threshold);
     sim_result_extra(r, "scale_in_window_minutes", k->ttm_cfg.scale_in_window_minutes);
     sim_result_extra(r, "forecast_ceiling", k->ttm_cfg.forecast_ceiling);

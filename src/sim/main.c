@@ -36,7 +36,7 @@ struct options {
     double oracle_util;
     int season_minutes;
     int64_t ttm_interval_ms;
-    double confidence_threshold, upper_bound_util, scale_up_threshold;
+    double confidence_threshold, upper_bound_util, headroom_quantile, scale_up_threshold;
     int scale_in_window, forecast_ceiling, selection_steps;
     double selection_uf_weight, selection_peak_quantile;
     int json, quiet, help;
@@ -110,6 +110,8 @@ static const struct opt opts[] = {
      "tier 1's controller.cpu_scale_up_threshold (reactive and ttm; default 0.8)"},
     {"upper-bound-util", OPT_DOUBLE, O(upper_bound_util),
      "TTM ttm.upper_bound_utilization (default 0.85)"},
+    {"headroom-quantile", OPT_DOUBLE, O(headroom_quantile),
+     "TTM ttm.headroom_quantile (default: the config default)"},
     {"scale-in-window", OPT_INT, O(scale_in_window),
      "TTM ttm.scale_in_window_minutes (default: the config default)"},
     {"forecast-ceiling", OPT_INT, O(forecast_ceiling),
@@ -174,6 +176,7 @@ static void defaults(struct options *o)
     cfg_controller_defaults(&ctl);
     o->scale_up_threshold = ctl.cpu_scale_up_threshold;
     o->upper_bound_util = ttm.upper_bound_utilization;
+    o->headroom_quantile = ttm.headroom_quantile;
     o->scale_in_window = ttm.scale_in_window_minutes;
     o->forecast_ceiling = ttm.forecast_ceiling;
     o->selection_steps = ttm.selection_steps;
@@ -266,6 +269,7 @@ static int check_ranges(const struct options *o)
         {"horizon", o->horizon, 1, SIM_MAX_STEPS},
         {"confidence-threshold", o->confidence_threshold, 0, 1},
         {"upper-bound-util", o->upper_bound_util, 0.1, 1},
+        {"headroom-quantile", o->headroom_quantile, CFG_RANGE_HEADROOM_QUANTILE},
         {"scale-in-window", o->scale_in_window, 0, CFG_MAX_SCALE_IN_WINDOW},
         {"forecast-ceiling", o->forecast_ceiling, 0, 1},
         {"selection-steps", o->selection_steps, CFG_RANGE_SELECTION_STEPS},
@@ -402,6 +406,7 @@ static int make_controller(const char *name, const struct options *o, const stru
         t.evaluation_interval_ms = (int)o->ttm_interval_ms;
         t.confidence_threshold = o->confidence_threshold;
         t.upper_bound_utilization = o->upper_bound_util;
+        t.headroom_quantile = o->headroom_quantile;
         t.scale_in_window_minutes = o->scale_in_window;
         t.forecast_ceiling = o->forecast_ceiling;
         t.selection_steps = o->selection_steps;

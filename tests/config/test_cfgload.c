@@ -174,6 +174,8 @@ static void test_range_errors(void **state)
                "t.toml:2: ttm.confidence_threshold = nan is out of range 0..1", NULL);
     load_fails(AE_ERANGE, "[ttm]\nupper_bound_utilization = 0.05\n",
                "t.toml:2: ttm.upper_bound_utilization = 0.05 is out of range 0.1..1", NULL);
+    load_fails(AE_ERANGE, "[ttm]\nheadroom_quantile = 1\n",
+               "t.toml:2: ttm.headroom_quantile = 1 is out of range 0.5..0.99", NULL);
     load_fails(AE_ERANGE, "[ttm]\nselection_underforecast_weight = 0.5\n",
                "t.toml:2: ttm.selection_underforecast_weight = 0.5 is out of range 1..10", NULL);
     load_fails(AE_ERANGE, "[ttm]\nselection_peak_quantile = 0.3\n",
@@ -541,6 +543,7 @@ static void test_table_is_complete(void **state)
                               "ttm.evaluation_interval_ms",
                               "ttm.confidence_threshold",
                               "ttm.upper_bound_utilization",
+                              "ttm.headroom_quantile",
                               "ttm.forecaster",
                               "ttm.scale_in_window_minutes",
                               "ttm.forecast_ceiling",

@@ -38,6 +38,7 @@ static void defaults_match_design(void **state)
     assert_int_equal(c.ttm.evaluation_interval_ms, 60000);
     assert_float_equal(c.ttm.confidence_threshold, 0.7, 0);
     assert_float_equal(c.ttm.upper_bound_utilization, 0.85, 0);
+    assert_float_equal(c.ttm.headroom_quantile, 0.70, 0);
     assert_int_equal(c.ttm.mode, CFG_TTM_ACTIVE);
     assert_int_equal(c.blueprint_count, 0);
     assert_int_equal(cfg_validate(&c, err, sizeof err), 0);
@@ -122,6 +123,9 @@ MUT(m_conf_nan, c->ttm.confidence_threshold = NAN)
 MUT(m_bound_lo, c->ttm.upper_bound_utilization = 0.09)
 MUT(m_bound_hi, c->ttm.upper_bound_utilization = 1.01)
 MUT(m_bound_nan, c->ttm.upper_bound_utilization = NAN)
+MUT(m_headroom_lo, c->ttm.headroom_quantile = 0.49)
+MUT(m_headroom_hi, c->ttm.headroom_quantile = 0.995)
+MUT(m_headroom_nan, c->ttm.headroom_quantile = NAN)
 MUT(m_mode, c->ttm.mode = (enum cfg_ttm_mode)7)
 MUT(m_forecaster, c->ttm.forecaster = (enum fcr_kind)9)
 MUT(m_model_path, (c->ttm.enabled = 1, c->ttm.forecaster = FCR_MODEL, c->ttm.model_path[0] = 0))
@@ -160,6 +164,9 @@ static const struct bad_case bad_cases[] = {
     {m_bound_lo, AE_ERANGE, "ttm.upper_bound_utilization = 0.09 is out of range 0.1..1"},
     {m_bound_hi, AE_ERANGE, "ttm.upper_bound_utilization = 1.01 is out of range 0.1..1"},
     {m_bound_nan, AE_ERANGE, "ttm.upper_bound_utilization = nan is out of range 0.1..1"},
+    {m_headroom_lo, AE_ERANGE, "ttm.headroom_quantile = 0.49 is out of range 0.5..0.99"},
+    {m_headroom_hi, AE_ERANGE, "ttm.headroom_quantile = 0.995 is out of range 0.5..0.99"},
+    {m_headroom_nan, AE_ERANGE, "ttm.headroom_quantile = nan is out of range 0.5..0.99"},
     {m_mode, AE_EINVAL, "ttm.mode = 7 is not one of active, forecast-only"},
     {m_model_path, AE_EINVAL,
      "ttm.model_path must not be empty when ttm.enabled with ttm.forecaster = model"},
@@ -226,11 +233,13 @@ static void boundaries_are_inclusive(void **state)
     t.evaluation_interval_ms = 10000;
     t.confidence_threshold = 0;
     t.upper_bound_utilization = 0.1;
+    t.headroom_quantile = 0.5;
     assert_int_equal(cfg_ttm_validate(&t, err, sizeof err), 0);
     t.input_window_minutes = 120;
     t.evaluation_interval_ms = 300000;
     t.confidence_threshold = 1;
     t.upper_bound_utilization = 1;
+    t.headroom_quantile = 0.99;
     t.mode = CFG_TTM_FORECAST_ONLY;
     assert_int_equal(cfg_ttm_validate(&t, NULL, 0), 0);
     struct cfg_controller ctl;

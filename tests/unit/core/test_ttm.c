@@ -78,18 +78,25 @@ static struct ttm_bp_input inputs[NBP];
 static ttm *t;
 static char err[256];
 
-static void add_minutes(int b, int from, int to)
+/* Minutes from..to-1 of blueprint b with inv requests each at cpu 0.5 on inv / 600 ready
+ * instances: 0.05 core-seconds per request (one core per instance, the config's default). */
+static void add_load(int b, int from, int to, double inv)
 {
     for (int i = from; i < to; i++) {
         struct ae_minute m;
         ae_minute_init(&m, T0 + i * MIN);
         m.values[AE_F_CPU_USAGE] = 0.5;
-        m.values[AE_F_INVOCATIONS] = 1200;
+        m.values[AE_F_INVOCATIONS] = inv;
         m.missing &= ~(AE_FEATURE_BIT(AE_F_CPU_USAGE) | AE_FEATURE_BIT(AE_F_INVOCATIONS));
-        m.ready_mean = 2;
+        m.ready_mean = inv / 600;
         m.snapshots = 60;
         assert_int_equal(agg_preload(hist[b], &m), 0);
     }
+}
+
+static void add_minutes(int b, int from, int to)
+{
+    add_load(b, from, to, 1200);
 }
 
 /* now in minute `minute`: the last closed minute is minute - 1 */
@@ -468,7 +475,8 @@ static void low_confidence_holds(void **state)
 }
 
 /* Forecasts that fall short of the demand that then comes make the next ones size the fleet
- * for their peak plus the 95th percentile of those shortfalls, at ttm.upper_bound_utilization. */
+ * for their peak plus the ttm.headroom_quantile quantile of those shortfalls, at
+ * ttm.upper_bound_utilization. */
 static void shortfalls_add_headroom(void **state)
 {
     (void)state;
@@ -721,30 +729,40 @@ static void auto_forecasts_from_the_first_minute(void **state)
     agg_free(h);
 }
 
+/* A manager of blueprint 0 alone with the given scale-in window and forecast ceiling, its
+ * history holding minutes 0..W-1. */
+static ttm *open_with_window(int window, int ceiling)
+{
+    struct cfg_ttm c = tcfg;
+    c.scale_in_window_minutes = window;
+    c.forecast_ceiling = ceiling;
+    ttm *d = NULL;
+    assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
+    assert_non_null(d);
+    assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
+    add_minutes(0, 0, W);
+    return d;
+}
+
 /* Bounded churn: a forecast raises the held count at once and lowers it only when every target
  * of the last ttm.scale_in_window_minutes is lower; floor only (no ceiling) leaves scale-in to
- * tier 1. */
+ * tier 1. The peak forecast at minute W comes (3600 requests in minute W), so it is held. */
 static void scale_in_waits_for_the_window(void **state)
 {
     (void)state;
     for (int ceiling = 1; ceiling >= 0; ceiling--) {
-        struct cfg_ttm c = tcfg;
-        c.scale_in_window_minutes = 3;
-        c.forecast_ceiling = ceiling;
-        ttm *d = NULL;
-        assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
-        assert_non_null(d);
-        assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
-        add_minutes(0, 0, W);
+        ttm *d = open_with_window(3, ceiling);
         struct ttm_bp_input in = {hist[0], 2, 2, &adts[0]};
         sc.inv = 3600; /* F = 4 (see recommendations_counted_and_applied) */
         ttm_evaluate(d, at(W), 1, &in);
         assert_int_equal(adts[0].floor, 4);
         assert_int_equal(adts[0].ceiling, ceiling ? 4 : 0);
         in.requested = 4;
+        add_load(0, W, W + 1, 3600);
         sc.inv = 600; /* F = 1 from now on */
         for (int k = 1; k <= 3; k++) {
-            add_minutes(0, W + k - 1, W + k);
+            if (k > 1)
+                add_load(0, W + k - 1, W + k, 600);
             ttm_evaluate(d, at(W + k), 1, &in);
             struct ttm_bp_status st;
             ttm_get_blueprint(d, 0, &st);
@@ -769,18 +787,52 @@ static void scale_in_waits_for_the_window(void **state)
     }
 }
 
+/* A forecast peak that does not come stops holding the fleet once its minutes have closed: the
+ * target of minute W (3600 forecast, F = 4) becomes the fleet for the 1200 requests that came,
+ * 1200 x 0.05 / 60 = 1 core: ceil(1 / 0.8) = 2 (no shortfall, so no headroom), and the window
+ * holds 2, not 4, while this minute's forecast of 600 needs 1. With no request metrics in those
+ * minutes the target is held as it is. */
+static void scale_in_holds_only_peaks_that_came(void **state)
+{
+    (void)state;
+    for (int with_requests = 1; with_requests >= 0; with_requests--) {
+        ttm *d = open_with_window(10, 1);
+        struct ttm_bp_input in = {hist[0], 2, 2, &adts[0]};
+        sc.inv = 3600;
+        ttm_evaluate(d, at(W), 1, &in);
+        assert_int_equal(adts[0].floor, 4);
+        in.requested = 4;
+        if (with_requests) {
+            add_minutes(0, W, W + 1); /* 1200 came, not 3600 */
+        } else {
+            struct ae_minute m;
+            ae_minute_init(&m, T0 + W * MIN);
+            m.values[AE_F_CPU_USAGE] = 0.5;
+            m.missing &= ~AE_FEATURE_BIT(AE_F_CPU_USAGE);
+            m.ready_mean = 2;
+            m.snapshots = 60;
+            assert_int_equal(agg_preload(hist[0], &m), 0);
+        }
+        sc.inv = 600;
+        ttm_evaluate(d, at(W + 1), 1, &in);
+        struct ttm_bp_status st;
+        ttm_get_blueprint(d, 0, &st);
+        assert_int_equal(st.recommendation.target_instances, 1);
+        assert_int_equal(adts[0].floor, with_requests ? 2 : 4);
+        assert_int_equal(adts[0].ceiling, with_requests ? 2 : 4);
+        assert_int_equal(st.recommendation.type, with_requests ? FCST_SCALE_DOWN : FCST_HOLD);
+        ttm_free(d);
+        agg_free(hist[0]);
+        assert_int_equal(agg_open(&hist[0], NULL, 0), 0);
+    }
+}
+
 /* The ceiling never undoes tier 1's scale-up: a count raised above the last ceiling is held as
  * the ceiling for the window (the floor stays the forecast's), then the forecast scales in. */
 static void tier1_scale_up_is_held_as_the_ceiling(void **state)
 {
     (void)state;
-    struct cfg_ttm c = tcfg;
-    c.scale_in_window_minutes = 3;
-    ttm *d = NULL;
-    assert_int_equal(ttm_open(&c, &ctl, bps, 1, &d, err, sizeof err), 0);
-    assert_non_null(d);
-    assert_int_equal(ttm_set_predictor(d, &pred, err, sizeof err), 0);
-    add_minutes(0, 0, W);
+    ttm *d = open_with_window(3, 1);
     struct ttm_bp_input in = {hist[0], 2, 2, &adts[0]};
     sc.inv = 3600; /* F = 4 throughout */
     ttm_evaluate(d, at(W), 1, &in);
@@ -863,6 +915,7 @@ int main(void)
         T(auto_forecasts_from_the_first_minute),
         T(auto_scores_preloaded_minutes),
         T(scale_in_waits_for_the_window),
+        T(scale_in_holds_only_peaks_that_came),
         T(tier1_scale_up_is_held_as_the_ceiling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
