@@ -499,11 +499,6 @@ static void stabilised_target(ttm *t, struct ttm_bp *b, int target, int raised, 
     *ceiling = *held > *ceiling ? *held : *ceiling;
 }
 
-/* Bounded churn on the analyzer's recommendation: the floor becomes the stabilised target and
- * the ceiling the stabilised target or a count tier 1 raised within the window (so tier 1
- * scaling up and the forecast's ceiling scaling in do not alternate); without
- * ttm.forecast_ceiling the ceiling is dropped (forecasts only ever hold instances up). A
- * scale-down the window holds back becomes a hold. */
 /* Scale-in stabilisation holds only peaks that were forecast and came: once every minute of
  * the forecast made in a minute of the window has closed, that minute's target is lowered to
  * the fleet for the smaller of its forecast peak and the actual peak of those minutes (at that
@@ -537,6 +532,11 @@ static void confirm_targets(ttm *t, struct ttm_bp *b, const agg *history,
     }
 }
 
+/* Bounded churn on the analyzer's recommendation: the floor becomes the stabilised target and
+ * the ceiling the stabilised target or a count tier 1 raised within the window (so tier 1
+ * scaling up and the forecast's ceiling scaling in do not alternate); without
+ * ttm.forecast_ceiling the ceiling is dropped (forecasts only ever hold instances up). A
+ * scale-down the window holds back becomes a hold. */
 static void bound_churn(ttm *t, struct ttm_bp *b, int requested, int64_t now)
 {
     struct fcst_recommendation *r = &b->rec;
