@@ -41,30 +41,37 @@ import run  # noqa: E402  (the trace table and the validation slice)
 from select_weight import add_test_part_arg, part_of, simulate  # noqa: E402
 
 HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
-# name: (forecaster, scale-in window minutes, forecast ceiling, ttm.upper_bound_utilization,
-# ttm.headroom_quantile; None = the config's default)
+# name: (forecaster, scale-in window minutes, forecast ceiling, further aether-sim flags; a knob
+# not named is the config's default)
+UB = "--upper-bound-util"
+HEADROOM = "--headroom-quantile"
+CONF = "--confidence-threshold"
 VARIANTS = {
-    "model, window 0, floor+ceiling": ("model", 0, 1, None, None),
-    "auto, window 0, floor+ceiling": ("auto", 0, 1, None, None),
-    "auto, window 10, floor+ceiling": ("auto", 10, 1, None, None),
-    "auto, window 20, floor+ceiling": ("auto", 20, 1, None, None),
-    "auto, window 30, floor+ceiling": ("auto", 30, 1, None, None),
-    "auto, window 45, floor+ceiling": ("auto", 45, 1, None, None),
-    "auto, window 60, floor+ceiling": ("auto", 60, 1, None, None),
-    "model, window 30, floor+ceiling": ("model", 30, 1, None, None),
-    "auto, window 0, floor only": ("auto", 0, 0, None, None),
-    "auto, window 10, floor only": ("auto", 10, 0, None, None),
-    "auto, window 30, floor only": ("auto", 30, 0, None, None),
-    "model, window 10, floor only": ("model", 10, 0, None, None),
-    "auto, window 45, u_b 0.90": ("auto", 45, 1, 0.90, None),
-    "auto, window 45, u_b 0.95": ("auto", 45, 1, 0.95, None),
-    "auto, window 45, u_b 1.00": ("auto", 45, 1, 1.00, None),
-    "auto, window 30, u_b 1.00": ("auto", 30, 1, 1.00, None),
-    "auto, window 45, headroom 0.50": ("auto", 45, 1, None, 0.50),
-    "auto, window 45, headroom 0.60": ("auto", 45, 1, None, 0.60),
-    "auto, window 45, headroom 0.80": ("auto", 45, 1, None, 0.80),
-    "auto, window 45, headroom 0.90": ("auto", 45, 1, None, 0.90),
-    "auto, window 45, headroom 0.95": ("auto", 45, 1, None, 0.95),
+    "model, window 0, floor+ceiling": ("model", 0, 1, []),
+    "auto, window 0, floor+ceiling": ("auto", 0, 1, []),
+    "auto, window 10, floor+ceiling": ("auto", 10, 1, []),
+    "auto, window 20, floor+ceiling": ("auto", 20, 1, []),
+    "auto, window 30, floor+ceiling": ("auto", 30, 1, []),
+    "auto, window 45, floor+ceiling": ("auto", 45, 1, []),
+    "auto, window 60, floor+ceiling": ("auto", 60, 1, []),
+    "model, window 30, floor+ceiling": ("model", 30, 1, []),
+    "auto, window 0, floor only": ("auto", 0, 0, []),
+    "auto, window 10, floor only": ("auto", 10, 0, []),
+    "auto, window 30, floor only": ("auto", 30, 0, []),
+    "model, window 10, floor only": ("model", 10, 0, []),
+    "auto, window 45, u_b 0.90": ("auto", 45, 1, [UB, "0.90"]),
+    "auto, window 45, u_b 0.95": ("auto", 45, 1, [UB, "0.95"]),
+    "auto, window 45, u_b 1.00": ("auto", 45, 1, [UB, "1.00"]),
+    "auto, window 30, u_b 1.00": ("auto", 30, 1, [UB, "1.00"]),
+    "auto, window 45, headroom 0.50": ("auto", 45, 1, [HEADROOM, "0.50"]),
+    "auto, window 45, headroom 0.60": ("auto", 45, 1, [HEADROOM, "0.60"]),
+    "auto, window 45, headroom 0.80": ("auto", 45, 1, [HEADROOM, "0.80"]),
+    "auto, window 45, headroom 0.90": ("auto", 45, 1, [HEADROOM, "0.90"]),
+    "auto, window 45, headroom 0.95": ("auto", 45, 1, [HEADROOM, "0.95"]),
+    "auto, window 45, conf 0.0": ("auto", 45, 1, [CONF, "0.0"]),
+    "auto, window 45, conf 0.5": ("auto", 45, 1, [CONF, "0.5"]),
+    "auto, window 45, conf 0.0, u_b 0.95": ("auto", 45, 1, [CONF, "0.0", UB, "0.95"]),
+    "auto, window 45, conf 0.0, u_b 1.00": ("auto", 45, 1, [CONF, "0.0", UB, "1.00"]),
 }
 DEFAULT = "auto, window 45, floor+ceiling"
 MAX_ACTIONS_RATIO = run.MAX_ACTIONS_RATIO
@@ -99,8 +106,6 @@ def choose_default(table):
     return best, "\n".join(lines + [f"chosen: {best}"])
 
 
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
@@ -124,13 +129,11 @@ def main():
     for t in traces:
         for target, window in HPA_POINTS:
             jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
-        for name, (fc, window, ceiling, bound, headroom) in VARIANTS.items():
+        for name, (fc, window, ceiling, flags) in VARIANTS.items():
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
                           "--scale-in-window", str(window), "--forecast-ceiling", str(ceiling)]
-                         + ([] if bound is None else ["--upper-bound-util", f"{bound:.2f}"])
-                         + ([] if headroom is None
-                            else ["--headroom-quantile", f"{headroom:.2f}"])))
+                         + flags))
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futs = {pool.submit(simulate, args, t, part_of(args), extra): (t["name"], key)
