@@ -58,7 +58,8 @@ struct sel_params {
     int steps;        /* S: steps 1..S scored (0 = the whole horizon); 3 */
     int window;       /* resolved minutes per step kept for the error, 1..SEL_WINDOW_MAX; 60 */
     int min_samples;  /* minutes at every step before a candidate is scored, 1..window; 10 */
-    double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10 */
+    double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10
+                         (below the model's score, with no margin) */
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
     double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
     int score;                   /* enum sel_score_kind; SEL_SCORE_PEAK_QUANTILE */
@@ -133,7 +134,8 @@ double sel_score(const struct sel *s, int c);
 
 /* Chooses the candidate that drives from now_ms among those with available[c] != 0 (they could
  * forecast now): the active one stays while it is available, unless a scored challenger's score
- * is below the active score x (1 - margin) and the active one has driven dwell_ms since
+ * is below the active score x (1 - margin) (below the active score when the model is active:
+ * the margin protects a simple incumbent only) and the active one has driven dwell_ms since
  * it won on its score (no dwell for the cold-start choice or a fallback); the
  * best scored challenger takes over at once when the active one is unscored or unavailable (the
  * cold-start choice when nothing is scored, or the first available one in table order). Sets

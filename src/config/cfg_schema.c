@@ -206,7 +206,7 @@ const struct cfg_key cfg_keys[] = {
              "(at most selection_window_minutes)."},
     {TTM, "selection_margin", DOUBLE_RANGE_KEY(ttm_t, selection_margin, CFG_RANGE_SELECTION_MARGIN),
      .help = "forecaster = auto: a challenger takes over only with a score below the active "
-             "one's x (1 - margin)."},
+             "one's x (1 - margin); from the model, a simple one with any lower score."},
     {TTM, "selection_dwell_minutes",
      INT_RANGE_KEY(ttm_t, selection_dwell_minutes, CFG_RANGE_SELECTION_DWELL),
      .help = "forecaster = auto: a candidate that won on its score drives at least this long."},

@@ -317,7 +317,9 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
         }
         return a;
     }
-    double bar = a_score * (1 - s->p.margin);
+    /* The margin protects a simple incumbent; the model keeps driving only while no simple
+     * candidate scores below it (so on a tie a simple forecaster drives). */
+    double bar = a == FCR_MODEL ? a_score : a_score * (1 - s->p.margin);
     if (!(best_score < bar)) {
         snprintf(s->why, sizeof s->why,
                  "%s %.3f is within the margin of %s %.3f (needs below %.3f)", fcr_kind_names[best],
@@ -330,8 +332,12 @@ int sel_choose(struct sel *s, const int *available, int64_t now_ms)
                  (int)(s->p.dwell_ms / AE_MINUTE_MS));
         return a;
     }
-    snprintf(s->why, sizeof s->why, "%s %.3f below %s %.3f x (1 - %.2f)", fcr_kind_names[best],
-             best_score, name_a, a_score, s->p.margin);
+    if (a == FCR_MODEL)
+        snprintf(s->why, sizeof s->why, "%s %.3f below %s %.3f", fcr_kind_names[best], best_score,
+                 name_a, a_score);
+    else
+        snprintf(s->why, sizeof s->why, "%s %.3f below %s %.3f x (1 - %.2f)",
+                 fcr_kind_names[best], best_score, name_a, a_score, s->p.margin);
     take(s, best, 1, now_ms);
     return s->active;
 }

@@ -472,6 +472,40 @@ static void configured_margin_and_dwell(void **state)
     }
 }
 
+/* margin 0.5, dwell 0, a window of 2 minutes, 2 samples: the margin protects a simple incumbent
+ * only. The model at 0.14 needs below linear's 0.3 x 0.5 = 0.15 to take over; once linear
+ * scores 0.13, below the model's 0.14 but not below 0.14 x 0.5, linear drives again; linear
+ * back at 0.15 is not beaten by the model's 0.14 (it would need below 0.075). */
+static void a_simple_candidate_below_the_model_drives(void **state)
+{
+    (void)state;
+    struct sel_params p = {.steps = 1, .window = 2, .min_samples = 2, .margin = 0.5};
+    struct sel s;
+    sel_init(&s, &p, 1, FCR_PERSISTENCE, T0);
+    double err[SEL_CANDIDATES] = {NAN, NAN, NAN, NAN, NAN, 3};
+    int m = 1;
+    while (evaluate(&s, m, err, all) != FCR_LINEAR && m < 10)
+        m++;
+    assert_int_equal(s.active, FCR_LINEAR);
+    err[FCR_MODEL] = 1.4;
+    while (evaluate(&s, ++m, err, all) != FCR_MODEL)
+        assert_true(m < 20);
+    assert_float_equal(sel_score(&s, FCR_MODEL), 0.14, 1e-4);
+    err[FCR_LINEAR] = 1.3;
+    while (evaluate(&s, ++m, err, all) != FCR_LINEAR) /* linear 0.3, then 0.22 */
+        assert_true(m < 30);
+    assert_float_equal(sel_score(&s, FCR_LINEAR), 0.13, 1e-4);
+    assert_float_equal(sel_score(&s, FCR_MODEL), 0.14, 1e-4);
+    assert_non_null(strstr(s.why, "linear 0.130 below model 0.140"));
+    assert_int_equal(s.switches, 3);
+    err[FCR_LINEAR] = 1.5;
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(evaluate(&s, ++m, err, all), FCR_LINEAR);
+    assert_float_equal(sel_score(&s, FCR_LINEAR), 0.15, 1e-4);
+    assert_non_null(strstr(s.why, "within the margin"));
+    assert_int_equal(s.switches, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +521,7 @@ int main(void)
         cmocka_unit_test(defaults_and_clamping),
         cmocka_unit_test(configured_steps_and_window),
         cmocka_unit_test(configured_margin_and_dwell),
+        cmocka_unit_test(a_simple_candidate_below_the_model_drives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
