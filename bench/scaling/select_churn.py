@@ -14,18 +14,23 @@ minutes; ">= x" against the HPA's safest point when no HPA point is as safe) and
 multiple of the matched HPA point's (of the safest point's when none is as safe).
 
 The traces are the scaling benchmark's eleven (run.traces: with the six per-trigger Azure
-Functions series; --five runs the five the rules were first chosen on).
+Functions series; --five runs the five the rules were first chosen on). With --loo-models DIR
+every trace runs with its family's leave-one-out model (DIR/without-FAMILY.onnx or .pt, from
+make -C training loo; the shipped model where DIR has none): the same slices zero-shot, a check
+that a default chosen with the shipped model does not rest on the model having seen the trace.
 
 The default's rule, fixed before the validation run (choose_default): among the `auto` variants
 whose actions are at most 2x the matched HPA point's on every trace, the one whose worst trace
 saves most (the saving, or its lower bound); the shipped default (window 45, floor and ceiling,
 ttm.headroom_quantile 0.70: docs/core.md) stays unless that variant's worst-trace saving is at
-least 1 point higher and its mean saving over the traces is not lower. On the test part the
+least 1 point higher and its mean saving over the traces is not lower, with the shipped model
+and with --loo-models alike (two runs; a change must be chosen by both). On the test part the
 rule's line is printed for information only. Every run warms up as the scaling benchmark's do
 (run.WARM_UP).
 
-usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE] [--jobs 2]
-                       [--only NAMES] [--five] [--test-part] [--json OUT]
+usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
+                       [--loo-models DIR] [--jobs 2] [--only NAMES] [--five] [--test-part]
+                       [--json OUT]
 """
 import argparse
 import concurrent.futures
@@ -37,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import frontier  # noqa: E402
+import provenance  # noqa: E402
 import run  # noqa: E402  (the trace table and the validation slice)
 from select_weight import add_test_part_arg, part_of, simulate  # noqa: E402
 
@@ -106,11 +112,28 @@ def choose_default(table):
     return best, "\n".join(lines + [f"chosen: {best}"])
 
 
+def models_of(traces, args, work):
+    """{trace name: (model path, kind)}: the family's leave-one-out model with --loo-models when
+    the folder holds one (a .pt exported into work), else --model."""
+    if args.loo_models and not os.path.isdir(args.loo_models):
+        raise SystemExit(f"select_churn: --loo-models {args.loo_models}: no such folder "
+                         "(make -C training loo writes training/out/loo)")
+    export = os.path.join(ROOT, "training", "export_onnx.py")
+    out = {}
+    for t in traces:
+        path, kind, _ = provenance.choose(args, t["family"], work, sys.executable, export)
+        out[t["name"]] = (path, kind)
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sim", default=os.path.join(ROOT, "build", "bin", "aether-sim"))
     p.add_argument("--traces", default=os.path.join(ROOT, "..", "shared", "traces"))
     p.add_argument("--model", default=os.path.join(ROOT, "models", "ttm-aether.onnx"))
+    p.add_argument("--loo-models",
+                   help="folder of leave-one-out models (without-FAMILY.onnx or .pt): each trace "
+                        "runs with its family's instead of --model")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--only")
     p.add_argument("--five", action="store_true",
@@ -125,13 +148,17 @@ def main():
     traces = run.traces(args.traces, per_trigger=not args.five)
     if args.only:
         traces = [t for t in traces if t["name"] in args.only.split(",")]
+    work = os.path.join(ROOT, "build", "select-churn")
+    os.makedirs(work, exist_ok=True)
+    models = models_of(traces, args, work)
     jobs = []
     for t in traces:
         for target, window in HPA_POINTS:
             jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
         for name, (fc, window, ceiling, flags) in VARIANTS.items():
             jobs.append((t, ("ttm", name),
-                         ["--controller", "ttm", "--forecaster", fc, "--model", args.model,
+                         ["--controller", "ttm", "--forecaster", fc,
+                          "--model", models[t["name"]][0],
                           "--scale-in-window", str(window), "--forecast-ceiling", str(ceiling)]
                          + flags))
     results = {}
@@ -149,6 +176,7 @@ def main():
                     actions=r[key]["scaling_actions"], label=run.sweep_label(*key[1:]))
                for key in (("hpa",) + p for p in HPA_POINTS)]
         print(f"\n## {t['name']}")
+        print(f"model: {os.path.basename(models[t['name']][0])} ({models[t['name']][1]})")
         print(f"HPA: {len(hpa)} points swept; the safest has "
               f"{min(h['slo'] for h in hpa)} SLO minutes")
         print("| controller | SLO min | instance-min | actions | saving at equal SLO | "

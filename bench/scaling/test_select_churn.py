@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """select_churn.py's default rule and churn ratio on hand-made tables (no traces needed)."""
+import argparse
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,6 +69,23 @@ class Rule(unittest.TestCase):
         t = table(a={DEF: row(0.10, 1.0), W10: row(None, 1.0)},
                   b={DEF: row(0.10, 1.0), W10: row(0.90, 1.0)})
         self.assertEqual(sc.choose_default(t)[0], DEF)
+
+
+class Models(unittest.TestCase):
+    def test_leave_one_out_models_where_the_folder_has_one(self):
+        with tempfile.TemporaryDirectory() as loo:
+            open(os.path.join(loo, "without-azure.onnx"), "w").close()
+            args = argparse.Namespace(loo_models=loo, model=os.path.join(loo, "shipped.onnx"))
+            traces = [dict(name="azure-http", family="azure"), dict(name="nasa", family="nasa")]
+            models = sc.models_of(traces, args, loo)
+            self.assertEqual(models["azure-http"],
+                             (os.path.join(loo, "without-azure.onnx"), "zero-shot"))
+            self.assertEqual(models["nasa"][0], args.model)  # none for nasa: the shipped one
+            args.loo_models = None
+            self.assertEqual(sc.models_of(traces, args, loo)["azure-http"][0], args.model)
+            args.loo_models = os.path.join(loo, "missing")
+            with self.assertRaisesRegex(SystemExit, "missing: no such folder"):
+                sc.models_of(traces, args, loo)
 
 
 if __name__ == "__main__":
