@@ -59,7 +59,7 @@ struct sel_params {
     int window;       /* resolved minutes per step kept for the error, 1..SEL_WINDOW_MAX; 60 */
     int min_samples;  /* minutes at every step before a candidate is scored, 1..window; 10 */
     double margin;    /* a challenger must score below active x (1 - margin), 0..0.5; 0.10
-                         (below the model's score, with no margin) */
+                         (a challenger to the model: below its score) */
     int64_t dwell_ms; /* and the active one must have driven for this long; 30 min */
     double underforecast_weight; /* w: an under-forecast weighs w x an over-forecast, 1..10; 1 */
     int score;                   /* enum sel_score_kind; SEL_SCORE_PEAK_QUANTILE */
