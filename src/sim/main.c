@@ -75,7 +75,7 @@ static const struct opt opts[] = {
     {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only (default active)"},
     {"forecaster", OPT_STRING, O(forecaster),
      "what drives ttm: model | persistence | drift | seasonal-naive | holt-winters | linear | "
-     "periodic | auto (default model; auto runs the ones before it side by side and the best "
+     "periodic | auto (default auto, the node's: the ones before it side by side and the best "
      "recent one drives, the model only with --model)"},
     {"horizon", OPT_INT, O(horizon),
      "ttm horizon in minutes without --model (default 1; with --model the model's)"},
@@ -153,7 +153,7 @@ static void defaults(struct options *o)
     o->max_fill_ms = 15 * 60000;
     o->controllers = "all";
     o->mode = "active";
-    o->forecaster = "model";
+    o->forecaster = "auto";
     o->horizon = 1;
     o->startup_ms = 180000;
     o->peak_instances = 20;

@@ -119,8 +119,8 @@ with tempfile.TemporaryDirectory() as tmp:
     window = [int(line.split("=")[1]) for line in info.splitlines()
               if line.strip().startswith("aether.window =")]
     check(len(window) == 1, f"aether-model validate shows the model's window ({info[-300:]})")
-    res = json.loads(run(base + ["--controller", "reactive,ttm", "--model", model,
-                                 "--json"]).stdout)
+    res = json.loads(run(base + ["--controller", "reactive,ttm", "--forecaster", "model",
+                                 "--model", model, "--json"]).stdout)
     t = res["ttm"]
     check(window and t["predictions"] == 360 - window[0] // 2,
           f"a forecast every minute once W/2 minutes exist ({t['predictions']})")
@@ -131,8 +131,15 @@ with tempfile.TemporaryDirectory() as tmp:
     check(list(fo) == ["ttm-forecast-only"], "forecast-only mode has its own key")
     check(fo["ttm-forecast-only"]["instance_minutes"] == res["reactive"]["instance_minutes"],
           "forecast-only never acts: same cost as reactive")
-    p = run(base + ["--controller", "ttm"], expect_ok=False)
-    check(p.returncode == 1 and "needs --model" in p.stderr, "ttm without a model is refused")
+    p = run(base + ["--controller", "ttm", "--forecaster", "model"], expect_ok=False)
+    check(p.returncode == 1 and "needs --model" in p.stderr,
+          "--forecaster model without a model is refused")
+    # The default is the node's, auto: without --model the simple candidates drive.
+    d = json.loads(run(base + ["--controller", "ttm", "--json"]).stdout)["ttm"]
+    check(d["predictions"] > 300 and d["driven_model"] == 0 and
+          d["driven_persistence"] + d["driven_holt_winters"] + d["driven_linear"] +
+          d["driven_drift"] + d["driven_seasonal_naive"] > 0.99,
+          f"the default forecaster is auto: simple candidates drive without a model ({d})")
 
     # Every forecaster drives the same ttm path; per-step errors for every forecasting controller.
     h5 = os.path.join(SRC, "models", "ttm-aether-h5.onnx")
