@@ -45,6 +45,7 @@ import provenance  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PYTHON = "/usr/bin/python3"
+EXPORT_ONNX = os.path.join(ROOT, "training", "export_onnx.py")  # a leave-one-out .pt to ONNX
 CONTROLLERS = "reactive,ttm,hpa,holt-winters,linear,oracle"
 # auto (the default: every forecaster side by side, the best recent one drives), auto without
 # the model (the same selection over the simple candidates only: the model ablated from the
@@ -379,8 +380,8 @@ def bench_trace(r, trace):
     """One trace end to end: validation choice, test part, fixed defaults."""
     t0 = time.monotonic()
     log = []
-    export = os.path.join(ROOT, "training", "export_onnx.py")
-    model, kind, what = provenance.choose(r.args, trace["family"], r.args.work, PYTHON, export)
+    model, kind, what = provenance.choose(r.args, trace["family"], r.args.work, PYTHON,
+                                          EXPORT_ONNX)
     val_futs = submit_validation(r, log, trace, model)
     fixed = submit_fixed(r, log, trace, r.args.split, model)
     val = choose_tunables(*val_futs)

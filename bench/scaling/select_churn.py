@@ -118,10 +118,9 @@ def models_of(traces, args, work):
     if args.loo_models and not os.path.isdir(args.loo_models):
         raise SystemExit(f"select_churn: --loo-models {args.loo_models}: no such folder "
                          "(make -C training loo writes training/out/loo)")
-    export = os.path.join(ROOT, "training", "export_onnx.py")
     out = {}
     for t in traces:
-        path, kind, _ = provenance.choose(args, t["family"], work, sys.executable, export)
+        path, kind, _ = provenance.choose(args, t["family"], work, run.PYTHON, run.EXPORT_ONNX)
         out[t["name"]] = (path, kind)
     return out
 
