@@ -28,9 +28,20 @@ and with --loo-models alike (two runs; a change must be chosen by both). On the 
 rule's line is printed for information only. Every run warms up as the scaling benchmark's do
 (run.WARM_UP).
 
+--functions runs, instead of the eleven, the 27 series of the per-function Azure Functions file
+whose mean is at least run.TRIGGER_MIN_MEAN invocations a minute (run.function_traces), on the
+same slice: real series the rules were never chosen on. The eleven's 84-minute per-trigger slices
+cannot rank variants by their worst trace (3 SLO minutes on one slice moved it by over 50
+points), so on these series a rule on the spread of the 27 applies (choose_on_functions, fixed
+before any variant but the default ran on them): the variant with the highest mean saving among
+those with no more series below 0 and no more over 2x the HPA's actions than the default; it
+replaces the default only when its mean is at least 1 point higher, with the shipped model and
+with --loo-models alike, and when on the eleven, in both runs, it stays within 2x the HPA's
+actions on every trace and its mean saving is not lower.
+
 usage: select_churn.py [--sim build/bin/aether-sim] [--traces DIR] [--model FILE]
-                       [--loo-models DIR] [--jobs 2] [--only NAMES] [--five] [--test-part]
-                       [--json OUT]
+                       [--loo-models DIR] [--jobs 2] [--only NAMES] [--five] [--functions]
+                       [--variant NAME]... [--test-part] [--json OUT]
 """
 import argparse
 import concurrent.futures
@@ -52,6 +63,7 @@ HPA_POINTS = [(t, w) for t in run.HPA_TARGETS for w in run.HPA_STABILIZATIONS]
 UB = "--upper-bound-util"
 HEADROOM = "--headroom-quantile"
 CONF = "--confidence-threshold"
+T1 = "--scale-up-threshold"
 VARIANTS = {
     "model, window 0, floor+ceiling": ("model", 0, 1, []),
     "auto, window 0, floor+ceiling": ("auto", 0, 1, []),
@@ -78,6 +90,9 @@ VARIANTS = {
     "auto, window 45, conf 0.5": ("auto", 45, 1, [CONF, "0.5"]),
     "auto, window 45, conf 0.0, u_b 0.95": ("auto", 45, 1, [CONF, "0.0", UB, "0.95"]),
     "auto, window 45, conf 0.0, u_b 1.00": ("auto", 45, 1, [CONF, "0.0", UB, "1.00"]),
+    "auto, window 45, T1 0.85": ("auto", 45, 1, [T1, "0.85"]),
+    "auto, window 45, T1 0.90": ("auto", 45, 1, [T1, "0.90"]),
+    "auto, window 45, T1 0.90, u_b 0.90": ("auto", 45, 1, [T1, "0.90", UB, "0.90"]),
 }
 DEFAULT = "auto, window 45, floor+ceiling"
 MAX_ACTIONS_RATIO = run.MAX_ACTIONS_RATIO
@@ -89,25 +104,57 @@ def matched_text(match):
     return f"{match['label']} ({match['slo']} SLO min)" if match else ""
 
 
-def choose_default(table):
-    """(chosen variant, text) by the rule in the docstring, from {trace: {variant: row}}, a row
-    holding 'saving' and 'saving_bound' (fractions or None) and 'actions_vs_hpa' (or None)."""
+def summarise(table):
+    """{variant: dict(worst, mean, median, below, over, n, churn_ok)} over the traces of
+    {trace: {variant: row}} for the `auto` variants run on every trace with a saving or its
+    bound everywhere; below: traces saving less than 0; over: traces over 2x the HPA's actions
+    (or with no ratio)."""
     summary = {}
     for name, (forecaster, *_) in VARIANTS.items():
+        if not all(name in table[t] for t in table):
+            continue  # not run (--variant)
         rows = [table[t][name] for t in table]
         vals = [r["saving"] if r["saving"] is not None else r["saving_bound"] for r in rows]
         if forecaster != "auto" or None in vals:
             continue
-        churn_ok = all(r["actions_vs_hpa"] is not None and r["actions_vs_hpa"] <= MAX_ACTIONS_RATIO
-                       for r in rows)
-        summary[name] = dict(worst=min(vals), mean=sum(vals) / len(vals), churn_ok=churn_ok)
+        over = sum(r["actions_vs_hpa"] is None or r["actions_vs_hpa"] > MAX_ACTIONS_RATIO
+                   for r in rows)
+        summary[name] = dict(worst=min(vals), mean=sum(vals) / len(vals), churn_ok=not over,
+                             median=sorted(vals)[len(vals) // 2], below=sum(v < 0 for v in vals),
+                             over=over, n=len(vals))
     lines = [f"{n}: worst trace {100 * v['worst']:.1f}%, mean {100 * v['mean']:.1f}%"
              + ("" if v["churn_ok"] else f", over {MAX_ACTIONS_RATIO:g}x the HPA's actions")
+             + f" (median {100 * v['median']:.1f}%; {v['below']} of {v['n']} traces below 0, "
+             f"{v['over']} over {MAX_ACTIONS_RATIO:g}x)"
              for n, v in summary.items()]
+    return summary, lines
+
+
+def choose_default(table):
+    """(chosen variant, text) by the rule in the docstring, from {trace: {variant: row}}, a row
+    holding 'saving' and 'saving_bound' (fractions or None) and 'actions_vs_hpa' (or None)."""
+    summary, lines = summarise(table)
     ok = {n: v for n, v in summary.items() if v["churn_ok"]}
     best = max(ok, key=lambda n: (ok[n]["worst"], ok[n]["mean"])) if ok else DEFAULT
     base = ok.get(DEFAULT)
     if base and (ok[best]["worst"] - base["worst"] < MIN_GAIN or ok[best]["mean"] < base["mean"]):
+        best = DEFAULT
+    return best, "\n".join(lines + [f"chosen: {best}"])
+
+
+def choose_on_functions(table):
+    """(chosen variant, text) by the rule of the per-function series (--functions, in the
+    docstring): the variant of the highest mean saving among those with no more traces below 0
+    and no more over 2x the HPA's actions than the default; the default stays unless that mean
+    is at least MIN_GAIN higher."""
+    summary, lines = summarise(table)
+    base = summary.get(DEFAULT)
+    if base is None:
+        return DEFAULT, "\n".join(lines + [f"chosen: {DEFAULT} (not run)"])
+    ok = {n: v for n, v in summary.items()
+          if v["below"] <= base["below"] and v["over"] <= base["over"]}
+    best = max(ok, key=lambda n: ok[n]["mean"])
+    if ok[best]["mean"] - base["mean"] < MIN_GAIN:
         best = DEFAULT
     return best, "\n".join(lines + [f"chosen: {best}"])
 
@@ -138,23 +185,32 @@ def main():
     p.add_argument("--five", action="store_true",
                    help="only the five traces the rules were first chosen on (no per-trigger "
                    "series)")
+    p.add_argument("--functions", action="store_true",
+                   help="instead of the eleven, one trace per busy function of the per-function "
+                   "Azure Functions file (run.function_traces: 27 series, none of them a "
+                   "benchmark trace)")
+    p.add_argument("--variant", action="append", choices=list(VARIANTS), metavar="NAME",
+                   help="run only this variant of VARIANTS (repeatable; default: all)")
     p.add_argument("--json")
     add_test_part_arg(p)
     args = p.parse_args()
     if not os.path.isdir(args.traces):
         print(f"select_churn: no traces in {args.traces}", file=sys.stderr)
         return 77
-    traces = run.traces(args.traces, per_trigger=not args.five)
-    if args.only:
-        traces = [t for t in traces if t["name"] in args.only.split(",")]
     work = os.path.join(ROOT, "build", "select-churn")
     os.makedirs(work, exist_ok=True)
+    traces = (run.function_traces(args.traces, work) if args.functions else
+              run.traces(args.traces, per_trigger=not args.five))
+    if args.only:
+        traces = [t for t in traces if t["name"] in args.only.split(",")]
     models = models_of(traces, args, work)
     jobs = []
     for t in traces:
         for target, window in HPA_POINTS:
             jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
         for name, (fc, window, ceiling, flags) in VARIANTS.items():
+            if args.variant and name not in args.variant:
+                continue
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc,
                           "--model", models[t["name"]][0],
@@ -182,6 +238,8 @@ def main():
               "actions / matched HPA | matched HPA point | driven by |")
         print("|---|---:|---:|---:|---:|---:|---|---|")
         for name in VARIANTS:
+            if ("ttm", name) not in r:
+                continue
             x = r[("ttm", name)]
             pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
             saving, match = frontier.saving_at_equal_slo(pt, hpa)
@@ -199,7 +257,7 @@ def main():
             table.setdefault(t["name"], {})[name] = dict(
                 slo=pt["slo"], cost=pt["cost"], actions=x["scaling_actions"], saving=saving,
                 saving_bound=bound, matched_hpa=match, actions_vs_hpa=ratio, driven=driven)
-    chosen, text = choose_default(table)
+    chosen, text = (choose_on_functions if args.functions else choose_default)(table)
     where = "test part, for information only" if args.test_part else "validation slices"
     print(f"\n## The default's rule, on the {where}\n{text}")
     if args.json:

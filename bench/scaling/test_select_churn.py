@@ -2,6 +2,7 @@
 """select_churn.py's default rule and churn ratio on hand-made tables (no traces needed)."""
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -86,6 +87,37 @@ class Models(unittest.TestCase):
             args.loo_models = os.path.join(loo, "missing")
             with self.assertRaisesRegex(SystemExit, "missing: no such folder"):
                 sc.models_of(traces, args, loo)
+
+
+class Functions(unittest.TestCase):
+    """run.function_traces on a hand-made per-function file of four functions over 3 minutes."""
+    HEADER = "HashOwner,HashApp,HashFunction,Trigger,480,481,482\n"
+
+    def traces(self, body):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        with open(os.path.join(d, sc.run.AZURE_FUNCTIONS), "w") as f:
+            f.write(self.HEADER + body)
+        return d, sc.run.function_traces(d, os.path.join(d, "out"))
+
+    def test_busy_functions_become_columns_busiest_first(self):
+        d, traces = self.traces("o,a,aaaaaaaa11,http,10,10,10\n"   # mean 10: kept
+                                "o,a,bbbbbbbb22,queue,30,0,60\n"   # mean 30: kept, first
+                                "o,a,cccccccc33,timer,9,9,11\n")   # mean 9.67: left out
+        self.assertEqual([t["name"] for t in traces],
+                         ["azure-fn-queue-bbbbbbbb", "azure-fn-http-aaaaaaaa"])
+        self.assertEqual(traces[0]["family"], "azure")
+        self.assertEqual(traces[0]["flags"][:4], ["--time-column", "minute_of_day",
+                                                  "--value-column", "fn_queue_bbbbbbbb"])
+        with open(traces[0]["file"]) as f:
+            self.assertEqual(f.read().split(), ["minute_of_day,fn_queue_bbbbbbbb,fn_http_aaaaaaaa",
+                                                "480,30,10", "481,0,10", "482,60,10"])
+
+    def test_a_malformed_row_names_the_file_and_line(self):
+        with self.assertRaisesRegex(SystemExit, r"1min.csv:3: 6 fields, the header has 7"):
+            self.traces("o,a,f1,http,1,2,3\no,a,f2,http,1,2\n")
+        with self.assertRaisesRegex(SystemExit, r"1min.csv:2: could not convert"):
+            self.traces("o,a,f1,http,1,x,3\n")
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ struct cfg_api {
 
 /* [controller]: the reactive tier (decision tree, tier 1). */
 struct cfg_controller {
-    double cpu_scale_up_threshold;       /* 0.8, 0..1, > cpu_scale_down_threshold */
+    double cpu_scale_up_threshold;       /* 0.9, 0..1, > cpu_scale_down_threshold */
     double cpu_scale_down_threshold;     /* 0.2, 0..1 */
     double call_rate_scale_up_threshold; /* 2000 calls/s per requested instance, > 0 */
     int evaluation_interval_ms;          /* 1000, 1..3600000 */
@@ -129,7 +129,7 @@ struct cfg_ttm {
     int prediction_horizon;         /* 5, 1..10 */
     int evaluation_interval_ms;     /* 60000, 10000..300000 */
     double confidence_threshold;    /* 0.7, 0..1 */
-    double upper_bound_utilization; /* 0.85, 0.1..1 */
+    double upper_bound_utilization; /* 0.90, 0.1..1 */
     double headroom_quantile;       /* 0.70, 0.5..0.99: of recent under-forecasts, for sizing */
     enum cfg_ttm_mode mode;         /* active */
     enum fcr_kind forecaster;       /* auto: what forecasts (forecaster.h's table) */

@@ -48,7 +48,7 @@ void cfg_api_defaults(struct cfg_api *out)
 void cfg_controller_defaults(struct cfg_controller *out)
 {
     memset(out, 0, sizeof *out);
-    out->cpu_scale_up_threshold = 0.8;
+    out->cpu_scale_up_threshold = 0.9;
     out->cpu_scale_down_threshold = 0.2;
     out->call_rate_scale_up_threshold = 2000;
     out->evaluation_interval_ms = 1000;
@@ -66,7 +66,7 @@ void cfg_ttm_defaults(struct cfg_ttm *out)
     out->prediction_horizon = 5;
     out->evaluation_interval_ms = 60000;
     out->confidence_threshold = 0.7;
-    out->upper_bound_utilization = 0.85;
+    out->upper_bound_utilization = 0.90;
     out->headroom_quantile = FCST_HEADROOM_QUANTILE_DEFAULT;
     out->mode = CFG_TTM_ACTIVE;
     out->forecaster = FCR_AUTO;

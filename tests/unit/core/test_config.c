@@ -25,7 +25,7 @@ static void defaults_match_design(void **state)
     assert_int_equal(c.node.log_format, CFG_LOG_TEXT);
     assert_string_equal(c.api.bind, "127.0.0.1:8080");
     assert_string_equal(c.api.token, "");
-    assert_float_equal(c.controller.cpu_scale_up_threshold, 0.8, 0);
+    assert_float_equal(c.controller.cpu_scale_up_threshold, 0.9, 0);
     assert_float_equal(c.controller.cpu_scale_down_threshold, 0.2, 0);
     assert_float_equal(c.controller.call_rate_scale_up_threshold, 2000, 0);
     assert_int_equal(c.controller.evaluation_interval_ms, 1000);
@@ -37,7 +37,7 @@ static void defaults_match_design(void **state)
     assert_int_equal(c.ttm.prediction_horizon, 5);
     assert_int_equal(c.ttm.evaluation_interval_ms, 60000);
     assert_float_equal(c.ttm.confidence_threshold, 0.7, 0);
-    assert_float_equal(c.ttm.upper_bound_utilization, 0.85, 0);
+    assert_float_equal(c.ttm.upper_bound_utilization, 0.90, 0);
     assert_float_equal(c.ttm.headroom_quantile, 0.70, 0);
     assert_int_equal(c.ttm.mode, CFG_TTM_ACTIVE);
     assert_int_equal(c.blueprint_count, 0);
