@@ -265,13 +265,13 @@ def ttm_template(model):
 
 def chosen_knob(c):
     """The knob-grid point of a validation choice (results saved before the tier-1 target was a
-    knob hold the default)."""
+    knob hold BASE_TIER1, the default then)."""
     return (c["bound"], c["window"], c.get("tier1", BASE_TIER1))
 
 
 def knob_label(knob):
     """A knob-grid point as the frontier tables show it: '0.95 w30', with a tier-1 target other
-    than the default '1.00 w10 t0.90'."""
+    than BASE_TIER1 '1.00 w10 t0.90'."""
     bound, window, tier1 = knob
     return f"{bound:.2f} w{window}" + ("" if tier1 == BASE_TIER1 else f" t{tier1:.2f}")
 
@@ -720,10 +720,10 @@ def goals_table(results):
     L = ["## The forecast tier's goals, per trace (test part, start-up 3 min)", "",
          "`auto` as tuned on the validation slice and at the shipped defaults (u_b 0.90, tier 1 "
          "0.90, conf 0.7); model value and MASE as defined below (MASE of `ttm` driven by the "
-         "model, against persistence at the same step; drift's for comparison); actions as a multiple "
-         "of the equal-SLO HPA point's. Goals: saving >= 15% where the trace has a daily or "
-         "weekly pattern and never negative; model value > 0 where the model drives; step-3 and "
-         "step-5 MASE < 1 and below drift's (zero-shot); actions <= 2x the HPA's.", "",
+         "model, against persistence at the same step; drift's for comparison); actions as a "
+         "multiple of the equal-SLO HPA point's. Goals: saving >= 15% where the trace has a "
+         "daily or weekly pattern and never negative; model value > 0 where the model drives; "
+         "step-3 and step-5 MASE < 1 and below drift's (zero-shot); actions <= 2x the HPA's.", "",
          "| trace | model | saving, auto (tuned) | saving, auto (shipped defaults) | "
          "model value (points) | model value, frontier against frontier (worse / other "
          "direction) | the model's value inside auto (points; frontier against frontier, "

@@ -22,11 +22,11 @@ that a default chosen with the shipped model does not rest on the model having s
 The default's rule, fixed before the validation run (choose_default): among the `auto` variants
 whose actions are at most 2x the matched HPA point's on every trace, the one whose worst trace
 saves most (the saving, or its lower bound); the shipped default (window 45, floor and ceiling,
-ttm.headroom_quantile 0.70: docs/core.md) stays unless that variant's worst-trace saving is at
-least 1 point higher and its mean saving over the traces is not lower, with the shipped model
-and with --loo-models alike (two runs; a change must be chosen by both). On the test part the
-rule's line is printed for information only. Every run warms up as the scaling benchmark's do
-(run.WARM_UP).
+ttm.headroom_quantile 0.70, ttm.upper_bound_utilization 0.90, tier 1's target 0.90:
+docs/core.md) stays unless that variant's worst-trace saving is at least 1 point higher and its
+mean saving over the traces is not lower, with the shipped model and with --loo-models alike
+(two runs; a change must be chosen by both). On the test part the rule's line is printed for
+information only. Every run warms up as the scaling benchmark's do (run.WARM_UP).
 
 --functions runs, instead of the eleven, the 27 series of the per-function Azure Functions file
 whose mean is at least run.TRIGGER_MIN_MEAN invocations a minute (run.function_traces), on the
@@ -77,7 +77,7 @@ VARIANTS = {
     "auto, window 10, floor only": ("auto", 10, 0, []),
     "auto, window 30, floor only": ("auto", 30, 0, []),
     "model, window 10, floor only": ("model", 10, 0, []),
-    "auto, window 45, u_b 0.90": ("auto", 45, 1, [UB, "0.90"]),
+    "auto, window 45, u_b 0.85": ("auto", 45, 1, [UB, "0.85"]),
     "auto, window 45, u_b 0.95": ("auto", 45, 1, [UB, "0.95"]),
     "auto, window 45, u_b 1.00": ("auto", 45, 1, [UB, "1.00"]),
     "auto, window 30, u_b 1.00": ("auto", 30, 1, [UB, "1.00"]),
@@ -91,8 +91,9 @@ VARIANTS = {
     "auto, window 45, conf 0.0, u_b 0.95": ("auto", 45, 1, [CONF, "0.0", UB, "0.95"]),
     "auto, window 45, conf 0.0, u_b 1.00": ("auto", 45, 1, [CONF, "0.0", UB, "1.00"]),
     "auto, window 45, T1 0.85": ("auto", 45, 1, [T1, "0.85"]),
-    "auto, window 45, T1 0.90": ("auto", 45, 1, [T1, "0.90"]),
-    "auto, window 45, T1 0.90, u_b 0.90": ("auto", 45, 1, [T1, "0.90", UB, "0.90"]),
+    "auto, window 45, T1 0.80": ("auto", 45, 1, [T1, "0.80"]),
+    # the defaults until 2026-12-07
+    "auto, window 45, T1 0.80, u_b 0.85": ("auto", 45, 1, [T1, "0.80", UB, "0.85"]),
 }
 DEFAULT = "auto, window 45, floor+ceiling"
 MAX_ACTIONS_RATIO = run.MAX_ACTIONS_RATIO

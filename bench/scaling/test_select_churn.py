@@ -72,6 +72,36 @@ class Rule(unittest.TestCase):
         self.assertEqual(sc.choose_default(t)[0], DEF)
 
 
+class FunctionsRule(unittest.TestCase):
+    """choose_on_functions: the mean, with no more traces below 0 or over 2x than the default."""
+
+    def test_a_higher_mean_with_no_more_losses_replaces_the_default(self):
+        # the default: mean -0.05, 2 below 0, 1 over 2x; window 10: mean +0.05, 1 below, 1 over
+        t = table(a={DEF: row(-0.10, 3.0), W10: row(0.20, 3.0)},
+                  b={DEF: row(-0.05, 1.0), W10: row(-0.10, 1.0)},
+                  c={DEF: row(0.00, 1.0), W10: row(0.05, 1.0)})
+        chosen, text = sc.choose_on_functions(t)
+        self.assertEqual(chosen, W10)
+        self.assertIn(f"{DEF}: worst trace -10.0%, mean -5.0%", text)
+        self.assertIn("(median -5.0%; 2 of 3 traces below 0, 1 over 2x)", text)
+
+    def test_more_traces_below_0_or_over_2x_exclude_a_higher_mean(self):
+        below = table(a={DEF: row(0.00, 1.0), W10: row(0.90, 1.0)},
+                      b={DEF: row(0.00, 1.0), W10: row(-0.01, 1.0)})
+        self.assertEqual(sc.choose_on_functions(below)[0], DEF)  # one more below 0
+        over = table(a={DEF: row(0.00, 1.0), W10: row(0.90, 2.5)},
+                     b={DEF: row(0.00, 1.0), W10: row(0.90, 1.0)})
+        self.assertEqual(sc.choose_on_functions(over)[0], DEF)  # one more over 2x
+
+    def test_under_a_point_of_mean_keeps_the_default(self):
+        t = table(a={DEF: row(0.100, 1.0), W10: row(0.109, 1.0)},
+                  b={DEF: row(0.100, 1.0), W10: row(0.109, 1.0)})
+        self.assertEqual(sc.choose_on_functions(t)[0], DEF)
+        t["a"][W10] = row(0.111, 1.0)
+        t["b"][W10] = row(0.111, 1.0)
+        self.assertEqual(sc.choose_on_functions(t)[0], W10)
+
+
 class Models(unittest.TestCase):
     def test_leave_one_out_models_where_the_folder_has_one(self):
         with tempfile.TemporaryDirectory() as loo:

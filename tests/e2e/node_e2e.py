@@ -372,7 +372,7 @@ def case_low_confidence():
 def forecast_mode(mode):
     # The last minute: 6000 requests at cpu 0.6 on 1 instance (0.006 core-s each). The rising
     # model forecasts 12000: 1.2 cores, more than one instance holds at the scale-up threshold
-    # (1.0 here) or at ttm.upper_bound_utilization (0.85): 2 instances.
+    # (1.0 here) or at ttm.upper_bound_utilization (0.90): 2 instances.
     n = with_history(make_node(None, sections={"ttm": dict(TTM, model_path=model("rising.onnx"),
                                                            mode=mode)}), cpu=0.6)
     n.start()

@@ -174,7 +174,7 @@ static void floor_and_ceiling_without_runaway(void **state)
     struct run r;
     run_loop(1, 0, &r);
     assert_int_equal(r.count[19], 2); /* 100 req/s x 0.01 = 1 core: 0.5 on 2, stable */
-    /* the step to 300 req/s (3 cores) needs ceil(3 / 0.8) = 4 (3.53 at the upper bound 0.85,
+    /* the step to 300 req/s (3 cores) needs ceil(3 / 0.9) = 4 (3.33 at the upper bound 0.90,
      * no headroom: the oracle never under-forecasts), reached in one jump at the first second of
      * the step, then held by floor and ceiling: not ratcheting up every second */
     assert_int_equal(r.count[20], 4);
@@ -183,7 +183,7 @@ static void floor_and_ceiling_without_runaway(void **state)
         assert_int_equal(r.fleet[m], 4);
     }
     assert_int_equal(r.peak, 4);
-    /* back to 1 core: ceil(1 / 0.8) = 2, stepped down one per cooldown within the minute */
+    /* back to 1 core: ceil(1 / 0.9) = 2, stepped down one per cooldown within the minute */
     assert_int_equal(r.count[35], 2);
     assert_int_equal(r.count[44], 2);
     assert_true(r.scale_up_recs >= 1);

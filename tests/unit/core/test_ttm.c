@@ -396,7 +396,7 @@ static void recommendations_counted_and_applied(void **state)
     (void)state;
     for (int b = 0; b < NBP; b++)
         add_minutes(b, 0, W);
-    sc.inv = 3600; /* 3 x demand at 0.05 core-s per request: 3 cores -> ceil(3 / 0.8) = 4 */
+    sc.inv = 3600; /* 3 x demand at 0.05 core-s per request: 3 cores -> ceil(3 / 0.9) = 4 */
     ttm_evaluate(t, at(W), 1, inputs);
     struct ttm_counters c;
     ttm_get_counters(t, &c);
@@ -789,7 +789,7 @@ static void scale_in_waits_for_the_window(void **state)
 
 /* A forecast peak that does not come stops holding the fleet once its minutes have closed: the
  * target of minute W (3600 forecast, F = 4) becomes the fleet for the 1200 requests that came,
- * 1200 x 0.05 / 60 = 1 core: ceil(1 / 0.8) = 2 (no shortfall, so no headroom), and the window
+ * 1200 x 0.05 / 60 = 1 core: ceil(1 / 0.9) = 2 (no shortfall, so no headroom), and the window
  * holds 2, not 4, while this minute's forecast of 600 needs 1. With no request metrics in those
  * minutes the target is held as it is. */
 static void scale_in_holds_only_peaks_that_came(void **state)
