@@ -167,21 +167,21 @@ def function_traces(trace_dir, out_dir, min_mean=TRIGGER_MIN_MEAN):
             except ValueError as e:
                 raise SystemExit(f"{src}:{line}: {e}") from None
             if values and sum(values) / len(values) >= min_mean:
-                series.append((-sum(values), f"fn_{row[3]}_{row[2][:8]}", values))
+                series.append((-sum(values), row[3], row[2][:8], values))
     series.sort()
     os.makedirs(out_dir, exist_ok=True)
     long = os.path.join(out_dir, "azure-functions-by-column.csv")
     with open(long, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["minute_of_day"] + [name for _, name, _ in series])
+        w.writerow(["minute_of_day"] + [f"fn_{trigger}_{fn}" for _, trigger, fn, _ in series])
         for i, minute in enumerate(minutes):
-            w.writerow([minute] + [f"{values[i]:g}" for _, _, values in series])
-    return [dict(name=name.replace("_", "-").replace("fn-", "azure-fn-", 1), family="azure",
-                 file=long, flags=["--time-column", "minute_of_day", "--value-column", name,
-                                   "--step", "1m"],
+            w.writerow([minute] + [f"{values[i]:g}" for *_, values in series])
+    return [dict(name=f"azure-fn-{trigger}-{fn}", family="azure", file=long,
+                 flags=["--time-column", "minute_of_day", "--value-column",
+                        f"fn_{trigger}_{fn}", "--step", "1m"],
                  source="Azure Functions 2019 trace (Shahrad et al., ATC'20): invocations per "
-                        f"minute of one {name.split('_')[1]}-triggered function, 8 hours")
-            for _, name, _ in series]
+                        f"minute of one {trigger}-triggered function, 8 hours")
+            for _, trigger, fn, _ in series]
 
 
 class Runner:

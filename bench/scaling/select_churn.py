@@ -106,7 +106,7 @@ def matched_text(match):
 
 
 def summarise(table):
-    """{variant: dict(worst, mean, median, below, over, n, churn_ok)} over the traces of
+    """{variant: dict(worst, mean, median, below, over, n)} over the traces of
     {trace: {variant: row}} for the `auto` variants run on every trace with a saving or its
     bound everywhere; below: traces saving less than 0; over: traces over 2x the HPA's actions
     (or with no ratio)."""
@@ -120,11 +120,11 @@ def summarise(table):
             continue
         over = sum(r["actions_vs_hpa"] is None or r["actions_vs_hpa"] > MAX_ACTIONS_RATIO
                    for r in rows)
-        summary[name] = dict(worst=min(vals), mean=sum(vals) / len(vals), churn_ok=not over,
+        summary[name] = dict(worst=min(vals), mean=sum(vals) / len(vals),
                              median=sorted(vals)[len(vals) // 2], below=sum(v < 0 for v in vals),
                              over=over, n=len(vals))
     lines = [f"{n}: worst trace {100 * v['worst']:.1f}%, mean {100 * v['mean']:.1f}%"
-             + ("" if v["churn_ok"] else f", over {MAX_ACTIONS_RATIO:g}x the HPA's actions")
+             + (f", over {MAX_ACTIONS_RATIO:g}x the HPA's actions" if v["over"] else "")
              + f" (median {100 * v['median']:.1f}%; {v['below']} of {v['n']} traces below 0, "
              f"{v['over']} over {MAX_ACTIONS_RATIO:g}x)"
              for n, v in summary.items()]
@@ -135,7 +135,7 @@ def choose_default(table):
     """(chosen variant, text) by the rule in the docstring, from {trace: {variant: row}}, a row
     holding 'saving' and 'saving_bound' (fractions or None) and 'actions_vs_hpa' (or None)."""
     summary, lines = summarise(table)
-    ok = {n: v for n, v in summary.items() if v["churn_ok"]}
+    ok = {n: v for n, v in summary.items() if not v["over"]}
     best = max(ok, key=lambda n: (ok[n]["worst"], ok[n]["mean"])) if ok else DEFAULT
     base = ok.get(DEFAULT)
     if base and (ok[best]["worst"] - base["worst"] < MIN_GAIN or ok[best]["mean"] < base["mean"]):
@@ -205,13 +205,13 @@ def main():
     if args.only:
         traces = [t for t in traces if t["name"] in args.only.split(",")]
     models = models_of(traces, args, work)
+    variants = [n for n in VARIANTS if not args.variant or n in args.variant]
     jobs = []
     for t in traces:
         for target, window in HPA_POINTS:
             jobs.append((t, ("hpa", target, window), run.sweep_flags("hpa", target, window)))
-        for name, (fc, window, ceiling, flags) in VARIANTS.items():
-            if args.variant and name not in args.variant:
-                continue
+        for name in variants:
+            fc, window, ceiling, flags = VARIANTS[name]
             jobs.append((t, ("ttm", name),
                          ["--controller", "ttm", "--forecaster", fc,
                           "--model", models[t["name"]][0],
@@ -238,9 +238,7 @@ def main():
         print("| controller | SLO min | instance-min | actions | saving at equal SLO | "
               "actions / matched HPA | matched HPA point | driven by |")
         print("|---|---:|---:|---:|---:|---:|---|---|")
-        for name in VARIANTS:
-            if ("ttm", name) not in r:
-                continue
+        for name in variants:
             x = r[("ttm", name)]
             pt = dict(slo=x["slo_violation_minutes"], cost=x["instance_minutes"])
             saving, match = frontier.saving_at_equal_slo(pt, hpa)

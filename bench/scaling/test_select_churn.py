@@ -120,7 +120,7 @@ class Models(unittest.TestCase):
 
 
 class Functions(unittest.TestCase):
-    """run.function_traces on a hand-made per-function file of four functions over 3 minutes."""
+    """run.function_traces on a hand-made per-function file of three functions over 3 minutes."""
     HEADER = "HashOwner,HashApp,HashFunction,Trigger,480,481,482\n"
 
     def traces(self, body):
