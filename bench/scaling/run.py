@@ -475,6 +475,7 @@ def summarise(x):
     ex = extras(d)
     s["shipped"] = dict(name="ttm / auto at the shipped defaults", slo=p["slo"], cost=p["cost"],
                         bound=ex.get("upper_bound_utilization"), conf=ex.get("confidence_threshold"),
+                        tier1=ex.get("cpu_scale_up_threshold"),
                         saving=saving, match=match, bound_saving=fr.saving_bound(p, hpa),
                         actions_per_day=d["scaling_actions_per_day"])
     o = t["oracle"]
@@ -611,7 +612,7 @@ def verdict(name, s):
     m = rows["ttm / model"]
     a = rows["ttm / auto"]
     sh = s["shipped"]
-    tun = "" if sh["bound"] is None else f", u_b {sh['bound']:.2f}, conf {sh['conf']:.1f}"
+    tun = "" if sh["bound"] is None else f", {settings_text(sh)}"
     parts = [f"`ttm` as shipped (`auto`, model {s['model_kind']}{tun}) "
              f"{saving_phrase(s['shipped'])}; tuned on the validation slice ({tunables_text(a)}) "
              f"it {saving_phrase(a)}"]
@@ -703,6 +704,22 @@ def headroom_text(results):
     return f"`ttm.headroom_quantile` = {ex['headroom_quantile']:.2f}"
 
 
+def settings_text(sh):
+    """u_b, tier 1's target and conf of a shipped-defaults row, as the run reported them."""
+    tier1 = "" if sh.get("tier1") is None else f", tier 1 {sh['tier1']:.2f}"
+    return f"u_b {sh['bound']:.2f}{tier1}, conf {sh['conf']:.1f}"
+
+
+def shipped_settings(results):
+    """settings_text of the shipped defaults, or a pointer to the config without the runs."""
+    ex = shipped_extras(results)
+    if "upper_bound_utilization" not in ex:
+        return "every key at its config default"
+    return settings_text(dict(bound=ex["upper_bound_utilization"],
+                              tier1=ex.get("cpu_scale_up_threshold"),
+                              conf=ex["confidence_threshold"]))
+
+
 def shipped_tunables(results):
     """The ttm keys of the shipped defaults that the runs report, besides u_b and conf."""
     ex = shipped_extras(results)
@@ -718,8 +735,9 @@ def num(v, fmt):
 def goals_table(results):
     """Per trace, the figures the forecast tier's goals are judged by."""
     L = ["## The forecast tier's goals, per trace (test part, start-up 3 min)", "",
-         "`auto` as tuned on the validation slice and at the shipped defaults (u_b 0.90, tier 1 "
-         "0.90, conf 0.7); model value and MASE as defined below (MASE of `ttm` driven by the "
+         "`auto` as tuned on the validation slice and at the shipped defaults "
+         f"({shipped_settings(results)}); model value and MASE as defined below (MASE of `ttm` "
+         "driven by the "
          "model, against persistence at the same step; drift's for comparison); actions as a "
          "multiple of the equal-SLO HPA point's. Goals: saving >= 15% where the trace has a "
          "daily or weekly pattern and never negative; model value > 0 where the model drives; "
@@ -950,9 +968,8 @@ def write_report(args, r, results, seconds):
             L.append(f"| {name} | " + "; ".join(cells) + " |")
         L.append("")
     L += ["## Fixed defaults (every controller at its defaults)", "",
-          "HPA target 0.6; `ttm` as shipped: `ttm.forecaster` = auto with the model, every `[ttm]` "
-          "key at its config default (upper bound 0.90, tier 1's target 0.90, confidence "
-          "threshold 0.7, "
+          "HPA target 0.6; `ttm` as shipped: `ttm.forecaster` = auto with the model, every "
+          f"key at its config default ({shipped_settings(results)}, "
           f"{shipped_tunables(results)}); holt-winters/linear = HPA 0.6 plus their forecast floor. "
           "Kept for comparison with earlier runs; the equal-SLO tables above are the verdict.", ""]
     for x in results:

@@ -124,6 +124,7 @@ static void core_report(struct sim_controller *c, struct sim_result *r)
     sim_result_extra(r, "floor_minutes", k->floor_s / 60.0);
     sim_result_extra(r, "ceiling_minutes", k->ceiling_s / 60.0);
     /* the tunables the run had, so that a report can say what it measured */
+    sim_result_extra(r, "cpu_scale_up_threshold", k->ctl.cpu_scale_up_threshold);
     sim_result_extra(r, "upper_bound_utilization", k->ttm_cfg.upper_bound_utilization);
     sim_result_extra(r, "headroom_quantile", k->ttm_cfg.headroom_quantile);
     sim_result_extra(r, "confidence_threshold", k->ttm_cfg.confidence_threshold);

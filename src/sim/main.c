@@ -43,114 +43,110 @@ struct options {
     const char *export_features, *plot;
 };
 
+/* shown: SHOWN when --help prints the option's value after defaults() as "(default X)";
+ * NOT_SHOWN when it has no default, or one its help text describes. */
 struct opt {
     const char *name;
     enum opt_kind kind;
     size_t offset;
     const char *help;
+    int shown;
 };
+enum { NOT_SHOWN, SHOWN };
 
 #define O(field) offsetof(struct options, field)
 static const struct opt opts[] = {
-    {"trace", OPT_STRING, O(trace), "trace CSV file (required)"},
-    {"time-column", OPT_STRING, O(time_column), "name of the time column (required)"},
-    {"value-column", OPT_STRING, O(value_column), "name of the load column (required)"},
-    {"time-format", OPT_STRING, O(time_format),
-     "auto | datetime | unix-s | unix-ms | minute (default auto)"},
-    {"step", OPT_STRING, O(step), "trace step: 1m, 5m, 30s, ... (default: inferred)"},
-    {"mask-column", OPT_STRING, O(mask_column), "rows where this column is non-zero are missing"},
+    {"trace", OPT_STRING, O(trace), "trace CSV file (required)", NOT_SHOWN},
+    {"time-column", OPT_STRING, O(time_column), "name of the time column (required)", NOT_SHOWN},
+    {"value-column", OPT_STRING, O(value_column), "name of the load column (required)", NOT_SHOWN},
+    {"time-format", OPT_STRING, O(time_format), "auto | datetime | unix-s | unix-ms | minute",
+     SHOWN},
+    {"step", OPT_STRING, O(step), "trace step: 1m, 5m, 30s, ... (default: inferred)", NOT_SHOWN},
+    {"mask-column", OPT_STRING, O(mask_column), "rows where this column is non-zero are missing",
+     NOT_SHOWN},
     {"from", OPT_STRING, O(from),
-     "simulate from this time (datetime, the time column's unit, or P% of the trace)"},
-    {"to", OPT_STRING, O(to), "simulate up to (excluding) this time (same forms)"},
+     "simulate from this time (datetime, the time column's unit, or P% of the trace)", NOT_SHOWN},
+    {"to", OPT_STRING, O(to), "simulate up to (excluding) this time (same forms)", NOT_SHOWN},
     {"warm-up", OPT_SPAN, O(warmup_ms),
      "with --from: also run this much of the trace before it, counted in no figure, so that "
-     "every controller starts from the state it has after running that long (whole minutes; "
-     "default 0)"},
-    {"scale", OPT_DOUBLE, O(scale), "requests per minute = value x scale (default 1)"},
+     "every controller starts from the state it has after running that long, in whole minutes",
+     SHOWN},
+    {"scale", OPT_DOUBLE, O(scale), "requests per minute = value x scale", SHOWN},
     {"max-fill", OPT_DURATION, O(max_fill_ms),
-     "bridge missing runs up to this long, skip longer ones (default 15m)"},
-    {"controller", OPT_STRING, O(controllers),
-     "reactive,ttm,hpa,holt-winters,linear,oracle or all (default all)"},
-    {"model", OPT_STRING, O(model), "ONNX model for the ttm controller"},
-    {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only (default active)"},
+     "bridge missing runs up to this long, skip longer ones", SHOWN},
+    {"controller", OPT_STRING, O(controllers), "reactive,ttm,hpa,holt-winters,linear,oracle or all",
+     SHOWN},
+    {"model", OPT_STRING, O(model), "ONNX model for the ttm controller", NOT_SHOWN},
+    {"mode", OPT_STRING, O(mode), "ttm mode: active | forecast-only", SHOWN},
     {"forecaster", OPT_STRING, O(forecaster),
      "what drives ttm: model | persistence | drift | seasonal-naive | holt-winters | linear | "
-     "periodic | auto (default auto, the node's: the ones before it side by side and the best "
-     "recent one drives, the model only with --model)"},
+     "periodic | auto; auto is the node's: the ones before it side by side and the best recent "
+     "one drives, the model only with --model",
+     SHOWN},
     {"horizon", OPT_INT, O(horizon),
-     "ttm horizon in minutes without --model (default 1; with --model the model's)"},
-    {"startup-delay", OPT_DURATION, O(startup_ms), "instance start-up delay (default 3m)"},
+     "ttm horizon in minutes without --model (with --model the model's)", SHOWN},
+    {"startup-delay", OPT_DURATION, O(startup_ms), "instance start-up delay", SHOWN},
     {"peak-instances", OPT_INT, O(peak_instances),
-     "size capacity so the trace's peak load needs this many instances (default 20)"},
-    {"peak-util", OPT_DOUBLE, O(peak_util), "... at this utilisation (default 0.7)"},
+     "size capacity so the trace's peak load needs this many instances", SHOWN},
+    {"peak-util", OPT_DOUBLE, O(peak_util), "... at this utilisation", SHOWN},
     {"peak-percentile", OPT_DOUBLE, O(peak_percentile),
-     "... taking this percentile of the whole trace as its peak (default 99.5)"},
+     "... taking this percentile of the whole trace as its peak", SHOWN},
     {"capacity", OPT_DOUBLE, O(capacity),
-     "requests per minute one instance serves at 100% CPU (overrides the sizing)"},
-    {"min-instances", OPT_INT, O(min_instances), "default 1"},
-    {"max-instances", OPT_INT, O(max_instances), "default 3 x peak-instances"},
+     "requests per minute one instance serves at 100% CPU (overrides the sizing)", NOT_SHOWN},
+    {"min-instances", OPT_INT, O(min_instances), "fewest instances", SHOWN},
+    {"max-instances", OPT_INT, O(max_instances), "default 3 x peak-instances", NOT_SHOWN},
     {"initial-instances", OPT_INT, O(initial_instances),
-     "ready at the start (default: enough for the first minute at 60%)"},
+     "ready at the start (default: enough for the first minute at 60%)", NOT_SHOWN},
     {"slo-util", OPT_DOUBLE, O(slo_util),
-     "a minute violates the SLO above this utilisation of ready capacity (default 0.9)"},
-    {"service-ms", OPT_DOUBLE, O(service_ms), "mean service time of a request (default 50)"},
-    {"timeout-ms", OPT_DOUBLE, O(timeout_ms), "latency cap and saturated latency (default 2000)"},
-    {"hpa-target", OPT_DOUBLE, O(hpa_target), "HPA target CPU utilisation (default 0.6)"},
-    {"hpa-tolerance", OPT_DOUBLE, O(hpa_tolerance), "HPA tolerance (default 0.1)"},
+     "a minute violates the SLO above this utilisation of ready capacity", SHOWN},
+    {"service-ms", OPT_DOUBLE, O(service_ms), "mean service time of a request", SHOWN},
+    {"timeout-ms", OPT_DOUBLE, O(timeout_ms), "latency cap and saturated latency", SHOWN},
+    {"hpa-target", OPT_DOUBLE, O(hpa_target), "HPA target CPU utilisation", SHOWN},
+    {"hpa-tolerance", OPT_DOUBLE, O(hpa_tolerance), "HPA tolerance", SHOWN},
     {"hpa-stabilization", OPT_DURATION, O(hpa_stabilization_ms),
-     "HPA scale-down stabilisation window (default 5m)"},
-    {"hpa-sync", OPT_DURATION, O(hpa_sync_ms), "HPA sync period (default 15s)"},
+     "HPA scale-down stabilisation window", SHOWN},
+    {"hpa-sync", OPT_DURATION, O(hpa_sync_ms), "HPA sync period", SHOWN},
     {"oracle-util", OPT_DOUBLE, O(oracle_util),
-     "utilisation the oracle sizes for (default: the SLO utilisation)"},
-    {"season", OPT_INT, O(season_minutes), "Holt-Winters season in minutes (default 1440)"},
-    {"ttm-interval", OPT_DURATION, O(ttm_interval_ms),
-     "TTM evaluation interval, simulated time (default 60s)"},
-    {"confidence-threshold", OPT_DOUBLE, O(confidence_threshold), "TTM (default 0.7)"},
+     "utilisation the oracle sizes for (default: the SLO utilisation)", NOT_SHOWN},
+    {"season", OPT_INT, O(season_minutes), "Holt-Winters season in minutes", SHOWN},
+    {"ttm-interval", OPT_DURATION, O(ttm_interval_ms), "TTM evaluation interval, simulated time",
+     SHOWN},
+    {"confidence-threshold", OPT_DOUBLE, O(confidence_threshold), "TTM ttm.confidence_threshold",
+     SHOWN},
     {"scale-up-threshold", OPT_DOUBLE, O(scale_up_threshold),
-     "tier 1's controller.cpu_scale_up_threshold (reactive and ttm; default 0.9)"},
-    {"upper-bound-util", OPT_DOUBLE, O(upper_bound_util),
-     "TTM ttm.upper_bound_utilization (default 0.90)"},
-    {"headroom-quantile", OPT_DOUBLE, O(headroom_quantile),
-     "TTM ttm.headroom_quantile (default: the config default)"},
-    {"scale-in-window", OPT_INT, O(scale_in_window),
-     "TTM ttm.scale_in_window_minutes (default: the config default)"},
+     "tier 1's controller.cpu_scale_up_threshold (reactive and ttm)", SHOWN},
+    {"upper-bound-util", OPT_DOUBLE, O(upper_bound_util), "TTM ttm.upper_bound_utilization", SHOWN},
+    {"headroom-quantile", OPT_DOUBLE, O(headroom_quantile), "TTM ttm.headroom_quantile", SHOWN},
+    {"scale-in-window", OPT_INT, O(scale_in_window), "TTM ttm.scale_in_window_minutes", SHOWN},
     {"forecast-ceiling", OPT_INT, O(forecast_ceiling),
-     "TTM ttm.forecast_ceiling: 1 floor and ceiling, 0 floor only (default: the config default)"},
+     "TTM ttm.forecast_ceiling: 1 floor and ceiling, 0 floor only", SHOWN},
     {"selection-steps", OPT_INT, O(selection_steps),
-     "TTM ttm.selection_steps: auto scores steps 1..N, 0 = the horizon (default: the config "
-     "default)"},
+     "TTM ttm.selection_steps: auto scores steps 1..N, 0 = the horizon", SHOWN},
     {"selection-underforecast-weight", OPT_DOUBLE, O(selection_uf_weight),
      "TTM ttm.selection_underforecast_weight: auto weighs an under-forecast this many times an "
-     "over-forecast (default: the config default)"},
+     "over-forecast",
+     SHOWN},
     {"selection-score", OPT_STRING, O(selection_score),
-     "TTM ttm.selection_score: what auto's score measures: step | peak | peak-quantile (default: "
-     "the config default)"},
+     "TTM ttm.selection_score: what auto's score measures: step | peak | peak-quantile", SHOWN},
     {"selection-peak-quantile", OPT_DOUBLE, O(selection_peak_quantile),
-     "TTM ttm.selection_peak_quantile: the quantile the peak-quantile score reads (default: the "
-     "config default)"},
-    {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller"},
+     "TTM ttm.selection_peak_quantile: the quantile the peak-quantile score reads", SHOWN},
+    {"json", OPT_FLAG, O(json), "print one JSON object keyed by controller", NOT_SHOWN},
     {"export-features", OPT_STRING, O(export_features),
-     "write the first controller's per-minute features as training-data CSV"},
-    {"plot", OPT_STRING, O(plot), "write an SVG plot of load and instances per controller"},
-    {"quiet", OPT_FLAG, O(quiet), "no notes on stderr"},
-    {"help", OPT_FLAG, O(help), "this help"},
+     "write the first controller's per-minute features as training-data CSV", NOT_SHOWN},
+    {"plot", OPT_STRING, O(plot), "write an SVG plot of load and instances per controller",
+     NOT_SHOWN},
+    {"quiet", OPT_FLAG, O(quiet), "no notes on stderr", NOT_SHOWN},
+    {"help", OPT_FLAG, O(help), "this help", NOT_SHOWN},
 };
 #undef O
 #define NOPTS (sizeof opts / sizeof opts[0])
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: aether-sim --trace FILE --time-column NAME --value-column NAME "
-               "[options]\n\n");
-    for (size_t i = 0; i < NOPTS; i++)
-        fprintf(f, "  --%-22s %s\n", opts[i].name, opts[i].help);
-}
 
 static void defaults(struct options *o)
 {
     memset(o, 0, sizeof *o);
     o->scale = 1;
     o->max_fill_ms = 15 * 60000;
+    o->time_format = "auto";
     o->controllers = "all";
     o->mode = "active";
     o->forecaster = "auto";
@@ -163,10 +159,12 @@ static void defaults(struct options *o)
     o->slo_util = 0.9;
     o->service_ms = 50;
     o->timeout_ms = 2000;
-    o->hpa_target = 0.6;
-    o->hpa_tolerance = 0.1;
-    o->hpa_stabilization_ms = 300000;
-    o->hpa_sync_ms = 15000;
+    struct sim_hpa_params hpa;
+    sim_hpa_defaults(&hpa);
+    o->hpa_target = hpa.target;
+    o->hpa_tolerance = hpa.tolerance;
+    o->hpa_stabilization_ms = hpa.stabilization_ms;
+    o->hpa_sync_ms = hpa.sync_ms;
     o->season_minutes = 1440;
     o->ttm_interval_ms = 60000;
     struct cfg_ttm ttm;
@@ -183,6 +181,65 @@ static void defaults(struct options *o)
     o->selection_uf_weight = ttm.selection_underforecast_weight;
     o->selection_score = sel_score_names[ttm.selection_score];
     o->selection_peak_quantile = ttm.selection_peak_quantile;
+}
+
+/* A duration in the unit --help's readers type: 15m, 15s, 250ms. */
+static void duration_text(int64_t ms, char *buf, size_t len)
+{
+    if (ms % 60000 == 0)
+        snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+    else if (ms % 1000 == 0)
+        snprintf(buf, len, "%llds", (long long)(ms / 1000));
+    else
+        snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+/* The default of op in d, as --help prints it. */
+static void default_text(const struct opt *op, const struct options *d, char *buf, size_t len)
+{
+    const void *field = (const char *)d + op->offset;
+    switch (op->kind) {
+    case OPT_STRING: {
+        const char *text = *(const char *const *)field;
+        snprintf(buf, len, "%s", text ? text : "none");
+        break;
+    }
+    case OPT_DOUBLE:
+        snprintf(buf, len, "%g", *(const double *)field);
+        break;
+    case OPT_INT:
+        snprintf(buf, len, "%d", *(const int *)field);
+        break;
+    case OPT_SPAN:
+        if (*(const int64_t *)field == 0) {
+            snprintf(buf, len, "0");
+            break;
+        }
+        /* fall through */
+    case OPT_DURATION:
+        duration_text(*(const int64_t *)field, buf, len);
+        break;
+    case OPT_FLAG:
+        snprintf(buf, len, "off");
+        break;
+    }
+}
+
+static void usage(FILE *f)
+{
+    struct options d;
+    defaults(&d);
+    fprintf(f, "usage: aether-sim --trace FILE --time-column NAME --value-column NAME "
+               "[options]\n\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char dflt[64] = "";
+        if (opts[i].shown) {
+            char value[48];
+            default_text(&opts[i], &d, value, sizeof value);
+            snprintf(dflt, sizeof dflt, " (default %s)", value);
+        }
+        fprintf(f, "  --%-22s %s%s\n", opts[i].name, opts[i].help, dflt);
+    }
 }
 
 static int parse_args(int argc, char **argv, struct options *o)

@@ -170,6 +170,7 @@ with tempfile.TemporaryDirectory() as tmp:
                                    "--upper-bound-util", "1", "--scale-up-threshold", up,
                                    "--json"]).stdout)["ttm"]
         cost[up] = r["instance_minutes"]
+        check(r["cpu_scale_up_threshold"] == float(up), f"the run reports tier 1's target {up}")
     check(cost["0.90"] < cost["0.80"],
           f"--scale-up-threshold 0.90 runs fewer instance-minutes than 0.80 ({cost})")
     p = run(base + ["--controller", "ttm", "--forecaster", "persistence",
@@ -178,6 +179,24 @@ with tempfile.TemporaryDirectory() as tmp:
           f"a tier-1 target below the scale-down threshold is named: {p.stderr.strip()}")
     p = run(base + ["--controller", "ttm", "--forecaster", "arima"], expect_ok=False)
     check(p.returncode == 1 and "--forecaster 'arima'" in p.stderr, "unknown forecaster named")
+
+    # --help states each default as the run uses it: the config's for the shared keys, in the
+    # unit the flag takes for durations.
+    shipped = json.loads(run(base + ["--controller", "ttm", "--forecaster", "persistence",
+                                     "--json"]).stdout)["ttm"]
+    help_lines = {ln.split()[0]: ln for ln in run(["--help"]).stdout.splitlines()
+                  if ln.startswith("  --")}
+    for flag, key in (("--scale-up-threshold", "cpu_scale_up_threshold"),
+                      ("--upper-bound-util", "upper_bound_utilization"),
+                      ("--confidence-threshold", "confidence_threshold"),
+                      ("--scale-in-window", "scale_in_window_minutes")):
+        check(help_lines[flag].endswith(f"(default {shipped[key]:g})"),
+              f"--help gives {flag}'s default as the run's {key} {shipped[key]:g}: "
+              f"{help_lines[flag].strip()}")
+    for flag, text in (("--startup-delay", "(default 3m)"), ("--hpa-sync", "(default 15s)"),
+                       ("--warm-up", "(default 0)"), ("--controller", "(default all)")):
+        check(help_lines[flag].endswith(text), f"--help: {help_lines[flag].strip()} ends {text}")
+    check(not help_lines["--model"].endswith(")"), "--model has no default")
 
     # The table form names every controller.
     table = run(base + ["--controller", "hpa,oracle"]).stdout
