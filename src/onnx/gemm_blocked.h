@@ -15,6 +15,12 @@
  *                 the plain C of micro_tile at those widths); it reads a row-major B in place
  *                 (b_exact: only the panel's columns), so a small product's partial panel is
  *                 not copied
+ *   NN_GEMM_TILE_KERNEL  optional, 1: the MR x NR tiles run tile_kernel(rows, t), which the
+ *                 including file defines after this header, instead of micro_tile
+ *   NN_GEMM_ROW_KERNEL  optional, 1: one-row products run row_kernel(t, k), defined the same
+ *                 way, instead of row_panels
+ *                 (GCC 12 compiles micro_tile and row_panels at AVX2's widths to sums that
+ *                 live on the stack, a memset per call and a scalar store loop)
  * MR x NR accumulators must fit the level's vector registers with room for one row of B and a
  * broadcast element of A (AVX-512: 12 x 32 floats = 24 of 32 zmm registers).
  *
@@ -34,11 +40,18 @@
 #include "gemm_kernel.h"
 
 #if !defined(NN_GEMM_NAME) || !defined(NN_GEMM_PACKED_NAME)
-#error "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
+#error                                                                                             \
+    "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
 #endif
 
 #ifndef NN_GEMM_NARROW
 #define NN_GEMM_NARROW 0
+#endif
+#ifndef NN_GEMM_ROW_KERNEL
+#define NN_GEMM_ROW_KERNEL 0
+#endif
+#ifndef NN_GEMM_TILE_KERNEL
+#define NN_GEMM_TILE_KERNEL 0
 #endif
 
 enum { MR = NN_GEMM_MR, NR = NN_GEMM_NR, KC = 256, ROW_PANELS = NN_GEMM_ROW_PANELS };
@@ -116,13 +129,21 @@ static NN_GEMM_INLINE void micro_tile(const int rows, const struct tile_args *t)
     }
 }
 
+#if NN_GEMM_TILE_KERNEL
+/* micro_tile's contract, `rows` a constant in every caller; defined by the includer. */
+static NN_GEMM_INLINE void tile_kernel(const int rows, const struct tile_args *t);
+#define NN_GEMM_TILE tile_kernel
+#else
+#define NN_GEMM_TILE micro_tile
+#endif
+
 typedef void tile_fn(const struct tile_args *t);
 /* tile_R handles R rows. Row counts above MR are never asked for (the clamp only keeps them
  * well-defined; identical copies are folded by the compiler). */
 #define TILE(R)                                                                                    \
     static void tile_##R(const struct tile_args *t)                                                \
     {                                                                                              \
-        micro_tile(R <= MR ? R : MR, t);                                                           \
+        NN_GEMM_TILE(R <= MR ? R : MR, t);                                                         \
     }
 TILE(1)
 TILE(2)
@@ -277,6 +298,10 @@ static NN_GEMM_INLINE void row_panels(const int panels, const struct tile_args *
             }
 }
 
+#if NN_GEMM_ROW_KERNEL
+/* ROW_PANELS panels of a one-row product (t->cols of them written), defined by the includer. */
+static void row_kernel(const struct tile_args *t, int k);
+#else
 typedef void row_fn(const struct tile_args *t, int k);
 #define ROW(P)                                                                                     \
     static void row_##P(const struct tile_args *t, int k)                                          \
@@ -288,6 +313,7 @@ ROW(2)
 ROW(3)
 ROW(4)
 static row_fn *const rows_of_panels[5] = {0, row_1, row_2, row_3, row_4};
+#endif
 
 /* C[1 x n] = alpha * a * B + beta * C (+ bias) over the packed B (row stride ldbp, zeros past
  * n). */
@@ -306,7 +332,11 @@ static void gemm_one_row(int n, int k, float alpha, const float *a, long a_col, 
         t.c = c + j0;
         t.cols = cols;
         t.bias = bias ? bias + j0 : 0;
+#if NN_GEMM_ROW_KERNEL
+        row_kernel(&t, k);
+#else
         rows_of_panels[(cols + NR - 1) / NR](&t, k);
+#endif
     }
 }
 
