@@ -40,8 +40,7 @@
 #include "gemm_kernel.h"
 
 #if !defined(NN_GEMM_NAME) || !defined(NN_GEMM_PACKED_NAME)
-#error                                                                                             \
-    "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
+#error "define NN_GEMM_NAME, NN_GEMM_PACKED_NAME, NN_GEMM_MR and NN_GEMM_NR before including gemm_blocked.h"
 #endif
 
 #ifndef NN_GEMM_NARROW
@@ -106,8 +105,8 @@ static NN_GEMM_INLINE void micro_tile(const int rows, const struct tile_args *t)
         b += t->b_row;
     }
 
-    /* The test on j keeps every index into acc a constant after unrolling; on AVX-512 and AVX2
-     * the partial panel becomes masked stores. */
+    /* The test on j keeps every index into acc a constant after unrolling; on AVX-512 the
+     * partial panel becomes masked stores (at AVX2's widths it did not: NN_GEMM_TILE_KERNEL). */
     const float alpha = t->alpha, beta = t->beta;
     const int cols = t->cols;
     if (t->bias)
