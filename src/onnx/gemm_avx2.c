@@ -26,6 +26,22 @@ static inline __m256i columns_below(int cols, int q)
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* Stores one vector of a product's sums: c = alpha sum + bias (+ beta c), the lanes past the
+ * columns (`live`) untouched; a whole vector without the mask. Both kernels' epilogue. */
+static inline void store_sums(float *c, __m256 sum, const struct tile_args *t, int q, int whole,
+                              __m256i live)
+{
+    const __m256 bias = t->bias ? _mm256_maskload_ps(t->bias + 8 * q, live) : _mm256_setzero_ps();
+    __m256 v = _mm256_fmadd_ps(_mm256_set1_ps(t->alpha), sum, bias);
+    if (t->beta != 0.0f)
+        v = _mm256_fmadd_ps(_mm256_set1_ps(t->beta),
+                            whole ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, live), v);
+    if (whole)
+        _mm256_storeu_ps(c, v);
+    else
+        _mm256_maskstore_ps(c, live, v);
+}
+
 /* Loops over rows and vectors unrolled before GCC decides where the sums live: without it GCC
  * 12 keeps them on the stack and stores every one on every k step. */
 #define UNROLLED _Pragma("GCC unroll 12")
@@ -62,25 +78,13 @@ static NN_GEMM_INLINE void tile_kernel(const int rows, const struct tile_args *t
         b += b_row;
     }
     /* Every vector through the store, those past cols under an empty mask. */
-    const __m256 alpha = _mm256_set1_ps(t->alpha), beta = _mm256_set1_ps(t->beta);
     UNROLLED
     for (int q = 0; q < 4; q++) {
-        const int whole = cols >= 8 * (q + 1); /* else masked: no lane at all past cols */
+        const int whole = cols >= 8 * (q + 1);
         const __m256i live = columns_below(cols, q);
-        const __m256 bias =
-            t->bias ? _mm256_maskload_ps(t->bias + 8 * q, live) : _mm256_setzero_ps();
         UNROLLED
-        for (int i = 0; i < rows; i++) {
-            float *c = t->c + i * t->ldc + 8 * q;
-            __m256 v = _mm256_fmadd_ps(alpha, acc[i][q], bias);
-            if (t->beta != 0.0f)
-                v = _mm256_fmadd_ps(beta, whole ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, live),
-                                    v);
-            if (whole)
-                _mm256_storeu_ps(c, v);
-            else
-                _mm256_maskstore_ps(c, live, v);
-        }
+        for (int i = 0; i < rows; i++)
+            store_sums(t->c + i * t->ldc + 8 * q, acc[i][q], t, q, whole, live);
     }
 }
 
@@ -109,16 +113,9 @@ static void row_kernel(const struct tile_args *t, int k)
             odd[q] = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b1 + 8 * q), odd[q]);
         }
     }
-    const __m256 alpha = _mm256_set1_ps(t->alpha), beta = _mm256_set1_ps(t->beta);
-    for (int q = 0; q < 4 && 8 * q < t->cols; q++) {
-        const __m256i live = columns_below(t->cols, q);
-        const __m256 bias =
-            t->bias ? _mm256_maskload_ps(t->bias + 8 * q, live) : _mm256_setzero_ps();
-        __m256 v = _mm256_fmadd_ps(alpha, _mm256_add_ps(even[q], odd[q]), bias);
-        if (t->beta != 0.0f)
-            v = _mm256_fmadd_ps(beta, _mm256_maskload_ps(t->c + 8 * q, live), v);
-        _mm256_maskstore_ps(t->c + 8 * q, live, v);
-    }
+    for (int q = 0; q < 4 && 8 * q < t->cols; q++)
+        store_sums(t->c + 8 * q, _mm256_add_ps(even[q], odd[q]), t, q, t->cols >= 8 * (q + 1),
+                   columns_below(t->cols, q));
 }
 
 nn_sgemm_fn *nn_gemm_avx2(void)
